@@ -1,0 +1,20 @@
+"""Assemble the Typer app from the command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from . import topology_cmd
+
+app = typer.Typer(
+    name="supplychain",
+    help="Simulate the AI semiconductor supply chain and the pace of frontier model generations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(topology_cmd.app, name="topology")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

@@ -1,0 +1,67 @@
+"""One error type for bad input, rendered as a single line `FILE: field.path: problem (got X)`.
+
+The CLI turns an `InputError` into exit status 2 with that line and no traceback;
+library callers catch it like any exception.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+__all__ = ["InputError", "from_validation_error", "format_loc"]
+
+
+class InputError(ValueError):
+    """Bad user input: a file, the path of the field inside it, and what is wrong."""
+
+    def __init__(self, file: str | Path | None, field: str, problem: str) -> None:
+        self.file = str(file) if file is not None else "<input>"
+        self.field = field or "<root>"
+        self.problem = problem
+        super().__init__(f"{self.file}: {self.field}: {self.problem}")
+
+
+def format_loc(loc: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def from_validation_error(
+    file: str | Path | None, err: ValidationError, prefix: str = "", names: dict[str, str] | None = None
+) -> InputError:
+    """Pick the most telling pydantic error and make it one line.
+
+    Pydantic reports one error per union branch; the first error whose location
+    is deepest is the one a person wants to read. `names` maps positional parts
+    of the location (e.g. `nodes.3`) to readable ones (`nodes.tsmc_fab`).
+    """
+    errors = err.errors(include_url=False)
+    best = max(errors, key=lambda e: len(e["loc"]))
+    loc = [str(p) for p in best["loc"]]
+    # drop pydantic's internal union tags such as `function-after[...]`
+    loc = [p for p in loc if "[" not in p]
+    path = format_loc(loc)
+    if names:
+        for raw, nice in names.items():
+            if path == raw or path.startswith(raw + "."):
+                path = nice + path[len(raw):]
+                break
+    if prefix:
+        path = f"{prefix}.{path}" if path else prefix
+    msg = best["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    got = best.get("input")
+    if best["type"] == "union_tag_invalid":
+        ctx = best.get("ctx") or {}
+        return InputError(file, (prefix + "." if prefix else "") + path + f".{ctx.get('discriminator', 'kind').strip(chr(39))}",
+                          f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} (got {ctx.get('tag')!r}); expected one of {ctx.get('expected_tags')}")
+    problem = msg if best["type"] in ("missing",) or isinstance(got, (dict, list)) else f"{msg} (got {_short(got)})"
+    return InputError(file, path, problem)

@@ -1,0 +1,203 @@
+"""Topology files <-> validated `networkx.DiGraph`.
+
+The graph is the interchange object: node attributes are the node's fields
+(plain JSON-able values), edge attributes hold a `flows` mapping product ->
+{share, transport, source} because one supplier may ship several products to
+one customer, and `graph.graph` holds the name, products and sources. Every
+loader ends in `TopologyModel` validation plus the named checks of
+`validation`, so a graph that loads is a graph the engine can run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+from pydantic import ValidationError
+
+from .errors import InputError, from_validation_error
+from .schema import TopologyModel
+
+__all__ = [
+    "load_topology",
+    "save_topology",
+    "model_to_graph",
+    "graph_to_model",
+    "parse_topology",
+    "read_yaml",
+    "FORMATS",
+]
+
+FORMATS = ("yaml", "json", "graphml", "csv")
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix == "":
+        return "csv"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".json":
+        return "json"
+    if suffix == ".graphml":
+        return "graphml"
+    raise InputError(path, "<file>", f"unknown topology format {suffix!r} (use .yaml, .json, .graphml or a CSV folder)")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so pydantic parses them and a bad
+    date is reported with its field path instead of a YAML constructor error."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file, turning every I/O or syntax problem into an `InputError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "<file>", "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "<file>", "is a directory, expected a file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, "<file>", f"cannot read ({exc.strerror})") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, where, f"invalid YAML: {problem}") from None
+
+
+def _node_names(data: Any) -> dict[str, str]:
+    """Map `nodes.<i>` to `nodes.<id>` so error paths name the node, not its index."""
+    names: dict[str, str] = {}
+    if isinstance(data, dict):
+        for i, node in enumerate(data.get("nodes") or []) if isinstance(data.get("nodes"), list) else []:
+            if isinstance(node, dict) and isinstance(node.get("id"), str) and node["id"]:
+                kind = node.get("kind")
+                names[f"nodes.{i}.{kind}"] = f"nodes.{node['id']}"
+                names[f"nodes.{i}"] = f"nodes.{node['id']}"
+    return names
+
+
+def parse_topology(data: Any, file: str | Path | None = None) -> TopologyModel:
+    """Validate raw data (as read from YAML/JSON) into a `TopologyModel` and run the checks."""
+    from .validation import check_topology
+
+    if not isinstance(data, dict):
+        raise InputError(file, "<root>", f"expected a mapping with nodes and edges (got {type(data).__name__})")
+    try:
+        model = TopologyModel.model_validate(data)
+    except ValidationError as err:
+        names = _node_names(data)
+        # more specific keys first so `nodes.3.fab` wins over `nodes.3`
+        names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+        raise from_validation_error(file, err, names=names) from None
+    check_topology(model, file)
+    return model
+
+
+def model_to_graph(model: TopologyModel) -> nx.DiGraph:
+    """Build the DiGraph: one node per node, one edge per (supplier, customer) with its flows."""
+    g = nx.DiGraph()
+    g.graph.update(
+        {
+            "name": model.name,
+            "description": model.description,
+            "start": model.start.isoformat() if model.start else None,
+            "products": {k: p.model_dump(mode="json", exclude_none=True, by_alias=True) for k, p in model.products.items()},
+            "sources": list(model.sources),
+        }
+    )
+    for node in model.nodes:
+        g.add_node(node.id, **node.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"id"}))
+    for edge in model.edges:
+        flow = edge.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"source_id", "target", "product"})
+        if g.has_edge(edge.source_id, edge.target):
+            g.edges[edge.source_id, edge.target]["flows"][edge.product] = flow
+        else:
+            g.add_edge(edge.source_id, edge.target, flows={edge.product: flow})
+    g.graph["model"] = model  # cached validated form; dropped by writers
+    return g
+
+
+def graph_to_model(g: nx.DiGraph, file: str | Path | None = None) -> TopologyModel:
+    """Recover (and re-validate) the model from a graph, e.g. one a user edited in networkx."""
+    cached = g.graph.get("model")
+    if isinstance(cached, TopologyModel) and _graph_matches(g, cached):
+        return cached
+    return parse_topology(graph_to_data(g), file)
+
+
+def _graph_matches(g: nx.DiGraph, model: TopologyModel) -> bool:
+    return g.number_of_nodes() == len(model.nodes) and g.number_of_edges() == len(
+        {(e.source_id, e.target) for e in model.edges}
+    ) and all(g.has_node(n.id) and g.nodes[n.id].get("kind") == n.kind for n in model.nodes)
+
+
+def graph_to_data(g: nx.DiGraph) -> dict[str, Any]:
+    """The plain-data form of a graph (what YAML and JSON files hold)."""
+    data: dict[str, Any] = {"name": g.graph.get("name", "topology")}
+    for key in ("description", "start"):
+        if g.graph.get(key) is not None:
+            data[key] = g.graph[key]
+    if g.graph.get("sources"):
+        data["sources"] = list(g.graph["sources"])
+    data["products"] = dict(g.graph.get("products") or {})
+    data["nodes"] = [{"id": n, **attrs} for n, attrs in g.nodes(data=True)]
+    edges = []
+    for u, v, attrs in g.edges(data=True):
+        for product, flow in (attrs.get("flows") or {}).items():
+            edges.append({"from": u, "to": v, "product": product, **flow})
+    data["edges"] = edges
+    return data
+
+
+def load_topology(path: str | Path) -> nx.DiGraph:
+    """Load and validate a topology (YAML, node-link JSON, GraphML or a CSV folder)."""
+    from . import formats
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "<file>", "no such file or folder")
+    fmt = detect_format(path)
+    if fmt == "yaml":
+        data = read_yaml(path)
+    else:
+        data = formats.READERS[fmt](path)
+    model = parse_topology(data, path)
+    g = model_to_graph(model)
+    g.graph["path"] = str(path)
+    return g
+
+
+def save_topology(g: nx.DiGraph, path: str | Path) -> Path:
+    """Write a graph in the format named by the path's suffix (a folder for CSV), atomically."""
+    from . import formats
+
+    path = Path(path)
+    fmt = "csv" if (path.suffix == "" or path.is_dir()) else detect_format(path)
+    data = graph_to_data(g)
+    parse_topology(data, path)  # never write what we could not read back
+    formats.WRITERS[fmt](data, path)
+    return path
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def to_json_text(data: Any) -> str:
+    return json.dumps(data, indent=1, default=str)
+

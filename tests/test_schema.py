@@ -1,0 +1,50 @@
+"""Schedules and distributions: the figures every node is built from."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from pydantic import ValidationError
+
+from supplychain.schema import Distribution, Schedule
+
+START = dt.date(2022, 1, 1)
+
+
+def test_scalar_schedule_is_constant():
+    s = Schedule.model_validate(5)
+    assert np.all(s.on_days(START, np.arange(0, 1000, 100)) == 5)
+
+
+def test_points_interpolate_linearly_and_hold_before_first():
+    s = Schedule.model_validate({"points": {"2022-01-01": 0, "2022-01-11": 10}})
+    assert s.on_days(START, np.array([-5, 0, 5, 10, 20])).tolist() == [0, 0, 5, 10, 10]
+
+
+def test_growth_compounds_after_last_point():
+    s = Schedule.model_validate({"points": {"2022-01-01": 100}, "growth": 1.0})
+    assert s.on_days(START, np.array([365.25 * 2]))[0] == pytest.approx(400)
+
+
+@pytest.mark.parametrize("bad", [True, {"value": 1, "points": {"2022-01-01": 1}}, {}, {"value": float("nan")}, {"value": 1, "growth": -1}])
+def test_bad_schedules_are_rejected(bad):
+    with pytest.raises(ValidationError):
+        Schedule.model_validate(bad)
+
+
+@given(st.floats(0.1, 100), st.floats(0.0, 2.0))
+def test_lognormal_mean_matches(mean, cv):
+    d = Distribution(dist="lognormal", mean=mean, cv=cv)
+    rng = np.random.default_rng(1)
+    xs = np.array([d.sample(rng) for _ in range(4000)])
+    assert np.all(xs >= 0)
+    assert xs.mean() == pytest.approx(mean, rel=0.05 + 0.12 * cv)
+
+
+def test_distribution_parameters_are_checked():
+    with pytest.raises(ValidationError, match="needs"):
+        Distribution(dist="triangular", low=1, high=3)
+    with pytest.raises(ValidationError, match="low > high"):
+        Distribution(dist="uniform", low=3, high=1)
+    assert Distribution.model_validate(4).expected == 4
