@@ -1,0 +1,212 @@
+"""Pydantic models for scenario files: lab behaviour, generations, RSI, controls, shocks.
+
+A scenario says what differs from the topology's world: when the run starts
+and ends, how labs order, how fast algorithms improve, which export-control
+rules and shocks apply. Defaults carry their source (see docs/model.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from .schema import Distribution, Schedule, Strict
+
+__all__ = [
+    "LabPolicy",
+    "Generations",
+    "Algorithms",
+    "Rsi",
+    "RSI_PRESETS",
+    "Scope",
+    "Rule",
+    "Target",
+    "RandomOccurrence",
+    "Shock",
+    "Demand",
+    "Scenario",
+]
+
+
+class LabPolicy(Strict):
+    """How a lab orders, installs and uses accelerators."""
+
+    utilisation: float = Field(default=0.4, gt=0, le=1, description="MFU; Llama 3.1 405B 38-43 %, AI-2027 40 %")
+    training_fraction: float = Field(
+        default=0.3, gt=0, le=1, description="share of the powered fleet in the frontier run; Epoch 2030: 16/26/40 %"
+    )
+    commissioning_days: float = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
+    lifetime_years: float = Field(default=5.0, gt=0, description="assumption: accelerators retire after ~5 years")
+    review_days: float = Field(default=14, gt=0, description="assumption: how often a lab reviews its orders")
+    horizon_days: float = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
+    power_horizon_days: float = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
+    power_headroom: float = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
+
+
+class Generations(Strict):
+    """Generation g needs requirement_0 x scale^g effective FLOP (g = 0 is the first one trained in the run)."""
+
+    requirement_0: float = Field(default=3e25, gt=0, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
+    scale: float = Field(default=10.0, gt=1, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
+    min_training_days: float = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
+    max_generations: int = Field(default=12, ge=1, le=100)
+
+
+class Algorithms(Strict):
+    efficiency_growth: float = Field(default=3.0, gt=0, description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
+
+
+class Rsi(Strict):
+    """Recursive self-improvement: each release multiplies the lab's efficiency by a gain.
+
+    gain of release g (counted from `start_generation`) = 1 + (gain - 1) x gain_growth^g.
+    """
+
+    preset: Literal["none", "plateau", "compound", "full"] = "none"
+    gain: float | None = Field(default=None, ge=1.0)
+    gain_growth: float | None = Field(default=None, gt=0)
+    start: dt.date | None = Field(default=None, description="releases before this date give no feedback")
+
+    def resolved(self) -> tuple[float, float]:
+        base = RSI_PRESETS[self.preset]
+        return (self.gain if self.gain is not None else base[0], self.gain_growth if self.gain_growth is not None else base[1])
+
+
+#: preset -> (gain, gain_growth). Assumptions shaped after the three takeoff stories
+#: (progress plateau, compound efficiency, full self-improvement); see docs/model.md.
+RSI_PRESETS: dict[str, tuple[float, float]] = {
+    "none": (1.0, 1.0),
+    "plateau": (2.0, 0.5),
+    "compound": (2.0, 1.0),
+    "full": (2.0, 1.6),
+}
+
+
+class Scope(Strict):
+    """Which orders a rule touches. Empty lists match everything on that axis."""
+
+    supplier_countries: list[str] = Field(default_factory=list, description="supplier country or jurisdiction")
+    tech_origin: list[str] = Field(default_factory=list, description="foreign direct product rule: made with this tech")
+    destinations: list[str] = Field(default_factory=list, description="customer countries")
+    entities: list[str] = Field(default_factory=list, description="named customers: node ids or entity names")
+    product_kinds: list[Literal["tool", "logic", "hbm", "accelerator", "power", "item"]] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    min_tpp: float | None = Field(default=None, ge=0)
+    min_perf_density: float | None = Field(default=None, ge=0)
+    min_bw_density: float | None = Field(default=None, ge=0)
+    threshold_any: bool = Field(default=True, description="thresholds combine with OR (True) or AND (False)")
+
+
+class Rule(Strict):
+    """An export-control rule: `ban`, `license`, `quota`, or `equipment` (a ban on tools)."""
+
+    id: str = Field(min_length=1)
+    description: str | None = None
+    source: str | None = None
+    announced: dt.date
+    effective: dt.date
+    ends: dt.date | None = None
+    scope: Scope = Field(default_factory=Scope)
+    action: Literal["ban", "license", "quota", "equipment"]
+    review_days: Distribution | None = None
+    approval: float = Field(default=0.0, ge=0, le=1)
+    quota: float | None = Field(default=None, ge=0, description="units per period")
+    period_days: float = Field(default=365.0, gt=0)
+    quota_excess: Literal["wait", "refuse"] = "wait"
+    stockpile: float = Field(default=1.0, ge=1.0, description="order multiplier for targeted buyers before effect")
+    substitute: bool = Field(default=True, description="vendors may ship a compliant variant instead")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Rule":
+        if self.effective < self.announced:
+            raise ValueError(f"effective {self.effective} is before announced {self.announced}")
+        if self.ends is not None and self.ends <= self.effective:
+            raise ValueError(f"ends {self.ends} is not after effective {self.effective}")
+        if self.action == "license" and self.review_days is None:
+            raise ValueError("a license rule needs review_days")
+        if self.action == "quota" and self.quota is None:
+            raise ValueError("a quota rule needs quota")
+        return self
+
+
+class Target(Strict):
+    """Nodes (by id, kind or country) or edges (by supplier/customer country) a shock touches."""
+
+    ids: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    edge_from_countries: list[str] = Field(default_factory=list)
+    edge_to_countries: list[str] = Field(default_factory=list)
+
+
+class RandomOccurrence(Strict):
+    rate_per_year: float = Field(gt=0, description="Poisson occurrence rate")
+    first: dt.date | None = None
+    last: dt.date | None = None
+
+
+class Shock(Strict):
+    """A disruption: scheduled (`start`) or random (`random`), for a duration."""
+
+    id: str = Field(min_length=1)
+    description: str | None = None
+    source: str | None = None
+    kind: Literal["capacity", "yield", "transport", "demand", "plan", "power_delay"]
+    start: dt.date | None = None
+    random: RandomOccurrence | None = None
+    duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))
+    recovery_days: float = Field(default=0.0, ge=0, description="linear ramp back to normal after the shock")
+    multiplier: float = Field(ge=0)
+    target: Target = Field(default_factory=Target)
+
+    @model_validator(mode="after")
+    def _when(self) -> "Shock":
+        if (self.start is None) == (self.random is None):
+            raise ValueError("give exactly one of `start` (scheduled) or `random`")
+        return self
+
+
+class Demand(Strict):
+    """Lab fleet targets: per-lab trajectories (H100e) and a multiplier on all of them."""
+
+    targets: dict[str, Schedule] = Field(default_factory=dict, description="lab id -> target H100e trajectory")
+    multiplier: Schedule = Field(default_factory=lambda: Schedule(value=1.0))
+    growth: float | None = Field(default=None, gt=-1, description="override the targets' growth past their last point")
+
+
+class Scenario(Strict):
+    name: str = "scenario"
+    description: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    topology: str = "../topology/default.yaml"
+    start: dt.date = dt.date(2022, 1, 1)
+    end: dt.date = dt.date(2035, 12, 31)
+    seed: int = Field(default=0, ge=0)
+    replications: int = Field(default=1, ge=1)
+    set: dict[str, Any] = Field(default_factory=dict, description="overrides of topology figures by path")
+    labs: LabPolicy = Field(default_factory=LabPolicy)
+    per_lab: dict[str, dict[str, Any]] = Field(default_factory=dict, description="lab id -> LabPolicy fields")
+    demand: Demand = Field(default_factory=Demand)
+    algorithms: Algorithms = Field(default_factory=Algorithms)
+    generations: Generations = Field(default_factory=Generations)
+    rsi: Rsi = Field(default_factory=Rsi)
+    controls: list[Rule] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list)
+    unconstrained: bool = Field(default=False, description="lift supply limits (the counterfactual)")
+
+    @model_validator(mode="after")
+    def _dates(self) -> "Scenario":
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        ids = [r.id for r in self.controls] + [s.id for s in self.shocks]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate rule/shock id {sorted(dup)[0]!r}")
+        for lab, fields in self.per_lab.items():
+            LabPolicy.model_validate({**self.labs.model_dump(), **fields})
+        return self
+
+    def lab_policy(self, lab_id: str) -> LabPolicy:
+        return LabPolicy.model_validate({**self.labs.model_dump(), **self.per_lab.get(lab_id, {})})
