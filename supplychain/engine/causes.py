@@ -1,0 +1,59 @@
+"""Delay causes: which wait dominated each order line.
+
+An order's lead time splits into segments: licence review (`licence:<rule>`),
+waiting for a missing BOM input (`component:<supplier>`, the input that came
+last), queueing for capacity (`queue:<node>`), production (`production:<node>`)
+and transport (`transport:<from>-><to>`). A lab's order also inherits the
+segments of the packaging lot that arrived last. The label of the longest
+segment is the order's cause: that is what lets a report say what throttled a
+generation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .orders import Order
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .world import World
+
+__all__ = ["delay_causes", "segments"]
+
+
+def segments(w: "World", o: Order) -> list[tuple[str, float]]:
+    ids, net = w.net.ids, w.net
+    out: list[tuple[str, float]] = []
+    if o.released is not None and o.released > o.ordered:
+        out.append((f"licence:{o.rule}" if o.rule else "waiting", o.released - o.ordered))
+    if o.kind == "lab":
+        arrived = [c for c in o.children if c.delivered is not None]
+        if arrived:
+            crit = max(arrived, key=lambda c: c.delivered)
+            out.extend(segments(w, crit))
+            if o.delivered is not None:
+                out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", max(0.0, o.delivered - crit.delivered)))
+        return out
+    if o.kind == "assembly" and o.entered is not None and o.released is not None and o.entered > o.released:
+        arrived = [c for c in o.children if c.delivered is not None]
+        who = ids[max(arrived, key=lambda c: c.delivered).supplier] if arrived else "?"
+        out.append((f"component:{who}", o.entered - o.released))
+    if o.finished is not None and o.entered is not None:
+        day = min(int(o.started if o.started is not None else o.entered), net.days - 1)
+        ct = float(net.cycle[o.supplier, day] * net.ct_mult[o.supplier, day])
+        out.append((f"queue:{ids[o.supplier]}", max(0.0, o.finished - o.entered - ct)))
+        out.append((f"production:{ids[o.supplier]}", ct))
+    if o.delivered is not None and o.shipped is not None:
+        out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", o.delivered - o.shipped))
+    return out
+
+
+def delay_causes(w: "World") -> list[str | None]:
+    causes: list[str | None] = []
+    for o in w.orders:
+        if o.status == "denied":
+            causes.append(f"denied:{o.rule}" if o.rule else "denied")
+            continue
+        segs = segments(w, o)
+        causes.append(max(segs, key=lambda s: s[1])[0] if segs and max(s[1] for s in segs) > 0 else None)
+    return causes

@@ -1,0 +1,162 @@
+"""Export-control rules: which orders they touch and what they decide.
+
+A rule matches an order by the supplier's origin (country, jurisdiction, or
+technology origin for the foreign direct product rule: the origin axis
+matches if either is listed), the destination (the direct customer's
+country, or a named entity among the parties to the order), the product
+kind or id, and performance thresholds. Rules are checked when an order is
+placed and again at shipment, so a rule that takes effect while goods are
+in the pipeline acts on them. Every decision is logged with the rule id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..schema import Product
+from ..scenario_schema import Rule
+from .network import Net
+
+__all__ = ["Controls", "Decision"]
+
+
+@dataclass(slots=True)
+class Decision:
+    action: str  # allow | deny | review | wait
+    rule: str = ""
+    delay: float = 0.0
+    approved: bool = True
+
+
+ALLOW = Decision("allow")
+
+
+@dataclass
+class _Compiled:
+    rule: Rule
+    announced: int
+    effective: int
+    ends: float
+    used: dict[int, float] = field(default_factory=dict)  # quota used per period
+
+
+class Controls:
+    """The scenario's rules, compiled to day numbers, with their random licence draws."""
+
+    def __init__(self, rules: list[Rule], net: Net, rng: np.random.Generator, start: dt.date) -> None:
+        self.net = net
+        self.rng = rng
+        self.rules = [
+            _Compiled(r, (r.announced - start).days, (r.effective - start).days, (r.ends - start).days if r.ends else np.inf)
+            for r in rules
+        ]
+        self.log: list[tuple] = []
+
+    # -- matching ------------------------------------------------------------
+    def _product_matches(self, rule: Rule, prod: Product, pid: str) -> bool:
+        sc = rule.scope
+        kinds = list(sc.product_kinds) or (["tool"] if rule.action == "equipment" else [])
+        if kinds and prod.kind not in kinds:
+            return False
+        if sc.products and pid not in sc.products:
+            return False
+        tests = []
+        if sc.min_tpp is not None:
+            tests.append(prod.tpp is not None and prod.tpp >= sc.min_tpp)
+        if sc.min_perf_density is not None:
+            tests.append(prod.perf_density is not None and prod.perf_density >= sc.min_perf_density)
+        if sc.min_bw_density is not None:
+            tests.append(prod.bw_density is not None and prod.bw_density > sc.min_bw_density)
+        if tests:
+            return any(tests) if sc.threshold_any else all(tests)
+        return True
+
+    def matches(self, rule: Rule, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
+        net = self.net
+        sc = rule.scope
+        origin = []
+        if sc.supplier_countries:
+            origin.append(net.countries[supplier] in sc.supplier_countries or net.juris[supplier] in sc.supplier_countries)
+        if sc.tech_origin:
+            origin.append(bool(net.tech[supplier] & set(sc.tech_origin)))
+        if origin and not any(origin):
+            return False
+        dest = []
+        if sc.destinations:
+            dest.append(net.countries[customer] in sc.destinations)
+        if sc.entities:
+            dest.append(bool(parties & set(sc.entities)))
+        if dest and not any(dest):
+            return False
+        return self._product_matches(rule, net.products[product], product)
+
+    # -- decisions -----------------------------------------------------------
+    def decide(
+        self, now: float, supplier: int, customer: int, product: str, qty: float, parties: frozenset[str], stage: str, cleared: str = ""
+    ) -> Decision:
+        """The first effective rule that matches decides; `cleared` names a licence already granted."""
+        for c in self.rules:
+            if not (c.effective <= now < c.ends):
+                continue
+            r = c.rule
+            if r.id == cleared or not self.matches(r, supplier, customer, product, parties):
+                continue
+            if r.action in ("ban", "equipment"):
+                return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))
+            if r.action == "license":
+                delay = max(0.0, r.review_days.sample(self.rng))  # type: ignore[union-attr]
+                approved = bool(self.rng.random() < r.approval)
+                return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, Decision("review", r.id, delay, approved))
+            if r.action == "quota":
+                period = int((now - c.effective) // r.period_days)
+                used = c.used.get(period, 0.0)
+                if used + qty <= r.quota + 1e-9:  # type: ignore[operator]
+                    c.used[period] = used + qty
+                    continue
+                if r.quota_excess == "refuse":
+                    return self._logged(now, r, "quota refused", supplier, customer, product, qty, stage, Decision("deny", r.id))
+                wait = c.effective + (period + 1) * r.period_days - now
+                return self._logged(now, r, "quota wait", supplier, customer, product, qty, stage, Decision("wait", r.id, wait))
+        return ALLOW
+
+    def _logged(self, now, rule: Rule, what: str, supplier, customer, product, qty, stage, decision: Decision) -> Decision:
+        ids = self.net.ids
+        self.log.append((now, "control", rule.id, what, ids[supplier], ids[customer], product, qty, stage))
+        return decision
+
+    def stockpile(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> float:
+        """Order multiplier for buyers a rule will soon hit (between announcement and effect)."""
+        factor = 1.0
+        for c in self.rules:
+            if c.announced <= now < c.effective and c.rule.stockpile > 1.0:
+                if self.matches(c.rule, supplier, customer, product, parties):
+                    factor = max(factor, c.rule.stockpile)
+        return factor
+
+    def substitute(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> str | None:
+        """A compliant variant the vendor may ship instead, if no active rule blocks it."""
+        variant = self.net.products[product].compliant_variant
+        if variant is None:
+            return None
+        for c in self.rules:
+            if c.effective <= now < c.ends and c.rule.action != "quota" and self.matches(c.rule, supplier, customer, variant, parties):
+                return None
+        return variant
+
+    def banned(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
+        """True if an effective ban (or equipment control) refuses this trade outright."""
+        for c in self.rules:
+            if c.effective <= now < c.ends and c.rule.action in ("ban", "equipment"):
+                if self.matches(c.rule, supplier, customer, product, parties):
+                    return True
+        return False
+
+    def blocking_rule(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> Rule | None:
+        for c in self.rules:
+            if c.effective <= now < c.ends and c.rule.action in ("ban", "equipment", "license"):
+                if self.matches(c.rule, supplier, customer, product, parties):
+                    return c.rule
+        return None

@@ -1,0 +1,60 @@
+"""Invariants checked at the end of every run; a violation is an error.
+
+Units are conserved (started = finished + WIP at every producer; shipped =
+delivered + in transit; delivered accelerators = installed + retired +
+waiting at labs), time-average WIP equals throughput x mean time in the
+pipeline (Little's law) at every producer, and no order moves backwards in
+time (delivered before ordered, started before it joined the book).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .world import World
+
+__all__ = ["InvariantError", "check_invariants"]
+
+
+class InvariantError(RuntimeError):
+    """The engine broke one of its own invariants (a bug, not bad input)."""
+
+
+def _close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
+    return abs(a - b) <= max(abs_, rel * max(abs(a), abs(b)))
+
+
+def check_invariants(w: "World", little_tol: float = 0.02) -> dict[str, float]:
+    prod, net = w.production, w.net
+    T = float(net.days)
+    for n in range(len(net.ids)):
+        if not _close(prod.started[n], prod.finished[n] + prod.wip[n]):
+            raise InvariantError(f"units not conserved at {net.ids[n]}: started {prod.started[n]:.6g} != finished "
+                                 f"{prod.finished[n]:.6g} + wip {prod.wip[n]:.6g}")
+        # Little's law on the production pipeline: L = lambda W, counting chunks still in progress
+        in_progress = sum(g * (T - began) for due, items in prod.pipeline.items() for node, _, g, began in items if node == n)
+        L = prod.wip_area[n] / T
+        lam_w = (prod.flow_time[n] + in_progress) / T
+        if not _close(L, lam_w, rel=little_tol, abs_=1e-6 * max(1.0, prod.started[n])):
+            raise InvariantError(f"Little's law fails at {net.ids[n]}: mean WIP {L:.6g} != throughput x time {lam_w:.6g}")
+    if not _close(w.shipped_qty, w.delivered_qty + w.in_transit):
+        raise InvariantError(f"shipments not conserved: shipped {w.shipped_qty:.6g} != delivered {w.delivered_qty:.6g} + in transit {w.in_transit:.6g}")
+    labs = w.labs
+    total_start = sum(sum(net.node_models[n].fleet.values()) for n in labs.nodes)
+    total_delivered = sum(o.delivered_qty for o in w.orders if o.kind == "lab")
+    total_now = sum(sum(st.installed.values()) + sum(u for _, _, u in st.waiting) for st in labs.states)
+    if not _close(total_start + total_delivered, total_now + labs.retired_units, rel=1e-6, abs_=1e-3):
+        raise InvariantError(f"accelerators not conserved at labs: start {total_start:.6g} + delivered {total_delivered:.6g} != "
+                             f"installed/waiting {total_now:.6g} + retired {labs.retired_units:.6g}")
+    for o in w.orders:
+        stamps = [o.ordered, o.released, o.entered, o.started, o.finished, o.delivered]
+        seq = [s for s in stamps if s is not None]
+        if o.delivered is not None and o.delivered < o.ordered - 1e-9:
+            raise InvariantError(f"order {o.id} at {net.ids[o.supplier]} delivered at day {o.delivered} before it was ordered ({o.ordered})")
+        if any(b < a - 1e-9 for a, b in zip(seq, seq[1:])):
+            raise InvariantError(f"order {o.id} at {net.ids[o.supplier]} has stage times out of order: {stamps}")
+    return {"shipped": w.shipped_qty, "delivered": w.delivered_qty, "in_transit": w.in_transit, "checked_nodes": float(len(net.ids))}
+
+

@@ -1,0 +1,193 @@
+"""Labs: fleet, power, ordering to a target, training compute and generations.
+
+Ordering: every review a lab orders the gap between its target fleet
+(H100e, `horizon_days` ahead) and its position (installed + waiting to be
+installed + on order), split over the SKUs its vendors offer that day by
+edge share. Delivered accelerators are installed after commissioning if
+powered capacity allows; otherwise they wait, counted as stranded.
+Training (vectorised over labs): effective FLOP/day = powered H100e x 1e15
+x utilisation x training fraction x algorithmic efficiency x RSI x 86400.
+Generation g needs requirement_0 x scale^g; each release multiplies the
+lab's efficiency by the RSI gain of that release.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..scenario_schema import Scenario
+from .network import Flow, Net
+
+__all__ = ["Labs", "H100_FLOPS"]
+
+H100_FLOPS = 1e15  # BF16 dense FLOP/s of one H100e (calibration.md: H100 SXM 989 TFLOPS)
+
+
+@dataclass
+class LabState:
+    node: int
+    policy: object
+    installed: dict[str, float] = field(default_factory=dict)  # sku -> units
+    waiting: deque = field(default_factory=deque)  # (ready day, sku, units) after commissioning, unpowered
+    waiting_h100e: float = 0.0  # delivered, not yet installed (commissioning or stranded)
+    on_order_h100e: float = 0.0
+    power_mw: float = 0.0
+    power_on_order_mw: float = 0.0
+    used_mw: float = 0.0
+
+
+class Labs:
+    """All labs of the network, with vectors over labs for the daily training step."""
+
+    def __init__(self, net: Net, scenario: Scenario) -> None:
+        self.net = net
+        self.sc = scenario
+        self.nodes = [i for i, k in enumerate(net.kinds) if k == "lab"]
+        self.pos = {node: j for j, node in enumerate(self.nodes)}
+        self.states = [LabState(node, scenario.lab_policy(net.ids[node])) for node in self.nodes]
+        m = len(self.nodes)
+        self.h100e = np.zeros(m)  # powered (installed) H100e
+        self.stranded = np.zeros(m)
+        self.accum = np.zeros(m)
+        self.gen = np.zeros(m, dtype=int)
+        self.gen_started = np.zeros(m)
+        self.rsi = np.ones(m)
+        self.releases: list[tuple] = []
+        g = scenario.generations
+        self.req0, self.scale, self.min_days, self.max_gen = g.requirement_0, g.scale, g.min_training_days, g.max_generations
+        self.gain, self.gain_growth = scenario.rsi.resolved()
+        self.rsi_start = (scenario.rsi.start - scenario.start).days if scenario.rsi.start else 0
+        self.eff_growth = scenario.algorithms.efficiency_growth
+        days = np.arange(net.days, dtype=float)
+        self.targets = np.zeros((m, net.days))
+        self.util = np.array([s.policy.utilisation for s in self.states])
+        self.train_frac = np.array([s.policy.training_fraction for s in self.states])
+        for j, node in enumerate(self.nodes):
+            lab = net.node_models[node]
+            sched = scenario.demand.targets.get(lab.id, lab.target_h100e)
+            if sched is not None:
+                if scenario.demand.growth is not None:
+                    sched = sched.model_copy(update={"growth": scenario.demand.growth})
+                self.targets[j] = sched.on_days(scenario.start, days)
+            self.targets[j] *= scenario.demand.multiplier.on_days(scenario.start, days) * net.demand_mult[node]
+            st = self.states[j]
+            st.power_mw = lab.power_mw.at(scenario.start)
+            for sku, units in lab.fleet.items():
+                st.installed[sku] = st.installed.get(sku, 0.0) + units
+                p = net.products[sku]
+                self.h100e[j] += units * p.h100e
+                st.used_mw += units * p.power_kw / 1000.0
+        self.retired_units = 0.0
+        self.installed_units = 0.0
+
+    # -- ordering ------------------------------------------------------------
+    def target(self, j: int, day: float) -> float:
+        d = int(min(max(day, 0), self.net.days - 1))
+        return float(self.targets[j, d])
+
+    def position(self, j: int) -> float:
+        st = self.states[j]
+        return self.h100e[j] + st.waiting_h100e + st.on_order_h100e
+
+    def sku_offers(self, j: int, day: float) -> list[tuple[Flow, str, float]]:
+        """(vendor flow, sku, share) for SKUs available today, shares normalised."""
+        net = self.net
+        node = self.nodes[j]
+        d = int(min(max(day, 0), net.days - 1))
+        today = self.sc.start + dt.timedelta(days=d)
+        offers = []
+        for (cust, product), flows in net.inbound.items():
+            if cust != node:
+                continue
+            p = net.products[product]
+            if p.kind != "accelerator":
+                continue
+            if (p.available and today < p.available) or (p.discontinued and today >= p.discontinued):
+                continue
+            for f in flows:
+                if f.share[d] > 0:
+                    offers.append((f, product, float(f.share[d])))
+        total = sum(s for _, _, s in offers)
+        return [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
+
+    def power_need_mw(self, j: int, day: float) -> float:
+        """MW needed for the target fleet `power_horizon_days` ahead, at today's SKU mix."""
+        st = self.states[j]
+        offers = self.sku_offers(j, day)
+        if offers:
+            kw_per_h100e = sum(s * self.net.products[sku].power_kw / self.net.products[sku].h100e for _, sku, s in offers)
+        else:
+            kw_per_h100e = 1.7
+        future = self.target(j, day + st.policy.power_horizon_days)
+        return future * kw_per_h100e / 1000.0 * st.policy.power_headroom
+
+    # -- deliveries, installation, retirement ---------------------------------
+    def delivered(self, j: int, sku: str, units: float, now: float) -> None:
+        st = self.states[j]
+        p = self.net.products[sku]
+        st.waiting.append((now + st.policy.commissioning_days, sku, units))
+        st.waiting_h100e += units * p.h100e
+
+    def install_ready(self, j: int, day: int) -> list[tuple[str, float]]:
+        """Install what has finished commissioning and fits the powered capacity."""
+        st = self.states[j]
+        done: list[tuple[str, float]] = []
+        stranded = 0.0
+        keep: deque = deque()
+        for ready, sku, units in st.waiting:
+            p = self.net.products[sku]
+            if ready > day:
+                keep.append((ready, sku, units))
+                continue
+            free_mw = st.power_mw - st.used_mw
+            fit = units if self.net.unlimited[self.nodes[j]] and self.sc.unconstrained else min(units, max(free_mw, 0.0) * 1000.0 / p.power_kw)
+            if fit > 1e-9:
+                st.installed[sku] = st.installed.get(sku, 0.0) + fit
+                st.used_mw += fit * p.power_kw / 1000.0
+                self.h100e[j] += fit * p.h100e
+                st.waiting_h100e -= fit * p.h100e
+                self.installed_units += fit
+                done.append((sku, fit))
+            if units - fit > 1e-9:
+                keep.append((ready, sku, units - fit))
+                stranded += (units - fit) * p.h100e
+        st.waiting = keep
+        self.stranded[j] = stranded
+        return done
+
+    def retire(self, j: int, sku: str, units: float) -> float:
+        st = self.states[j]
+        units = min(units, st.installed.get(sku, 0.0))
+        p = self.net.products[sku]
+        st.installed[sku] -= units
+        st.used_mw -= units * p.power_kw / 1000.0
+        self.h100e[j] -= units * p.h100e
+        self.retired_units += units
+        return units
+
+    # -- training --------------------------------------------------------------
+    def efficiency(self, day: int) -> np.ndarray:
+        return self.eff_growth ** (day / 365.25) * self.rsi
+
+    def train(self, day: int) -> list[tuple]:
+        """Accumulate one day of effective compute; release generations that are done."""
+        flops = self.h100e * H100_FLOPS * self.util * self.train_frac * self.efficiency(day) * 86400.0
+        self.accum += flops
+        need = self.req0 * self.scale ** self.gen.astype(float)
+        ready = (self.accum >= need) & (day - self.gen_started >= self.min_days) & (self.gen < self.max_gen)
+        out = []
+        for j in np.flatnonzero(ready):
+            g = int(self.gen[j])
+            out.append((self.net.ids[self.nodes[j]], g, float(day), float(self.gen_started[j]), float(need[j]), float(self.rsi[j])))
+            if day >= self.rsi_start and self.gain > 1.0:
+                k = sum(1 for r in self.releases if r[0] == self.net.ids[self.nodes[j]] and r[2] >= self.rsi_start)
+                self.rsi[j] *= 1.0 + (self.gain - 1.0) * self.gain_growth**k
+            self.releases.append(out[-1])
+            self.gen[j] += 1
+            self.accum[j] = 0.0
+            self.gen_started[j] = day
+        return out

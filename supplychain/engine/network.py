@@ -1,0 +1,162 @@
+"""Compile a validated topology + scenario into arrays the daily step can use.
+
+Schedules are evaluated once for every day of the horizon (numpy, nodes x
+days), so the hot loop only indexes arrays. Shocks later multiply these
+arrays in place; the engine never re-reads the pydantic models per event.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..schema import DAYS_PER_YEAR, Distribution, Product, TopologyModel
+from ..scenario_schema import Scenario
+
+__all__ = ["Net", "Flow", "compile_network", "PRODUCER_KINDS"]
+
+PRODUCER_KINDS = frozenset({"equipment", "fab", "memory", "packaging", "grid", "source"})
+
+#: capacity unit -> per-day factor
+_PER_DAY = {"equipment": 1 / DAYS_PER_YEAR, "grid": 1 / DAYS_PER_YEAR, "fab": 1 / 7, "memory": 1 / 7, "packaging": 1 / 7, "source": 1 / 7}
+
+
+@dataclass(slots=True)
+class Flow:
+    """One supplier -> customer edge for one product."""
+
+    index: int
+    supplier: int
+    customer: int
+    product: str
+    share: np.ndarray  # per day
+    transport: Distribution
+    transport_mult: np.ndarray  # per day, shocks multiply it
+
+
+@dataclass
+class Net:
+    """The network as arrays and lookup tables, for one run."""
+
+    model: TopologyModel
+    scenario: Scenario
+    days: int
+    ids: list[str]
+    kinds: list[str]
+    countries: list[str]
+    juris: list[str]
+    tech: list[frozenset[str]]
+    entities: list[frozenset[str]]
+    products: dict[str, Product]
+    planned: np.ndarray  # nodes x days, capacity units/day (before tool cap and multipliers)
+    cap_mult: np.ndarray  # nodes x days, ai_share x shocks
+    yields: np.ndarray  # nodes x days
+    cycle: np.ndarray  # nodes x days, days
+    ct_mult: np.ndarray  # nodes x days (power build-out delays)
+    demand_mult: np.ndarray  # nodes x days (demand surges at labs)
+    flows: list[Flow] = field(default_factory=list)
+    inbound: dict[tuple[int, str], list[Flow]] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)
+    unlimited: np.ndarray | None = None  # bool per node: no capacity limit
+    expansion: dict[int, tuple[str, float]] = field(default_factory=dict)
+    node_models: list = field(default_factory=list)
+
+    def flows_into(self, customer: int, product: str) -> list[Flow]:
+        return self.inbound.get((customer, product), [])
+
+    def shares(self, flows: list[Flow], day: int) -> np.ndarray:
+        d = min(max(day, 0), self.days - 1)
+        s = np.array([f.share[d] for f in flows], dtype=float)
+        total = s.sum()
+        return s / total if total > 0 else s
+
+    def unit_cost(self, node: int, product: str, dies_per_wafer: float | None = None) -> float:
+        """Capacity units one good unit of `product` takes at `node`, before yield.
+
+        Fabs: one wafer gives `dies_per_wafer` candidate dies of that SKU;
+        packaging: a package takes its BOM's packaging units (CoWoS wafers if
+        the node counts interposer wafers); everything else: one unit.
+        """
+        kind = self.kinds[node]
+        if kind == "fab":
+            return 1.0 / (dies_per_wafer or 1.0)
+        if kind == "packaging":
+            prod = self.products[product]
+            units = prod.bom.packaging_units if prod.bom else 1.0
+            ppw = getattr(self.node_models[node], "packages_per_wafer", None)
+            return units / (ppw or 1.0)
+        return 1.0
+
+
+
+def compile_network(model: TopologyModel, scenario: Scenario) -> Net:
+    start = scenario.start
+    days = (scenario.end - scenario.start).days + 1
+    grid = np.arange(days, dtype=float)
+    n = len(model.nodes)
+    planned = np.zeros((n, days))
+    cap_mult = np.ones((n, days))
+    yields = np.ones((n, days))
+    cycle = np.zeros((n, days))
+    unlimited = np.zeros(n, dtype=bool)
+    expansion: dict[int, tuple[str, float]] = {}
+    for i, node in enumerate(model.nodes):
+        cap = getattr(node, "capacity", None)
+        if node.kind in PRODUCER_KINDS and cap is not None:
+            planned[i] = cap.on_days(start, grid) * _PER_DAY[node.kind]
+        else:
+            unlimited[i] = True
+        share = getattr(node, "ai_share", None)
+        if share is not None:
+            cap_mult[i] = share.on_days(start, grid)
+        y = getattr(node, "yield_", None)
+        if y is not None:
+            yields[i] = y.on_days(start, grid)
+        ct = getattr(node, "cycle_time", None)
+        if ct is not None:
+            cycle[i] = ct.on_days(start, grid)
+        exp = getattr(node, "expansion", None)
+        if exp is not None:
+            expansion[i] = (exp.tool, exp.capacity_per_tool * _PER_DAY[node.kind])
+    if scenario.unconstrained:
+        unlimited[:] = True
+    index = {node.id: i for i, node in enumerate(model.nodes)}
+    net = Net(
+        model=model,
+        scenario=scenario,
+        days=days,
+        ids=[nd.id for nd in model.nodes],
+        kinds=[nd.kind for nd in model.nodes],
+        countries=[nd.country for nd in model.nodes],
+        juris=[nd.juris for nd in model.nodes],
+        tech=[frozenset(nd.tech_origin) for nd in model.nodes],
+        entities=[frozenset(nd.entities) | {nd.id} for nd in model.nodes],
+        products=dict(model.products),
+        planned=planned,
+        cap_mult=cap_mult,
+        yields=yields,
+        cycle=cycle,
+        ct_mult=np.ones((n, days)),
+        demand_mult=np.ones((n, days)),
+        index=index,
+        unlimited=unlimited,
+        expansion=expansion,
+        node_models=list(model.nodes),
+    )
+    inbound: dict[tuple[int, str], list[Flow]] = defaultdict(list)
+    for k, e in enumerate(model.edges):
+        f = Flow(
+            index=k,
+            supplier=index[e.source_id],
+            customer=index[e.target],
+            product=e.product,
+            share=e.share.on_days(start, grid),
+            transport=e.transport,
+            transport_mult=np.ones(days),
+        )
+        net.flows.append(f)
+        inbound[(f.customer, f.product)].append(f)
+    net.inbound = dict(inbound)
+    return net

@@ -1,0 +1,101 @@
+"""Order lines: lots of goods with a timestamp per stage.
+
+An order is plain data (a slotted dataclass), never a SimPy process: stages
+advance by callbacks and by the daily production step, which keeps kernel
+events few (DESIGN section 4). Every order ends in the `orders` table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Order", "split_by_share", "ORDER_KINDS"]
+
+#: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
+#: tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel.
+ORDER_KINDS = ("lab", "assembly", "component", "tool", "power", "replenish", "demand")
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    id: int
+    kind: str
+    product: str
+    qty: float
+    supplier: int
+    customer: int
+    ordered: float
+    lab: int = -1
+    parent: "Order | None" = None
+    unit_cost: float = 1.0  # capacity units per good unit before yield
+    tier: int = 0
+    flow: int = -1  # edge index the goods travel on
+    released: float | None = None  # passed the export-control check
+    entered: float | None = None  # joined the supplier's order book (kit complete for assembly)
+    started: float | None = None  # first production start
+    finished: float | None = None  # last unit finished production
+    shipped: float | None = None
+    delivered: float | None = None
+    remaining: float = 0.0  # good units not yet started
+    made: float = 0.0  # good units finished
+    delivered_qty: float = 0.0
+    denied_qty: float = 0.0
+    status: str = "open"  # open | licence | waiting | book | shipped | delivered | denied
+    rule: str = ""  # rule that delayed or denied it
+    pending: int = 0  # children not yet delivered (assembly kits, lab orders)
+    children: list["Order"] = field(default_factory=list)
+    note: str = ""
+
+    def row(self, ids: list[str]) -> tuple[Any, ...]:
+        return (
+            self.id,
+            self.kind,
+            self.product,
+            self.qty,
+            ids[self.supplier],
+            ids[self.customer],
+            ids[self.lab] if self.lab >= 0 else None,
+            self.parent.id if self.parent is not None else None,
+            self.ordered,
+            self.released,
+            self.entered,
+            self.started,
+            self.finished,
+            self.shipped,
+            self.delivered,
+            self.delivered_qty,
+            self.denied_qty,
+            self.status,
+            self.rule,
+        )
+
+
+ORDER_COLUMNS = (
+    "order_id",
+    "kind",
+    "product",
+    "qty",
+    "supplier",
+    "customer",
+    "lab",
+    "parent_id",
+    "ordered",
+    "released",
+    "entered",
+    "started",
+    "finished",
+    "shipped",
+    "delivered",
+    "delivered_qty",
+    "denied_qty",
+    "status",
+    "rule",
+)
+
+
+def split_by_share(qty: float, shares: np.ndarray) -> np.ndarray:
+    """Split a lot by normalised shares (zero shares get nothing)."""
+    return qty * shares

@@ -1,0 +1,139 @@
+"""Scheduled and random shocks, applied to the compiled network's arrays.
+
+A shock multiplies a per-day array over its window (and a linear recovery
+after it): capacity, yield, transport time, lab demand, or grid build time;
+a `plan` shock scales planned capacity growth from its start on (cancel with
+0, accelerate with > 1). Random shocks are Poisson occurrences drawn from
+the shocks stream, so the same seed gives the same shocks in every scenario
+that shares them. Shock kinds are a registry (`SHOCK_KINDS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import numpy as np
+
+from ..scenario_schema import Shock, Target
+from .network import Net
+
+__all__ = ["apply_shocks", "SHOCK_KINDS", "targeted_nodes", "occurrences"]
+
+Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str]
+SHOCK_KINDS: dict[str, Applier] = {}
+
+
+def shock_kind(name: str) -> Callable[[Applier], Applier]:
+    def deco(fn: Applier) -> Applier:
+        SHOCK_KINDS[name] = fn
+        return fn
+
+    return deco
+
+
+def targeted_nodes(net: Net, target: Target) -> np.ndarray:
+    """Indices of nodes matching every given list of the target (empty lists match all)."""
+    out = []
+    for i in range(len(net.ids)):
+        if target.ids and net.ids[i] not in target.ids:
+            continue
+        if target.kinds and net.kinds[i] not in target.kinds:
+            continue
+        if target.countries and net.countries[i] not in target.countries:
+            continue
+        out.append(i)
+    return np.array(out, dtype=int)
+
+
+def occurrences(shock: Shock, rng: np.random.Generator, start: dt.date, days: int) -> list[tuple[int, float]]:
+    """(start day, duration) of each occurrence of the shock inside the run."""
+    if shock.start is not None:
+        return [((shock.start - start).days, shock.duration_days.sample(rng))]
+    occ = shock.random
+    assert occ is not None
+    lo = max(0, (occ.first - start).days) if occ.first else 0
+    hi = min(days, (occ.last - start).days) if occ.last else days
+    out, t = [], float(lo)
+    while True:
+        t += rng.exponential(365.25 / occ.rate_per_year)
+        if t >= hi:
+            return out
+        out.append((int(t), shock.duration_days.sample(rng)))
+
+
+def _profile(days: int, begin: int, duration: float, recovery: float, m: float) -> np.ndarray:
+    f = np.ones(days)
+    end = begin + int(round(duration))
+    lo, hi = max(begin, 0), min(end, days)
+    if hi > lo:
+        f[lo:hi] = m
+    if recovery > 0:
+        r = np.arange(end, min(end + int(round(recovery)), days))
+        r = r[r >= 0]
+        f[r] = m + (1 - m) * (r - end + 1) / (recovery + 1)
+    return f
+
+
+@shock_kind("capacity")
+def _capacity(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
+    net.cap_mult[nodes] *= f
+    return ",".join(net.ids[i] for i in nodes)
+
+
+@shock_kind("yield")
+def _yield(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
+    net.yields[nodes] = np.clip(net.yields[nodes] * f, 1e-6, 1.0)
+    return ",".join(net.ids[i] for i in nodes)
+
+
+@shock_kind("demand")
+def _demand(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
+    labs = [i for i in nodes if net.kinds[i] in ("lab", "demand")]
+    net.demand_mult[labs] *= f
+    return ",".join(net.ids[i] for i in labs)
+
+
+@shock_kind("power_delay")
+def _power(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
+    grids = [i for i in nodes if net.kinds[i] == "grid"]
+    net.ct_mult[grids] *= f
+    return ",".join(net.ids[i] for i in grids)
+
+
+@shock_kind("plan")
+def _plan(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
+    b = min(max(begin, 0), net.days - 1)
+    for i in nodes:
+        base = net.planned[i, b]
+        net.planned[i, b:] = np.maximum(base + shock.multiplier * (net.planned[i, b:] - base), 0.0)
+    return ",".join(net.ids[i] for i in nodes)
+
+
+@shock_kind("transport")
+def _transport(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
+    t = shock.target
+    chosen = set(int(i) for i in nodes) if (t.ids or t.kinds or t.countries) else None
+    hit = []
+    for fl in net.flows:
+        if t.edge_from_countries and net.countries[fl.supplier] not in t.edge_from_countries:
+            continue
+        if t.edge_to_countries and net.countries[fl.customer] not in t.edge_to_countries:
+            continue
+        if chosen is not None and fl.supplier not in chosen and fl.customer not in chosen:
+            continue
+        fl.transport_mult *= f
+        hit.append(f"{net.ids[fl.supplier]}->{net.ids[fl.customer]}")
+    return ",".join(hit)
+
+
+def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date) -> list[tuple]:
+    """Apply every shock occurrence to the arrays; return event-log rows."""
+    rows: list[tuple] = []
+    for shock in shocks:
+        nodes = targeted_nodes(net, shock.target)
+        for begin, duration in occurrences(shock, rng, start, net.days):
+            f = _profile(net.days, begin, duration, shock.recovery_days, shock.multiplier)
+            touched = SHOCK_KINDS[shock.kind](net, shock, f, begin, nodes)
+            rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days"))
+    return rows

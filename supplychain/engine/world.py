@@ -1,0 +1,376 @@
+"""The SimPy world: builds the run from graph + scenario, moves orders, returns records.
+
+Hybrid by design (DESIGN section 4): node states advance in one daily step
+(production over all active order books, lab installation and training,
+vectorised where it pays), while SimPy timeouts with callbacks carry what is
+discrete: orders, licence decisions, shipments, reviews. Orders are lots of
+plain data, never processes, so kernel events stay few.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import simpy
+
+from ..scenario_schema import Scenario
+from ..schema import TopologyModel
+from .controls import Controls
+from .labs import Labs
+from .network import PRODUCER_KINDS, Flow, compile_network
+from .orders import Order
+from .production import Production
+from .shocks import apply_shocks
+from .stock import Stocks
+
+__all__ = ["World", "RNG_STREAMS"]
+
+#: one child stream of the replication's SeedSequence per random source
+RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
+TOOL_LEAD_DAYS = 365.0  # assumption: fabs order tools a year ahead of planned capacity
+TOOL_REVIEW_DAYS = 30.0
+
+
+class World:
+    """One replication of one scenario."""
+
+    def __init__(self, model: TopologyModel, scenario: Scenario, seed: np.random.SeedSequence | int = 0) -> None:
+        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.rng = {name: np.random.default_rng(s) for name, s in zip(RNG_STREAMS, seq.spawn(len(RNG_STREAMS)))}
+        self.scenario = scenario
+        self.net = net = compile_network(model, scenario)
+        self.events: list[tuple] = apply_shocks(net, scenario.shocks, self.rng["shocks"], scenario.start)
+        self.env = simpy.Environment()
+        self.controls = Controls(scenario.controls, net, self.rng["licences"], scenario.start)
+        self.production = Production(net, self._finished)
+        self.labs = Labs(net, scenario)
+        self.orders: list[Order] = []
+        self.inventory: dict[tuple[int, str], float] = {}
+        self.tools_on_order = np.zeros(len(net.ids))
+        self.in_transit = 0.0
+        self.shipped_qty = 0.0
+        self.delivered_qty = 0.0
+        self.denied_at_shipment = 0.0
+        self.node_rows: list[tuple] = []
+        self.fleet_rows: list[tuple] = []
+        self.quote_rows: list[tuple] = []
+        self.install_rows: list[tuple] = []
+        self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
+        self.stocks = Stocks(self)
+        for j, st in enumerate(self.labs.states):
+            self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
+        for node in net.expansion:
+            self.at(0.0, self._review_tools, node)
+
+    # -- scheduling helpers ------------------------------------------------------
+    def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call `fn(*args)` at simulated time `when` (a timeout with a callback, no process)."""
+        ev = self.env.timeout(max(0.0, when - self.env.now))
+        ev.callbacks.append(lambda _e: fn(*args))
+
+    def run(self) -> "World":
+        self.env.process(self._daily())
+        self.env.run(until=self.net.days)
+        self.stocks.close(float(self.net.days))
+        return self
+
+    def _daily(self):
+        labs = self.labs
+        for day in range(self.net.days):
+            self.production.step(day)
+            for j, st in enumerate(labs.states):
+                if st.waiting:
+                    for sku, units in labs.install_ready(j, day):
+                        self.install_rows.append((float(day), self.net.ids[labs.nodes[j]], sku, units))
+            labs.train(day)
+            if day % 7 == 0:
+                self._record(day)
+            yield self.env.timeout(1)
+
+    # -- placing orders ------------------------------------------------------------
+    def parties(self, customer: int, product: str) -> frozenset[str]:
+        """Who an order concerns: the customer and the designer of the product it serves."""
+        key = (customer, product)
+        if key not in self._parties_cache:
+            net = self.net
+            names = set(net.entities[customer])
+            vendor = net.products[product].vendor
+            if vendor is not None and vendor in net.index:
+                names |= net.entities[net.index[vendor]]
+            self._parties_cache[key] = frozenset(names)
+        return self._parties_cache[key]
+
+    def _new(self, kind: str, flow: Flow | None, product: str, qty: float, now: float, *, supplier: int = -1,
+             customer: int = -1, parent: Order | None = None, lab: int = -1) -> Order:
+        o = Order(
+            id=len(self.orders), kind=kind, product=product, qty=qty,
+            supplier=flow.supplier if flow else supplier, customer=flow.customer if flow else customer,
+            ordered=now, lab=lab, parent=parent, flow=flow.index if flow else -1,
+        )
+        self.orders.append(o)
+        if parent is not None:
+            parent.children.append(o)
+            parent.pending += 1
+        return o
+
+    def new_kit(self, node: int, product: str, qty: float, now: float) -> Order:
+        """An assembly job at `node` that waits for its inputs (children) before production."""
+        kit = self._new("assembly", None, product, qty, now, supplier=node, customer=node)
+        kit.released = now
+        kit.status = "waiting"
+        return kit
+
+    def order_from_suppliers(self, kind: str, customer: int, product: str, qty: float, now: float,
+                             parent: Order | None = None, lab: int = -1, exclude: frozenset[int] = frozenset()) -> list[Order]:
+        """Split a need over the customer's suppliers of `product` by edge share, skipping banned ones."""
+        flows = [f for f in self.net.flows_into(customer, product) if f.supplier not in exclude]
+        parties = self.parties(customer, parent.product if parent is not None and kind == "component" else product)
+        open_flows = [f for f in flows if not self.controls.banned(now, f.supplier, customer, product, parties)]
+        use = open_flows or flows
+        if not use:
+            return []
+        shares = self.net.shares(use, int(now))
+        if shares.sum() <= 0:
+            shares = np.full(len(use), 1.0 / len(use))
+        out = []
+        for f, s in zip(use, shares):
+            if s <= 0:
+                continue
+            o = self._new(kind, f, product, qty * s, now, parent=parent, lab=lab)
+            out.append(o)
+        for o in out:
+            self.place(o, now)
+        return out
+
+    def place(self, o: Order, now: float) -> None:
+        """Check export controls at order time, then release (or delay, or deny) the order."""
+        d = self.controls.decide(now, o.supplier, o.customer, o.product, o.qty, self._order_parties(o), "order")
+        if d.action == "allow":
+            self._release(o, now)
+        elif d.action == "deny":
+            o.rule = d.rule
+            self._deny(o, o.qty, now)
+        elif d.action == "wait":
+            o.rule, o.status = d.rule, "waiting"
+            self.at(now + d.delay, self.place, o, now + d.delay)
+        else:
+            o.rule, o.status = d.rule, "licence"
+            self.at(now + d.delay, self._licence_decided, o, d.approved)
+
+    def _order_parties(self, o: Order) -> frozenset[str]:
+        served = o.parent.product if o.kind == "component" and o.parent is not None else o.product
+        return self.parties(o.customer, served)
+
+    def _licence_decided(self, o: Order, approved: bool) -> None:
+        now = self.env.now
+        if approved:
+            self.controls.log.append((now, "control", o.rule, "licence granted", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
+            self._release(o, now)
+            return
+        self.controls.log.append((now, "control", o.rule, "licence denied", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
+        self._deny(o, o.qty, now)
+
+    def _release(self, o: Order, now: float) -> None:
+        o.released = now
+        kind = self.net.kinds[o.supplier]
+        if kind == "vendor":
+            o.status = "waiting"
+            parts = self.order_from_suppliers("assembly", o.supplier, o.product, o.qty, now, parent=o, lab=o.lab)
+            if not parts:
+                self._deny(o, o.qty, now)
+        elif kind == "packaging" and o.kind == "assembly":
+            self._explode(o, now)
+        elif kind == "stock":
+            self.stocks.receive_order(o, now)
+        elif kind in PRODUCER_KINDS and not (kind == "source" and self.net.unlimited[o.supplier]):
+            o.unit_cost = self.net.unit_cost(o.supplier, o.product, self._dies_per_wafer(o))
+            self.production.add(o, now)
+        else:  # unlimited source: only its cycle time
+            o.entered = o.started = now
+            ct = float(self.net.cycle[o.supplier, min(int(now), self.net.days - 1)])
+            o.remaining, o.made = 0.0, o.qty
+            self.at(now + ct, self._finished_now, o)
+
+    def _finished_now(self, o: Order) -> None:
+        o.finished = self.env.now
+        self._finished(o, self.env.now)
+
+    def _dies_per_wafer(self, o: Order) -> float | None:
+        if o.parent is not None:
+            bom = self.net.products[o.parent.product].bom
+            return bom.dies_per_wafer if bom else None
+        return None
+
+    def _explode(self, kit: Order, now: float) -> None:
+        """Packaging: order the dies and HBM stacks a lot of packages needs, then wait for them."""
+        net = self.net
+        bom = net.products[kit.product].bom
+        node = kit.supplier
+        y = float(net.yields[node, min(int(now), net.days - 1)])
+        kits = kit.qty / y
+        kit.status = "waiting"
+        needs = [(bom.logic, kits * bom.logic_dies)]
+        if bom.hbm is not None and bom.hbm_stacks > 0:
+            needs.append((bom.hbm, kits * bom.hbm_stacks))
+        for product, qty in needs:
+            have = self.inventory.get((node, product), 0.0)
+            take = min(have, qty)
+            self.inventory[(node, product)] = have - take
+            if qty - take > 1e-9:
+                parts = self.order_from_suppliers("component", node, product, qty - take, now, parent=kit, lab=kit.lab)
+                if not parts:
+                    self._deny(kit, kit.qty, now)
+                    return
+                self._stockpile(node, product, parts, now, kit)
+        if kit.pending == 0:
+            self.production.add(kit, now)
+
+    def _stockpile(self, node: int, product: str, parts: list[Order], now: float, kit: Order) -> None:
+        """Between announcement and effect of a rule, targeted buyers order extra into stock."""
+        for o in parts:
+            factor = self.controls.stockpile(now, o.supplier, node, product, self._order_parties(o))
+            if factor > 1.0:
+                extra = self._new("component", self.net.flows[o.flow], product, o.qty * (factor - 1.0), now, lab=kit.lab)
+                extra.note = "stockpile"
+                self.place(extra, now)
+
+    def _deny(self, o: Order, qty: float, now: float) -> None:
+        o.denied_qty += qty
+        o.status = "denied"
+        if o.kind == "lab":
+            j = self.labs.pos[o.customer]
+            self.labs.states[j].on_order_h100e -= qty * self.net.products[o.product].h100e
+        elif o.kind == "power":
+            self.labs.states[self.labs.pos[o.customer]].power_on_order_mw -= qty
+        elif o.kind == "tool":
+            self.tools_on_order[o.customer] -= qty
+        parent = o.parent
+        if parent is not None and parent.status not in ("denied", "delivered"):
+            share = qty / o.qty if o.qty else 1.0
+            self._deny(parent, parent.qty * share if parent.kind != "lab" else qty, now)
+
+    # -- finishing, shipping, delivering -------------------------------------------
+    def _finished(self, o: Order, now: float) -> None:
+        if o.kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
+            self.stocks.goods_in(o.supplier, o.qty, now)
+            o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
+            return
+        self.ship(o, o.qty, now)
+
+    def ship(self, o: Order, qty: float, now: float) -> None:
+        """Check controls at shipment, then send the goods along the order's edge."""
+        d = self.controls.decide(now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.rule)
+        if d.action == "deny" or (d.action == "review" and not d.approved):
+            self.denied_at_shipment += qty
+            o.rule = d.rule
+            self._deny(o, qty, now)
+            return
+        delay = d.delay if d.action in ("review", "wait") else 0.0
+        flow = self.net.flows[o.flow] if o.flow >= 0 else None
+        tt = 0.0
+        if flow is not None:
+            day = min(int(now), self.net.days - 1)
+            tt = flow.transport.sample(self.rng["transport"]) * float(flow.transport_mult[day])
+        if o.shipped is None:
+            o.shipped = now + delay
+        o.status = "shipped"
+        self.in_transit += qty
+        self.shipped_qty += qty
+        self.at(now + delay + tt, self._deliver, o, qty)
+
+    def _deliver(self, o: Order, qty: float) -> None:
+        now = self.env.now
+        self.in_transit -= qty
+        self.delivered_qty += qty
+        o.delivered_qty += qty
+        if o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
+            o.delivered, o.status = now, "delivered"
+        net = self.net
+        kind = net.kinds[o.customer]
+        if kind == "lab":
+            j = self.labs.pos[o.customer]
+            st = self.labs.states[j]
+            if net.products[o.product].kind == "power":
+                st.power_mw += qty
+                st.power_on_order_mw -= qty
+            else:
+                st.on_order_h100e -= qty * net.products[o.product].h100e
+                self.labs.delivered(j, o.product, qty, now)
+                retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
+                if retire_at < net.days:
+                    self.at(retire_at, self.labs.retire, j, o.product, qty)
+        elif kind == "vendor":
+            lab_order = o.parent
+            ct = float(net.cycle[o.customer, min(int(now), net.days - 1)])
+            self.at(now + ct, self.ship, lab_order, qty, now + ct)
+        elif o.kind == "tool":
+            self.production.tools[o.customer] += qty
+            self.tools_on_order[o.customer] -= qty
+        elif o.parent is not None and o.parent.kind == "assembly":
+            if o.delivered is not None:
+                kit = o.parent
+                kit.pending -= 1
+                if kit.pending == 0 and kit.status == "waiting":
+                    if kit.supplier == kit.customer and kind == "stock":
+                        ct = float(net.cycle[kit.supplier, min(int(now), net.days - 1)])
+                        kit.entered = kit.started = now
+                        kit.made, kit.remaining = kit.qty, 0.0
+                        self.at(now + ct, self._finished_now, kit)
+                    else:
+                        self.production.add(kit, now)
+        elif kind == "packaging":  # stockpiled components
+            key = (o.customer, o.product)
+            self.inventory[key] = self.inventory.get(key, 0.0) + qty
+        elif kind == "stock":
+            self.stocks.goods_in(o.customer, qty, now)
+
+    # -- reviews -----------------------------------------------------------------------
+    def _review_lab(self, j: int) -> None:
+        now = self.env.now
+        labs, net = self.labs, self.net
+        st = labs.states[j]
+        node = labs.nodes[j]
+        gap = labs.target(j, now + st.policy.horizon_days) - labs.position(j)
+        if gap > 1e-6 * max(1.0, labs.target(j, now)):
+            for flow, sku, share in labs.sku_offers(j, now):
+                parties = self.parties(node, sku)
+                chosen = sku
+                if self.controls.blocking_rule(now, flow.supplier, node, sku, parties) is not None:
+                    variant = self.controls.substitute(now, flow.supplier, node, sku, parties)
+                    if variant is not None:
+                        chosen = variant
+                        self.events.append((now, "control", "substitution", f"{sku}->{variant}", net.ids[flow.supplier], net.ids[node], sku, 0.0, "order"))
+                h = net.products[chosen].h100e
+                units = gap * share / h * self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                o = self._new("lab", flow, chosen, units, now, lab=node)
+                st.on_order_h100e += units * h
+                self.place(o, now)
+        need = labs.power_need_mw(j, now) - st.power_mw - st.power_on_order_mw
+        if need > 1e-6:
+            for pid in {f.product for (c, _), fl in net.inbound.items() if c == node for f in fl if net.products[f.product].kind == "power"}:
+                st.power_on_order_mw += need
+                if not self.order_from_suppliers("power", node, pid, need, now, lab=node):
+                    st.power_on_order_mw -= need
+                break
+        if now + st.policy.review_days < net.days:
+            self.at(now + st.policy.review_days, self._review_lab, j)
+
+    def _review_tools(self, node: int) -> None:
+        now = self.env.now
+        net = self.net
+        tool, per_tool = net.expansion[node]
+        future = int(min(now + TOOL_LEAD_DAYS, net.days - 1))
+        gap = net.planned[node, future] / per_tool - self.production.tools[node] - self.tools_on_order[node]
+        if gap > 1e-6:
+            self.tools_on_order[node] += gap
+            if not self.order_from_suppliers("tool", node, tool, gap, now):
+                self.tools_on_order[node] -= gap
+        if now + TOOL_REVIEW_DAYS < net.days:
+            self.at(now + TOOL_REVIEW_DAYS, self._review_tools, node)
+
+    # -- weekly records ------------------------------------------------------------------
+    def _record(self, day: int) -> None:
+        from .quotes import record_week
+
+        record_week(self, day)
