@@ -9,8 +9,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "read_table", "manifest", "write_json"]
 
 
 class atomic_path:
@@ -31,6 +35,9 @@ class atomic_path:
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self.tmp is not None
         if exc_type is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
@@ -43,3 +50,53 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# -- run folders -----------------------------------------------------------------
+
+def write_table(df: "pd.DataFrame", folder: str | Path, name: str, fmt: str = "parquet") -> Path:
+    """Write one table atomically as Parquet (pyarrow) or CSV."""
+    folder = Path(folder)
+    path = folder / f"{name}.{fmt}"
+    with atomic_path(path, suffix=f".{fmt}") as tmp:
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False, engine="pyarrow")
+        elif fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            raise ValueError(f"unknown table format {fmt!r}")
+    return path
+
+
+def read_table(folder: str | Path, name: str) -> "pd.DataFrame":
+    """Read a table written by `write_table`, whichever format it has."""
+    import pandas as pd
+
+    folder = Path(folder)
+    if (folder / f"{name}.parquet").exists():
+        return pd.read_parquet(folder / f"{name}.parquet")
+    if (folder / f"{name}.csv").exists():
+        return pd.read_csv(folder / f"{name}.csv", parse_dates=[c for c in ("date",) if c])
+    raise FileNotFoundError(folder / f"{name}.parquet")
+
+
+def manifest(**fields: object) -> dict:
+    """Versions of what produced a run, plus the caller's fields (seed, config hash, command)."""
+    import platform
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for pkg in ("supplychain", "simpy", "networkx", "numpy", "pandas", "pyarrow", "pydantic"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            versions[pkg] = None
+    return {"versions": versions, "python": sys.version.split()[0], "platform": platform.platform(),
+            "command": " ".join(sys.argv), **fields}
+
+
+def write_json(path: str | Path, data: object) -> None:
+    import json
+
+    atomic_write_text(path, json.dumps(data, indent=2, default=str))

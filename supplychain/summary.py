@@ -1,0 +1,78 @@
+"""A short human summary of one run: releases, peak quoted lead times, binding inputs.
+
+Used by `supplychain run` (printed and written as summary.md). Works on the
+concatenated tables of one or more replications (medians across them).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
+
+
+def release_table(gens: pd.DataFrame) -> pd.DataFrame:
+    """Median release date per lab and generation across replications."""
+    if gens.empty:
+        return pd.DataFrame(columns=["lab", "generation", "release", "replications"])
+    g = gens.groupby(["lab", "generation"]).agg(day=("day", "median"), replications=("replication", "nunique")).reset_index()
+    start = gens["date"].min() - pd.to_timedelta(gens.loc[gens["date"].idxmin(), "day"], unit="D")
+    g["release"] = (start + pd.to_timedelta(g["day"].round(), unit="D")).dt.date
+    return g[["lab", "generation", "release", "replications"]]
+
+
+def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None) -> pd.DataFrame:
+    """Peak quoted lead time (weeks) per accelerator product delivered to labs, with its date."""
+    lt = lead_times[lead_times["customer"].isin(fleet_labs)] if fleet_labs else lead_times
+    lt = lt[lt["quoted_days"].notna() & (lt["quoted_days"] < float("inf"))]
+    if lt.empty:
+        return pd.DataFrame(columns=["product", "peak_weeks", "date", "customer"])
+    idx = lt.groupby("product")["quoted_days"].idxmax()
+    out = lt.loc[idx, ["product", "quoted_days", "date", "customer"]].copy()
+    out["peak_weeks"] = out.pop("quoted_days") / 7.0
+    return out.sort_values("peak_weeks", ascending=False)[["product", "peak_weeks", "date", "customer"]]
+
+
+def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None = None) -> pd.DataFrame:
+    """Share of lab-ordered H100e (or units) whose dominant delay was each cause, per lab."""
+    lab = orders[(orders["kind"] == "lab") & orders["cause"].notna()].copy()
+    if lab.empty:
+        return pd.DataFrame(columns=["lab", "cause", "share"])
+    weight = lab["product"].map(products_h100e or {}).fillna(1.0) * lab["qty"]
+    lab["w"] = weight
+    lab["input"] = lab["cause"].str.replace(r"^(queue|production|component):", "", regex=True)
+    tot = lab.groupby("lab")["w"].sum()
+    out = lab.groupby(["lab", "cause"])["w"].sum().reset_index()
+    out["share"] = out["w"] / out["lab"].map(tot)
+    return out.sort_values(["lab", "share"], ascending=[True, False]).groupby("lab").head(3)[["lab", "cause", "share"]]
+
+
+def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float], name: str) -> str:
+    fleet = tables["fleet"]
+    labs = set(fleet["lab"].unique()) if not fleet.empty else set()
+    lines = [f"# {name}", ""]
+    reps = tables["fleet"]["replication"].nunique() if not fleet.empty else 1
+    lines.append(f"Replications: {reps}. Figures are medians across replications.\n")
+    rel = release_table(tables["generations"])
+    lines.append("## Model generations (release dates)\n")
+    if rel.empty:
+        lines.append("No generation released.\n")
+    else:
+        for lab, grp in rel.groupby("lab"):
+            lines.append(f"- {lab}: " + ", ".join(f"g{int(r.generation)} {r.release}" for r in grp.itertuples()))
+        lines.append("")
+    peaks = peak_lead_times(tables["lead_times"], labs)
+    lines.append("## Peak quoted lead time, accelerators to labs\n")
+    for r in peaks.head(12).itertuples():
+        lines.append(f"- {r.product}: {r.peak_weeks:.0f} weeks ({pd.Timestamp(r.date).date()}, to {r.customer})")
+    lines.append("")
+    bind = binding_inputs(tables["orders"], products_h100e)
+    lines.append("## What bound the labs' orders (dominant delay, share of ordered H100e)\n")
+    for r in bind.itertuples():
+        lines.append(f"- {r.lab}: {r.cause} {r.share:.0%}")
+    if not fleet.empty:
+        last = fleet[fleet["day"] == fleet["day"].max()].groupby("lab")[["installed_h100e", "stranded_h100e", "power_mw"]].median()
+        lines.append("\n## Fleet at the end\n")
+        for lab, r in last.iterrows():
+            lines.append(f"- {lab}: {r.installed_h100e:,.0f} H100e installed, {r.stranded_h100e:,.0f} stranded, {r.power_mw:,.0f} MW")
+    return "\n".join(lines) + "\n"
