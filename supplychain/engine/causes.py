@@ -26,26 +26,40 @@ def segments(w: "World", o: Order) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     if o.released is not None and o.released > o.ordered:
         out.append((f"licence:{o.rule}" if o.rule else "waiting", o.released - o.ordered))
+    end = float(w.env.now)
     if o.kind == "lab":
-        arrived = [c for c in o.children if c.delivered is not None]
-        if arrived:
-            crit = max(arrived, key=lambda c: c.delivered)
+        live = [c for c in o.children if c.status != "denied"]
+        if live:
+            crit = max(live, key=lambda c: c.delivered if c.delivered is not None else end)
             out.extend(segments(w, crit))
-            if o.delivered is not None:
+            if o.delivered is not None and crit.delivered is not None:
                 out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", max(0.0, o.delivered - crit.delivered)))
         return out
-    if o.kind == "assembly" and o.entered is not None and o.released is not None and o.entered > o.released:
-        arrived = [c for c in o.children if c.delivered is not None]
-        who = ids[max(arrived, key=lambda c: c.delivered).supplier] if arrived else "?"
-        out.append((f"component:{who}", o.entered - o.released))
-    if o.finished is not None and o.entered is not None:
+    kit_done = o.entered
+    if o.kind == "assembly" and o.released is not None:
+        kit_done = o.kitted if o.kitted is not None else (o.entered if o.inputs is None else o.finished)
+        if kit_done is not None and kit_done > o.released:
+            arrived = [c for c in o.children if c.delivered is not None]
+            who = ids[max(arrived, key=lambda c: c.delivered).supplier] if arrived else "?"
+            out.append((f"component:{who}", kit_done - o.released))
+    if kit_done is None and o.kind == "assembly" and o.inputs is not None and o.released is not None:
+        out.append((f"component:{_slowest_input(w, o)}", end - o.released))  # still waiting for inputs
+    elif o.entered is not None:
         day = min(int(o.started if o.started is not None else o.entered), net.days - 1)
         ct = float(net.cycle[o.supplier, day] * net.ct_mult[o.supplier, day])
-        out.append((f"queue:{ids[o.supplier]}", max(0.0, o.finished - o.entered - ct)))
+        done = o.finished if o.finished is not None else end + ct  # open orders: queue so far
+        out.append((f"queue:{ids[o.supplier]}", max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
         out.append((f"production:{ids[o.supplier]}", ct))
     if o.delivered is not None and o.shipped is not None:
         out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", o.delivered - o.shipped))
     return out
+
+
+def _slowest_input(w: "World", kit: Order) -> str:
+    frac = {p: (got / need if need > 0 else 1.0) for p, (need, got) in (kit.inputs or {}).items()}
+    worst = min(frac, key=frac.get) if frac else None
+    sup = [c for c in kit.children if c.product == worst]
+    return w.net.ids[sup[0].supplier] if sup else "?"
 
 
 def delay_causes(w: "World") -> list[str | None]:

@@ -42,6 +42,10 @@ class Order:
     remaining: float = 0.0  # good units not yet started
     made: float = 0.0  # good units finished
     delivered_qty: float = 0.0
+    shipped_qty: float = 0.0
+    ready_qty: float = float("inf")  # units allowed to start (a kit: what its arrived inputs cover)
+    kitted: float | None = None  # a kit: when its last input arrived
+    inputs: dict[str, list[float]] | None = None  # a kit: product -> [needed, arrived]
     denied_qty: float = 0.0
     status: str = "open"  # open | licence | waiting | book | shipped | delivered | denied
     rule: str = ""  # rule that delayed or denied it
@@ -62,6 +66,7 @@ class Order:
             self.ordered,
             self.released,
             self.entered,
+            self.kitted,
             self.started,
             self.finished,
             self.shipped,
@@ -85,6 +90,7 @@ ORDER_COLUMNS = (
     "ordered",
     "released",
     "entered",
+    "kitted",
     "started",
     "finished",
     "shipped",

@@ -133,14 +133,15 @@ class Production:
         book = self.books[node]
         y = self.net.yields[node, d]
         costs = np.array([o.unit_cost / y for o in book])
-        needs = np.array([o.remaining for o in book]) * costs
+        startable = np.array([min(o.remaining, o.ready_qty - (o.qty - o.denied_qty - o.remaining)) for o in book])
+        needs = np.maximum(startable, 0.0) * costs
         give = self.rules[node](book, budget, needs) if np.isfinite(budget) else needs
         ct = self.net.cycle[node, d] * self.net.ct_mult[node, d]
         due = day + int(math.ceil(ct - EPS)) if ct > EPS else day
         keep: list[Order] = []
-        for o, cap_units, cost in zip(book, give, costs):
+        for o, cap_units, cost, can in zip(book, give, costs, startable):
             if cap_units > EPS:
-                goods = min(o.remaining, cap_units / cost)
+                goods = min(can, cap_units / cost)
                 o.remaining -= goods
                 if o.remaining < EPS * max(1.0, o.qty):
                     goods += o.remaining
@@ -156,14 +157,28 @@ class Production:
         self.books[node] = keep
 
     def _complete(self, day: int) -> None:
+        """Finish today's chunks; ship what is made when an order completes, else weekly."""
+        touched: dict[int, Order] = {}
         for node, o, goods, began in self.pipeline.pop(day, ()):
             self.wip[node] -= goods
             self.finished[node] += goods
             self.flow_time[node] += goods * (day - began)
             o.made += goods
-            if o.remaining == 0.0 and o.made >= o.qty * (1 - 1e-9):
+            touched[o.id] = o
+        for o in touched.values():
+            done = o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9)
+            if done:
                 o.finished = float(day)
+            if done or day % 7 == 0:
                 self.on_finished(o, float(day))
+
+    def drop(self, o: Order, units: float) -> float:
+        """Take units that can no longer be made (denied inputs) out of an order's book."""
+        cut = min(units, o.remaining)
+        o.remaining -= cut
+        if o.remaining <= EPS and o.made + o.denied_qty >= o.qty * (1 - 1e-9) and o.finished is None:
+            o.finished = o.finished or (o.started if o.started is not None else o.entered)
+        return cut
 
     def quoted(self, node: int, day: int) -> float:
         """Lead time a new order would face: backlog / effective rate + cycle time."""

@@ -68,7 +68,7 @@ def build_tables(w: "World") -> dict[str, pd.DataFrame]:
     ids = w.net.ids
     orders = pd.DataFrame.from_records([o.row(ids) for o in w.orders], columns=list(ORDER_COLUMNS))
     orders["cause"] = delay_causes(w) if len(orders) else pd.Series([], dtype=object)
-    for c in ("ordered", "released", "entered", "started", "finished", "shipped", "delivered"):
+    for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = _dates(start, orders[c].fillna(0)).where(orders[c].notna())
     orders["lead_time_days"] = orders["delivered"] - orders["ordered"]

@@ -62,6 +62,19 @@ class World:
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
         for node in net.expansion:
             self.at(0.0, self._review_tools, node)
+        self._schedule_initial_retirements()
+
+    def _schedule_initial_retirements(self) -> None:
+        """The fleet at the start has ages spread evenly over a lifetime (assumption), so it
+        retires in equal yearly tranches, the oldest first."""
+        for j, node in enumerate(self.labs.nodes):
+            life = self.labs.states[j].policy.lifetime_years
+            tranches = max(1, int(round(life)))
+            for sku, units in self.net.node_models[node].fleet.items():
+                for k in range(tranches):
+                    when = (k + 0.5) * life / tranches * 365.25
+                    if when < self.net.days:
+                        self.at(when, self.labs.retire, j, sku, units / tranches)
 
     # -- scheduling helpers ------------------------------------------------------
     def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
@@ -203,28 +216,46 @@ class World:
         return None
 
     def _explode(self, kit: Order, now: float) -> None:
-        """Packaging: order the dies and HBM stacks a lot of packages needs, then wait for them."""
+        """Packaging: order the dies and HBM stacks a lot needs; assemble as they arrive.
+
+        The kit joins the packaging book at once, but only as many packages
+        may start as its arrived inputs cover (`ready_qty`), so partial
+        deliveries flow on without one event per unit.
+        """
         net = self.net
         bom = net.products[kit.product].bom
         node = kit.supplier
         y = float(net.yields[node, min(int(now), net.days - 1)])
         kits = kit.qty / y
-        kit.status = "waiting"
         needs = [(bom.logic, kits * bom.logic_dies)]
         if bom.hbm is not None and bom.hbm_stacks > 0:
             needs.append((bom.hbm, kits * bom.hbm_stacks))
+        kit.inputs = {}
+        kit.unit_cost = net.unit_cost(node, kit.product)
+        self.production.add(kit, now)
+        kit.ready_qty = 0.0
         for product, qty in needs:
             have = self.inventory.get((node, product), 0.0)
             take = min(have, qty)
             self.inventory[(node, product)] = have - take
+            kit.inputs[product] = [qty, take]
             if qty - take > 1e-9:
                 parts = self.order_from_suppliers("component", node, product, qty - take, now, parent=kit, lab=kit.lab)
                 if not parts:
-                    self._deny(kit, kit.qty, now)
+                    self._deny(kit, kit.qty - kit.denied_qty, now)
                     return
                 self._stockpile(node, product, parts, now, kit)
-        if kit.pending == 0:
-            self.production.add(kit, now)
+        self._kit_progress(kit, now)
+
+    def _kit_progress(self, kit: Order, now: float) -> None:
+        """Packages a kit may start = its good units x the least-covered input's arrived fraction."""
+        frac = min((got / need if need > 0 else 1.0) for need, got in kit.inputs.values())  # type: ignore[union-attr]
+        kit.ready_qty = (kit.qty - kit.denied_qty) * min(frac, 1.0)
+        if frac >= 1.0 - 1e-9 and kit.kitted is None:
+            kit.kitted = now
+            kit.ready_qty = float("inf")
+        if kit.remaining > 0:
+            self.production.active.add(kit.supplier)
 
     def _stockpile(self, node: int, product: str, parts: list[Order], now: float, kit: Order) -> None:
         """Between announcement and effect of a rule, targeted buyers order extra into stock."""
@@ -236,8 +267,15 @@ class World:
                 self.place(extra, now)
 
     def _deny(self, o: Order, qty: float, now: float) -> None:
+        """Refuse `qty` of an order and pass the loss up to what it was for."""
+        qty = min(qty, o.qty - o.denied_qty - o.delivered_qty - (o.shipped_qty - o.delivered_qty))
+        if qty <= 1e-12:
+            return
         o.denied_qty += qty
-        o.status = "denied"
+        if o.denied_qty >= o.qty * (1 - 1e-9) or o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
+            o.status = "denied" if o.delivered_qty <= 0 else "delivered"
+        if o.status == "book" or o.entered is not None:
+            self.production.drop(o, qty)
         if o.kind == "lab":
             j = self.labs.pos[o.customer]
             self.labs.states[j].on_order_h100e -= qty * self.net.products[o.product].h100e
@@ -246,9 +284,17 @@ class World:
         elif o.kind == "tool":
             self.tools_on_order[o.customer] -= qty
         parent = o.parent
-        if parent is not None and parent.status not in ("denied", "delivered"):
-            share = qty / o.qty if o.qty else 1.0
-            self._deny(parent, parent.qty * share if parent.kind != "lab" else qty, now)
+        if parent is None:
+            return
+        if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
+            need = parent.inputs[o.product][0]
+            self._deny(parent, parent.qty * qty / need if need > 0 else parent.qty, now)
+            parent.inputs[o.product][0] = max(need - qty, 0.0)
+            self._kit_progress(parent, now)
+        elif parent.kind == "assembly" and parent.supplier == parent.customer:
+            self._deny(parent, parent.qty * qty / o.qty if o.qty else parent.qty, now)
+        else:
+            self._deny(parent, qty, now)
 
     # -- finishing, shipping, delivering -------------------------------------------
     def _finished(self, o: Order, now: float) -> None:
@@ -256,7 +302,9 @@ class World:
             self.stocks.goods_in(o.supplier, o.qty, now)
             o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
             return
-        self.ship(o, o.qty, now)
+        qty = o.made - o.shipped_qty
+        if qty > 1e-12:
+            self.ship(o, qty, now)
 
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
@@ -274,6 +322,7 @@ class World:
             tt = flow.transport.sample(self.rng["transport"]) * float(flow.transport_mult[day])
         if o.shipped is None:
             o.shipped = now + delay
+        o.shipped_qty += qty
         o.status = "shipped"
         self.in_transit += qty
         self.shipped_qty += qty
@@ -307,6 +356,11 @@ class World:
         elif o.kind == "tool":
             self.production.tools[o.customer] += qty
             self.tools_on_order[o.customer] -= qty
+        elif o.parent is not None and o.parent.kind == "assembly" and o.parent.inputs is not None:
+            kit = o.parent
+            if o.note != "stockpile":
+                kit.inputs[o.product][1] += qty
+                self._kit_progress(kit, now)
         elif o.parent is not None and o.parent.kind == "assembly":
             if o.delivered is not None:
                 kit = o.parent

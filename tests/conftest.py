@@ -1,0 +1,42 @@
+"""Shared builders for small topologies written inline (textbook systems)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplychain.schema import TopologyModel
+from supplychain.topology import parse_topology
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def topo(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], products: dict[str, Any] | None = None) -> TopologyModel:
+    products = products or {"widget": {"kind": "item"}}
+    return parse_topology({"name": "test", "products": products, "nodes": nodes, "edges": edges})
+
+
+def serial_chain(capacity_per_week: float | None, cycle: float, transport_in: float, transport_out: float,
+                 demand_rate: float, mode: str = "fixed", policy: str = "make_to_order", base_stock: float = 0.0) -> TopologyModel:
+    """source (capacity, cycle) -> stock (policy) -> demand."""
+    src: dict[str, Any] = {"id": "src", "kind": "source", "makes": ["widget"], "cycle_time": cycle}
+    if capacity_per_week is not None:
+        src["capacity"] = capacity_per_week
+    return topo(
+        [
+            src,
+            {"id": "depot", "kind": "stock", "item": "widget", "policy": policy, "base_stock": base_stock},
+            {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": mode, "rate": demand_rate, "size": 1}},
+        ],
+        [
+            {"from": "src", "to": "depot", "product": "widget", "transport": transport_in},
+            {"from": "depot", "to": "cust", "product": "widget", "transport": transport_out},
+        ],
+    )
+
+
+@pytest.fixture
+def minimal_path() -> Path:
+    return ROOT / "topology" / "minimal.yaml"

@@ -1,0 +1,68 @@
+"""The kernel against theory on deterministic serial chains.
+
+Unconstrained lead time = sum of cycle and transport times; throughput =
+bottleneck capacity; with demand over capacity the backlog grows at
+demand minus capacity; mean WIP = throughput x cycle time (Little's law).
+"""
+
+import numpy as np
+import pytest
+
+from supplychain.results import simulate
+
+from conftest import serial_chain
+
+SC = {"name": "chain", "start": "2022-01-01", "end": "2023-12-31"}
+
+
+def demand_orders(r):
+    o = r.orders
+    return o[(o["kind"] == "demand") & o["delivered"].notna()]
+
+
+@pytest.mark.parametrize("cycle,t_in,t_out", [(10, 5, 2), (0, 3, 0), (30, 0, 7)])
+def test_unconstrained_lead_time_is_sum_of_cycle_and_transport(cycle, t_in, t_out):
+    r = simulate(serial_chain(None, cycle, t_in, t_out, demand_rate=3), SC)
+    lead = demand_orders(r)["lead_time_days"]
+    assert len(lead) > 600
+    assert lead.min() == pytest.approx(cycle + t_in + t_out)
+    assert lead.max() == pytest.approx(cycle + t_in + t_out)
+
+
+def test_throughput_equals_bottleneck_capacity():
+    cap_week = 14.0  # 2/day, demand 5/day
+    r = simulate(serial_chain(cap_week, 5, 1, 1, demand_rate=5), SC)
+    o = demand_orders(r)
+    late = o[o["delivered"] > 365]
+    per_day = late["delivered_qty"].sum() / (late["delivered"].max() - 365)
+    assert per_day == pytest.approx(cap_week / 7, rel=0.02)
+
+
+def test_backlog_grows_at_demand_minus_capacity():
+    r = simulate(serial_chain(14.0, 5, 1, 1, demand_rate=5), SC)
+    nodes = r.nodes[r.nodes["node"] == "src"]
+    slope = np.polyfit(nodes["day"], nodes["backlog"], 1)[0]
+    assert slope == pytest.approx(5 - 2, rel=0.01)
+
+
+def test_no_backlog_when_capacity_exceeds_demand():
+    r = simulate(serial_chain(70.0, 5, 1, 1, demand_rate=5), SC)
+    nodes = r.nodes[r.nodes["node"] == "src"]
+    assert nodes["backlog"].max() <= 5 + 1e-9
+    lead = demand_orders(r)["lead_time_days"]
+    assert lead.max() <= 5 + 1 + 1 + 1 + 1e-9  # at most one day waiting for the daily step
+
+
+def test_littles_law_on_recorded_wip():
+    cap_week, cycle = 14.0, 20
+    r = simulate(serial_chain(cap_week, cycle, 1, 1, demand_rate=5), SC)
+    nodes = r.nodes[(r.nodes["node"] == "src") & (r.nodes["day"] > 60)]
+    # saturated: throughput = capacity, every unit spends `cycle` days in WIP
+    assert nodes["wip"].mean() == pytest.approx(cap_week / 7 * cycle, rel=0.01)
+
+
+def test_utilisation_is_one_at_the_bottleneck_and_below_elsewhere():
+    busy = simulate(serial_chain(14.0, 5, 1, 1, demand_rate=5), SC).nodes
+    idle = simulate(serial_chain(70.0, 5, 1, 1, demand_rate=5), SC).nodes
+    assert busy[busy["day"] > 30]["utilisation"].min() == pytest.approx(1.0)
+    assert idle[idle["day"] > 30]["utilisation"].mean() == pytest.approx(5 / 10, rel=0.02)

@@ -1,0 +1,92 @@
+"""A base-stock point with Poisson demand against its analytic results.
+
+With unit Poisson demand at rate lam, a fixed replenishment lead time L and
+base-stock level S, the demand over a lead time D ~ Poisson(lam L) and
+(textbook, e.g. Zipkin, Foundations of Inventory Management, ch. 6):
+fill rate = P(D <= S - 1), mean on hand = E[(S - D)+], mean backorders = E[(D - S)+].
+"""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from supplychain.results import simulate
+
+from conftest import serial_chain, topo
+
+LAM, L, S = 2.0, 5.0, 13
+
+
+def analytic():
+    d = stats.poisson(LAM * L)
+    k = np.arange(0, 200)
+    pmf = d.pmf(k)
+    return d.cdf(S - 1), float(np.sum(np.maximum(S - k, 0) * pmf)), float(np.sum(np.maximum(k - S, 0) * pmf))
+
+
+def replications(n=8):
+    model = serial_chain(None, 0, L, 0, demand_rate=LAM, mode="poisson", policy="base_stock", base_stock=S)
+    sc = {"name": "bs", "start": "2022-01-01", "end": "2024-12-31", "seed": 7}
+    return [simulate(model, sc, replication=r).stocks.iloc[0] for r in range(n)]
+
+
+def test_base_stock_matches_analytic_fill_rate_stock_and_backorders():
+    fill, on_hand, back = analytic()
+    rows = replications()
+    for name, expect in (("fill_rate", fill), ("mean_on_hand", on_hand), ("mean_backorders", back)):
+        xs = np.array([r[name] for r in rows])
+        lo, hi = stats.t.interval(0.99, len(xs) - 1, loc=xs.mean(), scale=stats.sem(xs))
+        assert lo <= expect <= hi, f"{name}: analytic {expect:.4f} outside 99% CI ({lo:.4f}, {hi:.4f})"
+
+
+def test_higher_base_stock_raises_fill_rate():
+    sc = {"name": "bs", "end": "2023-12-31", "seed": 3}
+    fills = []
+    for s in (6, 10, 14):
+        m = serial_chain(None, 0, L, 0, demand_rate=LAM, mode="poisson", policy="base_stock", base_stock=s)
+        fills.append(simulate(m, sc).stocks.iloc[0]["fill_rate"])
+    assert fills[0] < fills[1] < fills[2]
+
+
+def test_sS_policy_orders_up_to_S_when_position_falls_to_s():
+    m = topo(
+        [
+            {"id": "src", "kind": "source", "makes": ["widget"]},
+            {"id": "depot", "kind": "stock", "item": "widget", "policy": "sS", "s": 5, "S": 20, "review_days": 1},
+            {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 3}},
+        ],
+        [
+            {"from": "src", "to": "depot", "product": "widget", "transport": 2},
+            {"from": "depot", "to": "cust", "product": "widget"},
+        ],
+    )
+    r = simulate(m, {"name": "ss", "end": "2022-12-31"})
+    rep = r.orders[r.orders["kind"] == "replenish"]
+    # each replenishment restores the position to S from at most s
+    assert (rep["qty"] >= 20 - 5 - 1e-9).all() and (rep["qty"] <= 20 + 1e-9).all()
+
+
+def test_assembly_stock_waits_for_all_inputs():
+    products = {"a": {"kind": "item"}, "b": {"kind": "item"}, "ab": {"kind": "item"}}
+    m = topo(
+        [
+            {"id": "sa", "kind": "source", "makes": ["a"]},
+            {"id": "sb", "kind": "source", "makes": ["b"]},
+            {"id": "asm", "kind": "stock", "item": "ab", "policy": "make_to_order", "bom": {"a": 1, "b": 2}, "cycle_time": 3},
+            {"id": "cust", "kind": "demand", "item": "ab", "demand": {"mode": "fixed", "rate": 1}},
+        ],
+        [
+            {"from": "sa", "to": "asm", "product": "a", "transport": 4},
+            {"from": "sb", "to": "asm", "product": "b", "transport": 9},
+            {"from": "asm", "to": "cust", "product": "ab", "transport": 1},
+        ],
+        products,
+    )
+    r = simulate(m, {"name": "asm", "end": "2022-06-30"})
+    d = r.orders[(r.orders["kind"] == "demand") & r.orders["delivered"].notna()]
+    # slowest input (9) + assembly cycle (3) + delivery (1)
+    assert d["lead_time_days"].min() == pytest.approx(13)
+    assert d["lead_time_days"].max() == pytest.approx(13)
+    b = r.orders[(r.orders["product"] == "b") & (r.orders["kind"] == "replenish")]
+    a = r.orders[(r.orders["product"] == "a") & (r.orders["kind"] == "replenish")]
+    assert b["qty"].sum() == pytest.approx(2 * a["qty"].sum())

@@ -1,0 +1,96 @@
+"""Labs: training compute, generations, RSI feedback, power limit, ordering to target."""
+
+import math
+
+import pytest
+
+from supplychain.engine.labs import H100_FLOPS
+from supplychain.results import simulate
+from supplychain.topology import parse_topology, read_yaml
+
+from conftest import ROOT
+
+
+def minimal(**lab_fields):
+    data = read_yaml(ROOT / "topology" / "minimal.yaml")
+    for node in data["nodes"]:
+        if node["id"] == "lab":
+            node.update(lab_fields)
+            if "target_h100e" in lab_fields and lab_fields["target_h100e"] is None:
+                node.pop("target_h100e")
+    return parse_topology(data)
+
+
+def scenario(**over):
+    base = {
+        "name": "labs",
+        "end": "2025-12-31",
+        "labs": {"utilisation": 0.5, "training_fraction": 0.1, "lifetime_years": 100, "commissioning_days": 30},
+        "algorithms": {"efficiency_growth": 1.0},
+        "generations": {"requirement_0": 1e24, "scale": 4.0, "min_training_days": 0},
+    }
+    base.update(over)
+    return base
+
+
+def test_generation_release_matches_compute_requirement():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    r = simulate(model, scenario())
+    daily = 10000 * H100_FLOPS * 0.5 * 0.1 * 86400
+    g = r.generations.set_index("generation")
+    first = math.ceil(1e24 / daily) - 1
+    assert g.loc[0, "day"] == first
+    assert g.loc[1, "day"] == first + math.ceil(4e24 / daily)
+
+
+def test_rsi_gain_shortens_the_next_generation():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    plain = simulate(model, scenario()).generations.set_index("generation")
+    rsi = simulate(model, scenario(rsi={"gain": 2.0, "gain_growth": 1.0})).generations.set_index("generation")
+    assert rsi.loc[0, "day"] == plain.loc[0, "day"]
+    assert rsi.loc[1, "training_days"] == pytest.approx(plain.loc[1, "training_days"] / 2, abs=1)
+    assert rsi.loc[1, "rsi_multiplier"] == 2.0
+
+
+def test_algorithmic_efficiency_speeds_up_training():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    slow = simulate(model, scenario()).generations
+    fast = simulate(model, scenario(algorithms={"efficiency_growth": 3.0})).generations
+    assert len(fast) > len(slow)
+
+
+def test_min_training_days_holds_a_release_back():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    g = simulate(model, scenario(generations={"requirement_0": 1e20, "scale": 2, "min_training_days": 50})).generations
+    assert (g["training_days"] >= 50).all()
+
+
+def test_unpowered_accelerators_are_stranded_until_power_arrives():
+    model = minimal(fleet={"acc": 1000}, power_mw=2.0,
+                    target_h100e={"points": {"2022-01-01": 1000, "2022-06-01": 50000}})
+    r = simulate(model, scenario(end="2024-12-31"))
+    f = r.fleet
+    assert f["stranded_h100e"].max() > 0
+    # installed power never exceeds what the lab has
+    assert (f["power_used_mw"] <= f["power_mw"] + 1e-6).all()
+    # stranded accelerators get installed once grid power is delivered
+    assert f["installed_h100e"].iloc[-1] > 20000
+
+
+def test_labs_order_up_to_target_counting_installed_and_on_order():
+    model = minimal(fleet={"acc": 10000}, target_h100e={"points": {"2022-01-01": 10000, "2023-01-01": 60000}})
+    r = simulate(model, scenario(end="2024-06-30", unconstrained=True))
+    o = r.orders[r.orders["kind"] == "lab"]
+    # ordered in total what the target adds (no double counting of what is on order)
+    assert o["qty"].sum() == pytest.approx(50000, rel=0.01)
+    assert r.fleet["installed_h100e"].iloc[-1] == pytest.approx(60000, rel=0.01)
+
+
+def test_initial_fleet_retires_over_its_lifetime():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    r = simulate(model, scenario(end="2027-12-31", labs={"lifetime_years": 4.0}))
+    f = r.fleet.set_index("day")["installed_h100e"]
+    assert f.iloc[0] == 10000
+    assert f.iloc[-1] == pytest.approx(0, abs=1e-6)
+    mid = f.loc[f.index[f.index >= 2 * 365.25][0]]
+    assert mid == pytest.approx(5000, rel=1e-6)

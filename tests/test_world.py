@@ -1,0 +1,93 @@
+"""The AI chain end to end: BOM explosion, kitting, lead times, determinism, invariants."""
+
+import pandas as pd
+import pytest
+
+from supplychain.engine import InvariantError, World, check_invariants
+from supplychain.results import simulate
+from supplychain.scenario_schema import Scenario
+
+from conftest import ROOT
+from test_labs import minimal
+
+SC = {"name": "w", "end": "2024-12-31", "labs": {"lifetime_years": 100}}
+
+
+def test_unconstrained_accelerator_lead_time_is_the_slowest_bom_path():
+    r = simulate(ROOT / "topology" / "minimal.yaml", {**SC, "unconstrained": True})
+    o = r.orders
+    lab = o[(o["kind"] == "lab") & o["delivered"].notna()]
+    # max(fab 100 + 3, hbm 150 + 5) + packaging 40 + 2 + vendor->lab transport (7..28 days)
+    base = 150 + 5 + 40 + 2
+    assert lab["lead_time_days"].min() >= base + 7 - 1e-9
+    assert lab["lead_time_days"].max() <= base + 28 + 3  # + up to one day per daily-step stage
+    kits = o[o["kind"] == "assembly"]
+    assert (kits["kitted"] - kits["released"]).min() >= 155 - 1e-9  # waits for the HBM, the slower input
+    assert (kits["started"] - kits["released"]).min() >= 155 - 1e-9  # nothing starts before both inputs arrive
+
+
+def test_bom_explosion_orders_dies_and_stacks_per_package():
+    r = simulate(ROOT / "topology" / "minimal.yaml", {**SC, "unconstrained": True})
+    o = r.orders
+    kits = o[o["kind"] == "assembly"].set_index("order_id")
+    comp = o[o["kind"] == "component"]
+    per_kit = comp.groupby(["parent_id", "product"])["qty"].sum().unstack()
+    ratio = per_kit.div(kits.loc[per_kit.index, "qty"], axis=0)
+    # packaging yield 0.95: kits = packages / 0.95; 1 die and 5 stacks per kit
+    assert ratio["logic"].to_numpy() == pytest.approx(1 / 0.95)
+    assert ratio["hbm"].to_numpy() == pytest.approx(5 / 0.95)
+
+
+def test_packaging_bottleneck_caps_deliveries_until_lifted():
+    model = minimal(fleet={"acc": 10000})
+    pkg = next(n for n in model.nodes if n.id == "packager")
+    pkg.capacity = pkg.capacity.model_validate(500)  # packages/week, far below demand
+    tight = simulate(model, SC)
+    free = simulate(model, {**SC, "unconstrained": True}).fleet
+    delivered = tight.orders[tight.orders["kind"] == "lab"]["delivered_qty"].sum()
+    weeks = (pd.Timestamp("2024-12-31") - pd.Timestamp("2022-01-01")).days / 7
+    assert delivered <= 500 * 0.95 * weeks  # good packages per week x weeks
+    assert delivered >= 0.8 * 500 * 0.95 * weeks
+    assert tight.fleet["installed_h100e"].iloc[-1] < free["installed_h100e"].iloc[-1]
+    causes = tight.orders[tight.orders["kind"] == "lab"]["cause"].value_counts()
+    assert causes.index[0] == "queue:packager"
+
+
+def test_same_seed_gives_identical_tables():
+    a = simulate(ROOT / "topology" / "minimal.yaml", SC, seed=11)
+    b = simulate(ROOT / "topology" / "minimal.yaml", SC, seed=11)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+
+
+def test_different_replications_differ_where_randomness_enters():
+    a = simulate(ROOT / "topology" / "minimal.yaml", SC, seed=11, replication=0).orders
+    b = simulate(ROOT / "topology" / "minimal.yaml", SC, seed=11, replication=1).orders
+    assert not a["delivered"].equals(b["delivered"])
+
+
+def test_invariant_violation_is_an_error_naming_the_node():
+    w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0).run()
+    check_invariants(w)
+    w.production.finished[2] += 5.0  # corrupt the books of the HBM maker
+    with pytest.raises(InvariantError, match="hbm_maker"):
+        check_invariants(w)
+
+
+def test_lead_time_table_has_quoted_and_realised_series():
+    lt = simulate(ROOT / "topology" / "minimal.yaml", SC).lead_times
+    acc = lt[(lt["customer"] == "lab") & (lt["product"] == "acc")]
+    assert acc["quoted_days"].notna().all()
+    assert acc["realised_by_order_days"].notna().any()
+    assert {"date", "supplier", "customer", "product"} <= set(lt.columns)
+
+
+def test_tool_deliveries_expand_fab_capacity():
+    data_topo = minimal(fleet={"acc": 10000})
+    fab = next(n for n in data_topo.nodes if n.id == "fab")
+    fab.capacity = fab.capacity.model_validate({"points": {"2022-01-01": 2000, "2024-01-01": 6000}})
+    r = simulate(data_topo, SC)
+    caps = r.nodes[r.nodes["node"] == "fab"].set_index("day")["capacity_per_week"]
+    assert caps.iloc[-1] == pytest.approx(6000, rel=0.02)
+    tools = r.orders[r.orders["kind"] == "tool"]
+    assert tools["qty"].sum() == pytest.approx(40, rel=0.01)
