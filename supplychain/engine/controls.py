@@ -29,6 +29,7 @@ class Decision:
     rule: str = ""
     delay: float = 0.0
     approved: bool = True
+    allowed: float = 0.0  # quota: units that fit this period (the rest waits)
 
 
 ALLOW = Decision("allow")
@@ -111,21 +112,31 @@ class Controls:
                 approved = bool(self.rng.random() < r.approval)
                 return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, Decision("review", r.id, delay, approved))
             if r.action == "quota":
+                if stage != "order":
+                    continue  # a quota counts units once, when they are ordered
                 period = int((now - c.effective) // r.period_days)
                 used = c.used.get(period, 0.0)
                 if used + qty <= r.quota + 1e-9:  # type: ignore[operator]
                     c.used[period] = used + qty
                     continue
+                room = max(r.quota - used, 0.0)  # type: ignore[operator]
+                c.used[period] = used + room
                 if r.quota_excess == "refuse":
-                    return self._logged(now, r, "quota refused", supplier, customer, product, qty, stage, Decision("deny", r.id))
+                    return self._logged(now, r, "quota refused", supplier, customer, product, qty - room, stage,
+                                        Decision("deny", r.id, allowed=room))
                 wait = c.effective + (period + 1) * r.period_days - now
-                return self._logged(now, r, "quota wait", supplier, customer, product, qty, stage, Decision("wait", r.id, wait))
+                return self._logged(now, r, "quota wait", supplier, customer, product, qty - room, stage,
+                                    Decision("wait", r.id, wait, allowed=room))
         return ALLOW
 
     def _logged(self, now, rule: Rule, what: str, supplier, customer, product, qty, stage, decision: Decision) -> Decision:
         ids = self.net.ids
         self.log.append((now, "control", rule.id, what, ids[supplier], ids[customer], product, qty, stage))
         return decision
+
+    def any_announced(self, now: float) -> bool:
+        """Is any stockpiling rule between its announcement and its effect now?"""
+        return any(c.announced <= now < c.effective and c.rule.stockpile > 1.0 for c in self.rules)
 
     def stockpile(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> float:
         """Order multiplier for buyers a rule will soon hit (between announcement and effect)."""
@@ -139,7 +150,8 @@ class Controls:
     def substitute(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> str | None:
         """A compliant variant the vendor may ship instead, if no active rule blocks it."""
         variant = self.net.products[product].compliant_variant
-        if variant is None:
+        blocking = self.blocking_rule(now, supplier, customer, product, parties)
+        if variant is None or (blocking is not None and not blocking.substitute):
             return None
         for c in self.rules:
             if c.effective <= now < c.ends and c.rule.action != "quota" and self.matches(c.rule, supplier, customer, variant, parties):

@@ -162,14 +162,30 @@ class World:
         if d.action == "allow":
             self._release(o, now)
         elif d.action == "deny":
+            if d.allowed > 1e-9:  # a quota refuses only the excess
+                rest = self._split(o, d.allowed, now)
+                self._release(o, now)
+                o = rest
             o.rule = d.rule
             self._deny(o, o.qty, now)
         elif d.action == "wait":
+            if d.allowed > 1e-9:  # what fits the quota goes now, the rest waits for the next period
+                rest = self._split(o, d.allowed, now)
+                self._release(o, now)
+                o = rest
             o.rule, o.status = d.rule, "waiting"
             self.at(now + d.delay, self.place, o, now + d.delay)
         else:
             o.rule, o.status = d.rule, "licence"
             self.at(now + d.delay, self._licence_decided, o, d.approved)
+
+    def _split(self, o: Order, keep: float, now: float) -> Order:
+        """Cut an unreleased order in two: `o` keeps `keep` units, the new order the rest."""
+        rest = self._new(o.kind, self.net.flows[o.flow] if o.flow >= 0 else None, o.product, o.qty - keep, o.ordered,
+                         supplier=o.supplier, customer=o.customer, parent=o.parent, lab=o.lab)
+        rest.note = o.note
+        o.qty = keep
+        return rest
 
     def _order_parties(self, o: Order) -> frozenset[str]:
         served = o.parent.product if o.kind == "component" and o.parent is not None else o.product
@@ -385,8 +401,9 @@ class World:
         labs, net = self.labs, self.net
         st = labs.states[j]
         node = labs.nodes[j]
-        gap = labs.target(j, now + st.policy.horizon_days) - labs.position(j)
-        if gap > 1e-6 * max(1.0, labs.target(j, now)):
+        target = labs.target(j, now + st.policy.horizon_days)
+        position = labs.position(j)
+        if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
             for flow, sku, share in labs.sku_offers(j, now):
                 parties = self.parties(node, sku)
                 chosen = sku
@@ -395,8 +412,13 @@ class World:
                     if variant is not None:
                         chosen = variant
                         self.events.append((now, "control", "substitution", f"{sku}->{variant}", net.ids[flow.supplier], net.ids[node], sku, 0.0, "order"))
+                # stockpiling: a buyer a rule will soon hit raises its target for that SKU
+                factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                gap = (target * factor - position) * share
+                if gap <= 1e-6 * max(1.0, target):
+                    continue
                 h = net.products[chosen].h100e
-                units = gap * share / h * self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                units = gap / h
                 o = self._new("lab", flow, chosen, units, now, lab=node)
                 st.on_order_h100e += units * h
                 self.place(o, now)
