@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import topology_cmd
+from . import scenario_cmd, topology_cmd
 
 app = typer.Typer(
     name="supplychain",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(topology_cmd.app, name="topology")
+app.add_typer(scenario_cmd.app, name="scenario")
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -1,0 +1,69 @@
+"""`supplychain scenario ...`: validate and show scenario files.
+
+`show` prints the scenario as the engine will run it (after `extends`,
+`remove` and `set:`), so a reader of a policy file can check what the
+inheritance actually produced instead of working it out by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ..scenario import ResolvedScenario, load_scenario, scenario_data
+from ..topology import dump_yaml
+from .common import guard
+
+app = typer.Typer(help="Validate and inspect scenario (policy) files.", no_args_is_help=True)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def describe(rs: ResolvedScenario) -> str:
+    """One line: the topology and the overrides applied to it."""
+    g = rs.topology
+    line = f"topology {_show_path(rs.topology_path)} ({g.number_of_nodes()} nodes, {g.number_of_edges()} edges)"
+    if rs.overrides:
+        sets = "; ".join(f"{k}: {_short(old)} -> {_short(new)}" for k, old, new in rs.overrides)
+        return f"{line}; overrides: {sets}"
+    return f"{line}; no overrides"
+
+
+@app.command("validate")
+def validate(path: Path = typer.Argument(..., help="Scenario YAML file")) -> None:
+    """Check a scenario and its topology; exit 2 with one line naming the field if it is bad."""
+    with guard():
+        rs = load_scenario(path)
+        for w in rs.warnings:
+            typer.echo(f"warning: {path}: {w}", err=True)
+        sc = rs.scenario
+        typer.echo(
+            f"{path}: ok ({len(sc.controls)} controls, {len(sc.shocks)} shocks, "
+            f"{sc.start} to {sc.end}; {describe(rs)})"
+        )
+
+
+@app.command("show")
+def show(path: Path = typer.Argument(..., help="Scenario YAML file")) -> None:
+    """Print the resolved scenario as YAML, after extends and overrides."""
+    with guard():
+        rs = load_scenario(path)
+        chain = " <- ".join(_show_path(p) for p in rs.chain)
+        typer.echo(f"# {chain}")
+        typer.echo(f"# {describe(rs)}")
+        typer.echo(f"# config hash {rs.config_hash}")
+        for w in rs.warnings:
+            typer.echo(f"warning: {path}: {w}", err=True)
+        typer.echo(dump_yaml(scenario_data(rs.scenario)).rstrip("\n"))

@@ -1,0 +1,354 @@
+"""Scenario files -> a resolved, validated scenario on its (overridden) topology.
+
+A scenario file says what differs from the topology's world. Two features
+keep the policy library small and honest:
+
+`extends: other.yaml` (or a list of files, merged left to right; paths are
+relative to the file that names them; chains allowed, a cycle is an error)
+starts from other scenarios and deep-merges this file over them:
+
+- mappings merge key by key, recursively (`labs: {utilisation: 0.3}` keeps the
+  other inherited lab fields);
+- a figure (a mapping with `value`, `points` or `dist`, i.e. a schedule or a
+  distribution) is one value: it replaces the inherited one whole, because
+  half of one schedule merged with half of another is neither;
+- `set:` merges path by path (a child's path replaces the same inherited path);
+- lists replace, except `controls` and `shocks`, which merge by `id`: an entry
+  with an inherited id replaces that entry in place, new ids append in order;
+- `remove: [id, ...]` drops inherited rules or shocks by id before this file's
+  own entries are added (`controls.*` / `shocks.*` drop them all). Naming an id
+  nothing inherits is an error, so a typo cannot leave a rule in force.
+
+Every file of a chain must be a valid scenario on its own (it is validated
+before it is merged), so an error names the file that holds it. An inherited
+`topology` path stays relative to the file that wrote it.
+
+`set:` overrides topology figures by dotted path into the topology's plain
+data (see `apply_overrides`). References to the topology (node ids, entities,
+lab ids, product ids, node kinds) are checked after the topology is loaded.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import networkx as nx
+from pydantic import ValidationError
+
+from .errors import InputError, from_validation_error
+from .scenario_schema import LabPolicy, Scenario
+from .schema import NODE_KINDS
+from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
+from .overrides import apply_overrides, override_topology
+
+__all__ = [
+    "ResolvedScenario",
+    "load_scenario",
+    "resolve_scenario",
+    "compose",
+    "apply_overrides",
+    "scenario_data",
+    "config_hash",
+    "BY_ID_LISTS",
+]
+
+#: top-level lists that merge by entry `id` instead of being replaced
+BY_ID_LISTS = ("controls", "shocks")
+#: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
+_FIGURE_KEYS = frozenset({"value", "points", "dist"})
+#: keys the resolver consumes; they never reach the `Scenario` model
+_RESOLVER_KEYS = ("extends", "remove")
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """What the engine runs: the validated scenario, its topology with overrides, and a hash.
+
+    `overrides` lists `(path, old, new)` for each `set:` entry applied;
+    `chain` the files merged, ancestors first, this file last; `warnings`
+    the suspicious but legal (e.g. a rule naming a country no node is in).
+    """
+
+    scenario: Scenario
+    path: Path | None
+    topology_path: Path
+    topology: nx.DiGraph
+    config_hash: str
+    overrides: tuple[tuple[str, Any, Any], ...] = ()
+    chain: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+# -- extends -----------------------------------------------------------------
+
+
+def _is_figure(value: Any) -> bool:
+    return isinstance(value, dict) and bool(_FIGURE_KEYS & set(value))
+
+
+def _merge_by_id(base: list[Any], over: list[Any]) -> list[Any]:
+    out = list(base)
+    where = {e["id"]: i for i, e in enumerate(out) if isinstance(e, dict) and isinstance(e.get("id"), str)}
+    for entry in over:
+        key = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(key, str) and key in where:
+            out[where[key]] = copy.deepcopy(entry)
+        else:
+            if isinstance(key, str):
+                where[key] = len(out)
+            out.append(copy.deepcopy(entry))
+    return out
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any], top: bool = True) -> dict[str, Any]:
+    """Merge `over` onto `base` by the rules in the module docstring; inputs are not modified."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        old = out.get(key)
+        if top and key in BY_ID_LISTS and isinstance(value, list) and isinstance(old, list):
+            out[key] = _merge_by_id(old, value)
+        elif top and key == "set" and isinstance(value, dict) and isinstance(old, dict):
+            out[key] = {**old, **copy.deepcopy(value)}
+        elif isinstance(value, dict) and isinstance(old, dict) and not _is_figure(value):
+            out[key] = deep_merge(old, value, top=False)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _remove(data: dict[str, Any], remove: Any, file: Path | None) -> dict[str, Any]:
+    if remove is None:
+        return data
+    items = [remove] if isinstance(remove, str) else remove
+    if not isinstance(items, list):
+        raise InputError(file, "remove", f"expected a list of rule or shock ids (got {remove!r})")
+    out = dict(data)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InputError(file, f"remove.{i}", f"expected a rule or shock id (got {item!r})")
+        if item in (f"{k}.*" for k in BY_ID_LISTS):
+            out[item[:-2]] = []
+            continue
+        found = False
+        for key in BY_ID_LISTS:
+            entries = out.get(key) or []
+            kept = [e for e in entries if not (isinstance(e, dict) and e.get("id") == item)]
+            found |= len(kept) != len(entries)
+            if key in out:
+                out[key] = kept
+        if not found:
+            raise InputError(file, f"remove.{i}", f"no inherited rule or shock has this id (got {item!r})")
+    return out
+
+
+def _parents(value: Any, file: Path | None) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
+        raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {value!r})")
+    return items
+
+
+def _names(data: dict[str, Any]) -> dict[str, str]:
+    """`controls.3` -> `controls.<rule id>` so errors name the rule, not its position."""
+    names: dict[str, str] = {}
+    for key in BY_ID_LISTS:
+        entries = data.get(key)
+        if isinstance(entries, list):
+            for i, e in enumerate(entries):
+                if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]:
+                    names[f"{key}.{i}"] = f"{key}.{e['id']}"
+    return names
+
+
+def validate_data(data: dict[str, Any], file: Path | str | None) -> Scenario:
+    """Validate merged plain data into a `Scenario`; errors name the field by rule/shock id."""
+    per_lab = data.get("per_lab")
+    if isinstance(per_lab, dict):
+        labs = data.get("labs") if isinstance(data.get("labs"), dict) else {}
+        for lab, fields in per_lab.items():
+            try:
+                LabPolicy.model_validate({**labs, **(fields or {})} if isinstance(fields, dict) else fields)
+            except ValidationError as err:
+                raise from_validation_error(file, err, prefix=f"per_lab.{lab}") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(file, err, names=_names(data)) from None
+
+
+Layer = tuple["Path | None", dict[str, Any]]
+
+
+def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict[Path, list[Layer]]) -> list[Layer]:
+    """Every file of the extends graph once, ancestors before descendants, as (file, own data).
+
+    Merging each file's own data once, in this order, is what makes a diamond
+    (two parents sharing a grandparent) behave: the grandparent's values never
+    come back to overwrite what the first parent changed.
+    """
+    if not isinstance(data, dict):
+        raise InputError(file, "<root>", f"expected a mapping of scenario fields (got {type(data).__name__})")
+    here = file.parent if file is not None else Path.cwd()
+    own = dict(data)
+    extends = own.pop("extends", None)
+    layers: list[Layer] = []
+    for rel in _parents(extends, file) if extends is not None else []:
+        parent = (here / rel).resolve()
+        if parent in stack:
+            loop = " -> ".join(p.name for p in (*stack[stack.index(parent):], parent))
+            raise InputError(file, "extends", f"extends cycle ({loop})")
+        if not parent.is_file():
+            raise InputError(file, "extends", f"no such scenario file (got {rel!r})")
+        if parent not in memo:
+            memo[parent] = _linearise(read_yaml(parent), parent, (*stack, parent), memo)
+            validate_data(_merge_layers(memo[parent]), parent)  # so an error names the file that holds it
+        seen = {f for f, _ in layers}
+        layers += [layer for layer in memo[parent] if layer[0] not in seen]
+    if isinstance(own.get("topology"), str) and len(stack) > 1:
+        own["topology"] = str((here / own["topology"]).resolve())  # relative to the file that wrote it
+    layers.append((file, own))
+    return layers
+
+
+def _merge_layers(layers: list[Layer]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for file, own in layers:
+        own = dict(own)
+        merged = _remove(merged, own.pop("remove", None), file)
+        merged = deep_merge(merged, own)
+    return merged
+
+
+def compose(data: Any, file: str | Path | None = None) -> tuple[dict[str, Any], list[Path]]:
+    """Resolve `extends` and `remove`: the merged plain data and the files merged, in order.
+
+    An inherited `topology` is rewritten relative to this file's folder (it was
+    relative to the file that wrote it); this file's own `topology` stays as written.
+    """
+    file = Path(file) if file is not None else None
+    stack = (file.resolve(),) if file is not None else (Path.cwd() / "<input>",)
+    layers = _linearise(data, file, stack, {})
+    merged = _merge_layers(layers)
+    inherited = merged.get("topology")
+    if "topology" not in layers[-1][1] and isinstance(inherited, str) and os.path.isabs(inherited):
+        here = file.parent if file is not None else Path.cwd()
+        merged["topology"] = os.path.relpath(inherited, here.resolve())
+    return merged, [f for f, _ in layers if f is not None]
+
+
+# -- topology references -----------------------------------------------------
+
+
+def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
+    """Unknown node, lab, entity, product ids and kinds are errors; unknown countries warnings."""
+    nodes = set(g.nodes)
+    labs = {n for n, a in g.nodes(data=True) if a.get("kind") == "lab"}
+    entities = nodes | {e for _, a in g.nodes(data=True) for e in a.get("entities") or []}
+    products = set(g.graph.get("products") or {})
+    countries = {c for _, a in g.nodes(data=True) for c in (a.get("country"), a.get("jurisdiction"), *(a.get("tech_origin") or [])) if c}
+    warnings: list[str] = []
+
+    def need(values: Iterable[str], known: set[str], where: str, what: str) -> None:
+        for v in values:
+            if v not in known:
+                raise InputError(file, where, f"unknown {what} (got {v!r})")
+
+    def countries_known(values: Iterable[str], where: str) -> None:
+        warnings.extend(f"{where}: no node of the topology is in country {v!r}" for v in values if v not in countries)
+
+    for lab in sc.per_lab:
+        need([lab], labs, f"per_lab.{lab}", "lab id")
+    for lab in sc.demand.targets:
+        need([lab], labs, f"demand.targets.{lab}", "lab id")
+    for r in sc.controls:
+        at = f"controls.{r.id}.scope"
+        need(r.scope.entities, entities, f"{at}.entities", "node or entity")
+        need(r.scope.products, products, f"{at}.products", "product")
+        for axis in ("supplier_countries", "tech_origin", "destinations"):
+            countries_known(getattr(r.scope, axis), f"{at}.{axis}")
+    for s in sc.shocks:
+        at = f"shocks.{s.id}.target"
+        need(s.target.ids, nodes, f"{at}.ids", "node")
+        need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind")
+        for axis in ("countries", "edge_from_countries", "edge_to_countries"):
+            countries_known(getattr(s.target, axis), f"{at}.{axis}")
+    return warnings
+
+
+# -- putting it together -----------------------------------------------------
+
+
+def scenario_data(sc: Scenario) -> dict[str, Any]:
+    """Plain data of a scenario (dates as dates, no nulls): what `scenario show` prints."""
+    return sc.model_dump(mode="python", exclude_none=True)
+
+
+def config_hash(sc: Scenario, g: nx.DiGraph) -> str:
+    """sha256 of the canonical resolved scenario and topology data.
+
+    The topology path is left out (its content is in), so moving a folder
+    does not change the hash but editing any figure does.
+    """
+    blob = {"scenario": sc.model_dump(mode="json", exclude={"topology"}), "topology": graph_to_data(g)}
+    text = json.dumps(blob, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _nice(path: Path) -> Path:
+    """A path relative to the working folder when it is below it, else absolute."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path.resolve()
+
+
+def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiGraph | None = None) -> ResolvedScenario:
+    """Resolve plain data (e.g. built in a notebook) as if it were the file `file`.
+
+    `extends` and `topology` paths are relative to `file`'s folder (the working
+    folder if None). Pass `topology` to use a graph you already hold instead of
+    the file the scenario names; `set:` overrides still apply to a copy of it.
+    """
+    file = Path(file) if file is not None else None
+    merged, chain = compose(data, file)
+    here = file.parent if file is not None else Path.cwd()
+    sc = validate_data(merged, file)
+    topology_path = Path(os.path.normpath(here / sc.topology))
+    if topology is None:
+        if not topology_path.exists():
+            raise InputError(file, "topology", f"no such topology file (got {sc.topology!r})")
+        topology = load_topology(topology_path)
+    else:
+        topology_path = Path(topology.graph.get("path") or topology_path)
+    applied: list[tuple[str, Any, Any]] = []
+    if sc.set:
+        done = override_topology(graph_to_data(topology), sc.set, file)
+        applied = done.applied
+        g = model_to_graph(done.model)
+        g.graph["path"] = str(topology_path)
+        topology = g
+    warnings = _check_refs(sc, topology, file)
+    return ResolvedScenario(
+        scenario=sc,
+        path=file,
+        topology_path=topology_path,
+        topology=topology,
+        config_hash=config_hash(sc, topology),
+        overrides=tuple(applied),
+        chain=tuple(chain),
+        warnings=tuple(warnings),
+    )
+
+
+def load_scenario(path: str | Path) -> ResolvedScenario:
+    """Read a scenario file, resolve `extends` and `set:`, load and check its topology."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "<file>", "no such file")
+    return resolve_scenario(read_yaml(path), path)

@@ -1,0 +1,356 @@
+"""Scenario files: extends and deep merge, `set:` overrides, reference checks, errors, CLI."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.errors import InputError
+from supplychain.overrides import apply_overrides
+from supplychain.scenario import deep_merge, load_scenario, resolve_scenario
+from supplychain.topology import graph_to_data, load_topology, model_to_graph, parse_topology, read_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = ROOT / "topology" / "minimal.yaml"
+
+RULE = "{{id: {id}, announced: 2023-01-01, effective: 2023-02-01, action: ban, scope: {{destinations: [TW]}}}}"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def world(tmp_path: Path) -> Path:
+    """A folder with the minimal topology as topo.yaml and a base scenario on it."""
+    shutil.copy(MINIMAL, tmp_path / "topo.yaml")
+    write(
+        tmp_path,
+        "base.yaml",
+        f"""
+        name: base
+        topology: topo.yaml
+        sources: [a, b]
+        labs: {{utilisation: 0.35, review_days: 7}}
+        demand: {{multiplier: {{value: 1.5, growth: 0.1}}}}
+        controls:
+          - {RULE.format(id="r1")}
+          - {RULE.format(id="r2")}
+        shocks:
+          - {{id: s1, kind: capacity, start: 2025-01-01, multiplier: 0.5, target: {{ids: [fab]}}}}
+        """,
+    )
+    return tmp_path
+
+
+def fails(path_or_data, field: str, *, file: str | None = None, match: str = "") -> InputError:
+    with pytest.raises(InputError) as info:
+        if isinstance(path_or_data, Path):
+            load_scenario(path_or_data)
+        else:
+            resolve_scenario(path_or_data, file)
+    err = info.value
+    assert err.field == field, str(err)
+    assert match in err.problem, str(err)
+    return err
+
+
+# -- extends -----------------------------------------------------------------
+
+
+def test_mappings_merge_lists_replace_figures_replace(world: Path) -> None:
+    child = write(
+        world,
+        "child.yaml",
+        """
+        extends: base.yaml
+        name: child
+        sources: [c]
+        labs: {utilisation: 0.5}
+        demand: {multiplier: {points: {2025-01-01: 1.0, 2030-01-01: 2.0}}}
+        """,
+    )
+    sc = load_scenario(child).scenario
+    assert sc.name == "child"
+    assert sc.sources == ["c"]  # lists replace
+    assert sc.labs.utilisation == 0.5 and sc.labs.review_days == 7  # mappings merge
+    assert sc.demand.multiplier.value is None and sc.demand.multiplier.growth == 0.0  # a figure replaces whole
+    assert len(sc.demand.multiplier.points) == 2
+
+
+def test_controls_and_shocks_merge_by_id(world: Path) -> None:
+    child = write(
+        world,
+        "child.yaml",
+        f"""
+        extends: base.yaml
+        controls:
+          - {{id: r2, announced: 2024-01-01, effective: 2024-06-01, action: license, review_days: 30, approval: 0.5}}
+          - {RULE.format(id="r3")}
+        shocks:
+          - {{id: s2, kind: yield, start: 2026-01-01, multiplier: 0.9}}
+        """,
+    )
+    sc = load_scenario(child).scenario
+    assert [r.id for r in sc.controls] == ["r1", "r2", "r3"]  # replaced in place, new appended
+    assert sc.controls[1].action == "license" and sc.controls[1].approval == 0.5
+    assert [s.id for s in sc.shocks] == ["s1", "s2"]
+
+
+def test_remove_drops_inherited_rules_and_shocks(world: Path) -> None:
+    write(world, "one.yaml", "extends: base.yaml\nremove: [r1, s1]\n")
+    sc = load_scenario(world / "one.yaml").scenario
+    assert [r.id for r in sc.controls] == ["r2"] and sc.shocks == []
+    write(world, "all.yaml", f"extends: base.yaml\nremove: [controls.*]\ncontrols: [{RULE.format(id='new')}]\n")
+    sc = load_scenario(world / "all.yaml").scenario
+    assert [r.id for r in sc.controls] == ["new"] and [s.id for s in sc.shocks] == ["s1"]
+
+
+def test_remove_of_an_id_nothing_inherits_is_an_error(world: Path) -> None:
+    write(world, "bad.yaml", "extends: base.yaml\nremove: [r1, typo]\n")
+    fails(world / "bad.yaml", "remove.1", match="typo")
+
+
+def test_chains_and_lists_of_parents(world: Path) -> None:
+    write(world, "mid.yaml", "extends: base.yaml\nseed: 7\nlabs: {review_days: 21}\n")
+    write(world, "other.yaml", f"extends: base.yaml\ncontrols: [{RULE.format(id='r9')}]\n")
+    write(world, "leaf.yaml", "extends: [mid.yaml, other.yaml]\nreplications: 3\n")
+    rs = load_scenario(world / "leaf.yaml")
+    sc = rs.scenario
+    assert (sc.seed, sc.replications, sc.labs.review_days, sc.labs.utilisation) == (7, 3, 21, 0.35)
+    assert [r.id for r in sc.controls] == ["r1", "r2", "r9"]
+    assert [p.name for p in rs.chain] == ["base.yaml", "mid.yaml", "other.yaml", "leaf.yaml"]
+
+
+def test_extends_cycle_is_an_error_naming_file_and_field(world: Path) -> None:
+    write(world, "a.yaml", "extends: b.yaml\n")
+    write(world, "b.yaml", "extends: a.yaml\n")
+    err = fails(world / "a.yaml", "extends", match="cycle")
+    assert err.file.endswith("b.yaml") and "a.yaml -> b.yaml -> a.yaml" in err.problem
+    write(world, "self.yaml", "extends: self.yaml\n")
+    fails(world / "self.yaml", "extends", match="cycle")
+
+
+def test_missing_parent_and_bad_extends(world: Path) -> None:
+    write(world, "x.yaml", "extends: nope.yaml\n")
+    fails(world / "x.yaml", "extends", match="no such scenario file")
+    write(world, "y.yaml", "extends: 3\n")
+    fails(world / "y.yaml", "extends", match="expected")
+
+
+def test_error_in_a_parent_names_the_parent(world: Path) -> None:
+    write(world, "p.yaml", "topology: topo.yaml\nseed: -1\n")
+    write(world, "c.yaml", "extends: p.yaml\n")
+    err = fails(world / "c.yaml", "seed")
+    assert err.file.endswith("p.yaml")
+
+
+def test_inherited_topology_stays_relative_to_its_file(world: Path) -> None:
+    write(world, "sub/parent.yaml", "topology: ../topo.yaml\n")
+    write(world, "other/child.yaml", "extends: ../sub/parent.yaml\n")
+    rs = load_scenario(world / "other" / "child.yaml")
+    assert rs.topology_path.resolve() == (world / "topo.yaml").resolve()
+    assert rs.scenario.topology == "../topo.yaml"
+
+
+def test_deep_merge_leaves_inputs_alone() -> None:
+    base = {"labs": {"a": 1}, "controls": [{"id": "x", "v": 1}]}
+    over = {"labs": {"b": 2}, "controls": [{"id": "x", "v": 2}]}
+    out = deep_merge(base, over)
+    assert out == {"labs": {"a": 1, "b": 2}, "controls": [{"id": "x", "v": 2}]}
+    assert base == {"labs": {"a": 1}, "controls": [{"id": "x", "v": 1}]}
+
+
+# -- set: overrides ----------------------------------------------------------
+
+
+def scenario_with(world: Path, sets: dict) -> Path:
+    return write(world, "s.yaml", yaml.safe_dump({"extends": "base.yaml", "set": sets}, sort_keys=False))
+
+
+def test_set_onto_growth_value_points_and_whole_figures(world: Path) -> None:
+    rs = load_scenario(
+        scenario_with(
+            world,
+            {
+                "nodes.fab.capacity.growth": 0.4,
+                "nodes.hbm_maker.yield.value": 0.3,
+                "nodes.lab.target_h100e.points.2030-01-01": 1e6,
+                "nodes.grid.cycle_time": 730,
+                "products.acc.tpp": 2000,
+                "edges.fab->packager:logic.transport.mean": 9,
+            },
+        )
+    )
+    g = rs.topology
+    assert g.nodes["fab"]["capacity"]["growth"] == 0.4 and g.nodes["fab"]["capacity"]["value"] == 2000
+    assert g.nodes["hbm_maker"]["yield"]["value"] == 0.3
+    assert g.nodes["lab"]["target_h100e"]["points"]["2030-01-01"] == 1e6
+    assert g.nodes["lab"]["target_h100e"]["points"]["2025-01-01"] == 300000
+    assert g.nodes["grid"]["cycle_time"] == {"value": 730.0, "growth": 0.0}
+    assert g.graph["products"]["acc"]["tpp"] == 2000
+    assert g.edges["fab", "packager"]["flows"]["logic"]["transport"]["mean"] == 9
+    assert [k for k, _, _ in rs.overrides][0] == "nodes.fab.capacity.growth"
+    assert rs.overrides[0][1] == 0.0  # the old value is reported
+
+
+def test_set_onto_a_bare_number_and_switching_schedule_form() -> None:
+    data = read_yaml(MINIMAL)
+    data["nodes"][1]["capacity"] = 2000  # a bare number, as a topology file may write it
+    out = apply_overrides(data, {"nodes.fab.capacity.growth": 0.4, "edges.fab->packager:logic.transport.mean": 4})
+    assert out["nodes"][1]["capacity"] == {"value": 2000, "growth": 0.4}
+    assert out["edges"][1]["transport"] == {"dist": "fixed", "mean": 4}
+    out = apply_overrides(data, {"nodes.fab.capacity.points.2026-01-01": 5000})
+    assert out["nodes"][1]["capacity"] == {"points": {"2026-01-01": 5000}}
+    lab_points = {"nodes.lab.target_h100e.value": 5.0}
+    assert apply_overrides(data, lab_points)["nodes"][6]["target_h100e"]["value"] == 5.0
+    assert "points" not in apply_overrides(data, lab_points)["nodes"][6]["target_h100e"]
+    assert data["nodes"][1]["capacity"] == 2000  # input untouched
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("nodes.nope.capacity.value", 1, "unknown node"),
+        ("nodes.fab.capacityy", 1, "unknown field"),
+        ("nodes.fab.capacity.valu", 1, "unknown field"),
+        ("nodes.fab.yield.value", 2, "yield must be in"),
+        ("nodes.fab.capacity.value", "lots", "valid number"),
+        ("nodes.fab.id", "x", "cannot be overridden"),
+        ("products.nope.tpp", 1, "unknown product"),
+        ("edges.fab->lab:logic.share", 1, "unknown edge"),
+        ("edges.fab-packager.share", 1, "<from>-><to>:<product>"),
+        ("fab.capacity", 1, "expected nodes."),
+        ("nodes.fab", 1, "expected nodes."),
+    ],
+)
+def test_bad_set_paths_name_the_override(world: Path, key: str, value, match: str) -> None:
+    err = fails(scenario_with(world, {key: value}), f"set.{key}", match=match)
+    assert err.file.endswith("s.yaml")
+
+
+def test_overrides_that_break_the_topology_elsewhere_say_so(world: Path) -> None:
+    # a share of zero on the only logic edge: the check fires on that edge, named by the override
+    fails(scenario_with(world, {"edges.fab->packager:logic.share": 0}), "set.edges.fab->packager:logic.share", match="all zero")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cap=st.floats(1.0, 1e7, allow_nan=False),
+    growth=st.floats(-0.9, 5.0, allow_nan=False),
+    yld=st.floats(0.01, 1.0, allow_nan=False),
+    transport=st.floats(0.0, 400.0, allow_nan=False),
+)
+def test_override_values_round_trip(cap: float, growth: float, yld: float, transport: float) -> None:
+    sets = {
+        "nodes.fab.capacity.value": cap,
+        "nodes.fab.capacity.growth": growth,
+        "nodes.hbm_maker.yield": yld,
+        "edges.hbm_maker->packager:hbm.transport.mean": transport,
+    }
+    rs = resolve_scenario({"topology": str(MINIMAL), "set": sets})
+    g = rs.topology
+    assert g.nodes["fab"]["capacity"]["value"] == cap and g.nodes["fab"]["capacity"]["growth"] == growth
+    assert g.nodes["hbm_maker"]["yield"]["value"] == yld
+    assert g.edges["hbm_maker", "packager"]["flows"]["hbm"]["transport"]["mean"] == transport
+    # the library function gives the same topology as the scenario route, and the input is untouched
+    plain = graph_to_data(load_topology(MINIMAL))
+    before = copy.deepcopy(plain)
+    assert graph_to_data(model_to_graph(parse_topology(apply_overrides(plain, sets)))) == graph_to_data(g)
+    assert plain == before
+
+
+# -- references, errors, hash ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "match"),
+    [
+        ({"per_lab": {"lab_x": {"utilisation": 0.3}}}, "per_lab.lab_x", "unknown lab id"),
+        ({"per_lab": {"fab": {"utilisation": 0.3}}}, "per_lab.fab", "unknown lab id"),
+        ({"demand": {"targets": {"nolab": 5}}}, "demand.targets.nolab", "unknown lab id"),
+        ({"controls": [{"id": "q", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban", "scope": {"entities": ["hauwei"]}}]},
+         "controls.q.scope.entities", "hauwei"),
+        ({"controls": [{"id": "q", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban", "scope": {"products": ["h999"]}}]},
+         "controls.q.scope.products", "unknown product"),
+        ({"shocks": [{"id": "z", "kind": "capacity", "start": "2024-01-01", "multiplier": 0, "target": {"ids": ["tsmc"]}}]},
+         "shocks.z.target.ids", "unknown node"),
+        ({"shocks": [{"id": "z", "kind": "capacity", "start": "2024-01-01", "multiplier": 0, "target": {"kinds": ["foundry"]}}]},
+         "shocks.z.target.kinds", "unknown node kind"),
+        ({"per_lab": {"lab": {"utilisation": 3}}}, "per_lab.lab.utilisation", "less than or equal"),
+        ({"controls": [{"id": "ok", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"},
+                       {"id": "late", "announced": "2023-01-01", "effective": "2023-13-45", "action": "ban"}]},
+         "controls.late.effective", "date"),
+        ({"controls": [{"id": "rev", "announced": "2023-05-01", "effective": "2023-01-01", "action": "ban"}]},
+         "controls.rev", "before announced"),
+        ({"topology": "missing.yaml"}, "topology", "no such topology"),
+        ({"extend": "base.yaml"}, "extend", "Extra inputs"),
+    ],
+)
+def test_bad_references_and_values_name_the_field(extra: dict, field: str, match: str) -> None:
+    fails({"topology": str(MINIMAL), **extra}, field, match=match)
+
+
+def test_unknown_countries_are_warnings_not_errors() -> None:
+    rule = {"id": "q", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban", "scope": {"destinations": ["CN"]}}
+    rs = resolve_scenario({"topology": str(MINIMAL), "controls": [rule]})
+    assert rs.warnings == ("controls.q.scope.destinations: no node of the topology is in country 'CN'",)
+
+
+def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:
+    first = load_scenario(world / "base.yaml").config_hash
+    assert load_scenario(world / "base.yaml").config_hash == first
+    moved = tmp_path_factory.mktemp("moved")
+    for name in ("base.yaml", "topo.yaml"):
+        shutil.copy(world / name, moved / name)
+    assert load_scenario(moved / "base.yaml").config_hash == first
+    assert load_scenario(scenario_with(world, {"nodes.fab.capacity.growth": 0.4})).config_hash != first
+    write(world, "seeded.yaml", "extends: base.yaml\nseed: 3\n")
+    assert load_scenario(world / "seeded.yaml").config_hash != first
+
+
+def test_not_a_mapping_and_missing_file(tmp_path: Path) -> None:
+    write(tmp_path, "list.yaml", "- a\n- b\n")
+    fails(tmp_path / "list.yaml", "<root>", match="expected a mapping")
+    fails(tmp_path / "absent.yaml", "<file>", match="no such file")
+
+
+# -- CLI ---------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_cli_validate_and_show(world: Path) -> None:
+    path = scenario_with(world, {"nodes.fab.capacity.growth": 0.4})
+    ok = runner.invoke(app, ["scenario", "validate", str(path)])
+    assert ok.exit_code == 0, ok.output
+    assert ": ok (" in ok.output and "nodes.fab.capacity.growth: 0.0 -> 0.4" in ok.output
+    shown = runner.invoke(app, ["scenario", "show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0].startswith("# ") and "base.yaml" in lines[0] and "s.yaml" in lines[0]
+    assert "topology" in lines[1] and "nodes.fab.capacity.growth" in lines[1]
+    data = yaml.safe_load(shown.output)
+    assert data["name"] == "base" and [c["id"] for c in data["controls"]] == ["r1", "r2"]
+    assert data["set"] == {"nodes.fab.capacity.growth": 0.4}
+
+
+@pytest.mark.parametrize("command", ["validate", "show"])
+def test_cli_bad_date_is_one_line_with_exit_2(world: Path, command: str) -> None:
+    bad = write(world, "bad.yaml", "extends: base.yaml\nstart: 2022-02-30\n")
+    result = runner.invoke(app, ["scenario", command, str(bad)])
+    assert result.exit_code == 2
+    out = result.output.strip()
+    assert len(out.splitlines()) == 1 and "Traceback" not in out
+    assert out.startswith(f"{bad}: start: ") and "2022-02-30" in out
