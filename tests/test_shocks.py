@@ -1,0 +1,107 @@
+"""Shocks: each kind does what it says, only where it is aimed, only while it lasts."""
+
+import numpy as np
+import pytest
+
+from supplychain.engine import World
+from supplychain.engine.shocks import occurrences
+from supplychain.results import simulate
+from supplychain.scenario_schema import Scenario, Shock
+from supplychain.topology import graph_to_model, load_topology
+
+from conftest import ROOT
+
+MODEL = graph_to_model(load_topology(ROOT / "tests" / "data" / "two_labs.yaml"))
+START = 365  # 2023-01-01
+
+
+def world(*shocks, **over):
+    sc = Scenario.model_validate({"name": "s", "end": "2024-12-31", "shocks": list(shocks), **over})
+    return World(MODEL, sc, 0)
+
+
+def shock(kind, m, **kw):
+    base = {"id": "s1", "kind": kind, "start": "2023-01-01", "duration_days": 100, "multiplier": m, "target": {"countries": ["TW"]}}
+    base.update(kw)
+    return base
+
+
+def idx(w, node):
+    return w.net.ids.index(node)
+
+
+def test_capacity_shock_hits_targeted_nodes_in_its_window_only():
+    w = world(shock("capacity", 0.2))
+    for node in ("fab_tw", "pkg_tw"):
+        m = w.net.cap_mult[idx(w, node)]
+        assert m[START - 1] == 1 and m[START] == pytest.approx(0.2) and m[START + 99] == pytest.approx(0.2) and m[START + 100] == 1
+    for node in ("fab_cn", "hbm_kr", "pkg_cn"):
+        assert (w.net.cap_mult[idx(w, node)] == 1).all()
+
+
+def test_capacity_shock_recovers_linearly():
+    w = world(shock("capacity", 0.0, recovery_days=99))
+    m = w.net.cap_mult[idx(w, "fab_tw")]
+    assert m[START + 100] == pytest.approx(0.01) and m[START + 149] == pytest.approx(0.5) and m[START + 199] == 1
+
+
+def test_capacity_shock_shows_in_the_node_table_and_lengthens_lead_times():
+    base = simulate(MODEL, {"name": "b", "end": "2024-06-30"})
+    hit = simulate(MODEL, {"name": "h", "end": "2024-06-30", "shocks": [shock("capacity", 0.01, target={"ids": ["pkg_tw"]})]})
+    cap = hit.nodes[(hit.nodes["node"] == "pkg_tw")].set_index("day")["capacity_per_week"]
+    assert cap.loc[371] == pytest.approx(1000, rel=1e-6) and cap.loc[357] == pytest.approx(100000)
+    q = lambda r: r.lead_times[(r.lead_times["customer"] == "lab_us") & (r.lead_times["day"].between(400, 460))]["quoted_days"].max()
+    assert q(hit) > q(base) + 30
+    assert (hit.events["id"] == "s1").sum() == 1 and "pkg_tw" in hit.events.loc[hit.events["id"] == "s1", "what"].iloc[0] + hit.events.loc[hit.events["id"] == "s1", "supplier"].iloc[0]
+
+
+def test_yield_shock_lowers_yield_within_bounds():
+    w = world(shock("yield", 0.5, target={"ids": ["fab_tw"]}))
+    y = w.net.yields[idx(w, "fab_tw")]
+    assert y[START] == pytest.approx(0.4) and y[START - 1] == pytest.approx(0.8)
+    assert (w.net.yields[idx(w, "fab_cn")] == 0.5).all()
+
+
+def test_transport_shock_slows_edges_out_of_the_country():
+    w = world(shock("transport", 3.0, target={"edge_from_countries": ["TW"]}))
+    for f in w.net.flows:
+        slowed = w.net.countries[f.supplier] == "TW"
+        assert f.transport_mult[START + 10] == (3.0 if slowed else 1.0)
+        assert f.transport_mult[START - 10] == 1.0
+    r = simulate(MODEL, {"name": "t", "end": "2023-12-31", "shocks": [shock("transport", 3.0, target={"edge_from_countries": ["TW"]})]})
+    o = r.orders[(r.orders["supplier"] == "fab_tw") & r.orders["delivered"].notna()]
+    inside = o[o["shipped"].between(START, START + 99)]
+    assert len(inside) > 5 and np.allclose(inside["delivered"] - inside["shipped"], 6.0)
+
+
+def test_demand_surge_scales_lab_targets():
+    w = world(shock("demand", 1.5, target={"ids": ["lab_us"]}))
+    assert w.labs.targets[0, START + 5] / world().labs.targets[0, START + 5] == pytest.approx(1.5)
+    assert w.labs.targets[1, START + 5] == world().labs.targets[1, START + 5]
+
+
+def test_plan_shock_cancels_or_accelerates_capacity_growth():
+    cancel = world(shock("plan", 0.0, target={"ids": ["fab_cn"]}))
+    fast = world(shock("plan", 2.0, target={"ids": ["fab_cn"]}))
+    base = world()
+    i = idx(base, "fab_cn")
+    assert cancel.net.planned[i, -1] == pytest.approx(base.net.planned[i, START])
+    grow = base.net.planned[i, 700] - base.net.planned[i, START]
+    assert fast.net.planned[i, 700] - fast.net.planned[i, START] == pytest.approx(2 * grow)
+
+
+def test_power_delay_stretches_grid_build_times():
+    w = world(shock("power_delay", 2.0, target={"kinds": ["grid"]}))
+    assert w.net.ct_mult[idx(w, "grid_us"), START + 1] == 2.0
+    assert (w.net.ct_mult[idx(w, "fab_tw")] == 1.0).all()
+
+
+def test_random_shocks_follow_a_poisson_rate_and_the_seed():
+    s = Shock.model_validate({"id": "q", "kind": "capacity", "random": {"rate_per_year": 2.0}, "multiplier": 0.5})
+    import datetime as dt
+
+    counts = [len(occurrences(s, np.random.default_rng(k), dt.date(2022, 1, 1), 3653)) for k in range(300)]
+    assert np.mean(counts) == pytest.approx(20, rel=0.05)
+    a = occurrences(s, np.random.default_rng(5), dt.date(2022, 1, 1), 3653)
+    b = occurrences(s, np.random.default_rng(5), dt.date(2022, 1, 1), 3653)
+    assert a == b
