@@ -1,0 +1,112 @@
+"""The policy library in policies/: every file resolves, validates and shows; the baseline is history only.
+
+The schema-level checks (extends, merge, field values) run always; the checks
+against the topology need topology/default.yaml (and, for one file, the
+friend-shored topology) and are skipped, with the reason, while it is missing.
+Running every policy through the engine lives with the engine's tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.scenario import compose, load_scenario, validate_data
+from supplychain.topology import read_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICIES = ROOT / "policies"
+FILES = sorted(POLICIES.glob("*.yaml"))
+DEFAULT = ROOT / "topology" / "default.yaml"
+
+#: the historical rules the baseline holds, in the order the engine checks them
+BASELINE_RULES = [
+    "huawei_fdp_2020",
+    "oct2022_accelerators",
+    "oct2022_tools",
+    "oct2023_accelerators",
+    "dec2024_tools",
+    "dec2024_hbm",
+    "apr2025_h20",
+]
+
+
+def schema_only(path: Path):
+    data, _ = compose(read_yaml(path), path)
+    return validate_data(data, path)
+
+
+def topology_of(path: Path) -> Path:
+    sc = schema_only(path)
+    return Path(os.path.normpath(path.parent / sc.topology))
+
+
+def needs_topology(path: Path):
+    topo = topology_of(path)
+    reason = f"{topo.relative_to(ROOT)} does not exist yet (written by the topology owner); {path.name} is checked against it once it does"
+    return pytest.param(path, id=path.stem, marks=pytest.mark.skipif(not topo.exists(), reason=reason))
+
+
+def test_the_library_is_complete() -> None:
+    names = {p.stem for p in FILES}
+    expected = {
+        "baseline", "export_controls_lifted", "hbm_full_ban", "taiwan_blockade_6m", "taiwan_earthquake",
+        "cowos_slow_growth", "chips_act_friendshoring", "power_constrained", "rsi_plateau", "rsi_compound", "rsi_full",
+    }
+    assert expected <= names
+    combos = [p for p in FILES if isinstance(read_yaml(p).get("extends"), list)]
+    assert len(combos) >= 2
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_policy_resolves_and_says_what_it_is(path: Path) -> None:
+    own = read_yaml(path)
+    for key in ("name", "description", "sources"):
+        assert own.get(key), f"{path.name} needs its own {key}"
+    assert own["name"] == path.stem
+    sc = schema_only(path)
+    for item in [*sc.controls, *sc.shocks]:
+        assert item.source and item.description, f"{path.name}: {item.id} needs a source and a description"
+    assert (sc.start.isoformat(), sc.end.isoformat()) == ("2022-01-01", "2035-12-31")
+
+
+def test_baseline_holds_exactly_the_historical_rules() -> None:
+    sc = schema_only(POLICIES / "baseline.yaml")
+    assert [r.id for r in sc.controls] == BASELINE_RULES
+    assert sc.shocks == [] and sc.set == {} and sc.rsi.preset == "none" and not sc.unconstrained
+    assert all(r.effective.year <= 2025 for r in sc.controls)
+    hbm = next(r for r in sc.controls if r.id == "dec2024_hbm")
+    assert hbm.stockpile > 1 and (hbm.announced.isoformat(), hbm.effective.isoformat()) == ("2024-12-02", "2024-12-31")
+
+
+def test_what_ifs_differ_from_the_baseline_as_named() -> None:
+    by = {p.stem: schema_only(p) for p in FILES}
+    assert by["export_controls_lifted"].controls == []
+    assert [r.id for r in by["hbm_full_ban"].controls] == [*BASELINE_RULES, "hbm_full_ban"]
+    assert by["taiwan_blockade_6m"].shocks[0].multiplier == pytest.approx(0.2)
+    assert by["cowos_slow_growth"].set == {"nodes.tsmc_cowos.capacity.growth": 0.4}
+    assert by["chips_act_friendshoring"].topology.endswith("friendshored_2030.yaml")
+    assert [s.kind for s in by["power_constrained"].shocks] == ["power_delay"]
+    for preset in ("plateau", "compound", "full"):
+        assert by[f"rsi_{preset}"].rsi.preset == preset and by[f"rsi_{preset}"].rsi.start is not None
+    combo = by["rsi_full_taiwan_blockade"]
+    assert combo.rsi.preset == "full" and [s.id for s in combo.shocks] == ["taiwan_blockade"]
+    combo = by["hbm_full_ban_power_constrained"]
+    assert combo.controls[-1].id == "hbm_full_ban" and [s.id for s in combo.shocks] == ["interconnection_doubled"]
+
+
+@pytest.mark.parametrize("path", [needs_topology(p) for p in FILES])
+def test_every_policy_validates_on_its_topology_and_shows(path: Path) -> None:
+    rs = load_scenario(path)
+    assert rs.warnings == (), rs.warnings
+    runner = CliRunner()
+    ok = runner.invoke(app, ["scenario", "validate", str(path)])
+    assert ok.exit_code == 0 and ": ok (" in ok.output, ok.output
+    shown = runner.invoke(app, ["scenario", "show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert yaml.safe_load(shown.output)["name"] == path.stem
