@@ -44,14 +44,16 @@ from pydantic import ValidationError
 from .errors import InputError, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
 from .schema import NODE_KINDS
-from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
 from .overrides import apply_overrides, override_topology
+from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
 
 __all__ = [
     "ResolvedScenario",
     "load_scenario",
     "resolve_scenario",
     "compose",
+    "deep_merge",
+    "validate_data",
     "apply_overrides",
     "scenario_data",
     "config_hash",
@@ -62,8 +64,6 @@ __all__ = [
 BY_ID_LISTS = ("controls", "shocks")
 #: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
 _FIGURE_KEYS = frozenset({"value", "points", "dist"})
-#: keys the resolver consumes; they never reach the `Scenario` model
-_RESOLVER_KEYS = ("extends", "remove")
 
 
 @dataclass(frozen=True)
@@ -298,14 +298,6 @@ def config_hash(sc: Scenario, g: nx.DiGraph) -> str:
     blob = {"scenario": sc.model_dump(mode="json", exclude={"topology"}), "topology": graph_to_data(g)}
     text = json.dumps(blob, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _nice(path: Path) -> Path:
-    """A path relative to the working folder when it is below it, else absolute."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path.resolve()
 
 
 def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiGraph | None = None) -> ResolvedScenario:
