@@ -1,0 +1,184 @@
+"""Executors: where work units run. One seam, three implementations.
+
+A work unit is a picklable callable's argument (seeds in); its result is small
+(tables out). Every executor has the same shape:
+
+    with make_executor(workers=..., scheduler=...) as ex:
+        for index, result in ex.run(fn, items):   # everything is submitted here
+            ...                     # results arrive as they complete, any order
+
+- `SerialExecutor`: in this process, one after another (debugging, 1 worker).
+- `ProcessExecutor`: local processes (`concurrent.futures.ProcessPoolExecutor`),
+  default all cores; the default executor.
+- `DaskExecutor`: a Dask distributed cluster, by address (`tcp://HOST:PORT`)
+  or a `LocalCluster` started for the run (`"local"`). Workers must be able to
+  import `supplychain` (the same version); inputs travel with each unit, so
+  workers need no shared file system.
+
+The executor never changes a result: units carry their seeds, so the same
+seed gives the same tables on any executor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Callable, Iterator, Sequence
+
+from .errors import InputError
+
+__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers"]
+
+#: seconds to wait for a Dask scheduler before giving up
+CONNECT_TIMEOUT_S = 10.0
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Executor:
+    """Runs `fn(item)` for each item; yields `(index, result)` as each completes."""
+
+    name = "executor"
+    workers = 1
+
+    def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """Submit every item now; iterate to receive `(index, fn(item))` as each completes."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    name = "serial"
+
+    def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        for i, item in enumerate(items):
+            yield i, fn(item)
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes; forked on POSIX (fast start, the package is already imported)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or default_workers())
+        method = "fork" if sys.platform != "win32" and "fork" in mp.get_all_start_methods() else None
+        self._ctx = mp.get_context(method)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        if not items:
+            return iter(())
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=self._ctx)
+        futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
+        return self._collect(futures)
+
+    @staticmethod
+    def _collect(futures: dict) -> Iterator[tuple[int, Any]]:
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=futures.__getitem__):
+                    yield futures[fut], fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed cluster: `address` = `tcp://HOST:PORT`, or `"local"` for a LocalCluster."""
+
+    name = "dask"
+
+    def __init__(self, address: str = "local", workers: int | None = None, timeout: float | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - optional dependency
+            raise InputError("--scheduler", address, "Dask is not installed (pip install 'supplychain[dask]')") from None
+        import logging
+
+        self.address = address
+        self._cluster = None
+        if address == "local":
+            n = max(1, workers or default_workers())
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+        else:
+            if "://" not in address:
+                raise InputError("--scheduler", address, "expected tcp://HOST:PORT or local")
+            try:
+                self._client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s")
+            except (OSError, TimeoutError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError("--scheduler", address, f"cannot reach the Dask scheduler ({reason[:120]})") from None
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def describe(self) -> str:
+        where = "local cluster" if self._cluster is not None else self.address
+        return f"dask {where} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+    def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        if not items:
+            return iter(())
+        futures = [self._client.submit(fn, item, pure=False) for item in items]
+        return self._collect(futures)
+
+    def _collect(self, futures: list) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        index = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for fut in as_completed(futures):
+                result = fut.result()
+                i = index[fut.key]
+                fut.release()
+                yield i, result
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor a command asked for.
+
+    `scheduler` set: Dask (`"local"` or an address). Else `workers == 1`:
+    serial; else local processes (`workers` None = all cores).
+    """
+    if workers is not None and workers < 1:
+        raise InputError("--workers", "workers", f"must be at least 1 (got {workers})")
+    if scheduler:
+        return DaskExecutor(scheduler, workers)
+    if workers == 1:
+        return SerialExecutor()
+    return ProcessExecutor(workers)

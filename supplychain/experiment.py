@@ -1,0 +1,304 @@
+"""Experiments: replications of one or more scenarios on an executor, with resume.
+
+    from supplychain import run_experiment
+    res = run_experiment("policies/baseline.yaml", replications=8, workers=2)
+    res.generations            # every table, all replications, `scenario` and `replication` columns
+
+A work unit is (scenario, replication): seeds in, tables out. Replication r of
+every scenario gets `replication_seed(seed, r)` (common random numbers), so
+the same seed gives the same tables on any executor, and two scenarios run
+with one seed are paired replication by replication.
+
+With `out`, each replication is stored as it completes (see `store.py`);
+rerunning the same call computes only what is missing, and the top-level
+tables of the folder are rebuilt from the stored replications.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import networkx as nx
+import pandas as pd
+
+from .errors import InputError
+from .executors import Executor, make_executor
+from .outputs import atomic_write_text, manifest, write_json, write_table
+from .results import simulate
+from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
+from .scenario_schema import Scenario
+from .schema import TopologyModel
+from .store import ScenarioStore, open_scenario, safe_name
+from .topology import graph_to_model, load_topology, read_yaml
+
+__all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
+           "concat_tables", "FORMATS", "UNCONSTRAINED"]
+
+FORMATS = ("parquet", "csv")
+#: suffix of the name of a scenario's unconstrained counterfactual
+UNCONSTRAINED = "__unconstrained"
+
+
+@dataclass(frozen=True)
+class ExperimentScenario:
+    """A scenario ready to run: validated scenario, topology model, hash, seed, replications."""
+
+    name: str
+    scenario: Scenario
+    model: TopologyModel
+    graph: nx.DiGraph
+    config_hash: str
+    seed: int
+    replications: int
+    source: str = "<python>"
+    topology_path: str = ""
+
+    @property
+    def h100e(self) -> dict[str, float]:
+        return {k: p.h100e for k, p in self.model.products.items() if p.h100e}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One work unit: replication `replication` of one scenario."""
+
+    name: str
+    scenario: Scenario
+    model: TopologyModel
+    seed: int
+    replication: int
+
+
+def run_unit(unit: Unit) -> dict[str, Any]:
+    """Run one unit; the small result an executor sends back."""
+    res = simulate(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication)
+    tables = res.tables
+    if unit.name != unit.scenario.name:
+        for df in tables.values():
+            df["scenario"] = unit.name
+    return {"tables": tables, "wall_s": float(res.info.get("wall_s", 0.0))}
+
+
+def _resolve(item: Any, topology: Any) -> tuple[ResolvedScenario, str]:
+    graph = None
+    if topology is not None:
+        graph = topology if isinstance(topology, nx.DiGraph) else load_topology(Path(topology))
+    if isinstance(item, ResolvedScenario):
+        if graph is not None:
+            return resolve_scenario(item.scenario.model_dump(mode="json", exclude_none=True), item.path, graph), str(item.path)
+        return item, str(item.path or "<python>")
+    if isinstance(item, Scenario):
+        return resolve_scenario(item.model_dump(mode="json", exclude_none=True), None, graph), "<python>"
+    if isinstance(item, dict):
+        return resolve_scenario(item, None, graph), "<python>"
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if graph is None:
+            return load_scenario(path), str(path)
+        if not path.exists():
+            raise InputError(path, "<file>", "no such file")
+        return resolve_scenario(read_yaml(path), path, graph), str(path)
+    raise TypeError(f"not a scenario: {item!r}")
+
+
+def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replications: int | None = None,
+            name: str | None = None) -> ExperimentScenario:
+    """A scenario file, `ResolvedScenario`, `Scenario` or dict -> an `ExperimentScenario`.
+
+    `topology` replaces the scenario's own (its `set:` overrides still apply);
+    `seed` and `replications` override the scenario's; `name` renames it.
+    """
+    resolved, source = _resolve(item, topology)
+    sc = resolved.scenario
+    if replications is not None and replications < 1:
+        raise InputError("--replications", "replications", f"must be at least 1 (got {replications})")
+    if seed is not None and seed < 0:
+        raise InputError("--seed", "seed", f"must be 0 or more (got {seed})")
+    return ExperimentScenario(
+        name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
+        config_hash=resolved.config_hash, seed=sc.seed if seed is None else int(seed),
+        replications=sc.replications if replications is None else int(replications),
+        source=source, topology_path=str(resolved.topology_path),
+    )
+
+
+def counterfactual(es: ExperimentScenario) -> ExperimentScenario:
+    """The same scenario with supply limits lifted (`unconstrained: true`), same seed: paired."""
+    if es.scenario.unconstrained:
+        return es
+    sc = es.scenario.model_copy(update={"unconstrained": True})
+    return replace(es, name=es.name + UNCONSTRAINED, scenario=sc, config_hash=config_hash(sc, es.graph))
+
+
+def concat_tables(parts: Iterable[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Concatenate per-replication tables, table by table, in the order given."""
+    bucket: dict[str, list[pd.DataFrame]] = {}
+    for tables in parts:
+        for name, df in tables.items():
+            bucket.setdefault(name, []).append(df)
+    out: dict[str, pd.DataFrame] = {}
+    for name, frames in bucket.items():
+        full = [f for f in frames if len(f)]
+        out[name] = pd.concat(full, ignore_index=True) if full else frames[0].iloc[0:0].reset_index(drop=True)
+    return out
+
+
+@dataclass
+class ExperimentResult:
+    """Tables of every scenario and replication, and how they were made."""
+
+    tables: dict[str, pd.DataFrame]
+    scenarios: list[ExperimentScenario]
+    folder: Path | None = None
+    computed: list[tuple[str, int]] = field(default_factory=list)
+    reused: list[tuple[str, int]] = field(default_factory=list)
+    executor: str = ""
+    wall_s: float = 0.0
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def scenario(self, name: str) -> dict[str, pd.DataFrame]:
+        """The tables of one scenario."""
+        return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}
+
+    def summary(self) -> str:
+        from .summary import summarise
+
+        return "\n".join(summarise(self.scenario(es.name), es.h100e, es.name) for es in self.scenarios)
+
+    def __repr__(self) -> str:
+        names = ", ".join(es.name for es in self.scenarios)
+        return (f"ExperimentResult(scenarios=[{names}], computed={len(self.computed)}, reused={len(self.reused)}, "
+                f"folder={self.folder})")
+
+
+def _progress(total: int, initial: int, quiet: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit="rep", disable=quiet or total == 0,
+                file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _as_list(scenarios: Any) -> list[Any]:
+    if isinstance(scenarios, (list, tuple)):
+        return list(scenarios)
+    return [scenarios]
+
+
+def run_experiment(scenarios: Any, replications: int | None = None, seed: int | None = None, *,
+                   workers: int | None = None, scheduler: str | None = None, executor: Executor | None = None,
+                   out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
+                   topology: Any = None, kind: str = "run", write: bool = True,
+                   extra_manifest: dict[str, Any] | None = None) -> ExperimentResult:
+    """Run `replications` of each scenario; return all tables concatenated.
+
+    `scenarios`: one or a list of scenario files, `ResolvedScenario`, `Scenario`,
+    dicts or already prepared `ExperimentScenario`. `replications`/`seed`
+    default to each scenario's own. Executor: `executor` if given, else
+    `scheduler` ("local" or "tcp://HOST:PORT": Dask), else `workers` (1: serial,
+    None: processes on all cores). `out`: store replications there as they
+    complete, resume what is stored, and (with `write`) write the concatenated
+    tables in `fmt`, `summary.md` and `manifest.json`. `fresh` discards stored
+    replications; without it, stored replications of a different configuration
+    are an error. `quiet=False` shows a progress bar over replications.
+    """
+    if fmt not in FORMATS:
+        raise InputError("--format", "format", f"use parquet or csv (got {fmt!r})")
+    t0 = time.perf_counter()
+    prepared = [s if isinstance(s, ExperimentScenario) else prepare(s, topology=topology, seed=seed, replications=replications)
+                for s in _as_list(scenarios)]
+    prepared = [replace(es, seed=es.seed if seed is None else int(seed),
+                        replications=es.replications if replications is None else int(replications)) for es in prepared]
+    seen: dict[str, str] = {}
+    for es in prepared:
+        key = safe_name(es.name)
+        if key in seen:
+            raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}")
+        seen[key] = es.name
+    folder = Path(out) if out is not None else None
+    stores: dict[str, ScenarioStore] = {}
+    if folder is not None:
+        if folder.exists() and not folder.is_dir():
+            raise InputError("--out", str(folder), "exists and is not a folder")
+        stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
+
+    todo: list[Unit] = []
+    reused: list[tuple[str, int]] = []
+    for es in prepared:
+        for r in range(es.replications):
+            if es.name in stores and stores[es.name].is_done(r):
+                reused.append((es.name, r))
+            else:
+                todo.append(Unit(es.name, es.scenario, es.model, es.seed, r))
+
+    memory: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
+    walls: dict[str, list[float]] = {}
+    computed: list[tuple[str, int]] = []
+    described = "none (all stored)"
+    total = len(todo) + len(reused)
+    if todo:
+        own = executor is None
+        ex = executor if executor is not None else make_executor(workers, scheduler)
+        described = ex.describe()
+        try:
+            stream = ex.run(run_unit, todo)
+            desc = prepared[0].name if len(prepared) == 1 else f"{len(prepared)} scenarios"
+            with _progress(total, len(reused), quiet, desc) as bar:
+                for i, result in stream:
+                    unit = todo[i]
+                    walls.setdefault(unit.name, []).append(result["wall_s"])
+                    if unit.name in stores:
+                        stores[unit.name].save(unit.replication, result["tables"], {"wall_s": result["wall_s"]})
+                    else:
+                        memory[(unit.name, unit.replication)] = result["tables"]
+                    computed.append((unit.name, unit.replication))
+                    bar.update(1)
+        finally:
+            if own:
+                ex.close()
+
+    def parts() -> Iterable[dict[str, pd.DataFrame]]:
+        for es in prepared:
+            for r in range(es.replications):
+                yield memory[(es.name, r)] if (es.name, r) in memory else stores[es.name].load(r)
+
+    tables = concat_tables(parts())
+    result = ExperimentResult(tables, prepared, folder, computed, reused, described, time.perf_counter() - t0)
+    if folder is not None and write:
+        write_run_folder(result, fmt, kind=kind, walls=walls, extra=extra_manifest)
+    return result
+
+
+def write_run_folder(result: ExperimentResult, fmt: str, *, kind: str = "run", walls: dict[str, list[float]] | None = None,
+                     extra: dict[str, Any] | None = None) -> None:
+    """Concatenated tables (in `fmt`), summary.md and manifest.json into the result's folder."""
+    folder = result.folder
+    assert folder is not None
+    other = [f for f in FORMATS if f != fmt]
+    for name, df in result.tables.items():
+        write_table(df, folder, name, fmt)
+        for o in other:
+            (folder / f"{name}.{o}").unlink(missing_ok=True)
+    atomic_write_text(folder / "summary.md", result.summary())
+    write_json(folder / "manifest.json", manifest(
+        kind=kind, format=fmt, executor=result.executor, wall_s=round(result.wall_s, 3),
+        computed=len(result.computed), reused=len(result.reused),
+        scenarios=[{"name": es.name, "scenario_file": es.source, "topology": es.topology_path, "seed": es.seed,
+                    "replications": es.replications, "config_hash": es.config_hash,
+                    "unconstrained": es.scenario.unconstrained,
+                    "replication_wall_s": [round(w, 4) for w in (walls or {}).get(es.name, [])]}
+                   for es in result.scenarios],
+        # single-scenario runs keep the flat fields of earlier manifests
+        **({"scenario": result.scenarios[0].name, "seed": result.scenarios[0].seed,
+            "replications": result.scenarios[0].replications, "config_hash": result.scenarios[0].config_hash}
+           if len(result.scenarios) == 1 else {}),
+        **(extra or {}),
+    ))

@@ -1,0 +1,101 @@
+"""The replication store: results kept per replication as each completes, for resume.
+
+Layout inside an experiment folder:
+
+    <out>/replications/<scenario>/config.json          scenario, config hash, seed
+    <out>/replications/<scenario>/rep_0003/<table>.parquet
+    <out>/replications/<scenario>/rep_0003/done.json   written last
+
+Each table file is written atomically, and `done.json` only after all of them,
+so a replication counts as stored exactly when its marker exists; a folder
+without one (the run was killed while writing it) is computed again. Rerunning
+the same command therefore computes only what is missing.
+
+A scenario folder made with another configuration (a different config hash
+or seed) is never reused silently: `open_scenario` raises an `InputError`
+unless `fresh=True`, which discards it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from .errors import InputError
+from .outputs import write_json, write_table
+
+__all__ = ["ScenarioStore", "open_scenario", "safe_name", "DONE"]
+
+DONE = "done.json"
+CONFIG = "config.json"
+
+
+def safe_name(name: str) -> str:
+    """A scenario name as a folder name (anything odd becomes `_`)."""
+    return re.sub(r"[^A-Za-z0-9._+=-]", "_", name) or "_"
+
+
+@dataclass(frozen=True)
+class ScenarioStore:
+    """The stored replications of one scenario."""
+
+    folder: Path
+    scenario: str
+    config_hash: str
+    seed: int
+
+    def rep_dir(self, replication: int) -> Path:
+        return self.folder / f"rep_{replication:04d}"
+
+    def is_done(self, replication: int) -> bool:
+        return (self.rep_dir(replication) / DONE).is_file()
+
+    def done(self, replications: Iterable[int]) -> list[int]:
+        return [r for r in replications if self.is_done(r)]
+
+    def save(self, replication: int, tables: dict[str, pd.DataFrame], info: dict | None = None) -> None:
+        """Write one replication's tables atomically, then its done-marker."""
+        folder = self.rep_dir(replication)
+        (folder / DONE).unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, df in tables.items():
+            write_table(df, folder, name, "parquet")
+        write_json(folder / DONE, {"scenario": self.scenario, "replication": replication, "tables": sorted(tables),
+                                   "config_hash": self.config_hash, "seed": self.seed, **(info or {})})
+
+    def load(self, replication: int) -> dict[str, pd.DataFrame]:
+        folder = self.rep_dir(replication)
+        names = json.loads((folder / DONE).read_text())["tables"]
+        return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+
+    def info(self, replication: int) -> dict:
+        return json.loads((self.rep_dir(replication) / DONE).read_text())
+
+
+def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fresh: bool = False) -> ScenarioStore:
+    """The store of `scenario` under `root/replications`, checked against its configuration."""
+    folder = Path(root) / "replications" / safe_name(scenario)
+    config = folder / CONFIG
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    elif config.is_file():
+        try:
+            old = json.loads(config.read_text())
+        except ValueError:
+            old = {}
+        if old.get("config_hash") != config_hash or old.get("seed") != seed:
+            what = "seed" if old.get("config_hash") == config_hash else "config hash"
+            was = old.get("seed") if what == "seed" else str(old.get("config_hash"))[:12]
+            now = seed if what == "seed" else config_hash[:12]
+            raise InputError(folder, what, f"stored replications were made with {what} {was}, this run has {now}; "
+                                           "rerun with --fresh to discard them, or choose another --out")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not config.is_file():
+        write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed})
+    return ScenarioStore(folder, scenario, config_hash, seed)
