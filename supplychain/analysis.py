@@ -1,0 +1,253 @@
+"""Pace metrics and paired comparisons with confidence intervals.
+
+Pure functions of the tables (`generations`, `lead_times`, `orders`, `fleet`)
+of one experiment holding several scenarios. Replication r of every scenario
+ran on the same seeds (common random numbers), so differences are taken per
+replication and summarised by their mean and a 95 % t interval
+(`scipy.stats.t`); with one replication the interval is reported as n/a.
+
+A generation that a lab reaches in one scenario but not in the other within
+the horizon is *censored*: it is not a paired difference, so it is counted
+apart with the bound the horizon gives (the delay is at least `end - release`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .summary import binding_inputs
+
+__all__ = ["t_interval", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
+           "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
+           "compare_tables", "CONFIDENCE"]
+
+CONFIDENCE = 0.95
+
+
+def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple[int, float, float, float]:
+    """(n, mean, low, high) of the mean by a t interval; low/high are NaN with fewer than 2 values."""
+    x = np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))], dtype=float)
+    n = len(x)
+    if n == 0:
+        return 0, math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if n < 2:
+        return n, mean, math.nan, math.nan
+    sd = float(x.std(ddof=1))
+    if sd == 0.0:
+        return n, mean, mean, mean
+    lo, hi = stats.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
+    return n, mean, float(lo), float(hi)
+
+
+def _ci_note(n: int) -> str:
+    return "CI n/a (1 replication)" if n == 1 else ("no pairs" if n == 0 else "")
+
+
+def release_days(gens: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario, replication, lab and generation: the release day."""
+    return gens[["scenario", "replication", "lab", "generation", "day"]].copy()
+
+
+def _replications(fleet: pd.DataFrame, scenario: str) -> list[int]:
+    return sorted(fleet.loc[fleet["scenario"] == scenario, "replication"].unique().tolist())
+
+
+def paired_releases(gens: pd.DataFrame, a: str, b: str, replications: Sequence[int], end_day: float) -> pd.DataFrame:
+    """Per replication, lab and generation reached in `a` or `b`: days in each and `b - a`.
+
+    `status` is `paired`, `only_a` (b did not reach it: b - a >= bound) or
+    `only_b` (a did not reach it: b - a <= -bound); `bound_days` = end - release.
+    """
+    cols = ["replication", "lab", "generation"]
+    da = gens.loc[(gens["scenario"] == a) & gens["replication"].isin(replications), cols + ["day"]].rename(columns={"day": "day_a"})
+    db = gens.loc[(gens["scenario"] == b) & gens["replication"].isin(replications), cols + ["day"]].rename(columns={"day": "day_b"})
+    m = da.merge(db, on=cols, how="outer")
+    m["diff_days"] = m["day_b"] - m["day_a"]
+    m["status"] = np.where(m["day_a"].notna() & m["day_b"].notna(), "paired", np.where(m["day_a"].notna(), "only_a", "only_b"))
+    m["bound_days"] = end_day - m["day_a"].fillna(m["day_b"])
+    m.loc[m["status"] == "paired", "bound_days"] = np.nan
+    return m.sort_values(cols).reset_index(drop=True)
+
+
+def summarise_pairs(pairs: pd.DataFrame, value: str, by: list[str], n_reps: int) -> pd.DataFrame:
+    """Mean, 95 % CI and counts of `value` over paired rows, per `by` group; censored counted apart."""
+    rows = []
+    for key, grp in pairs.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        paired = grp[grp["status"] == "paired"]
+        n, mean, lo, hi = t_interval(paired[value])
+        only_a, only_b = grp[grp["status"] == "only_a"], grp[grp["status"] == "only_b"]
+        note = _ci_note(n)
+        if len(only_a):
+            note = (note + "; " if note else "") + f"censored: reached only in the first in {len(only_a)}/{n_reps}, delay >= {only_a['bound_days'].min():.0f} d"
+        if len(only_b):
+            note = (note + "; " if note else "") + f"censored: reached only in the second in {len(only_b)}/{n_reps}"
+        rows.append({**dict(zip(by, key)), "day_a_mean": paired["day_a"].mean() if n else grp["day_a"].mean(),
+                     "day_b_mean": paired["day_b"].mean() if n else grp["day_b"].mean(), "n": n, "mean": mean,
+                     "ci_low": lo, "ci_high": hi, "censored_only_a": len(only_a), "censored_only_b": len(only_b),
+                     "note": note})
+    cols = by + ["day_a_mean", "day_b_mean", "n", "mean", "ci_low", "ci_high", "censored_only_a", "censored_only_b", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def release_delays(gens: pd.DataFrame, baseline: str, scenario: str, replications: Sequence[int],
+                   end_day: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per lab and generation: release delay of `scenario` vs `baseline` with CI; the censored rows)."""
+    pairs = paired_releases(gens, baseline, scenario, replications, end_day)
+    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], len(replications))
+    s = s.rename(columns={"day_a_mean": "baseline_day", "day_b_mean": "scenario_day", "mean": "delay_days",
+                          "censored_only_a": "censored_baseline_only", "censored_only_b": "censored_scenario_only"})
+    s.insert(0, "scenario", scenario)
+    s.insert(1, "baseline", baseline)
+    cens = pairs[pairs["status"] != "paired"].copy()
+    cens["reached_in"] = np.where(cens["status"] == "only_a", baseline, scenario)
+    cens["scenario"] = scenario
+    cens["baseline"] = baseline
+    cens = cens.rename(columns={"day_a": "baseline_day", "day_b": "scenario_day"})
+    return s, cens[["scenario", "baseline", "replication", "lab", "generation", "reached_in", "baseline_day",
+                    "scenario_day", "bound_days"]].reset_index(drop=True)
+
+
+def mean_gaps(gens: pd.DataFrame, fleet: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, replication and lab: generations released and the mean gap between them (days)."""
+    labs = fleet[["scenario", "replication", "lab"]].drop_duplicates()
+    g = gens.groupby(["scenario", "replication", "lab"]).agg(generations=("generation", "count"),
+                                                              mean_gap_days=("gap_days", "mean"),
+                                                              last_release_day=("day", "max")).reset_index()
+    out = labs.merge(g, on=["scenario", "replication", "lab"], how="left")
+    out["generations"] = out["generations"].fillna(0).astype(int)
+    return out.sort_values(["scenario", "replication", "lab"]).reset_index(drop=True)
+
+
+def gap_changes(gaps: pd.DataFrame, baseline: str, scenario: str) -> pd.DataFrame:
+    """Per lab: change in mean gap between generations (scenario - baseline), paired by replication."""
+    a = gaps[gaps["scenario"] == baseline].set_index(["replication", "lab"])
+    b = gaps[gaps["scenario"] == scenario].set_index(["replication", "lab"])
+    m = a.join(b, lsuffix="_a", rsuffix="_b", how="inner").reset_index()
+    rows = []
+    for lab, grp in m.groupby("lab"):
+        diff = grp["mean_gap_days_b"] - grp["mean_gap_days_a"]
+        n, mean, lo, hi = t_interval(diff)
+        rows.append({"scenario": scenario, "baseline": baseline, "lab": lab,
+                     "baseline_mean_gap_days": grp["mean_gap_days_a"].mean(), "scenario_mean_gap_days": grp["mean_gap_days_b"].mean(),
+                     "change_days": mean, "ci_low": lo, "ci_high": hi, "n": n,
+                     "baseline_generations": grp["generations_a"].mean(), "scenario_generations": grp["generations_b"].mean(),
+                     "note": _ci_note(n) if n or len(grp) == 0 else "fewer than 2 generations: no gap"})
+    return pd.DataFrame(rows, columns=["scenario", "baseline", "lab", "baseline_mean_gap_days", "scenario_mean_gap_days",
+                                       "change_days", "ci_low", "ci_high", "n", "baseline_generations",
+                                       "scenario_generations", "note"])
+
+
+def throttle(gens: pd.DataFrame, scenario: str, counterfactual: str, replications: Sequence[int],
+             end_day: float) -> pd.DataFrame:
+    """Per lab and generation: release day of `scenario` minus its unconstrained counterfactual (paired)."""
+    pairs = paired_releases(gens, counterfactual, scenario, replications, end_day)
+    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], len(replications))
+    s = s.rename(columns={"day_a_mean": "unconstrained_day", "day_b_mean": "scenario_day", "mean": "throttle_days",
+                          "censored_only_a": "censored_unconstrained_only", "censored_only_b": "censored_scenario_only"})
+    s.insert(0, "scenario", scenario)
+    return s
+
+
+def peak_quoted(lead_times: pd.DataFrame, labs: Iterable[str], products: Iterable[str] | None = None) -> pd.DataFrame:
+    """Per scenario, replication and product delivered to labs: the peak quoted lead time (days)."""
+    lt = lead_times[lead_times["customer"].isin(set(labs))]
+    if products is not None:
+        lt = lt[lt["product"].isin(set(products))]
+    lt = lt[np.isfinite(lt["quoted_days"].astype(float))]
+    return lt.groupby(["scenario", "replication", "product"])["quoted_days"].max().rename("peak_quoted_days").reset_index()
+
+
+def peak_changes(peaks: pd.DataFrame, baseline: str, scenario: str) -> pd.DataFrame:
+    """Per product: change in peak quoted lead time (weeks), paired by replication."""
+    a = peaks[peaks["scenario"] == baseline].set_index(["replication", "product"])["peak_quoted_days"]
+    b = peaks[peaks["scenario"] == scenario].set_index(["replication", "product"])["peak_quoted_days"]
+    m = pd.concat({"a": a, "b": b}, axis=1).reset_index()
+    rows = []
+    for product, grp in m.groupby("product"):
+        both = grp.dropna(subset=["a", "b"])
+        n, mean, lo, hi = t_interval((both["b"] - both["a"]) / 7.0)
+        note = _ci_note(n)
+        if len(both) < len(grp):
+            note = (note + "; " if note else "") + f"quoted in one scenario only in {len(grp) - len(both)} replication(s)"
+        rows.append({"scenario": scenario, "baseline": baseline, "product": product,
+                     "baseline_peak_weeks": grp["a"].mean() / 7.0, "scenario_peak_weeks": grp["b"].mean() / 7.0,
+                     "change_weeks": mean, "ci_low": lo, "ci_high": hi, "n": n, "note": note})
+    return pd.DataFrame(rows, columns=["scenario", "baseline", "product", "baseline_peak_weeks", "scenario_peak_weeks",
+                                       "change_weeks", "ci_low", "ci_high", "n", "note"])
+
+
+def binding(orders: pd.DataFrame, scenarios: Sequence[str], h100e: dict[str, float]) -> pd.DataFrame:
+    """Which inputs bound: top dominant delay causes of the labs' orders, per scenario and lab."""
+    parts = []
+    for name in scenarios:
+        b = binding_inputs(orders[orders["scenario"] == name], h100e)
+        b.insert(0, "scenario", name)
+        parts.append(b)
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scenario", "lab", "cause", "share"])
+
+
+def binding_by_generation(orders: pd.DataFrame, gens: pd.DataFrame, h100e: dict[str, float]) -> pd.DataFrame:
+    """Share of H100e delivered to a lab while it trained each generation, by dominant delay cause."""
+    cols = ["scenario", "lab", "generation", "cause", "share"]
+    lab = orders[(orders["kind"] == "lab") & orders["delivered"].notna() & orders["cause"].notna()]
+    if lab.empty or gens.empty:
+        return pd.DataFrame(columns=cols)
+    lab = lab.assign(w=lab["product"].map(h100e).fillna(1.0) * lab["delivered_qty"].fillna(lab["qty"]))
+    windows = gens[["scenario", "replication", "lab", "generation", "started_day", "day"]]
+    m = lab[["scenario", "replication", "lab", "delivered", "cause", "w"]].merge(windows, on=["scenario", "replication", "lab"])
+    m = m[(m["delivered"] >= m["started_day"]) & (m["delivered"] < m["day"])]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    w = m.groupby(["scenario", "lab", "generation", "cause"])["w"].sum().reset_index()
+    w["share"] = w["w"] / w.groupby(["scenario", "lab", "generation"])["w"].transform("sum")
+    return w[cols].sort_values(["scenario", "lab", "generation", "share"], ascending=[True, True, True, False]).reset_index(drop=True)
+
+
+def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], *, end_day: float,
+                   h100e: dict[str, float], counterfactuals: dict[str, str] | None = None,
+                   key_products: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """All comparison tables of `scenarios` against `baseline` (see module docstring).
+
+    `counterfactuals` maps a scenario name (baseline included) to the name of
+    its unconstrained run in `tables`; `key_products` are the accelerators
+    whose quoted lead time to labs is compared (default: all products sold to labs).
+    """
+    gens, fleet = tables["generations"], tables["fleet"]
+    labs = sorted(fleet["lab"].unique().tolist())
+    reps = _replications(fleet, baseline)
+    delays, censored, gap_rows, peak_rows, thr = [], [], [], [], []
+    gaps = mean_gaps(gens, fleet)
+    peaks = peak_quoted(tables["lead_times"], labs, key_products)
+    for name in scenarios:
+        common = sorted(set(reps) & set(_replications(fleet, name)))
+        d, c = release_delays(gens, baseline, name, common, end_day)
+        delays.append(d)
+        censored.append(c)
+        gap_rows.append(gap_changes(gaps, baseline, name))
+        peak_rows.append(peak_changes(peaks, baseline, name))
+    for name, cf in (counterfactuals or {}).items():
+        common = sorted(set(_replications(fleet, name)) & set(_replications(fleet, cf)))
+        thr.append(throttle(gens, name, cf, common, end_day))
+
+    def cat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        full = [f for f in frames if len(f)]
+        return pd.concat(full, ignore_index=True) if full else (frames[0] if frames else pd.DataFrame())
+
+    names = [baseline, *scenarios]
+    return {
+        "release_delays": cat(delays),
+        "censored": cat(censored),
+        "gaps": cat(gap_rows),
+        "mean_gaps": gaps[gaps["scenario"].isin(names)].reset_index(drop=True),
+        "throttle": cat(thr) if thr else pd.DataFrame(),
+        "peak_lead_times": cat(peak_rows),
+        "binding": binding(tables["orders"], names, h100e),
+    }

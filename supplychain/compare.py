@@ -1,0 +1,168 @@
+"""`compare`: scenarios against a baseline, paired by replication, with 95 % CIs.
+
+    from supplychain import compare
+    c = compare("policies/baseline.yaml", ["policies/hbm_full_ban.yaml"], replications=5)
+    c.release_delays           # per scenario, lab, generation: delay (days), CI, censored counts
+
+Every scenario runs on the baseline's seed (unless `seed` is given) and the
+baseline's number of replications, so replication r of each is paired. Each
+scenario (baseline included) also runs as its unconstrained counterfactual
+(`unconstrained: true`, same seeds) for the throttle, unless
+`counterfactual=False`. Tables (see `analysis.compare_tables`):
+
+- `release_delays`  scenario - baseline release day per lab and generation;
+- `censored`        generations reached in one scenario only (with the bound);
+- `gaps`            change in mean gap between generations per lab;
+- `mean_gaps`       per scenario, replication, lab: generations and mean gap;
+- `throttle`        scenario - unconstrained release day per lab and generation;
+- `peak_lead_times` change in peak quoted lead time (weeks) per accelerator to labs;
+- `binding`         the inputs that bound the labs' orders, per scenario.
+
+With `out`, the experiment folder holds every scenario's tables and stored
+replications, and `out/compare/` the comparison tables and `compare.md`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .analysis import compare_tables
+from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
+from .outputs import atomic_write_text, write_table
+
+__all__ = ["Comparison", "compare", "format_comparison", "COMPARE_DIR"]
+
+COMPARE_DIR = "compare"
+
+
+@dataclass
+class Comparison:
+    """The comparison tables (DataFrames), the experiment behind them, and the printed text."""
+
+    tables: dict[str, pd.DataFrame]
+    baseline: str
+    scenarios: list[str]
+    experiment: ExperimentResult
+    text: str = ""
+    folder: Path | None = field(default=None)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,
+            workers: int | None = None, scheduler: str | None = None, out: str | Path | None = None,
+            fmt: str = "parquet", quiet: bool = True, fresh: bool = False, counterfactuals: bool = True,
+            topology: Any = None) -> Comparison:
+    """Run `baseline` and `scenarios` paired and compare them (see module docstring)."""
+    base = prepare(baseline, topology=topology, seed=seed, replications=replications)
+    others = [prepare(s, topology=topology, seed=base.seed, replications=base.replications)
+              for s in (scenarios if isinstance(scenarios, (list, tuple)) else [scenarios])]
+    runs = [base, *others]
+    cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals else {}
+    extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
+    exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
+                         scheduler=scheduler, kind="compare",
+                         extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
+                                         "counterfactuals": {k: v.name for k, v in cfs.items()}})
+    end_day = min((es.scenario.end - es.scenario.start).days for es in runs)
+    accelerators = {k for k, p in base.model.products.items() if p.kind == "accelerator"}
+    h100e = {k: v for es in runs for k, v in es.h100e.items()}
+    tables = compare_tables(exp.tables, base.name, [es.name for es in others], end_day=end_day, h100e=h100e,
+                            counterfactuals={k: v.name for k, v in cfs.items()}, key_products=accelerators or None)
+    start = base.scenario.start
+    text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start)
+    folder = None
+    if out is not None:
+        folder = Path(out) / COMPARE_DIR
+        for name, df in tables.items():
+            write_table(df, folder, name, fmt)
+        atomic_write_text(folder / "compare.md", text)
+    return Comparison(tables, base.name, [es.name for es in others], exp, text, folder)
+
+
+# -- printing -------------------------------------------------------------------
+
+
+def _num(x: Any, fmt: str = "+.0f") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+
+def _ci(lo: float, hi: float, fmt: str = "+.0f") -> str:
+    if math.isnan(lo) or math.isnan(hi):
+        return "n/a"
+    return f"[{format(lo, fmt)}, {format(hi, fmt)}]"
+
+
+def _date(start: Any, day: float) -> str:
+    if day is None or math.isnan(day):
+        return "-"
+    return (pd.Timestamp(start) + pd.Timedelta(days=round(day))).strftime("%Y-%m-%d")
+
+
+def _table(rows: list[list[str]], header: list[str]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return ["    " + line for line in out]
+
+
+def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], replications: int,
+                      seed: int, start: Any) -> str:
+    """The comparison as text: one block per scenario."""
+    lines: list[str] = []
+    thr = tables.get("throttle", pd.DataFrame())
+    for name in scenarios:
+        lines += [f"## {name} vs {baseline}", "",
+                  f"{replications} paired replication(s), seed {seed}; differences are {name} - {baseline}, "
+                  "mean and 95 % CI over replications.", ""]
+        d = tables["release_delays"]
+        d = d[d["scenario"] == name]
+        lines.append("Release delay per lab and generation (days):")
+        if d.empty:
+            lines.append("    no generation released in either scenario")
+        else:
+            rows = [[r.lab, f"g{int(r.generation)}", _date(start, r.baseline_day), _date(start, r.scenario_day),
+                     _num(r.delay_days), _ci(r.ci_low, r.ci_high), r.note] for r in d.itertuples()]
+            lines += _table(rows, ["lab", "gen", baseline, name, "delay", "95% CI", "note"])
+        g = tables["gaps"]
+        g = g[g["scenario"] == name]
+        lines += ["", "Mean gap between generations per lab (days):"]
+        rows = [[r.lab, _num(r.baseline_mean_gap_days, ".0f"), _num(r.scenario_mean_gap_days, ".0f"),
+                 _num(r.change_days), _ci(r.ci_low, r.ci_high), _num(r.baseline_generations, ".1f"),
+                 _num(r.scenario_generations, ".1f"), r.note] for r in g.itertuples()]
+        lines += _table(rows, ["lab", baseline, name, "change", "95% CI", "gens base", "gens scen", "note"])
+        if len(thr):
+            lines += ["", "Throttle: release day minus the unconstrained counterfactual's (days):"]
+            tb, ts = thr[thr["scenario"] == baseline], thr[thr["scenario"] == name]
+            m = tb.merge(ts, on=["lab", "generation"], how="outer", suffixes=("_b", "_s"))
+            rows = [[r.lab, f"g{int(r.generation)}", _num(r.throttle_days_b, ".0f"), _ci(r.ci_low_b, r.ci_high_b, ".0f"),
+                     _num(r.throttle_days_s, ".0f"), _ci(r.ci_low_s, r.ci_high_s, ".0f"),
+                     "; ".join(n for n in (r.note_b, r.note_s) if isinstance(n, str) and n and "n/a" not in n)]
+                    for r in m.sort_values(["lab", "generation"]).itertuples()]
+            lines += _table(rows, ["lab", "gen", baseline, "95% CI", name, "95% CI", "note"])
+        p = tables["peak_lead_times"]
+        p = p[p["scenario"] == name]
+        lines += ["", "Peak quoted lead time, accelerators to labs (weeks):"]
+        rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
+                 _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), r.note] for r in p.itertuples()]
+        lines += _table(rows, ["product", baseline, name, "change", "95% CI", "note"]) if rows else ["    no quotes to labs"]
+        b = tables["binding"]
+        lines += ["", "What bound the labs' orders (dominant delay, share of ordered H100e):"]
+        rows = []
+        for lab in sorted(set(b["lab"])):
+            def top(sc: str) -> str:
+                s = b[(b["scenario"] == sc) & (b["lab"] == lab)]
+                return ", ".join(f"{c} {v:.0%}" for c, v in zip(s["cause"], s["share"])) or "-"
+            rows.append([lab, top(baseline), top(name)])
+        lines += _table(rows, ["lab", baseline, name]) if rows else ["    no lab orders"]
+        lines.append("")
+    return "\n".join(lines)
