@@ -1,0 +1,314 @@
+"""`sweep`: one scenario over a grid or a Latin hypercube of its inputs.
+
+    from supplychain import sweep
+    s = sweep("policies/baseline.yaml", ["algorithms.efficiency_growth=2,3,4",
+                                          "set.nodes.tsmc_cowos.capacity.growth=0.4,1.0"])
+    s.outcomes, s.sensitivity
+
+A parameter is a scenario field path and its values:
+
+- `PATH=v1,v2,...`  grid values (YAML scalars: numbers, true/false, words);
+  several grid parameters combine as their product;
+- `PATH=lo:hi`      a range, sampled by `lhs=N` points of a Latin hypercube
+  (`scipy.stats.qmc.LatinHypercube`, seeded by the sweep's seed).
+
+PATH walks the scenario's fields (`labs.utilisation`, `per_lab.<lab>.utilisation`,
+`controls.<rule id>.approval`); `set.<topology path>` overrides a topology
+figure as a scenario's `set:` does (`set.nodes.tsmc_cowos.capacity.growth`).
+Every point is validated before anything runs; a bad path or value is an
+`InputError` naming `--param`.
+
+Each point is a scenario named `<scenario>_p000`, ... run with the same seed
+and replications (paired). Outcomes are one tidy row per point, replication
+and lab; the sensitivity ranking gives, per lab and outcome, each input's
+Spearman rank correlation and standardized regression coefficient (SRC).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+from scipy.stats import qmc
+
+from .analysis import mean_gaps
+from .errors import InputError
+from .experiment import ExperimentResult, prepare, run_experiment
+from .outputs import atomic_write_text, write_table
+from .scenario import ResolvedScenario, compose, resolve_scenario
+from .scenario_schema import Scenario
+from .topology import load_topology, read_yaml
+
+__all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "sensitivity", "PACE", "SWEEP_DIR"]
+
+SWEEP_DIR = "sweep"
+#: the outcome the ranking is printed for: mean days between generations (lower = faster pace)
+PACE = "mean_gap_days"
+OUTCOMES = ("mean_gap_days", "generations", "last_release_day", "peak_quoted_weeks")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A swept input: grid `values`, or a range `low`-`high` for a Latin hypercube."""
+
+    path: str
+    values: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None
+
+
+def _scalar(text: str, path: str) -> Any:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise InputError("--param", path, f"cannot read value {text!r}") from None
+    if isinstance(value, (dict, list)) or value is None:
+        raise InputError("--param", path, f"values are numbers, true/false or words (got {text!r})")
+    return value
+
+
+def parse_param(text: Any) -> Param:
+    """`PATH=v1,v2,...` or `PATH=lo:hi` -> `Param`; anything else is an `InputError` on `--param`."""
+    if isinstance(text, Param):
+        return text
+    path, eq, rest = str(text).partition("=")
+    path, rest = path.strip(), rest.strip()
+    if not eq or not path or not rest:
+        raise InputError("--param", str(text), "expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)")
+    if ":" in rest and "," not in rest:
+        lo, _, hi = rest.partition(":")
+        try:
+            low, high = float(lo), float(hi)
+        except ValueError:
+            raise InputError("--param", path, f"a range is two numbers lo:hi (got {rest!r})") from None
+        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+            raise InputError("--param", path, f"a range needs lo < hi (got {rest!r})")
+        return Param(path, low=low, high=high)
+    items = [v.strip() for v in rest.split(",")]
+    if any(not v for v in items):
+        raise InputError("--param", path, f"empty value in {rest!r}")
+    return Param(path, values=tuple(_scalar(v, path) for v in items))
+
+
+def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str, Any]]:
+    """The points: the grid product, or `lhs` Latin-hypercube points over the ranges."""
+    if not params:
+        raise InputError("--param", "<none>", "give at least one --param PATH=...")
+    paths = [p.path for p in params]
+    dup = {p for p in paths if paths.count(p) > 1}
+    if dup:
+        raise InputError("--param", sorted(dup)[0], "given twice")
+    if lhs is not None:
+        if lhs < 1:
+            raise InputError("--lhs", "lhs", f"must be at least 1 (got {lhs})")
+        for p in params:
+            if not p.is_range:
+                raise InputError("--param", p.path, "--lhs samples ranges: write PATH=lo:hi")
+        u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
+        return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
+    for p in params:
+        if p.is_range:
+            raise InputError("--param", p.path, "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...")
+    return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    if not all(parts):
+        raise InputError("--param", path, "empty part in the path")
+    if parts[0] == "set":
+        if len(parts) < 2:
+            raise InputError("--param", path, "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth")
+        data.setdefault("set", {})[".".join(parts[1:])] = value
+        return
+    if parts[0] not in Scenario.model_fields or parts[0] in ("set", "name"):
+        raise InputError("--param", path, f"unknown scenario field {parts[0]!r}")
+    here: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(here, list):
+            match = [e for e in here if isinstance(e, dict) and e.get("id") == part]
+            if not match and not (part.isdigit() and int(part) < len(here)):
+                raise InputError("--param", path, f"no entry with id {part!r} in {'.'.join(parts[:i])}")
+            here = match[0] if match else here[int(part)]
+            continue
+        nxt = here.get(part)
+        if nxt is None:
+            nxt = here[part] = {}
+        if not isinstance(nxt, (dict, list)):
+            raise InputError("--param", path, f"{'.'.join(parts[:i + 1])} is a value, not a group of fields")
+        here = nxt
+    if isinstance(here, list):
+        raise InputError("--param", path, "cannot replace a whole list entry; name a field inside it")
+    here[parts[-1]] = value
+
+
+def _base_data(scenario: Any) -> tuple[dict[str, Any], Path | None]:
+    if isinstance(scenario, ResolvedScenario):
+        return scenario.scenario.model_dump(mode="json", exclude_none=True), scenario.path
+    if isinstance(scenario, Scenario):
+        return scenario.model_dump(mode="json", exclude_none=True), None
+    if isinstance(scenario, dict):
+        return compose(scenario, None)[0], None
+    path = Path(scenario)
+    if not path.exists():
+        raise InputError(path, "<file>", "no such file")
+    return compose(read_yaml(path), path)[0], path
+
+
+def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, values: dict[str, Any]) -> ResolvedScenario:
+    data = copy.deepcopy(base)
+    data["name"] = name
+    for path, value in values.items():
+        _set_path(data, path, value)
+    try:
+        return resolve_scenario(data, file, graph)
+    except InputError as err:
+        owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
+                     None)
+        problem = err.problem.replace("Extra inputs are not permitted", "unknown field")
+        if owner is not None:
+            raise InputError("--param", owner, problem) from None
+        raise InputError("--param", ",".join(values), f"{err.field}: {problem}") from None
+
+
+@dataclass
+class Sweep:
+    points: pd.DataFrame
+    outcomes: pd.DataFrame
+    sensitivity: pd.DataFrame
+    experiment: ExperimentResult
+    text: str = ""
+    folder: Path | None = field(default=None)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
+
+
+def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: Sequence[str],
+                   accelerators: Sequence[str] | None) -> pd.DataFrame:
+    """One row per point, replication and lab: inputs, then outcomes (releases, mean gap, peak lead time)."""
+    gaps = mean_gaps(tables["generations"], tables["fleet"])
+    lt = tables["lead_times"]
+    per_lab = lt[lt["customer"].isin(set(labs)) & np.isfinite(lt["quoted_days"].astype(float))]
+    if accelerators:
+        per_lab = per_lab[per_lab["product"].isin(set(accelerators))]
+    lab_peak = (per_lab.groupby(["scenario", "replication", "customer"])["quoted_days"].max() / 7.0).rename("peak_quoted_weeks")
+    lab_peak = lab_peak.reset_index().rename(columns={"customer": "lab"})
+    out = gaps.merge(lab_peak, on=["scenario", "replication", "lab"], how="left")
+    gens = tables["generations"]
+    if len(gens):
+        wide = gens.pivot_table(index=["scenario", "replication", "lab"], columns="generation", values="day", aggfunc="first")
+        wide.columns = [f"release_day_g{int(g)}" for g in wide.columns]
+        out = out.merge(wide.reset_index(), on=["scenario", "replication", "lab"], how="left")
+    out = points.merge(out, on="scenario", how="right")
+    first = ["point", "scenario", "replication", *[c for c in points.columns if c not in ("point", "scenario")], "lab"]
+    return out[first + [c for c in out.columns if c not in first]].sort_values(["point", "replication", "lab"]).reset_index(drop=True)
+
+
+def _numeric(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    order = {v: i for i, v in enumerate(dict.fromkeys(col))}
+    return col.map(order).astype(float)
+
+
+def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """Per lab and outcome: each input's Spearman rho (with p) and SRC, ranked by |SRC| (then |rho|)."""
+    rows = []
+    for lab, grp in outcomes.groupby("lab"):
+        for target in targets:
+            if target not in grp:
+                continue
+            d = grp[[*inputs, target]].copy()
+            X = pd.DataFrame({p: _numeric(d[p]) for p in inputs})
+            y = d[target].astype(float)
+            ok = y.notna() & X.notna().all(axis=1)
+            X, y = X[ok], y[ok]
+            varied = [p for p in inputs if X[p].nunique() > 1]
+            src = {p: math.nan for p in inputs}
+            if len(y) > len(varied) + 1 and varied and y.std() > 0:
+                Z = (X[varied] - X[varied].mean()) / X[varied].std()
+                coef, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(Z)), Z.to_numpy()]), ((y - y.mean()) / y.std()).to_numpy(), rcond=None)
+                src.update(dict(zip(varied, coef[1:])))
+            for p in inputs:
+                rho, pval = (math.nan, math.nan)
+                if p in varied and y.nunique() > 1:
+                    rho, pval = stats.spearmanr(X[p], y)
+                rows.append({"lab": lab, "outcome": target, "input": p, "spearman_rho": float(rho), "p_value": float(pval),
+                             "src": float(src[p]), "n": int(len(y))})
+    df = pd.DataFrame(rows, columns=["lab", "outcome", "input", "spearman_rho", "p_value", "src", "n"])
+    if df.empty:
+        return df.assign(rank=pd.Series(dtype=int))
+    df["_k"] = df["src"].abs().fillna(-1) + 1e-9 * df["spearman_rho"].abs().fillna(0)
+    df = df.sort_values(["lab", "outcome", "_k"], ascending=[True, True, False]).drop(columns="_k")
+    df["rank"] = df.groupby(["lab", "outcome"]).cumcount() + 1
+    return df.reset_index(drop=True)
+
+
+def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inputs: Sequence[str], reps: int) -> str:
+    lines = [f"{len(points)} point(s) x {reps} replication(s).", "", "Per point (means over replications):", ""]
+    agg = outcomes.groupby(["point", "lab"])[["generations", "mean_gap_days", "peak_quoted_weeks"]].mean().reset_index()
+    agg = points.drop(columns="scenario").merge(agg, on="point")
+    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
+    lines += ["", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:", ""]
+    s = sens[sens["outcome"] == PACE][["lab", "rank", "input", "src", "spearman_rho", "p_value", "n"]]
+    if s.empty:
+        lines.append("    n/a (fewer than 2 generations, or no variation)")
+    else:
+        lines += ["    " + line for line in s.to_string(index=False, float_format=lambda x: f"{x:+.3f}").splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None = None, replications: int | None = None,
+          seed: int | None = None, *, workers: int | None = None, scheduler: str | None = None,
+          out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
+          topology: Any = None) -> Sweep:
+    """Run the points of a grid (or Latin hypercube with `lhs`) and rank the inputs (see module docstring).
+
+    `params`: strings `PATH=v1,v2` / `PATH=lo:hi`, `Param`s, or a dict
+    `{path: [values]}` / `{path: (lo, hi)}` (a tuple is a range).
+    """
+    if isinstance(params, dict):
+        params = [Param(k, low=float(v[0]), high=float(v[1])) if isinstance(v, tuple)
+                  else Param(k, values=tuple(v if isinstance(v, list) else [v])) for k, v in params.items()]
+    parsed = [parse_param(p) for p in params]
+    base, file = _base_data(scenario)
+    base_sc = resolve_scenario(copy.deepcopy(base), file, None if topology is None else load_topology(Path(topology)))
+    seed_value = base_sc.scenario.seed if seed is None else int(seed)
+    values = design(parsed, lhs, seed_value)
+    name = base_sc.scenario.name
+    graph = base_sc.topology if not base_sc.scenario.set else (load_topology(Path(topology)) if topology is not None
+                                                               else load_topology(base_sc.topology_path))
+    inputs = [p.path for p in parsed]
+    pts = [_point(base, file, graph, f"{name}_p{i:03d}", v) for i, v in enumerate(values)]
+    points = pd.DataFrame([{"point": i, "scenario": f"{name}_p{i:03d}", **v} for i, v in enumerate(values)])
+    prepared = [prepare(p, seed=seed_value, replications=replications) for p in pts]
+    reps = prepared[0].replications
+    exp = run_experiment(prepared, out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers, scheduler=scheduler,
+                         kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [str(p) for p in params],
+                                                                  "lhs": lhs, "inputs": inputs}})
+    labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())
+    accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
+    outcomes = outcomes_table(exp.tables, points, labs, accelerators)
+    sens = sensitivity(outcomes, inputs)
+    text = _text(points, outcomes, sens, inputs, reps)
+    folder = None
+    if out is not None:
+        folder = Path(out) / SWEEP_DIR
+        for tname, df in {"points": points, "outcomes": outcomes, "sensitivity": sens}.items():
+            write_table(df, folder, tname, fmt)
+        atomic_write_text(folder / "sweep.md", text)
+    return Sweep(points, outcomes, sens, exp, text, folder)
