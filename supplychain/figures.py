@@ -1,0 +1,197 @@
+"""The report's figures, drawn with matplotlib's Agg canvas (no pyplot, no display).
+
+Each function takes the concatenated tables of a run, compare or sweep folder
+and the scenarios to show, and returns a `matplotlib.figure.Figure` (or None
+when there is nothing to draw). Bands are the 10-90 % range across
+replications around the median.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .analysis import binding_by_generation
+
+__all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
+           "BAND"]
+
+BAND = (0.1, 0.9)
+_STYLES = ["-", "--", ":", "-."]
+
+
+def new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _band(df: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Per date: median and 10-90 % across replications of `value` (already one value per date and replication)."""
+    wide = df.pivot_table(index="date", columns="replication", values=value, aggfunc="mean").sort_index()
+    return pd.DataFrame({"lo": wide.quantile(BAND[0], axis=1), "mid": wide.median(axis=1), "hi": wide.quantile(BAND[1], axis=1)})
+
+
+def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2) -> tuple[Figure, list]:
+    cols = 1 if n == 1 else cols
+    rows = int(np.ceil(n / cols))
+    fig = new_figure(width, row_height * rows + 0.5)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def key_series(lead_times: pd.DataFrame, labs: Sequence[str], accelerators: Sequence[str] | None, limit: int = 6) -> list[str]:
+    """Accelerators delivered to labs, the most quoted first."""
+    lt = lead_times[lead_times["customer"].isin(set(labs))]
+    if accelerators:
+        lt = lt[lt["product"].isin(set(accelerators))]
+    return lt.groupby("product")["quoted_days"].count().sort_values(ascending=False).index[:limit].tolist()
+
+
+def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str],
+                     accelerators: Sequence[str] | None = None) -> Figure | None:
+    """Quoted (line, band) and realised-by-delivery (dashed) lead times of accelerators to labs, weeks."""
+    products = key_series(lead_times, labs, accelerators)
+    if not products:
+        return None
+    fig, axes = _grid(len(products))
+    lt = lead_times[lead_times["customer"].isin(set(labs))].replace([np.inf, -np.inf], np.nan)
+    for ax, product in zip(axes, products):
+        for i, sc in enumerate(scenarios):
+            d = lt[(lt["product"] == product) & (lt["scenario"] == sc)]
+            if d.empty:
+                continue
+            per = d.groupby(["date", "replication"])[["quoted_days", "realised_by_delivery_days"]].mean().reset_index()
+            q = _band(per, "quoted_days") / 7.0
+            line = ax.plot(q.index, q["mid"], lw=1.5, label=f"{sc} quoted")[0]
+            ax.fill_between(q.index, q["lo"], q["hi"], color=line.get_color(), alpha=0.2, lw=0)
+            r = _band(per.dropna(subset=["realised_by_delivery_days"]), "realised_by_delivery_days") / 7.0
+            if len(r):
+                ax.plot(r.index, r["mid"], ls="--", lw=1, color=line.get_color(), label=f"{sc} realised")
+        ax.set_title(f"{product} to labs")
+        ax.set_ylabel("weeks")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Lead times: quoted and realised (median, band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)")
+    return fig
+
+
+def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str]) -> Figure | None:
+    """Release date of each generation per lab: median across replications, whiskers min-max."""
+    if gens.empty:
+        return None
+    labs = [lab for lab in labs if lab in set(gens["lab"])]
+    fig, axes = _grid(len(labs), row_height=2.8)
+    for ax, lab in zip(axes, labs):
+        for i, sc in enumerate(scenarios):
+            d = gens[(gens["lab"] == lab) & (gens["scenario"] == sc)]
+            if d.empty:
+                continue
+            s = d.groupby("generation")["date"].agg(["min", "median", "max"])
+            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % 4], label=sc)
+            ax.errorbar(s["median"], s.index, xerr=[s["median"] - s["min"], s["max"] - s["median"]], fmt="o", ms=3,
+                        capsize=2, color=ax.lines[-1].get_color())
+        ax.set_title(lab)
+        ax.set_ylabel("generation")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Model generations: release dates (median, whiskers min-max across replications)")
+    return fig
+
+
+def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None:
+    """Installed H100e, power and stranded H100e per lab over time (median, band across replications)."""
+    if fleet.empty:
+        return None
+    fig = new_figure(11, 8.5)
+    axes = fig.subplots(3, 1, sharex=True)
+    labs = sorted(fleet["lab"].unique())
+    colors = {lab: f"C{i % 10}" for i, lab in enumerate(labs)}
+    for ax, col, title in zip(axes, ["installed_h100e", "power_mw", "stranded_h100e"],
+                              ["Installed accelerators (H100e)", "Power (MW)", "Stranded: delivered, waiting for power (H100e)"]):
+        for i, sc in enumerate(scenarios):
+            for lab in labs:
+                d = fleet[(fleet["scenario"] == sc) & (fleet["lab"] == lab)]
+                if d.empty:
+                    continue
+                b = _band(d, col)
+                label = lab if len(scenarios) == 1 else f"{lab} ({sc})"
+                ax.plot(b.index, b["mid"], ls=_STYLES[i % 4], color=colors[lab], lw=1.2, label=label)
+                ax.fill_between(b.index, b["lo"], b["hi"], color=colors[lab], alpha=0.15, lw=0)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        if col == "installed_h100e" and (fleet[col] > 0).any():
+            ax.set_yscale("log")
+    axes[0].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence[str], h100e: dict[str, float],
+                   top: int = 7) -> Figure | None:
+    """What bound each generation: share of H100e delivered during its training by dominant delay cause."""
+    b = binding_by_generation(orders[orders["scenario"].isin(scenarios)], gens, h100e)
+    if b.empty:
+        return None
+    keep = b.groupby("cause")["share"].sum().sort_values(ascending=False).index[:top]
+    b = b.assign(cause=b["cause"].where(b["cause"].isin(keep), "other"))
+    causes = list(dict.fromkeys([*keep, "other"]))
+    shown = [sc for sc in scenarios if sc in set(b["scenario"])]
+    fig, axes = _grid(len(shown), row_height=max(2.5, 0.22 * b.groupby(["lab", "generation"]).ngroups + 1), cols=1)
+    for ax, sc in zip(axes, shown):
+        d = b[b["scenario"] == sc].pivot_table(index=["lab", "generation"], columns="cause", values="share", aggfunc="sum").fillna(0)
+        left = np.zeros(len(d))
+        labels = [f"{lab} g{int(g)}" for lab, g in d.index]
+        for j, cause in enumerate(causes):
+            if cause not in d:
+                continue
+            ax.barh(labels, d[cause], left=left, color=f"C{j % 10}", label=cause)
+            left += d[cause].to_numpy()
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{sc}: dominant delay of accelerators delivered while each generation trained")
+        ax.set_xlabel("share of delivered H100e")
+        ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def _days(detail: object) -> float:
+    m = re.match(r"\s*([0-9.]+)\s*days", str(detail))
+    return float(m.group(1)) if m else 0.0
+
+
+def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 40) -> Figure | None:
+    """Timeline of shocks (bars over their duration) and control decisions (markers by outcome)."""
+    ev = events[events["scenario"].isin(scenarios)]
+    if ev.empty:
+        return None
+    ev = ev.assign(row=(ev["scenario"] + ": " if len(scenarios) > 1 else "") + ev["type"] + " " + ev["id"].astype(str))
+    rows = list(dict.fromkeys(ev.sort_values("date")["row"]))[:limit]
+    ev = ev[ev["row"].isin(rows)]
+    fig = new_figure(11, 1.2 + 0.3 * len(rows))
+    ax = fig.subplots()
+    y = {r: i for i, r in enumerate(rows)}
+    shocks = ev[ev["type"] == "shock"].drop_duplicates(["row", "date", "detail"])
+    for r in shocks.itertuples():
+        ax.barh(y[r.row], pd.Timedelta(days=max(_days(r.detail), 3)), left=r.date, height=0.5, color="tab:red", alpha=0.4)
+    other = ev[ev["type"] != "shock"]
+    kinds = sorted(other["what"].astype(str).unique())
+    for j, what in enumerate(kinds):
+        grp = other[other["what"].astype(str) == what]
+        offset = (j - (len(kinds) - 1) / 2) * min(0.25, 0.6 / max(1, len(kinds)))
+        ax.scatter(grp["date"], grp["row"].map(y) + offset, s=12, marker="|", color=f"C{j % 10}", label=what)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.invert_yaxis()
+    ax.grid(alpha=0.3, axis="x")
+    if len(other):
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("Controls and shocks (bars: shocks over their duration; marks: control decisions, all replications)")
+    return fig

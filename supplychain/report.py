@@ -1,0 +1,125 @@
+"""`make_report(run_dir)`: figures as PNG and a self-contained report.html.
+
+Works on any folder written by `run`, `compare` or `sweep` (it reads
+`manifest.json` and the concatenated tables). Figures go to
+`<run_dir>/figures/*.png` and are embedded base64 in `<run_dir>/report.html`,
+so the HTML file can be mailed on its own. For a compare folder the
+figures show the baseline against each scenario, and the comparison tables
+follow; unconstrained counterfactual runs are left out of the pictures.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .experiment import UNCONSTRAINED
+from .figures import binding_figure, events_figure, fleet_figure, generations_figure, lead_time_figure
+from .outputs import atomic_write_bytes, atomic_write_text, read_table
+
+__all__ = ["make_report", "FIGURES"]
+
+#: name -> caption, in report order
+FIGURES = {
+    "lead_times": "Quoted and realised lead times of the accelerators delivered to labs",
+    "generations": "Model generation timelines per lab",
+    "fleet": "Fleet, power and stranded accelerators",
+    "binding": "What bound each generation",
+    "events": "Timeline of controls and shocks",
+}
+TABLES = ("lead_times", "fleet", "generations", "events", "orders")
+MAX_SCENARIOS = 6
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _products(manifest: dict[str, Any]) -> tuple[dict[str, float], list[str] | None]:
+    """(h100e per SKU, accelerator SKUs) from the first scenario's topology file, if it can be read."""
+    try:
+        from .topology import graph_to_model, load_topology
+
+        path = manifest["scenarios"][0]["topology"]
+        model = graph_to_model(load_topology(Path(path)))
+    except Exception:  # noqa: BLE001 - the report still works without topology details
+        return {}, None
+    return ({k: p.h100e for k, p in model.products.items() if p.h100e},
+            [k for k, p in model.products.items() if p.kind == "accelerator"] or None)
+
+
+def _scenarios(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> list[str]:
+    if manifest.get("kind") == "compare":
+        names = [manifest["baseline"], *manifest.get("compared", [])]
+    elif manifest.get("scenarios"):
+        names = [s["name"] for s in manifest["scenarios"]]
+    else:
+        names = list(dict.fromkeys(tables["fleet"]["scenario"]))
+    return [n for n in names if not n.endswith(UNCONSTRAINED)][:MAX_SCENARIOS]
+
+
+def make_report(run_dir: str | Path) -> Path:
+    """Write `figures/*.png` and `report.html` into `run_dir`; return the HTML path."""
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise InputError(folder, "<folder>", "no such run folder")
+    mpath = folder / "manifest.json"
+    if not mpath.is_file():
+        raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")
+    try:
+        manifest = json.loads(mpath.read_text())
+        tables = {name: read_table(folder, name) for name in TABLES}
+    except (ValueError, OSError) as exc:
+        raise InputError(folder, "<tables>", f"cannot read the run's tables ({exc})") from None
+    for name, df in tables.items():
+        for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:
+            df[col] = pd.to_datetime(df[col])
+    scenarios = _scenarios(manifest, tables)
+    labs = sorted(tables["fleet"]["lab"].unique().tolist())
+    h100e, accelerators = _products(manifest)
+    figures = {
+        "lead_times": lambda: lead_time_figure(tables["lead_times"], scenarios, labs, accelerators),
+        "generations": lambda: generations_figure(tables["generations"], scenarios, labs),
+        "fleet": lambda: fleet_figure(tables["fleet"], scenarios),
+        "binding": lambda: binding_figure(tables["orders"], tables["generations"], scenarios, h100e),
+        "events": lambda: events_figure(tables["events"], scenarios),
+    }
+    pngs: dict[str, bytes] = {}
+    for name, draw in figures.items():
+        fig = draw()
+        if fig is not None:
+            pngs[name] = _png(fig)
+            atomic_write_bytes(folder / "figures" / f"{name}.png", pngs[name])
+    title = f"{manifest.get('kind', 'run')}: " + ", ".join(scenarios)
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f"<p>Replications: {html.escape(str({s['name']: s['replications'] for s in manifest.get('scenarios', [])}))}; "
+             f"seed {html.escape(str(manifest.get('seed', [s.get('seed') for s in manifest.get('scenarios', [])][:1])))}; "
+             f"made by <code>{html.escape(str(manifest.get('command', '')))}</code>.</p>"]
+    for name, caption in FIGURES.items():
+        parts.append(f"<h2>{html.escape(caption)}</h2>")
+        if name in pngs:
+            data = base64.b64encode(pngs[name]).decode("ascii")
+            parts.append(f'<img alt="{name}" src="data:image/png;base64,{data}">')
+        else:
+            parts.append("<p>Nothing to show (no rows in the tables).</p>")
+    for sub, text_name in (("compare", "compare.md"), ("sweep", "sweep.md")):
+        if (folder / sub / text_name).is_file():
+            parts.append(f"<h2>{sub.capitalize()} tables</h2><pre>{html.escape((folder / sub / text_name).read_text())}</pre>")
+    if (folder / "summary.md").is_file():
+        parts.append(f"<h2>Summary</h2><pre>{html.escape((folder / 'summary.md').read_text())}</pre>")
+    style = ("body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}img{max-width:100%}"
+             "pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd}")
+    doc = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+           f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+    out = folder / "report.html"
+    atomic_write_text(out, doc)
+    return out
