@@ -1,4 +1,4 @@
-"""`supplychain run`: one scenario on its topology, tables to a run folder."""
+"""`supplychain run`: replications of one scenario into a run folder (resumable)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,34 @@ from typing import Optional
 import typer
 
 from .common import guard
+from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
+                                 ExperimentOptions, interrupt_hint)
 
 DEFAULT_SCENARIO = Path("policies/baseline.yaml")
 
 
 def run(
     scenario: Path = typer.Argument(DEFAULT_SCENARIO, help="Scenario file (default: policies/baseline.yaml)"),
-    topology: Optional[Path] = typer.Option(None, "--topology", "-t", help="Topology instead of the scenario's own"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (default: the scenario's)"),
-    replications: Optional[int] = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default: outputs/<scenario name>)"),
-    fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors"),
+    topology: Optional[Path] = TOPOLOGY,
+    seed: Optional[int] = SEED,
+    replications: Optional[int] = REPLICATIONS,
+    workers: Optional[int] = WORKERS,
+    scheduler: Optional[str] = SCHEDULER,
+    out: Optional[Path] = OUT,
+    fmt: str = FORMAT,
+    quiet: bool = QUIET,
+    fresh: bool = FRESH,
 ) -> None:
-    """Run a scenario and write manifest.json, the tables and summary.md."""
-    from ..errors import InputError
-    from ..runner import run_scenario
+    """Run a scenario's replications; write manifest.json, the tables and summary.md (default: outputs/<name>/)."""
+    from ..experiment import prepare, run_experiment
+    from ..runner import default_out
 
     with guard():
-        if fmt not in ("parquet", "csv"):
-            raise InputError("--format", "format", f"use parquet or csv (got {fmt!r})")
-        folder, summary = run_scenario(scenario, topology=topology, seed=seed, replications=replications, out=out, fmt=fmt)
-        if not quiet:
-            typer.echo(summary)
-            typer.echo(f"tables written to {folder}")
+        opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
+        es = prepare(scenario, topology=topology, seed=seed, replications=replications)
+        folder = out if out is not None else default_out(es)
+        with interrupt_hint(folder):
+            result = run_experiment(es, **opts.kwargs(folder))
+        opts.echo(result.summary())
+        reused = f", {len(result.reused)} reused from earlier runs" if result.reused else ""
+        opts.echo(f"{len(result.computed)} replication(s) computed on {result.executor}{reused}; tables written to {folder}")

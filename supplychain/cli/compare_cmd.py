@@ -1,0 +1,48 @@
+"""`supplychain compare BASELINE SCENARIO...`: paired differences with 95 % CIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import guard
+from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
+                                 ExperimentOptions, interrupt_hint)
+
+
+def compare(
+    baseline: Path = typer.Argument(..., help="Baseline scenario file"),
+    scenarios: List[Path] = typer.Argument(..., help="Scenario files to compare against the baseline"),
+    counterfactual: bool = typer.Option(True, "--counterfactual/--no-counterfactual",
+                                        help="Also run each scenario unconstrained, for the throttle"),
+    topology: Optional[Path] = TOPOLOGY,
+    seed: Optional[int] = SEED,
+    replications: Optional[int] = REPLICATIONS,
+    workers: Optional[int] = WORKERS,
+    scheduler: Optional[str] = SCHEDULER,
+    out: Optional[Path] = OUT,
+    fmt: str = FORMAT,
+    quiet: bool = QUIET,
+    fresh: bool = FRESH,
+) -> None:
+    """Compare scenarios with a baseline, replication by replication (same seeds); tables to <out>/compare/."""
+    from ..compare import compare as run_compare
+    from ..experiment import prepare
+    from ..store import safe_name
+
+    with guard():
+        opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
+        for path in [baseline, *scenarios]:
+            if not Path(path).is_file():
+                from ..errors import InputError
+
+                raise InputError(path, "<file>", "no such file")
+        if out is None:
+            names = [prepare(p, topology=topology).name for p in [baseline, *scenarios]]
+            out = Path("outputs") / safe_name("compare_" + names[0] + "_vs_" + "+".join(names[1:]))[:120]
+        with interrupt_hint(out):
+            c = run_compare(baseline, list(scenarios), counterfactuals=counterfactual, **opts.kwargs(out))
+        opts.echo(c.text)
+        opts.echo(f"tables written to {c.folder}")

@@ -1,0 +1,87 @@
+"""Options shared by every command that runs simulations (`run`, `compare`, `sweep`).
+
+Each command declares the same parameters with these defaults, so they read
+the same everywhere:
+
+    def run(..., seed: Optional[int] = SEED, replications: Optional[int] = REPLICATIONS, ...):
+        opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh)
+
+`ExperimentOptions.check()` turns bad values into `InputError`s naming the
+option; `kwargs()` is what `run_experiment`, `compare` and `sweep` take.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+
+from ..errors import InputError
+
+__all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
+           "ExperimentOptions", "interrupt_hint"]
+
+SEED = typer.Option(None, "--seed", help="Seed of the replication streams (default: the scenario's; compare: the baseline's)")
+REPLICATIONS = typer.Option(None, "--replications", "-n", help="Replications per scenario (default: the scenario's)")
+WORKERS = typer.Option(None, "--workers", "-w", help="Local worker processes (default: all cores; 1 = serial)")
+SCHEDULER = typer.Option(None, "--scheduler",
+                         help="Run on Dask: tcp://HOST:PORT of a scheduler, or 'local' to start a local cluster "
+                              "(--workers sets its size)")
+OUT = typer.Option(None, "--out", "-o", help="Output folder; replications stored there are reused (resume)")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no printed results, only errors")
+FORMAT = typer.Option("parquet", "--format", help="Table format of the output folder: parquet or csv")
+FRESH = typer.Option(False, "--fresh", help="Discard replications stored in the output folder and start over")
+TOPOLOGY = typer.Option(None, "--topology", "-t", help="Topology instead of the scenario's own (its set: overrides still apply)")
+
+
+@dataclass
+class ExperimentOptions:
+    seed: Optional[int] = None
+    replications: Optional[int] = None
+    workers: Optional[int] = None
+    scheduler: Optional[str] = None
+    out: Optional[Path] = None
+    quiet: bool = False
+    fmt: str = "parquet"
+    fresh: bool = False
+    topology: Optional[Path] = None
+
+    def check(self) -> "ExperimentOptions":
+        from ..experiment import FORMATS
+
+        if self.fmt not in FORMATS:
+            raise InputError("--format", "format", f"use parquet or csv (got {self.fmt!r})")
+        if self.replications is not None and self.replications < 1:
+            raise InputError("--replications", "replications", f"must be at least 1 (got {self.replications})")
+        if self.workers is not None and self.workers < 1:
+            raise InputError("--workers", "workers", f"must be at least 1 (got {self.workers})")
+        if self.seed is not None and self.seed < 0:
+            raise InputError("--seed", "seed", f"must be 0 or more (got {self.seed})")
+        if self.scheduler is not None and self.scheduler != "local" and "://" not in self.scheduler:
+            raise InputError("--scheduler", self.scheduler, "expected tcp://HOST:PORT or local")
+        if self.topology is not None and not Path(self.topology).exists():
+            raise InputError(self.topology, "<file>", "no such file")
+        return self
+
+    def kwargs(self, out: Path) -> dict[str, Any]:
+        """Keyword arguments of `run_experiment` / `compare` / `sweep`."""
+        return {"seed": self.seed, "replications": self.replications, "workers": self.workers,
+                "scheduler": self.scheduler, "out": out, "fmt": self.fmt, "quiet": self.quiet, "fresh": self.fresh,
+                "topology": self.topology}
+
+    def echo(self, text: str) -> None:
+        if not self.quiet:
+            typer.echo(text)
+
+
+@contextmanager
+def interrupt_hint(out: Path) -> Iterator[None]:
+    """On Ctrl-C say where the finished replications are and how to resume; exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: finished replications are stored in {out}; rerun the same command to resume", err=True)
+        raise typer.Exit(code=130) from None
