@@ -59,9 +59,12 @@ def from_validation_error(
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     got = best.get("input")
+    ctx = best.get("ctx") or {}
+    tag = str(ctx.get("discriminator", "kind")).strip("'")
     if best["type"] == "union_tag_invalid":
-        ctx = best.get("ctx") or {}
-        return InputError(file, (prefix + "." if prefix else "") + path + f".{ctx.get('discriminator', 'kind').strip(chr(39))}",
-                          f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} (got {ctx.get('tag')!r}); expected one of {ctx.get('expected_tags')}")
-    problem = msg if best["type"] in ("missing",) or isinstance(got, (dict, list)) else f"{msg} (got {_short(got)})"
+        return InputError(file, f"{path}.{tag}", f"unknown {tag} (got {ctx.get('tag')!r}); expected one of {ctx.get('expected_tags')}")
+    if best["type"] == "union_tag_not_found":
+        return InputError(file, f"{path}.{tag}", "Field required")
+    plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
+    problem = msg if plain else f"{msg} (got {_short(got)})"
     return InputError(file, path, problem)

@@ -58,6 +58,27 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """Reject a key given twice in one mapping (YAML would silently keep the last)."""
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        except TypeError:  # unhashable key: the base constructor reports it
+            continue
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
 def read_yaml(path: Path) -> Any:
     """Read a YAML file, turning every I/O or syntax problem into an `InputError`."""
     try:
@@ -77,6 +98,8 @@ def read_yaml(path: Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(path, where, f"invalid YAML: {problem}") from None
+    except RecursionError:
+        raise InputError(path, "<file>", "invalid YAML: nested too deeply") from None
 
 
 def _node_names(data: Any) -> dict[str, str]:
@@ -84,10 +107,13 @@ def _node_names(data: Any) -> dict[str, str]:
     names: dict[str, str] = {}
     if isinstance(data, dict):
         for i, node in enumerate(data.get("nodes") or []) if isinstance(data.get("nodes"), list) else []:
-            if isinstance(node, dict) and isinstance(node.get("id"), str) and node["id"]:
-                kind = node.get("kind")
-                names[f"nodes.{i}.{kind}"] = f"nodes.{node['id']}"
-                names[f"nodes.{i}"] = f"nodes.{node['id']}"
+            if not isinstance(node, dict):
+                continue
+            nid = node.get("id")
+            readable = isinstance(nid, str) and nid and "." not in nid and not any(c.isspace() for c in nid)
+            nice = f"nodes.{nid}" if readable else f"nodes.{i}"
+            names[f"nodes.{i}.{node.get('kind')}"] = nice  # pydantic puts the union tag in the path
+            names[f"nodes.{i}"] = nice
     return names
 
 

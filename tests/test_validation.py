@@ -1,0 +1,167 @@
+"""Validation: one test per check, each naming the exact field and exiting with status 2.
+
+Each case mutates minimal.yaml, writes it, and checks both the library
+(`InputError.field`) and the command line (`topology validate`: status 2 and
+the one line `FILE: field: problem`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from _topo import assert_clean_failure, cli, minimal_data, node, write_yaml
+
+from supplychain.errors import InputError
+from supplychain.topology import load_topology, parse_topology
+from supplychain.validation import CHECKS, warnings_for
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def add_edge(**edge: Any) -> Mutation:
+    return lambda d: d["edges"].append(edge)
+
+
+def set_node(nid: str, **fields: Any) -> Mutation:
+    return lambda d: node(d, nid).update(fields)
+
+
+def drop_edge(src: str, dst: str) -> Mutation:
+    return lambda d: d.__setitem__("edges", [e for e in d["edges"] if (e["from"], e["to"]) != (src, dst)])
+
+
+def both(*muts: Mutation) -> Mutation:
+    def run(d: dict[str, Any]) -> None:
+        for m in muts:
+            m(d)
+    return run
+
+
+def add_depot_cycle(d: dict[str, Any]) -> None:
+    d["nodes"].append({"id": "depot2", "kind": "stock", "item": "widget"})
+    d["edges"] += [{"from": "depot", "to": "depot2", "product": "widget"}, {"from": "depot2", "to": "depot", "product": "widget"}]
+
+
+# (check or schema rule, mutation, field path, words in the problem)
+CASES: list[tuple[str, Mutation, str, str]] = [
+    # schema: wrong types, unknown kinds and fields, dates, distributions
+    ("schema:unknown_kind", set_node("fab", kind="factory"), "nodes.fab.kind", "unknown kind (got 'factory')"),
+    ("schema:unknown_field", set_node("fab", colour="red"), "nodes.fab.colour", "Extra inputs are not permitted"),
+    ("schema:unknown_top_field", lambda d: d.update(colour="red"), "colour", "Extra inputs"),
+    ("schema:missing_field", lambda d: d["products"]["acc"]["bom"].pop("dies_per_wafer"), "products.acc.bom.dies_per_wafer", "Field required"),
+    ("schema:missing_kind", lambda d: node(d, "fab").pop("kind"), "nodes.fab.kind", "Field required"),
+    ("schema:wrong_type", set_node("fab", capacity="lots"), "nodes.fab.capacity", "got 'lots'"),
+    ("schema:unparsable_date", lambda d: d.update(start="2022-13-01"), "start", "month value is outside"),
+    ("schema:unparsable_point_date", lambda d: node(d, "lab")["target_h100e"]["points"].update({"2022-02-30": 5}),
+     "nodes.lab.target_h100e.points.2022-02-30", "day value is outside"),
+    ("schema:unknown_distribution", lambda d: d["edges"][1].update(transport={"dist": "gamma", "mean": 3}),
+     "edges.1.transport.dist", "got 'gamma'"),
+    ("schema:bad_id", lambda d: d["nodes"].append({"id": "two words", "kind": "lab"}), "nodes.10.id", "spaces or dots"),
+    # named checks
+    ("duplicate_ids", lambda d: d["nodes"].append(dict(node(d, "grid"))), "nodes.grid.id", "duplicate node id"),
+    ("duplicate_ids", lambda d: d["edges"].append(dict(d["edges"][0])), "edges.8", "duplicate of edges.0"),
+    ("finite", lambda d: d["products"]["acc"].update(h100e=float("inf")), "products.acc.h100e", "finite"),
+    ("finite", lambda d: d["edges"][1].update(transport={"dist": "uniform", "low": 1, "high": float("inf")}), "edges.1.transport.high", "finite"),
+    ("product_refs", set_node("fab", makes=["unobtainium"]), "nodes.fab.makes", "unknown product (got 'unobtainium')"),
+    ("product_refs", set_node("fab", makes=["hbm"]), "nodes.fab.makes", "a fab makes logic products (got 'hbm', a hbm)"),
+    ("product_refs", lambda d: d["products"]["acc"]["bom"].update(logic="hbm"), "products.acc.bom.logic", "not a logic product"),
+    ("product_refs", lambda d: d["products"]["acc"]["bom"].pop("hbm"), "products.acc.bom.hbm", "no hbm product is named"),
+    ("product_refs", set_node("lab", fleet={"widget": 5}), "nodes.lab.fleet.widget", "not an accelerator"),
+    ("dangling_edges", lambda d: d["edges"][1].update(to="ghost"), "edges.1.to", "unknown node (got 'ghost')"),
+    ("dangling_edges", lambda d: d["edges"][6].update(to="supply"), "edges.6", "edge from a node to itself"),
+    ("trades", add_edge(**{"from": "lab", "to": "fab", "product": "tool"}), "edges.8", "a lab cannot supply a fab"),
+    ("trades", add_edge(**{"from": "toolmaker", "to": "packager", "product": "acc"}), "edges.8.product", "a packaging has no use for accelerator products (got 'acc')"),
+    ("trades", both(lambda d: d["products"].update(acc2=dict(d["products"]["acc"])), add_edge(**{"from": "packager", "to": "vendor", "product": "acc2"})),
+     "edges.8.product", "does not list 'acc2' in its skus"),
+    ("makes", add_edge(**{"from": "fab", "to": "packager", "product": "hbm"}), "edges.8.product", "fab does not make 'hbm'"),
+    ("positive_figures", set_node("fab", capacity=0), "nodes.fab.capacity", "capacity must be positive (got 0)"),
+    ("positive_figures", set_node("grid", capacity={"points": {"2022-01-01": 10, "2030-01-01": -1}}), "nodes.grid.capacity", "(got -1)"),
+    ("positive_figures", set_node("fab", **{"yield": 1.5}), "nodes.fab.yield", "yield must be in (0, 1] (got 1.5)"),
+    ("positive_figures", set_node("hbm_maker", **{"yield": 0}), "nodes.hbm_maker.yield", "(got 0)"),
+    ("positive_figures", set_node("fab", ai_share=2), "nodes.fab.ai_share", "ai_share must be in (0, 1] (got 2)"),
+    ("positive_figures", set_node("fab", cycle_time=-3), "nodes.fab.cycle_time", "must not be negative (got -3)"),
+    ("positive_figures", set_node("lab", fleet={"acc": -1}), "nodes.lab.fleet.acc", "must not be negative"),
+    ("positive_figures", lambda d: d["products"]["acc"]["bom"].update(hbm_stacks=0), "products.acc.bom.hbm_stacks", "needs 0 stacks"),
+    ("shares", lambda d: d["edges"][1].update(share=-0.5), "edges.1.share", "must not be negative"),
+    ("shares", lambda d: d["edges"][1].update(share=0), "edges.1.share", "cannot be normalised (all zero)"),
+    ("shares", lambda d: d["edges"][1].update(share={"points": {"2022-01-01": 1, "2025-01-01": 0}}), "edges.1.share",
+     "cannot be normalised (they sum to zero on 2025-01-01)"),
+    ("bom_suppliers", drop_edge("hbm_maker", "packager"), "products.acc.bom.hbm", "no supplier ships 'hbm' to packager"),
+    ("bom_suppliers", both(set_node("vendor", skus=["acc", "acc2"]), lambda d: d["products"].update(acc2=dict(d["products"]["acc"]))),
+     "nodes.vendor.skus", "no packaging node ships 'acc2'"),
+    ("bom_suppliers", set_node("depot", bom={"acc": 1}), "nodes.depot.bom.acc", "no supplier ships this input"),
+    ("labs_reach_vendors", drop_edge("vendor", "lab"), "nodes.lab", "no path from any accelerator vendor"),
+    ("no_cycles", add_depot_cycle, "edges.8", "goods flow in a cycle (depot -> depot2 -> depot)"),
+]
+
+
+@pytest.mark.parametrize("rule, mutate, field, words", CASES, ids=[f"{c[0]}:{c[2]}" for c in CASES])
+def test_each_problem_names_its_field_and_exits_2(tmp_path: Path, rule: str, mutate: Mutation, field: str, words: str) -> None:
+    data = minimal_data()
+    mutate(data)
+    path = write_yaml(tmp_path, data)
+    with pytest.raises(InputError) as info:
+        load_topology(path)
+    assert info.value.field == field, str(info.value)
+    assert words in info.value.problem, str(info.value)
+    line = assert_clean_failure(cli("topology", "validate", path))
+    assert line == f"{path}: {field}: {info.value.problem}"
+
+
+def test_every_named_check_has_a_case() -> None:
+    assert set(CHECKS) == {rule for rule, *_ in CASES if not rule.startswith("schema:")}
+
+
+def test_minimal_is_valid_and_quiet() -> None:
+    result = cli("topology", "validate", "topology/minimal.yaml")
+    assert result.exit_code == 0 and result.stdout.strip() == "topology/minimal.yaml: ok (10 nodes, 8 edges)"
+    assert result.stderr == ""
+
+
+def test_shares_that_cross_over_time_can_be_normalised() -> None:
+    data = minimal_data()
+    data["nodes"].append({"id": "fab2", "kind": "fab", "makes": ["logic"], "capacity": 100})
+    data["edges"][1]["share"] = {"points": {"2022-01-01": 1, "2025-01-01": 0}}
+    data["edges"].append({"from": "fab2", "to": "packager", "product": "logic", "share": {"points": {"2022-01-01": 0, "2025-01-01": 1}}})
+    model = parse_topology(data)
+    assert len(model.edges) == 9
+
+
+def test_checks_stop_at_the_first_problem_in_registration_order(tmp_path: Path) -> None:
+    data = minimal_data()
+    set_node("fab", capacity=0)(data)
+    data["edges"][1]["to"] = "ghost"  # dangling edges are checked before capacities
+    with pytest.raises(InputError) as info:
+        parse_topology(data)
+    assert info.value.field == "edges.1.to"
+    assert list(CHECKS).index("dangling_edges") < list(CHECKS).index("positive_figures")
+
+
+# --- warnings: suspicious but legal -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mutate, warning",
+    [
+        (lambda d: d["products"].update(spare={"kind": "item"}), "products.spare: defined but nothing ships, uses or holds it"),
+        (drop_edge("grid", "lab"), "nodes.lab: no grid supplies power; the fleet is capped at power_mw"),
+        (drop_edge("toolmaker", "fab"), "nodes.fab.expansion: no equipment maker supplies tools here, so capacity cannot expand"),
+        (drop_edge("toolmaker", "fab"), "nodes.toolmaker: nothing consumes what this equipment makes"),
+        (drop_edge("supply", "depot"), "nodes.depot: this stock has no supplier; it only sells its initial stock"),
+        (lambda d: d["products"]["acc"].pop("available"), "products.acc.available: no availability date; treated as available from the start"),
+    ],
+)
+def test_warnings_for_the_suspicious_but_legal(tmp_path: Path, mutate: Mutation, warning: str) -> None:
+    data = minimal_data()
+    mutate(data)
+    assert warning in warnings_for(parse_topology(data))
+    path = write_yaml(tmp_path, data)
+    result = cli("topology", "validate", path)
+    assert result.exit_code == 0
+    assert f"warning: {path}: {warning}" in result.stderr.splitlines()
+
+
+def test_minimal_has_no_warnings() -> None:
+    assert warnings_for(parse_topology(minimal_data())) == []
