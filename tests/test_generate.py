@@ -1,0 +1,123 @@
+"""The synthetic network generator: valid by construction, realistic shape, sized sensibly, fast."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from supplychain.generate import MIN_NODES, PROPORTIONS, generate_topology
+from supplychain.schema import TopologyModel
+from supplychain.topology import parse_topology
+from supplychain.validation import check_topology, warnings_for
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(MIN_NODES, 400), seed=st.integers(0, 2**63))
+def test_generated_topologies_pass_every_check_without_warnings(n: int, seed: int) -> None:
+    model = generate_topology(n, seed)
+    check_topology(model)  # raises on any failed check
+    assert warnings_for(model) == []
+    assert len(model.nodes) == n
+    # the plain data form validates too (what a file written from it would hold)
+    assert parse_topology(model.model_dump(mode="json", by_alias=True, exclude_none=True)) == model
+
+
+def test_kind_proportions_follow_the_table() -> None:
+    model = generate_topology(2000, 5)
+    counts = Counter(n.kind for n in model.nodes)
+    for kind, share in PROPORTIONS.items():
+        assert abs(counts[kind] - share * 2000) <= 1, (kind, counts[kind])
+    assert counts.most_common(1)[0][0] == "lab"
+
+
+def test_smallest_network_has_one_of_each_kind_and_too_small_is_refused() -> None:
+    model = generate_topology(MIN_NODES, 0)
+    assert Counter(n.kind for n in model.nodes) == Counter(dict.fromkeys(PROPORTIONS, 1))
+    with pytest.raises(ValueError, match="at least 7 nodes"):
+        generate_topology(MIN_NODES - 1, 0)
+
+
+def test_same_seed_same_network_and_no_global_random_state_is_touched() -> None:
+    np.random.seed(123)
+    random.seed(123)
+    np_state, py_state = np.random.get_state()[1].copy(), random.getstate()
+    a, b = generate_topology(300, 42), generate_topology(300, 42)
+    assert a == b
+    assert generate_topology(300, 43) != a
+    assert np.array_equal(np.random.get_state()[1], np_state) and random.getstate() == py_state
+
+
+def _start_utilisation(model: TopologyModel) -> dict[str, float]:
+    """Load / capacity of every producer at the start, recomputed from the model alone.
+
+    Lab demand is the growth of its fleet target (H100e/week), split over the
+    SKUs it holds in proportion to its installed fleet; it flows up the edges
+    by their shares (normalised per customer and product) through the BOM.
+    """
+    nodes = {n.id: n for n in model.nodes}
+    products = model.products
+    start = model.start
+    into: dict[tuple[str, str], list] = defaultdict(list)
+    for e in model.edges:
+        into[(e.target, e.product)].append(e)
+
+    def split(customer: str, product: str, qty: float, load: dict[str, float]) -> list[tuple[str, float]]:
+        edges = into[(customer, product)]
+        total = sum(e.share.at(start) for e in edges)
+        return [(e.source_id, qty * e.share.at(start) / total) for e in edges]
+
+    load: dict[str, float] = defaultdict(float)
+    for lab in (n for n in model.nodes if n.kind == "lab"):
+        target = lab.target_h100e
+        rate = target.at(start) * math.log1p(target.growth) / 52.18
+        fleet_h100e = {s: u * products[s].h100e for s, u in lab.fleet.items()}
+        total = sum(fleet_h100e.values())
+        mw = 0.0
+        for sku, h in fleet_h100e.items():
+            packages = rate * h / total / products[sku].h100e
+            mw += packages * products[sku].power_kw / 1000 * 52.18
+            for vendor, q in split(lab.id, sku, packages, load):
+                for packer, qp in split(vendor, sku, q, load):
+                    gross = qp / packer_yield(nodes[packer], start)
+                    load[packer] += gross
+                    bom = products[sku].bom
+                    for fab, qf in split(packer, bom.logic, gross * bom.logic_dies, load):
+                        load[fab] += qf / (bom.dies_per_wafer * nodes[fab].yield_.at(start))
+                    for mem, qm in split(packer, bom.hbm, gross * bom.hbm_stacks, load):
+                        load[mem] += qm / nodes[mem].yield_.at(start)
+        for grid, qg in split(lab.id, "power", mw, load):
+            load[grid] += qg
+    return {nid: load[nid] / nodes[nid].capacity.at(start) for nid in load}
+
+
+def packer_yield(node, start) -> float:
+    return node.yield_.at(start)
+
+
+@pytest.mark.parametrize("n, seed", [(12, 0), (200, 1), (1000, 2)])
+def test_capacities_are_neither_idle_nor_starved_at_the_start(n: int, seed: int) -> None:
+    util = _start_utilisation(generate_topology(n, seed))
+    kinds = {nid.rsplit("_", 1)[0] for nid in util}
+    assert kinds == {"fab", "memory", "packaging", "grid"}
+    # sized for 65-90 % utilisation; HBM is pooled per packager, so allow some spread
+    assert all(0.5 <= u <= 1.0 for u in util.values()), {k: round(u, 2) for k, u in util.items() if not 0.5 <= u <= 1.0}
+
+
+def test_capacity_grows_with_demand() -> None:
+    model = generate_topology(100, 3)
+    lab_growth = np.mean([n.target_h100e.growth for n in model.nodes if n.kind == "lab"])
+    producer_growth = {n.capacity.growth for n in model.nodes if n.kind in ("fab", "memory", "packaging", "grid", "equipment")}
+    assert len(producer_growth) == 1 and abs(producer_growth.pop() - lab_growth) < 0.1
+
+
+def test_five_thousand_nodes_generate_quickly() -> None:
+    t0 = time.perf_counter()
+    model = generate_topology(5000, 7)
+    elapsed = time.perf_counter() - t0
+    assert len(model.nodes) == 5000 and elapsed < 2.0, elapsed
