@@ -1,63 +1,233 @@
 """Readers and writers for the topology file formats.
 
-Each reader returns plain data (the YAML shape) for `parse_topology` to
-validate; each writer takes that plain data and writes it atomically.
-YAML is authored by people; node-link JSON is networkx's interchange form.
+Each reader returns plain data (the YAML shape: `name`, `products`, `nodes`,
+`edges`, ...) for `parse_topology` to validate; each writer takes that plain
+data and writes it atomically. YAML is authored by people; node-link JSON and
+GraphML are interchange forms; a CSV folder is for spreadsheet users (layout
+in `csvfolder`). Readers never let a parser exception escape: malformed input
+becomes an `InputError` naming the file and the field path.
+
+GraphML holds scalars only, so structured fields (schedules, lists, BOMs,
+distributions) are JSON text in string-typed attributes, and the graph-level
+`products` and `sources` are JSON text too. Edges are written one per
+(supplier, customer, product), keyed by the product, so any GraphML tool sees
+the flows as parallel edges.
 """
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
 
 import networkx as nx
+from networkx.readwrite.graphml import GraphMLReader
 
+from . import csvfolder
 from .errors import InputError
-from .outputs import atomic_write_text
+from .fields import NODE_FIELDS, lean, node_class, read_text, short, writing
+from .outputs import atomic_path, atomic_write_text
+from .schema import Edge, Product
 
 __all__ = ["READERS", "WRITERS"]
 
+GRAPH_KEYS = ("name", "description", "start", "products", "sources")
+_GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
+
+
+# --- YAML -------------------------------------------------------------------
+
 
 def _write_yaml(data: dict[str, Any], path: Path) -> None:
+    """Write what a person would author: defaults left out, constant schedules as numbers."""
     from .topology import dump_yaml
 
-    atomic_write_text(path, dump_yaml(data))
+    lean_data = {k: v for k, v in data.items() if k not in ("products", "nodes", "edges")}
+    lean_data["products"] = {pid: lean(p, Product) for pid, p in (data.get("products") or {}).items()}
+    lean_data["nodes"] = [_id_first(lean(n, node_class(n.get("kind")))) for n in data.get("nodes") or []]
+    lean_data["edges"] = [lean(e, Edge) for e in data.get("edges") or []]
+    with writing(path):
+        atomic_write_text(path, dump_yaml(lean_data))
 
 
-def _graph_from_data(data: dict[str, Any]) -> nx.DiGraph:
-    from .topology import model_to_graph, parse_topology
+def _id_first(node: dict[str, Any]) -> dict[str, Any]:
+    head = {k: node[k] for k in ("id", "kind", "name", "country") if k in node}
+    return {**head, **{k: v for k, v in node.items() if k not in head}}
 
-    g = model_to_graph(parse_topology(data))
-    g.graph.pop("model", None)
-    return g
+
+# --- node-link JSON ---------------------------------------------------------
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
-    g = _graph_from_data(data)
+    from .topology import model_to_graph, parse_topology
+
+    g = model_to_graph(parse_topology(data, path))
+    g.graph.pop("model", None)
     payload = nx.node_link_data(g, edges="links")
-    atomic_write_text(path, json.dumps(payload, indent=1, default=str))
+    with writing(path):
+        atomic_write_text(path, json.dumps(payload, indent=1, ensure_ascii=False))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    from .topology import graph_to_data
-
+    text = read_text(path)
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        payload = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(path, "<root>", "JSON nested too deeply") from None
     if not isinstance(payload, dict):
-        raise InputError(path, "<root>", f"expected node-link JSON object (got {type(payload).__name__})")
-    if "nodes" in payload and isinstance(payload.get("nodes"), list) and "links" not in payload and "edges" in payload:
-        return payload  # the YAML shape written as JSON
+        raise InputError(path, "<root>", f"expected a JSON object (got {type(payload).__name__})")
+    if not {"links", "directed", "graph", "multigraph"} & payload.keys():
+        return payload  # the YAML shape written as JSON; parse_topology validates it
+    return _from_node_link(payload, path)
+
+
+def _mapping(value: Any, file: Path, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(file, field, f"expected a mapping (got {short(value)})")
+    return value
+
+
+def _sequence(value: Any, file: Path, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InputError(file, field, f"expected a list (got {short(value)})")
+    return value
+
+
+def _from_node_link(payload: dict[str, Any], file: Path) -> dict[str, Any]:
+    """Node-link JSON (networkx's form) -> the YAML shape, checking its structure on the way.
+
+    A link carries either `flows` (product -> {share, transport, source}, as
+    written here) or one flow inline (`product`, `share`, `transport`, `source`).
+    """
+    graph = _mapping(payload.get("graph", {}), file, "graph")
+    data: dict[str, Any] = {k: v for k, v in graph.items() if v is not None}
+    data["nodes"] = []
+    for i, node in enumerate(_sequence(payload.get("nodes", []), file, "nodes")):
+        node = _mapping(node, file, f"nodes.{i}")
+        if "id" not in node:
+            raise InputError(file, f"nodes.{i}.id", "missing node id")
+        data["nodes"].append(dict(node))
+    key = "links" if "links" in payload else "edges"
+    edges: list[dict[str, Any]] = []
+    for i, link in enumerate(_sequence(payload.get(key, []), file, key)):
+        link = dict(_mapping(link, file, f"{key}.{i}"))
+        for end in ("source", "target"):
+            if end not in link:
+                raise InputError(file, f"{key}.{i}.{end}", "missing link end")
+        ends = {"from": link.pop("source"), "to": link.pop("target")}
+        link.pop("key", None)
+        if "flows" in link:
+            flows = _mapping(link.pop("flows"), file, f"{key}.{i}.flows")
+            if link:
+                raise InputError(file, f"{key}.{i}.{next(iter(link))}", "unknown link field (flows go in `flows`)")
+            for product, flow in flows.items():
+                flow = _mapping(flow, file, f"{key}.{i}.flows.{product}")
+                edges.append({**ends, "product": product, **flow})
+        else:
+            edges.append({**ends, **link})
+    data["edges"] = edges
+    return data
+
+
+# --- GraphML ----------------------------------------------------------------
+
+
+def _write_graphml(data: dict[str, Any], path: Path) -> None:
+    g = nx.MultiDiGraph()
+    for key in GRAPH_KEYS:
+        value = data.get(key)
+        if value is not None:
+            g.graph[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    for node in data["nodes"]:
+        attrs = lean(node, node_class(node["kind"]))
+        attrs.pop("id")
+        g.add_node(node["id"], **{k: _graphml_value(k, v) for k, v in attrs.items()})
+    for edge in data["edges"]:
+        attrs = lean(edge, Edge)
+        u, v, product = attrs.pop("from"), attrs.pop("to"), attrs.pop("product")
+        flow = {k: (val if isinstance(val, str) and k == "source" else json.dumps(val)) for k, val in attrs.items()}
+        g.add_edge(u, v, key=product, product=product, **flow)
+    with writing(path), atomic_path(path, ".graphml") as tmp:
+        nx.write_graphml(g, tmp, encoding="utf-8")
+
+
+def _graphml_value(field: str, value: Any) -> Any:
+    meta = NODE_FIELDS.get(field)
+    if meta is not None and meta.structured:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _decode(value: Any, file: Path, field: str) -> Any:
+    if not isinstance(value, str):
+        return value
     try:
-        g = nx.node_link_graph(payload, directed=True, multigraph=False, edges="links")
-    except (KeyError, TypeError, ValueError, nx.NetworkXError) as exc:
-        raise InputError(path, "<root>", f"not node-link JSON ({exc!s})") from None
-    return graph_to_data(g)
+        return json.loads(value)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise InputError(file, field, f"not valid JSON: {reason} (got {short(value)})") from None
 
 
-READERS: dict[str, Callable[[Path], dict[str, Any]]] = {"json": _read_json}
-WRITERS: dict[str, Callable[[dict[str, Any], Path], None]] = {"yaml": _write_yaml, "json": _write_json}
+def _read_graphml(path: Path) -> dict[str, Any]:
+    text = read_text(path)
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise InputError(path, f"line {line}, column {col + 1}", f"invalid XML: {str(exc).split(':')[0]}") from None
+    except ValueError as exc:  # e.g. an encoding declaration on decoded text
+        raise InputError(path, "<root>", f"invalid XML: {exc}") from None
+    seen: set[str | None] = set()
+    for el in root.iter(f"{_GRAPHML_NS}node"):
+        nid = el.get("id")
+        if nid in seen:
+            raise InputError(path, f"nodes.{nid}.id", f"duplicate node id (got {nid!r})")
+        seen.add(nid)
+    try:
+        # networkx raises an open-ended set of exceptions (KeyError, ValueError,
+        # NetworkXError, ...) on malformed GraphML; all mean "cannot read this".
+        graphs = list(GraphMLReader(node_type=str, edge_key_type=str, force_multigraph=True)(string=text))
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise InputError(path, "<root>", f"not GraphML ({type(exc).__name__}: {short(str(exc), 80)})") from None
+    if not graphs:
+        raise InputError(path, "<root>", "no <graph> element in the GraphML file")
+    g = graphs[0]
+    if not g.is_directed():
+        raise InputError(path, "graph.edgedefault", "goods flow one way; expected a directed graph (got undirected)")
+    data: dict[str, Any] = {}
+    for key, value in g.graph.items():
+        if key in ("node_default", "edge_default"):  # added by networkx's reader
+            continue
+        data[key] = _decode(value, path, key) if key in ("products", "sources") else value
+    data["nodes"] = []
+    for nid, attrs in g.nodes(data=True):
+        node: dict[str, Any] = {"id": nid}
+        for key, value in attrs.items():
+            meta = NODE_FIELDS.get(key)
+            node[key] = _decode(value, path, f"nodes.{nid}.{key}") if meta and meta.structured else value
+        data["nodes"].append(node)
+    data["edges"] = []
+    for i, (u, v, attrs) in enumerate(g.edges(data=True)):
+        edge: dict[str, Any] = {"from": u, "to": v}
+        for key, value in attrs.items():
+            edge[key] = _decode(value, path, f"edges.{i}.{key}") if key in ("share", "transport") else value
+        if "product" not in edge:
+            raise InputError(path, f"edges.{i}.product", f"missing product on edge {u} -> {v}")
+        data["edges"].append(edge)
+    return data
+
+
+READERS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "json": _read_json,
+    "graphml": _read_graphml,
+    "csv": csvfolder.read_folder,
+}
+WRITERS: dict[str, Callable[[dict[str, Any], Path], None]] = {
+    "yaml": _write_yaml,
+    "json": _write_json,
+    "graphml": _write_graphml,
+    "csv": csvfolder.write_folder,
+}

@@ -1,0 +1,208 @@
+"""A topology as a folder of CSV files, for spreadsheet users.
+
+Layout (UTF-8, comma-separated, one header row; "row N" in messages is the
+spreadsheet row, the header being row 1; an empty cell means "not given"):
+
+- `nodes.csv` (required): one row per node. Columns `id`, `kind`, then any node
+  field of any kind (`name`, `country`, `makes`, `capacity`, `yield`, ...);
+  a cell is left empty where the field does not apply to the row's kind.
+- `edges.csv` (required): one row per flow: `from`, `to`, `product`, `share`,
+  `transport`, `source`.
+- `products.csv` (optional): `id`, `kind`, then the product fields (`name`,
+  `h100e`, `power_kw`, `available`, `bom`, ...).
+- `meta.csv` (optional): two columns `key`, `value`; keys `name`,
+  `description`, `start` and `sources`.
+
+Text, number and date fields are written as they are. Structured fields
+(schedules, distributions, lists, mappings, BOMs) are JSON in the cell: a
+constant schedule or a fixed transport time is just a number (`2000`), a
+dated schedule is `{"points": {"2024-12-31": 35000}, "growth": 0.6}`, a BOM
+is `{"logic": "b200_die", "dies_per_wafer": 29, ...}`. A list of names may
+also be written `a; b; c`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, from_validation_error
+from .fields import NODE_CLASSES, NODE_FIELDS, FieldMeta, fields_of, lean, node_class, read_text, short, writing
+from .outputs import atomic_path
+from .schema import Edge, Product, TopologyModel
+
+__all__ = ["read_folder", "write_folder", "TABLES"]
+
+META_KEYS = ("name", "description", "start", "sources")
+PRODUCT_FIELDS = {"id": FieldMeta(False, False, None, None), **fields_of(Product)}
+EDGE_FIELDS = fields_of(Edge)
+META_FIELDS = {k: v for k, v in fields_of(TopologyModel).items() if k in META_KEYS}
+
+#: file name -> (required?, known columns, columns every row must fill)
+TABLES: dict[str, tuple[bool, dict[str, FieldMeta], tuple[str, ...]]] = {
+    "nodes.csv": (True, NODE_FIELDS, ("id", "kind")),
+    "edges.csv": (True, EDGE_FIELDS, ("from", "to", "product")),
+    "products.csv": (False, PRODUCT_FIELDS, ("id", "kind")),
+    "meta.csv": (False, {"key": FieldMeta(False, False, None, None), "value": FieldMeta(False, False, None, None)}, ("key",)),
+}
+
+Row = tuple[int, dict[str, str]]
+
+
+# --- reading ----------------------------------------------------------------
+
+
+def _rows(path: Path, known: dict[str, FieldMeta], required: tuple[str, ...]) -> list[Row]:
+    """Non-empty rows as (spreadsheet row, {column: cell}) with empty cells dropped."""
+    text = read_text(path)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InputError(path, "<file>", f"invalid CSV: {exc}") from None
+    if not records or not any(c.strip() for c in records[0]):
+        raise InputError(path, "<file>", f"empty file; expected a header row ({', '.join(required)}, ...)")
+    header = [c.strip() for c in records[0]]
+    for col in header:
+        if col and col not in known:
+            raise InputError(path, f"header.{col}", f"unknown column; expected some of {', '.join(known)}")
+        if col and header.count(col) > 1:
+            raise InputError(path, f"header.{col}", "column appears twice")
+    for col in required:
+        if col not in header:
+            raise InputError(path, "header", f"missing column {col!r}")
+    rows: list[Row] = []
+    for n, cells in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            raise InputError(path, f"row {n}", f"{len(cells)} cells but {len(header)} columns")
+        row = {col: cell for col, cell in zip(header, cells) if col and cell.strip() != ""}
+        for col in required:
+            if col not in row:
+                raise InputError(path, f"row {n}.{col}", "missing value")
+        rows.append((n, row))
+    return rows
+
+
+def _cell(text: str, meta: FieldMeta | None, file: Path, field: str) -> Any:
+    if meta is None or not meta.structured:
+        return text
+    if meta.str_list and not text.lstrip().startswith("["):
+        return [item.strip() for item in text.split(";") if item.strip()]
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise InputError(file, field, f"not valid JSON: {reason} (got {short(text)})") from None
+
+
+def _record(row: Row, known: dict[str, FieldMeta], cls: type[BaseModel] | None, file: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Decode a row's cells and check them against `cls`, so errors name the row."""
+    n, cells = row
+    rec = {col: _cell(text, known.get(col), file, f"row {n}.{col}") for col, text in cells.items()}
+    if cls is not None:
+        try:
+            cls.model_validate({k: v for k, v in rec.items() if k not in skip})
+        except ValidationError as err:
+            raise from_validation_error(file, err, prefix=f"row {n}") from None
+    return rec
+
+
+def read_folder(path: Path) -> dict[str, Any]:
+    """Read a CSV topology folder into the YAML shape."""
+    if not path.is_dir():
+        raise InputError(path, "<file>", "expected a folder holding nodes.csv and edges.csv")
+    tables: dict[str, list[Row]] = {}
+    for name, (required, known, needed) in TABLES.items():
+        file = path / name
+        if not file.exists():
+            if required:
+                raise InputError(file, "<file>", "no such file; a CSV topology folder needs nodes.csv and edges.csv")
+            tables[name] = []
+            continue
+        tables[name] = _rows(file, known, needed)
+    data: dict[str, Any] = _read_meta(path / "meta.csv", tables["meta.csv"])
+    products: dict[str, Any] = {}
+    for row in tables["products.csv"]:
+        rec = _record(row, PRODUCT_FIELDS, Product, path / "products.csv", skip=("id",))
+        pid = rec.pop("id")
+        if pid in products:
+            raise InputError(path / "products.csv", f"row {row[0]}.id", f"duplicate product id (got {pid!r})")
+        products[pid] = rec
+    data["products"] = products
+    data["nodes"] = []
+    for row in tables["nodes.csv"]:
+        kind = row[1]["kind"]
+        cls = node_class(kind)
+        if cls is None:
+            raise InputError(path / "nodes.csv", f"row {row[0]}.kind", f"unknown kind (got {kind!r}); expected one of {', '.join(NODE_CLASSES)}")
+        data["nodes"].append(_record(row, NODE_FIELDS, cls, path / "nodes.csv"))
+    data["edges"] = [_record(row, EDGE_FIELDS, Edge, path / "edges.csv") for row in tables["edges.csv"]]
+    return data
+
+
+def _read_meta(file: Path, rows: list[Row]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for n, cells in rows:
+        key = cells["key"].strip()
+        if key not in META_KEYS:
+            raise InputError(file, f"row {n}.key", f"unknown key (got {key!r}); expected one of {', '.join(META_KEYS)}")
+        if key in meta:
+            raise InputError(file, f"row {n}.key", f"key appears twice (got {key!r})")
+        if "value" in cells:
+            meta[key] = _cell(cells["value"], META_FIELDS[key], file, f"row {n}.value")
+    try:
+        TopologyModel.model_validate(meta)
+    except ValidationError as err:
+        raise from_validation_error(file, err) from None
+    return meta
+
+
+# --- writing ----------------------------------------------------------------
+
+
+def _text(value: Any, meta: FieldMeta | None) -> str:
+    if meta is None or not meta.structured:
+        return "" if value is None else str(value)
+    if meta.str_list and isinstance(value, list) and all(_plain_item(v) for v in value) and value:
+        return "; ".join(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plain_item(item: Any) -> bool:
+    return isinstance(item, str) and item == item.strip() and item != "" and ";" not in item and not item.startswith("[")
+
+
+def _table(records: list[dict[str, Any]], known: dict[str, FieldMeta], required: tuple[str, ...], first: tuple[str, ...] = ()) -> list[list[str]]:
+    """Header (required columns, then the others any record uses, `first` leading) and one row per record."""
+    used = {k for rec in records for k in rec}
+    order = list(required) + [c for c in (*first, *known) if c not in required]
+    header = [c for c in dict.fromkeys(order) if c in required or c in used]
+    return [header] + [[_text(rec.get(col), known.get(col)) if col in rec else "" for col in header] for rec in records]
+
+
+def write_folder(data: dict[str, Any], path: Path) -> None:
+    """Write the four CSV files; each appears complete or not at all."""
+    meta = [["key", "value"]] + [
+        [k, _text(data[k], META_FIELDS[k])] for k in META_KEYS if data.get(k) not in (None, [], "")
+    ]
+    products = [{"id": pid, **lean(p, Product)} for pid, p in (data.get("products") or {}).items()]
+    nodes = [lean(n, node_class(n.get("kind"))) for n in data.get("nodes") or []]
+    edges = [lean(e, Edge) for e in data.get("edges") or []]
+    tables = {
+        "meta.csv": meta,
+        "products.csv": _table(products, PRODUCT_FIELDS, ("id", "kind")),
+        "nodes.csv": _table(nodes, NODE_FIELDS, ("id", "kind"), ("name", "country", "jurisdiction")),
+        "edges.csv": _table(edges, EDGE_FIELDS, ("from", "to", "product")),
+    }
+    with writing(path), ExitStack() as stack:
+        for name, rows in tables.items():
+            tmp = stack.enter_context(atomic_path(path / name))
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(rows)

@@ -1,0 +1,350 @@
+"""Topology file formats: YAML, node-link JSON, GraphML and a CSV folder.
+
+Converting between formats loses nothing the target can hold, every reader
+turns malformed input into an InputError naming file and field, and writers
+never leave a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from _topo import SUFFIXES, canonical, minimal_data, node, write_yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from supplychain import formats
+from supplychain.errors import InputError
+from supplychain.generate import generate_topology
+from supplychain.topology import load_topology, model_to_graph, parse_topology, save_topology
+
+FORMATS = list(SUFFIXES)
+
+
+def rich_data() -> dict:
+    """minimal.yaml plus the awkward cases: dated schedules, quotes, commas, newlines, unicode, maps."""
+    data = minimal_data()
+    data["sources"] = ["Calibration note; with a semicolon", "Ünïcode source"]
+    fab = node(data, "fab")
+    fab["name"] = 'Fab "One", Hsinchu\nline two'
+    fab["jurisdiction"] = "TW"
+    fab["entities"] = ["Entity; A", "[bracketed]"]
+    fab["ai_share"] = {"points": {"2022-01-01": 0.2, "2026-06-30": 0.6}, "growth": 0.05, "source": "assumption"}
+    fab["allocation"] = "priority"
+    fab["priority"] = {"packager": 0}
+    node(data, "packager")["packages_per_wafer"] = 16.5
+    node(data, "depot").update({"policy": "sS", "s": 5, "S": 30, "initial": 12, "review_days": 7})
+    data["products"]["acc_cn"] = {
+        "kind": "accelerator", "h100e": 0.4, "power_kw": 0.6, "available": "2023-11-01",
+        "bom": {"logic": "logic", "dies_per_wafer": 60, "hbm": "hbm", "hbm_stacks": 4},
+    }
+    data["products"]["acc"]["compliant_variant"] = "acc_cn"
+    data["products"]["acc"]["discontinued"] = "2030-01-01"
+    node(data, "vendor")["skus"] = ["acc", "acc_cn"]
+    data["edges"] += [
+        {"from": "packager", "to": "vendor", "product": "acc_cn"},
+        {"from": "vendor", "to": "lab", "product": "acc_cn", "share": {"points": {"2022-01-01": 0.5, "2024-01-01": 1}},
+         "transport": {"dist": "lognormal", "mean": 20, "cv": 0.4}, "source": "assumption: a long route"},
+    ]
+    return data
+
+
+def convert(model, fmt: str, folder: Path, stem: str = "t"):
+    path = folder / f"{stem}{SUFFIXES[fmt]}"
+    save_topology(model_to_graph(model), path)
+    return load_topology(path).graph["model"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_minimal_round_trips_through_every_format(tmp_path: Path, fmt: str) -> None:
+    model = parse_topology(minimal_data())
+    assert canonical(convert(model, fmt, tmp_path)) == canonical(model)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_awkward_values_round_trip_through_every_format(tmp_path: Path, fmt: str) -> None:
+    model = parse_topology(rich_data())
+    back = convert(model, fmt, tmp_path)
+    assert canonical(back) == canonical(model)
+    fab = next(n for n in back.nodes if n.id == "fab")
+    assert fab.name == 'Fab "One", Hsinchu\nline two' and fab.entities == ["Entity; A", "[bracketed]"]
+
+
+def test_a_chain_of_conversions_returns_the_same_model(tmp_path: Path) -> None:
+    model = parse_topology(rich_data())
+    current = model
+    for i, fmt in enumerate(["csv", "graphml", "json", "yaml", "csv"]):
+        current = convert(current, fmt, tmp_path, stem=f"step{i}")
+    assert canonical(current) == canonical(model)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(7, 150), seed=st.integers(0, 2**32 - 1), fmt=st.sampled_from(FORMATS))
+def test_generated_networks_round_trip(tmp_path_factory, n: int, seed: int, fmt: str) -> None:
+    model = generate_topology(n, seed)
+    assert canonical(convert(model, fmt, tmp_path_factory.mktemp("rt"))) == canonical(model)
+
+
+def test_large_generated_network_round_trips_through_csv_and_graphml(tmp_path: Path) -> None:
+    model = generate_topology(600, 11)
+    for fmt in ("csv", "graphml"):
+        assert canonical(convert(model, fmt, tmp_path)) == canonical(model)
+
+
+def test_csv_folder_layout_is_spreadsheet_friendly(tmp_path: Path) -> None:
+    save_topology(model_to_graph(parse_topology(minimal_data())), tmp_path / "topo")
+    files = sorted(p.name for p in (tmp_path / "topo").iterdir())
+    assert files == ["edges.csv", "meta.csv", "nodes.csv", "products.csv"]
+    nodes = (tmp_path / "topo" / "nodes.csv").read_text().splitlines()
+    assert nodes[0].startswith("id,kind,country,")
+    toolmaker = nodes[1].split(",")
+    assert toolmaker[:4] == ["toolmaker", "equipment", "NL", "tool"]  # a one-item list is a bare name
+    edges = (tmp_path / "topo" / "edges.csv").read_text().splitlines()
+    assert edges[0] == "from,to,product,transport" and "fab,packager,logic,3.0" in edges
+
+
+def test_hand_written_csv_folder_loads(tmp_path: Path) -> None:
+    folder = tmp_path / "chain"
+    folder.mkdir()
+    (folder / "products.csv").write_text("id,kind\nwidget,item\n")
+    (folder / "nodes.csv").write_text(
+        "id,kind,makes,capacity,item,policy,base_stock,demand\n"
+        "src,source,widget; ,,,,,\n"
+        "depot,stock,,,widget,base_stock,20,\n"
+        'cust,demand,,,widget,,,"{""rate"": 2}"\n'
+    )
+    (folder / "edges.csv").write_text("from,to,product,transport\nsrc,depot,widget,5\ndepot,cust,widget,\n")
+    model = load_topology(folder).graph["model"]
+    assert [n.id for n in model.nodes] == ["src", "depot", "cust"]
+    assert model.nodes[0].makes == ["widget"] and model.nodes[1].base_stock == 20
+    assert model.edges[0].transport.mean == 5 and model.name == "topology"
+
+
+def test_graphml_is_readable_by_plain_networkx(tmp_path: Path) -> None:
+    path = tmp_path / "t.graphml"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    g = nx.read_graphml(path)
+    assert g.nodes["fab"]["kind"] == "fab" and g.nodes["fab"]["country"] == "TW"
+    assert json.loads(g.nodes["fab"]["capacity"])["value"] == 2000
+    assert g.number_of_edges() == 8 and json.loads(g.graph["products"])["acc"]["h100e"] == 1.0
+
+
+def test_yaml_writer_leaves_defaults_out(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    text = path.read_text()
+    assert "growth: 0.0" not in text and "allocation: fifo" not in text and "priority: {}" not in text
+    assert "- id: fab\n  kind: fab\n" in text
+
+
+# --- malformed input: one InputError naming file and field -------------------
+
+
+def write_csv_folder(tmp_path: Path, **tables: str) -> Path:
+    folder = tmp_path / "topo"
+    save_topology(model_to_graph(parse_topology(minimal_data())), folder)
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+NODES_HEADER = "id,kind,country,makes,capacity"
+
+
+@pytest.mark.parametrize(
+    "tables, file, field, match",
+    [
+        ({"nodes": "id,country\nfab,TW\n"}, "nodes.csv", "header", "missing column 'kind'"),
+        ({"nodes": "id,kind,colour\nfab,fab,red\n"}, "nodes.csv", "header.colour", "unknown column"),
+        ({"nodes": "id,kind,id\nfab,fab,x\n"}, "nodes.csv", "header.id", "twice"),
+        ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,{{oops\n"}, "nodes.csv", "row 2.capacity", "not valid JSON"),
+        ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,2000\ngrid,grid,US,power,lots\n"}, "nodes.csv", "row 3.capacity", "not valid JSON"),
+        ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,\"[1, 2]\"\n"}, "nodes.csv", "row 2.capacity", ""),
+        ({"nodes": f"{NODES_HEADER}\nfab,factory,TW,logic,5\n"}, "nodes.csv", "row 2.kind", "unknown kind"),
+        ({"nodes": f"{NODES_HEADER}\n,fab,TW,logic,5\n"}, "nodes.csv", "row 2.id", "missing value"),
+        ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,5,extra\n"}, "nodes.csv", "row 2", "6 cells but 5 columns"),
+        ({"nodes": ""}, "nodes.csv", "<file>", "empty file"),
+        ({"edges": "from,to\nfab,packager\n"}, "edges.csv", "header", "missing column 'product'"),
+        ({"edges": "from,to,product,transport\nfab,packager,logic,\"{\"\"dist\"\": \"\"gamma\"\"}\"\n"}, "edges.csv", "row 2.transport.dist", "Input should be"),
+        ({"products": "id,kind\nlogic,logic\nlogic,logic\n"}, "products.csv", "row 3.id", "duplicate product id"),
+        ({"products": "id,kind,h100e\nacc,accelerator,fast\n"}, "products.csv", "row 2.h100e", "valid number"),
+        ({"meta": "key,value\nstart,2022-13-01\n"}, "meta.csv", "start", "date"),
+        ({"meta": "key,value\ncolour,red\n"}, "meta.csv", "row 2.key", "unknown key"),
+    ],
+)
+def test_bad_csv_names_file_row_and_column(tmp_path: Path, tables: dict, file: str | None, field: str, match: str) -> None:
+    folder = write_csv_folder(tmp_path, **tables)
+    with pytest.raises(InputError) as info:
+        load_topology(folder)
+    err = info.value
+    assert err.field == field, str(err)
+    assert err.file == str(folder / file if file else folder)
+    assert match in err.problem
+
+
+def test_csv_semantic_errors_name_the_folder_and_the_node(tmp_path: Path) -> None:
+    folder = write_csv_folder(tmp_path)
+    nodes = folder / "nodes.csv"
+    nodes.write_text(nodes.read_text().replace('"{""value"": 2000.0', '"{""value"": -5', 1))
+    with pytest.raises(InputError) as info:
+        load_topology(folder)
+    assert (info.value.file, info.value.field) == (str(folder), "nodes.fab.capacity")
+    assert "positive" in info.value.problem
+
+
+def test_csv_folder_without_nodes_csv_and_a_file_where_a_folder_is_expected(tmp_path: Path) -> None:
+    folder = write_csv_folder(tmp_path)
+    (folder / "nodes.csv").unlink()
+    with pytest.raises(InputError, match="nodes.csv: <file>: no such file"):
+        load_topology(folder)
+    (tmp_path / "plain").write_text("not a folder")
+    with pytest.raises(InputError, match="expected a folder"):
+        load_topology(tmp_path / "plain")
+
+
+def test_csv_random_bytes_are_reported_as_not_utf8(tmp_path: Path) -> None:
+    folder = write_csv_folder(tmp_path)
+    (folder / "edges.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(InputError) as info:
+        load_topology(folder)
+    assert info.value.file.endswith("edges.csv") and "UTF-8" in info.value.problem
+
+
+@pytest.mark.parametrize(
+    "mutate, field, match",
+    [
+        (lambda t: t[: len(t) // 2], "line", "invalid XML"),
+        (lambda t: "<graphml><nothing/></graphml>", "<root>", "no <graph>"),
+        (lambda t: t.replace('edgedefault="directed"', 'edgedefault="undirected"'), "graph.edgedefault", "directed"),
+        (lambda t: t.replace('{"value": 2000.0', '{"value": oops', 1), "nodes.fab.capacity", "not valid JSON"),
+        (lambda t: t.replace('<node id="grid">', '<node id="fab">', 1), "nodes.fab.id", "duplicate node id"),
+        (lambda t: t.replace('attr.name="base_stock" attr.type="double"', 'attr.name="base_stock" attr.type="banana"'), "<root>", "not GraphML"),
+    ],
+)
+def test_bad_graphml_names_the_field(tmp_path: Path, mutate, field: str, match: str) -> None:
+    path = tmp_path / "t.graphml"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    text = path.read_text()
+    bad = mutate(text)
+    assert bad != text
+    path.write_text(bad)
+    with pytest.raises(InputError) as info:
+        load_topology(path)
+    assert info.value.field.startswith(field), str(info.value)
+    assert match in info.value.problem, str(info.value)
+
+
+def test_graphml_edge_without_product_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "t.graphml"
+    g = nx.MultiDiGraph()
+    g.add_node("a", kind="source", makes='["widget"]')
+    g.add_node("b", kind="stock", item="widget")
+    g.add_edge("a", "b")
+    nx.write_graphml(g, path)
+    with pytest.raises(InputError, match=r"edges\.0\.product: missing product"):
+        load_topology(path)
+
+
+@pytest.mark.parametrize(
+    "payload, field, match",
+    [
+        ("[1, 2", "line 1, column 6", "invalid JSON"),
+        ("[1, 2]", "<root>", "expected a JSON object"),
+        ('{"directed": true, "nodes": [{"kind": "lab"}]}', "nodes.0.id", "missing node id"),
+        ('{"directed": true, "nodes": 5}', "nodes", "expected a list"),
+        ('{"directed": true, "graph": [], "nodes": []}', "graph", "expected a mapping"),
+        ('{"directed": true, "nodes": [], "links": [{"source": "a"}]}', "links.0.target", "missing link end"),
+        ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": [1]}]}', "links.0.flows", "mapping"),
+        ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": {}, "w": 1}]}', "links.0.w", "unknown link field"),
+        ('{"nodes": [], "edges": [], "colour": 1}', "colour", "Extra inputs"),
+    ],
+)
+def test_bad_json_names_the_field(tmp_path: Path, payload: str, field: str, match: str) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(payload)
+    with pytest.raises(InputError) as info:
+        load_topology(path)
+    assert info.value.field == field, str(info.value)
+    assert match in info.value.problem
+
+
+def test_node_link_json_with_inline_flows_loads(tmp_path: Path) -> None:
+    data = minimal_data()
+    payload = {
+        "directed": True, "graph": {k: data[k] for k in ("name", "description", "start", "products")},
+        "nodes": data["nodes"],
+        "links": [{"source": e.pop("from"), "target": e.pop("to"), **e} for e in data["edges"]],
+    }
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(payload))
+    assert canonical(load_topology(path).graph["model"]) == canonical(parse_topology(minimal_data()))
+
+
+def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("name: a\nproducts:\n  x: {kind: item}\n  x: {kind: tool}\n")
+    with pytest.raises(InputError, match=r"line 4, column 3: invalid YAML: duplicate key 'x' \(first on line 3\)"):
+        load_topology(path)
+
+
+# --- writers ----------------------------------------------------------------
+
+
+def test_unknown_suffix_and_unwritable_path_are_input_errors(tmp_path: Path) -> None:
+    g = model_to_graph(parse_topology(minimal_data()))
+    with pytest.raises(InputError, match="unknown topology format '.txt'"):
+        save_topology(g, tmp_path / "t.txt")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="cannot write"):
+        save_topology(g, tmp_path / "afile" / "t.graphml")
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, fmt: str, monkeypatch) -> None:
+    path = tmp_path / f"t{SUFFIXES[fmt]}"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    files = sorted(path.iterdir()) if fmt == "csv" else [path]
+    before = {p: p.read_bytes() for p in files}
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    # fail at the last moment: after some content has been written
+    target = {"yaml": "supplychain.topology.dump_yaml", "json": "json.dumps", "graphml": "networkx.write_graphml", "csv": "csv.writer"}[fmt]
+    module, name = target.rsplit(".", 1)
+    if fmt == "csv":
+        calls = {"n": 0}
+        import csv as csv_module
+
+        real = csv_module.writer
+
+        def late_boom(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("disk on fire")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(csv_module, "writer", late_boom)
+    else:
+        monkeypatch.setattr(f"{module}.{name}", boom)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        save_topology(model_to_graph(generate_topology(30, 1)), path)
+    assert {p: p.read_bytes() for p in files} == before
+    assert _leftovers(path if fmt == "csv" else tmp_path) == []
+
+
+def test_registry_covers_every_format() -> None:
+    assert set(formats.WRITERS) == set(FORMATS)
+    assert set(formats.READERS) == set(FORMATS) - {"yaml"}  # YAML is read by topology.read_yaml
+
+
+def test_yaml_file_written_by_hand_round_trips(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, rich_data())
+    model = load_topology(path).graph["model"]
+    assert canonical(convert(model, "csv", tmp_path)) == canonical(model)
