@@ -1,0 +1,143 @@
+"""`supplychain topology validate|show|convert|generate` and the figures `show` prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from _topo import MINIMAL, SUFFIXES, assert_clean_failure, canonical, cli, minimal_data, node, write_yaml
+
+from supplychain.topology import load_topology, parse_topology
+from supplychain.topology_stats import capacity_by_year, central_nodes, single_points_of_failure
+
+
+def test_show_prints_composition_capacity_and_chokepoints() -> None:
+    result = cli("topology", "show", MINIMAL)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("minimal: 10 nodes, 8 flows, 6 products, start 2022-01-01")
+    assert "  fab             1  TW 1" in out
+    assert "  2022          2,000        60,000        12,000         2,000" in out
+    assert "  2035 " in out and "  2036 " not in out
+    spof_rows = out.split("Single points of failure")[1].split("Most central")[0]
+    assert "packager                 packaging  TW          1      100.0%  hbm, logic" in spof_rows
+    assert "grid                     grid       US          1      100.0%  power" in spof_rows
+    central = out.split("Most central nodes (betweenness centrality)")[1].splitlines()
+    assert central[1].split()[0] == "packager"
+
+
+def test_show_top_limits_the_lists_and_names_how_many_more() -> None:
+    result = cli("topology", "show", MINIMAL, "--top", "2")
+    spof_rows = result.stdout.split("Single points of failure")[1].split("Most central")[0].splitlines()
+    assert len([r for r in spof_rows if r.startswith("  ") and "%" in r]) == 2
+    assert "  ... and 3 more" in spof_rows
+
+
+def test_capacity_by_year_interpolates_grows_and_applies_ai_share() -> None:
+    data = minimal_data()
+    node(data, "fab").update(capacity={"points": {"2022-01-01": 1000, "2023-01-01": 2000}, "growth": 1.0}, ai_share=0.5)
+    cap = capacity_by_year(parse_topology(data))
+    assert cap["fab"][2022] == pytest.approx(0.5 * 1500, rel=0.01)  # mean of a linear ramp
+    assert cap["fab"][2024] == pytest.approx(0.5 * 2000 * 2 ** 1.5, rel=0.02)  # doubling a year, mid-2024
+    assert cap["grid"] == dict.fromkeys(range(2022, 2036), 2000.0)
+
+
+def test_second_sources_remove_single_points_of_failure() -> None:
+    data = minimal_data()
+    # a second fab for the logic die: the fab is no longer a single point of failure, the packager still is
+    data["nodes"].append({"id": "fab2", "kind": "fab", "country": "US", "makes": ["logic"], "capacity": 500})
+    data["edges"].append({"from": "fab2", "to": "packager", "product": "logic"})
+    found = {c.node: c for c in single_points_of_failure(parse_topology(data))}
+    assert "fab" not in found and "fab2" not in found
+    assert found["packager"].inputs == ("hbm", "logic") and found["hbm_maker"].inputs == ("hbm",)
+
+
+def test_a_lab_buying_two_skus_from_two_vendors_has_no_vendor_chokepoint() -> None:
+    data = minimal_data()
+    data["products"]["acc2"] = dict(data["products"]["acc"], vendor="vendor2")
+    data["nodes"].append({"id": "vendor2", "kind": "vendor", "country": "CN", "skus": ["acc2"]})
+    data["edges"] += [{"from": "packager", "to": "vendor2", "product": "acc2"}, {"from": "vendor2", "to": "lab", "product": "acc2"}]
+    found = {c.node for c in single_points_of_failure(parse_topology(data))}
+    assert "vendor" not in found and "vendor2" not in found
+    assert {"packager", "fab", "hbm_maker", "grid"} <= found  # both SKUs still go through them
+
+
+def test_central_nodes_match_networkx_betweenness_on_small_graphs() -> None:
+    import networkx as nx
+
+    model = load_topology(MINIMAL).graph["model"]
+    ranked, sampled = central_nodes(model, top=3)
+    g = nx.DiGraph([(e.source_id, e.target) for e in model.edges])
+    g.add_nodes_from(n.id for n in model.nodes)
+    exact = nx.betweenness_centrality(g)
+    assert not sampled and [n for n, _ in ranked] == ["packager", "vendor", "fab"]
+    assert all(v == pytest.approx(exact[n]) for n, v in ranked)
+
+
+@pytest.mark.parametrize("fmt", list(SUFFIXES))
+def test_convert_writes_each_format_and_it_reads_back(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"out{SUFFIXES[fmt]}"
+    result = cli("topology", "convert", MINIMAL, out)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {out} ({fmt}, 10 nodes, 8 flows)"
+    assert canonical(load_topology(out).graph["model"]) == canonical(load_topology(MINIMAL).graph["model"])
+    assert cli("topology", "validate", out).exit_code == 0
+
+
+def test_convert_bad_input_and_bad_output_exit_2(tmp_path: Path) -> None:
+    assert_clean_failure(cli("topology", "convert", tmp_path / "missing.yaml", tmp_path / "o.json"), f"{tmp_path / 'missing.yaml'}: <file>:")
+    line = assert_clean_failure(cli("topology", "convert", MINIMAL, tmp_path / "o.xlsx"))
+    assert "unknown topology format '.xlsx'" in line
+    data = minimal_data()
+    node(data, "fab")["capacity"] = -1
+    bad = write_yaml(tmp_path, data)
+    assert_clean_failure(cli("topology", "convert", bad, tmp_path / "o.json"), f"{bad}: nodes.fab.capacity: capacity must be positive")
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_generate_writes_a_valid_network_and_same_seed_same_file(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    result = cli("topology", "generate", "--nodes", "60", "--seed", "5", "-o", a)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {a} (yaml, 60 nodes: equipment 1, fab 3, memory 2, packaging 3, vendor 2, grid 4, lab 45;")
+    assert cli("topology", "generate", "-n", "60", "-s", "5", "-o", b).exit_code == 0
+    assert a.read_text() == b.read_text()
+    check = cli("topology", "validate", a)
+    assert check.exit_code == 0 and check.stderr == ""
+    assert load_topology(a).graph["model"].start == dt.date(2022, 1, 1)
+
+
+def test_generate_to_a_csv_folder_and_graphml(tmp_path: Path) -> None:
+    for out in (tmp_path / "gen", tmp_path / "gen.graphml"):
+        assert cli("topology", "generate", "-n", "20", "-o", out).exit_code == 0
+        assert len(load_topology(out).graph["model"].nodes) == 20
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["-n", "3"], "<command line>: --nodes: need at least 7 nodes, one of each kind (got 3)"),
+        (["-n", "10", "-s", "-1"], "<command line>: --seed: must not be negative (got -1)"),
+    ],
+)
+def test_generate_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: list[str], line: str) -> None:
+    assert assert_clean_failure(cli("topology", "generate", *args, "-o", tmp_path / "x.yaml")) == line
+
+
+def test_show_and_validate_bad_input_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("nodes: [\n")
+    for cmd in ("show", "validate"):
+        line = assert_clean_failure(cli("topology", cmd, path))
+        assert line.startswith(f"{path}: line 2, column 1: invalid YAML")
+
+
+def test_show_on_a_generated_network(tmp_path: Path) -> None:
+    out = tmp_path / "g.json"
+    assert cli("topology", "generate", "-n", "400", "-s", "2", "-o", out).exit_code == 0
+    result = cli("topology", "show", out, "--top", "3")
+    assert result.exit_code == 0
+    assert "  lab           300  " in result.stdout
+    rows = result.stdout.split("Single points of failure")[1].split("Most central")[0].splitlines()
+    assert sum("%" in r for r in rows) == 3 and any(r.startswith("  ... and ") for r in rows)
