@@ -129,7 +129,7 @@ def gap_changes(gaps: pd.DataFrame, baseline: str, scenario: str) -> pd.DataFram
     """Per lab: change in mean gap between generations (scenario - baseline), paired by replication."""
     a = gaps[gaps["scenario"] == baseline].set_index(["replication", "lab"])
     b = gaps[gaps["scenario"] == scenario].set_index(["replication", "lab"])
-    m = a.join(b, lsuffix="_a", rsuffix="_b", how="inner").reset_index()
+    m = a.merge(b, left_index=True, right_index=True, how="inner", suffixes=("_a", "_b")).reset_index()
     rows = []
     for lab, grp in m.groupby("lab"):
         diff = grp["mean_gap_days_b"] - grp["mean_gap_days_a"]

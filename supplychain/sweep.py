@@ -136,6 +136,14 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     if parts[0] not in Scenario.model_fields or parts[0] in ("set", "name"):
         raise InputError("--param", path, f"unknown scenario field {parts[0]!r}")
     here: Any = data
+    if parts[0] in ("controls", "shocks"):
+        here = data.get(parts[0]) or []
+        if len(parts) < 3:
+            raise InputError("--param", path, f"name a field of the entry: {parts[0]}.<id>.<field>")
+        if not any(isinstance(e, dict) and e.get("id") == parts[1] for e in here):
+            what = "control rule" if parts[0] == "controls" else "shock"
+            raise InputError("--param", path, f"the scenario has no {what} with id {parts[1]!r}")
+        parts = parts[1:]
     for i, part in enumerate(parts[:-1]):
         if isinstance(here, list):
             match = [e for e in here if isinstance(e, dict) and e.get("id") == part]

@@ -1,0 +1,120 @@
+"""Paired comparisons: release delays with t intervals, gaps, throttle, lead times, censoring."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+from typer.testing import CliRunner
+
+from supplychain.analysis import paired_releases, t_interval
+from supplychain.cli import app
+from supplychain.compare import compare
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+END = "2024-06-30"
+runner = CliRunner()
+
+
+def scenario(name: str, **fields) -> dict:
+    return {"name": name, "topology": MINIMAL, "end": END, **fields}
+
+
+QUAKE = {"id": "quake", "kind": "capacity", "start": "2022-06-01", "multiplier": 0.2, "duration_days": 300,
+         "target": {"ids": ["packager"]}}
+
+
+@pytest.fixture(scope="module")
+def quake():
+    return compare(scenario("base"), [scenario("quake", shocks=[QUAKE])], replications=3, seed=2, workers=2)
+
+
+def test_t_interval_matches_scipy():
+    x = [3.0, 5.0, 10.0, 4.0]
+    n, mean, lo, hi = t_interval(x)
+    ref = stats.t.interval(0.95, 3, loc=np.mean(x), scale=stats.sem(x))
+    assert (n, mean) == (4, 5.5) and (lo, hi) == pytest.approx(ref)
+    assert t_interval([2.0, 2.0]) == (2, 2.0, 2.0, 2.0)
+    n, mean, lo, hi = t_interval([7.0])
+    assert (n, mean) == (1, 7.0) and math.isnan(lo) and math.isnan(hi)
+
+
+def test_identical_scenarios_differ_by_nothing():
+    c = compare(scenario("a"), [scenario("b")], replications=2, seed=1, workers=1, counterfactuals=False)
+    d = c.release_delays
+    assert len(d) and (d["delay_days"] == 0).all() and (d["ci_low"] == 0).all() and (d["ci_high"] == 0).all()
+    assert (c.gaps["change_days"] == 0).all()
+    assert (c.peak_lead_times["change_weeks"] == 0).all()
+    assert c.censored.empty
+
+
+def test_capacity_shock_delays_generations_paired_by_replication(quake):
+    d = quake.release_delays
+    assert (d["n"] == 3).all()
+    assert d["delay_days"].max() > 20, "a year of 20 % packaging must delay a generation"
+    # the reported mean and CI are those of the per-replication paired differences
+    gens = quake.experiment.generations
+    pairs = paired_releases(gens, "base", "quake", [0, 1, 2], end_day=1e9)
+    worst = d.loc[d["delay_days"].idxmax()]
+    diffs = pairs[(pairs["lab"] == worst["lab"]) & (pairs["generation"] == worst["generation"])]["diff_days"]
+    _, mean, lo, hi = t_interval(diffs)
+    assert (worst["delay_days"], worst["ci_low"], worst["ci_high"]) == pytest.approx((mean, lo, hi), nan_ok=True)
+    p = quake.peak_lead_times
+    assert p.loc[p["product"] == "acc", "change_weeks"].iloc[0] > 0, "quoted lead time must rise"
+
+
+def test_throttle_against_the_unconstrained_counterfactual(quake):
+    t = quake.throttle
+    assert set(t["scenario"]) == {"base", "quake"}
+    names = set(quake.experiment.fleet["scenario"])
+    assert {"base__unconstrained", "quake__unconstrained"} <= names
+    mean = t.groupby("scenario")["throttle_days"].mean()
+    assert mean["quake"] > mean["base"], "the shock throttles more than the baseline's own limits"
+    assert (t.loc[t["scenario"] == "quake", "throttle_days"] >= -1).all()
+
+
+def test_binding_inputs_name_the_shocked_node(quake):
+    b = quake.binding
+    assert set(b["scenario"]) >= {"base", "quake"}
+    assert b["share"].between(0, 1).all()
+    assert b[b["scenario"] == "quake"]["cause"].str.contains("packager").any()
+
+
+def test_one_replication_says_ci_na():
+    c = compare(scenario("a"), [scenario("b", shocks=[QUAKE])], replications=1, seed=1, workers=1, counterfactuals=False)
+    d = c.release_delays
+    assert d["ci_low"].isna().all() and d["note"].str.contains("CI n/a").all()
+    assert "n/a" in c.text
+
+
+def test_generation_reached_in_one_scenario_only_is_censored_not_dropped():
+    slow = scenario("slow", set={"nodes.packager.capacity.value": 300})
+    c = compare(scenario("base"), [slow], replications=2, seed=1, workers=1, counterfactuals=False)
+    cens = c.censored
+    assert len(cens) and (cens["reached_in"] == "base").all()
+    assert (cens["bound_days"] > 0).all()
+    gen = cens["generation"].max()
+    row = c.release_delays[c.release_delays["generation"] == gen].iloc[0]
+    assert row["censored_baseline_only"] == 2 and "censored" in row["note"]
+    assert "censored" in c.text
+
+
+def test_compare_command_prints_and_writes_tables(tmp_path):
+    base, other = tmp_path / "base.yaml", tmp_path / "quake.yaml"
+    base.write_text(yaml.safe_dump(scenario("base", end="2023-06-30")))
+    other.write_text(yaml.safe_dump({"extends": "base.yaml", "name": "quake", "shocks": [QUAKE]}))
+    out = tmp_path / "cmp"
+    res = runner.invoke(app, ["compare", str(base), str(other), "-n", "2", "-w", "1", "-o", str(out), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "## quake vs base" in res.output and "Release delay" in res.output and "Throttle" in res.output
+    for name in ("release_delays", "censored", "gaps", "throttle", "peak_lead_times", "binding"):
+        assert (out / "compare" / f"{name}.csv").is_file(), name
+    assert set(pd.read_csv(out / "fleet.csv")["scenario"]) == {"base", "quake", "base__unconstrained", "quake__unconstrained"}
+    bad = runner.invoke(app, ["compare", str(base), str(tmp_path / "missing.yaml"), "-o", str(out)])
+    assert bad.exit_code == 2 and bad.output.strip().endswith("missing.yaml: <file>: no such file")

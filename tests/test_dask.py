@@ -1,0 +1,124 @@
+"""Dask: a real scheduler and worker processes on loopback run a small sweep; same seed, same tables."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas.testing as pdt
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+pytest.importorskip("distributed")
+
+from supplychain.cli import app  # noqa: E402
+from supplychain.experiment import run_experiment  # noqa: E402
+from supplychain.outputs import read_table  # noqa: E402
+from supplychain.sweep import sweep  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+SCENARIO = {"name": "dk", "topology": MINIMAL, "end": "2023-06-30"}
+PARAMS = ["algorithms.efficiency_growth=2,4"]
+runner = CliRunner()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(procs: list[subprocess.Popen], grace: float = 5.0) -> None:
+    """SIGTERM every process (workers run without a nanny, so nothing is orphaned), SIGKILL what lingers."""
+    for p in reversed(procs):  # workers first, then the scheduler they would try to reconnect to
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + grace
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """`tcp://127.0.0.1:PORT` of a scheduler with two single-threaded worker processes; torn down after."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("dask")
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    procs: list[subprocess.Popen] = []
+
+    def spawn(name: str, *args: str) -> None:
+        log = open(logs / f"{name}.log", "w")
+        procs.append(subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT, env=env,
+                                      cwd=logs))
+
+    try:
+        spawn("scheduler", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+        for i in range(2):
+            spawn(f"worker{i}", "distributed.cli.dask_worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                  "--no-dashboard", "--no-nanny", "--name", f"w{i}", "--death-timeout", "60")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout="5s") as client:
+                    client.wait_for_workers(2, timeout=45)
+                break
+            except (OSError, TimeoutError):
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                    raise RuntimeError("dask cluster did not start: " + " | ".join(
+                        f.read_text()[-400:] for f in sorted(logs.glob("*.log"))))
+                time.sleep(0.5)
+        yield address
+    finally:
+        stop(procs)
+
+
+def test_same_seed_same_tables_on_serial_processes_and_dask(scheduler):
+    serial = run_experiment(SCENARIO, replications=3, seed=8, workers=1)
+    procs = run_experiment(SCENARIO, replications=3, seed=8, workers=2)
+    dask = run_experiment(SCENARIO, replications=3, seed=8, scheduler=scheduler)
+    assert dask.executor.startswith(f"dask {scheduler} (2 workers")
+    for name in serial.tables:
+        pdt.assert_frame_equal(serial.tables[name], procs.tables[name], obj=f"processes {name}")
+        pdt.assert_frame_equal(serial.tables[name], dask.tables[name], obj=f"dask {name}")
+
+
+def test_sweep_through_the_cluster_matches_serial_and_resumes(scheduler, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(SCENARIO))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["sweep", str(path), "-p", PARAMS[0], "-n", "2", "--seed", "3", "--scheduler", scheduler,
+                              "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    local = sweep(SCENARIO, PARAMS, replications=2, seed=3, workers=1)
+    pdt.assert_frame_equal(read_table(out / "sweep", "outcomes"), local.outcomes, check_dtype=False)
+    assert len(list((out / "replications").glob("dk_p00*/rep_*/done.json"))) == 4
+    again = runner.invoke(app, ["sweep", str(path), "-p", PARAMS[0], "-n", "2", "--seed", "3", "--scheduler", scheduler,
+                                "-o", str(out), "-q"])
+    assert again.exit_code == 0
+    assert '"reused": 4' in (out / "manifest.json").read_text()
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(tmp_path, monkeypatch):
+    import supplychain.executors as executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1.0)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(SCENARIO))
+    address = f"tcp://127.0.0.1:{free_port()}"
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "--scheduler", address, "-o", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"--scheduler: {address}: cannot reach the Dask scheduler"), res.output

@@ -1,0 +1,132 @@
+"""Replications: seeding, executors, the experiment result and `supplychain run`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.experiment import prepare, run_experiment
+from supplychain.executors import ProcessExecutor, SerialExecutor, make_executor
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+runner = CliRunner()
+
+
+def scenario(name: str = "x", end: str = "2023-06-30", **fields) -> dict:
+    return {"name": name, "topology": MINIMAL, "end": end, **fields}
+
+
+def write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def assert_tables_equal(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    assert set(a) == set(b)
+    for name in a:
+        pdt.assert_frame_equal(a[name].drop(columns=["wall_s"], errors="ignore"),
+                               b[name].drop(columns=["wall_s"], errors="ignore"), obj=name)
+
+
+def test_same_seed_same_tables_serial_and_processes():
+    serial = run_experiment(scenario(), replications=3, seed=11, workers=1)
+    procs = run_experiment(scenario(), replications=3, seed=11, workers=2)
+    assert serial.executor.startswith("serial") and procs.executor.startswith("processes")
+    assert_tables_equal(serial.tables, procs.tables)
+
+
+def test_replications_get_their_own_streams_and_are_ordered():
+    res = run_experiment(scenario(), replications=3, seed=3, workers=1)
+    lt = res.lead_times
+    assert lt["replication"].tolist() == sorted(lt["replication"]), "concatenated in replication order"
+    assert set(lt["replication"]) == {0, 1, 2}
+    rep = {r: g.drop(columns="replication").reset_index(drop=True) for r, g in res.orders.groupby("replication")}
+    assert not rep[0].equals(rep[1]), "transport times are random: replications must differ"
+
+
+def test_common_random_numbers_across_scenarios():
+    """Replication r of two scenarios run with one seed gets the same streams."""
+    res = run_experiment([scenario("a"), scenario("b")], replications=2, seed=5, workers=1)
+    a, b = res.scenario("a"), res.scenario("b")
+    for name in ("orders", "generations", "lead_times"):
+        pdt.assert_frame_equal(a[name].drop(columns="scenario"), b[name].drop(columns="scenario"))
+
+
+def test_seed_changes_results_and_defaults_to_the_scenarios():
+    es = prepare(scenario(seed=42, replications=3))
+    assert (es.seed, es.replications) == (42, 3)
+    one = run_experiment(scenario(), replications=1, seed=1, workers=1)
+    two = run_experiment(scenario(), replications=1, seed=2, workers=1)
+    assert not one.orders.equals(two.orders)
+
+
+def test_executors_yield_every_item_once():
+    items = list(range(7))
+    with SerialExecutor() as ex:
+        assert sorted(ex.run(abs, items)) == [(i, i) for i in items]
+    with ProcessExecutor(2) as ex:
+        assert sorted(ex.run(abs, items)) == [(i, i) for i in items]
+    assert isinstance(make_executor(workers=1), SerialExecutor)
+    assert isinstance(make_executor(), ProcessExecutor)
+
+
+def test_duplicate_scenario_names_are_refused():
+    from supplychain.errors import InputError
+
+    with pytest.raises(InputError, match="share the name"):
+        run_experiment([scenario("a"), scenario("a")], replications=1, workers=1)
+
+
+def test_run_command_writes_run_folder(tmp_path):
+    path = write(tmp_path / "s.yaml", scenario("mine"))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(path), "-n", "2", "--workers", "1", "--seed", "9", "--out", str(out),
+                              "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "Model generations" in res.output and "2 replication(s) computed" in res.output
+    gens = pd.read_csv(out / "generations.csv")
+    assert set(gens["replication"]) == {0, 1} and set(gens["scenario"]) == {"mine"}
+    man = json.loads((out / "manifest.json").read_text())
+    assert (man["seed"], man["replications"], man["format"], man["kind"]) == (9, 2, "csv", "run")
+    assert (out / "summary.md").read_text().startswith("# mine")
+    assert not list(out.glob("*.parquet")), "csv requested: no parquet tables at the top"
+
+
+def test_quiet_prints_nothing(tmp_path):
+    path = write(tmp_path / "s.yaml", scenario())
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 0 and res.stdout == ""
+
+
+def test_run_without_arguments_runs_the_baseline_policy(tmp_path, monkeypatch):
+    (tmp_path / "policies").mkdir()
+    write(tmp_path / "policies" / "baseline.yaml", scenario("baseline", replications=1))
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["run", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "# baseline" in res.output
+    assert (tmp_path / "outputs" / "baseline" / "generations.parquet").is_file()
+
+
+@pytest.mark.parametrize("args, start", [
+    (["run", "nope.yaml"], "nope.yaml: <file>: no such file"),
+    (["run", "{s}", "--format", "xlsx"], "--format: format: use parquet or csv"),
+    (["run", "{s}", "--workers", "0"], "--workers: workers: must be at least 1"),
+    (["run", "{s}", "--replications", "0"], "--replications: replications: must be at least 1"),
+    (["run", "{s}", "--scheduler", "somewhere"], "--scheduler: somewhere: expected tcp://HOST:PORT or local"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
+    path = write(tmp_path / "s.yaml", scenario())
+    res = runner.invoke(app, [a.format(s=path) for a in args] + ["-o", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), res.output
+    assert "Traceback" not in res.output

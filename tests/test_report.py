@@ -1,0 +1,96 @@
+"""The report: PNG figures and a self-contained report.html for run and compare folders."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.compare import compare
+from supplychain.experiment import run_experiment
+from supplychain.report import FIGURES, make_report
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+PNG = b"\x89PNG\r\n\x1a\n"
+runner = CliRunner()
+
+SHOCKED = {
+    "name": "shocked", "topology": MINIMAL, "end": "2023-12-31",
+    "controls": [{"id": "lic", "announced": "2022-10-01", "effective": "2023-01-01", "action": "license",
+                  "review_days": 30, "approval": 0.5, "scope": {"destinations": ["US"], "product_kinds": ["accelerator"]}}],
+    "shocks": [{"id": "quake", "kind": "capacity", "start": "2022-06-01", "multiplier": 0.3, "duration_days": 120,
+                "target": {"ids": ["packager"]}}],
+}
+
+
+def images(html: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    run_experiment(SHOCKED, replications=2, seed=1, workers=1, out=out)
+    return out
+
+
+def test_report_embeds_every_figure_and_writes_pngs(run_dir):
+    res = runner.invoke(app, ["report", str(run_dir)])
+    assert res.exit_code == 0, res.output
+    html = (run_dir / "report.html").read_text()
+    imgs = images(html)
+    assert len(imgs) == len(FIGURES) and all(i.startswith(PNG) for i in imgs)
+    for name in FIGURES:
+        png = (run_dir / "figures" / f"{name}.png").read_bytes()
+        assert png.startswith(PNG) and png in imgs, name
+    # self-contained: nothing is fetched from elsewhere
+    assert not re.search(r'(src|href)="(?!data:)', html)
+    assert "Timeline of controls and shocks" in html and "# shocked" in html
+
+
+def test_lead_time_band_spans_replications(run_dir):
+    from supplychain.figures import lead_time_figure
+
+    lt = pd.read_parquet(run_dir / "lead_times.parquet")
+    fig = lead_time_figure(lt, ["shocked"], ["lab"], ["acc"])
+    ax = fig.axes[0]
+    assert ax.get_title() == "acc to labs"
+    assert [line.get_label() for line in ax.get_lines()] == ["shocked quoted", "shocked realised"]
+    assert len(ax.collections) == 1, "one band across replications per scenario"
+
+
+def test_compare_report_shows_baseline_and_scenario(tmp_path):
+    base = {**SHOCKED, "name": "base", "controls": [], "shocks": []}
+    compare(base, [SHOCKED], replications=1, seed=2, workers=1, out=tmp_path, counterfactuals=False)
+    path = make_report(tmp_path)
+    html = path.read_text()
+    assert "compare: base, shocked" in html and "Compare tables" in html and "shocked vs base" in html
+    from supplychain.figures import generations_figure
+
+    gens = pd.read_parquet(tmp_path / "generations.parquet")
+    fig = generations_figure(gens, ["base", "shocked"], ["lab"])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["base", "shocked"]
+
+
+def test_report_uses_agg_without_pyplot(run_dir):
+    code = ("import sys, matplotlib; from supplychain.report import make_report; "
+            f"make_report({str(run_dir)!r}); "
+            "assert 'matplotlib.pyplot' not in sys.modules; print(matplotlib.get_backend())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_report_on_a_folder_that_is_not_a_run(tmp_path):
+    res = runner.invoke(app, ["report", str(tmp_path)])
+    assert res.exit_code == 2
+    assert res.output.strip() == f"{tmp_path}: manifest.json: not a run folder (no manifest.json); run `supplychain run` first"
+    res = runner.invoke(app, ["report", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "no such run folder" in res.output

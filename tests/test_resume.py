@@ -1,0 +1,138 @@
+"""Resume: a killed run, rerun with the same command, computes only what is missing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.outputs import read_table
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
+runner = CliRunner()
+N = 8
+
+
+def scenario_file(tmp_path: Path, **fields) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "res", "topology": MINIMAL, "end": "2024-06-30", "seed": 4, **fields}))
+    return path
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from supplychain.cli import app; app()", *args]
+
+
+def done(out: Path) -> list[Path]:
+    return sorted((out / "replications" / "res").glob("rep_*/done.json"))
+
+
+def start_and_stop(cmd: list[str], out: Path, sig: int, after: int = 2, timeout: float = 120) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while len(done(out)) < after:
+            assert proc.poll() is None, f"run ended before it was stopped: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no replication stored in time"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def test_killed_run_resumes_and_equals_a_clean_run(tmp_path):
+    path = scenario_file(tmp_path)
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    args = ["run", str(path), "-n", str(N), "--workers", "1", "--out", str(out), "--quiet"]
+    killed = start_and_stop(cli(*args), out, signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL
+    stored = len(done(out))
+    assert 2 <= stored < N
+    # a replication being written when the process died has no done-marker: fake one with a junk table
+    partial = out / "replications" / "res" / f"rep_{N - 1:04d}"
+    partial.mkdir(exist_ok=True)
+    (partial / "generations.parquet").write_text("half a file")
+    assert not (out / "manifest.json").exists(), "top-level tables are written only at the end"
+
+    res = runner.invoke(app, ["run", str(path), "-n", str(N), "--workers", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"{N - stored} replication(s) computed" in res.output and f"{stored} reused" in res.output
+    m = manifest(out)
+    assert (m["computed"], m["reused"]) == (N - stored, stored)
+    assert len(done(out)) == N
+
+    assert runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(clean), "-q"]).exit_code == 0
+    for name in TABLES:
+        a, b = read_table(out, name), read_table(clean, name)
+        pdt.assert_frame_equal(a, b, obj=name)
+    gens = read_table(out, "generations")
+    assert not gens.duplicated(["replication", "lab", "generation"]).any()
+    assert sorted(gens["replication"].unique()) == list(range(N))
+
+    again = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out)])
+    assert again.exit_code == 0 and "0 replication(s) computed" in again.output and f"{N} reused" in again.output
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path):
+    path = scenario_file(tmp_path)
+    out = tmp_path / "out"
+    stopped = start_and_stop(cli("run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"), out, signal.SIGINT,
+                             after=1)
+    assert stopped.returncode == 130
+    assert "rerun the same command to resume" in stopped.stderr and "Traceback" not in stopped.stderr
+    res = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 0
+    assert manifest(out)["reused"] >= 1 and len(done(out)) == N
+
+
+def test_changed_config_is_refused_then_fresh_starts_over(tmp_path):
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    before = read_table(out, "fleet")
+
+    scenario_file(tmp_path, end="2023-03-31", algorithms={"efficiency_growth": 5.0})
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "config hash" in lines[0] and "--fresh" in lines[0]
+    pdt.assert_frame_equal(read_table(out, "fleet"), before)  # nothing was touched
+
+    scenario_file(tmp_path, end="2023-03-31")  # back to the stored configuration, another seed
+    seed = runner.invoke(app, [*args, "--seed", "99"])
+    assert seed.exit_code == 2 and ": seed: stored replications were made with seed 4, this run has 99" in seed.output
+    scenario_file(tmp_path, end="2023-03-31", algorithms={"efficiency_growth": 5.0})
+
+    fresh = runner.invoke(app, [*args, "--fresh"])
+    assert fresh.exit_code == 0
+    assert (manifest(out)["computed"], manifest(out)["reused"]) == (2, 0)
+    assert not read_table(out, "fleet").equals(before)
+
+
+def test_more_replications_extend_a_stored_run(tmp_path):
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    assert runner.invoke(app, ["run", str(path), "-n", "3", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    assert (manifest(out)["computed"], manifest(out)["reused"]) == (1, 2)
+    assert sorted(pd.unique(read_table(out, "fleet")["replication"])) == [0, 1, 2]

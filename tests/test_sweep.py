@@ -1,0 +1,135 @@
+"""Sweeps: parameter syntax, grid and Latin hypercube designs, tidy outcomes, sensitivity ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.errors import InputError
+from supplychain.sweep import Param, design, parse_param, sensitivity, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+runner = CliRunner()
+
+
+def scenario(**fields) -> dict:
+    return {"name": "sw", "topology": MINIMAL, "end": "2024-06-30", **fields}
+
+
+def test_parse_param_grid_and_range():
+    assert parse_param("algorithms.efficiency_growth=2,3.5") == Param("algorithms.efficiency_growth", values=(2, 3.5))
+    assert parse_param("rsi.preset=none,full").values == ("none", "full")
+    assert parse_param("labs.utilisation=0.3:0.5") == Param("labs.utilisation", low=0.3, high=0.5)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("labs.utilisation", "expected PATH=v1,v2"),
+    ("=1,2", "expected PATH=v1,v2"),
+    ("labs.utilisation=0.5:0.3", "needs lo < hi"),
+    ("labs.utilisation=a:b", "two numbers"),
+    ("labs.utilisation=1,,2", "empty value"),
+])
+def test_bad_param_syntax(text, problem):
+    with pytest.raises(InputError, match=problem) as err:
+        parse_param(text)
+    assert str(err.value).startswith("--param: ")
+
+
+def test_grid_is_the_product_and_lhs_fills_every_stratum():
+    grid = design([parse_param("a.x=1,2,3"), parse_param("a.y=true,false")], None, 0)
+    assert len(grid) == 6 and {(p["a.x"], p["a.y"]) for p in grid} == {(x, y) for x in (1, 2, 3) for y in (True, False)}
+    pts = design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=3)
+    xs, ys = np.array([p["a.x"] for p in pts]), np.array([p["a.y"] for p in pts])
+    assert sorted(np.floor(xs / 10 * 8).astype(int)) == list(range(8)), "one point per stratum"
+    assert sorted(np.floor((ys - 100) / 100 * 8).astype(int)) == list(range(8))
+    assert pts == design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=3), "seeded"
+    assert pts != design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=4)
+    with pytest.raises(InputError, match="--lhs samples ranges"):
+        design([parse_param("a.x=1,2")], 4, 0)
+    with pytest.raises(InputError, match="needs --lhs"):
+        design([parse_param("a.x=1:2")], None, 0)
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    return sweep(scenario(), ["algorithms.efficiency_growth=1.5,4", "set.nodes.packager.capacity.value=3000,12000"],
+                 replications=2, seed=1, workers=2, out=out)
+
+
+def test_grid_sweep_tidy_outcomes(grid):
+    o = grid.outcomes
+    assert len(grid.points) == 4 and len(o) == 4 * 2 * 1  # points x replications x labs
+    for col in ("point", "replication", "lab", "algorithms.efficiency_growth", "set.nodes.packager.capacity.value",
+                "generations", "mean_gap_days", "peak_quoted_weeks", "release_day_g0"):
+        assert col in o, col
+    by = o.groupby("algorithms.efficiency_growth")["generations"].mean()
+    assert by[4] > by[1.5], "faster algorithmic progress releases more generations"
+    pk = o.groupby("set.nodes.packager.capacity.value")["peak_quoted_weeks"].mean()
+    assert pk[3000] > pk[12000], "the topology override reached the run: less packaging, longer quotes"
+    for name in ("points", "outcomes", "sensitivity"):
+        assert (grid.folder / f"{name}.parquet").is_file()
+    assert set(pd.read_parquet(grid.folder.parent / "fleet.parquet")["scenario"]) == {f"sw_p00{i}" for i in range(4)}
+
+
+def test_sensitivity_ranks_the_input_that_moves_the_pace(grid):
+    s = grid.sensitivity
+    pace = s[s["outcome"] == "mean_gap_days"].set_index("input")
+    assert sorted(pace["rank"]) == [1, 2]
+    # more algorithmic progress and more packaging capacity both shorten the gaps between generations
+    assert (pace["spearman_rho"] < 0).all() and (pace["src"] < 0).all()
+    assert "Sensitivity" in grid.text
+
+
+def test_sensitivity_on_a_known_response():
+    rng = np.random.default_rng(0)
+    x1, x2, x3 = rng.uniform(0, 1, 200), rng.uniform(0, 1, 200), rng.uniform(0, 1, 200)
+    y = 5 * x1 - 1 * x2 + rng.normal(0, 0.05, 200)
+    df = pd.DataFrame({"lab": "L", "a": x1, "b": x2, "c": x3, "mean_gap_days": y})
+    s = sensitivity(df, ["a", "b", "c"], ["mean_gap_days"]).set_index("input")
+    assert s.loc["a", "rank"] == 1 and s.loc["b", "rank"] == 2 and s.loc["c", "rank"] == 3
+    assert s.loc["a", "src"] == pytest.approx(5 / np.hypot(5, 1), abs=0.03)
+    assert s.loc["b", "src"] < 0 and abs(s.loc["c", "src"]) < 0.05
+
+
+def test_lhs_sweep_runs_n_points_in_range():
+    s = sweep(scenario(end="2023-06-30"), ["labs.utilisation=0.2:0.6"], lhs=3, replications=1, seed=5, workers=1)
+    assert len(s.points) == 3 and s.points["labs.utilisation"].between(0.2, 0.6).all()
+    assert len(s.outcomes) == 3
+
+
+@pytest.mark.parametrize("param, message", [
+    ("labs.nope=1,2", "--param: labs.nope: unknown field"),
+    ("nothing.here=1,2", "--param: nothing.here: unknown scenario field 'nothing'"),
+    ("labs.utilisation=2,3", "--param: labs.utilisation: "),
+    ("set.nodes.ghost.capacity.value=1,2", "--param: set.nodes.ghost.capacity.value: unknown node"),
+    ("labs.utilisation=0.1:0.2", "--param: labs.utilisation: a range lo:hi needs --lhs N"),
+    ("bad", "--param: bad: expected PATH="),
+    ("controls.x.approval=0.5", "--param: controls.x.approval: the scenario has no control rule with id 'x'"),
+])
+def test_sweep_command_bad_params_exit_2(tmp_path, param, message):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario()))
+    res = runner.invoke(app, ["sweep", str(path), "--param", param, "-o", str(tmp_path / "o"), "-w", "1"])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), res.output
+    assert not (tmp_path / "o" / "replications").exists(), "nothing runs before every point is valid"
+
+
+def test_sweep_command_writes_tables(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario(end="2023-06-30")))
+    res = runner.invoke(app, ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4", "-n", "1", "-w", "1",
+                              "-o", str(tmp_path / "o"), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "Per point" in res.output and "Sensitivity" in res.output
+    o = pd.read_csv(tmp_path / "o" / "sweep" / "outcomes.csv")
+    assert sorted(o["algorithms.efficiency_growth"]) == [2, 4]
