@@ -5,7 +5,10 @@ keep the policy library small and honest:
 
 `extends: other.yaml` (or a list of files, merged left to right; paths are
 relative to the file that names them; chains allowed, a cycle is an error)
-starts from other scenarios and deep-merges this file over them:
+starts from other scenarios and deep-merges this file over them. Every file
+of the extends graph is merged once, ancestors before descendants, so two
+parents sharing a grandparent (`extends: [rsi_full.yaml, blockade.yaml]`,
+both on baseline) combine without the grandparent undoing the first parent.
 
 - mappings merge key by key, recursively (`labs: {utilisation: 0.3}` keeps the
   other inherited lab fields);
