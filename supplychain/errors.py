@@ -18,10 +18,17 @@ class InputError(ValueError):
     """Bad user input: a file, the path of the field inside it, and what is wrong."""
 
     def __init__(self, file: str | Path | None, field: str, problem: str) -> None:
-        self.file = str(file) if file is not None else "<input>"
-        self.field = field or "<root>"
-        self.problem = problem
+        self.file = _one_line(str(file)) if file is not None else "<input>"
+        self.field = _one_line(field) or "<root>"
+        self.problem = _one_line(problem)
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks and control characters (from file content or names) so the message is one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def format_loc(loc: Iterable[Any]) -> str:

@@ -38,7 +38,11 @@ def kinds_by_country(model: TopologyModel) -> dict[str, Counter[str]]:
 
 
 def capacity_by_year(model: TopologyModel, years: range = range(2022, 2036), kinds: tuple[str, ...] = KEY_KINDS) -> dict[str, dict[int, float]]:
-    """kind -> year -> summed capacity open to AI orders (capacity x ai_share), yearly mean of daily values."""
+    """kind -> year -> summed capacity open to AI orders (capacity x ai_share), yearly mean of daily values.
+
+    Packaging capacity given in interposer wafers (`packages_per_wafer` set) is
+    converted to packages, so the packaging column adds like with like.
+    """
     start = model.start or DEFAULT_START
     first, last = dt.date(years[0], 1, 1), dt.date(years[-1] + 1, 1, 1)
     days = np.arange((first - start).days, (last - start).days, dtype=float)
@@ -53,6 +57,9 @@ def capacity_by_year(model: TopologyModel, years: range = range(2022, 2036), kin
         share = getattr(node, "ai_share", None)
         if share is not None:
             values = values * share.on_days(start, days)
+        per_wafer = getattr(node, "packages_per_wafer", None)
+        if per_wafer is not None:  # CoWoS-style capacity in interposer wafers/week
+            values = values * per_wafer
         totals[node.kind] += values
     for k in kinds:
         means = np.bincount(idx, weights=totals[k], minlength=len(years)) / np.maximum(per_year, 1)

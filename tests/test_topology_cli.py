@@ -41,6 +41,8 @@ def test_capacity_by_year_interpolates_grows_and_applies_ai_share() -> None:
     assert cap["fab"][2022] == pytest.approx(0.5 * 1500, rel=0.01)  # mean of a linear ramp
     assert cap["fab"][2024] == pytest.approx(0.5 * 2000 * 2 ** 1.5, rel=0.02)  # doubling a year, mid-2024
     assert cap["grid"] == dict.fromkeys(range(2022, 2036), 2000.0)
+    node(data, "packager")["packages_per_wafer"] = 16  # capacity in interposer wafers/week
+    assert capacity_by_year(parse_topology(data))["packaging"][2030] == 12000 * 16
 
 
 def test_second_sources_remove_single_points_of_failure() -> None:
