@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -130,3 +131,23 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(start), res.output
     assert "Traceback" not in res.output
+
+
+def test_every_table_column_is_documented_in_the_readme(tmp_path):
+    """README section "Tables" names every column the program writes (run, compare and sweep folders)."""
+    from supplychain.compare import compare
+    from supplychain.sweep import sweep
+
+    text = (ROOT / "README.md").read_text()
+    assert "\n## Tables\n" in text
+    section = text.split("\n## Tables\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([a-z_0-9]+)`", section)) | set(re.findall(r"\*\*([a-z_]+)\*\*", section))
+    res = run_experiment(scenario(end="2022-12-31"), replications=1, seed=1, workers=1)
+    c = compare(scenario("a", end="2022-12-31"), [scenario("b", end="2022-12-31")], replications=1, workers=1)
+    s = sweep(scenario(end="2022-12-31"), ["labs.utilisation=0.3,0.4"], replications=1, workers=1)
+    frames = {**res.tables, **c.tables, **s.tables}
+    for name, df in frames.items():
+        assert name in documented, f"table {name} is not documented"
+        cols = {col for col in df.columns if not col.startswith(("release_day_g", "labs."))}
+        missing = sorted(cols - documented)
+        assert not missing, f"{name}: columns not documented in README 'Tables': {missing}"
