@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from supplychain.analysis import paired_releases, t_interval
 from supplychain.cli import app
-from supplychain.compare import compare
+from supplychain.comparison import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "topology" / "minimal.yaml")

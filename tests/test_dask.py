@@ -19,7 +19,7 @@ pytest.importorskip("distributed")
 from supplychain.cli import app  # noqa: E402
 from supplychain.experiment import run_experiment  # noqa: E402
 from supplychain.outputs import read_table  # noqa: E402
-from supplychain.sweep import sweep  # noqa: E402
+from supplychain.sweeps import sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "topology" / "minimal.yaml")

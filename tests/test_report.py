@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supplychain.cli import app
-from supplychain.compare import compare
+from supplychain.comparison import compare
 from supplychain.experiment import run_experiment
 from supplychain.report import FIGURES, make_report
 

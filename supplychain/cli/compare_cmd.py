@@ -28,7 +28,7 @@ def compare(
     fresh: bool = FRESH,
 ) -> None:
     """Compare scenarios with a baseline, replication by replication (same seeds); tables to <out>/compare/."""
-    from ..compare import compare as run_compare
+    from ..comparison import compare as run_compare
     from ..experiment import prepare
     from ..store import safe_name
 

@@ -33,7 +33,7 @@ def sweep(
     from ..errors import InputError
     from ..experiment import prepare
     from ..store import safe_name
-    from ..sweep import design, parse_param, sweep as run_sweep
+    from ..sweeps import design, parse_param, sweep as run_sweep
 
     with guard():
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
