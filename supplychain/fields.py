@@ -36,6 +36,7 @@ class FieldMeta:
     str_list: bool  # list[str]: a CSV cell may also be `a; b; c`
     compact: str | None  # "schedule" or "distribution": written as a bare number when constant
     default: Any  # the dumped default, or _MISSING for required fields
+    model: type[BaseModel] | None = None  # a nested record (BOM, expansion, ...), leaned in turn
 
 
 def _arms(annotation: Any) -> list[Any]:
@@ -52,7 +53,8 @@ def _meta(annotation: Any, default: Any) -> FieldMeta:
     structured = bool(models) or any(o in (list, dict) for o in origins)
     str_list = arms == [list[str]]
     compact = "schedule" if Schedule in models else "distribution" if Distribution in models else None
-    return FieldMeta(structured, str_list, compact, default)
+    nested = models[0] if len(models) == 1 and compact is None else None
+    return FieldMeta(structured, str_list, compact, default, nested)
 
 
 @cache
@@ -114,7 +116,7 @@ def lean(record: dict[str, Any], cls: type[BaseModel] | None) -> dict[str, Any]:
         if m is None:
             out[key] = value
         elif m.default is _MISSING or value != m.default:
-            out[key] = _compact(value, m.compact)
+            out[key] = lean(value, m.model) if m.model and isinstance(value, dict) else _compact(value, m.compact)
     return out
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import networkx as nx
+import yaml
 from networkx.readwrite.graphml import GraphMLReader
 
 from . import csvfolder
@@ -47,8 +48,10 @@ def _write_yaml(data: dict[str, Any], path: Path) -> None:
     lean_data["products"] = {pid: lean(p, Product) for pid, p in (data.get("products") or {}).items()}
     lean_data["nodes"] = [_id_first(lean(n, node_class(n.get("kind")))) for n in data.get("nodes") or []]
     lean_data["edges"] = [lean(e, Edge) for e in data.get("edges") or []]
+    dumper = getattr(yaml, "CSafeDumper", None)  # libyaml: ~10x faster on generated networks
+    text = yaml.dump(lean_data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100) if dumper else dump_yaml(lean_data)
     with writing(path):
-        atomic_write_text(path, dump_yaml(lean_data))
+        atomic_write_text(path, text)
 
 
 def _id_first(node: dict[str, Any]) -> dict[str, Any]:

@@ -312,27 +312,33 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, fmt
     files = sorted(path.iterdir()) if fmt == "csv" else [path]
     before = {p: p.read_bytes() for p in files}
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("disk on fire")
+    # fail after part of the new content has reached the disk
+    if fmt in ("yaml", "json"):
+        real_write = Path.write_bytes
 
-    # fail at the last moment: after some content has been written
-    target = {"yaml": "supplychain.topology.dump_yaml", "json": "json.dumps", "graphml": "networkx.write_graphml", "csv": "csv.writer"}[fmt]
-    module, name = target.rsplit(".", 1)
-    if fmt == "csv":
-        calls = {"n": 0}
+        def half_write(self: Path, data: bytes) -> int:
+            real_write(self, data[: len(data) // 2])
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(Path, "write_bytes", half_write)
+    elif fmt == "graphml":
+        def half_graphml(g, tmp, **kwargs):
+            Path(tmp).write_text("<graphml>")
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(nx, "write_graphml", half_graphml)
+    else:
         import csv as csv_module
 
-        real = csv_module.writer
+        real_writer, calls = csv_module.writer, {"n": 0}
 
         def late_boom(*args, **kwargs):
             calls["n"] += 1
-            if calls["n"] == 3:
+            if calls["n"] == 3:  # two of the four tables are already written
                 raise RuntimeError("disk on fire")
-            return real(*args, **kwargs)
+            return real_writer(*args, **kwargs)
 
         monkeypatch.setattr(csv_module, "writer", late_boom)
-    else:
-        monkeypatch.setattr(f"{module}.{name}", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         save_topology(model_to_graph(generate_topology(30, 1)), path)
     assert {p: p.read_bytes() for p in files} == before

@@ -117,7 +117,8 @@ def test_capacity_grows_with_demand() -> None:
 
 
 def test_five_thousand_nodes_generate_quickly() -> None:
-    t0 = time.perf_counter()
+    # CPU time, not wall time: the test machine is shared (about 0.6 s when idle)
+    t0 = time.process_time()
     model = generate_topology(5000, 7)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert len(model.nodes) == 5000 and elapsed < 2.0, elapsed
