@@ -248,6 +248,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         own = executor is None
         ex = executor if executor is not None else make_executor(workers, scheduler)
         described = ex.describe()
+        failed = True
         try:
             stream = ex.run(run_unit, todo)
             desc = prepared[0].name if len(prepared) == 1 else f"{len(prepared)} scenarios"
@@ -261,9 +262,10 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                         memory[(unit.name, unit.replication)] = result["tables"]
                     computed.append((unit.name, unit.replication))
                     bar.update(1)
+            failed = False
         finally:
             if own:
-                ex.close()
+                ex.close(abort=failed)
 
     def parts() -> Iterable[dict[str, pd.DataFrame]]:
         for es in prepared:

@@ -95,7 +95,8 @@ def test_killed_run_resumes_and_equals_a_clean_run(tmp_path):
 def test_ctrl_c_says_how_to_resume(tmp_path):
     path = scenario_file(tmp_path)
     out = tmp_path / "out"
-    stopped = start_and_stop(cli("run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"), out, signal.SIGINT,
+    # worker processes: Ctrl-C stops the running units instead of waiting for them
+    stopped = start_and_stop(cli("run", str(path), "-n", str(N), "-w", "2", "-o", str(out), "-q"), out, signal.SIGINT,
                              after=1)
     assert stopped.returncode == 130
     assert "rerun the same command to resume" in stopped.stderr and "Traceback" not in stopped.stderr
