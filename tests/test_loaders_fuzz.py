@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from supplychain.topology import load_topology, save_topology
 
 # FUZZ_EXAMPLES=2000 for a long hunt; the default keeps the suite fast
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = (
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True, allow_infinity=True)
