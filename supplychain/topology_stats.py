@@ -7,7 +7,8 @@ that carries that input to L, for every accelerator L buys, passes through
 d. For one SKU the paths run supplier -> packaging (the SKU's die or HBM)
 -> vendor -> lab (the SKU); a super-source feeding all suppliers of the
 input turns "on every path" into "dominates L" (`nx.immediate_dominators`),
-one dominator tree per (SKU, input) shared by all labs.
+one dominator tree per (SKU, input) shared by all labs. Tools are left out:
+they gate capacity growth, not the supply that exists.
 """
 
 from __future__ import annotations

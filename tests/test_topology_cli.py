@@ -143,3 +143,16 @@ def test_show_on_a_generated_network(tmp_path: Path) -> None:
     assert "  lab           300  " in result.stdout
     rows = result.stdout.split("Single points of failure")[1].split("Most central")[0].splitlines()
     assert sum("%" in r for r in rows) == 3 and any(r.startswith("  ... and ") for r in rows)
+
+
+def test_show_on_a_textbook_chain_without_ai_kinds(tmp_path: Path) -> None:
+    data = {
+        "name": "chain", "products": {"widget": {"kind": "item"}},
+        "nodes": [{"id": "src", "kind": "source", "makes": ["widget"]}, {"id": "depot", "kind": "stock", "item": "widget"},
+                  {"id": "cust", "kind": "demand", "item": "widget", "demand": {"rate": 1}}],
+        "edges": [{"from": "src", "to": "depot", "product": "widget"}, {"from": "depot", "to": "cust", "product": "widget"}],
+    }
+    result = cli("topology", "show", write_yaml(tmp_path, data))
+    assert result.exit_code == 0
+    assert "  (no fab, memory, packaging or grid nodes)" in result.stdout and "  (no labs)" in result.stdout
+    assert result.stdout.rstrip().endswith("depot                    stock      XX      0.5000")

@@ -68,8 +68,10 @@ def render_summary(model: TopologyModel, top: int = 10) -> str:
             lines.append(f"  {c.node:<24} {c.kind:<10} {c.country:<7} {len(c.labs):>5} {c.share:>11.1%}  {', '.join(c.inputs)}")
         if len(spofs) > top:
             lines.append(f"  ... and {len(spofs) - top} more")
-    else:
+    elif any(n.kind == "lab" for n in model.nodes):
         lines.append("  none: every lab has a second path for every input")
+    else:
+        lines.append("  (no labs)")
     central, sampled = central_nodes(model, top)
     lines += ["", "Most central nodes (betweenness centrality" + (", estimated from sampled sources)" if sampled else ")")]
     for nid, value in central:
