@@ -20,7 +20,8 @@ def test_unconstrained_accelerator_lead_time_is_the_slowest_bom_path():
     # max(fab 100 + 3, hbm 150 + 5) + packaging 40 + 2 + vendor->lab transport (7..28 days)
     base = 150 + 5 + 40 + 2
     assert lab["lead_time_days"].min() >= base + 7 - 1e-9
-    assert lab["lead_time_days"].max() <= base + 28 + 3  # + up to one day per daily-step stage
+    # + up to one day per daily-step stage + up to one build period at the vendor
+    assert lab["lead_time_days"].max() <= base + 28 + 3 + 7
     kits = o[o["kind"] == "assembly"]
     assert (kits["kitted"] - kits["released"]).min() >= 155 - 1e-9  # waits for the HBM, the slower input
     assert (kits["started"] - kits["released"]).min() >= 155 - 1e-9  # nothing starts before both inputs arrive
@@ -47,7 +48,8 @@ def test_packaging_bottleneck_caps_deliveries_until_lifted():
     delivered = tight.orders[tight.orders["kind"] == "lab"]["delivered_qty"].sum()
     weeks = (pd.Timestamp("2024-12-31") - pd.Timestamp("2022-01-01")).days / 7
     assert delivered <= 500 * 0.95 * weeks  # good packages per week x weeks
-    assert delivered >= 0.8 * 500 * 0.95 * weeks
+    pipeline_weeks = (155 + 40 + 2 + 28) / 7  # before the first lot can arrive
+    assert delivered >= 0.95 * 500 * 0.95 * (weeks - pipeline_weeks)
     assert tight.fleet["installed_h100e"].iloc[-1] < free["installed_h100e"].iloc[-1]
     causes = tight.orders[tight.orders["kind"] == "lab"]["cause"].value_counts()
     assert causes.index[0] == "queue:packager"

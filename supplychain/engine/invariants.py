@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -29,12 +31,16 @@ def _close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
 def check_invariants(w: "World", little_tol: float = 0.02) -> dict[str, float]:
     prod, net = w.production, w.net
     T = float(net.days)
+    in_progress_by = np.zeros(len(net.ids))
+    for items in prod.pipeline.values():
+        for node, _, g, began in items:
+            in_progress_by[node] += g * (T - began)
     for n in range(len(net.ids)):
         if not _close(prod.started[n], prod.finished[n] + prod.wip[n]):
             raise InvariantError(f"units not conserved at {net.ids[n]}: started {prod.started[n]:.6g} != finished "
                                  f"{prod.finished[n]:.6g} + wip {prod.wip[n]:.6g}")
         # Little's law on the production pipeline: L = lambda W, counting chunks still in progress
-        in_progress = sum(g * (T - began) for due, items in prod.pipeline.items() for node, _, g, began in items if node == n)
+        in_progress = in_progress_by[n]
         L = prod.wip_area[n] / T
         lam_w = (prod.flow_time[n] + in_progress) / T
         if not _close(L, lam_w, rel=little_tol, abs_=1e-6 * max(1.0, prod.started[n])):

@@ -81,6 +81,15 @@ class Labs:
                 p = net.products[sku]
                 self.h100e[j] += units * p.h100e
                 st.used_mw += units * p.power_kw / 1000.0
+        self.acc_flows: list[list[Flow]] = [[] for _ in self.nodes]
+        self.power_products: list[list[str]] = [[] for _ in self.nodes]
+        for (cust, product), flows in net.inbound.items():
+            if cust in self.pos:
+                kind = net.products[product].kind
+                if kind == "accelerator":
+                    self.acc_flows[self.pos[cust]].extend(flows)
+                elif kind == "power":
+                    self.power_products[self.pos[cust]].append(product)
         self.retired_units = 0.0
         self.installed_units = 0.0
 
@@ -100,17 +109,12 @@ class Labs:
         d = int(min(max(day, 0), net.days - 1))
         today = self.sc.start + dt.timedelta(days=d)
         offers = []
-        for (cust, product), flows in net.inbound.items():
-            if cust != node:
-                continue
-            p = net.products[product]
-            if p.kind != "accelerator":
-                continue
+        for f in self.acc_flows[j]:
+            p = net.products[f.product]
             if (p.available and today < p.available) or (p.discontinued and today >= p.discontinued):
                 continue
-            for f in flows:
-                if f.share[d] > 0:
-                    offers.append((f, product, float(f.share[d])))
+            if f.share[d] > 0:
+                offers.append((f, f.product, float(f.share[d])))
         total = sum(s for _, _, s in offers)
         return [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
 

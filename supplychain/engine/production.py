@@ -21,8 +21,9 @@ __all__ = ["Production", "ALLOCATION_RULES", "register_allocation"]
 
 EPS = 1e-9
 
-#: rule(book, budget, costs) -> capacity units given to each order (same order as `book`)
-AllocationRule = Callable[[list[Order], float, np.ndarray], np.ndarray]
+#: rule(book, budget, yield) -> [(order, good units to start today)]. A rule sees only
+#: orders with something startable and must not give more capacity than `budget`.
+AllocationRule = Callable[[list[Order], float, float], list[tuple[Order, float]]]
 ALLOCATION_RULES: dict[str, AllocationRule] = {}
 
 
@@ -34,37 +35,48 @@ def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]
     return deco
 
 
-def _fill_in_order(needs: np.ndarray, budget: float, order: np.ndarray) -> np.ndarray:
-    give = np.zeros_like(needs)
-    for i in order:
+def startable(o: Order) -> float:
+    """Good units of `o` that may start now: not yet started, and covered by arrived inputs."""
+    return min(o.remaining, o.ready_qty - (o.qty - o.denied_qty - o.remaining))
+
+
+def _fill(orders, budget: float, y: float) -> list[tuple[Order, float]]:
+    out = []
+    for o in orders:
         if budget <= EPS:
             break
-        take = min(budget, needs[i])
-        give[i] = take
-        budget -= take
-    return give
+        can = startable(o)
+        if can <= EPS:
+            continue
+        cost = o.unit_cost / y
+        goods = can if can * cost <= budget else budget / cost
+        budget -= goods * cost
+        out.append((o, goods))
+    return out
 
 
 @register_allocation("fifo")
-def fifo(book: list[Order], budget: float, needs: np.ndarray) -> np.ndarray:
+def fifo(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
     """First come, first served: the oldest order takes what it needs first."""
-    return _fill_in_order(needs, budget, np.arange(len(book)))
+    return _fill(book, budget, y)
 
 
 @register_allocation("pro_rata")
-def pro_rata(book: list[Order], budget: float, needs: np.ndarray) -> np.ndarray:
+def pro_rata(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
     """Shortage rationing: every open order gets capacity in proportion to what it still needs."""
-    total = needs.sum()
+    cans = [(o, startable(o)) for o in book]
+    cans = [(o, c) for o, c in cans if c > EPS]
+    total = sum(c * o.unit_cost / y for o, c in cans)
     if total <= budget:
-        return needs.copy()
-    return needs * (budget / total)
+        return cans
+    f = budget / total
+    return [(o, c * f) for o, c in cans]
 
 
 @register_allocation("priority")
-def priority(book: list[Order], budget: float, needs: np.ndarray) -> np.ndarray:
+def priority(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
     """Customer tiers (0 first), first come first served within a tier."""
-    order = np.array(sorted(range(len(book)), key=lambda i: (book[i].tier, book[i].entered)), dtype=int)
-    return _fill_in_order(needs, budget, order)
+    return _fill(sorted(book, key=lambda o: (o.tier, o.entered)), budget, y)
 
 
 class Production:
@@ -75,9 +87,13 @@ class Production:
         n = len(net.ids)
         self.books: list[list[Order]] = [[] for _ in range(n)]
         self.active: set[int] = set()
+        self.tiers: dict[int, dict[str, int]] = {}
         self.pipeline: dict[int, list[tuple[int, Order, float, int]]] = {}
         self.on_finished = on_finished
         self.rules = [ALLOCATION_RULES[getattr(m, "allocation", "fifo")] for m in net.node_models]
+        for i, m in enumerate(net.node_models):
+            if getattr(m, "allocation", "fifo") == "priority" and m.priority:
+                self.tiers[i] = dict(m.priority)
         self.tools = np.full(n, np.inf)
         self.tool_cap = np.full(n, np.inf)
         for i, (_, per_tool) in net.expansion.items():
@@ -109,6 +125,9 @@ class Production:
 
     # -- flow --------------------------------------------------------------
     def add(self, order: Order, now: float) -> None:
+        tiers = self.tiers.get(order.supplier)
+        if tiers:
+            order.tier = tiers.get(self.net.ids[order.customer], max(tiers.values()) + 1)
         order.entered = now
         order.remaining = order.qty
         order.status = "book"
@@ -131,30 +150,34 @@ class Production:
 
     def _allocate(self, node: int, day: int, d: int, budget: float) -> None:
         book = self.books[node]
-        y = self.net.yields[node, d]
-        costs = np.array([o.unit_cost / y for o in book])
-        startable = np.array([min(o.remaining, o.ready_qty - (o.qty - o.denied_qty - o.remaining)) for o in book])
-        needs = np.maximum(startable, 0.0) * costs
-        give = self.rules[node](book, budget, needs) if np.isfinite(budget) else needs
+        y = float(self.net.yields[node, d])
+        if budget == np.inf:
+            give = [(o, c) for o in book if (c := startable(o)) > EPS]
+        else:
+            give = self.rules[node](book, budget, y)
+        if not give:
+            return
         ct = self.net.cycle[node, d] * self.net.ct_mult[node, d]
         due = day + int(math.ceil(ct - EPS)) if ct > EPS else day
-        keep: list[Order] = []
-        for o, cap_units, cost, can in zip(book, give, costs, startable):
-            if cap_units > EPS:
-                goods = min(can, cap_units / cost)
-                o.remaining -= goods
-                if o.remaining < EPS * max(1.0, o.qty):
-                    goods += o.remaining
-                    o.remaining = 0.0
-                if o.started is None:
-                    o.started = float(day)
-                self.used_today[node] += goods * cost
-                self.started[node] += goods
-                self.wip[node] += goods
-                self.pipeline.setdefault(due, []).append((node, o, goods, day))
-            if o.remaining > 0.0:
-                keep.append(o)
-        self.books[node] = keep
+        slot = self.pipeline.setdefault(due, [])
+        used = started = 0.0
+        emptied = False
+        for o, goods in give:
+            o.remaining -= goods
+            if o.remaining < EPS * max(1.0, o.qty):
+                goods += o.remaining
+                o.remaining = 0.0
+                emptied = True
+            if o.started is None:
+                o.started = float(day)
+            used += goods * o.unit_cost / y
+            started += goods
+            slot.append((node, o, goods, day))
+        self.used_today[node] += used
+        self.started[node] += started
+        self.wip[node] += started
+        if emptied:
+            self.books[node] = [o for o in book if o.remaining > 0.0]
 
     def _complete(self, day: int) -> None:
         """Finish today's chunks; ship what is made when an order completes, else weekly."""

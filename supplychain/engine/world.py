@@ -23,6 +23,7 @@ from .orders import Order
 from .production import Production
 from .shocks import apply_shocks
 from .stock import Stocks
+from .vendors import BUILD_DAYS, Vendors
 
 __all__ = ["World", "RNG_STREAMS"]
 
@@ -58,6 +59,7 @@ class World:
         self.install_rows: list[tuple] = []
         self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
         self.stocks = Stocks(self)
+        self.vendors = Vendors(self)
         for j, st in enumerate(self.labs.states):
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
         for node in net.expansion:
@@ -97,6 +99,8 @@ class World:
                     for sku, units in labs.install_ready(j, day):
                         self.install_rows.append((float(day), self.net.ids[labs.nodes[j]], sku, units))
             labs.train(day)
+            if day % BUILD_DAYS == 0:
+                self.vendors.build(day)
             if day % 7 == 0:
                 self._record(day)
             yield self.env.timeout(1)
@@ -204,10 +208,7 @@ class World:
         o.released = now
         kind = self.net.kinds[o.supplier]
         if kind == "vendor":
-            o.status = "waiting"
-            parts = self.order_from_suppliers("assembly", o.supplier, o.product, o.qty, now, parent=o, lab=o.lab)
-            if not parts:
-                self._deny(o, o.qty, now)
+            self.vendors.take(o, now)
         elif kind == "packaging" and o.kind == "assembly":
             self._explode(o, now)
         elif kind == "stock":
@@ -301,6 +302,9 @@ class World:
             self.tools_on_order[o.customer] -= qty
         parent = o.parent
         if parent is None:
+            if o.kind == "assembly" and self.net.kinds[o.customer] == "vendor":
+                self.vendors.in_build[(o.customer, o.product)] -= qty
+                self.vendors.shortfall((o.customer, o.product), qty, now)
             return
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
             need = parent.inputs[o.product][0]
@@ -329,6 +333,8 @@ class World:
             self.denied_at_shipment += qty
             o.rule = d.rule
             self._deny(o, qty, now)
+            if o.kind == "lab":
+                self.vendors.returned(o, qty, now)
             return
         delay = d.delay if d.action in ("review", "wait") else 0.0
         flow = self.net.flows[o.flow] if o.flow >= 0 else None
@@ -366,9 +372,7 @@ class World:
                 if retire_at < net.days:
                     self.at(retire_at, self.labs.retire, j, o.product, qty)
         elif kind == "vendor":
-            lab_order = o.parent
-            ct = float(net.cycle[o.customer, min(int(now), net.days - 1)])
-            self.at(now + ct, self.ship, lab_order, qty, now + ct)
+            self.vendors.arrived(o, qty, now)
         elif o.kind == "tool":
             self.production.tools[o.customer] += qty
             self.tools_on_order[o.customer] -= qty
@@ -424,7 +428,7 @@ class World:
                 self.place(o, now)
         need = labs.power_need_mw(j, now) - st.power_mw - st.power_on_order_mw
         if need > 1e-6:
-            for pid in {f.product for (c, _), fl in net.inbound.items() if c == node for f in fl if net.products[f.product].kind == "power"}:
+            for pid in labs.power_products[j]:
                 st.power_on_order_mw += need
                 if not self.order_from_suppliers("power", node, pid, need, now, lab=node):
                     st.power_on_order_mw -= need
