@@ -67,7 +67,7 @@ def _start_utilisation(model: TopologyModel) -> dict[str, float]:
     for e in model.edges:
         into[(e.target, e.product)].append(e)
 
-    def split(customer: str, product: str, qty: float, load: dict[str, float]) -> list[tuple[str, float]]:
+    def split(customer: str, product: str, qty: float) -> list[tuple[str, float]]:
         edges = into[(customer, product)]
         total = sum(e.share.at(start) for e in edges)
         return [(e.source_id, qty * e.share.at(start) / total) for e in edges]
@@ -82,22 +82,18 @@ def _start_utilisation(model: TopologyModel) -> dict[str, float]:
         for sku, h in fleet_h100e.items():
             packages = rate * h / total / products[sku].h100e
             mw += packages * products[sku].power_kw / 1000 * 52.18
-            for vendor, q in split(lab.id, sku, packages, load):
-                for packer, qp in split(vendor, sku, q, load):
-                    gross = qp / packer_yield(nodes[packer], start)
+            for vendor, q in split(lab.id, sku, packages):
+                for packer, qp in split(vendor, sku, q):
+                    gross = qp / nodes[packer].yield_.at(start)
                     load[packer] += gross
                     bom = products[sku].bom
-                    for fab, qf in split(packer, bom.logic, gross * bom.logic_dies, load):
+                    for fab, qf in split(packer, bom.logic, gross * bom.logic_dies):
                         load[fab] += qf / (bom.dies_per_wafer * nodes[fab].yield_.at(start))
-                    for mem, qm in split(packer, bom.hbm, gross * bom.hbm_stacks, load):
+                    for mem, qm in split(packer, bom.hbm, gross * bom.hbm_stacks):
                         load[mem] += qm / nodes[mem].yield_.at(start)
-        for grid, qg in split(lab.id, "power", mw, load):
+        for grid, qg in split(lab.id, "power", mw):
             load[grid] += qg
     return {nid: load[nid] / nodes[nid].capacity.at(start) for nid in load}
-
-
-def packer_yield(node, start) -> float:
-    return node.yield_.at(start)
 
 
 @pytest.mark.parametrize("n, seed", [(12, 0), (200, 1), (1000, 2)])
