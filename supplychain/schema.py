@@ -326,6 +326,9 @@ class VendorNode(NodeBase):
     kind: Literal["vendor"]
     skus: list[str] = Field(default_factory=list)
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
+    build_ahead_days: float = Field(
+        default=0.0, ge=0, description="days of recent order flow a vendor keeps built ahead (0: build to order)"
+    )
 
 
 class LabNode(NodeBase):
@@ -333,6 +336,10 @@ class LabNode(NodeBase):
     fleet: dict[str, float] = Field(default_factory=dict, description="SKU -> installed units at start")
     power_mw: Schedule = Field(default_factory=lambda: Schedule(value=0.0), description="powered MW at start")
     target_h100e: Schedule | None = Field(default=None, description="fleet target trajectory, H100e")
+    in_flight: dict[str, float] = Field(
+        default_factory=dict, description="SKU -> units ordered before the start, delivered evenly over in_flight_days"
+    )
+    in_flight_days: float = Field(default=180.0, gt=0)
 
 
 class SourceNode(NodeBase):

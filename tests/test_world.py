@@ -93,3 +93,24 @@ def test_tool_deliveries_expand_fab_capacity():
     assert caps.iloc[-1] == pytest.approx(6000, rel=0.02)
     tools = r.orders[r.orders["kind"] == "tool"]
     assert tools["qty"].sum() == pytest.approx(40, rel=0.01)
+
+
+def test_vendor_building_ahead_ships_from_stock_in_calm_times():
+    model = minimal(fleet={"acc": 10000}, target_h100e={"points": {"2022-01-01": 10000, "2026-01-01": 400000}})
+    vendor = next(n for n in model.nodes if n.id == "vendor")
+    to_order = simulate(model, {**SC, "unconstrained": True}).orders
+    vendor.build_ahead_days = 400
+    ahead = simulate(model, {**SC, "unconstrained": True}).orders
+    late = lambda o: o[(o["kind"] == "lab") & (o["ordered"] > 500) & o["delivered"].notna()]["lead_time_days"].median()
+    assert late(to_order) > 190
+    assert late(ahead) < 35  # vendor stock + transport to the lab (7..28 days)
+
+
+def test_in_flight_orders_arrive_evenly_at_the_start():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None, in_flight={"acc": 26000}, in_flight_days=182)
+    r = simulate(model, {**SC, "end": "2022-12-31"})
+    f = r.fleet.set_index("day")["installed_h100e"] + r.fleet.set_index("day")["commissioning_h100e"] + r.fleet.set_index("day")["stranded_h100e"]
+    assert f.loc[0] == pytest.approx(10000)  # the first weekly arrival comes on day 3.5
+    assert f.loc[7] == pytest.approx(11000)
+    assert f.iloc[-1] == pytest.approx(36000)
+    assert r.orders[r.orders["kind"] == "lab"]["qty"].sum() == pytest.approx(26000)  # nothing reordered

@@ -55,6 +55,7 @@ class Controls:
             for r in rules
         ]
         self.log: list[tuple] = []
+        self._memo: dict[tuple, bool] = {}  # scope matching is static: cache it
 
     # -- matching ------------------------------------------------------------
     def _product_matches(self, rule: Rule, prod: Product, pid: str) -> bool:
@@ -76,6 +77,13 @@ class Controls:
         return True
 
     def matches(self, rule: Rule, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
+        key = (id(rule), supplier, customer, product, parties)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = self._matches(rule, supplier, customer, product, parties)
+        return hit
+
+    def _matches(self, rule: Rule, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
         net = self.net
         sc = rule.scope
         origin = []

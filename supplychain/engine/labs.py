@@ -119,9 +119,9 @@ class Labs:
         return [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
 
     def power_need_mw(self, j: int, day: float) -> float:
-        """MW needed for the target fleet `power_horizon_days` ahead, at today's SKU mix."""
+        """MW needed for the target fleet `power_horizon_days` ahead, at that date's SKU mix."""
         st = self.states[j]
-        offers = self.sku_offers(j, day)
+        offers = self.sku_offers(j, day + st.policy.power_horizon_days) or self.sku_offers(j, day)
         if offers:
             kw_per_h100e = sum(s * self.net.products[sku].power_kw / self.net.products[sku].h100e for _, sku, s in offers)
         else:
@@ -137,31 +137,43 @@ class Labs:
         st.waiting_h100e += units * p.h100e
 
     def install_ready(self, j: int, day: int) -> list[tuple[str, float]]:
-        """Install what has finished commissioning and fits the powered capacity."""
+        """Install, first in first out, what has finished commissioning and fits the power.
+
+        Deliveries wait in ready order, so the scan stops at the first lot
+        that is not ready or does not fit: a lab with thousands of stranded
+        lots costs O(1) a day while it has no free power.
+        """
         st = self.states[j]
         done: list[tuple[str, float]] = []
-        stranded = 0.0
-        keep: deque = deque()
-        for ready, sku, units in st.waiting:
+        free_power = self.sc.unconstrained
+        q = st.waiting
+        while q and q[0][0] <= day:
+            ready, sku, units = q[0]
             p = self.net.products[sku]
-            if ready > day:
-                keep.append((ready, sku, units))
-                continue
-            free_mw = st.power_mw - st.used_mw
-            fit = units if self.net.unlimited[self.nodes[j]] and self.sc.unconstrained else min(units, max(free_mw, 0.0) * 1000.0 / p.power_kw)
-            if fit > 1e-9:
-                st.installed[sku] = st.installed.get(sku, 0.0) + fit
-                st.used_mw += fit * p.power_kw / 1000.0
-                self.h100e[j] += fit * p.h100e
-                st.waiting_h100e -= fit * p.h100e
-                self.installed_units += fit
-                done.append((sku, fit))
+            fit = units if free_power else min(units, max(st.power_mw - st.used_mw, 0.0) * 1000.0 / p.power_kw)
+            if fit <= 1e-9:
+                break
+            st.installed[sku] = st.installed.get(sku, 0.0) + fit
+            st.used_mw += fit * p.power_kw / 1000.0
+            self.h100e[j] += fit * p.h100e
+            st.waiting_h100e -= fit * p.h100e
+            self.installed_units += fit
+            done.append((sku, fit))
             if units - fit > 1e-9:
-                keep.append((ready, sku, units - fit))
-                stranded += (units - fit) * p.h100e
-        st.waiting = keep
-        self.stranded[j] = stranded
+                q[0] = (ready, sku, units - fit)
+                break
+            q.popleft()
         return done
+
+    def stranded_h100e(self, j: int, day: int) -> float:
+        """H100e delivered and commissioned but waiting for power (computed when recorded)."""
+        total = 0.0
+        for ready, sku, units in self.states[j].waiting:
+            if ready > day:
+                break
+            total += units * self.net.products[sku].h100e
+        self.stranded[j] = total
+        return total
 
     def retire(self, j: int, sku: str, units: float) -> float:
         st = self.states[j]

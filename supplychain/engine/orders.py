@@ -46,6 +46,7 @@ class Order:
     ready_qty: float = float("inf")  # units allowed to start (a kit: what its arrived inputs cover)
     kitted: float | None = None  # a kit: when its last input arrived
     inputs: dict[str, list[float]] | None = None  # a kit: product -> [needed, arrived]
+    in_book: bool = False  # a kit waiting for inputs is parked outside its supplier's book
     denied_qty: float = 0.0
     status: str = "open"  # open | licence | waiting | book | shipped | delivered | denied
     rule: str = ""  # rule that delayed or denied it

@@ -9,6 +9,7 @@ Allocation rules are a registry a user can extend (`ALLOCATION_RULES`).
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Callable
 
@@ -129,9 +130,18 @@ class Production:
         if tiers:
             order.tier = tiers.get(self.net.ids[order.customer], max(tiers.values()) + 1)
         order.entered = now
-        order.remaining = order.qty
+        order.remaining = order.qty - order.denied_qty
         order.status = "book"
+        order.in_book = True
         self.books[order.supplier].append(order)
+        self.active.add(order.supplier)
+
+    def unpark(self, order: Order) -> None:
+        """Put a kit whose inputs arrived back in its book, in order of entry."""
+        if order.in_book or order.remaining <= 0.0:
+            return
+        order.in_book = True
+        bisect.insort(self.books[order.supplier], order, key=lambda o: o.entered)
         self.active.add(order.supplier)
 
     def step(self, day: int) -> None:
@@ -176,8 +186,12 @@ class Production:
         self.used_today[node] += used
         self.started[node] += started
         self.wip[node] += started
+        for o, _ in give:  # kits that started all their arrived inputs wait outside the book
+            if o.remaining > 0.0 and o.ready_qty != np.inf and startable(o) <= EPS:
+                o.in_book = False
+                emptied = True
         if emptied:
-            self.books[node] = [o for o in book if o.remaining > 0.0]
+            self.books[node] = [o for o in book if o.remaining > 0.0 and o.in_book]
 
     def _complete(self, day: int) -> None:
         """Finish today's chunks; ship what is made when an order completes, else weekly."""

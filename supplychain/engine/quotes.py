@@ -29,6 +29,9 @@ class Quoter:
         self.w, self.day, self.cap = world, day, cap
         self.node_q: dict[int, float] = {}
         self.supply_q: dict[tuple[int, str], float] = {}
+        self.supplier_q: dict[tuple[int, str], float] = {}
+        self.flow_q: dict[int, float] = {}
+        self.expected = world.expected_transport
 
     def node(self, n: int) -> float:
         if n not in self.node_q:
@@ -44,13 +47,25 @@ class Quoter:
 
     def flow(self, f) -> float:
         """Quote for goods of `f.product` from `f.supplier`, delivered at `f.customer`."""
-        d = min(self.day, self.w.net.days - 1)
-        return self.at_supplier(f.supplier, f.product) + f.transport.expected * float(f.transport_mult[d])
+        q = self.flow_q.get(f.index)
+        if q is None:
+            d = min(self.day, self.w.net.days - 1)
+            q = self.flow_q[f.index] = self.at_supplier(f.supplier, f.product) + self.expected[f.index] * float(f.transport_mult[d])
+        return q
 
     def at_supplier(self, n: int, product: str) -> float:
+        key = (n, product)
+        if key not in self.supplier_q:
+            self.supplier_q[key] = self._at_supplier(n, product)
+        return self.supplier_q[key]
+
+    def _at_supplier(self, n: int, product: str) -> float:
         net = self.w.net
         kind = net.kinds[n]
         if kind == "vendor":
+            # a vendor with unallocated finished goods ships from stock; otherwise the build chain
+            if self.w.vendors.stock.get((n, product), 0.0) > 1e-9:
+                return self.node(n)
             return self.supply(n, product) + self.node(n)
         if kind == "packaging" and net.products[product].bom is not None:
             bom = net.products[product].bom
@@ -65,10 +80,14 @@ class Quoter:
             if not flows:
                 self.supply_q[key] = 0.0
             else:
-                shares = self.w.net.shares(flows, self.day)
-                qs = np.array([self.flow(f) for f in flows])
-                ok = shares > 0
-                self.supply_q[key] = float((qs[ok] * shares[ok]).sum() / shares[ok].sum()) if ok.any() else float(qs.min())
+                d = min(self.day, self.w.net.days - 1)
+                num = den = 0.0
+                for f in flows:
+                    s = f.share[d]
+                    if s > 0:
+                        num += s * self.flow(f)
+                        den += s
+                self.supply_q[key] = num / den if den > 0 else min(self.flow(f) for f in flows)
         return self.supply_q[key]
 
 
@@ -85,6 +104,7 @@ def record_week(w: "World", day: int) -> None:
                                 used / c if c > 0 else np.nan, q.node(n)))
     for j, node in enumerate(labs.nodes):
         st = labs.states[j]
+        labs.stranded_h100e(j, day)
         phys = labs.h100e[j] * H100_FLOPS * labs.util[j]
         w.fleet_rows.append((float(day), net.ids[node], labs.h100e[j], st.waiting_h100e - labs.stranded[j], labs.stranded[j],
                              st.on_order_h100e, labs.targets[j, d], st.power_mw, st.used_mw, phys * labs.train_frac[j],

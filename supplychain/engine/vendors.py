@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Vendors", "BUILD_DAYS"]
 
 BUILD_DAYS = 7  # assumption: vendors place build lots weekly from their order book
+RATE_HALF_LIFE_DAYS = 60.0  # assumption: how fast a vendor's demand forecast follows orders
 
 
 class Vendors:
@@ -31,28 +32,52 @@ class Vendors:
         self.to_build: dict[tuple[int, str], float] = defaultdict(float)
         self.stock: dict[tuple[int, str], float] = defaultdict(float)
         self.in_build: dict[tuple[int, str], float] = defaultdict(float)
+        self.arrivals: dict[tuple[int, str], float] = {}
+        self.rate: dict[tuple[int, str], float] = defaultdict(float)  # smoothed order flow, units/day
+        self.ahead = {i: float(getattr(m, "build_ahead_days", 0.0)) for i, m in enumerate(world.net.node_models) if m.kind == "vendor"}
 
     def take(self, o: Order, now: float) -> None:
         """A released lab order joins the vendor's book and the next build."""
         key = (o.supplier, o.product)
         o.entered, o.status = now, "waiting"
         self.queue[key].append([o, o.qty])
+        self.arrivals[key] = self.arrivals.get(key, 0.0) + o.qty
         before = self.stock[key]
         self._fill(key, now)
         self.to_build[key] += o.qty - (before - self.stock[key])
 
     def build(self, day: int) -> None:
-        """Place this period's build lots (called by the daily step every BUILD_DAYS)."""
-        for key, qty in list(self.to_build.items()):
-            if qty <= 1e-9:
-                continue
-            vendor, sku = key
-            need = qty
+        """Place this period's build lots (called by the daily step every BUILD_DAYS).
+
+        Order-up-to on the vendor's position (finished stock + lots in build -
+        unfilled orders): the target is `build_ahead_days` of the smoothed order
+        flow, so a vendor that builds ahead ships from stock in calm times and
+        quotes the whole chain only when its stock runs out.
+        """
+        alpha = 1.0 - 0.5 ** (BUILD_DAYS / RATE_HALF_LIFE_DAYS)
+        for key in list(set(self.to_build) | set(self.rate)):
+            new = self.to_build.get(key, 0.0)
             self.to_build[key] = 0.0
+            vendor, sku = key
+            self.rate[key] += alpha * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
+            unfilled = sum(e[1] for e in self.queue[key] if e[0].status != "denied")
+            position = self.stock[key] + self.in_build[key] - unfilled
+            target = self.rate[key] * self.ahead.get(vendor, 0.0) if self._on_sale(sku, day) else 0.0
+            need = max(target - position, 0.0) if self.ahead.get(vendor, 0.0) > 0 else new
+            if need <= 1e-9:
+                continue
             lots = self.w.order_from_suppliers("assembly", vendor, sku, need, float(day))
             if not lots:
                 self.shortfall(key, need, float(day))
             self.in_build[key] += sum(x.qty for x in lots)
+
+    def _on_sale(self, sku: str, day: int) -> bool:
+        p = self.w.net.products[sku]
+        if p.discontinued is None:
+            return True
+        import datetime as dt
+
+        return self.w.scenario.start + dt.timedelta(days=day) < p.discontinued
 
     def arrived(self, lot: Order, qty: float, now: float) -> None:
         key = (lot.customer, lot.product)

@@ -60,11 +60,13 @@ class World:
         self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
+        self.expected_transport = [f.transport.expected for f in net.flows]
         for j, st in enumerate(self.labs.states):
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
         for node in net.expansion:
             self.at(0.0, self._review_tools, node)
         self._schedule_initial_retirements()
+        self._schedule_in_flight()
 
     def _schedule_initial_retirements(self) -> None:
         """The fleet at the start has ages spread evenly over a lifetime (assumption), so it
@@ -77,6 +79,30 @@ class World:
                     when = (k + 0.5) * life / tranches * 365.25
                     if when < self.net.days:
                         self.at(when, self.labs.retire, j, sku, units / tranches)
+
+    def _schedule_in_flight(self) -> None:
+        """Orders placed before the start arrive evenly (weekly) over the lab's `in_flight_days`,
+        so the run does not begin with an empty pipeline."""
+        net = self.net
+        for j, node in enumerate(self.labs.nodes):
+            m = net.node_models[node]
+            for sku, units in m.in_flight.items():
+                flows = [f for f in self.labs.acc_flows[j] if f.product == sku]
+                o = self._new("lab", flows[0] if flows else None, sku, units, 0.0, supplier=node, customer=node, lab=node)
+                o.released = o.entered = 0.0
+                o.note = "in_flight"
+                self.labs.states[j].on_order_h100e += units * net.products[sku].h100e
+                weeks = max(1, int(round(m.in_flight_days / 7)))
+                for k in range(weeks):
+                    self.at(7.0 * k + 3.5, self._in_flight_arrival, o, units / weeks)
+
+    def _in_flight_arrival(self, o: Order, qty: float) -> None:
+        if o.shipped is None:
+            o.shipped = self.env.now
+        o.shipped_qty += qty
+        self.in_transit += qty
+        self.shipped_qty += qty
+        self._deliver(o, qty)
 
     # -- scheduling helpers ------------------------------------------------------
     def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
@@ -249,8 +275,9 @@ class World:
             needs.append((bom.hbm, kits * bom.hbm_stacks))
         kit.inputs = {}
         kit.unit_cost = net.unit_cost(node, kit.product)
-        self.production.add(kit, now)
         kit.ready_qty = 0.0
+        kit.remaining = kit.qty
+        kit.status = "waiting"
         for product, qty in needs:
             have = self.inventory.get((node, product), 0.0)
             take = min(have, qty)
@@ -271,8 +298,11 @@ class World:
         if frac >= 1.0 - 1e-9 and kit.kitted is None:
             kit.kitted = now
             kit.ready_qty = float("inf")
-        if kit.remaining > 0:
-            self.production.active.add(kit.supplier)
+        if kit.entered is None:
+            if kit.ready_qty > 1e-9:
+                self.production.add(kit, now)
+        elif kit.remaining > 0:
+            self.production.unpark(kit)
 
     def _stockpile(self, node: int, product: str, parts: list[Order], now: float, kit: Order) -> None:
         """Between announcement and effect of a rule, targeted buyers order extra into stock."""
