@@ -75,8 +75,12 @@ def paired_releases(gens: pd.DataFrame, a: str, b: str, replications: Sequence[i
     return m.sort_values(cols).reset_index(drop=True)
 
 
-def summarise_pairs(pairs: pd.DataFrame, value: str, by: list[str], n_reps: int) -> pd.DataFrame:
-    """Mean, 95 % CI and counts of `value` over paired rows, per `by` group; censored counted apart."""
+def summarise_pairs(pairs: pd.DataFrame, value: str, by: list[str], n_reps: int, names: tuple[str, str] = ("a", "b"),
+                    what: str = "delay") -> pd.DataFrame:
+    """Mean, 95 % CI and counts of `value` over paired rows, per `by` group; censored counted apart.
+
+    `names` label the two sides in the note; `what` names the difference (b - a).
+    """
     rows = []
     for key, grp in pairs.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -85,9 +89,11 @@ def summarise_pairs(pairs: pd.DataFrame, value: str, by: list[str], n_reps: int)
         only_a, only_b = grp[grp["status"] == "only_a"], grp[grp["status"] == "only_b"]
         note = _ci_note(n)
         if len(only_a):
-            note = (note + "; " if note else "") + f"censored: reached only in the first in {len(only_a)}/{n_reps}, delay >= {only_a['bound_days'].min():.0f} d"
+            note = (note + "; " if note else "") + (f"censored: reached only in {names[0]} in {len(only_a)}/{n_reps}, "
+                                                    f"{what} >= {only_a['bound_days'].min():.0f} d")
         if len(only_b):
-            note = (note + "; " if note else "") + f"censored: reached only in the second in {len(only_b)}/{n_reps}"
+            note = (note + "; " if note else "") + (f"censored: reached only in {names[1]} in {len(only_b)}/{n_reps}, "
+                                                    f"{what} <= -{only_b['bound_days'].min():.0f} d")
         rows.append({**dict(zip(by, key)), "day_a_mean": paired["day_a"].mean() if n else grp["day_a"].mean(),
                      "day_b_mean": paired["day_b"].mean() if n else grp["day_b"].mean(), "n": n, "mean": mean,
                      "ci_low": lo, "ci_high": hi, "censored_only_a": len(only_a), "censored_only_b": len(only_b),
@@ -100,7 +106,7 @@ def release_delays(gens: pd.DataFrame, baseline: str, scenario: str, replication
                    end_day: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per lab and generation: release delay of `scenario` vs `baseline` with CI; the censored rows)."""
     pairs = paired_releases(gens, baseline, scenario, replications, end_day)
-    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], len(replications))
+    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], len(replications), (baseline, scenario), "delay")
     s = s.rename(columns={"day_a_mean": "baseline_day", "day_b_mean": "scenario_day", "mean": "delay_days",
                           "censored_only_a": "censored_baseline_only", "censored_only_b": "censored_scenario_only"})
     s.insert(0, "scenario", scenario)
@@ -148,7 +154,8 @@ def throttle(gens: pd.DataFrame, scenario: str, counterfactual: str, replication
              end_day: float) -> pd.DataFrame:
     """Per lab and generation: release day of `scenario` minus its unconstrained counterfactual (paired)."""
     pairs = paired_releases(gens, counterfactual, scenario, replications, end_day)
-    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], len(replications))
+    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], len(replications), ("the unconstrained run", scenario),
+                        "throttle")
     s = s.rename(columns={"day_a_mean": "unconstrained_day", "day_b_mean": "scenario_day", "mean": "throttle_days",
                           "censored_only_a": "censored_unconstrained_only", "censored_only_b": "censored_scenario_only"})
     s.insert(0, "scenario", scenario)

@@ -93,13 +93,16 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
 
 
 def _num(x: Any, fmt: str = "+.0f") -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    text = format(x, fmt)
+    return text.replace("-", "+", 1) if text.startswith("-") and float(text) == 0 else text  # no "-0"
 
 
 def _ci(lo: float, hi: float, fmt: str = "+.0f") -> str:
     if math.isnan(lo) or math.isnan(hi):
         return "n/a"
-    return f"[{format(lo, fmt)}, {format(hi, fmt)}]"
+    return f"[{_num(lo, fmt)}, {_num(hi, fmt)}]"
 
 
 def _date(start: Any, day: float) -> str:
@@ -144,17 +147,29 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
             lines += ["", "Throttle: release day minus the unconstrained counterfactual's (days):"]
             tb, ts = thr[thr["scenario"] == baseline], thr[thr["scenario"] == name]
             m = tb.merge(ts, on=["lab", "generation"], how="outer", suffixes=("_b", "_s"))
+            def notes(r: Any) -> str:
+                both = [(sc, n) for sc, n in ((baseline, r.note_b), (name, r.note_s)) if isinstance(n, str) and n and "n/a" not in n]
+                return "; ".join(f"{sc}: {n}" for sc, n in both)
+
             rows = [[r.lab, f"g{int(r.generation)}", _num(r.throttle_days_b, ".0f"), _ci(r.ci_low_b, r.ci_high_b, ".0f"),
-                     _num(r.throttle_days_s, ".0f"), _ci(r.ci_low_s, r.ci_high_s, ".0f"),
-                     "; ".join(n for n in (r.note_b, r.note_s) if isinstance(n, str) and n and "n/a" not in n)]
+                     _num(r.throttle_days_s, ".0f"), _ci(r.ci_low_s, r.ci_high_s, ".0f"), notes(r)]
                     for r in m.sort_values(["lab", "generation"]).itertuples()]
             lines += _table(rows, ["lab", "gen", baseline, "95% CI", name, "95% CI", "note"])
         p = tables["peak_lead_times"]
         p = p[p["scenario"] == name]
         lines += ["", "Peak quoted lead time, accelerators to labs (weeks):"]
+        moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna()]
+        moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first").index)
         rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
-                 _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), r.note] for r in p.itertuples()]
-        lines += _table(rows, ["product", baseline, name, "change", "95% CI", "note"]) if rows else ["    no quotes to labs"]
+                 _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), r.note] for r in moved.itertuples()]
+        if rows:
+            lines += _table(rows, ["product", baseline, name, "change", "95% CI", "note"])
+        unchanged = len(p) - len(moved)
+        if unchanged:
+            lines.append(f"    {'no product changed' if not rows else f'{unchanged} other product(s) unchanged'}"
+                         f" (all {len(p)} in the peak_lead_times table)")
+        elif not rows:
+            lines.append("    no quotes to labs")
         b = tables["binding"]
         lines += ["", "What bound the labs' orders (dominant delay, share of ordered H100e):"]
         rows = []
