@@ -166,12 +166,15 @@ class Labs:
         return done
 
     def stranded_h100e(self, j: int, day: int) -> float:
-        """H100e delivered and commissioned but waiting for power (computed when recorded)."""
-        total = 0.0
-        for ready, sku, units in self.states[j].waiting:
-            if ready > day:
+        """H100e delivered and commissioned but waiting for power: all that waits, less the
+        tail still commissioning (deliveries queue in ready order, so only the tail is scanned)."""
+        st = self.states[j]
+        commissioning = 0.0
+        for ready, sku, units in reversed(st.waiting):
+            if ready <= day:
                 break
-            total += units * self.net.products[sku].h100e
+            commissioning += units * self.net.products[sku].h100e
+        total = max(st.waiting_h100e - commissioning, 0.0)
         self.stranded[j] = total
         return total
 

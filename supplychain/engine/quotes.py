@@ -19,7 +19,7 @@ from .network import PRODUCER_KINDS
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["record_week", "Quoter"]
+__all__ = ["record_week", "Quoter", "QuoteBook"]
 
 
 class Quoter:
@@ -109,7 +109,26 @@ def record_week(w: "World", day: int) -> None:
         w.fleet_rows.append((float(day), net.ids[node], labs.h100e[j], st.waiting_h100e - labs.stranded[j], labs.stranded[j],
                              st.on_order_h100e, labs.targets[j, d], st.power_mw, st.used_mw, phys * labs.train_frac[j],
                              phys * labs.train_frac[j] * labs.efficiency(day)[j], int(labs.gen[j])))
-    for f in net.flows:
-        share = f.share[d]
-        if share > 0 or net.kinds[f.customer] != "lab":
-            w.quote_rows.append((float(day), net.ids[f.supplier], net.ids[f.customer], f.product, q.flow(f)))
+    book = w.quote_book
+    at = [q.at_supplier(n, p) for n, p in book.keys]
+    row = np.asarray(at)[book.key_of] + book.expected * book.mult[:, d]
+    row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
+    book.days.append(float(day))
+    book.rows.append(row)
+
+
+class QuoteBook:
+    """Weekly quotes of every flow as a weeks x flows matrix (long table built once at the end)."""
+
+    def __init__(self, net) -> None:
+        keys: dict[tuple[int, str], int] = {}
+        self.key_of = np.array([keys.setdefault((f.supplier, f.product), len(keys)) for f in net.flows], dtype=int)
+        self.keys = list(keys)
+        self.expected = np.array([f.transport.expected for f in net.flows])
+        self.mult = np.vstack([f.transport_mult for f in net.flows]) if net.flows else np.zeros((0, net.days))
+        to_lab = np.array([net.kinds[f.customer] == "lab" for f in net.flows], dtype=bool)
+        shares = np.vstack([f.share for f in net.flows]) if net.flows else np.zeros((0, net.days))
+        self.live = (shares > 0) | ~to_lab[:, None]
+        self.days: list[float] = []
+        self.rows: list[np.ndarray] = []
+        self.flows = [(net.ids[f.supplier], net.ids[f.customer], f.product) for f in net.flows]

@@ -63,6 +63,23 @@ def _lead_times(w: "World", orders: pd.DataFrame, quotes: pd.DataFrame, start: d
     return quotes.drop(columns=["week"])
 
 
+def _quote_frame(w: "World") -> pd.DataFrame:
+    book = w.quote_book
+    n_weeks, n_flows = len(book.days), len(book.flows)
+    if n_weeks == 0 or n_flows == 0:
+        return pd.DataFrame(columns=["day", "supplier", "customer", "product", "quoted_days"])
+    mat = np.vstack(book.rows)
+    sup, cust, prod = (np.array(x, dtype=object) for x in zip(*book.flows))
+    df = pd.DataFrame({
+        "day": np.repeat(np.array(book.days), n_flows),
+        "supplier": np.tile(sup, n_weeks),
+        "customer": np.tile(cust, n_weeks),
+        "product": np.tile(prod, n_weeks),
+        "quoted_days": mat.ravel(),
+    })
+    return df[df["quoted_days"].notna()].reset_index(drop=True)
+
+
 def build_tables(w: "World") -> dict[str, pd.DataFrame]:
     start = w.scenario.start
     ids = w.net.ids
@@ -72,7 +89,7 @@ def build_tables(w: "World") -> dict[str, pd.DataFrame]:
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = _dates(start, orders[c].fillna(0)).where(orders[c].notna())
     orders["lead_time_days"] = orders["delivered"] - orders["ordered"]
-    quotes = pd.DataFrame.from_records(w.quote_rows, columns=["day", "supplier", "customer", "product", "quoted_days"])
+    quotes = _quote_frame(w)
     events = w.events + w.controls.log
     tables = {
         "orders": orders,

@@ -55,7 +55,9 @@ class World:
         self.denied_at_shipment = 0.0
         self.node_rows: list[tuple] = []
         self.fleet_rows: list[tuple] = []
-        self.quote_rows: list[tuple] = []
+        from .quotes import QuoteBook
+
+        self.quote_book = QuoteBook(net)
         self.install_rows: list[tuple] = []
         self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
         self.stocks = Stocks(self)
