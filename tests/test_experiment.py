@@ -161,3 +161,37 @@ def test_public_api_names_the_functions():
     assert rx is run_experiment
     assert all(callable(f) and f.__name__ == n for f, n in
                ((compare, "compare"), (sweep, "sweep"), (make_report, "make_report")))
+
+
+HASH_CHECK = """
+import hashlib, sys
+from supplychain.experiment import prepare, run_unit, Unit
+es = prepare(sys.argv[1], seed=1)
+sc = es.scenario.model_copy(update={"end": __import__("datetime").date(2023, 6, 30)})
+tables = run_unit(Unit(es.name, sc, es.model, 1, 2))["tables"]
+print({k: hashlib.sha256(v.to_csv().encode()).hexdigest()[:16] for k, v in sorted(tables.items())})
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="known engine bug: engine/vendors.py Vendors.build iterates "
+                   "set(self.to_build) | set(self.rate), (vendor, sku) keys, in hash order; sort them, then drop this mark")
+def test_results_do_not_depend_on_the_process_hash_seed():
+    """Dask workers and resumed runs are other processes, each with its own str hash seed; results must not care.
+
+    Iterating a set of strings (or of tuples holding strings) makes the order of
+    events depend on PYTHONHASHSEED: sort such keys.
+    """
+    scenario_file = ROOT / "policies" / "baseline.yaml"
+    if not (scenario_file.is_file() and (ROOT / "topology" / "default.yaml").is_file()):
+        pytest.skip("needs the default scenario")
+    import os
+    import subprocess
+    import sys
+
+    out = []
+    for hash_seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", HASH_CHECK, str(scenario_file)], capture_output=True, text=True,
+                              timeout=300, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert done.returncode == 0, done.stderr[-2000:]
+        out.append(done.stdout)
+    assert out[0] == out[1], "tables differ between processes with different PYTHONHASHSEED"
