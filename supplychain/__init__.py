@@ -8,10 +8,21 @@ say how supply paces frontier model generations.
 from .errors import InputError
 from .topology import load_topology, save_topology
 
-__all__ = ["InputError", "load_topology", "save_topology", "run_experiment", "compare", "sweep", "make_report"]
+__all__ = [
+    "InputError",
+    "load_topology",
+    "save_topology",
+    "load_scenario",
+    "simulate",
+    "Results",
+    "run_experiment",
+    "compare",
+    "sweep",
+    "make_report",
+]
 
 #: names imported on first use (they pull in pandas, scipy, matplotlib): name -> module
-_LAZY = {"run_experiment": ".experiment", "compare": ".comparison", "sweep": ".sweeps", "make_report": ".report"}
+_LAZY = {"load_scenario": ".scenario", "simulate": ".results", "Results": ".results", "run_experiment": ".experiment", "compare": ".comparison", "sweep": ".sweeps", "make_report": ".report"}
 
 
 def __getattr__(name: str):
@@ -20,4 +31,6 @@ def __getattr__(name: str):
 
         return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
