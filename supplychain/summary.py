@@ -64,7 +64,8 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
     peaks = peak_lead_times(tables["lead_times"], labs)
     lines.append("## Peak quoted lead time, accelerators to labs\n")
     for r in peaks.head(12).itertuples():
-        lines.append(f"- {r.product}: {r.peak_weeks:.0f} weeks ({pd.Timestamp(r.date).date()}, to {r.customer})")
+        weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= 520 else "over 10 years (orders far beyond capacity)"
+        lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer})")
     lines.append("")
     bind = binding_inputs(tables["orders"], products_h100e)
     lines.append("## What bound the labs' orders (dominant delay, share of ordered H100e)\n")

@@ -167,9 +167,13 @@ class Controls:
         return variant
 
     def banned(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
-        """True if an effective ban (or equipment control) refuses this trade outright."""
+        """True if an effective ban, equipment control or never-approved licence refuses this trade.
+
+        Buyers route around such suppliers instead of re-applying for licences
+        that are certain to be denied."""
         for c in self.rules:
-            if c.effective <= now < c.ends and c.rule.action in ("ban", "equipment"):
+            hard = c.rule.action in ("ban", "equipment") or (c.rule.action == "license" and c.rule.approval == 0.0)
+            if c.effective <= now < c.ends and hard:
                 if self.matches(c.rule, supplier, customer, product, parties):
                     return True
         return False

@@ -110,7 +110,7 @@ class Vendors:
             if entry[1] <= 1e-9:
                 q.popleft()
 
-    def shortfall(self, key: tuple[int, str], qty: float, now: float) -> None:
+    def shortfall(self, key: tuple[int, str], qty: float, now: float, rule: str = "") -> None:
         """A build lot was refused: deny that much of the newest waiting orders."""
         q = self.queue[key]
         for entry in reversed(q):
@@ -121,4 +121,6 @@ class Vendors:
             if cut > 0:
                 entry[1] -= cut
                 qty -= cut
+                if rule and not o.rule:
+                    o.rule = rule
                 self.w._deny(o, cut, now)

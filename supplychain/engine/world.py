@@ -211,6 +211,13 @@ class World:
             o.rule, o.status = d.rule, "licence"
             self.at(now + d.delay, self._licence_decided, o, d.approved)
 
+    def _child_rule(self, o: Order) -> str:
+        """The rule that refused one of an order's inputs, for the delay cause of what it starves."""
+        for c in o.children:
+            if c.rule:
+                return c.rule
+        return ""
+
     def _split(self, o: Order, keep: float, now: float) -> Order:
         """Cut an unreleased order in two: `o` keeps `keep` units, the new order the rest."""
         rest = self._new(o.kind, self.net.flows[o.flow] if o.flow >= 0 else None, o.product, o.qty - keep, o.ordered,
@@ -336,7 +343,7 @@ class World:
         if parent is None:
             if o.kind == "assembly" and self.net.kinds[o.customer] == "vendor":
                 self.vendors.in_build[(o.customer, o.product)] -= qty
-                self.vendors.shortfall((o.customer, o.product), qty, now)
+                self.vendors.shortfall((o.customer, o.product), qty, now, o.rule or self._child_rule(o))
             return
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
             need = parent.inputs[o.product][0]
