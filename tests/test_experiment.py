@@ -173,8 +173,6 @@ print({k: hashlib.sha256(v.to_csv().encode()).hexdigest()[:16] for k, v in sorte
 """
 
 
-@pytest.mark.xfail(strict=True, reason="known engine bug: engine/vendors.py Vendors.build iterates "
-                   "set(self.to_build) | set(self.rate), (vendor, sku) keys, in hash order; sort them, then drop this mark")
 def test_results_do_not_depend_on_the_process_hash_seed():
     """Dask workers and resumed runs are other processes, each with its own str hash seed; results must not care.
 

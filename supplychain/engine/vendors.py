@@ -55,7 +55,7 @@ class Vendors:
         quotes the whole chain only when its stock runs out.
         """
         alpha = 1.0 - 0.5 ** (BUILD_DAYS / RATE_HALF_LIFE_DAYS)
-        for key in list(set(self.to_build) | set(self.rate)):
+        for key in sorted(set(self.to_build) | set(self.rate)):  # sorted: independent of the hash seed
             new = self.to_build.get(key, 0.0)
             self.to_build[key] = 0.0
             vendor, sku = key
