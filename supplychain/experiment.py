@@ -246,6 +246,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     total = len(todo) + len(reused)
     if todo:
         own = executor is None
+        if executor is None and not scheduler and len(todo) == 1:
+            workers = 1  # one unit: run it here, nothing to gain from a pool
         ex = executor if executor is not None else make_executor(workers, scheduler)
         described = ex.describe()
         failed = True
