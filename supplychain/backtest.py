@@ -349,3 +349,41 @@ def run_backtest(scenario: Any = "policies/baseline.yaml", topology: Any = None,
     if keep_results:
         out["results"] = results
     return out
+
+
+# -- printing -------------------------------------------------------------------------
+def markdown(df: pd.DataFrame, digits: int = 2, index: bool = True) -> str:
+    """A DataFrame as a GitHub markdown table (numbers rounded; NaN shown as '-')."""
+    d = df.reset_index() if index else df
+    def cell(v: Any) -> str:
+        if isinstance(v, (float, np.floating)):
+            return "-" if np.isnan(v) else f"{v:,.{digits}f}"
+        return str(v)
+    head = "| " + " | ".join(str(c) for c in d.columns) + " |"
+    rule = "|" + "|".join("---" for _ in d.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in d.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m supplychain.backtest [SCENARIO] [--topology PATH]`: print the backtest tables."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m supplychain.backtest", description=main.__doc__)
+    ap.add_argument("scenario", nargs="?", default="policies/baseline.yaml")
+    ap.add_argument("--topology", default=None)
+    a = ap.parse_args(argv)
+    out = run_backtest(a.scenario, a.topology)
+    y = out["yearly"]
+    y = y[y["year"].isin(YEARS)].copy()
+    for c in ("sim_units", "obs_units", "sim_h100e", "obs_h100e"):
+        y[c] = y[c] / 1e6
+    print("## Yearly deliveries (millions; observed = Epoch AI, AI chip sales data)\n")
+    print(markdown(y[["year", "designer", "sim_units", "obs_units", "units_ratio", "sim_h100e", "obs_h100e", "h100e_ratio"]],
+                   index=False))
+    print("\n## Quoted lead time of H100-class SKUs at the US labs (median weeks per quarter)\n")
+    print(markdown(out["lead_times"], digits=0))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
