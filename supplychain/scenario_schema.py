@@ -43,6 +43,9 @@ class LabPolicy(Strict):
     horizon_days: float = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
     power_horizon_days: float = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
     power_headroom: float = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
+    order_ahead_days: float = Field(
+        default=180, ge=0, description="assumption: order books open this long before a SKU's first shipments"
+    )
 
 
 class Generations(Strict):

@@ -5,8 +5,9 @@ waiting for a missing BOM input (`component:<supplier>`, the input that came
 last), queueing for capacity (`queue:<node>`), production (`production:<node>`)
 and transport (`transport:<from>-><to>`). A lab's order also inherits the
 segments of the packaging lot that arrived last. The label of the longest
-segment is the order's cause: that is what lets a report say what throttled a
-generation.
+wait (queue, licence, missing input) of a week or more is the order's cause, else
+the longest step (in calm times, the slowest production step): that is what lets a
+report say what throttled a generation.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def segments(w: "World", o: Order) -> list[tuple[str, float]]:
         live = [c for c in o.children if c.status != "denied"]
         if live:
             crit = max(live, key=lambda c: c.delivered if c.delivered is not None else end)
-            out.extend(segments(w, crit))
+            if crit.delivered is None or crit.delivered > o.ordered:  # not simply filled from stock
+                out.extend(segments(w, crit))
             if o.delivered is not None and crit.delivered is not None:
                 out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", max(0.0, o.delivered - crit.delivered)))
         return out
@@ -40,8 +42,15 @@ def segments(w: "World", o: Order) -> list[tuple[str, float]]:
         kit_done = o.kitted if o.kitted is not None else (o.entered if o.inputs is None else o.finished)
         if kit_done is not None and kit_done > o.released:
             arrived = [c for c in o.children if c.delivered is not None]
-            who = ids[max(arrived, key=lambda c: c.delivered).supplier] if arrived else "?"
-            out.append((f"component:{who}", kit_done - o.released))
+            if arrived:  # the input that came last: its own queue, production and transport
+                crit = max(arrived, key=lambda c: c.delivered)
+                inner = segments(w, crit)
+                out.extend(inner)
+                rest = (kit_done - o.released) - sum(d for _, d in inner)
+                if rest > 0:
+                    out.append((f"component:{ids[crit.supplier]}", rest))
+            else:
+                out.append(("component:?", kit_done - o.released))
     if kit_done is None and o.kind == "assembly" and o.inputs is not None and o.released is not None:
         out.append((f"component:{_slowest_input(w, o)}", end - o.released))  # still waiting for inputs
     elif o.entered is not None:
@@ -62,12 +71,28 @@ def _slowest_input(w: "World", kit: Order) -> str:
     return w.net.ids[sup[0].supplier] if sup else "?"
 
 
+WAITS = ("queue:", "licence:", "component:", "waiting")
+MIN_WAIT_DAYS = 7.0
+
+
+def pick(segs: list[tuple[str, float]]) -> str | None:
+    """The longest wait (queue, licence, missing input) if one lasted a week or more,
+    else the longest step: in calm times the slowest production step is the cause."""
+    waits = [s for s in segs if s[0].startswith(WAITS)]
+    if waits:
+        best = max(waits, key=lambda s: s[1])
+        if best[1] >= MIN_WAIT_DAYS:
+            return best[0]
+    if segs and max(s[1] for s in segs) > 0:
+        return max(segs, key=lambda s: s[1])[0]
+    return None
+
+
 def delay_causes(w: "World") -> list[str | None]:
     causes: list[str | None] = []
     for o in w.orders:
         if o.status == "denied":
             causes.append(f"denied:{o.rule}" if o.rule else "denied")
             continue
-        segs = segments(w, o)
-        causes.append(max(segs, key=lambda s: s[1])[0] if segs and max(s[1] for s in segs) > 0 else None)
+        causes.append(pick(segments(w, o)))
     return causes

@@ -102,12 +102,15 @@ class Labs:
         st = self.states[j]
         return self.h100e[j] + st.waiting_h100e + st.on_order_h100e
 
-    def sku_offers(self, j: int, day: float) -> list[tuple[Flow, str, float]]:
-        """(vendor flow, sku, share) for SKUs available today, shares normalised."""
+    def sku_offers(self, j: int, day: float, ahead: float = 0.0) -> list[tuple[Flow, str, float]]:
+        """(vendor flow, sku, share) for SKUs on sale `ahead` days from `day`, shares of `day`, normalised.
+
+        Ordering looks `order_ahead_days` ahead: order books open before a SKU's
+        first shipments (its `available` date) and close before it is discontinued.
+        """
         net = self.net
-        node = self.nodes[j]
         d = int(min(max(day, 0), net.days - 1))
-        today = self.sc.start + dt.timedelta(days=d)
+        today = self.sc.start + dt.timedelta(days=int(max(day, 0) + ahead))
         offers = []
         for f in self.acc_flows[j]:
             p = net.products[f.product]

@@ -447,7 +447,7 @@ class World:
         target = labs.target(j, now + st.policy.horizon_days)
         position = labs.position(j)
         if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
-            for flow, sku, share in labs.sku_offers(j, now):
+            for flow, sku, share in labs.sku_offers(j, now, st.policy.order_ahead_days):
                 parties = self.parties(node, sku)
                 chosen = sku
                 if self.controls.blocking_rule(now, flow.supplier, node, sku, parties) is not None:
@@ -460,8 +460,9 @@ class World:
                 gap = (target * factor - position) * share
                 if gap <= 1e-6 * max(1.0, target):
                     continue
+                # a substitute keeps the units the lab budgeted for, not the H100e
+                units = gap / net.products[sku].h100e
                 h = net.products[chosen].h100e
-                units = gap / h
                 o = self._new("lab", flow, chosen, units, now, lab=node)
                 st.on_order_h100e += units * h
                 self.place(o, now)
