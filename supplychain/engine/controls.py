@@ -56,6 +56,7 @@ class Controls:
         ]
         self.log: list[tuple] = []
         self._memo: dict[tuple, bool] = {}  # scope matching is static: cache it
+        self._relevant: dict[tuple, list[_Compiled]] = {}
 
     # -- matching ------------------------------------------------------------
     def _product_matches(self, rule: Rule, prod: Product, pid: str) -> bool:
@@ -75,6 +76,14 @@ class Controls:
         if tests:
             return any(tests) if sc.threshold_any else all(tests)
         return True
+
+    def relevant(self, supplier: int, customer: int, product: str, parties: frozenset[str]) -> list[_Compiled]:
+        """The rules whose scope covers this trade (static, so cached); callers check dates."""
+        key = (supplier, customer, product, parties)
+        hit = self._relevant.get(key)
+        if hit is None:
+            hit = self._relevant[key] = [c for c in self.rules if self.matches(c.rule, supplier, customer, product, parties)]
+        return hit
 
     def matches(self, rule: Rule, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
         key = (id(rule), supplier, customer, product, parties)
@@ -107,11 +116,11 @@ class Controls:
         self, now: float, supplier: int, customer: int, product: str, qty: float, parties: frozenset[str], stage: str, cleared: str = ""
     ) -> Decision:
         """The first effective rule that matches decides; `cleared` names a licence already granted."""
-        for c in self.rules:
+        for c in self.relevant(supplier, customer, product, parties):
             if not (c.effective <= now < c.ends):
                 continue
             r = c.rule
-            if r.id == cleared or not self.matches(r, supplier, customer, product, parties):
+            if r.id == cleared:
                 continue
             if r.action in ("ban", "equipment"):
                 return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))
@@ -149,10 +158,9 @@ class Controls:
     def stockpile(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> float:
         """Order multiplier for buyers a rule will soon hit (between announcement and effect)."""
         factor = 1.0
-        for c in self.rules:
+        for c in self.relevant(supplier, customer, product, parties):
             if c.announced <= now < c.effective and c.rule.stockpile > 1.0:
-                if self.matches(c.rule, supplier, customer, product, parties):
-                    factor = max(factor, c.rule.stockpile)
+                factor = max(factor, c.rule.stockpile)
         return factor
 
     def substitute(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> str | None:
@@ -161,8 +169,8 @@ class Controls:
         blocking = self.blocking_rule(now, supplier, customer, product, parties)
         if variant is None or (blocking is not None and not blocking.substitute):
             return None
-        for c in self.rules:
-            if c.effective <= now < c.ends and c.rule.action != "quota" and self.matches(c.rule, supplier, customer, variant, parties):
+        for c in self.relevant(supplier, customer, variant, parties):
+            if c.effective <= now < c.ends and c.rule.action != "quota":
                 return None
         return variant
 
@@ -171,16 +179,14 @@ class Controls:
 
         Buyers route around such suppliers instead of re-applying for licences
         that are certain to be denied."""
-        for c in self.rules:
+        for c in self.relevant(supplier, customer, product, parties):
             hard = c.rule.action in ("ban", "equipment") or (c.rule.action == "license" and c.rule.approval == 0.0)
             if c.effective <= now < c.ends and hard:
-                if self.matches(c.rule, supplier, customer, product, parties):
-                    return True
+                return True
         return False
 
     def blocking_rule(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> Rule | None:
-        for c in self.rules:
+        for c in self.relevant(supplier, customer, product, parties):
             if c.effective <= now < c.ends and c.rule.action in ("ban", "equipment", "license"):
-                if self.matches(c.rule, supplier, customer, product, parties):
-                    return c.rule
+                return c.rule
         return None

@@ -31,6 +31,7 @@ class Vendors:
         self.queue: dict[tuple[int, str], deque[list]] = defaultdict(deque)  # (vendor, sku) -> [order, unfilled]
         self.to_build: dict[tuple[int, str], float] = defaultdict(float)
         self.stock: dict[tuple[int, str], float] = defaultdict(float)
+        self.unfilled: dict[tuple[int, str], float] = defaultdict(float)  # ordered, not yet given from stock
         self.in_build: dict[tuple[int, str], float] = defaultdict(float)
         self.arrivals: dict[tuple[int, str], float] = {}
         self.rate: dict[tuple[int, str], float] = defaultdict(float)  # smoothed order flow, units/day
@@ -41,6 +42,7 @@ class Vendors:
         key = (o.supplier, o.product)
         o.entered, o.status = now, "waiting"
         self.queue[key].append([o, o.qty])
+        self.unfilled[key] += o.qty
         self.arrivals[key] = self.arrivals.get(key, 0.0) + o.qty
         before = self.stock[key]
         self._fill(key, now)
@@ -60,7 +62,7 @@ class Vendors:
             self.to_build[key] = 0.0
             vendor, sku = key
             self.rate[key] += alpha * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
-            unfilled = sum(e[1] for e in self.queue[key] if e[0].status != "denied")
+            unfilled = self.unfilled[key]
             position = self.stock[key] + self.in_build[key] - unfilled
             target = self.rate[key] * self.ahead.get(vendor, 0.0) if self._on_sale(sku, day) else 0.0
             need = max(target - position, 0.0) if self.ahead.get(vendor, 0.0) > 0 else new
@@ -99,10 +101,12 @@ class Vendors:
             entry = q[0]
             o, unfilled = entry
             if o.status == "denied" or unfilled <= 1e-9:
+                self.unfilled[key] -= unfilled
                 q.popleft()
                 continue
             give = min(unfilled, self.stock[key])
             self.stock[key] -= give
+            self.unfilled[key] -= give
             entry[1] -= give
             if lot is not None and lot not in o.children:
                 o.children.append(lot)
@@ -120,6 +124,7 @@ class Vendors:
             cut = min(unfilled, qty)
             if cut > 0:
                 entry[1] -= cut
+                self.unfilled[key] -= cut
                 qty -= cut
                 if rule and not o.rule:
                     o.rule = rule
