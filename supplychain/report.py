@@ -38,6 +38,13 @@ TABLES = ("lead_times", "fleet", "generations", "events", "orders")
 MAX_SCENARIOS = 6
 
 
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    """A table of the folder, Parquet or CSV (dates parsed by the loop in `make_report`)."""
+    if (folder / f"{name}.csv").is_file() and not (folder / f"{name}.parquet").is_file():
+        return pd.read_csv(folder / f"{name}.csv")
+    return read_table(folder, name)
+
+
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -77,8 +84,8 @@ def make_report(run_dir: str | Path) -> Path:
         raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")
     try:
         manifest = json.loads(mpath.read_text())
-        tables = {name: read_table(folder, name) for name in TABLES}
-    except (ValueError, OSError) as exc:
+        tables = {name: _read(folder, name) for name in TABLES}
+    except (ValueError, OSError, KeyError) as exc:
         raise InputError(folder, "<tables>", f"cannot read the run's tables ({exc})") from None
     for name, df in tables.items():
         for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:

@@ -94,3 +94,11 @@ def test_report_on_a_folder_that_is_not_a_run(tmp_path):
     assert res.output.strip() == f"{tmp_path}: manifest.json: not a run folder (no manifest.json); run `supplychain run` first"
     res = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "no such run folder" in res.output
+
+
+def test_report_reads_a_csv_run_folder(tmp_path):
+    run_experiment(SHOCKED, replications=1, seed=1, workers=1, out=tmp_path, fmt="csv")
+    assert not list(tmp_path.glob("*.parquet"))
+    res = runner.invoke(app, ["report", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.output
+    assert len(images((tmp_path / "report.html").read_text())) == len(FIGURES)
