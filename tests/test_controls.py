@@ -124,3 +124,13 @@ def test_equipment_control_stalls_capacity_expansion():
     cap = lambda n: n[n["node"] == "fab_cn"]["capacity_per_week"].iloc[-1]
     assert cap(free) == pytest.approx(5000, rel=0.01)
     assert cap(held) == pytest.approx(1000, rel=0.01)
+
+
+def test_nothing_in_scope_crosses_the_border_after_a_ban_takes_effect():
+    # partial shipments of one order: a refusal of the first part must not clear the rest
+    r = run(rule(announced="2022-06-01", effective="2022-06-01"), end="2023-06-30")
+    o = r.orders
+    lab_cn = o[(o["customer"] == "lab_cn") & (o["product"] == "acc")]
+    # vendor -> lab transport is 5 days: nothing may arrive later than that after the rule
+    assert not (lab_cn["delivered"] > 151 + 5 + 1e-9).any()
+    assert lab_cn[lab_cn["ordered"] >= 151]["delivered_qty"].sum() == 0

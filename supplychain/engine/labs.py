@@ -38,6 +38,7 @@ class LabState:
     power_mw: float = 0.0
     power_on_order_mw: float = 0.0
     used_mw: float = 0.0
+    pending_mw: float = 0.0  # power the accelerators on order or waiting will draw
 
 
 class Labs:
@@ -122,15 +123,17 @@ class Labs:
         return [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
 
     def power_need_mw(self, j: int, day: float) -> float:
-        """MW needed for the target fleet `power_horizon_days` ahead, at that date's SKU mix."""
+        """MW needed `power_horizon_days` ahead: what the installed fleet draws, what the
+        accelerators on order or waiting will draw, and the rest of the target at the SKU
+        mix on sale then."""
         st = self.states[j]
         offers = self.sku_offers(j, day + st.policy.power_horizon_days) or self.sku_offers(j, day)
         if offers:
             kw_per_h100e = sum(s * self.net.products[sku].power_kw / self.net.products[sku].h100e for _, sku, s in offers)
         else:
             kw_per_h100e = 1.7
-        future = self.target(j, day + st.policy.power_horizon_days)
-        return future * kw_per_h100e / 1000.0 * st.policy.power_headroom
+        gap = max(self.target(j, day + st.policy.power_horizon_days) - self.position(j), 0.0)
+        return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * st.policy.power_headroom
 
     # -- deliveries, installation, retirement ---------------------------------
     def delivered(self, j: int, sku: str, units: float, now: float) -> None:
@@ -158,6 +161,7 @@ class Labs:
                 break
             st.installed[sku] = st.installed.get(sku, 0.0) + fit
             st.used_mw += fit * p.power_kw / 1000.0
+            st.pending_mw -= fit * p.power_kw / 1000.0
             self.h100e[j] += fit * p.h100e
             st.waiting_h100e -= fit * p.h100e
             self.installed_units += fit

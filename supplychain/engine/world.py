@@ -94,6 +94,7 @@ class World:
                 o.released = o.entered = 0.0
                 o.note = "in_flight"
                 self.labs.states[j].on_order_h100e += units * net.products[sku].h100e
+                self.labs.states[j].pending_mw += units * net.products[sku].power_kw / 1000.0
                 weeks = max(1, int(round(m.in_flight_days / 7)))
                 for k in range(weeks):
                     self.at(7.0 * k + 3.5, self._in_flight_arrival, o, units / weeks)
@@ -233,6 +234,7 @@ class World:
     def _licence_decided(self, o: Order, approved: bool) -> None:
         now = self.env.now
         if approved:
+            o.licence = o.rule
             self.controls.log.append((now, "control", o.rule, "licence granted", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
             self._release(o, now)
             return
@@ -335,6 +337,7 @@ class World:
         if o.kind == "lab":
             j = self.labs.pos[o.customer]
             self.labs.states[j].on_order_h100e -= qty * self.net.products[o.product].h100e
+            self.labs.states[j].pending_mw -= qty * self.net.products[o.product].power_kw / 1000.0
         elif o.kind == "power":
             self.labs.states[self.labs.pos[o.customer]].power_on_order_mw -= qty
         elif o.kind == "tool":
@@ -367,7 +370,7 @@ class World:
 
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
-        d = self.controls.decide(now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.rule)
+        d = self.controls.decide(now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.licence)
         if d.action == "deny" or (d.action == "review" and not d.approved):
             self.denied_at_shipment += qty
             o.rule = d.rule
@@ -375,6 +378,8 @@ class World:
             if o.kind == "lab":
                 self.vendors.returned(o, qty, now)
             return
+        if d.action == "review":
+            o.licence = d.rule  # one licence covers the rest of this order's shipments
         delay = d.delay if d.action in ("review", "wait") else 0.0
         flow = self.net.flows[o.flow] if o.flow >= 0 else None
         tt = 0.0
@@ -465,6 +470,7 @@ class World:
                 h = net.products[chosen].h100e
                 o = self._new("lab", flow, chosen, units, now, lab=node)
                 st.on_order_h100e += units * h
+                st.pending_mw += units * net.products[chosen].power_kw / 1000.0
                 self.place(o, now)
         need = labs.power_need_mw(j, now) - st.power_mw - st.power_on_order_mw
         if need > 1e-6:
