@@ -1,0 +1,110 @@
+"""Reviews: what labs and fabs decide on a schedule, and the state a run starts from.
+
+Labs review their orders every `review_days` (order-up-to a target fleet,
+split over the SKUs on sale `order_ahead_days` ahead, with substitution and
+stockpiling under export controls, and power sized from what the fleet will
+draw); fabs with an expansion plan order tools a year ahead of planned
+capacity. The start fleet retires in yearly tranches and orders placed before
+the start arrive evenly. Mixed into `World`.
+"""
+
+from __future__ import annotations
+
+from .orders import Order
+
+__all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
+
+TOOL_LEAD_DAYS = 365.0  # assumption: fabs order tools a year ahead of planned capacity
+TOOL_REVIEW_DAYS = 30.0
+
+
+class Reviews:
+    """Scheduled decisions of labs and fabs (a mixin of `World`)."""
+
+    def _schedule_initial_retirements(self) -> None:
+        """The fleet at the start has ages spread evenly over a lifetime (assumption), so it
+        retires in equal yearly tranches, the oldest first."""
+        for j, node in enumerate(self.labs.nodes):
+            life = self.labs.states[j].policy.lifetime_years
+            tranches = max(1, int(round(life)))
+            for sku, units in self.net.node_models[node].fleet.items():
+                for k in range(tranches):
+                    when = (k + 0.5) * life / tranches * 365.25
+                    if when < self.net.days:
+                        self.at(when, self.labs.retire, j, sku, units / tranches)
+
+    def _schedule_in_flight(self) -> None:
+        """Orders placed before the start arrive evenly (weekly) over the lab's `in_flight_days`,
+        so the run does not begin with an empty pipeline."""
+        net = self.net
+        for j, node in enumerate(self.labs.nodes):
+            m = net.node_models[node]
+            for sku, units in m.in_flight.items():
+                flows = [f for f in self.labs.acc_flows[j] if f.product == sku]
+                o = self._new("lab", flows[0] if flows else None, sku, units, 0.0, supplier=node, customer=node, lab=node)
+                o.released = o.entered = 0.0
+                o.note = "in_flight"
+                self.labs.states[j].on_order_h100e += units * net.products[sku].h100e
+                self.labs.states[j].pending_mw += units * net.products[sku].power_kw / 1000.0
+                weeks = max(1, int(round(m.in_flight_days / 7)))
+                for k in range(weeks):
+                    self.at(7.0 * k + 3.5, self._in_flight_arrival, o, units / weeks)
+
+    def _in_flight_arrival(self, o: Order, qty: float) -> None:
+        if o.shipped is None:
+            o.shipped = self.env.now
+        o.shipped_qty += qty
+        self.in_transit += qty
+        self.shipped_qty += qty
+        self._deliver(o, qty)
+
+    def _review_lab(self, j: int) -> None:
+        now = self.env.now
+        labs, net = self.labs, self.net
+        st = labs.states[j]
+        node = labs.nodes[j]
+        target = labs.target(j, now + st.policy.horizon_days)
+        position = labs.position(j)
+        if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
+            for flow, sku, share in labs.sku_offers(j, now, st.policy.order_ahead_days):
+                parties = self.parties(node, sku)
+                chosen = sku
+                if self.controls.blocking_rule(now, flow.supplier, node, sku, parties) is not None:
+                    variant = self.controls.substitute(now, flow.supplier, node, sku, parties)
+                    if variant is not None:
+                        chosen = variant
+                        self.events.append((now, "control", "substitution", f"{sku}->{variant}", net.ids[flow.supplier], net.ids[node], sku, 0.0, "order"))
+                # stockpiling: a buyer a rule will soon hit raises its target for that SKU
+                factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                gap = (target * factor - position) * share
+                if gap <= 1e-6 * max(1.0, target):
+                    continue
+                # a substitute keeps the units the lab budgeted for, not the H100e
+                units = gap / net.products[sku].h100e
+                h = net.products[chosen].h100e
+                o = self._new("lab", flow, chosen, units, now, lab=node)
+                st.on_order_h100e += units * h
+                st.pending_mw += units * net.products[chosen].power_kw / 1000.0
+                self.place(o, now)
+        need = labs.power_need_mw(j, now) - st.power_mw - st.power_on_order_mw
+        if need > 1e-6:
+            for pid in labs.power_products[j]:
+                st.power_on_order_mw += need
+                if not self.order_from_suppliers("power", node, pid, need, now, lab=node):
+                    st.power_on_order_mw -= need
+                break
+        if now + st.policy.review_days < net.days:
+            self.at(now + st.policy.review_days, self._review_lab, j)
+
+    def _review_tools(self, node: int) -> None:
+        now = self.env.now
+        net = self.net
+        tool, per_tool = net.expansion[node]
+        future = int(min(now + TOOL_LEAD_DAYS, net.days - 1))
+        gap = net.planned[node, future] / per_tool - self.production.tools[node] - self.tools_on_order[node]
+        if gap > 1e-6:
+            self.tools_on_order[node] += gap
+            if not self.order_from_suppliers("tool", node, tool, gap, now):
+                self.tools_on_order[node] -= gap
+        if now + TOOL_REVIEW_DAYS < net.days:
+            self.at(now + TOOL_REVIEW_DAYS, self._review_tools, node)
