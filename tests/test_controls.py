@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from supplychain.results import simulate
-from supplychain.topology import load_topology
+from supplychain.topology import graph_to_model, load_topology
 
 from conftest import ROOT
 
@@ -134,3 +134,19 @@ def test_nothing_in_scope_crosses_the_border_after_a_ban_takes_effect():
     # vendor -> lab transport is 5 days: nothing may arrive later than that after the rule
     assert not (lab_cn["delivered"] > 151 + 5 + 1e-9).any()
     assert lab_cn[lab_cn["ordered"] >= 151]["delivered_qty"].sum() == 0
+
+
+def test_goods_refused_at_the_border_are_refused_once():
+    hbm_rule = rule(announced="2022-03-01", effective="2022-03-01",
+                    scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    model = graph_to_model(TOPO).model_copy(deep=True)
+    hbm = next(n for n in model.nodes if n.id == "hbm_kr")
+    hbm.capacity = hbm.capacity.model_validate(20000)  # lots take weeks: shipped in weekly parts
+    r = simulate(model, {"name": "c", "end": "2023-06-30", "controls": [hbm_rule], "labs": {"review_days": 7}})
+    ev = r.events
+    refused = ev[(ev["id"] == "r1") & (ev["detail"] == "shipment")]
+    o = r.orders
+    hbm_to_cn = o[(o["product"] == "hbm") & (o["customer"] == "pkg_cn")]
+    assert refused["qty"].sum() > 0
+    # goods held at the border are not re-checked (and re-counted) every week
+    assert refused["qty"].sum() <= hbm_to_cn["qty"].sum() + 1e-6

@@ -43,6 +43,7 @@ class Order:
     made: float = 0.0  # good units finished
     delivered_qty: float = 0.0
     shipped_qty: float = 0.0
+    held_qty: float = 0.0  # made, but refused at the border: stays with the supplier
     ready_qty: float = float("inf")  # units allowed to start (a kit: what its arrived inputs cover)
     kitted: float | None = None  # a kit: when its last input arrived
     inputs: dict[str, list[float]] | None = None  # a kit: product -> [needed, arrived]

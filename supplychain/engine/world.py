@@ -326,7 +326,7 @@ class World(Reviews):
             self.stocks.goods_in(o.supplier, o.qty, now)
             o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
             return
-        qty = o.made - o.shipped_qty
+        qty = o.made - o.shipped_qty - o.held_qty
         if qty > 1e-12:
             self.ship(o, qty, now)
 
@@ -335,6 +335,7 @@ class World(Reviews):
         d = self.controls.decide(now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.licence)
         if d.action == "deny" or (d.action == "review" and not d.approved):
             self.denied_at_shipment += qty
+            o.held_qty += qty
             o.rule = d.rule
             self._deny(o, qty, now)
             if o.kind == "lab":
