@@ -138,7 +138,7 @@ class DaskExecutor(Executor):
         if address == "local":
             n = max(1, workers or default_workers())
             self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+                                         dashboard_address=None, silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         else:
             if "://" not in address:
