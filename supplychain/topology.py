@@ -84,16 +84,9 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 def read_yaml(path: Path) -> Any:
     """Read a YAML file, turning every I/O or syntax problem into an `InputError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "<file>", "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "<file>", "is a directory, expected a file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(path, "<file>", f"cannot read ({exc.strerror})") from None
+    from .fields import read_text
+
+    text = read_text(Path(path))
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
