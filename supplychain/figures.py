@@ -159,7 +159,7 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
         ax.set_xlim(0, 1)
         ax.set_title(f"{sc}: dominant delay of accelerators delivered while each generation trained")
         ax.set_xlabel("share of delivered H100e")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -174,7 +174,11 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
     if ev.empty:
         return None
     ev = ev.assign(row=(ev["scenario"] + ": " if len(scenarios) > 1 else "") + ev["type"] + " " + ev["id"].astype(str))
-    rows = list(dict.fromkeys(ev.sort_values("date")["row"]))[:limit]
+    # one block per rule or shock (by first date), its scenarios in the order given
+    first = ev.groupby("id")["date"].min()
+    order = {sc: i for i, sc in enumerate(scenarios)}
+    keys = ev.drop_duplicates("row").assign(_f=lambda d: d["id"].map(first), _s=lambda d: d["scenario"].map(order))
+    rows = keys.sort_values(["_f", "id", "_s"])["row"].tolist()[:limit]
     ev = ev[ev["row"].isin(rows)]
     fig = new_figure(11, 1.2 + 0.3 * len(rows))
     ax = fig.subplots()
@@ -192,6 +196,6 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
     ax.invert_yaxis()
     ax.grid(alpha=0.3, axis="x")
     if len(other):
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title("Controls and shocks (bars: shocks over their duration; marks: control decisions, all replications)")
     return fig
