@@ -76,7 +76,11 @@ def read_table(folder: str | Path, name: str) -> "pd.DataFrame":
     if (folder / f"{name}.parquet").exists():
         return pd.read_parquet(folder / f"{name}.parquet")
     if (folder / f"{name}.csv").exists():
-        return pd.read_csv(folder / f"{name}.csv", parse_dates=[c for c in ("date",) if c])
+        df = pd.read_csv(folder / f"{name}.csv")
+        for col in df.columns:
+            if col == "date" or col.endswith("_date"):
+                df[col] = pd.to_datetime(df[col])
+        return df
     raise FileNotFoundError(folder / f"{name}.parquet")
 
 

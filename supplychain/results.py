@@ -71,13 +71,14 @@ def _scenario(scenario: Any) -> tuple[Scenario, Any]:
 
 
 def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = None, replication: int = 0,
-             check: bool = True) -> Results:
+             check: bool = True, progress: bool = False) -> Results:
     """Run one replication.
 
     `topology`: a path, a `networkx.DiGraph` from `load_topology`, or a model;
     None takes the scenario's own topology. `scenario`: a path, a loaded
     scenario, a `Scenario`, a dict, or None (defaults). `seed` overrides the
-    scenario's seed.
+    scenario's seed. `progress=True` shows a tqdm bar over simulated time
+    (weekly updates), for long runs.
     """
     sc, scenario_topology = _scenario(scenario)
     if topology is None and scenario_topology is None:
@@ -85,7 +86,15 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
     model = _as_model(topology if topology is not None else scenario_topology)
     seed_value = sc.seed if seed is None else int(seed)
     t0 = time.perf_counter()
-    world = World(model, sc, replication_seed(seed_value, replication)).run()
+    world = World(model, sc, replication_seed(seed_value, replication))
+    if progress:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:
+            world.run(progress=lambda day: bar.update(day + 1 - bar.n))
+            bar.update(bar.total - bar.n)
+    else:
+        world.run()
     wall = time.perf_counter() - t0
     inv = check_invariants(world) if check else {}
     tables = build_tables(world)

@@ -76,10 +76,11 @@ class World(Reviews):
         ev = self.env.timeout(max(0.0, when - self.env.now))
         ev.callbacks.append(lambda _e: fn(*args))
 
-    def run(self) -> "World":
+    def run(self, progress: Callable[[int], None] | None = None) -> "World":
         """Run to the end. The cyclic garbage collector is paused meanwhile: every order is
         kept until the tables are built anyway, and its passes over a growing heap of
         lots cost about a third of the run on large networks."""
+        self._progress = progress
         self.env.process(self._daily())
         collecting = gc.isenabled()
         gc.disable()
@@ -104,6 +105,8 @@ class World(Reviews):
                 self.vendors.build(day)
             if day % 7 == 0:
                 self._record(day)
+                if self._progress is not None:
+                    self._progress(day)
             yield self.env.timeout(1)
 
     # -- placing orders ------------------------------------------------------------
