@@ -33,9 +33,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DEFAULT_TOPOLOGY = ROOT / "topology" / "default.yaml"
-MINIMAL_TOPOLOGY = ROOT / "topology" / "minimal.yaml"
-BASELINE = ROOT / "policies" / "baseline.yaml"
+#: the code and data measured: a `git archive` snapshot of --commit (set by the driver for its workers)
+CODE_ROOT = Path(os.environ.get("BENCH_CODE_ROOT", ROOT))
+DEFAULT_TOPOLOGY = CODE_ROOT / "topology" / "default.yaml"
+MINIMAL_TOPOLOGY = CODE_ROOT / "topology" / "minimal.yaml"
+BASELINE = CODE_ROOT / "policies" / "baseline.yaml"
 START = dt.date(2022, 1, 1)
 MB = 1024 * 1024
 
@@ -114,7 +116,7 @@ def _scenario_for(cfg: dict[str, Any]) -> tuple[Any, Any, str]:
             from supplychain.scenario import load_scenario
 
             res = load_scenario(BASELINE)
-            return graph_to_model(res.topology), res.scenario, f"{BASELINE.relative_to(ROOT)} on topology/default.yaml"
+            return graph_to_model(res.topology), res.scenario, "policies/baseline.yaml on topology/default.yaml"
         import yaml
 
         data = yaml.safe_load(BASELINE.read_text())
@@ -122,7 +124,7 @@ def _scenario_for(cfg: dict[str, Any]) -> tuple[Any, Any, str]:
         data.pop("extends", None)
         model = graph_to_model(load_topology(MINIMAL_TOPOLOGY))
         return model, Scenario.model_validate(data), (
-            f"{BASELINE.relative_to(ROOT)} on topology/minimal.yaml (topology/default.yaml absent)"
+            "policies/baseline.yaml on topology/minimal.yaml (topology/default.yaml absent)"
         )
     if cfg["what"] == "minimal":
         model = graph_to_model(load_topology(MINIMAL_TOPOLOGY))
@@ -161,7 +163,9 @@ def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
     from supplychain.engine.record import build_tables
     from supplychain.results import replication_seed
 
-    out: dict[str, Any] = {"rss_after_imports": _maxrss_bytes()}
+    import supplychain
+
+    out: dict[str, Any] = {"rss_after_imports": _maxrss_bytes(), "code": str(Path(supplychain.__file__).parent)}
     if cfg.get("tracemalloc"):
         import tracemalloc
 
@@ -240,10 +244,13 @@ def profile_worker(cfg: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for (fname, line, func), (_cc, nc, tt, ct, _callers) in st.stats.items():
         rows.append({"file": fname, "line": line, "func": func, "calls": nc, "tottime": tt, "cumtime": ct})
-    engine_dir = str(ROOT / "supplychain" / "engine")
+    import supplychain.engine
+
+    engine_dir = str(Path(supplychain.engine.__file__).resolve().parent)
+    code_root = Path(engine_dir).parent.parent
     eng = [r for r in rows if r["file"].startswith(engine_dir)]
     for r in eng:
-        r["where"] = f"{Path(r['file']).relative_to(ROOT)}:{r['line']} {r['func']}"
+        r["where"] = f"{Path(r['file']).relative_to(code_root)}:{r['line']} {r['func']}"
         r["cum_pct"] = 100 * r["cumtime"] / total
         r["self_pct"] = 100 * r["tottime"] / total
     skip = {"run", "_daily"}  # the driver loop: 100 % by construction
@@ -274,7 +281,11 @@ def spawn(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter; {'timeout': s} or {'error': ...} on failure."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(cfg, default=str)]
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    env = dict(os.environ)
+    if CODE_ROOT != ROOT:  # the snapshot's package shadows the editable install
+        env["PYTHONPATH"] = os.pathsep.join([str(CODE_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        env["BENCH_CODE_ROOT"] = str(CODE_ROOT)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -313,15 +324,34 @@ def verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
 
-def machine() -> dict[str, str]:
+def git(*a: str) -> str:
+    try:
+        return subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.rstrip()
+    except OSError:
+        return "?"
+
+
+def snapshot(rev: str) -> tuple[Path, str]:
+    """`git archive` of the package, topologies and policies at `rev` into a temporary folder.
+
+    Other engineers commit to the engine while a long sweep runs; measuring a
+    snapshot keeps every configuration of one run on the same code.
+    """
+    import tempfile
+
+    full = git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    if not full:
+        raise SystemExit(f"bench_engine: unknown commit {rev!r}")
+    dest = Path(tempfile.mkdtemp(prefix=f"bench-engine-{full[:8]}-"))
+    arch = subprocess.run(["git", "archive", "--format=tar", full, "supplychain", "topology", "policies"],
+                          capture_output=True, cwd=ROOT, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=arch, check=True)
+    return dest, full
+
+
+def machine(code: str) -> dict[str, str]:
     import numpy
     import simpy
-
-    def git(*a: str) -> str:
-        try:
-            return subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.rstrip()
-        except OSError:
-            return "?"
 
     dirty = [ln[3:] for ln in git("status", "--porcelain", "supplychain").splitlines() if len(ln) > 3]
     cpu = ""
@@ -337,8 +367,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "simpy": simpy.__version__,
         "numpy": numpy.__version__,
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_in_supplychain": ", ".join(dirty) if dirty else "none",
+        "code": code,
         "generator": generator()[1],
     }
 
@@ -401,6 +430,7 @@ def _print_run(r: dict[str, Any]) -> None:
           f"{r['events']:,} kernel events, {r['orders']:,} orders, {r.get('book_orders_end')} open in books at end")
     print(f"  prepare {r['prepare_s']:.2f} s | World() {r['build_s']:.2f} s | run {r['run_s']:.2f} s | "
           f"invariants {r['invariants_s']:.2f} s | tables {r['tables_s']:.2f} s | simulate total {r['simulate_s']:.2f} s")
+    print(f"  code imported from {r.get('code')}")
     print(f"  peak RSS {fmt_bytes(r['maxrss'])} (after imports {fmt_bytes(r['rss_after_imports'])}); "
           f"tracemalloc peak {fmt_bytes(r.get('tracemalloc_peak'))}")
 
@@ -474,6 +504,14 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
         print(f"\n  log-log fit of wall time: slope vs node-years {slope:.2f} (polyfit); "
               f"separately: nodes^{coef[1]:.2f} x years^{coef[2]:.2f} (1.0 = linear)")
         print(f"  target linear in nodes x horizon: {verdict(max(slope, coef[1], coef[2]) <= 1.2)}")
+        ev = [r for r in ok if r.get("events")]
+        if len(ev) >= 3:  # is the cost per kernel event, or do events themselves grow faster than node-years?
+            s_ev = np.polyfit(np.log([r["nodes"] * r["years"] for r in ev]), np.log([r["events"] for r in ev]), 1)[0]
+            s_we = np.polyfit(np.log([r["events"] for r in ev]), np.log([r["engine_s"] for r in ev]), 1)[0]
+            us = [1e6 * r["engine_s"] / r["events"] for r in ev]
+            fit["events_vs_node_years"], fit["wall_vs_events"] = float(s_ev), float(s_we)
+            print(f"  kernel events grow as node-years^{s_ev:.2f}; wall time as events^{s_we:.2f} "
+                  f"({min(us):.0f}-{max(us):.0f} us of wall per kernel event)")
     else:
         print("  too few finished runs for a fit")
     report["scaling_fit"] = fit
@@ -526,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip the tracemalloc run of the 1,000-node network if the timed run took longer (s)")
     ap.add_argument("--scaling-timeout", type=float, default=None, help="s per scaling run (default 600, quick 120)")
     ap.add_argument("--repeat", type=int, default=3, help="fresh runs of the rate and default configurations (best kept)")
+    ap.add_argument("--commit", default="HEAD",
+                    help="measure a snapshot of this commit (default HEAD); 'worktree' measures the checkout as it is")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -544,15 +584,32 @@ def main(argv: list[str] | None = None) -> int:
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     if args.profile:
         only.add("profile")
-    info = machine()
+    global CODE_ROOT, DEFAULT_TOPOLOGY, MINIMAL_TOPOLOGY, BASELINE
+    snap = None
+    if args.commit == "worktree":
+        dirty = [ln[3:] for ln in git("status", "--porcelain", "supplychain").splitlines() if len(ln) > 3]
+        code = f"working tree at {git('rev-parse', '--short', 'HEAD')}, uncommitted: {', '.join(dirty) or 'none'}"
+    else:
+        snap, full = snapshot(args.commit)
+        CODE_ROOT = snap
+        DEFAULT_TOPOLOGY, MINIMAL_TOPOLOGY = snap / "topology" / "default.yaml", snap / "topology" / "minimal.yaml"
+        BASELINE = snap / "policies" / "baseline.yaml"
+        code = f"commit {full[:10]} ({git('log', '-1', '--format=%cd %s', '--date=format:%Y-%m-%d %H:%M', full)[:90]})"
+    info = machine(code)
     print("Engine benchmarks " + ("(--quick)" if args.quick else "(full)"))
     for k, v in info.items():
         print(f"  {k}: {v}")
     report: dict[str, Any] = {"machine": info, "quick": args.quick}
-    for name, fn in (("rate", bench_rate), ("default", bench_default), ("large", bench_large),
-                     ("scaling", bench_scaling), ("profile", bench_profile)):
-        if name in only:
-            fn(args, report)
+    try:
+        for name, fn in (("rate", bench_rate), ("default", bench_default), ("large", bench_large),
+                         ("scaling", bench_scaling), ("profile", bench_profile)):
+            if name in only:
+                fn(args, report)
+    finally:
+        if snap is not None:
+            import shutil
+
+            shutil.rmtree(snap, ignore_errors=True)
     info["loadavg_at_end"] = loadavg()
     print(f"\nload average at end: {info['loadavg_at_end']}")
     if args.json:
