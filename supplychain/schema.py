@@ -347,6 +347,8 @@ class SourceNode(NodeBase):
     makes: list[str] = Field(default_factory=list)
     capacity: Schedule | None = None
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
+    allocation: Literal["fifo", "pro_rata", "priority"] = "fifo"
+    priority: dict[str, int] = Field(default_factory=dict, description="customer id -> tier (0 first)")
 
 
 class StockNode(NodeBase):

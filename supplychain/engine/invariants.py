@@ -31,10 +31,7 @@ def _close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-6) -> bool:
 def check_invariants(w: "World", little_tol: float = 0.02) -> dict[str, float]:
     prod, net = w.production, w.net
     T = float(net.days)
-    in_progress_by = np.zeros(len(net.ids))
-    for items in prod.pipeline.values():
-        for node, _, g, began in items:
-            in_progress_by[node] += g * (T - began)
+    in_progress_by = prod.in_progress_area(T)
     for n in range(len(net.ids)):
         if not _close(prod.started[n], prod.finished[n] + prod.wip[n]):
             raise InvariantError(f"units not conserved at {net.ids[n]}: started {prod.started[n]:.6g} != finished "

@@ -17,10 +17,16 @@ import numpy as np
 
 from .network import Net
 from .orders import Order
+from .sharing import ShareBook
 
 __all__ = ["Production", "ALLOCATION_RULES", "register_allocation"]
 
 EPS = 1e-9
+#: assumption: at a `pro_rata` node, where every open order trickles, the finished output of
+#: an unfinished order ships on the weekly shipping day once it reaches this share of the
+#: order (the rest ships when the order is done). This bounds an order's partial shipments
+#: at 1 / TRANCHE however long rationing stretches it; other rules ship partials weekly.
+TRANCHE = 0.1
 
 #: rule(book, budget, yield) -> [(order, good units to start today)]. A rule sees only
 #: orders with something startable and must not give more capacity than `budget`.
@@ -64,14 +70,30 @@ def fifo(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]
 
 @register_allocation("pro_rata")
 def pro_rata(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
-    """Shortage rationing: every open order gets capacity in proportion to what it still needs."""
-    cans = [(o, startable(o)) for o in book]
-    cans = [(o, c) for o, c in cans if c > EPS]
-    total = sum(c * o.unit_cost / y for o, c in cans)
+    """Shortage rationing: capacity is shared in proportion to each open order's size.
+
+    Shares follow the order's quantity (what the customer asked for), capped at
+    what it can start today; what a capped order leaves goes to the others
+    (water-filling). Sharing by what is *still* needed instead would give an
+    order that is nearly done a vanishing share, so its last units would trickle
+    for hundreds of days (a geometric tail) while every open order shipped a
+    sliver each week.
+    """
+    cans = [(o, c) for o in book if (c := startable(o)) > EPS]
+    total = sum(c * o.unit_cost for o, c in cans) / y
     if total <= budget:
         return cans
-    f = budget / total
-    return [(o, c * f) for o, c in cans]
+    # water-filling over orders sorted by the fraction of their size they can start today
+    sized = sorted(((o, c, max(o.qty - o.denied_qty, EPS)) for o, c in cans), key=lambda r: r[1] / r[2])
+    weight = sum(size * o.unit_cost for o, _, size in sized) / y  # capacity units of the whole orders
+    out: list[tuple[Order, float]] = []
+    for o, c, size in sized:
+        level = budget / weight if weight > EPS else 0.0  # capacity per capacity unit of order size
+        goods = min(c, level * size)
+        out.append((o, goods))
+        budget -= goods * o.unit_cost / y
+        weight -= size * o.unit_cost / y
+    return out
 
 
 @register_allocation("priority")
@@ -83,18 +105,26 @@ def priority(book: list[Order], budget: float, y: float) -> list[tuple[Order, fl
 class Production:
     """Order books and WIP pipelines of every capacity-limited node."""
 
-    def __init__(self, net: Net, on_finished: Callable[[Order, float], None]) -> None:
+    def __init__(self, net: Net, on_finished: Callable[[Order, float], None], shared: bool = True) -> None:
+        """`shared=False` runs `pro_rata` nodes through the rule function order by order (the
+        reference the `ShareBook` is tested against) instead of by a cumulative level."""
         self.net = net
         n = len(net.ids)
         self.books: list[list[Order]] = [[] for _ in range(n)]
         self.active: set[int] = set()
         self.tiers: dict[int, dict[str, int]] = {}
         self.pipeline: dict[int, list[tuple[int, Order, float, int]]] = {}
+        # pro_rata nodes: plain orders advance by a shared level (sharing.py); chunks are
+        # (node, good units, start day, level reached) and due days never overtake
+        self.shares: dict[int, ShareBook] = {}
+        self.share_pipeline: dict[int, list[tuple[int, float, int, float]]] = {}
         self.on_finished = on_finished
         self.rules = [ALLOCATION_RULES[getattr(m, "allocation", "fifo")] for m in net.node_models]
         for i, m in enumerate(net.node_models):
             if getattr(m, "allocation", "fifo") == "priority" and m.priority:
                 self.tiers[i] = dict(m.priority)
+            if shared and self.rules[i] is pro_rata:
+                self.shares[i] = ShareBook(TRANCHE)
         self.tools = np.full(n, np.inf)
         self.tool_cap = np.full(n, np.inf)
         for i, (_, per_tool) in net.expansion.items():
@@ -122,7 +152,12 @@ class Production:
     def backlog_units(self, node: int, day: int) -> float:
         """Capacity units still to start at `node`."""
         y = self.net.yields[node, min(day, self.net.days - 1)]
-        return sum(o.remaining * o.unit_cost for o in self.books[node]) / y
+        share = self.shares.get(node)
+        return (sum(o.remaining * o.unit_cost for o in self.books[node]) + (share.backlog() if share else 0.0)) / y
+
+    def has_backlog(self, node: int) -> bool:
+        share = self.shares.get(node)
+        return bool(self.books[node]) or bool(share)
 
     # -- flow --------------------------------------------------------------
     def add(self, order: Order, now: float) -> None:
@@ -133,7 +168,11 @@ class Production:
         order.remaining = order.qty - order.denied_qty
         order.status = "book"
         order.in_book = True
-        self.books[order.supplier].append(order)
+        share = self.shares.get(order.supplier)
+        if share is not None and order.ready_qty == np.inf and order.remaining > 0.0:
+            share.add(order)
+        else:
+            self.books[order.supplier].append(order)
         self.active.add(order.supplier)
 
     def unpark(self, order: Order) -> None:
@@ -153,10 +192,24 @@ class Production:
             cap = self.capacity(day)
             self.cap_today = cap
             for node in sorted(self.active):
-                self._allocate(node, day, d, cap[node])
-            self.active = {n for n in self.active if self.books[n]}
+                if node in self.shares:
+                    self._allocate_shared(node, day, d, cap[node])
+                else:
+                    self._allocate(node, day, d, cap[node])
+            self.active = {n for n in self.active if self.has_backlog(n)}
         self._complete(day)
         self.wip_area += self.wip
+
+    def in_progress_area(self, end: float) -> np.ndarray:
+        """Per node, good units x days of the chunks still in production at `end` (Little's law)."""
+        area = np.zeros(len(self.net.ids))
+        for items in self.pipeline.values():
+            for node, _, g, began in items:
+                area[node] += g * (end - began)
+        for items in self.share_pipeline.values():
+            for node, g, began, _ in items:
+                area[node] += g * (end - began)
+        return area
 
     def _allocate(self, node: int, day: int, d: int, budget: float) -> None:
         book = self.books[node]
@@ -165,10 +218,34 @@ class Production:
             give = [(o, c) for o in book if (c := startable(o)) > EPS]
         else:
             give = self.rules[node](book, budget, y)
-        if not give:
-            return
+        if give:
+            self._start(node, day, self._due(node, day, d), y, give)
+
+    def _due(self, node: int, day: int, d: int) -> int:
         ct = self.net.cycle[node, d] * self.net.ct_mult[node, d]
-        due = day + int(math.ceil(ct - EPS)) if ct > EPS else day
+        return day + int(math.ceil(ct - EPS)) if ct > EPS else day
+
+    def _allocate_shared(self, node: int, day: int, d: int, budget: float) -> None:
+        """pro_rata through the node's ShareBook: plain orders and kits on one level."""
+        share = self.shares[node]
+        book = self.books[node]
+        y = float(self.net.yields[node, d])
+        kits = [(o, c) for o in book if (c := startable(o)) > EPS]
+        due = max(self._due(node, day, d), share.last_due)  # no overtaking inside the node
+        share.last_due = due
+        used, started, give = share.allocate(budget, y, day, kits)
+        if started > 0.0:
+            self.share_pipeline.setdefault(due, []).append((node, started, day, share.level))
+            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give)
+            self.started[node] += started
+            self.wip[node] += started
+        give = [(o, g) for o, g in give if g > 0.0]
+        if give:
+            self._start(node, day, due, y, give)
+
+    def _start(self, node: int, day: int, due: int, y: float, give: list[tuple[Order, float]]) -> None:
+        """Start `give` ((order, good units)) today at `node`; they finish on day `due`."""
+        book = self.books[node]
         slot = self.pipeline.setdefault(due, [])
         used = started = 0.0
         emptied = False
@@ -194,7 +271,18 @@ class Production:
             self.books[node] = [o for o in book if o.remaining > 0.0 and o.in_book]
 
     def _complete(self, day: int) -> None:
-        """Finish today's chunks; ship what is made when an order completes, else weekly."""
+        """Finish today's chunks; ship what is made when an order completes, else weekly (in tranches
+        at pro_rata nodes)."""
+        ship_day = day % 7 == 0
+        reached: dict[int, float] = {}
+        for node, goods, began, level in self.share_pipeline.pop(day, ()):
+            self.wip[node] -= goods
+            self.finished[node] += goods
+            self.flow_time[node] += goods * (day - began)
+            reached[node] = max(level, reached.get(node, 0.0))
+        for node, share in self.shares.items():
+            if node in reached or (ship_day and share.members):
+                share.finish(reached.get(node, share.done_level), day, ship_day, self.on_finished)
         touched: dict[int, Order] = {}
         for node, o, goods, began in self.pipeline.pop(day, ()):
             self.wip[node] -= goods
@@ -206,11 +294,14 @@ class Production:
             done = o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9)
             if done:
                 o.finished = float(day)
-            if done or day % 7 == 0:
+            if done or ship_day:
                 self.on_finished(o, float(day))
 
     def drop(self, o: Order, units: float) -> float:
         """Take units that can no longer be made (denied inputs) out of an order's book."""
+        share = self.shares.get(o.supplier)
+        if share is not None and o.id in share.members:
+            return share.drop(o, units)
         cut = min(units, o.remaining)
         o.remaining -= cut
         if o.remaining <= EPS and o.made + o.denied_qty >= o.qty * (1 - 1e-9) and o.finished is None:
@@ -225,5 +316,5 @@ class Production:
         if not np.isfinite(cap):
             return float(ct)
         if cap <= EPS:
-            return float("inf") if self.books[node] else float(ct)
+            return float("inf") if self.has_backlog(node) else float(ct)
         return self.backlog_units(node, day) / cap + float(ct)

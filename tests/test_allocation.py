@@ -1,0 +1,176 @@
+"""Allocation rules: what each gives an order book, and the pro-rata ShareBook against them.
+
+The rules are checked as invariants over random books (never more than the
+budget or than an order can start; work-conserving; fifo in order of entry;
+pro_rata on one level of each order's size; priority by tier). The ShareBook,
+which advances pro_rata books by a cumulative level instead of order by
+order, must reproduce the rule function's schedule exactly on a chain in
+steady overload, and keep the chain's throughput at the bottleneck capacity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supplychain.engine import World, check_invariants
+from supplychain.engine.orders import Order
+from supplychain.engine.production import ALLOCATION_RULES, EPS, TRANCHE, Production, startable
+from supplychain.scenario_schema import Scenario
+
+from conftest import topo
+
+books = st.lists(
+    st.tuples(
+        st.floats(0.5, 500.0),  # qty
+        st.floats(0.0, 1.0),  # share of qty already started
+        st.floats(0.2, 5.0),  # unit cost
+        st.one_of(st.just(math.inf), st.floats(0.0, 1.0)),  # kit: share of qty its inputs cover
+        st.integers(0, 2),  # tier
+    ),
+    min_size=0,
+    max_size=25,
+)
+
+
+def make_book(rows) -> list[Order]:
+    out = []
+    for i, (qty, done, cost, ready, tier) in enumerate(rows):
+        o = Order(id=i, kind="component", product="p", qty=qty, supplier=0, customer=1, ordered=float(i))
+        o.entered, o.unit_cost, o.tier = float(i), cost, tier
+        o.remaining = qty * (1 - done)
+        o.ready_qty = math.inf if ready == math.inf else qty * ready
+        out.append(o)
+    return out
+
+
+def capacity(give, y):
+    return sum(g * o.unit_cost / y for o, g in give)
+
+
+@settings(max_examples=200, deadline=None)
+@given(books, st.floats(0.0, 2000.0), st.floats(0.3, 1.0), st.sampled_from(sorted(ALLOCATION_RULES)))
+def test_rules_respect_budget_and_startable_and_conserve_work(rows, budget, y, rule):
+    book = make_book(rows)
+    give = ALLOCATION_RULES[rule](book, budget, y)
+    for o, g in give:
+        assert -1e-9 <= g <= startable(o) * (1 + 1e-9) + 1e-12
+    used = capacity(give, y)
+    assert used <= budget * (1 + 1e-9) + 1e-9
+    demand = sum(max(startable(o), 0.0) * o.unit_cost / y for o in book if startable(o) > EPS)
+    assert used == pytest.approx(min(budget, demand), rel=1e-6, abs=1e-6)  # work-conserving
+
+
+@settings(max_examples=200, deadline=None)
+@given(books, st.floats(0.0, 2000.0), st.floats(0.3, 1.0))
+def test_fifo_serves_in_order_of_entry(rows, budget, y):
+    book = make_book(rows)
+    got = {o.id: g for o, g in ALLOCATION_RULES["fifo"](book, budget, y)}
+    short = [o for o in book if startable(o) > EPS and got.get(o.id, 0.0) < startable(o) * (1 - 1e-9)]
+    if short:  # everyone after the first order left short gets nothing
+        first = short[0]
+        assert all(got.get(o.id, 0.0) == 0.0 for o in book if o.entered > first.entered)
+
+
+@settings(max_examples=200, deadline=None)
+@given(books, st.floats(0.0, 2000.0), st.floats(0.3, 1.0))
+def test_pro_rata_gives_one_level_of_each_orders_size(rows, budget, y):
+    book = make_book(rows)
+    give = ALLOCATION_RULES["pro_rata"](book, budget, y)
+    ratios = [(g / (o.qty - o.denied_qty), g >= startable(o) * (1 - 1e-9)) for o, g in give]
+    capped = [r for r, full in ratios if not full]
+    if capped:  # orders left short all got the same fraction of their size; the full ones needed less
+        level = capped[0]
+        assert all(r == pytest.approx(level, rel=1e-6, abs=1e-12) for r in capped)
+        assert all(r <= level * (1 + 1e-6) + 1e-12 for r, full in ratios if full)
+
+
+@settings(max_examples=100, deadline=None)
+@given(books, st.floats(0.0, 2000.0), st.floats(0.3, 1.0))
+def test_priority_serves_lower_tiers_first(rows, budget, y):
+    book = make_book(rows)
+    got = {o.id: g for o, g in ALLOCATION_RULES["priority"](book, budget, y)}
+    short_tiers = [o.tier for o in book if startable(o) > EPS and got.get(o.id, 0.0) < startable(o) * (1 - 1e-9)]
+    if short_tiers:
+        worst = min(short_tiers)
+        assert all(got.get(o.id, 0.0) == 0.0 for o in book if o.tier > worst)
+
+
+def overloaded_chain(cycle: float = 12.0):
+    """src (pro_rata, 14/week) -> depot (make to order) -> two customers asking 3.5 a day (daily) and 2.5 a day (10 every 4 days)."""
+    return topo(
+        [
+            {"id": "src", "kind": "source", "makes": ["widget"], "cycle_time": cycle, "capacity": 14.0, "allocation": "pro_rata"},
+            {"id": "depot", "kind": "stock", "item": "widget", "policy": "make_to_order"},
+            {"id": "small", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 3.5, "period_days": 1}},
+            {"id": "big", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 2.5, "period_days": 4}},
+        ],
+        [
+            {"from": "src", "to": "depot", "product": "widget", "transport": 3},
+            {"from": "depot", "to": "small", "product": "widget", "transport": 1},
+            {"from": "depot", "to": "big", "product": "widget", "transport": 1},
+        ],
+    )
+
+
+SC = Scenario.model_validate({"name": "overload", "start": "2022-01-01", "end": "2023-06-30"})
+
+
+def run(model, shared: bool) -> World:
+    w = World(model, SC, 0)
+    w.production = Production(w.net, w._finished, shared=shared)  # nothing is placed before run()
+    w.run()
+    check_invariants(w)
+    return w
+
+
+def test_share_book_reproduces_the_pro_rata_rule_order_by_order():
+    model = overloaded_chain()
+    fast, slow = run(model, True), run(model, False)
+    src = fast.net.index["src"]
+    assert src in fast.production.shares and not slow.production.shares
+    assert len(fast.orders) == len(slow.orders)
+    stamps = ("entered", "started", "finished", "delivered")
+    for a, b in zip(fast.orders, slow.orders):
+        if a.supplier != src:
+            continue
+        for f in stamps:  # orders finish when the last unit is made: the same under both
+            u, v = getattr(a, f), getattr(b, f)
+            assert (u is None) == (v is None) and (u is None or u == pytest.approx(v, abs=1e-6)), (a.id, f, u, v)
+    prod_f, prod_s = fast.production, slow.production
+    assert prod_f.started[src] == pytest.approx(prod_s.started[src], rel=1e-9)
+    assert prod_f.finished[src] == pytest.approx(prod_s.finished[src], rel=1e-9)
+
+
+def test_pro_rata_chain_runs_at_the_bottleneck_and_backlog_grows_at_the_excess():
+    w = run(overloaded_chain(), True)
+    src = w.net.index["src"]
+    days = w.net.days
+    prod = w.production
+    assert prod.started[src] == pytest.approx(2.0 * days, rel=0.01)  # 14/week, every day busy
+    demand = 3.5 + 2.5
+    backlog_end = prod.backlog_units(src, days - 1)
+    assert backlog_end == pytest.approx((demand - 2.0) * days, rel=0.03)
+
+
+def test_share_book_bounds_partial_shipments_per_order():
+    w = World(overloaded_chain(), SC, 0)
+    shipments: dict[int, int] = {}
+    ship = w.ship
+
+    def counting(o, qty, now):
+        shipments[o.id] = shipments.get(o.id, 0) + 1
+        ship(o, qty, now)
+
+    w.ship = counting  # type: ignore[method-assign]
+    w.run()
+    src = w.net.index["src"]
+    per_order = np.array([shipments.get(o.id, 0) for o in w.orders if o.supplier == src])
+    assert per_order.max() <= math.ceil(1 / TRANCHE) + 1
+    # without tranches every open order would ship weekly for as long as it stays open
+    open_weeks = max((o.finished - o.entered) / 7 for o in w.orders if o.supplier == src and o.finished is not None)
+    assert open_weeks > 2 * (1 / TRANCHE + 1)
