@@ -33,6 +33,10 @@ def check_invariants(w: "World", little_tol: float = 0.02) -> dict[str, float]:
     T = float(net.days)
     in_progress_by = prod.in_progress_area(T)
     for n in range(len(net.ids)):
+        queued = sum(o.remaining * o.unit_cost for o in prod.books[n])
+        if not _close(prod.queued[n], queued, rel=1e-6, abs_=1e-6 * max(1.0, prod.started[n])):
+            raise InvariantError(f"order book out of step at {net.ids[n]}: running backlog {prod.queued[n]:.6g} != "
+                                 f"open orders {queued:.6g} capacity units")
         if not _close(prod.started[n], prod.finished[n] + prod.wip[n]):
             raise InvariantError(f"units not conserved at {net.ids[n]}: started {prod.started[n]:.6g} != finished "
                                  f"{prod.finished[n]:.6g} + wip {prod.wip[n]:.6g}")

@@ -111,6 +111,7 @@ class Production:
         self.net = net
         n = len(net.ids)
         self.books: list[list[Order]] = [[] for _ in range(n)]
+        self.queued = [0.0] * n  # capacity units (at yield 1) the books still have to start
         self.active: set[int] = set()
         self.tiers: dict[int, dict[str, int]] = {}
         self.pipeline: dict[int, list[tuple[int, Order, float, int]]] = {}
@@ -153,7 +154,7 @@ class Production:
         """Capacity units still to start at `node`."""
         y = self.net.yields[node, min(day, self.net.days - 1)]
         share = self.shares.get(node)
-        return (sum(o.remaining * o.unit_cost for o in self.books[node]) + (share.backlog() if share else 0.0)) / y
+        return (max(self.queued[node], 0.0) + (share.backlog() if share else 0.0)) / y
 
     def has_backlog(self, node: int) -> bool:
         share = self.shares.get(node)
@@ -173,6 +174,7 @@ class Production:
             share.add(order)
         else:
             self.books[order.supplier].append(order)
+            self.queued[order.supplier] += order.remaining * order.unit_cost
         self.active.add(order.supplier)
 
     def unpark(self, order: Order) -> None:
@@ -181,6 +183,7 @@ class Production:
             return
         order.in_book = True
         bisect.insort(self.books[order.supplier], order, key=lambda o: o.entered)
+        self.queued[order.supplier] += order.remaining * order.unit_cost
         self.active.add(order.supplier)
 
     def step(self, day: int) -> None:
@@ -248,27 +251,37 @@ class Production:
         book = self.books[node]
         slot = self.pipeline.setdefault(due, [])
         used = started = 0.0
-        emptied = False
+        gone: list[Order] = []
         for o, goods in give:
             o.remaining -= goods
             if o.remaining < EPS * max(1.0, o.qty):
                 goods += o.remaining
                 o.remaining = 0.0
-                emptied = True
+                gone.append(o)
             if o.started is None:
                 o.started = float(day)
-            used += goods * o.unit_cost / y
+            used += goods * o.unit_cost
             started += goods
             slot.append((node, o, goods, day))
-        self.used_today[node] += used
+        queued = self.queued[node] - used
+        self.used_today[node] += used / y
         self.started[node] += started
         self.wip[node] += started
         for o, _ in give:  # kits that started all their arrived inputs wait outside the book
             if o.remaining > 0.0 and o.ready_qty != np.inf and startable(o) <= EPS:
                 o.in_book = False
-                emptied = True
-        if emptied:
-            self.books[node] = [o for o in book if o.remaining > 0.0 and o.in_book]
+                queued -= o.remaining * o.unit_cost
+                gone.append(o)
+        if gone:
+            out = {id(o) for o in gone}
+            k = 0
+            while k < len(book) and id(book[k]) in out:
+                k += 1
+            if k == len(out):  # the usual case: the oldest orders left (fifo); trim in place
+                del book[:k]
+            else:
+                self.books[node] = book = [o for o in book if o.remaining > 0.0 and o.in_book]
+        self.queued[node] = queued if book else 0.0
 
     def _complete(self, day: int) -> None:
         """Finish today's chunks; ship what is made when an order completes, else weekly (in tranches
@@ -304,6 +317,8 @@ class Production:
             return share.drop(o, units)
         cut = min(units, o.remaining)
         o.remaining -= cut
+        if o.in_book and cut > 0.0:
+            self.queued[o.supplier] -= cut * o.unit_cost
         if o.remaining <= EPS and o.made + o.denied_qty >= o.qty * (1 - 1e-9) and o.finished is None:
             o.finished = o.finished or (o.started if o.started is not None else o.entered)
         return cut
