@@ -27,6 +27,7 @@ import pandas as pd
 
 from .errors import InputError
 from .executors import Executor, make_executor
+from .progress import DayBar
 from .outputs import atomic_write_text, manifest, write_json, write_table
 from .results import simulate
 from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
@@ -71,11 +72,13 @@ class Unit:
     model: TopologyModel
     seed: int
     replication: int
+    progress: Any = None  # a progress.Reporter: called with the simulated day reached
 
 
 def run_unit(unit: Unit) -> dict[str, Any]:
     """Run one unit; the small result an executor sends back."""
-    res = simulate(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication)
+    res = simulate(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication,
+                   progress=unit.progress if unit.progress is not None else False)
     tables = res.tables
     if unit.name != unit.scenario.name:
         for df in tables.values():
@@ -187,6 +190,14 @@ def _progress(total: int, initial: int, quiet: bool, desc: str):
                 file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
+def _day_bar(todo: list[Unit], ex: Executor, quiet: bool) -> DayBar | None:
+    """A bar over simulated days, for replications run here or in local worker processes."""
+    if quiet or not todo or ex.name not in ("serial", "processes"):
+        return None
+    days = {i: (u.scenario.end - u.scenario.start).days + 1 for i, u in enumerate(todo)}
+    return DayBar(days, "simulated", remote=ex.name == "processes")
+
+
 def _as_list(scenarios: Any) -> list[Any]:
     if isinstance(scenarios, (list, tuple)):
         return list(scenarios)
@@ -251,11 +262,16 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         ex = executor if executor is not None else make_executor(workers, scheduler)
         described = ex.describe()
         failed = True
+        days = _day_bar(todo, ex, quiet)
         try:
+            if days is not None:
+                todo = [replace(u, progress=days.reporter(i)) for i, u in enumerate(todo)]
             stream = ex.run(run_unit, todo)
             desc = prepared[0].name if len(prepared) == 1 else f"{len(prepared)} scenarios"
             with _progress(total, len(reused), quiet, desc) as bar:
                 for i, result in stream:
+                    if days is not None:
+                        days.finished(i)
                     unit = todo[i]
                     walls.setdefault(unit.name, []).append(result["wall_s"])
                     if unit.name in stores:
@@ -268,6 +284,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         finally:
             if own:
                 ex.close(abort=failed)
+            if days is not None:
+                days.close()
 
     def parts() -> Iterable[dict[str, pd.DataFrame]]:
         for es in prepared:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import networkx as nx
 import numpy as np
@@ -71,14 +71,15 @@ def _scenario(scenario: Any) -> tuple[Scenario, Any]:
 
 
 def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = None, replication: int = 0,
-             check: bool = True, progress: bool = False) -> Results:
+             check: bool = True, progress: bool | Callable[[int], None] = False) -> Results:
     """Run one replication.
 
     `topology`: a path, a `networkx.DiGraph` from `load_topology`, or a model;
     None takes the scenario's own topology. `scenario`: a path, a loaded
     scenario, a `Scenario`, a dict, or None (defaults). `seed` overrides the
     scenario's seed. `progress=True` shows a tqdm bar over simulated time
-    (weekly updates), for long runs.
+    (weekly updates), for long runs; a callable instead gets each simulated
+    day reached (weekly), to report elsewhere.
     """
     sc, scenario_topology = _scenario(scenario)
     if topology is None and scenario_topology is None:
@@ -87,7 +88,9 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
     seed_value = sc.seed if seed is None else int(seed)
     t0 = time.perf_counter()
     world = World(model, sc, replication_seed(seed_value, replication))
-    if progress:
+    if callable(progress):
+        world.run(progress=progress)
+    elif progress:
         from tqdm.auto import tqdm
 
         with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:

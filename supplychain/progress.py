@@ -1,0 +1,107 @@
+"""Progress over simulated time, reported by replications wherever they run.
+
+A long replication shows nothing on a bar over replications until it ends,
+so `run_experiment` adds a second bar over simulated days summed across the
+replications to compute. Each running replication reports the day it reached
+(`Reporter`, every few simulated weeks) through a channel: a direct call when
+it runs in this process, a `multiprocessing.Manager` queue when it runs in
+local worker processes. A thread of the parent drains the queue into the bar.
+Replications on a Dask cluster report only on the bar over replications.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DayBar", "Reporter"]
+
+REPORT_EVERY_DAYS = 28  # a message per four simulated weeks: a few hundred per replication
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Sent with a work unit: `reporter(day)` tells the parent how far unit `key` got."""
+
+    key: int
+    channel: Any  # has .put((key, day))
+
+    def __call__(self, day: int) -> None:
+        if day % REPORT_EVERY_DAYS == 0:
+            self.channel.put((self.key, day))
+
+
+class _Direct:
+    def __init__(self, bar: "DayBar") -> None:
+        self.bar = bar
+
+    def put(self, item: tuple[int, int]) -> None:
+        self.bar.advance(*item)
+
+
+class DayBar:
+    """A tqdm bar over the simulated days of `days` (unit key -> days), fed by `Reporter`s."""
+
+    def __init__(self, days: dict[int, int], desc: str, *, remote: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.days = days
+        self.done = {k: 0 for k in days}
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=sum(days.values()), desc=desc, unit="day", unit_scale=True, position=1,
+                        file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._manager = None
+        self._thread: threading.Thread | None = None
+        if remote:
+            import multiprocessing as mp
+
+            self._manager = mp.Manager()
+            self.channel: Any = self._manager.Queue()
+            self._thread = threading.Thread(target=self._drain, name="supplychain-progress", daemon=True)
+            self._thread.start()
+        else:
+            self.channel = _Direct(self)
+
+    def reporter(self, key: int) -> Reporter:
+        return Reporter(key, self.channel)
+
+    def advance(self, key: int, day: int) -> None:
+        with self.lock:
+            day = min(day, self.days.get(key, 0))
+            step = day - self.done.get(key, 0)
+            if step > 0:
+                self.done[key] = day
+                self.bar.update(step)
+
+    def finished(self, key: int) -> None:
+        """A unit came back: its days are all done, whatever its last report said."""
+        self.advance(key, self.days.get(key, 0))
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self.channel.get()
+            except (EOFError, OSError):  # the manager went away: nothing more will come
+                return
+            if item is None:
+                return
+            self.advance(*item)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            try:
+                self.channel.put(None)
+            except (EOFError, OSError):
+                pass
+            self._thread.join(timeout=5)
+        if self._manager is not None:
+            self._manager.shutdown()
+        self.bar.close()
+
+    def __enter__(self) -> "DayBar":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

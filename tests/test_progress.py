@@ -1,0 +1,79 @@
+"""Progress over simulated time: replications report the day they reached to the parent's bar."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+from supplychain.progress import REPORT_EVERY_DAYS, DayBar, Reporter
+from supplychain.results import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+SC = {"name": "p", "start": "2022-01-01", "end": "2022-12-31"}
+
+
+def test_simulate_calls_a_progress_callable_with_the_days_reached():
+    seen: list[int] = []
+    simulate(MINIMAL, SC, progress=seen.append)
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] >= 365 - 7
+    assert all(d % 7 == 0 for d in seen)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.items: list[tuple[int, int]] = []
+
+    def put(self, item: tuple[int, int]) -> None:
+        self.items.append(item)
+
+
+def test_reporter_forwards_every_few_weeks_only():
+    sink = _Sink()
+    rep = Reporter(3, sink)
+    for day in range(0, 365, 7):
+        rep(day)
+    assert [k for k, _ in sink.items] == [3] * len(sink.items)
+    assert [d for _, d in sink.items] == list(range(0, 365, REPORT_EVERY_DAYS))
+
+
+def _simulate_reporting(reporter: Reporter) -> int:
+    simulate(MINIMAL, SC, progress=reporter)
+    return reporter.key
+
+
+def test_day_bar_collects_reports_from_worker_processes():
+    days = {0: 365, 1: 365}
+    bar = DayBar(days, "simulated", remote=True)
+    try:
+        with ProcessPoolExecutor(2) as pool:
+            keys = list(pool.map(_simulate_reporting, [bar.reporter(0), bar.reporter(1)]))
+        assert keys == [0, 1]
+        # reports arrive through the manager's queue and a thread; wait for the last ones
+        import time
+
+        for _ in range(100):
+            if all(bar.done[k] >= 364 - REPORT_EVERY_DAYS for k in days):
+                break
+            time.sleep(0.05)
+        assert all(364 - REPORT_EVERY_DAYS <= bar.done[k] <= 365 for k in days), bar.done
+        bar.finished(0)
+        bar.finished(1)
+        assert bar.bar.n == 730
+    finally:
+        bar.close()
+
+
+def test_run_shows_a_bar_over_simulated_days_unless_quiet(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**SC, "topology": MINIMAL}))
+    runner = CliRunner()
+    loud = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(tmp_path / "a")])
+    assert loud.exit_code == 0, loud.output
+    assert "simulated" in loud.stderr and "day" in loud.stderr
+    quiet = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(tmp_path / "b"), "--quiet"])
+    assert quiet.exit_code == 0 and "simulated" not in quiet.stderr
