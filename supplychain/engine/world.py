@@ -94,10 +94,12 @@ class World(Reviews):
 
     def _daily(self):
         labs = self.labs
+        free_power = self.scenario.unconstrained
         for day in range(self.net.days):
             self.production.step(day)
             for j, st in enumerate(labs.states):
-                if st.waiting:
+                # something commissioned, and power to run it: the common idle case costs no call
+                if st.waiting and st.waiting[0][0] <= day and (free_power or st.power_mw - st.used_mw > 1e-12):
                     for sku, units in labs.install_ready(j, day):
                         self.install_rows.append((float(day), self.net.ids[labs.nodes[j]], sku, units))
             labs.train(day)
