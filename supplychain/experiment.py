@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import networkx as nx
 import pandas as pd
@@ -28,7 +28,7 @@ import pandas as pd
 from .errors import InputError
 from .executors import Executor, make_executor
 from .progress import DayBar
-from .outputs import atomic_write_text, manifest, write_json, write_table
+from .outputs import atomic_write_text, manifest, write_json, write_table_stream
 from .results import simulate
 from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
 from .scenario_schema import Scenario
@@ -161,6 +161,7 @@ class ExperimentResult:
     reused: list[tuple[str, int]] = field(default_factory=list)
     executor: str = ""
     wall_s: float = 0.0
+    summary_text: str | None = None  # set when the run folder was written
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -175,6 +176,8 @@ class ExperimentResult:
     def summary(self) -> str:
         from .summary import summarise
 
+        if self.summary_text is not None:
+            return self.summary_text
         return "\n".join(summarise(self.scenario(es.name), es.h100e, es.name) for es in self.scenarios)
 
     def __repr__(self) -> str:
@@ -208,7 +211,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                    workers: int | None = None, scheduler: str | None = None, executor: Executor | None = None,
                    out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
                    topology: Any = None, kind: str = "run", write: bool = True,
-                   extra_manifest: dict[str, Any] | None = None) -> ExperimentResult:
+                   extra_manifest: dict[str, Any] | None = None, keep: Iterable[str] | None = None,
+                   reduce: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]] | None = None) -> ExperimentResult:
     """Run `replications` of each scenario; return all tables concatenated.
 
     `scenarios`: one or a list of scenario files, `ResolvedScenario`, `Scenario`,
@@ -219,8 +223,19 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     complete, resume what is stored, and (with `write`) write the concatenated
     tables in `fmt`, `summary.md` and `manifest.json`. `fresh` discards stored
     replications; without it, stored replications of a different configuration
-    are an error. `quiet=False` shows a progress bar over replications.
+    are an error. `quiet=False` shows progress bars over replications and
+    simulated days. `keep`: the tables to return concatenated in memory (None:
+    all), and `reduce` what to keep of each replication's tables (e.g. only the
+    rows a sweep's outcomes need); with `out`, replications wait on disk and the
+    written tables are streamed from there, so a large sweep never holds every
+    replication at once.
     """
+    keep = None if keep is None else set(keep)
+
+    def kept(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        tables = {k: v for k, v in tables.items() if keep is None or k in keep}
+        return reduce(tables) if reduce is not None else tables
+
     if fmt not in FORMATS:
         raise InputError("--format", "format", f"use parquet or csv (got {fmt!r})")
     t0 = time.perf_counter()
@@ -277,7 +292,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                     if unit.name in stores:
                         stores[unit.name].save(unit.replication, result["tables"], {"wall_s": result["wall_s"]})
                     else:
-                        memory[(unit.name, unit.replication)] = result["tables"]
+                        memory[(unit.name, unit.replication)] = kept(result["tables"])
                     computed.append((unit.name, unit.replication))
                     bar.update(1)
             failed = False
@@ -290,26 +305,38 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     def parts() -> Iterable[dict[str, pd.DataFrame]]:
         for es in prepared:
             for r in range(es.replications):
-                yield memory[(es.name, r)] if (es.name, r) in memory else stores[es.name].load(r)
+                yield memory[(es.name, r)] if (es.name, r) in memory else kept(stores[es.name].load(r, keep))
 
     tables = concat_tables(parts())
     result = ExperimentResult(tables, prepared, folder, computed, reused, described, time.perf_counter() - t0)
     if folder is not None and write:
-        write_run_folder(result, fmt, kind=kind, walls=walls, extra=extra_manifest)
+        write_run_folder(result, fmt, stores, kind=kind, walls=walls, extra=extra_manifest)
     return result
 
 
-def write_run_folder(result: ExperimentResult, fmt: str, *, kind: str = "run", walls: dict[str, list[float]] | None = None,
-                     extra: dict[str, Any] | None = None) -> None:
-    """Concatenated tables (in `fmt`), summary.md and manifest.json into the result's folder."""
+def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, ScenarioStore], *, kind: str = "run",
+                     walls: dict[str, list[float]] | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Concatenated tables (in `fmt`), summary.md and manifest.json into the result's folder.
+
+    Tables are streamed from the stored replications one at a time, and the
+    summary is built one scenario at a time, whatever `result` kept in memory.
+    """
     folder = result.folder
     assert folder is not None
     other = [f for f in FORMATS if f != fmt]
-    for name, df in result.tables.items():
-        write_table(df, folder, name, fmt)
+    units = [(stores[es.name], r) for es in result.scenarios for r in range(es.replications)]
+    for name in units[0][0].tables(units[0][1]):
+        write_table_stream([store.table_path(r, name) for store, r in units], folder, name, fmt)
         for o in other:
             (folder / f"{name}.{o}").unlink(missing_ok=True)
-    atomic_write_text(folder / "summary.md", result.summary())
+    from .summary import summarise
+
+    text = []
+    for es in result.scenarios:
+        tables = concat_tables(stores[es.name].load(r) for r in range(es.replications))
+        text.append(summarise(tables, es.h100e, es.name))
+    result.summary_text = "\n".join(text)
+    atomic_write_text(folder / "summary.md", result.summary_text)
     write_json(folder / "manifest.json", manifest(
         kind=kind, format=fmt, executor=result.executor, wall_s=round(result.wall_s, 3),
         computed=len(result.computed), reused=len(result.reused),

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     import pandas as pd
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "read_table", "manifest", "write_json"]
@@ -63,6 +65,33 @@ def write_table(df: "pd.DataFrame", folder: str | Path, name: str, fmt: str = "p
             df.to_parquet(tmp, index=False, engine="pyarrow")
         elif fmt == "csv":
             df.to_csv(tmp, index=False)
+        else:
+            raise ValueError(f"unknown table format {fmt!r}")
+    return path
+
+
+def write_table_stream(parts: "Sequence[Path]", folder: str | Path, name: str, fmt: str = "parquet") -> Path:
+    """Concatenate Parquet files (one table, e.g. one file per replication) into one table,
+    one part at a time: a sweep of hundreds of replications never holds them all.
+
+    Parts are cast to one schema (a column that is all null in one part takes the type
+    it has in the others); atomic like `write_table`.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    path = folder / f"{name}.{fmt}"
+    with atomic_path(path, suffix=f".{fmt}") as tmp:
+        if fmt == "parquet":
+            schema = pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for p in parts:
+                    writer.write_table(pq.read_table(p).select(schema.names).cast(schema))
+        elif fmt == "csv":
+            for i, p in enumerate(parts):
+                pd.read_parquet(p).to_csv(tmp, mode="a" if i else "w", header=i == 0, index=False)
         else:
             raise ValueError(f"unknown table format {fmt!r}")
     return path

@@ -69,10 +69,18 @@ class ScenarioStore:
         write_json(folder / DONE, {"scenario": self.scenario, "replication": replication, "tables": sorted(tables),
                                    "config_hash": self.config_hash, "seed": self.seed, **(info or {})})
 
-    def load(self, replication: int) -> dict[str, pd.DataFrame]:
-        folder = self.rep_dir(replication)
-        names = json.loads((folder / DONE).read_text())["tables"]
-        return {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+    def tables(self, replication: int) -> list[str]:
+        """Names of the tables stored for a replication."""
+        return list(json.loads((self.rep_dir(replication) / DONE).read_text())["tables"])
+
+    def table_path(self, replication: int, name: str) -> Path:
+        return self.rep_dir(replication) / f"{name}.parquet"
+
+    def load(self, replication: int, names: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+        """A replication's tables (all, or those in `names` it has)."""
+        have = self.tables(replication)
+        want = have if names is None else [n for n in have if n in set(names)]
+        return {name: pd.read_parquet(self.table_path(replication, name)) for name in want}
 
     def info(self, replication: int) -> dict:
         return json.loads((self.rep_dir(replication) / DONE).read_text())

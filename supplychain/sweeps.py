@@ -205,6 +205,19 @@ class Sweep:
         return {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
 
 
+#: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)
+OUTCOME_TABLES = ("generations", "fleet", "lead_times")
+
+
+def _outcome_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Of one replication's lead times, the quotes to labs: all `outcomes_table` uses."""
+    out = dict(tables)
+    lt = tables["lead_times"]
+    labs = set(tables["fleet"]["lab"].unique())
+    out["lead_times"] = lt.loc[lt["customer"].isin(labs), ["scenario", "replication", "customer", "product", "quoted_days"]]
+    return out
+
+
 def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: Sequence[str],
                    accelerators: Sequence[str] | None) -> pd.DataFrame:
     """One row per point, replication and lab: inputs, then outcomes (releases, mean gap, peak lead time)."""
@@ -307,7 +320,8 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     reps = prepared[0].replications
     exp = run_experiment(prepared, out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers, scheduler=scheduler,
                          kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [str(p) for p in params],
-                                                                  "lhs": lhs, "inputs": inputs}})
+                                                                  "lhs": lhs, "inputs": inputs}},
+                         keep=OUTCOME_TABLES, reduce=_outcome_rows)
     labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())
     accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
     outcomes = outcomes_table(exp.tables, points, labs, accelerators)

@@ -79,6 +79,23 @@ def test_grid_sweep_tidy_outcomes(grid):
     assert set(pd.read_parquet(grid.folder.parent / "fleet.parquet")["scenario"]) == {f"sw_p00{i}" for i in range(4)}
 
 
+def test_sweep_keeps_only_outcome_rows_in_memory_and_they_give_the_same_outcomes(grid):
+    from supplychain.outputs import read_table
+    from supplychain.sweeps import OUTCOME_TABLES, outcomes_table
+
+    kept = grid.experiment.tables
+    assert set(kept) == set(OUTCOME_TABLES)
+    full = {name: read_table(grid.folder.parent, name) for name in OUTCOME_TABLES}
+    assert len(kept["lead_times"]) < len(full["lead_times"])  # quotes between suppliers stay on disk
+    labs = sorted(full["fleet"]["lab"].unique())
+    pd.testing.assert_frame_equal(outcomes_table(kept, grid.points, labs, ["acc"]),
+                                  outcomes_table(full, grid.points, labs, ["acc"]))
+    # every table of every replication was written, streamed from the stored replications
+    for name in ("orders", "lead_times", "nodes"):
+        df = read_table(grid.folder.parent, name)
+        assert set(zip(df["scenario"], df["replication"])) == {(f"sw_p00{i}", r) for i in range(4) for r in range(2)}
+
+
 def test_sensitivity_ranks_the_input_that_moves_the_pace(grid):
     s = grid.sensitivity
     pace = s[s["outcome"] == "mean_gap_days"].set_index("input")
