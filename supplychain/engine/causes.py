@@ -22,7 +22,18 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["delay_causes", "segments"]
 
 
-def segments(w: "World", o: Order) -> list[tuple[str, float]]:
+def segments(w: "World", o: Order, memo: dict[int, list[tuple[str, float]]] | None = None) -> list[tuple[str, float]]:
+    """The segments of `o`'s lead time. `memo` (order id -> segments) shares the work
+    when many orders inherit the segments of the same lot."""
+    if memo is not None:
+        got = memo.get(o.id)
+        if got is None:
+            got = memo[o.id] = _segments(w, o, memo)
+        return got
+    return _segments(w, o, None)
+
+
+def _segments(w: "World", o: Order, memo: dict[int, list[tuple[str, float]]] | None) -> list[tuple[str, float]]:
     ids, net = w.net.ids, w.net
     out: list[tuple[str, float]] = []
     if o.released is not None and o.released > o.ordered:
@@ -33,7 +44,7 @@ def segments(w: "World", o: Order) -> list[tuple[str, float]]:
         if live:
             crit = max(live, key=lambda c: c.delivered if c.delivered is not None else end)
             if crit.delivered is None or crit.delivered > o.ordered:  # not simply filled from stock
-                out.extend(segments(w, crit))
+                out.extend(segments(w, crit, memo))
             if o.delivered is not None and crit.delivered is not None:
                 out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", max(0.0, o.delivered - crit.delivered)))
         return out
@@ -44,7 +55,7 @@ def segments(w: "World", o: Order) -> list[tuple[str, float]]:
             arrived = [c for c in o.children if c.delivered is not None]
             if arrived:  # the input that came last: its own queue, production and transport
                 crit = max(arrived, key=lambda c: c.delivered)
-                inner = segments(w, crit)
+                inner = segments(w, crit, memo)
                 out.extend(inner)
                 rest = (kit_done - o.released) - sum(d for _, d in inner)
                 if rest > 0:
@@ -90,9 +101,10 @@ def pick(segs: list[tuple[str, float]]) -> str | None:
 
 def delay_causes(w: "World") -> list[str | None]:
     causes: list[str | None] = []
+    memo: dict[int, list[tuple[str, float]]] = {}
     for o in w.orders:
         if o.status == "denied":
             causes.append(f"denied:{o.rule}" if o.rule else "denied")
             continue
-        causes.append(pick(segments(w, o)))
+        causes.append(pick(segments(w, o, memo)))
     return causes
