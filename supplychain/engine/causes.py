@@ -106,5 +106,5 @@ def delay_causes(w: "World") -> list[str | None]:
         if o.status == "denied":
             causes.append(f"denied:{o.rule}" if o.rule else "denied")
             continue
-        causes.append(pick(segments(w, o, memo)))
+        causes.append(pick(_segments(w, o, memo)))  # only the lots others inherit are kept in memo
     return causes

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .orders import ORDER_COLUMNS
+from .orders import order_columns
 from .causes import delay_causes
+from .gcpause import gc_paused
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -43,57 +44,73 @@ def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols
     return df
 
 
-def _lead_times(w: "World", orders: pd.DataFrame, quotes: pd.DataFrame, start: dt.date) -> pd.DataFrame:
-    """Weekly quoted series, joined with realised lead times binned by order week and by delivery week."""
-    quotes = quotes.copy()
-    quotes["week"] = (quotes["day"] // 7).astype(int)
-    done = orders[orders["delivered"].notna() & (orders["kind"] != "assembly")].copy()
-    keys = ["supplier", "customer", "product", "week"]
-    if len(done):
-        done["lead"] = done["delivered"] - done["ordered"]
-        done["week"] = (done["ordered"] // 7).astype(int)
-        by_order = done.groupby(keys)["lead"].mean().rename("realised_by_order_days")
-        done["week"] = (done["delivered"] // 7).astype(int)
-        by_delivery = done.groupby(keys)["lead"].mean().rename("realised_by_delivery_days")
-        quotes = quotes.merge(by_order.reset_index(), on=keys, how="left").merge(by_delivery.reset_index(), on=keys, how="left")
-    else:
-        quotes["realised_by_order_days"] = np.nan
-        quotes["realised_by_delivery_days"] = np.nan
-    quotes["date"] = _dates(start, quotes["day"])
-    return quotes.drop(columns=["week"])
+LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "realised_by_order_days",
+                "realised_by_delivery_days", "date")
 
 
-def _quote_frame(w: "World") -> pd.DataFrame:
+def _realised(w: "World") -> tuple[pd.Series, pd.Series]:
+    """Mean realised lead time per (flow, week), by order week and by delivery week."""
+    key = {(f.supplier, f.customer, f.product): f.index for f in w.net.flows}
+    flow, ordered, delivered = [], [], []
+    for o in w.orders:
+        if o.delivered is not None and o.kind != "assembly":
+            k = key.get((o.supplier, o.customer, o.product))
+            if k is not None:
+                flow.append(k)
+                ordered.append(o.ordered)
+                delivered.append(o.delivered)
+    done = pd.DataFrame({"flow": np.asarray(flow, dtype=np.int64), "ordered": np.asarray(ordered, dtype=float),
+                         "delivered": np.asarray(delivered, dtype=float)})
+    lead = done["delivered"] - done["ordered"]
+    by_order = lead.groupby([done["flow"], (done["ordered"] // 7).astype(np.int64)]).mean()
+    by_delivery = lead.groupby([done["flow"], (done["delivered"] // 7).astype(np.int64)]).mean()
+    return by_order, by_delivery
+
+
+def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
+    """Weekly quoted series of every flow, with realised lead times binned by order week and by
+    delivery week. Joined on (flow, week) integers; the name columns are filled in last, once."""
     book = w.quote_book
-    n_weeks, n_flows = len(book.days), len(book.flows)
-    if n_weeks == 0 or n_flows == 0:
-        return pd.DataFrame(columns=["day", "supplier", "customer", "product", "quoted_days"])
-    mat = np.vstack(book.rows)
+    if not book.days or not book.flows:
+        return _frame([], LEAD_COLUMNS[:-1], start)
+    mat = np.vstack(book.rows)  # weeks x flows
+    week_i, flow_i = np.nonzero(~np.isnan(mat))  # row-major: week by week, flows in order
+    day = np.asarray(book.days)[week_i]
+    at = pd.MultiIndex.from_arrays([flow_i.astype(np.int64), (day // 7).astype(np.int64)])
+    by_order, by_delivery = _realised(w)
     sup, cust, prod = (np.array(x, dtype=object) for x in zip(*book.flows))
-    df = pd.DataFrame({
-        "day": np.repeat(np.array(book.days), n_flows),
-        "supplier": np.tile(sup, n_weeks),
-        "customer": np.tile(cust, n_weeks),
-        "product": np.tile(prod, n_weeks),
-        "quoted_days": mat.ravel(),
+    out = pd.DataFrame({
+        "day": day,
+        "supplier": sup[flow_i],
+        "customer": cust[flow_i],
+        "product": prod[flow_i],
+        "quoted_days": mat[week_i, flow_i],
+        "realised_by_order_days": by_order.reindex(at).to_numpy(),
+        "realised_by_delivery_days": by_delivery.reindex(at).to_numpy(),
     })
-    return df[df["quoted_days"].notna()].reset_index(drop=True)
+    out["date"] = _dates(start, out["day"])
+    return out
 
 
 def build_tables(w: "World") -> dict[str, pd.DataFrame]:
+    """The run's tables (DESIGN section 5) as DataFrames."""
+    with gc_paused():
+        return _build_tables(w)
+
+
+def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     start = w.scenario.start
     ids = w.net.ids
-    orders = pd.DataFrame.from_records([o.row(ids) for o in w.orders], columns=list(ORDER_COLUMNS))
+    orders = pd.DataFrame(order_columns(w.orders, ids))
     orders["cause"] = delay_causes(w) if len(orders) else pd.Series([], dtype=object)
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = _dates(start, orders[c].fillna(0)).where(orders[c].notna())
     orders["lead_time_days"] = orders["delivered"] - orders["ordered"]
-    quotes = _quote_frame(w)
     events = w.events + w.controls.log
     tables = {
         "orders": orders,
-        "lead_times": _lead_times(w, orders, quotes, start),
+        "lead_times": _lead_times(w, start),
         "nodes": _frame(w.node_rows, NODE_COLUMNS, start),
         "fleet": _frame(w.fleet_rows, FLEET_COLUMNS, start),
         "generations": _frame(w.labs.releases, GEN_COLUMNS, start, ("day", "started_day")),

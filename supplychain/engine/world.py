@@ -9,7 +9,6 @@ plain data, never processes, so kernel events stay few.
 
 from __future__ import annotations
 
-import gc
 from typing import Any, Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ import simpy
 from ..scenario_schema import Scenario
 from ..schema import TopologyModel
 from .controls import Controls
+from .gcpause import gc_paused
 from .labs import Labs
 from .network import PRODUCER_KINDS, Flow, compile_network
 from .orders import Order
@@ -82,13 +82,8 @@ class World(Reviews):
         lots cost about a third of the run on large networks."""
         self._progress = progress
         self.env.process(self._daily())
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             self.env.run(until=self.net.days)
-        finally:
-            if collecting:
-                gc.enable()
         self.stocks.close(float(self.net.days))
         return self
 
