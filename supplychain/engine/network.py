@@ -15,7 +15,7 @@ import numpy as np
 from ..schema import DAYS_PER_YEAR, Distribution, Product, TopologyModel
 from ..scenario_schema import Scenario
 
-__all__ = ["Net", "Flow", "compile_network", "PRODUCER_KINDS"]
+__all__ = ["Net", "Flow", "compile_network", "own_transport_mult", "PRODUCER_KINDS"]
 
 PRODUCER_KINDS = frozenset({"equipment", "fab", "memory", "packaging", "grid", "source"})
 
@@ -57,6 +57,8 @@ class Net:
     ct_mult: np.ndarray  # nodes x days (power build-out delays)
     demand_mult: np.ndarray  # nodes x days (demand surges at labs)
     flows: list[Flow] = field(default_factory=list)
+    flow_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # flows x days; Flow.share are its rows
+    flow_mult: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # flows x days; Flow.transport_mult rows
     inbound: dict[tuple[int, str], list[Flow]] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)
     unlimited: np.ndarray | None = None  # bool per node: no capacity limit
@@ -146,17 +148,37 @@ def compile_network(model: TopologyModel, scenario: Scenario) -> Net:
         node_models=list(model.nodes),
     )
     inbound: dict[tuple[int, str], list[Flow]] = defaultdict(list)
+    # one flows x days matrix each, the flows' arrays are its rows (views): the weekly quotes read
+    # them whole, without a copy. Constant shares and untouched transport times take no memory
+    # (read-only broadcasts); on a 1,000-node, 10-year network each full matrix is ~90 MB.
+    shares = [e.share.on_days(start, grid) for e in model.edges]
+    if all(s.size == 0 or (s == s[0]).all() for s in shares):
+        column = np.array([[s[0] if s.size else 0.0] for s in shares]).reshape(len(shares), 1)
+        net.flow_share = np.broadcast_to(column, (len(shares), days))
+    else:
+        net.flow_share = np.array(shares).reshape(len(shares), days)
+    del shares
+    net.flow_mult = np.broadcast_to(np.ones(days), (len(model.edges), days))
     for k, e in enumerate(model.edges):
         f = Flow(
             index=k,
             supplier=index[e.source_id],
             customer=index[e.target],
             product=e.product,
-            share=e.share.on_days(start, grid),
+            share=net.flow_share[k],
             transport=e.transport,
-            transport_mult=np.ones(days),
+            transport_mult=net.flow_mult[k],
         )
         net.flows.append(f)
         inbound[(f.customer, f.product)].append(f)
     net.inbound = dict(inbound)
     return net
+
+
+def own_transport_mult(net: Net) -> np.ndarray:
+    """The flows' transport multipliers as a writable matrix (a shock is about to scale some rows)."""
+    if not net.flow_mult.flags.writeable:
+        net.flow_mult = np.ones(net.flow_mult.shape)
+        for f in net.flows:
+            f.transport_mult = net.flow_mult[f.index]
+    return net.flow_mult

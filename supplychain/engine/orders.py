@@ -7,7 +7,7 @@ events few (DESIGN section 4). Every order ends in the `orders` table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ class Order:
     rule: str = ""  # rule that delayed or denied it
     licence: str = ""  # rule under which a licence was granted (cleared again at shipment)
     pending: int = 0  # children not yet delivered (assembly kits, lab orders)
-    children: list["Order"] = field(default_factory=list)
+    children: "list[Order] | tuple[()]" = ()  # a shared empty tuple until the first child: most orders have none
     note: str = ""
 
 

@@ -111,7 +111,7 @@ def record_week(w: "World", day: int) -> None:
                              phys * labs.train_frac[j] * labs.efficiency(day)[j], int(labs.gen[j])))
     book = w.quote_book
     at = [q.at_supplier(n, p) for n, p in book.keys]
-    row = np.asarray(at)[book.key_of] + book.expected * book.mult[:, d]
+    row = np.asarray(at)[book.key_of] + book.expected * net.flow_mult[:, d]
     row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
     book.days.append(float(day))
     book.rows.append(row)
@@ -125,10 +125,9 @@ class QuoteBook:
         self.key_of = np.array([keys.setdefault((f.supplier, f.product), len(keys)) for f in net.flows], dtype=int)
         self.keys = list(keys)
         self.expected = np.array([f.transport.expected for f in net.flows])
-        self.mult = np.vstack([f.transport_mult for f in net.flows]) if net.flows else np.zeros((0, net.days))
+        self.net = net
         to_lab = np.array([net.kinds[f.customer] == "lab" for f in net.flows], dtype=bool)
-        shares = np.vstack([f.share for f in net.flows]) if net.flows else np.zeros((0, net.days))
-        self.live = (shares > 0) | ~to_lab[:, None]
+        self.live = (net.flow_share > 0) | ~to_lab[:, None] if net.flows else np.zeros((0, net.days), dtype=bool)
         self.days: list[float] = []
         self.rows: list[np.ndarray] = []
         self.flows = [(net.ids[f.supplier], net.ids[f.customer], f.product) for f in net.flows]

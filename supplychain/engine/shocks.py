@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from ..scenario_schema import Shock, Target
-from .network import Net
+from .network import Net, own_transport_mult
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "targeted_nodes", "occurrences"]
 
@@ -115,6 +115,7 @@ def _transport(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndar
     t = shock.target
     chosen = set(int(i) for i in nodes) if (t.ids or t.kinds or t.countries) else None
     hit = []
+    own_transport_mult(net)
     for fl in net.flows:
         if t.edge_from_countries and net.countries[fl.supplier] not in t.edge_from_countries:
             continue

@@ -109,7 +109,10 @@ class Vendors:
             self.unfilled[key] -= give
             entry[1] -= give
             if lot is not None and lot not in o.children:
-                o.children.append(lot)
+                if o.children:
+                    o.children.append(lot)  # type: ignore[union-attr]
+                else:
+                    o.children = [lot]
             w.at(now + ct, w.ship, o, give, now + ct)
             if entry[1] <= 1e-9:
                 q.popleft()

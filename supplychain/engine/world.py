@@ -128,7 +128,10 @@ class World(Reviews):
         )
         self.orders.append(o)
         if parent is not None:
-            parent.children.append(o)
+            if parent.children:
+                parent.children.append(o)  # type: ignore[union-attr]
+            else:
+                parent.children = [o]
             parent.pending += 1
         return o
 
