@@ -48,6 +48,8 @@ class Executor:
 
     name = "executor"
     workers = 1
+    #: workers share this machine's files: a unit can store its own tables instead of sending them back
+    same_machine = True
 
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         """Submit every item now; iterate to receive `(index, fn(item))` as each completes."""
@@ -135,6 +137,7 @@ class DaskExecutor(Executor):
 
         self.address = address
         self._cluster = None
+        self.same_machine = address == "local"
         if address == "local":
             n = max(1, workers or default_workers())
             self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

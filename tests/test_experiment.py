@@ -44,6 +44,28 @@ def test_same_seed_same_tables_serial_and_processes():
     assert_tables_equal(serial.tables, procs.tables)
 
 
+def test_workers_on_this_machine_store_their_own_replications(tmp_path, monkeypatch):
+    """With --out, local worker processes write each replication's tables themselves and send
+    back none; the stored and the written tables equal a serial run's."""
+    import supplychain.experiment as exp
+
+    received: list = []
+    original = exp.ScenarioStore.save
+
+    def parent_save(self, replication, tables, info=None):  # only the parent's saves are seen here
+        received.append(replication)
+        return original(self, replication, tables, info)
+
+    serial = run_experiment(scenario(), replications=3, seed=11, workers=1)
+    monkeypatch.setattr(exp.ScenarioStore, "save", parent_save)
+    procs = run_experiment(scenario(), replications=3, seed=11, workers=2, out=tmp_path / "o")
+    assert received == [], "the workers stored the replications, not the parent"
+    assert procs.computed and len(procs.computed) == 3
+    assert_tables_equal(serial.tables, procs.tables)
+    written = {name: pd.read_parquet(tmp_path / "o" / f"{name}.parquet") for name in serial.tables}
+    assert_tables_equal(serial.tables, written)
+
+
 def test_replications_get_their_own_streams_and_are_ordered():
     res = run_experiment(scenario(), replications=3, seed=3, workers=1)
     lt = res.lead_times
