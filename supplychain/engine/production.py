@@ -156,6 +156,13 @@ class Production:
         share = self.shares.get(node)
         return (max(self.queued[node], 0.0) + (share.backlog() if share else 0.0)) / y
 
+    def backlog_vector(self, day: int) -> np.ndarray:
+        """`backlog_units` of every node at once (the weekly record)."""
+        q = np.maximum(np.asarray(self.queued), 0.0)
+        for node, share in self.shares.items():
+            q[node] += share.backlog()
+        return q / self.net.yields[:, min(day, self.net.days - 1)]
+
     def has_backlog(self, node: int) -> bool:
         share = self.shares.get(node)
         return bool(self.books[node]) or bool(share)

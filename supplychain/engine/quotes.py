@@ -19,89 +19,118 @@ from .network import PRODUCER_KINDS
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["record_week", "Quoter", "QuoteBook"]
+__all__ = ["record_week", "QuotePlan", "QuoteBook"]
 
 
-class Quoter:
-    """Memoised quotes for one week."""
+class QuotePlan:
+    """How every flow's quote is computed, compiled once so a week is a few numpy passes.
 
-    def __init__(self, world: "World", day: int, cap: np.ndarray) -> None:
-        self.w, self.day, self.cap = world, day, cap
-        self.node_q: dict[int, float] = {}
-        self.supply_q: dict[tuple[int, str], float] = {}
-        self.supplier_q: dict[tuple[int, str], float] = {}
-        self.flow_q: dict[int, float] = {}
-        self.expected = world.expected_transport
+    The quote at a supplier depends on its inputs' quotes (a vendor without stock waits
+    for its build chain, a packager for its slowest BOM input), so the keys are
+    evaluated repeatedly, as many times as the deepest such chain, each pass a vector
+    operation over all flows: share-weighted means over each (customer, product)'s
+    supplying flows by `np.add.reduceat`.
+    """
 
-    def node(self, n: int) -> float:
-        if n not in self.node_q:
-            w, d = self.w, min(self.day, self.w.net.days - 1)
-            ct = float(w.net.cycle[n, d] * w.net.ct_mult[n, d])
-            if w.net.kinds[n] in PRODUCER_KINDS and np.isfinite(self.cap[n]):
-                backlog = w.production.backlog_units(n, self.day)
-                q = backlog / self.cap[n] + ct if self.cap[n] > 1e-12 else (np.inf if backlog > 0 else ct)
-            else:
-                q = ct
-            self.node_q[n] = float(q)
-        return self.node_q[n]
+    def __init__(self, net, keys: list[tuple[int, str]], key_of: np.ndarray, expected: np.ndarray) -> None:
+        self.key_of, self.expected = key_of, expected  # flow -> key; expected transport days per flow
+        self.key_node = np.array([n for n, _ in keys], dtype=np.intp)
+        self.producer = np.array([k in PRODUCER_KINDS for k in net.kinds], dtype=bool)
+        pairs: dict[tuple[int, str], int] = {}
+        vendor, pack, inputs = [], [], []
+        for k, (n, p) in enumerate(keys):
+            if net.kinds[n] == "vendor":
+                vendor.append((k, pairs.setdefault((n, p), len(pairs))))
+            elif net.kinds[n] == "packaging" and net.products[p].bom is not None:
+                bom = net.products[p].bom
+                ins = [bom.logic] + ([bom.hbm] if bom.hbm and bom.hbm_stacks > 0 else [])
+                pack.append(k)
+                inputs.append([pairs.setdefault((n, i), len(pairs)) for i in ins])
+        self.vendor_keys = np.array([k for k, _ in vendor], dtype=np.intp)
+        self.vendor_pair = np.array([j for _, j in vendor], dtype=np.intp)
+        self.vendor_stock_keys = [keys[k] for k, _ in vendor]
+        self.pack_keys = np.array(pack, dtype=np.intp)
+        self.pack_in = np.array([[ins[0], ins[-1]] for ins in inputs], dtype=np.intp).reshape(len(pack), 2)
+        self.n_pairs = len(pairs)
+        seg, starts, filled = [], [], []
+        for (c, p), j in sorted(pairs.items(), key=lambda kv: kv[1]):
+            flows = net.flows_into(c, p)
+            if flows:
+                filled.append(j)
+                starts.append(len(seg))
+                seg.extend(f.index for f in flows)
+        self.seg_flow = np.array(seg, dtype=np.intp)
+        self.seg_start = np.array(starts, dtype=np.intp)
+        self.filled = np.array(filled, dtype=np.intp)
+        # passes needed: the longest chain of vendor / packaging keys feeding one another
+        key_index = {key: k for k, key in enumerate(keys)}
+        pair_keys = {j: [key_index[(net.flows[f].supplier, net.flows[f].product)] for f in
+                         (x.index for x in net.flows_into(c, p))] for (c, p), j in pairs.items()}
+        deps = {k: pair_keys[j] for k, j in vendor}
+        deps.update({k: [d for j in ins for d in pair_keys[j]] for k, ins in zip(pack, inputs)})
+        depth: dict[int, int] = {}
 
-    def flow(self, f) -> float:
-        """Quote for goods of `f.product` from `f.supplier`, delivered at `f.customer`."""
-        q = self.flow_q.get(f.index)
-        if q is None:
-            d = min(self.day, self.w.net.days - 1)
-            q = self.flow_q[f.index] = self.at_supplier(f.supplier, f.product) + self.expected[f.index] * float(f.transport_mult[d])
-        return q
+        def depth_of(k: int) -> int:
+            if k not in depth:
+                depth[k] = 0  # guards recursion; goods never flow in a cycle (validation)
+                if k in deps:
+                    depth[k] = 1 + max((depth_of(x) for x in deps[k]), default=-1)
+            return depth[k]
 
-    def at_supplier(self, n: int, product: str) -> float:
-        key = (n, product)
-        if key not in self.supplier_q:
-            self.supplier_q[key] = self._at_supplier(n, product)
-        return self.supplier_q[key]
+        self.passes = max((depth_of(k) for k in deps), default=0)
 
-    def _at_supplier(self, n: int, product: str) -> float:
-        net = self.w.net
-        kind = net.kinds[n]
-        if kind == "vendor":
-            # a vendor with unallocated finished goods ships from stock; otherwise the build chain
-            if self.w.vendors.stock.get((n, product), 0.0) > 1e-9:
-                return self.node(n)
-            return self.supply(n, product) + self.node(n)
-        if kind == "packaging" and net.products[product].bom is not None:
-            bom = net.products[product].bom
-            inputs = [bom.logic] + ([bom.hbm] if bom.hbm and bom.hbm_stacks > 0 else [])
-            return max(self.supply(n, p) for p in inputs) + self.node(n)
-        return self.node(n)
+    def evaluate(self, w: "World", day: int, cap: np.ndarray, backlog: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(quote at every node, quote at every (supplier, product) key) for this week."""
+        net = w.net
+        d = min(day, net.days - 1)
+        ct = net.cycle[:, d] * net.ct_mult[:, d]
+        node_q = ct.copy()
+        limited = self.producer & np.isfinite(cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(cap > 1e-12, backlog / cap + ct, np.where(backlog > 0, np.inf, ct))
+        node_q[limited] = q[limited]
+        at = node_q[self.key_node]
+        if self.passes:
+            stock = w.vendors.stock
+            empty = np.array([stock.get(key, 0.0) <= 1e-9 for key in self.vendor_stock_keys], dtype=bool)
+            vendor_node = self.key_node[self.vendor_keys]
+            pack_node = self.key_node[self.pack_keys]
+            mult, share = net.flow_mult[:, d], net.flow_share[self.seg_flow, d]
+            for _ in range(self.passes):
+                supply = self._supply(at[self.key_of] + self.expected * mult, share)
+                at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, supply[self.vendor_pair], 0.0)
+                if len(self.pack_keys):
+                    at[self.pack_keys] = np.maximum(supply[self.pack_in[:, 0]], supply[self.pack_in[:, 1]]) + node_q[pack_node]
+        return node_q, at
 
-    def supply(self, customer: int, product: str) -> float:
-        key = (customer, product)
-        if key not in self.supply_q:
-            flows = self.w.net.flows_into(customer, product)
-            if not flows:
-                self.supply_q[key] = 0.0
-            else:
-                d = min(self.day, self.w.net.days - 1)
-                num = den = 0.0
-                for f in flows:
-                    s = f.share[d]
-                    if s > 0:
-                        num += s * self.flow(f)
-                        den += s
-                self.supply_q[key] = num / den if den > 0 else min(self.flow(f) for f in flows)
-        return self.supply_q[key]
+    def _supply(self, flow_q: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """Per (customer, product): the share-weighted mean quote of its supplying flows (the
+        quickest one if no share is positive today; 0 with no supplier)."""
+        out = np.zeros(self.n_pairs)
+        if not len(self.seg_flow):
+            return out
+        q = flow_q[self.seg_flow]
+        pos = share > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            num = np.add.reduceat(np.where(pos, share * q, 0.0), self.seg_start)
+            den = np.add.reduceat(np.where(pos, share, 0.0), self.seg_start)
+            out[self.filled] = np.where(den > 0, num / den, np.minimum.reduceat(q, self.seg_start))
+        return out
 
 
 def record_week(w: "World", day: int) -> None:
     net, prod, labs = w.net, w.production, w.labs
     cap = prod.capacity(day)
-    q = Quoter(w, day, cap)
+    backlog = prod.backlog_vector(day)
+    book = w.quote_book
+    node_q, at = book.plan.evaluate(w, day, cap, backlog)
     d = min(day, net.days - 1)
     for n, kind in enumerate(net.kinds):
         if kind in PRODUCER_KINDS and not net.unlimited[n]:
             c = cap[n]
             used = prod.used_today[n]
-            w.node_rows.append((float(day), net.ids[n], kind, c * 7.0, prod.backlog_units(n, day), prod.wip[n],
-                                used / c if c > 0 else np.nan, q.node(n)))
+            w.node_rows.append((float(day), net.ids[n], kind, c * 7.0, float(backlog[n]), prod.wip[n],
+                                used / c if c > 0 else np.nan, float(node_q[n])))
     for j, node in enumerate(labs.nodes):
         st = labs.states[j]
         labs.stranded_h100e(j, day)
@@ -109,9 +138,7 @@ def record_week(w: "World", day: int) -> None:
         w.fleet_rows.append((float(day), net.ids[node], labs.h100e[j], st.waiting_h100e - labs.stranded[j], labs.stranded[j],
                              st.on_order_h100e, labs.targets[j, d], st.power_mw, st.used_mw, phys * labs.train_frac[j],
                              phys * labs.train_frac[j] * labs.efficiency(day)[j], int(labs.gen[j])))
-    book = w.quote_book
-    at = [q.at_supplier(n, p) for n, p in book.keys]
-    row = np.asarray(at)[book.key_of] + book.expected * net.flow_mult[:, d]
+    row = at[book.key_of] + book.expected * net.flow_mult[:, d]
     row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
     book.days.append(float(day))
     book.rows.append(row)
@@ -131,3 +158,4 @@ class QuoteBook:
         self.days: list[float] = []
         self.rows: list[np.ndarray] = []
         self.flows = [(net.ids[f.supplier], net.ids[f.customer], f.product) for f in net.flows]
+        self.plan = QuotePlan(net, self.keys, self.key_of, self.expected)
