@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 import networkx as nx
 import pandas as pd
 
+from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
 from .progress import DayBar
@@ -236,6 +237,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     replication at once.
     """
     keep = None if keep is None else set(keep)
+    if keep is not None and keep - set(TABLES):
+        raise ValueError(f"keep: unknown table(s) {sorted(keep - set(TABLES))}; the tables are {', '.join(TABLES)}")
 
     def kept(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         tables = {k: v for k, v in tables.items() if keep is None or k in keep}

@@ -66,6 +66,13 @@ def test_workers_on_this_machine_store_their_own_replications(tmp_path, monkeypa
     assert_tables_equal(serial.tables, written)
 
 
+def test_keep_returns_only_the_named_tables_and_refuses_unknown_names():
+    res = run_experiment(scenario(), replications=1, seed=1, workers=1, keep=["fleet", "generations"])
+    assert set(res.tables) == {"fleet", "generations"} and len(res.fleet)
+    with pytest.raises(ValueError, match="unknown table"):
+        run_experiment(scenario(), replications=1, seed=1, workers=1, keep=["fleet", "generatoins"])
+
+
 def test_replications_get_their_own_streams_and_are_ordered():
     res = run_experiment(scenario(), replications=3, seed=3, workers=1)
     lt = res.lead_times
