@@ -512,9 +512,42 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
             fit["events_vs_node_years"], fit["wall_vs_events"] = float(s_ev), float(s_we)
             print(f"  kernel events grow as node-years^{s_ev:.2f}; wall time as events^{s_we:.2f} "
                   f"({min(us):.0f}-{max(us):.0f} us of wall per kernel event)")
+        steady = steady_state(ok, years[-2:])
+        if steady:
+            fit["steady"] = steady
+            print(f"  steady state, the last {years[-1] - years[-2]} years alone (t{years[-1]}y - t{years[-2]}y, pipelines "
+                  f"filled): " + ", ".join(f"{k['nodes']} nodes {k['us_per_node_day']:.1f}" for k in steady["rows"])
+                  + f" us per node-day; slope vs nodes {steady['slope']:.2f}")
+            print(f"  target linear in nodes x horizon, steady state: {verdict(steady['slope'] <= 1.2)}")
     else:
         print("  too few finished runs for a fit")
     report["scaling_fit"] = fit
+
+
+def steady_state(ok: list[dict[str, Any]], pair: list[int]) -> dict[str, Any] | None:
+    """Marginal cost of the years between the two longest horizons, per node-day, by node count.
+
+    A short run is mostly the warm-up (orders flow from day one, deliveries only once the
+    make-to-order pipelines have filled, ~4 years), so a fit over all horizons mixes
+    warm-up and steady state; the difference of two long runs of one network is the
+    steady-state cost of those years alone.
+    """
+    import numpy as np
+
+    if len(pair) < 2:
+        return None
+    short, long_ = pair
+    rows = []
+    for n in sorted({r["nodes"] for r in ok}):
+        a = next((r for r in ok if r["nodes"] == n and r["years"] == short), None)
+        b = next((r for r in ok if r["nodes"] == n and r["years"] == long_), None)
+        if a and b and b["engine_s"] > a["engine_s"]:
+            extra = b["engine_s"] - a["engine_s"]
+            rows.append({"nodes": n, "extra_s": extra, "us_per_node_day": 1e6 * extra / (n * (long_ - short) * 365.25)})
+    if len(rows) < 2:
+        return None
+    slope = float(np.polyfit(np.log([r["nodes"] for r in rows]), np.log([r["extra_s"] for r in rows]), 1)[0])
+    return {"years": [short, long_], "rows": rows, "slope": slope}
 
 
 def _scaling_line(r: dict[str, Any]) -> str:
