@@ -8,7 +8,7 @@ about wall-clock time. Figures and their meaning: benchmarks/README.md.
     python benchmarks/bench_engine.py --only rate,default
     python benchmarks/bench_engine.py --profile  # cProfile hot spots in supplychain/engine
 
-Every configuration runs in a fresh subprocess (`--worker JSON`), so memory
+Every configuration runs in a fresh subprocess (`engine_worker.py JSON`), so memory
 figures (ru_maxrss, tracemalloc peak) belong to that run alone. Wall times are
 measured without tracemalloc (it slows Python down by 2x or more); the
 tracemalloc peak comes from a second, separate run of the same configuration.
@@ -18,12 +18,10 @@ A configuration that exceeds `--timeout` is killed and reported as such.
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
 import json
 import os
 import platform
-import re
 import signal
 import subprocess
 import sys
@@ -31,14 +29,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine_worker import generator  # benchmarks/ is on sys.path when this runs as a script
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: the code and data measured: a `git archive` snapshot of --commit (set by the driver for its workers)
-CODE_ROOT = Path(os.environ.get("BENCH_CODE_ROOT", ROOT))
+#: the code and data measured: a `git archive` snapshot of --commit, or the checkout (`worktree`)
+CODE_ROOT = ROOT
 DEFAULT_TOPOLOGY = CODE_ROOT / "topology" / "default.yaml"
-MINIMAL_TOPOLOGY = CODE_ROOT / "topology" / "minimal.yaml"
-BASELINE = CODE_ROOT / "policies" / "baseline.yaml"
-START = dt.date(2022, 1, 1)
 MB = 1024 * 1024
 
 # targets (issue 3 item 9); printed beside the figures, never asserted
@@ -49,223 +46,6 @@ TARGET_LARGE_BYTES = 2 * 1024**3
 TRACEMALLOC_SLOWDOWN = 4  # timeout factor of the separate tracemalloc run
 
 
-# ---------------------------------------------------------------------------------
-# helpers used inside workers
-# ---------------------------------------------------------------------------------
-def _count_value(c: Any) -> int | None:
-    """Next id of simpy's `env._eid` (an itertools.count): events scheduled so far."""
-    if c is None:
-        return None
-    if isinstance(c, int):
-        return c
-    try:
-        return int(next(copy.copy(c)))
-    except Exception:  # noqa: BLE001 - copying counts may go away in a future Python
-        m = re.search(r"count\((\d+)", repr(c))
-        return int(m.group(1)) if m else None
-
-
-def _maxrss_bytes() -> int:
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(rss if sys.platform == "darwin" else rss * 1024)  # Linux reports KiB
-
-
-def generator() -> tuple[Any, str]:
-    """The package's synthetic-topology generator (issue 2 item 6)."""
-    from supplychain.generate import generate_topology
-
-    return generate_topology, "supplychain.generate.generate_topology"
-
-
-def raw_simpy_rate(pending: int, events: int, seed: int = 0) -> dict[str, Any]:
-    """Events/s of a bare SimPy loop: `pending` processes each yielding timeouts of random-ish delay."""
-    import random
-
-    import simpy
-
-    rng = random.Random(seed)
-    delays = [rng.uniform(0.5, 1.5) for _ in range(997)]  # mean 1.0; prime length so processes differ
-    env = simpy.Environment()
-
-    def proc(env: simpy.Environment, k: int):
-        n = len(delays)
-        while True:
-            yield env.timeout(delays[k % n])
-            k += 7
-
-    for i in range(pending):
-        env.process(proc(env, i))
-    horizon = max(1.0, events / pending)  # each process makes ~1 event per unit of time
-    e0 = _count_value(env._eid)
-    t0 = time.perf_counter()
-    env.run(until=horizon)
-    wall = time.perf_counter() - t0
-    n = _count_value(env._eid) - e0
-    return {"pending": pending, "events": n, "wall_s": wall, "rate": n / wall}
-
-
-def _scenario_for(cfg: dict[str, Any]) -> tuple[Any, Any, str]:
-    """(topology model, Scenario, description) for a worker configuration."""
-    from supplychain.scenario_schema import Scenario
-    from supplychain.topology import graph_to_model, load_topology
-
-    if cfg["what"] == "default":
-        if DEFAULT_TOPOLOGY.exists():
-            from supplychain.scenario import load_scenario
-
-            res = load_scenario(BASELINE)
-            return graph_to_model(res.topology), res.scenario, "policies/baseline.yaml on topology/default.yaml"
-        import yaml
-
-        data = yaml.safe_load(BASELINE.read_text())
-        data.pop("topology", None)
-        data.pop("extends", None)
-        model = graph_to_model(load_topology(MINIMAL_TOPOLOGY))
-        return model, Scenario.model_validate(data), (
-            "policies/baseline.yaml on topology/minimal.yaml (topology/default.yaml absent)"
-        )
-    if cfg["what"] == "minimal":
-        model = graph_to_model(load_topology(MINIMAL_TOPOLOGY))
-        years = cfg.get("years", 14)
-        return model, Scenario.model_validate({"name": "bench", "start": START, "end": _end(years)}), "minimal.yaml"
-    if cfg["what"] == "generated":
-        gen, src = generator()
-        model = gen(cfg["nodes"], cfg.get("seed", 1))
-        sc = Scenario.model_validate({"name": "bench", "start": START, "end": _end(cfg["years"]), "seed": cfg.get("seed", 1)})
-        return model, sc, f"generated {cfg['nodes']} nodes x {cfg['years']} y by {src}"
-    raise ValueError(cfg["what"])
-
-
-_PROGRESS: dict[str, Any] = {}
-
-
-def _on_sigterm(_signum: int, _frame: Any) -> None:
-    """The driver's timeout: report how far the run got, then exit."""
-    world = _PROGRESS.get("world")
-    out = {"killed": True, "phase": _PROGRESS.get("phase"), "maxrss": _maxrss_bytes(),
-           "elapsed_s": time.perf_counter() - _PROGRESS.get("t0", time.perf_counter())}
-    if world is not None:
-        out.update(day=float(world.env.now), days=world.net.days, events=_count_value(world.env._eid))
-    sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
-    os._exit(3)
-
-
-def _end(years: float) -> dt.date:
-    return START + dt.timedelta(days=int(round(years * 365.25)) - 1)
-
-
-def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
-    """One run of the engine, timed by phase: build topology, World(), run(), invariants, tables."""
-    from supplychain.engine import World, check_invariants
-    from supplychain.engine.record import build_tables
-    from supplychain.results import replication_seed
-
-    import supplychain
-
-    out: dict[str, Any] = {"rss_after_imports": _maxrss_bytes(), "code": str(Path(supplychain.__file__).parent)}
-    if cfg.get("tracemalloc"):
-        import tracemalloc
-
-        tracemalloc.start()
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    t0 = time.perf_counter()
-    _PROGRESS.update(t0=t0, phase="prepare")
-    model, sc, desc = _scenario_for(cfg)
-    t1 = time.perf_counter()
-    _PROGRESS["phase"] = "World()"
-    world = World(model, sc, replication_seed(sc.seed, 0))
-    t2 = time.perf_counter()
-    _PROGRESS.update(world=world, phase="run")
-    world.run()
-    t3 = time.perf_counter()
-    _PROGRESS["phase"] = "invariants and tables"
-    check_invariants(world)
-    t4 = time.perf_counter()
-    tables = build_tables(world)
-    t5 = time.perf_counter()
-    if cfg.get("tracemalloc"):
-        out["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    out.update(
-        desc=desc,
-        nodes=len(model.nodes),
-        edges=len(model.edges),
-        days=world.net.days,
-        events=_count_value(getattr(world.env, "_eid", None)),
-        orders=len(world.orders),
-        rows={k: len(v) for k, v in tables.items()},
-        prepare_s=t1 - t0,
-        build_s=t2 - t1,
-        run_s=t3 - t2,
-        invariants_s=t4 - t3,
-        tables_s=t5 - t4,
-        maxrss=_maxrss_bytes(),
-    )
-    try:  # diagnostics: work left in the order books at the end (per-day cost grows with it)
-        books = [len(b) for b in world.production.books]
-        out["book_orders_end"], out["book_max_end"] = sum(books), max(books, default=0)
-    except AttributeError:
-        pass
-    out["engine_s"] = out["build_s"] + out["run_s"]
-    out["simulate_s"] = out["engine_s"] + out["invariants_s"] + out["tables_s"]
-    return out
-
-
-def rate_worker(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Raw SimPy before and after an engine run, all in this one process."""
-    ev = cfg["raw_events"]
-    before = [raw_simpy_rate(p, ev) for p in (1_000, 100_000)]
-    runs = [engine_run({"what": cfg["engine"]}) for _ in range(cfg.get("repeat", 1))]
-    eng = min(runs, key=lambda r: r["run_s"])
-    eng["run_s_all"] = [r["run_s"] for r in runs]
-    after = [raw_simpy_rate(p, ev) for p in (1_000, 100_000)]
-    return {"before": before, "after": after, "engine": eng}
-
-
-def profile_worker(cfg: dict[str, Any]) -> dict[str, Any]:
-    """cProfile of World.run; top functions by cumulative time, as % of the run."""
-    import cProfile
-    import pstats
-
-    from supplychain.engine import World
-    from supplychain.results import replication_seed
-
-    model, sc, desc = _scenario_for(cfg)
-    world = World(model, sc, replication_seed(sc.seed, 0))
-    prof = cProfile.Profile()
-    prof.enable()
-    world.run()
-    prof.disable()
-    st = pstats.Stats(prof)
-    total = max(v[3] for v in st.stats.values())  # cumulative time of the outermost call
-    rows = []
-    for (fname, line, func), (_cc, nc, tt, ct, _callers) in st.stats.items():
-        rows.append({"file": fname, "line": line, "func": func, "calls": nc, "tottime": tt, "cumtime": ct})
-    import supplychain.engine
-
-    engine_dir = str(Path(supplychain.engine.__file__).resolve().parent)
-    code_root = Path(engine_dir).parent.parent
-    eng = [r for r in rows if r["file"].startswith(engine_dir)]
-    for r in eng:
-        r["where"] = f"{Path(r['file']).relative_to(code_root)}:{r['line']} {r['func']}"
-        r["cum_pct"] = 100 * r["cumtime"] / total
-        r["self_pct"] = 100 * r["tottime"] / total
-    skip = {"run", "_daily"}  # the driver loop: 100 % by construction
-    top_cum = [r for r in sorted(eng, key=lambda r: -r["cumtime"]) if r["func"] not in skip][:cfg.get("top", 10)]
-    top_self = sorted(eng + [dict(r, where=r["func"] if r["file"] == "~" else f"{Path(r['file']).name}:{r['line']} {r['func']}",
-                                  cum_pct=100 * r["cumtime"] / total, self_pct=100 * r["tottime"] / total)
-                             for r in rows if not r["file"].startswith(engine_dir)],
-                      key=lambda r: -r["tottime"])[:cfg.get("top", 10)]
-    strip = lambda rs: [{k: r[k] for k in ("where", "calls", "cum_pct", "self_pct")} for r in rs]  # noqa: E731
-    return {"desc": desc, "total_s": total, "top_cum": strip(top_cum), "top_self": strip(top_self)}
-
-
-# ---------------------------------------------------------------------------------
-# the driver
-# ---------------------------------------------------------------------------------
 def best_of(cfg: dict[str, Any], timeout: float, repeat: int) -> dict[str, Any]:
     """`repeat` fresh runs of one configuration; the fastest (least disturbed) one, with all times."""
     runs = [spawn(cfg, timeout) for _ in range(max(1, repeat))]
@@ -279,7 +59,7 @@ def best_of(cfg: dict[str, Any], timeout: float, repeat: int) -> dict[str, Any]:
 
 def spawn(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter; {'timeout': s} or {'error': ...} on failure."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(cfg, default=str)]
+    cmd = [sys.executable, str(HERE / "engine_worker.py"), json.dumps(cfg, default=str)]
     t0 = time.perf_counter()
     env = dict(os.environ)
     # the measured code first on the path: a snapshot shadows the editable install, and the
@@ -354,7 +134,6 @@ def machine(code: str) -> dict[str, str]:
     import numpy
     import simpy
 
-    dirty = [ln[3:] for ln in git("status", "--porcelain", "supplychain").splitlines() if len(ln) > 3]
     cpu = ""
     try:
         cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
@@ -601,24 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--commit", default="HEAD",
                     help="measure a snapshot of this commit (default HEAD); 'worktree' measures the checkout as it is")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
-    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.worker is not None:
-        cfg = json.loads(args.worker)
-        if cfg["what"] == "profile":
-            res = profile_worker(dict(cfg["profile"], top=cfg.get("top", 10)))
-        elif cfg["what"] == "rate":
-            res = rate_worker(cfg)
-        else:
-            res = engine_run(cfg)
-        print(json.dumps(res, default=str))
-        return 0
     if args.scaling_timeout is None:
         args.scaling_timeout = 120.0 if args.quick else 600.0
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     if args.profile:
         only.add("profile")
-    global CODE_ROOT, DEFAULT_TOPOLOGY, MINIMAL_TOPOLOGY, BASELINE
+    global CODE_ROOT, DEFAULT_TOPOLOGY
     snap = None
     if args.commit == "worktree":
         dirty = [ln[3:] for ln in git("status", "--porcelain", "supplychain").splitlines() if len(ln) > 3]
@@ -626,8 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         snap, full = snapshot(args.commit)
         CODE_ROOT = snap
-        DEFAULT_TOPOLOGY, MINIMAL_TOPOLOGY = snap / "topology" / "default.yaml", snap / "topology" / "minimal.yaml"
-        BASELINE = snap / "policies" / "baseline.yaml"
+        DEFAULT_TOPOLOGY = snap / "topology" / "default.yaml"
         code = f"commit {full[:10]} ({git('log', '-1', '--format=%cd %s', '--date=format:%Y-%m-%d %H:%M', full)[:90]})"
     info = machine(code)
     print("Engine benchmarks " + ("(--quick)" if args.quick else "(full)"))
