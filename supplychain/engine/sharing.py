@@ -32,7 +32,7 @@ EPS = 1e-9
 
 
 class _Member:
-    __slots__ = ("order", "size", "cost", "entry", "final", "starting", "fresh")
+    __slots__ = ("order", "size", "cost", "entry", "final", "starting")
 
     def __init__(self, order: Order, size: float, entry: float) -> None:
         self.order = order
@@ -41,7 +41,6 @@ class _Member:
         self.entry = entry  # cumulative level when it entered
         self.final = entry + order.remaining / size  # level at which it is fully started
         self.starting = True  # still counted in the level's denominator
-        self.fresh = True  # not started yet (its `started` stamp is due)
 
 
 class ShareBook:
@@ -59,7 +58,7 @@ class ShareBook:
         self._start: list[tuple[float, int]] = []  # (final, id): leaves the denominator when L reaches it
         self._done: list[tuple[float, int]] = []  # (final, id): done when Lc reaches it
         self._ship: list[tuple[float, int]] = []  # (level of the next tranche, id)
-        self._fresh: list[_Member] = []
+        self._fresh: list[_Member] = []  # entered, `started` stamp not yet given
         self.last_due = -1
 
     def __bool__(self) -> bool:
@@ -109,11 +108,12 @@ class ShareBook:
         cut = min(units, self.remaining(o))
         if cut <= 0.0:
             return 0.0
-        self.weight_final -= m.size * m.cost * m.final
-        m.final -= cut / m.size
-        self.weight_final += m.size * m.cost * m.final
-        if m.final <= self.level + EPS:
-            m.final = max(m.final, self.level)
+        final = m.final - cut / m.size
+        if final <= self.level + EPS:  # nothing left to start
+            final = max(final, self.level)
+        self.weight_final += m.size * m.cost * (final - m.final)
+        m.final = final
+        if final <= self.level + EPS:
             self._leave(m)
         else:
             heapq.heappush(self._start, (m.final, o.id))
