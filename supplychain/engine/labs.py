@@ -13,7 +13,6 @@ lab's efficiency by the RSI gain of that release.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -93,6 +92,11 @@ class Labs:
                     self.power_products[self.pos[cust]].append(product)
         self.retired_units = 0.0
         self.installed_units = 0.0
+        # on-sale window of every product in days from the start (ordering compares these ints)
+        inf = float("inf")
+        self.sale_days = {name: ((p.available - scenario.start).days if p.available else -inf,
+                                 (p.discontinued - scenario.start).days if p.discontinued else inf)
+                          for name, p in net.products.items()}
 
     # -- ordering ------------------------------------------------------------
     def target(self, j: int, day: float) -> float:
@@ -111,11 +115,11 @@ class Labs:
         """
         net = self.net
         d = int(min(max(day, 0), net.days - 1))
-        today = self.sc.start + dt.timedelta(days=int(max(day, 0) + ahead))
+        today = int(max(day, 0) + ahead)  # days from the start
         offers = []
         for f in self.acc_flows[j]:
-            p = net.products[f.product]
-            if (p.available and today < p.available) or (p.discontinued and today >= p.discontinued):
+            first, last = self.sale_days[f.product]
+            if today < first or today >= last:
                 continue
             if f.share[d] > 0:
                 offers.append((f, f.product, float(f.share[d])))
