@@ -28,8 +28,8 @@ import pandas as pd
 from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
-from .progress import DayBar
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
+from .progress import DayBar
 from .results import simulate
 from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
 from .scenario_schema import Scenario
@@ -299,12 +299,11 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                         days.finished(i)
                     unit = todo[i]
                     walls.setdefault(unit.name, []).append(result["wall_s"])
-                    if result["tables"] is None:
-                        pass  # the worker stored it
-                    elif unit.name in stores:
-                        stores[unit.name].save(unit.replication, result["tables"], {"wall_s": result["wall_s"]})
-                    else:
-                        memory[(unit.name, unit.replication)] = kept(result["tables"])
+                    if result["tables"] is not None:  # None: the worker stored them itself
+                        if unit.name in stores:
+                            stores[unit.name].save(unit.replication, result["tables"], {"wall_s": result["wall_s"]})
+                        else:
+                            memory[(unit.name, unit.replication)] = kept(result["tables"])
                     computed.append((unit.name, unit.replication))
                     bar.update(1)
             failed = False
