@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Order", "split_by_share", "ORDER_KINDS"]
+__all__ = ["Order", "order_columns", "ORDER_KINDS"]
 
 #: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
 #: tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel.
@@ -110,8 +110,3 @@ def order_columns(orders: list[Order], ids: list[str]) -> dict[str, Any]:
     cols["rule"] = [o.rule for o in orders]
     assert tuple(cols) == ORDER_COLUMNS
     return cols
-
-
-def split_by_share(qty: float, shares: np.ndarray) -> np.ndarray:
-    """Split a lot by normalised shares (zero shares get nothing)."""
-    return qty * shares

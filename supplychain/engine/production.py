@@ -138,7 +138,6 @@ class Production:
         self.finished = np.zeros(n)
         self.flow_time = np.zeros(n)  # sum of qty x days in production over finished chunks
         self.used_today = np.zeros(n)
-        self.cap_today = np.zeros(n)
 
     # -- capacity ----------------------------------------------------------
     def capacity(self, day: int) -> np.ndarray:
@@ -152,12 +151,10 @@ class Production:
 
     def backlog_units(self, node: int, day: int) -> float:
         """Capacity units still to start at `node`."""
-        y = self.net.yields[node, min(day, self.net.days - 1)]
-        share = self.shares.get(node)
-        return (max(self.queued[node], 0.0) + (share.backlog() if share else 0.0)) / y
+        return float(self.backlog_vector(day)[node])
 
     def backlog_vector(self, day: int) -> np.ndarray:
-        """`backlog_units` of every node at once (the weekly record)."""
+        """Capacity units still to start, every node at once (the weekly record)."""
         q = np.maximum(np.asarray(self.queued), 0.0)
         for node, share in self.shares.items():
             q[node] += share.backlog()
@@ -200,7 +197,6 @@ class Production:
         self.used_today[:] = 0.0
         if self.active:
             cap = self.capacity(day)
-            self.cap_today = cap
             for node in sorted(self.active):
                 if node in self.shares:
                     self._allocate_shared(node, day, d, cap[node])
@@ -329,14 +325,3 @@ class Production:
         if o.remaining <= EPS and o.made + o.denied_qty >= o.qty * (1 - 1e-9) and o.finished is None:
             o.finished = o.finished or (o.started if o.started is not None else o.entered)
         return cut
-
-    def quoted(self, node: int, day: int) -> float:
-        """Lead time a new order would face: backlog / effective rate + cycle time."""
-        d = min(day, self.net.days - 1)
-        ct = self.net.cycle[node, d] * self.net.ct_mult[node, d]
-        cap = self.cap_today[node] if self.cap_today.size else np.inf
-        if not np.isfinite(cap):
-            return float(ct)
-        if cap <= EPS:
-            return float("inf") if self.has_backlog(node) else float(ct)
-        return self.backlog_units(node, day) / cap + float(ct)
