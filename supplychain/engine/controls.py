@@ -20,7 +20,7 @@ from ..schema import Product
 from ..scenario_schema import Rule
 from .network import Net
 
-__all__ = ["Controls", "Decision"]
+__all__ = ["Controls", "Decision", "ALLOW"]
 
 
 @dataclass(slots=True)
@@ -79,6 +79,8 @@ class Controls:
 
     def relevant(self, supplier: int, customer: int, product: str, parties: frozenset[str]) -> list[_Compiled]:
         """The rules whose scope covers this trade (static, so cached); callers check dates."""
+        if not self.rules:
+            return []
         key = (supplier, customer, product, parties)
         hit = self._relevant.get(key)
         if hit is None:

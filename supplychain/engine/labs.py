@@ -33,6 +33,8 @@ class LabState:
     installed: dict[str, float] = field(default_factory=dict)  # sku -> units
     waiting: deque = field(default_factory=deque)  # (ready day, sku, units) after commissioning, unpowered
     waiting_h100e: float = 0.0  # delivered, not yet installed (commissioning or stranded)
+    commissioning: deque = field(default_factory=deque)  # (ready day, H100e) of deliveries not yet ready
+    commissioning_h100e: float = 0.0
     on_order_h100e: float = 0.0
     power_mw: float = 0.0
     power_on_order_mw: float = 0.0
@@ -56,6 +58,7 @@ class Labs:
         self.gen = np.zeros(m, dtype=int)
         self.gen_started = np.zeros(m)
         self.rsi = np.ones(m)
+        self.next_ready = np.full(m, np.inf)  # ready day of the front of each lab's waiting queue
         self.releases: list[tuple] = []
         g = scenario.generations
         self.req0, self.scale, self.min_days, self.max_gen = g.requirement_0, g.scale, g.min_training_days, g.max_generations
@@ -143,8 +146,13 @@ class Labs:
     def delivered(self, j: int, sku: str, units: float, now: float) -> None:
         st = self.states[j]
         p = self.net.products[sku]
-        st.waiting.append((now + st.policy.commissioning_days, sku, units))
+        ready = now + st.policy.commissioning_days
+        if not st.waiting:
+            self.next_ready[j] = ready
+        st.waiting.append((ready, sku, units))
         st.waiting_h100e += units * p.h100e
+        st.commissioning.append((ready, units * p.h100e))
+        st.commissioning_h100e += units * p.h100e
 
     def install_ready(self, j: int, day: int) -> list[tuple[str, float]]:
         """Install, first in first out, what has finished commissioning and fits the power.
@@ -174,20 +182,21 @@ class Labs:
                 q[0] = (ready, sku, units - fit)
                 break
             q.popleft()
+        self.next_ready[j] = q[0][0] if q else np.inf
         return done
 
-    def stranded_h100e(self, j: int, day: int) -> float:
-        """H100e delivered and commissioned but waiting for power: all that waits, less the
-        tail still commissioning (deliveries queue in ready order, so only the tail is scanned)."""
-        st = self.states[j]
-        commissioning = 0.0
-        for ready, sku, units in reversed(st.waiting):
-            if ready <= day:
-                break
-            commissioning += units * self.net.products[sku].h100e
-        total = max(st.waiting_h100e - commissioning, 0.0)
-        self.stranded[j] = total
-        return total
+    def stranded_all(self, day: int) -> np.ndarray:
+        """H100e per lab delivered and commissioned but waiting for power: all that waits, less
+        what is still commissioning (a running sum; deliveries become ready in the order they came)."""
+        out = self.stranded
+        for j, st in enumerate(self.states):
+            q = st.commissioning
+            while q and q[0][0] <= day:
+                st.commissioning_h100e -= q.popleft()[1]
+            if not q:
+                st.commissioning_h100e = 0.0
+            out[j] = max(st.waiting_h100e - st.commissioning_h100e, 0.0)
+        return out
 
     def retire(self, j: int, sku: str, units: float) -> float:
         st = self.states[j]

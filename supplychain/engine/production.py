@@ -131,6 +131,12 @@ class Production:
         for i, (_, per_tool) in net.expansion.items():
             self.tool_cap[i] = per_tool
             self.tools[i] = net.planned[i, 0] / per_tool
+        # capacity by day, days x nodes so a day is one contiguous row (a column of the nodes x
+        # days arrays is a strided gather, cache misses on a large network); tool-limited nodes
+        # are capped again each day. Shocks are already in the arrays when production is built.
+        self._cap = np.ascontiguousarray(np.where(net.unlimited[:, None], np.inf, net.planned * net.cap_mult).T)
+        self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
+        self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
         # statistics for Little's law and conservation
         self.wip = np.zeros(n)
         self.wip_area = np.zeros(n)
@@ -143,11 +149,11 @@ class Production:
     def capacity(self, day: int) -> np.ndarray:
         """Effective capacity units/day of every node today (inf where unlimited)."""
         d = min(day, self.net.days - 1)
-        planned = self.net.planned[:, d]
-        if self.net.expansion:
-            planned = np.minimum(planned, self.tools * self.tool_cap)
-        cap = planned * self.net.cap_mult[:, d]
-        return np.where(self.net.unlimited, np.inf, cap)
+        cap = self._cap[d].copy()
+        if len(self._tooled):
+            t = self._tooled
+            cap[t] = np.minimum(cap[t], self.tools[t] * self.tool_cap[t] * self._tooled_mult[d])
+        return cap
 
     def backlog_units(self, node: int, day: int) -> float:
         """Capacity units still to start at `node`."""

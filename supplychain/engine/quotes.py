@@ -1,4 +1,4 @@
-"""Weekly state records and quoted lead times.
+"""Quoted lead times, every flow, every week.
 
 The quoted lead time is what a new order placed now would face, the figure
 industry reports ("36-52 weeks"): at a producer, backlog / effective rate +
@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .labs import H100_FLOPS
 from .network import PRODUCER_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["record_week", "QuotePlan", "QuoteBook"]
+__all__ = ["QuotePlan", "QuoteBook"]
 
 
 class QuotePlan:
@@ -116,32 +115,6 @@ class QuotePlan:
             den = np.add.reduceat(np.where(pos, share, 0.0), self.seg_start)
             out[self.filled] = np.where(den > 0, num / den, np.minimum.reduceat(q, self.seg_start))
         return out
-
-
-def record_week(w: "World", day: int) -> None:
-    net, prod, labs = w.net, w.production, w.labs
-    cap = prod.capacity(day)
-    backlog = prod.backlog_vector(day)
-    book = w.quote_book
-    node_q, at = book.plan.evaluate(w, day, cap, backlog)
-    d = min(day, net.days - 1)
-    for n, kind in enumerate(net.kinds):
-        if kind in PRODUCER_KINDS and not net.unlimited[n]:
-            c = cap[n]
-            used = prod.used_today[n]
-            w.node_rows.append((float(day), net.ids[n], kind, c * 7.0, float(backlog[n]), prod.wip[n],
-                                used / c if c > 0 else np.nan, float(node_q[n])))
-    for j, node in enumerate(labs.nodes):
-        st = labs.states[j]
-        labs.stranded_h100e(j, day)
-        phys = labs.h100e[j] * H100_FLOPS * labs.util[j]
-        w.fleet_rows.append((float(day), net.ids[node], labs.h100e[j], st.waiting_h100e - labs.stranded[j], labs.stranded[j],
-                             st.on_order_h100e, labs.targets[j, d], st.power_mw, st.used_mw, phys * labs.train_frac[j],
-                             phys * labs.train_frac[j] * labs.efficiency(day)[j], int(labs.gen[j])))
-    row = at[book.key_of] + book.expected * net.flow_mult[:, d]
-    row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
-    book.days.append(float(day))
-    book.rows.append(row)
 
 
 class QuoteBook:

@@ -24,9 +24,6 @@ __all__ = ["build_tables", "TABLES"]
 
 TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
 
-NODE_COLUMNS = ("day", "node", "kind", "capacity_per_week", "backlog", "wip", "utilisation", "quoted_days")
-FLEET_COLUMNS = ("day", "lab", "installed_h100e", "commissioning_h100e", "stranded_h100e", "on_order_h100e",
-                 "target_h100e", "power_mw", "power_used_mw", "training_flops", "effective_training_flops", "generation")
 EVENT_COLUMNS = ("day", "type", "id", "what", "supplier", "customer", "product", "qty", "detail")
 GEN_COLUMNS = ("lab", "generation", "day", "started_day", "requirement_flop", "rsi_multiplier")
 STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "mean_backorders", "final_on_hand", "final_backorders")
@@ -111,8 +108,8 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     tables = {
         "orders": orders,
         "lead_times": _lead_times(w, start),
-        "nodes": _frame(w.node_rows, NODE_COLUMNS, start),
-        "fleet": _frame(w.fleet_rows, FLEET_COLUMNS, start),
+        "nodes": w.node_rows.frame(start),
+        "fleet": w.fleet_rows.frame(start),
         "generations": _frame(w.labs.releases, GEN_COLUMNS, start, ("day", "started_day")),
         "events": _frame(sorted(events, key=lambda r: r[0]), EVENT_COLUMNS, start),
         "stocks": pd.DataFrame.from_records(w.stocks.summary(), columns=list(STOCK_COLUMNS)),
