@@ -69,7 +69,7 @@ class World(Reviews):
         self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
-        self.expected_transport = [f.transport.expected for f in net.flows]
+        self.draw_transport = [f.transport.sampler(self.rng["transport"]) for f in net.flows]
         for j, st in enumerate(self.labs.states):
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
         for node in net.expansion:
@@ -373,7 +373,7 @@ class World(Reviews):
         tt = 0.0
         if flow is not None:
             day = min(int(now), self.net.days - 1)
-            tt = flow.transport.sample(self.rng["transport"]) * float(flow.transport_mult[day])
+            tt = self.draw_transport[flow.index]() * float(flow.transport_mult[day])
         if o.shipped is None:
             o.shipped = now + delay
         o.shipped_qty += qty
