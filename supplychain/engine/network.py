@@ -68,11 +68,13 @@ class Net:
     def flows_into(self, customer: int, product: str) -> list[Flow]:
         return self.inbound.get((customer, product), [])
 
-    def shares(self, flows: list[Flow], day: int) -> np.ndarray:
+    def shares(self, flows: list[Flow], day: int) -> list[float]:
+        """Edge shares of `flows` on `day`, normalised; equal shares if none is positive. Plain
+        floats: a handful of flows per order, where numpy's per-call cost would dominate."""
         d = min(max(day, 0), self.days - 1)
-        s = np.array([f.share[d] for f in flows], dtype=float)
-        total = s.sum()
-        return s / total if total > 0 else s
+        s = [float(f.share[d]) for f in flows]
+        total = sum(s)
+        return [x / total for x in s] if total > 0 else [1.0 / len(s)] * len(s)
 
     def unit_cost(self, node: int, product: str, dies_per_wafer: float | None = None) -> float:
         """Capacity units one good unit of `product` takes at `node`, before yield.

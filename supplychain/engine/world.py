@@ -160,8 +160,6 @@ class World(Reviews):
         if not use:
             return []
         shares = self.net.shares(use, int(now))
-        if shares.sum() <= 0:
-            shares = np.full(len(use), 1.0 / len(use))
         out = []
         for f, s in zip(use, shares):
             if s <= 0:
