@@ -35,7 +35,7 @@ class ReferenceQuoter:
         self.supply_q: dict[tuple[int, str], float] = {}
         self.supplier_q: dict[tuple[int, str], float] = {}
         self.flow_q: dict[int, float] = {}
-        self.expected = world.expected_transport
+        self.expected = [f.transport.expected for f in world.net.flows]
 
     def node(self, n: int) -> float:
         if n not in self.node_q:
