@@ -94,3 +94,26 @@ def test_initial_fleet_retires_over_its_lifetime():
     assert f.iloc[-1] == pytest.approx(0, abs=1e-6)
     mid = f.loc[f.index[f.index >= 2 * 365.25][0]]
     assert mid == pytest.approx(5000, rel=1e-6)
+
+
+def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
+    """Each delivery retires `commissioning_days + lifetime_years` after it arrived, in full,
+    at that instant (the lab keeps its retirements in a queue, one kernel event at a time)."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    model = minimal(fleet={}, power_mw=1e6, target_h100e={"points": {"2022-01-01": 1000, "2024-01-01": 40000}})
+    sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
+                                                                  "utilisation": 0.5, "training_fraction": 0.1}))
+    w = World(model, sc, 0)
+    arrived, retired = [], []
+    delivered, retire = w.labs.delivered, w.labs.retire
+    w.labs.delivered = lambda j, sku, units, now: (arrived.append((now, units)), delivered(j, sku, units, now))[1]
+    w.labs.retire = lambda j, sku, units: (retired.append((w.env.now, units)), retire(j, sku, units))[1]
+    w.run()
+    life = 30 + 0.5 * 365.25
+    due = [(t + life, u) for t, u in arrived if t + life < w.net.days]
+    assert len(due) > 20
+    assert [t for t, _ in retired] == pytest.approx([t for t, _ in due], abs=1e-9)
+    assert [u for _, u in retired] == pytest.approx([u for _, u in due], rel=1e-12)
+    assert w.labs.retired_units == pytest.approx(sum(u for _, u in due), rel=1e-9)

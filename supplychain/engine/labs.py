@@ -59,6 +59,7 @@ class Labs:
         self.gen_started = np.zeros(m)
         self.rsi = np.ones(m)
         self.next_ready = np.full(m, np.inf)  # ready day of the front of each lab's waiting queue
+        self.retiring: list[deque] = [deque() for _ in range(m)]  # (day, sku, units) in due order
         self.releases: list[tuple] = []
         g = scenario.generations
         self.req0, self.scale, self.min_days, self.max_gen = g.requirement_0, g.scale, g.min_training_days, g.max_generations
