@@ -43,6 +43,9 @@ TARGET_RATIO = 0.5
 TARGET_DEFAULT_S = 1.0
 TARGET_LARGE_S = 10.0
 TARGET_LARGE_BYTES = 2 * 1024**3
+#: a log-log slope at most this counts as linear: 1.1 lets cost per node-day grow ~35 % over
+#: the 20x range of the sweep (noise and cache effects), 1.2 would let it nearly double
+LINEAR_SLOPE = 1.1
 TRACEMALLOC_SLOWDOWN = 4  # timeout factor of the separate tracemalloc run
 
 
@@ -283,7 +286,8 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
         fit["nodes"], fit["years"] = float(coef[1]), float(coef[2])
         print(f"\n  log-log fit of wall time: slope vs node-years {slope:.2f} (polyfit); "
               f"separately: nodes^{coef[1]:.2f} x years^{coef[2]:.2f} (1.0 = linear)")
-        print(f"  target linear in nodes x horizon: {verdict(max(slope, coef[1], coef[2]) <= 1.2)}")
+        print(f"  target linear in nodes x horizon (every exponent <= {LINEAR_SLOPE}): "
+              f"{verdict(max(slope, coef[1], coef[2]) <= LINEAR_SLOPE)}")
         ev = [r for r in ok if r.get("events")]
         if len(ev) >= 3:  # is the cost per kernel event, or do events themselves grow faster than node-years?
             s_ev = np.polyfit(np.log([r["nodes"] * r["years"] for r in ev]), np.log([r["events"] for r in ev]), 1)[0]
@@ -298,7 +302,8 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
             print(f"  steady state, the last {years[-1] - years[-2]} years alone (t{years[-1]}y - t{years[-2]}y; pipelines fill "
                   f"in ~4 years, so only long horizons show it): " + ", ".join(f"{k['nodes']} nodes {k['us_per_node_day']:.1f}" for k in steady["rows"])
                   + f" us per node-day; slope vs nodes {steady['slope']:.2f}")
-            print(f"  target linear in nodes x horizon, steady state: {verdict(steady['slope'] <= 1.2)}")
+            print(f"  target linear in nodes x horizon, steady state (slope <= {LINEAR_SLOPE}): "
+                  f"{verdict(steady['slope'] <= LINEAR_SLOPE)}")
     else:
         print("  too few finished runs for a fit")
     report["scaling_fit"] = fit
