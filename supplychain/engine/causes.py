@@ -21,32 +21,68 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["delay_causes", "segments"]
 
+Segments = list[tuple[str, float]]
 
-def segments(w: "World", o: Order, memo: dict[int, list[tuple[str, float]]] | None = None) -> list[tuple[str, float]]:
+
+class _Context:
+    """What every order's segments read: the world, the end of the run, and labels and cycle
+    times cached per node, pair and day (a 1,000-node run has most of a million lines, and
+    formatting the same label or reading the same cycle time for each was most of the work)."""
+
+    def __init__(self, w: "World") -> None:
+        self.w, self.net, self.ids = w, w.net, w.net.ids
+        self.end = float(w.env.now)
+        self.queue = [f"queue:{i}" for i in self.ids]
+        self.production = [f"production:{i}" for i in self.ids]
+        self.component = [f"component:{i}" for i in self.ids]
+        self._transport: dict[tuple[int, int], str] = {}
+        self._ct: dict[tuple[int, int], float] = {}
+        self.memo: dict[int, Segments] = {}  # the lots other orders inherit
+
+    def transport(self, o: Order) -> str:
+        key = (o.supplier, o.customer)
+        label = self._transport.get(key)
+        if label is None:
+            label = self._transport[key] = f"transport:{self.ids[o.supplier]}->{self.ids[o.customer]}"
+        return label
+
+    def ct(self, node: int, day: int) -> float:
+        key = (node, day)
+        v = self._ct.get(key)
+        if v is None:
+            v = self._ct[key] = float(self.net.cycle[node, day] * self.net.ct_mult[node, day])
+        return v
+
+
+def segments(w: "World", o: Order, memo: dict[int, Segments] | None = None) -> Segments:
     """The segments of `o`'s lead time. `memo` (order id -> segments) shares the work
     when many orders inherit the segments of the same lot."""
+    cx = _Context(w)
     if memo is not None:
-        got = memo.get(o.id)
-        if got is None:
-            got = memo[o.id] = _segments(w, o, memo)
-        return got
-    return _segments(w, o, None)
+        cx.memo = memo
+    return _inherited(cx, o)
 
 
-def _segments(w: "World", o: Order, memo: dict[int, list[tuple[str, float]]] | None) -> list[tuple[str, float]]:
-    ids, net = w.net.ids, w.net
-    out: list[tuple[str, float]] = []
+def _inherited(cx: _Context, o: Order) -> Segments:
+    got = cx.memo.get(o.id)
+    if got is None:
+        got = cx.memo[o.id] = _segments(cx, o)
+    return got
+
+
+def _segments(cx: _Context, o: Order) -> Segments:
+    out: Segments = []
     if o.released is not None and o.released > o.ordered:
         out.append((f"licence:{o.rule}" if o.rule else "waiting", o.released - o.ordered))
-    end = float(w.env.now)
+    end = cx.end
     if o.kind == "lab":
         live = [c for c in o.children if c.status != "denied"]
         if live:
             crit = max(live, key=lambda c: c.delivered if c.delivered is not None else end)
             if crit.delivered is None or crit.delivered > o.ordered:  # not simply filled from stock
-                out.extend(segments(w, crit, memo))
+                out.extend(_inherited(cx, crit))
             if o.delivered is not None and crit.delivered is not None:
-                out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", max(0.0, o.delivered - crit.delivered)))
+                out.append((cx.transport(o), max(0.0, o.delivered - crit.delivered)))
         return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
@@ -55,23 +91,23 @@ def _segments(w: "World", o: Order, memo: dict[int, list[tuple[str, float]]] | N
             arrived = [c for c in o.children if c.delivered is not None]
             if arrived:  # the input that came last: its own queue, production and transport
                 crit = max(arrived, key=lambda c: c.delivered)
-                inner = segments(w, crit, memo)
+                inner = _inherited(cx, crit)
                 out.extend(inner)
                 rest = (kit_done - o.released) - sum(d for _, d in inner)
                 if rest > 0:
-                    out.append((f"component:{ids[crit.supplier]}", rest))
+                    out.append((cx.component[crit.supplier], rest))
             else:
                 out.append(("component:?", kit_done - o.released))
     if kit_done is None and o.kind == "assembly" and o.inputs is not None and o.released is not None:
-        out.append((f"component:{_slowest_input(w, o)}", end - o.released))  # still waiting for inputs
+        out.append((f"component:{_slowest_input(cx.w, o)}", end - o.released))  # still waiting for inputs
     elif o.entered is not None:
-        day = min(int(o.started if o.started is not None else o.entered), net.days - 1)
-        ct = float(net.cycle[o.supplier, day] * net.ct_mult[o.supplier, day])
+        day = min(int(o.started if o.started is not None else o.entered), cx.net.days - 1)
+        ct = cx.ct(o.supplier, day)
         done = o.finished if o.finished is not None else end + ct  # open orders: queue so far
-        out.append((f"queue:{ids[o.supplier]}", max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
-        out.append((f"production:{ids[o.supplier]}", ct))
+        out.append((cx.queue[o.supplier], max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
+        out.append((cx.production[o.supplier], ct))
     if o.delivered is not None and o.shipped is not None:
-        out.append((f"transport:{ids[o.supplier]}->{ids[o.customer]}", o.delivered - o.shipped))
+        out.append((cx.transport(o), o.delivered - o.shipped))
     return out
 
 
@@ -86,7 +122,7 @@ WAITS = ("queue:", "licence:", "component:", "waiting")
 MIN_WAIT_DAYS = 7.0
 
 
-def pick(segs: list[tuple[str, float]]) -> str | None:
+def pick(segs: Segments) -> str | None:
     """The longest wait (queue, licence, missing input) if one lasted a week or more,
     else the longest step: in calm times the slowest production step is the cause."""
     waits = [s for s in segs if s[0].startswith(WAITS)]
@@ -101,10 +137,10 @@ def pick(segs: list[tuple[str, float]]) -> str | None:
 
 def delay_causes(w: "World") -> list[str | None]:
     causes: list[str | None] = []
-    memo: dict[int, list[tuple[str, float]]] = {}
+    cx = _Context(w)
     for o in w.orders:
         if o.status == "denied":
             causes.append(f"denied:{o.rule}" if o.rule else "denied")
             continue
-        causes.append(pick(_segments(w, o, memo)))  # only the lots others inherit are kept in memo
+        causes.append(pick(_segments(cx, o)))  # only the lots others inherit are kept in memo
     return causes
