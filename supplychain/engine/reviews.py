@@ -4,8 +4,9 @@ Labs review their orders every `review_days` (order-up-to a target fleet,
 split over the SKUs on sale `order_ahead_days` ahead, with substitution and
 stockpiling under export controls, and power sized from what the fleet will
 draw); fabs with an expansion plan order tools a year ahead of planned
-capacity. The start fleet retires in yearly tranches and orders placed before
-the start arrive evenly. Mixed into `World`.
+capacity. The start fleet retires in yearly tranches, delivered accelerators a
+lifetime after commissioning, and orders placed before the start arrive evenly.
+Mixed into `World`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,27 @@ class Reviews:
                     when = (k + 0.5) * life / tranches * 365.25
                     if when < self.net.days:
                         self.at(when, self.labs.retire, j, sku, units / tranches)
+
+    def _retire_later(self, j: int, when: float, sku: str, units: float) -> None:
+        """Retire a delivery at `when`. A lab's retirements come due in delivery order (a fixed
+        lifetime after each), so each lab keeps them in a queue with one kernel event for the
+        next: one event per delivery, years ahead, would make the pending heap of a 10-year
+        1,000-node run ~165,000 events deep, and every event slower. The event is urgent: a
+        retirement comes before the ordinary events of its instant, which were nearly all scheduled
+        after the delivery it retires."""
+        q = self.labs.retiring[j]
+        q.append((when, sku, units))
+        if len(q) == 1:
+            self.at(when, self._retire_due, j, urgent=True)
+
+    def _retire_due(self, j: int) -> None:
+        q = self.labs.retiring[j]
+        now = self.env.now
+        while q and q[0][0] <= now:
+            _, sku, units = q.popleft()
+            self.labs.retire(j, sku, units)
+        if q:
+            self.at(q[0][0], self._retire_due, j, urgent=True)
 
     def _schedule_in_flight(self) -> None:
         """Orders placed before the start arrive evenly (weekly) over the lab's `in_flight_days`,

@@ -91,26 +91,6 @@ class World(Reviews):
             ev = self.env.timeout(delay, (fn, args))
         ev.callbacks.append(_fire)
 
-    def _retire_later(self, j: int, when: float, sku: str, units: float) -> None:
-        """Retire a delivery at `when`. A lab's retirements come due in delivery order (a fixed
-        lifetime after each), so each lab keeps them in a queue with one kernel event for the
-        next: one event per delivery, years ahead, made the pending heap of a 10-year
-        1,000-node run ~165,000 events deep, and every event slower. The event is urgent, so
-        it runs before the ordinary events of its instant as the original timeout did."""
-        q = self.labs.retiring[j]
-        q.append((when, sku, units))
-        if len(q) == 1:
-            self.at(when, self._retire_due, j, urgent=True)
-
-    def _retire_due(self, j: int) -> None:
-        q = self.labs.retiring[j]
-        now = self.env.now
-        while q and q[0][0] <= now:
-            _, sku, units = q.popleft()
-            self.labs.retire(j, sku, units)
-        if q:
-            self.at(q[0][0], self._retire_due, j, urgent=True)
-
     def run(self, progress: Callable[[int], None] | None = None) -> "World":
         """Run to the end. The cyclic garbage collector is paused meanwhile: every order is
         kept until the tables are built anyway, and its passes over a growing heap of
