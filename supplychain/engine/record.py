@@ -20,7 +20,7 @@ from .gcpause import gc_paused
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["build_tables", "TABLES"]
+__all__ = ["build_tables", "day_dates", "TABLES"]
 
 TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
 
@@ -29,7 +29,10 @@ GEN_COLUMNS = ("lab", "generation", "day", "started_day", "requirement_flop", "r
 STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "mean_backorders", "final_on_hand", "final_backorders")
 
 
-def _dates(start: dt.date, days: pd.Series) -> pd.Series:
+def day_dates(start: dt.date, days: pd.Series) -> pd.Series:
+    """Calendar dates of day numbers from the scenario start (rounded to whole days)."""
+    if not len(days):  # an empty column of an empty table, typed as dates all the same
+        return pd.Series([], dtype="datetime64[ns]")
     return pd.Timestamp(start) + pd.to_timedelta(days.astype(float).round(), unit="D")
 
 
@@ -37,7 +40,7 @@ def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols
     df = pd.DataFrame.from_records(rows, columns=list(columns))
     for c in day_cols:
         if c in df:
-            df[c.replace("day", "date")] = _dates(start, df[c]) if len(df) else pd.Series([], dtype="datetime64[ns]")
+            df[c.replace("day", "date")] = day_dates(start, df[c])
     return df
 
 
@@ -85,7 +88,7 @@ def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
         "realised_by_order_days": by_order.reindex(at).to_numpy(),
         "realised_by_delivery_days": by_delivery.reindex(at).to_numpy(),
     })
-    out["date"] = _dates(start, out["day"])
+    out["date"] = day_dates(start, out["day"])
     return out
 
 
@@ -102,7 +105,7 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     orders["cause"] = delay_causes(w) if len(orders) else pd.Series([], dtype=object)
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"):
         orders[c] = orders[c].astype(float)
-        orders[f"{c}_date"] = _dates(start, orders[c].fillna(0)).where(orders[c].notna())
+        orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
     orders["lead_time_days"] = orders["delivered"] - orders["ordered"]
     events = w.events + w.controls.log
     tables = {

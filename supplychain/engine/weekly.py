@@ -16,6 +16,7 @@ import pandas as pd
 
 from .labs import H100_FLOPS
 from .network import PRODUCER_KINDS
+from .record import day_dates
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -60,8 +61,7 @@ class WeeklyBlocks:
                 col = next(values) if values is not None else ()
                 data[c] = np.concatenate(col) if len(col) else np.array([], dtype=float)
         df = pd.DataFrame(data, columns=list(self.columns))
-        days = df["day"].astype(float).round()
-        df["date"] = pd.Timestamp(start) + pd.to_timedelta(days, unit="D") if len(df) else pd.Series([], dtype="datetime64[ns]")
+        df["date"] = day_dates(start, df["day"])
         return df
 
 
@@ -88,7 +88,7 @@ def record_week(w: "World", day: int) -> None:
     c, used = cap[rec], prod.used_today[rec]
     with np.errstate(invalid="ignore", divide="ignore"):
         util = np.where(c > 0, used / np.where(c > 0, c, 1.0), np.nan)
-    w.node_rows.add(day, c * 7.0, backlog[rec], prod.wip[rec].copy(), util, node_q[rec].astype(float))
+    w.node_rows.add(day, c * 7.0, backlog[rec], prod.wip[rec], util, node_q[rec].astype(float))
     stranded = labs.stranded_all(day)
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))

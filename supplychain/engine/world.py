@@ -17,7 +17,7 @@ from simpy.core import URGENT
 
 from ..scenario_schema import Scenario
 from ..schema import TopologyModel
-from .controls import ALLOW, Controls
+from .controls import Controls
 from .gcpause import gc_paused
 from .labs import Labs
 from .network import PRODUCER_KINDS, Flow, compile_network
@@ -180,9 +180,6 @@ class World(Reviews):
 
     def place(self, o: Order, now: float) -> None:
         """Check export controls at order time, then release (or delay, or deny) the order."""
-        if not self.controls.rules:  # a scenario without export controls pays nothing for them
-            self._release(o, now)
-            return
         d = self.controls.decide(now, o.supplier, o.customer, o.product, o.qty, self._order_parties(o), "order")
         if d.action == "allow":
             self._release(o, now)
@@ -362,8 +359,7 @@ class World(Reviews):
 
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
-        d = ALLOW if not self.controls.rules else self.controls.decide(
-            now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.licence)
+        d = self.controls.decide(now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.licence)
         if d.action == "deny" or (d.action == "review" and not d.approved):
             self.denied_at_shipment += qty
             o.held_qty += qty
