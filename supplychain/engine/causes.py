@@ -125,14 +125,15 @@ MIN_WAIT_DAYS = 7.0
 def pick(segs: Segments) -> str | None:
     """The longest wait (queue, licence, missing input) if one lasted a week or more,
     else the longest step: in calm times the slowest production step is the cause."""
-    waits = [s for s in segs if s[0].startswith(WAITS)]
-    if waits:
-        best = max(waits, key=lambda s: s[1])
-        if best[1] >= MIN_WAIT_DAYS:
-            return best[0]
-    if segs and max(s[1] for s in segs) > 0:
-        return max(segs, key=lambda s: s[1])[0]
-    return None
+    wait, step = None, None  # the first longest of each, as max() picks
+    for seg in segs:
+        if step is None or seg[1] > step[1]:
+            step = seg
+        if seg[0].startswith(WAITS) and (wait is None or seg[1] > wait[1]):
+            wait = seg
+    if wait is not None and wait[1] >= MIN_WAIT_DAYS:
+        return wait[0]
+    return step[0] if step is not None and step[1] > 0 else None
 
 
 def delay_causes(w: "World") -> list[str | None]:

@@ -1,0 +1,34 @@
+"""Delay causes: the label an order line gets from the segments of its lead time."""
+
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from supplychain.engine.causes import MIN_WAIT_DAYS, WAITS, pick
+
+labels = st.sampled_from(["queue:fab", "licence:oct2023", "component:hbm", "waiting", "production:fab",
+                          "transport:a->b", "production:pack"])
+segments = st.lists(st.tuples(labels, st.floats(0.0, 60.0) | st.sampled_from([0.0, 7.0, 6.999])), max_size=8)
+
+
+def definition(segs):
+    """The rule in words: the longest wait (queue, licence, missing input) if it lasted a week or
+    more, else the longest step; the first of equals; nothing if every segment is empty."""
+    waits = [s for s in segs if s[0].startswith(WAITS)]
+    if waits and max(d for _, d in waits) >= MIN_WAIT_DAYS:
+        return next(s for s in waits if s[1] == max(d for _, d in waits))[0]
+    if segs and max(d for _, d in segs) > 0:
+        return next(s for s in segs if s[1] == max(d for _, d in segs))[0]
+    return None
+
+
+@given(segments)
+def test_pick_is_the_longest_long_wait_else_the_longest_step(segs):
+    assert pick(segs) == definition(segs)
+
+
+def test_a_short_queue_gives_way_to_the_slow_production_step():
+    segs = [("queue:fab", 6.0), ("production:fab", 190.0), ("transport:a->b", 3.0)]
+    assert pick(segs) == "production:fab"
+    assert pick([("queue:fab", 8.0), ("production:fab", 190.0)]) == "queue:fab"
+    assert pick([]) is None and pick([("production:fab", 0.0)]) is None
