@@ -50,16 +50,13 @@ class WeeklyBlocks:
     def frame(self, start: dt.date) -> pd.DataFrame:
         """Rows week by week, entities in order within a week (the order of `labels`)."""
         weeks = len(self.days)
-        data: dict[str, object] = {}
-        values = iter(zip(*self.blocks)) if self.blocks else None
-        for c in self.columns:
-            if c == "day":
-                data[c] = np.repeat(np.asarray(self.days, dtype=float), self.size)
-            elif c in self.labels:
-                data[c] = np.tile(np.asarray(self.labels[c], dtype=object), weeks)
-            else:
-                col = next(values) if values is not None else ()
-                data[c] = np.concatenate(col) if len(col) else np.array([], dtype=float)
+        measured = [c for c in self.columns if c != "day" and c not in self.labels]
+        by_column = zip(*self.blocks) if self.blocks else [()] * len(measured)
+        data: dict[str, object] = {c: np.concatenate(col) if col else np.array([], dtype=float)
+                                   for c, col in zip(measured, by_column)}
+        data["day"] = np.repeat(np.asarray(self.days, dtype=float), self.size)
+        for c, values in self.labels.items():
+            data[c] = np.tile(np.asarray(values, dtype=object), weeks)
         df = pd.DataFrame(data, columns=list(self.columns))
         df["date"] = day_dates(start, df["day"])
         return df
