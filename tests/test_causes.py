@@ -32,3 +32,23 @@ def test_a_short_queue_gives_way_to_the_slow_production_step():
     assert pick(segs) == "production:fab"
     assert pick([("queue:fab", 8.0), ("production:fab", 190.0)]) == "queue:fab"
     assert pick([]) is None and pick([("production:fab", 0.0)]) is None
+
+
+def test_one_order_segments_give_the_cause_the_run_table_names():
+    """`segments` of a single line (its own context) agrees with `delay_causes` (one shared
+    context and memo for the whole run)."""
+    import datetime as dt
+
+    from supplychain.engine import World
+    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.scenario import load_scenario
+    from supplychain.topology import graph_to_model
+
+    from conftest import ROOT
+
+    res = load_scenario(ROOT / "policies" / "baseline.yaml")
+    w = World(graph_to_model(res.topology), res.scenario.model_copy(update={"end": dt.date(2023, 6, 30)}), 1).run()
+    causes = delay_causes(w)
+    lines = [(o, c) for o, c in zip(w.orders, causes) if o.status != "denied"][::25]
+    assert len(lines) > 50 and any(c and c.startswith("queue:") for _, c in lines)
+    assert all(pick(segments(w, o)) == c for o, c in lines)

@@ -54,13 +54,10 @@ class _Context:
         return v
 
 
-def segments(w: "World", o: Order, memo: dict[int, Segments] | None = None) -> Segments:
-    """The segments of `o`'s lead time. `memo` (order id -> segments) shares the work
-    when many orders inherit the segments of the same lot."""
-    cx = _Context(w)
-    if memo is not None:
-        cx.memo = memo
-    return _inherited(cx, o)
+def segments(w: "World", o: Order) -> Segments:
+    """The segments of one order's lead time, for inspecting a single line (`delay_causes`
+    does the whole run with one shared context)."""
+    return _segments(_Context(w), o)
 
 
 def _inherited(cx: _Context, o: Order) -> Segments:
