@@ -20,7 +20,7 @@ from ..schema import Product
 from ..scenario_schema import Rule
 from .network import Net
 
-__all__ = ["Controls", "Decision"]
+__all__ = ["Controls", "Decision", "ALLOW"]
 
 
 @dataclass(slots=True)
@@ -120,7 +120,14 @@ class Controls:
         """The first effective rule that matches decides; `cleared` names a licence already granted."""
         if not self.rules:  # a scenario without export controls: every order and shipment goes
             return ALLOW
-        for c in self.relevant(supplier, customer, product, parties):
+        return self.decide_among(self.relevant(supplier, customer, product, parties), now, supplier, customer, product, qty, stage, cleared)
+
+    def decide_among(
+        self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str, cleared: str = ""
+    ) -> Decision:
+        """`decide` over rules already known to cover the trade (`relevant`): an order's rules are
+        static, so the world looks them up once per order, not once per shipment."""
+        for c in rules:
             if not (c.effective <= now < c.ends):
                 continue
             r = c.rule

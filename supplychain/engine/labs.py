@@ -125,8 +125,9 @@ class Labs:
             first, last = self.sale_days[f.product]
             if today < first or today >= last:
                 continue
-            if f.share[d] > 0:
-                offers.append((f, f.product, float(f.share[d])))
+            s = float(f.share[d])
+            if s > 0:
+                offers.append((f, f.product, s))
         total = sum(s for _, _, s in offers)
         return [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
 

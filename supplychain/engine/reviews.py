@@ -88,16 +88,19 @@ class Reviews:
         target = labs.target(j, now + st.policy.horizon_days)
         position = labs.position(j)
         if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
+            controlled = bool(self.controls.rules)
             for flow, sku, share in labs.sku_offers(j, now, st.policy.order_ahead_days):
-                parties = self.parties(node, sku)
                 chosen = sku
-                if self.controls.blocking_rule(now, flow.supplier, node, sku, parties) is not None:
-                    variant = self.controls.substitute(now, flow.supplier, node, sku, parties)
-                    if variant is not None:
-                        chosen = variant
-                        self.events.append((now, "control", "substitution", f"{sku}->{variant}", net.ids[flow.supplier], net.ids[node], sku, 0.0, "order"))
-                # stockpiling: a buyer a rule will soon hit raises its target for that SKU
-                factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                factor = 1.0
+                if controlled:
+                    parties = self.parties(node, sku)
+                    if self.controls.blocking_rule(now, flow.supplier, node, sku, parties) is not None:
+                        variant = self.controls.substitute(now, flow.supplier, node, sku, parties)
+                        if variant is not None:
+                            chosen = variant
+                            self.events.append((now, "control", "substitution", f"{sku}->{variant}", net.ids[flow.supplier], net.ids[node], sku, 0.0, "order"))
+                    # stockpiling: a buyer a rule will soon hit raises its target for that SKU
+                    factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
                 gap = (target * factor - position) * share
                 if gap <= 1e-6 * max(1.0, target):
                     continue

@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 import numpy as np
 import simpy
-from simpy.core import URGENT
+from simpy.core import NORMAL, URGENT
 
 from ..scenario_schema import Scenario
 from ..schema import TopologyModel
-from .controls import Controls
+from .controls import ALLOW, Controls
 from .gcpause import gc_paused
 from .labs import Labs
 from .network import PRODUCER_KINDS, Flow, compile_network
@@ -37,10 +37,23 @@ RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
 def _fire(ev: simpy.Event) -> None:
-    """The one callback of every `World.at` timeout: the call rides as the event's value, so
+    """The one callback of every `World.at` event: the call rides as the event's value, so
     scheduling builds no closure."""
-    fn, args = ev.value
+    fn, args = ev._value
     fn(*args)
+
+
+class _Call(simpy.Event):
+    """A call scheduled `delay` from now: an event born triggered, like a Timeout, but with its
+    callback list built in one step and a priority of choice (a Timeout is always NORMAL).
+    About 100,000 of these make a default run, so the saved steps show."""
+
+    def __init__(self, env: simpy.Environment, call: tuple, priority: Any, delay: float) -> None:
+        self.env = env
+        self.callbacks = [_fire]
+        self._ok = True
+        self._value = call
+        env.schedule(self, priority, delay)
 
 
 class World(Reviews):
@@ -71,6 +84,7 @@ class World(Reviews):
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
         self.draw_transport = [f.transport.sampler(self.rng["transport"]) for f in net.flows]
+        self.transport_shocked = [bool((f.transport_mult != 1.0).any()) for f in net.flows]
         for j, st in enumerate(self.labs.states):
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
         for node in net.expansion:
@@ -82,14 +96,9 @@ class World(Reviews):
     def at(self, when: float, fn: Callable[..., Any], *args: Any, urgent: bool = False) -> None:
         """Call `fn(*args)` at simulated time `when` (a timeout with a callback, no process).
         `urgent` puts it before the ordinary events of the same instant."""
-        delay = max(0.0, when - self.env.now)
-        if urgent:  # a Timeout at SimPy's URGENT priority (Timeout itself is always NORMAL)
-            ev = simpy.Event(self.env)
-            ev._ok, ev._value = True, (fn, args)
-            self.env.schedule(ev, URGENT, delay)
-        else:
-            ev = self.env.timeout(delay, (fn, args))
-        ev.callbacks.append(_fire)
+        env = self.env
+        delay = when - env.now
+        _Call(env, (fn, args), URGENT if urgent else NORMAL, delay if delay > 0.0 else 0.0)
 
     def run(self, progress: Callable[[int], None] | None = None) -> "World":
         """Run to the end. The cyclic garbage collector is paused meanwhile: every order is
@@ -161,10 +170,13 @@ class World(Reviews):
     def order_from_suppliers(self, kind: str, customer: int, product: str, qty: float, now: float,
                              parent: Order | None = None, lab: int = -1, exclude: frozenset[int] = frozenset()) -> list[Order]:
         """Split a need over the customer's suppliers of `product` by edge share, skipping banned ones."""
-        flows = [f for f in self.net.flows_into(customer, product) if f.supplier not in exclude]
-        parties = self.parties(customer, parent.product if parent is not None and kind == "component" else product)
-        open_flows = [f for f in flows if not self.controls.banned(now, f.supplier, customer, product, parties)]
-        use = open_flows or flows
+        flows = self.net.flows_into(customer, product)
+        if exclude:
+            flows = [f for f in flows if f.supplier not in exclude]
+        use = flows
+        if self.controls.rules:
+            parties = self.parties(customer, parent.product if parent is not None and kind == "component" else product)
+            use = [f for f in flows if not self.controls.banned(now, f.supplier, customer, product, parties)] or flows
         if not use:
             return []
         shares = self.net.shares(use, int(now))
@@ -180,7 +192,8 @@ class World(Reviews):
 
     def place(self, o: Order, now: float) -> None:
         """Check export controls at order time, then release (or delay, or deny) the order."""
-        d = self.controls.decide(now, o.supplier, o.customer, o.product, o.qty, self._order_parties(o), "order")
+        rules = o.rules if o.rules is not None else self._rules(o)
+        d = self.controls.decide_among(rules, now, o.supplier, o.customer, o.product, o.qty, "order") if rules else ALLOW
         if d.action == "allow":
             self._release(o, now)
         elif d.action == "deny":
@@ -215,6 +228,12 @@ class World(Reviews):
         rest.note = o.note
         o.qty = keep
         return rest
+
+    def _rules(self, o: Order) -> list:
+        """The rules whose scope covers `o`, cached on it: supplier, customer, product and
+        parties never change, so `place` and every shipment share one lookup."""
+        o.rules = self.controls.relevant(o.supplier, o.customer, o.product, self._order_parties(o))
+        return o.rules
 
     def _order_parties(self, o: Order) -> frozenset[str]:
         served = o.parent.product if o.kind == "component" and o.parent is not None else o.product
@@ -359,7 +378,8 @@ class World(Reviews):
 
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
-        d = self.controls.decide(now, o.supplier, o.customer, o.product, qty, self._order_parties(o), "shipment", cleared=o.licence)
+        rules = o.rules if o.rules is not None else self._rules(o)
+        d = self.controls.decide_among(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence) if rules else ALLOW
         if d.action == "deny" or (d.action == "review" and not d.approved):
             self.denied_at_shipment += qty
             o.held_qty += qty
@@ -370,12 +390,12 @@ class World(Reviews):
             return
         if d.action == "review":
             o.licence = d.rule  # one licence covers the rest of this order's shipments
-        delay = d.delay if d.action in ("review", "wait") else 0.0
-        flow = self.net.flows[o.flow] if o.flow >= 0 else None
+        delay = 0.0 if d is ALLOW else d.delay if d.action in ("review", "wait") else 0.0
         tt = 0.0
-        if flow is not None:
-            day = min(int(now), self.net.days - 1)
-            tt = self.draw_transport[flow.index]() * float(flow.transport_mult[day])
+        if o.flow >= 0:
+            tt = self.draw_transport[o.flow]()
+            if self.transport_shocked[o.flow]:  # x 1.0 elsewhere: skip the lookup
+                tt *= float(self.net.flows[o.flow].transport_mult[min(int(now), self.net.days - 1)])
         if o.shipped is None:
             o.shipped = now + delay
         o.shipped_qty += qty
