@@ -168,8 +168,12 @@ class Controls:
 
     def stockpile(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> float:
         """Order multiplier for buyers a rule will soon hit (between announcement and effect)."""
+        return self.stockpile_among(self.relevant(supplier, customer, product, parties), now)
+
+    def stockpile_among(self, rules: list[_Compiled], now: float) -> float:
+        """`stockpile` over rules already known to cover the trade (an order's `rules`)."""
         factor = 1.0
-        for c in self.relevant(supplier, customer, product, parties):
+        for c in rules:
             if c.announced <= now < c.effective and c.rule.stockpile > 1.0:
                 factor = max(factor, c.rule.stockpile)
         return factor

@@ -10,7 +10,6 @@ Allocation rules are a registry a user can extend (`ALLOCATION_RULES`).
 from __future__ import annotations
 
 import bisect
-import math
 from typing import Callable
 
 import numpy as np
@@ -22,6 +21,7 @@ from .sharing import ShareBook
 __all__ = ["Production", "ALLOCATION_RULES", "register_allocation"]
 
 EPS = 1e-9
+INF = float("inf")
 #: assumption: at a `pro_rata` node, where every open order trickles, the finished output of
 #: an unfinished order ships on the weekly shipping day once it reaches this share of the
 #: order (the rest ships when the order is done). This bounds an order's partial shipments
@@ -137,6 +137,12 @@ class Production:
         self._cap = np.ascontiguousarray(np.where(net.unlimited[:, None], np.inf, net.planned * net.cap_mult).T)
         self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
         self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
+        # days x nodes as well: what starts today finishes `_lag` whole days later (the cycle
+        # time, stretched by shocks, rounded up), at today's yield. The daily step reads one row
+        # of each as a list, not one numpy scalar per node
+        ct = net.cycle * net.ct_mult
+        self._lag = np.ascontiguousarray(np.where(ct > EPS, np.ceil(ct - EPS), 0.0).T.astype(np.int32))
+        self._yield = np.ascontiguousarray(net.yields.T)
         # statistics for Little's law and conservation
         self.wip = np.zeros(n)
         self.wip_area = np.zeros(n)
@@ -202,12 +208,15 @@ class Production:
         d = min(day, net.days - 1)
         self.used_today[:] = 0.0
         if self.active:
-            cap = self.capacity(day)
+            cap = self.capacity(day).tolist()
+            lag = self._lag[d].tolist()
+            ys = self._yield[d].tolist()
+            shares = self.shares
             for node in sorted(self.active):
-                if node in self.shares:
-                    self._allocate_shared(node, day, d, cap[node])
+                if node in shares:
+                    self._allocate_shared(node, day, day + lag[node], cap[node], ys[node])
                 else:
-                    self._allocate(node, day, d, cap[node])
+                    self._allocate(node, day, day + lag[node], cap[node], ys[node])
             self.active = {n for n in self.active if self.has_backlog(n)}
         self._complete(day)
         self.wip_area += self.wip
@@ -223,27 +232,22 @@ class Production:
                 area[node] += g * (end - began)
         return area
 
-    def _allocate(self, node: int, day: int, d: int, budget: float) -> None:
+    def _allocate(self, node: int, day: int, due: int, budget: float, y: float) -> None:
+        """Spend `budget` capacity units at yield `y` on the node's book; starts finish on `due`."""
         book = self.books[node]
-        y = float(self.net.yields[node, d])
-        if budget == np.inf:
+        if budget == INF:
             give = [(o, c) for o in book if (c := startable(o)) > EPS]
         else:
             give = self.rules[node](book, budget, y)
         if give:
-            self._start(node, day, self._due(node, day, d), y, give)
+            self._start(node, day, due, y, give)
 
-    def _due(self, node: int, day: int, d: int) -> int:
-        ct = self.net.cycle[node, d] * self.net.ct_mult[node, d]
-        return day + int(math.ceil(ct - EPS)) if ct > EPS else day
-
-    def _allocate_shared(self, node: int, day: int, d: int, budget: float) -> None:
+    def _allocate_shared(self, node: int, day: int, due: int, budget: float, y: float) -> None:
         """pro_rata through the node's ShareBook: plain orders and kits on one level."""
         share = self.shares[node]
         book = self.books[node]
-        y = float(self.net.yields[node, d])
         kits = [(o, c) for o in book if (c := startable(o)) > EPS]
-        due = max(self._due(node, day, d), share.last_due)  # no overtaking inside the node
+        due = max(due, share.last_due)  # no overtaking inside the node
         share.last_due = due
         used, started, give = share.allocate(budget, y, day, kits)
         if started > 0.0:

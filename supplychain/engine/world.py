@@ -326,7 +326,8 @@ class World(Reviews):
     def _stockpile(self, node: int, product: str, parts: list[Order], now: float, kit: Order) -> None:
         """Between announcement and effect of a rule, targeted buyers order extra into stock."""
         for o in parts:
-            factor = self.controls.stockpile(now, o.supplier, node, product, self._order_parties(o))
+            rules = o.rules if o.rules is not None else self._rules(o)
+            factor = self.controls.stockpile_among(rules, now) if rules else 1.0
             if factor > 1.0:
                 extra = self._new("component", self.net.flows[o.flow], product, o.qty * (factor - 1.0), now, lab=kit.lab)
                 extra.note = "stockpile"
