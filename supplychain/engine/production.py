@@ -47,12 +47,18 @@ def startable(o: Order) -> float:
     return min(o.remaining, o.ready_qty - (o.qty - o.denied_qty - o.remaining))
 
 
+def startable_after(o: Order, remaining: float) -> float:
+    """`startable(o)` once `o.remaining` is `remaining` (before it is written back)."""
+    return min(remaining, o.ready_qty - (o.qty - o.denied_qty - remaining))
+
+
 def _fill(orders, budget: float, y: float) -> list[tuple[Order, float]]:
     out = []
     for o in orders:
         if budget <= EPS:
             break
-        can = startable(o)
+        rem = o.remaining
+        can = min(rem, o.ready_qty - (o.qty - o.denied_qty - rem))  # startable(o), inline: the hottest loop
         if can <= EPS:
             continue
         cost = o.unit_cost / y
@@ -265,12 +271,16 @@ class Production:
         slot = self.pipeline.setdefault(due, [])
         used = started = 0.0
         gone: list[Order] = []
+        parked: list[Order] = []
         for o, goods in give:
-            o.remaining -= goods
-            if o.remaining < EPS * max(1.0, o.qty):
-                goods += o.remaining
-                o.remaining = 0.0
+            rem = o.remaining - goods
+            if rem < (EPS * o.qty if o.qty > 1.0 else EPS):
+                goods += rem
+                rem = 0.0
                 gone.append(o)
+            elif o.ready_qty != INF and startable_after(o, rem) <= EPS:
+                parked.append(o)  # a kit that started all its arrived inputs: waits outside the book
+            o.remaining = rem
             if o.started is None:
                 o.started = float(day)
             used += goods * o.unit_cost
@@ -280,11 +290,10 @@ class Production:
         self.used_today[node] += used / y
         self.started[node] += started
         self.wip[node] += started
-        for o, _ in give:  # kits that started all their arrived inputs wait outside the book
-            if o.remaining > 0.0 and o.ready_qty != np.inf and startable(o) <= EPS:
-                o.in_book = False
-                queued -= o.remaining * o.unit_cost
-                gone.append(o)
+        for o in parked:
+            o.in_book = False
+            queued -= o.remaining * o.unit_cost
+            gone.append(o)
         if gone:
             out = {id(o) for o in gone}
             k = 0
@@ -310,10 +319,11 @@ class Production:
             if node in reached or (ship_day and share.members):
                 share.finish(reached.get(node, share.done_level), day, ship_day, self.on_finished)
         touched: dict[int, Order] = {}
+        wip, finished, flow_time = self.wip, self.finished, self.flow_time
         for node, o, goods, began in self.pipeline.pop(day, ()):
-            self.wip[node] -= goods
-            self.finished[node] += goods
-            self.flow_time[node] += goods * (day - began)
+            wip[node] -= goods
+            finished[node] += goods
+            flow_time[node] += goods * (day - began)
             o.made += goods
             touched[o.id] = o
         for o in touched.values():
