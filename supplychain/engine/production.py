@@ -144,11 +144,10 @@ class Production:
         self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
         self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
         # days x nodes as well: what starts today finishes `_lag` whole days later (the cycle
-        # time, stretched by shocks, rounded up), at today's yield. The daily step reads one row
-        # of each as a list, not one numpy scalar per node
+        # time, stretched by shocks, rounded up). The daily step reads today's row as a list,
+        # not one numpy scalar per node
         ct = net.cycle * net.ct_mult
         self._lag = np.ascontiguousarray(np.where(ct > EPS, np.ceil(ct - EPS), 0.0).T.astype(np.int32))
-        self._yield = np.ascontiguousarray(net.yields.T)
         # statistics for Little's law and conservation
         self.wip = np.zeros(n)
         self.wip_area = np.zeros(n)
@@ -216,7 +215,7 @@ class Production:
         if self.active:
             cap = self.capacity(day).tolist()
             lag = self._lag[d].tolist()
-            ys = self._yield[d].tolist()
+            ys = net.yields[:, d].tolist()
             shares = self.shares
             for node in sorted(self.active):
                 if node in shares:

@@ -312,7 +312,11 @@ class World(Reviews):
 
     def _kit_progress(self, kit: Order, now: float) -> None:
         """Packages a kit may start = its good units x the least-covered input's arrived fraction."""
-        frac = min((got / need if need > 0 else 1.0) for need, got in kit.inputs.values())  # type: ignore[union-attr]
+        frac = float("inf")
+        for need, got in kit.inputs.values():  # type: ignore[union-attr]
+            f = got / need if need > 0 else 1.0
+            if f < frac:
+                frac = f
         kit.ready_qty = (kit.qty - kit.denied_qty) * min(frac, 1.0)
         if frac >= 1.0 - 1e-9 and kit.kitted is None:
             kit.kitted = now
