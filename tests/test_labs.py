@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplychain.engine.labs import H100_FLOPS
 from supplychain.results import simulate
@@ -117,3 +119,42 @@ def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
     assert [t for t, _ in retired] == pytest.approx([t for t, _ in due], abs=1e-9)
     assert [u for _, u in retired] == pytest.approx([u for _, u in due], rel=1e-12)
     assert w.labs.retired_units == pytest.approx(sum(u for _, u in due), rel=1e-9)
+
+
+@pytest.fixture(scope="module", params=["shares over time", "constant shares"])
+def default_labs(request):
+    """Labs of the default network, as it is (edge shares change over time) and with every
+    share held at its first value (the case where offer mixes are kept per sale window)."""
+    from supplychain.engine.labs import Labs
+    from supplychain.engine.network import compile_network
+    from supplychain.scenario import load_scenario
+
+    res = load_scenario(ROOT / "policies" / "baseline.yaml")
+    data = read_yaml(ROOT / "topology" / "default.yaml")
+    if request.param == "constant shares":
+        for e in data["edges"]:
+            if isinstance(e.get("share"), dict):
+                e["share"] = next(iter(e["share"]["points"].values()))
+    net = compile_network(parse_topology(data), res.scenario)
+    assert net.constant_shares == (request.param == "constant shares")
+    return Labs(net, res.scenario)
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.integers(-10, 6000), ahead=st.sampled_from([0.0, 90.0, 365.0, 3000.0]), j=st.integers(0, 2))
+def test_offer_mix_is_the_sale_window_rule_written_plainly(default_labs, day, ahead, j):
+    """The SKUs a lab orders: its vendors' SKUs on sale `ahead` days on, by edge share, normalised;
+    the kept mixes (per sale-window interval) agree with that rule on every day."""
+    labs = default_labs
+    net = labs.net
+    j = j % len(labs.nodes)
+    today = max(day, 0) + ahead
+    d = min(max(day, 0), net.days - 1)
+    on = [(f, float(f.share[d])) for f in labs.acc_flows[j]
+          if labs.sale_days[f.product][0] <= today < labs.sale_days[f.product][1] and f.share[d] > 0]
+    total = sum(s for _, s in on)
+    want = [(f.index, s / total) for f, s in on]
+    got = labs.sku_offers(j, day, ahead)
+    assert [(f.index, s) for f, _, s in got] == pytest.approx(want)
+    _, kw = labs._offer_mix(j, day, ahead)
+    assert kw == pytest.approx(sum(s / total * net.products[f.product].power_kw / net.products[f.product].h100e for f, s in on))

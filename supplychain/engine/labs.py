@@ -13,6 +13,7 @@ lab's efficiency by the RSI gain of that release.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -101,6 +102,10 @@ class Labs:
         self.sale_days = {name: ((p.available - scenario.start).days if p.available else -inf,
                                  (p.discontinued - scenario.start).days if p.discontinued else inf)
                           for name, p in net.products.items()}
+        # days where some SKU of a lab's vendors goes on or off sale: its offer mix is constant between
+        self._sale_cuts = [sorted({x for f in flows for x in self.sale_days[f.product] if abs(x) != inf})
+                           for flows in self.acc_flows]
+        self._mixes: dict[tuple[int, int], tuple[list[tuple[Flow, str, float]], float]] = {}
 
     # -- ordering ------------------------------------------------------------
     def target(self, j: int, day: float) -> float:
@@ -117,9 +122,21 @@ class Labs:
         Ordering looks `order_ahead_days` ahead: order books open before a SKU's
         first shipments (its `available` date) and close before it is discontinued.
         """
+        return self._offer_mix(j, day, ahead)[0]
+
+    def _offer_mix(self, j: int, day: float, ahead: float = 0.0) -> tuple[list[tuple[Flow, str, float]], float]:
+        """`sku_offers` and the kW per H100e of that mix (0 if none). With constant edge shares
+        the mix changes only where a SKU's sale window opens or closes, so it is kept per
+        (lab, window interval): a 1,000-node network has 750 labs reviewing every two weeks."""
         net = self.net
-        d = int(min(max(day, 0), net.days - 1))
         today = int(max(day, 0) + ahead)  # days from the start
+        key = None
+        if net.constant_shares:
+            key = (j, bisect.bisect_right(self._sale_cuts[j], today))
+            hit = self._mixes.get(key)
+            if hit is not None:
+                return hit
+        d = int(min(max(day, 0), net.days - 1))
         offers = []
         for f in self.acc_flows[j]:
             first, last = self.sale_days[f.product]
@@ -129,17 +146,21 @@ class Labs:
             if s > 0:
                 offers.append((f, f.product, s))
         total = sum(s for _, _, s in offers)
-        return [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
+        offers = [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
+        kw = sum(s * net.products[sku].power_kw / net.products[sku].h100e for _, sku, s in offers) if offers else 0.0
+        if key is not None:
+            self._mixes[key] = (offers, kw)
+        return offers, kw
 
     def power_need_mw(self, j: int, day: float) -> float:
         """MW needed `power_horizon_days` ahead: what the installed fleet draws, what the
         accelerators on order or waiting will draw, and the rest of the target at the SKU
         mix on sale then."""
         st = self.states[j]
-        offers = self.sku_offers(j, day + st.policy.power_horizon_days) or self.sku_offers(j, day)
-        if offers:
-            kw_per_h100e = sum(s * self.net.products[sku].power_kw / self.net.products[sku].h100e for _, sku, s in offers)
-        else:
+        offers, kw_per_h100e = self._offer_mix(j, day + st.policy.power_horizon_days)
+        if not offers:
+            offers, kw_per_h100e = self._offer_mix(j, day)
+        if not offers:
             kw_per_h100e = 1.7
         gap = max(self.target(j, day + st.policy.power_horizon_days) - self.position(j), 0.0)
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * st.policy.power_headroom

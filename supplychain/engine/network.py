@@ -58,6 +58,7 @@ class Net:
     demand_mult: np.ndarray  # nodes x days (demand surges at labs)
     flows: list[Flow] = field(default_factory=list)
     flow_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # flows x days; Flow.share are its rows
+    constant_shares: bool = False  # no edge share changes over the run (the usual case): callers may cache
     flow_mult: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # flows x days; Flow.transport_mult rows
     inbound: dict[tuple[int, str], list[Flow]] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)
@@ -157,6 +158,7 @@ def compile_network(model: TopologyModel, scenario: Scenario) -> Net:
     if all(s.size == 0 or (s == s[0]).all() for s in shares):
         column = np.array([[s[0] if s.size else 0.0] for s in shares]).reshape(len(shares), 1)
         net.flow_share = np.broadcast_to(column, (len(shares), days))
+        net.constant_shares = True
     else:
         net.flow_share = np.array(shares).reshape(len(shares), days)
     del shares
