@@ -65,6 +65,8 @@ def from_validation_error(
     msg = best["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    if best["type"] == "finite_number":  # `.inf` / `.nan`: the same words as the topology checks use
+        msg = "figures must be finite"
     got = best.get("input")
     ctx = best.get("ctx") or {}
     tag = str(ctx.get("discriminator", "kind")).strip("'")

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .schema import Distribution, Schedule, Strict
+from .schema import Count, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "LabPolicy",
@@ -33,17 +33,17 @@ __all__ = [
 class LabPolicy(Strict):
     """How a lab orders, installs and uses accelerators."""
 
-    utilisation: float = Field(default=0.4, gt=0, le=1, description="MFU; Llama 3.1 405B 38-43 %, AI-2027 40 %")
-    training_fraction: float = Field(
+    utilisation: Number = Field(default=0.4, gt=0, le=1, description="MFU; Llama 3.1 405B 38-43 %, AI-2027 40 %")
+    training_fraction: Number = Field(
         default=0.3, gt=0, le=1, description="share of the powered fleet in the frontier run; Epoch 2030: 16/26/40 %"
     )
-    commissioning_days: float = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
-    lifetime_years: float = Field(default=5.0, gt=0, description="assumption: accelerators retire after ~5 years")
-    review_days: float = Field(default=14, gt=0, description="assumption: how often a lab reviews its orders")
-    horizon_days: float = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
-    power_horizon_days: float = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
-    power_headroom: float = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
-    order_ahead_days: float = Field(
+    commissioning_days: Number = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
+    lifetime_years: Number = Field(default=5.0, gt=0, description="assumption: accelerators retire after ~5 years")
+    review_days: Number = Field(default=14, gt=0, description="assumption: how often a lab reviews its orders")
+    horizon_days: Number = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
+    power_horizon_days: Number = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
+    power_headroom: Number = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
+    order_ahead_days: Number = Field(
         default=180, ge=0, description="assumption: order books open this long before a SKU's first shipments"
     )
 
@@ -51,14 +51,14 @@ class LabPolicy(Strict):
 class Generations(Strict):
     """Generation g needs requirement_0 x scale^g effective FLOP (g = 0 is the first one trained in the run)."""
 
-    requirement_0: float = Field(default=3e25, gt=0, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
-    scale: float = Field(default=10.0, gt=1, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
-    min_training_days: float = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
-    max_generations: int = Field(default=12, ge=1, le=100)
+    requirement_0: Number = Field(default=3e25, gt=0, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
+    scale: Number = Field(default=10.0, gt=1, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
+    min_training_days: Number = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
+    max_generations: Count = Field(default=12, ge=1, le=100)
 
 
 class Algorithms(Strict):
-    efficiency_growth: float = Field(default=3.0, gt=0, description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
+    efficiency_growth: Number = Field(default=3.0, gt=0, description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
 
 
 class Rsi(Strict):
@@ -68,8 +68,8 @@ class Rsi(Strict):
     """
 
     preset: Literal["none", "plateau", "compound", "full"] = "none"
-    gain: float | None = Field(default=None, ge=1.0)
-    gain_growth: float | None = Field(default=None, gt=0)
+    gain: Number | None = Field(default=None, ge=1.0)
+    gain_growth: Number | None = Field(default=None, gt=0)
     start: dt.date | None = Field(default=None, description="releases before this date give no feedback")
 
     def resolved(self) -> tuple[float, float]:
@@ -96,9 +96,9 @@ class Scope(Strict):
     entities: list[str] = Field(default_factory=list, description="named customers: node ids or entity names")
     product_kinds: list[Literal["tool", "logic", "hbm", "accelerator", "power", "item"]] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
-    min_tpp: float | None = Field(default=None, ge=0)
-    min_perf_density: float | None = Field(default=None, ge=0)
-    min_bw_density: float | None = Field(default=None, ge=0)
+    min_tpp: Number | None = Field(default=None, ge=0)
+    min_perf_density: Number | None = Field(default=None, ge=0)
+    min_bw_density: Number | None = Field(default=None, ge=0)
     threshold_any: bool = Field(default=True, description="thresholds combine with OR (True) or AND (False)")
 
 
@@ -114,11 +114,11 @@ class Rule(Strict):
     scope: Scope = Field(default_factory=Scope)
     action: Literal["ban", "license", "quota", "equipment"]
     review_days: Distribution | None = None
-    approval: float = Field(default=0.0, ge=0, le=1)
-    quota: float | None = Field(default=None, ge=0, description="units per period")
-    period_days: float = Field(default=365.0, gt=0)
+    approval: Number = Field(default=0.0, ge=0, le=1)
+    quota: Number | None = Field(default=None, ge=0, description="units per period")
+    period_days: Number = Field(default=365.0, gt=0)
     quota_excess: Literal["wait", "refuse"] = "wait"
-    stockpile: float = Field(default=1.0, ge=1.0, description="order multiplier for targeted buyers before effect")
+    stockpile: Number = Field(default=1.0, ge=1.0, description="order multiplier for targeted buyers before effect")
     substitute: bool = Field(default=True, description="vendors may ship a compliant variant instead")
 
     @model_validator(mode="after")
@@ -145,7 +145,7 @@ class Target(Strict):
 
 
 class RandomOccurrence(Strict):
-    rate_per_year: float = Field(gt=0, description="Poisson occurrence rate")
+    rate_per_year: Number = Field(gt=0, description="Poisson occurrence rate")
     first: dt.date | None = None
     last: dt.date | None = None
 
@@ -160,8 +160,8 @@ class Shock(Strict):
     start: dt.date | None = None
     random: RandomOccurrence | None = None
     duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))
-    recovery_days: float = Field(default=0.0, ge=0, description="linear ramp back to normal after the shock")
-    multiplier: float = Field(ge=0)
+    recovery_days: Number = Field(default=0.0, ge=0, description="linear ramp back to normal after the shock")
+    multiplier: Number = Field(ge=0)
     target: Target = Field(default_factory=Target)
 
     @model_validator(mode="after")
@@ -176,7 +176,7 @@ class Demand(Strict):
 
     targets: dict[str, Schedule] = Field(default_factory=dict, description="lab id -> target H100e trajectory")
     multiplier: Schedule = Field(default_factory=lambda: Schedule(value=1.0))
-    growth: float | None = Field(default=None, gt=-1, description="override the targets' growth past their last point")
+    growth: Number | None = Field(default=None, gt=-1, description="override the targets' growth past their last point")
 
 
 class Scenario(Strict):
@@ -186,8 +186,8 @@ class Scenario(Strict):
     topology: str = "../topology/default.yaml"
     start: dt.date = dt.date(2022, 1, 1)
     end: dt.date = dt.date(2035, 12, 31)
-    seed: int = Field(default=0, ge=0)
-    replications: int = Field(default=1, ge=1)
+    seed: Count = Field(default=0, ge=0)
+    replications: Count = Field(default=1, ge=1)
     set: dict[str, Any] = Field(default_factory=dict, description="overrides of topology figures by path")
     labs: LabPolicy = Field(default_factory=LabPolicy)
     per_lab: dict[str, dict[str, Any]] = Field(default_factory=dict, description="lab id -> LabPolicy fields")

@@ -8,12 +8,16 @@ never a silently ignored figure. Scenario models live in `scenario_schema`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Callable, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic.types import AllowInfNan
 
 __all__ = [
+    "Number",
+    "Count",
     "Schedule",
     "Distribution",
     "Bom",
@@ -72,6 +76,27 @@ CAPACITY_UNITS: dict[str, str] = {
 DAYS_PER_YEAR = 365.25
 
 
+def _not_bool(value: Any) -> Any:
+    """YAML `true` is a bool, which pydantic would read as 1.0 where a number goes."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number (got {value!r})")
+    return value
+
+
+def _finite_number(value: Any) -> Any:
+    """Checked before any bound, so `.nan` is called not finite rather than "not greater than 0"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"figures must be finite (got {value})")
+    return _not_bool(value)
+
+
+#: A figure of a topology or scenario: a finite number (an int is read as a float);
+#: a bool, `.inf` or `.nan` (also as the strings "inf", "nan") is an error, never 1.0 or infinity.
+Number = Annotated[float, BeforeValidator(_finite_number), AllowInfNan(False)]
+#: A whole number (a bool is an error, not 0 or 1).
+Count = Annotated[int, BeforeValidator(_not_bool)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -85,9 +110,9 @@ class Schedule(Strict):
     `growth` per year (0.6 = +60 %/yr) after the last.
     """
 
-    value: float | None = None
-    points: dict[dt.date, float] | None = None
-    growth: float = Field(default=0.0, gt=-1.0)
+    value: Number | None = None
+    points: dict[dt.date, Number] | None = None
+    growth: Number = Field(default=0.0, gt=-1.0)
     source: str | None = None
 
     @model_validator(mode="before")
@@ -144,11 +169,11 @@ class Distribution(Strict):
     """A random duration in days: fixed, uniform, triangular or lognormal (mean, cv)."""
 
     dist: Literal["fixed", "uniform", "triangular", "lognormal"] = "fixed"
-    mean: float | None = Field(default=None, ge=0)
-    low: float | None = Field(default=None, ge=0)
-    high: float | None = Field(default=None, ge=0)
-    mode: float | None = Field(default=None, ge=0)
-    cv: float | None = Field(default=None, ge=0)
+    mean: Number | None = Field(default=None, ge=0)
+    low: Number | None = Field(default=None, ge=0)
+    high: Number | None = Field(default=None, ge=0)
+    mode: Number | None = Field(default=None, ge=0)
+    cv: Number | None = Field(default=None, ge=0)
     source: str | None = None
 
     @model_validator(mode="before")
@@ -220,11 +245,11 @@ class Bom(Strict):
     """
 
     logic: str
-    logic_dies: float = Field(default=1.0, gt=0)
-    dies_per_wafer: float = Field(gt=0)
+    logic_dies: Number = Field(default=1.0, gt=0)
+    dies_per_wafer: Number = Field(gt=0)
     hbm: str | None = None
-    hbm_stacks: float = Field(default=0.0, ge=0)
-    packaging_units: float = Field(default=1.0, gt=0)
+    hbm_stacks: Number = Field(default=0.0, ge=0)
+    packaging_units: Number = Field(default=1.0, gt=0)
     source: str | None = None
 
 
@@ -234,12 +259,12 @@ class Product(Strict):
     kind: Literal["tool", "logic", "hbm", "accelerator", "power", "item"]
     name: str | None = None
     vendor: str | None = None
-    h100e: float | None = Field(default=None, gt=0)
-    power_kw: float | None = Field(default=None, gt=0)
-    tpp: float | None = Field(default=None, ge=0)
-    perf_density: float | None = Field(default=None, ge=0)
-    mem_bw_tbs: float | None = Field(default=None, ge=0)
-    bw_density: float | None = Field(default=None, ge=0, description="HBM GB/s per mm^2 (3A090.c)")
+    h100e: Number | None = Field(default=None, gt=0)
+    power_kw: Number | None = Field(default=None, gt=0)
+    tpp: Number | None = Field(default=None, ge=0)
+    perf_density: Number | None = Field(default=None, ge=0)
+    mem_bw_tbs: Number | None = Field(default=None, ge=0)
+    bw_density: Number | None = Field(default=None, ge=0, description="HBM GB/s per mm^2 (3A090.c)")
     available: dt.date | None = None
     discontinued: dt.date | None = None
     compliant_variant: str | None = None
@@ -262,8 +287,8 @@ class Expansion(Strict):
     schedule capped at what delivered tools support."""
 
     tool: str
-    capacity_per_tool: float = Field(gt=0, description="capacity units per tool")
-    installed_tools_at_start: float | None = Field(default=None, ge=0)
+    capacity_per_tool: Number = Field(gt=0, description="capacity units per tool")
+    installed_tools_at_start: Number | None = Field(default=None, ge=0)
     source: str | None = None
 
 
@@ -271,9 +296,9 @@ class DemandSpec(Strict):
     """A demand stream for the generic `demand` kind."""
 
     mode: Literal["fixed", "poisson"] = "fixed"
-    rate: float = Field(gt=0, description="units per day (fixed) or orders per day (poisson)")
-    size: float = Field(default=1.0, gt=0, description="units per order")
-    period_days: float = Field(default=1.0, gt=0, description="fixed mode: one order every period")
+    rate: Number = Field(gt=0, description="units per day (fixed) or orders per day (poisson)")
+    size: Number = Field(default=1.0, gt=0, description="units per order")
+    period_days: Number = Field(default=1.0, gt=0, description="fixed mode: one order every period")
     source: str | None = None
 
 
@@ -305,7 +330,7 @@ class ProducerMixin(Strict):
     yield_: Schedule = Field(default_factory=lambda: Schedule(value=1.0), alias="yield")
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0), description="days")
     allocation: Literal["fifo", "pro_rata", "priority"] = "fifo"
-    priority: dict[str, int] = Field(default_factory=dict, description="customer id -> tier (0 first)")
+    priority: dict[str, Count] = Field(default_factory=dict, description="customer id -> tier (0 first)")
     expansion: Expansion | None = None
 
 
@@ -323,7 +348,7 @@ class MemoryNode(NodeBase, ProducerMixin):
 
 class PackagingNode(NodeBase, ProducerMixin):
     kind: Literal["packaging"]
-    packages_per_wafer: float | None = Field(
+    packages_per_wafer: Number | None = Field(
         default=None, gt=0, description="if set, capacity is interposer wafers/week"
     )
 
@@ -336,20 +361,20 @@ class VendorNode(NodeBase):
     kind: Literal["vendor"]
     skus: list[str] = Field(default_factory=list)
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
-    build_ahead_days: float = Field(
+    build_ahead_days: Number = Field(
         default=0.0, ge=0, description="days of recent order flow a vendor keeps built ahead (0: build to order)"
     )
 
 
 class LabNode(NodeBase):
     kind: Literal["lab"]
-    fleet: dict[str, float] = Field(default_factory=dict, description="SKU -> installed units at start")
+    fleet: dict[str, Number] = Field(default_factory=dict, description="SKU -> installed units at start")
     power_mw: Schedule = Field(default_factory=lambda: Schedule(value=0.0), description="powered MW at start")
     target_h100e: Schedule | None = Field(default=None, description="fleet target trajectory, H100e")
-    in_flight: dict[str, float] = Field(
+    in_flight: dict[str, Number] = Field(
         default_factory=dict, description="SKU -> units ordered before the start, delivered evenly over in_flight_days"
     )
-    in_flight_days: float = Field(default=180.0, gt=0)
+    in_flight_days: Number = Field(default=180.0, gt=0)
 
 
 class SourceNode(NodeBase):
@@ -358,19 +383,19 @@ class SourceNode(NodeBase):
     capacity: Schedule | None = None
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
     allocation: Literal["fifo", "pro_rata", "priority"] = "fifo"
-    priority: dict[str, int] = Field(default_factory=dict, description="customer id -> tier (0 first)")
+    priority: dict[str, Count] = Field(default_factory=dict, description="customer id -> tier (0 first)")
 
 
 class StockNode(NodeBase):
     kind: Literal["stock"]
     item: str
     policy: Literal["base_stock", "sS", "make_to_order"] = "base_stock"
-    base_stock: float = Field(default=0.0, ge=0)
-    s: float | None = None
-    S: float | None = None
-    initial: float | None = Field(default=None, ge=0)
-    review_days: float = Field(default=1.0, gt=0)
-    bom: dict[str, float] = Field(default_factory=dict, description="input item -> units per unit")
+    base_stock: Number = Field(default=0.0, ge=0)
+    s: Number | None = None
+    S: Number | None = None
+    initial: Number | None = Field(default=None, ge=0)
+    review_days: Number = Field(default=1.0, gt=0)
+    bom: dict[str, Number] = Field(default_factory=dict, description="input item -> units per unit")
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
 
     @model_validator(mode="after")

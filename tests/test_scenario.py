@@ -16,6 +16,7 @@ from supplychain.cli import app
 from supplychain.errors import InputError
 from supplychain.overrides import apply_overrides
 from supplychain.scenario import deep_merge, load_scenario, resolve_scenario
+from supplychain.scenario_schema import Algorithms, Generations, LabPolicy
 from supplychain.topology import graph_to_data, load_topology, model_to_graph, parse_topology, read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,6 +228,10 @@ def test_set_onto_a_bare_number_and_switching_schedule_form() -> None:
         ("nodes.fab.capacity.valu", 1, "unknown field"),
         ("nodes.fab.yield.value", 2, "yield must be in"),
         ("nodes.fab.capacity.value", "lots", "valid number"),
+        ("nodes.fab.capacity.value", float("inf"), "figures must be finite (got inf)"),
+        ("nodes.fab.capacity.growth", float("nan"), "finite"),
+        ("nodes.fab.capacity.value", True, "expected a number (got True)"),
+        ("products.acc.h100e", True, "expected a number (got True)"),
         ("nodes.fab.id", "x", "cannot be overridden"),
         ("products.nope.tpp", 1, "unknown product"),
         ("edges.fab->lab:logic.share", 1, "unknown edge"),
@@ -295,11 +300,32 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
         ({"controls": [{"id": "rev", "announced": "2023-05-01", "effective": "2023-01-01", "action": "ban"}]},
          "controls.rev", "before announced"),
         ({"topology": "missing.yaml"}, "topology", "no such topology"),
+        ({"labs": {"utilisation": True}}, "labs.utilisation", "expected a number (got True)"),
+        ({"generations": {"max_generations": True}}, "generations.max_generations", "expected a number (got True)"),
         ({"extend": "base.yaml"}, "extend", "Extra inputs"),
     ],
 )
 def test_bad_references_and_values_name_the_field(extra: dict, field: str, match: str) -> None:
     fails({"topology": str(MINIMAL), **extra}, field, match=match)
+
+
+NUMBER_FIELDS = [f"{section}.{name}" for section, cls in (("labs", LabPolicy), ("generations", Generations),
+                                                            ("algorithms", Algorithms)) for name in cls.model_fields]
+
+
+@pytest.mark.parametrize("path", NUMBER_FIELDS)
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan"), True, False])
+def test_scenario_figures_are_finite_numbers_not_bools(path: str, bad) -> None:
+    """`.inf` or `true` in a scenario figure is an input error naming the field, never an engine traceback
+    or a silent 1.0; the same through `per_lab`."""
+    section, name = path.split(".")
+    err = fails({"topology": str(MINIMAL), section: {name: bad}}, path)
+    if isinstance(bad, bool):
+        assert f"expected a number (got {bad})" in err.problem, str(err)
+    elif bad == float("inf") and path not in ("labs.utilisation", "labs.training_fraction", "generations.max_generations"):
+        assert err.problem == "figures must be finite (got inf)", str(err)
+    if section == "labs":
+        fails({"topology": str(MINIMAL), "per_lab": {"lab": {name: bad}}}, f"per_lab.lab.{name}")
 
 
 def test_unknown_countries_are_warnings_not_errors() -> None:

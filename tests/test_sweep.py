@@ -130,6 +130,9 @@ def test_lhs_sweep_runs_n_points_in_range():
     ("labs.utilisation=0.1:0.2", "--param: labs.utilisation: a range lo:hi needs --lhs N"),
     ("bad", "--param: bad: expected PATH="),
     ("controls.x.approval=0.5", "--param: controls.x.approval: the scenario has no control rule with id 'x'"),
+    ("labs.lifetime_years=.inf,3", "--param: labs.lifetime_years: figures must be finite (got inf)"),
+    ("labs.utilisation=true,0.3", "--param: labs.utilisation: expected a number (got True)"),
+    ("set.nodes.fab.capacity.value=.nan,5", "--param: set.nodes.fab.capacity.value: figures must be finite (got nan)"),
 ])
 def test_sweep_command_bad_params_exit_2(tmp_path, param, message):
     path = tmp_path / "s.yaml"

@@ -58,6 +58,9 @@ CASES: list[tuple[str, Mutation, str, str]] = [
      "nodes.lab.target_h100e.points.2022-02-30", "day value is outside"),
     ("schema:unknown_distribution", lambda d: d["edges"][1].update(transport={"dist": "gamma", "mean": 3}),
      "edges.1.transport.dist", "got 'gamma'"),
+    ("schema:bool_number", set_node("fab", capacity={"value": True}), "nodes.fab.capacity.value", "expected a number (got True)"),
+    ("schema:bool_number", lambda d: d["products"]["acc"].update(h100e=True), "products.acc.h100e", "expected a number (got True)"),
+    ("schema:bool_number", set_node("lab", fleet={"acc": False}), "nodes.lab.fleet.acc", "expected a number (got False)"),
     ("schema:bad_id", lambda d: d["nodes"].append({"id": "two words", "kind": "lab"}), "nodes.10.id", "spaces or dots"),
     # named checks
     ("duplicate_ids", lambda d: d["nodes"].append(dict(node(d, "grid"))), "nodes.grid.id", "duplicate node id"),
