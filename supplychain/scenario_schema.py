@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .schema import Count, Distribution, Number, Schedule, Strict
 
@@ -28,6 +29,14 @@ __all__ = [
     "Demand",
     "Scenario",
 ]
+
+
+def _fail(loc: tuple[Any, ...], value: Any, problem: str) -> None:
+    """Raise an error at `loc` below the field being validated (pydantic prefixes the field's own path),
+    so a duplicate id is reported at `controls.<i>.id`, not at the scenario's root."""
+    raise ValidationError.from_exception_data(
+        "Scenario", [InitErrorDetails(type=PydanticCustomError("value_error", "{problem}", {"problem": problem}), loc=loc, input=value)]
+    )
 
 
 class LabPolicy(Strict):
@@ -149,6 +158,14 @@ class RandomOccurrence(Strict):
     first: dt.date | None = None
     last: dt.date | None = None
 
+    @field_validator("last")
+    @classmethod
+    def _after_first(cls, last: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        first = info.data.get("first")
+        if last is not None and first is not None and last <= first:
+            raise ValueError(f"must be after first {first} (got {last})")
+        return last
+
 
 class Shock(Strict):
     """A disruption: scheduled (`start`) or random (`random`), for a duration."""
@@ -178,6 +195,21 @@ class Demand(Strict):
     multiplier: Schedule = Field(default_factory=lambda: Schedule(value=1.0))
     growth: Number | None = Field(default=None, gt=-1, description="override the targets' growth past their last point")
 
+    @field_validator("multiplier")
+    @classmethod
+    def _multiplier(cls, v: Schedule) -> Schedule:
+        if v.min_value() < 0:
+            raise ValueError(f"a demand multiplier must not be negative (got {v.min_value():g})")
+        return v
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: dict[str, Schedule]) -> dict[str, Schedule]:
+        for lab, s in v.items():
+            if s.min_value() < 0:
+                _fail((lab,), s.min_value(), f"a fleet target must not be negative (got {s.min_value():g})")
+        return v
+
 
 class Scenario(Strict):
     name: str = "scenario"
@@ -199,14 +231,37 @@ class Scenario(Strict):
     shocks: list[Shock] = Field(default_factory=list)
     unconstrained: bool = Field(default=False, description="lift supply limits (the counterfactual)")
 
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(f"must be after start {start} (got {end})")
+        return end
+
+    @field_validator("controls")
+    @classmethod
+    def _unique_rule_ids(cls, controls: list[Rule]) -> list[Rule]:
+        seen: set[str] = set()
+        for i, r in enumerate(controls):
+            if r.id in seen:
+                _fail((i, "id"), r.id, f"duplicate rule/shock id (got {r.id!r})")
+            seen.add(r.id)
+        return controls
+
+    @field_validator("shocks")
+    @classmethod
+    def _unique_ids(cls, shocks: list[Shock], info: ValidationInfo) -> list[Shock]:
+        """Rules and shocks share one id space (`remove:` and `extends` merge by id)."""
+        seen = {r.id for r in info.data.get("controls") or []}
+        for i, s in enumerate(shocks):
+            if s.id in seen:
+                _fail((i, "id"), s.id, f"duplicate rule/shock id (got {s.id!r})")
+            seen.add(s.id)
+        return shocks
+
     @model_validator(mode="after")
-    def _dates(self) -> "Scenario":
-        if self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}")
-        ids = [r.id for r in self.controls] + [s.id for s in self.shocks]
-        dup = {i for i in ids if ids.count(i) > 1}
-        if dup:
-            raise ValueError(f"duplicate rule/shock id {sorted(dup)[0]!r}")
+    def _per_lab(self) -> "Scenario":
         for lab, fields in self.per_lab.items():
             LabPolicy.model_validate({**self.labs.model_dump(), **fields})
         return self
