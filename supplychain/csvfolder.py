@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, from_validation_error
 from .fields import NODE_CLASSES, NODE_FIELDS, FieldMeta, fields_of, lean, node_class, read_text, short, writing
 from .outputs import atomic_path
-from .schema import Edge, Product, TopologyModel
+from .schema import Edge, Product, TopologyMeta, TopologyModel
 
 __all__ = ["read_folder", "write_folder", "TABLES"]
 
@@ -158,7 +158,7 @@ def _read_meta(file: Path, rows: list[Row]) -> dict[str, Any]:
         if "value" in cells:
             meta[key] = _cell(cells["value"], META_FIELDS[key], file, f"row {n}.value")
     try:
-        TopologyModel.model_validate(meta)
+        TopologyMeta.model_validate(meta)
     except ValidationError as err:
         raise from_validation_error(file, err) from None
     return meta

@@ -25,6 +25,7 @@ __all__ = [
     "Node",
     "Edge",
     "TopologyModel",
+    "TopologyMeta",
     "NODE_KINDS",
     "PRODUCT_KINDS",
     "TRADES",
@@ -258,7 +259,8 @@ class Product(Strict):
 
     kind: Literal["tool", "logic", "hbm", "accelerator", "power", "item"]
     name: str | None = None
-    vendor: str | None = None
+    vendor: str | None = Field(default=None, description="id of the vendor node that designs it (export-control "
+                               "rules aimed at that vendor's entities reach its orders)")
     h100e: Number | None = Field(default=None, gt=0)
     power_kw: Number | None = Field(default=None, gt=0)
     tpp: Number | None = Field(default=None, ge=0)
@@ -442,13 +444,25 @@ class Edge(Strict):
     source: str | None = None
 
 
-class TopologyModel(Strict):
-    """A whole topology file."""
+class TopologyMeta(Strict):
+    """What a topology says about itself (a CSV folder's meta.csv holds just this)."""
 
     name: str = "topology"
     description: str | None = None
     start: dt.date | None = None
-    products: dict[str, Product] = Field(default_factory=dict)
-    nodes: list[Node] = Field(default_factory=list)
-    edges: list[Edge] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+
+
+class TopologyModel(TopologyMeta):
+    """A whole topology file."""
+
+    products: dict[str, Product] = Field(default_factory=dict)
+    nodes: list[Node] = Field(default_factory=list, validate_default=True)
+    edges: list[Edge] = Field(default_factory=list)
+
+    @field_validator("nodes")
+    @classmethod
+    def _some_nodes(cls, nodes: list[Any]) -> list[Any]:
+        if not nodes:  # also when `nodes:` is missing, before edges are checked against no nodes
+            raise ValueError("a topology needs at least one node")
+        return nodes

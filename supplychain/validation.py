@@ -93,7 +93,12 @@ def check_finite(model: TopologyModel, file) -> None:
 @check
 def check_product_refs(model: TopologyModel, file) -> None:
     products = model.products
+    kinds = {n.id: n.kind for n in model.nodes}
     for pid, p in products.items():
+        if p.vendor is not None and kinds.get(p.vendor) != "vendor":
+            # the designer: export-control rules aimed at it (scope.entities) reach its products' orders
+            problem = f"not a vendor node (got {p.vendor!r}, a {kinds[p.vendor]})" if p.vendor in kinds else f"unknown node (got {p.vendor!r})"
+            raise InputError(file, f"products.{pid}.vendor", problem)
         if p.bom is not None:
             for field, kind in (("logic", "logic"), ("hbm", "hbm")):
                 ref = getattr(p.bom, field)

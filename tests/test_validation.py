@@ -61,6 +61,9 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("schema:bool_number", set_node("fab", capacity={"value": True}), "nodes.fab.capacity.value", "expected a number (got True)"),
     ("schema:bool_number", lambda d: d["products"]["acc"].update(h100e=True), "products.acc.h100e", "expected a number (got True)"),
     ("schema:bool_number", set_node("lab", fleet={"acc": False}), "nodes.lab.fleet.acc", "expected a number (got False)"),
+    ("schema:no_nodes", lambda d: d.update(nodes=[], edges=[]), "nodes", "a topology needs at least one node"),
+    # edges name nodes the file never defines: the missing `nodes` is the problem, not edges.0.from
+    ("schema:no_nodes", lambda d: d.pop("nodes"), "nodes", "a topology needs at least one node"),
     ("schema:bad_id", lambda d: d["nodes"].append({"id": "two words", "kind": "lab"}), "nodes.10.id", "spaces or dots"),
     # named checks
     ("duplicate_ids", lambda d: d["nodes"].append(dict(node(d, "grid"))), "nodes.grid.id", "duplicate node id"),
@@ -72,6 +75,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("product_refs", lambda d: d["products"]["acc"]["bom"].update(logic="hbm"), "products.acc.bom.logic", "not a logic product"),
     ("product_refs", lambda d: d["products"]["acc"]["bom"].pop("hbm"), "products.acc.bom.hbm", "no hbm product is named"),
     ("product_refs", set_node("lab", fleet={"widget": 5}), "nodes.lab.fleet.widget", "not an accelerator"),
+    ("product_refs", lambda d: d["products"]["acc"].update(vendor="nobody"), "products.acc.vendor", "unknown node (got 'nobody')"),
+    ("product_refs", lambda d: d["products"]["acc"].update(vendor="fab"), "products.acc.vendor", "not a vendor node (got 'fab', a fab)"),
     ("dangling_edges", lambda d: d["edges"][1].update(to="ghost"), "edges.1.to", "unknown node (got 'ghost')"),
     ("dangling_edges", lambda d: d["edges"][6].update(to="supply"), "edges.6", "edge from a node to itself"),
     ("trades", add_edge(**{"from": "lab", "to": "fab", "product": "tool"}), "edges.8", "a lab cannot supply a fab"),
