@@ -151,7 +151,7 @@ def test_run_without_arguments_runs_the_baseline_policy(tmp_path, monkeypatch):
     (["run", "{s}", "--format", "xlsx"], "--format: format: use parquet or csv"),
     (["run", "{s}", "--workers", "0"], "--workers: workers: must be at least 1"),
     (["run", "{s}", "--replications", "0"], "--replications: replications: must be at least 1"),
-    (["run", "{s}", "--scheduler", "somewhere"], "--scheduler: somewhere: expected tcp://HOST:PORT or local"),
+    (["run", "{s}", "--scheduler", "somewhere"], "supplychain run: --scheduler: 'somewhere' is not tcp://HOST:PORT or local"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     path = write(tmp_path / "s.yaml", scenario())
@@ -160,6 +160,38 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(start), res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("args, line", [
+    (["run", "{s}", "--seed", "abc"], "supplychain run: --seed: Input should be a valid integer, unable to parse string as an "
+                                      "integer (got 'abc')"),
+    (["run", "{s}", "-n", "abc"], "supplychain run: --replications: Input should be a valid integer"),
+    (["run", "{s}", "-n", "1.5"], "supplychain run: --replications: Input should be a valid integer"),
+    (["run", "{s}", "--bogus-flag"], "supplychain run: No such option: --bogus-flag"),
+    (["compare", "{s}"], "supplychain compare: Missing argument 'scenarios'"),
+    (["sweep", "{s}"], "supplychain sweep: Missing option '--param'"),
+    (["sweep", "{s}", "--lhs", "x", "-p", "labs.utilisation=0.2:0.4"], "supplychain sweep: --lhs: "),
+    (["topology", "show", "{t}", "--top", "abc"], "supplychain topology show: --top: Input should be a valid integer"),
+    (["scenario", "validate"], "supplychain scenario validate: Missing argument 'path'"),
+    (["nosuchcommand"], "supplychain: No such command 'nosuchcommand'"),
+])
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, line):
+    """Typer's usage errors (bad option values, unknown options, missing arguments) are one line on stderr
+    like every other bad input, not a box of five or six lines."""
+    path = write(tmp_path / "s.yaml", scenario())
+    res = runner.invoke(app, [a.format(s=path, t=MINIMAL) for a in args])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(line), res.stderr
+    assert res.stdout == "" and not (tmp_path / "outputs").exists()
+
+
+def test_help_is_still_typers(tmp_path):
+    for args in (["--help"], ["run", "--help"], ["topology", "show", "--help"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0 and "Usage: " in res.stdout and "--help" in res.stdout and len(res.stdout.splitlines()) > 5
+    res = runner.invoke(app, [])
+    assert res.exit_code == 2 and "Commands" in res.output  # no arguments: the help, as before
 
 
 def test_every_table_column_is_documented_in_the_readme(tmp_path):

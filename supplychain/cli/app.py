@@ -2,12 +2,72 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from . import run_cmd, scenario_cmd, topology_cmd
 from . import compare_cmd, report_cmd, sweep_cmd
 
+try:  # Typer >= 0.20 ships its own copy of click; older Typer uses click itself
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click import exceptions as click_exceptions
+
+
+def usage_line(err: Any) -> str:
+    """A usage error (bad option value, missing argument, unknown option) as one line:
+    `supplychain run: --seed: 'abc' is not a valid integer`."""
+    where = err.ctx.command_path if getattr(err, "ctx", None) is not None else "supplychain"
+    param = getattr(err, "param", None)
+    if isinstance(err, click_exceptions.BadParameter) and not isinstance(err, click_exceptions.MissingParameter):
+        if err.param_hint is not None:
+            hint = err.param_hint if isinstance(err.param_hint, str) else "/".join(err.param_hint)
+        elif param is not None:
+            hint = param.opts[0] if getattr(param, "param_type_name", "") == "option" else param.human_readable_name
+        else:
+            hint = ""
+        text = f"{hint}: {err.message}" if hint else err.message
+        cause = err.__cause__  # Typer converts values with pydantic: say what was given, as input errors do
+        if hasattr(cause, "errors") and "(got " not in text:
+            errors = cause.errors()
+            if errors and "input" in errors[0]:
+                text = f"{text} (got {errors[0]['input']!r})"
+    else:
+        text = err.format_message()
+    text = " ".join(text.split()).rstrip(".")
+    return f"{where}: {text}"
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The root command: a usage error is one line on stderr and exit status 2 (Typer would
+    draw a box of five lines). Help, `--help` and every other exit are left as Typer does them."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:  # the caller handles exceptions itself
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        except click_exceptions.NoArgsIsHelpError:
+            sys.exit(2)  # the help is already printed
+        except click_exceptions.UsageError as err:
+            typer.echo(usage_line(err), err=True)
+            sys.exit(err.exit_code)
+        except click_exceptions.ClickException as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        # non-standalone mode returns what the command returned (None) or the code it exited with
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineUsageErrors,
     name="supplychain",
     help="Simulate the AI semiconductor supply chain and the pace of frontier model generations.",
     no_args_is_help=True,

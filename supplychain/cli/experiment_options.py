@@ -27,7 +27,16 @@ __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORM
 SEED = typer.Option(None, "--seed", help="Seed of the replication streams (default: the scenario's; compare: the baseline's)")
 REPLICATIONS = typer.Option(None, "--replications", "-n", help="Replications per scenario (default: the scenario's)")
 WORKERS = typer.Option(None, "--workers", "-w", help="Local worker processes (default: all cores; 1 = serial)")
-SCHEDULER = typer.Option(None, "--scheduler",
+
+
+def _scheduler(value: Optional[str]) -> Optional[str]:
+    """`--scheduler` is a Dask address or `local`; anything else is a usage error, before any work."""
+    if value is not None and value != "local" and "://" not in value:
+        raise typer.BadParameter(f"{value!r} is not tcp://HOST:PORT or local")
+    return value
+
+
+SCHEDULER = typer.Option(None, "--scheduler", callback=_scheduler,
                          help="Run on Dask: tcp://HOST:PORT of a scheduler, or 'local' to start a local cluster "
                               "(--workers sets its size)")
 OUT = typer.Option(None, "--out", "-o", help="Output folder; replications stored there are reused (resume)")
@@ -61,7 +70,7 @@ class ExperimentOptions:
         if self.seed is not None and self.seed < 0:
             raise InputError("--seed", "seed", f"must be 0 or more (got {self.seed})")
         if self.scheduler is not None and self.scheduler != "local" and "://" not in self.scheduler:
-            raise InputError("--scheduler", self.scheduler, "expected tcp://HOST:PORT or local")
+            raise InputError("--scheduler", "scheduler", f"{self.scheduler!r} is not tcp://HOST:PORT or local")
         if self.topology is not None and not Path(self.topology).exists():
             raise InputError(self.topology, "<file>", "no such file")
         return self
