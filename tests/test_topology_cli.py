@@ -34,6 +34,12 @@ def test_show_top_limits_the_lists_and_names_how_many_more() -> None:
     assert "  ... and 3 more" in spof_rows
 
 
+@pytest.mark.parametrize("top", ["0", "-1", "abc"])
+def test_show_top_must_be_a_whole_number_from_1(top: str) -> None:
+    line = assert_clean_failure(cli("topology", "show", MINIMAL, "--top", top), "supplychain topology show: --top: ")
+    assert f"(got '{top}')" in line
+
+
 def test_capacity_by_year_interpolates_grows_and_applies_ai_share() -> None:
     data = minimal_data()
     node(data, "fab").update(capacity={"points": {"2022-01-01": 1000, "2023-01-01": 2000}, "growth": 1.0}, ai_share=0.5)

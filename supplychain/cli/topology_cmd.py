@@ -84,12 +84,12 @@ def render_summary(model: TopologyModel, top: int = 10) -> str:
 @app.command("show")
 def show(
     path: Path = typer.Argument(..., help=PATH_HELP),
-    top: int = typer.Option(10, "--top", help="How many chokepoints and central nodes to list"),
+    top: int = typer.Option(10, "--top", min=1, help="How many chokepoints and central nodes to list"),
 ) -> None:
     """Summarise a topology: nodes by kind and country, capacity by year, chokepoints."""
     with guard():
         model = load_topology(path).graph["model"]
-        typer.echo(render_summary(model, max(top, 1)))
+        typer.echo(render_summary(model, top))
 
 
 def _format_of(path: Path) -> str:
