@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,3 +42,42 @@ def test_streamed_table_equals_the_concatenation(tmp_path, fmt):
     rules = [None if pd.isna(r) else r for r in got["rule"]]
     assert rules[2] == "oct2023" and rules[4] == "x"
     assert not list(out.glob(".*")) and not list(out.glob("*.tmp*")), "nothing half-written left behind"
+
+
+def test_a_run_that_releases_no_generation_has_every_column_with_its_type():
+    """Every table has a fixed set of columns: a run too short to release a generation writes the same
+    columns and dtypes as one that releases some (else parquet schemas differ between the scenarios
+    of a compare or the points of a sweep, and writing their tables fails)."""
+    from supplychain.results import simulate
+    from supplychain.scenario import resolve_scenario
+
+    minimal = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
+    short = simulate(None, resolve_scenario({"topology": minimal, "name": "short", "end": "2022-02-01"})).tables
+    full = simulate(None, resolve_scenario({"topology": minimal, "name": "full", "end": "2026-01-01"})).tables
+    assert len(short["generations"]) == 0 and len(full["generations"]) > 0
+    assert list(short) == list(full)
+    for name in full:
+        assert list(short[name].columns) == list(full[name].columns), name
+        assert short[name].dtypes.astype(str).to_dict() == full[name].dtypes.astype(str).to_dict(), name
+
+
+def test_compare_and_sweep_with_a_run_that_releases_nothing(tmp_path):
+    """compare and sweep where one scenario (point) releases no generation and another does."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from supplychain.cli import app
+
+    minimal = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
+    base, tiny = tmp_path / "base.yaml", tmp_path / "tiny.yaml"
+    base.write_text(yaml.safe_dump({"name": "base", "topology": minimal, "end": "2025-01-01"}))
+    tiny.write_text(yaml.safe_dump({"name": "tiny", "topology": minimal, "end": "2022-02-01"}))
+    runner = CliRunner()
+    res = runner.invoke(app, ["compare", str(base), str(tiny), "-n", "1", "-w", "1", "-q", "--no-counterfactual",
+                              "-o", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, (res.output, res.exception)
+    gens = read_table(tmp_path / "cmp", "generations")
+    assert "gap_days" in gens and set(gens["scenario"]) == {"base"}
+    res = runner.invoke(app, ["sweep", str(base), "-p", "end=2022-02-01,2025-01-01", "-n", "1", "-w", "1", "-q",
+                              "-o", str(tmp_path / "sw")])
+    assert res.exit_code == 0, (res.output, res.exception)
