@@ -99,8 +99,10 @@ def test_initial_fleet_retires_over_its_lifetime():
 
 
 def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
-    """Each delivery retires `commissioning_days + lifetime_years` after it arrived, in full,
-    at that instant (the lab keeps its retirements in a queue, one kernel event at a time)."""
+    """Each delivery retires `commissioning_days + lifetime_years` after it arrived, in full, in
+    due order, before anything reads the lab's fleet: the lab keeps its retirements in a queue
+    that the daily step and the lab's reviews empty of what is due, so each is applied at its
+    due instant or at the first read after it (the next daily step at the latest)."""
     from supplychain.engine import World
     from supplychain.scenario_schema import Scenario
 
@@ -108,16 +110,24 @@ def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
     sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
                                                                   "utilisation": 0.5, "training_fraction": 0.1}))
     w = World(model, sc, 0)
-    arrived, retired = [], []
+    arrived, log = [], []  # log: ("retire", time, units) and ("read", time) in the order they happen
     delivered, retire = w.labs.delivered, w.labs.retire
     w.labs.delivered = lambda j, sku, units, now: (arrived.append((now, units)), delivered(j, sku, units, now))[1]
-    w.labs.retire = lambda j, sku, units: (retired.append((w.env.now, units)), retire(j, sku, units))[1]
+    w.labs.retire = lambda j, sku, units: (log.append(("retire", w.env.now, units)), retire(j, sku, units))[1]
+    step, review = w.production.step, w._review_lab  # what reads the fleet: the daily step and reviews
+    w.production.step = lambda day: (log.append(("read", w.env.now)), step(day))[1]
+    w._review_lab = lambda j: (review(j), log.append(("read", w.env.now)))[0]
     w.run()
     life = 30 + 0.5 * 365.25
     due = [(t + life, u) for t, u in arrived if t + life < w.net.days]
+    retired = [(k, e[1], e[2]) for k, e in enumerate(log) if e[0] == "retire"]
     assert len(due) > 20
-    assert [t for t, _ in retired] == pytest.approx([t for t, _ in due], abs=1e-9)
-    assert [u for _, u in retired] == pytest.approx([u for _, u in due], rel=1e-12)
+    assert len(retired) == len(due)
+    assert [u for _, _, u in retired] == pytest.approx([u for _, u in due], rel=1e-12)
+    for (k, applied, _), (when, _) in zip(retired, due):
+        assert when - 1e-9 <= applied <= math.floor(when) + 1  # at its instant or the next daily step
+        # nothing read the fleet between the due instant and the retirement
+        assert not [e for e in log[:k] if e[0] == "read" and e[1] >= when]
     assert w.labs.retired_units == pytest.approx(sum(u for _, u in due), rel=1e-9)
 
 

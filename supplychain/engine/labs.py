@@ -61,6 +61,7 @@ class Labs:
         self.rsi = np.ones(m)
         self.next_ready = np.full(m, np.inf)  # ready day of the front of each lab's waiting queue
         self.retiring: list[deque] = [deque() for _ in range(m)]  # (day, sku, units) in due order
+        self.next_retire = np.full(m, np.inf)  # due day of the front of each lab's retirement queue
         self.releases: list[tuple] = []
         g = scenario.generations
         self.req0, self.scale, self.min_days, self.max_gen = g.requirement_0, g.scale, g.min_training_days, g.max_generations
@@ -220,6 +221,21 @@ class Labs:
                 st.commissioning_h100e = 0.0
             out[j] = max(st.waiting_h100e - st.commissioning_h100e, 0.0)
         return out
+
+    def retire_later(self, j: int, when: float, sku: str, units: float) -> None:
+        """Queue a retirement due at `when` (callers queue them in due order)."""
+        q = self.retiring[j]
+        if not q:
+            self.next_retire[j] = when
+        q.append((when, sku, units))
+
+    def retire_due(self, j: int, now: float) -> None:
+        """Retire what is due by `now`, in due order."""
+        q = self.retiring[j]
+        while q and q[0][0] <= now:
+            _, sku, units = q.popleft()
+            self.retire(j, sku, units)
+        self.next_retire[j] = q[0][0] if q else np.inf
 
     def retire(self, j: int, sku: str, units: float) -> float:
         st = self.states[j]

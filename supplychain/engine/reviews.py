@@ -24,36 +24,23 @@ class Reviews:
 
     def _schedule_initial_retirements(self) -> None:
         """The fleet at the start has ages spread evenly over a lifetime (assumption), so it
-        retires in equal yearly tranches, the oldest first."""
+        retires in equal yearly tranches, the oldest first.
+
+        Retirements wait in each lab's queue (`Labs.retire_later`), without kernel events: the
+        daily step and the lab's reviews, which are all that read a lab's fleet, first retire
+        what has come due (`Labs.retire_due`). Between reads, a retirement touches nothing
+        anything else touches, so every read sees the fleet it would see had each retirement
+        been an event at its due instant; one event per delivery was a tenth of a default run's
+        events and, years ahead, deepened the pending heap. The start fleet's tranches all fall
+        within one lifetime, before any delivery's, so each queue stays in due order."""
         for j, node in enumerate(self.labs.nodes):
             life = self.labs.states[j].policy.lifetime_years
             tranches = max(1, int(round(life)))
-            for sku, units in self.net.node_models[node].fleet.items():
-                for k in range(tranches):
-                    when = (k + 0.5) * life / tranches * 365.25
-                    if when < self.net.days:
-                        self.at(when, self.labs.retire, j, sku, units / tranches)
-
-    def _retire_later(self, j: int, when: float, sku: str, units: float) -> None:
-        """Retire a delivery at `when`. A lab's retirements come due in delivery order (a fixed
-        lifetime after each), so each lab keeps them in a queue with one kernel event for the
-        next: one event per delivery, years ahead, would make the pending heap of a 10-year
-        1,000-node run ~165,000 events deep, and every event slower. The event is urgent: a
-        retirement comes before the ordinary events of its instant, which were nearly all scheduled
-        after the delivery it retires."""
-        q = self.labs.retiring[j]
-        q.append((when, sku, units))
-        if len(q) == 1:
-            self.at(when, self._retire_due, j, urgent=True)
-
-    def _retire_due(self, j: int) -> None:
-        q = self.labs.retiring[j]
-        now = self.env.now
-        while q and q[0][0] <= now:
-            _, sku, units = q.popleft()
-            self.labs.retire(j, sku, units)
-        if q:
-            self.at(q[0][0], self._retire_due, j, urgent=True)
+            due = [((k + 0.5) * life / tranches * 365.25, sku, units / tranches)
+                   for sku, units in self.net.node_models[node].fleet.items() for k in range(tranches)]
+            for when, sku, units in sorted(due, key=lambda r: r[0]):  # stable: SKUs in fleet order at equal times
+                if when < self.net.days:
+                    self.labs.retire_later(j, when, sku, units)
 
     def _schedule_in_flight(self) -> None:
         """Orders placed before the start arrive evenly (weekly) over the lab's `in_flight_days`,
@@ -83,6 +70,8 @@ class Reviews:
     def _review_lab(self, j: int) -> None:
         now = self.env.now
         labs, net = self.labs, self.net
+        if labs.next_retire[j] <= now:
+            labs.retire_due(j, now)
         st = labs.states[j]
         node = labs.nodes[j]
         target = labs.target(j, now + st.policy.horizon_days)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 import simpy
-from simpy.core import NORMAL, URGENT
+from simpy.core import NORMAL
 
 from ..scenario_schema import Scenario
 from ..schema import TopologyModel
@@ -44,16 +44,16 @@ def _fire(ev: simpy.Event) -> None:
 
 
 class _Call(simpy.Event):
-    """A call scheduled `delay` from now: an event born triggered, like a Timeout, but with its
-    callback list built in one step and a priority of choice (a Timeout is always NORMAL).
-    About 100,000 of these make a default run, so the saved steps show."""
+    """A call scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
+    priority), but with its callback list built in one step. About 100,000 of these make a
+    default run, so the saved steps show."""
 
-    def __init__(self, env: simpy.Environment, call: tuple, priority: Any, delay: float) -> None:
+    def __init__(self, env: simpy.Environment, call: tuple, delay: float) -> None:
         self.env = env
         self.callbacks = [_fire]
         self._ok = True
         self._value = call
-        env.schedule(self, priority, delay)
+        env.schedule(self, NORMAL, delay)
 
 
 class World(Reviews):
@@ -93,12 +93,11 @@ class World(Reviews):
         self._schedule_in_flight()
 
     # -- scheduling helpers ------------------------------------------------------
-    def at(self, when: float, fn: Callable[..., Any], *args: Any, urgent: bool = False) -> None:
-        """Call `fn(*args)` at simulated time `when` (a timeout with a callback, no process).
-        `urgent` puts it before the ordinary events of the same instant."""
+    def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call `fn(*args)` at simulated time `when` (an event with a callback, no process)."""
         env = self.env
         delay = when - env.now
-        _Call(env, (fn, args), URGENT if urgent else NORMAL, delay if delay > 0.0 else 0.0)
+        _Call(env, (fn, args), delay if delay > 0.0 else 0.0)
 
     def run(self, progress: Callable[[int], None] | None = None) -> "World":
         """Run to the end. The cyclic garbage collector is paused meanwhile: every order is
@@ -108,6 +107,8 @@ class World(Reviews):
         self.env.process(self._daily())
         with gc_paused():
             self.env.run(until=self.net.days)
+        for j in range(len(self.labs.nodes)):  # due after the last daily step, before the end
+            self.labs.retire_due(j, self.net.days)
         self.stocks.close(float(self.net.days))
         return self
 
@@ -115,6 +116,8 @@ class World(Reviews):
         labs = self.labs
         free_power = self.scenario.unconstrained
         for day in range(self.net.days):
+            for j in np.flatnonzero(labs.next_retire <= day).tolist():
+                labs.retire_due(j, day)
             self.production.step(day)
             for j in np.flatnonzero(labs.next_ready <= day).tolist():
                 st = labs.states[j]
@@ -429,7 +432,7 @@ class World(Reviews):
                 self.labs.delivered(j, o.product, qty, now)
                 retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
                 if retire_at < net.days:
-                    self._retire_later(j, retire_at, o.product, qty)
+                    self.labs.retire_later(j, retire_at, o.product, qty)
         elif kind == "vendor":
             self.vendors.arrived(o, qty, now)
         elif o.kind == "tool":
