@@ -43,6 +43,9 @@ def _fire(ev: simpy.Event) -> None:
     fn(*args)
 
 
+_NO_RULES: list = []  # the rules of every order in a scenario without export controls (never mutated)
+
+
 class _Call(simpy.Event):
     """A call scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
     priority), but with its callback list built in one step. About 100,000 of these make a
@@ -235,7 +238,7 @@ class World(Reviews):
     def _rules(self, o: Order) -> list:
         """The rules whose scope covers `o`, cached on it: supplier, customer, product and
         parties never change, so `place` and every shipment share one lookup."""
-        o.rules = self.controls.relevant(o.supplier, o.customer, o.product, self._order_parties(o))
+        o.rules = self.controls.relevant(o.supplier, o.customer, o.product, self._order_parties(o)) if self.controls.rules else _NO_RULES
         return o.rules
 
     def _order_parties(self, o: Order) -> frozenset[str]:
