@@ -58,6 +58,7 @@ class ExperimentScenario:
     replications: int
     source: str = "<python>"
     topology_path: str = ""
+    warnings: tuple[str, ...] = ()  # the suspicious but legal (ResolvedScenario.warnings)
 
     @property
     def h100e(self) -> dict[str, float]:
@@ -131,7 +132,7 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
         name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
         config_hash=resolved.config_hash, seed=sc.seed if seed is None else int(seed),
         replications=sc.replications if replications is None else int(replications),
-        source=source, topology_path=str(resolved.topology_path),
+        source=source, topology_path=str(resolved.topology_path), warnings=resolved.warnings,
     )
 
 

@@ -279,9 +279,38 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         at = f"shocks.{s.id}.target"
         need(s.target.ids, nodes, f"{at}.ids", "node")
         need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind")
+        before = len(warnings)
         for axis in ("countries", "edge_from_countries", "edge_to_countries"):
             countries_known(getattr(s.target, axis), f"{at}.{axis}")
+        if len(warnings) == before and not _targets_any(s.target, g):
+            warnings.append(f"{at}: no node of the topology matches every list of the target (ids, kinds, countries); "
+                            "the shock touches nothing")
+        warnings.extend(_outside_run(s, sc))
     return warnings
+
+
+def _targets_any(t: Any, g: nx.DiGraph) -> bool:
+    """Whether a shock target matches a node as the engine matches them (each non-empty list must hold)."""
+    return any((not t.ids or n in t.ids) and (not t.kinds or a.get("kind") in t.kinds)
+               and (not t.countries or a.get("country") in t.countries) for n, a in g.nodes(data=True))
+
+
+def _outside_run(s: Any, sc: Scenario) -> list[str]:
+    """A shock that cannot happen inside [start, end): suspicious (a typo in a year?) but legal."""
+    if s.start is not None:
+        if s.start >= sc.end:
+            return [f"shocks.{s.id}.start: {s.start} is not before the run's end {sc.end}; the shock never happens in the run"]
+        d = s.duration_days
+        longest = {"fixed": d.mean, "uniform": d.high, "triangular": d.high}.get(d.dist)  # lognormal: unbounded
+        if longest is not None and (s.start - sc.start).days + longest + s.recovery_days <= 0:
+            return [f"shocks.{s.id}.start: the shock ({s.start}, {longest:g} days) is over before the run starts {sc.start}"]
+        return []
+    occ = s.random
+    if occ.first is not None and occ.first >= sc.end:
+        return [f"shocks.{s.id}.random.first: {occ.first} is not before the run's end {sc.end}; the shock never happens in the run"]
+    if occ.last is not None and occ.last <= sc.start:
+        return [f"shocks.{s.id}.random.last: {occ.last} is not after the run's start {sc.start}; the shock never happens in the run"]
+    return []
 
 
 # -- putting it together -----------------------------------------------------

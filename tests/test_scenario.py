@@ -346,6 +346,28 @@ def test_unknown_countries_are_warnings_not_errors() -> None:
     assert rs.warnings == ("controls.q.scope.destinations: no node of the topology is in country 'CN'",)
 
 
+SHOCK = {"id": "x", "kind": "capacity", "multiplier": 0.5}
+
+
+@pytest.mark.parametrize("shock, warning", [
+    ({"start": "2030-01-01"}, "shocks.x.start: 2030-01-01 is not before the run's end 2025-01-01; the shock never happens"),
+    ({"start": "2021-01-01", "duration_days": 30}, "shocks.x.start: the shock (2021-01-01, 30 days) is over before the run starts"),
+    ({"random": {"rate_per_year": 1, "first": "2026-01-01"}}, "shocks.x.random.first: 2026-01-01 is not before the run's end"),
+    ({"random": {"rate_per_year": 1, "last": "2021-06-01"}}, "shocks.x.random.last: 2021-06-01 is not after the run's start"),
+    ({"start": "2023-01-01", "target": {"ids": ["fab"], "kinds": ["lab"]}}, "shocks.x.target: no node of the topology matches"),
+])
+def test_shocks_that_cannot_touch_the_run_are_warnings(shock: dict, warning: str) -> None:
+    rs = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]})
+    assert len(rs.warnings) == 1 and rs.warnings[0].startswith(warning), rs.warnings
+
+
+def test_shocks_inside_the_run_are_not_warned_about() -> None:
+    for shock in ({"start": "2021-12-01", "duration_days": 60}, {"start": "2024-12-31"},
+                  {"random": {"rate_per_year": 1, "first": "2021-01-01", "last": "2022-06-01"}},
+                  {"start": "2023-01-01", "target": {"kinds": ["fab"], "countries": ["TW"]}}):
+        assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]}).warnings == ()
+
+
 def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:
     first = load_scenario(world / "base.yaml").config_hash
     assert load_scenario(world / "base.yaml").config_hash == first
@@ -392,3 +414,23 @@ def test_cli_bad_date_is_one_line_with_exit_2(world: Path, command: str) -> None
     out = result.output.strip()
     assert len(out.splitlines()) == 1 and "Traceback" not in out
     assert out.startswith(f"{bad}: start: ") and "2022-02-30" in out
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
+def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path: Path, command: str) -> None:
+    """run, compare and sweep print the same one-line warnings as `scenario validate` (on stderr; exit 0)."""
+    shutil.copy(MINIMAL, tmp_path / "topo.yaml")
+    rule = {"id": "r", "announced": "2022-01-10", "effective": "2022-01-20", "action": "ban", "scope": {"destinations": ["ZZ"]}}
+    path = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": "topo.yaml", "end": "2022-03-01", "controls": [rule],
+                                                     "shocks": [{**SHOCK, "start": "2023-01-01"}]}))
+    base = write(tmp_path, "b.yaml", "name: b\ntopology: topo.yaml\nend: 2022-03-01\n")
+    run = ["-n", "1", "-w", "1", "-q", "-o", str(tmp_path / "o")]
+    args = {"validate": ["scenario", "validate", str(path)], "run": ["run", str(path), *run],
+            "compare": ["compare", str(base), str(path), "--no-counterfactual", *run],
+            "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,3", *run]}[command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {path}: controls.r.scope.destinations: no node of the topology is in country 'ZZ'",
+        f"warning: {path}: shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
+    ]

@@ -9,7 +9,7 @@ import typer
 
 from .common import guard
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint)
+                                 ExperimentOptions, interrupt_hint, warn)
 
 
 def compare(
@@ -39,8 +39,10 @@ def compare(
                 from ..errors import InputError
 
                 raise InputError(path, "<file>", "no such file")
+        prepared = [prepare(p, topology=topology) for p in [baseline, *scenarios]]
+        warn(prepared)
         if out is None:
-            names = [prepare(p, topology=topology).name for p in [baseline, *scenarios]]
+            names = [es.name for es in prepared]
             out = Path("outputs") / safe_name("compare_" + names[0] + "_vs_" + "+".join(names[1:]))[:120]
         with interrupt_hint(out):
             c = run_compare(baseline, list(scenarios), counterfactuals=counterfactual, **opts.kwargs(out))

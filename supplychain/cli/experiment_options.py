@@ -22,7 +22,7 @@ import typer
 from ..errors import InputError
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
-           "ExperimentOptions", "interrupt_hint"]
+           "ExperimentOptions", "interrupt_hint", "warn"]
 
 SEED = typer.Option(None, "--seed", help="Seed of the replication streams (default: the scenario's; compare: the baseline's)")
 REPLICATIONS = typer.Option(None, "--replications", "-n", help="Replications per scenario (default: the scenario's)")
@@ -94,3 +94,12 @@ def interrupt_hint(out: Path) -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished replications are stored in {out}; rerun the same command to resume", err=True)
         raise typer.Exit(code=130) from None
+
+
+def warn(prepared: Any) -> None:
+    """Print each scenario's warnings (the suspicious but legal, as `scenario validate` does), one line each
+    on stderr, even with --quiet: a rule or shock that touches nothing is worth knowing before a long run."""
+    for es in prepared:
+        for w in es.warnings:
+            typer.echo(f"warning: {es.source}: {w}", err=True)
+

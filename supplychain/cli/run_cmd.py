@@ -9,7 +9,7 @@ import typer
 
 from .common import guard
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint)
+                                 ExperimentOptions, interrupt_hint, warn)
 
 DEFAULT_SCENARIO = Path("policies/baseline.yaml")
 
@@ -33,6 +33,7 @@ def run(
     with guard():
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
         es = prepare(scenario, topology=topology, seed=seed, replications=replications)
+        warn([es])
         folder = out if out is not None else default_out(es)
         with interrupt_hint(folder):
             result = run_experiment(es, **opts.kwargs(folder))

@@ -9,7 +9,7 @@ import typer
 
 from .common import guard
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint)
+                                 ExperimentOptions, interrupt_hint, warn)
 
 
 def sweep(
@@ -41,8 +41,10 @@ def sweep(
             raise InputError(scenario, "<file>", "no such file")
         parsed = [parse_param(p) for p in param]
         design(parsed, lhs, 0)  # shape errors before anything loads
+        base = prepare(scenario, topology=topology)
+        warn([base])
         if out is None:
-            out = Path("outputs") / safe_name("sweep_" + prepare(scenario, topology=topology).name)
+            out = Path("outputs") / safe_name("sweep_" + base.name)
         with interrupt_hint(out):
             s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))
         opts.echo(s.text)
