@@ -132,7 +132,7 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - optional dependency
-            raise InputError("--scheduler", address, "Dask is not installed (pip install 'supplychain[dask]')") from None
+            raise InputError("--scheduler", "scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
         import logging
 
         self.address = address
@@ -145,12 +145,12 @@ class DaskExecutor(Executor):
             self._client = Client(self._cluster)
         else:
             if "://" not in address:
-                raise InputError("--scheduler", address, "expected tcp://HOST:PORT or local")
+                raise InputError("--scheduler", "scheduler", f"{address!r} is not tcp://HOST:PORT or local")
             try:
                 self._client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise InputError("--scheduler", address, f"cannot reach the Dask scheduler ({reason[:120]})") from None
+                raise InputError("--scheduler", "scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def describe(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -137,3 +138,50 @@ def test_more_replications_extend_a_stored_run(tmp_path):
     assert runner.invoke(app, ["run", str(path), "-n", "3", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
     assert (manifest(out)["computed"], manifest(out)["reused"]) == (1, 2)
     assert sorted(pd.unique(read_table(out, "fleet")["replication"])) == [0, 1, 2]
+
+
+def _refuse(*args, **kwargs):
+    from supplychain.errors import InputError
+
+    raise InputError("--scheduler", "scheduler", "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1' (test)")
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_an_error_leaves_no_half_written_output_folder(tmp_path, monkeypatch, command):
+    """The executor fails after the replication folders and their config.json were written: exit 2, one
+    line, and the output folder this invocation created is gone."""
+    import supplychain.experiment as experiment
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"extends": "s.yaml", "name": "other", "algorithms": {"efficiency_growth": 4.0}}))
+    out = tmp_path / "new" / "out"
+    args = {"run": ["run", str(path)], "compare": ["compare", str(path), str(other), "--no-counterfactual"],
+            "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4"]}[command]
+    monkeypatch.setattr(experiment, "make_executor", _refuse)
+    res = runner.invoke(app, [*args, "-n", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 2 and res.stderr.splitlines() == ["--scheduler: scheduler: cannot reach the Dask scheduler at "
+                                                              "'tcp://127.0.0.1:1' (test)"], res.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_error_keeps_what_the_folder_held_before(tmp_path, monkeypatch):
+    """Into an existing folder: the earlier run's replications (reused on resume) and the user's own files
+    stay; only what the failed invocation added goes."""
+    import supplychain.experiment as experiment
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    before = sorted(out.rglob("*"))
+    monkeypatch.setattr(experiment, "make_executor", _refuse)
+    other = tmp_path / "second.yaml"
+    other.write_text(yaml.safe_dump({"extends": "s.yaml", "name": "second"}))
+    for args in (["run", str(path), "-n", "3"], ["run", str(other), "-n", "1"]):
+        res = runner.invoke(app, [*args, "-o", str(out), "-q"])
+        assert res.exit_code == 2, res.output
+        assert sorted(out.rglob("*")) == before
+    monkeypatch.undo()
+    res = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 0 and (manifest(out)["computed"], manifest(out)["reused"]) == (1, 1)

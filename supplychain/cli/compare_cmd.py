@@ -9,7 +9,7 @@ import typer
 
 from .common import guard
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint, warn)
+                                 ExperimentOptions, interrupt_hint, no_half_written_output, warn)
 
 
 def compare(
@@ -44,7 +44,7 @@ def compare(
         if out is None:
             names = [es.name for es in prepared]
             out = Path("outputs") / safe_name("compare_" + names[0] + "_vs_" + "+".join(names[1:]))[:120]
-        with interrupt_hint(out):
+        with interrupt_hint(out), no_half_written_output(out):
             c = run_compare(baseline, list(scenarios), counterfactuals=counterfactual, **opts.kwargs(out))
         opts.echo(c.text)
         opts.echo(f"tables written to {c.folder}")

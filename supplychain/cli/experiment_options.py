@@ -12,6 +12,7 @@ option; `kwargs()` is what `run_experiment`, `compare` and `sweep` take.
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import typer
 from ..errors import InputError
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
-           "ExperimentOptions", "interrupt_hint", "warn"]
+           "ExperimentOptions", "interrupt_hint", "no_half_written_output", "warn"]
 
 SEED = typer.Option(None, "--seed", help="Seed of the replication streams (default: the scenario's; compare: the baseline's)")
 REPLICATIONS = typer.Option(None, "--replications", "-n", help="Replications per scenario (default: the scenario's)")
@@ -103,3 +104,32 @@ def warn(prepared: Any) -> None:
         for w in es.warnings:
             typer.echo(f"warning: {es.source}: {w}", err=True)
 
+
+@contextmanager
+def no_half_written_output(out: Path) -> Iterator[None]:
+    """On an error, remove what this invocation wrote under `out`, so a failed command leaves no half-written
+    folder: the folder itself if it did not exist, else the files and folders in it that did not exist before.
+    What was there (an earlier run's replications, reused on resume, or the user's own files) stays. Ctrl-C
+    is not an error here: finished replications stay for the rerun to resume (see `interrupt_hint`)."""
+    out = Path(out)
+    created = None  # the outermost folder on the way to `out` that this invocation creates
+    p = out
+    while not p.exists() and p != p.parent:
+        created, p = p, p.parent
+    before = set() if created is not None else set(out.rglob("*"))
+    try:
+        yield
+    except Exception:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        else:
+            new = [q for q in out.rglob("*") if q not in before]
+            fresh = set(new)
+            for q in new:
+                if q.parent in fresh:
+                    continue  # goes with its new folder
+                if q.is_dir() and not q.is_symlink():
+                    shutil.rmtree(q, ignore_errors=True)
+                else:
+                    q.unlink(missing_ok=True)
+        raise

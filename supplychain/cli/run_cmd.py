@@ -9,7 +9,7 @@ import typer
 
 from .common import guard
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint, warn)
+                                 ExperimentOptions, interrupt_hint, no_half_written_output, warn)
 
 DEFAULT_SCENARIO = Path("policies/baseline.yaml")
 
@@ -35,7 +35,7 @@ def run(
         es = prepare(scenario, topology=topology, seed=seed, replications=replications)
         warn([es])
         folder = out if out is not None else default_out(es)
-        with interrupt_hint(folder):
+        with interrupt_hint(folder), no_half_written_output(folder):
             result = run_experiment(es, **opts.kwargs(folder))
         opts.echo(result.summary())
         reused = f", {len(result.reused)} reused from earlier runs" if result.reused else ""

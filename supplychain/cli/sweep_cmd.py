@@ -9,7 +9,7 @@ import typer
 
 from .common import guard
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint, warn)
+                                 ExperimentOptions, interrupt_hint, no_half_written_output, warn)
 
 
 def sweep(
@@ -45,7 +45,7 @@ def sweep(
         warn([base])
         if out is None:
             out = Path("outputs") / safe_name("sweep_" + base.name)
-        with interrupt_hint(out):
+        with interrupt_hint(out), no_half_written_output(out):
             s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))
         opts.echo(s.text)
         opts.echo(f"tables written to {s.folder}")
