@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import World, check_invariants
-from .engine.record import GEN_COLUMNS, build_tables, day_dates
+from .engine.record import build_tables
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .topology import graph_to_model, load_topology
@@ -39,22 +39,6 @@ class Results:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
         return f"Results(scenario={self.scenario!r}, replication={self.replication}, {sizes})"
-
-
-def empty_generations(start: Any) -> pd.DataFrame:
-    """A generations table with no rows but every column, typed as when generations were released.
-
-    `engine.record` types the table from its rows and adds `gap_days` and `training_days` only
-    when there are rows, so a run that releases nothing (a short horizon) lacked them and its
-    parquet schema differed from other runs': compare and sweep failed writing the tables.
-    Built from one released generation, then emptied, so the dtypes are the engine's own.
-    """
-    one = pd.DataFrame.from_records([("lab", 0, 0.0, 0.0, 1.0, 1.0)], columns=list(GEN_COLUMNS))
-    for c in ("day", "started_day"):
-        one[c.replace("day", "date")] = day_dates(start, one[c])
-    one["gap_days"] = one.groupby("lab")["day"].diff()
-    one["training_days"] = one["day"] - one["started_day"]
-    return one.iloc[0:0].reset_index(drop=True)
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
@@ -117,8 +101,6 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
     wall = time.perf_counter() - t0
     inv = check_invariants(world) if check else {}
     tables = build_tables(world)
-    if not len(tables["generations"]):
-        tables["generations"] = empty_generations(sc.start)
     for df in tables.values():
         df.insert(0, "replication", replication)
         df.insert(0, "scenario", sc.name)

@@ -61,6 +61,21 @@ def test_a_run_that_releases_no_generation_has_every_column_with_its_type():
         assert short[name].dtypes.astype(str).to_dict() == full[name].dtypes.astype(str).to_dict(), name
 
 
+def test_an_empty_date_column_has_the_type_of_a_full_one():
+    """A table with no rows (no events, no releases) dates its columns with the type a full table
+    gets, so the tables of several runs stack and write as one parquet schema."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from supplychain.engine.record import day_dates
+
+    empty = day_dates(dt.date(2022, 1, 1), pd.Series([], dtype=object))
+    full = day_dates(dt.date(2022, 1, 1), pd.Series([0.0, 1.4, 400.6]))
+    assert empty.dtype == full.dtype
+    assert list(full.dt.strftime("%Y-%m-%d")) == ["2022-01-01", "2022-01-02", "2023-02-06"]
+
+
 def test_compare_and_sweep_with_a_run_that_releases_nothing(tmp_path):
     """compare and sweep where one scenario (point) releases no generation and another does."""
     import yaml

@@ -30,9 +30,8 @@ STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "m
 
 
 def day_dates(start: dt.date, days: pd.Series) -> pd.Series:
-    """Calendar dates of day numbers from the scenario start (rounded to whole days)."""
-    if not len(days):  # an empty column of an empty table, typed as dates all the same
-        return pd.Series([], dtype="datetime64[ns]")
+    """Calendar dates of day numbers from the scenario start (rounded to whole days); an empty
+    column gets the same date type as a full one."""
     return pd.Timestamp(start) + pd.to_timedelta(days.astype(float).round(), unit="D")
 
 
@@ -113,12 +112,28 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
         "lead_times": _lead_times(w, start),
         "nodes": w.node_rows.frame(start),
         "fleet": w.fleet_rows.frame(start),
-        "generations": _frame(w.labs.releases, GEN_COLUMNS, start, ("day", "started_day")),
+        "generations": _generations(w.labs.releases, start),
         "events": _frame(sorted(events, key=lambda r: r[0]), EVENT_COLUMNS, start),
         "stocks": pd.DataFrame.from_records(w.stocks.summary(), columns=list(STOCK_COLUMNS)),
     }
-    gens = tables["generations"]
-    if len(gens):
-        gens["gap_days"] = gens.groupby("lab")["day"].diff()
-        gens["training_days"] = gens["day"] - gens["started_day"]
     return tables
+
+
+def _generations(releases: list[tuple], start: dt.date) -> pd.DataFrame:
+    """One row per release, typed column by column: a run that releases nothing (a short
+    horizon) still has every column with its type, so its tables stack with other runs'."""
+    labs, gens, day, began, need, rsi = zip(*releases) if releases else ((),) * len(GEN_COLUMNS)
+    df = pd.DataFrame({
+        "lab": pd.Series(labs, dtype=str),  # as pandas types names read from records
+        "generation": np.asarray(gens, dtype=np.int64),
+        "day": np.asarray(day, dtype=float),
+        "started_day": np.asarray(began, dtype=float),
+        "requirement_flop": np.asarray(need, dtype=float),
+        "rsi_multiplier": np.asarray(rsi, dtype=float),
+    })
+    assert tuple(df.columns) == GEN_COLUMNS
+    df["date"] = day_dates(start, df["day"])
+    df["started_date"] = day_dates(start, df["started_day"])
+    df["gap_days"] = df.groupby("lab")["day"].diff() if len(df) else pd.Series([], dtype=float)
+    df["training_days"] = df["day"] - df["started_day"]
+    return df
