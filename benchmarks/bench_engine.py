@@ -41,6 +41,9 @@ MB = 1024 * 1024
 # targets (issue 3 item 9); printed beside the figures, never asserted
 TARGET_RATIO = 0.5
 TARGET_DEFAULT_S = 1.0
+#: "about" a second: within 25 %. (Until this session the harness allowed 50 %, which would call
+#: 1.5 s met; the machine's run-to-run spread is ~0.1 s, so 25 % is not a noise margin.)
+ABOUT = 1.25
 TARGET_LARGE_S = 10.0
 TARGET_LARGE_BYTES = 2 * 1024**3
 #: a log-log slope at most this counts as linear: 1.1 lets cost per node-day grow ~35 % over
@@ -204,7 +207,7 @@ def bench_default(args: argparse.Namespace, report: dict[str, Any]) -> None:
         print("  NOTE: topology/default.yaml does not exist yet; the baseline scenario runs on topology/minimal.yaml")
     _print_run(r)
     print("  World build + run, best of " + ", ".join(f"{t:.2f}" for t in r["engine_s_all"]) + " s")
-    print(f"  target ~{TARGET_DEFAULT_S:.0f} s (World build + run): {verdict(r['engine_s'] <= 1.5 * TARGET_DEFAULT_S)} "
+    print(f"  target ~{TARGET_DEFAULT_S:.0f} s (World build + run): {verdict(r['engine_s'] <= ABOUT * TARGET_DEFAULT_S)} "
           f"({r['engine_s']:.2f} s; with invariants and tables {r['simulate_s']:.2f} s)")
 
 
