@@ -44,7 +44,7 @@ def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]
 
 def startable(o: Order) -> float:
     """Good units of `o` that may start now: not yet started, and covered by arrived inputs."""
-    return min(o.remaining, o.ready_qty - (o.qty - o.denied_qty - o.remaining))
+    return startable_after(o, o.remaining)
 
 
 def startable_after(o: Order, remaining: float) -> float:
