@@ -25,6 +25,7 @@ from .orders import Order
 from .production import Production
 from .quotes import QuoteBook
 from .reviews import Reviews
+from .shipping import Shipping
 from .shocks import apply_shocks
 from .stock import Stocks
 from .vendors import BUILD_DAYS, Vendors
@@ -59,7 +60,7 @@ class _Call(simpy.Event):
         env.schedule(self, NORMAL, delay)
 
 
-class World(Reviews):
+class World(Reviews, Shipping):
     """One replication of one scenario."""
 
     def __init__(self, model: TopologyModel, scenario: Scenario, seed: np.random.SeedSequence | int = 0) -> None:
@@ -273,10 +274,6 @@ class World(Reviews):
             o.remaining, o.made = 0.0, o.qty
             self.at(now + ct, self._finished_now, o)
 
-    def _finished_now(self, o: Order) -> None:
-        o.finished = self.env.now
-        self._finished(o, self.env.now)
-
     def _dies_per_wafer(self, o: Order) -> float | None:
         if o.parent is not None:
             bom = self.net.products[o.parent.product].bom
@@ -376,93 +373,6 @@ class World(Reviews):
             self._deny(parent, parent.qty * qty / o.qty if o.qty else parent.qty, now)
         else:
             self._deny(parent, qty, now)
-
-    # -- finishing, shipping, delivering -------------------------------------------
-    def _finished(self, o: Order, now: float) -> None:
-        if o.kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
-            self.stocks.goods_in(o.supplier, o.qty, now)
-            o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
-            return
-        qty = o.made - o.shipped_qty - o.held_qty
-        if qty > 1e-12:
-            self.ship(o, qty, now)
-
-    def ship(self, o: Order, qty: float, now: float) -> None:
-        """Check controls at shipment, then send the goods along the order's edge."""
-        rules = o.rules if o.rules is not None else self._rules(o)
-        d = self.controls.decide_among(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence) if rules else ALLOW
-        if d.action == "deny" or (d.action == "review" and not d.approved):
-            self.denied_at_shipment += qty
-            o.held_qty += qty
-            o.rule = d.rule
-            self._deny(o, qty, now)
-            if o.kind == "lab":
-                self.vendors.returned(o, qty, now)
-            return
-        if d.action == "review":
-            o.licence = d.rule  # one licence covers the rest of this order's shipments
-        delay = 0.0 if d is ALLOW else d.delay if d.action in ("review", "wait") else 0.0
-        tt = 0.0
-        if o.flow >= 0:
-            tt = self.draw_transport[o.flow]()
-            if self.transport_shocked[o.flow]:  # x 1.0 elsewhere: skip the lookup
-                tt *= float(self.net.flows[o.flow].transport_mult[min(int(now), self.net.days - 1)])
-        if o.shipped is None:
-            o.shipped = now + delay
-        o.shipped_qty += qty
-        o.status = "shipped"
-        self.in_transit += qty
-        self.shipped_qty += qty
-        self.at(now + delay + tt, self._deliver, o, qty)
-
-    def _deliver(self, o: Order, qty: float) -> None:
-        now = self.env.now
-        self.in_transit -= qty
-        self.delivered_qty += qty
-        o.delivered_qty += qty
-        if o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
-            o.delivered, o.status = now, "delivered"
-        net = self.net
-        kind = net.kinds[o.customer]
-        if kind == "lab":
-            j = self.labs.pos[o.customer]
-            st = self.labs.states[j]
-            if net.products[o.product].kind == "power":
-                st.power_mw += qty
-                st.power_on_order_mw -= qty
-            else:
-                st.on_order_h100e -= qty * net.products[o.product].h100e
-                self.labs.delivered(j, o.product, qty, now)
-                retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
-                if retire_at < net.days:
-                    self.labs.retire_later(j, retire_at, o.product, qty)
-        elif kind == "vendor":
-            self.vendors.arrived(o, qty, now)
-        elif o.kind == "tool":
-            self.production.tools[o.customer] += qty
-            self.tools_on_order[o.customer] -= qty
-        elif o.parent is not None and o.parent.kind == "assembly" and o.parent.inputs is not None:
-            kit = o.parent
-            if o.note != "stockpile":
-                kit.inputs[o.product][1] += qty
-                self._kit_progress(kit, now)
-        elif o.parent is not None and o.parent.kind == "assembly":
-            if o.delivered is not None:
-                kit = o.parent
-                kit.pending -= 1
-                if kit.pending == 0 and kit.status == "waiting":
-                    if kit.supplier == kit.customer and kind == "stock":
-                        ct = float(net.cycle[kit.supplier, min(int(now), net.days - 1)])
-                        kit.entered = kit.started = now
-                        kit.made, kit.remaining = kit.qty, 0.0
-                        self.at(now + ct, self._finished_now, kit)
-                    else:
-                        self.production.add(kit, now)
-        elif kind == "packaging":  # stockpiled components
-            key = (o.customer, o.product)
-            self.inventory[key] = self.inventory.get(key, 0.0) + qty
-        elif kind == "stock":
-            self.stocks.goods_in(o.customer, qty, now)
 
     # -- weekly records ------------------------------------------------------------------
     def _record(self, day: int) -> None:

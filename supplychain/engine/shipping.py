@@ -1,0 +1,109 @@
+"""Shipping: finished goods leave their supplier, cross their edge and arrive.
+
+An order ships what it has made (weekly, or when it is done), checked against
+export controls at shipment; the goods travel for a transport time drawn per
+shipment and, on arrival, go where the customer's kind says: a lab's
+commissioning queue or its powered MW, a vendor's stock, a packaging kit's
+inputs, a fab's tools, a stock point. Mixed into `World`.
+"""
+
+from __future__ import annotations
+
+from .controls import ALLOW
+from .orders import Order
+
+__all__ = ["Shipping"]
+
+
+class Shipping:
+    """Finishing, shipping and delivering order lines (a mixin of `World`)."""
+
+    def _finished_now(self, o: Order) -> None:
+        o.finished = self.env.now
+        self._finished(o, self.env.now)
+
+    def _finished(self, o: Order, now: float) -> None:
+        if o.kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
+            self.stocks.goods_in(o.supplier, o.qty, now)
+            o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
+            return
+        qty = o.made - o.shipped_qty - o.held_qty
+        if qty > 1e-12:
+            self.ship(o, qty, now)
+
+    def ship(self, o: Order, qty: float, now: float) -> None:
+        """Check controls at shipment, then send the goods along the order's edge."""
+        rules = o.rules if o.rules is not None else self._rules(o)
+        d = self.controls.decide_among(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence) if rules else ALLOW
+        if d.action == "deny" or (d.action == "review" and not d.approved):
+            self.denied_at_shipment += qty
+            o.held_qty += qty
+            o.rule = d.rule
+            self._deny(o, qty, now)
+            if o.kind == "lab":
+                self.vendors.returned(o, qty, now)
+            return
+        if d.action == "review":
+            o.licence = d.rule  # one licence covers the rest of this order's shipments
+        delay = 0.0 if d is ALLOW else d.delay if d.action in ("review", "wait") else 0.0
+        tt = 0.0
+        if o.flow >= 0:
+            tt = self.draw_transport[o.flow]()
+            if self.transport_shocked[o.flow]:  # x 1.0 elsewhere: skip the lookup
+                tt *= float(self.net.flows[o.flow].transport_mult[min(int(now), self.net.days - 1)])
+        if o.shipped is None:
+            o.shipped = now + delay
+        o.shipped_qty += qty
+        o.status = "shipped"
+        self.in_transit += qty
+        self.shipped_qty += qty
+        self.at(now + delay + tt, self._deliver, o, qty)
+
+    def _deliver(self, o: Order, qty: float) -> None:
+        now = self.env.now
+        self.in_transit -= qty
+        self.delivered_qty += qty
+        o.delivered_qty += qty
+        if o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
+            o.delivered, o.status = now, "delivered"
+        net = self.net
+        kind = net.kinds[o.customer]
+        if kind == "lab":
+            j = self.labs.pos[o.customer]
+            st = self.labs.states[j]
+            if net.products[o.product].kind == "power":
+                st.power_mw += qty
+                st.power_on_order_mw -= qty
+            else:
+                st.on_order_h100e -= qty * net.products[o.product].h100e
+                self.labs.delivered(j, o.product, qty, now)
+                retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
+                if retire_at < net.days:
+                    self.labs.retire_later(j, retire_at, o.product, qty)
+        elif kind == "vendor":
+            self.vendors.arrived(o, qty, now)
+        elif o.kind == "tool":
+            self.production.tools[o.customer] += qty
+            self.tools_on_order[o.customer] -= qty
+        elif o.parent is not None and o.parent.kind == "assembly" and o.parent.inputs is not None:
+            kit = o.parent
+            if o.note != "stockpile":
+                kit.inputs[o.product][1] += qty
+                self._kit_progress(kit, now)
+        elif o.parent is not None and o.parent.kind == "assembly":
+            if o.delivered is not None:
+                kit = o.parent
+                kit.pending -= 1
+                if kit.pending == 0 and kit.status == "waiting":
+                    if kit.supplier == kit.customer and kind == "stock":
+                        ct = float(net.cycle[kit.supplier, min(int(now), net.days - 1)])
+                        kit.entered = kit.started = now
+                        kit.made, kit.remaining = kit.qty, 0.0
+                        self.at(now + ct, self._finished_now, kit)
+                    else:
+                        self.production.add(kit, now)
+        elif kind == "packaging":  # stockpiled components
+            key = (o.customer, o.product)
+            self.inventory[key] = self.inventory.get(key, 0.0) + qty
+        elif kind == "stock":
+            self.stocks.goods_in(o.customer, qty, now)
