@@ -34,6 +34,41 @@ def test_a_short_queue_gives_way_to_the_slow_production_step():
     assert pick([]) is None and pick([("production:fab", 0.0)]) is None
 
 
+def _hbm_licence_and_logic_quota_world():
+    """Component lines (the ones `delay_causes` labels with numpy) with licence waits, quota
+    waits and refusals: HBM to China under licence review, logic dies to China under a quota."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import graph_to_model, load_topology
+
+    from conftest import ROOT
+
+    rules = [
+        {"id": "hbm_lic", "announced": "2022-01-01", "effective": "2022-06-01", "action": "license", "review_days": 20,
+         "approval": 0.7, "scope": {"destinations": ["CN"], "product_kinds": ["hbm"]}},
+        {"id": "logic_quota", "announced": "2022-01-01", "effective": "2022-03-01", "action": "quota", "quota": 3000,
+         "period_days": 90, "quota_excess": "wait", "scope": {"destinations": ["CN"], "product_kinds": ["logic"]}},
+    ]
+    sc = Scenario.model_validate({"name": "c", "end": "2023-12-31", "controls": rules, "labs": {"review_days": 7}})
+    return World(graph_to_model(load_topology(ROOT / "tests" / "data" / "two_labs.yaml")), sc, 3).run()
+
+
+def test_every_line_of_a_controlled_run_gets_the_cause_its_segments_name():
+    """`delay_causes` (numpy for component, tool and power lines; one by one for lab orders and
+    kits) names, for every line, what `pick` makes of the line's own segments."""
+    from supplychain.engine.causes import delay_causes, segments
+
+    w = _hbm_licence_and_logic_quota_world()
+    causes = delay_causes(w)
+    lines = [(o, c) for o, c in zip(w.orders, causes) if o.status != "denied"]
+    simple = [c for o, c in lines if o.kind not in ("lab", "assembly")]
+    assert len(simple) > 200
+    assert any(c == "licence:hbm_lic" for c in simple) and any(c == "licence:logic_quota" for c in simple)
+    assert any(c and c.startswith("queue:") for c in simple) and any(c and c.startswith("production:") for c in simple)
+    assert all(pick(segments(w, o)) == c for o, c in lines)
+    assert all(c == (f"denied:{o.rule}" if o.rule else "denied") for o, c in zip(w.orders, causes) if o.status == "denied")
+
+
 def test_one_order_segments_give_the_cause_the_run_table_names():
     """`segments` of a single line (its own context) agrees with `delay_causes` (one shared
     context and memo for the whole run)."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .orders import Order
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -133,12 +135,71 @@ def pick(segs: Segments) -> str | None:
     return step[0] if step is not None and step[1] > 0 else None
 
 
-def delay_causes(w: "World") -> list[str | None]:
-    causes: list[str | None] = []
+_TIMES = ("ordered", "released", "entered", "started", "finished", "shipped", "delivered")
+
+
+def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list[str | None]:
+    """The cause of every order line, in order. Lab orders and kits inherit segments from the
+    lots they waited for and go one by one; every other line (components, tools, power: most
+    of a run) has at most a licence wait, a queue, a production step and a transport leg, so
+    their causes are picked for all of them at once with numpy (`_simple_causes`). `times`:
+    the stage-time columns of every order (nan for none), if the caller has them already."""
+    if times is None:
+        times = {a: np.array([getattr(o, a) for o in w.orders], dtype=float).reshape(len(w.orders)) for a in _TIMES}
+    causes: list[str | None] = [None] * len(w.orders)
     cx = _Context(w)
-    for o in w.orders:
+    simple: list[int] = []
+    for k, o in enumerate(w.orders):
         if o.status == "denied":
-            causes.append(f"denied:{o.rule}" if o.rule else "denied")
-            continue
-        causes.append(pick(_segments(cx, o)))  # only the lots others inherit are kept in memo
+            causes[k] = f"denied:{o.rule}" if o.rule else "denied"
+        elif o.kind == "lab" or o.kind == "assembly":
+            causes[k] = pick(_segments(cx, o))  # only the lots others inherit are kept in memo
+        else:
+            simple.append(k)
+    at = np.asarray(simple, dtype=np.int64)
+    for k, cause in zip(simple, _simple_causes(cx, [w.orders[k] for k in simple], {a: times[a][at] for a in _TIMES})):
+        causes[k] = cause
     return causes
+
+
+def _simple_causes(cx: _Context, orders: list[Order], times: dict[str, np.ndarray]) -> list[str | None]:
+    """`pick(_segments(o))` for orders that are neither lab orders nor kits, vectorised. Their
+    segments, in order: licence or quota wait (if released after ordered), queue and
+    production (if entered production), transport (if delivered); absent ones are -inf."""
+    n = len(orders)
+    if not n:
+        return []
+    ordered, released, entered, started, finished, shipped, delivered = (times[a] for a in _TIMES)
+    sup = np.array([o.supplier for o in orders], dtype=np.int64).reshape(n)
+    net = cx.net
+    in_prod = ~np.isnan(entered)
+    day = np.minimum(np.where(np.isnan(started), entered, started), net.days - 1)
+    day = np.where(in_prod, day, 0).astype(np.int64)  # int() of a non-negative day truncates: floor
+    ct = net.cycle[sup, day] * net.ct_mult[sup, day]
+    done = np.where(np.isnan(finished), cx.end + ct, finished)
+    neg = -np.inf
+    with np.errstate(invalid="ignore"):
+        licence = np.where(released > ordered, released - ordered, neg)
+        queue = np.where(in_prod, np.maximum(0.0, done - entered - ct), neg)
+        production = np.where(in_prod, ct, neg)
+        moved = ~np.isnan(delivered) & ~np.isnan(shipped)
+        transport = np.where(moved, delivered - shipped, neg)
+    waits = np.stack([licence, queue], axis=1)
+    steps = np.stack([licence, queue, production, transport], axis=1)
+    wait_at = waits.argmax(axis=1)  # the first of equals, as pick's scan
+    step_at = steps.argmax(axis=1)
+    use_wait = waits[np.arange(n), wait_at] >= MIN_WAIT_DAYS
+    use_step = ~use_wait & (steps[np.arange(n), step_at] > 0)
+    which = np.where(use_wait, wait_at, np.where(use_step, step_at, -1))
+    out: list[str | None] = [None] * n
+    for k in np.flatnonzero(which >= 0).tolist():
+        o, seg = orders[k], int(which[k])
+        if seg == 0:
+            out[k] = f"licence:{o.rule}" if o.rule else "waiting"
+        elif seg == 1:
+            out[k] = cx.queue[o.supplier]
+        elif seg == 2:
+            out[k] = cx.production[o.supplier]
+        else:
+            out[k] = cx.transport(o)
+    return out

@@ -100,8 +100,9 @@ def build_tables(w: "World") -> dict[str, pd.DataFrame]:
 def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     start = w.scenario.start
     ids = w.net.ids
-    orders = pd.DataFrame(order_columns(w.orders, ids))
-    orders["cause"] = delay_causes(w) if len(orders) else pd.Series([], dtype=object)
+    cols = order_columns(w.orders, ids)
+    orders = pd.DataFrame(cols)
+    orders["cause"] = delay_causes(w, cols) if len(orders) else pd.Series([], dtype=object)
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
