@@ -21,7 +21,7 @@ from .orders import Order
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["delay_causes", "segments"]
+__all__ = ["delay_causes", "segments", "STAGE_TIMES"]
 
 Segments = list[tuple[str, float]]
 
@@ -135,7 +135,8 @@ def pick(segs: Segments) -> str | None:
     return step[0] if step is not None and step[1] > 0 else None
 
 
-_TIMES = ("ordered", "released", "entered", "started", "finished", "shipped", "delivered")
+STAGE_TIMES = ("ordered", "released", "entered", "started", "finished", "shipped", "delivered")
+_CHUNK = 1 << 15  # order lines per numpy pass of `_simple_causes`
 
 
 def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list[str | None]:
@@ -145,7 +146,7 @@ def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list
     their causes are picked for all of them at once with numpy (`_simple_causes`). `times`:
     the stage-time columns of every order (nan for none), if the caller has them already."""
     if times is None:
-        times = {a: np.array([getattr(o, a) for o in w.orders], dtype=float).reshape(len(w.orders)) for a in _TIMES}
+        times = {a: np.array([getattr(o, a) for o in w.orders], dtype=float).reshape(len(w.orders)) for a in STAGE_TIMES}
     causes: list[str | None] = [None] * len(w.orders)
     cx = _Context(w)
     simple: list[int] = []
@@ -156,9 +157,11 @@ def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list
             causes[k] = pick(_segments(cx, o))  # only the lots others inherit are kept in memo
         else:
             simple.append(k)
-    at = np.asarray(simple, dtype=np.int64)
-    for k, cause in zip(simple, _simple_causes(cx, [w.orders[k] for k in simple], {a: times[a][at] for a in _TIMES})):
-        causes[k] = cause
+    for first in range(0, len(simple), _CHUNK):  # in chunks: a few MB of arrays at a time, not ~100 MB
+        part = simple[first:first + _CHUNK]
+        at = np.asarray(part, dtype=np.int64)
+        for k, cause in zip(part, _simple_causes(cx, [w.orders[k] for k in part], {a: times[a][at] for a in STAGE_TIMES})):
+            causes[k] = cause
     return causes
 
 
@@ -169,7 +172,7 @@ def _simple_causes(cx: _Context, orders: list[Order], times: dict[str, np.ndarra
     n = len(orders)
     if not n:
         return []
-    ordered, released, entered, started, finished, shipped, delivered = (times[a] for a in _TIMES)
+    ordered, released, entered, started, finished, shipped, delivered = (times[a] for a in STAGE_TIMES)
     sup = np.array([o.supplier for o in orders], dtype=np.int64).reshape(n)
     net = cx.net
     in_prod = ~np.isnan(entered)

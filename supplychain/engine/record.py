@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .orders import order_columns
-from .causes import delay_causes
+from .causes import STAGE_TIMES, delay_causes
 from .gcpause import gc_paused
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,9 +100,11 @@ def build_tables(w: "World") -> dict[str, pd.DataFrame]:
 def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     start = w.scenario.start
     ids = w.net.ids
-    cols = order_columns(w.orders, ids)
-    orders = pd.DataFrame(cols)
-    orders["cause"] = delay_causes(w, cols) if len(orders) else pd.Series([], dtype=object)
+    orders = pd.DataFrame(order_columns(w.orders, ids))
+    # the stage times as the frame holds them (views, not a second copy of ~850 k lines x 7)
+    times = {c: orders[c].to_numpy(dtype=float, copy=False) for c in STAGE_TIMES}
+    orders["cause"] = delay_causes(w, times) if len(orders) else pd.Series([], dtype=object)
+    del times
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
