@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .schema import Count, Distribution, Number, Schedule, Strict
+from .quantities import Count, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "LabPolicy",

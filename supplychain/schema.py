@@ -1,19 +1,19 @@
-"""Pydantic models for topology files: products, nodes, edges, schedules.
+"""Pydantic models for topology files: products, nodes, edges.
 
 One schema drives defaults, validation and error messages (every model forbids
 unknown fields), so a typo in a topology file is an error with a field path,
-never a silently ignored figure. Scenario models live in `scenario_schema`.
+never a silently ignored figure. The figures they are built from (numbers,
+schedules, distributions) live in `quantities`, scenario models in `scenario_schema`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
-from pydantic.types import AllowInfNan
+from pydantic import Field, field_validator, model_validator
+
+from .quantities import Count, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "Number",
@@ -73,169 +73,6 @@ CAPACITY_UNITS: dict[str, str] = {
     "vendor": "-",
     "lab": "-",
 }
-
-DAYS_PER_YEAR = 365.25
-
-
-def _not_bool(value: Any) -> Any:
-    """YAML `true` is a bool, which pydantic would read as 1.0 where a number goes."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number (got {value!r})")
-    return value
-
-
-def _finite_number(value: Any) -> Any:
-    """Checked before any bound, so `.nan` is called not finite rather than "not greater than 0"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"figures must be finite (got {value})")
-    return _not_bool(value)
-
-
-#: A figure of a topology or scenario: a finite number (an int is read as a float);
-#: a bool, `.inf` or `.nan` (also as the strings "inf", "nan") is an error, never 1.0 or infinity.
-Number = Annotated[float, BeforeValidator(_finite_number), AllowInfNan(False)]
-#: A whole number (a bool is an error, not 0 or 1).
-Count = Annotated[int, BeforeValidator(_not_bool)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Schedule(Strict):
-    """A figure that may change over time.
-
-    Written as a bare number, as `{value: x, source: ...}`, or as dated points
-    `{points: {2023-12-31: 15000, 2024-12-31: 35000}, growth: 0.6}`: linear
-    interpolation between points, constant before the first, and compound
-    `growth` per year (0.6 = +60 %/yr) after the last.
-    """
-
-    value: Number | None = None
-    points: dict[dt.date, Number] | None = None
-    growth: Number = Field(default=0.0, gt=-1.0)
-    source: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalar(cls, data: Any) -> Any:
-        if isinstance(data, bool):
-            raise ValueError(f"expected a number or a schedule, got {data!r}")
-        if isinstance(data, (int, float)):
-            return {"value": data}
-        return data
-
-    @model_validator(mode="after")
-    def _one_form(self) -> "Schedule":
-        if (self.value is None) == (self.points is None or len(self.points) == 0):
-            raise ValueError("give exactly one of `value` or non-empty `points`")
-        for v in self._values():
-            if not np.isfinite(v):
-                raise ValueError(f"values must be finite (got {v})")
-        return self
-
-    def _values(self) -> list[float]:
-        return [self.value] if self.value is not None else list(self.points.values())  # type: ignore[union-attr]
-
-    def min_value(self) -> float:
-        return min(self._values())
-
-    def max_value(self) -> float:
-        return max(self._values())
-
-    def at(self, when: dt.date) -> float:
-        """Value on one date."""
-        return float(self.on_days(when, np.array([0.0]))[0])
-
-    def on_days(self, start: dt.date, days: np.ndarray) -> np.ndarray:
-        """Values on `days` (days since `start`), vectorised."""
-        days = np.asarray(days, dtype=float)
-        if self.value is not None:
-            base = np.full(days.shape, self.value, dtype=float)
-            last = 0.0
-            if self.growth:
-                return base * (1.0 + self.growth) ** (np.maximum(days - last, 0.0) / DAYS_PER_YEAR)
-            return base
-        pts = sorted(self.points.items())  # type: ignore[union-attr]
-        xs = np.array([(d - start).days for d, _ in pts], dtype=float)
-        ys = np.array([v for _, v in pts], dtype=float)
-        out = np.interp(days, xs, ys)
-        if self.growth:
-            past = days > xs[-1]
-            out[past] = ys[-1] * (1.0 + self.growth) ** ((days[past] - xs[-1]) / DAYS_PER_YEAR)
-        return out
-
-
-class Distribution(Strict):
-    """A random duration in days: fixed, uniform, triangular or lognormal (mean, cv)."""
-
-    dist: Literal["fixed", "uniform", "triangular", "lognormal"] = "fixed"
-    mean: Number | None = Field(default=None, ge=0)
-    low: Number | None = Field(default=None, ge=0)
-    high: Number | None = Field(default=None, ge=0)
-    mode: Number | None = Field(default=None, ge=0)
-    cv: Number | None = Field(default=None, ge=0)
-    source: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalar(cls, data: Any) -> Any:
-        if isinstance(data, bool):
-            raise ValueError(f"expected a number or a distribution, got {data!r}")
-        if isinstance(data, (int, float)):
-            return {"dist": "fixed", "mean": data}
-        return data
-
-    @model_validator(mode="after")
-    def _params(self) -> "Distribution":
-        need = {
-            "fixed": ("mean",),
-            "uniform": ("low", "high"),
-            "triangular": ("low", "mode", "high"),
-            "lognormal": ("mean", "cv"),
-        }[self.dist]
-        missing = [n for n in need if getattr(self, n) is None]
-        if missing:
-            raise ValueError(f"{self.dist} needs {', '.join(missing)}")
-        if self.dist in ("uniform", "triangular") and self.low > self.high:  # type: ignore[operator]
-            raise ValueError(f"low > high (got {self.low} > {self.high})")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
-            raise ValueError(f"mode outside [low, high] (got {self.mode})")
-        return self
-
-    @property
-    def expected(self) -> float:
-        if self.dist in ("fixed", "lognormal"):
-            return float(self.mean)  # type: ignore[arg-type]
-        if self.dist == "uniform":
-            return (self.low + self.high) / 2  # type: ignore[operator]
-        return (self.low + self.mode + self.high) / 3  # type: ignore[operator]
-
-    def sample(self, rng: np.random.Generator) -> float:
-        return self.sampler(rng)()
-
-    def sampler(self, rng: np.random.Generator) -> Callable[[], float]:
-        """A draw function bound to `rng`, parameters worked out once: a run samples transport
-        times hundreds of thousands of times. Draws the same numbers as repeated `sample`."""
-        if self.dist == "fixed":
-            value = float(self.mean)  # type: ignore[arg-type]
-            return lambda: value
-        if self.dist == "uniform":
-            low, high = self.low, self.high
-            return lambda: float(rng.uniform(low, high))
-        if self.dist == "triangular":
-            low, mode, high = self.low, self.mode, self.high
-            if low == high:
-                value = float(low)  # type: ignore[arg-type]
-                return lambda: value
-            return lambda: float(rng.triangular(low, mode, high))
-        mean, cv = float(self.mean), float(self.cv)  # type: ignore[arg-type]
-        if mean == 0 or cv == 0:
-            return lambda: mean
-        sigma2 = np.log1p(cv * cv)
-        mu, sigma = np.log(mean) - sigma2 / 2, np.sqrt(sigma2)
-        return lambda: float(rng.lognormal(mu, sigma))
-
 
 class Bom(Strict):
     """What one packaged accelerator consumes.

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..schema import DAYS_PER_YEAR, Distribution, Product, TopologyModel
+from ..quantities import DAYS_PER_YEAR, Distribution
+from ..schema import Product, TopologyModel
 from ..scenario_schema import Scenario
 
 __all__ = ["Net", "Flow", "compile_network", "own_transport_mult", "PRODUCER_KINDS"]
