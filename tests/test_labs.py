@@ -131,6 +131,36 @@ def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
     assert w.labs.retired_units == pytest.approx(sum(u for _, u in due), rel=1e-9)
 
 
+def test_accelerators_stranded_for_a_whole_lifetime_retire_from_the_waiting_queue():
+    """A delivery retires a lifetime after its commissioning ends whether or not it was ever
+    powered: with no power to speak of, every due delivery leaves the waiting (stranded)
+    queue, and only the deliveries not yet due still wait at the end."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    data = read_yaml(ROOT / "topology" / "minimal.yaml")
+    for node in data["nodes"]:
+        if node["id"] == "lab":
+            node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000}})
+        if node["id"] == "grid":
+            node["capacity"] = 1e-6  # MW a year: next to nothing ever arrives
+    sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
+                                                                  "utilisation": 0.5, "training_fraction": 0.1}))
+    w = World(parse_topology(data), sc, 0)
+    arrived = []
+    delivered = w.labs.delivered
+    w.labs.delivered = lambda j, sku, units, now: (arrived.append((now, units)), delivered(j, sku, units, now))[1]
+    w.run()
+    life = 30 + 0.5 * 365.25
+    due = sum(u for t, u in arrived if t + life < w.net.days)
+    young = sum(u for t, u in arrived if t + life >= w.net.days)
+    st = w.labs.states[0]
+    assert due > 1000 and sum(st.installed.values()) < 1.0  # stranded, never installed
+    assert w.labs.retired_units == pytest.approx(due, rel=1e-6)
+    assert sum(u for _, _, u in st.waiting) == pytest.approx(young, rel=1e-6, abs=1e-6)
+    assert st.waiting_h100e == pytest.approx(young * w.net.products["acc"].h100e, rel=1e-6, abs=1e-6)
+
+
 @pytest.fixture(scope="module", params=["shares over time", "constant shares"])
 def default_labs(request):
     """Labs of the default network, as it is (edge shares change over time) and with every

@@ -238,14 +238,40 @@ class Labs:
         self.next_retire[j] = q[0][0] if q else np.inf
 
     def retire(self, j: int, sku: str, units: float) -> float:
+        """Retire `units` of `sku`: installed units first; what is due beyond them (units that
+        waited for power a whole lifetime) leaves the lab's waiting queue, oldest first."""
         st = self.states[j]
+        due = units
         units = min(units, st.installed.get(sku, 0.0))
         p = self.net.products[sku]
         st.installed[sku] -= units
         st.used_mw -= units * p.power_kw / 1000.0
         self.h100e[j] -= units * p.h100e
         self.retired_units += units
+        if due - units > 1e-6 * max(due, 1.0):  # more than rounding left over
+            units += self._retire_waiting(j, sku, due - units)
         return units
+
+    def _retire_waiting(self, j: int, sku: str, units: float) -> float:
+        """Take up to `units` of `sku` out of the waiting (stranded) queue, oldest first."""
+        st = self.states[j]
+        p = self.net.products[sku]
+        left, kept = units, deque()
+        for ready, s, u in st.waiting:
+            if s == sku and left > 1e-12:
+                cut = u if u <= left + 1e-12 else left  # a lot within rounding of the rest goes whole
+                left -= cut
+                if cut == u:
+                    continue
+                u -= cut
+            kept.append((ready, s, u))
+        taken = units - left  # exactly what left the queue
+        st.waiting = kept
+        st.waiting_h100e -= taken * p.h100e
+        st.pending_mw -= taken * p.power_kw / 1000.0
+        self.next_ready[j] = kept[0][0] if kept else np.inf
+        self.retired_units += taken
+        return taken
 
     # -- training --------------------------------------------------------------
     def efficiency(self, day: int) -> np.ndarray:
