@@ -282,17 +282,12 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         before = len(warnings)
         for axis in ("countries", "edge_from_countries", "edge_to_countries"):
             countries_known(getattr(s.target, axis), f"{at}.{axis}")
-        if len(warnings) == before and not _targets_any(s.target, g):
+        if len(warnings) == before and not any(s.target.matches(n, a.get("kind"), a.get("country"))
+                                                for n, a in g.nodes(data=True)):
             warnings.append(f"{at}: no node of the topology matches every list of the target (ids, kinds, countries); "
                             "the shock touches nothing")
         warnings.extend(_outside_run(s, sc))
     return warnings
-
-
-def _targets_any(t: Any, g: nx.DiGraph) -> bool:
-    """Whether a shock target matches a node as the engine matches them (each non-empty list must hold)."""
-    return any((not t.ids or n in t.ids) and (not t.kinds or a.get("kind") in t.kinds)
-               and (not t.countries or a.get("country") in t.countries) for n, a in g.nodes(data=True))
 
 
 def _outside_run(s: Any, sc: Scenario) -> list[str]:

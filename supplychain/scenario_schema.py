@@ -152,6 +152,11 @@ class Target(Strict):
     edge_from_countries: list[str] = Field(default_factory=list)
     edge_to_countries: list[str] = Field(default_factory=list)
 
+    def matches(self, node_id: str, kind: str | None, country: str | None) -> bool:
+        """Whether a node is targeted: every non-empty list of ids, kinds, countries holds it."""
+        return ((not self.ids or node_id in self.ids) and (not self.kinds or kind in self.kinds)
+                and (not self.countries or country in self.countries))
+
 
 class RandomOccurrence(Strict):
     rate_per_year: Number = Field(gt=0, description="Poisson occurrence rate")

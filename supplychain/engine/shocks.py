@@ -34,16 +34,8 @@ def shock_kind(name: str) -> Callable[[Applier], Applier]:
 
 def targeted_nodes(net: Net, target: Target) -> np.ndarray:
     """Indices of nodes matching every given list of the target (empty lists match all)."""
-    out = []
-    for i in range(len(net.ids)):
-        if target.ids and net.ids[i] not in target.ids:
-            continue
-        if target.kinds and net.kinds[i] not in target.kinds:
-            continue
-        if target.countries and net.countries[i] not in target.countries:
-            continue
-        out.append(i)
-    return np.array(out, dtype=int)
+    return np.array([i for i in range(len(net.ids)) if target.matches(net.ids[i], net.kinds[i], net.countries[i])],
+                    dtype=int)
 
 
 def occurrences(shock: Shock, rng: np.random.Generator, start: dt.date, days: int) -> list[tuple[int, float]]:
