@@ -29,7 +29,15 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .errors import InputError
 
-__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers"]
+
+def scheduler_problem(address: str | None) -> str | None:
+    """What is wrong with a `--scheduler` value (a Dask address tcp://HOST:PORT, or `local`), if anything."""
+    if address is None or address == "local" or "://" in address:
+        return None
+    return f"{address!r} is not tcp://HOST:PORT or local"
+
+__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers",
+           "scheduler_problem"]
 
 #: seconds to wait for a Dask scheduler before giving up
 CONNECT_TIMEOUT_S = 10.0
@@ -144,8 +152,9 @@ class DaskExecutor(Executor):
                                          dashboard_address=None, silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         else:
-            if "://" not in address:
-                raise InputError("--scheduler", "scheduler", f"{address!r} is not tcp://HOST:PORT or local")
+            problem = scheduler_problem(address)
+            if problem:
+                raise InputError("--scheduler", "scheduler", problem)
             try:
                 self._client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:

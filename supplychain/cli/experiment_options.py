@@ -21,6 +21,7 @@ from typing import Any, Iterator, Optional
 import typer
 
 from ..errors import InputError
+from ..executors import scheduler_problem
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
            "ExperimentOptions", "interrupt_hint", "no_half_written_output", "warn"]
@@ -32,8 +33,9 @@ WORKERS = typer.Option(None, "--workers", "-w", help="Local worker processes (de
 
 def _scheduler(value: Optional[str]) -> Optional[str]:
     """`--scheduler` is a Dask address or `local`; anything else is a usage error, before any work."""
-    if value is not None and value != "local" and "://" not in value:
-        raise typer.BadParameter(f"{value!r} is not tcp://HOST:PORT or local")
+    problem = scheduler_problem(value)
+    if problem:
+        raise typer.BadParameter(problem)
     return value
 
 
@@ -70,8 +72,9 @@ class ExperimentOptions:
             raise InputError("--workers", "workers", f"must be at least 1 (got {self.workers})")
         if self.seed is not None and self.seed < 0:
             raise InputError("--seed", "seed", f"must be 0 or more (got {self.seed})")
-        if self.scheduler is not None and self.scheduler != "local" and "://" not in self.scheduler:
-            raise InputError("--scheduler", "scheduler", f"{self.scheduler!r} is not tcp://HOST:PORT or local")
+        problem = scheduler_problem(self.scheduler)
+        if problem:
+            raise InputError("--scheduler", "scheduler", problem)
         if self.topology is not None and not Path(self.topology).exists():
             raise InputError(self.topology, "<file>", "no such file")
         return self
