@@ -42,6 +42,13 @@ Number = Annotated[float, BeforeValidator(_finite_number), AllowInfNan(False)]
 Count = Annotated[int, BeforeValidator(_not_bool)]
 
 
+def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:
+    """A figure written as a bare number becomes its model's mapping (`wrap`); a bool is an error."""
+    if isinstance(data, bool):
+        raise ValueError(f"expected a number or a {what}, got {data!r}")
+    return wrap(data) if isinstance(data, (int, float)) else data
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -63,11 +70,7 @@ class Schedule(Strict):
     @model_validator(mode="before")
     @classmethod
     def _scalar(cls, data: Any) -> Any:
-        if isinstance(data, bool):
-            raise ValueError(f"expected a number or a schedule, got {data!r}")
-        if isinstance(data, (int, float)):
-            return {"value": data}
-        return data
+        return _bare_number(data, "schedule", lambda x: {"value": x})
 
     @model_validator(mode="after")
     def _one_form(self) -> "Schedule":
@@ -124,11 +127,7 @@ class Distribution(Strict):
     @model_validator(mode="before")
     @classmethod
     def _scalar(cls, data: Any) -> Any:
-        if isinstance(data, bool):
-            raise ValueError(f"expected a number or a distribution, got {data!r}")
-        if isinstance(data, (int, float)):
-            return {"dist": "fixed", "mean": data}
-        return data
+        return _bare_number(data, "distribution", lambda x: {"dist": "fixed", "mean": x})
 
     @model_validator(mode="after")
     def _params(self) -> "Distribution":
