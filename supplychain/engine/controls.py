@@ -115,18 +115,11 @@ class Controls:
 
     # -- decisions -----------------------------------------------------------
     def decide(
-        self, now: float, supplier: int, customer: int, product: str, qty: float, parties: frozenset[str], stage: str, cleared: str = ""
-    ) -> Decision:
-        """The first effective rule that matches decides; `cleared` names a licence already granted."""
-        if not self.rules:  # a scenario without export controls: every order and shipment goes
-            return ALLOW
-        return self.decide_among(self.relevant(supplier, customer, product, parties), now, supplier, customer, product, qty, stage, cleared)
-
-    def decide_among(
         self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str, cleared: str = ""
     ) -> Decision:
-        """`decide` over rules already known to cover the trade (`relevant`): an order's rules are
-        static, so the world looks them up once per order, not once per shipment."""
+        """The first effective rule of `rules` decides; `cleared` names a licence already granted.
+        `rules` are those that cover the trade (`relevant`): an order's rules are static, so the
+        world looks them up once per order (`Order.rules`), not once per shipment."""
         for c in rules:
             if not (c.effective <= now < c.ends):
                 continue

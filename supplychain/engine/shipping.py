@@ -34,7 +34,7 @@ class Shipping:
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
         rules = o.rules if o.rules is not None else self._rules(o)
-        d = self.controls.decide_among(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence) if rules else ALLOW
+        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence) if rules else ALLOW
         if d.action == "deny" or (d.action == "review" and not d.approved):
             self.denied_at_shipment += qty
             o.held_qty += qty

@@ -200,7 +200,7 @@ class World(Reviews, Shipping):
     def place(self, o: Order, now: float) -> None:
         """Check export controls at order time, then release (or delay, or deny) the order."""
         rules = o.rules if o.rules is not None else self._rules(o)
-        d = self.controls.decide_among(rules, now, o.supplier, o.customer, o.product, o.qty, "order") if rules else ALLOW
+        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, o.qty, "order") if rules else ALLOW
         if d.action == "allow":
             self._release(o, now)
         elif d.action == "deny":
