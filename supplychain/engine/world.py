@@ -9,14 +9,14 @@ plain data, never processes, so kernel events stay few.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import simpy
-from simpy.core import NORMAL
 
 from ..scenario_schema import Scenario
 from ..schema import TopologyModel
+from .calls import Calls
 from .controls import ALLOW, Controls
 from .gcpause import gc_paused
 from .labs import Labs
@@ -37,27 +37,7 @@ __all__ = ["World", "RNG_STREAMS"]
 RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
-def _fire(ev: simpy.Event) -> None:
-    """The one callback of every `World.at` event: the call rides as the event's value, so
-    scheduling builds no closure."""
-    fn, args = ev._value
-    fn(*args)
-
-
 _NO_RULES: list = []  # the rules of every order in a scenario without export controls (never mutated)
-
-
-class _Call(simpy.Event):
-    """A call scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
-    priority), but with its callback list built in one step. About 100,000 of these make a
-    default run, so the saved steps show."""
-
-    def __init__(self, env: simpy.Environment, call: tuple, delay: float) -> None:
-        self.env = env
-        self.callbacks = [_fire]
-        self._ok = True
-        self._value = call
-        env.schedule(self, NORMAL, delay)
 
 
 class World(Reviews, Shipping):
@@ -70,6 +50,8 @@ class World(Reviews, Shipping):
         self.net = net = compile_network(model, scenario)
         self.events: list[tuple] = apply_shocks(net, scenario.shocks, self.rng["shocks"], scenario.start)
         self.env = simpy.Environment()
+        self.calls = Calls(self.env)
+        self.at = self.calls.at  # schedule `fn(*args)` at a simulated time: `Calls.at`
         self.controls = Controls(scenario.controls, net, self.rng["licences"], scenario.start)
         self.production = Production(net, self._finished)
         self.labs = Labs(net, scenario)
@@ -95,13 +77,6 @@ class World(Reviews, Shipping):
             self.at(0.0, self._review_tools, node)
         self._schedule_initial_retirements()
         self._schedule_in_flight()
-
-    # -- scheduling helpers ------------------------------------------------------
-    def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
-        """Call `fn(*args)` at simulated time `when` (an event with a callback, no process)."""
-        env = self.env
-        delay = when - env.now
-        _Call(env, (fn, args), delay if delay > 0.0 else 0.0)
 
     def run(self, progress: Callable[[int], None] | None = None) -> "World":
         """Run to the end. The cyclic garbage collector is paused meanwhile: every order is
