@@ -174,6 +174,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     (["topology", "show", "{t}", "--top", "abc"], "supplychain topology show: --top: Input should be a valid integer"),
     (["scenario", "validate"], "supplychain scenario validate: Missing argument 'path'"),
     (["nosuchcommand"], "supplychain: No such command 'nosuchcommand'"),
+    # the option parser's own errors carry no command: the line still names the subcommand
+    (["sweep", "{s}", "--param"], "supplychain sweep: Option '--param' requires an argument"),
+    (["scenario", "validate", "{s}", "--bogus"], "supplychain scenario validate: No such option: --bogus"),
+    (["--bogus"], "supplychain: No such option: --bogus"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, line):
     """Typer's usage errors (bad option values, unknown options, missing arguments) are one line on stderr

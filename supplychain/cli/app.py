@@ -17,10 +17,11 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
     from click import exceptions as click_exceptions
 
 
-def usage_line(err: Any) -> str:
+def usage_line(err: Any, where: str = "supplychain") -> str:
     """A usage error (bad option value, missing argument, unknown option) as one line:
-    `supplychain run: --seed: 'abc' is not a valid integer`."""
-    where = err.ctx.command_path if getattr(err, "ctx", None) is not None else "supplychain"
+    `supplychain run: --seed: 'abc' is not a valid integer`. `where` names the command when
+    the error carries no context (the option parser's own errors, e.g. a missing value)."""
+    where = err.ctx.command_path if getattr(err, "ctx", None) is not None else where
     param = getattr(err, "param", None)
     if isinstance(err, click_exceptions.BadParameter) and not isinstance(err, click_exceptions.MissingParameter):
         if err.param_hint is not None:
@@ -54,7 +55,7 @@ class OneLineUsageErrors(TyperGroup):
         except click_exceptions.NoArgsIsHelpError:
             sys.exit(2)  # the help is already printed
         except click_exceptions.UsageError as err:
-            typer.echo(usage_line(err), err=True)
+            typer.echo(usage_line(err, self.command_path_of(sys.argv[1:] if args is None else list(args))), err=True)
             sys.exit(err.exit_code)
         except click_exceptions.ClickException as err:
             err.show()
@@ -64,6 +65,17 @@ class OneLineUsageErrors(TyperGroup):
             sys.exit(1)
         # non-standalone mode returns what the command returned (None) or the code it exited with
         sys.exit(code if isinstance(code, int) else 0)
+
+    def command_path_of(self, args: list[str]) -> str:
+        """`supplychain` and the (sub)command names that lead `args`, e.g. `supplychain scenario validate`."""
+        names, cmd = ["supplychain"], self
+        for token in args:
+            sub = getattr(cmd, "commands", {}).get(token)
+            if sub is None:
+                break
+            names.append(token)
+            cmd = sub
+        return " ".join(names)
 
 
 app = typer.Typer(
