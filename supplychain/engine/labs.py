@@ -68,6 +68,7 @@ class Labs:
         self.gain, self.gain_growth = scenario.rsi.resolved()
         self.rsi_start = (scenario.rsi.start - scenario.start).days if scenario.rsi.start else 0
         self.eff_growth = scenario.algorithms.efficiency_growth
+        self._need = self.req0 * self.scale ** self.gen.astype(float)  # compute for each lab's next generation
         days = np.arange(net.days, dtype=float)
         self.targets = np.zeros((m, net.days))
         self.util = np.array([s.policy.utilisation for s in self.states])
@@ -281,9 +282,12 @@ class Labs:
         """Accumulate one day of effective compute; release generations that are done."""
         flops = self.h100e * H100_FLOPS * self.util * self.train_frac * self.efficiency(day) * 86400.0
         self.accum += flops
-        need = self.req0 * self.scale ** self.gen.astype(float)
-        ready = (self.accum >= need) & (day - self.gen_started >= self.min_days) & (self.gen < self.max_gen)
-        out = []
+        need = self._need
+        ready = self.accum >= need
+        out: list[tuple] = []
+        if not ready.any():  # most days: no lab has the compute for its next generation
+            return out
+        ready &= (day - self.gen_started >= self.min_days) & (self.gen < self.max_gen)
         for j in np.flatnonzero(ready):
             g = int(self.gen[j])
             out.append((self.net.ids[self.nodes[j]], g, float(day), float(self.gen_started[j]), float(need[j]), float(self.rsi[j])))
@@ -294,4 +298,6 @@ class Labs:
             self.gen[j] += 1
             self.accum[j] = 0.0
             self.gen_started[j] = day
+        if out:
+            self._need = self.req0 * self.scale ** self.gen.astype(float)
         return out

@@ -148,13 +148,15 @@ class Production:
         # not one numpy scalar per node
         ct = net.cycle * net.ct_mult
         self._lag = np.ascontiguousarray(np.where(ct > EPS, np.ceil(ct - EPS), 0.0).T.astype(np.int32))
-        # statistics for Little's law and conservation
-        self.wip = np.zeros(n)
+        # statistics for Little's law and conservation: lists, not numpy arrays, because every
+        # start and every finished chunk updates one node (a list element is several times
+        # quicker to read and write than a numpy scalar); the weekly record converts
+        self.wip = [0.0] * n
         self.wip_area = np.zeros(n)
-        self.started = np.zeros(n)
-        self.finished = np.zeros(n)
-        self.flow_time = np.zeros(n)  # sum of qty x days in production over finished chunks
-        self.used_today = np.zeros(n)
+        self.started = [0.0] * n
+        self.finished = [0.0] * n
+        self.flow_time = [0.0] * n  # sum of qty x days in production over finished chunks
+        self.used_today = [0.0] * n
 
     # -- capacity ----------------------------------------------------------
     def capacity(self, day: int) -> np.ndarray:
@@ -211,7 +213,7 @@ class Production:
         """Spend today's capacity on every active book, then finish what is due."""
         net = self.net
         d = min(day, net.days - 1)
-        self.used_today[:] = 0.0
+        self.used_today = [0.0] * len(self.used_today)
         if self.active:
             cap = self.capacity(day).tolist()
             lag = self._lag[d].tolist()
@@ -222,7 +224,8 @@ class Production:
                     self._allocate_shared(node, day, day + lag[node], cap[node], ys[node])
                 else:
                     self._allocate(node, day, day + lag[node], cap[node], ys[node])
-            self.active = {n for n in self.active if self.has_backlog(n)}
+            books = self.books  # `has_backlog`, inline: every active node, every day
+            self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}
         self._complete(day)
         self.wip_area += self.wip
 

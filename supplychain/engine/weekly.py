@@ -82,10 +82,10 @@ def record_week(w: "World", day: int) -> None:
     node_q, at = book.plan.evaluate(w, day, cap, backlog)
     d = min(day, net.days - 1)
     rec = w.node_rows.index
-    c, used = cap[rec], prod.used_today[rec]
+    c, used = cap[rec], np.asarray(prod.used_today)[rec]
     with np.errstate(invalid="ignore", divide="ignore"):
         util = np.where(c > 0, used / np.where(c > 0, c, 1.0), np.nan)
-    w.node_rows.add(day, c * 7.0, backlog[rec], prod.wip[rec], util, node_q[rec].astype(float))
+    w.node_rows.add(day, c * 7.0, backlog[rec], np.asarray(prod.wip)[rec], util, node_q[rec].astype(float))
     stranded = labs.stranded_all(day)
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
