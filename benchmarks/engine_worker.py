@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import os
 import re
 import signal
@@ -190,8 +191,10 @@ def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
     world = World(model, sc, replication_seed(sc.seed, 0))
     t2 = time.perf_counter()
     _PROGRESS.update(world=world, phase="run")
-    world.run()
+    marks: list[tuple[int, float]] = []  # (day, wall clock) at each weekly progress call
+    world.run(progress=lambda day: marks.append((day, time.perf_counter())))
     t3 = time.perf_counter()
+    out["year_s"] = _per_year(marks, t2, t3, world.net.days)
     _PROGRESS["phase"] = "invariants and tables"
     check_invariants(world)
     t4 = time.perf_counter()
@@ -226,6 +229,20 @@ def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
     out["engine_s"] = out["build_s"] + out["run_s"]
     out["simulate_s"] = out["engine_s"] + out["invariants_s"] + out["tables_s"]
     return out
+
+
+def _per_year(marks: list[tuple[int, float]], start: float, end: float, days: int) -> list[float]:
+    """Wall time of each simulated year of one run (the last one may be short), from the
+    run's weekly progress calls: the steady-state cost without comparing separate runs,
+    whose machine load differs."""
+    bounds = [start]
+    for k in range(1, math.ceil(days / 365.25)):
+        t = next((w for d, w in marks if d >= k * 365.25), None)
+        if t is None:
+            break
+        bounds.append(t)
+    bounds.append(end)
+    return [b - a for a, b in zip(bounds, bounds[1:])]
 
 
 def rate_worker(cfg: dict[str, Any]) -> dict[str, Any]:
