@@ -224,7 +224,10 @@ def _print_run(r: dict[str, Any]) -> None:
     print(f"  {r['desc']}: {r['nodes']} nodes, {r['edges']} edges, {r['days']} days, "
           f"{r['events']:,} kernel events, {r['orders']:,} orders, {r.get('book_orders_end')} open in books at end")
     print(f"  prepare {r['prepare_s']:.2f} s | World() {r['build_s']:.2f} s | run {r['run_s']:.2f} s | "
-          f"invariants {r['invariants_s']:.2f} s | tables {r['tables_s']:.2f} s | simulate total {r['simulate_s']:.2f} s")
+          f"invariants {r['invariants_s']:.2f} s | tables {r['tables_s']:.2f} s | release {r.get('release_s', 0.0):.2f} s | "
+          f"simulate total {r['simulate_s']:.2f} s")
+    if "collect_after_s" in r:  # the cyclic collector's work this run leaves behind, paid later in the process
+        print(f"  then a full gc.collect(): {r['collect_after_s']:.2f} s")
     if r["orders"]:  # the hybrid's real unit of work: most of it happens outside kernel events
         print(f"  per order line: {1e6 * r['run_s'] / r['orders']:.1f} us of World.run, "
               f"{1e6 * r['tables_s'] / r['orders']:.1f} us of tables")

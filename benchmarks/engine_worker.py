@@ -10,8 +10,10 @@ same snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
+import gc
 import json
 import math
 import os
@@ -183,51 +185,73 @@ def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
 
         tracemalloc.start()
     signal.signal(signal.SIGTERM, _on_sigterm)
-    t0 = time.perf_counter()
-    _PROGRESS.update(t0=t0, phase="prepare")
-    model, sc, desc = _scenario_for(cfg)
-    t1 = time.perf_counter()
-    _PROGRESS["phase"] = "World()"
-    world = World(model, sc, replication_seed(sc.seed, 0))
-    t2 = time.perf_counter()
-    _PROGRESS.update(world=world, phase="run")
-    marks: list[tuple[int, float]] = []  # (day, wall clock) at each weekly progress call
-    world.run(progress=lambda day: marks.append((day, time.perf_counter())))
-    t3 = time.perf_counter()
-    out["year_s"] = _per_year(marks, t2, t3, world.net.days)
-    _PROGRESS["phase"] = "invariants and tables"
-    check_invariants(world)
-    t4 = time.perf_counter()
-    tables = build_tables(world)
-    t5 = time.perf_counter()
-    if cfg.get("tracemalloc"):
-        out["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    out.update(
-        desc=desc,
-        nodes=len(model.nodes),
-        edges=len(model.edges),
-        days=world.net.days,
-        events=_count_value(getattr(world.env, "_eid", None)),
-        # calls that ran without a kernel event of their own (calls due now share one); the
-        # rate counts them, as every call was an event before they were batched
-        batched_calls=getattr(getattr(world, "calls", None), "batched", 0),
-        orders=len(world.orders),
-        rows={k: len(v) for k, v in tables.items()},
-        prepare_s=t1 - t0,
-        build_s=t2 - t1,
-        run_s=t3 - t2,
-        invariants_s=t4 - t3,
-        tables_s=t5 - t4,
-        maxrss=_maxrss_bytes(),
-    )
-    try:  # diagnostics: work left in the order books at the end (per-day cost grows with it)
-        books = [len(b) for b in world.production.books]
-        out["book_orders_end"], out["book_max_end"] = sum(books), max(books, default=0)
-    except AttributeError:
-        pass
+    # as `simulate` does at the measured commit: since World.release exists, one collector
+    # pause spans the replication and the run is freed by reference counting; before, World.run
+    # and the tables each paused it and the cyclic collector freed the run later
+    released = hasattr(World, "release")
+    if released:
+        from supplychain.engine.gcpause import gc_paused
+
+        pause: Any = gc_paused()
+    else:
+        pause = contextlib.nullcontext()
+    with pause:
+        t0 = time.perf_counter()
+        _PROGRESS.update(t0=t0, phase="prepare")
+        model, sc, desc = _scenario_for(cfg)
+        t1 = time.perf_counter()
+        _PROGRESS["phase"] = "World()"
+        world = World(model, sc, replication_seed(sc.seed, 0))
+        t2 = time.perf_counter()
+        _PROGRESS.update(world=world, phase="run")
+        marks: list[tuple[int, float]] = []  # (day, wall clock) at each weekly progress call
+        world.run(progress=lambda day: marks.append((day, time.perf_counter())))
+        t3 = time.perf_counter()
+        out["year_s"] = _per_year(marks, t2, t3, world.net.days)
+        _PROGRESS["phase"] = "invariants and tables"
+        check_invariants(world)
+        t4 = time.perf_counter()
+        tables = build_tables(world)
+        t5 = time.perf_counter()
+        if cfg.get("tracemalloc"):
+            out["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        out.update(
+            desc=desc,
+            nodes=len(model.nodes),
+            edges=len(model.edges),
+            days=world.net.days,
+            events=_count_value(getattr(world.env, "_eid", None)),
+            # calls that ran without a kernel event of their own (calls due now share one); the
+            # rate counts them, as every call was an event before they were batched
+            batched_calls=getattr(getattr(world, "calls", None), "batched", 0),
+            orders=len(world.orders),
+            rows={k: len(v) for k, v in tables.items()},
+            prepare_s=t1 - t0,
+            build_s=t2 - t1,
+            run_s=t3 - t2,
+            invariants_s=t4 - t3,
+            tables_s=t5 - t4,
+            maxrss=_maxrss_bytes(),
+        )
+        try:  # diagnostics: work left in the order books at the end (per-day cost grows with it)
+            books = [len(b) for b in world.production.books]
+            out["book_orders_end"], out["book_max_end"] = sum(books), max(books, default=0)
+        except AttributeError:
+            pass
+        _PROGRESS.update(world=None, phase="release")
+        t6 = time.perf_counter()
+        if released:
+            world.release()
+        del world, tables
+    t7 = time.perf_counter()
+    gc.collect()  # what the collector still has to do for this run, sooner or later
+    t8 = time.perf_counter()
+    out["release_s"] = t7 - t6
+    out["collect_after_s"] = t8 - t7
+    out["maxrss"] = _maxrss_bytes()
     out["engine_s"] = out["build_s"] + out["run_s"]
-    out["simulate_s"] = out["engine_s"] + out["invariants_s"] + out["tables_s"]
+    out["simulate_s"] = out["engine_s"] + out["invariants_s"] + out["tables_s"] + out["release_s"]
     return out
 
 

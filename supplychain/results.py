@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import World, check_invariants
+from .engine.gcpause import gc_paused
 from .engine.record import build_tables
 from .scenario_schema import Scenario
 from .schema import TopologyModel
@@ -86,23 +87,28 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
         raise ValueError("no topology: pass one, or a scenario file that names one")
     model = _as_model(topology if topology is not None else scenario_topology)
     seed_value = sc.seed if seed is None else int(seed)
-    t0 = time.perf_counter()
-    world = World(model, sc, replication_seed(seed_value, replication))
-    if callable(progress):
-        world.run(progress=progress)
-    elif progress:
-        from tqdm.auto import tqdm
+    with gc_paused():  # the run's objects are freed by `release`, not walked by the collector
+        t0 = time.perf_counter()
+        world = World(model, sc, replication_seed(seed_value, replication))
+        if callable(progress):
+            world.run(progress=progress)
+        elif progress:
+            from tqdm.auto import tqdm
 
-        with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:
-            world.run(progress=lambda day: bar.update(day + 1 - bar.n))
-            bar.update(bar.total - bar.n)
-    else:
-        world.run()
-    wall = time.perf_counter() - t0
-    inv = check_invariants(world) if check else {}
-    tables = build_tables(world)
+            with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:
+                world.run(progress=lambda day: bar.update(day + 1 - bar.n))
+                bar.update(bar.total - bar.n)
+        else:
+            world.run()
+        wall = time.perf_counter() - t0
+        try:
+            inv = check_invariants(world) if check else {}
+            tables = build_tables(world)
+            kernel_events = getattr(world.env, "_eid", None)
+        finally:
+            world.release()
     for df in tables.values():
         df.insert(0, "replication", replication)
         df.insert(0, "scenario", sc.name)
-    info = {"wall_s": wall, "kernel_events": getattr(world.env, "_eid", None), "invariants": inv, "topology": model.name}
+    info = {"wall_s": wall, "kernel_events": kernel_events, "invariants": inv, "topology": model.name}
     return Results(sc.name, replication, seed_value, tables, info)
