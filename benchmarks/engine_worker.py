@@ -61,14 +61,29 @@ def generator() -> tuple[Any, str]:
     return generate_topology, "supplychain.generate.generate_topology"
 
 
-def raw_simpy_rate(pending: int, events: int, seed: int = 0) -> dict[str, Any]:
-    """Events/s of a bare SimPy loop: `pending` processes each yielding timeouts of random-ish delay."""
+def _delays(seed: int) -> list[float]:
     import random
 
+    rng = random.Random(seed)
+    return [rng.uniform(0.5, 1.5) for _ in range(997)]  # mean 1.0; prime length so chains differ
+
+
+def _events_per_second(env: Any, pending: int, events: int) -> dict[str, Any]:
+    """Run `env` (chains of ~1 event per unit of time each) for about `events` events."""
+    horizon = max(1.0, events / pending)
+    e0 = _count_value(env._eid)
+    t0 = time.perf_counter()
+    env.run(until=horizon)
+    wall = time.perf_counter() - t0
+    n = _count_value(env._eid) - e0
+    return {"pending": pending, "events": n, "wall_s": wall, "rate": n / wall}
+
+
+def raw_simpy_rate(pending: int, events: int, seed: int = 0) -> dict[str, Any]:
+    """Events/s of a bare SimPy loop: `pending` processes each yielding timeouts of random-ish delay."""
     import simpy
 
-    rng = random.Random(seed)
-    delays = [rng.uniform(0.5, 1.5) for _ in range(997)]  # mean 1.0; prime length so processes differ
+    delays = _delays(seed)
     env = simpy.Environment()
 
     def proc(env: simpy.Environment, k: int):
@@ -79,29 +94,20 @@ def raw_simpy_rate(pending: int, events: int, seed: int = 0) -> dict[str, Any]:
 
     for i in range(pending):
         env.process(proc(env, i))
-    horizon = max(1.0, events / pending)  # each process makes ~1 event per unit of time
-    e0 = _count_value(env._eid)
-    t0 = time.perf_counter()
-    env.run(until=horizon)
-    wall = time.perf_counter() - t0
-    n = _count_value(env._eid) - e0
-    return {"pending": pending, "events": n, "wall_s": wall, "rate": n / wall}
+    return _events_per_second(env, pending, events)
 
 
 def calls_rate(pending: int, events: int, seed: int = 0) -> dict[str, Any] | None:
     """Events/s of the engine's scheduling layer alone (`Calls.at` and its dispatch, no model
     work): the chains of `raw_simpy_rate`, each link a call that schedules the next. None at a
     commit without `supplychain.engine.calls`."""
-    import random
-
     import simpy
 
     try:
         from supplychain.engine.calls import Calls
     except ImportError:
         return None
-    rng = random.Random(seed)
-    delays = [rng.uniform(0.5, 1.5) for _ in range(997)]
+    delays = _delays(seed)
     n = len(delays)
     env = simpy.Environment()
     at = Calls(env).at
@@ -111,13 +117,7 @@ def calls_rate(pending: int, events: int, seed: int = 0) -> dict[str, Any] | Non
 
     for i in range(pending):
         at(delays[i % n], link, i)
-    horizon = max(1.0, events / pending)
-    e0 = _count_value(env._eid)
-    t0 = time.perf_counter()
-    env.run(until=horizon)
-    wall = time.perf_counter() - t0
-    done = _count_value(env._eid) - e0
-    return {"pending": pending, "events": done, "wall_s": wall, "rate": done / wall}
+    return _events_per_second(env, pending, events)
 
 
 def _scenario_for(cfg: dict[str, Any]) -> tuple[Any, Any, str]:
