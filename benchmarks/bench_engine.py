@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from engine_worker import generator  # benchmarks/ is on sys.path when this runs as a script
+from scaling_fit import fit_scaling
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -260,8 +261,6 @@ def bench_large(args: argparse.Namespace, report: dict[str, Any]) -> None:
 
 
 def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
-    import numpy as np
-
     nodes = [50, 100, 200] if args.quick else [100, 250, 500, 1000, 2000]
     years = [1, 2, 4] if args.quick else [2, 5, 10]
     timeout = args.scaling_timeout
@@ -297,30 +296,17 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
             else:
                 line += f"{('timeout' if 'timeout' in r else 'skipped' if r.get('skipped') else 'error'):>11}{'':>13}"
         print(line)
-    fit: dict[str, Any] = {}
-    if len(ok) >= 3:
-        x = np.log([r["nodes"] * r["years"] for r in ok])
-        yv = np.log([r["engine_s"] for r in ok])
-        slope, icpt = np.polyfit(x, yv, 1)
-        fit["node_years"] = float(slope)
-        a = np.column_stack([np.ones(len(ok)), np.log([r["nodes"] for r in ok]), np.log([r["years"] for r in ok])])
-        coef = np.linalg.lstsq(a, yv, rcond=None)[0]
-        fit["nodes"], fit["years"] = float(coef[1]), float(coef[2])
-        print(f"\n  log-log fit of wall time: slope vs node-years {slope:.2f} (polyfit); "
-              f"separately: nodes^{coef[1]:.2f} x years^{coef[2]:.2f} (1.0 = linear)")
+    fit = fit_scaling(ok, years)
+    if fit:
+        print(f"\n  log-log fit of wall time: slope vs node-years {fit['node_years']:.2f} (polyfit); "
+              f"separately: nodes^{fit['nodes']:.2f} x years^{fit['years']:.2f} (1.0 = linear)")
         print(f"  target linear in nodes x horizon (every exponent <= {LINEAR_SLOPE}): "
-              f"{verdict(max(slope, coef[1], coef[2]) <= LINEAR_SLOPE)}")
-        ev = [r for r in ok if r.get("events")]
-        if len(ev) >= 3:  # is the cost per kernel event, or do events themselves grow faster than node-years?
-            s_ev = np.polyfit(np.log([r["nodes"] * r["years"] for r in ev]), np.log([r["events"] for r in ev]), 1)[0]
-            s_we = np.polyfit(np.log([r["events"] for r in ev]), np.log([r["engine_s"] for r in ev]), 1)[0]
-            us = [1e6 * r["engine_s"] / r["events"] for r in ev]
-            fit["events_vs_node_years"], fit["wall_vs_events"] = float(s_ev), float(s_we)
-            print(f"  kernel events grow as node-years^{s_ev:.2f}; wall time as events^{s_we:.2f} "
-                  f"({min(us):.0f}-{max(us):.0f} us of wall per kernel event)")
-        steady = steady_state(ok, years[-2:])
+              f"{verdict(max(fit['node_years'], fit['nodes'], fit['years']) <= LINEAR_SLOPE)}")
+        if "events_vs_node_years" in fit:  # is it the cost per kernel event, or do events grow faster?
+            print(f"  kernel events grow as node-years^{fit['events_vs_node_years']:.2f}; wall time as "
+                  f"events^{fit['wall_vs_events']:.2f} ({fit['us_per_event'][0]:.0f}-{fit['us_per_event'][1]:.0f} us of wall per kernel event)")
+        steady = fit.get("steady")
         if steady:
-            fit["steady"] = steady
             how = ("timed inside each run" if steady["within_run"] else f"t{years[-1]}y - t{years[-2]}y of separate runs")
             print(f"  steady state, the last {years[-1] - years[-2]} years alone ({how}; pipelines fill "
                   f"in ~4 years, so only long horizons show it): " + ", ".join(f"{k['nodes']} nodes {k['us_per_node_day']:.1f}" for k in steady["rows"])
@@ -330,40 +316,6 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
     else:
         print("  too few finished runs for a fit")
     report["scaling_fit"] = fit
-
-
-def steady_state(ok: list[dict[str, Any]], pair: list[int]) -> dict[str, Any] | None:
-    """Marginal cost of the years between the two longest horizons, per node-day, by node count.
-
-    A short run is mostly the warm-up (orders flow from day one, deliveries only once the
-    make-to-order pipelines have filled, ~4 years), so a fit over all horizons mixes
-    warm-up and steady state. The last `long - short` years of the long run, timed inside
-    that run (`year_s`), are the steady-state cost alone; the difference of two separate
-    runs (the fallback for results without `year_s`) also carries the change of machine
-    load between them, which swung one cell from 42 s to 28 s between two sweeps.
-    """
-    import numpy as np
-
-    if len(pair) < 2:
-        return None
-    short, long_ = pair
-    rows = []
-    for n in sorted({r["nodes"] for r in ok}):
-        a = next((r for r in ok if r["nodes"] == n and r["years"] == short), None)
-        b = next((r for r in ok if r["nodes"] == n and r["years"] == long_), None)
-        within = bool(b and b.get("year_s") and len(b["year_s"]) >= long_)
-        if within:
-            extra = sum(b["year_s"][short:long_])
-        elif a and b and b["engine_s"] > a["engine_s"]:
-            extra = b["engine_s"] - a["engine_s"]
-        else:
-            continue
-        rows.append({"nodes": n, "extra_s": extra, "within_run": within,
-                     "us_per_node_day": 1e6 * extra / (n * (long_ - short) * 365.25)})
-    if len(rows) < 2:
-        return None
-    slope = float(np.polyfit(np.log([r["nodes"] for r in rows]), np.log([r["extra_s"] for r in rows]), 1)[0])
-    return {"years": [short, long_], "rows": rows, "slope": slope, "within_run": all(r["within_run"] for r in rows)}
 
 
 def _scaling_line(r: dict[str, Any]) -> str:
