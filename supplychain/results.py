@@ -90,21 +90,21 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
     with gc_paused():  # the run's objects are freed by `release`, not walked by the collector
         t0 = time.perf_counter()
         world = World(model, sc, replication_seed(seed_value, replication))
-        if callable(progress):
-            world.run(progress=progress)
-        elif progress:
-            from tqdm.auto import tqdm
-
-            with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:
-                world.run(progress=lambda day: bar.update(day + 1 - bar.n))
-                bar.update(bar.total - bar.n)
-        else:
-            world.run()
-        wall = time.perf_counter() - t0
         try:
+            if callable(progress):
+                world.run(progress=progress)
+            elif progress:
+                from tqdm.auto import tqdm
+
+                with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:
+                    world.run(progress=lambda day: bar.update(day + 1 - bar.n))
+                    bar.update(bar.total - bar.n)
+            else:
+                world.run()
+            wall = time.perf_counter() - t0
             inv = check_invariants(world) if check else {}
             tables = build_tables(world)
-            kernel_events = getattr(world.env, "_eid", None)
+            kernel_events = next(world.env._eid)  # events scheduled (SimPy numbers them)
         finally:
             world.release()
     for df in tables.values():
