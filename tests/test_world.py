@@ -97,6 +97,24 @@ def test_a_released_world_is_freed_without_the_cyclic_collector():
     assert left < 0.02 * grown, (left, grown)
 
 
+def test_simulate_leaves_only_its_tables_to_the_collector():
+    """The objects a replication leaves tracked are its tables', not the run's (a minimal run
+    of this size leaves ~1,100 with `World.release`, ~6,900 without)."""
+    import gc
+
+    simulate(ROOT / "topology" / "minimal.yaml", SC)  # once first: imports and caches stay
+    gc.collect()
+    gc.disable()
+    try:
+        base = len(gc.get_objects())
+        r = simulate(ROOT / "topology" / "minimal.yaml", SC)
+        left = len(gc.get_objects()) - base
+    finally:
+        gc.enable()
+    assert len(r.orders) > 4000
+    assert left < 0.5 * len(r.orders), left
+
+
 def test_invariant_violation_is_an_error_naming_the_node():
     w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0).run()
     check_invariants(w)
