@@ -91,8 +91,8 @@ def order_columns(orders: list[Order], ids: list[str]) -> dict[str, Any]:
     a tuple per order: a 1,000-node run has most of a million lines)."""
     nan = float("nan")
 
-    def num(attr: str) -> np.ndarray:  # numpy reads None as nan in a float array
-        return np.array(list(map(attrgetter(attr), orders)), dtype=float).reshape(len(orders))
+    def num(attr: str) -> np.ndarray:  # a stage not reached (None) is nan
+        return np.fromiter((nan if x is None else x for x in map(attrgetter(attr), orders)), float, len(orders))
 
     cols: dict[str, Any] = {
         "order_id": np.array(list(map(attrgetter("id"), orders)), dtype=np.int64).reshape(len(orders)),
