@@ -179,10 +179,6 @@ class Production:
             q[node] += share.backlog()
         return q / self.net.yields[:, min(day, self.net.days - 1)]
 
-    def has_backlog(self, node: int) -> bool:
-        share = self.shares.get(node)
-        return bool(self.books[node]) or bool(share)
-
     # -- flow --------------------------------------------------------------
     def add(self, order: Order, now: float) -> None:
         tiers = self.tiers.get(order.supplier)
@@ -224,7 +220,7 @@ class Production:
                     self._allocate_shared(node, day, day + lag[node], cap[node], ys[node])
                 else:
                     self._allocate(node, day, day + lag[node], cap[node], ys[node])
-            books = self.books  # `has_backlog`, inline: every active node, every day
+            books = self.books  # a node stays active while its book or its share book has work
             self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}
         self._complete(day)
         self.wip_area += self.wip
