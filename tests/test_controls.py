@@ -150,3 +150,20 @@ def test_goods_refused_at_the_border_are_refused_once():
     assert refused["qty"].sum() > 0
     # goods held at the border are not re-checked (and re-counted) every week
     assert refused["qty"].sum() <= hbm_to_cn["qty"].sum() + 1e-6
+
+
+def test_order_partly_delivered_then_refused_keeps_its_last_delivery_day():
+    # weekly partial shipments of HBM to China, then a ban refuses the rest at the border: the
+    # line is delivered (what arrived) on the day its last goods arrived, not left without a date
+    hbm_rule = rule(announced="2022-09-01", effective="2022-09-01",
+                    scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    model = graph_to_model(TOPO).model_copy(deep=True)
+    hbm = next(n for n in model.nodes if n.id == "hbm_kr")
+    hbm.capacity = hbm.capacity.model_validate(20000)
+    r = simulate(model, {"name": "c", "end": "2023-06-30", "controls": [hbm_rule], "labs": {"review_days": 7}})
+    o = r.orders
+    cut = o[(o["delivered_qty"] > 0) & (o["denied_qty"] > 0)]
+    assert len(cut) > 0 and (cut["status"] == "delivered").all()
+    assert cut["delivered"].notna().all() and (cut["delivered"] >= cut["shipped"]).all()
+    assert (cut["delivered"] < 243).all()  # the last goods that crossed left before the ban (day 243)
+    assert not ((o["status"] == "delivered") & o["delivered"].isna()).any()

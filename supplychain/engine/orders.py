@@ -39,7 +39,8 @@ class Order:
     started: float | None = None  # first production start
     finished: float | None = None  # last unit finished production
     shipped: float | None = None
-    delivered: float | None = None
+    delivered: float | None = None  # the delivery that completed it (all its goods arrived or were refused)
+    arrived: float | None = None  # its latest delivery so far
     remaining: float = 0.0  # good units not yet started
     made: float = 0.0  # good units finished
     delivered_qty: float = 0.0

@@ -64,6 +64,7 @@ class Shipping:
         self.in_transit -= qty
         self.delivered_qty += qty
         o.delivered_qty += qty
+        o.arrived = now
         if o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
             o.delivered, o.status = now, "delivered"
         net = self.net

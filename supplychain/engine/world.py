@@ -342,7 +342,10 @@ class World(Reviews, Shipping):
             return
         o.denied_qty += qty
         if o.denied_qty >= o.qty * (1 - 1e-9) or o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
-            o.status = "denied" if o.delivered_qty <= 0 else "delivered"
+            if o.delivered_qty <= 0:
+                o.status = "denied"
+            else:  # the rest refused after some arrived: delivered, on the day the last goods came
+                o.status, o.delivered = "delivered", o.arrived
         if o.status == "book" or o.entered is not None:
             self.production.drop(o, qty)
         if o.kind == "lab":
