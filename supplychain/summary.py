@@ -6,6 +6,8 @@ concatenated tables of one or more replications (medians across them).
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import pandas as pd
 
 __all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
@@ -21,9 +23,13 @@ def release_table(gens: pd.DataFrame) -> pd.DataFrame:
     return g[["lab", "generation", "release", "replications"]]
 
 
-def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None) -> pd.DataFrame:
-    """Peak quoted lead time (weeks) per accelerator product delivered to labs, with its date."""
+def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None,
+                    products: Iterable[str] | None = None) -> pd.DataFrame:
+    """Peak quoted lead time (weeks) per product delivered to labs, with its date; `products`
+    keeps those only (the accelerators: labs also take grid power)."""
     lt = lead_times[lead_times["customer"].isin(fleet_labs)] if fleet_labs else lead_times
+    if products is not None:
+        lt = lt[lt["product"].isin(set(products))]
     lt = lt[lt["quoted_days"].notna() & (lt["quoted_days"] < float("inf"))]
     if lt.empty:
         return pd.DataFrame(columns=["product", "peak_weeks", "date", "customer"])
@@ -61,7 +67,7 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
         for lab, grp in rel.groupby("lab"):
             lines.append(f"- {lab}: " + ", ".join(f"g{int(r.generation)} {r.release}" for r in grp.itertuples()))
         lines.append("")
-    peaks = peak_lead_times(tables["lead_times"], labs)
+    peaks = peak_lead_times(tables["lead_times"], labs, products_h100e)
     lines.append("## Peak quoted lead time, accelerators to labs\n")
     for r in peaks.head(12).itertuples():
         weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= 520 else "over 10 years (orders far beyond capacity)"
