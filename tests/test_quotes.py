@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from supplychain.engine import World
+from supplychain.engine.record import build_tables
 from supplychain.engine.network import PRODUCER_KINDS
 from supplychain.generate import generate_topology
 from supplychain.scenario import load_scenario
@@ -131,3 +132,26 @@ def test_plan_matches_the_definition_on_the_default_network_under_a_blockade():
     w = World(graph_to_model(res.topology), sc, 0)
     weeks = {int((dt.date(2027, 7, 1) - sc.start).days // 7) + k for k in (0, 4, 12, 26, 40)} | {10, 80}
     assert check_every_week(w, weeks) == len(weeks)
+
+
+def test_labs_get_quotes_only_while_they_may_order_the_sku():
+    # a SKU is quoted to a lab from `order_ahead_days` before its first sales until as long
+    # before it is discontinued: the days `sku_offers` lets the lab order it, no others
+    res = load_scenario(ROOT / "policies" / "baseline.yaml")
+    sc = res.scenario.model_copy(update={"end": dt.date(2031, 12, 31)})
+    w = World(graph_to_model(res.topology), sc, 0).run()
+    checked = 0
+    for f in w.net.flows:
+        if w.net.kinds[f.customer] != "lab" or w.net.products[f.product].kind != "accelerator":
+            continue
+        j = w.labs.pos[f.customer]
+        ahead = w.labs.states[j].policy.order_ahead_days
+        for day, row in zip(w.quote_book.days, w.quote_book.rows):
+            offered = any(g is f for g, _, _ in w.labs.sku_offers(j, day, ahead))
+            assert offered == (not np.isnan(row[f.index])), (w.net.ids[f.customer], f.product, day)
+            checked += 1
+    assert checked > 1000
+    lt = build_tables(w)["lead_times"]
+    lt = lt[lt["customer"].isin({w.net.ids[n] for n in w.labs.nodes})]
+    assert not ((lt["product"] == "amd_2030") & (lt["date"] < "2030-01-01")).any()  # on sale from 2030-07
+    assert not ((lt["product"] == "a100") & (lt["date"] >= "2024-01-01")).any()  # discontinued 2024-01-01

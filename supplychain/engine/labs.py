@@ -110,6 +110,19 @@ class Labs:
         self._mixes: dict[tuple[int, int], tuple[list[tuple[Flow, str, float]], float]] = {}
 
     # -- ordering ------------------------------------------------------------
+    def orderable(self) -> dict[int, np.ndarray]:
+        """Per accelerator flow into a lab (by flow index): the days on which the lab may order
+        it, those `order_ahead_days` before the SKU's sale window (as `sku_offers`)."""
+        days = np.arange(self.net.days, dtype=float)
+        out: dict[int, np.ndarray] = {}
+        for j, flows in enumerate(self.acc_flows):
+            ahead = self.states[j].policy.order_ahead_days
+            for f in flows:
+                first, last = self.sale_days[f.product]
+                today = np.floor(days + ahead)
+                out[f.index] = (today >= first) & (today < last)
+        return out
+
     def target(self, j: int, day: float) -> float:
         d = int(min(max(day, 0), self.net.days - 1))
         return float(self.targets[j, d])

@@ -120,7 +120,9 @@ class QuotePlan:
 class QuoteBook:
     """Weekly quotes of every flow as a weeks x flows matrix (long table built once at the end)."""
 
-    def __init__(self, net) -> None:
+    def __init__(self, net, orderable: dict[int, np.ndarray] | None = None) -> None:
+        """`orderable`: per flow into a lab, the days its customer may order it; a lab's
+        flow has no quote on other days, nor while its share is 0."""
         keys: dict[tuple[int, str], int] = {}
         self.key_of = np.array([keys.setdefault((f.supplier, f.product), len(keys)) for f in net.flows], dtype=int)
         self.keys = list(keys)
@@ -128,6 +130,8 @@ class QuoteBook:
         self.net = net
         to_lab = np.array([net.kinds[f.customer] == "lab" for f in net.flows], dtype=bool)
         self.live = (net.flow_share > 0) | ~to_lab[:, None] if net.flows else np.zeros((0, net.days), dtype=bool)
+        for f, days in (orderable or {}).items():
+            self.live[f] &= days
         self.days: list[float] = []
         self.rows: list[np.ndarray] = []
         self.flows = [(net.ids[f.supplier], net.ids[f.customer], f.product) for f in net.flows]

@@ -64,7 +64,7 @@ class World(Reviews, Shipping):
         self.shipped_qty = 0.0
         self.delivered_qty = 0.0
         self.denied_at_shipment = 0.0
-        self.quote_book = QuoteBook(net)
+        self.quote_book = QuoteBook(net, self.labs.orderable())
         self.install_rows: list[tuple] = []
         self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
         self.stocks = Stocks(self)
