@@ -110,6 +110,6 @@ def order_columns(orders: list[Order], ids: list[str]) -> dict[str, Any]:
     cols["delivered_qty"] = num("delivered_qty")
     cols["denied_qty"] = num("denied_qty")
     cols["status"] = list(map(attrgetter("status"), orders))
-    cols["rule"] = list(map(attrgetter("rule"), orders))
+    cols["rule"] = [o.rule or None for o in orders]  # no rule is null, as in the other text columns
     assert tuple(cols) == ORDER_COLUMNS
     return cols
