@@ -73,6 +73,14 @@ def fleet_blocks(w: "World") -> WeeklyBlocks:
     return WeeklyBlocks(FLEET_COLUMNS, {"lab": [w.net.ids[n] for n in w.labs.nodes]})
 
 
+def _stock(x: np.ndarray) -> np.ndarray:
+    """A quantity that cannot be negative, its rounding residue (running sums of float
+    additions and removals leave -1e-10 where a stock emptied) recorded as 0; a real
+    negative, a bug, still shows."""
+    tol = 1e-9 * max(1.0, float(np.abs(x).max())) if len(x) else 0.0
+    return np.where((x < 0.0) & (x > -tol), 0.0, x)
+
+
 def record_week(w: "World", day: int) -> None:
     """This week's node states, fleet states and quoted lead times."""
     net, prod, labs = w.net, w.production, w.labs
@@ -85,15 +93,15 @@ def record_week(w: "World", day: int) -> None:
     c, used = cap[rec], np.asarray(prod.used_today)[rec]
     with np.errstate(invalid="ignore", divide="ignore"):
         util = np.where(c > 0, used / np.where(c > 0, c, 1.0), np.nan)
-    w.node_rows.add(day, c * 7.0, backlog[rec], np.asarray(prod.wip)[rec], util, node_q[rec].astype(float))
+    w.node_rows.add(day, c * 7.0, _stock(backlog[rec]), _stock(np.asarray(prod.wip)[rec]), util, node_q[rec].astype(float))
     stranded = labs.stranded_all(day)
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
     train = labs.h100e * H100_FLOPS * labs.util * labs.train_frac
-    w.fleet_rows.add(day, labs.h100e.copy(), waiting - stranded, stranded.copy(),
-                     np.fromiter((st.on_order_h100e for st in states), float, len(states)), labs.targets[:, d].copy(),
+    w.fleet_rows.add(day, _stock(labs.h100e), _stock(waiting - stranded), _stock(stranded),
+                     _stock(np.fromiter((st.on_order_h100e for st in states), float, len(states))), labs.targets[:, d].copy(),
                      np.fromiter((st.power_mw for st in states), float, len(states)),
-                     np.fromiter((st.used_mw for st in states), float, len(states)),
+                     _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
                      train, train * labs.efficiency(day), labs.gen.copy())
     row = at[book.key_of] + book.expected * net.flow_mult[:, d]
     row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
