@@ -87,3 +87,26 @@ def test_one_order_segments_give_the_cause_the_run_table_names():
     lines = [(o, c) for o, c in zip(w.orders, causes) if o.status != "denied"][::25]
     assert len(lines) > 50 and any(c and c.startswith("queue:") for _, c in lines)
     assert all(pick(segments(w, o)) == c for o, c in lines)
+
+
+def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
+    """Goods refused to one buyer go back to the vendor's stock and fill other labs' orders:
+    such an order has no build lot to inherit from, and its wait for that stock is a queue at
+    the vendor (it had no cause at all)."""
+    from supplychain.engine import World
+    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.scenario import load_scenario
+    from supplychain.topology import graph_to_model
+
+    from conftest import ROOT
+
+    res = load_scenario(ROOT / "policies" / "baseline.yaml")  # the Oct 2022 rule sends A100s back to NVIDIA
+    w = World(graph_to_model(res.topology), res.scenario, 0).run()
+    causes = delay_causes(w)
+    lab = [(o, c) for o, c in zip(w.orders, causes) if o.kind == "lab" and o.delivered is not None and o.ordered > 0]
+    assert all(c is not None for _, c in lab)
+    stocked = [(o, c) for o, c in lab if not o.children]
+    assert stocked and any(c == f"queue:{w.net.ids[o.supplier]}" for o, c in stocked)
+    for o, c in stocked:
+        total = sum(d for _, d in segments(w, o))
+        assert abs(total - (o.delivered - o.released)) < 1e-6  # the segments tile its lead time

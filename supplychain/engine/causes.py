@@ -82,6 +82,14 @@ def _segments(cx: _Context, o: Order) -> Segments:
                 out.extend(_inherited(cx, crit))
             if o.delivered is not None and crit.delivered is not None:
                 out.append((cx.transport(o), max(0.0, o.delivered - crit.delivered)))
+        elif o.shipped is not None and o.released is not None:
+            # filled from the vendor's stock (goods another buyer could not take): the wait for
+            # that stock, the vendor's own step (system integration), transport
+            ct = cx.ct(o.supplier, min(int(o.released), cx.net.days - 1))
+            out.append((cx.queue[o.supplier], max(0.0, o.shipped - o.released - ct)))
+            out.append((cx.production[o.supplier], ct))
+            if o.delivered is not None:
+                out.append((cx.transport(o), o.delivered - o.shipped))
         return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
