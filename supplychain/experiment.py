@@ -34,7 +34,7 @@ from .results import simulate
 from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
 from .scenario_schema import Scenario
 from .schema import TopologyModel
-from .store import ScenarioStore, open_scenario, safe_name
+from .store import ScenarioStore, check_out_folder, open_scenario, safe_name
 from .topology import graph_to_model, load_topology, read_yaml
 
 __all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
@@ -259,6 +259,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
             raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}")
         seen[key] = es.name
     folder = Path(out) if out is not None else None
+    if folder is not None:
+        check_out_folder(folder)
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
         if folder.exists() and not folder.is_dir():

@@ -185,3 +185,21 @@ def test_an_error_keeps_what_the_folder_held_before(tmp_path, monkeypatch):
     monkeypatch.undo()
     res = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"])
     assert res.exit_code == 0 and (manifest(out)["computed"], manifest(out)["reused"]) == (1, 1)
+
+
+def test_a_folder_of_other_files_is_not_taken_as_a_run_folder(tmp_path):
+    """A run writes its tables into --out and removes the other format's: into a folder that
+    holds the user's own files and no run, it would overwrite or delete them. Refused, exit 2;
+    an empty folder and a run folder are fine."""
+    path = scenario_file(tmp_path, end="2023-03-31")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "orders.csv").write_text("my,own\n1,2\n")
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(mine), "-q"])
+    assert res.exit_code == 2 and len(res.stderr.splitlines()) == 1 and "not a run folder" in res.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["orders.csv"] and (mine / "orders.csv").read_text() == "my,own\n1,2\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(empty), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(empty), "-q", "--format", "csv"])
+    assert res.exit_code == 0 and (empty / "orders.csv").is_file() and not (empty / "orders.parquet").exists()
