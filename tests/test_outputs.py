@@ -115,3 +115,17 @@ def test_a_run_reads_back_the_same_from_parquet_and_csv(tmp_path):
     pd.testing.assert_series_equal(a["rule"].isna(), b["rule"].isna())
     for col in ("order_id", "qty", "delivered", "lead_time_days", "status"):
         np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy())
+
+
+def test_the_stocks_table_has_its_types_with_and_without_stock_points():
+    from supplychain.results import simulate
+    from supplychain.scenario import resolve_scenario
+
+    from conftest import serial_chain
+
+    two_labs = str(Path(__file__).resolve().parent / "data" / "two_labs.yaml")  # no stock point
+    none = simulate(None, resolve_scenario({"topology": two_labs, "name": "n", "end": "2022-03-01"})).tables["stocks"]
+    chain = serial_chain(None, 0, 5.0, 0, demand_rate=2.0, mode="poisson", policy="base_stock", base_stock=13)
+    some = simulate(chain, {"name": "bs", "start": "2022-01-01", "end": "2022-06-30", "seed": 7}).tables["stocks"]
+    assert len(none) == 0 and len(some) > 0
+    assert none.dtypes.astype(str).to_dict() == some.dtypes.astype(str).to_dict()

@@ -117,9 +117,19 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
         "fleet": w.fleet_rows.frame(start),
         "generations": _generations(w.labs.releases, start),
         "events": _frame(sorted(events, key=lambda r: r[0]), EVENT_COLUMNS, start),
-        "stocks": pd.DataFrame.from_records(w.stocks.summary(), columns=list(STOCK_COLUMNS)),
+        "stocks": _stocks(w.stocks.summary()),
     }
     return tables
+
+
+def _stocks(rows: list[tuple]) -> pd.DataFrame:
+    """The stock points' summary, numeric columns typed even with no stock point (a network
+    without one still stacks with runs that have them)."""
+    df = pd.DataFrame.from_records(rows, columns=list(STOCK_COLUMNS))
+    for c in STOCK_COLUMNS[2:]:
+        df[c] = df[c].astype(float)
+    df["node"], df["item"] = df["node"].astype(str), df["item"].astype(str)
+    return df
 
 
 def _generations(releases: list[tuple], start: dt.date) -> pd.DataFrame:
