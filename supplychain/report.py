@@ -78,7 +78,8 @@ def make_report(run_dir: str | Path) -> Path:
     """Write `figures/*.png` and `report.html` into `run_dir`; return the HTML path."""
     folder = Path(run_dir)
     if not folder.is_dir():
-        raise InputError(folder, "<folder>", "no such run folder")
+        problem = "is a file, not a run folder" if folder.exists() else "no such run folder"
+        raise InputError(folder, "<folder>", f"{problem}; give the folder a run, compare or sweep wrote")
     mpath = folder / "manifest.json"
     if not mpath.is_file():
         raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")

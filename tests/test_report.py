@@ -94,6 +94,9 @@ def test_report_on_a_folder_that_is_not_a_run(tmp_path):
     assert res.output.strip() == f"{tmp_path}: manifest.json: not a run folder (no manifest.json); run `supplychain run` first"
     res = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "no such run folder" in res.output
+    (tmp_path / "s.yaml").write_text("name: s\n")
+    res = runner.invoke(app, ["report", str(tmp_path / "s.yaml")])  # a scenario file given by mistake
+    assert res.exit_code == 2 and len(res.output.splitlines()) == 1 and "is a file, not a run folder" in res.output
 
 
 def test_report_reads_a_csv_run_folder(tmp_path):
