@@ -192,15 +192,15 @@ class Labs:
         st.commissioning.append((ready, units * p.h100e))
         st.commissioning_h100e += units * p.h100e
 
-    def install_ready(self, j: int, day: int) -> list[tuple[str, float]]:
+    def install_ready(self, j: int, day: int) -> float:
         """Install, first in first out, what has finished commissioning and fits the power.
 
         Deliveries wait in ready order, so the scan stops at the first lot
         that is not ready or does not fit: a lab with thousands of stranded
-        lots costs O(1) a day while it has no free power.
+        lots costs O(1) a day while it has no free power. Returns the units installed.
         """
         st = self.states[j]
-        done: list[tuple[str, float]] = []
+        done = 0.0
         free_power = self.sc.unconstrained
         q = st.waiting
         while q and q[0][0] <= day:
@@ -215,7 +215,7 @@ class Labs:
             self.h100e[j] += fit * p.h100e
             st.waiting_h100e -= fit * p.h100e
             self.installed_units += fit
-            done.append((sku, fit))
+            done += fit
             if units - fit > 1e-9:
                 q[0] = (ready, sku, units - fit)
                 break

@@ -65,7 +65,6 @@ class World(Reviews, Shipping):
         self.delivered_qty = 0.0
         self.denied_at_shipment = 0.0
         self.quote_book = QuoteBook(net, self.labs.orderable())
-        self.install_rows: list[tuple] = []
         self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
@@ -122,8 +121,7 @@ class World(Reviews, Shipping):
                 st = labs.states[j]
                 # something commissioned, and power to run it: a lab without free power costs no call
                 if free_power or st.power_mw - st.used_mw > 1e-12:
-                    for sku, units in labs.install_ready(j, day):
-                        self.install_rows.append((float(day), self.net.ids[labs.nodes[j]], sku, units))
+                    labs.install_ready(j, day)
             labs.train(day)
             if day % BUILD_DAYS == 0:
                 self.vendors.build(day)
