@@ -15,6 +15,8 @@ A parameter is a scenario field path and its values:
 PATH walks the scenario's fields (`labs.utilisation`, `per_lab.<lab>.utilisation`,
 `controls.<rule id>.approval`); `set.<topology path>` overrides a topology
 figure as a scenario's `set:` does (`set.nodes.tsmc_cowos.capacity.growth`).
+What every point shares (`seed`, `replications`, `topology`, the name) cannot
+be swept: it is an error rather than a column that changes nothing.
 Every point is validated before anything runs; a bad path or value is an
 `InputError` naming `--param`.
 
@@ -124,6 +126,18 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
 
 
+#: scenario fields that are the same for every point, and why: a point that varied them would run
+#: as if it had not (the sweep sets name, seed, replications and topology for all points alike)
+FIXED = {
+    "name": "points are named <scenario>_p000, ...",
+    "seed": "every point runs on the sweep's seed (--seed), so that points are paired",
+    "replications": "every point runs the sweep's replications (--replications)",
+    "topology": "every point runs on one topology (--topology); vary its figures with set.<topology path>",
+    "description": "it describes the scenario and changes no outcome",
+    "sources": "it describes the scenario and changes no outcome",
+}
+
+
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     if not all(parts):
@@ -133,8 +147,12 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
             raise InputError("--param", path, "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth")
         data.setdefault("set", {})[".".join(parts[1:])] = value
         return
-    if parts[0] not in Scenario.model_fields or parts[0] in ("set", "name"):
+    if parts[0] not in Scenario.model_fields:
         raise InputError("--param", path, f"unknown scenario field {parts[0]!r}")
+    if parts[0] in FIXED:
+        sweepable = ", ".join(f for f in Scenario.model_fields if f not in FIXED and f != "set")
+        raise InputError("--param", path, f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
+                                          f"({sweepable}) or set.<topology path> (got {parts[0]!r})")
     here: Any = data
     if parts[0] in ("controls", "shocks"):
         here = data.get(parts[0]) or []

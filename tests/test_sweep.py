@@ -133,6 +133,10 @@ def test_lhs_sweep_runs_n_points_in_range():
     ("labs.lifetime_years=.inf,3", "--param: labs.lifetime_years: figures must be finite (got inf)"),
     ("labs.utilisation=true,0.3", "--param: labs.utilisation: expected a number (got True)"),
     ("set.nodes.fab.capacity.value=.nan,5", "--param: set.nodes.fab.capacity.value: figures must be finite (got nan)"),
+    ("seed=1,2", "--param: seed: cannot be swept: every point runs on the sweep's seed"),
+    ("replications=1,2", "--param: replications: cannot be swept"),
+    ("topology=nonexist.yaml", "--param: topology: cannot be swept"),
+    ("name=a,b", "--param: name: cannot be swept"),
 ])
 def test_sweep_command_bad_params_exit_2(tmp_path, param, message):
     path = tmp_path / "s.yaml"
@@ -153,3 +157,12 @@ def test_sweep_command_writes_tables(tmp_path):
     assert "Per point" in res.output and "Sensitivity" in res.output
     o = pd.read_csv(tmp_path / "o" / "sweep" / "outcomes.csv")
     assert sorted(o["algorithms.efficiency_growth"]) == [2, 4]
+
+
+@pytest.mark.parametrize("field", ["seed", "replications", "topology"])
+def test_what_every_point_shares_cannot_be_swept(field):
+    """A swept seed, replication count or topology would run every point alike and still be listed as an input."""
+    with pytest.raises(InputError) as err:
+        sweep(scenario(), {field: [1, 2]}, replications=1, workers=1)
+    assert str(err.value).startswith(f"--param: {field}: cannot be swept")
+    assert "algorithms" in err.value.problem and "set.<topology path>" in err.value.problem, "names what can be swept"
