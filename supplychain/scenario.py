@@ -17,7 +17,8 @@ both on baseline) combine without the grandparent undoing the first parent.
   half of one schedule merged with half of another is neither;
 - `set:` merges path by path (a child's path replaces the same inherited path);
 - lists replace, except `controls` and `shocks`, which merge by `id`: an entry
-  with an inherited id replaces that entry in place, new ids append in order;
+  with an inherited id replaces that entry in place, new ids append in order
+  (one file naming an id twice is an error, as it is without `extends`);
 - `remove: [id, ...]` drops inherited rules or shocks by id before this file's
   own entries are added (`controls.*` / `shocks.*` drop them all). Naming an id
   nothing inherits is an error, so a typo cannot leave a rule in force.
@@ -200,6 +201,8 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
     here = file.parent if file is not None else Path.cwd()
     own = dict(data)
     extends = own.pop("extends", None)
+    if extends is not None:  # merging by id keeps the last of two equal ids: check this file's own lists first
+        validate_data({key: own[key] for key in BY_ID_LISTS if key in own}, file)
     layers: list[Layer] = []
     for rel in _parents(extends, file) if extends is not None else []:
         parent = (here / rel).resolve()

@@ -109,6 +109,20 @@ def test_controls_and_shocks_merge_by_id(world: Path) -> None:
     assert [s.id for s in sc.shocks] == ["s1", "s2"]
 
 
+@pytest.mark.parametrize("own", [
+    [RULE.format(id="c1"), RULE.format(id="c1")],  # a new id, twice
+    [RULE.format(id="r1"), RULE.format(id="r1").replace("[TW]", "[US]")],  # an inherited id, overridden twice
+])
+def test_an_id_twice_in_one_file_is_an_error_with_extends_too(world: Path, own: list[str]) -> None:
+    """Merging by id must not collapse the file's own entries: the earlier one would vanish silently."""
+    body = "".join(f"\n  - {rule}" for rule in own)
+    write(world, "dup.yaml", f"extends: base.yaml\nname: dup\ncontrols:{body}\n")
+    rid = own[0].split(",")[0].split()[-1]
+    fails(world / "dup.yaml", f"controls.{rid}.id", match=f"duplicate rule/shock id (got '{rid}')")
+    write(world, "alone.yaml", f"topology: topo.yaml\nname: dup\ncontrols:{body}\n")
+    fails(world / "alone.yaml", f"controls.{rid}.id", match=f"duplicate rule/shock id (got '{rid}')")
+
+
 def test_remove_drops_inherited_rules_and_shocks(world: Path) -> None:
     write(world, "one.yaml", "extends: base.yaml\nremove: [r1, s1]\n")
     sc = load_scenario(world / "one.yaml").scenario
