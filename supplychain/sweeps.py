@@ -75,9 +75,9 @@ def _scalar(text: str, path: str) -> Any:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
-        raise InputError("--param", path, f"cannot read value {text!r}") from None
+        raise InputError.bad_option("--param", f"cannot read value {text!r}", path) from None
     if isinstance(value, (dict, list)) or value is None:
-        raise InputError("--param", path, f"values are numbers, true/false or words (got {text!r})")
+        raise InputError.bad_option("--param", f"values are numbers, true/false or words (got {text!r})", path)
     return value
 
 
@@ -88,41 +88,41 @@ def parse_param(text: Any) -> Param:
     path, eq, rest = str(text).partition("=")
     path, rest = path.strip(), rest.strip()
     if not eq or not path or not rest:
-        raise InputError("--param", str(text), "expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)")
+        raise InputError.bad_option("--param", "expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)", str(text))
     if ":" in rest and "," not in rest:
         lo, _, hi = rest.partition(":")
         try:
             low, high = float(lo), float(hi)
         except ValueError:
-            raise InputError("--param", path, f"a range is two numbers lo:hi (got {rest!r})") from None
+            raise InputError.bad_option("--param", f"a range is two numbers lo:hi (got {rest!r})", path) from None
         if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
-            raise InputError("--param", path, f"a range needs lo < hi (got {rest!r})")
+            raise InputError.bad_option("--param", f"a range needs lo < hi (got {rest!r})", path)
         return Param(path, low=low, high=high)
     items = [v.strip() for v in rest.split(",")]
     if any(not v for v in items):
-        raise InputError("--param", path, f"empty value in {rest!r}")
+        raise InputError.bad_option("--param", f"empty value in {rest!r}", path)
     return Param(path, values=tuple(_scalar(v, path) for v in items))
 
 
 def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str, Any]]:
     """The points: the grid product, or `lhs` Latin-hypercube points over the ranges."""
     if not params:
-        raise InputError("--param", "<none>", "give at least one --param PATH=...")
+        raise InputError.bad_option("--param", "give at least one --param PATH=...")
     paths = [p.path for p in params]
     dup = {p for p in paths if paths.count(p) > 1}
     if dup:
-        raise InputError("--param", sorted(dup)[0], "given twice")
+        raise InputError.bad_option("--param", "given twice", sorted(dup)[0])
     if lhs is not None:
         if lhs < 1:
-            raise InputError("--lhs", "lhs", f"must be at least 1 (got {lhs})")
+            raise InputError.bad_option("--lhs", f"must be at least 1 (got {lhs})")
         for p in params:
             if not p.is_range:
-                raise InputError("--param", p.path, "--lhs samples ranges: write PATH=lo:hi")
+                raise InputError.bad_option("--param", "--lhs samples ranges: write PATH=lo:hi", p.path)
         u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
         return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
     for p in params:
         if p.is_range:
-            raise InputError("--param", p.path, "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...")
+            raise InputError.bad_option("--param", "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
 
 
@@ -141,42 +141,42 @@ FIXED = {
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     if not all(parts):
-        raise InputError("--param", path, "empty part in the path")
+        raise InputError.bad_option("--param", "empty part in the path", path)
     if parts[0] == "set":
         if len(parts) < 2:
-            raise InputError("--param", path, "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth")
+            raise InputError.bad_option("--param", "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
         data.setdefault("set", {})[".".join(parts[1:])] = value
         return
     if parts[0] not in Scenario.model_fields:
-        raise InputError("--param", path, f"unknown scenario field {parts[0]!r}")
+        raise InputError.bad_option("--param", f"unknown scenario field (got {parts[0]!r})", path)
     if parts[0] in FIXED:
         sweepable = ", ".join(f for f in Scenario.model_fields if f not in FIXED and f != "set")
-        raise InputError("--param", path, f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
-                                          f"({sweepable}) or set.<topology path> (got {parts[0]!r})")
+        raise InputError.bad_option("--param", f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
+                                          f"({sweepable}) or set.<topology path> (got {parts[0]!r})", path)
     here: Any = data
     if parts[0] in ("controls", "shocks"):
         here = data.get(parts[0]) or []
         if len(parts) < 3:
-            raise InputError("--param", path, f"name a field of the entry: {parts[0]}.<id>.<field>")
+            raise InputError.bad_option("--param", f"name a field of the entry: {parts[0]}.<id>.<field>", path)
         if not any(isinstance(e, dict) and e.get("id") == parts[1] for e in here):
             what = "control rule" if parts[0] == "controls" else "shock"
-            raise InputError("--param", path, f"the scenario has no {what} with id {parts[1]!r}")
+            raise InputError.bad_option("--param", f"the scenario has no {what} with id {parts[1]!r}", path)
         parts = parts[1:]
     for i, part in enumerate(parts[:-1]):
         if isinstance(here, list):
             match = [e for e in here if isinstance(e, dict) and e.get("id") == part]
             if not match and not (part.isdigit() and int(part) < len(here)):
-                raise InputError("--param", path, f"no entry with id {part!r} in {'.'.join(parts[:i])}")
+                raise InputError.bad_option("--param", f"no entry with id {part!r} in {'.'.join(parts[:i])}", path)
             here = match[0] if match else here[int(part)]
             continue
         nxt = here.get(part)
         if nxt is None:
             nxt = here[part] = {}
         if not isinstance(nxt, (dict, list)):
-            raise InputError("--param", path, f"{'.'.join(parts[:i + 1])} is a value, not a group of fields")
+            raise InputError.bad_option("--param", f"{'.'.join(parts[:i + 1])} is a value, not a group of fields", path)
         here = nxt
     if isinstance(here, list):
-        raise InputError("--param", path, "cannot replace a whole list entry; name a field inside it")
+        raise InputError.bad_option("--param", "cannot replace a whole list entry; name a field inside it", path)
     here[parts[-1]] = value
 
 
@@ -205,8 +205,8 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
                      None)
         problem = err.problem.replace("Extra inputs are not permitted", "unknown field")
         if owner is not None:
-            raise InputError("--param", owner, problem) from None
-        raise InputError("--param", ",".join(values), f"{err.field}: {problem}") from None
+            raise InputError.bad_option("--param", problem, owner) from None
+        raise InputError.bad_option("--param", f"{err.field}: {problem}", ",".join(values)) from None
 
 
 @dataclass
