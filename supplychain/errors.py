@@ -94,6 +94,8 @@ def from_validation_error(
         return InputError(file, f"{path}.{tag}", f"unknown {tag} (got {ctx.get('tag')!r}); expected one of {ctx.get('expected_tags')}")
     if best["type"] == "union_tag_not_found":
         return InputError(file, f"{path}.{tag}", "Field required")
+    if best["type"] == "extra_forbidden":  # a typo'd key: show what it holds, even a mapping, so it can be found
+        return InputError(file, path, f"unknown field (got {_short(got)})")
     plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
     problem = msg if plain else f"{msg} (got {_short(got)})"
     return InputError(file, path, problem)

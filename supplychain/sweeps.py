@@ -203,10 +203,9 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
     except InputError as err:
         owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
                      None)
-        problem = err.problem.replace("Extra inputs are not permitted", "unknown field")
         if owner is not None:
-            raise InputError.bad_option("--param", problem, owner) from None
-        raise InputError.bad_option("--param", f"{err.field}: {problem}", ",".join(values)) from None
+            raise InputError.bad_option("--param", err.problem, owner) from None
+        raise InputError.bad_option("--param", f"{err.field}: {err.problem}", ",".join(values)) from None
 
 
 @dataclass

@@ -258,7 +258,7 @@ def test_graphml_edge_without_product_is_named(tmp_path: Path) -> None:
         ('{"directed": true, "nodes": [], "links": [{"source": "a"}]}', "links.0.target", "missing link end"),
         ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": [1]}]}', "links.0.flows", "mapping"),
         ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": {}, "w": 1}]}', "links.0.w", "unknown link field"),
-        ('{"nodes": [{"id": "a", "kind": "source"}], "edges": [], "colour": 1}', "colour", "Extra inputs"),
+        ('{"nodes": [{"id": "a", "kind": "source"}], "edges": [], "colour": 1}', "colour", "unknown field (got 1)"),
     ],
 )
 def test_bad_json_names_the_field(tmp_path: Path, payload: str, field: str, match: str) -> None:

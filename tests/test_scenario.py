@@ -328,7 +328,11 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
         ({"shocks": [{"id": "z", "kind": "capacity", "multiplier": 0,
                       "random": {"rate_per_year": 1, "first": "2025-01-01", "last": "2024-01-01"}}]},
          "shocks.z.random.last", "must be after first 2025-01-01"),
-        ({"extend": "base.yaml"}, "extend", "Extra inputs"),
+        ({"extend": "base.yaml"}, "extend", "unknown field (got 'base.yaml')"),
+        # an unknown key shows what it holds, a mapping too (shortened), as a nested one does
+        ({"x": {"a": 1}}, "x", "unknown field (got {'a': 1})"),
+        ({"labs": {"foo": [1, 2]}}, "labs.foo", "unknown field (got [1, 2])"),
+        ({"x": {"k": "v" * 100}}, "x", "unknown field (got {'k': 'vvvvv"),
     ],
 )
 def test_bad_references_and_values_name_the_field(extra: dict, field: str, match: str) -> None:
