@@ -35,6 +35,7 @@ lab ids, product ids, node kinds) are checked after the topology is loaded.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import os
@@ -49,7 +50,7 @@ from .errors import InputError, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
 from .schema import NODE_KINDS
 from .overrides import apply_overrides, override_topology
-from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
+from .topology import graph_to_data, graph_to_model, load_topology, model_to_graph, read_yaml
 
 __all__ = [
     "ResolvedScenario",
@@ -272,12 +273,18 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         need([lab], labs, f"per_lab.{lab}", "lab id")
     for lab in sc.demand.targets:
         need([lab], labs, f"demand.targets.{lab}", "lab id")
+    idle = _idle_rules(sc, g) if sc.controls else set()
     for r in sc.controls:
         at = f"controls.{r.id}.scope"
         need(r.scope.entities, entities, f"{at}.entities", "node or entity")
         need(r.scope.products, products, f"{at}.products", "product")
+        before = len(warnings)
         for axis in ("supplier_countries", "tech_origin", "destinations"):
             countries_known(getattr(r.scope, axis), f"{at}.{axis}")
+        if len(warnings) == before and r.id in idle:
+            warnings.append(f"{at}: no flow of the topology matches every part of the scope (origin, destination or "
+                            "entities, product); the rule touches nothing")
+        warnings.extend(_rule_outside_run(r, sc))
     for s in sc.shocks:
         at = f"shocks.{s.id}.target"
         need(s.target.ids, nodes, f"{at}.ids", "node")
@@ -291,6 +298,26 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
                             "the shock touches nothing")
         warnings.extend(_outside_run(s, sc))
     return warnings
+
+
+def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:
+    """Ids of the rules whose scope no trade of the topology falls in, by the engine's own matching."""
+    from .engine.controls import idle_rules
+    from .engine.network import compile_network
+
+    one_day = sc.model_copy(update={"end": sc.start + dt.timedelta(days=1)})  # matching needs the tables, not the horizon
+    return {r.id for r in idle_rules(list(sc.controls), compile_network(graph_to_model(g), one_day))}
+
+
+def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:
+    """A rule never in force inside [start, end), nor announced in it to buyers who stockpile: suspicious but legal."""
+    if r.effective >= sc.end and (r.announced >= sc.end or r.stockpile == 1.0):
+        return [f"controls.{r.id}.effective: {r.effective} is not before the run's end {sc.end}; the rule never takes "
+                "effect in the run"]
+    if r.ends is not None and r.ends <= sc.start:
+        return [f"controls.{r.id}.ends: {r.ends} is not after the run's start {sc.start}; the rule is never in force "
+                "in the run"]
+    return []
 
 
 def _outside_run(s: Any, sc: Scenario) -> list[str]:

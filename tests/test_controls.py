@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from supplychain.engine.controls import idle_rules
+from supplychain.engine.network import compile_network
 from supplychain.results import simulate
+from supplychain.scenario_schema import Scenario
 from supplychain.topology import graph_to_model, load_topology
 
 from conftest import ROOT
@@ -150,3 +153,18 @@ def test_goods_refused_at_the_border_are_refused_once():
     assert refused["qty"].sum() > 0
     # goods held at the border are not re-checked (and re-counted) every week
     assert refused["qty"].sum() <= hbm_to_cn["qty"].sum() + 1e-6
+
+
+def test_idle_rules_are_exactly_the_rules_that_never_act():
+    """`idle_rules` (behind the warning "the rule touches nothing") matches as the engine does, parties included."""
+    rules = [rule(id="cn_acc", scope={"destinations": ["CN"], "products": ["acc"]}),
+             rule(id="hw_hbm", scope={"entities": ["hw"], "product_kinds": ["hbm"]}),  # via the accelerator it goes into
+             rule(id="acc_c_cn", scope={"destinations": ["CN"], "products": ["acc_c"]}),  # the variant shipped for acc
+             rule(id="kr_tools", scope={"supplier_countries": ["KR"], "product_kinds": ["tool"]}),  # no KR tool maker
+             rule(id="us_power_cn", scope={"supplier_countries": ["US"], "destinations": ["CN"], "product_kinds": ["power"]})]
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30", "controls": rules})
+    idle = {r.id for r in idle_rules(sc.controls, compile_network(graph_to_model(TOPO), sc))}
+    assert idle == {"kr_tools", "us_power_cn"}
+    r = run(*rules, end="2023-06-30")
+    acted = set(r.events.loc[r.events["type"] == "control", "id"])
+    assert acted.isdisjoint(idle) and acted >= {"cn_acc", "hw_hbm"}, acted

@@ -386,6 +386,31 @@ def test_shocks_inside_the_run_are_not_warned_about() -> None:
         assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]}).warnings == ()
 
 
+RULE_ON_MINIMAL = {"id": "r", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}
+
+
+@pytest.mark.parametrize("rule, warning", [
+    ({"announced": "2029-01-01", "effective": "2030-01-01"},
+     "controls.r.effective: 2030-01-01 is not before the run's end 2025-01-01; the rule never takes effect"),
+    ({"announced": "2019-01-01", "effective": "2019-01-01", "ends": "2021-06-01"},
+     "controls.r.ends: 2021-06-01 is not after the run's start 2022-01-01; the rule is never in force"),
+    ({"scope": {"supplier_countries": ["KR"], "product_kinds": ["tool"]}}, "controls.r.scope: no flow of the topology matches"),
+    ({"scope": {"entities": ["toolmaker"], "product_kinds": ["accelerator"]}}, "controls.r.scope: no flow of the topology matches"),
+])
+def test_rules_that_cannot_act_in_the_run_are_warnings(rule: dict, warning: str) -> None:
+    """As for shocks: a rule in force only outside the run, or whose scope no flow falls in, is legal but suspect."""
+    rs = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "controls": [{**RULE_ON_MINIMAL, **rule}]})
+    assert len(rs.warnings) == 1 and rs.warnings[0].startswith(warning), rs.warnings
+
+
+def test_rules_that_can_act_are_not_warned_about() -> None:
+    for rule in ({"announced": "2024-06-01", "effective": "2030-01-01", "stockpile": 1.5},  # buyers stockpile in the run
+                 {"scope": {"entities": ["vendor"], "product_kinds": ["logic"]}},  # dies for the vendor's accelerator
+                 {"scope": {"supplier_countries": ["NL"], "destinations": ["TW"], "product_kinds": ["tool"]}}):
+        assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01",
+                                 "controls": [{**RULE_ON_MINIMAL, **rule}]}).warnings == (), rule
+
+
 def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:
     first = load_scenario(world / "base.yaml").config_hash
     assert load_scenario(world / "base.yaml").config_hash == first
