@@ -19,6 +19,11 @@ constant schedule or a fixed transport time is just a number (`2000`), a
 dated schedule is `{"points": {"2024-12-31": 35000}, "growth": 0.6}`, a BOM
 is `{"logic": "b200_die", "dies_per_wafer": 29, ...}`. A list of names may
 also be written `a; b; c`.
+
+Rows are checked one by one as they are read; what needs the whole network
+(an edge to an unknown node, a duplicate id, a cycle) is checked on the
+assembled topology, whose error paths (`edges.0.from`, `nodes.fab.id`) `locate`
+turns back into the file and row they came from (`edges.csv: row 2.from`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -37,7 +43,7 @@ from .fields import NODE_CLASSES, NODE_FIELDS, FieldMeta, fields_of, lean, node_
 from .outputs import atomic_path
 from .schema import Edge, Product, TopologyMeta, TopologyModel
 
-__all__ = ["read_folder", "write_folder", "TABLES"]
+__all__ = ["read_folder", "write_folder", "locate", "TABLES"]
 
 META_KEYS = ("name", "description", "start", "sources")
 PRODUCT_FIELDS = {"id": FieldMeta(False, False, None, None), **fields_of(Product)}
@@ -145,6 +151,45 @@ def read_folder(path: Path) -> dict[str, Any]:
         data["nodes"].append(_record(row, NODE_FIELDS, cls, path / "nodes.csv"))
     data["edges"] = [_record(row, EDGE_FIELDS, Edge, path / "edges.csv") for row in tables["edges.csv"]]
     return data
+
+
+def _table_rows(folder: Path, name: str) -> list[Row]:
+    required, known, needed = TABLES[name]
+    return _rows(folder / name, known, needed) if (folder / name).exists() else []
+
+
+def locate(err: InputError, folder: Path) -> InputError:
+    """An error of the assembled topology at the CSV file and spreadsheet row it came from.
+
+    `edges.<i>` is the i-th non-empty row of edges.csv; `nodes.<id>` and
+    `products.<id>` the row holding that id (a duplicate id: the row that repeats
+    it); a top-level field the meta.csv row of that key. Anything else stays as it was.
+    """
+    section, _, rest = err.field.partition(".")
+    ident, _, sub = rest.partition(".")
+    if section == "edges" and ident.isdigit():
+        rows = _table_rows(folder, "edges.csv")
+        if int(ident) < len(rows):
+            def row(m: re.Match[str]) -> str:  # "duplicate of edges.1" names a row too
+                i = int(m.group(1))
+                return f"row {rows[i][0]}" if i < len(rows) else m.group(0)
+            return _at(folder / "edges.csv", rows[int(ident)][0], sub, re.sub(r"\bedges\.(\d+)\b", row, err.problem))
+    elif section in ("nodes", "products") and ident:
+        rows = _table_rows(folder, f"{section}.csv")
+        found = [n for n, cells in rows if cells["id"] == ident]
+        if not found and ident.isdigit() and int(ident) < len(rows):  # an id unfit for a path is named by position
+            found = [rows[int(ident)][0]]
+        if found:
+            return _at(folder / f"{section}.csv", found[1] if len(found) > 1 else found[0], sub, err.problem)
+    elif section in META_KEYS:
+        found = [n for n, cells in _table_rows(folder, "meta.csv") if cells["key"].strip() == section]
+        if found:
+            return _at(folder / "meta.csv", found[0], "value", err.problem)
+    return err
+
+
+def _at(file: Path, row: int, field: str, problem: str) -> InputError:
+    return InputError(file, f"row {row}.{field}" if field else f"row {row}", problem)
 
 
 def _read_meta(file: Path, rows: list[Row]) -> dict[str, Any]:

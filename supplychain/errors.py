@@ -15,13 +15,33 @@ __all__ = ["InputError", "from_validation_error", "format_loc"]
 
 
 class InputError(ValueError):
-    """Bad user input: a file, the path of the field inside it, and what is wrong."""
+    """Bad user input: a file, the path of the field inside it, and what is wrong.
+
+    A bad option value (`option`) has no file: the library names the option and the
+    keyword argument behind it (`--seed: seed: ...`), the CLI the command and the
+    option as typed (`supplychain run: --seed: ...`, see `on_command_line`).
+    """
 
     def __init__(self, file: str | Path | None, field: str, problem: str) -> None:
         self.file = _one_line(str(file)) if file is not None else "<input>"
         self.field = _one_line(field) or "<root>"
         self.problem = _one_line(problem)
+        self.option: str | None = None
+        self.option_path = ""
         super().__init__(f"{self.file}: {self.field}: {self.problem}")
+
+    @classmethod
+    def bad_option(cls, option: str, problem: str, path: str = "") -> "InputError":
+        """A bad value of `option` (`--seed`), or of the `path` inside it (`--param labs.nope`)."""
+        err = cls(option, path or option.lstrip("-").replace("-", "_"), problem)
+        err.option, err.option_path = option, _one_line(path)
+        return err
+
+    def on_command_line(self, command: str) -> "InputError":
+        """The same error as the command line reads it: `supplychain sweep: --param seed: problem`."""
+        if self.option is None:
+            return self
+        return InputError(command, f"{self.option} {self.option_path}".strip(), self.problem)
 
 
 def _one_line(text: str) -> str:
@@ -74,6 +94,8 @@ def from_validation_error(
         return InputError(file, f"{path}.{tag}", f"unknown {tag} (got {ctx.get('tag')!r}); expected one of {ctx.get('expected_tags')}")
     if best["type"] == "union_tag_not_found":
         return InputError(file, f"{path}.{tag}", "Field required")
+    if best["type"] == "extra_forbidden":  # a typo'd key: show what it holds, even a mapping, so it can be found
+        return InputError(file, path, f"unknown field (got {_short(got)})")
     plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
     problem = msg if plain else f"{msg} (got {_short(got)})"
     return InputError(file, path, problem)

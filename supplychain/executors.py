@@ -140,7 +140,7 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - optional dependency
-            raise InputError("--scheduler", "scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
+            raise InputError.bad_option("--scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
         import logging
 
         self.address = address
@@ -154,12 +154,12 @@ class DaskExecutor(Executor):
         else:
             problem = scheduler_problem(address)
             if problem:
-                raise InputError("--scheduler", "scheduler", problem)
+                raise InputError.bad_option("--scheduler", problem)
             try:
                 self._client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise InputError("--scheduler", "scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
+                raise InputError.bad_option("--scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def describe(self) -> str:
@@ -198,7 +198,7 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
     serial; else local processes (`workers` None = all cores).
     """
     if workers is not None and workers < 1:
-        raise InputError("--workers", "workers", f"must be at least 1 (got {workers})")
+        raise InputError.bad_option("--workers", f"must be at least 1 (got {workers})")
     if scheduler:
         return DaskExecutor(scheduler, workers)
     if workers == 1:

@@ -125,9 +125,9 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
     resolved, source = _resolve(item, topology)
     sc = resolved.scenario
     if replications is not None and replications < 1:
-        raise InputError("--replications", "replications", f"must be at least 1 (got {replications})")
+        raise InputError.bad_option("--replications", f"must be at least 1 (got {replications})")
     if seed is not None and seed < 0:
-        raise InputError("--seed", "seed", f"must be 0 or more (got {seed})")
+        raise InputError.bad_option("--seed", f"must be 0 or more (got {seed})")
     return ExperimentScenario(
         name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
         config_hash=resolved.config_hash, seed=sc.seed if seed is None else int(seed),
@@ -246,7 +246,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         return reduce(tables) if reduce is not None else tables
 
     if fmt not in FORMATS:
-        raise InputError("--format", "format", f"use parquet or csv (got {fmt!r})")
+        raise InputError.bad_option("--format", f"use parquet or csv (got {fmt!r})")
     t0 = time.perf_counter()
     prepared = [s if isinstance(s, ExperimentScenario) else prepare(s, topology=topology, seed=seed, replications=replications)
                 for s in _as_list(scenarios)]
@@ -264,7 +264,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
         if folder.exists() and not folder.is_dir():
-            raise InputError("--out", str(folder), "exists and is not a folder")
+            raise InputError.bad_option("--out", f"exists and is not a folder (got {str(folder)!r})")
         stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
 
     todo: list[Unit] = []

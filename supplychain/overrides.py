@@ -146,8 +146,6 @@ def _blame(err: InputError, data: dict[str, Any], keys: list[str], file: Any) ->
         parts[1] = f"{e.get('from')}->{e.get('to')}:{e.get('product')}"
         where = ".".join(parts)
     problem = err.problem
-    if problem.startswith("Extra inputs are not permitted"):
-        problem = "unknown field" + problem[len("Extra inputs are not permitted"):]
     best = [k for k in keys if where == k or where.startswith(k + ".") or k.startswith(where + ".")]
     if best:
         return InputError(file, f"set.{max(best, key=len)}", problem)

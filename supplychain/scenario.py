@@ -17,7 +17,8 @@ both on baseline) combine without the grandparent undoing the first parent.
   half of one schedule merged with half of another is neither;
 - `set:` merges path by path (a child's path replaces the same inherited path);
 - lists replace, except `controls` and `shocks`, which merge by `id`: an entry
-  with an inherited id replaces that entry in place, new ids append in order;
+  with an inherited id replaces that entry in place, new ids append in order
+  (one file naming an id twice is an error, as it is without `extends`);
 - `remove: [id, ...]` drops inherited rules or shocks by id before this file's
   own entries are added (`controls.*` / `shocks.*` drop them all). Naming an id
   nothing inherits is an error, so a typo cannot leave a rule in force.
@@ -34,6 +35,7 @@ lab ids, product ids, node kinds) are checked after the topology is loaded.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import os
@@ -48,7 +50,7 @@ from .errors import InputError, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
 from .schema import NODE_KINDS
 from .overrides import apply_overrides, override_topology
-from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
+from .topology import graph_to_data, graph_to_model, load_topology, model_to_graph, read_yaml
 
 __all__ = [
     "ResolvedScenario",
@@ -200,6 +202,8 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
     here = file.parent if file is not None else Path.cwd()
     own = dict(data)
     extends = own.pop("extends", None)
+    if extends is not None:  # merging by id keeps the last of two equal ids: check this file's own lists first
+        validate_data({key: own[key] for key in BY_ID_LISTS if key in own}, file)
     layers: list[Layer] = []
     for rel in _parents(extends, file) if extends is not None else []:
         parent = (here / rel).resolve()
@@ -269,12 +273,18 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         need([lab], labs, f"per_lab.{lab}", "lab id")
     for lab in sc.demand.targets:
         need([lab], labs, f"demand.targets.{lab}", "lab id")
+    idle = _idle_rules(sc, g) if sc.controls else set()
     for r in sc.controls:
         at = f"controls.{r.id}.scope"
         need(r.scope.entities, entities, f"{at}.entities", "node or entity")
         need(r.scope.products, products, f"{at}.products", "product")
+        before = len(warnings)
         for axis in ("supplier_countries", "tech_origin", "destinations"):
             countries_known(getattr(r.scope, axis), f"{at}.{axis}")
+        if len(warnings) == before and r.id in idle:
+            warnings.append(f"{at}: no flow of the topology matches every part of the scope (origin, destination or "
+                            "entities, product); the rule touches nothing")
+        warnings.extend(_rule_outside_run(r, sc))
     for s in sc.shocks:
         at = f"shocks.{s.id}.target"
         need(s.target.ids, nodes, f"{at}.ids", "node")
@@ -288,6 +298,26 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
                             "the shock touches nothing")
         warnings.extend(_outside_run(s, sc))
     return warnings
+
+
+def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:
+    """Ids of the rules whose scope no trade of the topology falls in, by the engine's own matching."""
+    from .engine.controls import idle_rules
+    from .engine.network import compile_network
+
+    one_day = sc.model_copy(update={"end": sc.start + dt.timedelta(days=1)})  # matching needs the tables, not the horizon
+    return {r.id for r in idle_rules(list(sc.controls), compile_network(graph_to_model(g), one_day))}
+
+
+def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:
+    """A rule never in force inside [start, end), nor announced in it to buyers who stockpile: suspicious but legal."""
+    if r.effective >= sc.end and (r.announced >= sc.end or r.stockpile == 1.0):
+        return [f"controls.{r.id}.effective: {r.effective} is not before the run's end {sc.end}; the rule never takes "
+                "effect in the run"]
+    if r.ends is not None and r.ends <= sc.start:
+        return [f"controls.{r.id}.ends: {r.ends} is not after the run's start {sc.start}; the rule is never in force "
+                "in the run"]
+    return []
 
 
 def _outside_run(s: Any, sc: Scenario) -> list[str]:

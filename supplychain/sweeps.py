@@ -15,6 +15,8 @@ A parameter is a scenario field path and its values:
 PATH walks the scenario's fields (`labs.utilisation`, `per_lab.<lab>.utilisation`,
 `controls.<rule id>.approval`); `set.<topology path>` overrides a topology
 figure as a scenario's `set:` does (`set.nodes.tsmc_cowos.capacity.growth`).
+What every point shares (`seed`, `replications`, `topology`, the name) cannot
+be swept: it is an error rather than a column that changes nothing.
 Every point is validated before anything runs; a bad path or value is an
 `InputError` naming `--param`.
 
@@ -73,9 +75,9 @@ def _scalar(text: str, path: str) -> Any:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
-        raise InputError("--param", path, f"cannot read value {text!r}") from None
+        raise InputError.bad_option("--param", f"cannot read value {text!r}", path) from None
     if isinstance(value, (dict, list)) or value is None:
-        raise InputError("--param", path, f"values are numbers, true/false or words (got {text!r})")
+        raise InputError.bad_option("--param", f"values are numbers, true/false or words (got {text!r})", path)
     return value
 
 
@@ -86,79 +88,95 @@ def parse_param(text: Any) -> Param:
     path, eq, rest = str(text).partition("=")
     path, rest = path.strip(), rest.strip()
     if not eq or not path or not rest:
-        raise InputError("--param", str(text), "expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)")
+        raise InputError.bad_option("--param", "expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)", str(text))
     if ":" in rest and "," not in rest:
         lo, _, hi = rest.partition(":")
         try:
             low, high = float(lo), float(hi)
         except ValueError:
-            raise InputError("--param", path, f"a range is two numbers lo:hi (got {rest!r})") from None
+            raise InputError.bad_option("--param", f"a range is two numbers lo:hi (got {rest!r})", path) from None
         if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
-            raise InputError("--param", path, f"a range needs lo < hi (got {rest!r})")
+            raise InputError.bad_option("--param", f"a range needs lo < hi (got {rest!r})", path)
         return Param(path, low=low, high=high)
     items = [v.strip() for v in rest.split(",")]
     if any(not v for v in items):
-        raise InputError("--param", path, f"empty value in {rest!r}")
+        raise InputError.bad_option("--param", f"empty value in {rest!r}", path)
     return Param(path, values=tuple(_scalar(v, path) for v in items))
 
 
 def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str, Any]]:
     """The points: the grid product, or `lhs` Latin-hypercube points over the ranges."""
     if not params:
-        raise InputError("--param", "<none>", "give at least one --param PATH=...")
+        raise InputError.bad_option("--param", "give at least one --param PATH=...")
     paths = [p.path for p in params]
     dup = {p for p in paths if paths.count(p) > 1}
     if dup:
-        raise InputError("--param", sorted(dup)[0], "given twice")
+        raise InputError.bad_option("--param", "given twice", sorted(dup)[0])
     if lhs is not None:
         if lhs < 1:
-            raise InputError("--lhs", "lhs", f"must be at least 1 (got {lhs})")
+            raise InputError.bad_option("--lhs", f"must be at least 1 (got {lhs})")
         for p in params:
             if not p.is_range:
-                raise InputError("--param", p.path, "--lhs samples ranges: write PATH=lo:hi")
+                raise InputError.bad_option("--param", "--lhs samples ranges: write PATH=lo:hi", p.path)
         u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
         return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
     for p in params:
         if p.is_range:
-            raise InputError("--param", p.path, "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...")
+            raise InputError.bad_option("--param", "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
+
+
+#: scenario fields that are the same for every point, and why: a point that varied them would run
+#: as if it had not (the sweep sets name, seed, replications and topology for all points alike)
+FIXED = {
+    "name": "points are named <scenario>_p000, ...",
+    "seed": "every point runs on the sweep's seed (--seed), so that points are paired",
+    "replications": "every point runs the sweep's replications (--replications)",
+    "topology": "every point runs on one topology (--topology); vary its figures with set.<topology path>",
+    "description": "it describes the scenario and changes no outcome",
+    "sources": "it describes the scenario and changes no outcome",
+}
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     if not all(parts):
-        raise InputError("--param", path, "empty part in the path")
+        raise InputError.bad_option("--param", "empty part in the path", path)
     if parts[0] == "set":
         if len(parts) < 2:
-            raise InputError("--param", path, "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth")
+            raise InputError.bad_option("--param", "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
         data.setdefault("set", {})[".".join(parts[1:])] = value
         return
-    if parts[0] not in Scenario.model_fields or parts[0] in ("set", "name"):
-        raise InputError("--param", path, f"unknown scenario field {parts[0]!r}")
+    if parts[0] not in Scenario.model_fields:
+        raise InputError.bad_option("--param", f"unknown scenario field (got {parts[0]!r})", path)
+    if parts[0] in FIXED:
+        sweepable = ", ".join(f for f in Scenario.model_fields if f not in FIXED and f != "set")
+        raise InputError.bad_option("--param", f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
+                                          f"({sweepable}) or set.<topology path> (got {parts[0]!r})", path)
     here: Any = data
     if parts[0] in ("controls", "shocks"):
         here = data.get(parts[0]) or []
         if len(parts) < 3:
-            raise InputError("--param", path, f"name a field of the entry: {parts[0]}.<id>.<field>")
+            raise InputError.bad_option("--param", f"name a field of the entry: {parts[0]}.<id>.<field>", path)
         if not any(isinstance(e, dict) and e.get("id") == parts[1] for e in here):
             what = "control rule" if parts[0] == "controls" else "shock"
-            raise InputError("--param", path, f"the scenario has no {what} with id {parts[1]!r}")
+            raise InputError.bad_option("--param", f"the scenario has no {what} with id {parts[1]!r}", path)
         parts = parts[1:]
     for i, part in enumerate(parts[:-1]):
         if isinstance(here, list):
             match = [e for e in here if isinstance(e, dict) and e.get("id") == part]
             if not match and not (part.isdigit() and int(part) < len(here)):
-                raise InputError("--param", path, f"no entry with id {part!r} in {'.'.join(parts[:i])}")
+                raise InputError.bad_option("--param", f"no entry with id {part!r} in {'.'.join(parts[:i])}", path)
             here = match[0] if match else here[int(part)]
             continue
         nxt = here.get(part)
         if nxt is None:
             nxt = here[part] = {}
         if not isinstance(nxt, (dict, list)):
-            raise InputError("--param", path, f"{'.'.join(parts[:i + 1])} is a value, not a group of fields")
+            raise InputError.bad_option("--param", f"{'.'.join(parts[:i + 1])} is a value, not a group of fields", path)
         here = nxt
     if isinstance(here, list):
-        raise InputError("--param", path, "cannot replace a whole list entry; name a field inside it")
+        raise InputError.bad_option("--param", "cannot replace a whole list entry; name a field inside it", path)
     here[parts[-1]] = value
 
 
@@ -185,10 +203,9 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
     except InputError as err:
         owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
                      None)
-        problem = err.problem.replace("Extra inputs are not permitted", "unknown field")
         if owner is not None:
-            raise InputError("--param", owner, problem) from None
-        raise InputError("--param", ",".join(values), f"{err.field}: {problem}") from None
+            raise InputError.bad_option("--param", err.problem, owner) from None
+        raise InputError.bad_option("--param", f"{err.field}: {err.problem}", ",".join(values)) from None
 
 
 @dataclass

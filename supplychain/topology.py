@@ -189,6 +189,7 @@ def graph_to_data(g: nx.DiGraph) -> dict[str, Any]:
 def load_topology(path: str | Path) -> nx.DiGraph:
     """Load and validate a topology (YAML, node-link JSON, GraphML or a CSV folder)."""
     from . import formats
+    from .csvfolder import locate
 
     path = Path(path)
     if not path.exists():
@@ -198,7 +199,12 @@ def load_topology(path: str | Path) -> nx.DiGraph:
         data = read_yaml(path)
     else:
         data = formats.READERS[fmt](path)
-    model = parse_topology(data, path)
+    try:
+        model = parse_topology(data, path)
+    except InputError as err:
+        if fmt != "csv":
+            raise
+        raise locate(err, path) from None  # a spreadsheet user needs the file and row
     g = model_to_graph(model)
     g.graph["path"] = str(path)
     return g

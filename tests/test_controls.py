@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from supplychain.engine.controls import idle_rules
+from supplychain.engine.network import compile_network
 from supplychain.results import simulate
+from supplychain.scenario_schema import Scenario
 from supplychain.topology import graph_to_model, load_topology
 
 from conftest import ROOT
@@ -167,3 +170,18 @@ def test_order_partly_delivered_then_refused_keeps_its_last_delivery_day():
     assert cut["delivered"].notna().all() and (cut["delivered"] >= cut["shipped"]).all()
     assert (cut["delivered"] < 243).all()  # the last goods that crossed left before the ban (day 243)
     assert not ((o["status"] == "delivered") & o["delivered"].isna()).any()
+
+
+def test_idle_rules_are_exactly_the_rules_that_never_act():
+    """`idle_rules` (behind the warning "the rule touches nothing") matches as the engine does, parties included."""
+    rules = [rule(id="cn_acc", scope={"destinations": ["CN"], "products": ["acc"]}),
+             rule(id="hw_hbm", scope={"entities": ["hw"], "product_kinds": ["hbm"]}),  # via the accelerator it goes into
+             rule(id="acc_c_cn", scope={"destinations": ["CN"], "products": ["acc_c"]}),  # the variant shipped for acc
+             rule(id="kr_tools", scope={"supplier_countries": ["KR"], "product_kinds": ["tool"]}),  # no KR tool maker
+             rule(id="us_power_cn", scope={"supplier_countries": ["US"], "destinations": ["CN"], "product_kinds": ["power"]})]
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30", "controls": rules})
+    idle = {r.id for r in idle_rules(sc.controls, compile_network(graph_to_model(TOPO), sc))}
+    assert idle == {"kr_tools", "us_power_cn"}
+    r = run(*rules, end="2023-06-30")
+    acted = set(r.events.loc[r.events["type"] == "control", "id"])
+    assert acted.isdisjoint(idle) and acted >= {"cn_acc", "hw_hbm"}, acted

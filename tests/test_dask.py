@@ -121,5 +121,5 @@ def test_unreachable_scheduler_is_one_line_exit_2(tmp_path, monkeypatch):
     res = runner.invoke(app, ["run", str(path), "-n", "1", "--scheduler", address, "-o", str(tmp_path / "o")])
     assert res.exit_code == 2
     lines = res.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"--scheduler: scheduler: cannot reach the Dask scheduler at '{address}'"), res.output
+    assert len(lines) == 1 and lines[0].startswith(f"supplychain run: --scheduler: cannot reach the Dask scheduler at '{address}'"), res.output
     assert not (tmp_path / "o").exists(), "a failed run leaves no half-written output folder"

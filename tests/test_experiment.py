@@ -148,9 +148,14 @@ def test_run_without_arguments_runs_the_baseline_policy(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, start", [
     (["run", "nope.yaml"], "nope.yaml: <file>: no such file"),
-    (["run", "{s}", "--format", "xlsx"], "--format: format: use parquet or csv"),
-    (["run", "{s}", "--workers", "0"], "--workers: workers: must be at least 1"),
-    (["run", "{s}", "--replications", "0"], "--replications: replications: must be at least 1"),
+    # out-of-range values read like the parser's own errors: the command, the option, the problem, the value
+    (["run", "{s}", "--format", "xlsx"], "supplychain run: --format: use parquet or csv (got 'xlsx')"),
+    (["run", "{s}", "--workers", "0"], "supplychain run: --workers: must be at least 1 (got 0)"),
+    (["run", "{s}", "--replications", "0"], "supplychain run: --replications: must be at least 1 (got 0)"),
+    (["run", "{s}", "--seed", "-1"], "supplychain run: --seed: must be 0 or more (got -1)"),
+    (["compare", "{s}", "{s}", "-w", "0"], "supplychain compare: --workers: must be at least 1 (got 0)"),
+    (["sweep", "{s}", "-p", "labs.utilisation=0.2:0.4", "--lhs", "0"], "supplychain sweep: --lhs: must be at least 1 (got 0)"),
+    (["sweep", "{s}", "-p", "labs.utilisation=0.2:0.4", "-n", "0"], "supplychain sweep: --replications: must be at least 1"),
     (["run", "{s}", "--scheduler", "somewhere"], "supplychain run: --scheduler: 'somewhere' is not tcp://HOST:PORT or local"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):

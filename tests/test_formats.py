@@ -184,14 +184,40 @@ def test_bad_csv_names_file_row_and_column(tmp_path: Path, tables: dict, file: s
     assert match in err.problem
 
 
-def test_csv_semantic_errors_name_the_folder_and_the_node(tmp_path: Path) -> None:
+def _edit(name: str, edit):
+    def apply(folder: Path) -> None:
+        path = folder / name
+        path.write_text(edit(path.read_text()))
+    return apply
+
+
+def _repeat_row(row: int):
+    return lambda text: text + text.splitlines()[row - 1] + "\n"
+
+
+@pytest.mark.parametrize(
+    "edit, file, field, match",
+    [
+        # the checks of the whole network name edges by position and nodes by id: the line names file and row
+        (_edit("edges.csv", lambda t: t.replace("\nfab,packager,", "\nnope,packager,", 1)), "edges.csv", "row 3.from",
+         "unknown node (got 'nope')"),
+        (_edit("edges.csv", lambda t: t.replace("\n", "\n,,,\n\n", 1).replace("\nfab,packager,", "\nfab,nope,", 1)),
+         "edges.csv", "row 5.to", "unknown node (got 'nope')"),  # empty rows count as spreadsheet rows
+        (_edit("edges.csv", _repeat_row(3)), "edges.csv", "row 10", "duplicate of row 3 (fab -> packager for logic)"),
+        (_edit("nodes.csv", _repeat_row(3)), "nodes.csv", "row 12.id", "duplicate node id (got 'fab')"),
+        (_edit("nodes.csv", lambda t: t.replace('"{""value"": 2000.0', '"{""value"": -5', 1)), "nodes.csv",
+         "row 3.capacity", "capacity must be positive (got -5)"),
+        (_edit("products.csv", lambda t: t.replace('""logic"": ""logic""', '""logic"": ""ghost""', 1)),
+         "products.csv", "row 5.bom.logic", "(got 'ghost')"),
+    ],
+)
+def test_csv_network_errors_name_the_file_and_row(tmp_path: Path, edit, file: str, field: str, match: str) -> None:
     folder = write_csv_folder(tmp_path)
-    nodes = folder / "nodes.csv"
-    nodes.write_text(nodes.read_text().replace('"{""value"": 2000.0', '"{""value"": -5', 1))
+    edit(folder)
     with pytest.raises(InputError) as info:
         load_topology(folder)
-    assert (info.value.file, info.value.field) == (str(folder), "nodes.fab.capacity")
-    assert "positive" in info.value.problem
+    assert (info.value.file, info.value.field) == (str(folder / file), field), str(info.value)
+    assert match in info.value.problem, str(info.value)
 
 
 def test_csv_folder_without_nodes_csv_and_a_file_where_a_folder_is_expected(tmp_path: Path) -> None:
@@ -258,7 +284,7 @@ def test_graphml_edge_without_product_is_named(tmp_path: Path) -> None:
         ('{"directed": true, "nodes": [], "links": [{"source": "a"}]}', "links.0.target", "missing link end"),
         ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": [1]}]}', "links.0.flows", "mapping"),
         ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": {}, "w": 1}]}', "links.0.w", "unknown link field"),
-        ('{"nodes": [{"id": "a", "kind": "source"}], "edges": [], "colour": 1}', "colour", "Extra inputs"),
+        ('{"nodes": [{"id": "a", "kind": "source"}], "edges": [], "colour": 1}', "colour", "unknown field (got 1)"),
     ],
 )
 def test_bad_json_names_the_field(tmp_path: Path, payload: str, field: str, match: str) -> None:

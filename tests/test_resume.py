@@ -143,7 +143,7 @@ def test_more_replications_extend_a_stored_run(tmp_path):
 def _refuse(*args, **kwargs):
     from supplychain.errors import InputError
 
-    raise InputError("--scheduler", "scheduler", "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1' (test)")
+    raise InputError.bad_option("--scheduler", "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1' (test)")
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "sweep"])
@@ -160,7 +160,7 @@ def test_an_error_leaves_no_half_written_output_folder(tmp_path, monkeypatch, co
             "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4"]}[command]
     monkeypatch.setattr(experiment, "make_executor", _refuse)
     res = runner.invoke(app, [*args, "-n", "1", "-o", str(out), "-q"])
-    assert res.exit_code == 2 and res.stderr.splitlines() == ["--scheduler: scheduler: cannot reach the Dask scheduler at "
+    assert res.exit_code == 2 and res.stderr.splitlines() == [f"supplychain {command}: --scheduler: cannot reach the Dask scheduler at "
                                                               "'tcp://127.0.0.1:1' (test)"], res.output
     assert not (tmp_path / "new").exists()
 

@@ -109,6 +109,20 @@ def test_controls_and_shocks_merge_by_id(world: Path) -> None:
     assert [s.id for s in sc.shocks] == ["s1", "s2"]
 
 
+@pytest.mark.parametrize("own", [
+    [RULE.format(id="c1"), RULE.format(id="c1")],  # a new id, twice
+    [RULE.format(id="r1"), RULE.format(id="r1").replace("[TW]", "[US]")],  # an inherited id, overridden twice
+])
+def test_an_id_twice_in_one_file_is_an_error_with_extends_too(world: Path, own: list[str]) -> None:
+    """Merging by id must not collapse the file's own entries: the earlier one would vanish silently."""
+    body = "".join(f"\n  - {rule}" for rule in own)
+    write(world, "dup.yaml", f"extends: base.yaml\nname: dup\ncontrols:{body}\n")
+    rid = own[0].split(",")[0].split()[-1]
+    fails(world / "dup.yaml", f"controls.{rid}.id", match=f"duplicate rule/shock id (got '{rid}')")
+    write(world, "alone.yaml", f"topology: topo.yaml\nname: dup\ncontrols:{body}\n")
+    fails(world / "alone.yaml", f"controls.{rid}.id", match=f"duplicate rule/shock id (got '{rid}')")
+
+
 def test_remove_drops_inherited_rules_and_shocks(world: Path) -> None:
     write(world, "one.yaml", "extends: base.yaml\nremove: [r1, s1]\n")
     sc = load_scenario(world / "one.yaml").scenario
@@ -314,7 +328,11 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
         ({"shocks": [{"id": "z", "kind": "capacity", "multiplier": 0,
                       "random": {"rate_per_year": 1, "first": "2025-01-01", "last": "2024-01-01"}}]},
          "shocks.z.random.last", "must be after first 2025-01-01"),
-        ({"extend": "base.yaml"}, "extend", "Extra inputs"),
+        ({"extend": "base.yaml"}, "extend", "unknown field (got 'base.yaml')"),
+        # an unknown key shows what it holds, a mapping too (shortened), as a nested one does
+        ({"x": {"a": 1}}, "x", "unknown field (got {'a': 1})"),
+        ({"labs": {"foo": [1, 2]}}, "labs.foo", "unknown field (got [1, 2])"),
+        ({"x": {"k": "v" * 100}}, "x", "unknown field (got {'k': 'vvvvv"),
     ],
 )
 def test_bad_references_and_values_name_the_field(extra: dict, field: str, match: str) -> None:
@@ -366,6 +384,31 @@ def test_shocks_inside_the_run_are_not_warned_about() -> None:
                   {"random": {"rate_per_year": 1, "first": "2021-01-01", "last": "2022-06-01"}},
                   {"start": "2023-01-01", "target": {"kinds": ["fab"], "countries": ["TW"]}}):
         assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]}).warnings == ()
+
+
+RULE_ON_MINIMAL = {"id": "r", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}
+
+
+@pytest.mark.parametrize("rule, warning", [
+    ({"announced": "2029-01-01", "effective": "2030-01-01"},
+     "controls.r.effective: 2030-01-01 is not before the run's end 2025-01-01; the rule never takes effect"),
+    ({"announced": "2019-01-01", "effective": "2019-01-01", "ends": "2021-06-01"},
+     "controls.r.ends: 2021-06-01 is not after the run's start 2022-01-01; the rule is never in force"),
+    ({"scope": {"supplier_countries": ["KR"], "product_kinds": ["tool"]}}, "controls.r.scope: no flow of the topology matches"),
+    ({"scope": {"entities": ["toolmaker"], "product_kinds": ["accelerator"]}}, "controls.r.scope: no flow of the topology matches"),
+])
+def test_rules_that_cannot_act_in_the_run_are_warnings(rule: dict, warning: str) -> None:
+    """As for shocks: a rule in force only outside the run, or whose scope no flow falls in, is legal but suspect."""
+    rs = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "controls": [{**RULE_ON_MINIMAL, **rule}]})
+    assert len(rs.warnings) == 1 and rs.warnings[0].startswith(warning), rs.warnings
+
+
+def test_rules_that_can_act_are_not_warned_about() -> None:
+    for rule in ({"announced": "2024-06-01", "effective": "2030-01-01", "stockpile": 1.5},  # buyers stockpile in the run
+                 {"scope": {"entities": ["vendor"], "product_kinds": ["logic"]}},  # dies for the vendor's accelerator
+                 {"scope": {"supplier_countries": ["NL"], "destinations": ["TW"], "product_kinds": ["tool"]}}):
+        assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01",
+                                 "controls": [{**RULE_ON_MINIMAL, **rule}]}).warnings == (), rule
 
 
 def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:

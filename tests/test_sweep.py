@@ -123,16 +123,20 @@ def test_lhs_sweep_runs_n_points_in_range():
 
 
 @pytest.mark.parametrize("param, message", [
-    ("labs.nope=1,2", "--param: labs.nope: unknown field"),
-    ("nothing.here=1,2", "--param: nothing.here: unknown scenario field 'nothing'"),
-    ("labs.utilisation=2,3", "--param: labs.utilisation: "),
-    ("set.nodes.ghost.capacity.value=1,2", "--param: set.nodes.ghost.capacity.value: unknown node"),
-    ("labs.utilisation=0.1:0.2", "--param: labs.utilisation: a range lo:hi needs --lhs N"),
-    ("bad", "--param: bad: expected PATH="),
-    ("controls.x.approval=0.5", "--param: controls.x.approval: the scenario has no control rule with id 'x'"),
-    ("labs.lifetime_years=.inf,3", "--param: labs.lifetime_years: figures must be finite (got inf)"),
-    ("labs.utilisation=true,0.3", "--param: labs.utilisation: expected a number (got True)"),
-    ("set.nodes.fab.capacity.value=.nan,5", "--param: set.nodes.fab.capacity.value: figures must be finite (got nan)"),
+    ("labs.nope=1,2", "supplychain sweep: --param labs.nope: unknown field"),
+    ("nothing.here=1,2", "supplychain sweep: --param nothing.here: unknown scenario field (got 'nothing')"),
+    ("labs.utilisation=2,3", "supplychain sweep: --param labs.utilisation: "),
+    ("set.nodes.ghost.capacity.value=1,2", "supplychain sweep: --param set.nodes.ghost.capacity.value: unknown node"),
+    ("labs.utilisation=0.1:0.2", "supplychain sweep: --param labs.utilisation: a range lo:hi needs --lhs N"),
+    ("bad", "supplychain sweep: --param bad: expected PATH="),
+    ("controls.x.approval=0.5", "supplychain sweep: --param controls.x.approval: the scenario has no control rule with id 'x'"),
+    ("labs.lifetime_years=.inf,3", "supplychain sweep: --param labs.lifetime_years: figures must be finite (got inf)"),
+    ("labs.utilisation=true,0.3", "supplychain sweep: --param labs.utilisation: expected a number (got True)"),
+    ("set.nodes.fab.capacity.value=.nan,5", "supplychain sweep: --param set.nodes.fab.capacity.value: figures must be finite (got nan)"),
+    ("seed=1,2", "supplychain sweep: --param seed: cannot be swept: every point runs on the sweep's seed"),
+    ("replications=1,2", "supplychain sweep: --param replications: cannot be swept"),
+    ("topology=nonexist.yaml", "supplychain sweep: --param topology: cannot be swept"),
+    ("name=a,b", "supplychain sweep: --param name: cannot be swept"),
 ])
 def test_sweep_command_bad_params_exit_2(tmp_path, param, message):
     path = tmp_path / "s.yaml"
@@ -153,3 +157,12 @@ def test_sweep_command_writes_tables(tmp_path):
     assert "Per point" in res.output and "Sensitivity" in res.output
     o = pd.read_csv(tmp_path / "o" / "sweep" / "outcomes.csv")
     assert sorted(o["algorithms.efficiency_growth"]) == [2, 4]
+
+
+@pytest.mark.parametrize("field", ["seed", "replications", "topology"])
+def test_what_every_point_shares_cannot_be_swept(field):
+    """A swept seed, replication count or topology would run every point alike and still be listed as an input."""
+    with pytest.raises(InputError) as err:
+        sweep(scenario(), {field: [1, 2]}, replications=1, workers=1)
+    assert str(err.value).startswith(f"--param: {field}: cannot be swept")
+    assert "algorithms" in err.value.problem and "set.<topology path>" in err.value.problem, "names what can be swept"

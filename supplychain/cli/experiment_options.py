@@ -65,16 +65,16 @@ class ExperimentOptions:
         from ..experiment import FORMATS
 
         if self.fmt not in FORMATS:
-            raise InputError("--format", "format", f"use parquet or csv (got {self.fmt!r})")
+            raise InputError.bad_option("--format", f"use parquet or csv (got {self.fmt!r})")
         if self.replications is not None and self.replications < 1:
-            raise InputError("--replications", "replications", f"must be at least 1 (got {self.replications})")
+            raise InputError.bad_option("--replications", f"must be at least 1 (got {self.replications})")
         if self.workers is not None and self.workers < 1:
-            raise InputError("--workers", "workers", f"must be at least 1 (got {self.workers})")
+            raise InputError.bad_option("--workers", f"must be at least 1 (got {self.workers})")
         if self.seed is not None and self.seed < 0:
-            raise InputError("--seed", "seed", f"must be 0 or more (got {self.seed})")
+            raise InputError.bad_option("--seed", f"must be 0 or more (got {self.seed})")
         problem = scheduler_problem(self.scheduler)
         if problem:
-            raise InputError("--scheduler", "scheduler", problem)
+            raise InputError.bad_option("--scheduler", problem)
         if self.topology is not None and not Path(self.topology).exists():
             raise InputError(self.topology, "<file>", "no such file")
         return self

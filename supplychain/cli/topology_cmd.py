@@ -21,7 +21,6 @@ from .common import guard
 app = typer.Typer(help="Validate, inspect, convert and generate topologies.", no_args_is_help=True)
 
 PATH_HELP = "Topology file (.yaml, .json, .graphml) or CSV folder"
-CLI = "<command line>"
 
 
 @app.command("validate")
@@ -118,9 +117,9 @@ def generate(
     """Write a synthetic network with realistic proportions of kinds, valid by construction."""
     with guard():
         if nodes < MIN_NODES:
-            raise InputError(CLI, "--nodes", f"need at least {MIN_NODES} nodes, one of each kind (got {nodes})")
+            raise InputError.bad_option("--nodes", f"need at least {MIN_NODES} nodes, one of each kind (got {nodes})")
         if seed < 0:
-            raise InputError(CLI, "--seed", f"must not be negative (got {seed})")
+            raise InputError.bad_option("--seed", f"must not be negative (got {seed})")
         fmt = _format_of(out)
         model = generate_topology(nodes, seed)
         save_topology(model_to_graph(model), out)

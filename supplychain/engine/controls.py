@@ -20,7 +20,7 @@ from ..schema import Product
 from ..scenario_schema import Rule
 from .network import Net
 
-__all__ = ["Controls", "Decision", "ALLOW"]
+__all__ = ["Controls", "Decision", "ALLOW", "idle_rules"]
 
 
 @dataclass(slots=True)
@@ -198,3 +198,24 @@ class Controls:
             if c.effective <= now < c.ends and c.rule.action in ("ban", "equipment", "license"):
                 return c.rule
         return None
+
+
+def idle_rules(rules: list[Rule], net: Net) -> list[Rule]:
+    """The rules whose scope covers no trade of the network, by the engine's own matching (`relevant`).
+
+    A trade is a flow's supplier, customer and product (or the compliant variant a
+    vendor may ship on it instead), with every party an order on it can concern:
+    those of the product and, for a die or HBM stack, of the accelerators it goes into.
+    """
+    controls = Controls(rules, net, np.random.default_rng(0), net.scenario.start)  # the rng only draws licences
+    uses: dict[str, set[str]] = {}  # component -> the accelerators whose BOM takes it
+    for pid, p in net.products.items():
+        for part in (p.bom.logic, p.bom.hbm) if p.bom else ():
+            if part is not None:
+                uses.setdefault(part, set()).add(pid)
+    acting: set[int] = set()
+    for f in net.flows:
+        parties = frozenset().union(*(net.parties(f.customer, p) for p in {f.product, *uses.get(f.product, ())}))
+        for product in {f.product, net.products[f.product].compliant_variant} - {None}:
+            acting.update(id(c.rule) for c in controls.relevant(f.supplier, f.customer, product, parties))
+    return [r for r in rules if id(r) not in acting]

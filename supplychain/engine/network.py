@@ -66,6 +66,20 @@ class Net:
     unlimited: np.ndarray | None = None  # bool per node: no capacity limit
     expansion: dict[int, tuple[str, float]] = field(default_factory=dict)
     node_models: list = field(default_factory=list)
+    _parties: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def parties(self, customer: int, product: str) -> frozenset[str]:
+        """Who an order concerns (what a rule's `entities` match): the customer and the designer of
+        the product it serves (for a component, the accelerator it goes into). Static, so cached."""
+        key = (customer, product)
+        hit = self._parties.get(key)
+        if hit is None:
+            names = set(self.entities[customer])
+            vendor = self.products[product].vendor
+            if vendor is not None and vendor in self.index:
+                names |= self.entities[self.index[vendor]]
+            hit = self._parties[key] = frozenset(names)
+        return hit
 
     def flows_into(self, customer: int, product: str) -> list[Flow]:
         return self.inbound.get((customer, product), [])

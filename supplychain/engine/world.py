@@ -65,7 +65,7 @@ class World(Reviews, Shipping):
         self.delivered_qty = 0.0
         self.denied_at_shipment = 0.0
         self.quote_book = QuoteBook(net, self.labs.orderable())
-        self._parties_cache: dict[tuple[int, str], frozenset[str]] = {}
+        self.parties = net.parties  # who an order concerns: `Net.parties`
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
         self.draw_transport = [f.transport.sampler(self.rng["transport"]) for f in net.flows]
@@ -132,18 +132,6 @@ class World(Reviews, Shipping):
             yield self.env.timeout(1)
 
     # -- placing orders ------------------------------------------------------------
-    def parties(self, customer: int, product: str) -> frozenset[str]:
-        """Who an order concerns: the customer and the designer of the product it serves."""
-        key = (customer, product)
-        if key not in self._parties_cache:
-            net = self.net
-            names = set(net.entities[customer])
-            vendor = net.products[product].vendor
-            if vendor is not None and vendor in net.index:
-                names |= net.entities[net.index[vendor]]
-            self._parties_cache[key] = frozenset(names)
-        return self._parties_cache[key]
-
     def _new(self, kind: str, flow: Flow | None, product: str, qty: float, now: float, *, supplier: int = -1,
              customer: int = -1, parent: Order | None = None, lab: int = -1) -> Order:
         o = Order(
