@@ -22,6 +22,7 @@ import typer
 
 from ..errors import InputError
 from ..executors import scheduler_problem
+from .common import stopped
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
            "ExperimentOptions", "interrupt_hint", "no_half_written_output", "warn"]
@@ -92,12 +93,13 @@ class ExperimentOptions:
 
 @contextmanager
 def interrupt_hint(out: Path) -> Iterator[None]:
-    """On Ctrl-C say where the finished replications are and how to resume; exit 130."""
+    """On Ctrl-C (exit 130) or SIGTERM (exit 143) say where the finished replications are and how to resume."""
     try:
         yield
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted: finished replications are stored in {out}; rerun the same command to resume", err=True)
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as exc:
+        word, code = stopped(exc)
+        typer.echo(f"{word}: finished replications are stored in {out}; rerun the same command to resume", err=True)
+        raise typer.Exit(code=code) from None
 
 
 def warn(prepared: Any) -> None:
