@@ -32,14 +32,8 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
+from .arguments import ARGUMENTS, check_scheduler, scheduler_problem, whole
 from .errors import InputError
-
-
-def scheduler_problem(address: str | None) -> str | None:
-    """What is wrong with a `--scheduler` value (a Dask address tcp://HOST:PORT, or `local`), if anything."""
-    if address is None or address == "local" or "://" in address:
-        return None
-    return f"{address!r} is not tcp://HOST:PORT or local"
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers",
            "scheduler_problem", "worker_setup"]
@@ -174,7 +168,7 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - optional dependency
-            raise InputError("--scheduler", "scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
+            raise InputError(ARGUMENTS, "scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
         import logging
 
         self.address = address
@@ -186,14 +180,12 @@ class DaskExecutor(Executor):
                                          dashboard_address=None, silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         else:
-            problem = scheduler_problem(address)
-            if problem:
-                raise InputError("--scheduler", "scheduler", problem)
+            check_scheduler(address)
             try:
                 self._client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise InputError("--scheduler", "scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
+                raise InputError(ARGUMENTS, "scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def describe(self) -> str:
@@ -231,8 +223,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
     `scheduler` set: Dask (`"local"` or an address). Else `workers == 1`:
     serial; else local processes (`workers` None = all cores).
     """
-    if workers is not None and workers < 1:
-        raise InputError("--workers", "workers", f"must be at least 1 (got {workers})")
+    workers = whole("workers", workers, 1)
+    scheduler = check_scheduler(scheduler)
     if scheduler:
         return DaskExecutor(scheduler, workers)
     if workers == 1:

@@ -162,6 +162,25 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     assert "Traceback" not in res.output
 
 
+@pytest.mark.parametrize("option, value, argument", [
+    ("--seed", "-1", "seed"), ("--replications", "0", "replications"), ("--workers", "0", "workers"),
+    ("--format", "xlsx", "fmt"), ("--out", "{s}", "out"),
+])
+def test_options_are_refused_as_the_api_refuses_their_arguments(tmp_path, option, value, argument):
+    """One check serves both: the command's line is the API's, told under the option's name."""
+    from supplychain.errors import InputError
+
+    path = write(tmp_path / "s.yaml", scenario())
+    value = value.format(s=path)
+    args = ["run", str(path), option, value, "-q"] + ([] if option == "--out" else ["-o", str(tmp_path / "o")])
+    res = runner.invoke(app, args)
+    with pytest.raises(InputError) as err:
+        run_experiment(scenario(), **{argument: int(value) if value.lstrip("-").isdigit() else value})
+    assert str(err.value).startswith(f"<arguments>: {argument}: ")
+    assert res.exit_code == 2 and res.stderr.splitlines() == [f"{option}: {option[2:]}: {err.value.problem}"], res.output
+    assert path.is_file() and not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("args, line", [
     (["run", "{s}", "--seed", "abc"], "supplychain run: --seed: Input should be a valid integer, unable to parse string as an "
                                       "integer (got 'abc')"),

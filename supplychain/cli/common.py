@@ -10,7 +10,11 @@ from typing import Any, Iterator
 
 import typer
 
+from ..arguments import ARGUMENTS
 from ..errors import InputError
+
+#: the option of an API argument whose name differs; the others are `--` + the name
+OPTIONS = {"fmt": "--format"}
 
 
 class Terminated(KeyboardInterrupt):
@@ -55,6 +59,15 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+def as_option(exc: InputError) -> InputError:
+    """An error about an API argument (`<arguments>: fmt: ...`) told under the option that set it
+    (`--format: format: ...`): the commands pass their options to the API by the same names."""
+    if exc.file != ARGUMENTS:
+        return exc
+    option = OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
+    return InputError(option, option.lstrip("-"), exc.problem)
+
+
 @contextmanager
 def guard() -> Iterator[None]:
     """Turn an `InputError` into one line on stderr and exit status 2; Ctrl-C (130) and SIGTERM (143) into one
@@ -63,7 +76,7 @@ def guard() -> Iterator[None]:
         with sigterm_as_interrupt():
             yield
     except InputError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(str(as_option(exc)), err=True)
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt as exc:
         word, code = stopped(exc)

@@ -6,8 +6,9 @@ the same everywhere:
     def run(..., seed: Optional[int] = SEED, replications: Optional[int] = REPLICATIONS, ...):
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh)
 
-`ExperimentOptions.check()` turns bad values into `InputError`s naming the
-option; `kwargs()` is what `run_experiment`, `compare` and `sweep` take.
+`ExperimentOptions.check()` runs the API's own checks (`arguments.check_run`) before
+any work; `guard` names the option in the error. `kwargs()` is what `run_experiment`,
+`compare` and `sweep` take.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any, Iterator, Optional
 
 import typer
 
+from ..arguments import check_run, scheduler_problem
 from ..errors import InputError
-from ..executors import scheduler_problem
 from .common import stopped
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
@@ -63,19 +64,8 @@ class ExperimentOptions:
     topology: Optional[Path] = None
 
     def check(self) -> "ExperimentOptions":
-        from ..experiment import FORMATS
-
-        if self.fmt not in FORMATS:
-            raise InputError("--format", "format", f"use parquet or csv (got {self.fmt!r})")
-        if self.replications is not None and self.replications < 1:
-            raise InputError("--replications", "replications", f"must be at least 1 (got {self.replications})")
-        if self.workers is not None and self.workers < 1:
-            raise InputError("--workers", "workers", f"must be at least 1 (got {self.workers})")
-        if self.seed is not None and self.seed < 0:
-            raise InputError("--seed", "seed", f"must be 0 or more (got {self.seed})")
-        problem = scheduler_problem(self.scheduler)
-        if problem:
-            raise InputError("--scheduler", "scheduler", problem)
+        check_run(seed=self.seed, replications=self.replications, workers=self.workers, scheduler=self.scheduler,
+                  fmt=self.fmt, out=self.out)
         if self.topology is not None and not Path(self.topology).exists():
             raise InputError(self.topology, "<file>", "no such file")
         return self
