@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .analysis import compare_tables
+from .arguments import check_run
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
 
@@ -63,6 +64,7 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
             fmt: str = "parquet", quiet: bool = True, fresh: bool = False, counterfactuals: bool = True,
             topology: Any = None) -> Comparison:
     """Run `baseline` and `scenarios` paired and compare them (see module docstring)."""
+    check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     base = prepare(baseline, topology=topology, seed=seed, replications=replications)
     others = [prepare(s, topology=topology, seed=base.seed, replications=base.replications)
               for s in (scenarios if isinstance(scenarios, (list, tuple)) else [scenarios])]

@@ -9,7 +9,9 @@ A work unit is a picklable callable's argument (seeds in); its result is small
 
 - `SerialExecutor`: in this process, one after another (debugging, 1 worker).
 - `ProcessExecutor`: local processes (`concurrent.futures.ProcessPoolExecutor`),
-  default all cores; the default executor.
+  default all cores; the default executor. The parent alone decides when its
+  workers stop (`worker_setup`): they ignore Ctrl-C, die on SIGTERM, and exit
+  if the parent dies, so none goes on computing or writing as an orphan.
 - `DaskExecutor`: a Dask distributed cluster, by address (`tcp://HOST:PORT`)
   or a `LocalCluster` started for the run (`"local"`). Workers must be able to
   import `supplychain` (the same version); inputs travel with each unit, so
@@ -22,22 +24,19 @@ seed gives the same tables on any executor.
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection
 import os
+import signal
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
+from .arguments import ARGUMENTS, check_scheduler, scheduler_problem, whole
 from .errors import InputError
 
-
-def scheduler_problem(address: str | None) -> str | None:
-    """What is wrong with a `--scheduler` value (a Dask address tcp://HOST:PORT, or `local`), if anything."""
-    if address is None or address == "local" or "://" in address:
-        return None
-    return f"{address!r} is not tcp://HOST:PORT or local"
-
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers",
-           "scheduler_problem"]
+           "scheduler_problem", "worker_setup"]
 
 #: seconds to wait for a Dask scheduler before giving up
 CONNECT_TIMEOUT_S = 10.0
@@ -49,6 +48,30 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def worker_setup() -> None:
+    """Run first in each local worker process (and the progress manager): the parent alone decides when it stops.
+
+    Ctrl-C reaches the terminal's whole process group: workers ignore it and the parent's abort
+    path terminates them, so they stop at once and print no tracebacks. SIGTERM goes back to its
+    default, death: a forked worker inherits the CLI's SIGTERM handler, which would turn that
+    terminate into an exception the worker loop survives. A parent killed outright (SIGKILL, the
+    OOM killer) cannot stop its workers, so each waits on its parent's sentinel (a pipe the
+    kernel closes when the parent dies) and exits then, instead of computing and writing into the
+    output folder as an orphan and then blocking forever on a queue nobody feeds.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = mp.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), name="supplychain-parent-watch",
+                         daemon=True).start()
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)  # nobody is left to report to: no cleanup, no output
 
 
 class Executor:
@@ -99,7 +122,8 @@ class ProcessExecutor(Executor):
         if not items:
             return iter(())
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=self._ctx)
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=self._ctx,
+                                             initializer=worker_setup)
         futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
         return self._collect(futures)
 
@@ -120,13 +144,17 @@ class ProcessExecutor(Executor):
         if pool is None:
             return
         if abort:
-            procs = list(getattr(pool, "_processes", {}).values())  # no public way to stop running units
+            procs = list((getattr(pool, "_processes", None) or {}).values())  # no public way to stop running units
             pool.shutdown(wait=False, cancel_futures=True)
             for proc in procs:
                 if proc.is_alive():
                     proc.terminate()
             for proc in procs:
                 proc.join(timeout=10)
+            for proc in procs:  # SIGTERM ignored or stuck: none may outlive the parent
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(timeout=10)
         else:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -140,7 +168,7 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - optional dependency
-            raise InputError.bad_option("--scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
+            raise InputError(ARGUMENTS, "scheduler", "Dask is not installed (pip install 'supplychain[dask]')") from None
         import logging
 
         self.address = address
@@ -152,14 +180,12 @@ class DaskExecutor(Executor):
                                          dashboard_address=None, silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         else:
-            problem = scheduler_problem(address)
-            if problem:
-                raise InputError.bad_option("--scheduler", problem)
+            check_scheduler(address)
             try:
                 self._client = Client(address, timeout=f"{timeout or CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise InputError.bad_option("--scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
+                raise InputError(ARGUMENTS, "scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def describe(self) -> str:
@@ -197,8 +223,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
     `scheduler` set: Dask (`"local"` or an address). Else `workers == 1`:
     serial; else local processes (`workers` None = all cores).
     """
-    if workers is not None and workers < 1:
-        raise InputError.bad_option("--workers", f"must be at least 1 (got {workers})")
+    workers = whole("workers", workers, 1)
+    scheduler = check_scheduler(scheduler)
     if scheduler:
         return DaskExecutor(scheduler, workers)
     if workers == 1:

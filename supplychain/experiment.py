@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 import networkx as nx
 import pandas as pd
 
+from .arguments import ARGUMENTS, FORMATS, check_run, whole
 from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
@@ -40,7 +41,6 @@ from .topology import graph_to_model, load_topology, read_yaml
 __all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
            "concat_tables", "FORMATS", "UNCONSTRAINED"]
 
-FORMATS = ("parquet", "csv")
 #: suffix of the name of a scenario's unconstrained counterfactual
 UNCONSTRAINED = "__unconstrained"
 
@@ -122,16 +122,13 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
     `topology` replaces the scenario's own (its `set:` overrides still apply);
     `seed` and `replications` override the scenario's; `name` renames it.
     """
+    seed, replications = whole("seed", seed, 0), whole("replications", replications, 1)
     resolved, source = _resolve(item, topology)
     sc = resolved.scenario
-    if replications is not None and replications < 1:
-        raise InputError.bad_option("--replications", f"must be at least 1 (got {replications})")
-    if seed is not None and seed < 0:
-        raise InputError.bad_option("--seed", f"must be 0 or more (got {seed})")
     return ExperimentScenario(
         name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
-        config_hash=resolved.config_hash, seed=sc.seed if seed is None else int(seed),
-        replications=sc.replications if replications is None else int(replications),
+        config_hash=resolved.config_hash, seed=sc.seed if seed is None else seed,
+        replications=sc.replications if replications is None else replications,
         source=source, topology_path=str(resolved.topology_path), warnings=resolved.warnings,
     )
 
@@ -237,34 +234,31 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     written tables are streamed from there, so a large sweep never holds every
     replication at once.
     """
+    args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
+    seed, replications, workers, folder = args["seed"], args["replications"], args["workers"], args["out"]
     keep = None if keep is None else set(keep)
     if keep is not None and keep - set(TABLES):
-        raise ValueError(f"keep: unknown table(s) {sorted(keep - set(TABLES))}; the tables are {', '.join(TABLES)}")
+        raise InputError(ARGUMENTS, "keep", f"unknown table(s) {sorted(keep - set(TABLES))}; the tables are {', '.join(TABLES)}")
 
     def kept(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         tables = {k: v for k, v in tables.items() if keep is None or k in keep}
         return reduce(tables) if reduce is not None else tables
 
-    if fmt not in FORMATS:
-        raise InputError.bad_option("--format", f"use parquet or csv (got {fmt!r})")
     t0 = time.perf_counter()
     prepared = [s if isinstance(s, ExperimentScenario) else prepare(s, topology=topology, seed=seed, replications=replications)
                 for s in _as_list(scenarios)]
-    prepared = [replace(es, seed=es.seed if seed is None else int(seed),
-                        replications=es.replications if replications is None else int(replications)) for es in prepared]
+    prepared = [replace(es, seed=es.seed if seed is None else seed,
+                        replications=es.replications if replications is None else replications) for es in prepared]
     seen: dict[str, str] = {}
     for es in prepared:
         key = safe_name(es.name)
         if key in seen:
             raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}")
         seen[key] = es.name
-    folder = Path(out) if out is not None else None
     if folder is not None:
         check_out_folder(folder)
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
-        if folder.exists() and not folder.is_dir():
-            raise InputError.bad_option("--out", f"exists and is not a folder (got {str(folder)!r})")
         stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
 
     todo: list[Unit] = []

@@ -55,9 +55,12 @@ class DayBar:
         self._manager = None
         self._thread: threading.Thread | None = None
         if remote:
-            import multiprocessing as mp
+            from multiprocessing.managers import SyncManager
 
-            self._manager = mp.Manager()
+            from .executors import worker_setup
+
+            self._manager = SyncManager()
+            self._manager.start(worker_setup)  # like the workers: stopped by the parent, gone with it
             self.channel: Any = self._manager.Queue()
             self._thread = threading.Thread(target=self._drain, name="supplychain-progress", daemon=True)
             self._thread.start()

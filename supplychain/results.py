@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .arguments import whole
 from .engine import World, check_invariants
 from .engine.gcpause import gc_paused
 from .engine.record import build_tables
@@ -82,11 +83,12 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
     (weekly updates), for long runs; a callable instead gets each simulated
     day reached (weekly), to report elsewhere.
     """
+    seed, replication = whole("seed", seed, 0), whole("replication", replication, 0)
     sc, scenario_topology = _scenario(scenario)
     if topology is None and scenario_topology is None:
         raise ValueError("no topology: pass one, or a scenario file that names one")
     model = _as_model(topology if topology is not None else scenario_topology)
-    seed_value = sc.seed if seed is None else int(seed)
+    seed_value = sc.seed if seed is None else seed
     with gc_paused():  # the run's objects are freed by `release`, not walked by the collector
         t0 = time.perf_counter()
         world = World(model, sc, replication_seed(seed_value, replication))

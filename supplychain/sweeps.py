@@ -42,6 +42,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .analysis import mean_gaps
+from .arguments import check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
@@ -113,8 +114,7 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     if dup:
         raise InputError.bad_option("--param", "given twice", sorted(dup)[0])
     if lhs is not None:
-        if lhs < 1:
-            raise InputError.bad_option("--lhs", f"must be at least 1 (got {lhs})")
+        lhs = whole("lhs", lhs, 1)
         for p in params:
             if not p.is_range:
                 raise InputError.bad_option("--param", "--lhs samples ranges: write PATH=lo:hi", p.path)
@@ -319,13 +319,14 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     `params`: strings `PATH=v1,v2` / `PATH=lo:hi`, `Param`s, or a dict
     `{path: [values]}` / `{path: (lo, hi)}` (a tuple is a range).
     """
+    seed = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)["seed"]
     if isinstance(params, dict):
         params = [Param(k, low=float(v[0]), high=float(v[1])) if isinstance(v, tuple)
                   else Param(k, values=tuple(v if isinstance(v, list) else [v])) for k, v in params.items()]
     parsed = [parse_param(p) for p in params]
     base, file = _base_data(scenario)
     base_sc = resolve_scenario(copy.deepcopy(base), file, None if topology is None else load_topology(Path(topology)))
-    seed_value = base_sc.scenario.seed if seed is None else int(seed)
+    seed_value = base_sc.scenario.seed if seed is None else seed
     values = design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
     graph = base_sc.topology if not base_sc.scenario.set else (load_topology(Path(topology)) if topology is not None

@@ -152,7 +152,7 @@ def test_run_without_arguments_runs_the_baseline_policy(tmp_path, monkeypatch):
     (["run", "{s}", "--format", "xlsx"], "supplychain run: --format: use parquet or csv (got 'xlsx')"),
     (["run", "{s}", "--workers", "0"], "supplychain run: --workers: must be at least 1 (got 0)"),
     (["run", "{s}", "--replications", "0"], "supplychain run: --replications: must be at least 1 (got 0)"),
-    (["run", "{s}", "--seed", "-1"], "supplychain run: --seed: must be 0 or more (got -1)"),
+    (["run", "{s}", "--seed", "-1"], "supplychain run: --seed: must be at least 0 (got -1)"),
     (["compare", "{s}", "{s}", "-w", "0"], "supplychain compare: --workers: must be at least 1 (got 0)"),
     (["sweep", "{s}", "-p", "labs.utilisation=0.2:0.4", "--lhs", "0"], "supplychain sweep: --lhs: must be at least 1 (got 0)"),
     (["sweep", "{s}", "-p", "labs.utilisation=0.2:0.4", "-n", "0"], "supplychain sweep: --replications: must be at least 1"),
@@ -165,6 +165,25 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(start), res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("option, value, argument", [
+    ("--seed", "-1", "seed"), ("--replications", "0", "replications"), ("--workers", "0", "workers"),
+    ("--format", "xlsx", "fmt"), ("--out", "{s}", "out"),
+])
+def test_options_are_refused_as_the_api_refuses_their_arguments(tmp_path, option, value, argument):
+    """One check serves both: the command's line is the API's, told as a bad value of the option."""
+    from supplychain.errors import InputError
+
+    path = write(tmp_path / "s.yaml", scenario())
+    value = value.format(s=path)
+    args = ["run", str(path), option, value, "-q"] + ([] if option == "--out" else ["-o", str(tmp_path / "o")])
+    res = runner.invoke(app, args)
+    with pytest.raises(InputError) as err:
+        run_experiment(scenario(), **{argument: int(value) if value.lstrip("-").isdigit() else value})
+    assert str(err.value).startswith(f"<arguments>: {argument}: ")
+    assert res.exit_code == 2 and res.stderr.splitlines() == [f"supplychain run: {option}: {err.value.problem}"], res.output
+    assert path.is_file() and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("args, line", [

@@ -1,7 +1,10 @@
 """The curated public API works as the README shows it."""
 
+import numpy as np
+import pytest
+
 import supplychain
-from supplychain import load_scenario, load_topology, simulate
+from supplychain import InputError, compare, load_scenario, load_topology, run_experiment, simulate, sweep
 
 from conftest import ROOT
 
@@ -43,3 +46,42 @@ def test_csv_tables_read_back_with_and_without_dates(tmp_path):
     write_table(pd.DataFrame({"date": pd.to_datetime(["2022-01-01"]), "ordered_date": ["2023-01-01"]}), tmp_path, "dated", "csv")
     assert read_table(tmp_path, "plain")["a"].tolist() == [1, 2]
     assert read_table(tmp_path, "dated").dtypes.map(lambda t: t.kind).tolist() == ["M", "M"]
+
+
+MINIMAL = str(ROOT / "topology" / "minimal.yaml")
+SHORT = {"name": "args", "topology": MINIMAL, "end": "2022-03-31"}
+GRID = {"algorithms.efficiency_growth": [2.0, 3.0]}
+
+
+@pytest.mark.parametrize("call, line", [
+    (lambda: simulate(MINIMAL, SHORT, seed=-1), "seed: must be at least 0 (got -1)"),
+    (lambda: simulate(MINIMAL, SHORT, seed="abc"), "seed: must be a whole number, at least 0 (got 'abc')"),
+    (lambda: simulate(MINIMAL, SHORT, seed=2.5), "seed: must be a whole number, at least 0 (got 2.5)"),
+    (lambda: simulate(MINIMAL, SHORT, replication=-1), "replication: must be at least 0 (got -1)"),
+    (lambda: run_experiment(SHORT, replications=1, seed="x"), "seed: must be a whole number, at least 0 (got 'x')"),
+    (lambda: run_experiment(SHORT, replications=0), "replications: must be at least 1 (got 0)"),
+    (lambda: run_experiment(SHORT, replications=True), "replications: must be a whole number, at least 1 (got True)"),
+    (lambda: run_experiment(SHORT, replications=1, workers=0), "workers: must be at least 1 (got 0)"),
+    (lambda: run_experiment(SHORT, replications=1, fmt="xlsx"), "fmt: use parquet or csv (got 'xlsx')"),
+    (lambda: run_experiment(SHORT, replications=1, scheduler="nowhere"),
+     "scheduler: 'nowhere' is not tcp://HOST:PORT or local"),
+    (lambda: run_experiment(SHORT, replications=1, out=MINIMAL), f"out: exists and is not a folder (got {MINIMAL!r})"),
+    (lambda: run_experiment(SHORT, replications=1, keep=["flet"]), "keep: unknown table(s) ['flet']"),
+    (lambda: compare(SHORT, [{**SHORT, "name": "b"}], seed=-1), "seed: must be at least 0 (got -1)"),
+    (lambda: compare(SHORT, [{**SHORT, "name": "b"}], workers=0), "workers: must be at least 1 (got 0)"),
+    (lambda: sweep(SHORT, GRID, replications=0), "replications: must be at least 1 (got 0)"),
+    (lambda: sweep(SHORT, GRID, seed="7"), "seed: must be a whole number, at least 0 (got '7')"),
+    (lambda: sweep(SHORT, {"algorithms.efficiency_growth": (2.0, 3.0)}, lhs=0), "lhs: must be at least 1 (got 0)"),
+])
+def test_bad_arguments_are_input_errors_naming_the_argument_and_value(call, line):
+    """Refused before any work as one `InputError` line that names the argument, not a CLI option, and the
+    value, rather than numpy's or Python's words from deep inside."""
+    with pytest.raises(InputError) as err:
+        call()
+    assert str(err.value).startswith(f"<arguments>: {line}"), str(err.value)
+    assert "--" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_numpy_integers_are_whole_numbers():
+    r = simulate(MINIMAL, SHORT, seed=np.int64(3), replication=np.int32(1))
+    assert (r.seed, r.replication) == (3, 1) and isinstance(r.seed, int)

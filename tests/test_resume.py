@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -104,6 +105,87 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     res = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"])
     assert res.exit_code == 0
     assert manifest(out)["reused"] >= 1 and len(done(out)) == N
+
+
+def children(pid: int) -> dict[int, str]:
+    """Live child processes of `pid` (Linux /proc): pid -> start time, which tells a reused pid apart."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone while we looked
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(stat.parent.name)] = fields[19]
+    return found
+
+
+def alive(procs: dict[int, str]) -> list[int]:
+    """Those of `procs` (pid -> start time) still running: not gone, not a zombie, not a new process on the pid."""
+    out = []
+    for pid, start in procs.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and fields[19] == start:
+            out.append(pid)
+    return out
+
+
+def stop_with_workers(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedProcess, dict[int, str]]:
+    """Start a run on 2 worker processes, send `sig` once both exist; (the stopped run, its workers)."""
+    path = scenario_file(tmp_path)
+    cmd = cli("run", str(path), "-n", "200", "-w", "2", "-o", str(tmp_path / "out"), "-q")  # far more than it gets to
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := children(proc.pid)) < 2:
+            assert proc.poll() is None, f"run ended before it was stopped: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no worker processes in time"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)  # orphaned workers holding its pipes: times out
+    except BaseException:
+        for pid in alive(workers):  # a failing test leaves no processes behind
+            os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), workers
+
+
+def assert_gone(workers: dict[int, str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while left := alive(workers):
+        if time.monotonic() > deadline:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"worker processes outlived the run: {left}")
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from Linux /proc")
+def test_sigterm_stops_the_workers_and_exits_143(tmp_path):
+    """SIGTERM (a cluster scheduler pre-empting the job) takes Ctrl-C's path: one line, exit 128 + 15, and the
+    worker processes end with the run instead of computing on as orphans."""
+    stopped, workers = stop_with_workers(tmp_path, signal.SIGTERM)
+    assert stopped.returncode == 143, stopped.stderr
+    lines = stopped.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("terminated: ") and "rerun the same command to resume" in lines[0]
+    assert "Traceback" not in stopped.stderr
+    assert_gone(workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from Linux /proc")
+def test_workers_do_not_outlive_a_parent_killed_outright(tmp_path):
+    """SIGKILL leaves the parent no chance to stop its workers: they notice it is gone and exit by themselves."""
+    killed, workers = stop_with_workers(tmp_path, signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL
+    assert_gone(workers)
 
 
 def test_changed_config_is_refused_then_fresh_starts_over(tmp_path):

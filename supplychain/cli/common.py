@@ -1,12 +1,16 @@
-"""What all commands share: the bad-input guard."""
+"""What all commands share: the bad-input guard, and Ctrl-C and SIGTERM as one clean stop."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import typer
 
+from ..arguments import ARGUMENTS
 from ..errors import InputError
 
 try:  # Typer >= 0.20 ships its own copy of click; older Typer uses click itself
@@ -15,19 +19,76 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
     from click import get_current_context
 
 
+#: the option of an API argument whose name differs; the others are `--` + the name
+OPTIONS = {"fmt": "--format"}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a cluster scheduler pre-empting the job) raised like Ctrl-C's `KeyboardInterrupt`.
+
+    A subclass, so every path that stops on Ctrl-C stops on it too: running units are
+    terminated with their worker processes, finished replications stay for a resume.
+    """
+
+
+def stopped(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """What stopped the command, in a word, and its exit status: 128 + the signal's number, as shells report."""
+    if isinstance(exc, Terminated):
+        return "terminated", 128 + signal.SIGTERM
+    return "interrupted", 128 + signal.SIGINT
+
+
 @contextmanager
-def guard() -> Iterator[None]:
-    """Turn an `InputError` into one line on stderr and exit status 2; a bad option value names the
-    command, as a usage error does (`supplychain run: --seed: must be 0 or more (got -1)`)."""
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM raises `Terminated` in the main thread; the previous handler after.
+
+    Only the first SIGTERM raises: a second one must not break into the stop the first began.
+    Processes forked meanwhile inherit the handler; in them it does what SIGTERM does by default.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    pid = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != pid:  # a forked worker before it reset its signals: die as without the handler
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        signal.signal(signum, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def as_option(exc: InputError) -> InputError:
+    """An error about an API argument (`<arguments>: fmt: ...`) told as a bad value of the option
+    that set it (`--format`): the commands pass their options to the API by the same names."""
+    if exc.file != ARGUMENTS:
+        return exc
+    return InputError.bad_option(OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-")), exc.problem)
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Turn an `InputError` into one line on stderr and exit status 2 (a bad option value names the
+    command, as a usage error does: `supplychain run: --seed: must be at least 0 (got -1)`); Ctrl-C (130)
+    and SIGTERM (143) into one line and their exit status."""
+    try:
+        with sigterm_as_interrupt():
+            yield
     except InputError as exc:
         ctx = get_current_context(silent=True)
-        typer.echo(str(exc.on_command_line(ctx.command_path if ctx is not None else "supplychain")), err=True)
+        typer.echo(str(as_option(exc).on_command_line(ctx.command_path if ctx is not None else "supplychain")), err=True)
         raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as exc:
+        word, code = stopped(exc)
+        typer.echo(word, err=True)
+        raise typer.Exit(code=code) from None
 
 
 def echo(text: str, quiet: bool = False) -> None:
@@ -37,5 +98,3 @@ def echo(text: str, quiet: bool = False) -> None:
 
 def fail(file: str, field: str, problem: str) -> None:
     raise InputError(file, field, problem)
-
-

@@ -6,8 +6,9 @@ the same everywhere:
     def run(..., seed: Optional[int] = SEED, replications: Optional[int] = REPLICATIONS, ...):
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh)
 
-`ExperimentOptions.check()` turns bad values into `InputError`s naming the
-option; `kwargs()` is what `run_experiment`, `compare` and `sweep` take.
+`ExperimentOptions.check()` runs the API's own checks (`arguments.check_run`) before
+any work; `guard` names the option in the error. `kwargs()` is what `run_experiment`,
+`compare` and `sweep` take.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any, Iterator, Optional
 
 import typer
 
+from ..arguments import check_run, scheduler_problem
 from ..errors import InputError
-from ..executors import scheduler_problem
+from .common import stopped
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
            "ExperimentOptions", "interrupt_hint", "no_half_written_output", "warn"]
@@ -62,19 +64,8 @@ class ExperimentOptions:
     topology: Optional[Path] = None
 
     def check(self) -> "ExperimentOptions":
-        from ..experiment import FORMATS
-
-        if self.fmt not in FORMATS:
-            raise InputError.bad_option("--format", f"use parquet or csv (got {self.fmt!r})")
-        if self.replications is not None and self.replications < 1:
-            raise InputError.bad_option("--replications", f"must be at least 1 (got {self.replications})")
-        if self.workers is not None and self.workers < 1:
-            raise InputError.bad_option("--workers", f"must be at least 1 (got {self.workers})")
-        if self.seed is not None and self.seed < 0:
-            raise InputError.bad_option("--seed", f"must be 0 or more (got {self.seed})")
-        problem = scheduler_problem(self.scheduler)
-        if problem:
-            raise InputError.bad_option("--scheduler", problem)
+        check_run(seed=self.seed, replications=self.replications, workers=self.workers, scheduler=self.scheduler,
+                  fmt=self.fmt, out=self.out)
         if self.topology is not None and not Path(self.topology).exists():
             raise InputError(self.topology, "<file>", "no such file")
         return self
@@ -92,12 +83,13 @@ class ExperimentOptions:
 
 @contextmanager
 def interrupt_hint(out: Path) -> Iterator[None]:
-    """On Ctrl-C say where the finished replications are and how to resume; exit 130."""
+    """On Ctrl-C (exit 130) or SIGTERM (exit 143) say where the finished replications are and how to resume."""
     try:
         yield
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted: finished replications are stored in {out}; rerun the same command to resume", err=True)
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as exc:
+        word, code = stopped(exc)
+        typer.echo(f"{word}: finished replications are stored in {out}; rerun the same command to resume", err=True)
+        raise typer.Exit(code=code) from None
 
 
 def warn(prepared: Any) -> None:

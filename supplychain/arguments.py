@@ -1,0 +1,84 @@
+"""Checks of the arguments the Python API and the CLI share: one check each, so both refuse alike.
+
+A bad argument is an `InputError` from `ARGUMENTS` that names the argument and the value,
+e.g. `<arguments>: replications: must be at least 1 (got 0)`. The CLI says the same under
+its option's name (`--replications: replications: ...`, see `cli.common.guard`), so the
+checks read the argument names of `simulate`, `run_experiment`, `compare` and `sweep`.
+"""
+
+from __future__ import annotations
+
+import operator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, _short as _show
+
+__all__ = ["ARGUMENTS", "FORMATS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
+           "check_run"]
+
+#: the "file" of an InputError about a function's argument
+ARGUMENTS = "<arguments>"
+#: table formats of a run folder
+FORMATS = ("parquet", "csv")
+
+
+def whole(name: str, value: Any, minimum: int) -> int | None:
+    """`value` as an int of at least `minimum`; None (the default) stays None.
+
+    Integers of any kind (numpy's too) pass; bools, floats and strings do not: `seed="7"`
+    or `replications=2.5` is more likely a slip than a wish, and numpy would refuse it later
+    in words that name neither the argument nor the value.
+    """
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        raise InputError(ARGUMENTS, name, f"must be a whole number, at least {minimum} (got {_show(value)})") from None
+    if number < minimum:
+        raise InputError(ARGUMENTS, name, f"must be at least {minimum} (got {number})")
+    return number
+
+
+def check_format(fmt: Any) -> str:
+    if fmt not in FORMATS:
+        raise InputError(ARGUMENTS, "fmt", f"use parquet or csv (got {_show(fmt)})")
+    return fmt
+
+
+def scheduler_problem(address: Any) -> str | None:
+    """What is wrong with a scheduler (a Dask address tcp://HOST:PORT, `local`, or None: no Dask), if anything."""
+    if address is None or (isinstance(address, str) and (address == "local" or "://" in address)):
+        return None
+    return f"{_show(address)} is not tcp://HOST:PORT or local"
+
+
+def check_scheduler(scheduler: Any) -> str | None:
+    problem = scheduler_problem(scheduler)
+    if problem:
+        raise InputError(ARGUMENTS, "scheduler", problem)
+    return scheduler
+
+
+def check_out(out: Any) -> Path | None:
+    """The output folder: None (nothing written) or a path that is not a file."""
+    if out is None:
+        return None
+    try:
+        folder = Path(out)
+    except TypeError:
+        raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
+    if folder.exists() and not folder.is_dir():
+        raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
+    return folder
+
+
+def check_run(*, seed: Any = None, replications: Any = None, workers: Any = None, scheduler: Any = None,
+              fmt: Any = "parquet", out: Any = None) -> dict[str, Any]:
+    """The arguments every experiment takes, checked before any work: the same names, values converted."""
+    return {"seed": whole("seed", seed, 0), "replications": whole("replications", replications, 1),
+            "workers": whole("workers", workers, 1), "scheduler": check_scheduler(scheduler),
+            "fmt": check_format(fmt), "out": check_out(out)}
