@@ -297,7 +297,22 @@ def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.append(f"{at}: no node of the topology matches every list of the target (ids, kinds, countries); "
                             "the shock touches nothing")
         warnings.extend(_outside_run(s, sc))
+    warnings.extend(_before_topology(sc, g))
     return warnings
+
+
+def _before_topology(sc: Scenario, g: nx.DiGraph) -> list[str]:
+    """A run that starts before the date its topology describes places that date's fleets,
+    capacities and orders in flight at its own start: legal (a what-if), rarely meant."""
+    raw = g.graph.get("start")
+    try:
+        start = dt.date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return []
+    if start is None or sc.start >= start:
+        return []
+    return [f"start: the run starts on {sc.start}, before the topology's start ({start}): the fleets, power and "
+            f"orders in flight it gives for {start} are placed on {sc.start}"]
 
 
 def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:

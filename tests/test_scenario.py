@@ -411,6 +411,17 @@ def test_rules_that_can_act_are_not_warned_about() -> None:
                                  "controls": [{**RULE_ON_MINIMAL, **rule}]}).warnings == (), rule
 
 
+def test_a_run_starting_before_its_topology_is_a_warning() -> None:
+    default = str(ROOT / "topology" / "default.yaml")  # describes 2022-01-01
+    early = resolve_scenario({"topology": default, "start": "2020-01-01", "end": "2024-01-01"})
+    assert [w for w in early.warnings if w.startswith("start:")] == [
+        "start: the run starts on 2020-01-01, before the topology's start (2022-01-01): the fleets, power and "
+        "orders in flight it gives for 2022-01-01 are placed on 2020-01-01"]
+    for start in ("2022-01-01", "2023-06-01"):
+        on_time = resolve_scenario({"topology": default, "start": start, "end": "2024-01-01"})
+        assert not [w for w in on_time.warnings if w.startswith("start:")]
+
+
 def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:
     first = load_scenario(world / "base.yaml").config_hash
     assert load_scenario(world / "base.yaml").config_hash == first
