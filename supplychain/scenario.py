@@ -387,6 +387,8 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     if topology is None:
         if not topology_path.exists():
             raise InputError(file, "topology", f"no such topology file (got {sc.topology!r})")
+        if topology_path.is_dir() and not (topology_path / "nodes.csv").is_file():
+            raise InputError(file, "topology", f"a folder that is not a CSV topology (no nodes.csv) (got {sc.topology!r})")
         topology = load_topology(topology_path)
     else:
         topology_path = Path(topology.graph.get("path") or topology_path)

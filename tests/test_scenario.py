@@ -314,6 +314,7 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
         ({"controls": [{"id": "rev", "announced": "2023-05-01", "effective": "2023-01-01", "action": "ban"}]},
          "controls.rev", "before announced"),
         ({"topology": "missing.yaml"}, "topology", "no such topology"),
+        ({"topology": str(ROOT / "docs")}, "topology", "a folder that is not a CSV topology (no nodes.csv)"),
         ({"labs": {"utilisation": True}}, "labs.utilisation", "expected a number (got True)"),
         ({"generations": {"max_generations": True}}, "generations.max_generations", "expected a number (got True)"),
         ({"demand": {"multiplier": -1}}, "demand.multiplier", "must not be negative (got -1)"),
