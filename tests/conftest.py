@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,11 @@ def serial_chain(capacity_per_week: float | None, cycle: float, transport_in: fl
 @pytest.fixture
 def minimal_path() -> Path:
     return ROOT / "topology" / "minimal.yaml"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    """Write `text` (dedented) to `folder/name`, making folders; the path."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path

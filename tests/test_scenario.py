@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,12 @@ from supplychain.scenario import deep_merge, load_scenario, resolve_scenario
 from supplychain.scenario_schema import Algorithms, Generations, LabPolicy
 from supplychain.topology import graph_to_data, load_topology, model_to_graph, parse_topology, read_yaml
 
+from conftest import write
+
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = ROOT / "topology" / "minimal.yaml"
 
 RULE = "{{id: {id}, announced: 2023-01-01, effective: 2023-02-01, action: ban, scope: {{destinations: [TW]}}}}"
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture()
@@ -359,70 +353,6 @@ def test_scenario_figures_are_finite_numbers_not_bools(path: str, bad) -> None:
         fails({"topology": str(MINIMAL), "per_lab": {"lab": {name: bad}}}, f"per_lab.lab.{name}")
 
 
-def test_unknown_countries_are_warnings_not_errors() -> None:
-    rule = {"id": "q", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban", "scope": {"destinations": ["CN"]}}
-    rs = resolve_scenario({"topology": str(MINIMAL), "controls": [rule]})
-    assert rs.warnings == ("controls.q.scope.destinations: no node of the topology is in country 'CN'",)
-
-
-SHOCK = {"id": "x", "kind": "capacity", "multiplier": 0.5}
-
-
-@pytest.mark.parametrize("shock, warning", [
-    ({"start": "2030-01-01"}, "shocks.x.start: 2030-01-01 is not before the run's end 2025-01-01; the shock never happens"),
-    ({"start": "2021-01-01", "duration_days": 30}, "shocks.x.start: the shock (2021-01-01, 30 days) is over before the run starts"),
-    ({"random": {"rate_per_year": 1, "first": "2026-01-01"}}, "shocks.x.random.first: 2026-01-01 is not before the run's end"),
-    ({"random": {"rate_per_year": 1, "last": "2021-06-01"}}, "shocks.x.random.last: 2021-06-01 is not after the run's start"),
-    ({"start": "2023-01-01", "target": {"ids": ["fab"], "kinds": ["lab"]}}, "shocks.x.target: no node of the topology matches"),
-])
-def test_shocks_that_cannot_touch_the_run_are_warnings(shock: dict, warning: str) -> None:
-    rs = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]})
-    assert len(rs.warnings) == 1 and rs.warnings[0].startswith(warning), rs.warnings
-
-
-def test_shocks_inside_the_run_are_not_warned_about() -> None:
-    for shock in ({"start": "2021-12-01", "duration_days": 60}, {"start": "2024-12-31"},
-                  {"random": {"rate_per_year": 1, "first": "2021-01-01", "last": "2022-06-01"}},
-                  {"start": "2023-01-01", "target": {"kinds": ["fab"], "countries": ["TW"]}}):
-        assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]}).warnings == ()
-
-
-RULE_ON_MINIMAL = {"id": "r", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}
-
-
-@pytest.mark.parametrize("rule, warning", [
-    ({"announced": "2029-01-01", "effective": "2030-01-01"},
-     "controls.r.effective: 2030-01-01 is not before the run's end 2025-01-01; the rule never takes effect"),
-    ({"announced": "2019-01-01", "effective": "2019-01-01", "ends": "2021-06-01"},
-     "controls.r.ends: 2021-06-01 is not after the run's start 2022-01-01; the rule is never in force"),
-    ({"scope": {"supplier_countries": ["KR"], "product_kinds": ["tool"]}}, "controls.r.scope: no flow of the topology matches"),
-    ({"scope": {"entities": ["toolmaker"], "product_kinds": ["accelerator"]}}, "controls.r.scope: no flow of the topology matches"),
-])
-def test_rules_that_cannot_act_in_the_run_are_warnings(rule: dict, warning: str) -> None:
-    """As for shocks: a rule in force only outside the run, or whose scope no flow falls in, is legal but suspect."""
-    rs = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "controls": [{**RULE_ON_MINIMAL, **rule}]})
-    assert len(rs.warnings) == 1 and rs.warnings[0].startswith(warning), rs.warnings
-
-
-def test_rules_that_can_act_are_not_warned_about() -> None:
-    for rule in ({"announced": "2024-06-01", "effective": "2030-01-01", "stockpile": 1.5},  # buyers stockpile in the run
-                 {"scope": {"entities": ["vendor"], "product_kinds": ["logic"]}},  # dies for the vendor's accelerator
-                 {"scope": {"supplier_countries": ["NL"], "destinations": ["TW"], "product_kinds": ["tool"]}}):
-        assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01",
-                                 "controls": [{**RULE_ON_MINIMAL, **rule}]}).warnings == (), rule
-
-
-def test_a_run_starting_before_its_topology_is_a_warning() -> None:
-    default = str(ROOT / "topology" / "default.yaml")  # describes 2022-01-01
-    early = resolve_scenario({"topology": default, "start": "2020-01-01", "end": "2024-01-01"})
-    assert [w for w in early.warnings if w.startswith("start:")] == [
-        "start: the run starts on 2020-01-01, before the topology's start (2022-01-01): the fleets, power and "
-        "orders in flight it gives for 2022-01-01 are placed on 2020-01-01"]
-    for start in ("2022-01-01", "2023-06-01"):
-        on_time = resolve_scenario({"topology": default, "start": start, "end": "2024-01-01"})
-        assert not [w for w in on_time.warnings if w.startswith("start:")]
-
-
 def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:
     first = load_scenario(world / "base.yaml").config_hash
     assert load_scenario(world / "base.yaml").config_hash == first
@@ -469,23 +399,3 @@ def test_cli_bad_date_is_one_line_with_exit_2(world: Path, command: str) -> None
     out = result.output.strip()
     assert len(out.splitlines()) == 1 and "Traceback" not in out
     assert out.startswith(f"{bad}: start: ") and "2022-02-30" in out
-
-
-@pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
-def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path: Path, command: str) -> None:
-    """run, compare and sweep print the same one-line warnings as `scenario validate` (on stderr; exit 0)."""
-    shutil.copy(MINIMAL, tmp_path / "topo.yaml")
-    rule = {"id": "r", "announced": "2022-01-10", "effective": "2022-01-20", "action": "ban", "scope": {"destinations": ["ZZ"]}}
-    path = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": "topo.yaml", "end": "2022-03-01", "controls": [rule],
-                                                     "shocks": [{**SHOCK, "start": "2023-01-01"}]}))
-    base = write(tmp_path, "b.yaml", "name: b\ntopology: topo.yaml\nend: 2022-03-01\n")
-    run = ["-n", "1", "-w", "1", "-q", "-o", str(tmp_path / "o")]
-    args = {"validate": ["scenario", "validate", str(path)], "run": ["run", str(path), *run],
-            "compare": ["compare", str(base), str(path), "--no-counterfactual", *run],
-            "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,3", *run]}[command]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [
-        f"warning: {path}: controls.r.scope.destinations: no node of the topology is in country 'ZZ'",
-        f"warning: {path}: shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
-    ]
