@@ -126,6 +126,9 @@ class Production:
         self.shares: dict[int, ShareBook] = {}
         self.share_pipeline: dict[int, list[tuple[int, float, int, float]]] = {}
         self.on_finished = on_finished
+        # orders with finished output not yet shipped (it finished on another day than the weekly
+        # shipping day): they ship on the next shipping day, whether or not a chunk finishes then
+        self.unshipped: dict[int, Order] = {}
         self.rules = [ALLOCATION_RULES[getattr(m, "allocation", "fifo")] for m in net.node_models]
         for i, m in enumerate(net.node_models):
             if getattr(m, "allocation", "fifo") == "priority" and m.priority:
@@ -324,12 +327,20 @@ class Production:
             flow_time[node] += goods * (day - began)
             o.made += goods
             touched[o.id] = o
+        if ship_day and self.unshipped:  # output of earlier days first, in the order it finished
+            waiting, self.unshipped = self.unshipped, {}
+            for o in waiting.values():
+                if o.id not in touched:
+                    self.on_finished(o, float(day))
         for o in touched.values():
             done = o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9)
             if done:
                 o.finished = float(day)
+                self.unshipped.pop(o.id, None)
             if done or ship_day:
                 self.on_finished(o, float(day))
+            else:
+                self.unshipped[o.id] = o
 
     def drop(self, o: Order, units: float) -> float:
         """Take units that can no longer be made (denied inputs) out of an order's book."""
