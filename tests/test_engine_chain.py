@@ -66,3 +66,36 @@ def test_utilisation_is_one_at_the_bottleneck_and_below_elsewhere():
     idle = simulate(serial_chain(70.0, 5, 1, 1, demand_rate=5), SC).nodes
     assert busy[busy["day"] > 30]["utilisation"].min() == pytest.approx(1.0)
     assert idle[idle["day"] > 30]["utilisation"].mean() == pytest.approx(5 / 10, rel=0.02)
+
+
+def test_a_lot_made_over_weeks_ships_its_output_weekly():
+    """Finished goods of an unfinished lot ship on the weekly shipping day, whether or not a
+    chunk of it finishes that day: a packaging lot whose dies arrive weekly (a slow fab) made
+    packages on other weekdays only, and held them all until the whole lot was done."""
+    import yaml
+
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import parse_topology
+
+    from conftest import ROOT
+
+    data = yaml.safe_load((ROOT / "topology" / "minimal.yaml").read_text())
+    for n in data["nodes"]:
+        if n["id"] == "fab":
+            n["capacity"] = 70  # wafers/week: dies for a lot arrive over weeks
+            n.pop("expansion", None)
+        if n["id"] == "lab":
+            n["target_h100e"] = {"points": {"2022-01-01": 0, "2026-12-31": 1826000}}
+    data["nodes"] = [n for n in data["nodes"] if n["id"] != "toolmaker"]
+    data["edges"] = [e for e in data["edges"] if e["from"] != "toolmaker"]
+    w = World(parse_topology(data), Scenario.model_validate({"start": "2022-01-01", "end": "2024-12-31"}), 0)
+    held: list[float] = []
+
+    def shipping_day(day: int) -> None:  # called after the day's production step, on shipping days
+        held.extend(o.made - o.shipped_qty - o.held_qty for o in w.orders if o.kind == "assembly")
+
+    w.run(progress=shipping_day)
+    made = max(o.made for o in w.orders if o.kind == "assembly")
+    assert made > 1000 and len(held) > 100
+    assert max(held) <= 1e-6 * made  # everything made by a shipping day left that day
