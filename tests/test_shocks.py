@@ -76,8 +76,22 @@ def test_transport_shock_slows_edges_out_of_the_country():
 
 def test_demand_surge_scales_lab_targets():
     w = world(shock("demand", 1.5, target={"ids": ["lab_us"]}))
-    assert w.labs.targets[0, START + 5] / world().labs.targets[0, START + 5] == pytest.approx(1.5)
-    assert w.labs.targets[1, START + 5] == world().labs.targets[1, START + 5]
+    assert w.labs.target_now(START + 5)[0] / world().labs.target_now(START + 5)[0] == pytest.approx(1.5)
+    assert w.labs.target_now(START + 5)[1] == world().labs.target_now(START + 5)[1]
+
+
+def test_a_demand_surge_is_not_foreseen():
+    """Labs plan on their trajectory `horizon_days` ahead, times the demand multiplier of the
+    day they order (docs/model.md: T(t + h) x m(t)): the extra orders of a surge come once it
+    has begun, not `horizon_days` before."""
+    surge = shock("demand", 2.0, duration_days=180, target={"ids": ["lab_us"]})
+    base, surged = (simulate(MODEL, {"name": "s", "end": "2023-12-31", "labs": {"review_days": 7}, "shocks": s})
+                    for s in ([], [surge]))
+    ordered = [r.orders[(r.orders["kind"] == "lab") & (r.orders["customer"] == "lab_us")].groupby("ordered")["qty"].sum()
+               for r in (base, surged)]
+    before = [o[o.index < START].sum() for o in ordered]
+    assert before[1] == pytest.approx(before[0])  # nothing extra before the surge
+    assert ordered[1][ordered[1].index >= START].sum() > ordered[0][ordered[0].index >= START].sum()
 
 
 def test_plan_shock_cancels_or_accelerates_capacity_growth():

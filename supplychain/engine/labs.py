@@ -70,7 +70,8 @@ class Labs:
         self.eff_growth = scenario.algorithms.efficiency_growth
         self._need = self.req0 * self.scale ** self.gen.astype(float)  # compute for each lab's next generation
         days = np.arange(net.days, dtype=float)
-        self.targets = np.zeros((m, net.days))
+        self.targets = np.zeros((m, net.days))  # the planned fleet trajectory T_L, H100e
+        self.demand = np.ones((m, net.days))  # the demand multiplier m (scenario x demand shocks)
         self.util = np.array([s.policy.utilisation for s in self.states])
         self.train_frac = np.array([s.policy.training_fraction for s in self.states])
         for j, node in enumerate(self.nodes):
@@ -80,7 +81,7 @@ class Labs:
                 if scenario.demand.growth is not None:
                     sched = sched.model_copy(update={"growth": scenario.demand.growth})
                 self.targets[j] = sched.on_days(scenario.start, days)
-            self.targets[j] *= scenario.demand.multiplier.on_days(scenario.start, days) * net.demand_mult[node]
+            self.demand[j] = scenario.demand.multiplier.on_days(scenario.start, days) * net.demand_mult[node]
             st = self.states[j]
             st.power_mw = lab.power_mw.at(scenario.start)
             for sku, units in lab.fleet.items():
@@ -123,9 +124,19 @@ class Labs:
                 out[f.index] = (today >= first) & (today < last)
         return out
 
-    def target(self, j: int, day: float) -> float:
-        d = int(min(max(day, 0), self.net.days - 1))
-        return float(self.targets[j, d])
+    def target(self, j: int, day: float, now: float | None = None) -> float:
+        """The fleet target for `day` as known on `now` (default: `day`): the planned trajectory
+        on `day` times today's demand multiplier, T(day) x m(now). A lab plans ahead on its
+        trajectory, but does not foresee a surge or a cut before it happens."""
+        last = self.net.days - 1
+        d = int(min(max(day, 0), last))
+        t = d if now is None else int(min(max(now, 0), last))
+        return float(self.targets[j, d] * self.demand[j, t])
+
+    def target_now(self, day: int) -> np.ndarray:
+        """Every lab's target for `day` as known that day (the fleet table's `target_h100e`)."""
+        d = min(day, self.net.days - 1)
+        return self.targets[:, d] * self.demand[:, d]
 
     def position(self, j: int) -> float:
         st = self.states[j]
@@ -177,7 +188,7 @@ class Labs:
             offers, kw_per_h100e = self._offer_mix(j, day)
         if not offers:
             kw_per_h100e = 1.7
-        gap = max(self.target(j, day + st.policy.power_horizon_days) - self.position(j), 0.0)
+        gap = max(self.target(j, day + st.policy.power_horizon_days, day) - self.position(j), 0.0)
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * st.policy.power_headroom
 
     # -- deliveries, installation, retirement ---------------------------------

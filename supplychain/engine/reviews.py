@@ -74,7 +74,7 @@ class Reviews:
             labs.retire_due(j, now)
         st = labs.states[j]
         node = labs.nodes[j]
-        target = labs.target(j, now + st.policy.horizon_days)
+        target = labs.target(j, now + st.policy.horizon_days, now)
         position = labs.position(j)
         if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
             controlled = bool(self.controls.rules)

@@ -99,7 +99,7 @@ def record_week(w: "World", day: int) -> None:
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
     train = labs.h100e * H100_FLOPS * labs.util * labs.train_frac
     w.fleet_rows.add(day, _stock(labs.h100e), _stock(waiting - stranded), _stock(stranded),
-                     _stock(np.fromiter((st.on_order_h100e for st in states), float, len(states))), labs.targets[:, d].copy(),
+                     _stock(np.fromiter((st.on_order_h100e for st in states), float, len(states))), labs.target_now(day),
                      np.fromiter((st.power_mw for st in states), float, len(states)),
                      _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
                      train, train * labs.efficiency(day), labs.gen.copy())
