@@ -108,5 +108,33 @@ def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
     stocked = [(o, c) for o, c in lab if not o.children]
     assert stocked and any(c == f"queue:{w.net.ids[o.supplier]}" for o, c in stocked)
     for o, c in stocked:
-        total = sum(d for _, d in segments(w, o))
-        assert abs(total - (o.delivered - o.released)) < 1e-6  # the segments tile its lead time
+        total = sum(d for label, d in segments(w, o) if not label.startswith("power:"))
+        assert abs(total - (o.delivered - o.released)) < 1e-6  # up to delivery the segments tile its lead time
+
+
+def test_accelerators_waiting_for_power_name_power_as_the_cause():
+    """DESIGN section 3 lists power among the delay causes: a lab whose grid cannot keep up
+    has its delivered accelerators wait, commissioned, for powered capacity; that wait is
+    its orders' cause, and `installed` says when the last unit got power."""
+    import yaml
+
+    from supplychain.results import simulate
+    from supplychain.topology import parse_topology
+
+    from conftest import ROOT
+
+    data = yaml.safe_load((ROOT / "topology" / "minimal.yaml").read_text())
+    runs = {}
+    for name, grid_mw in (("starved", 20), ("ample", 1e6)):  # MW/year the grid can connect
+        for n in data["nodes"]:
+            if n["id"] == "grid":
+                n["capacity"] = grid_mw
+        runs[name] = simulate(parse_topology(data), {"name": name, "end": "2025-12-31"}, seed=1).orders
+    starved, ample = (r[(r["kind"] == "lab") & r["delivered"].notna()] for r in (runs["starved"], runs["ample"]))
+    assert (starved["cause"] == "power:lab").mean() > 0.5
+    assert not ample["cause"].str.startswith("power:").any()
+    commissioning = 75.0  # LabPolicy's default commissioning_days
+    done = ample[ample["installed"].notna()]
+    wait = done["installed"] - done["delivered"] - commissioning
+    assert len(done) > 10 and (wait >= -1e-9).all() and (wait <= 1.0).mean() > 0.9  # installed on the next daily step
+    assert starved["installed"].isna().mean() > 0.5  # most still wait for power at the end

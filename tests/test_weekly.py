@@ -44,7 +44,7 @@ def test_blocks_give_the_rows_week_by_week_in_entity_order(weeks, size, seed):
 def _stranded_by_scan(labs, j: int, day: int) -> float:
     """The definition: waiting H100e less the deliveries still commissioning."""
     st_ = labs.states[j]
-    commissioning = sum(u * labs.net.products[s].h100e for ready, s, u in st_.waiting if ready > day)
+    commissioning = sum(u * labs.net.products[s].h100e for ready, s, u, _ in st_.waiting if ready > day)
     return max(st_.waiting_h100e - commissioning, 0.0)
 
 

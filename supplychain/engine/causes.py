@@ -4,8 +4,9 @@ An order's lead time splits into segments: licence review (`licence:<rule>`),
 waiting for a missing BOM input (`component:<supplier>`, the input that came
 last), queueing for capacity (`queue:<node>`), production (`production:<node>`)
 and transport (`transport:<from>-><to>`). A lab's order also inherits the
-segments of the packaging lot that arrived last. The label of the longest
-wait (queue, licence, missing input) of a week or more is the order's cause, else
+segments of the packaging lot that arrived last, and ends with its accelerators'
+wait for powered capacity once commissioned (`power:<lab>`). The label of the longest
+wait (queue, licence, missing input, power) of a week or more is the order's cause, else
 the longest step (in calm times, the slowest production step): that is what lets a
 report say what throttled a generation.
 """
@@ -37,6 +38,8 @@ class _Context:
         self.queue = [f"queue:{i}" for i in self.ids]
         self.production = [f"production:{i}" for i in self.ids]
         self.component = [f"component:{i}" for i in self.ids]
+        self.power = [f"power:{i}" for i in self.ids]
+        self.commissioning = {node: w.labs.states[j].policy.commissioning_days for j, node in enumerate(w.labs.nodes)}
         self._transport: dict[tuple[int, int], str] = {}
         self._ct: dict[tuple[int, int], float] = {}
         self.memo: dict[int, Segments] = {}  # the lots other orders inherit
@@ -90,6 +93,8 @@ def _segments(cx: _Context, o: Order) -> Segments:
             out.append((cx.production[o.supplier], ct))
             if o.delivered is not None:
                 out.append((cx.transport(o), o.delivered - o.shipped))
+        if o.delivered is not None and o.delivered_qty > 0.0:
+            out.extend(_power_wait(cx, o))
         return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
@@ -118,6 +123,15 @@ def _segments(cx: _Context, o: Order) -> Segments:
     return out
 
 
+def _power_wait(cx: _Context, o: Order) -> Segments:
+    """A lab's accelerators, commissioned, waiting for powered capacity: from when the last of
+    them was ready until the last was installed (or the end of the run, if some never were).
+    The daily step installs on whole days: a wait under a day is that, not power."""
+    ready = o.delivered + cx.commissioning.get(o.customer, 0.0)
+    done = o.installed if o.installed is not None and o.installed_qty >= o.delivered_qty * (1 - 1e-9) else cx.end
+    return [(cx.power[o.customer], done - ready)] if done - ready > 1.0 else []
+
+
 def _slowest_input(w: "World", kit: Order) -> str:
     frac = {p: (got / need if need > 0 else 1.0) for p, (need, got) in (kit.inputs or {}).items()}
     worst = min(frac, key=frac.get) if frac else None
@@ -125,7 +139,7 @@ def _slowest_input(w: "World", kit: Order) -> str:
     return w.net.ids[sup[0].supplier] if sup else "?"
 
 
-WAITS = ("queue:", "licence:", "component:", "waiting")
+WAITS = ("queue:", "licence:", "component:", "waiting", "power:")
 MIN_WAIT_DAYS = 7.0
 
 

@@ -50,7 +50,7 @@ def check_invariants(w: "World", little_tol: float = 0.02) -> dict[str, float]:
     labs = w.labs
     total_start = sum(sum(net.node_models[n].fleet.values()) for n in labs.nodes)
     total_delivered = sum(o.delivered_qty for o in w.orders if o.kind == "lab")
-    total_now = sum(sum(st.installed.values()) + sum(u for _, _, u in st.waiting) for st in labs.states)
+    total_now = sum(sum(st.installed.values()) + sum(lot[2] for lot in st.waiting) for st in labs.states)
     if not _close(total_start + total_delivered, total_now + labs.retired_units, rel=1e-6, abs_=1e-3):
         raise InvariantError(f"accelerators not conserved at labs: start {total_start:.6g} + delivered {total_delivered:.6g} != "
                              f"installed/waiting {total_now:.6g} + retired {labs.retired_units:.6g}")

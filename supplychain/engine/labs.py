@@ -21,6 +21,7 @@ import numpy as np
 
 from ..scenario_schema import Scenario
 from .network import Flow, Net
+from .orders import Order
 
 __all__ = ["Labs", "H100_FLOPS"]
 
@@ -32,7 +33,7 @@ class LabState:
     node: int
     policy: object
     installed: dict[str, float] = field(default_factory=dict)  # sku -> units
-    waiting: deque = field(default_factory=deque)  # (ready day, sku, units) after commissioning, unpowered
+    waiting: deque = field(default_factory=deque)  # (ready day, sku, units, order) after commissioning, unpowered
     waiting_h100e: float = 0.0  # delivered, not yet installed (commissioning or stranded)
     commissioning: deque = field(default_factory=deque)  # (ready day, H100e) of deliveries not yet ready
     commissioning_h100e: float = 0.0
@@ -192,13 +193,15 @@ class Labs:
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * st.policy.power_headroom
 
     # -- deliveries, installation, retirement ---------------------------------
-    def delivered(self, j: int, sku: str, units: float, now: float) -> None:
+    def delivered(self, j: int, sku: str, units: float, now: float, order: Order | None = None) -> None:
+        """Units of `sku` arrived: they commission, then wait for power in arrival order; `order`
+        (the lab's order line) learns when they are installed, for its power wait."""
         st = self.states[j]
         p = self.net.products[sku]
         ready = now + st.policy.commissioning_days
         if not st.waiting:
             self.next_ready[j] = ready
-        st.waiting.append((ready, sku, units))
+        st.waiting.append((ready, sku, units, order))
         st.waiting_h100e += units * p.h100e
         st.commissioning.append((ready, units * p.h100e))
         st.commissioning_h100e += units * p.h100e
@@ -215,7 +218,7 @@ class Labs:
         free_power = self.sc.unconstrained
         q = st.waiting
         while q and q[0][0] <= day:
-            ready, sku, units = q[0]
+            ready, sku, units, order = q[0]
             p = self.net.products[sku]
             fit = units if free_power else min(units, max(st.power_mw - st.used_mw, 0.0) * 1000.0 / p.power_kw)
             if fit <= 1e-9:
@@ -227,8 +230,11 @@ class Labs:
             st.waiting_h100e -= fit * p.h100e
             self.installed_units += fit
             done += fit
+            if order is not None:
+                order.installed_qty += fit
+                order.installed = float(day)
             if units - fit > 1e-9:
-                q[0] = (ready, sku, units - fit)
+                q[0] = (ready, sku, units - fit, order)
                 break
             q.popleft()
         self.next_ready[j] = q[0][0] if q else np.inf
@@ -282,14 +288,14 @@ class Labs:
         st = self.states[j]
         p = self.net.products[sku]
         left, kept = units, deque()
-        for ready, s, u in st.waiting:
+        for ready, s, u, o in st.waiting:
             if s == sku and left > 1e-12:
                 cut = u if u <= left + 1e-12 else left  # a lot within rounding of the rest goes whole
                 left -= cut
                 if cut == u:
                     continue
                 u -= cut
-            kept.append((ready, s, u))
+            kept.append((ready, s, u, o))
         taken = units - left  # exactly what left the queue
         st.waiting = kept
         st.waiting_h100e -= taken * p.h100e

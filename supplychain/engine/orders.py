@@ -41,6 +41,8 @@ class Order:
     shipped: float | None = None
     delivered: float | None = None  # the delivery that completed it (all its goods arrived or were refused)
     arrived: float | None = None  # its latest delivery so far
+    installed: float | None = None  # a lab's accelerators: when the last of its units was installed (powered)
+    installed_qty: float = 0.0  # a lab's accelerators: units installed
     remaining: float = 0.0  # good units not yet started
     made: float = 0.0  # good units finished
     delivered_qty: float = 0.0
@@ -77,6 +79,7 @@ ORDER_COLUMNS = (
     "finished",
     "shipped",
     "delivered",
+    "installed",
     "delivered_qty",
     "denied_qty",
     "status",
@@ -107,6 +110,10 @@ def order_columns(orders: list[Order], ids: list[str]) -> dict[str, Any]:
     }
     for t in _TIMES:
         cols[t] = num(t)
+    # a lab's accelerators: the day the last delivered unit was installed, if every one was
+    cols["installed"] = np.fromiter((o.installed if o.installed is not None and o.delivered_qty > 0.0 and
+                                     o.installed_qty >= o.delivered_qty * (1 - 1e-9) else nan for o in orders),
+                                    float, len(orders))
     cols["delivered_qty"] = num("delivered_qty")
     cols["denied_qty"] = num("denied_qty")
     cols["status"] = list(map(attrgetter("status"), orders))

@@ -105,7 +105,7 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     times = {c: orders[c].to_numpy(dtype=float, copy=False) for c in STAGE_TIMES}
     orders["cause"] = delay_causes(w, times) if len(orders) else pd.Series([], dtype=object)
     del times
-    for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"):
+    for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
     orders["lead_time_days"] = orders["delivered"] - orders["ordered"]

@@ -77,7 +77,7 @@ class Shipping:
                 st.power_on_order_mw -= qty
             else:
                 st.on_order_h100e -= qty * net.products[o.product].h100e
-                self.labs.delivered(j, o.product, qty, now)
+                self.labs.delivered(j, o.product, qty, now, o)
                 retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
                 if retire_at < net.days:
                     self.labs.retire_later(j, retire_at, o.product, qty)
