@@ -116,7 +116,11 @@ def test_vendor_substitutes_compliant_variant():
     cn = lab_orders(r, "lab_cn")
     assert set(cn["product"]) >= {"acc_c"} and "acc" not in set(cn["product"])
     assert (cn[cn["product"] == "acc_c"]["status"] != "denied").all()
-    assert (r.events["id"] == "substitution").any()
+    subs = r.events[r.events["what"] == "substitution acc->acc_c"]
+    assert len(subs) > 0 and (subs["id"] == "r1").all() and (subs["product"] == "acc_c").all()
+    assert subs["qty"].sum() == pytest.approx(cn[cn["product"] == "acc_c"]["qty"].sum())  # every unit ordered as the variant
+    lt = r.lead_times  # the variant travels on the SKU's edge: its lines are that series' realised lead times
+    assert lt[(lt["customer"] == "lab_cn") & (lt["product"] == "acc")]["realised_by_delivery_days"].notna().any()
 
 
 def test_equipment_control_stalls_capacity_expansion():

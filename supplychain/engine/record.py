@@ -48,16 +48,14 @@ LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "realis
 
 
 def _realised(w: "World") -> tuple[pd.Series, pd.Series]:
-    """Mean realised lead time per (flow, week), by order week and by delivery week."""
-    key = {(f.supplier, f.customer, f.product): f.index for f in w.net.flows}
+    """Mean realised lead time per (flow, week), by order week and by delivery week: the lines
+    that travelled on the flow's edge, a compliant variant shipped in place of its SKU included."""
     flow, ordered, delivered = [], [], []
     for o in w.orders:
-        if o.delivered is not None and o.kind != "assembly":
-            k = key.get((o.supplier, o.customer, o.product))
-            if k is not None:
-                flow.append(k)
-                ordered.append(o.ordered)
-                delivered.append(o.delivered)
+        if o.delivered is not None and o.kind != "assembly" and o.flow >= 0:
+            flow.append(o.flow)
+            ordered.append(o.ordered)
+            delivered.append(o.delivered)
     done = pd.DataFrame({"flow": np.asarray(flow, dtype=np.int64), "ordered": np.asarray(ordered, dtype=float),
                          "delivered": np.asarray(delivered, dtype=float)})
     lead = done["delivered"] - done["ordered"]

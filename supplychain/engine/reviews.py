@@ -81,13 +81,14 @@ class Reviews:
             for flow, sku, share in labs.sku_offers(j, now, st.policy.order_ahead_days):
                 chosen = sku
                 factor = 1.0
+                blocked = None
                 if controlled:
                     parties = self.parties(node, sku)
-                    if self.controls.blocking_rule(now, flow.supplier, node, sku, parties) is not None:
+                    blocked = self.controls.blocking_rule(now, flow.supplier, node, sku, parties)
+                    if blocked is not None:
                         variant = self.controls.substitute(now, flow.supplier, node, sku, parties)
                         if variant is not None:
                             chosen = variant
-                            self.events.append((now, "control", "substitution", f"{sku}->{variant}", net.ids[flow.supplier], net.ids[node], sku, 0.0, "order"))
                     # stockpiling: a buyer a rule will soon hit raises its target for that SKU
                     factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
                 gap = (target * factor - position) * share
@@ -96,6 +97,9 @@ class Reviews:
                 # a substitute keeps the units the lab budgeted for, not the H100e
                 units = gap / net.products[sku].h100e
                 h = net.products[chosen].h100e
+                if chosen != sku:  # the rule that blocked the SKU, the units ordered as its variant
+                    self.events.append((now, "control", blocked.id, f"substitution {sku}->{chosen}", net.ids[flow.supplier],
+                                        net.ids[node], chosen, units, "order"))
                 o = self._new("lab", flow, chosen, units, now, lab=node)
                 st.on_order_h100e += units * h
                 st.pending_mw += units * net.products[chosen].power_kw / 1000.0
