@@ -189,4 +189,22 @@ def test_idle_rules_are_exactly_the_rules_that_never_act():
     assert idle == {"kr_tools", "us_power_cn"}
     r = run(*rules, end="2023-06-30")
     acted = set(r.events.loc[r.events["type"] == "control", "id"])
-    assert acted.isdisjoint(idle) and acted >= {"cn_acc", "hw_hbm"}, acted
+    assert acted.isdisjoint(idle) and acted >= {"hw_hbm"}, acted
+    # cn_acc acts before any order is placed: lab_cn no longer orders the SKU it bans
+    assert len(lab_orders(run(end="2023-06-30"), "lab_cn", "acc")) > 0 and len(lab_orders(r, "lab_cn", "acc")) == 0
+
+
+def test_a_lab_moves_the_share_of_a_banned_sku_to_the_skus_still_open():
+    """A SKU a ban refuses outright (no compliant variant) is not ordered: its share of the gap
+    goes to the lab's other SKUs, as a component order's share goes to the suppliers still open.
+    Before, the lab re-ordered it every review and collected refusals."""
+    banned = run(rule(announced="2022-06-01", effective="2022-06-01", scope={"destinations": ["CN"], "products": ["acc"]}),
+                 end="2023-12-31")
+    cn = lab_orders(banned, "lab_cn")
+    after = cn[cn["ordered"] >= 151]
+    assert len(after) > 0 and set(after["product"]) != {"acc"} and "acc" not in set(after["product"])
+    assert (after["status"] != "denied").all()
+    free = lab_orders(run(end="2023-12-31"), "lab_cn")
+    other = set(after["product"])
+    # the open SKUs take the whole gap: more of them than without the ban
+    assert after["qty"].sum() > free[(free["ordered"] >= 151) & free["product"].isin(other)]["qty"].sum()

@@ -11,6 +11,8 @@ Mixed into `World`.
 
 from __future__ import annotations
 
+from ..scenario_schema import Rule
+from .network import Flow
 from .orders import Order
 
 __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
@@ -77,18 +79,9 @@ class Reviews:
         target = labs.target(j, now + st.policy.horizon_days, now)
         position = labs.position(j)
         if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
-            controlled = bool(self.controls.rules)
-            for flow, sku, share in labs.sku_offers(j, now, st.policy.order_ahead_days):
-                chosen = sku
+            for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 factor = 1.0
-                blocked = None
-                if controlled:
-                    parties = self.parties(node, sku)
-                    blocked = self.controls.blocking_rule(now, flow.supplier, node, sku, parties)
-                    if blocked is not None:
-                        variant = self.controls.substitute(now, flow.supplier, node, sku, parties)
-                        if variant is not None:
-                            chosen = variant
+                if self.controls.rules:
                     # stockpiling: a buyer a rule will soon hit raises its target for that SKU
                     factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
                 gap = (target * factor - position) * share
@@ -113,6 +106,33 @@ class Reviews:
                 break
         if now + st.policy.review_days < net.days:
             self.at(now + st.policy.review_days, self._review_lab, j)
+
+    def _lab_offers(self, j: int, now: float) -> list[tuple[Flow, str, float, str, Rule | None]]:
+        """(vendor flow, SKU, share, SKU to order, rule blocking the SKU) for lab `j` today.
+
+        A blocked SKU is ordered as its compliant variant if the vendor has one. A SKU a ban
+        refuses outright, with no variant, is left out and its share goes to the SKUs still
+        open, as an order's suppliers are split (`order_from_suppliers`); a lab re-ordering it
+        every review would only collect refusals. Licences may be granted: still ordered.
+        """
+        labs = self.labs
+        offers = labs.sku_offers(j, now, labs.states[j].policy.order_ahead_days)
+        if not self.controls.rules:
+            return [(flow, sku, share, sku, None) for flow, sku, share in offers]
+        node = labs.nodes[j]
+        out = []
+        for flow, sku, share in offers:
+            parties = self.parties(node, sku)
+            blocked = self.controls.blocking_rule(now, flow.supplier, node, sku, parties)
+            chosen = sku
+            if blocked is not None:
+                chosen = self.controls.substitute(now, flow.supplier, node, sku, parties) or sku
+            out.append((flow, sku, share, chosen, blocked))
+        open_ = [x for x in out if not (x[4] is not None and x[4].action == "ban" and x[3] == x[1])]
+        if open_ and len(open_) < len(out):
+            total = sum(x[2] for x in open_)
+            out = [(flow, sku, share / total, chosen, blocked) for flow, sku, share, chosen, blocked in open_]
+        return out
 
     def _review_tools(self, node: int) -> None:
         now = self.env.now
