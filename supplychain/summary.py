@@ -6,6 +6,7 @@ concatenated tables of one or more replications (medians across them).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable
 
 import pandas as pd
@@ -14,7 +15,8 @@ __all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
 
 
 def release_table(gens: pd.DataFrame) -> pd.DataFrame:
-    """Median release date per lab and generation across replications."""
+    """Median release date per lab and generation across the replications that reached it
+    (`replications` says how many did)."""
     if gens.empty:
         return pd.DataFrame(columns=["lab", "generation", "release", "replications"])
     g = gens.groupby(["lab", "generation"]).agg(day=("day", "median"), replications=("replication", "nunique")).reset_index()
@@ -66,6 +68,13 @@ def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None
     return out.sort_values(["lab", "share"], ascending=[True, False]).groupby("lab").head(3)[["lab", "cause", "share"]]
 
 
+def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
+    """`g9 2034-05-01`, saying how many replications reached it when not all did: its date is the
+    median of those only, so it would otherwise read as a release every replication made."""
+    text = f"g{generation} {release}"
+    return text if reached >= reps else f"{text} (in {reached} of {reps} replications)"
+
+
 def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float], name: str) -> str:
     fleet = tables["fleet"]
     labs = set(fleet["lab"].unique()) if not fleet.empty else set()
@@ -78,7 +87,8 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
         lines.append("No generation released.\n")
     else:
         for lab, grp in rel.groupby("lab"):
-            lines.append(f"- {lab}: " + ", ".join(f"g{int(r.generation)} {r.release}" for r in grp.itertuples()))
+            lines.append(f"- {lab}: " + ", ".join(_release(int(r.generation), r.release, int(r.replications), reps)
+                                          for r in grp.itertuples()))
         lines.append("")
     peaks = peak_lead_times(tables["lead_times"], labs, products_h100e)
     lines.append("## Peak quoted lead time, accelerators to labs\n")
