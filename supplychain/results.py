@@ -57,15 +57,16 @@ def _as_model(topology: Any) -> TopologyModel:
 
 
 def _scenario(scenario: Any) -> tuple[Scenario, Any]:
-    """(validated scenario, its own topology graph or None)."""
-    from .scenario import ResolvedScenario, load_scenario
+    """(validated scenario, its own topology graph or None). A dict is validated as
+    `resolve_scenario` does, so bad input is an `InputError` naming the field, not pydantic's."""
+    from .scenario import ResolvedScenario, load_scenario, validate_data
 
     if scenario is None:
         return Scenario(), None
     if isinstance(scenario, Scenario):
         return scenario, None
     if isinstance(scenario, dict):
-        return Scenario.model_validate(scenario), None
+        return validate_data(scenario, None), None
     if isinstance(scenario, ResolvedScenario):
         return scenario.scenario, scenario.topology
     resolved = load_scenario(Path(scenario))

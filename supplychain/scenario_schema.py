@@ -73,7 +73,8 @@ class Algorithms(Strict):
 class Rsi(Strict):
     """Recursive self-improvement: each release multiplies the lab's efficiency by a gain.
 
-    gain of release g (counted from `start_generation`) = 1 + (gain - 1) x gain_growth^g.
+    The lab's k-th release on or after `start` (k = 0, 1, ...) gains 1 + (gain - 1) x gain_growth^k;
+    `gain` and `gain_growth` left empty take the `preset`'s values.
     """
 
     preset: Literal["none", "plateau", "compound", "full"] = "none"

@@ -6,6 +6,7 @@ concatenated tables of one or more replications (medians across them).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable
 
 import pandas as pd
@@ -14,7 +15,8 @@ __all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
 
 
 def release_table(gens: pd.DataFrame) -> pd.DataFrame:
-    """Median release date per lab and generation across replications."""
+    """Median release date per lab and generation across the replications that reached it
+    (`replications` says how many did)."""
     if gens.empty:
         return pd.DataFrame(columns=["lab", "generation", "release", "replications"])
     g = gens.groupby(["lab", "generation"]).agg(day=("day", "median"), replications=("replication", "nunique")).reset_index()
@@ -25,18 +27,31 @@ def release_table(gens: pd.DataFrame) -> pd.DataFrame:
 
 def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None,
                     products: Iterable[str] | None = None) -> pd.DataFrame:
-    """Peak quoted lead time (weeks) per product delivered to labs, with its date; `products`
-    keeps those only (the accelerators: labs also take grid power)."""
+    """Peak quoted lead time (weeks) per product delivered to labs: each replication's own
+    peak, then the median across replications, as the summary's other figures are.
+
+    The date and customer are those of the median-ranked replication's peak (the lower
+    of the two middle ones for an even count), so they name a peak that happened rather
+    than the worst draw. A table without a `replication` column is one replication.
+    `products` keeps those only (the accelerators: labs also take grid power).
+    """
     lt = lead_times[lead_times["customer"].isin(fleet_labs)] if fleet_labs else lead_times
     if products is not None:
         lt = lt[lt["product"].isin(set(products))]
     lt = lt[lt["quoted_days"].notna() & (lt["quoted_days"] < float("inf"))]
     if lt.empty:
         return pd.DataFrame(columns=["product", "peak_weeks", "date", "customer"])
-    idx = lt.groupby("product")["quoted_days"].idxmax()
-    out = lt.loc[idx, ["product", "quoted_days", "date", "customer"]].copy()
-    out["peak_weeks"] = out.pop("quoted_days") / 7.0
-    return out.sort_values("peak_weeks", ascending=False)[["product", "peak_weeks", "date", "customer"]]
+    lt = lt.reset_index(drop=True)  # concatenated replications repeat index labels
+    if "replication" not in lt.columns:
+        lt = lt.assign(replication=0)
+    per_rep = lt.loc[lt.groupby(["product", "replication"])["quoted_days"].idxmax()]
+    rows = []
+    for product, grp in per_rep.groupby("product"):
+        ranked = grp.sort_values(["quoted_days", "replication"], kind="stable")
+        pick = ranked.iloc[(len(ranked) - 1) // 2]
+        rows.append({"product": product, "peak_weeks": ranked["quoted_days"].median() / 7.0,
+                     "date": pick["date"], "customer": pick["customer"]})
+    return pd.DataFrame(rows).sort_values("peak_weeks", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None = None) -> pd.DataFrame:
@@ -53,6 +68,13 @@ def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None
     return out.sort_values(["lab", "share"], ascending=[True, False]).groupby("lab").head(3)[["lab", "cause", "share"]]
 
 
+def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
+    """`g9 2034-05-01`, saying how many replications reached it when not all did: its date is the
+    median of those only, so it would otherwise read as a release every replication made."""
+    text = f"g{generation} {release}"
+    return text if reached >= reps else f"{text} (in {reached} of {reps} replications)"
+
+
 def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float], name: str) -> str:
     fleet = tables["fleet"]
     labs = set(fleet["lab"].unique()) if not fleet.empty else set()
@@ -65,7 +87,8 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
         lines.append("No generation released.\n")
     else:
         for lab, grp in rel.groupby("lab"):
-            lines.append(f"- {lab}: " + ", ".join(f"g{int(r.generation)} {r.release}" for r in grp.itertuples()))
+            lines.append(f"- {lab}: " + ", ".join(_release(int(r.generation), r.release, int(r.replications), reps)
+                                          for r in grp.itertuples()))
         lines.append("")
     peaks = peak_lead_times(tables["lead_times"], labs, products_h100e)
     lines.append("## Peak quoted lead time, accelerators to labs\n")

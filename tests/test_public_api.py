@@ -82,6 +82,27 @@ def test_bad_arguments_are_input_errors_naming_the_argument_and_value(call, line
     assert "--" not in str(err.value) and "\n" not in str(err.value)
 
 
+SAME_DAY = {"name": "x", "topology": MINIMAL, "start": "2024-01-01", "end": "2024-01-01"}
+
+
+@pytest.mark.parametrize("call", [
+    lambda: simulate(None, SAME_DAY),
+    lambda: simulate(MINIMAL, {k: v for k, v in SAME_DAY.items() if k != "topology"}),
+    lambda: run_experiment(SAME_DAY, replications=1),
+    lambda: compare(SHORT, [SAME_DAY]),
+    lambda: sweep(SAME_DAY, GRID),
+], ids=["simulate", "simulate-topology-apart", "run_experiment", "compare", "sweep"])
+def test_a_bad_scenario_dict_is_one_input_error_naming_the_field_on_every_entry_point(call):
+    """What the CLI refuses with exit 2 is an `InputError` from Python too, not pydantic's many-line report."""
+    with pytest.raises(InputError, match=r"^<input>: end: must be after start 2024-01-01 \(got 2024-01-01\)$"):
+        call()
+
+
+def test_simulate_names_a_bad_per_lab_field_by_its_lab():
+    with pytest.raises(InputError, match=r"^<input>: per_lab\.lab_us\.utilisation: Input should be less than or equal to 1"):
+        simulate(MINIMAL, {**SHORT, "per_lab": {"lab_us": {"utilisation": 2}}})
+
+
 def test_numpy_integers_are_whole_numbers():
     r = simulate(MINIMAL, SHORT, seed=np.int64(3), replication=np.int32(1))
     assert (r.seed, r.replication) == (3, 1) and isinstance(r.seed, int)

@@ -29,3 +29,38 @@ def test_summary_lists_accelerators_not_grid_power_under_peak_lead_times():
                      {"h100": 1.0}, "run")
     peaks = text.split("## Peak quoted lead time")[1].split("##")[0]
     assert "h100: 20 weeks" in peaks and "power" not in peaks
+
+
+def _replicated_lead_times(peaks_weeks: list[float]) -> pd.DataFrame:
+    """One h100 row before the peak and one at it per replication; replication r peaks on day 7 x (r + 1) to lab_r."""
+    rows = []
+    for r, weeks in enumerate(peaks_weeks):
+        for day, quoted in ((0.0, 7.0), (7.0 * (r + 1), weeks * 7.0)):
+            rows.append({"replication": r, "day": day, "supplier": "nvidia", "customer": f"lab_{r}",
+                         "product": "h100", "quoted_days": quoted})
+    out = pd.DataFrame(rows)
+    out["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(out["day"], unit="D")
+    return out
+
+
+def test_peak_lead_time_is_the_median_of_each_replications_peak_not_the_pooled_maximum():
+    peaks = peak_lead_times(_replicated_lead_times([10.0, 30.0, 20.0]))
+    row = peaks.iloc[0]
+    assert (row["peak_weeks"], row["customer"], row["date"]) == (20.0, "lab_2", pd.Timestamp("2024-01-22"))
+
+
+def test_peak_lead_time_over_an_even_count_names_the_lower_middle_replication():
+    row = peak_lead_times(_replicated_lead_times([10.0, 30.0])).iloc[0]
+    assert (row["peak_weeks"], row["customer"]) == (20.0, "lab_0")
+
+
+def test_summary_says_how_many_replications_reached_a_generation_only_when_some_did_not():
+    fleet = pd.DataFrame({"lab": ["lab_us"] * 3, "day": [7.0] * 3, "replication": [0, 1, 2],
+                          "installed_h100e": [10.0] * 3, "stranded_h100e": [0.0] * 3, "power_mw": [5.0] * 3})
+    gens = pd.DataFrame({"lab": ["lab_us"] * 5, "generation": [0, 0, 0, 1, 1], "day": [10.0, 10.0, 10.0, 40.0, 60.0],
+                         "replication": [0, 1, 2, 0, 1]})
+    gens["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(gens["day"], unit="D")
+    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
+    text = summarise({"fleet": fleet, "generations": gens, "lead_times": _lead_times(), "orders": orders},
+                     {"h100": 1.0}, "run")
+    assert "- lab_us: g0 2024-01-11, g1 2024-02-20 (in 2 of 3 replications)\n" in text
