@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
@@ -67,6 +68,30 @@ def worker_setup() -> None:
     if parent is not None and parent.sentinel is not None:
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), name="supplychain-parent-watch",
                          daemon=True).start()
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the main thread forks workers, and deliver them after.
+
+    Python runs a signal's handler at the next bytecode of the main thread; right after a
+    fork that is an at-fork hook (logging's), where the exception the CLI's handler raises to
+    stop the run is printed as ignored and dropped, so the run went on. Here a signal is only
+    noted, and sent again once the forks are done, to the handlers in place before.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    before = {s: signal.signal(s, lambda signum, frame: got.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(got):
+            os.kill(os.getpid(), s)
 
 
 def _exit_with_parent(sentinel: int) -> None:
@@ -121,10 +146,11 @@ class ProcessExecutor(Executor):
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         if not items:
             return iter(())
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=self._ctx,
-                                             initializer=worker_setup)
-        futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
+        with signals_deferred():  # the first submit forks every worker
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=self._ctx,
+                                                 initializer=worker_setup)
+            futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
         return self._collect(futures)
 
     @staticmethod

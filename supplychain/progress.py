@@ -57,10 +57,11 @@ class DayBar:
         if remote:
             from multiprocessing.managers import SyncManager
 
-            from .executors import worker_setup
+            from .executors import signals_deferred, worker_setup
 
             self._manager = SyncManager()
-            self._manager.start(worker_setup)  # like the workers: stopped by the parent, gone with it
+            with signals_deferred():  # it forks
+                self._manager.start(worker_setup)  # like the workers: stopped by the parent, gone with it
             self.channel: Any = self._manager.Queue()
             self._thread = threading.Thread(target=self._drain, name="supplychain-progress", daemon=True)
             self._thread.start()
