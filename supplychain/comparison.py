@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .analysis import compare_tables
+from .engine.record import whole_days
 from .arguments import check_run
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
@@ -110,7 +111,7 @@ def _ci(lo: float, hi: float, fmt: str = "+.0f") -> str:
 def _date(start: Any, day: float) -> str:
     if day is None or math.isnan(day):
         return "-"
-    return (pd.Timestamp(start) + pd.Timedelta(days=round(day))).strftime("%Y-%m-%d")
+    return (pd.Timestamp(start) + pd.Timedelta(days=float(whole_days(day)))).strftime("%Y-%m-%d")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
