@@ -210,6 +210,10 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
 
 @dataclass
 class Sweep:
+    """A sweep's tables (DataFrames: `points`, `outcomes`, `sensitivity`), the experiment
+    behind them (`experiment.tables`: only the rows the outcomes read; every table is in
+    `folder`'s parent with `out`), the printed text and the folder of the sweep tables."""
+
     points: pd.DataFrame
     outcomes: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -220,6 +224,12 @@ class Sweep:
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
+
+    def __repr__(self) -> str:
+        """Short: the auto repr printed every table (~14k characters)."""
+        reps = max((es.replications for es in self.experiment.scenarios), default=0)
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return f"Sweep(points={len(self.points)}, replications={reps}, {sizes}, folder={self.folder})"
 
 
 #: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)

@@ -186,3 +186,8 @@ def test_inputs_whose_rho_and_src_are_undefined_are_not_ranked():
     assert "flat" not in ranked and "<NA>" not in ranked and "moves" in ranked
     assert "    flat: a, b, c" in text and "    moves: c" in text
 
+
+def test_sweep_repr_is_short_and_names_the_tables(grid):
+    text = repr(grid)
+    assert len(text) < 300, text
+    assert text.startswith("Sweep(points=4, replications=2, ") and "outcomes=8" in text and "sensitivity=" in text
