@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .analysis import compare_tables
+from .engine.record import whole_days
 from .arguments import check_run
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
@@ -57,6 +58,13 @@ class Comparison:
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        """Short: the auto repr printed every table (~14k characters)."""
+        reps = max((es.replications for es in self.experiment.scenarios), default=0)
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return (f"Comparison(baseline={self.baseline!r}, scenarios={self.scenarios!r}, replications={reps}, "
+                f"{sizes}, folder={self.folder})")
 
 
 def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,
@@ -110,7 +118,7 @@ def _ci(lo: float, hi: float, fmt: str = "+.0f") -> str:
 def _date(start: Any, day: float) -> str:
     if day is None or math.isnan(day):
         return "-"
-    return (pd.Timestamp(start) + pd.Timedelta(days=round(day))).strftime("%Y-%m-%d")
+    return (pd.Timestamp(start) + pd.Timedelta(days=float(whole_days(day)))).strftime("%Y-%m-%d")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:

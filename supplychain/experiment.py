@@ -30,7 +30,7 @@ from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
-from .progress import DayBar
+from .progress import DayBar, bar_disable
 from .results import simulate
 from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
 from .scenario_schema import Scenario
@@ -193,7 +193,7 @@ class ExperimentResult:
 def _progress(total: int, initial: int, quiet: bool, desc: str):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, desc=desc, unit="rep", disable=quiet or total == 0,
+    return tqdm(total=total, initial=initial, desc=desc, unit="rep", disable=True if total == 0 else bar_disable(quiet),
                 file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
@@ -202,7 +202,11 @@ def _day_bar(todo: list[Unit], ex: Executor, quiet: bool) -> DayBar | None:
     if quiet or not todo or ex.name not in ("serial", "processes"):
         return None
     days = {i: (u.scenario.end - u.scenario.start).days + 1 for i, u in enumerate(todo)}
-    return DayBar(days, "simulated", remote=ex.name == "processes")
+    bar = DayBar(days, "simulated", remote=ex.name == "processes", disable=bar_disable(quiet))
+    if bar.bar.disable:  # stderr is not a terminal: no bar, and no reports to feed it
+        bar.close()
+        return None
+    return bar
 
 
 def _as_list(scenarios: Any) -> list[Any]:

@@ -7,18 +7,36 @@ replications to compute. Each running replication reports the day it reached
 it runs in this process, a `multiprocessing.Manager` queue when it runs in
 local worker processes. A thread of the parent drains the queue into the bar.
 Replications on a Dask cluster report only on the bar over replications.
+
+Bars draw with carriage returns and cursor codes, which clutter a log file, so they
+show only when stderr is a terminal (or in a notebook) unless `SUPPLYCHAIN_PROGRESS=1`
+forces them (`bar_disable`); quiet runs never show them.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DayBar", "Reporter"]
+__all__ = ["DayBar", "Reporter", "bar_disable", "FORCE_ENV"]
 
 REPORT_EVERY_DAYS = 28  # a message per four simulated weeks: a few hundred per replication
+#: set to 1 to draw bars even when stderr is not a terminal (a log someone tails)
+FORCE_ENV = "SUPPLYCHAIN_PROGRESS"
+
+
+def bar_disable(quiet: bool) -> bool | None:
+    """tqdm's `disable` for a bar on stderr: True when quiet, False when forced by
+    `SUPPLYCHAIN_PROGRESS=1`, else None: tqdm then draws only on a terminal (and in a notebook,
+    where `tqdm.auto` draws a widget)."""
+    if quiet:
+        return True
+    if os.environ.get(FORCE_ENV, "").strip() == "1":
+        return False
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,17 +62,18 @@ class _Direct:
 class DayBar:
     """A tqdm bar over the simulated days of `days` (unit key -> days), fed by `Reporter`s."""
 
-    def __init__(self, days: dict[int, int], desc: str, *, remote: bool) -> None:
+    def __init__(self, days: dict[int, int], desc: str, *, remote: bool, disable: bool | None = False) -> None:
+        """`disable` as tqdm's (`bar_disable`); a disabled bar starts no channel from worker processes."""
         from tqdm.auto import tqdm
 
         self.days = days
         self.done = {k: 0 for k in days}
         self.lock = threading.Lock()
         self.bar = tqdm(total=sum(days.values()), desc=desc, unit="day", unit_scale=True, position=1,
-                        file=sys.stderr, leave=False, dynamic_ncols=True)
+                        file=sys.stderr, leave=False, dynamic_ncols=True, disable=disable)
         self._manager = None
         self._thread: threading.Thread | None = None
-        if remote:
+        if remote and not self.bar.disable:
             from multiprocessing.managers import SyncManager
 
             from .executors import signals_deferred, worker_setup

@@ -99,7 +99,9 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
             elif progress:
                 from tqdm.auto import tqdm
 
-                with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day") as bar:
+                from .progress import bar_disable
+
+                with tqdm(total=world.net.days, desc=f"{sc.name} r{replication}", unit="day", disable=bar_disable(False)) as bar:
                     world.run(progress=lambda day: bar.update(day + 1 - bar.n))
                     bar.update(bar.total - bar.n)
             else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .quantities import Count, Distribution, Number, Schedule, Strict
 
@@ -30,6 +30,7 @@ __all__ = [
     "PRODUCT_KINDS",
     "TRADES",
     "CAPACITY_UNITS",
+    "AllocationName",
 ]
 
 NODE_KINDS = (
@@ -162,13 +163,28 @@ class NodeBase(Strict):
         return self.jurisdiction or self.country
 
 
+def _registered_allocation(name: str) -> str:
+    """A name of `engine.production.ALLOCATION_RULES`, looked up when a file is validated (not
+    when this module is imported) so that a rule a user registers is accepted like a built-in
+    one; the engine module imports this one, hence the late import."""
+    from .engine.production import ALLOCATION_RULES
+
+    if name not in ALLOCATION_RULES:
+        raise ValueError(f"unknown allocation rule (got {name!r}); registered rules: {', '.join(sorted(ALLOCATION_RULES))}")
+    return name
+
+
+#: an allocation rule's name: `fifo`, `pro_rata`, `priority` or one added with `register_allocation`
+AllocationName = Annotated[str, AfterValidator(_registered_allocation)]
+
+
 class ProducerMixin(Strict):
     makes: list[str] = Field(default_factory=list)
     capacity: Schedule
     ai_share: Schedule | None = Field(default=None, description="fraction of capacity open to modelled orders")
     yield_: Schedule = Field(default_factory=lambda: Schedule(value=1.0), alias="yield")
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0), description="days")
-    allocation: Literal["fifo", "pro_rata", "priority"] = "fifo"
+    allocation: AllocationName = "fifo"
     priority: dict[str, Count] = Field(default_factory=dict, description="customer id -> tier (0 first)")
     expansion: Expansion | None = None
 
@@ -221,7 +237,7 @@ class SourceNode(NodeBase):
     makes: list[str] = Field(default_factory=list)
     capacity: Schedule | None = None
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
-    allocation: Literal["fifo", "pro_rata", "priority"] = "fifo"
+    allocation: AllocationName = "fifo"
     priority: dict[str, Count] = Field(default_factory=dict, description="customer id -> tier (0 first)")
 
 

@@ -11,6 +11,8 @@ from typing import Iterable
 
 import pandas as pd
 
+from .engine.record import whole_days
+
 __all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
 
 
@@ -20,8 +22,9 @@ def release_table(gens: pd.DataFrame) -> pd.DataFrame:
     if gens.empty:
         return pd.DataFrame(columns=["lab", "generation", "release", "replications"])
     g = gens.groupby(["lab", "generation"]).agg(day=("day", "median"), replications=("replication", "nunique")).reset_index()
-    start = gens["date"].min() - pd.to_timedelta(gens.loc[gens["date"].idxmin(), "day"], unit="D")
-    g["release"] = (start + pd.to_timedelta(g["day"].round(), unit="D")).dt.date
+    first = gens["date"].idxmin()  # its date is the start plus its day, rounded as every date is
+    start = gens.loc[first, "date"] - pd.Timedelta(days=float(whole_days(gens.loc[first, "day"])))
+    g["release"] = (start + pd.to_timedelta(whole_days(g["day"]), unit="D")).dt.date
     return g[["lab", "generation", "release", "replications"]]
 
 

@@ -210,6 +210,10 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
 
 @dataclass
 class Sweep:
+    """A sweep's tables (DataFrames: `points`, `outcomes`, `sensitivity`), the experiment
+    behind them (`experiment.tables`: only the rows the outcomes read; every table is in
+    `folder`'s parent with `out`), the printed text and the folder of the sweep tables."""
+
     points: pd.DataFrame
     outcomes: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -220,6 +224,12 @@ class Sweep:
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
+
+    def __repr__(self) -> str:
+        """Short: the auto repr printed every table (~14k characters)."""
+        reps = max((es.replications for es in self.experiment.scenarios), default=0)
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return f"Sweep(points={len(self.points)}, replications={reps}, {sizes}, folder={self.folder})"
 
 
 #: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)
@@ -264,7 +274,12 @@ def _numeric(col: pd.Series) -> pd.Series:
 
 
 def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str] = OUTCOMES) -> pd.DataFrame:
-    """Per lab and outcome: each input's Spearman rho (with p) and SRC, ranked by |SRC| (then |rho|)."""
+    """Per lab and outcome: each input's Spearman rho (with p) and SRC, ranked by |SRC| (then |rho|).
+
+    An input whose rho and SRC are both undefined (NaN: the input or the outcome did not vary
+    over the points that reached it) gets no rank (<NA>): it was not found to matter less
+    than the others, it was not measured.
+    """
     rows = []
     for lab, grp in outcomes.groupby("lab"):
         for target in targets:
@@ -289,10 +304,11 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
                              "src": float(src[p]), "n": int(len(y))})
     df = pd.DataFrame(rows, columns=["lab", "outcome", "input", "spearman_rho", "p_value", "src", "n"])
     if df.empty:
-        return df.assign(rank=pd.Series(dtype=int))
+        return df.assign(rank=pd.Series(dtype="Int64"))
     df["_k"] = df["src"].abs().fillna(-1) + 1e-9 * df["spearman_rho"].abs().fillna(0)
     df = df.sort_values(["lab", "outcome", "_k"], ascending=[True, True, False]).drop(columns="_k")
-    df["rank"] = df.groupby(["lab", "outcome"]).cumcount() + 1
+    measured = df["src"].notna() | df["spearman_rho"].notna()
+    df["rank"] = (df[measured].groupby(["lab", "outcome"]).cumcount() + 1).reindex(df.index).astype("Int64")
     return df.reset_index(drop=True)
 
 
@@ -302,11 +318,16 @@ def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inpu
     agg = points.drop(columns="scenario").merge(agg, on="point")
     lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
     lines += ["", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:", ""]
-    s = sens[sens["outcome"] == PACE][["lab", "rank", "input", "src", "spearman_rho", "p_value", "n"]]
+    pace = sens[sens["outcome"] == PACE]
+    s = pace[pace["rank"].notna()][["lab", "rank", "input", "src", "spearman_rho", "p_value", "n"]]
     if s.empty:
         lines.append("    n/a (fewer than 2 generations, or no variation)")
     else:
         lines += ["    " + line for line in s.to_string(index=False, float_format=lambda x: f"{x:+.3f}").splitlines()]
+    unranked = pace[pace["rank"].isna()].groupby("lab")["input"].agg(", ".join)
+    if len(unranked) and not s.empty:
+        lines += ["", "Not ranked (rho and SRC undefined: the input or the pace did not vary), rank empty in the table:", ""]
+        lines += [f"    {lab}: {inputs}" for lab, inputs in unranked.items()]
     return "\n".join(lines) + "\n"
 
 

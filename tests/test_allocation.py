@@ -6,6 +6,7 @@ pro_rata on one level of each order's size; priority by tier). The ShareBook,
 which advances pro_rata books by a cumulative level instead of order by
 order, must reproduce the rule function's schedule exactly on a chain in
 steady overload, and keep the chain's throughput at the bottleneck capacity.
+A rule a user registers is accepted by topology files and runs as written.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplychain.engine import World, check_invariants
 from supplychain.engine.orders import Order
-from supplychain.engine.production import ALLOCATION_RULES, EPS, TRANCHE, Production, startable
+from supplychain.engine.production import ALLOCATION_RULES, EPS, TRANCHE, Production, register_allocation, startable
+from supplychain.errors import InputError
+from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario
+from supplychain.topology import parse_topology
 
-from conftest import topo
+from conftest import ROOT, topo
 
 books = st.lists(
     st.tuples(
@@ -174,3 +179,71 @@ def test_share_book_bounds_partial_shipments_per_order():
     # without tranches every open order would ship weekly for as long as it stays open
     open_weeks = max((o.finished - o.entered) / 7 for o in w.orders if o.supplier == src and o.finished is not None)
     assert open_weeks > 2 * (1 / TRANCHE + 1)
+
+
+@pytest.fixture
+def lifo():
+    """A user's rule, newest order first, registered for one test (the registry is global) and
+    recording per call each order's (entry, startable, given)."""
+    calls: list[list[tuple[float, float, float]]] = []
+
+    @register_allocation("lifo")
+    def rule(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
+        give = []
+        for o in reversed(book):
+            can = startable(o)
+            if budget <= EPS or can <= EPS:
+                continue
+            goods = min(can, budget * y / o.unit_cost)
+            give.append((o, goods))
+            budget -= goods * o.unit_cost / y
+        got = {id(o): g for o, g in give}
+        calls.append([(o.entered, startable(o), got.get(id(o), 0.0)) for o in book])
+        return give
+
+    try:
+        yield calls
+    finally:
+        del ALLOCATION_RULES["lifo"]
+
+
+def test_a_registered_rule_runs_from_a_topology_newest_order_first(lifo):
+    model = overloaded_chain()  # at 5 a day instead of 2: short of the 6 a day asked, so orders still finish
+    nodes = [n.model_dump(by_alias=True, exclude_none=True) for n in model.nodes]
+    nodes[0].update(allocation="lifo", capacity=35.0)
+    edges = [e.model_dump(by_alias=True, exclude_none=True) for e in model.edges]
+    w = World(topo(nodes, edges), SC, 0)
+    w.run()
+    check_invariants(w)
+    rationed = [c for c in lifo if any(g < can * (1 - 1e-9) for _, can, g in c if can > EPS)]
+    assert len(rationed) > 100  # short of capacity: the rule decided most days
+    for book in rationed:  # whoever is left short, every order that entered after it got all it could start
+        first_short = max(e for e, can, g in book if can > EPS and g < can * (1 - 1e-9))
+        assert all(g >= can * (1 - 1e-9) for e, can, g in book if e > first_short)
+    src = w.net.index["src"]  # so newer orders overtake older ones (fifo finishes them in order of entry)
+    done = [(o.entered, o.finished) for o in w.orders if o.supplier == src]
+    late = [e for e, f in done if any(e2 > e and f2 is not None and (f is None or f2 < f) for e2, f2 in done)]
+    assert len(late) > len(done) / 10 and sum(f is not None for _, f in done) > len(done) / 2
+
+
+def test_a_registered_rule_is_accepted_in_a_topology_file_and_an_unknown_one_lists_the_rules(lifo, tmp_path):
+    data = yaml.safe_load((ROOT / "topology" / "minimal.yaml").read_text())
+    for n in data["nodes"]:
+        if n["id"] == "packager":
+            n["allocation"] = "lifo"
+    path = tmp_path / "lifo.yaml"
+    path.write_text(yaml.safe_dump(data))
+    r = simulate(path, {"name": "lifo", "start": "2022-01-01", "end": "2022-12-31"})  # checks the invariants
+    assert lifo and len(r.orders) > 0
+    data["nodes"][3]["allocation"] = "lifx"
+    with pytest.raises(InputError) as err:
+        parse_topology(data, "t.yaml")
+    assert str(err.value) == ("t.yaml: nodes.packager.allocation: unknown allocation rule (got 'lifx'); "
+                              "registered rules: fifo, lifo, priority, pro_rata")
+
+
+def test_an_unregistered_rule_is_rejected():
+    data = yaml.safe_load((ROOT / "topology" / "minimal.yaml").read_text())
+    data["nodes"][3]["allocation"] = "lifo"
+    with pytest.raises(InputError, match="nodes.packager.allocation: unknown allocation rule"):
+        parse_topology(data, "t.yaml")

@@ -118,3 +118,11 @@ def test_compare_command_prints_and_writes_tables(tmp_path):
     assert set(pd.read_csv(out / "fleet.csv")["scenario"]) == {"base", "quake", "base__unconstrained", "quake__unconstrained"}
     bad = runner.invoke(app, ["compare", str(base), str(tmp_path / "missing.yaml"), "-o", str(out)])
     assert bad.exit_code == 2 and bad.output.strip().endswith("missing.yaml: <file>: no such file")
+
+
+def test_comparison_repr_is_short_and_names_the_tables(quake):
+    text = repr(quake)
+    assert len(text) < 400, text
+    assert text.startswith("Comparison(baseline='base', scenarios=['quake'], replications=3, ")
+    for name, df in quake.tables.items():
+        assert f"{name}={len(df)}" in text

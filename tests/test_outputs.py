@@ -1,12 +1,16 @@
-"""Writing tables: streamed concatenation of per-replication files gives the concatenated table."""
+"""Writing tables: streamed concatenation of per-replication files gives the concatenated table;
+days become dates one way (rounded half up) in every table."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplychain.outputs import read_table, write_table, write_table_stream
 
@@ -74,6 +78,36 @@ def test_an_empty_date_column_has_the_type_of_a_full_one():
     full = day_dates(dt.date(2022, 1, 1), pd.Series([0.0, 1.4, 400.6]))
     assert empty.dtype == full.dtype
     assert list(full.dt.strftime("%Y-%m-%d")) == ["2022-01-01", "2022-01-02", "2023-02-06"]
+
+
+days = st.floats(0.0, 20_000.0, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(days, days)
+def test_date_differences_follow_day_differences(a, b):
+    """Dates round days half up, the same way everywhere in the calendar: two days a whole
+    number of days apart are that many dates apart (half-to-even made 3.5 -> 361.5 one date short),
+    and any two are within a day of their difference."""
+    import datetime as dt
+
+    from supplychain.engine.record import day_dates
+
+    start = dt.date(2022, 1, 1)
+    da, db, dk = day_dates(start, pd.Series([a, b, a + 357.0]))
+    assert (dk - da).days == 357
+    assert abs((db - da).days - (b - a)) < 1.0 + 1e-9
+    assert abs((db - da).days - math.floor(b - a + 0.5)) <= 1
+
+
+@given(st.integers(0, 20_000))
+def test_half_days_round_up(k):
+    import datetime as dt
+
+    from supplychain.engine.record import day_dates
+
+    got = day_dates(dt.date(2022, 1, 1), pd.Series([k + 0.5, k + 0.4999]))
+    assert list(got) == [pd.Timestamp("2022-01-01") + pd.Timedelta(days=k + 1), pd.Timestamp("2022-01-01") + pd.Timedelta(days=k)]
 
 
 def test_compare_and_sweep_with_a_run_that_releases_nothing(tmp_path):

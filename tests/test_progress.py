@@ -1,6 +1,10 @@
-"""Progress over simulated time: replications report the day they reached to the parent's bar."""
+"""Progress over simulated time: replications report the day they reached to the parent's bar;
+bars draw on a terminal only, unless forced."""
 
 from __future__ import annotations
+
+import io
+import sys
 
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -9,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from supplychain.cli import app
-from supplychain.progress import REPORT_EVERY_DAYS, DayBar, Reporter
+from supplychain.progress import FORCE_ENV, REPORT_EVERY_DAYS, DayBar, Reporter, bar_disable
 from supplychain.results import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +72,8 @@ def test_day_bar_collects_reports_from_worker_processes():
         bar.close()
 
 
-def test_run_shows_a_bar_over_simulated_days_unless_quiet(tmp_path):
+def test_run_shows_a_bar_over_simulated_days_unless_quiet(tmp_path, monkeypatch):
+    monkeypatch.setenv(FORCE_ENV, "1")  # the runner's stderr is no terminal
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump({**SC, "topology": MINIMAL}))
     runner = CliRunner()
@@ -77,3 +82,39 @@ def test_run_shows_a_bar_over_simulated_days_unless_quiet(tmp_path):
     assert "simulated" in loud.stderr and "day" in loud.stderr
     quiet = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(tmp_path / "b"), "--quiet"])
     assert quiet.exit_code == 0 and "simulated" not in quiet.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bars_draw_on_a_terminal_only_unless_forced(monkeypatch):
+    from supplychain.experiment import _progress
+
+    monkeypatch.delenv(FORCE_ENV, raising=False)
+    for stream, drawn in ((io.StringIO(), False), (_Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with _progress(3, 0, False, "reps") as bar:
+            bar.update(1)
+        with DayBar({0: 100}, "simulated", remote=True, disable=bar_disable(False)) as days:
+            assert days._manager is None if not drawn else days._manager is not None
+            days.advance(0, 50)
+        simulate(MINIMAL, SC, progress=True)
+        assert ("\r" in stream.getvalue()) == drawn, stream.getvalue()
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    monkeypatch.setenv(FORCE_ENV, "1")
+    with _progress(3, 0, False, "reps") as bar:
+        bar.update(1)
+    assert "reps" in log.getvalue()
+    assert bar_disable(True) is True  # --quiet wins over forcing
+
+
+def test_run_on_a_non_terminal_writes_no_bars(tmp_path, monkeypatch):
+    monkeypatch.delenv(FORCE_ENV, raising=False)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**SC, "topology": MINIMAL}))
+    res = CliRunner().invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    assert "\r" not in res.stderr and "\x1b" not in res.stderr and "simulated" not in res.stderr

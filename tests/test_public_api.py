@@ -27,7 +27,8 @@ def test_load_scenario_resolves_its_topology():
     assert rs.topology.number_of_nodes() > 20 and rs.scenario.name == "baseline"
 
 
-def test_progress_over_simulated_time_does_not_change_results(capsys):
+def test_progress_over_simulated_time_does_not_change_results(capsys, monkeypatch):
+    monkeypatch.setenv("SUPPLYCHAIN_PROGRESS", "1")  # captured stderr is no terminal: force the bar
     g = load_topology(ROOT / "topology" / "minimal.yaml")
     quiet = simulate(g, {"name": "p", "end": "2023-06-30"}, seed=2)
     shown = simulate(g, {"name": "p", "end": "2023-06-30"}, seed=2, progress=True)

@@ -2,7 +2,9 @@
 
 import pandas as pd
 
-from supplychain.summary import peak_lead_times, summarise
+from supplychain.comparison import _date
+from supplychain.engine.record import day_dates
+from supplychain.summary import peak_lead_times, release_table, summarise
 
 
 def _lead_times() -> pd.DataFrame:
@@ -64,3 +66,13 @@ def test_summary_says_how_many_replications_reached_a_generation_only_when_some_
     text = summarise({"fleet": fleet, "generations": gens, "lead_times": _lead_times(), "orders": orders},
                      {"h100": 1.0}, "run")
     assert "- lab_us: g0 2024-01-11, g1 2024-02-20 (in 2 of 3 replications)\n" in text
+
+
+def test_release_dates_round_half_days_like_the_tables():
+    """The summary's and the comparison's release dates are the generations table's dates."""
+    day = pd.Series([3.5, 360.5, 361.5])
+    gens = pd.DataFrame({"lab": ["a", "b", "c"], "generation": [0, 0, 0], "day": day, "replication": [0, 0, 0],
+                         "date": day_dates(pd.Timestamp("2022-01-01").date(), day)})
+    assert [str(d) for d in gens["date"].dt.date] == ["2022-01-05", "2022-12-28", "2022-12-29"]
+    assert [str(d) for d in release_table(gens)["release"]] == ["2022-01-05", "2022-12-28", "2022-12-29"]
+    assert [_date("2022-01-01", d) for d in day] == ["2022-01-05", "2022-12-28", "2022-12-29"]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from supplychain.cli import app
 from supplychain.errors import InputError
-from supplychain.sweeps import Param, design, parse_param, sensitivity, sweep
+from supplychain.sweeps import Param, _text, design, parse_param, sensitivity, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "topology" / "minimal.yaml")
@@ -166,3 +166,28 @@ def test_what_every_point_shares_cannot_be_swept(field):
         sweep(scenario(), {field: [1, 2]}, replications=1, workers=1)
     assert str(err.value).startswith(f"--param: {field}: cannot be swept")
     assert "algorithms" in err.value.problem and "set.<topology path>" in err.value.problem, "names what can be swept"
+
+
+def test_inputs_whose_rho_and_src_are_undefined_are_not_ranked():
+    """An outcome that never varies (one lab) or an input that never varies has NaN rho and SRC: no
+    rank, and sweep.md says which were left out instead of listing them last."""
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0, 1, 40), rng.uniform(0, 1, 40)
+    points = pd.DataFrame({"point": range(40), "scenario": [f"s_p{i:03d}" for i in range(40)], "a": a, "b": b, "c": 1.0})
+    moves = points.assign(lab="moves", mean_gap_days=300 + 100 * a + rng.normal(0, 1, 40))
+    flat = points.assign(lab="flat", mean_gap_days=400.0)
+    outcomes = pd.concat([moves, flat]).assign(replication=0, generations=2, peak_quoted_weeks=10.0)
+    s = sensitivity(outcomes, ["a", "b", "c"], ["mean_gap_days"])
+    by = s.set_index(["lab", "input"])["rank"]
+    assert by[("moves", "a")] == 1 and by[("moves", "b")] == 2 and pd.isna(by[("moves", "c")])
+    assert by["flat"].isna().all() and s[s["lab"] == "flat"][["src", "spearman_rho"]].isna().all().all()
+    text = _text(points, outcomes, s, ["a", "b", "c"], 1)
+    ranked = text.split("ranked by |SRC|:")[1].split("Not ranked")[0]
+    assert "flat" not in ranked and "<NA>" not in ranked and "moves" in ranked
+    assert "    flat: a, b, c" in text and "    moves: c" in text
+
+
+def test_sweep_repr_is_short_and_names_the_tables(grid):
+    text = repr(grid)
+    assert len(text) < 300, text
+    assert text.startswith("Sweep(points=4, replications=2, ") and "outcomes=8" in text and "sensitivity=" in text

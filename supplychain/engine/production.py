@@ -4,7 +4,7 @@ Once a day every node with open orders spends today's capacity on its book
 by its allocation rule; what starts today finishes after the node's cycle
 time. Work in progress sits in a per-day completion pipeline, so a lot costs
 a handful of list operations per day, never one kernel event per unit.
-Allocation rules are a registry a user can extend (`ALLOCATION_RULES`).
+Allocation rules are a registry a user can extend (`register_allocation`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .network import Net
 from .orders import Order
 from .sharing import ShareBook
 
-__all__ = ["Production", "ALLOCATION_RULES", "register_allocation"]
+__all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
 
 EPS = 1e-9
 INF = float("inf")
@@ -35,6 +35,31 @@ ALLOCATION_RULES: dict[str, AllocationRule] = {}
 
 
 def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]:
+    """Decorator: make `rule` the allocation rule `name`, usable as `allocation: name` on a node.
+
+    `rule(book, budget, y) -> [(order, good units to start today)]` is called once a day for
+    each node with open orders and finite capacity (unlimited capacity starts everything
+    without asking the rule):
+
+    - `book`: the node's open orders, oldest entry first (`o.entered`). It may hold orders
+      with nothing to start today (a kit whose inputs are still on the way): `startable(o)`
+      is what `o` may start, so skip orders where it is 0 (the built-in rules do);
+    - `budget`: today's capacity units; a good unit of `o` costs `o.unit_cost / y` of them;
+    - `y`: the node's yield today.
+
+    A rule must give each order at most `startable(o)`, positive amounts only, and no more
+    than `budget` in total (sum of units x `o.unit_cost / y`); it should spend the whole
+    budget while something is startable (the built-in rules do; a rule that idles
+    capacity is legal but throttles the node). It must not change the orders or the book:
+    the engine starts the units, finishes them after the cycle time and keeps the books.
+    `o.tier` is filled from the node's `priority` map only under `priority`.
+
+    Register before the topology is validated (the `allocation` field accepts registered
+    names only) and in a module every process imports: local worker processes are forked
+    and inherit the registry, Dask workers do not. A name registered again replaces the
+    rule (the built-in `pro_rata` itself runs through `ShareBook`, the same schedule by level).
+    """
+
     def deco(fn: AllocationRule) -> AllocationRule:
         ALLOCATION_RULES[name] = fn
         return fn

@@ -8,7 +8,7 @@ series per supplier, customer, product), `nodes`, `fleet`, `generations`,
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from .gcpause import gc_paused
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["build_tables", "day_dates", "TABLES"]
+__all__ = ["build_tables", "day_dates", "whole_days", "TABLES"]
 
 TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
 
@@ -29,10 +29,21 @@ GEN_COLUMNS = ("lab", "generation", "day", "started_day", "requirement_flop", "r
 STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "mean_backorders", "final_on_hand", "final_backorders")
 
 
+def whole_days(days: Any) -> Any:
+    """Day numbers rounded half up (`floor(x + 0.5)`), the one rounding every date uses.
+
+    numpy's and Python's `round` go half to even (day 3.5 -> Jan 5 but 360.5 -> Dec 27), so
+    the dates of two days a whole number apart could be a day more or less apart than that.
+    """
+    if isinstance(days, pd.Series):
+        return np.floor(days.astype(float) + 0.5)
+    return np.floor(np.asarray(days, dtype=float) + 0.5)
+
+
 def day_dates(start: dt.date, days: pd.Series) -> pd.Series:
-    """Calendar dates of day numbers from the scenario start (rounded to whole days); an empty
+    """Calendar dates of day numbers from the scenario start (`whole_days`); an empty
     column gets the same date type as a full one."""
-    return pd.Timestamp(start) + pd.to_timedelta(days.astype(float).round(), unit="D")
+    return pd.Timestamp(start) + pd.to_timedelta(whole_days(days), unit="D")
 
 
 def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols: tuple[str, ...] = ("day",)) -> pd.DataFrame:
