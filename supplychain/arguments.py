@@ -1,9 +1,10 @@
 """Checks of the arguments the Python API and the CLI share: one check each, so both refuse alike.
 
 A bad argument is an `InputError` from `ARGUMENTS` that names the argument and the value,
-e.g. `<arguments>: replications: must be at least 1 (got 0)`. The CLI says the same under
-its option's name (`--replications: replications: ...`, see `cli.common.guard`), so the
-checks read the argument names of `simulate`, `run_experiment`, `compare` and `sweep`.
+e.g. `<arguments>: replications: must be at least 1 (got 0)`. The CLI says the same as a bad
+value of the option (`supplychain run: --replications: must be at least 1 (got 0)`, see
+`cli.common.guard`), so the checks read the argument names of `simulate`, `run_experiment`,
+`compare` and `sweep`.
 """
 
 from __future__ import annotations
