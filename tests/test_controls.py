@@ -194,12 +194,13 @@ def test_idle_rules_are_exactly_the_rules_that_never_act():
     assert len(lab_orders(run(end="2023-06-30"), "lab_cn", "acc")) > 0 and len(lab_orders(r, "lab_cn", "acc")) == 0
 
 
-def test_a_lab_moves_the_share_of_a_banned_sku_to_the_skus_still_open():
-    """A SKU a ban refuses outright (no compliant variant) is not ordered: its share of the gap
-    goes to the lab's other SKUs, as a component order's share goes to the suppliers still open.
-    Before, the lab re-ordered it every review and collected refusals."""
-    banned = run(rule(announced="2022-06-01", effective="2022-06-01", scope={"destinations": ["CN"], "products": ["acc"]}),
-                 end="2023-12-31")
+@pytest.mark.parametrize("refusal", [{"action": "ban"}, {"action": "license", "review_days": 30, "approval": 0.0}])
+def test_a_lab_moves_the_share_of_a_refused_sku_to_the_skus_still_open(refusal):
+    """A SKU refused outright (a ban, or a licence never granted; no compliant variant) is not
+    ordered: its share of the gap goes to the lab's other SKUs, as a component order's share goes
+    to the suppliers still open. Before, the lab re-ordered it every review and collected refusals."""
+    banned = run(rule(announced="2022-06-01", effective="2022-06-01", scope={"destinations": ["CN"], "products": ["acc"]},
+                      **refusal), end="2023-12-31")
     cn = lab_orders(banned, "lab_cn")
     after = cn[cn["ordered"] >= 151]
     assert len(after) > 0 and set(after["product"]) != {"acc"} and "acc" not in set(after["product"])

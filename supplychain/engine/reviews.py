@@ -110,10 +110,11 @@ class Reviews:
     def _lab_offers(self, j: int, now: float) -> list[tuple[Flow, str, float, str, Rule | None]]:
         """(vendor flow, SKU, share, SKU to order, rule blocking the SKU) for lab `j` today.
 
-        A blocked SKU is ordered as its compliant variant if the vendor has one. A SKU a ban
-        refuses outright, with no variant, is left out and its share goes to the SKUs still
-        open, as an order's suppliers are split (`order_from_suppliers`); a lab re-ordering it
-        every review would only collect refusals. Licences may be granted: still ordered.
+        A blocked SKU is ordered as its compliant variant if the vendor has one. A SKU refused
+        outright (a ban, or a licence never granted: `approval` 0), with no variant, is left out
+        and its share goes to the SKUs still open, as an order's suppliers are split
+        (`order_from_suppliers`); a lab re-ordering it every review would only collect refusals.
+        A licence that may be granted is applied for: still ordered.
         """
         labs = self.labs
         offers = labs.sku_offers(j, now, labs.states[j].policy.order_ahead_days)
@@ -128,7 +129,7 @@ class Reviews:
             if blocked is not None:
                 chosen = self.controls.substitute(now, flow.supplier, node, sku, parties) or sku
             out.append((flow, sku, share, chosen, blocked))
-        open_ = [x for x in out if not (x[4] is not None and x[4].action == "ban" and x[3] == x[1])]
+        open_ = [x for x in out if not (x[4] is not None and _refused(x[4]) and x[3] == x[1])]
         if open_ and len(open_) < len(out):
             total = sum(x[2] for x in open_)
             out = [(flow, sku, share / total, chosen, blocked) for flow, sku, share, chosen, blocked in open_]
@@ -146,3 +147,8 @@ class Reviews:
                 self.tools_on_order[node] -= gap
         if now + TOOL_REVIEW_DAYS < net.days:
             self.at(now + TOOL_REVIEW_DAYS, self._review_tools, node)
+
+
+def _refused(rule: Rule) -> bool:
+    """A rule that refuses every order in its scope: a ban, or a licence with no chance of approval."""
+    return rule.action == "ban" or (rule.action == "license" and rule.approval <= 0.0)
