@@ -48,7 +48,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
-from .schema import NODE_KINDS
+from .schema import NODE_KINDS, TopologyModel
 from .overrides import apply_overrides, override_topology
 from .topology import graph_to_data, graph_to_model, load_topology, model_to_graph, read_yaml
 
@@ -56,6 +56,7 @@ __all__ = [
     "ResolvedScenario",
     "load_scenario",
     "resolve_scenario",
+    "resolve",
     "compose",
     "deep_merge",
     "validate_data",
@@ -418,3 +419,38 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     if not path.exists():
         raise InputError(path, "<file>", "no such file")
     return resolve_scenario(read_yaml(path), path)
+
+
+def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
+    """Any form of scenario, on its own topology or on `topology`, resolved: the one path every runner takes.
+
+    `item`: a scenario file, a `ResolvedScenario`, a `Scenario`, a dict (as if a file
+    in the working folder) or None (defaults). `topology` (a path, a graph or a
+    `TopologyModel`) replaces the scenario's own; its `set:` overrides still apply.
+    A `ResolvedScenario` without `topology` is taken as it is.
+    """
+    graph = None
+    if isinstance(topology, TopologyModel):
+        graph = model_to_graph(topology)
+    elif isinstance(topology, nx.DiGraph):
+        graph = topology
+    elif topology is not None:
+        graph = load_topology(Path(topology))
+    if item is None:
+        item = {}
+    if isinstance(item, ResolvedScenario):
+        if graph is None:
+            return item
+        return resolve_scenario(item.scenario.model_dump(mode="json", exclude_none=True), item.path, graph)
+    if isinstance(item, Scenario):
+        return resolve_scenario(item.model_dump(mode="json", exclude_none=True), None, graph)
+    if isinstance(item, dict):
+        return resolve_scenario(item, None, graph)
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if graph is None:
+            return load_scenario(path)
+        if not path.exists():
+            raise InputError(path, "<file>", "no such file")
+        return resolve_scenario(read_yaml(path), path, graph)
+    raise TypeError(f"not a scenario: {item!r}")
