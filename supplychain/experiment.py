@@ -57,7 +57,7 @@ class ExperimentScenario:
     seed: int
     replications: int
     source: str = "<python>"
-    topology_path: str = ""
+    topology_path: str = ""  # absolute: the manifest must find it from wherever the report is made
     warnings: tuple[str, ...] = ()  # the suspicious but legal (ResolvedScenario.warnings)
 
     @property
@@ -108,7 +108,7 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
         name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
         config_hash=resolved.config_hash, seed=sc.seed if seed is None else seed,
         replications=sc.replications if replications is None else replications,
-        source=source, topology_path=str(resolved.topology_path), warnings=resolved.warnings,
+        source=source, topology_path=str(Path(resolved.topology_path).resolve()), warnings=resolved.warnings,
     )
 
 

@@ -141,3 +141,28 @@ def test_figures_of_tables_without_rows_for_the_scenarios(run_dir):
     assert fleet_figure(pd.read_parquet(run_dir / "fleet.parquet"), ["other"]) is None
     assert generations_figure(pd.read_parquet(run_dir / "generations.parquet"), ["other"], ["lab"]) is None
     assert events_figure(pd.read_parquet(run_dir / "events.parquet"), ["other"]) is None
+
+
+def test_report_finds_the_topology_from_another_folder(tmp_path, monkeypatch):
+    """The manifest records the topology's absolute path; an older manifest's relative one (to where the run
+    started) is looked for from the run folder upward: either way the report knows the accelerator SKUs."""
+    import json
+    import shutil
+
+    from supplychain.report import _products
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "topology").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(MINIMAL, project / "topology" / "minimal.yaml")
+    (project / "s.yaml").write_text("name: r\ntopology: topology/minimal.yaml\nend: 2022-03-31\n")
+    monkeypatch.chdir(project)
+    run_experiment("s.yaml", replications=1, workers=1, out="outputs/r")  # as `supplychain run s.yaml` from here
+    folder = project / "outputs" / "r"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenarios"][0]["topology"] == str((project / "topology" / "minimal.yaml").resolve())
+    monkeypatch.chdir(elsewhere)
+    assert _products(manifest, folder)[1] == ["acc"]
+    manifest["scenarios"][0]["topology"] = "topology/minimal.yaml"  # as written before
+    assert _products(manifest, folder)[1] == ["acc"]
+    assert _products(manifest, Path("../project/outputs/r"))[1] == ["acc"]
