@@ -321,11 +321,8 @@ def run_backtest(scenario: Any = "policies/baseline.yaml", topology: Any = None,
 
     scenario, topology = _path(scenario), _path(topology)
     resolved = load_scenario(Path(scenario)) if isinstance(scenario, (str, Path)) else None
-    if results is None:
-        sc = resolved if resolved is not None else scenario
-        if topology is not None and resolved is not None:
-            sc = resolved.scenario
-        results = simulate(topology, sc, seed=seed)
+    if results is None:  # on a given topology the scenario's `set:` overrides still apply, as in `simulate`
+        results = simulate(topology, resolved if resolved is not None else scenario, seed=seed)
     tables = results.tables
     topo = topology if topology is not None else (resolved.topology if resolved is not None else None)
     if topo is None:

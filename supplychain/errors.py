@@ -1,7 +1,8 @@
 """One error type for bad input, rendered as a single line `FILE: field.path: problem (got X)`.
 
 The CLI turns an `InputError` into exit status 2 with that line and no traceback;
-library callers catch it like any exception.
+library callers catch it like any exception. Input that is legal but probably
+not meant is a `ScenarioWarning` (Python's warnings, so notebooks show it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-__all__ = ["InputError", "from_validation_error", "format_loc"]
+__all__ = ["InputError", "ScenarioWarning", "from_validation_error", "format_loc"]
 
 
 class InputError(ValueError):
@@ -42,6 +43,11 @@ class InputError(ValueError):
         if self.option is None:
             return self
         return InputError(command, f"{self.option} {self.option_path}".strip(), self.problem)
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that is legal but probably not meant (a rule or shock that touches nothing, a country
+    no node is in, ...): `FILE: field.path: problem`. The run goes on; filter it like any warning."""
 
 
 def _one_line(text: str) -> str:

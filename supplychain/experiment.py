@@ -31,12 +31,12 @@ from .errors import InputError
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
 from .progress import DayBar, bar_disable
-from .results import simulate
-from .scenario import ResolvedScenario, config_hash, load_scenario, resolve_scenario
+from .results import run_replication
+from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .store import ScenarioStore, check_out_folder, open_scenario, safe_name
-from .topology import graph_to_model, load_topology, read_yaml
+from .topology import graph_to_model
 
 __all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
            "concat_tables", "FORMATS", "UNCONSTRAINED"]
@@ -57,7 +57,7 @@ class ExperimentScenario:
     seed: int
     replications: int
     source: str = "<python>"
-    topology_path: str = ""
+    topology_path: str = ""  # absolute: the manifest must find it from wherever the report is made
     warnings: tuple[str, ...] = ()  # the suspicious but legal (ResolvedScenario.warnings)
 
     @property
@@ -80,8 +80,8 @@ class Unit:
 
 def run_unit(unit: Unit) -> dict[str, Any]:
     """Run one unit; the small result an executor sends back."""
-    res = simulate(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication,
-                   progress=unit.progress if unit.progress is not None else False)
+    res = run_replication(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication,
+                          progress=unit.progress if unit.progress is not None else False)
     tables = res.tables
     if unit.name != unit.scenario.name:
         for df in tables.values():
@@ -93,28 +93,6 @@ def run_unit(unit: Unit) -> dict[str, Any]:
     return {"tables": tables, "wall_s": wall}
 
 
-def _resolve(item: Any, topology: Any) -> tuple[ResolvedScenario, str]:
-    graph = None
-    if topology is not None:
-        graph = topology if isinstance(topology, nx.DiGraph) else load_topology(Path(topology))
-    if isinstance(item, ResolvedScenario):
-        if graph is not None:
-            return resolve_scenario(item.scenario.model_dump(mode="json", exclude_none=True), item.path, graph), str(item.path)
-        return item, str(item.path or "<python>")
-    if isinstance(item, Scenario):
-        return resolve_scenario(item.model_dump(mode="json", exclude_none=True), None, graph), "<python>"
-    if isinstance(item, dict):
-        return resolve_scenario(item, None, graph), "<python>"
-    if isinstance(item, (str, Path)):
-        path = Path(item)
-        if graph is None:
-            return load_scenario(path), str(path)
-        if not path.exists():
-            raise InputError(path, "<file>", "no such file")
-        return resolve_scenario(read_yaml(path), path, graph), str(path)
-    raise TypeError(f"not a scenario: {item!r}")
-
-
 def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replications: int | None = None,
             name: str | None = None) -> ExperimentScenario:
     """A scenario file, `ResolvedScenario`, `Scenario` or dict -> an `ExperimentScenario`.
@@ -123,13 +101,14 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
     `seed` and `replications` override the scenario's; `name` renames it.
     """
     seed, replications = whole("seed", seed, 0), whole("replications", replications, 1)
-    resolved, source = _resolve(item, topology)
+    resolved = resolve(item, topology)
+    source = str(resolved.path) if resolved.path is not None else "<python>"
     sc = resolved.scenario
     return ExperimentScenario(
         name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
         config_hash=resolved.config_hash, seed=sc.seed if seed is None else seed,
         replications=sc.replications if replications is None else replications,
-        source=source, topology_path=str(resolved.topology_path), warnings=resolved.warnings,
+        source=source, topology_path=str(Path(resolved.topology_path).resolve()), warnings=resolved.warnings,
     )
 
 

@@ -3,7 +3,9 @@
 Each function takes the concatenated tables of a run, compare or sweep folder
 and the scenarios to show, and returns a `matplotlib.figure.Figure` (or None
 when there is nothing to draw). Bands are the 10-90 % range across
-replications around the median.
+replications around the median. A series with no values (a product never
+delivered to a lab, so no realised lead time) is left out, not drawn empty: a
+panel with nothing left says so instead of failing the whole report.
 """
 
 from __future__ import annotations
@@ -33,9 +35,23 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def _band(df: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Per date: median and 10-90 % across replications of `value` (already one value per date and replication)."""
+    """Per date: median and 10-90 % across replications of `value` (already one value per date and replication).
+
+    No rows when `value` has no finite value (pandas cannot take quantiles of a frame without columns).
+    """
+    df = df[np.isfinite(pd.to_numeric(df[value], errors="coerce").astype(float))]
+    if df.empty:
+        return pd.DataFrame({"lo": [], "mid": [], "hi": []}, dtype=float)
     wide = df.pivot_table(index="date", columns="replication", values=value, aggfunc="mean").sort_index()
     return pd.DataFrame({"lo": wide.quantile(BAND[0], axis=1), "mid": wide.median(axis=1), "hi": wide.quantile(BAND[1], axis=1)})
+
+
+def _legend(ax, **kwargs) -> None:
+    """A legend of what the panel draws, or a note that it draws nothing (a bare legend() warns and shows nothing)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+    else:
+        ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="0.5")
 
 
 def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2) -> tuple[Figure, list]:
@@ -53,7 +69,8 @@ def key_series(lead_times: pd.DataFrame, labs: Sequence[str], accelerators: Sequ
     lt = lead_times[lead_times["customer"].isin(set(labs))]
     if accelerators:
         lt = lt[lt["product"].isin(set(accelerators))]
-    return lt.groupby("product")["quoted_days"].count().sort_values(ascending=False).index[:limit].tolist()
+    quoted = lt[np.isfinite(lt["quoted_days"].astype(float))]  # a product never quoted has no line to draw
+    return quoted.groupby("product")["quoted_days"].count().sort_values(ascending=False).index[:limit].tolist()
 
 
 def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str],
@@ -70,25 +87,28 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             if d.empty:
                 continue
             per = d.groupby(["date", "replication"])[["quoted_days", "realised_by_delivery_days"]].mean().reset_index()
+            color = f"C{i % 10}"  # one colour per scenario in every panel, whichever series it lacks
             q = _band(per, "quoted_days") / 7.0
-            line = ax.plot(q.index, q["mid"], lw=1.5, label=f"{sc} quoted")[0]
-            ax.fill_between(q.index, q["lo"], q["hi"], color=line.get_color(), alpha=0.2, lw=0)
-            r = _band(per.dropna(subset=["realised_by_delivery_days"]), "realised_by_delivery_days") / 7.0
-            if len(r):
-                ax.plot(r.index, r["mid"], ls="--", lw=1, color=line.get_color(), label=f"{sc} realised")
+            if len(q):
+                ax.plot(q.index, q["mid"], lw=1.5, color=color, label=f"{sc} quoted")
+                ax.fill_between(q.index, q["lo"], q["hi"], color=color, alpha=0.2, lw=0)
+            r = _band(per, "realised_by_delivery_days") / 7.0
+            if len(r):  # none when the product never reached a lab in the run
+                ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised")
         ax.set_title(f"{product} to labs")
         ax.set_ylabel("weeks")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _legend(ax, fontsize=7)
     fig.suptitle(f"Lead times: quoted and realised (median, band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)")
     return fig
 
 
 def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str]) -> Figure | None:
     """Release date of each generation per lab: median across replications, whiskers min-max."""
-    if gens.empty:
-        return None
+    gens = gens[gens["scenario"].isin(scenarios) & gens["date"].notna()]
     labs = [lab for lab in labs if lab in set(gens["lab"])]
+    if not labs:
+        return None
     fig, axes = _grid(len(labs), row_height=2.8)
     for ax, lab in zip(axes, labs):
         for i, sc in enumerate(scenarios):
@@ -103,13 +123,14 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
         ax.set_ylabel("generation")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _legend(ax, fontsize=7)
     fig.suptitle("Model generations: release dates (median, whiskers min-max across replications)")
     return fig
 
 
 def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None:
     """Installed H100e, power and stranded H100e per lab over time (median, band across replications)."""
+    fleet = fleet[fleet["scenario"].isin(scenarios)]
     if fleet.empty:
         return None
     fig = new_figure(11, 8.5)
@@ -124,6 +145,8 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None
                 if d.empty:
                     continue
                 b = _band(d, col)
+                if b.empty:
+                    continue
                 label = lab if len(scenarios) == 1 else f"{lab} ({sc})"
                 ax.plot(b.index, b["mid"], ls=_STYLES[i % 4], color=colors[lab], lw=1.2, label=label)
                 ax.fill_between(b.index, b["lo"], b["hi"], color=colors[lab], alpha=0.15, lw=0)
@@ -131,7 +154,10 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None
         ax.grid(alpha=0.3)
         if col == "installed_h100e" and (fleet[col] > 0).any():
             ax.set_yscale("log")
-    axes[0].legend(fontsize=7, ncol=2)
+        if not ax.get_lines():
+            _legend(ax)  # says "no values"
+    if axes[0].get_lines():
+        axes[0].legend(fontsize=7, ncol=2)
     return fig
 
 
@@ -170,7 +196,7 @@ def _days(detail: object) -> float:
 
 def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 40) -> Figure | None:
     """Timeline of shocks (bars over their duration) and control decisions (markers by outcome)."""
-    ev = events[events["scenario"].isin(scenarios)]
+    ev = events[events["scenario"].isin(scenarios) & events["date"].notna()]
     if ev.empty:
         return None
     ev = ev.assign(row=(ev["scenario"] + ": " if len(scenarios) > 1 else "") + ev["type"] + " " + ev["id"].astype(str))

@@ -51,13 +51,26 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _products(manifest: dict[str, Any]) -> tuple[dict[str, float], list[str] | None]:
+def _topology_file(recorded: str, folder: Path) -> Path:
+    """The topology a manifest records. Older manifests hold a path relative to where the run was started,
+    unknown here: if it is not found from the working folder, it is looked for from the run folder upward
+    (a run started in a project writes `outputs/<name>/` under it)."""
+    path = Path(recorded)
+    if path.is_absolute() or path.exists():
+        return path
+    for base in (folder.resolve(), *folder.resolve().parents):
+        if (base / path).exists():
+            return base / path
+    return path
+
+
+def _products(manifest: dict[str, Any], folder: Path) -> tuple[dict[str, float], list[str] | None]:
     """(h100e per SKU, accelerator SKUs) from the first scenario's topology file, if it can be read."""
     try:
         from .topology import graph_to_model, load_topology
 
-        path = manifest["scenarios"][0]["topology"]
-        model = graph_to_model(load_topology(Path(path)))
+        path = _topology_file(manifest["scenarios"][0]["topology"], folder)
+        model = graph_to_model(load_topology(path))
     except Exception:  # noqa: BLE001 - the report still works without topology details
         return {}, None
     return ({k: p.h100e for k, p in model.products.items() if p.h100e},
@@ -93,7 +106,7 @@ def make_report(run_dir: str | Path) -> Path:
             df[col] = pd.to_datetime(df[col])
     scenarios = _scenarios(manifest, tables)
     labs = sorted(tables["fleet"]["lab"].unique().tolist())
-    h100e, accelerators = _products(manifest)
+    h100e, accelerators = _products(manifest, folder)
     figures = {
         "lead_times": lambda: lead_time_figure(tables["lead_times"], scenarios, labs, accelerators),
         "generations": lambda: generations_figure(tables["generations"], scenarios, labs),

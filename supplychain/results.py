@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -17,9 +15,9 @@ from .engine.gcpause import gc_paused
 from .engine.record import build_tables
 from .scenario_schema import Scenario
 from .schema import TopologyModel
-from .topology import graph_to_model, load_topology
+from .topology import graph_to_model
 
-__all__ = ["Results", "simulate", "replication_seed"]
+__all__ = ["Results", "simulate", "run_replication", "replication_seed"]
 
 
 @dataclass
@@ -48,47 +46,31 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed).spawn(replication + 1)[replication]
 
 
-def _as_model(topology: Any) -> TopologyModel:
-    if isinstance(topology, TopologyModel):
-        return topology
-    if isinstance(topology, nx.DiGraph):
-        return graph_to_model(topology)
-    return graph_to_model(load_topology(Path(topology)))
-
-
-def _scenario(scenario: Any) -> tuple[Scenario, Any]:
-    """(validated scenario, its own topology graph or None). A dict is validated as
-    `resolve_scenario` does, so bad input is an `InputError` naming the field, not pydantic's."""
-    from .scenario import ResolvedScenario, load_scenario, validate_data
-
-    if scenario is None:
-        return Scenario(), None
-    if isinstance(scenario, Scenario):
-        return scenario, None
-    if isinstance(scenario, dict):
-        return validate_data(scenario, None), None
-    if isinstance(scenario, ResolvedScenario):
-        return scenario.scenario, scenario.topology
-    resolved = load_scenario(Path(scenario))
-    return resolved.scenario, resolved.topology
-
-
 def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = None, replication: int = 0,
              check: bool = True, progress: bool | Callable[[int], None] = False) -> Results:
     """Run one replication.
 
     `topology`: a path, a `networkx.DiGraph` from `load_topology`, or a model;
-    None takes the scenario's own topology. `scenario`: a path, a loaded
-    scenario, a `Scenario`, a dict, or None (defaults). `seed` overrides the
-    scenario's seed. `progress=True` shows a tqdm bar over simulated time
-    (weekly updates), for long runs; a callable instead gets each simulated
-    day reached (weekly), to report elsewhere.
+    None takes the scenario's own. `scenario`: a path, a loaded scenario, a
+    `Scenario`, a dict, or None (defaults), resolved as `run_experiment` resolves
+    it (`extends`, `set:` overrides, checks against the topology, which a given
+    `topology` replaces). `seed` overrides the scenario's seed. `progress=True`
+    shows a tqdm bar over simulated time (weekly updates), for long runs; a
+    callable instead gets each simulated day reached (weekly), to report elsewhere.
     """
+    from .scenario import resolve
+
     seed, replication = whole("seed", seed, 0), whole("replication", replication, 0)
-    sc, scenario_topology = _scenario(scenario)
-    if topology is None and scenario_topology is None:
-        raise ValueError("no topology: pass one, or a scenario file that names one")
-    model = _as_model(topology if topology is not None else scenario_topology)
+    resolved = resolve(scenario, topology)
+    return run_replication(graph_to_model(resolved.topology), resolved.scenario, seed=seed, replication=replication,
+                           check=check, progress=progress)
+
+
+def run_replication(model: TopologyModel, sc: Scenario, *, seed: int | None = None, replication: int = 0,
+                    check: bool = True, progress: bool | Callable[[int], None] = False) -> Results:
+    """One replication of a scenario already resolved on `model` (its `set:` applied): what `simulate`
+    and the executors' work units run, so a worker never resolves (or overrides) a scenario twice."""
+    seed, replication = whole("seed", seed, 0), whole("replication", replication, 0)
     seed_value = sc.seed if seed is None else seed
     with gc_paused():  # the run's objects are freed by `release`, not walked by the collector
         t0 = time.perf_counter()

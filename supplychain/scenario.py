@@ -39,6 +39,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sys
+import warnings as pywarnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -46,9 +48,9 @@ from typing import Any, Iterable
 import networkx as nx
 from pydantic import ValidationError
 
-from .errors import InputError, from_validation_error
+from .errors import InputError, ScenarioWarning, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
-from .schema import NODE_KINDS
+from .schema import NODE_KINDS, TopologyModel
 from .overrides import apply_overrides, override_topology
 from .topology import graph_to_data, graph_to_model, load_topology, model_to_graph, read_yaml
 
@@ -56,12 +58,14 @@ __all__ = [
     "ResolvedScenario",
     "load_scenario",
     "resolve_scenario",
+    "resolve",
     "compose",
     "deep_merge",
     "validate_data",
     "apply_overrides",
     "scenario_data",
     "config_hash",
+    "emit_warnings",
     "BY_ID_LISTS",
 ]
 
@@ -372,12 +376,32 @@ def config_hash(sc: Scenario, g: nx.DiGraph) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiGraph | None = None) -> ResolvedScenario:
+def _outside_level() -> int:
+    """The `stacklevel`, for a `warnings.warn` in the caller, that names the first frame outside this package."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == __name__.partition(".")[0]:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def emit_warnings(rs: ResolvedScenario, skip: Iterable[str] = ()) -> None:
+    """Each of `rs.warnings` (but those in `skip`, already shown) as a `ScenarioWarning`, named by the
+    caller's line outside this package: without it a notebook never sees them (only the CLI prints them)."""
+    where = str(rs.path) if rs.path is not None else f"scenario {rs.scenario.name!r}"  # a dict has no file
+    skip = set(skip)
+    for w in rs.warnings:
+        if w not in skip:
+            pywarnings.warn(ScenarioWarning(f"{where}: {w}"), stacklevel=_outside_level())
+
+
+def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiGraph | None = None, *,
+                     warn: bool = True) -> ResolvedScenario:
     """Resolve plain data (e.g. built in a notebook) as if it were the file `file`.
 
     `extends` and `topology` paths are relative to `file`'s folder (the working
     folder if None). Pass `topology` to use a graph you already hold instead of
     the file the scenario names; `set:` overrides still apply to a copy of it.
+    Its warnings are emitted as `ScenarioWarning`s (`warn=False`: only kept in `.warnings`).
     """
     file = Path(file) if file is not None else None
     merged, chain = compose(data, file)
@@ -400,7 +424,7 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         g.graph["path"] = str(topology_path)
         topology = g
     warnings = _check_refs(sc, topology, file)
-    return ResolvedScenario(
+    resolved = ResolvedScenario(
         scenario=sc,
         path=file,
         topology_path=topology_path,
@@ -410,6 +434,9 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         chain=tuple(chain),
         warnings=tuple(warnings),
     )
+    if warn:
+        emit_warnings(resolved)
+    return resolved
 
 
 def load_scenario(path: str | Path) -> ResolvedScenario:
@@ -418,3 +445,40 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     if not path.exists():
         raise InputError(path, "<file>", "no such file")
     return resolve_scenario(read_yaml(path), path)
+
+
+def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
+    """Any form of scenario, on its own topology or on `topology`, resolved: the one path every runner takes.
+
+    `item`: a scenario file, a `ResolvedScenario`, a `Scenario`, a dict (as if a file
+    in the working folder) or None (defaults). `topology` (a path, a graph or a
+    `TopologyModel`) replaces the scenario's own; its `set:` overrides still apply.
+    A `ResolvedScenario` without `topology` is taken as it is.
+    """
+    graph = None
+    if isinstance(topology, TopologyModel):
+        graph = model_to_graph(topology)
+    elif isinstance(topology, nx.DiGraph):
+        graph = topology
+    elif topology is not None:
+        graph = load_topology(Path(topology))
+    if item is None:
+        item = {}
+    if isinstance(item, ResolvedScenario):  # its warnings were shown when it was resolved
+        if graph is None:
+            return item
+        again = resolve_scenario(item.scenario.model_dump(mode="json", exclude_none=True), item.path, graph, warn=False)
+        emit_warnings(again, skip=item.warnings)  # only what the other topology adds
+        return again
+    if isinstance(item, Scenario):
+        return resolve_scenario(item.model_dump(mode="json", exclude_none=True), None, graph)
+    if isinstance(item, dict):
+        return resolve_scenario(item, None, graph)
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if graph is None:
+            return load_scenario(path)
+        if not path.exists():
+            raise InputError(path, "<file>", "no such file")
+        return resolve_scenario(read_yaml(path), path, graph)
+    raise TypeError(f"not a scenario: {item!r}")

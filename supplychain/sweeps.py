@@ -46,7 +46,7 @@ from .arguments import check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
-from .scenario import ResolvedScenario, compose, resolve_scenario
+from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
 from .scenario_schema import Scenario
 from .topology import load_topology, read_yaml
 
@@ -199,7 +199,7 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
     for path, value in values.items():
         _set_path(data, path, value)
     try:
-        return resolve_scenario(data, file, graph)
+        return resolve_scenario(data, file, graph, warn=False)  # the sweep shows each distinct warning once
     except InputError as err:
         owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
                      None)
@@ -346,7 +346,11 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
                   else Param(k, values=tuple(v if isinstance(v, list) else [v])) for k, v in params.items()]
     parsed = [parse_param(p) for p in params]
     base, file = _base_data(scenario)
-    base_sc = resolve_scenario(copy.deepcopy(base), file, None if topology is None else load_topology(Path(topology)))
+    base_sc = resolve_scenario(copy.deepcopy(base), file, None if topology is None else load_topology(Path(topology)),
+                               warn=False)
+    shown = set(scenario.warnings) if isinstance(scenario, ResolvedScenario) else set()  # shown when it was resolved
+    emit_warnings(base_sc, skip=shown)
+    shown |= set(base_sc.warnings)
     seed_value = base_sc.scenario.seed if seed is None else seed
     values = design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
@@ -354,6 +358,9 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
                                                                else load_topology(base_sc.topology_path))
     inputs = [p.path for p in parsed]
     pts = [_point(base, file, graph, f"{name}_p{i:03d}", v) for i, v in enumerate(values)]
+    for p in pts:  # a point's own values may add warnings (a shock's date swept past the end)
+        emit_warnings(p, skip=shown)
+        shown |= set(p.warnings)
     points = pd.DataFrame([{"point": i, "scenario": f"{name}_p{i:03d}", **v} for i, v in enumerate(values)])
     prepared = [prepare(p, seed=seed_value, replications=replications) for p in pts]
     reps = prepared[0].replications

@@ -210,10 +210,19 @@ def load_topology(path: str | Path) -> nx.DiGraph:
     return g
 
 
-def save_topology(g: nx.DiGraph, path: str | Path) -> Path:
-    """Write a graph in the format named by the path's suffix (a folder for CSV), atomically."""
-    from . import formats
+def save_topology(g: nx.DiGraph | TopologyModel, path: str | Path) -> Path:
+    """Write a graph in the format named by the path's suffix (a folder for CSV), atomically.
 
+    A `TopologyModel` (what `generate_topology` and `parse_topology` return) is written as its graph.
+    """
+    from . import formats
+    from .arguments import ARGUMENTS
+
+    if isinstance(g, TopologyModel):
+        g = model_to_graph(g)
+    elif not isinstance(g, nx.DiGraph):
+        raise InputError(ARGUMENTS, "g", f"expected a networkx.DiGraph (load_topology) or a TopologyModel "
+                                         f"(generate_topology) (got {type(g).__name__})")
     path = Path(path)
     fmt = "csv" if (path.suffix == "" or path.is_dir()) else detect_format(path)
     data = graph_to_data(g)

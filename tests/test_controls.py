@@ -177,6 +177,7 @@ def test_order_partly_delivered_then_refused_keeps_its_last_delivery_day():
     assert not ((o["status"] == "delivered") & o["delivered"].isna()).any()
 
 
+@pytest.mark.filterwarnings("ignore::supplychain.errors.ScenarioWarning")  # the idle rules, warned about as they should be
 def test_idle_rules_are_exactly_the_rules_that_never_act():
     """`idle_rules` (behind the warning "the rule touches nothing") matches as the engine does, parties included."""
     rules = [rule(id="cn_acc", scope={"destinations": ["CN"], "products": ["acc"]}),

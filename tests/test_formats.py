@@ -380,3 +380,18 @@ def test_yaml_file_written_by_hand_round_trips(tmp_path: Path) -> None:
     path = write_yaml(tmp_path, rich_data())
     model = load_topology(path).graph["model"]
     assert canonical(convert(model, "csv", tmp_path)) == canonical(model)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_save_topology_takes_a_model_as_generate_topology_returns_it(fmt, tmp_path):
+    model = generate_topology(60, 3)
+    path = save_topology(model, tmp_path / f"g{SUFFIXES[fmt]}")
+    assert canonical(load_topology(path).graph["model"]) == canonical(model)
+
+
+def test_save_topology_refuses_what_is_not_a_topology(tmp_path):
+    from supplychain import InputError
+
+    with pytest.raises(InputError, match=r"^<arguments>: g: expected a networkx.DiGraph .* \(got dict\)$"):
+        save_topology(minimal_data(), tmp_path / "t.yaml")
+    assert not (tmp_path / "t.yaml").exists()

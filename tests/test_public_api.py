@@ -107,3 +107,55 @@ def test_simulate_names_a_bad_per_lab_field_by_its_lab():
 def test_numpy_integers_are_whole_numbers():
     r = simulate(MINIMAL, SHORT, seed=np.int64(3), replication=np.int32(1))
     assert (r.seed, r.replication) == (3, 1) and isinstance(r.seed, int)
+
+
+# -- simulate resolves its scenario as run_experiment does ---------------------
+
+FAB10 = {"name": "fab10", "end": "2022-12-31", "set": {"nodes.fab.capacity": 10}}
+
+
+def test_simulate_applies_set_overrides_of_a_dict_as_run_experiment_does():
+    plain = simulate(MINIMAL, {**FAB10, "set": {}}, seed=1).orders
+    mine = simulate(MINIMAL, FAB10, seed=1).orders
+    theirs = run_experiment({**FAB10, "topology": MINIMAL}, replications=1, seed=1, workers=1).orders
+    assert not mine.equals(plain), "the set: override changed nothing"
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_simulate_takes_the_topology_a_dict_names():
+    r = simulate(None, {**SHORT, "name": "own"})
+    assert r.info["topology"] == load_topology(MINIMAL).graph["name"] and len(r.orders)
+
+
+@pytest.mark.parametrize("data, line", [
+    ({"per_lab": {"no_such_lab": {"utilisation": 0.3}}}, "<input>: per_lab.no_such_lab: unknown lab id (got 'no_such_lab')"),
+    ({"bogus": 1}, "<input>: bogus: unknown field (got 1)"),
+    ({"extends": "no_such_parent.yaml"}, "<input>: extends: no such scenario file (got 'no_such_parent.yaml')"),
+])
+def test_simulate_refuses_a_bad_dict_as_run_experiment_does(data, line):
+    for call in (lambda: simulate(MINIMAL, {**SHORT, **data}), lambda: run_experiment({**SHORT, **data}, replications=1)):
+        with pytest.raises(InputError) as err:
+            call()
+        assert str(err.value) == line
+
+
+def test_simulate_resolves_extends_of_a_dict(tmp_path, monkeypatch):
+    from conftest import write
+
+    write(tmp_path, "parent.yaml", f"name: parent\ntopology: {MINIMAL}\nend: 2022-12-31\nset: {{nodes.fab.capacity: 10}}\n")
+    monkeypatch.chdir(tmp_path)  # a dict's extends is relative to the working folder, as for run_experiment
+    r = simulate(None, {"extends": "parent.yaml", "name": "child"}, seed=1)
+    assert r.scenario == "child"
+    assert r.orders.drop(columns="scenario").equals(simulate(MINIMAL, FAB10, seed=1).orders.drop(columns="scenario"))
+
+
+def test_simulate_on_a_given_topology_keeps_the_scenario_files_set(tmp_path):
+    from conftest import write
+
+    f = write(tmp_path, "fab10.yaml", f"name: fab10\ntopology: {MINIMAL}\nend: 2022-12-31\nset: {{nodes.fab.capacity: 10}}\n")
+    own = simulate(None, load_scenario(f), seed=1).orders
+    for topology in (MINIMAL, load_topology(MINIMAL)):
+        assert simulate(topology, load_scenario(f), seed=1).orders.equals(own)
+    assert simulate(MINIMAL, f, seed=1).orders.equals(own)

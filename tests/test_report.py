@@ -105,3 +105,64 @@ def test_report_reads_a_csv_run_folder(tmp_path):
     res = runner.invoke(app, ["report", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output
     assert len(images((tmp_path / "report.html").read_text())) == len(FIGURES)
+
+
+def test_report_leaves_out_series_without_values(run_dir, tmp_path):
+    """A product never delivered to a lab has quoted but no realised lead times (ascend_970 on the default
+    baseline); a column can be all NaN: the report draws what has values instead of failing."""
+    import shutil
+
+    from supplychain.outputs import write_table
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    lt = pd.read_parquet(folder / "lead_times.parquet")
+    write_table(lt.assign(realised_by_delivery_days=float("nan")), folder, "lead_times", "parquet")
+    fleet = pd.read_parquet(folder / "fleet.parquet")
+    write_table(fleet.assign(stranded_h100e=float("nan")), folder, "fleet", "parquet")
+    res = runner.invoke(app, ["report", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert len(images((folder / "report.html").read_text())) == len(FIGURES)
+    from supplychain.figures import fleet_figure, lead_time_figure
+
+    fig = lead_time_figure(pd.read_parquet(folder / "lead_times.parquet"), ["shocked"], ["lab"], ["acc"])
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["shocked quoted"]
+    fig = fleet_figure(pd.read_parquet(folder / "fleet.parquet"), ["shocked"])
+    assert fig.axes[2].get_lines() == [] and fig.axes[2].texts[0].get_text() == "no values"
+
+
+def test_figures_of_tables_without_rows_for_the_scenarios(run_dir):
+    """Tables whose rows belong to other scenarios (or have no values) give no figure, not an error."""
+    from supplychain.figures import events_figure, fleet_figure, generations_figure, lead_time_figure
+
+    lt = pd.read_parquet(run_dir / "lead_times.parquet")
+    assert lead_time_figure(lt.assign(quoted_days=float("inf")), ["shocked"], ["lab"], ["acc"]) is None
+    assert lead_time_figure(lt.iloc[0:0], ["shocked"], ["lab"]) is None
+    assert fleet_figure(pd.read_parquet(run_dir / "fleet.parquet"), ["other"]) is None
+    assert generations_figure(pd.read_parquet(run_dir / "generations.parquet"), ["other"], ["lab"]) is None
+    assert events_figure(pd.read_parquet(run_dir / "events.parquet"), ["other"]) is None
+
+
+def test_report_finds_the_topology_from_another_folder(tmp_path, monkeypatch):
+    """The manifest records the topology's absolute path; an older manifest's relative one (to where the run
+    started) is looked for from the run folder upward: either way the report knows the accelerator SKUs."""
+    import json
+    import shutil
+
+    from supplychain.report import _products
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "topology").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(MINIMAL, project / "topology" / "minimal.yaml")
+    (project / "s.yaml").write_text("name: r\ntopology: topology/minimal.yaml\nend: 2022-03-31\n")
+    monkeypatch.chdir(project)
+    run_experiment("s.yaml", replications=1, workers=1, out="outputs/r")  # as `supplychain run s.yaml` from here
+    folder = project / "outputs" / "r"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenarios"][0]["topology"] == str((project / "topology" / "minimal.yaml").resolve())
+    monkeypatch.chdir(elsewhere)
+    assert _products(manifest, folder)[1] == ["acc"]
+    manifest["scenarios"][0]["topology"] = "topology/minimal.yaml"  # as written before
+    assert _products(manifest, folder)[1] == ["acc"]
+    assert _products(manifest, Path("../project/outputs/r"))[1] == ["acc"]

@@ -5,16 +5,21 @@ warning line, printed by every command that loads the scenario; the run goes on.
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from supplychain import ScenarioWarning, compare, load_scenario, run_experiment, simulate, sweep
 from supplychain.cli import app
 from supplychain.scenario import resolve_scenario
 
 from conftest import write
+
+# the warnings are asserted on `.warnings`; that Python callers are warned is its own test below
+pytestmark = pytest.mark.filterwarnings("ignore::supplychain.errors.ScenarioWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = ROOT / "topology" / "minimal.yaml"
@@ -97,9 +102,50 @@ def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path:
     args = {"validate": ["scenario", "validate", str(path)], "run": ["run", str(path), *run],
             "compare": ["compare", str(base), str(path), "--no-counterfactual", *run],
             "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,3", *run]}[command]
-    result = runner.invoke(app, args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)  # the commands say them once, as their own lines
+        result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         f"warning: {path}: controls.r.scope.destinations: no node of the topology is in country 'ZZ'",
         f"warning: {path}: shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
     ]
+
+
+def _shown(call) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        call()
+    return [w for w in seen if issubclass(w.category, ScenarioWarning)]
+
+
+@pytest.fixture
+def suspicious(tmp_path: Path) -> Path:
+    return write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "end": "2022-03-01",
+                                                     "shocks": [{**SHOCK, "start": "2023-01-01"}]}))
+
+
+@pytest.mark.parametrize("call, times", [
+    (lambda f: load_scenario(f), 1),
+    (lambda f: simulate(None, f), 1),
+    (lambda f: simulate(MINIMAL, f), 1),
+    (lambda f: run_experiment(f, replications=1, workers=1), 1),
+    (lambda f: compare(f, [{"name": "t", "extends": str(f)}], replications=1, workers=1, counterfactuals=True), 2),
+    (lambda f: sweep(f, {"algorithms.efficiency_growth": [2.0, 3.0]}, replications=1, workers=1), 1),
+], ids=["load_scenario", "simulate", "simulate_on_topology", "run_experiment", "compare", "sweep"])
+def test_python_callers_see_each_warning_once_per_scenario(suspicious: Path, call, times: int) -> None:
+    """Not only the CLI: from Python (a notebook) each warning is a `ScenarioWarning`, once per scenario
+    (not per replication, counterfactual or sweep point), named by the caller's line."""
+    shown = _shown(lambda: call(suspicious))
+    problem = "shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run"
+    assert [str(w.message) for w in shown][:1] == [f"{suspicious}: {problem}"]
+    assert len(shown) == times and all(str(w.message).endswith(problem) for w in shown)
+    assert {w.filename for w in shown} == {__file__}
+
+
+def test_a_loaded_scenario_is_not_warned_about_again(suspicious: Path) -> None:
+    with pytest.warns(ScenarioWarning, match="shocks.x.start"):
+        rs = load_scenario(suspicious)
+    assert _shown(lambda: simulate(None, rs)) == []
+    assert _shown(lambda: simulate(MINIMAL, rs)) == []  # the same warnings on another copy of its topology
+    assert _shown(lambda: run_experiment(rs, replications=1, workers=1)) == []

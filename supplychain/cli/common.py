@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 import typer
 
 from ..arguments import ARGUMENTS
-from ..errors import InputError
+from ..errors import InputError, ScenarioWarning
 
 try:  # Typer >= 0.20 ships its own copy of click; older Typer uses click itself
     from typer._click.globals import get_current_context
@@ -77,9 +78,11 @@ def as_option(exc: InputError) -> InputError:
 def guard() -> Iterator[None]:
     """Turn an `InputError` into one line on stderr and exit status 2 (a bad option value names the
     command, as a usage error does: `supplychain run: --seed: must be at least 0 (got -1)`); Ctrl-C (130)
-    and SIGTERM (143) into one line and their exit status."""
+    and SIGTERM (143) into one line and their exit status. `ScenarioWarning`s are silenced: the commands print
+    each as their own `warning:` line."""
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)  # the commands print their own `warning:` lines
             yield
     except InputError as exc:
         ctx = get_current_context(silent=True)
