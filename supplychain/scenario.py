@@ -35,7 +35,6 @@ lab ids, product ids, node kinds) are checked after the topology is loaded.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
 import json
 import os
@@ -50,9 +49,10 @@ from pydantic import ValidationError
 
 from .errors import InputError, ScenarioWarning, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
-from .schema import NODE_KINDS, TopologyModel
+from .schema import TopologyModel
 from .overrides import apply_overrides, override_topology
-from .topology import graph_to_data, graph_to_model, load_topology, model_to_graph, read_yaml
+from .scenario_refs import check_refs
+from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
 
 __all__ = [
     "ResolvedScenario",
@@ -253,110 +253,6 @@ def compose(data: Any, file: str | Path | None = None) -> tuple[dict[str, Any], 
     return merged, [f for f, _ in layers if f is not None]
 
 
-# -- topology references -----------------------------------------------------
-
-
-def _check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
-    """Unknown node, lab, entity, product ids and kinds are errors; unknown countries warnings."""
-    nodes = set(g.nodes)
-    labs = {n for n, a in g.nodes(data=True) if a.get("kind") == "lab"}
-    entities = nodes | {e for _, a in g.nodes(data=True) for e in a.get("entities") or []}
-    products = set(g.graph.get("products") or {})
-    countries = {c for _, a in g.nodes(data=True) for c in (a.get("country"), a.get("jurisdiction"), *(a.get("tech_origin") or [])) if c}
-    warnings: list[str] = []
-
-    def need(values: Iterable[str], known: set[str], where: str, what: str) -> None:
-        for v in values:
-            if v not in known:
-                raise InputError(file, where, f"unknown {what} (got {v!r})")
-
-    def countries_known(values: Iterable[str], where: str) -> None:
-        warnings.extend(f"{where}: no node of the topology is in country {v!r}" for v in values if v not in countries)
-
-    for lab in sc.per_lab:
-        need([lab], labs, f"per_lab.{lab}", "lab id")
-    for lab in sc.demand.targets:
-        need([lab], labs, f"demand.targets.{lab}", "lab id")
-    idle = _idle_rules(sc, g) if sc.controls else set()
-    for r in sc.controls:
-        at = f"controls.{r.id}.scope"
-        need(r.scope.entities, entities, f"{at}.entities", "node or entity")
-        need(r.scope.products, products, f"{at}.products", "product")
-        before = len(warnings)
-        for axis in ("supplier_countries", "tech_origin", "destinations"):
-            countries_known(getattr(r.scope, axis), f"{at}.{axis}")
-        if len(warnings) == before and r.id in idle:
-            warnings.append(f"{at}: no flow of the topology matches every part of the scope (origin, destination or "
-                            "entities, product); the rule touches nothing")
-        warnings.extend(_rule_outside_run(r, sc))
-    for s in sc.shocks:
-        at = f"shocks.{s.id}.target"
-        need(s.target.ids, nodes, f"{at}.ids", "node")
-        need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind")
-        before = len(warnings)
-        for axis in ("countries", "edge_from_countries", "edge_to_countries"):
-            countries_known(getattr(s.target, axis), f"{at}.{axis}")
-        if len(warnings) == before and not any(s.target.matches(n, a.get("kind"), a.get("country"))
-                                                for n, a in g.nodes(data=True)):
-            warnings.append(f"{at}: no node of the topology matches every list of the target (ids, kinds, countries); "
-                            "the shock touches nothing")
-        warnings.extend(_outside_run(s, sc))
-    warnings.extend(_before_topology(sc, g))
-    return warnings
-
-
-def _before_topology(sc: Scenario, g: nx.DiGraph) -> list[str]:
-    """A run that starts before the date its topology describes places that date's fleets,
-    capacities and orders in flight at its own start: legal (a what-if), rarely meant."""
-    raw = g.graph.get("start")
-    try:
-        start = dt.date.fromisoformat(str(raw)) if raw else None
-    except ValueError:
-        return []
-    if start is None or sc.start >= start:
-        return []
-    return [f"start: the run starts on {sc.start}, before the topology's start ({start}): the fleets, power and "
-            f"orders in flight it gives for {start} are placed on {sc.start}"]
-
-
-def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:
-    """Ids of the rules whose scope no trade of the topology falls in, by the engine's own matching."""
-    from .engine.controls import idle_rules
-    from .engine.network import compile_network
-
-    one_day = sc.model_copy(update={"end": sc.start + dt.timedelta(days=1)})  # matching needs the tables, not the horizon
-    return {r.id for r in idle_rules(list(sc.controls), compile_network(graph_to_model(g), one_day))}
-
-
-def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:
-    """A rule never in force inside [start, end), nor announced in it to buyers who stockpile: suspicious but legal."""
-    if r.effective >= sc.end and (r.announced >= sc.end or r.stockpile == 1.0):
-        return [f"controls.{r.id}.effective: {r.effective} is not before the run's end {sc.end}; the rule never takes "
-                "effect in the run"]
-    if r.ends is not None and r.ends <= sc.start:
-        return [f"controls.{r.id}.ends: {r.ends} is not after the run's start {sc.start}; the rule is never in force "
-                "in the run"]
-    return []
-
-
-def _outside_run(s: Any, sc: Scenario) -> list[str]:
-    """A shock that cannot happen inside [start, end): suspicious (a typo in a year?) but legal."""
-    if s.start is not None:
-        if s.start >= sc.end:
-            return [f"shocks.{s.id}.start: {s.start} is not before the run's end {sc.end}; the shock never happens in the run"]
-        d = s.duration_days
-        longest = {"fixed": d.mean, "uniform": d.high, "triangular": d.high}.get(d.dist)  # lognormal: unbounded
-        if longest is not None and (s.start - sc.start).days + longest + s.recovery_days <= 0:
-            return [f"shocks.{s.id}.start: the shock ({s.start}, {longest:g} days) is over before the run starts {sc.start}"]
-        return []
-    occ = s.random
-    if occ.first is not None and occ.first >= sc.end:
-        return [f"shocks.{s.id}.random.first: {occ.first} is not before the run's end {sc.end}; the shock never happens in the run"]
-    if occ.last is not None and occ.last <= sc.start:
-        return [f"shocks.{s.id}.random.last: {occ.last} is not after the run's start {sc.start}; the shock never happens in the run"]
-    return []
-
-
 # -- putting it together -----------------------------------------------------
 
 
@@ -423,7 +319,7 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         g = model_to_graph(done.model)
         g.graph["path"] = str(topology_path)
         topology = g
-    warnings = _check_refs(sc, topology, file)
+    warnings = check_refs(sc, topology, file)
     resolved = ResolvedScenario(
         scenario=sc,
         path=file,

@@ -1,0 +1,124 @@
+"""A scenario against its topology: references that must exist, and what is legal but
+probably not meant.
+
+Unknown node, lab, entity and product ids and node kinds are `InputError`s naming the
+field. Warnings (one line each, shown by every command that loads the scenario and, from
+Python, as `ScenarioWarning`): a country no node is in, a shock or control that touches
+nothing or falls outside the run, a run that starts before the date its topology describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable
+
+import networkx as nx
+
+from .errors import InputError
+from .scenario_schema import Scenario
+from .schema import NODE_KINDS
+from .topology import graph_to_model
+
+__all__ = ["check_refs"]
+
+
+def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
+    """Unknown node, lab, entity, product ids and kinds are errors; unknown countries warnings."""
+    nodes = set(g.nodes)
+    labs = {n for n, a in g.nodes(data=True) if a.get("kind") == "lab"}
+    entities = nodes | {e for _, a in g.nodes(data=True) for e in a.get("entities") or []}
+    products = set(g.graph.get("products") or {})
+    countries = {c for _, a in g.nodes(data=True) for c in (a.get("country"), a.get("jurisdiction"), *(a.get("tech_origin") or [])) if c}
+    warnings: list[str] = []
+
+    def need(values: Iterable[str], known: set[str], where: str, what: str) -> None:
+        for v in values:
+            if v not in known:
+                raise InputError(file, where, f"unknown {what} (got {v!r})")
+
+    def countries_known(values: Iterable[str], where: str) -> None:
+        warnings.extend(f"{where}: no node of the topology is in country {v!r}" for v in values if v not in countries)
+
+    for lab in sc.per_lab:
+        need([lab], labs, f"per_lab.{lab}", "lab id")
+    for lab in sc.demand.targets:
+        need([lab], labs, f"demand.targets.{lab}", "lab id")
+    idle = _idle_rules(sc, g) if sc.controls else set()
+    for r in sc.controls:
+        at = f"controls.{r.id}.scope"
+        need(r.scope.entities, entities, f"{at}.entities", "node or entity")
+        need(r.scope.products, products, f"{at}.products", "product")
+        before = len(warnings)
+        for axis in ("supplier_countries", "tech_origin", "destinations"):
+            countries_known(getattr(r.scope, axis), f"{at}.{axis}")
+        if len(warnings) == before and r.id in idle:
+            warnings.append(f"{at}: no flow of the topology matches every part of the scope (origin, destination or "
+                            "entities, product); the rule touches nothing")
+        warnings.extend(_rule_outside_run(r, sc))
+    for s in sc.shocks:
+        at = f"shocks.{s.id}.target"
+        need(s.target.ids, nodes, f"{at}.ids", "node")
+        need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind")
+        before = len(warnings)
+        for axis in ("countries", "edge_from_countries", "edge_to_countries"):
+            countries_known(getattr(s.target, axis), f"{at}.{axis}")
+        if len(warnings) == before and not any(s.target.matches(n, a.get("kind"), a.get("country"))
+                                                for n, a in g.nodes(data=True)):
+            warnings.append(f"{at}: no node of the topology matches every list of the target (ids, kinds, countries); "
+                            "the shock touches nothing")
+        warnings.extend(_outside_run(s, sc))
+    warnings.extend(_before_topology(sc, g))
+    return warnings
+
+
+def _before_topology(sc: Scenario, g: nx.DiGraph) -> list[str]:
+    """A run that starts before the date its topology describes places that date's fleets,
+    capacities and orders in flight at its own start: legal (a what-if), rarely meant."""
+    raw = g.graph.get("start")
+    try:
+        start = dt.date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return []
+    if start is None or sc.start >= start:
+        return []
+    return [f"start: the run starts on {sc.start}, before the topology's start ({start}): the fleets, power and "
+            f"orders in flight it gives for {start} are placed on {sc.start}"]
+
+
+def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:
+    """Ids of the rules whose scope no trade of the topology falls in, by the engine's own matching."""
+    from .engine.controls import idle_rules
+    from .engine.network import compile_network
+
+    one_day = sc.model_copy(update={"end": sc.start + dt.timedelta(days=1)})  # matching needs the tables, not the horizon
+    return {r.id for r in idle_rules(list(sc.controls), compile_network(graph_to_model(g), one_day))}
+
+
+def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:
+    """A rule never in force inside [start, end), nor announced in it to buyers who stockpile: suspicious but legal."""
+    if r.effective >= sc.end and (r.announced >= sc.end or r.stockpile == 1.0):
+        return [f"controls.{r.id}.effective: {r.effective} is not before the run's end {sc.end}; the rule never takes "
+                "effect in the run"]
+    if r.ends is not None and r.ends <= sc.start:
+        return [f"controls.{r.id}.ends: {r.ends} is not after the run's start {sc.start}; the rule is never in force "
+                "in the run"]
+    return []
+
+
+def _outside_run(s: Any, sc: Scenario) -> list[str]:
+    """A shock that cannot happen inside [start, end): suspicious (a typo in a year?) but legal."""
+    if s.start is not None:
+        if s.start >= sc.end:
+            return [f"shocks.{s.id}.start: {s.start} is not before the run's end {sc.end}; the shock never happens in the run"]
+        d = s.duration_days
+        longest = {"fixed": d.mean, "uniform": d.high, "triangular": d.high}.get(d.dist)  # lognormal: unbounded
+        if longest is not None and (s.start - sc.start).days + longest + s.recovery_days <= 0:
+            return [f"shocks.{s.id}.start: the shock ({s.start}, {longest:g} days) is over before the run starts {sc.start}"]
+        return []
+    occ = s.random
+    if occ.first is not None and occ.first >= sc.end:
+        return [f"shocks.{s.id}.random.first: {occ.first} is not before the run's end {sc.end}; the shock never happens in the run"]
+    if occ.last is not None and occ.last <= sc.start:
+        return [f"shocks.{s.id}.random.last: {occ.last} is not after the run's start {sc.start}; the shock never happens in the run"]
+    return []
