@@ -290,9 +290,9 @@ def delivery_causes(orders: pd.DataFrame, years: Iterable[int] = YEARS, h100e: M
 # -- running it -----------------------------------------------------------------------
 def product_table(topology: Any) -> pd.DataFrame:
     """Accelerator products of a topology (path, graph or model): product, vendor, h100e."""
-    from .results import _as_model
+    from .topology import as_model
 
-    model = _as_model(topology)
+    model = as_model(topology)
     rows = [(pid, p.vendor, float(p.h100e)) for pid, p in model.products.items() if p.kind == "accelerator"]
     return pd.DataFrame(rows, columns=["product", "vendor", "h100e"])
 

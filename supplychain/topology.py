@@ -23,6 +23,7 @@ from .schema import TopologyModel
 
 __all__ = [
     "load_topology",
+    "as_model",
     "save_topology",
     "model_to_graph",
     "graph_to_model",
@@ -184,6 +185,15 @@ def graph_to_data(g: nx.DiGraph) -> dict[str, Any]:
             edges.append({"from": u, "to": v, "product": product, **flow})
     data["edges"] = edges
     return data
+
+
+def as_model(topology: str | Path | nx.DiGraph | TopologyModel) -> TopologyModel:
+    """The validated model of a topology given as a file path, a graph or a model."""
+    if isinstance(topology, TopologyModel):
+        return topology
+    if isinstance(topology, nx.DiGraph):
+        return graph_to_model(topology)
+    return graph_to_model(load_topology(Path(topology)))
 
 
 def load_topology(path: str | Path) -> nx.DiGraph:

@@ -174,6 +174,16 @@ def test_node_utilisation_and_delivery_causes() -> None:
 
 
 # --------------------------------------------------------------------------- the default run
+def test_product_table_reads_a_topology_given_as_a_path_a_graph_or_a_model() -> None:
+    from supplychain.topology import graph_to_model, load_topology
+
+    path = ROOT / "topology" / "minimal.yaml"
+    tables = [bt.product_table(t) for t in (path, load_topology(path), graph_to_model(load_topology(path)))]
+    assert list(tables[0].itertuples(index=False)) == [("acc", "vendor", 1.0)]
+    for t in tables[1:]:
+        pd.testing.assert_frame_equal(t, tables[0])
+
+
 @pytest.mark.slow
 def test_the_baseline_backtest_against_epoch_and_the_2023_shortage() -> None:
     out = bt.run_backtest(ROOT / "policies" / "baseline.yaml", keep_results=True)
