@@ -1,6 +1,5 @@
 """Export controls: each action does what it says, to exactly the orders in scope."""
 
-import numpy as np
 import pytest
 from scipy import stats
 
