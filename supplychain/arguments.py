@@ -65,7 +65,9 @@ def check_scheduler(scheduler: Any) -> str | None:
 
 
 def check_out(out: Any) -> Path | None:
-    """The output folder: None (nothing written) or a path that is not a file."""
+    """The output folder: None (nothing written), or a path that is not a file and, if it holds
+    files, is a run folder (manifest.json or replications/): a run writes its tables there and
+    removes those of the other format, so it would overwrite or delete the user's own `orders.csv`."""
     if out is None:
         return None
     try:
@@ -74,6 +76,10 @@ def check_out(out: Any) -> Path | None:
         raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
     if folder.exists() and not folder.is_dir():
         raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
+    run = (folder / "manifest.json").is_file() or (folder / "replications").is_dir()
+    if folder.is_dir() and not run and any(folder.iterdir()):
+        raise InputError(ARGUMENTS, "out", "the folder has files and is not a run folder (no manifest.json or "
+                                           f"replications/); choose a new or empty folder (got {str(folder)!r})")
     return folder
 
 

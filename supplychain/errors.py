@@ -18,9 +18,10 @@ __all__ = ["InputError", "ScenarioWarning", "from_validation_error", "format_loc
 class InputError(ValueError):
     """Bad user input: a file, the path of the field inside it, and what is wrong.
 
-    A bad option value (`option`) has no file: the library names the option and the
-    keyword argument behind it (`--seed: seed: ...`), the CLI the command and the
-    option as typed (`supplychain run: --seed: ...`, see `on_command_line`).
+    A bad function argument names `<arguments>` as its file (`arguments.py`). A bad option
+    value (`bad_option`, e.g. a sweep's `--param PATH`) names the option; the CLI reads
+    both as the command and the option as typed (`supplychain run: --seed: ...`, see
+    `on_command_line` and `cli.common.as_option`).
     """
 
     def __init__(self, file: str | Path | None, field: str, problem: str) -> None:

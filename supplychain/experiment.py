@@ -35,7 +35,7 @@ from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
 from .schema import TopologyModel
-from .store import ScenarioStore, check_out_folder, open_scenario, safe_name
+from .store import ScenarioStore, open_scenario, safe_name
 from .topology import graph_to_model
 
 __all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
@@ -238,8 +238,6 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         if key in seen:
             raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}")
         seen[key] = es.name
-    if folder is not None:
-        check_out_folder(folder)
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
         stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}

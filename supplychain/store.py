@@ -30,7 +30,7 @@ import pandas as pd
 from .errors import InputError
 from .outputs import write_json, write_table
 
-__all__ = ["ScenarioStore", "open_scenario", "check_out_folder", "safe_name", "DONE"]
+__all__ = ["ScenarioStore", "open_scenario", "safe_name", "DONE"]
 
 DONE = "done.json"
 CONFIG = "config.json"
@@ -84,18 +84,6 @@ class ScenarioStore:
 
     def info(self, replication: int) -> dict:
         return json.loads((self.rep_dir(replication) / DONE).read_text())
-
-
-def check_out_folder(folder: Path) -> None:
-    """Refuse an `--out` folder that holds files but is not a run folder (no manifest.json,
-    no replications/): a run writes its tables there and removes those of the other format,
-    so it would overwrite or delete the user's own `orders.csv`."""
-    folder = Path(folder)
-    if not folder.is_dir() or (folder / "manifest.json").is_file() or (folder / "replications").is_dir():
-        return
-    if any(folder.iterdir()):
-        raise InputError(folder, "out", "the folder has files and is not a run folder (no manifest.json or "
-                                        "replications/); choose a new or empty folder")
 
 
 def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fresh: bool = False) -> ScenarioStore:

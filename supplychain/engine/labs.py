@@ -118,11 +118,10 @@ class Labs:
         days = np.arange(self.net.days, dtype=float)
         out: dict[int, np.ndarray] = {}
         for j, flows in enumerate(self.acc_flows):
-            ahead = self.states[j].policy.order_ahead_days
+            ahead = np.floor(days + self.states[j].policy.order_ahead_days)  # the day whose sale window counts
             for f in flows:
                 first, last = self.sale_days[f.product]
-                today = np.floor(days + ahead)
-                out[f.index] = (today >= first) & (today < last)
+                out[f.index] = (ahead >= first) & (ahead < last)
         return out
 
     def target(self, j: int, day: float, now: float | None = None) -> float:

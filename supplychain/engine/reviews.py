@@ -129,10 +129,11 @@ class Reviews:
             if blocked is not None:
                 chosen = self.controls.substitute(now, flow.supplier, node, sku, parties) or sku
             out.append((flow, sku, share, chosen, blocked))
-        open_ = [x for x in out if not (x[4] is not None and _refused(x[4]) and x[3] == x[1])]
-        if open_ and len(open_) < len(out):
-            total = sum(x[2] for x in open_)
-            out = [(flow, sku, share / total, chosen, blocked) for flow, sku, share, chosen, blocked in open_]
+        still_open = [(flow, sku, share, chosen, blocked) for flow, sku, share, chosen, blocked in out
+                      if blocked is None or chosen != sku or not _refused(blocked)]
+        if still_open and len(still_open) < len(out):  # none open: order as before, to be refused
+            total = sum(share for _, _, share, _, _ in still_open)
+            out = [(flow, sku, share / total, chosen, blocked) for flow, sku, share, chosen, blocked in still_open]
         return out
 
     def _review_tools(self, node: int) -> None:
