@@ -67,10 +67,9 @@ def _topology_file(recorded: str, folder: Path) -> Path:
 def _products(manifest: dict[str, Any], folder: Path) -> tuple[dict[str, float], list[str] | None]:
     """(h100e per SKU, accelerator SKUs) from the first scenario's topology file, if it can be read."""
     try:
-        from .topology import graph_to_model, load_topology
+        from .topology import as_model
 
-        path = _topology_file(manifest["scenarios"][0]["topology"], folder)
-        model = graph_to_model(load_topology(path))
+        model = as_model(_topology_file(manifest["scenarios"][0]["topology"], folder))
     except Exception:  # noqa: BLE001 - the report still works without topology details
         return {}, None
     return ({k: p.h100e for k, p in model.products.items() if p.h100e},
