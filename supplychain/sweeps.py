@@ -18,7 +18,8 @@ figure as a scenario's `set:` does (`set.nodes.tsmc_cowos.capacity.growth`).
 What every point shares (`seed`, `replications`, `topology`, the name) cannot
 be swept: it is an error rather than a column that changes nothing.
 Every point is validated before anything runs; a bad path or value is an
-`InputError` naming `--param`.
+`InputError` naming the argument and the path: `<arguments>: params[labs.nope]: ...`
+from Python, `supplychain sweep: --param labs.nope: ...` on the command line.
 
 Each point is a scenario named `<scenario>_p000`, ... run with the same seed
 and replications (paired). Outcomes are one tidy row per point, replication
@@ -42,7 +43,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .analysis import mean_gaps
-from .arguments import check_run, whole
+from .arguments import ARGUMENTS, check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
@@ -72,13 +73,18 @@ class Param:
         return self.low is not None
 
 
+def _bad_param(problem: str, path: str = "") -> InputError:
+    """A bad sweep parameter: the `params` argument, at `path` (the CLI reads it as `--param PATH`)."""
+    return InputError(ARGUMENTS, f"params[{path}]" if path else "params", problem)
+
+
 def _scalar(text: str, path: str) -> Any:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
-        raise InputError.bad_option("--param", f"cannot read value {text!r}", path) from None
+        raise _bad_param(f"cannot read value {text!r}", path) from None
     if isinstance(value, (dict, list)) or value is None:
-        raise InputError.bad_option("--param", f"values are numbers, true/false or words (got {text!r})", path)
+        raise _bad_param(f"values are numbers, true/false or words (got {text!r})", path)
     return value
 
 
@@ -89,40 +95,40 @@ def parse_param(text: Any) -> Param:
     path, eq, rest = str(text).partition("=")
     path, rest = path.strip(), rest.strip()
     if not eq or not path or not rest:
-        raise InputError.bad_option("--param", "expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)", str(text))
+        raise _bad_param("expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)", str(text))
     if ":" in rest and "," not in rest:
         lo, _, hi = rest.partition(":")
         try:
             low, high = float(lo), float(hi)
         except ValueError:
-            raise InputError.bad_option("--param", f"a range is two numbers lo:hi (got {rest!r})", path) from None
+            raise _bad_param(f"a range is two numbers lo:hi (got {rest!r})", path) from None
         if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
-            raise InputError.bad_option("--param", f"a range needs lo < hi (got {rest!r})", path)
+            raise _bad_param(f"a range needs lo < hi (got {rest!r})", path)
         return Param(path, low=low, high=high)
     items = [v.strip() for v in rest.split(",")]
     if any(not v for v in items):
-        raise InputError.bad_option("--param", f"empty value in {rest!r}", path)
+        raise _bad_param(f"empty value in {rest!r}", path)
     return Param(path, values=tuple(_scalar(v, path) for v in items))
 
 
 def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str, Any]]:
     """The points: the grid product, or `lhs` Latin-hypercube points over the ranges."""
     if not params:
-        raise InputError.bad_option("--param", "give at least one --param PATH=...")
+        raise _bad_param("give at least one --param PATH=...")
     paths = [p.path for p in params]
     dup = {p for p in paths if paths.count(p) > 1}
     if dup:
-        raise InputError.bad_option("--param", "given twice", sorted(dup)[0])
+        raise _bad_param("given twice", sorted(dup)[0])
     if lhs is not None:
         lhs = whole("lhs", lhs, 1)
         for p in params:
             if not p.is_range:
-                raise InputError.bad_option("--param", "--lhs samples ranges: write PATH=lo:hi", p.path)
+                raise _bad_param("--lhs samples ranges: write PATH=lo:hi", p.path)
         u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
         return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
     for p in params:
         if p.is_range:
-            raise InputError.bad_option("--param", "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
+            raise _bad_param("a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
 
 
@@ -141,42 +147,42 @@ FIXED = {
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     if not all(parts):
-        raise InputError.bad_option("--param", "empty part in the path", path)
+        raise _bad_param("empty part in the path", path)
     if parts[0] == "set":
         if len(parts) < 2:
-            raise InputError.bad_option("--param", "write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
+            raise _bad_param("write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
         data.setdefault("set", {})[".".join(parts[1:])] = value
         return
     if parts[0] not in Scenario.model_fields:
-        raise InputError.bad_option("--param", f"unknown scenario field (got {parts[0]!r})", path)
+        raise _bad_param(f"unknown scenario field (got {parts[0]!r})", path)
     if parts[0] in FIXED:
         sweepable = ", ".join(f for f in Scenario.model_fields if f not in FIXED and f != "set")
-        raise InputError.bad_option("--param", f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
+        raise _bad_param(f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
                                           f"({sweepable}) or set.<topology path> (got {parts[0]!r})", path)
     here: Any = data
     if parts[0] in ("controls", "shocks"):
         here = data.get(parts[0]) or []
         if len(parts) < 3:
-            raise InputError.bad_option("--param", f"name a field of the entry: {parts[0]}.<id>.<field>", path)
+            raise _bad_param(f"name a field of the entry: {parts[0]}.<id>.<field>", path)
         if not any(isinstance(e, dict) and e.get("id") == parts[1] for e in here):
             what = "control rule" if parts[0] == "controls" else "shock"
-            raise InputError.bad_option("--param", f"the scenario has no {what} with id {parts[1]!r}", path)
+            raise _bad_param(f"the scenario has no {what} with id {parts[1]!r}", path)
         parts = parts[1:]
     for i, part in enumerate(parts[:-1]):
         if isinstance(here, list):
             match = [e for e in here if isinstance(e, dict) and e.get("id") == part]
             if not match and not (part.isdigit() and int(part) < len(here)):
-                raise InputError.bad_option("--param", f"no entry with id {part!r} in {'.'.join(parts[:i])}", path)
+                raise _bad_param(f"no entry with id {part!r} in {'.'.join(parts[:i])}", path)
             here = match[0] if match else here[int(part)]
             continue
         nxt = here.get(part)
         if nxt is None:
             nxt = here[part] = {}
         if not isinstance(nxt, (dict, list)):
-            raise InputError.bad_option("--param", f"{'.'.join(parts[:i + 1])} is a value, not a group of fields", path)
+            raise _bad_param(f"{'.'.join(parts[:i + 1])} is a value, not a group of fields", path)
         here = nxt
     if isinstance(here, list):
-        raise InputError.bad_option("--param", "cannot replace a whole list entry; name a field inside it", path)
+        raise _bad_param("cannot replace a whole list entry; name a field inside it", path)
     here[parts[-1]] = value
 
 
@@ -204,8 +210,8 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
         owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
                      None)
         if owner is not None:
-            raise InputError.bad_option("--param", err.problem, owner) from None
-        raise InputError.bad_option("--param", f"{err.field}: {err.problem}", ",".join(values)) from None
+            raise _bad_param(err.problem, owner) from None
+        raise _bad_param(f"{err.field}: {err.problem}", ",".join(values)) from None
 
 
 @dataclass
@@ -331,6 +337,19 @@ def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inpu
     return "\n".join(lines) + "\n"
 
 
+def _dict_param(path: Any, value: Any) -> Param:
+    """One entry of `sweep`'s dict form: `{path: [values]}` or a range `{path: (lo, hi)}`."""
+    if isinstance(value, tuple):
+        try:
+            low, high = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise _bad_param(f"a range is a tuple of two numbers (lo, hi) (got {value!r})", str(path)) from None
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise _bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
+        return Param(str(path), low=low, high=high)
+    return Param(str(path), values=tuple(value if isinstance(value, list) else [value]))
+
+
 def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None = None, replications: int | None = None,
           seed: int | None = None, *, workers: int | None = None, scheduler: str | None = None,
           out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
@@ -342,8 +361,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     """
     seed = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)["seed"]
     if isinstance(params, dict):
-        params = [Param(k, low=float(v[0]), high=float(v[1])) if isinstance(v, tuple)
-                  else Param(k, values=tuple(v if isinstance(v, list) else [v])) for k, v in params.items()]
+        params = [_dict_param(k, v) for k, v in params.items()]
     parsed = [parse_param(p) for p in params]
     base, file = _base_data(scenario)
     base_sc = resolve_scenario(copy.deepcopy(base), file, None if topology is None else load_topology(Path(topology)),

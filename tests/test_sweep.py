@@ -39,7 +39,7 @@ def test_parse_param_grid_and_range():
 def test_bad_param_syntax(text, problem):
     with pytest.raises(InputError, match=problem) as err:
         parse_param(text)
-    assert str(err.value).startswith("--param: ")
+    assert str(err.value).startswith("<arguments>: params["), "from Python it names the argument, not the CLI option"
 
 
 def test_grid_is_the_product_and_lhs_fills_every_stratum():
@@ -159,12 +159,25 @@ def test_sweep_command_writes_tables(tmp_path):
     assert sorted(o["algorithms.efficiency_growth"]) == [2, 4]
 
 
+@pytest.mark.parametrize("ranged, problem", [
+    (("a", 1), "a range is a tuple of two numbers"),
+    ((1, 2, 3), "a range is a tuple of two numbers"),
+    ((2.0, 1.0), "a range needs finite lo < hi"),
+    ((0.0, float("inf")), "a range needs finite lo < hi"),
+])
+def test_a_bad_range_in_the_dict_form_names_its_path(ranged, problem):
+    """`sweep(..., {path: (lo, hi)})` checks the range like `PATH=lo:hi`, instead of a bare ValueError."""
+    with pytest.raises(InputError, match=problem) as err:
+        sweep(scenario(), {"labs.utilisation": ranged}, lhs=4, replications=1, workers=1)
+    assert err.value.file == "<arguments>" and err.value.field == "params[labs.utilisation]"
+
+
 @pytest.mark.parametrize("field", ["seed", "replications", "topology"])
 def test_what_every_point_shares_cannot_be_swept(field):
     """A swept seed, replication count or topology would run every point alike and still be listed as an input."""
     with pytest.raises(InputError) as err:
         sweep(scenario(), {field: [1, 2]}, replications=1, workers=1)
-    assert str(err.value).startswith(f"--param: {field}: cannot be swept")
+    assert str(err.value).startswith(f"<arguments>: params[{field}]: cannot be swept")
     assert "algorithms" in err.value.problem and "set.<topology path>" in err.value.problem, "names what can be swept"
 
 

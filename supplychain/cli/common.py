@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
 
 
 #: the option of an API argument whose name differs; the others are `--` + the name
-OPTIONS = {"fmt": "--format"}
+OPTIONS = {"fmt": "--format", "params": "--param"}
 
 
 class Terminated(KeyboardInterrupt):
@@ -71,7 +71,8 @@ def as_option(exc: InputError) -> InputError:
     that set it (`--format`): the commands pass their options to the API by the same names."""
     if exc.file != ARGUMENTS:
         return exc
-    return InputError.bad_option(OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-")), exc.problem)
+    name, _, inside = exc.field.partition("[")  # `params[labs.x]`: the value at a path inside the argument
+    return InputError.bad_option(OPTIONS.get(name, "--" + name.replace("_", "-")), exc.problem, inside[:-1])
 
 
 @contextmanager
