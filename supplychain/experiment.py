@@ -26,6 +26,7 @@ import networkx as nx
 import pandas as pd
 
 from .arguments import ARGUMENTS, FORMATS, check_run, whole
+from .engine.production import ALLOCATION_RULES, rules_used
 from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
@@ -76,10 +77,14 @@ class Unit:
     replication: int
     progress: Any = None  # a progress.Reporter: called with the simulated day reached
     store: ScenarioStore | None = None  # set when the worker shares this machine: it stores the tables itself
+    rules: tuple = ()  # (name, rule) of the allocation rules the model uses (`rules_used`): registered by the worker
 
 
 def run_unit(unit: Unit) -> dict[str, Any]:
     """Run one unit; the small result an executor sends back."""
+    for name, rule in unit.rules:  # a Dask worker has only the built-in rules; a forked one has them all already
+        if ALLOCATION_RULES.get(name) is not rule:
+            ALLOCATION_RULES[name] = rule
     res = run_replication(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication,
                           progress=unit.progress if unit.progress is not None else False)
     tables = res.tables
@@ -249,7 +254,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
             if es.name in stores and stores[es.name].is_done(r):
                 reused.append((es.name, r))
             else:
-                todo.append(Unit(es.name, es.scenario, es.model, es.seed, r))
+                todo.append(Unit(es.name, es.scenario, es.model, es.seed, r, rules=rules_used(es.model)))
 
     memory: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
     walls: dict[str, list[float]] = {}

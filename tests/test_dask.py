@@ -123,3 +123,36 @@ def test_unreachable_scheduler_is_one_line_exit_2(tmp_path, monkeypatch):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"supplychain run: --scheduler: cannot reach the Dask scheduler at '{address}'"), res.output
     assert not (tmp_path / "o").exists(), "a failed run leaves no half-written output folder"
+
+
+def test_a_rule_registered_here_runs_on_dask_workers_that_never_imported_it(scheduler, tmp_path):
+    """The workers are separate processes started before the rule existed: the unit carries it."""
+    from supplychain.engine.production import ALLOCATION_RULES, register_allocation, startable
+
+    @register_allocation("newest_first")
+    def newest_first(book, budget, y):  # a closure: cloudpickle sends it by value, as from a notebook
+        give = []
+        for o in reversed(book):
+            goods = min(startable(o), budget * y / o.unit_cost)
+            if goods > 0:
+                give.append((o, goods))
+                budget -= goods * o.unit_cost / y
+        return give
+
+    try:
+        data = yaml.safe_load(Path(MINIMAL).read_text())
+        for n in data["nodes"]:
+            if n["id"] == "packager":
+                n["allocation"] = "newest_first"
+        path = tmp_path / "newest.yaml"
+        path.write_text(yaml.safe_dump(data))
+        sc = {**SCENARIO, "topology": str(path)}
+        dask = run_experiment(sc, replications=2, seed=4, scheduler=scheduler)
+        serial = run_experiment(sc, replications=2, seed=4, workers=1)
+        fifo = run_experiment({**SCENARIO}, replications=2, seed=4, workers=1)
+    finally:
+        del ALLOCATION_RULES["newest_first"]
+    for name in serial.tables:
+        pdt.assert_frame_equal(serial.tables[name], dask.tables[name], obj=f"dask {name}")
+    mine, theirs = (r.tables["orders"].query("supplier == 'packager'")["finished"] for r in (serial, fifo))
+    assert not mine.reset_index(drop=True).equals(theirs.reset_index(drop=True)), "the rule changed the packager's order"

@@ -10,7 +10,7 @@ Allocation rules are a registry a user can extend (`register_allocation`).
 from __future__ import annotations
 
 import bisect
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from .network import Net
 from .orders import Order
 from .sharing import ShareBook
 
-__all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
+__all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "rules_used", "startable"]
 
 EPS = 1e-9
 INF = float("inf")
@@ -55,8 +55,8 @@ def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]
     `o.tier` is filled from the node's `priority` map only under `priority`.
 
     Register before the topology is validated (the `allocation` field accepts registered
-    names only) and in a module every process imports: local worker processes are forked
-    and inherit the registry, Dask workers do not. A name registered again replaces the
+    names only). Local worker processes are forked and inherit the registry; a Dask work
+    unit carries the rules its model names (`rules_used`). A name registered again replaces the
     rule (the built-in `pro_rata` itself runs through `ShareBook`, the same schedule by level).
     """
 
@@ -65,6 +65,13 @@ def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]
         return fn
 
     return deco
+
+
+def rules_used(model: Any) -> tuple[tuple[str, AllocationRule], ...]:
+    """The allocation rules a topology model's nodes name, as registered here: a work unit carries them
+    to its worker, so a rule registered in a notebook also runs on Dask workers that never imported it."""
+    names = sorted({getattr(n, "allocation", "fifo") for n in model.nodes})
+    return tuple((name, ALLOCATION_RULES[name]) for name in names if name in ALLOCATION_RULES)
 
 
 def startable(o: Order) -> float:
