@@ -55,6 +55,11 @@ class LabPolicy(Strict):
     order_ahead_days: Number = Field(
         default=180, ge=0, description="assumption: order books open this long before a SKU's first shipments"
     )
+    power_aware: bool = Field(
+        default=False,
+        description="assumption, off by default: order accelerators only for the power expected when they "
+        "arrive (MW on hand, plus the power on order the grid's quote says comes within horizon_days)",
+    )
 
 
 class Generations(Strict):

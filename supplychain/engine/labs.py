@@ -26,6 +26,8 @@ from .orders import Order
 __all__ = ["Labs", "H100_FLOPS"]
 
 H100_FLOPS = 1e15  # BF16 dense FLOP/s of one H100e (calibration.md: H100 SXM 989 TFLOPS)
+#: all-in kW per H100e when a lab has no SKU on sale to take it from (Epoch 2030: ~1.7 kW per H100)
+FALLBACK_KW_PER_H100E = 1.7
 
 
 @dataclass
@@ -187,9 +189,22 @@ class Labs:
         if not offers:
             offers, kw_per_h100e = self._offer_mix(j, day)
         if not offers:
-            kw_per_h100e = 1.7
+            kw_per_h100e = FALLBACK_KW_PER_H100E
         gap = max(self.target(j, day + st.policy.power_horizon_days, day) - self.position(j), 0.0)
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * st.policy.power_headroom
+
+    def power_room_h100e(self, j: int, day: float, quote_days: float) -> float:
+        """H100e a power-aware lab may still order on `day`: the MW it expects `horizon_days` ahead,
+        less what its installed fleet and its accelerators on order or waiting draw, at the kW per
+        H100e of the SKUs it buys now. Expected MW: on hand, plus the share of its power on order due
+        by then if it arrives evenly over `quote_days`, the grid's quote for a new order (assumption:
+        the lab's own orders are in that queue, so no later than that)."""
+        st = self.states[j]
+        h = st.policy.horizon_days
+        due = st.power_on_order_mw * (min(1.0, h / quote_days) if quote_days > 0.0 else 1.0)
+        room_mw = st.power_mw + due - st.used_mw - st.pending_mw
+        kw = self._offer_mix(j, day, st.policy.order_ahead_days)[1] or FALLBACK_KW_PER_H100E
+        return max(room_mw, 0.0) * 1000.0 / kw
 
     # -- deliveries, installation, retirement ---------------------------------
     def delivered(self, j: int, sku: str, units: float, now: float, order: Order | None = None) -> None:

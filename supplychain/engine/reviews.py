@@ -1,6 +1,7 @@
 """Reviews: what labs and fabs decide on a schedule, and the state a run starts from.
 
 Labs review their orders every `review_days` (order-up-to a target fleet,
+capped by the power expected when the chips arrive if the lab is `power_aware`,
 split over the SKUs on sale `order_ahead_days` ahead, with substitution and
 stockpiling under export controls, and power sized from what the fleet will
 draw); fabs with an expansion plan order tools a year ahead of planned
@@ -17,6 +18,7 @@ from .orders import Order
 
 __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
 
+INF = float("inf")
 TOOL_LEAD_DAYS = 365.0  # assumption: fabs order tools a year ahead of planned capacity
 TOOL_REVIEW_DAYS = 30.0
 
@@ -78,13 +80,16 @@ class Reviews:
         node = labs.nodes[j]
         target = labs.target(j, now + st.policy.horizon_days, now)
         position = labs.position(j)
-        if target - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
+        limit = INF  # the largest position a power-aware lab's expected power runs
+        if st.policy.power_aware and not self.scenario.unconstrained:
+            limit = position + labs.power_room_h100e(j, now, self._power_quote(j, now))
+        if min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 factor = 1.0
                 if self.controls.rules:
                     # stockpiling: a buyer a rule will soon hit raises its target for that SKU
                     factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
-                gap = (target * factor - position) * share
+                gap = (min(target * factor, limit) - position) * share
                 if gap <= 1e-6 * max(1.0, target):
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
@@ -106,6 +111,23 @@ class Reviews:
                 break
         if now + st.policy.review_days < net.days:
             self.at(now + st.policy.review_days, self._review_lab, j)
+
+    def _power_quote(self, j: int, now: float) -> float:
+        """Days a new power order of lab `j` would wait: the latest weekly quote of its grids,
+        share-weighted (inf before the first quote, or with no grid quoting)."""
+        rows = self.quote_book.rows
+        if not rows:
+            return INF
+        d = int(min(now, self.net.days - 1))
+        node = self.labs.nodes[j]
+        total = weight = 0.0
+        for pid in self.labs.power_products[j]:
+            for f in self.net.inbound.get((node, pid), ()):
+                q, s = float(rows[-1][f.index]), float(f.share[d])
+                if q == q and s > 0.0:  # nan: not quoted this week
+                    total += q * s
+                    weight += s
+        return total / weight if weight > 0.0 else INF
 
     def _lab_offers(self, j: int, now: float) -> list[tuple[Flow, str, float, str, Rule | None]]:
         """(vendor flow, SKU, share, SKU to order, rule blocking the SKU) for lab `j` today.
