@@ -232,9 +232,10 @@ def test_a_power_aware_lab_orders_only_for_the_power_it_will_have():
     assert plain.fleet["stranded_h100e"].max() > 100000
 
 
-def test_a_power_aware_lab_counts_power_on_order_by_the_grids_quote():
+def test_a_power_aware_lab_counts_what_is_on_order_by_its_quote():
     """The room on a review: MW on hand + MW on order x horizon / quote (all of it once the quote is
-    within the horizon) - MW drawn - MW the accelerators on order will draw, over kW per H100e."""
+    within the horizon) - MW drawn - MW of accelerators waiting - MW of accelerators on order, each
+    flow's x horizon / its quote, over kW per H100e."""
     from supplychain.engine import World
     from supplychain.scenario import resolve
     from supplychain.topology import graph_to_model
@@ -243,12 +244,21 @@ def test_a_power_aware_lab_counts_power_on_order_by_the_grids_quote():
     w = World(graph_to_model(res.topology), res.scenario, 0)
     j = 0
     st = w.labs.states[j]
-    st.power_mw, st.power_on_order_mw, st.used_mw, st.pending_mw = 40.0, 100.0, 17.0, 3.0
-    assert w.labs.power_room_h100e(j, 0, 540.0) == pytest.approx((40 + 100 * 0.5 - 17 - 3) * 1000 / 1.7)
-    assert w.labs.power_room_h100e(j, 0, 200.0) == pytest.approx((40 + 100 - 17 - 3) * 1000 / 1.7)
-    assert w.labs.power_room_h100e(j, 0, float("inf")) == pytest.approx((40 - 17 - 3) * 1000 / 1.7)
-    st.used_mw = 60.0
-    assert w.labs.power_room_h100e(j, 0, float("inf")) == 0.0, "no room is no order, never a negative one"
+    st.power_mw, st.power_on_order_mw, st.used_mw, st.pending_mw = 40.0, 100.0, 17.0, 3.0  # 3 MW waiting
+    room = w.labs.power_room_h100e
+    nan = float("nan")
+    assert room(j, 0, lambda f: nan, 540.0) == pytest.approx((40 + 100 * 0.5 - 17 - 3) * 1000 / 1.7)
+    assert room(j, 0, lambda f: nan, 200.0) == pytest.approx((40 + 100 - 17 - 3) * 1000 / 1.7)
+    assert room(j, 0, lambda f: nan, float("inf")) == pytest.approx((40 - 17 - 3) * 1000 / 1.7)
+    w.labs.on_order(j, 0, "acc", 2000.0)  # 3.4 MW on flow 0
+    w.labs.on_order(j, 1, "acc", 1000.0)  # 1.7 MW on flow 1
+    assert st.pending_mw == pytest.approx(3.0 + 5.1) and st.on_order_h100e == pytest.approx(3000)
+    quotes = {0: 2700.0, 1: nan}  # flow 0: a tenth due within the horizon; flow 1 not quoted: all of it
+    assert room(j, 0, quotes.get, 540.0) == pytest.approx((40 + 50 - 17 - 3 - 0.34 - 1.7) * 1000 / 1.7)
+    w.labs.on_order(j, 0, "acc", -2000.0, pending=False)  # delivered: waiting for installation now
+    assert room(j, 0, quotes.get, 540.0) == pytest.approx((40 + 50 - 17 - 3 - 3.4 - 1.7) * 1000 / 1.7)
+    st.used_mw = 100.0
+    assert room(j, 0, quotes.get, float("inf")) == 0.0, "no room is no order, never a negative one"
 
 
 def test_power_awareness_is_off_in_the_unconstrained_counterfactual():

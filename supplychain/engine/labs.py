@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -44,6 +45,8 @@ class LabState:
     power_on_order_mw: float = 0.0
     used_mw: float = 0.0
     pending_mw: float = 0.0  # power the accelerators on order or waiting will draw
+    on_order_mw: dict = field(default_factory=dict)  # power_aware only: flow index -> MW its accelerators on order draw
+    power_log: deque = field(default_factory=deque)  # power_aware only: (day, powered MW) at its reviews, a year back
 
 
 class Labs:
@@ -193,16 +196,46 @@ class Labs:
         gap = max(self.target(j, day + st.policy.power_horizon_days, day) - self.position(j), 0.0)
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * st.policy.power_headroom
 
-    def power_room_h100e(self, j: int, day: float, quote_days: float) -> float:
-        """H100e a power-aware lab may still order on `day`: the MW it expects `horizon_days` ahead,
-        less what its installed fleet and its accelerators on order or waiting draw, at the kW per
-        H100e of the SKUs it buys now. Expected MW: on hand, plus the share of its power on order due
-        by then if it arrives evenly over `quote_days`, the grid's quote for a new order (assumption:
-        the lab's own orders are in that queue, so no later than that)."""
+    def on_order(self, j: int, flow: int, sku: str, units: float, pending: bool = True) -> None:
+        """Lab `j`'s accelerators on order change by `units` of `sku` on `flow` (negative: delivered,
+        or refused); `pending=False` for a delivery, whose power stays pending until it is installed."""
+        st = self.states[j]
+        p = self.net.products[sku]
+        st.on_order_h100e += units * p.h100e
+        mw = units * p.power_kw / 1000.0
+        if pending:
+            st.pending_mw += mw
+        if st.policy.power_aware:
+            st.on_order_mw[flow] = st.on_order_mw.get(flow, 0.0) + mw
+
+    def power_room_h100e(self, j: int, day: float, quote: Callable[[int], float], power_quote: float) -> float:
+        """H100e a power-aware lab may still order on `day`: the MW it expects `horizon_days` ahead
+        less what will draw on it by then, at the kW per H100e of the SKUs it buys now.
+
+        What is on order counts by the share due within the horizon if it arrives evenly over the
+        quote for a new order on its flow (assumption: the lab's own orders are in that queue, so
+        no later than that): power by `power_quote`, accelerators by `quote(flow)` (nan, no quote
+        yet: all of it). So accelerators stuck in a queue of years do not hold power back
+        from those that can come sooner, as power due in years does not buy chips now. Orders are
+        served oldest first, though, so power keeps arriving while the quote for a new order is
+        years: power due is at least the lab's connections of the past year, extrapolated (as
+        far as its power on order goes)."""
         st = self.states[j]
         h = st.policy.horizon_days
-        due = st.power_on_order_mw * (min(1.0, h / quote_days) if quote_days > 0.0 else 1.0)
-        room_mw = st.power_mw + due - st.used_mw - st.pending_mw
+
+        def due(q: float) -> float:
+            return min(1.0, h / q) if q > 0.0 else 1.0  # nan > 0 is False: all of it
+
+        log = st.power_log
+        log.append((day, st.power_mw))
+        while len(log) > 2 and log[1][0] <= day - 365.0:
+            log.popleft()
+        then, mw_then = log[0]
+        rate = (st.power_mw - mw_then) / (day - then) if day > then else 0.0  # MW a day, the past year
+        power_due = min(st.power_on_order_mw, max(st.power_on_order_mw * due(power_quote), rate * h))
+        chips_mw = sum(st.on_order_mw.values())
+        soon_mw = sum(mw * due(quote(f)) for f, mw in st.on_order_mw.items() if mw > 1e-12)
+        room_mw = st.power_mw + power_due - st.used_mw - (st.pending_mw - chips_mw) - soon_mw
         kw = self._offer_mix(j, day, st.policy.order_ahead_days)[1] or FALLBACK_KW_PER_H100E
         return max(room_mw, 0.0) * 1000.0 / kw
 

@@ -134,5 +134,6 @@ class QuoteBook:
             self.live[f] &= days
         self.days: list[float] = []
         self.rows: list[np.ndarray] = []
+        self.latest: np.ndarray | None = None  # this week's quote of every flow, before the mask of `live`
         self.flows = [(net.ids[f.supplier], net.ids[f.customer], f.product) for f in net.flows]
         self.plan = QuotePlan(net, self.keys, self.key_of, self.expected)

@@ -57,8 +57,7 @@ class Reviews:
                 o = self._new("lab", flows[0] if flows else None, sku, units, 0.0, supplier=node, customer=node, lab=node)
                 o.released = o.entered = 0.0
                 o.note = "in_flight"
-                self.labs.states[j].on_order_h100e += units * net.products[sku].h100e
-                self.labs.states[j].pending_mw += units * net.products[sku].power_kw / 1000.0
+                self.labs.on_order(j, o.flow, sku, units)
                 weeks = max(1, int(round(m.in_flight_days / 7)))
                 for k in range(weeks):
                     self.at(7.0 * k + 3.5, self._in_flight_arrival, o, units / weeks)
@@ -82,7 +81,7 @@ class Reviews:
         position = labs.position(j)
         limit = INF  # the largest position a power-aware lab's expected power runs
         if st.policy.power_aware and not self.scenario.unconstrained:
-            limit = position + labs.power_room_h100e(j, now, self._power_quote(j, now))
+            limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
         if min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 factor = 1.0
@@ -94,13 +93,11 @@ class Reviews:
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
                 units = gap / net.products[sku].h100e
-                h = net.products[chosen].h100e
                 if chosen != sku:  # the rule that blocked the SKU, the units ordered as its variant
                     self.events.append((now, "control", blocked.id, f"substitution {sku}->{chosen}", net.ids[flow.supplier],
                                         net.ids[node], chosen, units, "order"))
                 o = self._new("lab", flow, chosen, units, now, lab=node)
-                st.on_order_h100e += units * h
-                st.pending_mw += units * net.products[chosen].power_kw / 1000.0
+                labs.on_order(j, o.flow, chosen, units)
                 self.place(o, now)
         need = labs.power_need_mw(j, now) - st.power_mw - st.power_on_order_mw
         if need > 1e-6:
@@ -112,19 +109,22 @@ class Reviews:
         if now + st.policy.review_days < net.days:
             self.at(now + st.policy.review_days, self._review_lab, j)
 
+    def _quote(self, flow: int) -> float:
+        """This week's quote of a flow, days, also on days its lab may not order it (a SKU no longer
+        sold, whose orders are still in the chain); nan before the first week or without a flow."""
+        latest = self.quote_book.latest
+        return float(latest[flow]) if latest is not None and flow >= 0 else float("nan")
+
     def _power_quote(self, j: int, now: float) -> float:
         """Days a new power order of lab `j` would wait: the latest weekly quote of its grids,
         share-weighted (inf before the first quote, or with no grid quoting)."""
-        rows = self.quote_book.rows
-        if not rows:
-            return INF
         d = int(min(now, self.net.days - 1))
         node = self.labs.nodes[j]
         total = weight = 0.0
         for pid in self.labs.power_products[j]:
             for f in self.net.inbound.get((node, pid), ()):
-                q, s = float(rows[-1][f.index]), float(f.share[d])
-                if q == q and s > 0.0:  # nan: not quoted this week
+                q, s = self._quote(f.index), float(f.share[d])
+                if q == q and s > 0.0:  # nan: no quote yet
                     total += q * s
                     weight += s
         return total / weight if weight > 0.0 else INF

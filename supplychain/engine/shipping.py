@@ -76,7 +76,7 @@ class Shipping:
                 st.power_mw += qty
                 st.power_on_order_mw -= qty
             else:
-                st.on_order_h100e -= qty * net.products[o.product].h100e
+                self.labs.on_order(j, o.flow, o.product, -qty, pending=False)  # pending until installed
                 self.labs.delivered(j, o.product, qty, now, o)
                 retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
                 if retire_at < net.days:

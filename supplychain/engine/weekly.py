@@ -104,6 +104,7 @@ def record_week(w: "World", day: int) -> None:
                      _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
                      train, train * labs.efficiency(day), labs.gen.copy())
     row = at[book.key_of] + book.expected * net.flow_mult[:, d]
+    book.latest = row.copy()  # every flow, orderable or not: what a lab's orders still in the chain face
     row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
     book.days.append(float(day))
     book.rows.append(row)

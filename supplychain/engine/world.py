@@ -335,9 +335,7 @@ class World(Reviews, Shipping):
         if o.status == "book" or o.entered is not None:
             self.production.drop(o, qty)
         if o.kind == "lab":
-            j = self.labs.pos[o.customer]
-            self.labs.states[j].on_order_h100e -= qty * self.net.products[o.product].h100e
-            self.labs.states[j].pending_mw -= qty * self.net.products[o.product].power_kw / 1000.0
+            self.labs.on_order(self.labs.pos[o.customer], o.flow, o.product, -qty)
         elif o.kind == "power":
             self.labs.states[self.labs.pos[o.customer]].power_on_order_mw -= qty
         elif o.kind == "tool":
