@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .columns import empty, typed
 from .summary import binding_inputs
 
 __all__ = ["t_interval", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
@@ -244,17 +245,18 @@ def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Se
         common = sorted(set(_replications(fleet, name)) & set(_replications(fleet, cf)))
         thr.append(throttle(gens, name, cf, common, end_day))
 
-    def cat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    def cat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
         full = [f for f in frames if len(f)]
-        return pd.concat(full, ignore_index=True) if full else (frames[0] if frames else pd.DataFrame())
+        return pd.concat(full, ignore_index=True) if full else None
 
     names = [baseline, *scenarios]
-    return {
+    out = {
         "release_delays": cat(delays),
         "censored": cat(censored),
         "gaps": cat(gap_rows),
         "mean_gaps": gaps[gaps["scenario"].isin(names)].reset_index(drop=True),
-        "throttle": cat(thr) if thr else pd.DataFrame(),
+        "throttle": cat(thr),  # none without counterfactuals: the table is empty, with its columns
         "peak_lead_times": cat(peak_rows),
         "binding": binding(tables["orders"], names, h100e),
     }
+    return {k: empty(k) if v is None else typed(v, k) for k, v in out.items()}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "PATTERNS", "declared", "typed", "read_csv", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
+__all__ = ["COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
 
 STR = "str"  # text, null where not applicable
 TEXT = "text"  # text, never null: "" when empty
@@ -109,6 +109,11 @@ def typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
             s = s.astype(dtype)
         df[col] = s
     return df
+
+
+def empty(name: str) -> pd.DataFrame:
+    """Table `name` with no rows: its declared columns, typed (for a table a run has nothing for)."""
+    return typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS[name]}), name)
 
 
 def read_csv(path: str | Path, name: str) -> pd.DataFrame:

@@ -74,3 +74,13 @@ def test_parent_ids_are_nullable_integers():
     assert len(kids) and orders["parent_id"].isna().any()
     assert set(kids["parent_id"]) <= set(orders["order_id"])
     assert str(orders["parent_id"].dtype) == "Int64"
+
+
+def test_a_comparison_without_counterfactuals_has_an_empty_throttle_table_with_its_columns():
+    """`c.throttle[c.throttle.scenario == ...]` works whether or not counterfactuals ran (it was a
+    frame without columns: a KeyError, and a CSV that read back with none)."""
+    short = {**PLAIN, "end": "2022-06-30"}
+    c = compare(short, [{**short, "name": "other"}], replications=1, workers=1, counterfactuals=False)
+    assert len(c.throttle) == 0
+    assert {c: str(t) for c, t in c.throttle.dtypes.items()} == {
+        c: ("str" if t == TEXT else t) for c, t in COLUMNS["throttle"].items()}
