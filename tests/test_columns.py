@@ -46,6 +46,8 @@ def test_every_table_has_its_declared_dtypes(folders):
             seen.add(name)
             types = declared(name, list(df.columns))
             assert [c for c in COLUMNS[name] if c not in df.columns] == [], f"{name}: declared columns missing"
+            inputs = {"labs.utilisation"} if name in ("points", "outcomes") else set()  # the swept input
+            assert set(df.columns) - set(types) == inputs, f"{name}: columns not declared in supplychain/columns.py"
             for col, dtype in types.items():
                 want = "str" if dtype == TEXT else dtype
                 assert str(df[col].dtype) == want, f"{name}.{col}: {df[col].dtype}, declared {dtype}"
