@@ -59,6 +59,10 @@ class Comparison:
             return tables[name]
         raise AttributeError(name)
 
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
     @property
     def seed(self) -> int:
         """The seed every scenario ran on (paired): with it the same call gives the same tables."""

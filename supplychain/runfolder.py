@@ -86,6 +86,10 @@ class RunFolder:
             return tables[name]
         raise AttributeError(name)
 
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
     @property
     def kind(self) -> str:
         """`run`, `compare` or `sweep`."""

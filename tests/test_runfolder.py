@@ -48,3 +48,11 @@ def test_a_folder_that_is_not_a_run_is_an_input_error(tmp_path):
         load_run(tmp_path / "nope")
     with pytest.raises(InputError, match="no manifest.json"):
         load_run(tmp_path)
+
+
+def test_a_notebook_completes_table_names(tmp_path):
+    from supplychain import simulate
+
+    res = run_experiment(SC, replications=1, workers=1, out=tmp_path / "run")
+    for obj in (res, load_run(tmp_path / "run"), simulate(None, SC)):
+        assert {"lead_times", "orders", "summary"} & set(dir(obj)) >= {"lead_times", "orders"}, type(obj)
