@@ -20,10 +20,12 @@ __all__ = [
     "compare",
     "sweep",
     "make_report",
+    "load_run",
 ]
 
 #: names imported on first use (they pull in pandas, scipy, matplotlib): name -> module
-_LAZY = {"load_scenario": ".scenario", "simulate": ".results", "Results": ".results", "run_experiment": ".experiment", "compare": ".comparison", "sweep": ".sweeps", "make_report": ".report"}
+_LAZY = {"load_scenario": ".scenario", "simulate": ".results", "Results": ".results", "run_experiment": ".experiment", "compare": ".comparison", "sweep": ".sweeps", "make_report": ".report",
+         "load_run": ".runfolder"}
 
 
 def __getattr__(name: str):

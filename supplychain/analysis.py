@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .columns import empty, typed
 from .summary import binding_inputs
 
-__all__ = ["t_interval", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
+__all__ = ["t_interval", "across_replications", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
            "compare_tables", "CONFIDENCE"]
 
@@ -43,6 +44,27 @@ def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple
         return n, mean, mean, mean
     lo, hi = stats.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
     return n, mean, float(lo), float(hi)
+
+
+def across_replications(table: pd.DataFrame, value: str, by: Sequence[str] = ("date",),
+                        confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per scenario and `by` (e.g. each week's `date`): mean of `value` over replications and its t interval.
+
+    Rows of one replication in a group (several suppliers of a product, or customers) are averaged
+    first, so each replication counts once; replications without a value there (no line ordered
+    that week) are left out and `n` says how many remain. One row per group: `scenario`, `by`...,
+    `n`, `mean`, `ci_low`, `ci_high` (NaN with one replication).
+    """
+    keys = ["scenario", *by] if "scenario" in table.columns and "scenario" not in by else list(by)
+    per_rep = table.groupby([*keys, "replication"], observed=True, sort=True)[value].mean().dropna()
+    g = per_rep.groupby(level=list(range(len(keys))), sort=True).agg(["count", "mean", "std"])
+    n = g["count"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):  # as `t_interval`: NaN below 2, exact when all agree
+        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * g["std"].to_numpy() / np.sqrt(n)
+    half = np.where(n < 2, np.nan, np.where(g["std"].to_numpy() == 0.0, 0.0, half))
+    out = g.index.to_frame(index=False)
+    return out.assign(n=n.astype(np.int64), mean=g["mean"].to_numpy(), ci_low=g["mean"].to_numpy() - half,
+                      ci_high=g["mean"].to_numpy() + half)
 
 
 def _ci_note(n: int) -> str:
@@ -244,17 +266,18 @@ def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Se
         common = sorted(set(_replications(fleet, name)) & set(_replications(fleet, cf)))
         thr.append(throttle(gens, name, cf, common, end_day))
 
-    def cat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    def cat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
         full = [f for f in frames if len(f)]
-        return pd.concat(full, ignore_index=True) if full else (frames[0] if frames else pd.DataFrame())
+        return pd.concat(full, ignore_index=True) if full else None
 
     names = [baseline, *scenarios]
-    return {
+    out = {
         "release_delays": cat(delays),
         "censored": cat(censored),
         "gaps": cat(gap_rows),
         "mean_gaps": gaps[gaps["scenario"].isin(names)].reset_index(drop=True),
-        "throttle": cat(thr) if thr else pd.DataFrame(),
+        "throttle": cat(thr),  # none without counterfactuals: the table is empty, with its columns
         "peak_lead_times": cat(peak_rows),
         "binding": binding(tables["orders"], names, h100e),
     }
+    return {k: empty(k) if v is None else typed(v, k) for k, v in out.items()}

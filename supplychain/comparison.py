@@ -59,12 +59,21 @@ class Comparison:
             return tables[name]
         raise AttributeError(name)
 
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
+    @property
+    def seed(self) -> int:
+        """The seed every scenario ran on (paired): with it the same call gives the same tables."""
+        return self.experiment.scenarios[0].seed
+
     def __repr__(self) -> str:
         """Short: the auto repr printed every table (~14k characters)."""
         reps = max((es.replications for es in self.experiment.scenarios), default=0)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
         return (f"Comparison(baseline={self.baseline!r}, scenarios={self.scenarios!r}, replications={reps}, "
-                f"{sizes}, folder={self.folder})")
+                f"seed={self.seed}, {sizes}, folder={self.folder})")
 
 
 def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,

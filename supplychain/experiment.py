@@ -157,6 +157,10 @@ class ExperimentResult:
             return tables[name]
         raise AttributeError(name)
 
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
     def scenario(self, name: str) -> dict[str, pd.DataFrame]:
         """The tables of one scenario."""
         return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}

@@ -98,18 +98,16 @@ def write_table_stream(parts: "Sequence[Path]", folder: str | Path, name: str, f
 
 
 def read_table(folder: str | Path, name: str) -> "pd.DataFrame":
-    """Read a table written by `write_table`, whichever format it has."""
+    """Read a table written by `write_table`, whichever format it has, with the types it was written with."""
     import pandas as pd
 
     folder = Path(folder)
     if (folder / f"{name}.parquet").exists():
         return pd.read_parquet(folder / f"{name}.parquet")
     if (folder / f"{name}.csv").exists():
-        df = pd.read_csv(folder / f"{name}.csv")
-        for col in df.columns:
-            if col == "date" or col.endswith("_date"):
-                df[col] = pd.to_datetime(df[col])
-        return df
+        from .columns import read_csv
+
+        return read_csv(folder / f"{name}.csv", name)  # CSV keeps no types: the declared ones
     raise FileNotFoundError(folder / f"{name}.parquet")
 
 

@@ -36,6 +36,10 @@ class Results:
             return tables[name]
         raise AttributeError(name)
 
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
         return f"Results(scenario={self.scenario!r}, replication={self.replication}, {sizes})"

@@ -231,11 +231,16 @@ class Sweep:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
 
+    @property
+    def seed(self) -> int:
+        """The seed every point ran on (paired; it also drew the Latin hypercube)."""
+        return self.experiment.scenarios[0].seed
+
     def __repr__(self) -> str:
         """Short: the auto repr printed every table (~14k characters)."""
         reps = max((es.replications for es in self.experiment.scenarios), default=0)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
-        return f"Sweep(points={len(self.points)}, replications={reps}, {sizes}, folder={self.folder})"
+        return f"Sweep(points={len(self.points)}, replications={reps}, seed={self.seed}, {sizes}, folder={self.folder})"
 
 
 #: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)

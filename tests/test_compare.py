@@ -126,3 +126,23 @@ def test_comparison_repr_is_short_and_names_the_tables(quake):
     assert text.startswith("Comparison(baseline='base', scenarios=['quake'], replications=3, ")
     for name, df in quake.tables.items():
         assert f"{name}={len(df)}" in text
+
+
+def test_across_replications_gives_each_weeks_mean_and_t_interval():
+    """A weekly series over replications: suppliers averaged within a replication first (each replication
+    counts once), then `t_interval` across replications; a week one replication lacks has n - 1."""
+    import pandas as pd
+
+    from supplychain.analysis import across_replications, t_interval
+
+    d = pd.DatetimeIndex(["2022-01-01", "2022-01-08"])
+    lt = pd.DataFrame({"scenario": "s", "replication": [0, 0, 1, 2, 0, 1, 2], "supplier": list("abaaaaa"),
+                       "date": d[[0, 0, 0, 0, 1, 1, 1]], "quoted_days": [10.0, 20.0, 16.0, 17.0, 5.0, 5.0, float("nan")]})
+    got = across_replications(lt, "quoted_days")
+    assert list(got.columns) == ["scenario", "date", "n", "mean", "ci_low", "ci_high"]
+    assert got["n"].tolist() == [3, 2]
+    n, mean, lo, hi = t_interval([15.0, 16.0, 17.0])
+    assert got.iloc[0][["mean", "ci_low", "ci_high"]].tolist() == pytest.approx([mean, lo, hi])
+    assert got.iloc[1][["mean", "ci_low", "ci_high"]].tolist() == [5.0, 5.0, 5.0]
+    one = across_replications(lt[lt["replication"] == 0], "quoted_days")
+    assert one["n"].tolist() == [1, 1] and one["ci_low"].isna().all()

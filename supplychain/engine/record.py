@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..columns import typed
 from .orders import order_columns
 from .causes import STAGE_TIMES, delay_causes
 from .gcpause import gc_paused
@@ -128,7 +129,7 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
         "events": _frame(sorted(events, key=lambda r: r[0]), EVENT_COLUMNS, start),
         "stocks": _stocks(w.stocks.summary()),
     }
-    return tables
+    return {name: typed(df, name) for name, df in tables.items()}  # an empty table typed as a full one
 
 
 def _stocks(rows: list[tuple]) -> pd.DataFrame:

@@ -1,0 +1,131 @@
+"""The columns and dtypes of every table the program writes, declared once.
+
+CSV keeps no types: read back by inference, an empty table is all `object`, a text
+column with no value in it (`rule` in a run without controls) becomes float, a nullable
+integer (`parent_id`, `rank`) becomes float, and a node named `2030` becomes a number.
+`read_csv` restores the declared types, so a folder written with `--format csv`
+reads back as the same DataFrames as one written as Parquet; the tests hold the tables
+`simulate`, `compare` and `sweep` make to these declarations.
+
+Text columns are null where there is nothing to say, never an empty string (CSV writes
+both as an empty cell), except the `note` columns of the comparison tables: `TEXT`, always
+a string, empty when there is no note.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
+
+STR = "str"  # text, null where not applicable
+TEXT = "text"  # text, never null: "" when empty
+INT = "int64"
+NULLABLE_INT = "Int64"
+FLOAT = "float64"
+DATE = "datetime64[us]"
+
+_KEYS = {"scenario": STR, "replication": INT}
+_STAGES = ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed")
+
+COLUMNS: dict[str, dict[str, str]] = {
+    # run tables (README "Tables"), one row per observation of every scenario and replication
+    "orders": {**_KEYS, "order_id": INT, "kind": STR, "product": STR, "qty": FLOAT, "supplier": STR, "customer": STR,
+               "lab": STR, "parent_id": NULLABLE_INT, **{s: FLOAT for s in _STAGES}, "delivered_qty": FLOAT,
+               "denied_qty": FLOAT, "status": STR, "rule": STR, "cause": STR, **{f"{s}_date": DATE for s in _STAGES},
+               "lead_time_days": FLOAT},
+    "lead_times": {**_KEYS, "day": FLOAT, "supplier": STR, "customer": STR, "product": STR, "quoted_days": FLOAT,
+                   "realised_by_order_days": FLOAT, "realised_by_delivery_days": FLOAT, "date": DATE},
+    "nodes": {**_KEYS, "day": FLOAT, "node": STR, "kind": STR, "capacity_per_week": FLOAT, "backlog": FLOAT,
+              "wip": FLOAT, "utilisation": FLOAT, "quoted_days": FLOAT, "date": DATE},
+    "fleet": {**_KEYS, "day": FLOAT, "lab": STR, "installed_h100e": FLOAT, "commissioning_h100e": FLOAT,
+              "stranded_h100e": FLOAT, "on_order_h100e": FLOAT, "target_h100e": FLOAT, "power_mw": FLOAT,
+              "power_used_mw": FLOAT, "training_flops": FLOAT, "effective_training_flops": FLOAT, "generation": INT,
+              "date": DATE},
+    "generations": {**_KEYS, "lab": STR, "generation": INT, "day": FLOAT, "started_day": FLOAT,
+                    "requirement_flop": FLOAT, "rsi_multiplier": FLOAT, "date": DATE, "started_date": DATE,
+                    "gap_days": FLOAT, "training_days": FLOAT},
+    "events": {**_KEYS, "day": FLOAT, "type": STR, "id": STR, "what": STR, "supplier": STR, "customer": STR,
+               "product": STR, "qty": FLOAT, "detail": STR, "date": DATE},
+    "stocks": {**_KEYS, "node": STR, "item": STR, "demand_units": FLOAT, "fill_rate": FLOAT, "mean_on_hand": FLOAT,
+               "mean_backorders": FLOAT, "final_on_hand": FLOAT, "final_backorders": FLOAT},
+    # compare/ (comparison.py)
+    "release_delays": {"scenario": STR, "baseline": STR, "lab": STR, "generation": INT, "baseline_day": FLOAT,
+                       "scenario_day": FLOAT, "n": INT, "delay_days": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
+                       "censored_baseline_only": INT, "censored_scenario_only": INT, "note": TEXT},
+    "censored": {"scenario": STR, "baseline": STR, "replication": INT, "lab": STR, "generation": INT,
+                 "reached_in": STR, "baseline_day": FLOAT, "scenario_day": FLOAT, "bound_days": FLOAT},
+    "gaps": {"scenario": STR, "baseline": STR, "lab": STR, "baseline_mean_gap_days": FLOAT,
+             "scenario_mean_gap_days": FLOAT, "change_days": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT, "n": INT,
+             "baseline_generations": FLOAT, "scenario_generations": FLOAT, "note": TEXT},
+    "mean_gaps": {"scenario": STR, "replication": INT, "lab": STR, "generations": INT, "mean_gap_days": FLOAT,
+                  "last_release_day": FLOAT},
+    "throttle": {"scenario": STR, "lab": STR, "generation": INT, "unconstrained_day": FLOAT, "scenario_day": FLOAT,
+                 "n": INT, "throttle_days": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
+                 "censored_unconstrained_only": INT, "censored_scenario_only": INT, "note": TEXT},
+    "peak_lead_times": {"scenario": STR, "baseline": STR, "product": STR, "baseline_peak_weeks": FLOAT,
+                        "scenario_peak_weeks": FLOAT, "change_weeks": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
+                        "n": INT, "note": TEXT},
+    "binding": {"scenario": STR, "lab": STR, "cause": STR, "share": FLOAT},
+    # sweep/ (sweeps.py): the swept inputs' columns sit between these and take their values' types
+    "points": {"point": INT, "scenario": STR},
+    "outcomes": {"point": INT, "scenario": STR, "replication": INT, "lab": STR, "generations": INT,
+                 "mean_gap_days": FLOAT, "last_release_day": FLOAT, "peak_quoted_weeks": FLOAT},
+    "sensitivity": {"lab": STR, "outcome": STR, "input": STR, "spearman_rho": FLOAT, "p_value": FLOAT, "src": FLOAT,
+                    "n": INT, "rank": NULLABLE_INT},
+}
+
+#: columns named by a pattern (one per generation reached): table -> {regex: dtype}
+PATTERNS: dict[str, dict[str, str]] = {"outcomes": {r"release_day_g\d+": FLOAT}}
+
+
+def declared(name: str, columns: list[str]) -> dict[str, str]:
+    """The declared dtype of each of `columns` of table `name` that has one (swept inputs have none)."""
+    fixed = COLUMNS.get(name, {})
+    out = {}
+    for col in columns:
+        if col in fixed:
+            out[col] = fixed[col]
+            continue
+        for pattern, dtype in PATTERNS.get(name, {}).items():
+            if re.fullmatch(pattern, col):
+                out[col] = dtype
+    return out
+
+
+def typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """`df` (table `name`) with its declared types: an empty table or an all-null column gets the type
+    a full one has (so runs stack into one Parquet schema), and empty text becomes null (`STR`) or
+    null text empty (`TEXT`), one way, as CSV can hold it."""
+    for col, dtype in declared(name, list(df.columns)).items():
+        s = df[col]
+        if dtype in (STR, TEXT):
+            s = s.astype("str") if str(s.dtype) != "str" else s
+            s = s.fillna("") if dtype == TEXT else s.mask(s == "")
+        elif str(s.dtype) != dtype:
+            s = s.astype(dtype)
+        df[col] = s
+    return df
+
+
+def empty(name: str) -> pd.DataFrame:
+    """Table `name` with no rows: its declared columns, typed (for a table a run has nothing for)."""
+    return typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS[name]}), name)
+
+
+def read_csv(path: str | Path, name: str) -> pd.DataFrame:
+    """Table `name` from a CSV file, with its declared types; undeclared columns are inferred,
+    and any `date`/`*_date` column of a table without a declaration is parsed as dates."""
+    header = list(pd.read_csv(path, nrows=0).columns)
+    types = declared(name, header)
+    read_as = {c: ("str" if t in (STR, TEXT) else t) for c, t in types.items() if t != DATE}
+    df = pd.read_csv(path, dtype=read_as)
+    for col in header:
+        if types.get(col) == DATE or (col not in types and (col == "date" or col.endswith("_date"))):
+            df[col] = pd.to_datetime(df[col]).astype(DATE)
+        elif types.get(col) == TEXT:
+            df[col] = df[col].fillna("")
+    return df

@@ -1,0 +1,135 @@
+"""`load_run`: a finished run, compare or sweep folder back as DataFrames, in a new session.
+
+    from supplychain import load_run
+    r = load_run("outputs/baseline")
+    r.lead_times               # the table as `run_experiment` returned it (Parquet or CSV alike)
+    r.scenarios[0].seed        # what the manifest recorded
+    r.compare["release_delays"], r.sweep["outcomes"]   # in a compare or sweep folder
+
+It reads what `run_experiment`, `compare` and `sweep` wrote (`manifest.json`, the
+tables at the top of the folder, `summary.md`, `compare/`, `sweep/`), so a notebook
+can pick up a run made by `supplychain run` on a cluster without running it again.
+Tables are read on first use (a baseline replication is ~45 MB of them) and kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .outputs import read_table
+
+__all__ = ["load_run", "RunFolder", "StoredScenario", "LazyTables"]
+
+_FORMATS = ("parquet", "csv")
+
+
+@dataclass(frozen=True)
+class StoredScenario:
+    """A scenario of a finished run, as its manifest records it (the fields `ExperimentScenario` shares)."""
+
+    name: str
+    seed: int
+    replications: int
+    config_hash: str
+    source: str = ""
+    topology_path: str = ""
+    unconstrained: bool = False
+
+
+class LazyTables(Mapping[str, pd.DataFrame]):
+    """The tables of one folder by name, each read (`read_table`: declared types) on first access."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._names = sorted({p.stem for fmt in _FORMATS for p in folder.glob(f"*.{fmt}")
+                              if not p.name.startswith(".")}) if folder.is_dir() else []
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._read:
+            self._read[name] = read_table(self.folder, name)
+        return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"LazyTables({', '.join(self._names)})"
+
+
+@dataclass
+class RunFolder:
+    """A finished run folder: its tables (like `ExperimentResult.tables`, read on first use), manifest,
+    scenarios, summary text, and the `compare` or `sweep` tables when it holds them."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    tables: LazyTables
+    compare: LazyTables
+    sweep: LazyTables
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables")
+        if tables is not None and name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
+    @property
+    def kind(self) -> str:
+        """`run`, `compare` or `sweep`."""
+        return str(self.manifest.get("kind", "run"))
+
+    @property
+    def scenarios(self) -> list[StoredScenario]:
+        return [StoredScenario(name=s["name"], seed=int(s["seed"]), replications=int(s["replications"]),
+                               config_hash=str(s.get("config_hash", "")), source=str(s.get("scenario_file", "")),
+                               topology_path=str(s.get("topology", "")), unconstrained=bool(s.get("unconstrained")))
+                for s in self.manifest.get("scenarios", [])]
+
+    def scenario(self, name: str) -> dict[str, pd.DataFrame]:
+        """The tables of one scenario (reads every table)."""
+        return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}
+
+    def summary(self) -> str:
+        """The text of `summary.md`, as the run printed it."""
+        path = self.folder / "summary.md"
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+    def __repr__(self) -> str:
+        names = ", ".join(s.name for s in self.scenarios)
+        extra = "".join(f", {k}=[{', '.join(v)}]" for k, v in (("compare", self.compare), ("sweep", self.sweep)) if len(v))
+        return f"RunFolder({str(self.folder)!r}, kind={self.kind}, scenarios=[{names}], tables=[{', '.join(self.tables)}]{extra})"
+
+
+def load_run(folder: str | Path) -> RunFolder:
+    """The run, compare or sweep folder `folder` (what `supplychain run|compare|sweep` or an API call
+    with `out=` wrote); an `InputError` if it is not one."""
+    path = Path(folder)
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        problem = "no such folder" if not path.exists() else "not a finished run folder (no manifest.json)"
+        raise InputError(path, "<folder>", problem)
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(manifest, "<file>", f"not valid JSON: {exc}") from None
+    from .comparison import COMPARE_DIR
+    from .sweeps import SWEEP_DIR
+
+    return RunFolder(path, data, LazyTables(path), LazyTables(path / COMPARE_DIR), LazyTables(path / SWEEP_DIR))

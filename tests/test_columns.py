@@ -1,0 +1,88 @@
+"""Every written table has its declared columns and dtypes (`supplychain.columns`), in memory
+and read back from Parquet or CSV alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from supplychain.columns import COLUMNS, STR, TEXT, declared
+from supplychain.comparison import compare
+from supplychain.experiment import run_experiment
+from supplychain.outputs import read_table
+from supplychain.sweeps import sweep
+
+TWO_LABS = str(Path(__file__).resolve().parent / "data" / "two_labs.yaml")
+PLAIN = {"name": "plain", "topology": TWO_LABS, "end": "2023-06-30"}  # no control: `rule` is all null
+EVENTFUL = {**PLAIN, "name": "eventful",
+            "controls": [{"id": "r1", "announced": "2022-06-01", "effective": "2022-06-01", "action": "ban",
+                          "scope": {"destinations": ["CN"], "product_kinds": ["accelerator"]}}],
+            "shocks": [{"id": "s1", "kind": "capacity", "start": "2022-09-01", "duration_days": 30,
+                        "multiplier": 0.5, "target": {"kinds": ["fab"]}}]}
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """{fmt: {"run"/"compare"/"sweep": (folder of the tables, the tables in memory)}} for both formats."""
+    root = tmp_path_factory.mktemp("columns")
+    out = {}
+    for fmt in ("parquet", "csv"):
+        run = run_experiment(PLAIN, replications=1, seed=2, workers=1, out=root / fmt / "run", fmt=fmt)
+        cmp = compare(PLAIN, [EVENTFUL], replications=2, seed=2, workers=1, out=root / fmt / "cmp", fmt=fmt)
+        swp = sweep(PLAIN, ["labs.utilisation=0.3,0.5"], replications=2, seed=2, workers=1, out=root / fmt / "swp",
+                    fmt=fmt)
+        out[fmt] = {"run": (root / fmt / "run", run.tables), "experiment": (root / fmt / "cmp", cmp.experiment.tables),
+                    "compare": (cmp.folder, cmp.tables), "sweep": (swp.folder, swp.tables)}
+    return out
+
+
+def test_every_table_has_its_declared_dtypes(folders):
+    seen = set()
+    for _, tables in folders["parquet"].values():
+        for name, df in tables.items():
+            seen.add(name)
+            types = declared(name, list(df.columns))
+            assert [c for c in COLUMNS[name] if c not in df.columns] == [], f"{name}: declared columns missing"
+            inputs = {"labs.utilisation"} if name in ("points", "outcomes") else set()  # the swept input
+            assert set(df.columns) - set(types) == inputs, f"{name}: columns not declared in supplychain/columns.py"
+            for col, dtype in types.items():
+                want = "str" if dtype == TEXT else dtype
+                assert str(df[col].dtype) == want, f"{name}.{col}: {df[col].dtype}, declared {dtype}"
+                if dtype == STR:  # CSV writes "" and null alike: text is null where there is nothing
+                    assert not (df[col] == "").any(), f"{name}.{col}: empty strings; use null"
+                if dtype == TEXT:
+                    assert df[col].notna().all(), f"{name}.{col}: null in a text column"
+    assert seen == set(COLUMNS), f"tables not exercised: {set(COLUMNS) - seen}"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_tables_read_back_as_they_were_in_memory(folders, fmt):
+    """`read_table` gives the DataFrames the run had in memory, from Parquet and from CSV: empty tables,
+    all-null text columns, nullable integers and dates keep their types."""
+    for what, (folder, tables) in folders[fmt].items():
+        for name, df in tables.items():
+            got = read_table(folder, name)
+            pdt.assert_frame_equal(got, df, check_exact=True, obj=f"{fmt} {what} {name}")
+
+
+def test_parent_ids_are_nullable_integers():
+    """An order id is an integer: `parent_id` matches `order_id` without float noise, and is null
+    for a line not exploded from another."""
+    orders = run_experiment(PLAIN, replications=1, seed=2, workers=1).tables["orders"]
+    kids = orders.dropna(subset=["parent_id"])
+    assert len(kids) and orders["parent_id"].isna().any()
+    assert set(kids["parent_id"]) <= set(orders["order_id"])
+    assert str(orders["parent_id"].dtype) == "Int64"
+
+
+def test_a_comparison_without_counterfactuals_has_an_empty_throttle_table_with_its_columns():
+    """`c.throttle[c.throttle.scenario == ...]` works whether or not counterfactuals ran (it was a
+    frame without columns: a KeyError, and a CSV that read back with none)."""
+    short = {**PLAIN, "end": "2022-06-30"}
+    c = compare(short, [{**short, "name": "other"}], replications=1, workers=1, counterfactuals=False)
+    assert len(c.throttle) == 0
+    assert {c: str(t) for c, t in c.throttle.dtypes.items()} == {
+        c: ("str" if t == TEXT else t) for c, t in COLUMNS["throttle"].items()}

@@ -1,0 +1,58 @@
+"""`load_run`: a finished folder reads back as the tables the run returned, with what produced them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas.testing as pdt
+import pytest
+
+from supplychain import InputError, compare, load_run, run_experiment, sweep
+
+MINIMAL = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
+SC = {"name": "lr", "topology": MINIMAL, "end": "2023-06-30"}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_run_folder_loads_back_as_the_run_returned_it(tmp_path, fmt):
+    res = run_experiment(SC, replications=2, seed=5, workers=1, out=tmp_path / "run", fmt=fmt)
+    r = load_run(tmp_path / "run")
+    assert set(r.tables) == set(res.tables) and r.kind == "run"
+    for name, df in res.tables.items():
+        pdt.assert_frame_equal(r.tables[name], df, check_exact=True, obj=name)
+    pdt.assert_frame_equal(r.lead_times, res.lead_times)  # attribute access, as on the result
+    [s] = r.scenarios
+    assert (s.name, s.seed, s.replications, s.config_hash) == ("lr", 5, 2, res.scenarios[0].config_hash)
+    assert r.summary() == res.summary()
+    assert "lr" in repr(r) and len(repr(r)) < 300
+    assert not len(r.compare) and not len(r.sweep)
+
+
+def test_compare_and_sweep_folders_load_their_tables(tmp_path):
+    c = compare(SC, [{**SC, "name": "lr2", "labs": {"utilisation": 0.2}}], replications=2, workers=1,
+                out=tmp_path / "cmp", counterfactuals=False)
+    r = load_run(tmp_path / "cmp")
+    assert r.kind == "compare" and [s.name for s in r.scenarios] == ["lr", "lr2"]
+    for name, df in c.tables.items():
+        pdt.assert_frame_equal(r.compare[name], df, obj=name)
+    pdt.assert_frame_equal(r.scenario("lr2")["generations"], c.experiment.scenario("lr2")["generations"])
+    s = sweep(SC, ["labs.utilisation=0.3,0.5"], replications=1, workers=1, out=tmp_path / "swp")
+    r = load_run(tmp_path / "swp")
+    assert r.kind == "sweep" and {x.seed for x in r.scenarios} == {s.experiment.scenarios[0].seed}
+    for name, df in s.tables.items():
+        pdt.assert_frame_equal(r.sweep[name], df, obj=name)
+
+
+def test_a_folder_that_is_not_a_run_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such folder"):
+        load_run(tmp_path / "nope")
+    with pytest.raises(InputError, match="no manifest.json"):
+        load_run(tmp_path)
+
+
+def test_a_notebook_completes_table_names(tmp_path):
+    from supplychain import simulate
+
+    res = run_experiment(SC, replications=1, workers=1, out=tmp_path / "run")
+    for obj in (res, load_run(tmp_path / "run"), simulate(None, SC)):
+        assert {"lead_times", "orders", "summary"} & set(dir(obj)) >= {"lead_times", "orders"}, type(obj)
