@@ -36,6 +36,7 @@ from .engine.record import whole_days
 from .arguments import check_run
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
+from .tabular import TableAttributes
 
 __all__ = ["Comparison", "compare", "format_comparison", "COMPARE_DIR"]
 
@@ -43,7 +44,7 @@ COMPARE_DIR = "compare"
 
 
 @dataclass
-class Comparison:
+class Comparison(TableAttributes):
     """The comparison tables (DataFrames), the experiment behind them, and the printed text."""
 
     tables: dict[str, pd.DataFrame]
@@ -52,16 +53,6 @@ class Comparison:
     experiment: ExperimentResult
     text: str = ""
     folder: Path | None = field(default=None)
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    def __dir__(self) -> list[str]:
-        """The tables too, so a notebook completes `.lead_times`."""
-        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
 
     @property
     def seed(self) -> int:

@@ -38,6 +38,7 @@ from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .store import ScenarioStore, open_scenario, safe_name
 from .topology import graph_to_model
+from .tabular import TableAttributes
 
 __all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
            "concat_tables", "FORMATS", "UNCONSTRAINED"]
@@ -139,7 +140,7 @@ def concat_tables(parts: Iterable[dict[str, pd.DataFrame]]) -> dict[str, pd.Data
 
 
 @dataclass
-class ExperimentResult:
+class ExperimentResult(TableAttributes):
     """Tables of every scenario and replication, and how they were made."""
 
     tables: dict[str, pd.DataFrame]
@@ -150,16 +151,6 @@ class ExperimentResult:
     executor: str = ""
     wall_s: float = 0.0
     summary_text: str | None = None  # set when the run folder was written
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    def __dir__(self) -> list[str]:
-        """The tables too, so a notebook completes `.lead_times`."""
-        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
 
     def scenario(self, name: str) -> dict[str, pd.DataFrame]:
         """The tables of one scenario."""

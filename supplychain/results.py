@@ -16,12 +16,13 @@ from .engine.record import build_tables
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .topology import graph_to_model
+from .tabular import TableAttributes
 
 __all__ = ["Results", "simulate", "run_replication", "replication_seed"]
 
 
 @dataclass
-class Results:
+class Results(TableAttributes):
     """Tables of one replication (pandas DataFrames) and what produced them."""
 
     scenario: str
@@ -29,16 +30,6 @@ class Results:
     seed: int
     tables: dict[str, pd.DataFrame]
     info: dict[str, Any] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    def __dir__(self) -> list[str]:
-        """The tables too, so a notebook completes `.lead_times`."""
-        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())

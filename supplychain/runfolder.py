@@ -24,6 +24,7 @@ import pandas as pd
 
 from .errors import InputError
 from .outputs import read_table
+from .tabular import TableAttributes
 
 __all__ = ["load_run", "RunFolder", "StoredScenario", "LazyTables"]
 
@@ -70,7 +71,7 @@ class LazyTables(Mapping[str, pd.DataFrame]):
 
 
 @dataclass
-class RunFolder:
+class RunFolder(TableAttributes):
     """A finished run folder: its tables (like `ExperimentResult.tables`, read on first use), manifest,
     scenarios, summary text, and the `compare` or `sweep` tables when it holds them."""
 
@@ -79,16 +80,6 @@ class RunFolder:
     tables: LazyTables
     compare: LazyTables
     sweep: LazyTables
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables")
-        if tables is not None and name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    def __dir__(self) -> list[str]:
-        """The tables too, so a notebook completes `.lead_times`."""
-        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
 
     @property
     def kind(self) -> str:

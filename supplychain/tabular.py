@@ -1,0 +1,26 @@
+"""Tables as attributes: `r.orders` for `r.tables["orders"]`, and listed by `dir()`.
+
+Every result a user holds (`Results`, `ExperimentResult`, `Comparison`, `RunFolder`)
+keeps its DataFrames in a `tables` mapping; this mixin is the one place that makes
+them attributes, so a notebook completes `r.lead_times` on each of them alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["TableAttributes"]
+
+
+class TableAttributes:
+    """Mixin for a class with a `tables` mapping (name -> DataFrame)."""
+
+    def __getattr__(self, name: str) -> Any:
+        tables = self.__dict__.get("tables")
+        if tables is not None and name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __dir__(self) -> list[str]:
+        """The tables too, so a notebook completes `.lead_times`."""
+        return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
