@@ -47,16 +47,24 @@ def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple
 
 
 def across_replications(table: pd.DataFrame, value: str, by: Sequence[str] = ("date",),
-                        confidence: float = CONFIDENCE) -> pd.DataFrame:
+                        confidence: float = CONFIDENCE, weight: str | None = None) -> pd.DataFrame:
     """Per scenario and `by` (e.g. each week's `date`): mean of `value` over replications and its t interval.
 
     Rows of one replication in a group (several suppliers of a product, or customers) are averaged
-    first, so each replication counts once; replications without a value there (no line ordered
-    that week) are left out and `n` says how many remain. One row per group: `scenario`, `by`...,
-    `n`, `mean`, `ci_low`, `ci_high` (NaN with one replication).
+    first, so each replication counts once; by `weight` if given (`realised_by_order_lines` for
+    `realised_by_order_days`: a mean over lines, not over flows), else plainly. Replications without
+    a value there (no line ordered that week) are left out and `n` says how many remain. One row per
+    group: `scenario`, `by`..., `n`, `mean`, `ci_low`, `ci_high` (NaN with one replication).
     """
     keys = ["scenario", *by] if "scenario" in table.columns and "scenario" not in by else list(by)
-    per_rep = table.groupby([*keys, "replication"], observed=True, sort=True)[value].mean().dropna()
+    groups = [*keys, "replication"]
+    if weight is None:
+        per_rep = table.groupby(groups, observed=True, sort=True)[value].mean().dropna()
+    else:
+        has = table[value].notna() & (table[weight] > 0)
+        t = table.loc[has, groups].assign(_vw=table.loc[has, value] * table.loc[has, weight], _w=table.loc[has, weight])
+        sums = t.groupby(groups, observed=True, sort=True)[["_vw", "_w"]].sum()
+        per_rep = sums["_vw"] / sums["_w"]
     g = per_rep.groupby(level=list(range(len(keys))), sort=True).agg(["count", "mean", "std"])
     n = g["count"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):  # as `t_interval`: NaN below 2, exact when all agree

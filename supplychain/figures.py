@@ -86,7 +86,13 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             d = lt[(lt["product"] == product) & (lt["scenario"] == sc)]
             if d.empty:
                 continue
-            per = d.groupby(["date", "replication"])[["quoted_days", "realised_by_delivery_days"]].mean().reset_index()
+            per = d.groupby(["date", "replication"])[["quoted_days"]].mean()
+            # realised: a mean over the lines delivered, not over flows (none: NaN, not 0)
+            realised = d["realised_by_delivery_days"]
+            lines = d["realised_by_delivery_lines"].where(realised.notna(), 0)
+            at = [d["date"], d["replication"]]
+            per["realised_by_delivery_days"] = (realised * lines).groupby(at).sum() / lines.groupby(at).sum().replace(0, np.nan)
+            per = per.reset_index()
             color = f"C{i % 10}"  # one colour per scenario in every panel, whichever series it lacks
             q = _band(per, "quoted_days") / 7.0
             if len(q):

@@ -131,6 +131,26 @@ def test_lead_time_table_has_quoted_and_realised_series():
     assert {"date", "supplier", "customer", "product"} <= set(lt.columns)
 
 
+def test_realised_series_count_their_lines_and_weight_to_the_mean_over_lines():
+    """Each week's realised mean says how many lines it is over: summed over the weeks they are the
+    delivered lines on the flow, and the line-weighted mean of the weekly means is their mean lead time."""
+    from supplychain.analysis import across_replications
+
+    r = simulate(ROOT / "topology" / "minimal.yaml", SC)
+    lt, o = r.lead_times, r.orders
+    for (sup, cust, prod), f in lt.groupby(["supplier", "customer", "product"]):
+        assert (f["realised_by_order_lines"] > 0).eq(f["realised_by_order_days"].notna()).all()
+        lines = o[(o["supplier"] == sup) & (o["customer"] == cust) & (o["product"] == prod) & o["delivered"].notna()
+                  & (o["kind"] != "assembly")]
+        quoted_weeks = set((f["day"] // 7).astype(int))
+        lines = lines[(lines["ordered"] // 7).astype(int).isin(quoted_weeks)]  # realised rows ride on the quote's weeks
+        assert f["realised_by_order_lines"].sum() == len(lines), (sup, cust, prod)
+        if len(lines):
+            whole = across_replications(f.assign(all=0), "realised_by_order_days", by=("all",),
+                                        weight="realised_by_order_lines")
+            assert whole["mean"].iloc[0] == pytest.approx(lines["lead_time_days"].mean())
+
+
 def test_tool_deliveries_expand_fab_capacity():
     data_topo = minimal(fleet={"acc": 10000})
     fab = next(n for n in data_topo.nodes if n.id == "fab")

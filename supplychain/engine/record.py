@@ -56,12 +56,13 @@ def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols
 
 
 LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "realised_by_order_days",
-                "realised_by_delivery_days", "date")
+                "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines", "date")
 
 
-def _realised(w: "World") -> tuple[pd.Series, pd.Series]:
-    """Mean realised lead time per (flow, week), by order week and by delivery week: the lines
-    that travelled on the flow's edge, a compliant variant shipped in place of its SKU included."""
+def _realised(w: "World") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean realised lead time and number of lines per (flow, week), by order week and by delivery
+    week: the lines that travelled on the flow's edge, a compliant variant shipped in place of its
+    SKU included. The counts weight a mean over flows (`analysis.across_replications(weight=)`)."""
     flow, ordered, delivered = [], [], []
     for o in w.orders:
         if o.delivered is not None and o.kind != "assembly" and o.flow >= 0:
@@ -71,8 +72,8 @@ def _realised(w: "World") -> tuple[pd.Series, pd.Series]:
     done = pd.DataFrame({"flow": np.asarray(flow, dtype=np.int64), "ordered": np.asarray(ordered, dtype=float),
                          "delivered": np.asarray(delivered, dtype=float)})
     lead = done["delivered"] - done["ordered"]
-    by_order = lead.groupby([done["flow"], (done["ordered"] // 7).astype(np.int64)]).mean()
-    by_delivery = lead.groupby([done["flow"], (done["delivered"] // 7).astype(np.int64)]).mean()
+    by_order = lead.groupby([done["flow"], (done["ordered"] // 7).astype(np.int64)]).agg(["mean", "count"])
+    by_delivery = lead.groupby([done["flow"], (done["delivered"] // 7).astype(np.int64)]).agg(["mean", "count"])
     return by_order, by_delivery
 
 
@@ -94,9 +95,12 @@ def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
         "customer": cust[flow_i],
         "product": prod[flow_i],
         "quoted_days": mat[week_i, flow_i],
-        "realised_by_order_days": by_order.reindex(at).to_numpy(),
-        "realised_by_delivery_days": by_delivery.reindex(at).to_numpy(),
     })
+    order, delivery = by_order.reindex(at), by_delivery.reindex(at)
+    out["realised_by_order_days"] = order["mean"].to_numpy()
+    out["realised_by_delivery_days"] = delivery["mean"].to_numpy()
+    out["realised_by_order_lines"] = order["count"].fillna(0).to_numpy(dtype=np.int64)  # lines in the mean
+    out["realised_by_delivery_lines"] = delivery["count"].fillna(0).to_numpy(dtype=np.int64)
     out["date"] = day_dates(start, out["day"])
     return out
 
