@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
+__all__ = ["COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "run_tables_fingerprint", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
 
 STR = "str"  # text, null where not applicable
 TEXT = "text"  # text, never null: "" when empty
@@ -81,6 +81,18 @@ COLUMNS: dict[str, dict[str, str]] = {
 
 #: columns named by a pattern (one per generation reached): table -> {regex: dtype}
 PATTERNS: dict[str, dict[str, str]] = {"outcomes": {r"release_day_g\d+": FLOAT}}
+
+
+def run_tables_fingerprint() -> str:
+    """A short hash of the run tables' declared columns and dtypes: stored replications written with
+    other columns (an older program) are not stacked with new ones (`store.open_scenario`)."""
+    import hashlib
+    import json
+
+    from .engine.record import TABLES
+
+    spec = {name: COLUMNS[name] for name in TABLES}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def declared(name: str, columns: list[str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Layout inside an experiment folder:
 
-    <out>/replications/<scenario>/config.json          scenario, config hash, seed
+    <out>/replications/<scenario>/config.json          scenario, config hash, seed, tables fingerprint
     <out>/replications/<scenario>/rep_0003/<table>.parquet
     <out>/replications/<scenario>/rep_0003/done.json   written last
 
@@ -12,8 +12,9 @@ without one (the run was killed while writing it) is computed again. Rerunning
 the same command therefore computes only what is missing.
 
 A scenario folder made with another configuration (a different config hash
-or seed) is never reused silently: `open_scenario` raises an `InputError`
-unless `fresh=True`, which discards it.
+or seed) or by a program writing other tables (their columns' fingerprint) is
+never reused silently: `open_scenario` raises an `InputError` unless
+`fresh=True`, which discards it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from .columns import run_tables_fingerprint
 from .errors import InputError
 from .outputs import write_json, write_table
 
@@ -90,6 +92,7 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fre
     """The store of `scenario` under `root/replications`, checked against its configuration."""
     folder = Path(root) / "replications" / safe_name(scenario)
     config = folder / CONFIG
+    tables = run_tables_fingerprint()
     if fresh and folder.exists():
         shutil.rmtree(folder)
     elif config.is_file():
@@ -97,13 +100,17 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fre
             old = json.loads(config.read_text())
         except ValueError:
             old = {}
-        if old.get("config_hash") != config_hash or old.get("seed") != seed:
-            what = "seed" if old.get("config_hash") == config_hash else "config hash"
-            was = old.get("seed") if what == "seed" else str(old.get("config_hash"))[:12]
-            now = seed if what == "seed" else config_hash[:12]
-            raise InputError(folder, what, f"stored replications were made with {what} {was}, this run has {now}; "
+        mine = {"config hash": config_hash, "seed": seed, "tables": tables}
+        theirs = {"config hash": old.get("config_hash"), "seed": old.get("seed"), "tables": old.get("tables")}
+        what = next((k for k in mine if theirs[k] != mine[k]), None)
+        if what is not None:
+            was, now = (str(x)[:12] if isinstance(x, str) else "none recorded" if x is None else x
+                        for x in (theirs[what], mine[what]))
+            made = (f"made with {what} {was}, this run has {now}" if what != "tables" else
+                    f"written with other table columns (fingerprint {was}; this program's {now})")
+            raise InputError(folder, what, f"stored replications were {made}; "
                                            "rerun with --fresh to discard them, or choose another --out")
     folder.mkdir(parents=True, exist_ok=True)
     if not config.is_file():
-        write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed})
+        write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed, "tables": tables})
     return ScenarioStore(folder, scenario, config_hash, seed)

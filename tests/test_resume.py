@@ -213,6 +213,28 @@ def test_changed_config_is_refused_then_fresh_starts_over(tmp_path):
     assert not read_table(out, "fleet").equals(before)
 
 
+def test_replications_stored_by_a_program_with_other_tables_are_refused(tmp_path):
+    """A store from before a table gained a column (its config.json has no, or another, tables
+    fingerprint) would stack frames of two shapes into one table: refused, as a changed config is."""
+    import json
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    config = next((out / "replications").glob("*/config.json"))
+    assert runner.invoke(app, [*args, "-n", "2"]).exit_code == 0, "the same program resumes its own store"
+    stored = json.loads(config.read_text())
+    del stored["tables"]  # as an older program wrote it
+    config.write_text(json.dumps(stored))
+    res = runner.invoke(app, [*args, "-n", "3"])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and ": tables: stored replications were written with other table columns " \
+        "(fingerprint none recorded;" in lines[0] and "--fresh" in lines[0], res.output
+    assert runner.invoke(app, [*args, "-n", "3", "--fresh"]).exit_code == 0
+
+
 def test_more_replications_extend_a_stored_run(tmp_path):
     path = scenario_file(tmp_path, end="2023-03-31")
     out = tmp_path / "out"
