@@ -124,7 +124,15 @@ def manifest(**fields: object) -> dict:
         except PackageNotFoundError:  # pragma: no cover
             versions[pkg] = None
     return {"versions": versions, "python": sys.version.split()[0], "platform": platform.platform(),
-            "command": " ".join(sys.argv), **fields}
+            "command": _command(sys.argv), **fields}
+
+
+def _command(argv: list[str]) -> str:
+    """The command line that made the run. In a notebook it is the kernel's launcher and its
+    connection file, which says nothing about the run: say that it came from a notebook instead."""
+    if argv and "ipykernel" in Path(argv[0]).name:
+        return "python (a Jupyter kernel; the calls are in the notebook)"
+    return " ".join(argv)
 
 
 def write_json(path: str | Path, data: object) -> None:

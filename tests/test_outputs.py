@@ -163,3 +163,13 @@ def test_the_stocks_table_has_its_types_with_and_without_stock_points():
     some = simulate(chain, {"name": "bs", "start": "2022-01-01", "end": "2022-06-30", "seed": 7}).tables["stocks"]
     assert len(none) == 0 and len(some) > 0
     assert none.dtypes.astype(str).to_dict() == some.dtypes.astype(str).to_dict()
+
+
+def test_the_manifest_names_a_notebook_instead_of_its_kernel_launcher():
+    """In Jupyter, sys.argv is the kernel launcher and a connection file, which say nothing of the run."""
+    from supplychain.outputs import _command
+
+    kernel = ["/venv/lib/python3.11/site-packages/ipykernel_launcher.py", "-f", "/root/.local/share/jupyter/k.json"]
+    assert _command(kernel) == "python (a Jupyter kernel; the calls are in the notebook)"
+    assert _command(["/venv/bin/supplychain", "run", "-n", "3"]) == "/venv/bin/supplychain run -n 3"
+    assert _command(["my_study.py", "--fast"]) == "my_study.py --fast"
