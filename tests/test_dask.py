@@ -103,7 +103,7 @@ def test_sweep_through_the_cluster_matches_serial_and_resumes(scheduler, tmp_pat
                               "-o", str(out), "-q"])
     assert res.exit_code == 0, res.output
     local = sweep(SCENARIO, PARAMS, replications=2, seed=3, workers=1)
-    pdt.assert_frame_equal(read_table(out / "sweep", "outcomes"), local.outcomes, check_dtype=False)
+    pdt.assert_frame_equal(read_table(out / "sweep", "outcomes"), local.outcomes)
     assert len(list((out / "replications").glob("dk_p00*/rep_*/done.json"))) == 4
     again = runner.invoke(app, ["sweep", str(path), "-p", PARAMS[0], "-n", "2", "--seed", "3", "--scheduler", scheduler,
                                 "-o", str(out), "-q"])
