@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.types import AllowInfNan
 
-__all__ = ["Number", "Count", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR"]
+__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR"]
 
 DAYS_PER_YEAR = 365.25
 
@@ -41,11 +42,39 @@ Number = Annotated[float, BeforeValidator(_finite_number), AllowInfNan(False)]
 #: A whole number (a bool is an error, not 0 or 1).
 Count = Annotated[int, BeforeValidator(_not_bool)]
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date(value: Any) -> Any:
+    """A calendar date written `YYYY-MM-DD` (or a `datetime.date`; a datetime only at midnight).
+
+    pydantic alone would read a number as seconds since 1970 (`start: 86400` is 1970-01-02) and
+    text with a time of day at midnight as its date; both are mistakes in a file, never meant.
+    """
+    if isinstance(value, (bool, int, float)):
+        raise ValueError(f"expected a date YYYY-MM-DD (got {value!r})")
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError(f"expected a date YYYY-MM-DD (got {value!r})")
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"not a date: {exc} (got {value!r})") from None
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0) or value.tzinfo is not None:
+            raise ValueError(f"expected a date without a time of day (got {value.isoformat()!r})")
+        return value.date()
+    return value
+
+
+#: A calendar date: `YYYY-MM-DD` text or a `datetime.date`; never a number or a time of day.
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
 
 def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:
     """A figure written as a bare number becomes its model's mapping (`wrap`); a bool is an error."""
-    if isinstance(data, bool):
-        raise ValueError(f"expected a number or a {what}, got {data!r}")
+    if isinstance(data, bool) or isinstance(data, (str, list)):  # text: `'2,000'`, `lots` (YAML reads `1e5` as a number)
+        raise ValueError(f"expected a number or a {what} (got {data!r})")
     return wrap(data) if isinstance(data, (int, float)) else data
 
 
@@ -63,7 +92,7 @@ class Schedule(Strict):
     """
 
     value: Number | None = None
-    points: dict[dt.date, Number] | None = None
+    points: dict[Date, Number] | None = None
     growth: Number = Field(default=0.0, gt=-1.0)
     source: str | None = None
 

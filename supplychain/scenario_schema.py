@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .quantities import Count, Distribution, Number, Schedule, Strict
+from .quantities import Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "LabPolicy",
@@ -80,7 +80,7 @@ class Rsi(Strict):
     preset: Literal["none", "plateau", "compound", "full"] = "none"
     gain: Number | None = Field(default=None, ge=1.0)
     gain_growth: Number | None = Field(default=None, gt=0)
-    start: dt.date | None = Field(default=None, description="releases before this date give no feedback")
+    start: Date | None = Field(default=None, description="releases before this date give no feedback")
 
     def resolved(self) -> tuple[float, float]:
         base = RSI_PRESETS[self.preset]
@@ -118,9 +118,9 @@ class Rule(Strict):
     id: str = Field(min_length=1)
     description: str | None = None
     source: str | None = None
-    announced: dt.date
-    effective: dt.date
-    ends: dt.date | None = None
+    announced: Date
+    effective: Date
+    ends: Date | None = None
     scope: Scope = Field(default_factory=Scope)
     action: Literal["ban", "license", "quota", "equipment"]
     review_days: Distribution | None = None
@@ -161,8 +161,8 @@ class Target(Strict):
 
 class RandomOccurrence(Strict):
     rate_per_year: Number = Field(gt=0, description="Poisson occurrence rate")
-    first: dt.date | None = None
-    last: dt.date | None = None
+    first: Date | None = None
+    last: Date | None = None
 
     @field_validator("last")
     @classmethod
@@ -180,7 +180,7 @@ class Shock(Strict):
     description: str | None = None
     source: str | None = None
     kind: Literal["capacity", "yield", "transport", "demand", "plan", "power_delay"]
-    start: dt.date | None = None
+    start: Date | None = None
     random: RandomOccurrence | None = None
     duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))
     recovery_days: Number = Field(default=0.0, ge=0, description="linear ramp back to normal after the shock")
@@ -222,8 +222,8 @@ class Scenario(Strict):
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"
-    start: dt.date = dt.date(2022, 1, 1)
-    end: dt.date = dt.date(2035, 12, 31)
+    start: Date = dt.date(2022, 1, 1)
+    end: Date = dt.date(2035, 12, 31)
     seed: Count = Field(default=0, ge=0)
     replications: Count = Field(default=1, ge=1)
     set: dict[str, Any] = Field(default_factory=dict, description="overrides of topology figures by path")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .quantities import Count, Distribution, Number, Schedule, Strict
+from .quantities import Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "Number",
@@ -105,8 +105,8 @@ class Product(Strict):
     perf_density: Number | None = Field(default=None, ge=0)
     mem_bw_tbs: Number | None = Field(default=None, ge=0)
     bw_density: Number | None = Field(default=None, ge=0, description="HBM GB/s per mm^2 (3A090.c)")
-    available: dt.date | None = None
-    discontinued: dt.date | None = None
+    available: Date | None = None
+    discontinued: Date | None = None
     compliant_variant: str | None = None
     bom: Bom | None = None
     source: str | None = None
@@ -302,7 +302,7 @@ class TopologyMeta(Strict):
 
     name: str = "topology"
     description: str | None = None
-    start: dt.date | None = None
+    start: Date | None = None
     sources: list[str] = Field(default_factory=list)
 
 
