@@ -83,3 +83,94 @@ def test_a_date_is_written_yyyy_mm_dd_never_a_number_or_a_time(tmp_path: Path, v
     with pytest.raises(InputError) as info:
         load_scenario(sc)
     assert info.value.field == "end" and "expected a date YYYY-MM-DD" in info.value.problem, str(info.value)
+
+
+# --- JSON, GraphML and CSV -----------------------------------------------------
+
+
+def _saved(tmp_path: Path, suffix: str) -> Path:
+    out = tmp_path / f"t{suffix}"
+    save_topology(load_topology(MINIMAL), out)
+    return out
+
+
+def test_json_duplicate_keys_huge_integers_and_undirected_graphs_are_refused(tmp_path: Path) -> None:
+    path = _saved(tmp_path, ".json")
+    text = path.read_text(encoding="utf-8")
+    cases = {
+        "dup.json": (text.replace('"directed": true,', '"directed": true, "directed": true,', 1), "<file>", "duplicate key 'directed'"),
+        "big.json": (text.replace('"value": 2000.0', f'"value": {HUGE_INT}', 1), "<file>", "too long to read"),
+        "undirected.json": (text.replace('"directed": true', '"directed": false', 1), "directed", "goods flow one way"),
+    }
+    for name, (content, field, words) in cases.items():
+        bad = tmp_path / name
+        bad.write_text(content, encoding="utf-8")
+        assert content != text
+        with pytest.raises(InputError) as info:
+            load_topology(bad)
+        assert (info.value.field, words in info.value.problem) == (field, True), str(info.value)
+        assert_clean_failure(cli("topology", "validate", bad), str(bad))
+
+
+def test_graphml_edges_to_undeclared_nodes_and_second_graphs_are_refused(tmp_path: Path) -> None:
+    text = _saved(tmp_path, ".graphml").read_text(encoding="utf-8")
+    ghost = tmp_path / "ghost.graphml"
+    ghost.write_text(text.replace('source="toolmaker"', 'source="ghost"', 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:  # networkx adds the node, which then lacked a kind
+        load_topology(ghost)
+    assert info.value.field == "edges.0.from" and "unknown node" in info.value.problem and "'ghost'" in info.value.problem
+    two = tmp_path / "two.graphml"
+    two.write_text(text.replace("</graphml>", '<graph edgedefault="directed"/></graphml>'), encoding="utf-8")
+    with pytest.raises(InputError, match="the file has 2"):  # the second was silently ignored
+        load_topology(two)
+    big = tmp_path / "big.graphml"
+    big.write_text(text.replace('"value": 2000.0', f'"value": {HUGE_INT}', 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_topology(big)
+    assert info.value.field == "nodes.fab.capacity" and "too long to read" in info.value.problem
+
+
+def test_a_csv_cell_holding_a_huge_integer_names_its_row_and_column(tmp_path: Path) -> None:
+    folder = _saved(tmp_path, "")
+    nodes = folder / "nodes.csv"
+    nodes.write_text(nodes.read_text(encoding="utf-8").replace('""value"": 2000.0', f'""value"": {HUGE_INT}', 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_topology(folder)
+    assert (Path(info.value.file), info.value.field) == (nodes, "row 3.capacity"), str(info.value)
+    assert "too long to read" in info.value.problem
+
+
+# --- any hostile scalar in any format --------------------------------------------
+
+HOSTILE = [HUGE_INT, "-" + HUGE_INT, "1e400", "-1e400", "NaN", "Infinity", "1e5", "0", "-0", "86400", "true", "null",
+           "2024-13-01", "2022-01-01T10:00:00", '"2000"', "[]", "{}", '""', "!!int abc", "!!timestamp 2024-02-30", "&a x", "*b"]
+FORMATS = [".yaml", ".json", ".graphml", ""]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(suffix=st.sampled_from(FORMATS), hostile=st.sampled_from(HOSTILE), which=st.integers(0, 10_000), data=st.data())
+def test_a_hostile_scalar_anywhere_loads_or_is_one_line_naming_the_file(tmp_path: Path, suffix: str, hostile: str,
+                                                                           which: int, data: st.DataObject) -> None:
+    """Replace one number or date in a saved minimal topology (any format) by a hostile scalar."""
+    import re
+
+    folder = tmp_path / f"case{which}"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"t{suffix}"
+    if not path.exists():
+        save_topology(load_topology(MINIMAL), path)
+    files = sorted(path.glob("*.csv")) if suffix == "" else [path]
+    target = files[which % len(files)]
+    text = target.read_text(encoding="utf-8")
+    spots = [m.span() for m in re.finditer(r"-?\d[\d.]*(?:-\d\d-\d\d)?", text)]
+    if not spots:
+        return
+    start, end = spots[data.draw(st.integers(0, len(spots) - 1))]
+    target.write_text(text[:start] + hostile + text[end:], encoding="utf-8")
+    try:
+        load_topology(path)
+    except InputError as err:
+        line = str(err)
+        assert "\n" not in line and line.startswith(str(path)), line
+    finally:
+        target.write_text(text, encoding="utf-8")
