@@ -64,6 +64,14 @@ def check_scheduler(scheduler: Any) -> str | None:
     return scheduler
 
 
+def file_on_the_way(path: Path) -> Path | None:
+    """The nearest existing parent of `path` if it is not a folder (`run.log/out`): nothing can be made there."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
 def check_out(out: Any) -> Path | None:
     """The output folder: None (nothing written), or a path that is not a file and, if it holds
     files, is a run folder (manifest.json or replications/): a run writes its tables there and
@@ -74,10 +82,17 @@ def check_out(out: Any) -> Path | None:
         folder = Path(out)
     except TypeError:
         raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
-    if folder.exists() and not folder.is_dir():
-        raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
-    run = (folder / "manifest.json").is_file() or (folder / "replications").is_dir()
-    if folder.is_dir() and not run and any(folder.iterdir()):
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
+        blocker = file_on_the_way(folder)
+        if blocker is not None:
+            raise InputError(ARGUMENTS, "out", f"cannot make the folder: {str(blocker)!r} is a file (got {str(folder)!r})")
+        run = (folder / "manifest.json").is_file() or (folder / "replications").is_dir()
+        others = folder.is_dir() and not run and any(folder.iterdir())
+    except OSError as exc:  # a name too long, a folder that cannot be listed
+        raise InputError(ARGUMENTS, "out", f"cannot use the folder ({exc.strerror or exc}) (got {_show(str(folder))})") from None
+    if others:
         raise InputError(ARGUMENTS, "out", "the folder has files and is not a run folder (no manifest.json or "
                                            f"replications/); choose a new or empty folder (got {str(folder)!r})")
     return folder

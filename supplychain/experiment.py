@@ -240,7 +240,10 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         seen[key] = es.name
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
-        stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
+        try:
+            stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
+        except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
+            raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(folder)!r})") from None
 
     todo: list[Unit] = []
     reused: list[tuple[str, int]] = []

@@ -256,6 +256,7 @@ def save_topology(g: nx.DiGraph | TopologyModel, path: str | Path) -> Path:
     """
     from . import formats
     from .arguments import ARGUMENTS
+    from .fields import writing
 
     if isinstance(g, TopologyModel):
         g = model_to_graph(g)
@@ -263,7 +264,8 @@ def save_topology(g: nx.DiGraph | TopologyModel, path: str | Path) -> Path:
         raise InputError(ARGUMENTS, "g", f"expected a networkx.DiGraph (load_topology) or a TopologyModel "
                                          f"(generate_topology) (got {type(g).__name__})")
     path = Path(path)
-    fmt = "csv" if (path.suffix == "" or path.is_dir()) else detect_format(path)
+    with writing(path):  # a name too long for the file system
+        fmt = "csv" if (path.suffix == "" or path.is_dir()) else detect_format(path)
     data = graph_to_data(g)
     parse_topology(data, path)  # never write what we could not read back
     formats.WRITERS[fmt](data, path)

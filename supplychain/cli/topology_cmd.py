@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
+from ..fields import writing
 from ..generate import MIN_NODES, generate_topology
 from ..schema import CAPACITY_UNITS, TopologyModel
 from ..topology import detect_format, load_topology, model_to_graph, save_topology
@@ -92,7 +93,8 @@ def show(
 
 
 def _format_of(path: Path) -> str:
-    return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
+    with writing(path):  # a name too long for the file system
+        return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
 
 
 @app.command("convert")
