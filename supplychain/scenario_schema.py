@@ -218,7 +218,7 @@ class Demand(Strict):
 
 
 class Scenario(Strict):
-    name: str = "scenario"
+    name: str = Field(default="scenario", min_length=1, description="names the output folder and the tables' rows")
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"

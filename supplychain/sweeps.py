@@ -48,7 +48,8 @@ from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
 from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
 from .scenario_schema import Scenario
-from .topology import load_topology, read_yaml
+from .fields import short
+from .topology import load_topology, load_yaml_text, read_yaml
 
 __all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "sensitivity", "PACE", "SWEEP_DIR"]
 
@@ -73,10 +74,10 @@ class Param:
 
 
 def _scalar(text: str, path: str) -> Any:
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise InputError.bad_option("--param", f"cannot read value {text!r}", path) from None
+    try:  # read as scenario files are: dates stay text for the schema to check, `1e5` is a number
+        value = load_yaml_text(text)
+    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: `!!int x`, thousands of digits
+        raise InputError.bad_option("--param", f"cannot read value {short(text)}", path) from None
     if isinstance(value, (dict, list)) or value is None:
         raise InputError.bad_option("--param", f"values are numbers, true/false or words (got {text!r})", path)
     return value

@@ -1,0 +1,77 @@
+"""Bad command-line input, second round: output paths that cannot be made, odd scenario names, sweep values.
+
+Every case ends in exit status 2 and one line naming the command and the option (or the file and the
+field), without a traceback and without leaving an output folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from _topo import MINIMAL, assert_clean_failure, cli
+
+from supplychain.store import safe_name
+
+
+def _scenario(folder: Path, name: str = "s", extra: str = "") -> Path:
+    path = folder / f"{name.strip('./') or 'x'}.yaml"
+    path.write_text(f"name: '{name}'\ntopology: {MINIMAL}\nend: 2022-06-30\nreplications: 1\n{extra}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_out_below_a_file_is_an_option_error_not_a_traceback(tmp_path: Path, command: str) -> None:
+    sc, other = _scenario(tmp_path), _scenario(tmp_path, "t")
+    blocker = tmp_path / "run.log"
+    blocker.write_text("x")
+    args = {"run": [sc], "compare": [sc, other], "sweep": [sc, "--param", "labs.utilisation=0.3"]}[command]
+    line = assert_clean_failure(cli(command, *args, "--out", blocker / "sub" / "out", "-n", "1", "-w", "1", "-q"))
+    assert line.startswith(f"supplychain {command}: --out: cannot make the folder: ") and "is a file" in line
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_out_where_no_folder_can_be_made_is_an_option_error(tmp_path: Path) -> None:
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "--out", "/proc/no_such_run", "-n", "1", "-w", "1", "-q"))
+    assert line.startswith("supplychain run: --out: cannot make the folder (")
+
+
+def test_out_names_too_long_for_the_file_system(tmp_path: Path) -> None:
+    long = tmp_path / ("a" * 300)
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "--out", long, "-n", "1", "-w", "1", "-q"))
+    assert line.startswith("supplychain run: --out: cannot use the folder (File name too long)")
+    for args in (["topology", "generate", "-n", "10", "-o", f"{long}.yaml"], ["topology", "convert", MINIMAL, long]):
+        assert "File name too long" in assert_clean_failure(cli(*args))
+
+
+@pytest.mark.parametrize("name", [".", "..", "...", "../.."])
+def test_a_scenario_name_never_names_a_folder_above_the_outputs(name: str) -> None:
+    folder = safe_name(name)
+    assert folder not in (".", "..") and "/" not in folder and set(folder) != {"."}
+
+
+def test_a_scenario_named_dot_dot_runs_in_its_own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = cli("run", _scenario(tmp_path, ".."), "-n", "1", "-w", "1", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["outputs"]  # not the tables in the working folder
+    assert (work / "outputs" / "__" / "manifest.json").is_file()
+
+
+def test_an_empty_scenario_name_is_refused(tmp_path: Path) -> None:
+    sc = _scenario(tmp_path, "")
+    assert_clean_failure(cli("scenario", "validate", sc), f"{sc}: name: ")
+
+
+@pytest.mark.parametrize("value, words", [("2024-13-01", "month must be in 1..12"), ("2024-02-30", "day is out of range"),
+                                          ("!!int x", "cannot read value"), ("9" * 5000, "cannot read value")])
+def test_sweep_values_python_cannot_read_are_option_errors(tmp_path: Path, value: str, words: str) -> None:
+    out = tmp_path / "out"
+    line = assert_clean_failure(cli("sweep", _scenario(tmp_path), "--param", f"end={value}", "--out", out))
+    assert line.startswith("supplychain sweep: --param end: ") and words in line
+    assert not out.exists()
+    assert len(line) < 200
