@@ -17,9 +17,11 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.types import AllowInfNan
 
-__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR"]
+__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH"]
 
 DAYS_PER_YEAR = 365.25
+#: the largest yearly growth of a schedule (x101 a year); more is a typo (60 for 0.6) or overflows a run
+MAX_GROWTH = 100.0
 
 
 def _not_bool(value: Any) -> Any:
@@ -93,7 +95,8 @@ class Schedule(Strict):
 
     value: Number | None = None
     points: dict[Date, Number] | None = None
-    growth: Number = Field(default=0.0, gt=-1.0)
+    # at most x101 a year: a faster growth overflows to infinity within a run's horizon (1e308 did in 14 years)
+    growth: Number = Field(default=0.0, gt=-1.0, le=MAX_GROWTH)
     source: str | None = None
 
     @model_validator(mode="before")

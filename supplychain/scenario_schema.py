@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .quantities import Count, Date, Distribution, Number, Schedule, Strict
+from .quantities import MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "LabPolicy",
@@ -160,7 +160,8 @@ class Target(Strict):
 
 
 class RandomOccurrence(Strict):
-    rate_per_year: Number = Field(gt=0, description="Poisson occurrence rate")
+    # each occurrence is drawn one by one: 1e300 a year never ended; more than one a day is no longer a shock
+    rate_per_year: Number = Field(gt=0, le=365, description="Poisson occurrence rate (at most one a day)")
     first: Date | None = None
     last: Date | None = None
 
@@ -199,7 +200,8 @@ class Demand(Strict):
 
     targets: dict[str, Schedule] = Field(default_factory=dict, description="lab id -> target H100e trajectory")
     multiplier: Schedule = Field(default_factory=lambda: Schedule(value=1.0))
-    growth: Number | None = Field(default=None, gt=-1, description="override the targets' growth past their last point")
+    growth: Number | None = Field(default=None, gt=-1, le=MAX_GROWTH,
+                                  description="override the targets' growth past their last point")
 
     @field_validator("multiplier")
     @classmethod

@@ -192,6 +192,10 @@ def check_makes(model: TopologyModel, file) -> None:
             raise InputError(file, f"edges.{i}.product", f"{e.source_id} does not make {e.product!r}")
 
 
+#: the longest cycle time, in days (100 years): 1e300 became a garbage lag in the engine's integer days
+MAX_CYCLE_DAYS = 36_525
+
+
 @check
 def check_positive_figures(model: TopologyModel, file) -> None:
     """Capacities positive, yields and AI shares in (0, 1], times and stocks not negative."""
@@ -208,6 +212,10 @@ def check_positive_figures(model: TopologyModel, file) -> None:
             s = getattr(node, field, None)
             if s is not None and s.min_value() < 0:
                 raise InputError(file, f"nodes.{node.id}.{field}", f"{field} must not be negative (got {s.min_value():g})")
+        ct = getattr(node, "cycle_time", None)
+        if ct is not None and ct.max_value() > MAX_CYCLE_DAYS:  # the engine counts it in whole days (int32)
+            raise InputError(file, f"nodes.{node.id}.cycle_time",
+                             f"cycle_time must be at most {MAX_CYCLE_DAYS:,} days, 100 years (got {ct.max_value():g})")
         for sku, units in (getattr(node, "fleet", None) or {}).items():
             if units < 0:
                 raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must not be negative (got {units:g})")

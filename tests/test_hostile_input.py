@@ -174,3 +174,36 @@ def test_a_hostile_scalar_anywhere_loads_or_is_one_line_naming_the_file(tmp_path
         assert "\n" not in line and line.startswith(str(path)), line
     finally:
         target.write_text(text, encoding="utf-8")
+
+
+# --- huge figures that overflowed or never ended -----------------------------------
+
+
+@pytest.mark.parametrize("mutate, field, words", [
+    (lambda d: node(d, "lab")["target_h100e"].update(growth=1e308), "nodes.lab.target_h100e.growth", "less than or equal to 100"),
+    (lambda d: node(d, "fab").update(cycle_time=1e300), "nodes.fab.cycle_time", "at most 36,525 days"),
+    (lambda d: node(d, "customers")["demand"].update(rate=1e300), "nodes.customers.demand", "at most 100 orders a day"),
+])
+def test_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, mutate, field: str, words: str) -> None:
+    """growth 1e308 overflowed to an InvariantError traceback; cycle time 1e300 became a garbage int32 lag;
+    a poisson demand of 1e300 orders a day drew arrivals forever."""
+    data = minimal_data()
+    mutate(data)
+    with pytest.raises(InputError) as info:
+        load_topology(write_yaml(tmp_path, data))
+    assert info.value.field == field and words in info.value.problem, str(info.value)
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"shocks": [{"id": "s", "kind": "capacity", "random": {"rate_per_year": 1e300}, "multiplier": 0.5}]},
+     "shocks.s.random.rate_per_year"),
+    ({"demand": {"growth": 1e308}}, "demand.growth"),
+    ({"set": {"nodes.lab.target_h100e.growth": 1e308}}, "set.nodes.lab.target_h100e.growth"),
+])
+def test_scenario_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, extra: dict, field: str) -> None:
+    """A random shock of 1e300 a year drew occurrences forever (the run hung)."""
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), **extra}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field.startswith(field) and "less than or equal to" in info.value.problem, str(info.value)
