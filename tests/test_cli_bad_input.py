@@ -75,3 +75,48 @@ def test_sweep_values_python_cannot_read_are_option_errors(tmp_path: Path, value
     assert line.startswith("supplychain sweep: --param end: ") and words in line
     assert not out.exists()
     assert len(line) < 200
+
+
+# --- report on a folder that is not quite a run's ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("report")
+    out = base / "run"
+    result = cli("run", _scenario(base), "--out", out, "-n", "1", "-w", "1", "-q")
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def _copy(run_folder: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(run_folder, tmp_path / "run"))
+
+
+@pytest.mark.parametrize("manifest, field", [("[]", "<root>"), ('{"kind": "compare"}', "scenarios"),
+                                             ('{"scenarios": [{"x": 1}]}', "scenarios"), ('{"scenarios": 5}', "scenarios"),
+                                             ("{bad", "<file>")])
+def test_report_on_a_malformed_manifest_names_it(run_folder: Path, tmp_path: Path, manifest: str, field: str) -> None:
+    folder = _copy(run_folder, tmp_path)
+    (folder / "manifest.json").write_text(manifest)
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'manifest.json'}: {field}: ")
+    assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+
+
+def test_report_on_a_table_without_a_column_writes_no_figure(run_folder: Path, tmp_path: Path) -> None:
+    """The figures before the one that failed (KeyError traceback) used to be written: half a report."""
+    import pandas as pd
+
+    folder = _copy(run_folder, tmp_path)
+    orders = pd.read_parquet(folder / "orders.parquet")
+    orders.drop(columns=["cause"]).to_parquet(folder / "orders.parquet")
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'orders.parquet'}: cause: missing column")
+    assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+
+
+def test_report_on_a_missing_table_names_the_file(run_folder: Path, tmp_path: Path) -> None:
+    folder = _copy(run_folder, tmp_path)
+    (folder / "events.parquet").unlink()
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'events.parquet'}: <file>: no such table")
