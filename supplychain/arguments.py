@@ -15,16 +15,19 @@ from typing import Any
 
 from .errors import InputError, _short as _show
 
-__all__ = ["ARGUMENTS", "FORMATS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
+__all__ = ["ARGUMENTS", "FORMATS", "MAX_UNITS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
            "check_run"]
 
 #: the "file" of an InputError about a function's argument
 ARGUMENTS = "<arguments>"
 #: table formats of a run folder
 FORMATS = ("parquet", "csv")
+#: the most replications per scenario, and points of a sweep: every unit is planned before the first runs,
+#: so 10^9 held the command for minutes before it failed or ran out of memory (a baseline replication takes seconds)
+MAX_UNITS = 100_000
 
 
-def whole(name: str, value: Any, minimum: int) -> int | None:
+def whole(name: str, value: Any, minimum: int, maximum: int | None = None) -> int | None:
     """`value` as an int of at least `minimum`; None (the default) stays None.
 
     Integers of any kind (numpy's too) pass; bools, floats and strings do not: `seed="7"`
@@ -41,6 +44,8 @@ def whole(name: str, value: Any, minimum: int) -> int | None:
         raise InputError(ARGUMENTS, name, f"must be a whole number, at least {minimum} (got {_show(value)})") from None
     if number < minimum:
         raise InputError(ARGUMENTS, name, f"must be at least {minimum} (got {number})")
+    if maximum is not None and number > maximum:
+        raise InputError(ARGUMENTS, name, f"must be at most {maximum:,} (got {_show(number)})")
     return number
 
 
@@ -101,6 +106,6 @@ def check_out(out: Any) -> Path | None:
 def check_run(*, seed: Any = None, replications: Any = None, workers: Any = None, scheduler: Any = None,
               fmt: Any = "parquet", out: Any = None) -> dict[str, Any]:
     """The arguments every experiment takes, checked before any work: the same names, values converted."""
-    return {"seed": whole("seed", seed, 0), "replications": whole("replications", replications, 1),
+    return {"seed": whole("seed", seed, 0), "replications": whole("replications", replications, 1, MAX_UNITS),
             "workers": whole("workers", workers, 1), "scheduler": check_scheduler(scheduler),
             "fmt": check_format(fmt), "out": check_out(out)}

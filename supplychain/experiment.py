@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 import networkx as nx
 import pandas as pd
 
-from .arguments import ARGUMENTS, FORMATS, check_run, whole
+from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
 from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
@@ -100,7 +100,7 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
     `topology` replaces the scenario's own (its `set:` overrides still apply);
     `seed` and `replications` override the scenario's; `name` renames it.
     """
-    seed, replications = whole("seed", seed, 0), whole("replications", replications, 1)
+    seed, replications = whole("seed", seed, 0), whole("replications", replications, 1, MAX_UNITS)
     resolved = resolve(item, topology)
     source = str(resolved.path) if resolved.path is not None else "<python>"
     sc = resolved.scenario

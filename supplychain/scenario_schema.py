@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .arguments import MAX_UNITS
 from .quantities import MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
@@ -227,7 +228,7 @@ class Scenario(Strict):
     start: Date = dt.date(2022, 1, 1)
     end: Date = dt.date(2035, 12, 31)
     seed: Count = Field(default=0, ge=0)
-    replications: Count = Field(default=1, ge=1)
+    replications: Count = Field(default=1, ge=1, le=MAX_UNITS)
     set: dict[str, Any] = Field(default_factory=dict, description="overrides of topology figures by path")
     labs: LabPolicy = Field(default_factory=LabPolicy)
     per_lab: dict[str, dict[str, Any]] = Field(default_factory=dict, description="lab id -> LabPolicy fields")

@@ -42,7 +42,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .analysis import mean_gaps
-from .arguments import check_run, whole
+from .arguments import MAX_UNITS, check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
@@ -115,7 +115,7 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     if dup:
         raise InputError.bad_option("--param", "given twice", sorted(dup)[0])
     if lhs is not None:
-        lhs = whole("lhs", lhs, 1)
+        lhs = whole("lhs", lhs, 1, MAX_UNITS)
         for p in params:
             if not p.is_range:
                 raise InputError.bad_option("--param", "--lhs samples ranges: write PATH=lo:hi", p.path)
@@ -124,6 +124,9 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     for p in params:
         if p.is_range:
             raise InputError.bad_option("--param", "a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
+    points = math.prod(len(p.values) for p in params)
+    if points > MAX_UNITS:  # the product is built before anything runs
+        raise InputError.bad_option("--param", f"the grid has {points:,} points; at most {MAX_UNITS:,} (use --lhs to sample it)")
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
 
 

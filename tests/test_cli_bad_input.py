@@ -120,3 +120,44 @@ def test_report_on_a_missing_table_names_the_file(run_folder: Path, tmp_path: Pa
     folder = _copy(run_folder, tmp_path)
     (folder / "events.parquet").unlink()
     assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'events.parquet'}: <file>: no such table")
+
+
+# --- counts too large to plan, and long values ------------------------------------
+
+
+@pytest.mark.parametrize("args, line", [
+    (["run", "{sc}", "-n", "1000000000"], "supplychain run: --replications: must be at most 100,000 (got 1000000000)"),
+    (["sweep", "{sc}", "--lhs", "1000000000", "--param", "labs.utilisation=0.3:0.5"],
+     "supplychain sweep: --lhs: must be at most 100,000 (got 1000000000)"),
+    (["sweep", "{sc}", "--param", "labs.utilisation=" + ",".join(["0.3"] * 400),
+      "--param", "generations.scale=" + ",".join(str(2 + i) for i in range(400))],
+     "supplychain sweep: --param: the grid has 160,000 points; at most 100,000 (use --lhs to sample it)"),
+    (["topology", "generate", "-n", "100000000000", "-o", "{tmp}/big.yaml"],
+     "supplychain topology generate: --nodes: at most 1,000,000 nodes (got 100000000000)"),
+])
+def test_counts_too_large_to_plan_are_refused_before_any_work(tmp_path: Path, args: list[str], line: str) -> None:
+    """10^9 replications or LHS points were planned one by one before the first ran (minutes, then memory)."""
+    sc = _scenario(tmp_path)
+    out = tmp_path / "out"
+    args = [a.format(sc=sc, tmp=tmp_path) for a in args] + ([] if args[0] == "topology" else ["--out", str(out)])
+    assert assert_clean_failure(cli(*args)) == line
+    assert not out.exists() and not (tmp_path / "big.yaml").exists()
+
+
+def test_a_scenario_asking_for_too_many_replications_is_refused(tmp_path: Path) -> None:
+    sc = _scenario(tmp_path, extra="seed: 1\n").with_suffix(".yaml")
+    sc.write_text(sc.read_text().replace("replications: 1", "replications: 1000000000"))
+    assert_clean_failure(cli("scenario", "validate", sc), f"{sc}: replications: Input should be less than or equal to 100000")
+
+
+def test_convert_onto_its_own_input_is_refused(tmp_path: Path) -> None:
+    """It rewrote the file in the lean form: comments, and the sources they carried, were gone."""
+    path = tmp_path / "m.yaml"
+    path.write_text(MINIMAL.read_text())
+    assert_clean_failure(cli("topology", "convert", path, tmp_path / "." / "m.yaml"), f"{tmp_path / 'm.yaml'}: <file>: is the input")
+    assert path.read_text() == MINIMAL.read_text()
+
+
+def test_an_option_value_too_long_is_shortened_in_the_line(tmp_path: Path) -> None:
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "--seed", "9" * 5000))
+    assert line.startswith("supplychain run: --seed: ") and len(line) < 250

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InputError
 from ..fields import writing
-from ..generate import MIN_NODES, generate_topology
+from ..generate import MAX_NODES, MIN_NODES, generate_topology
 from ..schema import CAPACITY_UNITS, TopologyModel
 from ..topology import detect_format, load_topology, model_to_graph, save_topology
 from ..topology_stats import KEY_KINDS, capacity_by_year, central_nodes, kinds_by_country, single_points_of_failure
@@ -97,6 +97,13 @@ def _format_of(path: Path) -> str:
         return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:  # a name too long: not the input, and writing it says why it fails
+        return False
+
+
 @app.command("convert")
 def convert(
     src: Path = typer.Argument(..., metavar="IN", help=PATH_HELP),
@@ -105,6 +112,8 @@ def convert(
     """Convert a topology between YAML, node-link JSON, GraphML and a CSV folder."""
     with guard():
         fmt = _format_of(dst)
+        if _same_file(src, dst):  # the lean rewrite would drop the input's comments and the sources they carry
+            raise InputError(dst, "<file>", "is the input; convert to another path")
         g = load_topology(src)
         save_topology(g, dst)
         typer.echo(f"wrote {dst} ({fmt}, {g.number_of_nodes()} nodes, {len(g.graph['model'].edges)} flows)")
@@ -120,6 +129,8 @@ def generate(
     with guard():
         if nodes < MIN_NODES:
             raise InputError.bad_option("--nodes", f"need at least {MIN_NODES} nodes, one of each kind (got {nodes})")
+        if nodes > MAX_NODES:
+            raise InputError.bad_option("--nodes", f"at most {MAX_NODES:,} nodes (got {nodes})")
         if seed < 0:
             raise InputError.bad_option("--seed", f"must not be negative (got {seed})")
         fmt = _format_of(out)
