@@ -17,6 +17,8 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.types import AllowInfNan
 
+from .errors import _short
+
 __all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH"]
 
 DAYS_PER_YEAR = 365.25
@@ -27,7 +29,7 @@ MAX_GROWTH = 100.0
 def _not_bool(value: Any) -> Any:
     """YAML `true` is a bool, which pydantic would read as 1.0 where a number goes."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a number (got {value!r})")
+        raise ValueError(f"expected a number (got {_short(value)})")
     return value
 
 
@@ -54,14 +56,14 @@ def _date(value: Any) -> Any:
     text with a time of day at midnight as its date; both are mistakes in a file, never meant.
     """
     if isinstance(value, (bool, int, float)):
-        raise ValueError(f"expected a date YYYY-MM-DD (got {value!r})")
+        raise ValueError(f"expected a date YYYY-MM-DD (got {_short(value)})")
     if isinstance(value, str):
         if not _ISO_DATE.fullmatch(value.strip()):
-            raise ValueError(f"expected a date YYYY-MM-DD (got {value!r})")
+            raise ValueError(f"expected a date YYYY-MM-DD (got {_short(value)})")
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError as exc:
-            raise ValueError(f"not a date: {exc} (got {value!r})") from None
+            raise ValueError(f"not a date: {exc} (got {_short(value)})") from None
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0) or value.tzinfo is not None:
             raise ValueError(f"expected a date without a time of day (got {value.isoformat()!r})")
@@ -76,7 +78,7 @@ Date = Annotated[dt.date, BeforeValidator(_date)]
 def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:
     """A figure written as a bare number becomes its model's mapping (`wrap`); a bool is an error."""
     if isinstance(data, bool) or isinstance(data, (str, list)):  # text: `'2,000'`, `lots` (YAML reads `1e5` as a number)
-        raise ValueError(f"expected a number or a {what} (got {data!r})")
+        raise ValueError(f"expected a number or a {what} (got {_short(data)})")
     return wrap(data) if isinstance(data, (int, float)) else data
 
 

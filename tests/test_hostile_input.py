@@ -207,3 +207,39 @@ def test_scenario_figures_that_overflow_or_never_end_are_refused(tmp_path: Path,
     with pytest.raises(InputError) as info:
         load_scenario(sc)
     assert info.value.field.startswith(field) and "less than or equal to" in info.value.problem, str(info.value)
+
+
+# --- YAML alias bombs ----------------------------------------------------------------
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    """A flow list of 10^levels items in a few hundred bytes: each level repeats the one below ten times."""
+    expr = "&b0 [x, x, x, x, x, x, x, x, x, x]"
+    for i in range(1, levels):
+        expr = f"&b{i} [{expr}, " + ", ".join([f"*b{i - 1}"] * 9) + "]"
+    return expr
+
+
+@pytest.mark.parametrize("kind, where", [
+    ("scenario", "wizard: {bomb}"), ("scenario", "extends: {bomb}"), ("scenario", "remove: {bomb}"),
+    ("topology", "wizard: {bomb}"), ("topology", "capacity"),
+])
+def test_an_alias_bomb_is_an_error_in_seconds_not_a_hang(tmp_path: Path, kind: str, where: str) -> None:
+    """The error message wrote the offending value with repr(): 10^9 items never finished."""
+    import subprocess
+    import sys
+
+    bomb = _alias_bomb()
+    if kind == "scenario":
+        path = tmp_path / "s.yaml"
+        path.write_text(f"name: s\ntopology: {MINIMAL}\n" + where.format(bomb=bomb) + "\n", encoding="utf-8")
+    else:
+        text = _minimal_text()
+        text = (text.replace("name: minimal", "name: minimal\n" + where.format(bomb=bomb), 1) if where != "capacity" else
+                text.replace('capacity: {value: 2000, source: "assumption: wafers/week open to AI"}', f"capacity: {bomb}"))
+        path = tmp_path / "t.yaml"
+        path.write_text(text, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", "from supplychain.cli import main; main()", kind, "validate", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith(str(path)), proc.stderr
+    assert len(proc.stderr) < 300
