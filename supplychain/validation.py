@@ -127,6 +127,8 @@ def check_product_refs(model: TopologyModel, file) -> None:
         for ref in getattr(node, "bom", None) or {}:
             if ref not in products:
                 raise InputError(file, f"nodes.{node.id}.bom.{ref}", f"unknown product (got {ref!r})")
+            if ref == getattr(node, "item", None):  # it ran: each widget assembled from a widget ordered upstream
+                raise InputError(file, f"nodes.{node.id}.bom.{ref}", f"the stock's own item cannot be an input of itself (got {ref!r})")
         for ref in getattr(node, "fleet", None) or {}:
             if ref not in products or products[ref].kind != "accelerator":
                 raise InputError(file, f"nodes.{node.id}.fleet.{ref}", f"not an accelerator product (got {ref!r})")

@@ -243,3 +243,12 @@ def test_an_alias_bomb_is_an_error_in_seconds_not_a_hang(tmp_path: Path, kind: s
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith(str(path)), proc.stderr
     assert len(proc.stderr) < 300
+
+
+def test_a_stock_whose_bill_of_materials_holds_its_own_item_is_refused(tmp_path: Path) -> None:
+    """It ran, assembling each widget from a widget ordered upstream: a BOM that references itself."""
+    data = minimal_data()
+    node(data, "depot")["bom"] = {"widget": 1}
+    with pytest.raises(InputError) as info:
+        load_topology(write_yaml(tmp_path, data))
+    assert info.value.field == "nodes.depot.bom.widget" and "input of itself" in info.value.problem
