@@ -19,11 +19,14 @@ from pydantic.types import AllowInfNan
 
 from .errors import _short
 
-__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH"]
+__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH", "MAX_DAYS"]
 
 DAYS_PER_YEAR = 365.25
 #: the largest yearly growth of a schedule (x101 a year); more is a typo (60 for 0.6) or overflows a run
 MAX_GROWTH = 100.0
+#: the longest duration a figure may give, in days (100 years): a licence review of 1e300 days ended in an
+#: OutOfBoundsDatetime traceback when its day became a date
+MAX_DAYS = 36_525
 
 
 def _not_bool(value: Any) -> Any:
@@ -151,11 +154,11 @@ class Distribution(Strict):
     """A random duration in days: fixed, uniform, triangular or lognormal (mean, cv)."""
 
     dist: Literal["fixed", "uniform", "triangular", "lognormal"] = "fixed"
-    mean: Number | None = Field(default=None, ge=0)
-    low: Number | None = Field(default=None, ge=0)
-    high: Number | None = Field(default=None, ge=0)
-    mode: Number | None = Field(default=None, ge=0)
-    cv: Number | None = Field(default=None, ge=0)
+    mean: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    low: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    high: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    mode: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    cv: Number | None = Field(default=None, ge=0, le=10)
     source: str | None = None
 
     @model_validator(mode="before")
@@ -211,4 +214,4 @@ class Distribution(Strict):
             return lambda: mean
         sigma2 = np.log1p(cv * cv)
         mu, sigma = np.log(mean) - sigma2 / 2, np.sqrt(sigma2)
-        return lambda: float(rng.lognormal(mu, sigma))
+        return lambda: min(float(rng.lognormal(mu, sigma)), MAX_DAYS)  # the tail stays a date; the draws are unchanged

@@ -49,7 +49,8 @@ class LabPolicy(Strict):
     )
     commissioning_days: Number = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
     lifetime_years: Number = Field(default=5.0, gt=0, description="assumption: accelerators retire after ~5 years")
-    review_days: Number = Field(default=14, gt=0, description="assumption: how often a lab reviews its orders")
+    # at least daily (the model steps a day at a time): 1e-300 reviewed forever without reaching day 1
+    review_days: Number = Field(default=14, ge=1, description="assumption: how often a lab reviews its orders")
     horizon_days: Number = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
     power_horizon_days: Number = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
     power_headroom: Number = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
@@ -61,14 +62,16 @@ class LabPolicy(Strict):
 class Generations(Strict):
     """Generation g needs requirement_0 x scale^g effective FLOP (g = 0 is the first one trained in the run)."""
 
-    requirement_0: Number = Field(default=3e25, gt=0, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
-    scale: Number = Field(default=10.0, gt=1, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
+    # bounded so that requirement_0 x scale^max_generations stays a float (scale 1e300 overflowed)
+    requirement_0: Number = Field(default=3e25, gt=0, le=1e100, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
+    scale: Number = Field(default=10.0, gt=1, le=100, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
     min_training_days: Number = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
     max_generations: Count = Field(default=12, ge=1, le=100)
 
 
 class Algorithms(Strict):
-    efficiency_growth: Number = Field(default=3.0, gt=0, description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
+    efficiency_growth: Number = Field(default=3.0, gt=0, le=MAX_GROWTH + 1,  # 1e300 overflowed the FLOP count
+                                      description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
 
 
 class Rsi(Strict):
@@ -79,8 +82,9 @@ class Rsi(Strict):
     """
 
     preset: Literal["none", "plateau", "compound", "full"] = "none"
-    gain: Number | None = Field(default=None, ge=1.0)
-    gain_growth: Number | None = Field(default=None, gt=0)
+    # bounded so that the compounded multiplier stays a float (1e300 overflowed the FLOP count)
+    gain: Number | None = Field(default=None, ge=1.0, le=MAX_GROWTH + 1)
+    gain_growth: Number | None = Field(default=None, gt=0, le=10)
     start: Date | None = Field(default=None, description="releases before this date give no feedback")
 
     def resolved(self) -> tuple[float, float]:

@@ -143,7 +143,7 @@ class DemandSpec(Strict):
     mode: Literal["fixed", "poisson"] = "fixed"
     rate: Number = Field(gt=0, description="units per day (fixed) or orders per day (poisson)")
     size: Number = Field(default=1.0, gt=0, description="units per order")
-    period_days: Number = Field(default=1.0, gt=0, description="fixed mode: one order every period")
+    period_days: Number = Field(default=1.0, ge=1, description="fixed mode: one order every period (a day at least)")
     source: str | None = None
 
     @model_validator(mode="after")
@@ -261,7 +261,7 @@ class StockNode(NodeBase):
     s: Number | None = None
     S: Number | None = None
     initial: Number | None = Field(default=None, ge=0)
-    review_days: Number = Field(default=1.0, gt=0)
+    review_days: Number = Field(default=1.0, ge=1, description="days between reviews (a day at least: the model steps daily)")
     bom: dict[str, Number] = Field(default_factory=dict, description="input item -> units per unit")
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
 

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import networkx as nx
 
 from .errors import InputError
+from .quantities import MAX_DAYS
 from .schema import TRADES, TopologyModel
 
 __all__ = ["CHECKS", "check_topology", "warnings_for", "MAKES", "ACCEPTS"]
@@ -195,7 +196,7 @@ def check_makes(model: TopologyModel, file) -> None:
 
 
 #: the longest cycle time, in days (100 years): 1e300 became a garbage lag in the engine's integer days
-MAX_CYCLE_DAYS = 36_525
+MAX_CYCLE_DAYS = MAX_DAYS
 
 
 @check

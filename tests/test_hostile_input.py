@@ -252,3 +252,43 @@ def test_a_stock_whose_bill_of_materials_holds_its_own_item_is_refused(tmp_path:
     with pytest.raises(InputError) as info:
         load_topology(write_yaml(tmp_path, data))
     assert info.value.field == "nodes.depot.bom.widget" and "input of itself" in info.value.problem
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"controls": [{"id": "r", "announced": "2022-01-01", "effective": "2022-02-01", "action": "license",
+                    "review_days": 1e300, "approval": 0.5}]}, "controls.r.review_days.mean"),  # OutOfBoundsDatetime
+    ({"labs": {"review_days": 1e-300}}, "labs.review_days"),  # reviewed forever without reaching day 1
+    ({"algorithms": {"efficiency_growth": 1e300}}, "algorithms.efficiency_growth"),  # overflowed the FLOP count
+    ({"generations": {"scale": 1e300}}, "generations.scale"),
+    ({"rsi": {"preset": "full", "gain": 1e300}}, "rsi.gain"),
+])
+def test_scenario_durations_and_rates_a_run_cannot_hold_are_refused(tmp_path: Path, extra: dict, field: str) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), **extra}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field == field, str(info.value)
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda d: node(d, "depot").update(review_days=1e-300), "nodes.depot.review_days"),
+    (lambda d: node(d, "customers")["demand"].update(mode="fixed", period_days=1e-300), "nodes.customers.demand.period_days"),
+    (lambda d: d["edges"][1].update(transport={"dist": "uniform", "low": 1, "high": 1e300}), "edges.1.transport.high"),
+])
+def test_topology_periods_and_durations_a_run_cannot_hold_are_refused(tmp_path: Path, mutate, field: str) -> None:
+    data = minimal_data()
+    mutate(data)
+    with pytest.raises(InputError) as info:
+        load_topology(write_yaml(tmp_path, data))
+    assert info.value.field == field, str(info.value)
+
+
+def test_lognormal_draws_stay_within_a_century() -> None:
+    """A wide lognormal's tail (cv 10) drew days past pandas' last date (2262), a traceback at the end of a run."""
+    import numpy as np
+
+    from supplychain.quantities import MAX_DAYS, Distribution
+
+    draw = Distribution(dist="lognormal", mean=30000, cv=10).sampler(np.random.default_rng(1))
+    draws = [draw() for _ in range(2000)]
+    assert max(draws) == MAX_DAYS and min(draws) > 0
