@@ -197,6 +197,8 @@ def check_makes(model: TopologyModel, file) -> None:
 
 #: the longest cycle time, in days (100 years): 1e300 became a garbage lag in the engine's integer days
 MAX_CYCLE_DAYS = MAX_DAYS
+#: the most installed units of one accelerator a lab may start with (the world's AI fleet is ~1e7)
+MAX_FLEET = 1e12
 
 
 @check
@@ -222,6 +224,8 @@ def check_positive_figures(model: TopologyModel, file) -> None:
         for sku, units in (getattr(node, "fleet", None) or {}).items():
             if units < 0:
                 raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must not be negative (got {units:g})")
+            if units > MAX_FLEET:  # times the FLOP/s of each unit and a day's seconds, 1e300 overflowed
+                raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must be at most {MAX_FLEET:g} (got {units:g})")
         for item, units in (getattr(node, "bom", None) or {}).items():
             if units <= 0:
                 raise InputError(file, f"nodes.{node.id}.bom.{item}", f"units per unit must be positive (got {units:g})")

@@ -292,3 +292,12 @@ def test_lognormal_draws_stay_within_a_century() -> None:
     draw = Distribution(dist="lognormal", mean=30000, cv=10).sampler(np.random.default_rng(1))
     draws = [draw() for _ in range(2000)]
     assert max(draws) == MAX_DAYS and min(draws) > 0
+
+
+def test_a_fleet_too_large_to_count_flops_is_refused(tmp_path: Path) -> None:
+    """1e300 installed units ran with overflow warnings and infinite training compute."""
+    data = minimal_data()
+    node(data, "lab")["fleet"] = {"acc": 1e300}
+    with pytest.raises(InputError) as info:
+        load_topology(write_yaml(tmp_path, data))
+    assert info.value.field == "nodes.lab.fleet.acc" and "at most 1e+12" in info.value.problem
