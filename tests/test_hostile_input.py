@@ -301,3 +301,49 @@ def test_a_fleet_too_large_to_count_flops_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_topology(write_yaml(tmp_path, data))
     assert info.value.field == "nodes.lab.fleet.acc" and "at most 1e+12" in info.value.problem
+
+
+SCENARIO = """\
+name: s
+topology: {topology}
+start: 2022-01-01
+end: 2024-12-31
+seed: 7
+replications: 2
+set: {{nodes.fab.capacity: 2500, nodes.lab.target_h100e.growth: 0.4}}
+labs: {{utilisation: 0.4, review_days: 14, horizon_days: 270}}
+per_lab: {{lab: {{training_fraction: 0.3}}}}
+demand: {{multiplier: 1.0, growth: 0.5}}
+generations: {{requirement_0: 3.0e+25, scale: 10, min_training_days: 90, max_generations: 5}}
+rsi: {{preset: compound, gain: 1.5, start: 2023-01-01}}
+controls:
+  - {{id: r1, announced: 2022-09-01, effective: 2022-10-07, action: license, review_days: {{dist: triangular, low: 10, mode: 30, high: 60}}, approval: 0.4, scope: {{destinations: [US], min_tpp: 4800}}}}
+  - {{id: r2, announced: 2023-01-01, effective: 2023-02-01, action: quota, quota: 500, period_days: 90, scope: {{product_kinds: [hbm]}}}}
+shocks:
+  - {{id: s1, kind: capacity, start: 2023-03-01, duration_days: 120, recovery_days: 30, multiplier: 0.3, target: {{countries: [TW]}}}}
+  - {{id: s2, kind: transport, random: {{rate_per_year: 0.5, first: 2022-06-01}}, duration_days: {{dist: lognormal, mean: 30, cv: 0.5}}, multiplier: 2}}
+"""
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(hostile=st.sampled_from(HOSTILE + ["-5", "1e-300", "1e300", "2021-01-01", "2099-12-31", "nope", "[nope]", "{a: 1}"]),
+       data=st.data())
+def test_a_hostile_scalar_anywhere_in_a_scenario_loads_or_is_one_line_naming_the_file(tmp_path: Path, hostile: str,
+                                                                                        data: st.DataObject) -> None:
+    """Replace one number, date or word of a scenario using every feature by a hostile scalar."""
+    import re
+    import warnings
+
+    text = SCENARIO.format(topology=MINIMAL)
+    spots = [m.span() for m in re.finditer(r"(?<=[:\[,] )[-\w.+]+", text)]
+    start, end = spots[data.draw(st.integers(0, len(spots) - 1))]
+    path = tmp_path / "s.yaml"
+    path.write_text(text[:start] + hostile + text[end:], encoding="utf-8")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load_scenario(path)
+    except InputError as err:
+        line = str(err)
+        assert "\n" not in line and len(line) < 400, line
+        assert line.startswith((str(path), str(MINIMAL))), line
