@@ -35,6 +35,14 @@ __all__ = [
 ]
 
 FORMATS = ("yaml", "json", "graphml", "csv")
+FILE_SUFFIXES = (".yaml", ".yml", ".json", ".graphml")
+
+
+def output_format(path: Path) -> str:
+    """The format a topology is written in: the suffix's, a CSV folder without one (or for an existing folder)."""
+    if path.is_dir() and path.suffix.lower() in FILE_SUFFIXES:  # it would have become a CSV folder named .yaml
+        raise InputError(path, "<file>", f"is a folder; a {path.suffix} topology is a file (a CSV topology is a folder without a suffix)")
+    return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
 
 
 def detect_format(path: Path) -> str:
@@ -265,7 +273,7 @@ def save_topology(g: nx.DiGraph | TopologyModel, path: str | Path) -> Path:
                                          f"(generate_topology) (got {type(g).__name__})")
     path = Path(path)
     with writing(path):  # a name too long for the file system
-        fmt = "csv" if (path.suffix == "" or path.is_dir()) else detect_format(path)
+        fmt = output_format(path)
     data = graph_to_data(g)
     parse_topology(data, path)  # never write what we could not read back
     formats.WRITERS[fmt](data, path)

@@ -161,3 +161,12 @@ def test_convert_onto_its_own_input_is_refused(tmp_path: Path) -> None:
 def test_an_option_value_too_long_is_shortened_in_the_line(tmp_path: Path) -> None:
     line = assert_clean_failure(cli("run", _scenario(tmp_path), "--seed", "9" * 5000))
     assert line.startswith("supplychain run: --seed: ") and len(line) < 250
+
+
+@pytest.mark.parametrize("command", [["topology", "convert", str(MINIMAL)], ["topology", "generate", "-n", "10", "-o"]])
+def test_a_yaml_output_that_is_a_folder_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """It became a CSV folder named t.yaml, which asked for YAML."""
+    folder = tmp_path / "t.yaml"
+    folder.mkdir()
+    assert_clean_failure(cli(*command, folder), f"{folder}: <file>: is a folder; a .yaml topology is a file")
+    assert list(folder.iterdir()) == []

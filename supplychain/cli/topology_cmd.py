@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..fields import writing
 from ..generate import MAX_NODES, MIN_NODES, generate_topology
 from ..schema import CAPACITY_UNITS, TopologyModel
-from ..topology import detect_format, load_topology, model_to_graph, save_topology
+from ..topology import load_topology, output_format, model_to_graph, save_topology
 from ..topology_stats import KEY_KINDS, capacity_by_year, central_nodes, kinds_by_country, single_points_of_failure
 from ..validation import warnings_for
 from .common import guard
@@ -94,7 +94,7 @@ def show(
 
 def _format_of(path: Path) -> str:
     with writing(path):  # a name too long for the file system
-        return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
+        return output_format(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:
