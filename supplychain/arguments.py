@@ -15,16 +15,19 @@ from typing import Any
 
 from .errors import InputError, _short as _show
 
-__all__ = ["ARGUMENTS", "FORMATS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
+__all__ = ["ARGUMENTS", "FORMATS", "MAX_UNITS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
            "check_run"]
 
 #: the "file" of an InputError about a function's argument
 ARGUMENTS = "<arguments>"
 #: table formats of a run folder
 FORMATS = ("parquet", "csv")
+#: the most replications per scenario, and points of a sweep: every unit is planned before the first runs,
+#: so 10^9 held the command for minutes before it failed or ran out of memory (a baseline replication takes seconds)
+MAX_UNITS = 100_000
 
 
-def whole(name: str, value: Any, minimum: int) -> int | None:
+def whole(name: str, value: Any, minimum: int, maximum: int | None = None) -> int | None:
     """`value` as an int of at least `minimum`; None (the default) stays None.
 
     Integers of any kind (numpy's too) pass; bools, floats and strings do not: `seed="7"`
@@ -41,6 +44,8 @@ def whole(name: str, value: Any, minimum: int) -> int | None:
         raise InputError(ARGUMENTS, name, f"must be a whole number, at least {minimum} (got {_show(value)})") from None
     if number < minimum:
         raise InputError(ARGUMENTS, name, f"must be at least {minimum} (got {number})")
+    if maximum is not None and number > maximum:
+        raise InputError(ARGUMENTS, name, f"must be at most {maximum:,} (got {_show(number)})")
     return number
 
 
@@ -64,6 +69,14 @@ def check_scheduler(scheduler: Any) -> str | None:
     return scheduler
 
 
+def file_on_the_way(path: Path) -> Path | None:
+    """The nearest existing parent of `path` if it is not a folder (`run.log/out`): nothing can be made there."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
 def check_out(out: Any) -> Path | None:
     """The output folder: None (nothing written), or a path that is not a file and, if it holds
     files, is a run folder (manifest.json or replications/): a run writes its tables there and
@@ -74,10 +87,17 @@ def check_out(out: Any) -> Path | None:
         folder = Path(out)
     except TypeError:
         raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
-    if folder.exists() and not folder.is_dir():
-        raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
-    run = (folder / "manifest.json").is_file() or (folder / "replications").is_dir()
-    if folder.is_dir() and not run and any(folder.iterdir()):
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
+        blocker = file_on_the_way(folder)
+        if blocker is not None:
+            raise InputError(ARGUMENTS, "out", f"cannot make the folder: {str(blocker)!r} is a file (got {str(folder)!r})")
+        run = (folder / "manifest.json").is_file() or (folder / "replications").is_dir()
+        others = folder.is_dir() and not run and any(folder.iterdir())
+    except OSError as exc:  # a name too long, a folder that cannot be listed
+        raise InputError(ARGUMENTS, "out", f"cannot use the folder ({exc.strerror or exc}) (got {_show(str(folder))})") from None
+    if others:
         raise InputError(ARGUMENTS, "out", "the folder has files and is not a run folder (no manifest.json or "
                                            f"replications/); choose a new or empty folder (got {str(folder)!r})")
     return folder
@@ -86,6 +106,6 @@ def check_out(out: Any) -> Path | None:
 def check_run(*, seed: Any = None, replications: Any = None, workers: Any = None, scheduler: Any = None,
               fmt: Any = "parquet", out: Any = None) -> dict[str, Any]:
     """The arguments every experiment takes, checked before any work: the same names, values converted."""
-    return {"seed": whole("seed", seed, 0), "replications": whole("replications", replications, 1),
+    return {"seed": whole("seed", seed, 0), "replications": whole("replications", replications, 1, MAX_UNITS),
             "workers": whole("workers", workers, 1), "scheduler": check_scheduler(scheduler),
             "fmt": check_format(fmt), "out": check_out(out)}

@@ -101,11 +101,9 @@ def _cell(text: str, meta: FieldMeta | None, file: Path, field: str) -> Any:
         return text
     if meta.str_list and not text.lstrip().startswith("["):
         return [item.strip() for item in text.split(";") if item.strip()]
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise InputError(file, field, f"not valid JSON: {reason} (got {short(text)})") from None
+    from .formats import json_cell
+
+    return json_cell(text, file, field)
 
 
 def _record(row: Row, known: dict[str, FieldMeta], cls: type[BaseModel] | None, file: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -62,8 +62,35 @@ def format_loc(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _bounded_repr(value: Any, budget: int, depth: int = 0) -> str:
+    """`repr(value)` of about `budget` characters at most, in the order the value holds its items."""
+    if isinstance(value, (list, tuple, set, dict)) and depth < 4:
+        brackets = "{}" if isinstance(value, (set, dict)) else "()" if isinstance(value, tuple) else "[]"
+        items = value.items() if isinstance(value, dict) else value
+        parts: list[str] = []
+        used = 2
+        for item in items:
+            if used > budget:
+                parts.append("...")
+                break
+            part = (f"{_bounded_repr(item[0], budget - used, depth + 1)}: {_bounded_repr(item[1], budget - used, depth + 1)}"
+                    if isinstance(value, dict) else _bounded_repr(item, budget - used, depth + 1))
+            parts.append(part)
+            used += len(part) + 2
+        return brackets[0] + ", ".join(parts) + brackets[1]
+    if isinstance(value, (list, tuple, set, dict)):
+        return "[...]" if isinstance(value, list) else "{...}"
+    if isinstance(value, str) and len(value) > budget:
+        value = value[: budget + 1]
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * budget:
+        return "<a number of more than %d digits>" % budget
+    return repr(value)
+
+
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    """`repr(value)` cut to `limit` characters, without ever writing it whole: a YAML alias bomb
+    (nine levels of ten aliases) is 10^9 items whose full repr never ended."""
+    text = _bounded_repr(value, limit)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

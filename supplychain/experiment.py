@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 import networkx as nx
 import pandas as pd
 
-from .arguments import ARGUMENTS, FORMATS, check_run, whole
+from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
 from .engine.production import ALLOCATION_RULES, rules_used
 from .engine.record import TABLES
 from .errors import InputError
@@ -106,7 +106,7 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
     `topology` replaces the scenario's own (its `set:` overrides still apply);
     `seed` and `replications` override the scenario's; `name` renames it.
     """
-    seed, replications = whole("seed", seed, 0), whole("replications", replications, 1)
+    seed, replications = whole("seed", seed, 0), whole("replications", replications, 1, MAX_UNITS)
     resolved = resolve(item, topology)
     source = str(resolved.path) if resolved.path is not None else "<python>"
     sc = resolved.scenario
@@ -240,7 +240,10 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         seen[key] = es.name
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
-        stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
+        try:
+            stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
+        except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
+            raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(folder)!r})") from None
 
     todo: list[Unit] = []
     reused: list[tuple[str, int]] = []

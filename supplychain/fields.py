@@ -121,8 +121,9 @@ def lean(record: dict[str, Any], cls: type[BaseModel] | None) -> dict[str, Any]:
 
 
 def short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    from .errors import _short
+
+    return _short(value, limit)
 
 
 def read_text(path: Path) -> str:

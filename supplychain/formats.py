@@ -72,18 +72,34 @@ def _write_json(data: dict[str, Any], path: Path) -> None:
         atomic_write_text(path, json.dumps(payload, indent=1, ensure_ascii=False))
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is an error (json would silently keep the last, YAML refuses it)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
 def _read_json(path: Path) -> dict[str, Any]:
+    from .topology import scalar_problem
+
     text = read_text(path)
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise InputError(path, "<root>", "JSON nested too deeply") from None
+    except ValueError as exc:  # a duplicate key, or an integer too long to read
+        raise InputError(path, "<file>", f"invalid JSON: {scalar_problem(exc)}") from None
     if not isinstance(payload, dict):
         raise InputError(path, "<root>", f"expected a JSON object (got {type(payload).__name__})")
     if not {"links", "directed", "graph", "multigraph"} & payload.keys():
         return payload  # the YAML shape written as JSON; parse_topology validates it
+    if payload.get("directed", True) is not True:  # networkx would read the links both ways
+        raise InputError(path, "directed", f"goods flow one way; expected true (got {payload['directed']!r})")
     return _from_node_link(payload, path)
 
 
@@ -167,11 +183,20 @@ def _graphml_value(field: str, value: Any) -> Any:
 def _decode(value: Any, file: Path, field: str) -> Any:
     if not isinstance(value, str):
         return value
+    return json_cell(value, file, field)
+
+
+def json_cell(value: str, file: Path, field: str) -> Any:
+    """The JSON text of a GraphML attribute or a CSV cell; any problem is an `InputError` at `field`."""
+    from .topology import scalar_problem
+
     try:
         return json.loads(value)
     except (json.JSONDecodeError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
         raise InputError(file, field, f"not valid JSON: {reason} (got {short(value)})") from None
+    except ValueError as exc:  # an integer too long to read
+        raise InputError(file, field, f"not valid JSON: {scalar_problem(exc)} (got {short(value)})") from None
 
 
 def _read_graphml(path: Path) -> dict[str, Any]:
@@ -189,6 +214,10 @@ def _read_graphml(path: Path) -> dict[str, Any]:
         if nid in seen:
             raise InputError(path, f"nodes.{nid}.id", f"duplicate node id (got {nid!r})")
         seen.add(nid)
+    for i, el in enumerate(root.iter(f"{_GRAPHML_NS}edge")):  # networkx would add the node, without a kind
+        for end, field in (("source", "from"), ("target", "to")):
+            if el.get(end) not in seen:
+                raise InputError(path, f"edges.{i}.{field}", f"unknown node: no <node> has this id (got {el.get(end)!r})")
     try:
         # networkx raises an open-ended set of exceptions (KeyError, ValueError,
         # NetworkXError, ...) on malformed GraphML; all mean "cannot read this".
@@ -197,6 +226,8 @@ def _read_graphml(path: Path) -> dict[str, Any]:
         raise InputError(path, "<root>", f"not GraphML ({type(exc).__name__}: {short(str(exc), 80)})") from None
     if not graphs:
         raise InputError(path, "<root>", "no <graph> element in the GraphML file")
+    if len(graphs) > 1:  # the others would be ignored
+        raise InputError(path, "<root>", f"one topology is one <graph>; the file has {len(graphs)}")
     g = graphs[0]
     if not g.is_directed():
         raise InputError(path, "graph.edgedefault", "goods flow one way; expected a directed graph (got undirected)")

@@ -38,7 +38,7 @@ import numpy as np
 
 from .schema import TopologyModel
 
-__all__ = ["generate_topology", "PROPORTIONS", "MIN_NODES"]
+__all__ = ["generate_topology", "PROPORTIONS", "MIN_NODES", "MAX_NODES"]
 
 #: Share of nodes by kind (sums to 1).
 PROPORTIONS: dict[str, float] = {
@@ -51,6 +51,8 @@ PROPORTIONS: dict[str, float] = {
     "lab": 0.75,
 }
 MIN_NODES = len(PROPORTIONS)
+#: the largest network written (100,000 nodes take ~1 GB and a minute; 10^11 ran until killed)
+MAX_NODES = 1_000_000
 
 #: Where each kind sits (country, weight): the real industry's footprint, roughly.
 COUNTRIES: dict[str, dict[str, float]] = {
@@ -277,6 +279,8 @@ def generate_topology(n_nodes: int, seed: int = 0) -> TopologyModel:
     """A synthetic network of `n_nodes` nodes (at least `MIN_NODES`), the same for the same seed."""
     if n_nodes < MIN_NODES:
         raise ValueError(f"need at least {MIN_NODES} nodes, one of each kind (got {n_nodes})")
+    if n_nodes > MAX_NODES:
+        raise ValueError(f"at most {MAX_NODES:,} nodes (got {n_nodes})")
     b = _Builder(n_nodes, np.random.default_rng(seed))
     b.accelerators()
     b.components(b.labs())

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.types import AllowInfNan
 
-__all__ = ["Number", "Count", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR"]
+from .errors import _short
+
+__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH", "MAX_DAYS"]
 
 DAYS_PER_YEAR = 365.25
+#: the largest yearly growth of a schedule (x101 a year); more is a typo (60 for 0.6) or overflows a run
+MAX_GROWTH = 100.0
+#: the longest duration a figure may give, in days (100 years): a licence review of 1e300 days ended in an
+#: OutOfBoundsDatetime traceback when its day became a date
+MAX_DAYS = 36_525
 
 
 def _not_bool(value: Any) -> Any:
     """YAML `true` is a bool, which pydantic would read as 1.0 where a number goes."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a number (got {value!r})")
+        raise ValueError(f"expected a number (got {_short(value)})")
     return value
 
 
@@ -41,11 +49,39 @@ Number = Annotated[float, BeforeValidator(_finite_number), AllowInfNan(False)]
 #: A whole number (a bool is an error, not 0 or 1).
 Count = Annotated[int, BeforeValidator(_not_bool)]
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date(value: Any) -> Any:
+    """A calendar date written `YYYY-MM-DD` (or a `datetime.date`; a datetime only at midnight).
+
+    pydantic alone would read a number as seconds since 1970 (`start: 86400` is 1970-01-02) and
+    text with a time of day at midnight as its date; both are mistakes in a file, never meant.
+    """
+    if isinstance(value, (bool, int, float)):
+        raise ValueError(f"expected a date YYYY-MM-DD (got {_short(value)})")
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError(f"expected a date YYYY-MM-DD (got {_short(value)})")
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"not a date: {exc} (got {_short(value)})") from None
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0) or value.tzinfo is not None:
+            raise ValueError(f"expected a date without a time of day (got {value.isoformat()!r})")
+        return value.date()
+    return value
+
+
+#: A calendar date: `YYYY-MM-DD` text or a `datetime.date`; never a number or a time of day.
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
 
 def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:
     """A figure written as a bare number becomes its model's mapping (`wrap`); a bool is an error."""
-    if isinstance(data, bool):
-        raise ValueError(f"expected a number or a {what}, got {data!r}")
+    if isinstance(data, bool) or isinstance(data, (str, list)):  # text: `'2,000'`, `lots` (YAML reads `1e5` as a number)
+        raise ValueError(f"expected a number or a {what} (got {_short(data)})")
     return wrap(data) if isinstance(data, (int, float)) else data
 
 
@@ -63,8 +99,9 @@ class Schedule(Strict):
     """
 
     value: Number | None = None
-    points: dict[dt.date, Number] | None = None
-    growth: Number = Field(default=0.0, gt=-1.0)
+    points: dict[Date, Number] | None = None
+    # at most x101 a year: a faster growth overflows to infinity within a run's horizon (1e308 did in 14 years)
+    growth: Number = Field(default=0.0, gt=-1.0, le=MAX_GROWTH)
     source: str | None = None
 
     @model_validator(mode="before")
@@ -117,11 +154,11 @@ class Distribution(Strict):
     """A random duration in days: fixed, uniform, triangular or lognormal (mean, cv)."""
 
     dist: Literal["fixed", "uniform", "triangular", "lognormal"] = "fixed"
-    mean: Number | None = Field(default=None, ge=0)
-    low: Number | None = Field(default=None, ge=0)
-    high: Number | None = Field(default=None, ge=0)
-    mode: Number | None = Field(default=None, ge=0)
-    cv: Number | None = Field(default=None, ge=0)
+    mean: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    low: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    high: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    mode: Number | None = Field(default=None, ge=0, le=MAX_DAYS)
+    cv: Number | None = Field(default=None, ge=0, le=10)
     source: str | None = None
 
     @model_validator(mode="before")
@@ -177,4 +214,4 @@ class Distribution(Strict):
             return lambda: mean
         sigma2 = np.log1p(cv * cv)
         mu, sigma = np.log(mean) - sigma2 / 2, np.sqrt(sigma2)
-        return lambda: float(rng.lognormal(mu, sigma))
+        return lambda: min(float(rng.lognormal(mu, sigma)), MAX_DAYS)  # the tail stays a date; the draws are unchanged

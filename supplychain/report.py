@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .fields import short
 from .experiment import UNCONSTRAINED
 from .figures import binding_figure, events_figure, fleet_figure, generations_figure, lead_time_figure
 from .outputs import atomic_write_bytes, atomic_write_text, read_table
@@ -35,6 +36,14 @@ FIGURES = {
     "events": "Timeline of controls and shocks",
 }
 TABLES = ("lead_times", "fleet", "generations", "events", "orders")
+#: the columns the figures read, per table: a table without one is not a run's (checked before drawing)
+COLUMNS = {
+    "lead_times": ("scenario", "replication", "customer", "product", "date", "quoted_days", "realised_by_delivery_days"),
+    "fleet": ("scenario", "replication", "lab", "date", "installed_h100e", "power_mw", "stranded_h100e"),
+    "generations": ("scenario", "replication", "lab", "generation", "day", "started_day", "date"),
+    "events": ("scenario", "type", "id", "what", "date", "detail"),
+    "orders": ("scenario", "replication", "kind", "lab", "product", "qty", "delivered", "delivered_qty", "cause"),
+}
 MAX_SCENARIOS = 6
 
 
@@ -43,6 +52,34 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     if (folder / f"{name}.csv").is_file() and not (folder / f"{name}.parquet").is_file():
         return pd.read_csv(folder / f"{name}.csv")
     return read_table(folder, name)
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    """The run's manifest.json, a JSON object (an `InputError` naming the file otherwise)."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # not JSON, not UTF-8, unreadable
+        raise InputError(path, "<file>", f"not a run's manifest ({short(str(exc), 80)})") from None
+    if not isinstance(manifest, dict):
+        raise InputError(path, "<root>", f"expected a JSON object (got {type(manifest).__name__})")
+    return manifest
+
+
+def _table(folder: Path, name: str) -> pd.DataFrame:
+    """A table of the run with the columns the figures read, dates parsed; an `InputError` naming the file otherwise."""
+    file = next((f for f in (folder / f"{name}.parquet", folder / f"{name}.csv") if f.is_file()), None)
+    if file is None:
+        raise InputError(folder / f"{name}.parquet", "<file>", "no such table; rerun the command that made the folder")
+    try:
+        df = _read(folder, name)
+        for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:
+            df[col] = pd.to_datetime(df[col])
+    except (ValueError, OSError, TypeError) as exc:  # corrupt Parquet, ragged CSV, dates that are not dates
+        raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+    missing = [c for c in COLUMNS[name] if c not in df.columns]
+    if missing:
+        raise InputError(file, missing[0], f"missing column; not a table a run writes (has {short(list(df.columns), 80)})")
+    return df
 
 
 def _png(fig: Any) -> bytes:
@@ -95,15 +132,13 @@ def make_report(run_dir: str | Path) -> Path:
     mpath = folder / "manifest.json"
     if not mpath.is_file():
         raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")
+    manifest = _manifest(mpath)
+    tables = {name: _table(folder, name) for name in TABLES}
     try:
-        manifest = json.loads(mpath.read_text())
-        tables = {name: _read(folder, name) for name in TABLES}
-    except (ValueError, OSError, KeyError) as exc:
-        raise InputError(folder, "<tables>", f"cannot read the run's tables ({exc})") from None
-    for name, df in tables.items():
-        for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:
-            df[col] = pd.to_datetime(df[col])
-    scenarios = _scenarios(manifest, tables)
+        scenarios = _scenarios(manifest, tables)
+        replications = {s["name"]: s["replications"] for s in manifest.get("scenarios", [])}
+    except (KeyError, TypeError, AttributeError) as exc:  # a manifest edited or written by something else
+        raise InputError(mpath, "scenarios", f"not as a run writes it ({type(exc).__name__}: {short(str(exc), 60)})") from None
     labs = sorted(tables["fleet"]["lab"].unique().tolist())
     h100e, accelerators = _products(manifest, folder)
     figures = {
@@ -114,14 +149,15 @@ def make_report(run_dir: str | Path) -> Path:
         "events": lambda: events_figure(tables["events"], scenarios),
     }
     pngs: dict[str, bytes] = {}
-    for name, draw in figures.items():
+    for name, draw in figures.items():  # every figure drawn before any is written: no half a report
         fig = draw()
         if fig is not None:
             pngs[name] = _png(fig)
-            atomic_write_bytes(folder / "figures" / f"{name}.png", pngs[name])
+    for name, png in pngs.items():
+        atomic_write_bytes(folder / "figures" / f"{name}.png", png)
     title = f"{manifest.get('kind', 'run')}: " + ", ".join(scenarios)
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p>Replications: {html.escape(str({s['name']: s['replications'] for s in manifest.get('scenarios', [])}))}; "
+             f"<p>Replications: {html.escape(str(replications))}; "
              f"seed {html.escape(str(manifest.get('seed', [s.get('seed') for s in manifest.get('scenarios', [])][:1])))}; "
              f"made by <code>{html.escape(str(manifest.get('command', '')))}</code>.</p>"]
     for name, caption in FIGURES.items():

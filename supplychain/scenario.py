@@ -47,7 +47,7 @@ from typing import Any, Iterable
 import networkx as nx
 from pydantic import ValidationError
 
-from .errors import InputError, ScenarioWarning, from_validation_error
+from .errors import InputError, ScenarioWarning, _short, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
 from .schema import TopologyModel
 from .overrides import apply_overrides, override_topology
@@ -136,11 +136,11 @@ def _remove(data: dict[str, Any], remove: Any, file: Path | None) -> dict[str, A
         return data
     items = [remove] if isinstance(remove, str) else remove
     if not isinstance(items, list):
-        raise InputError(file, "remove", f"expected a list of rule or shock ids (got {remove!r})")
+        raise InputError(file, "remove", f"expected a list of rule or shock ids (got {_short(remove)})")
     out = dict(data)
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise InputError(file, f"remove.{i}", f"expected a rule or shock id (got {item!r})")
+            raise InputError(file, f"remove.{i}", f"expected a rule or shock id (got {_short(item)})")
         if item in (f"{k}.*" for k in BY_ID_LISTS):
             out[item[:-2]] = []
             continue
@@ -152,14 +152,14 @@ def _remove(data: dict[str, Any], remove: Any, file: Path | None) -> dict[str, A
             if key in out:
                 out[key] = kept
         if not found:
-            raise InputError(file, f"remove.{i}", f"no inherited rule or shock has this id (got {item!r})")
+            raise InputError(file, f"remove.{i}", f"no inherited rule or shock has this id (got {_short(item)})")
     return out
 
 
 def _parents(value: Any, file: Path | None) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
-        raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {value!r})")
+        raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {_short(value)})")
     return items
 
 

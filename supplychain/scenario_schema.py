@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .quantities import Count, Distribution, Number, Schedule, Strict
+from .arguments import MAX_UNITS
+from .quantities import MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "LabPolicy",
@@ -48,7 +49,8 @@ class LabPolicy(Strict):
     )
     commissioning_days: Number = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
     lifetime_years: Number = Field(default=5.0, gt=0, description="assumption: accelerators retire after ~5 years")
-    review_days: Number = Field(default=14, gt=0, description="assumption: how often a lab reviews its orders")
+    # at least daily (the model steps a day at a time): 1e-300 reviewed forever without reaching day 1
+    review_days: Number = Field(default=14, ge=1, description="assumption: how often a lab reviews its orders")
     horizon_days: Number = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
     power_horizon_days: Number = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
     power_headroom: Number = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
@@ -65,14 +67,16 @@ class LabPolicy(Strict):
 class Generations(Strict):
     """Generation g needs requirement_0 x scale^g effective FLOP (g = 0 is the first one trained in the run)."""
 
-    requirement_0: Number = Field(default=3e25, gt=0, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
-    scale: Number = Field(default=10.0, gt=1, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
+    # bounded so that requirement_0 x scale^max_generations stays a float (scale 1e300 overflowed)
+    requirement_0: Number = Field(default=3e25, gt=0, le=1e100, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
+    scale: Number = Field(default=10.0, gt=1, le=100, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
     min_training_days: Number = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
     max_generations: Count = Field(default=12, ge=1, le=100)
 
 
 class Algorithms(Strict):
-    efficiency_growth: Number = Field(default=3.0, gt=0, description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
+    efficiency_growth: Number = Field(default=3.0, gt=0, le=MAX_GROWTH + 1,  # 1e300 overflowed the FLOP count
+                                      description="x per year; Epoch ~3x/yr (Ho et al. 2024: 2.8x)")
 
 
 class Rsi(Strict):
@@ -83,9 +87,10 @@ class Rsi(Strict):
     """
 
     preset: Literal["none", "plateau", "compound", "full"] = "none"
-    gain: Number | None = Field(default=None, ge=1.0)
-    gain_growth: Number | None = Field(default=None, gt=0)
-    start: dt.date | None = Field(default=None, description="releases before this date give no feedback")
+    # bounded so that the compounded multiplier stays a float (1e300 overflowed the FLOP count)
+    gain: Number | None = Field(default=None, ge=1.0, le=MAX_GROWTH + 1)
+    gain_growth: Number | None = Field(default=None, gt=0, le=10)
+    start: Date | None = Field(default=None, description="releases before this date give no feedback")
 
     def resolved(self) -> tuple[float, float]:
         base = RSI_PRESETS[self.preset]
@@ -123,9 +128,9 @@ class Rule(Strict):
     id: str = Field(min_length=1)
     description: str | None = None
     source: str | None = None
-    announced: dt.date
-    effective: dt.date
-    ends: dt.date | None = None
+    announced: Date
+    effective: Date
+    ends: Date | None = None
     scope: Scope = Field(default_factory=Scope)
     action: Literal["ban", "license", "quota", "equipment"]
     review_days: Distribution | None = None
@@ -165,9 +170,10 @@ class Target(Strict):
 
 
 class RandomOccurrence(Strict):
-    rate_per_year: Number = Field(gt=0, description="Poisson occurrence rate")
-    first: dt.date | None = None
-    last: dt.date | None = None
+    # each occurrence is drawn one by one: 1e300 a year never ended; more than one a day is no longer a shock
+    rate_per_year: Number = Field(gt=0, le=365, description="Poisson occurrence rate (at most one a day)")
+    first: Date | None = None
+    last: Date | None = None
 
     @field_validator("last")
     @classmethod
@@ -185,7 +191,7 @@ class Shock(Strict):
     description: str | None = None
     source: str | None = None
     kind: Literal["capacity", "yield", "transport", "demand", "plan", "power_delay"]
-    start: dt.date | None = None
+    start: Date | None = None
     random: RandomOccurrence | None = None
     duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))
     recovery_days: Number = Field(default=0.0, ge=0, description="linear ramp back to normal after the shock")
@@ -204,7 +210,8 @@ class Demand(Strict):
 
     targets: dict[str, Schedule] = Field(default_factory=dict, description="lab id -> target H100e trajectory")
     multiplier: Schedule = Field(default_factory=lambda: Schedule(value=1.0))
-    growth: Number | None = Field(default=None, gt=-1, description="override the targets' growth past their last point")
+    growth: Number | None = Field(default=None, gt=-1, le=MAX_GROWTH,
+                                  description="override the targets' growth past their last point")
 
     @field_validator("multiplier")
     @classmethod
@@ -223,14 +230,14 @@ class Demand(Strict):
 
 
 class Scenario(Strict):
-    name: str = "scenario"
+    name: str = Field(default="scenario", min_length=1, description="names the output folder and the tables' rows")
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"
-    start: dt.date = dt.date(2022, 1, 1)
-    end: dt.date = dt.date(2035, 12, 31)
+    start: Date = dt.date(2022, 1, 1)
+    end: Date = dt.date(2035, 12, 31)
     seed: Count = Field(default=0, ge=0)
-    replications: Count = Field(default=1, ge=1)
+    replications: Count = Field(default=1, ge=1, le=MAX_UNITS)
     set: dict[str, Any] = Field(default_factory=dict, description="overrides of topology figures by path")
     labs: LabPolicy = Field(default_factory=LabPolicy)
     per_lab: dict[str, dict[str, Any]] = Field(default_factory=dict, description="lab id -> LabPolicy fields")

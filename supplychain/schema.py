@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .quantities import Count, Distribution, Number, Schedule, Strict
+from .quantities import Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "Number",
@@ -105,8 +105,8 @@ class Product(Strict):
     perf_density: Number | None = Field(default=None, ge=0)
     mem_bw_tbs: Number | None = Field(default=None, ge=0)
     bw_density: Number | None = Field(default=None, ge=0, description="HBM GB/s per mm^2 (3A090.c)")
-    available: dt.date | None = None
-    discontinued: dt.date | None = None
+    available: Date | None = None
+    discontinued: Date | None = None
     compliant_variant: str | None = None
     bom: Bom | None = None
     source: str | None = None
@@ -132,14 +132,26 @@ class Expansion(Strict):
     source: str | None = None
 
 
+#: the most orders a day a poisson demand stream may draw, one event each (100 a day for 1.5 years of
+#: a minimal network took ~45 s; 1e300 never ended)
+MAX_ARRIVALS_PER_DAY = 100.0
+
+
 class DemandSpec(Strict):
     """A demand stream for the generic `demand` kind."""
 
     mode: Literal["fixed", "poisson"] = "fixed"
     rate: Number = Field(gt=0, description="units per day (fixed) or orders per day (poisson)")
     size: Number = Field(default=1.0, gt=0, description="units per order")
-    period_days: Number = Field(default=1.0, gt=0, description="fixed mode: one order every period")
+    period_days: Number = Field(default=1.0, ge=1, description="fixed mode: one order every period (a day at least)")
     source: str | None = None
+
+    @model_validator(mode="after")
+    def _arrivals(self) -> "DemandSpec":
+        if self.mode == "poisson" and self.rate > MAX_ARRIVALS_PER_DAY:  # each arrival is an event: 1e300 a day never ended
+            raise ValueError(f"poisson arrivals are one event each: at most {MAX_ARRIVALS_PER_DAY:g} orders a day "
+                             f"(got {self.rate:g}); for heavy demand use mode fixed or a larger size")
+        return self
 
 
 class NodeBase(Strict):
@@ -249,7 +261,7 @@ class StockNode(NodeBase):
     s: Number | None = None
     S: Number | None = None
     initial: Number | None = Field(default=None, ge=0)
-    review_days: Number = Field(default=1.0, gt=0)
+    review_days: Number = Field(default=1.0, ge=1, description="days between reviews (a day at least: the model steps daily)")
     bom: dict[str, Number] = Field(default_factory=dict, description="input item -> units per unit")
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
 
@@ -302,7 +314,7 @@ class TopologyMeta(Strict):
 
     name: str = "topology"
     description: str | None = None
-    start: dt.date | None = None
+    start: Date | None = None
     sources: list[str] = Field(default_factory=list)
 
 

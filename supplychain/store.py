@@ -39,8 +39,9 @@ CONFIG = "config.json"
 
 
 def safe_name(name: str) -> str:
-    """A scenario name as a folder name (anything odd becomes `_`)."""
-    return re.sub(r"[^A-Za-z0-9._+=-]", "_", name) or "_"
+    """A scenario name as a folder name (anything odd becomes `_`; `.` and `..` would name the folder above)."""
+    safe = re.sub(r"[^A-Za-z0-9._+=-]", "_", name) or "_"
+    return safe.replace(".", "_") if safe.strip(".") == "" else safe
 
 
 @dataclass(frozen=True)

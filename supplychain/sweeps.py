@@ -43,13 +43,14 @@ from scipy import stats
 from scipy.stats import qmc
 
 from .analysis import mean_gaps
-from .arguments import ARGUMENTS, check_run, whole
+from .arguments import ARGUMENTS, MAX_UNITS, check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
 from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
 from .scenario_schema import Scenario
-from .topology import load_topology, read_yaml
+from .fields import short
+from .topology import load_topology, load_yaml_text, read_yaml
 
 __all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "sensitivity", "PACE", "SWEEP_DIR"]
 
@@ -79,10 +80,10 @@ def _bad_param(problem: str, path: str = "") -> InputError:
 
 
 def _scalar(text: str, path: str) -> Any:
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise _bad_param(f"cannot read value {text!r}", path) from None
+    try:  # read as scenario files are: dates stay text for the schema to check, `1e5` is a number
+        value = load_yaml_text(text)
+    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: `!!int x`, thousands of digits
+        raise _bad_param(f"cannot read value {short(text)}", path) from None
     if isinstance(value, (dict, list)) or value is None:
         raise _bad_param(f"values are numbers, true/false or words (got {text!r})", path)
     return value
@@ -120,7 +121,7 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     if dup:
         raise _bad_param("given twice", sorted(dup)[0])
     if lhs is not None:
-        lhs = whole("lhs", lhs, 1)
+        lhs = whole("lhs", lhs, 1, MAX_UNITS)
         for p in params:
             if not p.is_range:
                 raise _bad_param("--lhs samples ranges: write PATH=lo:hi", p.path)
@@ -129,6 +130,9 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     for p in params:
         if p.is_range:
             raise _bad_param("a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
+    points = math.prod(len(p.values) for p in params)
+    if points > MAX_UNITS:  # the product is built before anything runs
+        raise _bad_param(f"the grid has {points:,} points; at most {MAX_UNITS:,} (use --lhs to sample it)")
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
 
 

@@ -11,6 +11,7 @@ loader ends in `TopologyModel` validation plus the named checks of
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,19 @@ __all__ = [
     "graph_to_model",
     "parse_topology",
     "read_yaml",
+    "load_yaml_text",
     "FORMATS",
 ]
 
 FORMATS = ("yaml", "json", "graphml", "csv")
+FILE_SUFFIXES = (".yaml", ".yml", ".json", ".graphml")
+
+
+def output_format(path: Path) -> str:
+    """The format a topology is written in: the suffix's, a CSV folder without one (or for an existing folder)."""
+    if path.is_dir() and path.suffix.lower() in FILE_SUFFIXES:  # it would have become a CSV folder named .yaml
+        raise InputError(path, "<file>", f"is a folder; a {path.suffix} topology is a file (a CSV topology is a folder without a suffix)")
+    return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
 
 
 def detect_format(path: Path) -> str:
@@ -81,6 +91,31 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+# YAML 1.2 floats that YAML 1.1 reads as text: `1e5`, `3.0e25`, `2E-3` (1.1 wants a dot and a signed
+# exponent), so `capacity: 1e5` is a number wherever it is written, not a string some fields refuse
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
+def load_yaml_text(text: str) -> Any:
+    """Parse YAML text as topology and scenario files are read (dates stay text, no duplicate keys).
+
+    Raises `yaml.YAMLError`, or `ValueError` for a scalar no Python value can hold (an integer of
+    thousands of digits, `!!timestamp 2024-13-01`, `!!int abc`), or `RecursionError`.
+    """
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except (ValueError, OverflowError, TypeError) as exc:  # raised by the constructors of explicit tags and huge ints
+        raise ValueError(scalar_problem(exc)) from None
+
+
+def scalar_problem(exc: Exception) -> str:
+    """Why a parser could not make a value of a scalar, in words for the file's author."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "integer string conversion" in text:  # Python's guard against quadratic int parsing
+        return "a number too long to read (more than 4,300 digits)"
+    return text
 
 
 def read_yaml(path: Path) -> Any:
@@ -89,12 +124,14 @@ def read_yaml(path: Path) -> Any:
 
     text = read_text(Path(path))
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return load_yaml_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(path, where, f"invalid YAML: {problem}") from None
+    except ValueError as exc:
+        raise InputError(path, "<file>", f"invalid YAML: {exc}") from None
     except RecursionError:
         raise InputError(path, "<file>", "invalid YAML: nested too deeply") from None
 
@@ -227,6 +264,7 @@ def save_topology(g: nx.DiGraph | TopologyModel, path: str | Path) -> Path:
     """
     from . import formats
     from .arguments import ARGUMENTS
+    from .fields import writing
 
     if isinstance(g, TopologyModel):
         g = model_to_graph(g)
@@ -234,7 +272,8 @@ def save_topology(g: nx.DiGraph | TopologyModel, path: str | Path) -> Path:
         raise InputError(ARGUMENTS, "g", f"expected a networkx.DiGraph (load_topology) or a TopologyModel "
                                          f"(generate_topology) (got {type(g).__name__})")
     path = Path(path)
-    fmt = "csv" if (path.suffix == "" or path.is_dir()) else detect_format(path)
+    with writing(path):  # a name too long for the file system
+        fmt = output_format(path)
     data = graph_to_data(g)
     parse_topology(data, path)  # never write what we could not read back
     formats.WRITERS[fmt](data, path)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import networkx as nx
 
 from .errors import InputError
+from .quantities import MAX_DAYS
 from .schema import TRADES, TopologyModel
 
 __all__ = ["CHECKS", "check_topology", "warnings_for", "MAKES", "ACCEPTS"]
@@ -127,6 +128,8 @@ def check_product_refs(model: TopologyModel, file) -> None:
         for ref in getattr(node, "bom", None) or {}:
             if ref not in products:
                 raise InputError(file, f"nodes.{node.id}.bom.{ref}", f"unknown product (got {ref!r})")
+            if ref == getattr(node, "item", None):  # it ran: each widget assembled from a widget ordered upstream
+                raise InputError(file, f"nodes.{node.id}.bom.{ref}", f"the stock's own item cannot be an input of itself (got {ref!r})")
         for ref in getattr(node, "fleet", None) or {}:
             if ref not in products or products[ref].kind != "accelerator":
                 raise InputError(file, f"nodes.{node.id}.fleet.{ref}", f"not an accelerator product (got {ref!r})")
@@ -192,6 +195,12 @@ def check_makes(model: TopologyModel, file) -> None:
             raise InputError(file, f"edges.{i}.product", f"{e.source_id} does not make {e.product!r}")
 
 
+#: the longest cycle time, in days (100 years): 1e300 became a garbage lag in the engine's integer days
+MAX_CYCLE_DAYS = MAX_DAYS
+#: the most installed units of one accelerator a lab may start with (the world's AI fleet is ~1e7)
+MAX_FLEET = 1e12
+
+
 @check
 def check_positive_figures(model: TopologyModel, file) -> None:
     """Capacities positive, yields and AI shares in (0, 1], times and stocks not negative."""
@@ -208,9 +217,15 @@ def check_positive_figures(model: TopologyModel, file) -> None:
             s = getattr(node, field, None)
             if s is not None and s.min_value() < 0:
                 raise InputError(file, f"nodes.{node.id}.{field}", f"{field} must not be negative (got {s.min_value():g})")
+        ct = getattr(node, "cycle_time", None)
+        if ct is not None and ct.max_value() > MAX_CYCLE_DAYS:  # the engine counts it in whole days (int32)
+            raise InputError(file, f"nodes.{node.id}.cycle_time",
+                             f"cycle_time must be at most {MAX_CYCLE_DAYS:,} days, 100 years (got {ct.max_value():g})")
         for sku, units in (getattr(node, "fleet", None) or {}).items():
             if units < 0:
                 raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must not be negative (got {units:g})")
+            if units > MAX_FLEET:  # times the FLOP/s of each unit and a day's seconds, 1e300 overflowed
+                raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must be at most {MAX_FLEET:g} (got {units:g})")
         for item, units in (getattr(node, "bom", None) or {}).items():
             if units <= 0:
                 raise InputError(file, f"nodes.{node.id}.bom.{item}", f"units per unit must be positive (got {units:g})")

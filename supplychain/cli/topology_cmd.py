@@ -11,9 +11,10 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from ..generate import MIN_NODES, generate_topology
+from ..fields import writing
+from ..generate import MAX_NODES, MIN_NODES, generate_topology
 from ..schema import CAPACITY_UNITS, TopologyModel
-from ..topology import detect_format, load_topology, model_to_graph, save_topology
+from ..topology import load_topology, output_format, model_to_graph, save_topology
 from ..topology_stats import KEY_KINDS, capacity_by_year, central_nodes, kinds_by_country, single_points_of_failure
 from ..validation import warnings_for
 from .common import guard
@@ -92,7 +93,15 @@ def show(
 
 
 def _format_of(path: Path) -> str:
-    return "csv" if path.suffix == "" or path.is_dir() else detect_format(path)
+    with writing(path):  # a name too long for the file system
+        return output_format(path)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:  # a name too long: not the input, and writing it says why it fails
+        return False
 
 
 @app.command("convert")
@@ -103,6 +112,8 @@ def convert(
     """Convert a topology between YAML, node-link JSON, GraphML and a CSV folder."""
     with guard():
         fmt = _format_of(dst)
+        if _same_file(src, dst):  # the lean rewrite would drop the input's comments and the sources they carry
+            raise InputError(dst, "<file>", "is the input; convert to another path")
         g = load_topology(src)
         save_topology(g, dst)
         typer.echo(f"wrote {dst} ({fmt}, {g.number_of_nodes()} nodes, {len(g.graph['model'].edges)} flows)")
@@ -118,6 +129,8 @@ def generate(
     with guard():
         if nodes < MIN_NODES:
             raise InputError.bad_option("--nodes", f"need at least {MIN_NODES} nodes, one of each kind (got {nodes})")
+        if nodes > MAX_NODES:
+            raise InputError.bad_option("--nodes", f"at most {MAX_NODES:,} nodes (got {nodes})")
         if seed < 0:
             raise InputError.bad_option("--seed", f"must not be negative (got {seed})")
         fmt = _format_of(out)

@@ -1,0 +1,172 @@
+"""Bad command-line input, second round: output paths that cannot be made, odd scenario names, sweep values.
+
+Every case ends in exit status 2 and one line naming the command and the option (or the file and the
+field), without a traceback and without leaving an output folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from _topo import MINIMAL, assert_clean_failure, cli
+
+from supplychain.store import safe_name
+
+
+def _scenario(folder: Path, name: str = "s", extra: str = "") -> Path:
+    path = folder / f"{name.strip('./') or 'x'}.yaml"
+    path.write_text(f"name: '{name}'\ntopology: {MINIMAL}\nend: 2022-06-30\nreplications: 1\n{extra}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_out_below_a_file_is_an_option_error_not_a_traceback(tmp_path: Path, command: str) -> None:
+    sc, other = _scenario(tmp_path), _scenario(tmp_path, "t")
+    blocker = tmp_path / "run.log"
+    blocker.write_text("x")
+    args = {"run": [sc], "compare": [sc, other], "sweep": [sc, "--param", "labs.utilisation=0.3"]}[command]
+    line = assert_clean_failure(cli(command, *args, "--out", blocker / "sub" / "out", "-n", "1", "-w", "1", "-q"))
+    assert line.startswith(f"supplychain {command}: --out: cannot make the folder: ") and "is a file" in line
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_out_where_no_folder_can_be_made_is_an_option_error(tmp_path: Path) -> None:
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "--out", "/proc/no_such_run", "-n", "1", "-w", "1", "-q"))
+    assert line.startswith("supplychain run: --out: cannot make the folder (")
+
+
+def test_out_names_too_long_for_the_file_system(tmp_path: Path) -> None:
+    long = tmp_path / ("a" * 300)
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "--out", long, "-n", "1", "-w", "1", "-q"))
+    assert line.startswith("supplychain run: --out: cannot use the folder (File name too long)")
+    for args in (["topology", "generate", "-n", "10", "-o", f"{long}.yaml"], ["topology", "convert", MINIMAL, long]):
+        assert "File name too long" in assert_clean_failure(cli(*args))
+
+
+@pytest.mark.parametrize("name", [".", "..", "...", "../.."])
+def test_a_scenario_name_never_names_a_folder_above_the_outputs(name: str) -> None:
+    folder = safe_name(name)
+    assert folder not in (".", "..") and "/" not in folder and set(folder) != {"."}
+
+
+def test_a_scenario_named_dot_dot_runs_in_its_own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = cli("run", _scenario(tmp_path, ".."), "-n", "1", "-w", "1", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["outputs"]  # not the tables in the working folder
+    assert (work / "outputs" / "__" / "manifest.json").is_file()
+
+
+def test_an_empty_scenario_name_is_refused(tmp_path: Path) -> None:
+    sc = _scenario(tmp_path, "")
+    assert_clean_failure(cli("scenario", "validate", sc), f"{sc}: name: ")
+
+
+@pytest.mark.parametrize("value, words", [("2024-13-01", "month must be in 1..12"), ("2024-02-30", "day is out of range"),
+                                          ("!!int x", "cannot read value"), ("9" * 5000, "cannot read value")])
+def test_sweep_values_python_cannot_read_are_option_errors(tmp_path: Path, value: str, words: str) -> None:
+    out = tmp_path / "out"
+    line = assert_clean_failure(cli("sweep", _scenario(tmp_path), "--param", f"end={value}", "--out", out))
+    assert line.startswith("supplychain sweep: --param end: ") and words in line
+    assert not out.exists()
+    assert len(line) < 200
+
+
+# --- report on a folder that is not quite a run's ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("report")
+    out = base / "run"
+    result = cli("run", _scenario(base), "--out", out, "-n", "1", "-w", "1", "-q")
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def _copy(run_folder: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(run_folder, tmp_path / "run"))
+
+
+@pytest.mark.parametrize("manifest, field", [("[]", "<root>"), ('{"kind": "compare"}', "scenarios"),
+                                             ('{"scenarios": [{"x": 1}]}', "scenarios"), ('{"scenarios": 5}', "scenarios"),
+                                             ("{bad", "<file>")])
+def test_report_on_a_malformed_manifest_names_it(run_folder: Path, tmp_path: Path, manifest: str, field: str) -> None:
+    folder = _copy(run_folder, tmp_path)
+    (folder / "manifest.json").write_text(manifest)
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'manifest.json'}: {field}: ")
+    assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+
+
+def test_report_on_a_table_without_a_column_writes_no_figure(run_folder: Path, tmp_path: Path) -> None:
+    """The figures before the one that failed (KeyError traceback) used to be written: half a report."""
+    import pandas as pd
+
+    folder = _copy(run_folder, tmp_path)
+    orders = pd.read_parquet(folder / "orders.parquet")
+    orders.drop(columns=["cause"]).to_parquet(folder / "orders.parquet")
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'orders.parquet'}: cause: missing column")
+    assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+
+
+def test_report_on_a_missing_table_names_the_file(run_folder: Path, tmp_path: Path) -> None:
+    folder = _copy(run_folder, tmp_path)
+    (folder / "events.parquet").unlink()
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'events.parquet'}: <file>: no such table")
+
+
+# --- counts too large to plan, and long values ------------------------------------
+
+
+@pytest.mark.parametrize("args, line", [
+    (["run", "{sc}", "-n", "1000000000"], "supplychain run: --replications: must be at most 100,000 (got 1000000000)"),
+    (["sweep", "{sc}", "--lhs", "1000000000", "--param", "labs.utilisation=0.3:0.5"],
+     "supplychain sweep: --lhs: must be at most 100,000 (got 1000000000)"),
+    (["sweep", "{sc}", "--param", "labs.utilisation=" + ",".join(["0.3"] * 400),
+      "--param", "generations.scale=" + ",".join(str(2 + i) for i in range(400))],
+     "supplychain sweep: --param: the grid has 160,000 points; at most 100,000 (use --lhs to sample it)"),
+    (["topology", "generate", "-n", "100000000000", "-o", "{tmp}/big.yaml"],
+     "supplychain topology generate: --nodes: at most 1,000,000 nodes (got 100000000000)"),
+])
+def test_counts_too_large_to_plan_are_refused_before_any_work(tmp_path: Path, args: list[str], line: str) -> None:
+    """10^9 replications or LHS points were planned one by one before the first ran (minutes, then memory)."""
+    sc = _scenario(tmp_path)
+    out = tmp_path / "out"
+    args = [a.format(sc=sc, tmp=tmp_path) for a in args] + ([] if args[0] == "topology" else ["--out", str(out)])
+    assert assert_clean_failure(cli(*args)) == line
+    assert not out.exists() and not (tmp_path / "big.yaml").exists()
+
+
+def test_a_scenario_asking_for_too_many_replications_is_refused(tmp_path: Path) -> None:
+    sc = _scenario(tmp_path, extra="seed: 1\n").with_suffix(".yaml")
+    sc.write_text(sc.read_text().replace("replications: 1", "replications: 1000000000"))
+    assert_clean_failure(cli("scenario", "validate", sc), f"{sc}: replications: Input should be less than or equal to 100000")
+
+
+def test_convert_onto_its_own_input_is_refused(tmp_path: Path) -> None:
+    """It rewrote the file in the lean form: comments, and the sources they carried, were gone."""
+    path = tmp_path / "m.yaml"
+    path.write_text(MINIMAL.read_text())
+    assert_clean_failure(cli("topology", "convert", path, tmp_path / "." / "m.yaml"), f"{tmp_path / 'm.yaml'}: <file>: is the input")
+    assert path.read_text() == MINIMAL.read_text()
+
+
+def test_an_option_value_too_long_is_shortened_in_the_line(tmp_path: Path) -> None:
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "--seed", "9" * 5000))
+    assert line.startswith("supplychain run: --seed: ") and len(line) < 250
+
+
+@pytest.mark.parametrize("command", [["topology", "convert", str(MINIMAL)], ["topology", "generate", "-n", "10", "-o"]])
+def test_a_yaml_output_that_is_a_folder_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """It became a CSV folder named t.yaml, which asked for YAML."""
+    folder = tmp_path / "t.yaml"
+    folder.mkdir()
+    assert_clean_failure(cli(*command, folder), f"{folder}: <file>: is a folder; a .yaml topology is a file")
+    assert list(folder.iterdir()) == []
