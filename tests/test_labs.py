@@ -269,3 +269,20 @@ def test_power_awareness_is_off_in_the_unconstrained_counterfactual():
     plain = simulate(model, scenario(end="2023-12-31", unconstrained=True, labs=labs))
     assert free.orders.query("kind == 'lab'")["qty"].sum() > 100000
     pd.testing.assert_frame_equal(free.orders, plain.orders)
+
+
+def test_compounding_rsi_saturates_instead_of_overflowing():
+    """Gain 101 growing x10 a release over 100 cheap generations passes every field's bound but would
+    overflow the multiplier (inf FLOP, numpy warnings); it saturates at RSI_CAP and the run is clean."""
+    import warnings
+
+    from supplychain.engine.labs import RSI_CAP
+
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    sc = scenario(end="2024-12-31", rsi={"gain": 101.0, "gain_growth": 10.0},
+                  generations={"requirement_0": 1e22, "scale": 1.0001, "min_training_days": 1, "max_generations": 100})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = simulate(model, sc).generations
+    assert len(g) == 100 and g["rsi_multiplier"].max() == RSI_CAP
+    assert (g["day"].diff().dropna() >= 1).all()

@@ -29,6 +29,9 @@ __all__ = ["Labs", "H100_FLOPS"]
 H100_FLOPS = 1e15  # BF16 dense FLOP/s of one H100e (calibration.md: H100 SXM 989 TFLOPS)
 #: all-in kW per H100e when a lab has no SKU on sale to take it from (Epoch 2030: ~1.7 kW per H100)
 FALLBACK_KW_PER_H100E = 1.7
+#: the RSI multiplier saturates here (assumption: far past any generation trained in a day, and finite,
+#: so compounding gains cannot overflow the training arithmetic)
+RSI_CAP = 1e100
 
 
 @dataclass
@@ -370,7 +373,11 @@ class Labs:
             out.append((self.net.ids[self.nodes[j]], g, float(day), float(self.gen_started[j]), float(need[j]), float(self.rsi[j])))
             if day >= self.rsi_start and self.gain > 1.0:
                 k = sum(1 for r in self.releases if r[0] == self.net.ids[self.nodes[j]] and r[2] >= self.rsi_start)
-                self.rsi[j] *= 1.0 + (self.gain - 1.0) * self.gain_growth**k
+                try:
+                    factor = 1.0 + (self.gain - 1.0) * self.gain_growth**k
+                except OverflowError:  # gain_growth^k past a float: the cap below holds it
+                    factor = float("inf")
+                self.rsi[j] = min(float(self.rsi[j]) * factor, RSI_CAP)
             self.releases.append(out[-1])
             self.gen[j] += 1
             self.accum[j] = 0.0
