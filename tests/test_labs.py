@@ -199,3 +199,28 @@ def test_offer_mix_is_the_sale_window_rule_written_plainly(default_labs, day, ah
     assert [s for _, _, s in got] == pytest.approx([s for _, s in want])
     _, kw = labs._offer_mix(j, day, ahead)
     assert kw == pytest.approx(sum(s / total * net.products[f.product].power_kw / net.products[f.product].h100e for f, s in on))
+
+
+def test_a_lab_that_never_powered_a_sku_retires_its_deliveries_from_the_waiting_queue():
+    """A lab with no grid and no power installs nothing, so it has no installed units of the SKU
+    when its first delivery comes due: that delivery leaves the waiting queue (it raised a
+    KeyError: retirement took the installed units of a SKU with no entry)."""
+    from supplychain.engine import World, check_invariants
+    from supplychain.scenario_schema import Scenario
+
+    data = read_yaml(ROOT / "topology" / "minimal.yaml")
+    for node in data["nodes"]:
+        if node["id"] == "lab":
+            node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000}})
+    data["nodes"] = [n for n in data["nodes"] if n["id"] != "grid"]
+    data["edges"] = [e for e in data["edges"] if e["from"] != "grid"]
+    sc = Scenario.model_validate(scenario(end="2024-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30}))
+    w = World(parse_topology(data), sc, 0)
+    arrived = []
+    delivered = w.labs.delivered
+    w.labs.delivered = lambda j, sku, units, now, order=None: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
+    w.run()
+    check_invariants(w)
+    due = sum(u for t, u in arrived if t + 30 + 0.5 * 365.25 < w.net.days)
+    assert due > 1000 and w.labs.installed_units == 0.0
+    assert w.labs.retired_units == pytest.approx(due, rel=1e-6)
