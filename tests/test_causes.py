@@ -138,3 +138,46 @@ def test_accelerators_waiting_for_power_name_power_as_the_cause():
     wait = done["installed"] - done["delivered"] - commissioning
     assert len(done) > 10 and (wait >= -1e-9).all() and (wait <= 1.0).mean() > 0.9  # installed on the next daily step
     assert starved["installed"].isna().mean() > 0.5  # most still wait for power at the end
+
+
+def test_a_power_wait_of_a_week_outranks_a_longer_production_step():
+    """Power is a wait (DESIGN section 3), like a queue: a lab's month without power, not the
+    packager's longer but normal cycle, is what throttled it."""
+    assert pick([("production:packager", 40.0), ("power:lab", 30.0), ("transport:vendor->lab", 14.0)]) == "power:lab"
+    assert pick([("production:packager", 40.0), ("power:lab", 6.0)]) == "production:packager"
+
+
+def test_without_limits_kits_and_lab_orders_wait_for_the_slowest_input():
+    """Unconstrained, a kit waits for its slowest input, the HBM (150-day cycle against the fab's
+    100): the HBM maker's production step is the cause of every kit and of every lab order, which
+    inherits the lot that filled it last. Nothing waits a week anywhere."""
+    from supplychain.results import simulate
+
+    from conftest import ROOT
+
+    o = simulate(ROOT / "topology" / "minimal.yaml", {"name": "u", "end": "2024-12-31", "unconstrained": True}).orders
+    done = o[o["kind"].isin(["lab", "assembly"]) & o["delivered"].notna() & (o["ordered"] > 0)]
+    assert len(done) > 50
+    assert set(done["cause"]) == {"production:hbm_maker"}
+    comp = o[(o["kind"] == "component") & o["delivered"].notna()]
+    assert set(comp["cause"]) == {"production:hbm_maker", "production:fab"}
+
+
+def test_labels_name_the_nodes_the_wait_was_at():
+    """A missing input names the supplier it was waiting for (not the kit's own packager); a
+    transport leg names supplier -> customer; a lab order's last leg is the vendor -> lab
+    transport of the lot that filled it last (5 days in this network), not of the first one."""
+    from supplychain.engine.causes import delay_causes, segments
+
+    w = _hbm_licence_and_logic_quota_world()
+    ids = w.net.ids
+    missing = 0
+    for o, cause in zip(w.orders, delay_causes(w)):
+        if cause and cause.startswith("component:"):
+            assert cause.split(":", 1)[1] in {ids[c.supplier] for c in o.children}, (o.id, cause)
+            missing += 1
+        if o.kind == "lab" and o.delivered is not None and o.children:
+            legs = [(label, d) for label, d in segments(w, o) if label.startswith("transport:")]
+            assert legs[-1][0] == f"transport:{ids[o.supplier]}->{ids[o.customer]}"
+            assert legs[-1][1] <= 5.0 + 1e-9, (o.id, legs)
+    assert missing > 5

@@ -146,3 +146,63 @@ def test_across_replications_gives_each_weeks_mean_and_t_interval():
     assert got.iloc[1][["mean", "ci_low", "ci_high"]].tolist() == [5.0, 5.0, 5.0]
     one = across_replications(lt[lt["replication"] == 0], "quoted_days")
     assert one["n"].tolist() == [1, 1] and one["ci_low"].isna().all()
+
+
+def test_gap_changes_are_scenario_minus_baseline_paired_by_replication():
+    """Per lab: the scenario's mean gap between generations minus the baseline's, replication by
+    replication, with the t interval of those differences."""
+    from supplychain.analysis import gap_changes
+
+    gaps = pd.DataFrame({
+        "scenario": ["base"] * 3 + ["slow"] * 3, "replication": [0, 1, 2] * 2, "lab": ["lab"] * 6,
+        "generations": [5] * 6, "mean_gap_days": [100.0, 110.0, 90.0, 130.0, 150.0, 110.0],
+    })
+    g = gap_changes(gaps, "base", "slow").iloc[0]
+    diffs = [30.0, 40.0, 20.0]
+    n, mean, lo, hi = t_interval(diffs)
+    assert (g["n"], g["change_days"]) == (3, 30.0) and (g["ci_low"], g["ci_high"]) == pytest.approx((lo, hi))
+    assert (g["baseline_mean_gap_days"], g["scenario_mean_gap_days"]) == (100.0, 130.0)
+
+
+def test_peak_changes_are_in_weeks_paired_by_replication():
+    from supplychain.analysis import peak_changes
+
+    peaks = pd.DataFrame({"scenario": ["base", "base", "slow", "slow"], "replication": [0, 1, 0, 1],
+                          "product": ["h100"] * 4, "peak_quoted_days": [70.0, 84.0, 140.0, 168.0]})
+    p = peak_changes(peaks, "base", "slow").iloc[0]
+    assert (p["n"], p["change_weeks"]) == (2, 11.0)  # (10 + 12) / 2
+    assert (p["baseline_peak_weeks"], p["scenario_peak_weeks"]) == (11.0, 22.0)
+
+
+def test_binding_by_generation_counts_deliveries_while_the_generation_trained():
+    """A delivery counts for generation g if it arrived in [g started, g released)."""
+    from supplychain.analysis import binding_by_generation
+
+    orders = pd.DataFrame({"scenario": ["s"] * 4, "replication": [0] * 4, "lab": ["lab"] * 4, "kind": ["lab"] * 4,
+                           "product": ["h100"] * 4, "qty": [10.0] * 4, "delivered_qty": [10.0, 10.0, 30.0, 10.0],
+                           "delivered": [50.0, 100.0, 150.0, 200.0],
+                           "cause": ["queue:a", "queue:b", "queue:a", "queue:b"]})
+    gens = pd.DataFrame({"scenario": ["s", "s"], "replication": [0, 0], "lab": ["lab", "lab"], "generation": [0, 1],
+                         "started_day": [60.0, 120.0], "day": [120.0, 300.0]})
+    b = binding_by_generation(orders, gens, {"h100": 1.0}).set_index(["generation", "cause"])["share"]
+    assert b.to_dict() == {(0, "queue:b"): 1.0, (1, "queue:a"): 0.75, (1, "queue:b"): 0.25}
+
+
+def test_replications_one_scenario_lacks_are_left_out_not_censored():
+    """Only replications both scenarios ran are paired: a baseline replication the other
+    scenario did not run is no evidence that it missed a generation."""
+    from supplychain.analysis import compare_tables
+
+    def gens(name, days):
+        return pd.DataFrame({"scenario": name, "replication": range(len(days)), "lab": "lab", "generation": 0,
+                             "day": days, "started_day": 0.0, "gap_days": np.nan})
+
+    fleet = pd.DataFrame({"scenario": ["base"] * 3 + ["slow"] * 2, "replication": [0, 1, 2, 0, 1], "lab": "lab"})
+    tables = {"generations": pd.concat([gens("base", [100.0, 110.0, 120.0]), gens("slow", [130.0, 140.0])]),
+              "fleet": fleet,
+              "lead_times": pd.DataFrame(columns=["scenario", "replication", "customer", "product", "quoted_days"]),
+              "orders": pd.DataFrame(columns=["scenario", "replication", "kind", "cause", "product", "qty", "lab"])}
+    out = compare_tables(tables, "base", ["slow"], end_day=1000.0, h100e={})
+    d = out["release_delays"].iloc[0]
+    assert (d["n"], d["delay_days"], d["censored_baseline_only"]) == (2, 30.0, 0)
+    assert out["censored"].empty

@@ -209,3 +209,142 @@ def test_a_lab_moves_the_share_of_a_refused_sku_to_the_skus_still_open(refusal):
     other = set(after["product"])
     # the open SKUs take the whole gap: more of them than without the ban
     assert after["qty"].sum() > free[(free["ordered"] >= 151) & free["product"].isin(other)]["qty"].sum()
+
+
+def test_a_rule_acts_from_its_effective_day_up_to_its_end():
+    """The window is [effective, ends): an order on the effective day is refused, one an instant
+    before is not; on the day the rule ends it no longer acts."""
+    import numpy as np
+
+    from supplychain.engine.controls import Controls
+
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30",
+                                  "controls": [rule(announced="2022-05-01", effective="2022-06-01", ends="2022-09-01")]})
+    net = compile_network(graph_to_model(TOPO), sc)
+    controls = Controls(sc.controls, net, np.random.default_rng(0), sc.start)
+    vend, lab = net.index["vend"], net.index["lab_cn"]
+    rules = controls.relevant(vend, lab, "acc", net.parties(lab, "acc"))
+    assert len(rules) == 1
+    effective, ends = 151, 243  # days from 2022-01-01
+    for now, action in ((effective - 1e-6, "allow"), (effective, "deny"), (ends - 1e-6, "deny"), (ends, "allow")):
+        for stage in ("order", "shipment"):
+            assert controls.decide(rules, now, vend, lab, "acc", 10.0, stage).action == action, (now, stage)
+    parties = net.parties(lab, "acc")
+    assert controls.banned(effective, vend, lab, "acc", parties) and not controls.banned(ends, vend, lab, "acc", parties)
+
+
+@pytest.mark.parametrize("refusal", [{"action": "ban"}, {"action": "license", "review_days": 30, "approval": 0.0}])
+def test_the_shares_of_the_skus_still_open_add_up_to_one(refusal):
+    """A lab splits its whole gap over the SKUs a rule leaves open: their shares, renormalised,
+    add up to 1 (the refused SKU's share is moved, not lost)."""
+    from supplychain.engine import World
+
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30", "controls": [
+        rule(announced="2022-06-01", effective="2022-06-01", scope={"destinations": ["CN"], "products": ["acc"]}, **refusal)]})
+    w = World(graph_to_model(TOPO), sc, 0)
+    j = w.labs.pos[w.net.index["lab_cn"]]
+    before = w._lab_offers(j, 100.0)
+    assert sorted(sku for _, sku, _, _, _ in before) == ["acc", "asc"]
+    assert sum(s for _, _, s, _, _ in before) == pytest.approx(1.0)
+    after = w._lab_offers(j, 200.0)
+    assert [sku for _, sku, _, _, _ in after] == ["asc"]
+    assert sum(s for _, _, s, _, _ in after) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("scope,matched", [
+    ({"min_tpp": 15800}, {"acc"}),  # at the threshold is in scope ("or more")
+    ({"min_tpp": 15801}, set()),
+    ({"min_tpp": 12000}, {"acc", "asc"}),
+    ({"min_tpp": 13000, "min_perf_density": 1.0}, {"acc"}),  # either threshold (the default)
+    ({"min_tpp": 13000, "min_perf_density": 1.0, "threshold_any": False}, set()),  # both: no perf density given
+    ({"min_tpp": 2000, "threshold_any": False}, {"acc", "acc_c", "asc"}),
+])
+def test_thresholds_match_at_or_above_and_combine_by_threshold_any(scope, matched):
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30", "controls": [
+        rule(scope={"product_kinds": ["accelerator"], **scope})]})
+    net = compile_network(graph_to_model(TOPO), sc)
+    from supplychain.engine.controls import Controls
+    import numpy as np
+
+    c = Controls(sc.controls, net, np.random.default_rng(0), sc.start)
+    got = {p for p in ("acc", "acc_c", "asc") if c._product_matches(sc.controls[0], net.products[p], p)}
+    assert got == matched
+
+
+def test_buyers_route_around_a_licence_never_granted_as_around_a_ban():
+    """A licence with `approval` 0 refuses every order as a ban does, so a packager splits its
+    dies over the suppliers still open instead of applying for licences it will not get."""
+    never = {"id": "fdp", "announced": "2022-01-01", "effective": "2022-01-01", "action": "license",
+             "review_days": 30, "approval": 0.0, "scope": {"tech_origin": ["US"], "entities": ["huawei"]}}
+    comp = run(never).orders
+    logic = comp[(comp["kind"] == "component") & (comp["customer"] == "pkg_cn") & (comp["product"] == "logic")]
+    assert len(logic) > 10 and set(logic["supplier"]) == {"fab_cn"}
+
+
+@pytest.mark.parametrize("countries,hit", [(["US"], True), (["TW"], True), (["KR"], False)])
+def test_supplier_origin_is_the_country_or_the_jurisdiction(countries, hit):
+    """A Micron-like HBM maker stacks in Taiwan under US jurisdiction: a rule on US suppliers
+    covers it, as does one on Taiwanese suppliers."""
+    import numpy as np
+
+    from supplychain.engine.controls import Controls
+
+    model = graph_to_model(TOPO).model_copy(deep=True)
+    maker = next(n for n in model.nodes if n.id == "hbm_kr")
+    maker.country, maker.jurisdiction = "TW", "US"
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30", "controls": [
+        rule(scope={"supplier_countries": countries, "product_kinds": ["hbm"]})]})
+    net = compile_network(model, sc)
+    c = Controls(sc.controls, net, np.random.default_rng(0), sc.start)
+    sup, cus = net.index["hbm_kr"], net.index["pkg_tw"]
+    assert c.matches(sc.controls[0], sup, cus, "hbm", net.parties(cus, "acc")) == hit
+
+
+def test_a_licence_review_is_part_of_the_lead_time():
+    """`lead_time_days` runs from the order, so a 30-day review adds 30 days to the lead time
+    of every granted line over its time from release to delivery."""
+    r = run(rule(action="license", review_days=30, approval=1.0), end="2023-06-30")
+    cn = lab_orders(r, "lab_cn", "acc")
+    cn = cn[cn["delivered"].notna()]
+    assert len(cn) > 10
+    assert (cn["lead_time_days"] - (cn["delivered"] - cn["released"])).to_numpy() == pytest.approx(30.0)
+
+
+def test_a_licence_that_takes_effect_in_the_pipeline_holds_shipments_for_its_review():
+    """Goods in the pipeline when a licence rule takes effect (2022-03-01, day 59) are reviewed at
+    shipment: granted, they leave 30 days after they were ready, so nothing in scope ships in
+    the 30 days after the rule, and orders placed before it still ship after the review."""
+    r = run(rule(action="license", review_days=30, approval=1.0, announced="2022-03-01", effective="2022-03-01"),
+            end="2022-12-31")
+    cn = lab_orders(r, "lab_cn", "acc")
+    shipped = cn["shipped"].dropna()
+    assert not shipped.between(59, 89, inclusive="left").any()
+    assert ((cn["ordered"] < 59) & (cn["shipped"] >= 89)).any()
+    assert (cn["status"] != "denied").all()
+
+
+def test_a_refusing_quota_releases_exactly_the_quota_each_period():
+    """`quota_excess: refuse`: the part of a lot that fits the period's quota goes (released at
+    once), the rest is refused, so in every period the lab wants more than the quota exactly the
+    quota is released."""
+    r = run(rule(action="quota", quota=20000, period_days=365, quota_excess="refuse"), end="2024-12-30")
+    cn = lab_orders(r, "lab_cn", "acc")
+    released = cn[cn["released"].notna()]
+    assert (released["released"] == released["ordered"]).all()
+    per = released.groupby((released["released"] // 365).astype(int))["qty"].sum()
+    assert len(per) == 3 and per.to_numpy() == pytest.approx(20000.0)
+    assert cn["denied_qty"].sum() > 20000
+
+
+def test_a_kit_loses_the_packages_its_refused_inputs_would_have_made():
+    """A kit needs qty / yield x hbm_stacks stacks; refusing part of them refuses the same
+    fraction of its packages (not one package per refused stack)."""
+    hbm_quota = rule(action="quota", quota=30000, period_days=365, quota_excess="refuse",
+                     scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    o = run(hbm_quota, end="2023-12-31").orders
+    kits = o[(o["kind"] == "assembly") & (o["supplier"] == "pkg_cn")].set_index("order_id")
+    hbm = o[(o["kind"] == "component") & (o["product"] == "hbm") & o["parent_id"].isin(kits.index)]
+    frac = hbm.groupby("parent_id")["denied_qty"].sum() / hbm.groupby("parent_id")["qty"].sum()
+    cut = frac[(frac > 0) & (frac < 1)]
+    assert len(cut) > 0 and (frac > 0).sum() > 3
+    assert (kits.loc[frac.index, "denied_qty"] / kits.loc[frac.index, "qty"]).to_numpy() == pytest.approx(frac.to_numpy(), rel=1e-9)

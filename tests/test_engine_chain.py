@@ -99,3 +99,13 @@ def test_a_lot_made_over_weeks_ships_its_output_weekly():
     made = max(o.made for o in w.orders if o.kind == "assembly")
     assert made > 1000 and len(held) > 100
     assert max(held) <= 1e-6 * made  # everything made by a shipping day left that day
+
+
+def test_a_fractional_cycle_time_is_rounded_up_to_whole_days():
+    """Production runs in whole days: what starts on a day finishes ceil(cycle time) days later,
+    so a 10.5-day cycle gives every line the lead time of an 11-day one, a day more than 10."""
+    lead = {ct: demand_orders(simulate(serial_chain(70.0, ct, 1, 1, demand_rate=5), SC))["lead_time_days"].to_numpy()
+            for ct in (10, 10.5, 11)}
+    n = min(len(x) for x in lead.values())  # the same orders, less those still open at the end
+    assert n > 600
+    assert lead[10.5][:n] == pytest.approx(lead[11][:n]) and lead[10.5][:n] == pytest.approx(lead[10][:n] + 1)

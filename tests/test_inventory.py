@@ -90,3 +90,33 @@ def test_assembly_stock_waits_for_all_inputs():
     b = r.orders[(r.orders["product"] == "b") & (r.orders["kind"] == "replenish")]
     a = r.orders[(r.orders["product"] == "a") & (r.orders["kind"] == "replenish")]
     assert b["qty"].sum() == pytest.approx(2 * a["qty"].sum())
+
+
+def test_sS_with_steady_demand_orders_S_minus_s_every_cycle():
+    """Deterministic demand of 3 a day against s = 5, S = 20, reviewed daily: the position
+    falls 20, 17, ..., 5, and at s (position <= s) the point orders S - s = 15, every 15 / 3 = 5 days."""
+    m = topo(
+        [
+            {"id": "src", "kind": "source", "makes": ["widget"]},
+            {"id": "depot", "kind": "stock", "item": "widget", "policy": "sS", "s": 5, "S": 20, "review_days": 1},
+            {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 3}},
+        ],
+        [
+            {"from": "src", "to": "depot", "product": "widget", "transport": 2},
+            {"from": "depot", "to": "cust", "product": "widget"},
+        ],
+    )
+    rep = simulate(m, {"name": "ss", "end": "2022-12-31"}).orders
+    rep = rep[rep["kind"] == "replenish"]
+    assert len(rep) > 60 and (rep["qty"] == 15.0).all()
+    assert (rep["ordered"].diff().dropna() == 5.0).all()
+
+
+def test_base_stock_orders_the_position_up_to_S_from_any_start():
+    """Base stock keeps the inventory position at S: starting empty, the first demand brings an
+    order for S plus that demand, so over a run replenishments = demand + S - initial stock."""
+    m = serial_chain(None, 0, L, 0, demand_rate=LAM, mode="poisson", policy="base_stock", base_stock=S)
+    m.nodes[1].initial = 0.0
+    r = simulate(m, {"name": "bs", "end": "2022-12-31", "seed": 2})
+    rep = r.orders[r.orders["kind"] == "replenish"]
+    assert rep["qty"].sum() == pytest.approx(r.stocks.iloc[0]["demand_units"] + S)

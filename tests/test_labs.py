@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -286,3 +287,164 @@ def test_compounding_rsi_saturates_instead_of_overflowing():
         g = simulate(model, sc).generations
     assert len(g) == 100 and g["rsi_multiplier"].max() == RSI_CAP
     assert (g["day"].diff().dropna() >= 1).all()
+
+
+def test_rsi_gain_fades_by_gain_growth_release_by_release():
+    """The k-th release multiplies the lab's efficiency by 1 + (gain - 1) x gain_growth^k: with
+    gain 2 and growth 0.5 (the plateau story) the gains are 2, 1.5, 1.25, 1.125, so the multiplier
+    each generation trains at is 1, 2, 3, 3.75, 4.21875, and each trains in
+    ceil(requirement / (daily compute x multiplier)) days."""
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    g = simulate(model, scenario(end="2027-12-31", rsi={"gain": 2.0, "gain_growth": 0.5})).generations
+    g = g.set_index("generation")
+    want = [1.0, 2.0, 3.0, 3.75, 4.21875]
+    assert g["rsi_multiplier"].iloc[:5].tolist() == pytest.approx(want, rel=1e-12)
+    daily = 10000 * H100_FLOPS * 0.5 * 0.1 * 86400  # less 1 % of the start fleet retired a year
+    for k in range(1, 5):
+        assert g.loc[k, "training_days"] == pytest.approx(1e24 * 4.0**k / (daily * want[k]), rel=0.05)
+
+
+def test_rsi_feedback_starts_with_the_first_release_on_or_after_its_start():
+    """Releases before `rsi.start` give no feedback, and the first release on or after it is
+    the k = 0 one (full gain), not the k-th release of the lab."""
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    plain = simulate(model, scenario(end="2024-12-31")).generations.set_index("generation")
+    assert plain.loc[1, "day"] < 151 < plain.loc[2, "day"]  # 2022-06-01 falls between g1 and g2
+    g = simulate(model, scenario(end="2025-12-31", rsi={"gain": 2.0, "gain_growth": 0.5, "start": "2022-06-01"}))
+    g = g.generations.set_index("generation")
+    assert g.loc[:2, "day"].tolist() == plain.loc[:2, "day"].tolist()
+    assert g["rsi_multiplier"].iloc[:4].tolist() == pytest.approx([1.0, 1.0, 1.0, 2.0], rel=1e-12)
+
+
+def test_algorithmic_efficiency_grows_smoothly_day_by_day():
+    """a(t) = G^(t / 365.25) every day, not yearly steps: with a constant fleet the first release
+    is the first day on which the running sum of daily compute x a(t) reaches the requirement."""
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    req = 3e25
+    g = simulate(model, scenario(end="2024-12-31", algorithms={"efficiency_growth": 3.0},
+                                 generations={"requirement_0": req, "scale": 4.0, "min_training_days": 0})).generations
+    days = np.arange(1096)
+    # the start fleet (lifetime 100 years) retires a hundredth at each of (k + 0.5) x 365.25 days
+    fleet = 10000 - 100 * np.floor(days / 365.25 + 0.5)
+    daily = fleet * H100_FLOPS * 0.5 * 0.1 * 86400
+    first = int(np.argmax(np.cumsum(daily * 3.0 ** (days / 365.25)) >= req))
+    assert 365 < first < 1000  # past the first year, where yearly steps and smooth growth part
+    assert g["day"].iloc[0] == first
+
+
+def test_power_is_ordered_once_for_what_the_fleet_draws_times_the_headroom():
+    """With no target beyond its fleet, a lab needs the MW its installed fleet draws x
+    `power_headroom`: 10,000 accelerators at 1.7 kW draw 17 MW, so a lab with 10 MW orders
+    17 x 1.1 - 10 = 7.7 MW at its first review, and no more while that is on order (it counts
+    the MW on order) or after it arrived."""
+    model = minimal(fleet={"acc": 10000}, target_h100e=None, power_mw=10.0)
+    o = simulate(model, scenario(end="2024-06-30")).orders
+    power = o[o["kind"] == "power"]
+    assert power["qty"].sum() == pytest.approx(17 * 1.1 - 10, rel=1e-9)
+    assert power["ordered"].tolist() == [0.0]
+    # the grid's one-year build, after ~1.4 days of its 2,000 MW/year and a daily step
+    assert 365 <= power["delivered"].iloc[0] <= 368
+
+
+def test_no_generation_past_max_generations():
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    g = simulate(model, scenario(generations={"requirement_0": 1e22, "scale": 1.5, "min_training_days": 0,
+                                              "max_generations": 3})).generations
+    assert g["generation"].tolist() == [0, 1, 2]
+
+
+def test_powered_accelerators_are_installed_on_the_day_their_commissioning_ends():
+    """With free power and whole-day transport times every delivery lands on a whole day, and its
+    accelerators run on the daily step at delivery + `commissioning_days`, not a day later."""
+    data = read_yaml(ROOT / "topology" / "minimal.yaml")
+    for e in data["edges"]:
+        if e["to"] == "lab" and e["product"] == "acc":
+            e["transport"] = {"dist": "fixed", "mean": 7}
+    for node in data["nodes"]:
+        if node["id"] == "lab":
+            node["in_flight"] = {}
+    r = simulate(parse_topology(data), scenario(end="2023-12-31", unconstrained=True))
+    lab = r.orders[(r.orders["kind"] == "lab") & r.orders["installed"].notna()]
+    assert len(lab) > 10
+    assert (lab["delivered"] % 1 == 0).all()
+    assert (lab["installed"] - lab["delivered"]).tolist() == [30.0] * len(lab)
+
+
+def test_a_sku_is_offered_from_its_first_day_on_sale_to_the_day_before_it_is_discontinued(default_labs):
+    """The sale window is [available, discontinued): on the first day on sale a lab may order
+    the SKU (and `order_ahead_days` before it, in `orderable`), the day before it may not; on the
+    last day before `discontinued` it may, on that day not."""
+    labs = default_labs
+    orderable = labs.orderable()
+    seen = 0
+    for j, flows in enumerate(labs.acc_flows):
+        ahead = labs.states[j].policy.order_ahead_days
+        for f in flows:
+            for edge, inside, outside in ((0, 0, -1), (1, -1, 0)):
+                day = labs.sale_days[f.product][edge]
+                if not ahead + 2 <= day < labs.net.days - 2:  # an open end (-inf, inf) or out of the run
+                    continue
+                d_in, d_out = int(day) + inside, int(day) + outside
+                if f.share[d_in] <= 0 or f.share[d_out] <= 0:
+                    continue
+                assert f.index in [x.index for x, _, _ in labs.sku_offers(j, d_in)]
+                assert f.index not in [x.index for x, _, _ in labs.sku_offers(j, d_out)]
+                assert orderable[f.index][int(d_in - ahead)] and not orderable[f.index][int(d_out - ahead)]
+                seen += 1
+    assert seen >= 5
+
+
+def test_gaps_between_generations_are_taken_lab_by_lab():
+    """`gap_days` is the days since the same lab's previous release (none for its first), and
+    `training_days` the days since that generation started."""
+    data = read_yaml(ROOT / "topology" / "minimal.yaml")
+    lab = next(n for n in data["nodes"] if n["id"] == "lab")
+    lab.pop("target_h100e")
+    data["nodes"].append({**lab, "id": "lab2", "fleet": {"acc": 3000}})
+    data["edges"].append({"from": "vendor", "to": "lab2", "product": "acc", "transport": 7})
+    g = simulate(parse_topology(data), scenario()).generations
+    assert set(g["lab"]) == {"lab", "lab2"} and len(g) > 4
+    for name, rows in g.groupby("lab"):
+        rows = rows.sort_values("generation")
+        assert rows["gap_days"].iloc[0] != rows["gap_days"].iloc[0]  # NaN: no earlier release of this lab
+        assert rows["gap_days"].iloc[1:].tolist() == rows["day"].diff().iloc[1:].tolist()
+        assert (rows["training_days"] == rows["day"] - rows["started_day"]).all()
+
+
+def test_effective_training_flops_are_the_fleets_flops_times_efficiency_and_rsi():
+    """The fleet table's FLOP/s: installed H100e x 1e15 x utilisation x training fraction, and the
+    effective figure that times a(t) = G^(t / 365.25) and the RSI multiplier."""
+    model = minimal(fleet={"acc": 10000}, target_h100e=None)
+    r = simulate(model, scenario(end="2024-12-31", algorithms={"efficiency_growth": 3.0},
+                                 rsi={"gain": 2.0, "gain_growth": 1.0}))
+    f = r.fleet
+    assert f["training_flops"].to_numpy() == pytest.approx((f["installed_h100e"] * H100_FLOPS * 0.5 * 0.1).to_numpy(), rel=1e-12)
+    rel = r.generations["day"].tolist()
+    rsi = np.array([2.0 ** sum(1 for d in rel if d <= day) for day in f["day"]])
+    want = f["training_flops"] * 3.0 ** (f["day"] / 365.25) * rsi
+    assert (rsi > 1).any() and f["effective_training_flops"].to_numpy() == pytest.approx(want.to_numpy(), rel=1e-12)
+
+
+def test_a_lab_that_never_powered_a_sku_retires_its_deliveries_from_the_waiting_queue():
+    """A lab with no grid and no power installs nothing, so it has no installed units of the SKU
+    when its first delivery comes due: that delivery leaves the waiting queue (it raised a
+    KeyError: retirement took the installed units of a SKU with no entry)."""
+    from supplychain.engine import World, check_invariants
+    from supplychain.scenario_schema import Scenario
+
+    data = read_yaml(ROOT / "topology" / "minimal.yaml")
+    for node in data["nodes"]:
+        if node["id"] == "lab":
+            node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000}})
+    data["nodes"] = [n for n in data["nodes"] if n["id"] != "grid"]
+    data["edges"] = [e for e in data["edges"] if e["from"] != "grid"]
+    sc = Scenario.model_validate(scenario(end="2024-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30}))
+    w = World(parse_topology(data), sc, 0)
+    arrived = []
+    delivered = w.labs.delivered
+    w.labs.delivered = lambda j, sku, units, now, order=None: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
+    w.run()
+    check_invariants(w)
+    due = sum(u for t, u in arrived if t + 30 + 0.5 * 365.25 < w.net.days)
+    assert due > 1000 and w.labs.installed_units == 0.0
+    assert w.labs.retired_units == pytest.approx(due, rel=1e-6)

@@ -155,3 +155,24 @@ def test_labs_get_quotes_only_while_they_may_order_the_sku():
     lt = lt[lt["customer"].isin({w.net.ids[n] for n in w.labs.nodes})]
     assert not ((lt["product"] == "amd_2030") & (lt["date"] < "2030-01-01")).any()  # on sale from 2030-07
     assert not ((lt["product"] == "a100") & (lt["date"] >= "2024-01-01")).any()  # discontinued 2024-01-01
+
+
+def test_a_fifo_producers_quote_is_the_lead_time_a_new_order_gets():
+    """FIFO at a constant capacity C and yield y makes good units at C x y a day, so an order that
+    joins a backlog of B good units starts its last unit after B / (C y) days and finishes a cycle
+    time later: its realised time at the producer is the quote (backlog / rate + cycle time)
+    rounded up to the daily step. Checked on an HBM maker (yield 0.7) far below demand."""
+    from _topo import minimal_data, node
+
+    from supplychain.results import simulate
+    from supplychain.topology import parse_topology
+
+    data = minimal_data()
+    node(data, "hbm_maker")["capacity"] = 20000  # stacks/week: months of queue
+    r = simulate(parse_topology(data), {"name": "q", "end": "2024-12-31", "labs": {"lifetime_years": 100}})
+    quote = r.nodes[r.nodes["node"] == "hbm_maker"].set_index("day")["quoted_days"]
+    o = r.orders[(r.orders["supplier"] == "hbm_maker") & r.orders["finished"].notna()]
+    assert (o["entered"] % 7 == 0).all()  # lots are placed on the weekly build day, a recorded day
+    excess = (o["finished"] - o["entered"]) - o["entered"].map(quote)
+    assert len(o) > 50 and quote.max() > 150 + 100  # over 100 days of queue at the peak
+    assert excess.min() >= -1e-9 and excess.max() < 1.0

@@ -119,3 +119,18 @@ def test_random_shocks_follow_a_poisson_rate_and_the_seed():
     a = occurrences(s, np.random.default_rng(5), dt.date(2022, 1, 1), 3653)
     b = occurrences(s, np.random.default_rng(5), dt.date(2022, 1, 1), 3653)
     assert a == b
+
+
+def test_shocked_transport_and_grid_build_times_show_in_the_quotes():
+    """With every capacity lifted a quote is cycle times + expected transport times, so a shock's
+    multiplier shows exactly while it lasts: the TW -> US edge (2 days, x3) quotes 4 more days,
+    the grid's 10-day build (x2) quotes 20 days."""
+    shocks = [shock("transport", 3.0, target={"edge_from_countries": ["TW"], "edge_to_countries": ["US"]}),
+              shock("power_delay", 2.0, id="s2", target={"kinds": ["grid"]})]
+    lt = simulate(MODEL, {"name": "q", "end": "2023-12-31", "unconstrained": True, "shocks": shocks}).lead_times
+    q = lambda sup, cus, prod: lt[(lt["supplier"] == sup) & (lt["customer"] == cus) & (lt["product"] == prod)].set_index("day")["quoted_days"]
+    pkg = q("pkg_tw", "vend", "acc")  # max(fab 20 + 2, HBM 30 + 2) + packaging 10, + the edge's 2 days
+    grid = q("grid_us", "lab_us", "power")
+    inside, outside = 371, 364  # recorded weeks on either side of the start (day 365)
+    assert pkg[outside] == pytest.approx(32 + 10 + 2) and pkg[inside] == pytest.approx(32 + 10 + 2 * 3)
+    assert grid[outside] == pytest.approx(10) and grid[inside] == pytest.approx(20)

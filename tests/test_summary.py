@@ -1,6 +1,7 @@
 """The run summary: what it names as peak lead times and binding inputs."""
 
 import pandas as pd
+import pytest
 
 from supplychain.comparison import _date
 from supplychain.engine.record import day_dates
@@ -76,3 +77,20 @@ def test_release_dates_round_half_days_like_the_tables():
     assert [str(d) for d in gens["date"].dt.date] == ["2022-01-05", "2022-12-28", "2022-12-29"]
     assert [str(d) for d in release_table(gens)["release"]] == ["2022-01-05", "2022-12-28", "2022-12-29"]
     assert [_date("2022-01-01", d) for d in day] == ["2022-01-05", "2022-12-28", "2022-12-29"]
+
+
+def test_binding_inputs_weigh_orders_by_h100e_and_keep_each_labs_top_three():
+    """Shares are of ordered H100e (units x the SKU's H100e), per lab, the three largest first."""
+    from supplychain.summary import binding_inputs
+
+    orders = pd.DataFrame({
+        "kind": ["lab"] * 5 + ["component"],
+        "lab": ["lab_us"] * 5 + ["lab_us"],
+        "product": ["h100", "a100", "a100", "a100", "h20", "logic"],
+        "qty": [100.0, 160.0, 100.0, 50.0, 480.0, 1e6],
+        "cause": ["queue:cowos", "production:tsmc", "queue:hbm", "transport:x->y", "licence:oct2023", "queue:tsmc"],
+    })
+    h100e = {"h100": 1.0, "a100": 0.5, "h20": 0.25}  # H100e: 100, 80, 50, 25, 120 (of 375)
+    b = binding_inputs(orders, h100e)
+    assert b["cause"].tolist() == ["licence:oct2023", "queue:cowos", "production:tsmc"]
+    assert b["share"].tolist() == pytest.approx([120 / 375, 100 / 375, 80 / 375])

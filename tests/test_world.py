@@ -181,3 +181,110 @@ def test_in_flight_orders_arrive_evenly_at_the_start():
     assert f.loc[7] == pytest.approx(11000)
     assert f.iloc[-1] == pytest.approx(36000 - 100)  # one 1/100 tranche of the start fleet retired at half a year
     assert r.orders[r.orders["kind"] == "lab"]["qty"].sum() == pytest.approx(26000)  # nothing reordered
+
+
+def test_realised_lead_times_are_the_mean_of_the_lines_ordered_or_delivered_that_week():
+    """On a chain whose backlog grows (demand 5 a day, capacity 2), lead times grow week by
+    week, so a series binned a week off shows: each week's `realised_by_order_days` is the mean
+    lead time of the lines ordered in that week, `realised_by_delivery_days` of those delivered in it."""
+    from conftest import serial_chain
+
+    r = simulate(serial_chain(14.0, 5, 1, 1, demand_rate=5), {"name": "r", "start": "2022-01-01", "end": "2022-12-31"})
+    o = r.orders[(r.orders["supplier"] == "depot") & r.orders["delivered"].notna()]
+    lead = o["delivered"] - o["ordered"]
+    by_order = lead.groupby(o["ordered"] // 7).mean()
+    by_delivery = lead.groupby(o["delivered"] // 7).mean()
+    lt = r.lead_times[r.lead_times["supplier"] == "depot"].set_index("day")
+    assert by_order.is_monotonic_increasing and by_order.iloc[-1] > by_order.iloc[0] + 100
+    week = (lt.index // 7).to_series(index=lt.index)
+    assert lt["realised_by_order_days"].to_numpy() == pytest.approx(week.map(by_order).to_numpy(), nan_ok=True)
+    assert lt["realised_by_delivery_days"].to_numpy() == pytest.approx(week.map(by_delivery).to_numpy(), nan_ok=True)
+    assert lt["realised_by_order_days"].notna().sum() > 15 and lt["realised_by_delivery_days"].notna().sum() > 40
+    assert (r.orders["lead_time_days"] == r.orders["delivered"] - r.orders["ordered"]).where(r.orders["delivered"].notna(), True).all()
+
+
+def _corrupt_little(w):
+    n = w.net.index["hbm_maker"]
+    w.production.wip_area[n] *= 1.05  # 5 % more mean WIP than throughput x time: beyond the 2 % tolerance
+
+
+def _corrupt_book(w):
+    w.production.queued[w.net.index["packager"]] += 1000.0
+
+
+def _corrupt_shipped(w):
+    w.shipped_qty += 5.0
+
+
+def _corrupt_fleet(w):
+    w.labs.retired_units += 5.0
+
+
+def _corrupt_stages(w):
+    o = next(o for o in w.orders if o.started is not None and o.denied_qty == 0)
+    o.started = o.entered - 3.0
+
+
+def _corrupt_delivered(w):
+    o = next(o for o in w.orders if o.delivered is not None and o.ordered > 10)
+    o.delivered = o.ordered - 1.0
+
+
+@pytest.mark.parametrize("corrupt,message", [
+    (_corrupt_little, "Little's law fails at hbm_maker"),
+    (_corrupt_book, "order book out of step at packager"),
+    (_corrupt_shipped, "shipments not conserved"),
+    (_corrupt_fleet, "accelerators not conserved at labs"),
+    (_corrupt_stages, "stage times out of order"),
+    (_corrupt_delivered, "before it was ordered"),
+])
+def test_every_invariant_fires_when_its_books_are_broken(corrupt, message):
+    w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0).run()
+    check_invariants(w)
+    corrupt(w)
+    with pytest.raises(InvariantError, match=message):
+        check_invariants(w)
+
+
+def test_a_vendor_building_ahead_holds_its_position_at_its_target():
+    """Order-up-to: each week the vendor builds what lifts stock + lots in build - unfilled orders
+    to `build_ahead_days` x its smoothed order flow, never more. So over a run it builds what
+    was ordered plus at most that target, which is at most 400 days of the busiest week's flow."""
+    model = minimal(fleet={"acc": 10000}, target_h100e={"points": {"2022-01-01": 10000, "2026-01-01": 400000}})
+    vendor = next(n for n in model.nodes if n.id == "vendor")
+    vendor.build_ahead_days = 400
+    o = simulate(model, {**SC, "unconstrained": True}).orders
+    lab = o[o["kind"] == "lab"]
+    builds = o[(o["kind"] == "assembly") & (o["customer"] == "vendor")]["qty"].sum()
+    busiest = lab.groupby(lab["ordered"] // 7)["qty"].sum().max() / 7
+    assert lab["qty"].sum() < builds <= lab["qty"].sum() + 400 * busiest
+
+
+def test_a_package_of_two_dies_orders_two_dies_per_kit():
+    """Kits = packages / packaging yield; each kit takes `logic_dies` dies and `hbm_stacks` stacks."""
+    from _topo import minimal_data
+
+    from supplychain.topology import parse_topology
+
+    data = minimal_data()
+    data["products"]["acc"]["bom"].update(logic_dies=2, hbm_stacks=8)
+    o = simulate(parse_topology(data), {**SC, "unconstrained": True}).orders
+    kits = o[o["kind"] == "assembly"].set_index("order_id")
+    per_kit = o[o["kind"] == "component"].groupby(["parent_id", "product"])["qty"].sum().unstack()
+    ratio = per_kit.div(kits.loc[per_kit.index, "qty"], axis=0)
+    assert len(ratio) > 10
+    assert ratio["logic"].to_numpy() == pytest.approx(2 / 0.95) and ratio["hbm"].to_numpy() == pytest.approx(8 / 0.95)
+
+
+def test_a_refused_build_lot_cancels_the_newest_waiting_orders_first():
+    """What a refused build lot would have made is taken from the newest waiting orders of that
+    SKU, so the oldest keep their place."""
+    w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0)
+    flow = w.labs.acc_flows[0][0]
+    orders = [w._new("lab", flow, "acc", 100.0, float(t), lab=flow.customer) for t in range(3)]
+    for o in orders:
+        w.labs.states[0].on_order_h100e += o.qty
+        w.vendors.take(o, o.ordered)
+    w.vendors.shortfall((flow.supplier, "acc"), 150.0, 5.0)
+    assert [o.denied_qty for o in orders] == [0.0, 50.0, 100.0]
+    assert [o.status for o in orders] == ["waiting", "waiting", "denied"]

@@ -325,7 +325,7 @@ class Labs:
         due = units
         units = min(units, st.installed.get(sku, 0.0))
         p = self.net.products[sku]
-        st.installed[sku] -= units
+        st.installed[sku] = st.installed.get(sku, 0.0) - units  # a SKU never installed has no entry
         st.used_mw -= units * p.power_kw / 1000.0
         self.h100e[j] -= units * p.h100e
         self.retired_units += units
