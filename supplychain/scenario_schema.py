@@ -116,9 +116,10 @@ class Scope(Strict):
     entities: list[str] = Field(default_factory=list, description="named customers: node ids or entity names")
     product_kinds: list[Literal["tool", "logic", "hbm", "accelerator", "power", "item"]] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
-    min_tpp: Number | None = Field(default=None, ge=0)
-    min_perf_density: Number | None = Field(default=None, ge=0)
-    min_bw_density: Number | None = Field(default=None, ge=0)
+    min_tpp: Number | None = Field(default=None, ge=0, description="matches at or above")
+    min_perf_density: Number | None = Field(default=None, ge=0, description="matches at or above")
+    min_bw_density: Number | None = Field(default=None, ge=0,
+                                          description="matches strictly above (Dec 2024 HBM rule: > 2 GB/s per mm2)")
     threshold_any: bool = Field(default=True, description="thresholds combine with OR (True) or AND (False)")
 
 
