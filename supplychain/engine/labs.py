@@ -222,7 +222,7 @@ class Labs:
         from those that can come sooner, as power due in years does not buy chips now. Orders are
         served oldest first, though, so power keeps arriving while the quote for a new order is
         years: power due is at least the lab's connections of the past year, extrapolated (as
-        far as its power on order goes)."""
+        far as its power on order goes). Called once per review: it logs today's power for that rate."""
         st = self.states[j]
         h = st.policy.horizon_days
 
