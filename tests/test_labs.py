@@ -262,6 +262,28 @@ def test_a_power_aware_lab_counts_what_is_on_order_by_its_quote():
     assert room(j, 0, quotes.get, float("inf")) == 0.0, "no room is no order, never a negative one"
 
 
+def test_a_power_aware_lab_expects_at_least_its_past_years_connections():
+    """Grids serve the oldest orders first, so power keeps arriving while a new order's quote is years:
+    power due within the horizon is at least the past year's connections per day x the horizon (and at
+    most what is on order); the year is measured back from today, through the lab's own reviews."""
+    from supplychain.engine import World
+    from supplychain.scenario import resolve
+    from supplychain.topology import graph_to_model
+
+    res = resolve(scenario(labs={"power_aware": True, "horizon_days": 270}), minimal())
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    st = w.labs.states[0]
+    room = w.labs.power_room_h100e
+    nan = float("nan")
+    st.power_mw, st.power_on_order_mw, st.used_mw, st.pending_mw = 40.0, 1000.0, 40.0, 0.0
+    assert room(0, 0, lambda f: nan, float("inf")) == 0.0  # no history yet: nothing due
+    st.power_mw = 76.5  # 36.5 MW connected in 365 days: 0.1 MW a day
+    assert room(0, 365, lambda f: nan, float("inf")) == pytest.approx((76.5 + 0.1 * 270 - 40) * 1000 / 1.7)
+    assert room(0, 380, lambda f: nan, 540.0) == pytest.approx((76.5 + 500 - 40) * 1000 / 1.7), "the quote's share when larger"
+    st.power_on_order_mw = 10.0
+    assert room(0, 390, lambda f: nan, float("inf")) == pytest.approx((76.5 + 10 - 40) * 1000 / 1.7), "no more than on order"
+
+
 def test_power_awareness_is_off_in_the_unconstrained_counterfactual():
     """Supply limits lifted means power too: the counterfactual orders to the target."""
     model = _no_grid(1e-3)
