@@ -36,7 +36,7 @@ from .engine.record import whole_days
 from .arguments import check_run
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
-from .tabular import TableAttributes
+from .tabular import TableAttributes, table_sizes
 
 __all__ = ["Comparison", "compare", "format_comparison", "COMPARE_DIR"]
 
@@ -61,8 +61,7 @@ class Comparison(TableAttributes):
 
     def __repr__(self) -> str:
         """Short: the auto repr printed every table (~14k characters)."""
-        reps = max((es.replications for es in self.experiment.scenarios), default=0)
-        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        reps, sizes = self.experiment.replications, table_sizes(self.tables)
         return (f"Comparison(baseline={self.baseline!r}, scenarios={self.scenarios!r}, replications={reps}, "
                 f"seed={self.seed}, {sizes}, folder={self.folder})")
 

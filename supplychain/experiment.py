@@ -152,6 +152,11 @@ class ExperimentResult(TableAttributes):
     wall_s: float = 0.0
     summary_text: str | None = None  # set when the run folder was written
 
+    @property
+    def replications(self) -> int:
+        """Replications of the scenario that ran the most (all alike in a comparison or a sweep)."""
+        return max((es.replications for es in self.scenarios), default=0)
+
     def scenario(self, name: str) -> dict[str, pd.DataFrame]:
         """The tables of one scenario."""
         return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}

@@ -16,7 +16,7 @@ from .engine.record import build_tables
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .topology import graph_to_model
-from .tabular import TableAttributes
+from .tabular import TableAttributes, table_sizes
 
 __all__ = ["Results", "simulate", "run_replication", "replication_seed"]
 
@@ -32,7 +32,7 @@ class Results(TableAttributes):
     info: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        sizes = table_sizes(self.tables)
         return f"Results(scenario={self.scenario!r}, replication={self.replication}, {sizes})"
 
 

@@ -51,6 +51,7 @@ from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
 from .scenario_schema import Scenario
 from .fields import short
 from .topology import load_topology, load_yaml_text, read_yaml
+from .tabular import table_sizes
 
 __all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "sensitivity", "PACE", "SWEEP_DIR"]
 
@@ -242,8 +243,7 @@ class Sweep:
 
     def __repr__(self) -> str:
         """Short: the auto repr printed every table (~14k characters)."""
-        reps = max((es.replications for es in self.experiment.scenarios), default=0)
-        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        reps, sizes = self.experiment.replications, table_sizes(self.tables)
         return f"Sweep(points={len(self.points)}, replications={reps}, seed={self.seed}, {sizes}, folder={self.folder})"
 
 

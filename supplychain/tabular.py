@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TableAttributes"]
+__all__ = ["TableAttributes", "table_sizes"]
 
 
 class TableAttributes:
@@ -24,3 +24,8 @@ class TableAttributes:
     def __dir__(self) -> list[str]:
         """The tables too, so a notebook completes `.lead_times`."""
         return sorted({*super().__dir__(), *self.__dict__.get("tables", {})})
+
+
+def table_sizes(tables: dict) -> str:
+    """`name=rows, ...`: what a short repr says of its tables (the auto repr printed every one)."""
+    return ", ".join(f"{k}={len(v)}" for k, v in tables.items())

@@ -48,8 +48,9 @@ def test_higher_base_stock_raises_fill_rate():
     assert fills[0] < fills[1] < fills[2]
 
 
-def test_sS_policy_orders_up_to_S_when_position_falls_to_s():
-    m = topo(
+def sS_chain():
+    """A source, an (s, S) = (5, 20) stock point reviewed daily 2 days downstream, fixed demand of 3 a day."""
+    return topo(
         [
             {"id": "src", "kind": "source", "makes": ["widget"]},
             {"id": "depot", "kind": "stock", "item": "widget", "policy": "sS", "s": 5, "S": 20, "review_days": 1},
@@ -60,6 +61,10 @@ def test_sS_policy_orders_up_to_S_when_position_falls_to_s():
             {"from": "depot", "to": "cust", "product": "widget"},
         ],
     )
+
+
+def test_sS_policy_orders_up_to_S_when_position_falls_to_s():
+    m = sS_chain()
     r = simulate(m, {"name": "ss", "end": "2022-12-31"})
     rep = r.orders[r.orders["kind"] == "replenish"]
     # each replenishment restores the position to S from at most s
@@ -95,17 +100,7 @@ def test_assembly_stock_waits_for_all_inputs():
 def test_sS_with_steady_demand_orders_S_minus_s_every_cycle():
     """Deterministic demand of 3 a day against s = 5, S = 20, reviewed daily: the position
     falls 20, 17, ..., 5, and at s (position <= s) the point orders S - s = 15, every 15 / 3 = 5 days."""
-    m = topo(
-        [
-            {"id": "src", "kind": "source", "makes": ["widget"]},
-            {"id": "depot", "kind": "stock", "item": "widget", "policy": "sS", "s": 5, "S": 20, "review_days": 1},
-            {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 3}},
-        ],
-        [
-            {"from": "src", "to": "depot", "product": "widget", "transport": 2},
-            {"from": "depot", "to": "cust", "product": "widget"},
-        ],
-    )
+    m = sS_chain()
     rep = simulate(m, {"name": "ss", "end": "2022-12-31"}).orders
     rep = rep[rep["kind"] == "replenish"]
     assert len(rep) > 60 and (rep["qty"] == 15.0).all()
