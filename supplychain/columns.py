@@ -38,7 +38,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                "denied_qty": FLOAT, "status": STR, "rule": STR, "cause": STR, **{f"{s}_date": DATE for s in _STAGES},
                "lead_time_days": FLOAT},
     "lead_times": {**_KEYS, "day": FLOAT, "supplier": STR, "customer": STR, "product": STR, "quoted_days": FLOAT,
-                   "realised_by_order_days": FLOAT, "realised_by_delivery_days": FLOAT,
+                   "share": FLOAT, "realised_by_order_days": FLOAT, "realised_by_delivery_days": FLOAT,
                    "realised_by_order_lines": INT, "realised_by_delivery_lines": INT, "date": DATE},
     "nodes": {**_KEYS, "day": FLOAT, "node": STR, "kind": STR, "capacity_per_week": FLOAT, "backlog": FLOAT,
               "wip": FLOAT, "utilisation": FLOAT, "quoted_days": FLOAT, "date": DATE},

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .arguments import MAX_UNITS
-from .quantities import MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict
+from .quantities import MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "LabPolicy",
@@ -28,6 +28,7 @@ __all__ = [
     "RandomOccurrence",
     "Shock",
     "Demand",
+    "Sourcing",
     "Scenario",
 ]
 
@@ -230,6 +231,21 @@ class Demand(Strict):
         return v
 
 
+class Sourcing(Strict):
+    """How buyers split a need over the suppliers of one product (off by default: by edge share).
+
+    With `elasticity` e > 0, a supplier quoting k times the quickest of its customer's
+    suppliers of that product is given k^-e of its edge share (renormalised), so new orders
+    move toward short queues; `half_life_days` is how fast the split follows the weekly
+    quotes (contracts and qualification do not move at once). Only suppliers the edge
+    already qualifies (a positive share) gain volume."""
+
+    elasticity: Number = Field(default=0.0, ge=0, le=10, description="assumption, 0 (fixed shares) by default: "
+                               "a supplier quoting k times the quickest gets k^-elasticity of its share")
+    half_life_days: Number = Field(default=90, ge=0, le=MAX_DAYS, description="assumption: the split moves halfway "
+                                   "to the one the quotes call for in this many days (0: at once, weekly)")
+
+
 class Scenario(Strict):
     name: str = Field(default="scenario", min_length=1, description="names the output folder and the tables' rows")
     description: str | None = None
@@ -248,6 +264,7 @@ class Scenario(Strict):
     rsi: Rsi = Field(default_factory=Rsi)
     controls: list[Rule] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
+    sourcing: Sourcing = Field(default_factory=Sourcing)
     unconstrained: bool = Field(default=False, description="lift supply limits (the counterfactual)")
 
     @field_validator("end")

@@ -57,6 +57,8 @@ class Controls:
         self.log: list[tuple] = []
         self._memo: dict[tuple, bool] = {}  # scope matching is static: cache it
         self._relevant: dict[tuple, list[_Compiled]] = {}
+        self._refused: dict[tuple[int, ...], np.ndarray] = {}  # rules in force -> `refused_flows`
+        self._ships: dict[int, set[str]] | None = None
 
     # -- matching ------------------------------------------------------------
     def _product_matches(self, rule: Rule, prod: Product, pid: str) -> bool:
@@ -192,6 +194,36 @@ class Controls:
             if c.effective <= now < c.ends and hard:
                 return True
         return False
+
+    def refused_flows(self, now: float) -> np.ndarray:
+        """Per flow of the network: would `banned` refuse a new order on it today (so a buyer's split
+        skips that supplier, `World.order_from_suppliers`)? A component (die, HBM) counts as refused
+        when it is refused for every accelerator its customer packages with it, as the order for a kit
+        is judged by the accelerator it goes into. Cached per set of rules in force, which changes only
+        on a rule's effective and end dates."""
+        key = tuple(i for i, c in enumerate(self.rules) if c.effective <= now < c.ends)
+        hit = self._refused.get(key)
+        if hit is None:
+            net = self.net
+            hit = self._refused[key] = np.fromiter(
+                (all(self.banned(now, f.supplier, f.customer, f.product, net.parties(f.customer, p))
+                     for p in self._served(f.customer, f.product)) for f in net.flows), bool, len(net.flows))
+        return hit
+
+    def _served(self, customer: int, product: str) -> list[str]:
+        """What an order of `product` by `customer` is for, as rules see it: for a die or an HBM stack
+        the accelerators `customer` packages with it (any that has it in its BOM if it ships none), else
+        the product itself."""
+        net = self.net
+        if net.products[product].kind not in ("logic", "hbm"):
+            return [product]
+        if self._ships is None:  # node -> the products it ships, once
+            self._ships = {}
+            for f in net.flows:
+                self._ships.setdefault(f.supplier, set()).add(f.product)
+        uses = [p for p, x in net.products.items() if x.bom is not None and product in (x.bom.logic, x.bom.hbm)]
+        made = self._ships.get(customer, set())
+        return [p for p in uses if p in made] or uses or [product]
 
     def blocking_rule(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> Rule | None:
         for c in self.relevant(supplier, customer, product, parties):

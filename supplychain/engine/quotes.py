@@ -78,8 +78,10 @@ class QuotePlan:
 
         self.passes = max((depth_of(k) for k in deps), default=0)
 
-    def evaluate(self, w: "World", day: int, cap: np.ndarray, backlog: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(quote at every node, quote at every (supplier, product) key) for this week."""
+    def evaluate(self, w: "World", day: int, cap: np.ndarray, backlog: np.ndarray,
+                 refused: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(quote at every node, quote at every (supplier, product) key) for this week. `refused`:
+        per flow, a control refuses it outright; a new order skips that supplier, so its quote does too."""
         net = w.net
         d = min(day, net.days - 1)
         ct = net.cycle[:, d] * net.ct_mult[:, d]
@@ -95,6 +97,10 @@ class QuotePlan:
             vendor_node = self.key_node[self.vendor_keys]
             pack_node = self.key_node[self.pack_keys]
             mult, share = net.flow_mult[:, d], net.flow_share[self.seg_flow, d]
+            if w.sourcing.on:  # the split buyers use now (sourcing.py)
+                share = share * w.sourcing.weight[self.seg_flow]
+            if refused is not None:
+                share = np.where(refused[self.seg_flow], 0.0, share)
             for _ in range(self.passes):
                 supply = self._supply(at[self.key_of] + self.expected * mult, share)
                 at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, supply[self.vendor_pair], 0.0)
@@ -134,6 +140,7 @@ class QuoteBook:
             self.live[f] &= days
         self.days: list[float] = []
         self.rows: list[np.ndarray] = []
+        self.shares: list[np.ndarray] = []  # each week's split of every flow's (customer, product)
         self.latest: np.ndarray | None = None  # this week's quote of every flow, before the mask of `live`
         self.flows = [(net.ids[f.supplier], net.ids[f.customer], f.product) for f in net.flows]
         self.plan = QuotePlan(net, self.keys, self.key_of, self.expected)

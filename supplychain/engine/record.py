@@ -55,7 +55,7 @@ def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols
     return df
 
 
-LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "realised_by_order_days",
+LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "share", "realised_by_order_days",
                 "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines", "date")
 
 
@@ -95,6 +95,7 @@ def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
         "customer": cust[flow_i],
         "product": prod[flow_i],
         "quoted_days": mat[week_i, flow_i],
+        "share": np.vstack(book.shares)[week_i, flow_i],
     })
     order, delivery = by_order.reindex(at), by_delivery.reindex(at)
     out["realised_by_order_days"] = order["mean"].to_numpy()

@@ -117,13 +117,13 @@ class Reviews:
 
     def _power_quote(self, j: int, now: float) -> float:
         """Days a new power order of lab `j` would wait: the latest weekly quote of its grids,
-        share-weighted (inf before the first quote, or with no grid quoting)."""
+        weighted by the split of its power orders (inf before the first quote, or with no grid quoting)."""
         d = int(min(now, self.net.days - 1))
         node = self.labs.nodes[j]
         total = weight = 0.0
         for pid in self.labs.power_products[j]:
             for f in self.net.inbound.get((node, pid), ()):
-                q, s = self._quote(f.index), float(f.share[d])
+                q, s = self._quote(f.index), float(f.share[d]) * self.sourcing.weight[f.index]
                 if q == q and s > 0.0:  # nan: no quote yet
                     total += q * s
                     weight += s

@@ -87,7 +87,8 @@ def record_week(w: "World", day: int) -> None:
     cap = prod.capacity(day)
     backlog = prod.backlog_vector(day)
     book = w.quote_book
-    node_q, at = book.plan.evaluate(w, day, cap, backlog)
+    refused = w.controls.refused_flows(float(day)) if w.controls.rules else None  # what a new order skips
+    node_q, at = book.plan.evaluate(w, day, cap, backlog, refused)
     d = min(day, net.days - 1)
     rec = w.node_rows.index
     c, used = cap[rec], np.asarray(prod.used_today)[rec]
@@ -105,6 +106,8 @@ def record_week(w: "World", day: int) -> None:
                      train, train * labs.efficiency(day), labs.gen.copy())
     row = at[book.key_of] + book.expected * net.flow_mult[:, d]
     book.latest = row.copy()  # every flow, orderable or not: what a lab's orders still in the chain face
+    w.sourcing.update(book.latest, refused)  # buyers move toward this week's short queues (off: no change)
+    book.shares.append(w.sourcing.shares_row(day, refused))
     row[~book.live[:, d]] = np.nan  # a lab's SKU it does not buy that day
     book.days.append(float(day))
     book.rows.append(row)

@@ -27,6 +27,7 @@ from .quotes import QuoteBook
 from .reviews import Reviews
 from .shipping import Shipping
 from .shocks import apply_shocks
+from .sourcing import Sourcing
 from .stock import Stocks
 from .vendors import BUILD_DAYS, Vendors
 from .weekly import fleet_blocks, node_blocks, record_week
@@ -65,6 +66,7 @@ class World(Reviews, Shipping):
         self.delivered_qty = 0.0
         self.denied_at_shipment = 0.0
         self.quote_book = QuoteBook(net, self.labs.orderable())
+        self.sourcing = Sourcing(net, scenario.sourcing)
         self.parties = net.parties  # who an order concerns: `Net.parties`
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
@@ -167,7 +169,7 @@ class World(Reviews, Shipping):
             use = [f for f in flows if not self.controls.banned(now, f.supplier, customer, product, parties)] or flows
         if not use:
             return []
-        shares = self.net.shares(use, int(now))
+        shares = self.sourcing.shares(use, int(now)) if self.sourcing.on else self.net.shares(use, int(now))
         out = []
         for f, s in zip(use, shares):
             if s <= 0:
