@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, from_validation_error
-from .fields import NODE_CLASSES, NODE_FIELDS, FieldMeta, fields_of, lean, node_class, read_text, short, writing
+from .fields import NODE_CLASSES, NODE_FIELDS, FieldMeta, fields_of, lean, node_class, read_text, writing
 from .outputs import atomic_path
 from .schema import Edge, Product, TopologyMeta, TopologyModel
 

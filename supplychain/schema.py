@@ -8,7 +8,6 @@ schedules, distributions) live in `quantities`, scenario models in `scenario_sch
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, field_validator, model_validator

@@ -6,7 +6,6 @@ field), without a traceback and without leaving an output folder behind.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

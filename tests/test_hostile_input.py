@@ -7,7 +7,6 @@ names the file and the field, and the command exits 2 without a traceback.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -245,15 +244,6 @@ def test_an_alias_bomb_is_an_error_in_seconds_not_a_hang(tmp_path: Path, kind: s
     assert len(proc.stderr) < 300
 
 
-def test_a_stock_whose_bill_of_materials_holds_its_own_item_is_refused(tmp_path: Path) -> None:
-    """It ran, assembling each widget from a widget ordered upstream: a BOM that references itself."""
-    data = minimal_data()
-    node(data, "depot")["bom"] = {"widget": 1}
-    with pytest.raises(InputError) as info:
-        load_topology(write_yaml(tmp_path, data))
-    assert info.value.field == "nodes.depot.bom.widget" and "input of itself" in info.value.problem
-
-
 @pytest.mark.parametrize("extra, field", [
     ({"controls": [{"id": "r", "announced": "2022-01-01", "effective": "2022-02-01", "action": "license",
                     "review_days": 1e300, "approval": 0.5}]}, "controls.r.review_days.mean"),  # OutOfBoundsDatetime
@@ -270,17 +260,21 @@ def test_scenario_durations_and_rates_a_run_cannot_hold_are_refused(tmp_path: Pa
     assert info.value.field == field, str(info.value)
 
 
-@pytest.mark.parametrize("mutate, field", [
-    (lambda d: node(d, "depot").update(review_days=1e-300), "nodes.depot.review_days"),
-    (lambda d: node(d, "customers")["demand"].update(mode="fixed", period_days=1e-300), "nodes.customers.demand.period_days"),
-    (lambda d: d["edges"][1].update(transport={"dist": "uniform", "low": 1, "high": 1e300}), "edges.1.transport.high"),
+@pytest.mark.parametrize("mutate, field, problem", [
+    (lambda d: node(d, "depot").update(review_days=1e-300), "nodes.depot.review_days", ""),
+    (lambda d: node(d, "customers")["demand"].update(mode="fixed", period_days=1e-300), "nodes.customers.demand.period_days", ""),
+    (lambda d: d["edges"][1].update(transport={"dist": "uniform", "low": 1, "high": 1e300}), "edges.1.transport.high", ""),
+    # it ran, assembling each widget from a widget ordered upstream: a BOM that references itself
+    (lambda d: node(d, "depot").update(bom={"widget": 1}), "nodes.depot.bom.widget", "input of itself"),
+    # 1e300 installed units ran with overflow warnings and infinite training compute
+    (lambda d: node(d, "lab").update(fleet={"acc": 1e300}), "nodes.lab.fleet.acc", "at most 1e+12"),
 ])
-def test_topology_periods_and_durations_a_run_cannot_hold_are_refused(tmp_path: Path, mutate, field: str) -> None:
+def test_topology_figures_a_run_cannot_hold_are_refused(tmp_path: Path, mutate, field: str, problem: str) -> None:
     data = minimal_data()
     mutate(data)
     with pytest.raises(InputError) as info:
         load_topology(write_yaml(tmp_path, data))
-    assert info.value.field == field, str(info.value)
+    assert info.value.field == field and problem in info.value.problem, str(info.value)
 
 
 def test_lognormal_draws_stay_within_a_century() -> None:
@@ -294,13 +288,6 @@ def test_lognormal_draws_stay_within_a_century() -> None:
     assert max(draws) == MAX_DAYS and min(draws) > 0
 
 
-def test_a_fleet_too_large_to_count_flops_is_refused(tmp_path: Path) -> None:
-    """1e300 installed units ran with overflow warnings and infinite training compute."""
-    data = minimal_data()
-    node(data, "lab")["fleet"] = {"acc": 1e300}
-    with pytest.raises(InputError) as info:
-        load_topology(write_yaml(tmp_path, data))
-    assert info.value.field == "nodes.lab.fleet.acc" and "at most 1e+12" in info.value.problem
 
 
 SCENARIO = """\
