@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .quantities import Count, Date, Distribution, Number, Schedule, Strict
+from .quantities import MAX_DAYS, Count, Date, Distribution, Number, Schedule, Strict
 
 __all__ = [
     "Number",
@@ -200,15 +200,23 @@ class ProducerMixin(Strict):
     expansion: Expansion | None = None
 
 
+class BuildAheadMixin(Strict):
+    """A component maker that starts wafers or stacks on forecast, not only on orders."""
+
+    build_ahead_days: Number = Field(
+        default=0.0, ge=0, le=MAX_DAYS, description="assumption if set: days of recent order flow held as finished "
+        "stock on top of the lots in production (0: make to order)")
+
+
 class EquipmentNode(NodeBase, ProducerMixin):
     kind: Literal["equipment"]
 
 
-class FabNode(NodeBase, ProducerMixin):
+class FabNode(NodeBase, ProducerMixin, BuildAheadMixin):
     kind: Literal["fab"]
 
 
-class MemoryNode(NodeBase, ProducerMixin):
+class MemoryNode(NodeBase, ProducerMixin, BuildAheadMixin):
     kind: Literal["memory"]
 
 

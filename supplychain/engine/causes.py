@@ -43,6 +43,7 @@ class _Context:
         self._transport: dict[tuple[int, int], str] = {}
         self._ct: dict[tuple[int, int], float] = {}
         self.memo: dict[int, Segments] = {}  # the lots other orders inherit
+        self.stocked = frozenset(w.build_ahead.ahead)  # makers whose customers are filled from stock
 
     def transport(self, o: Order) -> str:
         key = (o.supplier, o.customer)
@@ -96,6 +97,12 @@ def _segments(cx: _Context, o: Order) -> Segments:
         if o.delivered is not None and o.delivered_qty > 0.0:
             out.extend(_power_wait(cx, o))
         return out
+    if o.supplier in cx.stocked and o.kind != "build":  # filled from a build-ahead maker's stock (stocking.py)
+        if o.entered is not None:  # waiting for stock is waiting for that maker's capacity
+            out.append((cx.queue[o.supplier], (o.finished if o.finished is not None else end) - o.entered))
+        if o.delivered is not None and o.shipped is not None:
+            out.append((cx.transport(o), o.delivered - o.shipped))
+        return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
         kit_done = o.kitted if o.kitted is not None else (o.entered if o.inputs is None else o.finished)
@@ -118,7 +125,7 @@ def _segments(cx: _Context, o: Order) -> Segments:
         done = o.finished if o.finished is not None else end + ct  # open orders: queue so far
         out.append((cx.queue[o.supplier], max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
         out.append((cx.production[o.supplier], ct))
-    if o.delivered is not None and o.shipped is not None:
+    if o.delivered is not None and o.shipped is not None and o.kind != "build":  # a lot goes into its maker's stock
         out.append((cx.transport(o), o.delivered - o.shipped))
     return out
 
@@ -175,7 +182,7 @@ def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list
     for k, o in enumerate(w.orders):
         if o.status == "denied":
             causes[k] = f"denied:{o.rule}" if o.rule else "denied"
-        elif o.kind == "lab" or o.kind == "assembly":
+        elif o.kind == "lab" or o.kind == "assembly" or o.supplier in cx.stocked:
             causes[k] = pick(_segments(cx, o))  # only the lots others inherit are kept in memo
         else:
             simple.append(k)

@@ -47,6 +47,10 @@ def check_invariants(w: "World", little_tol: float = 0.02) -> dict[str, float]:
             raise InvariantError(f"Little's law fails at {net.ids[n]}: mean WIP {L:.6g} != throughput x time {lam_w:.6g}")
     if not _close(w.shipped_qty, w.delivered_qty + w.in_transit):
         raise InvariantError(f"shipments not conserved: shipped {w.shipped_qty:.6g} != delivered {w.delivered_qty:.6g} + in transit {w.in_transit:.6g}")
+    ba = w.build_ahead  # build-ahead makers: what their lots put in stock is given out or still there
+    held = sum(ba.stock.values())
+    if not _close(ba.built, ba.given + held) or min(ba.stock.values(), default=0.0) < -1e-6 * max(1.0, ba.built):
+        raise InvariantError(f"build-ahead stock not conserved: built {ba.built:.6g} != given {ba.given:.6g} + in stock {held:.6g}")
     labs = w.labs
     total_start = sum(sum(net.node_models[n].fleet.values()) for n in labs.nodes)
     total_delivered = sum(o.delivered_qty for o in w.orders if o.kind == "lab")

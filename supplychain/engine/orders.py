@@ -16,8 +16,9 @@ import numpy as np
 __all__ = ["Order", "order_columns", "ORDER_KINDS"]
 
 #: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
-#: tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel.
-ORDER_KINDS = ("lab", "assembly", "component", "tool", "power", "replenish", "demand")
+#: tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel;
+#: build: a build-ahead maker's lot for its own stock.
+ORDER_KINDS = ("lab", "assembly", "component", "tool", "power", "replenish", "demand", "build")
 
 
 @dataclass(slots=True, eq=False)

@@ -48,6 +48,10 @@ class QuotePlan:
         self.vendor_keys = np.array([k for k, _ in vendor], dtype=np.intp)
         self.vendor_pair = np.array([j for _, j in vendor], dtype=np.intp)
         self.vendor_stock_keys = [keys[k] for k, _ in vendor]
+        # keys of build-ahead makers (stocking.py): a new order is filled from their stock while it lasts
+        self.stocked_keys = np.array([k for k, (n, _) in enumerate(keys) if getattr(net.node_models[n], "build_ahead_days", 0) > 0
+                                      and net.kinds[n] in ("fab", "memory")], dtype=np.intp)
+        self.stocked = [keys[k] for k in self.stocked_keys]
         self.pack_keys = np.array(pack, dtype=np.intp)
         self.pack_in = np.array([[ins[0], ins[-1]] for ins in inputs], dtype=np.intp).reshape(len(pack), 2)
         self.n_pairs = len(pairs)
@@ -91,6 +95,11 @@ class QuotePlan:
             q = np.where(cap > 1e-12, backlog / cap + ct, np.where(backlog > 0, np.inf, ct))
         node_q[limited] = q[limited]
         at = node_q[self.key_node]
+        if len(self.stocked_keys):  # build-ahead makers: the wait for their stock (stocking.py)
+            ys = net.yields[:, d]
+            for k, key in zip(self.stocked_keys.tolist(), self.stocked):
+                n = key[0]
+                at[k] = w.build_ahead.quote(key, float(cap[n]), float(ct[n]), float(ys[n]), float(node_q[n]))
         if self.passes:
             stock = w.vendors.stock
             empty = np.array([stock.get(key, 0.0) <= 1e-9 for key in self.vendor_stock_keys], dtype=bool)

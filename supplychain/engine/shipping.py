@@ -23,6 +23,11 @@ class Shipping:
         self._finished(o, self.env.now)
 
     def _finished(self, o: Order, now: float) -> None:
+        if o.kind == "build":  # a build-ahead maker's lot: into its stock
+            qty = o.made - o.shipped_qty
+            if qty > 1e-12:
+                self.build_ahead.arrived(o, qty, now)
+            return
         if o.kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
             self.stocks.goods_in(o.supplier, o.qty, now)
             o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
@@ -42,6 +47,8 @@ class Shipping:
             self._deny(o, qty, now)
             if o.kind == "lab":
                 self.vendors.returned(o, qty, now)
+            elif o.supplier in self.build_ahead.ahead:
+                self.build_ahead.returned(o, qty, now)
             return
         if d.action == "review":
             o.licence = d.rule  # one licence covers the rest of this order's shipments

@@ -28,6 +28,7 @@ from .reviews import Reviews
 from .shipping import Shipping
 from .shocks import apply_shocks
 from .sourcing import Sourcing
+from .stocking import BuildAhead
 from .stock import Stocks
 from .vendors import BUILD_DAYS, Vendors
 from .weekly import fleet_blocks, node_blocks, record_week
@@ -70,6 +71,7 @@ class World(Reviews, Shipping):
         self.parties = net.parties  # who an order concerns: `Net.parties`
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
+        self.build_ahead = BuildAhead(self)
         self.draw_transport = [f.transport.sampler(self.rng["transport"]) for f in net.flows]
         self.transport_shocked = [bool((f.transport_mult != 1.0).any()) for f in net.flows]
         for j, st in enumerate(self.labs.states):
@@ -127,6 +129,7 @@ class World(Reviews, Shipping):
             labs.train(day)
             if day % BUILD_DAYS == 0:
                 self.vendors.build(day)
+                self.build_ahead.build(day)
             if day % 7 == 0:
                 self._record(day)
                 if self._progress is not None:
@@ -248,6 +251,8 @@ class World(Reviews, Shipping):
             self._explode(o, now)
         elif kind == "stock":
             self.stocks.receive_order(o, now)
+        elif o.supplier in self.build_ahead.ahead and o.kind != "build":  # filled from the maker's stock
+            self.build_ahead.take(o, now)
         elif kind in PRODUCER_KINDS and not (kind == "source" and self.net.unlimited[o.supplier]):
             o.unit_cost = self.net.unit_cost(o.supplier, o.product, self._dies_per_wafer(o))
             self.production.add(o, now)
