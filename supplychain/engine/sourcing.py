@@ -51,6 +51,7 @@ class Sourcing:
         self.seg_flow = np.array(seg, dtype=np.intp)
         self.seg_start = np.array(starts, dtype=np.intp)
         self.seg_len = np.diff(np.append(self.seg_start, len(seg))) if starts else np.zeros(0, dtype=np.intp)
+        self._row: tuple[np.ndarray | None, np.ndarray] | None = None  # (refused, shares_row) while nothing else moves
 
     def targets(self, quotes: np.ndarray, refused: np.ndarray | None = None) -> np.ndarray:
         """Target weight of every re-sourced flow (in `seg_flow` order) for this week's quotes.
@@ -93,6 +94,9 @@ class Sourcing:
         column of `lead_times`): edge share x weight, normalised per (customer, product) over the
         flows no control refuses outright (`refused`), as `order_from_suppliers` splits; over all
         of them if every one is refused; equal shares where none is positive, as `Net.shares`."""
+        fixed = not self.on and self.net.constant_shares  # then only the refusals change it
+        if fixed and self._row is not None and self._row[0] is refused:
+            return self._row[1]
         d = min(max(day, 0), self.net.days - 1)
         s = self.net.flow_share[:, d] * self.weight
         if refused is not None and refused.any():
@@ -102,4 +106,7 @@ class Sourcing:
         total = np.bincount(self.group, weights=s, minlength=self.n_groups)[self.group]
         count = np.bincount(self.group, minlength=self.n_groups)[self.group]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, s / total, 1.0 / count)
+            row = np.where(total > 0, s / total, 1.0 / count)
+        if fixed:
+            self._row = (refused, row)  # `refused` is the controls' cached array of the rules in force
+        return row
