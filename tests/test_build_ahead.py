@@ -144,3 +144,20 @@ def test_bad_build_ahead_days_are_refused_with_their_field(where: str, value: fl
     with pytest.raises(InputError) as info:
         parse_topology(data)
     assert info.value.field == field
+
+
+def test_no_stock_is_built_for_accelerators_off_sale_when_the_lot_would_be_done():
+    """As a vendor stops building a SKU off sale: a component whose accelerators are all discontinued
+    before a lot started now is done (day + 150-day cycle) is built only for the orders waiting."""
+    res = resolve(SCENARIO, model())
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    ba, key = w.build_ahead, (w.net.ids.index("hbm_maker"), "hbm")
+    assert ba.sold_until["hbm"] == float("inf")  # minimal.yaml's accelerator is never discontinued
+    ba.rate[key], ba.unfilled[key] = 100.0, 40.0
+    ba.build(7)  # no orders this week: the smoothed flow decays by 0.5^(7/60) first
+    r = 100.0 * 0.5 ** (7 / 60)
+    assert [lot.qty for lot in ba.lots[key]] == pytest.approx([r * (150 + 7 + 120) + 40.0])
+    ba.sold_until["hbm"] = 7 + 150  # off sale the day a lot started on day 14 would be done
+    ba.in_build[key], ba.unfilled[key] = 0.0, 40.0
+    ba.build(14)
+    assert [lot.qty for lot in ba.lots[key]][1:] == pytest.approx([40.0])

@@ -8,7 +8,9 @@ book, per product, order-up-to on its position (a base-stock policy with weekly 
 
 with `r` its order flow of that product smoothed as a vendor's (half-life 60 days) and `c`
 its cycle time: the lots in production cover the cycle and the week to the next build,
-and A days of flow are held as finished stock on top. The
+and A days of flow are held as finished stock on top. A component whose accelerators are
+all discontinued by the time a lot started now would be done is built only for the orders
+waiting (`r x 0`), as a vendor stops building a SKU off sale. The
 lots are produced like any order (capacity, allocation, yield, cycle time); their output
 goes to the node's finished stock, and the stock goes to waiting orders first come,
 first served, and ships at once (export controls are checked at shipment as ever). In
@@ -53,9 +55,18 @@ class BuildAhead:
         self.given = 0.0  # goods taken from stock for orders (a return counts back)
         # dies per wafer of each die, for a fab's lots (an order's own comes from the package it goes into)
         self.dies_per_wafer = {}
+        # the last day (from the start) any accelerator using a component is on sale (inf: no end)
+        self.sold_until: dict[str, float] = {}
+        start = world.scenario.start
         for p in net.products.values():
-            if p.bom is not None and p.bom.dies_per_wafer:
+            if p.bom is None:
+                continue
+            if p.bom.dies_per_wafer:
                 self.dies_per_wafer.setdefault(p.bom.logic, p.bom.dies_per_wafer)
+            end = (p.discontinued - start).days if p.discontinued else float("inf")
+            for part in (p.bom.logic, p.bom.hbm):
+                if part is not None:
+                    self.sold_until[part] = max(self.sold_until.get(part, -float("inf")), end)
 
     def take(self, o: Order, now: float) -> None:
         """A released order at a build-ahead node waits for stock, first come first served."""
@@ -77,7 +88,9 @@ class BuildAhead:
             node, product = key
             self.rate[key] += alpha * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
             position = self.stock[key] + self.in_build[key] - self.unfilled[key]
-            cover = float(net.cycle[node, d] * net.ct_mult[node, d]) + BUILD_DAYS + self.ahead[node]
+            ct = float(net.cycle[node, d] * net.ct_mult[node, d])
+            # no stock for accelerators off sale by the time a lot started now is done (as vendors, `Vendors.build`)
+            cover = ct + BUILD_DAYS + self.ahead[node] if day + ct < self.sold_until.get(product, float("inf")) else 0.0
             need = self.rate[key] * cover - position
             if need <= EPS:
                 continue
