@@ -6,7 +6,7 @@ book, per product, order-up-to on its position (a base-stock policy with weekly 
 
     build = max(0, r x (c + 7 + A) - (stock + in build - unfilled orders))
 
-with `r` its order flow of that product smoothed as a vendor's (half-life 60 days) and `c`
+with `r` its order flow of that product smoothed as a vendor's (half-life 60 days; `StockBook`) and `c`
 its cycle time: the lots in production cover the cycle and the week to the next build,
 and A days of flow are held as finished stock on top. A component whose accelerators are
 all discontinued by the time a lot started now would be done is built only for the orders
@@ -22,11 +22,11 @@ Known limits 1); with A = 0 (the default) the node makes to order, as before.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from .orders import Order
-from .vendors import BUILD_DAYS, RATE_HALF_LIFE_DAYS
+from .vendors import BUILD_DAYS, StockBook
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -36,20 +36,14 @@ __all__ = ["BuildAhead"]
 EPS = 1e-9
 
 
-class BuildAhead:
+class BuildAhead(StockBook):
     """Finished stock, waiting orders and weekly build lots of every build-ahead node."""
 
     def __init__(self, world: "World") -> None:
-        self.w = world
+        super().__init__(world)
         net = world.net
         self.ahead = {i: float(m.build_ahead_days) for i, m in enumerate(net.node_models)
                       if m.kind in ("fab", "memory") and m.build_ahead_days > 0}
-        self.queue: dict[tuple[int, str], deque[list]] = defaultdict(deque)  # (node, product) -> [order, unfilled]
-        self.stock: dict[tuple[int, str], float] = defaultdict(float)
-        self.unfilled: dict[tuple[int, str], float] = defaultdict(float)
-        self.in_build: dict[tuple[int, str], float] = defaultdict(float)
-        self.arrivals: dict[tuple[int, str], float] = {}
-        self.rate: dict[tuple[int, str], float] = defaultdict(float)
         self.lots: dict[tuple[int, str], list[Order]] = defaultdict(list)  # build lots not all in stock yet
         self.built = 0.0  # goods the lots put in stock
         self.given = 0.0  # goods taken from stock for orders (a return counts back)
@@ -70,28 +64,22 @@ class BuildAhead:
 
     def take(self, o: Order, now: float) -> None:
         """A released order at a build-ahead node waits for stock, first come first served."""
-        key = (o.supplier, o.product)
-        o.entered, o.status = now, "waiting"
-        self.queue[key].append([o, o.qty])
-        self.unfilled[key] += o.qty
-        self.arrivals[key] = self.arrivals.get(key, 0.0) + o.qty
-        self._fill(key, now)
+        self._fill(self._enqueue(o, now), now)
 
     def build(self, day: int) -> None:
         """Place this week's build lots (the daily step calls it every BUILD_DAYS)."""
         if not self.ahead:
             return
         w, net = self.w, self.w.net
-        alpha = 1.0 - 0.5 ** (BUILD_DAYS / RATE_HALF_LIFE_DAYS)
         d = min(day, net.days - 1)
         for key in sorted(set(self.rate) | set(self.arrivals)):  # sorted: independent of the hash seed
             node, product = key
-            self.rate[key] += alpha * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
+            rate = self._smoothed(key)
             position = self.stock[key] + self.in_build[key] - self.unfilled[key]
             ct = float(net.cycle[node, d] * net.ct_mult[node, d])
             # no stock for accelerators off sale by the time a lot started now is done (as vendors, `Vendors.build`)
             cover = ct + BUILD_DAYS + self.ahead[node] if day + ct < self.sold_until.get(product, float("inf")) else 0.0
-            need = self.rate[key] * cover - position
+            need = rate * cover - position
             if need <= EPS:
                 continue
             lot = w._new("build", None, product, need, float(day), supplier=node, customer=node)
@@ -138,10 +126,8 @@ class BuildAhead:
 
     def returned(self, o: Order, qty: float, now: float) -> None:
         """Goods refused at shipment stay with the maker for the next customer."""
-        key = (o.supplier, o.product)
-        self.stock[key] += qty
         self.given -= qty
-        self._fill(key, now)
+        super().returned(o, qty, now)
 
     def _fill(self, key: tuple[int, str], now: float, lot: Order | None = None) -> None:
         q = self.queue[key]

@@ -19,31 +19,62 @@ from .orders import Order
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["Vendors", "BUILD_DAYS"]
+__all__ = ["Vendors", "StockBook", "BUILD_DAYS"]
 
 BUILD_DAYS = 7  # assumption: vendors place build lots weekly from their order book
 RATE_HALF_LIFE_DAYS = 60.0  # assumption: how fast a vendor's demand forecast follows orders
 
 
-class Vendors:
+#: the weekly weight of the latest order flow in the smoothed rate (half-life RATE_HALF_LIFE_DAYS)
+ALPHA = 1.0 - 0.5 ** (BUILD_DAYS / RATE_HALF_LIFE_DAYS)
+
+
+class StockBook:
+    """Finished stock per (node, product), the orders waiting for it (first come, first served) and
+    the smoothed order flow a weekly build is sized on: what vendors and build-ahead makers share."""
+
     def __init__(self, world: "World") -> None:
         self.w = world
-        self.queue: dict[tuple[int, str], deque[list]] = defaultdict(deque)  # (vendor, sku) -> [order, unfilled]
-        self.to_build: dict[tuple[int, str], float] = defaultdict(float)
+        self.queue: dict[tuple[int, str], deque[list]] = defaultdict(deque)  # (node, product) -> [order, unfilled]
         self.stock: dict[tuple[int, str], float] = defaultdict(float)
         self.unfilled: dict[tuple[int, str], float] = defaultdict(float)  # ordered, not yet given from stock
         self.in_build: dict[tuple[int, str], float] = defaultdict(float)
-        self.arrivals: dict[tuple[int, str], float] = {}
+        self.arrivals: dict[tuple[int, str], float] = {}  # ordered since the last build
         self.rate: dict[tuple[int, str], float] = defaultdict(float)  # smoothed order flow, units/day
-        self.ahead = {i: float(getattr(m, "build_ahead_days", 0.0)) for i, m in enumerate(world.net.node_models) if m.kind == "vendor"}
 
-    def take(self, o: Order, now: float) -> None:
-        """A released lab order joins the vendor's book and the next build."""
+    def _enqueue(self, o: Order, now: float) -> tuple[int, str]:
+        """A released order waits for stock; its key."""
         key = (o.supplier, o.product)
         o.entered, o.status = now, "waiting"
         self.queue[key].append([o, o.qty])
         self.unfilled[key] += o.qty
         self.arrivals[key] = self.arrivals.get(key, 0.0) + o.qty
+        return key
+
+    def _smoothed(self, key: tuple[int, str]) -> float:
+        """This week's smoothed order flow of `key` (units/day), the week's orders counted in."""
+        self.rate[key] += ALPHA * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
+        return self.rate[key]
+
+    def returned(self, o: Order, qty: float, now: float) -> None:
+        """Goods refused at shipment stay with the supplier for the next customer."""
+        key = (o.supplier, o.product)
+        self.stock[key] += qty
+        self._fill(key, now)
+
+    def _fill(self, key: tuple[int, str], now: float, lot: Order | None = None) -> None:
+        raise NotImplementedError  # each kind of supplier ships from stock its own way
+
+
+class Vendors(StockBook):
+    def __init__(self, world: "World") -> None:
+        super().__init__(world)
+        self.to_build: dict[tuple[int, str], float] = defaultdict(float)
+        self.ahead = {i: float(getattr(m, "build_ahead_days", 0.0)) for i, m in enumerate(world.net.node_models) if m.kind == "vendor"}
+
+    def take(self, o: Order, now: float) -> None:
+        """A released lab order joins the vendor's book and the next build."""
+        key = self._enqueue(o, now)
         before = self.stock[key]
         self._fill(key, now)
         self.to_build[key] += o.qty - (before - self.stock[key])
@@ -56,12 +87,11 @@ class Vendors:
         flow, so a vendor that builds ahead ships from stock in calm times and
         quotes the whole chain only when its stock runs out.
         """
-        alpha = 1.0 - 0.5 ** (BUILD_DAYS / RATE_HALF_LIFE_DAYS)
         for key in sorted(set(self.to_build) | set(self.rate)):  # sorted: independent of the hash seed
             new = self.to_build.get(key, 0.0)
             self.to_build[key] = 0.0
             vendor, sku = key
-            self.rate[key] += alpha * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
+            self._smoothed(key)
             unfilled = self.unfilled[key]
             position = self.stock[key] + self.in_build[key] - unfilled
             target = self.rate[key] * self.ahead.get(vendor, 0.0) if self._on_sale(sku, day) else 0.0
@@ -86,12 +116,6 @@ class Vendors:
         self.in_build[key] -= qty
         self.stock[key] += qty
         self._fill(key, now, lot)
-
-    def returned(self, o: Order, qty: float, now: float) -> None:
-        """Goods refused at shipment stay with the vendor for the next customer."""
-        key = (o.supplier, o.product)
-        self.stock[key] += qty
-        self._fill(key, now)
 
     def _fill(self, key: tuple[int, str], now: float, lot: Order | None = None) -> None:
         q = self.queue[key]
