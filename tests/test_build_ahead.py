@@ -100,6 +100,10 @@ def test_the_wait_for_stock_by_hand():
     assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=100.0) == 100.0  # never past the whole backlog
     ba.stock[key] = 1.0
     assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9) == 0.0
+    ba.stock[key], ba.lots[key], ba.unfilled[key] = 0.0, [], 0.0  # nothing in stock or in production: a lot's cycle
+    assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9) == 150.0
+    ba.lots[key], ba.unfilled[key] = [_lot(100, 100, 40, 30)], 5.0  # 10 made, on their way to stock
+    assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9) == 0.0
 
 
 def test_through_a_total_outage_the_pipeline_and_stock_last_a_cycle_plus_the_stock_days():

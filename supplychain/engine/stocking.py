@@ -93,8 +93,9 @@ class BuildAhead(StockBook):
         """Days a new order of `key` would wait for stock: none while there is stock; else the time
         the lots already started take to cover the orders waiting before it (their output comes
         evenly over the cycle time), or, past what they hold, the rest made from the lots queued
-        at capacity `cap` (capacity units a day at yield `y`) + the cycle time `ct`. At most `full`,
-        the node's whole backlog: the lots of its other products are ahead of ours in its book too."""
+        at capacity `cap` (capacity units a day at yield `y`) + the cycle time `ct`, so at least the
+        cycle with nothing in production. At most `full`, the node's whole backlog: the lots of its
+        other products are ahead of ours in its book too."""
         if self.stock.get(key, 0.0) > EPS:
             return 0.0
         lots = self.lots.get(key)
@@ -105,9 +106,11 @@ class BuildAhead(StockBook):
             ready += x.made - x.delivered_qty
             making += (x.qty - x.denied_qty - x.remaining) - x.made
         waiting = self.unfilled.get(key, 0.0) - ready
-        if waiting <= making:
-            return ct * max(waiting, 0.0) / making if making > 0.0 else 0.0
-        cost = lots[-1].unit_cost if lots else 1.0
+        if waiting < 0.0:  # finished goods on their way to stock cover it
+            return 0.0
+        if making > 0.0 and waiting <= making:
+            return ct * waiting / making
+        cost = lots[-1].unit_cost if lots else self.w.net.unit_cost(key[0], key[1], self.dies_per_wafer.get(key[1]))
         return min(full, (waiting - making) * cost / y / cap + ct) if cap > 0.0 else full
 
     def arrived(self, lot: Order, qty: float, now: float) -> None:
