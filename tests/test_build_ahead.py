@@ -119,6 +119,9 @@ def test_through_a_total_outage_the_pipeline_and_stock_last_a_cycle_plus_the_sto
     assert len(short) > 10 and (short["started"] - short["entered"] > 100).all() and set(short["cause"]) == {"queue:hbm_maker"}
     q = r.lead_times.query("supplier == 'hbm_maker'").set_index("day")["quoted_days"]
     assert (q.loc[424:580] == 5.0).all() and (q.loc[620:724] > 100).all()
+    stock = r.nodes.query("node == 'hbm_maker'").set_index("day")["stock"]  # the weekly nodes table shows it
+    assert (stock.loc[350:500] > 0).all() and (stock.loc[620:724] == 0).all()
+    assert (r.nodes.query("node != 'hbm_maker'")["stock"] == 0).all()
 
 
 def test_goods_refused_at_the_border_stay_in_the_makers_stock():

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .orders import Order
 from .vendors import BUILD_DAYS, StockBook
 
@@ -61,6 +63,17 @@ class BuildAhead(StockBook):
             for part in (p.bom.logic, p.bom.hbm):
                 if part is not None:
                     self.sold_until[part] = max(self.sold_until.get(part, -float("inf")), end)
+
+    def held(self, nodes: np.ndarray) -> np.ndarray:
+        """Finished goods in stock at each of `nodes`, all products together (0 at a maker that
+        makes to order): the `stock` column of the weekly nodes table."""
+        out = np.zeros(len(nodes))
+        if self.stock:
+            at = {int(n): k for k, n in enumerate(nodes.tolist())}
+            for (node, _), qty in self.stock.items():
+                if node in at:
+                    out[at[node]] += qty
+        return out
 
     def take(self, o: Order, now: float) -> None:
         """A released order at a build-ahead node waits for stock, first come first served."""
