@@ -168,3 +168,20 @@ def test_no_stock_is_built_for_accelerators_off_sale_when_the_lot_would_be_done(
     ba.in_build[key], ba.unfilled[key] = 0.0, 40.0
     ba.build(14)
     assert [lot.qty for lot in ba.lots[key]][1:] == pytest.approx([40.0])
+
+
+def test_stock_goes_only_to_what_an_order_is_still_owed():
+    """An order whose part was refused (its `denied_qty`) gets only the rest from stock; the next order
+    in the queue gets what is left."""
+    res = resolve(SCENARIO, model())
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    ba, maker = w.build_ahead, w.net.ids.index("hbm_maker")
+    flow = w.net.flows_into(w.net.ids.index("packager"), "hbm")[0]
+    first, second = (w._new("component", flow, "hbm", 100.0, 0.0) for _ in range(2))
+    for o in (first, second):
+        ba.take(o, 0.0)
+    first.denied_qty = 70.0  # refused since it was queued: 30 still owed
+    ba.stock[(maker, "hbm")] = 50.0
+    ba._fill((maker, "hbm"), 0.0)
+    assert (first.made, second.made) == (30.0, 20.0) and ba.stock[(maker, "hbm")] == 0.0
+    assert ba.unfilled[(maker, "hbm")] == pytest.approx(80.0) and len(ba.queue[(maker, "hbm")]) == 1

@@ -175,6 +175,10 @@ def test_targets_by_hand():
     assert targets(0.2, 0.5) == (1.0, 1.0)  # within a day: a tie
     assert targets(10.0, 40.0, np.array([False, True, False])) == (1.0, 0.0)  # the quick one is shut
 
+    flows = s.net.flows[:2]  # weights of 0 everywhere leave nothing to split by: plain edge shares
+    s._weights = [0.0] * len(s.net.flows)
+    assert s.shares(flows, 0) == s.net.shares(flows, 0) == [0.5, 0.5]
+
 
 @settings(max_examples=60, deadline=None)
 @given(q=st.lists(st.one_of(st.floats(0.0, 1e4), st.just(float("inf")), st.just(float("nan"))), min_size=2, max_size=2),

@@ -150,7 +150,7 @@ class BuildAhead(StockBook):
         while q and self.stock[key] > EPS:
             entry = q[0]
             o = entry[0]
-            left = min(entry[1], o.qty - o.denied_qty - o.shipped_qty - o.held_qty)  # a refused part is not owed
+            left = min(entry[1], o.qty - o.denied_qty - o.shipped_qty)  # a refused part (held goods too) is not owed
             if left <= EPS:
                 self.unfilled[key] -= entry[1]
                 q.popleft()
