@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .network import PRODUCER_KINDS
+from .stocking import build_ahead_days
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -49,8 +50,8 @@ class QuotePlan:
         self.vendor_pair = np.array([j for _, j in vendor], dtype=np.intp)
         self.vendor_stock_keys = [keys[k] for k, _ in vendor]
         # keys of build-ahead makers (stocking.py): a new order is filled from their stock while it lasts
-        self.stocked_keys = np.array([k for k, (n, _) in enumerate(keys) if getattr(net.node_models[n], "build_ahead_days", 0) > 0
-                                      and net.kinds[n] in ("fab", "memory")], dtype=np.intp)
+        ahead = build_ahead_days(net)
+        self.stocked_keys = np.array([k for k, (n, _) in enumerate(keys) if n in ahead], dtype=np.intp)
         self.stocked = [keys[k] for k in self.stocked_keys]
         self.pack_keys = np.array(pack, dtype=np.intp)
         self.pack_in = np.array([[ins[0], ins[-1]] for ins in inputs], dtype=np.intp).reshape(len(pack), 2)

@@ -33,9 +33,15 @@ from .vendors import BUILD_DAYS, StockBook
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["BuildAhead"]
+__all__ = ["BuildAhead", "build_ahead_days"]
 
 EPS = 1e-9
+
+
+def build_ahead_days(net) -> dict[int, float]:
+    """The nodes that build ahead (fabs and memory makers with `build_ahead_days` > 0) and their days."""
+    return {i: float(m.build_ahead_days) for i, m in enumerate(net.node_models)
+            if m.kind in ("fab", "memory") and m.build_ahead_days > 0}
 
 
 class BuildAhead(StockBook):
@@ -44,8 +50,7 @@ class BuildAhead(StockBook):
     def __init__(self, world: "World") -> None:
         super().__init__(world)
         net = world.net
-        self.ahead = {i: float(m.build_ahead_days) for i, m in enumerate(net.node_models)
-                      if m.kind in ("fab", "memory") and m.build_ahead_days > 0}
+        self.ahead = build_ahead_days(net)
         self.lots: dict[tuple[int, str], list[Order]] = defaultdict(list)  # build lots not all in stock yet
         self.built = 0.0  # goods the lots put in stock
         self.given = 0.0  # goods taken from stock for orders (a return counts back)
@@ -97,7 +102,7 @@ class BuildAhead(StockBook):
                 continue
             lot = w._new("build", None, product, need, float(day), supplier=node, customer=node)
             lot.released = float(day)
-            lot.unit_cost = net.unit_cost(node, product, self.dies_per_wafer.get(product))
+            lot.unit_cost = self._unit_cost(key)
             self.in_build[key] += need
             self.lots[key].append(lot)
             w.production.add(lot, float(day))
@@ -123,8 +128,11 @@ class BuildAhead(StockBook):
             return 0.0
         if making > 0.0 and waiting <= making:
             return ct * waiting / making
-        cost = lots[-1].unit_cost if lots else self.w.net.unit_cost(key[0], key[1], self.dies_per_wafer.get(key[1]))
-        return min(full, (waiting - making) * cost / y / cap + ct) if cap > 0.0 else full
+        return min(full, (waiting - making) * self._unit_cost(key) / y / cap + ct) if cap > 0.0 else full
+
+    def _unit_cost(self, key: tuple[int, str]) -> float:
+        """Capacity units per good unit of a lot of `key` (a die: its package's dies per wafer)."""
+        return self.w.net.unit_cost(key[0], key[1], self.dies_per_wafer.get(key[1]))
 
     def arrived(self, lot: Order, qty: float, now: float) -> None:
         """A build lot's finished goods (weekly, and when it is done) go to stock, then to waiting orders."""
