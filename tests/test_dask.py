@@ -58,10 +58,11 @@ def scheduler(tmp_path_factory):
     logs = tmp_path_factory.mktemp("dask")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     procs: list[subprocess.Popen] = []
+    files = []  # the processes' log files, closed at teardown (the child keeps its own descriptor)
 
     def spawn(name: str, *args: str) -> None:
-        log = open(logs / f"{name}.log", "w")
-        procs.append(subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT, env=env,
+        files.append(open(logs / f"{name}.log", "w"))
+        procs.append(subprocess.Popen([sys.executable, "-m", *args], stdout=files[-1], stderr=subprocess.STDOUT, env=env,
                                       cwd=logs))
 
     try:
@@ -83,6 +84,8 @@ def scheduler(tmp_path_factory):
         yield address
     finally:
         stop(procs)
+        for f in files:
+            f.close()
 
 
 def test_same_seed_same_tables_on_serial_processes_and_dask(scheduler):
