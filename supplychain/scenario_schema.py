@@ -29,6 +29,7 @@ __all__ = [
     "Shock",
     "Demand",
     "Sourcing",
+    "Quotes",
     "Scenario",
 ]
 
@@ -246,6 +247,19 @@ class Sourcing(Strict):
                                    "to the one the quotes call for in this many days (0: at once, weekly)")
 
 
+class Quotes(Strict):
+    """What capacity a producer's quote counts on (docs/model.md section 4).
+
+    `today` (the default): the backlog at today's effective capacity, as if it never
+    changed. `plan`: the capacity the node's own schedule (capacity x ai_share) plans for
+    the days ahead, scaled by today's effective / planned capacity (a shock, or tools
+    behind plan, is taken to persist in proportion): industry quotes in early 2024 already
+    counted on the CoWoS doubling. Only the quotes change, not what is made."""
+
+    capacity: Literal["today", "plan"] = Field(default="today", description="assumption, `today` by default: "
+                                               "quote at today's capacity, or along the planned capacity schedule")
+
+
 class Scenario(Strict):
     name: str = Field(default="scenario", min_length=1, description="names the output folder and the tables' rows")
     description: str | None = None
@@ -265,6 +279,7 @@ class Scenario(Strict):
     controls: list[Rule] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
     sourcing: Sourcing = Field(default_factory=Sourcing)
+    quotes: Quotes = Field(default_factory=Quotes)
     unconstrained: bool = Field(default=False, description="lift supply limits (the counterfactual)")
 
     @field_validator("end")

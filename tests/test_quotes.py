@@ -14,10 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplychain.engine import World
 from supplychain.engine.record import build_tables
-from supplychain.engine.network import PRODUCER_KINDS
+from supplychain.engine.network import _PER_DAY, PRODUCER_KINDS
+from supplychain.engine.quotes import plan_wait
 from supplychain.generate import generate_topology
 from supplychain.scenario import load_scenario
 from supplychain.scenario_schema import Scenario
@@ -44,7 +47,10 @@ class ReferenceQuoter:
             ct = float(w.net.cycle[n, d] * w.net.ct_mult[n, d])
             if w.net.kinds[n] in PRODUCER_KINDS and np.isfinite(self.cap[n]):
                 backlog = w.production.backlog_units(n, self.day)
-                q = backlog / self.cap[n] + ct if self.cap[n] > 1e-12 else (np.inf if backlog > 0 else ct)
+                if w.net.scenario.quotes.capacity == "plan":
+                    q = walk_plan(planned_days(w, n), d, float(self.cap[n]), backlog) + ct
+                else:
+                    q = backlog / self.cap[n] + ct if self.cap[n] > 1e-12 else (np.inf if backlog > 0 else ct)
             else:
                 q = ct
             self.node_q[n] = float(q)
@@ -94,6 +100,33 @@ class ReferenceQuoter:
                         den += s
                 self.supply_q[key] = num / den if den > 0 else min(self.flow(f) for f in flows)
         return self.supply_q[key]
+
+
+def planned_days(w: World, n: int) -> np.ndarray:
+    """Node `n`'s planned capacity units per day (capacity x ai_share, no shocks), from its model."""
+    m, grid = w.net.node_models[n], np.arange(w.net.days, dtype=float)
+    share = m.ai_share.on_days(w.scenario.start, grid) if getattr(m, "ai_share", None) is not None else 1.0
+    return m.capacity.on_days(w.scenario.start, grid) * _PER_DAY[m.kind] * share
+
+
+def walk_plan(plan: np.ndarray, d: int, cap: float, backlog: float) -> float:
+    """Days until the plan, scaled by today's capacity / plan, covers `backlog`: day by day from
+    tomorrow (today's capacity is spent when the quotes are made)."""
+    if backlog <= 0.0:
+        return 0.0
+    if plan[d] > 0.0 and cap <= 1e-12:
+        return np.inf
+    r = cap / plan[d] if plan[d] > 0.0 else 1.0
+    t, left, k = 0.0, backlog, d + 1
+    while True:
+        rate = plan[min(k, len(plan) - 1)] * r
+        if rate >= left:
+            return t + left / rate
+        if k >= len(plan) - 1 and rate <= 0.0:
+            return np.inf
+        left -= rate
+        t += 1.0
+        k += 1
 
 
 def check_every_week(world: World, weeks: set[int]) -> int:
@@ -176,3 +209,79 @@ def test_a_fifo_producers_quote_is_the_lead_time_a_new_order_gets():
     excess = (o["finished"] - o["entered"]) - o["entered"].map(quote)
     assert len(o) > 50 and quote.max() > 150 + 100  # over 100 days of queue at the peak
     assert excess.min() >= -1e-9 and excess.max() < 1.0
+
+
+def test_plan_wait_by_hand():
+    """Days to cover a backlog along the capacity plan: flat, a step, a shock, a node not built yet."""
+    def wait(plan, d, cap, backlog):
+        cum = np.concatenate([[0.0], np.cumsum(plan)])[None, :]
+        return float(plan_wait(cum, d, np.array([cap]), np.array([backlog]), np.array([True]))[0])
+
+    flat = np.full(100, 10.0)
+    assert wait(flat, 3, 10.0, 250.0) == pytest.approx(25.0)  # the `today` quote: backlog / capacity
+    step = np.r_[np.full(20, 10.0), np.full(80, 30.0)]  # capacity triples on day 20
+    assert wait(step, 0, 10.0, 150.0) == pytest.approx(15.0)  # covered before the step
+    assert wait(step, 10, 10.0, 250.0) == pytest.approx(9 + 160 / 30)  # days 11-19 make 90, then 30 a day
+    assert wait(step, 10, 5.0, 250.0) == pytest.approx(9 + 205 / 15)  # half capacity today: half the plan
+    assert wait(step, 10, 0.0, 1.0) == np.inf  # planned but nothing today (a blockade): no finite quote
+    unbuilt = np.r_[np.zeros(30), np.full(70, 4.0)]
+    assert wait(unbuilt, 0, 0.0, 40.0) == pytest.approx(29 + 10)  # opens on day 30, as planned
+    assert wait(flat, 90, 10.0, 1000.0) == pytest.approx(100.0)  # past the run: the last day's plan goes on
+    assert wait(np.r_[np.full(10, 1.0), np.zeros(90)], 0, 1.0, 50.0) == np.inf  # the plan ends short
+    assert wait(flat, 0, 10.0, 0.0) == 0.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=st.lists(st.just(0.0) | st.floats(0.01, 50.0), min_size=2, max_size=60), d=st.integers(0, 59),
+       backlog=st.just(0.0) | st.floats(1e-6, 3000.0), ratio=st.sampled_from([0.0, 0.3, 1.0]))
+def test_plan_wait_is_the_day_by_day_walk(plan, d, backlog, ratio):
+    plan = np.array(plan)
+    d = min(d, len(plan) - 1)
+    cap = plan[d] * ratio
+    cum = np.concatenate([[0.0], np.cumsum(plan)])[None, :]
+    got = float(plan_wait(cum, d, np.array([cap]), np.array([backlog]), np.array([backlog > 0]))[0])
+    want = walk_plan(plan, d, cap, backlog)
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-9) or (np.isinf(got) and np.isinf(want))
+
+
+def test_plan_quotes_match_the_definition_on_a_generated_network():
+    model = generate_topology(80, seed=5)  # capacities that grow every year, kits, pro-rata books
+    sc = Scenario.model_validate({"name": "q", "start": "2022-01-01", "end": "2024-12-31", "seed": 5,
+                                  "quotes": {"capacity": "plan"}})
+    assert check_every_week(World(model, sc, 0), set(range(0, 157, 26))) == 7
+
+
+def test_plan_quotes_match_the_definition_under_a_blockade():
+    res = load_scenario(ROOT / "policies" / "taiwan_blockade_6m.yaml")
+    sc = res.scenario.model_copy(update={"end": dt.date(2028, 6, 30), "quotes": {"capacity": "plan"}})
+    sc = Scenario.model_validate(sc.model_dump())
+    w = World(graph_to_model(res.topology), sc, 0)
+    weeks = {int((dt.date(2027, 7, 1) - sc.start).days // 7) + k for k in (0, 12, 40)} | {80}
+    assert check_every_week(w, weeks) == len(weeks)
+
+
+def test_a_plan_quote_is_the_lead_time_a_new_order_gets_when_capacity_grows():
+    """An HBM maker far below demand triples its capacity on 2023-07-01. FIFO spends each day's
+    capacity on the oldest orders, so an order's time at the producer is the wait until the
+    planned capacity covers the backlog it joins, plus the cycle time: the `plan` quote, rounded
+    up to the daily step. The `today` quote, blind to the step, overstates it for the orders the
+    step speeds up."""
+    from _topo import minimal_data, node
+
+    from supplychain.results import simulate
+    from supplychain.topology import parse_topology
+
+    data = minimal_data()
+    node(data, "hbm_maker")["capacity"] = {"points": {"2022-01-01": 20000, "2023-06-30": 20000,
+                                                      "2023-07-01": 60000}, "source": "test"}
+    topo = parse_topology(data)
+    excess = {}
+    for mode in ("plan", "today"):
+        r = simulate(topo, {"name": "q", "end": "2024-12-31", "labs": {"lifetime_years": 100},
+                            "quotes": {"capacity": mode}})
+        quote = r.nodes[r.nodes["node"] == "hbm_maker"].set_index("day")["quoted_days"]
+        o = r.orders[(r.orders["supplier"] == "hbm_maker") & r.orders["finished"].notna()]
+        excess[mode] = (o["finished"] - o["entered"]) - o["entered"].map(quote)
+    assert len(excess["plan"]) > 50
+    assert excess["plan"].min() >= -1e-9 and excess["plan"].max() < 1.0
+    assert excess["today"].min() < -10  # quoted over a week too long before the step

@@ -66,6 +66,9 @@ class Net:
     unlimited: np.ndarray | None = None  # bool per node: no capacity limit
     expansion: dict[int, tuple[str, float]] = field(default_factory=dict)
     node_models: list = field(default_factory=list)
+    # with `quotes.capacity: plan` only: nodes x days+1, the planned capacity (x ai_share, before
+    # shocks and tool caps) summed from day 0 to each day, what a plan-based quote reads
+    plan_cum: np.ndarray | None = None
     _parties: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict, repr=False)
 
     def parties(self, customer: int, product: str) -> frozenset[str]:
@@ -165,6 +168,9 @@ def compile_network(model: TopologyModel, scenario: Scenario) -> Net:
         expansion=expansion,
         node_models=list(model.nodes),
     )
+    if scenario.quotes.capacity == "plan":
+        net.plan_cum = np.zeros((n, days + 1))
+        np.cumsum(planned * cap_mult, axis=1, out=net.plan_cum[:, 1:])
     inbound: dict[tuple[int, str], list[Flow]] = defaultdict(list)
     # one flows x days matrix each, the flows' arrays are its rows (views): the weekly quotes read
     # them whole, without a copy. Constant shares and untouched transport times take no memory

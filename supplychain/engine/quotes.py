@@ -19,7 +19,39 @@ from .stocking import build_ahead_days
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["QuotePlan", "QuoteBook"]
+__all__ = ["QuotePlan", "QuoteBook", "plan_wait"]
+
+
+def plan_wait(cum: np.ndarray, d: int, cap: np.ndarray, backlog: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Days from day `d` until each node's planned capacity covers its backlog (0 where `nodes` is
+    False; `cum`: the plan summed from day 0, nodes x days+1). The quotes are made after the
+    day's production, so a new order's first capacity is tomorrow's: the plan counts from d + 1.
+
+    The plan is scaled by today's effective / planned capacity `r`, so a shock or a tool
+    shortfall is taken to persist in proportion (`r` = 0: inf; a node not yet built, planned 0
+    today, counts on its plan). Past the run's last day the last day's plan continues. With a
+    flat plan this is backlog / capacity, the `today` quote.
+    """
+    out = np.zeros(len(cap))
+    last = cum.shape[1] - 1  # days in the run
+    for n in np.flatnonzero(nodes).tolist():
+        row = cum[n]
+        today = row[d + 1] - row[d]
+        c = float(cap[n])
+        if today > 0.0 and c <= 1e-12:
+            out[n] = np.inf
+            continue
+        first = d + 1
+        target = row[first] + float(backlog[n]) * (today / c if today > 0.0 else 1.0)  # plan units to cover
+        if target <= row[first]:  # a backlog below the float resolution of the summed plan
+            continue
+        if target <= row[last]:
+            k = int(np.searchsorted(row, target, side="left"))  # first day boundary the plan reaches it
+            out[n] = (k - 1 - first) + (target - row[k - 1]) / (row[k] - row[k - 1])
+        else:
+            rate = row[last] - row[last - 1]
+            out[n] = (last - first) + (target - row[last]) / rate if rate > 0.0 else np.inf
+    return out
 
 
 class QuotePlan:
@@ -94,6 +126,8 @@ class QuotePlan:
         limited = self.producer & np.isfinite(cap)
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.where(cap > 1e-12, backlog / cap + ct, np.where(backlog > 0, np.inf, ct))
+        if net.plan_cum is not None:  # `quotes.capacity: plan`: the wait along the capacity plan
+            q = ct + plan_wait(net.plan_cum, d, cap, backlog, limited & (backlog > 0))
         node_q[limited] = q[limited]
         at = node_q[self.key_node]
         if len(self.stocked_keys):  # build-ahead makers: the wait for their stock (stocking.py)
