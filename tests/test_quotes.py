@@ -253,8 +253,7 @@ def test_plan_quotes_match_the_definition_on_a_generated_network():
 
 def test_plan_quotes_match_the_definition_under_a_blockade():
     res = load_scenario(ROOT / "policies" / "taiwan_blockade_6m.yaml")
-    sc = res.scenario.model_copy(update={"end": dt.date(2028, 6, 30), "quotes": {"capacity": "plan"}})
-    sc = Scenario.model_validate(sc.model_dump())
+    sc = Scenario.model_validate({**res.scenario.model_dump(), "end": dt.date(2028, 6, 30), "quotes": {"capacity": "plan"}})
     w = World(graph_to_model(res.topology), sc, 0)
     weeks = {int((dt.date(2027, 7, 1) - sc.start).days // 7) + k for k in (0, 12, 40)} | {80}
     assert check_every_week(w, weeks) == len(weeks)
