@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import pandas as pd
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "read_table", "manifest", "write_json"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "read_table", "manifest", "write_json",
+           "program_fingerprint"]
+
+PACKAGE = Path(__file__).resolve().parent
 
 
 class atomic_path:
@@ -111,6 +115,27 @@ def read_table(folder: str | Path, name: str) -> "pd.DataFrame":
     raise FileNotFoundError(folder / f"{name}.parquet")
 
 
+def program_fingerprint(root: Path = PACKAGE) -> str:
+    """A short hash of the program's source (every .py file below `root`, by path and content).
+
+    The version number does not move with every fix, so a run records this too, and a stored
+    replication made by other code is not stacked with new ones (`store.open_scenario`): a fix
+    that changes results without changing a column or a scenario field would otherwise mix
+    replications of two programs in one table. Cached per root: the source of a running
+    program does not change."""
+    return _fingerprint(Path(root).resolve())
+
+
+@cache
+def _fingerprint(root: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
 def manifest(**fields: object) -> dict:
     """Versions of what produced a run, plus the caller's fields (seed, config hash, command)."""
     import platform
@@ -123,8 +148,8 @@ def manifest(**fields: object) -> dict:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:  # pragma: no cover
             versions[pkg] = None
-    return {"versions": versions, "python": sys.version.split()[0], "platform": platform.platform(),
-            "command": _command(sys.argv), **fields}
+    return {"versions": versions, "program": program_fingerprint(), "python": sys.version.split()[0],
+            "platform": platform.platform(), "command": _command(sys.argv), **fields}
 
 
 def _command(argv: list[str]) -> str:

@@ -2,7 +2,7 @@
 
 Layout inside an experiment folder:
 
-    <out>/replications/<scenario>/config.json          scenario, config hash, seed, tables fingerprint
+    <out>/replications/<scenario>/config.json          scenario, config hash, seed, tables and program fingerprints
     <out>/replications/<scenario>/rep_0003/<table>.parquet
     <out>/replications/<scenario>/rep_0003/done.json   written last
 
@@ -12,8 +12,9 @@ without one (the run was killed while writing it) is computed again. Rerunning
 the same command therefore computes only what is missing.
 
 A scenario folder made with another configuration (a different config hash
-or seed) or by a program writing other tables (their columns' fingerprint) is
-never reused silently: `open_scenario` raises an `InputError` unless
+or seed), by a program writing other tables (their columns' fingerprint) or by
+other code (the program's source fingerprint: a fix may change results without
+changing a column) is never reused silently: `open_scenario` raises an `InputError` unless
 `fresh=True`, which discards it.
 """
 
@@ -30,7 +31,7 @@ import pandas as pd
 
 from .columns import run_tables_fingerprint
 from .errors import InputError
-from .outputs import write_json, write_table
+from .outputs import program_fingerprint, write_json, write_table
 
 __all__ = ["ScenarioStore", "open_scenario", "safe_name", "DONE"]
 
@@ -93,7 +94,7 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fre
     """The store of `scenario` under `root/replications`, checked against its configuration."""
     folder = Path(root) / "replications" / safe_name(scenario)
     config = folder / CONFIG
-    tables = run_tables_fingerprint()
+    tables, program = run_tables_fingerprint(), program_fingerprint()
     if fresh and folder.exists():
         shutil.rmtree(folder)
     elif config.is_file():
@@ -101,17 +102,20 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fre
             old = json.loads(config.read_text())
         except ValueError:
             old = {}
-        mine = {"config hash": config_hash, "seed": seed, "tables": tables}
-        theirs = {"config hash": old.get("config_hash"), "seed": old.get("seed"), "tables": old.get("tables")}
+        mine = {"config hash": config_hash, "seed": seed, "tables": tables, "program": program}
+        theirs = {"config hash": old.get("config_hash"), "seed": old.get("seed"), "tables": old.get("tables"),
+                  "program": old.get("program")}
         what = next((k for k in mine if theirs[k] != mine[k]), None)
         if what is not None:
             was, now = (str(x)[:12] if isinstance(x, str) else "none recorded" if x is None else x
                         for x in (theirs[what], mine[what]))
-            made = (f"made with {what} {was}, this run has {now}" if what != "tables" else
-                    f"written with other table columns (fingerprint {was}; this program's {now})")
+            made = (f"written with other table columns (fingerprint {was}; this program's {now})" if what == "tables"
+                    else f"made by other code (source fingerprint {was}; this program's {now})" if what == "program"
+                    else f"made with {what} {was}, this run has {now}")
             raise InputError(folder, what, f"stored replications were {made}; "
                                            "rerun with --fresh to discard them, or choose another --out")
     folder.mkdir(parents=True, exist_ok=True)
     if not config.is_file():
-        write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed, "tables": tables})
+        write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed, "tables": tables,
+                            "program": program})
     return ScenarioStore(folder, scenario, config_hash, seed)

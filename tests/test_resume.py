@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from supplychain.cli import app
-from supplychain.outputs import read_table
+from supplychain.outputs import _fingerprint, program_fingerprint, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "topology" / "minimal.yaml")
@@ -233,6 +233,51 @@ def test_replications_stored_by_a_program_with_other_tables_are_refused(tmp_path
     assert len(lines) == 1 and ": tables: stored replications were written with other table columns " \
         "(fingerprint none recorded;" in lines[0] and "--fresh" in lines[0], res.output
     assert runner.invoke(app, [*args, "-n", "3", "--fresh"]).exit_code == 0
+
+
+def test_replications_stored_by_other_code_are_refused(tmp_path):
+    """A fix can change results without changing a column or a scenario field: replications stored
+    by other source code (another program fingerprint in config.json, or none) are not stacked with
+    this program's; the run says which and how to discard them, and the manifest records the code."""
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    config = next((out / "replications").glob("*/config.json"))
+    stored = json.loads(config.read_text())
+    assert stored["program"] == manifest(out)["program"] == program_fingerprint()
+    for made_by in ("0123456789ab", None):
+        if made_by is None:
+            del stored["program"]  # as a program before the fingerprint wrote it
+        else:
+            stored["program"] = made_by
+        config.write_text(json.dumps(stored))
+        res = runner.invoke(app, [*args, "-n", "2"])
+        assert res.exit_code == 2
+        lines = res.output.strip().splitlines()
+        was = made_by or "none recorded"
+        assert len(lines) == 1 and f": program: stored replications were made by other code (source fingerprint {was}; " \
+            f"this program's {program_fingerprint()})" in lines[0] and "--fresh" in lines[0], res.output
+    assert runner.invoke(app, [*args, "-n", "2", "--fresh"]).exit_code == 0
+    assert (manifest(out)["computed"], manifest(out)["reused"]) == (2, 0)
+
+
+def test_the_program_fingerprint_follows_the_source(tmp_path):
+    """Any change to a .py file below the package (its content or its name) changes the fingerprint;
+    other files do not."""
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "engine" / "b.py").write_text("y = 2\n")
+    prints = [program_fingerprint(tmp_path)]
+    for change in (lambda: (tmp_path / "notes.md").write_text("not code"),
+                   lambda: (tmp_path / "engine" / "b.py").write_text("y = 3\n"),
+                   lambda: (tmp_path / "engine" / "b.py").rename(tmp_path / "engine" / "c.py")):
+        change()
+        _fingerprint.cache_clear()
+        prints.append(program_fingerprint(tmp_path))
+    assert prints[1] == prints[0]
+    assert len(set(prints[1:])) == 3
+    assert program_fingerprint() == program_fingerprint() and len(program_fingerprint()) == 12
 
 
 def test_more_replications_extend_a_stored_run(tmp_path):
