@@ -100,8 +100,8 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     # worker processes: Ctrl-C stops the running units instead of waiting for them
     stopped = start_and_stop(cli("run", str(path), "-n", str(N), "-w", "2", "-o", str(out), "-q"), out, signal.SIGINT,
                              after=1)
-    assert stopped.returncode == 130
-    assert "rerun the same command to resume" in stopped.stderr and "Traceback" not in stopped.stderr
+    assert stopped.returncode == 130, stopped.stderr
+    assert "rerun the same command to resume" in stopped.stderr and "Traceback" not in stopped.stderr, stopped.stderr
     res = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"])
     assert res.exit_code == 0
     assert manifest(out)["reused"] >= 1 and len(done(out)) == N
