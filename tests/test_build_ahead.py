@@ -106,6 +106,27 @@ def test_the_wait_for_stock_by_hand():
     assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9) == 0.0
 
 
+def test_the_wait_for_stock_along_the_capacity_plan():
+    """With `quotes.capacity: plan` the part made from queued lots takes the time the plan needs for
+    it (`plan_days`), not units / today's capacity: here capacity doubles from 5 to 10 a day on day 10."""
+    from functools import partial
+
+    from supplychain.engine.quotes import plan_days
+
+    res = resolve(SCENARIO, model())
+    ba = World(graph_to_model(res.topology), res.scenario, 0).build_ahead
+    key = (0, "hbm")
+    row = np.concatenate([[0.0], np.cumsum(np.r_[np.full(10, 5.0), np.full(90, 10.0)])])
+    ba.lots[key] = [_lot(100, 100, 40, 30), _lot(100, 0, 0, 0)]  # 10 made, 60 in production
+    ba.unfilled[key] = 110.0  # 40 beyond production: 80 capacity units at yield 0.5
+    days = partial(plan_days, row, 0, 5.0)  # days 1-9 make 45, the other 35 take 3.5 days at 10
+    assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9, days=days) == pytest.approx(9 + 3.5 + 150)
+    assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9) == pytest.approx(80 / 5 + 150)  # today's capacity
+    assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=100.0, days=days) == 100.0  # never past the whole backlog
+    ba.unfilled[key] = 40.0  # within what is in production: the plan does not enter
+    assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9, days=days) == pytest.approx(150.0 * 30 / 60)
+
+
 def test_through_a_total_outage_the_pipeline_and_stock_last_a_cycle_plus_the_stock_days():
     """Capacity 0 from 2023-03-01 (day 424) for 300 days: what is in production still comes out over the
     150-day cycle, and 30 days of flow are in stock on top, so orders are filled at once for about 180

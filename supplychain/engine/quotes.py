@@ -9,6 +9,7 @@ vendor's customer, that + the vendor's cycle time + transport to the lab.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,39 +20,40 @@ from .stocking import build_ahead_days
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["QuotePlan", "QuoteBook", "plan_wait"]
+__all__ = ["QuotePlan", "QuoteBook", "plan_wait", "plan_days"]
 
 
 def plan_wait(cum: np.ndarray, d: int, cap: np.ndarray, backlog: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """Days from day `d` until each node's planned capacity covers its backlog (0 where `nodes` is
-    False; `cum`: the plan summed from day 0, nodes x days+1). The quotes are made after the
-    day's production, so a new order's first capacity is tomorrow's: the plan counts from d + 1.
-
-    The plan is scaled by today's effective / planned capacity `r`, so a shock or a tool
-    shortfall is taken to persist in proportion (`r` = 0: inf; a node not yet built, planned 0
-    today, counts on its plan). Past the run's last day the last day's plan continues. With a
-    flat plan this is backlog / capacity, the `today` quote.
-    """
+    False; `cum`: the plan summed from day 0, nodes x days+1): `plan_days` of every node."""
     out = np.zeros(len(cap))
-    last = cum.shape[1] - 1  # days in the run
     for n in np.flatnonzero(nodes).tolist():
-        row = cum[n]
-        today = row[d + 1] - row[d]
-        c = float(cap[n])
-        if today > 0.0 and c <= 1e-12:
-            out[n] = np.inf
-            continue
-        first = d + 1
-        target = row[first] + float(backlog[n]) * (today / c if today > 0.0 else 1.0)  # plan units to cover
-        if target <= row[first]:  # a backlog below the float resolution of the summed plan
-            continue
-        if target <= row[last]:
-            k = int(np.searchsorted(row, target, side="left"))  # first day boundary the plan reaches it
-            out[n] = (k - 1 - first) + (target - row[k - 1]) / (row[k] - row[k - 1])
-        else:
-            rate = row[last] - row[last - 1]
-            out[n] = (last - first) + (target - row[last]) / rate if rate > 0.0 else np.inf
+        out[n] = plan_days(cum[n], d, float(cap[n]), float(backlog[n]))
     return out
+
+
+def plan_days(row: np.ndarray, d: int, cap: float, backlog: float) -> float:
+    """Days from day `d` until one node's planned capacity (`row`: its plan summed from day 0)
+    makes `backlog` capacity units. The quotes are made after the day's production, so a new
+    order's first capacity is tomorrow's: the plan counts from d + 1.
+
+    The plan is scaled by today's effective / planned capacity `r` (`cap` / the plan today), so
+    a shock or a tool shortfall is taken to persist in proportion (`r` = 0: inf; a node not yet
+    built, planned 0 today, counts on its plan). Past the run's last day the last day's plan
+    continues. With a flat plan this is backlog / capacity, the `today` quote.
+    """
+    first, last = d + 1, len(row) - 1
+    today = row[first] - row[d]
+    if today > 0.0 and cap <= 1e-12:
+        return np.inf
+    target = row[first] + backlog * (today / cap if today > 0.0 else 1.0)  # plan units to cover
+    if target <= row[first]:  # no backlog, or one below the float resolution of the summed plan
+        return 0.0
+    if target <= row[last]:
+        k = int(np.searchsorted(row, target, side="left"))  # first day boundary the plan reaches it
+        return (k - 1 - first) + (target - row[k - 1]) / (row[k] - row[k - 1])
+    rate = row[last] - row[last - 1]
+    return (last - first) + (target - row[last]) / rate if rate > 0.0 else np.inf
 
 
 class QuotePlan:
@@ -132,9 +134,11 @@ class QuotePlan:
         at = node_q[self.key_node]
         if len(self.stocked_keys):  # build-ahead makers: the wait for their stock (stocking.py)
             ys = net.yields[:, d]
+            plan = net.plan_cum
             for k, key in zip(self.stocked_keys.tolist(), self.stocked):
                 n = key[0]
-                at[k] = w.build_ahead.quote(key, float(cap[n]), float(ct[n]), float(ys[n]), float(node_q[n]))
+                days = None if plan is None else partial(plan_days, plan[n], d, float(cap[n]))  # `quotes.capacity: plan`
+                at[k] = w.build_ahead.quote(key, float(cap[n]), float(ct[n]), float(ys[n]), float(node_q[n]), days)
         if self.passes:
             stock = w.vendors.stock
             empty = np.array([stock.get(key, 0.0) <= 1e-9 for key in self.vendor_stock_keys], dtype=bool)

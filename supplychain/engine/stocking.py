@@ -23,6 +23,7 @@ Known limits 1); with A = 0 (the default) the node makes to order, as before.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,11 +108,13 @@ class BuildAhead(StockBook):
             self.lots[key].append(lot)
             w.production.add(lot, float(day))
 
-    def quote(self, key: tuple[int, str], cap: float, ct: float, y: float, full: float) -> float:
+    def quote(self, key: tuple[int, str], cap: float, ct: float, y: float, full: float,
+              days: Callable[[float], float] | None = None) -> float:
         """Days a new order of `key` would wait for stock: none while there is stock; else the time
         the lots already started take to cover the orders waiting before it (their output comes
         evenly over the cycle time), or, past what they hold, the rest made from the lots queued
-        at capacity `cap` (capacity units a day at yield `y`) + the cycle time `ct`, so at least the
+        at capacity `cap` (capacity units a day at yield `y`; `days(units)` instead, if given: the
+        time the capacity plan takes, `quotes.capacity: plan`) + the cycle time `ct`, so at least the
         cycle with nothing in production. At most `full`, the node's whole backlog: the lots of its
         other products are ahead of ours in its book too."""
         if self.stock.get(key, 0.0) > EPS:
@@ -128,7 +131,10 @@ class BuildAhead(StockBook):
             return 0.0
         if making > 0.0 and waiting <= making:
             return ct * waiting / making
-        return min(full, (waiting - making) * self._unit_cost(key) / y / cap + ct) if cap > 0.0 else full
+        units = (waiting - making) * self._unit_cost(key) / y  # capacity units still to start
+        if days is not None:
+            return min(full, days(units) + ct)
+        return min(full, units / cap + ct) if cap > 0.0 else full
 
     def _unit_cost(self, key: tuple[int, str]) -> float:
         """Capacity units per good unit of a lot of `key` (a die: its package's dies per wafer)."""
