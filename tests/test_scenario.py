@@ -323,6 +323,8 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
         ({"shocks": [{"id": "z", "kind": "capacity", "multiplier": 0,
                       "random": {"rate_per_year": 1, "first": "2025-01-01", "last": "2024-01-01"}}]},
          "shocks.z.random.last", "must be after first 2025-01-01"),
+        ({"quotes": {"capacity": "tomorrow"}}, "quotes.capacity", "Input should be 'today' or 'plan' (got 'tomorrow')"),
+        ({"quotes": "plan"}, "quotes", "valid dictionary"),
         ({"extend": "base.yaml"}, "extend", "unknown field (got 'base.yaml')"),
         # an unknown key shows what it holds, a mapping too (shortened), as a nested one does
         ({"x": {"a": 1}}, "x", "unknown field (got {'a': 1})"),
