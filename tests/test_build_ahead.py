@@ -127,6 +127,38 @@ def test_the_wait_for_stock_along_the_capacity_plan():
     assert ba.quote(key, cap=5.0, ct=150.0, y=0.5, full=1e9, days=days) == pytest.approx(150.0 * 30 / 60)
 
 
+def test_the_weekly_quote_of_a_build_ahead_maker_follows_its_capacity_plan():
+    """In a run with `quotes.capacity: plan`, an HBM maker building ahead far below demand until its
+    capacity triples on 2023-07-01: every week its recorded quote is `BuildAhead.quote` with the wait
+    for lots not yet started taken along the plan, and in the queue before the step that is shorter
+    than the wait at today's capacity."""
+    from functools import partial
+
+    from supplychain.engine.quotes import plan_days
+
+    capacity = {"points": {"2022-01-01": 20000, "2023-06-30": 20000, "2023-07-01": 60000}, "source": "test"}
+    res = resolve({**SCENARIO, "quotes": {"capacity": "plan"}}, model(30.0, capacity=capacity))
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    n = w.net.index["hbm_maker"]
+    plan = w.quote_book.plan
+    k = int(plan.stocked_keys[0])
+    key = plan.stocked[0]
+    shorter = []
+
+    def check(day: int) -> None:
+        d = min(day, w.net.days - 1)
+        cap, backlog = w.production.capacity(day), w.production.backlog_vector(day)
+        node_q, at = plan.evaluate(w, day, cap, backlog)
+        args = (key, float(cap[n]), float(w.net.cycle[n, d] * w.net.ct_mult[n, d]), float(w.net.yields[n, d]), float(node_q[n]))
+        want = w.build_ahead.quote(*args, partial(plan_days, w.net.plan_cum[n], d, float(cap[n])))
+        assert at[k] == pytest.approx(want, rel=1e-12, abs=1e-9), day
+        if want < w.build_ahead.quote(*args) - 1.0:
+            shorter.append(day)
+
+    w.run(progress=check)
+    assert shorter and max(shorter) < 546  # days before the step (2023-07-01 is day 546)
+
+
 def test_through_a_total_outage_the_pipeline_and_stock_last_a_cycle_plus_the_stock_days():
     """Capacity 0 from 2023-03-01 (day 424) for 300 days: what is in production still comes out over the
     150-day cycle, and 30 days of flow are in stock on top, so orders are filled at once for about 180
