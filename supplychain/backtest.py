@@ -220,9 +220,12 @@ def quarterly_lead_times(lead_times: pd.DataFrame, products: Iterable[str] = H10
     """Median quoted lead time (weeks) per quarter and product, plus `leading` (all of them).
 
     `lead_times`: the run's lead_times table (date, customer, product,
-    quoted_days). Rows for `products`, optionally only for `customers`, between
-    `start` and `end`. Index: quarter ("2023Q4"); columns: one per product
-    present and `leading`, the median over every row of the quarter.
+    quoted_days, and realised_by_order_days if present). Rows for `products`,
+    optionally only for `customers`, between `start` and `end`. Index: quarter
+    ("2023Q4"); columns: one per product present and `leading`, the median over
+    every row of the quarter; then `realised`, if the table has it: the median
+    realised lead time (weeks) of the lines ordered in those rows' weeks, what the
+    orders of the quarter took to arrive, beside what they were quoted.
     """
     products = list(products)
     lt = lead_times[lead_times["product"].isin(products)]
@@ -235,6 +238,8 @@ def quarterly_lead_times(lead_times: pd.DataFrame, products: Iterable[str] = H10
     per = lt.pivot_table(index="quarter", columns="product", values="weeks", aggfunc="median")
     per = per[[p for p in products if p in per.columns]]
     per["leading"] = lt.groupby("quarter")["weeks"].median()
+    if "realised_by_order_days" in lt:
+        per["realised"] = (lt["realised_by_order_days"].astype(float) / 7.0).groupby(lt["quarter"]).median()
     per.columns.name = None
     return per.sort_index()
 
@@ -378,7 +383,8 @@ def main(argv: list[str] | None = None) -> None:
     print("## Yearly deliveries (millions; observed = Epoch AI, AI chip sales data)\n")
     print(markdown(y[["year", "designer", "sim_units", "obs_units", "units_ratio", "sim_h100e", "obs_h100e", "h100e_ratio"]],
                    index=False))
-    print("\n## Quoted lead time of H100-class SKUs at the US labs (median weeks per quarter)\n")
+    print("\n## Lead time of H100-class SKUs at the US labs (median weeks per quarter: quoted per SKU and "
+          "together, realised by the lines ordered that quarter)\n")
     print(markdown(out["lead_times"], digits=0))
 
 

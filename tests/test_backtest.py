@@ -138,6 +138,7 @@ def _lead_times() -> pd.DataFrame:
         "customer": ["lab_us", "lab_us", "lab_us", "lab_us", "lab_us", "lab_cn", "lab_us"],
         "product": ["h100", "h100", "h200", "h100", "h200", "h100", "b200"],
         "quoted_days": [350.0, 364.0, 420.0, 70.0, 84.0, 700.0, 500.0],
+        "realised_by_order_days": [280.0, np.nan, 434.0, 56.0, 70.0, 7.0, 7.0],  # nan: nothing ordered that week
     })
 
 
@@ -146,6 +147,8 @@ def test_quarterly_lead_times_are_medians_in_weeks_per_product_and_overall() -> 
     assert list(q.index) == ["2023Q3", "2023Q4", "2024Q3"]
     assert q.loc["2023Q3", "h100"] == pytest.approx(51.0) and np.isnan(q.loc["2023Q3", "h200"])
     assert q.loc["2024Q3", "leading"] == pytest.approx(11.0)  # median of 10 and 12 weeks; b200 and lab_cn left out
+    assert q["realised"].tolist() == pytest.approx([40.0, 62.0, 9.0])  # the weeks' realised, same rows
+    assert "realised" not in bt.quarterly_lead_times(_lead_times().drop(columns="realised_by_order_days"))
     everyone = bt.quarterly_lead_times(_lead_times(), products=["h100"])
     assert everyone.loc["2024Q3", "h100"] == pytest.approx((70 + 700) / 2 / 7)
 
