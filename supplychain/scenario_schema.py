@@ -254,10 +254,17 @@ class Quotes(Strict):
     changed. `plan`: the capacity the node's own schedule (capacity x ai_share) plans for
     the days ahead, scaled by today's effective / planned capacity (a shock, or tools
     behind plan, is taken to persist in proportion): industry quotes in early 2024 already
-    counted on the CoWoS doubling. Only the quotes change, not what is made."""
+    counted on the CoWoS doubling. And what a vendor without finished stock quotes: by default
+    a new build lot through its chain; with `vendor: atp` (available to promise) the day the
+    lot already in build that will fill a new order first come, first served is due (placed
+    + the chain quote it was placed at), or a new build if the lots in build are all spoken
+    for. Only the quotes change, not what is made."""
 
     capacity: Literal["today", "plan"] = Field(default="today", description="assumption, `today` by default: "
                                                "quote at today's capacity, or along the planned capacity schedule")
+    vendor: Literal["chain", "atp"] = Field(default="chain", description="a vendor without stock quotes a new build "
+                                            "through its chain (`chain`, the default), or the scheduled arrival of the "
+                                            "build lot in its pipeline that will fill a new order (`atp`, available to promise)")
 
 
 class Scenario(Strict):

@@ -325,6 +325,7 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
          "shocks.z.random.last", "must be after first 2025-01-01"),
         ({"quotes": {"capacity": "tomorrow"}}, "quotes.capacity", "Input should be 'today' or 'plan' (got 'tomorrow')"),
         ({"quotes": "plan"}, "quotes", "valid dictionary"),
+        ({"quotes": {"vendor": "fifo"}}, "quotes.vendor", "Input should be 'chain' or 'atp' (got 'fifo')"),
         ({"extend": "base.yaml"}, "extend", "unknown field (got 'base.yaml')"),
         # an unknown key shows what it holds, a mapping too (shortened), as a nested one does
         ({"x": {"a": 1}}, "x", "unknown field (got {'a': 1})"),

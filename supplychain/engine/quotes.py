@@ -9,6 +9,7 @@ vendor's customer, that + the vendor's cycle time + transport to the lab.
 
 from __future__ import annotations
 
+import bisect
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from .stocking import build_ahead_days
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["QuotePlan", "QuoteBook", "plan_wait", "plan_days"]
+__all__ = ["QuotePlan", "QuoteBook", "plan_wait", "plan_days", "atp_wait"]
 
 
 def plan_wait(cum: np.ndarray, d: int, cap: np.ndarray, backlog: np.ndarray, nodes: np.ndarray) -> np.ndarray:
@@ -30,6 +31,19 @@ def plan_wait(cum: np.ndarray, d: int, cap: np.ndarray, backlog: np.ndarray, nod
     for n in np.flatnonzero(nodes).tolist():
         out[n] = plan_days(cum[n], d, float(cap[n]), float(backlog[n]))
     return out
+
+
+def atp_wait(scheduled: list[float], due: list[float], left: float, unfilled: float, day: float, chain: float) -> float:
+    """Days until a vendor can fill a new order from its build lots (available to promise).
+
+    Lots arrive in the order they were placed, and orders are filled first come, first served,
+    so a new order is filled by the unit `left + unfilled` of the lots' running total
+    (`scheduled`: units placed up to each lot; `left`: units that have arrived or were denied;
+    `unfilled`: units the orders ahead of it still wait for). Its promise is that lot's due day
+    (`due`), at the earliest today; with every lot in build spoken for, a new build: `chain`.
+    """
+    k = bisect.bisect_left(scheduled, left + unfilled + 1e-9)
+    return max(due[k] - day, 0.0) if k < len(scheduled) else chain
 
 
 def plan_days(row: np.ndarray, d: int, cap: float, backlog: float) -> float:
@@ -154,7 +168,25 @@ class QuotePlan:
                 at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, supply[self.vendor_pair], 0.0)
                 if len(self.pack_keys):
                     at[self.pack_keys] = np.maximum(supply[self.pack_in[:, 0]], supply[self.pack_in[:, 1]]) + node_q[pack_node]
+            if w.vendors.atp:  # `quotes.vendor: atp`: the promise of the lots in build, not a new build
+                at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, self._promise(w, day, supply[self.vendor_pair]), 0.0)
         return node_q, at
+
+    def _promise(self, w: "World", day: int, chain: np.ndarray) -> np.ndarray:
+        """Per vendor key, the wait `atp_wait` promises; this week's new lots are due a `chain` from now."""
+        v = w.vendors
+        out = chain.copy()
+        for i, key in enumerate(self.vendor_stock_keys):
+            scheduled = v.scheduled.get(key)
+            if not scheduled:
+                continue
+            due = v.due[key]
+            k = len(due) - 1
+            while k >= 0 and due[k] != due[k]:  # nan: placed since the last quotes
+                due[k] = day + float(chain[i])
+                k -= 1
+            out[i] = atp_wait(scheduled, due, v.left[key], v.unfilled.get(key, 0.0), day, float(chain[i]))
+        return out
 
     def _supply(self, flow_q: np.ndarray, share: np.ndarray) -> np.ndarray:
         """Per (customer, product): the share-weighted mean quote of its supplying flows (the

@@ -70,6 +70,13 @@ class Vendors(StockBook):
     def __init__(self, world: "World") -> None:
         super().__init__(world)
         self.to_build: dict[tuple[int, str], float] = defaultdict(float)
+        # `quotes.vendor: atp` only: per key the build lots in placement order, as the running total of
+        # their units and the day each is due (set by the week's quotes), and the units that have left
+        # the schedule (arrived, or denied); what a new order's promise date is read from
+        self.atp = world.scenario.quotes.vendor == "atp"
+        self.scheduled: dict[tuple[int, str], list[float]] = defaultdict(list)
+        self.due: dict[tuple[int, str], list[float]] = defaultdict(list)
+        self.left: dict[tuple[int, str], float] = defaultdict(float)
         self.ahead = {i: float(getattr(m, "build_ahead_days", 0.0)) for i, m in enumerate(world.net.node_models) if m.kind == "vendor"}
 
     def take(self, o: Order, now: float) -> None:
@@ -101,7 +108,12 @@ class Vendors(StockBook):
             lots = self.w.order_from_suppliers("assembly", vendor, sku, need, float(day))
             if not lots:
                 self.shortfall(key, need, float(day))
-            self.in_build[key] += sum(x.qty for x in lots)
+            placed = sum(x.qty for x in lots)
+            self.in_build[key] += placed
+            if self.atp and placed > 0.0:
+                total = self.scheduled[key]
+                total.append((total[-1] if total else 0.0) + placed)
+                self.due[key].append(float("nan"))  # this week's quotes date it
 
     def _on_sale(self, sku: str, day: int) -> bool:
         p = self.w.net.products[sku]
@@ -114,6 +126,7 @@ class Vendors(StockBook):
     def arrived(self, lot: Order, qty: float, now: float) -> None:
         key = (lot.customer, lot.product)
         self.in_build[key] -= qty
+        self.left[key] += qty
         self.stock[key] += qty
         self._fill(key, now, lot)
 
