@@ -248,10 +248,11 @@ class Sourcing(Strict):
 
 
 class Quotes(Strict):
-    """What capacity a producer's quote counts on (docs/model.md section 4).
+    """How the weekly quotes are made (docs/model.md section 4): what capacity a producer's
+    quote counts on, and what a vendor without finished stock promises.
 
-    `today` (the default): the backlog at today's effective capacity, as if it never
-    changed. `plan`: the capacity the node's own schedule (capacity x ai_share) plans for
+    `capacity: today` (the default): the backlog at today's effective capacity, as if it never
+    changed. `capacity: plan`: the capacity the node's own schedule (capacity x ai_share) plans for
     the days ahead, scaled by today's effective / planned capacity (a shock, or tools
     behind plan, is taken to persist in proportion): industry quotes in early 2024 already
     counted on the CoWoS doubling. And what a vendor without finished stock quotes: by default
