@@ -29,30 +29,31 @@ def release_table(gens: pd.DataFrame) -> pd.DataFrame:
 
 
 def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None,
-                    products: Iterable[str] | None = None) -> pd.DataFrame:
+                    products: Iterable[str] | None = None, column: str = "quoted_days") -> pd.DataFrame:
     """Peak quoted lead time (weeks) per product delivered to labs: each replication's own
     peak, then the median across replications, as the summary's other figures are.
 
     The date and customer are those of the median-ranked replication's peak (the lower
     of the two middle ones for an even count), so they name a peak that happened rather
     than the worst draw. A table without a `replication` column is one replication.
-    `products` keeps those only (the accelerators: labs also take grid power).
+    `products` keeps those only (the accelerators: labs also take grid power). `column`
+    `realised_by_order_days` gives the longest that orders of one week took instead.
     """
     lt = lead_times[lead_times["customer"].isin(fleet_labs)] if fleet_labs else lead_times
     if products is not None:
         lt = lt[lt["product"].isin(set(products))]
-    lt = lt[lt["quoted_days"].notna() & (lt["quoted_days"] < float("inf"))]
+    lt = lt[lt[column].notna() & (lt[column] < float("inf"))]
     if lt.empty:
         return pd.DataFrame(columns=["product", "peak_weeks", "date", "customer"])
     lt = lt.reset_index(drop=True)  # concatenated replications repeat index labels
     if "replication" not in lt.columns:
         lt = lt.assign(replication=0)
-    per_rep = lt.loc[lt.groupby(["product", "replication"])["quoted_days"].idxmax()]
+    per_rep = lt.loc[lt.groupby(["product", "replication"])[column].idxmax()]
     rows = []
     for product, grp in per_rep.groupby("product"):
-        ranked = grp.sort_values(["quoted_days", "replication"], kind="stable")
+        ranked = grp.sort_values([column, "replication"], kind="stable")
         pick = ranked.iloc[(len(ranked) - 1) // 2]
-        rows.append({"product": product, "peak_weeks": ranked["quoted_days"].median() / 7.0,
+        rows.append({"product": product, "peak_weeks": ranked[column].median() / 7.0,
                      "date": pick["date"], "customer": pick["customer"]})
     return pd.DataFrame(rows).sort_values("peak_weeks", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -93,11 +94,16 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
             lines.append(f"- {lab}: " + ", ".join(_release(int(r.generation), r.release, int(r.replications), reps)
                                           for r in grp.itertuples()))
         lines.append("")
-    peaks = peak_lead_times(tables["lead_times"], labs, products_h100e)
+    lt = tables["lead_times"]
+    peaks = peak_lead_times(lt, labs, products_h100e)
+    took: dict[str, float] = {}  # the longest the orders of one week took to arrive, per product
+    if "realised_by_order_days" in lt.columns:
+        took = peak_lead_times(lt, labs, products_h100e, "realised_by_order_days").set_index("product")["peak_weeks"].to_dict()
     lines.append("## Peak quoted lead time, accelerators to labs\n")
     for r in peaks.head(12).itertuples():
         weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= 520 else "over 10 years (orders far beyond capacity)"
-        lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer})")
+        realised = f"; orders that arrived took at most {took[r.product]:.0f} weeks" if r.product in took else ""
+        lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}")
     lines.append("")
     bind = binding_inputs(tables["orders"], products_h100e)
     lines.append("## What bound the labs' orders (dominant delay, share of ordered H100e)\n")

@@ -31,7 +31,21 @@ def test_summary_lists_accelerators_not_grid_power_under_peak_lead_times():
     text = summarise({"fleet": fleet, "generations": generations, "lead_times": _lead_times(), "orders": orders},
                      {"h100": 1.0}, "run")
     peaks = text.split("## Peak quoted lead time")[1].split("##")[0]
-    assert "h100: 20 weeks" in peaks and "power" not in peaks
+    assert "h100: 20 weeks (2024-01-08, to lab_us)\n" in peaks and "power" not in peaks
+
+
+def test_summary_says_how_long_orders_took_beside_the_peak_quote():
+    """The peak quote beside the longest time the orders of one week took (the realised lead time by
+    order week, median over replications as the quote's): how far the quote ran ahead of the orders."""
+    lt = _lead_times().assign(realised_by_order_days=[84.0, 98.0, 700.0, None])
+    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
+                          "stranded_h100e": [0.0], "power_mw": [5.0]})
+    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
+    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
+    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders}, {"h100": 1.0}, "run")
+    assert "- h100: 20 weeks (2024-01-08, to lab_us); orders that arrived took at most 14 weeks\n" in text
+    peaks = peak_lead_times(lt, {"lab_us"}, ["h100"], "realised_by_order_days")
+    assert peaks["peak_weeks"].tolist() == [14.0]
 
 
 def _replicated_lead_times(peaks_weeks: list[float]) -> pd.DataFrame:
