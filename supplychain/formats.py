@@ -17,6 +17,7 @@ the flows as parallel edges.
 from __future__ import annotations
 
 import json
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable
@@ -221,7 +222,9 @@ def _read_graphml(path: Path) -> dict[str, Any]:
     try:
         # networkx raises an open-ended set of exceptions (KeyError, ValueError,
         # NetworkXError, ...) on malformed GraphML; all mean "cannot read this".
-        graphs = list(GraphMLReader(node_type=str, edge_key_type=str, force_multigraph=True)(string=text))
+        with warnings.catch_warnings():  # a <key> without attr.type is a string by the GraphML spec, not a problem
+            warnings.filterwarnings("ignore", message="No key type for id", category=UserWarning)
+            graphs = list(GraphMLReader(node_type=str, edge_key_type=str, force_multigraph=True)(string=text))
     except Exception as exc:  # noqa: BLE001 - see above
         raise InputError(path, "<root>", f"not GraphML ({type(exc).__name__}: {short(str(exc), 80)})") from None
     if not graphs:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from supplychain import formats
 from supplychain.errors import InputError
 from supplychain.generate import generate_topology
-from supplychain.topology import load_topology, model_to_graph, parse_topology, save_topology
+from supplychain.topology import graph_to_model, load_topology, model_to_graph, parse_topology, save_topology
 
 FORMATS = list(SUFFIXES)
 
@@ -129,6 +129,23 @@ def test_graphml_is_readable_by_plain_networkx(tmp_path: Path) -> None:
     assert g.nodes["fab"]["kind"] == "fab" and g.nodes["fab"]["country"] == "TW"
     assert json.loads(g.nodes["fab"]["capacity"])["value"] == 2000
     assert g.number_of_edges() == 8 and json.loads(g.graph["products"])["acc"]["h100e"] == 1.0
+
+
+def test_a_graphml_key_without_a_type_is_a_string_and_no_warning(tmp_path: Path) -> None:
+    """GraphML's attr.type defaults to string: a file that leaves it out is read as it is, without
+    networkx's UserWarning reaching the user's terminal beside the CLI's own lines."""
+    import re
+    import warnings
+
+    path = tmp_path / "t.graphml"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    typed = load_topology(path)
+    path.write_text(re.sub(r' attr.type="string"', "", path.read_text()))
+    assert 'attr.type="string"' not in path.read_text()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        untyped = load_topology(path)
+    assert canonical(graph_to_model(untyped)) == canonical(graph_to_model(typed))
 
 
 def test_yaml_writer_leaves_defaults_out(tmp_path: Path) -> None:
