@@ -33,7 +33,7 @@ def scenario_file(tmp_path: Path, **fields) -> Path:
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from supplychain.cli import app; app()", *args]
+    return [sys.executable, "-c", "from supplychain.cli import main; main()", *args]  # the console script
 
 
 def done(out: Path) -> list[Path]:
@@ -59,6 +59,30 @@ def start_and_stop(cmd: list[str], out: Path, sig: int, after: int = 2, timeout:
 
 def manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
+
+
+def test_a_stopped_command_ends_even_if_its_exit_stalls(tmp_path):
+    """Once a run is stopped (exit 130), the console script ends within `EXIT_GRACE_S` whatever the
+    interpreter's exit then waits for: here a thread that never ends stands for the stalled join
+    once seen after Ctrl-C. Without the guard this child would hang until killed."""
+    path = scenario_file(tmp_path, end="2023-03-31")
+    code = (
+        "import sys, threading\n"
+        "import supplychain.cli.common as common, supplychain.experiment as experiment\n"
+        "common.EXIT_GRACE_S = 0.5\n"
+        "def stop(*a, **k):\n"
+        "    threading.Thread(target=threading.Event().wait, name='stalled-join').start()  # never ends\n"
+        "    raise KeyboardInterrupt\n"
+        "experiment.run_experiment = stop\n"
+        f"sys.argv = ['supplychain', 'run', {str(path)!r}, '-o', {str(tmp_path / 'out')!r}, '-q']\n"
+        "from supplychain.cli import main\n"
+        "main()\n"
+    )
+    t0 = time.monotonic()
+    done_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done_.returncode == 130, done_.stderr
+    assert "rerun the same command to resume" in done_.stderr and "Traceback" not in done_.stderr
+    assert time.monotonic() - t0 < 20
 
 
 def test_killed_run_resumes_and_equals_a_clean_run(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ from typer.core import TyperGroup
 from ..errors import _short
 from . import run_cmd, scenario_cmd, topology_cmd
 from . import compare_cmd, report_cmd, sweep_cmd
+from .common import exit_soon
 
 try:  # Typer >= 0.20 ships its own copy of click; older Typer uses click itself
     from typer._click import exceptions as click_exceptions
@@ -95,5 +97,12 @@ app.add_typer(topology_cmd.app, name="topology")
 app.add_typer(scenario_cmd.app, name="scenario")
 
 
-def main() -> None:  # pragma: no cover - entry point
-    app()
+def main() -> None:
+    """The console script: the app, in a process that ends within `EXIT_GRACE_S` once a command
+    was stopped by Ctrl-C (130) or SIGTERM (143), whatever its exit then waits for (`exit_soon`)."""
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+            exit_soon(int(exc.code))
+        raise
