@@ -85,6 +85,24 @@ def test_a_stopped_command_ends_even_if_its_exit_stalls(tmp_path):
     assert time.monotonic() - t0 < 20
 
 
+def test_ctrl_c_after_the_run_while_its_summary_prints_says_how_to_resume(tmp_path, monkeypatch):
+    """A Ctrl-C that lands once every replication is stored, while the summary is being printed, gets
+    the same line as one during the run (the rerun then computes nothing), not a bare 'interrupted'."""
+    from supplychain.experiment import ExperimentResult
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ExperimentResult, "summary", interrupted)
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out)])
+    assert res.exit_code == 130
+    assert res.output.strip().splitlines()[-1] == (f"interrupted: finished replications are stored in {out}; "
+                                                   "rerun the same command to resume")
+    assert (out / "manifest.json").is_file()
+
+
 def test_killed_run_resumes_and_equals_a_clean_run(tmp_path):
     path = scenario_file(tmp_path)
     out, clean = tmp_path / "out", tmp_path / "clean"

@@ -35,8 +35,9 @@ def run(
         es = prepare(scenario, topology=topology, seed=seed, replications=replications)
         warn([es])
         folder = out if out is not None else default_out(es)
-        with interrupt_hint(folder), no_half_written_output(folder):
-            result = run_experiment(es, **opts.kwargs(folder))
-        opts.echo(result.summary())
-        reused = f", {len(result.reused)} reused from earlier runs" if result.reused else ""
-        opts.echo(f"{len(result.computed)} replication(s) computed on {result.executor}{reused}; tables written to {folder}")
+        with interrupt_hint(folder):  # a Ctrl-C while the summary prints says the same
+            with no_half_written_output(folder):
+                result = run_experiment(es, **opts.kwargs(folder))
+            opts.echo(result.summary())
+            reused = f", {len(result.reused)} reused from earlier runs" if result.reused else ""
+            opts.echo(f"{len(result.computed)} replication(s) computed on {result.executor}{reused}; tables written to {folder}")

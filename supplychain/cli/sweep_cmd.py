@@ -45,7 +45,8 @@ def sweep(
         warn([base])
         if out is None:
             out = Path("outputs") / safe_name("sweep_" + base.name)
-        with interrupt_hint(out), no_half_written_output(out):
-            s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))
-        opts.echo(s.text)
-        opts.echo(f"tables written to {s.folder}")
+        with interrupt_hint(out):  # a Ctrl-C while the results print says the same
+            with no_half_written_output(out):
+                s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))
+            opts.echo(s.text)
+            opts.echo(f"tables written to {s.folder}")
