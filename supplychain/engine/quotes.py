@@ -185,7 +185,8 @@ class QuotePlan:
             while k >= 0 and due[k] != due[k]:  # nan: placed since the last quotes
                 due[k] = day + float(chain[i])
                 k -= 1
-            out[i] = atp_wait(scheduled, due, v.left[key], v.unfilled.get(key, 0.0), day, float(chain[i]))
+            left = scheduled[-1] - v.in_build[key]  # arrived or denied
+            out[i] = atp_wait(scheduled, due, left, v.unfilled.get(key, 0.0), day, float(chain[i]))
         return out
 
     def _supply(self, flow_q: np.ndarray, share: np.ndarray) -> np.ndarray:

@@ -71,12 +71,11 @@ class Vendors(StockBook):
         super().__init__(world)
         self.to_build: dict[tuple[int, str], float] = defaultdict(float)
         # `quotes.vendor: atp` only: per key the build lots in placement order, as the running total of
-        # their units and the day each is due (set by the week's quotes), and the units that have left
-        # the schedule (arrived, or denied); what a new order's promise date is read from
+        # their units and the day each is due (set by the week's quotes); what a new order's promise
+        # date is read from. The units that have left it (arrived, or denied) are the total less `in_build`.
         self.atp = world.scenario.quotes.vendor == "atp"
         self.scheduled: dict[tuple[int, str], list[float]] = defaultdict(list)
         self.due: dict[tuple[int, str], list[float]] = defaultdict(list)
-        self.left: dict[tuple[int, str], float] = defaultdict(float)
         self.ahead = {i: float(getattr(m, "build_ahead_days", 0.0)) for i, m in enumerate(world.net.node_models) if m.kind == "vendor"}
 
     def take(self, o: Order, now: float) -> None:
@@ -126,7 +125,6 @@ class Vendors(StockBook):
     def arrived(self, lot: Order, qty: float, now: float) -> None:
         key = (lot.customer, lot.product)
         self.in_build[key] -= qty
-        self.left[key] += qty
         self.stock[key] += qty
         self._fill(key, now, lot)
 

@@ -351,7 +351,6 @@ class World(Reviews, Shipping):
         if parent is None:
             if o.kind == "assembly" and self.net.kinds[o.customer] == "vendor":
                 self.vendors.in_build[(o.customer, o.product)] -= qty
-                self.vendors.left[(o.customer, o.product)] += qty
                 self.vendors.shortfall((o.customer, o.product), qty, now, o.rule or self._child_rule(o))
             return
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
