@@ -26,7 +26,9 @@ import networkx as nx
 import pandas as pd
 
 from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
+from .engine.ordering import ORDERING_POLICIES, orderings_used
 from .engine.production import ALLOCATION_RULES, rules_used
+from .engine.shocks import SHOCK_KINDS, shock_kinds_used
 from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
@@ -78,14 +80,27 @@ class Unit:
     replication: int
     progress: Any = None  # a progress.Reporter: called with the simulated day reached
     store: ScenarioStore | None = None  # set when the worker shares this machine: it stores the tables itself
-    rules: tuple = ()  # (name, rule) of the allocation rules the model uses (`rules_used`): registered by the worker
+    plugins: tuple = ()  # (registry, name, entry) of the plug-ins the unit names (`plugins_used`): registered by the worker
+
+
+def _registries() -> dict[str, dict[str, Any]]:
+    return {"allocation": ALLOCATION_RULES, "ordering": ORDERING_POLICIES, "shock": SHOCK_KINDS}
+
+
+def plugins_used(model: TopologyModel, scenario: Scenario) -> tuple[tuple[str, str, Any], ...]:
+    """The allocation rules, ordering policies and shock kinds a unit's topology and scenario
+    name, as registered here: a Dask worker has only the built-in ones, so the unit carries them
+    (cloudpickle sends one defined in a notebook by value, one from a module by reference)."""
+    used = [("allocation", rules_used(model)), ("ordering", orderings_used(scenario)), ("shock", shock_kinds_used(scenario))]
+    return tuple((registry, name, entry) for registry, pairs in used for name, entry in pairs)
 
 
 def run_unit(unit: Unit) -> dict[str, Any]:
     """Run one unit; the small result an executor sends back."""
-    for name, rule in unit.rules:  # a Dask worker has only the built-in rules; a forked one has them all already
-        if ALLOCATION_RULES.get(name) is not rule:
-            ALLOCATION_RULES[name] = rule
+    registries = _registries()
+    for registry, name, entry in unit.plugins:  # a forked worker has them all already
+        if registries[registry].get(name) is not entry:
+            registries[registry][name] = entry
     res = run_replication(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication,
                           progress=unit.progress if unit.progress is not None else False)
     tables = res.tables
@@ -257,7 +272,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
             if es.name in stores and stores[es.name].is_done(r):
                 reused.append((es.name, r))
             else:
-                todo.append(Unit(es.name, es.scenario, es.model, es.seed, r, rules=rules_used(es.model)))
+                todo.append(Unit(es.name, es.scenario, es.model, es.seed, r, plugins=plugins_used(es.model, es.scenario)))
 
     memory: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
     walls: dict[str, list[float]] = {}

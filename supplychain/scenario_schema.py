@@ -8,9 +8,9 @@ rules and shocks apply. Defaults carry their source (see docs/model.md).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .arguments import MAX_UNITS
@@ -42,6 +42,29 @@ def _fail(loc: tuple[Any, ...], value: Any, problem: str) -> None:
     )
 
 
+def _registered(registry: str, what: str) -> Any:
+    """A validator accepting the names of an engine registry, looked up when a file is validated
+    (not when this module is imported) so a name a user registers is accepted like a built-in;
+    the engine imports this module, hence the late import."""
+
+    def check(name: str) -> str:
+        from .engine import ordering, shocks
+
+        known = {"ordering": ordering.ORDERING_POLICIES, "shocks": shocks.SHOCK_KINDS}[registry]
+        if name not in known:
+            raise ValueError(f"unknown {what} (got {name!r}); registered: {', '.join(sorted(known))}")
+        return name
+
+    return AfterValidator(check)
+
+
+#: a lab ordering policy's name: `order_up_to`, `smooth` or one added with `engine.ordering.register_ordering`
+OrderingName = Annotated[str, _registered("ordering", "ordering policy")]
+#: a shock kind: `capacity`, `yield`, `transport`, `demand`, `plan`, `power_delay` or one added with
+#: `engine.shocks.register_shock_kind`
+ShockKind = Annotated[str, _registered("shocks", "shock kind")]
+
+
 class LabPolicy(Strict):
     """How a lab orders, installs and uses accelerators."""
 
@@ -64,6 +87,29 @@ class LabPolicy(Strict):
         description="assumption, off by default: order accelerators only for the power expected when they "
         "arrive (MW on hand, plus the power on order the grid's quote says comes within horizon_days)",
     )
+    ordering: OrderingName = Field(default="order_up_to", description="how much of the gap to its order-up-to "
+                                   "level a lab orders at a review: `order_up_to` (all of it, the default) or `smooth` "
+                                   "(review_days / adjustment_days of it); docs/model.md section 1")
+    ordering_params: dict[str, Annotated[Number, Field(ge=0)]] = Field(
+        default_factory=dict, description="parameters of the ordering policy (`smooth`: adjustment_days, default 90)")
+
+    @model_validator(mode="after")
+    def _ordering_params(self) -> "LabPolicy":
+        from .engine.ordering import ORDERING_POLICIES
+
+        declared = ORDERING_POLICIES[self.ordering].defaults
+        for key, value in self.ordering_params.items():
+            if key not in declared:
+                names = ", ".join(sorted(declared)) or "none"
+                _fail(("ordering_params", key), value,
+                      f"not a parameter of ordering policy {self.ordering!r} (got {key!r}); its parameters: {names}")
+        return self
+
+    def ordering_values(self) -> dict[str, float]:
+        """The ordering policy's parameters, its defaults filled in."""
+        from .engine.ordering import ORDERING_POLICIES
+
+        return {**ORDERING_POLICIES[self.ordering].defaults, **self.ordering_params}
 
 
 class Generations(Strict):
@@ -193,7 +239,7 @@ class Shock(Strict):
     id: str = Field(min_length=1)
     description: str | None = None
     source: str | None = None
-    kind: Literal["capacity", "yield", "transport", "demand", "plan", "power_delay"]
+    kind: ShockKind
     start: Date | None = None
     random: RandomOccurrence | None = None
     duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))

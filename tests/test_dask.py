@@ -159,3 +159,33 @@ def test_a_rule_registered_here_runs_on_dask_workers_that_never_imported_it(sche
         pdt.assert_frame_equal(serial.tables[name], dask.tables[name], obj=f"dask {name}")
     mine, theirs = (r.tables["orders"].query("supplier == 'packager'")["finished"] for r in (serial, fifo))
     assert not mine.reset_index(drop=True).equals(theirs.reset_index(drop=True)), "the rule changed the packager's order"
+
+
+def test_an_ordering_policy_and_a_shock_kind_registered_here_run_on_dask_workers(scheduler):
+    """Like allocation rules, the unit carries the other plug-ins its scenario names."""
+    from supplychain.engine.ordering import ORDERING_POLICIES, register_ordering
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+
+    @register_ordering("third_of_gap", part=1 / 3)
+    def third(r):  # closures: sent by value, as from a notebook
+        return r.params["part"] * (r.level - r.position)
+
+    @register_shock_kind("slow_packaging")
+    def slow(net, shock, f, begin, nodes):
+        net.cycle[nodes] *= f
+        return ",".join(net.ids[i] for i in nodes)
+
+    sc = {**SCENARIO, "labs": {"ordering": "third_of_gap"},
+          "shocks": [{"id": "s", "kind": "slow_packaging", "start": "2022-06-01", "multiplier": 3,
+                      "target": {"ids": ["packager"]}}]}
+    try:
+        dask = run_experiment(sc, replications=2, seed=4, scheduler=scheduler)
+        serial = run_experiment(sc, replications=2, seed=4, workers=1)
+        plain = run_experiment({**SCENARIO}, replications=2, seed=4, workers=1)
+    finally:
+        del ORDERING_POLICIES["third_of_gap"], SHOCK_KINDS["slow_packaging"]
+    for name in serial.tables:
+        pdt.assert_frame_equal(serial.tables[name], dask.tables[name], obj=f"dask {name}")
+    assert "slow_packaging" in set(dask.tables["events"]["what"])
+    mine, theirs = (r.tables["orders"].query("kind == 'lab' and replication == 0")["qty"] for r in (dask, plain))
+    assert mine.iloc[0] == pytest.approx(theirs.iloc[0] / 3)

@@ -99,6 +99,8 @@ def test_what_ifs_differ_from_the_baseline_as_named() -> None:
         assert by[f"rsi_{preset}"].rsi.preset == preset and by[f"rsi_{preset}"].rsi.start is not None
     combo = by["rsi_full_taiwan_blockade"]
     assert combo.rsi.preset == "full" and [s.id for s in combo.shocks] == ["taiwan_blockade"]
+    smooth = by["smooth_ordering"].labs
+    assert (smooth.ordering, smooth.ordering_values()) == ("smooth", {"adjustment_days": 90.0})
     combo = by["hbm_full_ban_power_constrained"]
     assert combo.controls[-1].id == "hbm_full_ban" and [s.id for s in combo.shocks] == ["interconnection_doubled"]
 

@@ -134,3 +134,50 @@ def test_shocked_transport_and_grid_build_times_show_in_the_quotes():
     inside, outside = 371, 364  # recorded weeks on either side of the start (day 365)
     assert pkg[outside] == pytest.approx(32 + 10 + 2) and pkg[inside] == pytest.approx(32 + 10 + 2 * 3)
     assert grid[outside] == pytest.approx(10) and grid[inside] == pytest.approx(20)
+
+
+@pytest.fixture
+def slow_cycle():
+    """A user's shock kind, registered for one test (the registry is global): cycle time x multiplier."""
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+
+    @register_shock_kind("slow_cycle")
+    def apply(net, shock, f, begin, nodes):
+        net.cycle[nodes] *= f
+        return ",".join(net.ids[i] for i in nodes)
+
+    try:
+        yield apply
+    finally:
+        del SHOCK_KINDS["slow_cycle"]
+
+
+def test_a_registered_shock_kind_acts_on_its_targets_in_its_window(slow_cycle):
+    from supplychain.topology import load_topology as load
+
+    model = graph_to_model(load(ROOT / "topology" / "minimal.yaml"))
+    hit = {"id": "x", "kind": "slow_cycle", "start": "2022-06-01", "duration_days": 60, "multiplier": 2,
+           "target": {"ids": ["packager"]}}
+    sc = Scenario.model_validate({"name": "s", "end": "2022-12-31", "shocks": [hit]})
+    w = World(model, sc, 0)
+    pk, fab = w.net.index["packager"], w.net.index["fab"]
+    assert (w.net.cycle[pk, 151:211] == 80).all() and w.net.cycle[pk, 150] == 40 and w.net.cycle[pk, 211] == 40
+    assert (w.net.cycle[fab] == 100).all()
+    r = simulate(model, sc)
+    logged = r.events.query("type == 'shock'")
+    assert list(logged[["id", "what", "supplier", "day"]].itertuples(index=False)) == [("x", "slow_cycle", "packager", 151.0)]
+    o = r.orders.query("supplier == 'packager'").dropna(subset=["started", "finished"])
+    took = o["finished"] - o["started"]
+    inside, after = took[(o["started"] >= 151) & (o["started"] < 211)], took[o["started"] >= 211]
+    assert len(inside) and (inside >= 80).all()
+    assert len(after) and (after < 50).all()
+
+
+def test_an_unknown_shock_kind_lists_the_registered_ones(tmp_path):
+    from _topo import MINIMAL, assert_clean_failure, cli
+
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"name: s\ntopology: {MINIMAL}\nend: 2022-06-30\nshocks:\n  - {{id: q, kind: quake, start: 2022-02-01, multiplier: 0.5}}\n")
+    line = assert_clean_failure(cli("run", sc, "--out", tmp_path / "o", "-q"))
+    assert line == (f"{sc}: shocks.q.kind: unknown shock kind (got 'quake'); "
+                    "registered: capacity, demand, plan, power_delay, transport, yield")

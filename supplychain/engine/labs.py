@@ -22,6 +22,7 @@ import numpy as np
 
 from ..scenario_schema import Scenario
 from .network import Flow, Net
+from .ordering import ORDERING_POLICIES
 from .orders import Order
 
 __all__ = ["Labs", "H100_FLOPS"]
@@ -61,6 +62,9 @@ class Labs:
         self.nodes = [i for i, k in enumerate(net.kinds) if k == "lab"]
         self.pos = {node: j for j, node in enumerate(self.nodes)}
         self.states = [LabState(node, scenario.lab_policy(net.ids[node])) for node in self.nodes]
+        #: per lab, its ordering policy's decide function and parameters (`engine.ordering`)
+        self.ordering = [(ORDERING_POLICIES[st.policy.ordering].decide, st.policy.ordering_values())
+                         for st in self.states]
         m = len(self.nodes)
         self.h100e = np.zeros(m)  # powered (installed) H100e
         self.stranded = np.zeros(m)

@@ -1,7 +1,8 @@
 """Reviews: what labs and fabs decide on a schedule, and the state a run starts from.
 
-Labs review their orders every `review_days` (order-up-to a target fleet,
-capped by the power expected when the chips arrive if the lab is `power_aware`,
+Labs review their orders every `review_days` (toward a target fleet by their
+ordering policy, `engine.ordering`; the level is capped by the power expected
+when the chips arrive if the lab is `power_aware`,
 split over the SKUs on sale `order_ahead_days` ahead, with substitution and
 stockpiling under export controls, and power sized from what the fleet will
 draw); fabs with an expansion plan order tools a year ahead of planned
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from ..scenario_schema import Rule
 from .network import Flow
+from .ordering import Review
 from .orders import Order
 
 __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
@@ -83,12 +85,16 @@ class Reviews:
         if st.policy.power_aware and not self.scenario.unconstrained:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
         if min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
+            decide, params = labs.ordering[j]
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 factor = 1.0
                 if self.controls.rules:
                     # stockpiling: a buyer a rule will soon hit raises its target for that SKU
                     factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
-                gap = (min(target * factor, limit) - position) * share
+                # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
+                review = Review(net.ids[node], now, min(target * factor, limit), position, target,
+                                st.policy.review_days, params)
+                gap = decide(review) * share
                 if gap <= 1e-6 * max(1.0, target):
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e

@@ -5,7 +5,8 @@ after it): capacity, yield, transport time, lab demand, or grid build time;
 a `plan` shock scales planned capacity growth from its start on (cancel with
 0, accelerate with > 1). Random shocks are Poisson occurrences drawn from
 the shocks stream, so the same seed gives the same shocks in every scenario
-that shares them. Shock kinds are a registry (`SHOCK_KINDS`).
+that shares them. Shock kinds are a registry a user can extend
+(`register_shock_kind`).
 """
 
 from __future__ import annotations
@@ -15,21 +16,50 @@ from typing import Callable
 
 import numpy as np
 
-from ..scenario_schema import Shock, Target
+from ..scenario_schema import Scenario, Shock, Target
 from .network import Net, own_transport_mult
 
-__all__ = ["apply_shocks", "SHOCK_KINDS", "targeted_nodes", "occurrences"]
+__all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences"]
 
+#: applier(net, shock, f, begin, nodes) -> what it touched (the event log's text)
 Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str]
 SHOCK_KINDS: dict[str, Applier] = {}
 
 
-def shock_kind(name: str) -> Callable[[Applier], Applier]:
+def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
+    """Decorator: make `applier` the shock kind `name`, usable as `kind: name` in a scenario's shocks.
+
+    `applier(net, shock, f, begin, nodes) -> str` is called once per occurrence of the shock,
+    before the run starts, and changes the run's per-day arrays in place (rows are nodes,
+    columns days from the start; `net.index[id]` is a node's row, `net.days` the columns):
+
+    - `f`: the occurrence's profile, one factor per day: `shock.multiplier` over its window,
+      a linear ramp back to 1 over `recovery_days` after it, 1 elsewhere (multiply an array
+      by it, or read the window off `f != 1`);
+    - `begin`: the occurrence's first day; `nodes`: the rows the shock's `target` selects;
+    - the arrays: `net.cap_mult` (capacity factor: ai_share x shocks), `net.yields`,
+      `net.cycle` (cycle time, days), `net.ct_mult` (a factor on the cycle time), `net.demand_mult`
+      (labs' targets), `net.planned` (planned capacity before the factors) and per flow
+      `f.transport_mult` (call `own_transport_mult(net)` first: the rows start shared).
+
+    It returns what it touched (node ids, comma-separated), which the events table logs.
+    Register before the scenario is validated (`kind` accepts registered names only). Local
+    worker processes are forked and inherit the registry; a Dask work unit carries the kinds
+    its scenario names. A name registered again replaces the kind.
+    """
+
     def deco(fn: Applier) -> Applier:
         SHOCK_KINDS[name] = fn
         return fn
 
     return deco
+
+
+def shock_kinds_used(scenario: Scenario) -> tuple[tuple[str, Applier], ...]:
+    """The shock kinds a scenario names, as registered here (for Dask work units)."""
+    names = sorted({s.kind for s in scenario.shocks})
+    return tuple((n, SHOCK_KINDS[n]) for n in names if n in SHOCK_KINDS)
+
 
 
 def targeted_nodes(net: Net, target: Target) -> np.ndarray:
@@ -67,33 +97,33 @@ def _profile(days: int, begin: int, duration: float, recovery: float, m: float) 
     return f
 
 
-@shock_kind("capacity")
+@register_shock_kind("capacity")
 def _capacity(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     net.cap_mult[nodes] *= f
     return ",".join(net.ids[i] for i in nodes)
 
 
-@shock_kind("yield")
+@register_shock_kind("yield")
 def _yield(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     net.yields[nodes] = np.clip(net.yields[nodes] * f, 1e-6, 1.0)
     return ",".join(net.ids[i] for i in nodes)
 
 
-@shock_kind("demand")
+@register_shock_kind("demand")
 def _demand(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     labs = [i for i in nodes if net.kinds[i] in ("lab", "demand")]
     net.demand_mult[labs] *= f
     return ",".join(net.ids[i] for i in labs)
 
 
-@shock_kind("power_delay")
+@register_shock_kind("power_delay")
 def _power(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     grids = [i for i in nodes if net.kinds[i] == "grid"]
     net.ct_mult[grids] *= f
     return ",".join(net.ids[i] for i in grids)
 
 
-@shock_kind("plan")
+@register_shock_kind("plan")
 def _plan(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     b = min(max(begin, 0), net.days - 1)
     for i in nodes:
@@ -102,7 +132,7 @@ def _plan(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) 
     return ",".join(net.ids[i] for i in nodes)
 
 
-@shock_kind("transport")
+@register_shock_kind("transport")
 def _transport(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     t = shock.target
     chosen = set(int(i) for i in nodes) if (t.ids or t.kinds or t.countries) else None

@@ -1,0 +1,140 @@
+"""Lab ordering policies: the built-ins against their arithmetic, and a user's policy from a file."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from _topo import MINIMAL, assert_clean_failure, cli, minimal_data, node
+
+from supplychain.engine.ordering import ORDERING_POLICIES, Review, order_up_to, register_ordering, smooth
+from supplychain.results import simulate
+from supplychain.topology import parse_topology
+
+GAP = 10_000.0
+
+
+def lab_orders(**labs):
+    """The lab's accelerator orders (day, H100e) on the minimal network: a fleet of 10,000 and a flat
+    target of 20,000, so the first review sees a gap of 10,000; lifetimes of 100 years, so nothing
+    retires before day 182 (the first yearly tranche) and the gap moves only by what is ordered."""
+    data = minimal_data()
+    node(data, "lab").update(fleet={"acc": 10_000}, target_h100e={"value": 20_000})
+    sc = {"name": "o", "end": "2022-06-30", "labs": {"lifetime_years": 100, **labs}}
+    o = simulate(parse_topology(data), sc).orders.query("kind == 'lab' and ordered < 180")
+    return list(zip(o["ordered"], o["qty"]))
+
+
+def test_order_up_to_orders_the_whole_gap_at_the_first_review():
+    assert lab_orders() == [(0.0, GAP)]
+    assert lab_orders(ordering="order_up_to") == [(0.0, GAP)]
+
+
+def test_smooth_closes_a_fixed_fraction_of_the_gap_each_review():
+    """Position counts what is on order, so with review 14 and adjustment 70 days every review
+    orders a fifth of what is left: the gap left after k reviews is G x 0.8^k."""
+    got = lab_orders(ordering="smooth", ordering_params={"adjustment_days": 70})
+    assert [d for d, _ in got] == [14.0 * k for k in range(13)]
+    for k, (_, qty) in enumerate(got):
+        assert qty == pytest.approx(GAP * 0.2 * 0.8**k, rel=1e-12)
+
+
+def test_smooth_with_its_default_and_with_an_adjustment_no_longer_than_the_review():
+    first = lab_orders(ordering="smooth")[0][1]
+    assert first == pytest.approx(GAP * 14 / 90)  # the declared default, 90 days
+    assert lab_orders(ordering="smooth", ordering_params={"adjustment_days": 14}) == [(0.0, GAP)]
+    assert lab_orders(ordering="smooth", ordering_params={"adjustment_days": 0}) == [(0.0, GAP)]
+
+
+@given(level=st.floats(0, 1e9), position=st.floats(0, 1e9), review=st.floats(1, 400), adjust=st.floats(0, 4000))
+def test_smooth_orders_between_nothing_and_the_whole_gap(level, position, review, adjust):
+    r = Review("lab", 0.0, level, position, level, review, {"adjustment_days": adjust})
+    whole, part = order_up_to(r), smooth(r)
+    if whole >= 0:
+        assert 0.0 <= part <= whole
+    else:  # above the level: neither orders (the engine orders nothing for a negative amount)
+        assert part <= 0.0
+    if adjust <= review:
+        assert part == whole
+
+
+@pytest.fixture
+def quarter_of_gap():
+    """A user's policy with a parameter, registered for one test (the registry is global)."""
+    seen: list[Review] = []
+
+    @register_ordering("fraction_of_gap", fraction=0.5)
+    def decide(r: Review) -> float:
+        seen.append(r)
+        return r.params["fraction"] * (r.level - r.position)
+
+    try:
+        yield seen
+    finally:
+        del ORDERING_POLICIES["fraction_of_gap"]
+
+
+def test_a_registered_policy_runs_from_a_scenario_file_with_its_parameter(quarter_of_gap, tmp_path):
+    data = minimal_data()
+    node(data, "lab").update(fleet={"acc": 10_000}, target_h100e={"value": 20_000})
+    topo = tmp_path / "t.yaml"
+    topo.write_text(yaml.safe_dump(data))
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"name": "mine", "topology": str(topo), "end": "2022-03-31", "replications": 1,
+                                  "labs": {"lifetime_years": 100, "ordering": "fraction_of_gap",
+                                           "ordering_params": {"fraction": 0.25}}}))
+    res = cli("run", sc, "--out", tmp_path / "out", "-w", "1", "-q", "--format", "csv")
+    assert res.exit_code == 0, res.stderr
+    first = quarter_of_gap[0]
+    assert (first.lab, first.now, first.level, first.position, first.params) == ("lab", 0.0, 20_000.0, 10_000.0, {"fraction": 0.25})
+    assert first.target == 20_000.0 and first.review_days == 14
+    import pandas as pd
+
+    orders = pd.read_csv(tmp_path / "out" / "orders.csv").query("kind == 'lab'")
+    assert orders["qty"].iloc[0] == pytest.approx(2_500.0)
+
+
+@pytest.mark.parametrize(("labs", "line"), [
+    ({"ordering": "just_in_time"}, "labs.ordering: unknown ordering policy (got 'just_in_time'); registered: order_up_to, smooth"),
+    ({"ordering": "smooth", "ordering_params": {"adjust": 30}},
+     "labs.ordering_params.adjust: not a parameter of ordering policy 'smooth' (got 'adjust'); its parameters: adjustment_days"),
+    ({"ordering_params": {"adjustment_days": 30}},
+     "labs.ordering_params.adjustment_days: not a parameter of ordering policy 'order_up_to' (got 'adjustment_days'); its parameters: none"),
+    ({"ordering": "smooth", "ordering_params": {"adjustment_days": -5}}, "labs.ordering_params.adjustment_days: "),
+    ({"ordering": "smooth", "ordering_params": {"adjustment_days": float("inf")}},
+     "labs.ordering_params.adjustment_days: figures must be finite (got inf)"),
+    ({"ordering": "smooth", "ordering_params": {"adjustment_days": True}},
+     "labs.ordering_params.adjustment_days: expected a number (got True)"),
+    ({"ordering": "smooth", "ordering_params": [90]}, "labs.ordering_params: "),
+])
+def test_a_bad_ordering_policy_is_one_line_naming_the_field(tmp_path, labs, line):
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"name": "bad", "topology": str(MINIMAL), "end": "2022-03-31", "labs": labs}))
+    got = assert_clean_failure(cli("run", sc, "--out", tmp_path / "out", "-q"))
+    assert got.startswith(f"{sc}: {line}"), got
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_lab_of_its_own_may_order_by_another_policy():
+    data = minimal_data()
+    node(data, "lab").update(fleet={"acc": 10_000}, target_h100e={"value": 20_000})
+    sc = {"name": "o", "end": "2022-02-28", "labs": {"lifetime_years": 100},
+          "per_lab": {"lab": {"ordering": "smooth", "ordering_params": {"adjustment_days": 28}}}}
+    o = simulate(parse_topology(data), sc).orders.query("kind == 'lab'")
+    assert list(o["qty"][:3]) == pytest.approx([GAP / 2, GAP / 4, GAP / 8])
+
+
+def test_a_bad_parameter_of_one_lab_names_the_lab(tmp_path):
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"name": "bad", "topology": str(MINIMAL), "end": "2022-03-31",
+                                  "per_lab": {"lab": {"ordering": "smooth", "ordering_params": {"adjust": 1}}}}))
+    got = assert_clean_failure(cli("run", sc, "--out", tmp_path / "out", "-q"))
+    assert got.startswith(f"{sc}: per_lab.lab.ordering_params.adjust: not a parameter of ordering policy 'smooth'"), got
+
+
+def test_registering_a_default_that_is_not_a_non_negative_number_is_refused():
+    for bad in (-1.0, float("nan"), "3", True):
+        with pytest.raises(ValueError, match="must be a non-negative number"):
+            register_ordering("broken", level=bad)
+    assert "broken" not in ORDERING_POLICIES
