@@ -138,3 +138,17 @@ def test_registering_a_default_that_is_not_a_non_negative_number_is_refused():
         with pytest.raises(ValueError, match="must be a non-negative number"):
             register_ordering("broken", level=bad)
     assert "broken" not in ORDERING_POLICIES
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_policy_returning_no_finite_number_is_an_error_naming_it_not_an_order(bad):
+    @register_ordering("broken_policy")
+    def broken(r: Review) -> float:
+        return bad
+
+    data = minimal_data()
+    try:
+        with pytest.raises(ValueError, match=r"ordering policy 'broken_policy' returned .* for lab 'lab' on day 0"):
+            simulate(parse_topology(data), {"name": "b", "end": "2022-03-31", "labs": {"ordering": "broken_policy"}})
+    finally:
+        del ORDERING_POLICIES["broken_policy"]

@@ -33,7 +33,7 @@ class Review:
     now: float  # simulated day of the review (0 = the scenario's start)
     level: float  # order-up-to level: the target `horizon_days` ahead, x stockpile factor, capped by power
     position: float  # installed + delivered not yet installed + on order
-    target: float  # the target `horizon_days` ahead as planned (no factor, no power cap)
+    target: float  # the target `horizon_days` ahead (trajectory x today's demand multiplier), before factor and cap
     review_days: float  # days to the lab's next review
     params: Mapping[str, float] = field(default_factory=dict)  # `labs.ordering_params`, defaults filled in
 

@@ -94,7 +94,11 @@ class Reviews:
                 # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
                 review = Review(net.ids[node], now, min(target * factor, limit), position, target,
                                 st.policy.review_days, params)
-                gap = decide(review) * share
+                want = decide(review)
+                if not -INF < want < INF:  # nan or infinite: a user's policy gone wrong, never an order
+                    raise ValueError(f"ordering policy {st.policy.ordering!r} returned {want!r} H100e "
+                                     f"for lab {net.ids[node]!r} on day {now:g}: it must return a finite number")
+                gap = want * share
                 if gap <= 1e-6 * max(1.0, target):
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
