@@ -181,3 +181,26 @@ def test_an_unknown_shock_kind_lists_the_registered_ones(tmp_path):
     line = assert_clean_failure(cli("run", sc, "--out", tmp_path / "o", "-q"))
     assert line == (f"{sc}: shocks.q.kind: unknown shock kind (got 'quake'); "
                     "registered: capacity, demand, plan, power_delay, transport, yield")
+
+
+@pytest.mark.parametrize(("array", "value", "problem"), [
+    ("cycle", float("nan"), "left net.cycle at nan for node 'packager' on day 151: it must stay finite and within [0, inf]"),
+    ("cap_mult", -1.0, "left net.cap_mult at -1.0 for node 'packager' on day 151"),
+    ("yields", 0.0, "left net.yields at 0.0 for node 'packager' on day 151: it must stay finite and within (0, 1]"),
+])
+def test_a_registered_shock_kind_that_breaks_an_array_is_an_error_naming_it(array, value, problem):
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+    from supplychain.topology import load_topology as load
+
+    @register_shock_kind("breaks")
+    def apply(net, shock, f, begin, nodes):
+        getattr(net, array)[nodes, begin] = value
+        return ""
+
+    sc = Scenario.model_validate({"name": "s", "end": "2022-12-31", "shocks": [
+        {"id": "oops", "kind": "breaks", "start": "2022-06-01", "multiplier": 1, "target": {"ids": ["packager"]}}]})
+    try:
+        with pytest.raises(ValueError, match="shock 'oops' \\(kind 'breaks'\\) " + problem.replace("(", "\\(").replace("[", "\\[")):
+            World(graph_to_model(load(ROOT / "topology" / "minimal.yaml")), sc, 0)
+    finally:
+        del SHOCK_KINDS["breaks"]

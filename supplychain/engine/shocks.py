@@ -42,7 +42,9 @@ def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
       (labs' targets), `net.planned` (planned capacity before the factors) and per flow
       `f.transport_mult` (call `own_transport_mult(net)` first: the rows start shared).
 
-    It returns what it touched (node ids, comma-separated), which the events table logs.
+    It returns what it touched (node ids, comma-separated), which the events table logs. The
+    arrays are checked after it: a value that is not finite, a negative one, or a yield outside
+    (0, 1] is an error naming the shock, the array, the node and the day.
     Register before the scenario is validated (`kind` accepts registered names only). Local
     worker processes are forked and inherit the registry; a Dask work unit carries the kinds
     its scenario names. A name registered again replaces the kind.
@@ -150,13 +152,38 @@ def _transport(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndar
     return ",".join(hit)
 
 
+#: the kinds defined here, which keep the arrays in range by construction
+BUILT_IN: dict[str, Applier] = dict(SHOCK_KINDS)
+
+#: what a shock kind must leave the arrays it may change: (name, lowest value, highest value); a yield
+#: must stay above 0 (what is started is divided by it)
+_RANGES = (("cap_mult", 0.0, np.inf), ("yields", 0.0, 1.0), ("cycle", 0.0, np.inf), ("ct_mult", 0.0, np.inf),
+           ("demand_mult", 0.0, np.inf), ("planned", 0.0, np.inf), ("flow_mult", 0.0, np.inf))
+
+
+def _check_arrays(net: Net, shock: Shock) -> None:
+    """A user's shock kind must leave every array finite and in range: nan or a negative capacity
+    would otherwise surface, if at all, as an invariant failure far from its cause."""
+    for name, lo, hi in _RANGES:
+        a = getattr(net, name)
+        bad = ~(np.isfinite(a) & ((a > lo) if name == "yields" else (a >= lo)) & (a <= hi))
+        if bad.any():
+            row, day = (int(x[0]) for x in np.nonzero(bad))
+            where = f"flow {row}" if name == "flow_mult" else f"node {net.ids[row]!r}"
+            raise ValueError(f"shock {shock.id!r} (kind {shock.kind!r}) left net.{name} at {float(a[row, day])!r} for {where} "
+                             f"on day {day}: it must stay finite and within {'(' if name == 'yields' else '['}{lo:g}, {hi:g}]")
+
+
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date) -> list[tuple]:
     """Apply every shock occurrence to the arrays; return event-log rows."""
     rows: list[tuple] = []
     for shock in shocks:
         nodes = targeted_nodes(net, shock.target)
+        applier = SHOCK_KINDS[shock.kind]
         for begin, duration in occurrences(shock, rng, start, net.days):
             f = _profile(net.days, begin, duration, shock.recovery_days, shock.multiplier)
-            touched = SHOCK_KINDS[shock.kind](net, shock, f, begin, nodes)
+            touched = applier(net, shock, f, begin, nodes)
+            if applier is not BUILT_IN.get(shock.kind):
+                _check_arrays(net, shock)
             rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days"))
     return rows
