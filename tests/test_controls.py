@@ -348,3 +348,35 @@ def test_a_kit_loses_the_packages_its_refused_inputs_would_have_made():
     cut = frac[(frac > 0) & (frac < 1)]
     assert len(cut) > 0 and (frac > 0).sum() > 3
     assert (kits.loc[frac.index, "denied_qty"] / kits.loc[frac.index, "qty"]).to_numpy() == pytest.approx(frac.to_numpy(), rel=1e-9)
+
+
+@pytest.mark.parametrize("period", [0.1, 0.3, 7.1, 30.4, 91.3])
+@pytest.mark.parametrize("periods_in", [1, 5, 7, 12])
+def test_a_quota_wait_always_ends_in_the_next_period(period, periods_in):
+    """A lot over the quota waits for the next period to start. At a period's boundary, where
+    (now - effective) // period can round down to the period before (0.5 // 0.1 is 4.0), the wait
+    was 0 and the order asked again at once, forever: a run that never ended."""
+    import numpy as np
+
+    from supplychain.engine.controls import Controls
+
+    q = rule(action="quota", quota=100, period_days=period, quota_excess="wait")
+    sc = Scenario.model_validate({"name": "c", "end": "2023-06-30", "controls": [q]})
+    net = compile_network(graph_to_model(TOPO), sc)
+    controls = Controls(sc.controls, net, np.random.default_rng(0), sc.start)
+    vend, lab = net.index["vend"], net.index["lab_cn"]
+    rules = controls.relevant(vend, lab, "acc", net.parties(lab, "acc"))
+    now = periods_in * period  # a boundary, computed as the engine's clock would reach it
+    assert controls.decide(rules, now, vend, lab, "acc", 100.0, "order").action == "allow"
+    d = controls.decide(rules, now, vend, lab, "acc", 50.0, "order")  # the period's quota is spent
+    assert d.action == "wait" and 0.0 < d.delay <= period * (1 + 1e-9)
+    assert controls.decide(rules, now + d.delay, vend, lab, "acc", 50.0, "order").action == "allow"
+
+
+def test_a_quota_with_a_fractional_period_runs_to_the_end():
+    r = run(rule(action="quota", quota=500, period_days=30.4, quota_excess="wait"), end="2022-12-31")
+    cn = lab_orders(r, "lab_cn", "acc")
+    released = cn[cn["released"].notna()]
+    assert len(released) > 5
+    per = released.groupby(((released["released"] + 1e-9) // 30.4).astype(int))["qty"].sum()
+    assert (per <= 500 * (1 + 1e-9)).all()

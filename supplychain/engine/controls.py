@@ -138,6 +138,8 @@ class Controls:
                 if stage != "order":
                     continue  # a quota counts units once, when they are ordered
                 period = int((now - c.effective) // r.period_days)
+                if c.effective + (period + 1) * r.period_days <= now:  # 0.5 // 0.1 is 4.0: the next period has begun
+                    period += 1
                 used = c.used.get(period, 0.0)
                 if used + qty <= r.quota + 1e-9:  # type: ignore[operator]
                     c.used[period] = used + qty
