@@ -12,6 +12,7 @@ from __future__ import annotations
 import operator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import InputError, _short as _show
 
@@ -55,11 +56,31 @@ def check_format(fmt: Any) -> str:
     return fmt
 
 
+#: the address schemes of Dask's comms (distributed.comm.registry)
+DASK_SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+
+
 def scheduler_problem(address: Any) -> str | None:
     """What is wrong with a scheduler (a Dask address tcp://HOST:PORT, `local`, or None: no Dask), if anything."""
-    if address is None or (isinstance(address, str) and (address == "local" or "://" in address)):
+    if address is None or address == "local":
         return None
-    return f"{_show(address)} is not tcp://HOST:PORT or local"
+    if not isinstance(address, str) or "://" not in address:
+        return f"{_show(address)} is not tcp://HOST:PORT or local"
+    scheme = address.split("://", 1)[0]
+    if scheme not in DASK_SCHEMES:
+        return f"unknown address scheme {scheme!r}; Dask's are {', '.join(DASK_SCHEMES)} (got {_show(address)})"
+    if scheme == "inproc":
+        return None
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError as exc:  # a port that is not a number, an unclosed [IPv6 bracket
+        return f"not a HOST:PORT address ({exc}) (got {_show(address)})"
+    if not parts.hostname or (parts.path not in ("", "/")) or parts.query or parts.fragment:
+        return f"not a {scheme}://HOST:PORT address (got {_show(address)})"
+    if port is None and scheme == "tcp":
+        return f"no port: tcp://HOST:PORT (got {_show(address)})"
+    return None
 
 
 def check_scheduler(scheduler: Any) -> str | None:

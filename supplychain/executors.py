@@ -212,6 +212,9 @@ class DaskExecutor(Executor):
             except (OSError, TimeoutError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise InputError(ARGUMENTS, "scheduler", f"cannot reach the Dask scheduler at {address!r} ({reason[:120]})") from None
+            except ValueError as exc:  # an address Dask cannot parse that passed the check above
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError(ARGUMENTS, "scheduler", f"not a Dask address ({reason[:120]}) (got {address!r})") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def describe(self) -> str:

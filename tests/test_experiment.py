@@ -157,6 +157,13 @@ def test_run_without_arguments_runs_the_baseline_policy(tmp_path, monkeypatch):
     (["sweep", "{s}", "-p", "labs.utilisation=0.2:0.4", "--lhs", "0"], "supplychain sweep: --lhs: must be at least 1 (got 0)"),
     (["sweep", "{s}", "-p", "labs.utilisation=0.2:0.4", "-n", "0"], "supplychain sweep: --replications: must be at least 1"),
     (["run", "{s}", "--scheduler", "somewhere"], "supplychain run: --scheduler: 'somewhere' is not tcp://HOST:PORT or local"),
+    # addresses Dask itself fails to parse (a ValueError and a traceback before)
+    (["run", "{s}", "--scheduler", "tcp://host:notaport"], "supplychain run: --scheduler: not a HOST:PORT address ("),
+    (["run", "{s}", "--scheduler", "foo://bar"], "supplychain run: --scheduler: unknown address scheme 'foo'"),
+    (["run", "{s}", "--scheduler", "tcp://[::1"], "supplychain run: --scheduler: not a HOST:PORT address (Invalid IPv6 URL)"),
+    (["run", "{s}", "--scheduler", "tcp://10.0.0.1"], "supplychain run: --scheduler: no port: tcp://HOST:PORT (got 'tcp://10.0.0.1')"),
+    (["sweep", "{s}", "-p", "labs.utilisation=0.2,0.4", "--scheduler", "tcp://:8786"],
+     "supplychain sweep: --scheduler: not a tcp://HOST:PORT address (got 'tcp://:8786')"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, start):
     path = write(tmp_path / "s.yaml", scenario())
