@@ -342,6 +342,8 @@ class Scenario(Strict):
         start = info.data.get("start")
         if start is not None and end <= start:
             raise ValueError(f"must be after start {start} (got {end})")
+        if start is not None and (end - start).days > MAX_DAYS:  # the arrays are nodes x days; growth compounds
+            raise ValueError(f"a run spans at most 100 years ({MAX_DAYS:,} days) from start {start} (got {end})")
         return end
 
     @field_validator("controls")

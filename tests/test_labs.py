@@ -378,3 +378,19 @@ def test_a_lab_that_never_powered_a_sku_retires_its_deliveries_from_the_waiting_
     due = sum(u for t, u in arrived if t + 30 + 0.5 * 365.25 < w.net.days)
     assert due > 1000 and w.labs.installed_units == 0.0
     assert w.labs.retired_units == pytest.approx(due, rel=1e-6)
+
+
+def test_compounding_gains_past_a_float_saturate_without_an_error_or_a_warning():
+    """101x algorithmic efficiency a year with full RSI over the longest run (100 years) passes
+    1e308: an OverflowError and numpy warnings before; now infinite compute, generations keep
+    coming, and the tables stay numbers."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = simulate(minimal(), scenario(end="2121-12-31", algorithms={"efficiency_growth": 101.0},
+                                         rsi={"preset": "full", "start": "2023-01-01"},
+                                         generations={"requirement_0": 1e24, "scale": 4.0, "min_training_days": 30,
+                                                      "max_generations": 100}))
+    assert r.generations["generation"].max() == 99
+    assert not r.fleet.select_dtypes("number").isna().any().any()

@@ -315,6 +315,7 @@ def test_override_values_round_trip(cap: float, growth: float, yld: float, trans
         ({"demand": {"multiplier": {"points": {"2022-01-01": 1, "2030-01-01": -0.5}}}}, "demand.multiplier", "(got -0.5)"),
         ({"demand": {"targets": {"lab": -5}}}, "demand.targets.lab", "must not be negative (got -5)"),
         ({"end": "2021-06-01"}, "end", "must be after start 2022-01-01 (got 2021-06-01)"),
+        ({"end": "2700-12-31"}, "end", "a run spans at most 100 years (36,525 days) from start 2022-01-01 (got 2700-12-31)"),
         ({"controls": [{"id": "r1", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}] * 2},
          "controls.r1.id", "duplicate rule/shock id (got 'r1')"),
         ({"controls": [{"id": "r1", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}],

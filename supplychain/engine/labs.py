@@ -360,12 +360,14 @@ class Labs:
 
     # -- training --------------------------------------------------------------
     def efficiency(self, day: int) -> np.ndarray:
-        return self.eff_growth ** (day / 365.25) * self.rsi
+        with np.errstate(over="ignore"):  # past a float: infinite efficiency, every generation at once
+            return np.float64(self.eff_growth) ** (day / 365.25) * self.rsi
 
     def train(self, day: int) -> list[tuple]:
         """Accumulate one day of effective compute; release generations that are done."""
-        flops = self.h100e * H100_FLOPS * self.util * self.train_frac * self.efficiency(day) * 86400.0
-        self.accum += flops
+        with np.errstate(over="ignore", invalid="ignore"):  # compounding gains may pass a float: inf
+            flops = self.h100e * H100_FLOPS * self.util * self.train_frac * self.efficiency(day) * 86400.0
+            self.accum += flops
         need = self._need
         ready = self.accum >= need
         out: list[tuple] = []

@@ -100,11 +100,13 @@ def record_week(w: "World", day: int) -> None:
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
     train = labs.h100e * H100_FLOPS * labs.util * labs.train_frac
+    with np.errstate(over="ignore", invalid="ignore"):  # compounding gains past a float: inf
+        effective = train * labs.efficiency(day)
     w.fleet_rows.add(day, _stock(labs.h100e), _stock(waiting - stranded), _stock(stranded),
                      _stock(np.fromiter((st.on_order_h100e for st in states), float, len(states))), labs.target_now(day),
                      np.fromiter((st.power_mw for st in states), float, len(states)),
                      _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
-                     train, train * labs.efficiency(day), labs.gen.copy())
+                     train, effective, labs.gen.copy())
     row = at[book.key_of] + book.expected * net.flow_mult[:, d]
     book.latest = row.copy()  # every flow, orderable or not: what a lab's orders still in the chain face
     w.sourcing.update(book.latest, refused)  # buyers move toward this week's short queues (off: no change)
