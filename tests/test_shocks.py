@@ -204,3 +204,24 @@ def test_a_registered_shock_kind_that_breaks_an_array_is_an_error_naming_it(arra
             World(graph_to_model(load(ROOT / "topology" / "minimal.yaml")), sc, 0)
     finally:
         del SHOCK_KINDS["breaks"]
+
+
+def test_a_huge_power_delay_is_work_that_never_finishes_not_a_numpy_warning():
+    """x1e300 on a grid's build time does not fit the engine's whole-day lags (an int32 cast warned,
+    'invalid value'): what starts in the window finishes after the run."""
+    import warnings
+
+    from supplychain.topology import load_topology as load
+
+    model = graph_to_model(load(ROOT / "topology" / "minimal.yaml"))
+    sc = {"name": "s", "end": "2023-12-31", "shocks": [
+        {"id": "p", "kind": "power_delay", "start": "2022-03-01", "duration_days": 300, "multiplier": 1e300}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = simulate(model, sc)
+    plain = simulate(model, {"name": "s", "end": "2023-12-31"})
+    grid, calm = (x.orders.query("supplier == 'grid'") for x in (r, plain))
+    assert len(calm) and calm["finished"].notna().all()  # a year's build, done within the run
+    assert len(grid) and grid["finished"].isna().all()  # the power started in the window never comes
+    got, want = (x.fleet["power_mw"].iloc[-1] for x in (r, plain))
+    assert got < want  # only what started before the window arrives

@@ -179,9 +179,10 @@ class Production:
         self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
         self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
         # days x nodes as well: what starts today finishes `_lag` whole days later (the cycle
-        # time, stretched by shocks, rounded up). The daily step reads today's row as a list,
-        # not one numpy scalar per node
-        ct = net.cycle * net.ct_mult
+        # time, stretched by shocks, rounded up; past the run's end, the day after it, which never
+        # comes: a shock's x1e300 would not fit the int32). The daily step reads today's row as a
+        # list, not one numpy scalar per node
+        ct = np.minimum(net.cycle * net.ct_mult, net.days + 1.0)
         self._lag = np.ascontiguousarray(np.where(ct > EPS, np.ceil(ct - EPS), 0.0).T.astype(np.int32))
         # statistics for Little's law and conservation: lists, not numpy arrays, because every
         # start and every finished chunk updates one node (a list element is several times
