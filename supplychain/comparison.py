@@ -33,7 +33,8 @@ import pandas as pd
 
 from .analysis import compare_tables
 from .engine.record import whole_days
-from .arguments import check_run
+from .arguments import ARGUMENTS, check_run
+from .errors import InputError
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
 from .tabular import TableAttributes, table_sizes
@@ -72,9 +73,11 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
             topology: Any = None) -> Comparison:
     """Run `baseline` and `scenarios` paired and compare them (see module docstring)."""
     check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
+    scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
+    if not scenarios:
+        raise InputError(ARGUMENTS, "scenarios", "at least one scenario to compare with the baseline (got [])")
     base = prepare(baseline, topology=topology, seed=seed, replications=replications)
-    others = [prepare(s, topology=topology, seed=base.seed, replications=base.replications)
-              for s in (scenarios if isinstance(scenarios, (list, tuple)) else [scenarios])]
+    others = [prepare(s, topology=topology, seed=base.seed, replications=base.replications) for s in scenarios]
     runs = [base, *others]
     cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals else {}
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]

@@ -47,6 +47,7 @@ from typing import Any, Iterable
 import networkx as nx
 from pydantic import ValidationError
 
+from .arguments import ARGUMENTS
 from .errors import InputError, ScenarioWarning, _short, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
 from .schema import TopologyModel
@@ -356,8 +357,10 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
         graph = model_to_graph(topology)
     elif isinstance(topology, nx.DiGraph):
         graph = topology
-    elif topology is not None:
+    elif isinstance(topology, (str, Path)):
         graph = load_topology(Path(topology))
+    elif topology is not None:
+        raise InputError(ARGUMENTS, "topology", f"a path, a networkx.DiGraph or a TopologyModel (got {_short(topology)})")
     if item is None:
         item = {}
     if isinstance(item, ResolvedScenario):  # its warnings were shown when it was resolved
@@ -377,4 +380,4 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
         if not path.exists():
             raise InputError(path, "<file>", "no such file")
         return resolve_scenario(read_yaml(path), path, graph)
-    raise TypeError(f"not a scenario: {item!r}")
+    raise InputError(ARGUMENTS, "scenario", f"a path, a dict, a Scenario or a loaded scenario (got {_short(item)})")

@@ -356,7 +356,10 @@ def _dict_param(path: Any, value: Any) -> Param:
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise _bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
         return Param(str(path), low=low, high=high)
-    return Param(str(path), values=tuple(value if isinstance(value, list) else [value]))
+    values = tuple(value if isinstance(value, list) else [value])
+    if not values:
+        raise _bad_param("needs at least one value (got [])", str(path))
+    return Param(str(path), values=values)
 
 
 def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None = None, replications: int | None = None,

@@ -73,6 +73,12 @@ GRID = {"algorithms.efficiency_growth": [2.0, 3.0]}
     (lambda: sweep(SHORT, GRID, replications=0), "replications: must be at least 1 (got 0)"),
     (lambda: sweep(SHORT, GRID, seed="7"), "seed: must be a whole number, at least 0 (got '7')"),
     (lambda: sweep(SHORT, {"algorithms.efficiency_growth": (2.0, 3.0)}, lhs=0), "lhs: must be at least 1 (got 0)"),
+    # wrong types and empty collections (a TypeError, an IndexError and a silent baseline-only run before)
+    (lambda: simulate(42, SHORT), "topology: a path, a networkx.DiGraph or a TopologyModel (got 42)"),
+    (lambda: simulate(None, 42), "scenario: a path, a dict, a Scenario or a loaded scenario (got 42)"),
+    (lambda: run_experiment([SHORT, 7], replications=1), "scenario: a path, a dict, a Scenario or a loaded scenario (got 7)"),
+    (lambda: compare(SHORT, []), "scenarios: at least one scenario to compare with the baseline (got [])"),
+    (lambda: sweep(SHORT, {"algorithms.efficiency_growth": []}), "params[algorithms.efficiency_growth]: needs at least one value (got [])"),
 ])
 def test_bad_arguments_are_input_errors_naming_the_argument_and_value(call, line):
     """Refused before any work as one `InputError` line that names the argument, not a CLI option, and the
