@@ -38,7 +38,7 @@ from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
 from .schema import TopologyModel
-from .store import ScenarioStore, open_scenario, safe_name
+from .store import ScenarioStore, claim_folder, drop_derived, open_scenario, safe_name
 from .topology import graph_to_model
 from .tabular import TableAttributes
 
@@ -260,6 +260,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         seen[key] = es.name
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:
+        claim_folder(folder, kind, fresh=fresh)
         try:
             stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
         except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
@@ -335,6 +336,7 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
     """
     folder = result.folder
     assert folder is not None
+    drop_derived(folder)  # a report or comparison of the tables about to be replaced would go stale
     other = [f for f in FORMATS if f != fmt]
     units = [(stores[es.name], r) for es in result.scenarios for r in range(es.replications)]
     for name in units[0][0].tables(units[0][1]):

@@ -33,7 +33,10 @@ from .columns import run_tables_fingerprint
 from .errors import InputError
 from .outputs import program_fingerprint, write_json, write_table
 
-__all__ = ["ScenarioStore", "open_scenario", "safe_name", "DONE"]
+__all__ = ["ScenarioStore", "open_scenario", "claim_folder", "drop_derived", "safe_name", "DONE"]
+
+#: what `compare`, `sweep` and `report` write beside a run's tables, from them: stale once they change
+DERIVED = ("compare", "sweep", "figures", "report.html")
 
 DONE = "done.json"
 CONFIG = "config.json"
@@ -88,6 +91,37 @@ class ScenarioStore:
 
     def info(self, replication: int) -> dict:
         return json.loads((self.rep_dir(replication) / DONE).read_text())
+
+
+def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
+    """Check that `root` may take an experiment of `kind` (run, compare, sweep) before anything is written.
+
+    A folder holding another kind of experiment is refused: its comparison or sweep tables and
+    its report would stay beside tables they no longer describe, and `load_run` would read
+    them as this run's. With `fresh` the folder is taken over and what was derived from its old
+    tables goes with them."""
+    manifest = Path(root) / "manifest.json"
+    try:
+        old = json.loads(manifest.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):  # no folder yet, no manifest, one that is not JSON
+        return
+    if old is None or old == kind:
+        return
+    if not fresh:
+        raise InputError(root, "kind", f"the folder holds a {old} (manifest.json); choose another --out, "
+                                       f"or rerun with --fresh to replace it by this {kind} (got {kind!r})")
+    drop_derived(root)
+    manifest.unlink(missing_ok=True)
+
+
+def drop_derived(root: Path) -> None:
+    """Remove what was made from a folder's old tables (comparison, sweep, figures, report)."""
+    for name in DERIVED:
+        path = Path(root) / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fresh: bool = False) -> ScenarioStore:

@@ -394,3 +394,40 @@ def test_a_folder_of_other_files_is_not_taken_as_a_run_folder(tmp_path):
     assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(empty), "-q"]).exit_code == 0
     res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(empty), "-q", "--format", "csv"])
     assert res.exit_code == 0 and (empty / "orders.csv").is_file() and not (empty / "orders.parquet").exists()
+
+
+def test_a_folder_of_another_kind_is_refused_and_replaced_only_with_fresh(tmp_path):
+    """A run into a compare's folder left compare/ and the report of the comparison beside the new
+    tables (and `load_run` read them as the run's): it is refused, and --fresh replaces it whole."""
+    base = scenario_file(tmp_path, end="2022-09-30")
+    other = tmp_path / "t.yaml"
+    other.write_text(yaml.safe_dump({"name": "other", "topology": MINIMAL, "end": "2022-09-30", "seed": 4,
+                                     "algorithms": {"efficiency_growth": 2.0}}))
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["compare", str(base), str(other), "-n", "1", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert (out / "compare").is_dir() and (out / "report.html").is_file()
+
+    res = runner.invoke(app, ["run", str(base), "-n", "1", "-w", "1", "-q", "-o", str(out)])
+    assert res.exit_code == 2 and res.stderr.splitlines() == [
+        f"{out}: kind: the folder holds a compare (manifest.json); choose another --out, or rerun with --fresh "
+        "to replace it by this run (got 'run')"], res.stderr
+    assert (out / "compare").is_dir() and json.loads((out / "manifest.json").read_text())["kind"] == "compare"
+
+    res = runner.invoke(app, ["run", str(base), "-n", "1", "-w", "1", "-q", "-o", str(out), "--fresh"])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads((out / "manifest.json").read_text())["kind"] == "run"
+    assert not (out / "compare").exists() and not (out / "report.html").exists() and not (out / "figures").exists()
+    from supplychain import load_run
+
+    assert len(load_run(out).compare) == 0 and load_run(out).kind == "run"
+
+
+def test_new_tables_drop_the_report_made_from_the_old_ones(tmp_path):
+    path = scenario_file(tmp_path, end="2022-09-30")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert (out / "report.html").is_file()
+    assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
+    assert not (out / "report.html").exists() and not (out / "figures").exists()  # it showed one replication
