@@ -104,7 +104,9 @@ def parse_param(text: Any) -> Param:
             low, high = float(lo), float(hi)
         except ValueError:
             raise _bad_param(f"a range is two numbers lo:hi (got {rest!r})", path) from None
-        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise _bad_param(f"a range needs finite numbers lo:hi (got {rest!r})", path)
+        if low >= high:
             raise _bad_param(f"a range needs lo < hi (got {rest!r})", path)
         return Param(path, low=low, high=high)
     items = [v.strip() for v in rest.split(",")]
@@ -288,8 +290,31 @@ def _numeric(col: pd.Series) -> pd.Series:
     return col.map(order).astype(float)
 
 
+#: below this many points a p-value comes from permuting the pairs (exact up to 7 points), not from
+#: scipy's t approximation, which with 4 points and 2 input values printed p = 0.000
+SMALL_N = 10
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Spearman's rho of (x, y) and its two-sided p-value (a permutation test for small samples)."""
+    rho = float(stats.spearmanr(x, y)[0])
+    if len(x) >= SMALL_N:
+        return rho, float(stats.spearmanr(x, y)[1])
+    rx, ry = stats.rankdata(x), stats.rankdata(y)  # pairing permutes whole ranks: rank once
+
+    b = ry - ry.mean()
+
+    def pearson(a: np.ndarray, axis: int = -1) -> np.ndarray:  # against the outcome's ranks, held in place
+        a = a - a.mean(axis, keepdims=True)
+        return (a * b).sum(axis) / np.sqrt((a * a).sum(axis) * (b * b).sum())
+
+    res = stats.permutation_test((rx,), pearson, permutation_type="pairings", vectorized=True,
+                                 n_resamples=9999, alternative="two-sided", random_state=0)
+    return rho, float(res.pvalue)
+
+
 def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str] = OUTCOMES) -> pd.DataFrame:
-    """Per lab and outcome: each input's Spearman rho (with p) and SRC, ranked by |SRC| (then |rho|).
+    """Per lab and outcome: each input's Spearman rho (with p: `_spearman`) and SRC, ranked by |SRC| (then |rho|).
 
     An input whose rho and SRC are both undefined (NaN: the input or the outcome did not vary
     over the points that reached it) gets no rank (<NA>): it was not found to matter less
@@ -314,7 +339,7 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
             for p in inputs:
                 rho, pval = (math.nan, math.nan)
                 if p in varied and y.nunique() > 1:
-                    rho, pval = stats.spearmanr(X[p], y)
+                    rho, pval = _spearman(X[p].to_numpy(), y.to_numpy())
                 rows.append({"lab": lab, "outcome": target, "input": p, "spearman_rho": float(rho), "p_value": float(pval),
                              "src": float(src[p]), "n": int(len(y))})
     df = pd.DataFrame(rows, columns=["lab", "outcome", "input", "spearman_rho", "p_value", "src", "n"])
@@ -362,6 +387,19 @@ def _dict_param(path: Any, value: Any) -> Param:
     return Param(str(path), values=values)
 
 
+def _whole_where_whole(points: list[dict[str, Any]], scenario: Any) -> list[dict[str, Any]]:
+    """Round the Latin-hypercube samples of a whole-number field (`generations.max_generations`) to
+    whole numbers: its check would otherwise refuse a sample (4.202...) the user never wrote."""
+    whole_paths = set()
+    for path in points[0] if points else ():
+        node: Any = scenario
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if isinstance(node, int) and not isinstance(node, bool):
+            whole_paths.add(path)
+    return [{k: (int(round(v)) if k in whole_paths else v) for k, v in pt.items()} for pt in points]
+
+
 def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None = None, replications: int | None = None,
           seed: int | None = None, *, workers: int | None = None, scheduler: str | None = None,
           out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
@@ -382,7 +420,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     emit_warnings(base_sc, skip=shown)
     shown |= set(base_sc.warnings)
     seed_value = base_sc.scenario.seed if seed is None else seed
-    values = design(parsed, lhs, seed_value)
+    values = _whole_where_whole(design(parsed, lhs, seed_value), base_sc.scenario) if lhs else design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
     graph = base_sc.topology if not base_sc.scenario.set else (load_topology(Path(topology)) if topology is not None
                                                                else load_topology(base_sc.topology_path))

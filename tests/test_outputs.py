@@ -77,7 +77,7 @@ def test_an_empty_date_column_has_the_type_of_a_full_one():
     empty = day_dates(dt.date(2022, 1, 1), pd.Series([], dtype=object))
     full = day_dates(dt.date(2022, 1, 1), pd.Series([0.0, 1.4, 400.6]))
     assert empty.dtype == full.dtype
-    assert list(full.dt.strftime("%Y-%m-%d")) == ["2022-01-01", "2022-01-02", "2023-02-06"]
+    assert list(full.dt.strftime("%Y-%m-%d")) == ["2022-01-01", "2022-01-02", "2023-02-05"]
 
 
 days = st.floats(0.0, 20_000.0, allow_nan=False)
@@ -86,9 +86,9 @@ days = st.floats(0.0, 20_000.0, allow_nan=False)
 @settings(max_examples=300, deadline=None)
 @given(days, days)
 def test_date_differences_follow_day_differences(a, b):
-    """Dates round days half up, the same way everywhere in the calendar: two days a whole
-    number of days apart are that many dates apart (half-to-even made 3.5 -> 361.5 one date short),
-    and any two are within a day of their difference."""
+    """A date is the day its moment falls in, the same way everywhere in the calendar: two days a
+    whole number of days apart are that many dates apart (half-to-even rounding made 3.5 -> 361.5
+    one date short), and any two are within a day of their difference."""
     import datetime as dt
 
     from supplychain.engine.record import day_dates
@@ -100,14 +100,16 @@ def test_date_differences_follow_day_differences(a, b):
     assert abs((db - da).days - math.floor(b - a + 0.5)) <= 1
 
 
-@given(st.integers(0, 20_000))
-def test_half_days_round_up(k):
+@given(st.integers(0, 20_000), st.floats(0.0, 0.9999))
+def test_a_moment_is_dated_the_day_it_falls_in(k, part):
+    """Day k + part is day k's date for any part of the day (the afternoon of the last day of a
+    run is its end date, not the day after); a whole day less a float's noise is that whole day."""
     import datetime as dt
 
     from supplychain.engine.record import day_dates
 
-    got = day_dates(dt.date(2022, 1, 1), pd.Series([k + 0.5, k + 0.4999]))
-    assert list(got) == [pd.Timestamp("2022-01-01") + pd.Timedelta(days=k + 1), pd.Timestamp("2022-01-01") + pd.Timedelta(days=k)]
+    got = day_dates(dt.date(2022, 1, 1), pd.Series([k + part, (k + 1) - 1e-12]))
+    assert list(got) == [pd.Timestamp("2022-01-01") + pd.Timedelta(days=k), pd.Timestamp("2022-01-01") + pd.Timedelta(days=k + 1)]
 
 
 def test_compare_and_sweep_with_a_run_that_releases_nothing(tmp_path):
@@ -173,3 +175,17 @@ def test_the_manifest_names_a_notebook_instead_of_its_kernel_launcher():
     assert _command(kernel) == "python (a Jupyter kernel; the calls are in the notebook)"
     assert _command(["/venv/bin/supplychain", "run", "-n", "3"]) == "/venv/bin/supplychain run -n 3"
     assert _command(["my_study.py", "--fast"]) == "my_study.py --fast"
+
+
+def test_no_date_in_any_table_is_after_the_scenario_end():
+    """Orders delivered on the afternoon of the last day were dated the day after the end."""
+    from supplychain.results import simulate
+
+    minimal = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
+    r = simulate(minimal, {"name": "e", "end": "2023-06-30"})
+    end = pd.Timestamp("2023-06-30")
+    late = {f"{name}.{col}": int((df[col] > end).sum()) for name, df in r.tables.items()
+            for col in df.columns if col.endswith("date")}
+    assert late and not any(late.values()), late
+    fractional = r.orders["delivered"].dropna()
+    assert (fractional % 1 > 0.5).any()  # afternoons, which the old rounding moved a day on

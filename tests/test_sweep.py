@@ -204,3 +204,31 @@ def test_sweep_repr_is_short_and_names_the_tables(grid):
     text = repr(grid)
     assert len(text) < 300, text
     assert text.startswith("Sweep(points=4, replications=2, ") and "outcomes=8" in text and "sensitivity=" in text
+
+
+def test_a_small_sample_gets_a_permutation_p_value_not_the_t_approximation():
+    """Four points on two input values printed p = 0.000 (scipy's t approximation at rho = 1); with
+    few points the p-value counts the pairings as extreme as the one seen, exactly."""
+    import numpy as np
+
+    from supplychain.sweeps import _spearman
+
+    rho, p = _spearman(np.array([30.0, 30.0, 180.0, 180.0]), np.array([229.0, 229.0, 267.0, 267.0]))
+    assert rho == pytest.approx(1.0) and p == pytest.approx(8 / 24)  # 8 of the 24 pairings are as tied-monotone as this one
+    rho, p = _spearman(np.arange(5.0), np.arange(5.0) ** 2)
+    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 120)  # the increasing and the decreasing order
+    x = np.arange(30.0)
+    rho, p = _spearman(x, x + np.sin(x))  # a large sample: scipy's approximation
+    assert p < 1e-6
+
+
+def test_a_latin_hypercube_over_a_whole_number_field_samples_whole_numbers():
+    """--lhs over generations.max_generations failed with 'got 4.202...', a value nobody wrote."""
+    s = sweep(scenario(end="2022-06-30"), {"generations.max_generations": (2.0, 6.0)}, lhs=4, replications=1, workers=1)
+    got = s.points["generations.max_generations"]
+    assert [float(v).is_integer() for v in got] == [True] * 4 and got.between(2, 6).all()
+
+
+def test_a_range_with_an_infinite_end_says_it_must_be_finite():
+    with pytest.raises(InputError, match=r"a range needs finite numbers lo:hi \(got '1:inf'\)"):
+        parse_param("algorithms.efficiency_growth=1:inf")

@@ -30,15 +30,19 @@ GEN_COLUMNS = ("lab", "generation", "day", "started_day", "requirement_flop", "r
 STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "mean_backorders", "final_on_hand", "final_backorders")
 
 
-def whole_days(days: Any) -> Any:
-    """Day numbers rounded half up (`floor(x + 0.5)`), the one rounding every date uses.
+#: a day number this close below a whole day is that day (sums of float durations: 6.9999999999)
+DAY_EPS = 1e-9
 
-    numpy's and Python's `round` go half to even (day 3.5 -> Jan 5 but 360.5 -> Dec 27), so
-    the dates of two days a whole number apart could be a day more or less apart than that.
+
+def whole_days(days: Any) -> Any:
+    """The whole day each day number falls in (`floor`), the one rounding every date uses: day 0.66
+    is the afternoon of the start date, and the last moment of a run (day `days - 0.5`) is dated
+    its end date, never the day after. Rounding to the nearest day (as before) dated afternoons
+    the next day and put rows a day past the scenario's `end`.
     """
     if isinstance(days, pd.Series):
-        return np.floor(days.astype(float) + 0.5)
-    return np.floor(np.asarray(days, dtype=float) + 0.5)
+        return np.floor(days.astype(float) + DAY_EPS)
+    return np.floor(np.asarray(days, dtype=float) + DAY_EPS)
 
 
 def day_dates(start: dt.date, days: pd.Series) -> pd.Series:
