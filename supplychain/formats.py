@@ -200,6 +200,41 @@ def json_cell(value: str, file: Path, field: str) -> Any:
         raise InputError(file, field, f"not valid JSON: {scalar_problem(exc)} (got {short(value)})") from None
 
 
+#: GraphML's numeric and boolean attr.types, as networkx reads them
+_GRAPHML_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "long": int, "float": float, "double": float}
+_GRAPHML_BOOLEANS = {"true", "false", "1", "0"}
+
+
+def _check_typed_data(root: ET.Element, path: Path) -> None:
+    """A <data> value its <key> declares a number or a boolean, and that is not one, named by its
+    node and field (networkx's reader says only `could not convert string to float`)."""
+    types = {el.get("id"): (el.get("attr.name") or el.get("id"), el.get("attr.type"))
+             for el in root.iter(f"{_GRAPHML_NS}key") if el.get("attr.type") in (*_GRAPHML_TYPES, "boolean")}
+    if not types:
+        return
+    edges = 0
+    for el in root.iter():
+        if el.tag == f"{_GRAPHML_NS}edge":
+            where, edges = f"edges.{edges}", edges + 1
+        elif el.tag == f"{_GRAPHML_NS}node":
+            where = f"nodes.{el.get('id')}"
+        elif el.tag == f"{_GRAPHML_NS}graph":
+            where = "graph"
+        else:
+            continue
+        for data in el.findall(f"{_GRAPHML_NS}data"):
+            name, kind = types.get(data.get("key"), (None, None))
+            if kind is None:
+                continue
+            text = (data.text or "").strip()
+            try:
+                ok = text.lower() in _GRAPHML_BOOLEANS if kind == "boolean" else (_GRAPHML_TYPES[kind](text) is not None)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise InputError(path, f"{where}.{name}", f"not a {kind}, as its <key> declares (got {short(text)})")
+
+
 def _read_graphml(path: Path) -> dict[str, Any]:
     text = read_text(path)
     try:
@@ -219,6 +254,7 @@ def _read_graphml(path: Path) -> dict[str, Any]:
         for end, field in (("source", "from"), ("target", "to")):
             if el.get(end) not in seen:
                 raise InputError(path, f"edges.{i}.{field}", f"unknown node: no <node> has this id (got {el.get(end)!r})")
+    _check_typed_data(root, path)
     try:
         # networkx raises an open-ended set of exceptions (KeyError, ValueError,
         # NetworkXError, ...) on malformed GraphML; all mean "cannot read this".

@@ -8,6 +8,7 @@ never leave a half-written file.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -264,6 +265,9 @@ def test_csv_random_bytes_are_reported_as_not_utf8(tmp_path: Path) -> None:
         (lambda t: t.replace('{"value": 2000.0', '{"value": oops', 1), "nodes.fab.capacity", "not valid JSON"),
         (lambda t: t.replace('<node id="grid">', '<node id="fab">', 1), "nodes.fab.id", "duplicate node id"),
         (lambda t: t.replace('attr.name="base_stock" attr.type="double"', 'attr.name="base_stock" attr.type="banana"'), "<root>", "not GraphML"),
+        # a value its key declares a number: networkx said only "could not convert string to float"
+        (lambda t: re.sub(r'(<data key="(d\d+)">)20(\.0)?(</data>)', r"\1abc\4", t, count=1), "nodes.depot.base_stock",
+         "not a double, as its <key> declares (got 'abc')"),
     ],
 )
 def test_bad_graphml_names_the_field(tmp_path: Path, mutate, field: str, match: str) -> None:
