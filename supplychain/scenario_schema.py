@@ -89,7 +89,7 @@ class LabPolicy(Strict):
     )
     ordering: OrderingName = Field(default="order_up_to", description="how much of the gap to its order-up-to "
                                    "level a lab orders at a review: `order_up_to` (all of it, the default) or `smooth` "
-                                   "(review_days / adjustment_days of it); docs/model.md section 1")
+                                   "(review_days / adjustment_days of it); docs/model.md section 2")
     ordering_params: dict[str, Annotated[Number, Field(ge=0)]] = Field(
         default_factory=dict, description="parameters of the ordering policy (`smooth`: adjustment_days, default 90)")
 

@@ -83,14 +83,15 @@ def test_summary_says_how_many_replications_reached_a_generation_only_when_some_
     assert "- lab_us: g0 2024-01-11, g1 2024-02-20 (in 2 of 3 replications)\n" in text
 
 
-def test_release_dates_round_half_days_like_the_tables():
-    """The summary's and the comparison's release dates are the generations table's dates."""
+def test_release_dates_are_the_tables_dates():
+    """The summary's and the comparison's release dates are the generations table's dates: the day
+    each moment falls in."""
     day = pd.Series([3.5, 360.5, 361.5])
     gens = pd.DataFrame({"lab": ["a", "b", "c"], "generation": [0, 0, 0], "day": day, "replication": [0, 0, 0],
                          "date": day_dates(pd.Timestamp("2022-01-01").date(), day)})
-    assert [str(d) for d in gens["date"].dt.date] == ["2022-01-05", "2022-12-28", "2022-12-29"]
-    assert [str(d) for d in release_table(gens)["release"]] == ["2022-01-05", "2022-12-28", "2022-12-29"]
-    assert [_date("2022-01-01", d) for d in day] == ["2022-01-05", "2022-12-28", "2022-12-29"]
+    assert [str(d) for d in gens["date"].dt.date] == ["2022-01-04", "2022-12-27", "2022-12-28"]
+    assert [str(d) for d in release_table(gens)["release"]] == ["2022-01-04", "2022-12-27", "2022-12-28"]
+    assert [_date("2022-01-01", d) for d in day] == ["2022-01-04", "2022-12-27", "2022-12-28"]
 
 
 def test_binding_inputs_weigh_orders_by_h100e_and_keep_each_labs_top_three():
