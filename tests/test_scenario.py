@@ -15,7 +15,7 @@ from supplychain.cli import app
 from supplychain.errors import InputError
 from supplychain.overrides import apply_overrides
 from supplychain.scenario import deep_merge, load_scenario, resolve_scenario
-from supplychain.scenario_schema import Algorithms, Generations, LabPolicy
+from supplychain.scenario_schema import Algorithms, Generations, LabPolicy, Scenario
 from supplychain.topology import graph_to_data, load_topology, model_to_graph, parse_topology, read_yaml
 
 from conftest import write
@@ -405,3 +405,11 @@ def test_cli_bad_date_is_one_line_with_exit_2(world: Path, command: str) -> None
     out = result.output.strip()
     assert len(out.splitlines()) == 1 and "Traceback" not in out
     assert out.startswith(f"{bad}: start: ") and "2022-02-30" in out
+
+
+def test_a_run_may_span_exactly_100_years_and_not_a_day_more() -> None:
+    """The longest run is MAX_DAYS (36,525 days) from its start: the boundary, both sides."""
+    ok = Scenario.model_validate({"start": "2022-01-01", "end": "2122-01-02"})
+    assert (ok.end - ok.start).days == 36_525
+    fails({"topology": str(MINIMAL), "start": "2022-01-01", "end": "2122-01-03"}, "end",
+          match="a run spans at most 100 years (36,525 days) from start 2022-01-01 (got 2122-01-03)")
