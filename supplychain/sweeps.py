@@ -39,7 +39,6 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 from scipy.stats import qmc
 
 from .analysis import mean_gaps
@@ -49,6 +48,7 @@ from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
 from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
 from .scenario_schema import Scenario
+from .sensitivity import sensitivity
 from .fields import short
 from .topology import load_topology, load_yaml_text, read_yaml
 from .tabular import table_sizes
@@ -283,75 +283,6 @@ def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: 
     return out[first + [c for c in out.columns if c not in first]].sort_values(["point", "replication", "lab"]).reset_index(drop=True)
 
 
-def _numeric(col: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-        return col.astype(float)
-    order = {v: i for i, v in enumerate(dict.fromkeys(col))}
-    return col.map(order).astype(float)
-
-
-#: below this many points a p-value comes from permuting the pairs (exact up to 7 points), not from
-#: scipy's t approximation, which with 4 points and 2 input values printed p = 0.000
-SMALL_N = 10
-
-
-def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Spearman's rho of (x, y) and its two-sided p-value (a permutation test for small samples)."""
-    rho = float(stats.spearmanr(x, y)[0])
-    if len(x) >= SMALL_N:
-        return rho, float(stats.spearmanr(x, y)[1])
-    rx, ry = stats.rankdata(x), stats.rankdata(y)  # pairing permutes whole ranks: rank once
-
-    b = ry - ry.mean()
-
-    def pearson(a: np.ndarray, axis: int = -1) -> np.ndarray:  # against the outcome's ranks, held in place
-        a = a - a.mean(axis, keepdims=True)
-        return (a * b).sum(axis) / np.sqrt((a * a).sum(axis) * (b * b).sum())
-
-    res = stats.permutation_test((rx,), pearson, permutation_type="pairings", vectorized=True,
-                                 n_resamples=9999, alternative="two-sided", random_state=0)
-    return rho, float(res.pvalue)
-
-
-def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str] = OUTCOMES) -> pd.DataFrame:
-    """Per lab and outcome: each input's Spearman rho (with p: `_spearman`) and SRC, ranked by |SRC| (then |rho|).
-
-    An input whose rho and SRC are both undefined (NaN: the input or the outcome did not vary
-    over the points that reached it) gets no rank (<NA>): it was not found to matter less
-    than the others, it was not measured.
-    """
-    rows = []
-    for lab, grp in outcomes.groupby("lab"):
-        for target in targets:
-            if target not in grp:
-                continue
-            d = grp[[*inputs, target]].copy()
-            X = pd.DataFrame({p: _numeric(d[p]) for p in inputs})
-            y = d[target].astype(float)
-            ok = y.notna() & X.notna().all(axis=1)
-            X, y = X[ok], y[ok]
-            varied = [p for p in inputs if X[p].nunique() > 1]
-            src = {p: math.nan for p in inputs}
-            if len(y) > len(varied) + 1 and varied and y.std() > 0:
-                Z = (X[varied] - X[varied].mean()) / X[varied].std()
-                coef, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(Z)), Z.to_numpy()]), ((y - y.mean()) / y.std()).to_numpy(), rcond=None)
-                src.update(dict(zip(varied, coef[1:])))
-            for p in inputs:
-                rho, pval = (math.nan, math.nan)
-                if p in varied and y.nunique() > 1:
-                    rho, pval = _spearman(X[p].to_numpy(), y.to_numpy())
-                rows.append({"lab": lab, "outcome": target, "input": p, "spearman_rho": float(rho), "p_value": float(pval),
-                             "src": float(src[p]), "n": int(len(y))})
-    df = pd.DataFrame(rows, columns=["lab", "outcome", "input", "spearman_rho", "p_value", "src", "n"])
-    if df.empty:
-        return df.assign(rank=pd.Series(dtype="Int64"))
-    df["_k"] = df["src"].abs().fillna(-1) + 1e-9 * df["spearman_rho"].abs().fillna(0)
-    df = df.sort_values(["lab", "outcome", "_k"], ascending=[True, True, False]).drop(columns="_k")
-    measured = df["src"].notna() | df["spearman_rho"].notna()
-    df["rank"] = (df[measured].groupby(["lab", "outcome"]).cumcount() + 1).reindex(df.index).astype("Int64")
-    return df.reset_index(drop=True)
-
-
 def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inputs: Sequence[str], reps: int) -> str:
     lines = [f"{len(points)} point(s) x {reps} replication(s).", "", "Per point (means over replications):", ""]
     agg = outcomes.groupby(["point", "lab"])[["generations", "mean_gap_days", "peak_quoted_weeks"]].mean().reset_index()
@@ -439,7 +370,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())
     accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
     outcomes = outcomes_table(exp.tables, points, labs, accelerators)
-    sens = sensitivity(outcomes, inputs)
+    sens = sensitivity(outcomes, inputs, OUTCOMES)
     text = _text(points, outcomes, sens, inputs, reps)
     folder = None
     if out is not None:

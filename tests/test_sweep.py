@@ -211,14 +211,14 @@ def test_a_small_sample_gets_a_permutation_p_value_not_the_t_approximation():
     few points the p-value counts the pairings as extreme as the one seen, exactly."""
     import numpy as np
 
-    from supplychain.sweeps import _spearman
+    from supplychain.sensitivity import spearman
 
-    rho, p = _spearman(np.array([30.0, 30.0, 180.0, 180.0]), np.array([229.0, 229.0, 267.0, 267.0]))
+    rho, p = spearman(np.array([30.0, 30.0, 180.0, 180.0]), np.array([229.0, 229.0, 267.0, 267.0]))
     assert rho == pytest.approx(1.0) and p == pytest.approx(8 / 24)  # 8 of the 24 pairings are as tied-monotone as this one
-    rho, p = _spearman(np.arange(5.0), np.arange(5.0) ** 2)
+    rho, p = spearman(np.arange(5.0), np.arange(5.0) ** 2)
     assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 120)  # the increasing and the decreasing order
     x = np.arange(30.0)
-    rho, p = _spearman(x, x + np.sin(x))  # a large sample: scipy's approximation
+    rho, p = spearman(x, x + np.sin(x))  # a large sample: scipy's approximation
     assert p < 1e-6
 
 
