@@ -63,7 +63,6 @@ def shock_kinds_used(scenario: Scenario) -> tuple[tuple[str, Applier], ...]:
     return tuple((n, SHOCK_KINDS[n]) for n in names if n in SHOCK_KINDS)
 
 
-
 def targeted_nodes(net: Net, target: Target) -> np.ndarray:
     """Indices of nodes matching every given list of the target (empty lists match all)."""
     return np.array([i for i in range(len(net.ids)) if target.matches(net.ids[i], net.kinds[i], net.countries[i])],
@@ -155,23 +154,24 @@ def _transport(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndar
 #: the kinds defined here, which keep the arrays in range by construction
 BUILT_IN: dict[str, Applier] = dict(SHOCK_KINDS)
 
-#: what a shock kind must leave the arrays it may change: (name, lowest value, highest value); a yield
-#: must stay above 0 (what is started is divided by it)
-_RANGES = (("cap_mult", 0.0, np.inf), ("yields", 0.0, 1.0), ("cycle", 0.0, np.inf), ("ct_mult", 0.0, np.inf),
-           ("demand_mult", 0.0, np.inf), ("planned", 0.0, np.inf), ("flow_mult", 0.0, np.inf))
+#: what a shock kind must leave the arrays it may change: (name, lowest value, highest value, whether
+#: the lowest is excluded); a yield must stay above 0 (what is started is divided by it)
+_RANGES = (("cap_mult", 0.0, np.inf, False), ("yields", 0.0, 1.0, True), ("cycle", 0.0, np.inf, False),
+           ("ct_mult", 0.0, np.inf, False), ("demand_mult", 0.0, np.inf, False), ("planned", 0.0, np.inf, False),
+           ("flow_mult", 0.0, np.inf, False))
 
 
 def _check_arrays(net: Net, shock: Shock) -> None:
     """A user's shock kind must leave every array finite and in range: nan or a negative capacity
     would otherwise surface, if at all, as an invariant failure far from its cause."""
-    for name, lo, hi in _RANGES:
+    for name, lo, hi, open_low in _RANGES:
         a = getattr(net, name)
-        bad = ~(np.isfinite(a) & ((a > lo) if name == "yields" else (a >= lo)) & (a <= hi))
+        bad = ~(np.isfinite(a) & ((a > lo) if open_low else (a >= lo)) & (a <= hi))
         if bad.any():
             row, day = (int(x[0]) for x in np.nonzero(bad))
             where = f"flow {row}" if name == "flow_mult" else f"node {net.ids[row]!r}"
             raise ValueError(f"shock {shock.id!r} (kind {shock.kind!r}) left net.{name} at {float(a[row, day])!r} for {where} "
-                             f"on day {day}: it must stay finite and within {'(' if name == 'yields' else '['}{lo:g}, {hi:g}]")
+                             f"on day {day}: it must stay finite and within {'(' if open_low else '['}{lo:g}, {hi:g}]")
 
 
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date) -> list[tuple]:
