@@ -26,13 +26,11 @@ import networkx as nx
 import pandas as pd
 
 from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
-from .engine.ordering import ORDERING_POLICIES, orderings_used
-from .engine.production import ALLOCATION_RULES, rules_used
-from .engine.shocks import SHOCK_KINDS, shock_kinds_used
 from .engine.record import TABLES
 from .errors import InputError
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
+from .plugins import install, plugins_used
 from .progress import DayBar, bar_disable
 from .results import run_replication
 from .scenario import config_hash, resolve
@@ -83,24 +81,9 @@ class Unit:
     plugins: tuple = ()  # (registry, name, entry) of the plug-ins the unit names (`plugins_used`): registered by the worker
 
 
-def _registries() -> dict[str, dict[str, Any]]:
-    return {"allocation": ALLOCATION_RULES, "ordering": ORDERING_POLICIES, "shock": SHOCK_KINDS}
-
-
-def plugins_used(model: TopologyModel, scenario: Scenario) -> tuple[tuple[str, str, Any], ...]:
-    """The allocation rules, ordering policies and shock kinds a unit's topology and scenario
-    name, as registered here: a Dask worker has only the built-in ones, so the unit carries them
-    (cloudpickle sends one defined in a notebook by value, one from a module by reference)."""
-    used = [("allocation", rules_used(model)), ("ordering", orderings_used(scenario)), ("shock", shock_kinds_used(scenario))]
-    return tuple((registry, name, entry) for registry, pairs in used for name, entry in pairs)
-
-
 def run_unit(unit: Unit) -> dict[str, Any]:
     """Run one unit; the small result an executor sends back."""
-    registries = _registries()
-    for registry, name, entry in unit.plugins:  # a forked worker has them all already
-        if registries[registry].get(name) is not entry:
-            registries[registry][name] = entry
+    install(unit.plugins)  # a Dask worker has only the built-in plug-ins; a forked one has them all
     res = run_replication(unit.model, unit.scenario, seed=unit.seed, replication=unit.replication,
                           progress=unit.progress if unit.progress is not None else False)
     tables = res.tables

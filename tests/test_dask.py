@@ -189,3 +189,25 @@ def test_an_ordering_policy_and_a_shock_kind_registered_here_run_on_dask_workers
     assert "slow_packaging" in set(dask.tables["events"]["what"])
     mine, theirs = (r.tables["orders"].query("kind == 'lab' and replication == 0")["qty"] for r in (dask, plain))
     assert mine.iloc[0] == pytest.approx(theirs.iloc[0] / 3)
+
+
+def test_a_plugin_file_named_on_the_command_line_reaches_dask_workers(scheduler, tmp_path):
+    """The workers cannot import a file the command loaded; its module goes by value (cloudpickle)."""
+    from supplychain.engine.ordering import ORDERING_POLICIES
+
+    plugin = tmp_path / "quarter.py"
+    plugin.write_text("from supplychain.engine.ordering import register_ordering\n\n"
+                      "@register_ordering('quarter_gap')\n"
+                      "def quarter(r):\n    return (r.level - r.position) / 4\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**SCENARIO, "labs": {"ordering": "quarter_gap"}}))
+    try:
+        res = runner.invoke(app, ["--plugin", str(plugin), "run", str(path), "-n", "2", "--seed", "4", "--scheduler",
+                                  scheduler, "-q", "-o", str(tmp_path / "dask")])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(app, ["run", str(path), "-n", "2", "--seed", "4", "-w", "1", "-q", "-o", str(tmp_path / "serial")])
+        assert res.exit_code == 0, res.output
+    finally:
+        ORDERING_POLICIES.pop("quarter_gap", None)
+    for name in ("orders", "generations", "fleet"):
+        pdt.assert_frame_equal(read_table(tmp_path / "dask", name), read_table(tmp_path / "serial", name), obj=name)

@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from ..errors import _short
 from . import run_cmd, scenario_cmd, topology_cmd
 from . import compare_cmd, report_cmd, sweep_cmd
-from .common import exit_soon
+from .common import exit_soon, guard
 
 try:  # Typer >= 0.20 ships its own copy of click; older Typer uses click itself
     from typer._click import exceptions as click_exceptions
@@ -89,6 +89,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+@app.callback()
+def root(plugin: list[str] = typer.Option(
+        [], "--plugin", metavar="MODULE|FILE.py",
+        help="Import a module (a name, or a .py file) that registers allocation rules, ordering policies or "
+             "shock kinds, before the command reads its files; repeatable")) -> None:
+    """Simulate the AI semiconductor supply chain and the pace of frontier model generations."""
+    from ..plugins import load_plugin
+
+    with guard():
+        for spec in plugin:
+            load_plugin(spec)
+
+
 app.command("run")(run_cmd.run)
 app.command("compare")(compare_cmd.compare)
 app.command("sweep")(sweep_cmd.sweep)
