@@ -25,7 +25,8 @@ __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_fi
            "BAND"]
 
 BAND = (0.1, 0.9)
-_STYLES = ["-", "--", ":", "-."]
+#: one line style per scenario in the fleet and generation figures: as many as the report draws
+_STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -64,13 +65,25 @@ def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2) -
     return fig, axes[:n]
 
 
+#: a quote longer than this is a backlog, not a lead time anyone would be given (summary.md says "over 10
+#: years"): the lead-time figure leaves it out rather than stretch the axis to decades
+MAX_QUOTE_DAYS = 520 * 7.0
+
+
 def key_series(lead_times: pd.DataFrame, labs: Sequence[str], accelerators: Sequence[str] | None, limit: int = 6) -> list[str]:
-    """Accelerators delivered to labs, the most quoted first."""
+    """Accelerators delivered to labs, those delivered in the most order lines first (then the most
+    quoted); only if none was delivered, the most quoted. Ranking by quotes alone chose SKUs quoted
+    on many flows and never delivered (a decades-long Ascend backlog) over the H100."""
     lt = lead_times[lead_times["customer"].isin(set(labs))]
     if accelerators:
         lt = lt[lt["product"].isin(set(accelerators))]
     quoted = lt[np.isfinite(lt["quoted_days"].astype(float))]  # a product never quoted has no line to draw
-    return quoted.groupby("product")["quoted_days"].count().sort_values(ascending=False).index[:limit].tolist()
+    count = quoted.groupby("product")["quoted_days"].count()
+    delivered = lt.groupby("product")["realised_by_delivery_lines"].sum().reindex(count.index, fill_value=0)
+    rank = pd.DataFrame({"delivered": delivered, "quoted": count})
+    if (rank["delivered"] > 0).any():
+        rank = rank[rank["delivered"] > 0]
+    return rank.sort_values(["delivered", "quoted"], ascending=False).index[:limit].tolist()
 
 
 def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str],
@@ -81,6 +94,8 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
         return None
     fig, axes = _grid(len(products))
     lt = lead_times[lead_times["customer"].isin(set(labs))].replace([np.inf, -np.inf], np.nan)
+    backlog = lt["quoted_days"] > MAX_QUOTE_DAYS
+    lt = lt.assign(quoted_days=lt["quoted_days"].mask(backlog))
     for ax, product in zip(axes, products):
         for i, sc in enumerate(scenarios):
             d = lt[(lt["product"] == product) & (lt["scenario"] == sc)]
@@ -101,7 +116,8 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             r = _band(per, "realised_by_delivery_days") / 7.0
             if len(r):  # none when the product never reached a lab in the run
                 ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised")
-        ax.set_title(f"{product} to labs")
+        cut = bool(backlog[lt["product"] == product].any())
+        ax.set_title(f"{product} to labs" + (" (quotes over 10 years not drawn)" if cut else ""))
         ax.set_ylabel("weeks")
         ax.grid(alpha=0.3)
         _legend(ax, fontsize=7)
@@ -122,7 +138,7 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
             if d.empty:
                 continue
             s = d.groupby("generation")["date"].agg(["min", "median", "max"])
-            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % 4], label=sc)
+            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], label=sc)
             ax.errorbar(s["median"], s.index, xerr=[s["median"] - s["min"], s["max"] - s["median"]], fmt="o", ms=3,
                         capsize=2, color=ax.lines[-1].get_color())
         ax.set_title(lab)
@@ -144,7 +160,7 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None
     labs = sorted(fleet["lab"].unique())
     colors = {lab: f"C{i % 10}" for i, lab in enumerate(labs)}
     for ax, col, title in zip(axes, ["installed_h100e", "power_mw", "stranded_h100e"],
-                              ["Installed accelerators (H100e)", "Power (MW)", "Stranded: delivered, waiting for power (H100e)"]):
+                              ["Installed accelerators (H100e)", "Power connected (MW; the fleet draws less)", "Stranded: delivered, waiting for power (H100e)"]):
         for i, sc in enumerate(scenarios):
             for lab in labs:
                 d = fleet[(fleet["scenario"] == sc) & (fleet["lab"] == lab)]
@@ -154,7 +170,7 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None
                 if b.empty:
                     continue
                 label = lab if len(scenarios) == 1 else f"{lab} ({sc})"
-                ax.plot(b.index, b["mid"], ls=_STYLES[i % 4], color=colors[lab], lw=1.2, label=label)
+                ax.plot(b.index, b["mid"], ls=_STYLES[i % len(_STYLES)], color=colors[lab], lw=1.2, label=label)
                 ax.fill_between(b.index, b["lo"], b["hi"], color=colors[lab], alpha=0.15, lw=0)
         ax.set_title(title)
         ax.grid(alpha=0.3)

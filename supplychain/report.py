@@ -114,13 +114,15 @@ def _products(manifest: dict[str, Any], folder: Path) -> tuple[dict[str, float],
 
 
 def _scenarios(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Every scenario of the folder but the counterfactuals, in the order run (the figures draw the first
+    `MAX_SCENARIOS`, and the report says so)."""
     if manifest.get("kind") == "compare":
         names = [manifest["baseline"], *manifest.get("compared", [])]
     elif manifest.get("scenarios"):
         names = [s["name"] for s in manifest["scenarios"]]
     else:
         names = list(dict.fromkeys(tables["fleet"]["scenario"]))
-    return [n for n in names if not n.endswith(UNCONSTRAINED)][:MAX_SCENARIOS]
+    return [n for n in names if not n.endswith(UNCONSTRAINED)]
 
 
 def make_report(run_dir: str | Path) -> Path:
@@ -135,7 +137,8 @@ def make_report(run_dir: str | Path) -> Path:
     manifest = _manifest(mpath)
     tables = {name: _table(folder, name) for name in TABLES}
     try:
-        scenarios = _scenarios(manifest, tables)
+        every = _scenarios(manifest, tables)
+        scenarios = every[:MAX_SCENARIOS]
         replications = {s["name"]: s["replications"] for s in manifest.get("scenarios", [])}
     except (KeyError, TypeError, AttributeError) as exc:  # a manifest edited or written by something else
         raise InputError(mpath, "scenarios", f"not as a run writes it ({type(exc).__name__}: {short(str(exc), 60)})") from None
@@ -155,11 +158,18 @@ def make_report(run_dir: str | Path) -> Path:
             pngs[name] = _png(fig)
     for name, png in pngs.items():
         atomic_write_bytes(folder / "figures" / f"{name}.png", png)
-    title = f"{manifest.get('kind', 'run')}: " + ", ".join(scenarios)
+    title = f"{manifest.get('kind', 'run')}: " + ", ".join(scenarios) + (f" and {len(every) - len(scenarios)} more"
+                                                                           if len(every) > len(scenarios) else "")
+    reps = ", ".join(f"{name} {n}" for name, n in replications.items())
+    seeds = sorted({s.get("seed") for s in manifest.get("scenarios", []) if s.get("seed") is not None})
+    seed = manifest.get("seed", seeds[0] if len(seeds) == 1 else ", ".join(map(str, seeds)))
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p>Replications: {html.escape(str(replications))}; "
-             f"seed {html.escape(str(manifest.get('seed', [s.get('seed') for s in manifest.get('scenarios', [])][:1])))}; "
+             f"<p>Replications: {html.escape(reps)}; seed {html.escape(str(seed))}; "
              f"made by <code>{html.escape(str(manifest.get('command', '')))}</code>.</p>"]
+    if len(every) > len(scenarios):
+        parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
+                     f"({html.escape(', '.join(scenarios))}); not drawn: {html.escape(', '.join(every[len(scenarios):]))}. "
+                     "Their tables are in the folder.</p>")
     for name, caption in FIGURES.items():
         parts.append(f"<h2>{html.escape(caption)}</h2>")
         if name in pngs:

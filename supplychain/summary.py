@@ -110,8 +110,11 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
     for r in bind.itertuples():
         lines.append(f"- {r.lab}: {r.cause} {r.share:.0%}")
     if not fleet.empty:
-        last = fleet[fleet["day"] == fleet["day"].max()].groupby("lab")[["installed_h100e", "stranded_h100e", "power_mw"]].median()
+        cols = ["installed_h100e", "stranded_h100e", "power_mw", "power_used_mw"]
+        last = fleet[fleet["day"] == fleet["day"].max()].groupby("lab")[[c for c in cols if c in fleet]].median()
         lines.append("\n## Fleet at the end\n")
         for lab, r in last.iterrows():
-            lines.append(f"- {lab}: {r.installed_h100e:,.0f} H100e installed, {r.stranded_h100e:,.0f} stranded, {r.power_mw:,.0f} MW")
+            drawn = f" ({r.power_used_mw:,.0f} MW drawn)" if "power_used_mw" in last else ""
+            lines.append(f"- {lab}: {r.installed_h100e:,.0f} H100e installed, {r.stranded_h100e:,.0f} stranded, "
+                         f"{r.power_mw:,.0f} MW connected{drawn}")
     return "\n".join(lines) + "\n"

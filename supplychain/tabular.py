@@ -19,7 +19,12 @@ class TableAttributes:
         tables = self.__dict__.get("tables")
         if tables is not None and name in tables:
             return tables[name]
-        raise AttributeError(name)
+        from .engine.record import TABLES  # here, not at the top: only a miss needs the engine's names
+
+        if tables is not None and name in TABLES:  # a table of the run not kept (`keep=`)
+            raise AttributeError(f"{type(self).__name__} has no {name!r} table: kept {', '.join(tables) or 'none'} "
+                                 "(run_experiment's keep=)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __dir__(self) -> list[str]:
         """The tables too, so a notebook completes `.lead_times`."""

@@ -165,3 +165,11 @@ def test_simulate_on_a_given_topology_keeps_the_scenario_files_set(tmp_path):
     for topology in (MINIMAL, load_topology(MINIMAL)):
         assert simulate(topology, load_scenario(f), seed=1).orders.equals(own)
     assert simulate(MINIMAL, f, seed=1).orders.equals(own)
+
+
+def test_a_table_not_kept_says_so_by_name():
+    """`keep=` drops tables; asking for one raised a bare `AttributeError: orders`."""
+    r = run_experiment(SHORT, replications=1, workers=1, keep=["fleet"])
+    with pytest.raises(AttributeError, match=r"ExperimentResult has no 'orders' table: kept fleet \(run_experiment's keep=\)"):
+        r.orders
+    assert not hasattr(r, "no_such_thing") and len(r.fleet) > 0

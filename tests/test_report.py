@@ -166,3 +166,39 @@ def test_report_finds_the_topology_from_another_folder(tmp_path, monkeypatch):
     manifest["scenarios"][0]["topology"] = "topology/minimal.yaml"  # as written before
     assert _products(manifest, folder)[1] == ["acc"]
     assert _products(manifest, Path("../project/outputs/r"))[1] == ["acc"]
+
+
+def test_the_lead_time_figure_shows_what_labs_received_not_what_is_quoted_most():
+    """Products were ranked by quoted rows, so a SKU quoted on many flows and never delivered (a
+    decades-long Ascend backlog) took a panel from the H100; quotes of over 10 years (backlogs)
+    are not drawn."""
+    from supplychain.figures import key_series, lead_time_figure
+
+    rows = []
+    for week in range(20):
+        for lab in ("lab_a", "lab_b", "lab_c"):  # quoted on three flows, never delivered
+            rows.append(("s", 0, "never", lab, 7.0 * week, 1e6, float("nan"), 0))
+        rows.append(("s", 0, "h100", "lab_a", 7.0 * week, 300.0, 280.0, 2))  # one flow, delivered
+    lt = pd.DataFrame(rows, columns=["scenario", "replication", "product", "customer", "day", "quoted_days",
+                                     "realised_by_delivery_days", "realised_by_delivery_lines"])
+    lt["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D")
+    assert key_series(lt, ["lab_a", "lab_b", "lab_c"], None) == ["h100"]
+    undelivered = lt[lt["product"] == "never"]
+    assert key_series(undelivered, ["lab_a", "lab_b", "lab_c"], None) == ["never"]  # nothing delivered: the quoted
+    fig = lead_time_figure(undelivered, ["s"], ["lab_a", "lab_b", "lab_c"])
+    assert fig.axes[0].get_title() == "never to labs (quotes over 10 years not drawn)"
+
+
+def test_a_report_of_more_scenarios_than_it_draws_says_which_it_left_out(tmp_path):
+    """The figures draw six scenarios; a sweep of eight showed six and said nothing of the others."""
+    from supplychain.figures import _STYLES
+    from supplychain.report import MAX_SCENARIOS
+
+    assert len({str(s) for s in _STYLES}) >= MAX_SCENARIOS  # the fleet figure tells each drawn scenario apart
+    base = {"topology": MINIMAL, "end": "2022-03-31"}
+    names = [f"s{i}" for i in range(MAX_SCENARIOS + 2)]
+    run_experiment([{**base, "name": n} for n in names], replications=1, seed=1, workers=1, out=tmp_path)
+    html = make_report(tmp_path).read_text()
+    assert f"The figures show the first {MAX_SCENARIOS} of {MAX_SCENARIOS + 2} scenarios" in html
+    assert f"not drawn: {names[-2]}, {names[-1]}" in html and "and 2 more</h1>" in html
+    assert "Replications: s0 1, s1 1" in html and "seed 1;" in html

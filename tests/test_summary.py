@@ -1,5 +1,7 @@
 """The run summary: what it names as peak lead times and binding inputs."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -109,3 +111,15 @@ def test_binding_inputs_weigh_orders_by_h100e_and_keep_each_labs_top_three():
     b = binding_inputs(orders, h100e)
     assert b["cause"].tolist() == ["licence:oct2023", "queue:cowos", "production:tsmc"]
     assert b["share"].tolist() == pytest.approx([120 / 375, 100 / 375, 80 / 375])
+
+
+def test_the_fleet_lines_say_power_connected_and_drawn():
+    """`power_mw` is what the grid connected, not what the fleet draws (lab_cn: 46 GW connected, 10 GW
+    drawn at the end of the baseline); the summary said only 'MW', which read as consumption."""
+    from supplychain import simulate
+    from supplychain.summary import summarise
+
+    r = simulate(str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml"), {"name": "x", "end": "2022-12-31"})
+    last = r.fleet[r.fleet["day"] == r.fleet["day"].max()].iloc[0]
+    line = summarise(r.tables, {"acc": 1.0}, "x").rstrip().splitlines()[-1]  # the fleet section ends the summary
+    assert line.endswith(f"{last.power_mw:,.0f} MW connected ({last.power_used_mw:,.0f} MW drawn)")
