@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .analysis import compare_tables
+from .summary import BACKLOG_WEEKS
 from .engine.record import whole_days
 from .arguments import ARGUMENTS, check_run
 from .errors import InputError
@@ -65,6 +66,14 @@ class Comparison(TableAttributes):
         reps, sizes = self.experiment.replications, table_sizes(self.tables)
         return (f"Comparison(baseline={self.baseline!r}, scenarios={self.scenarios!r}, replications={reps}, "
                 f"seed={self.seed}, {sizes}, folder={self.folder})")
+
+
+def _backlog_note(r: Any) -> str:
+    """The row's note, and a warning where a quote is a backlog of over 10 years: its change is a change
+    in that backlog, not in a lead time anyone would be quoted."""
+    over = any(w == w and w > BACKLOG_WEEKS for w in (r.baseline_peak_weeks, r.scenario_peak_weeks))
+    extra = "a backlog over 10 years, not a lead time" if over else ""
+    return "; ".join(x for x in (r.note, extra) if isinstance(x, str) and x)
 
 
 def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,
@@ -173,7 +182,7 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
         moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna()]
         moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first").index)
         rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
-                 _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), r.note] for r in moved.itertuples()]
+                 _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), _backlog_note(r)] for r in moved.itertuples()]
         if rows:
             lines += _table(rows, ["product", baseline, name, "change", "95% CI", "note"])
         unchanged = len(p) - len(moved)

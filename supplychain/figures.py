@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .analysis import binding_by_generation
+from .summary import BACKLOG_WEEKS
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
            "BAND"]
@@ -65,11 +66,6 @@ def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2) -
     return fig, axes[:n]
 
 
-#: a quote longer than this is a backlog, not a lead time anyone would be given (summary.md says "over 10
-#: years"): the lead-time figure leaves it out rather than stretch the axis to decades
-MAX_QUOTE_DAYS = 520 * 7.0
-
-
 def key_series(lead_times: pd.DataFrame, labs: Sequence[str], accelerators: Sequence[str] | None, limit: int = 6) -> list[str]:
     """Accelerators delivered to labs, those delivered in the most order lines first (then the most
     quoted); only if none was delivered, the most quoted. Ranking by quotes alone chose SKUs quoted
@@ -94,7 +90,7 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
         return None
     fig, axes = _grid(len(products))
     lt = lead_times[lead_times["customer"].isin(set(labs))].replace([np.inf, -np.inf], np.nan)
-    backlog = lt["quoted_days"] > MAX_QUOTE_DAYS
+    backlog = lt["quoted_days"] > BACKLOG_WEEKS * 7.0  # not a lead time: left out rather than stretch the axis
     lt = lt.assign(quoted_days=lt["quoted_days"].mask(backlog))
     for ax, product in zip(axes, products):
         for i, sc in enumerate(scenarios):

@@ -15,6 +15,10 @@ from .engine.record import whole_days
 
 __all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
 
+#: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
+#: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
+BACKLOG_WEEKS = 520.0
+
 
 def release_table(gens: pd.DataFrame) -> pd.DataFrame:
     """Median release date per lab and generation across the replications that reached it
@@ -101,7 +105,7 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
         took = peak_lead_times(lt, labs, products_h100e, "realised_by_order_days").set_index("product")["peak_weeks"].to_dict()
     lines.append("## Peak quoted lead time, accelerators to labs\n")
     for r in peaks.head(12).itertuples():
-        weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= 520 else "over 10 years (orders far beyond capacity)"
+        weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= BACKLOG_WEEKS else "over 10 years (orders far beyond capacity)"
         realised = f"; orders that arrived took at most {took[r.product]:.0f} weeks" if r.product in took else ""
         lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}")
     lines.append("")

@@ -206,3 +206,17 @@ def test_replications_one_scenario_lacks_are_left_out_not_censored():
     d = out["release_delays"].iloc[0]
     assert (d["n"], d["delay_days"], d["censored_baseline_only"]) == (2, 30.0, 0)
     assert out["censored"].empty
+
+
+def test_a_peak_quote_over_ten_years_is_flagged_as_a_backlog():
+    """compare.md printed an Ascend backlog of 2,276 -> 2,259 weeks as a change with a tight CI, where the
+    summary calls the same quote 'over 10 years': the row now says it is a backlog."""
+    from types import SimpleNamespace
+
+    from supplychain.comparison import _backlog_note
+
+    row = SimpleNamespace(baseline_peak_weeks=2275.8, scenario_peak_weeks=2258.7, note="")
+    assert _backlog_note(row) == "a backlog over 10 years, not a lead time"
+    assert _backlog_note(SimpleNamespace(baseline_peak_weeks=45.0, scenario_peak_weeks=float("nan"), note="new")) == "new"
+    both = SimpleNamespace(baseline_peak_weeks=float("nan"), scenario_peak_weeks=600.0, note="only in the scenario")
+    assert _backlog_note(both) == "only in the scenario; a backlog over 10 years, not a lead time"
