@@ -62,6 +62,22 @@ def test_a_plugin_module_is_imported_by_name_from_the_working_folder(tmp_path, m
     assert res.exit_code == 0, res.stderr
 
 
+def test_the_console_script_imports_a_plugin_module_from_the_working_folder(tmp_path):
+    """The installed script's sys.path starts with its own folder, not the working one: `--plugin NAME`
+    looks in the working folder too, as `python -m` would."""
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "supplychain"
+    if not script.exists():
+        pytest.skip("no console script beside this interpreter")
+    (tmp_path / "my_policies.py").write_text(textwrap.dedent(POLICY))
+    sc = scenario(tmp_path, labs={"ordering": "half_gap"})
+    res = subprocess.run([str(script), "--plugin", "my_policies", "scenario", "validate", str(sc)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+
+
 def test_without_the_plugin_the_scenario_names_an_unknown_policy(tmp_path):
     sc = scenario(tmp_path, labs={"ordering": "half_gap"})
     line = assert_clean_failure(cli("run", sc, "-q", "--out", tmp_path / "o"))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -185,8 +186,11 @@ def test_the_lead_time_figure_shows_what_labs_received_not_what_is_quoted_most()
     assert key_series(lt, ["lab_a", "lab_b", "lab_c"], None) == ["h100"]
     undelivered = lt[lt["product"] == "never"]
     assert key_series(undelivered, ["lab_a", "lab_b", "lab_c"], None) == ["never"]  # nothing delivered: the quoted
-    fig = lead_time_figure(undelivered, ["s"], ["lab_a", "lab_b", "lab_c"])
-    assert fig.axes[0].get_title() == "never to labs (quotes over 10 years not drawn)"
+    fig = lead_time_figure(lt.assign(quoted_days=lt["quoted_days"].where(lt["day"] < 70.0, 1e6)), ["s"], ["lab_a"])
+    ax = fig.axes[0]
+    assert ax.get_title() == "h100 to labs (quotes over 10 years not drawn)"
+    drawn = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()])
+    assert np.nanmax(drawn) < 520 and np.isfinite(drawn).sum() > 10  # the 300-day quotes, not the 1e6 ones
 
 
 def test_a_report_of_more_scenarios_than_it_draws_says_which_it_left_out(tmp_path):
