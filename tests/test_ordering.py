@@ -152,3 +152,22 @@ def test_a_policy_returning_no_finite_number_is_an_error_naming_it_not_an_order(
             simulate(parse_topology(data), {"name": "b", "end": "2022-03-31", "labs": {"ordering": "broken_policy"}})
     finally:
         del ORDERING_POLICIES["broken_policy"]
+
+
+def test_a_policy_asked_at_every_review_orders_without_a_gap():
+    """A fixed volume per review (take-or-pay commitments) orders even above the target; a policy
+    registered without `every_review` is asked only where the lab is below its level."""
+    data = minimal_data()
+    node(data, "lab").update(fleet={"acc": 10_000}, target_h100e={"value": 5_000})  # above its target
+    sc = {"name": "f", "end": "2022-03-31", "labs": {"lifetime_years": 100, "ordering": "fixed_volume"}}
+
+    def run(every: bool) -> list[float]:
+        register_ordering("fixed_volume", every_review=every, volume=300.0)(lambda r: r.params["volume"])
+        try:
+            return list(simulate(parse_topology(data), sc).orders.query("kind == 'lab'")["qty"])
+        finally:
+            del ORDERING_POLICIES["fixed_volume"]
+
+    assert run(False) == []
+    got = run(True)
+    assert len(got) == 7 and got == pytest.approx([300.0] * 7)  # days 0, 14, ..., 84

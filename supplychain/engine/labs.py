@@ -62,9 +62,8 @@ class Labs:
         self.nodes = [i for i, k in enumerate(net.kinds) if k == "lab"]
         self.pos = {node: j for j, node in enumerate(self.nodes)}
         self.states = [LabState(node, scenario.lab_policy(net.ids[node])) for node in self.nodes]
-        #: per lab, its ordering policy's decide function and parameters (`engine.ordering`)
-        self.ordering = [(ORDERING_POLICIES[st.policy.ordering].decide, st.policy.ordering_values())
-                         for st in self.states]
+        #: per lab, its ordering policy (`engine.ordering`) and that policy's parameters
+        self.ordering = [(ORDERING_POLICIES[st.policy.ordering], st.policy.ordering_values()) for st in self.states]
         m = len(self.nodes)
         self.h100e = np.zeros(m)  # powered (installed) H100e
         self.stranded = np.zeros(m)

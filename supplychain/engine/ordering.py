@@ -40,26 +40,30 @@ class Review:
 
 @dataclass(frozen=True)
 class OrderingPolicy:
-    """A registered policy: `decide(review) -> H100e to order now` and its parameters' defaults."""
+    """A registered policy: `decide(review) -> H100e to order now`, its parameters' defaults, and
+    whether it is asked at every review or only where the lab is below its level."""
 
     name: str
     decide: Callable[[Review], float]
     defaults: Mapping[str, float]
+    every_review: bool = False
 
 
 ORDERING_POLICIES: dict[str, OrderingPolicy] = {}
 
 
-def register_ordering(name: str, **defaults: float) -> Callable[[Callable[[Review], float]], Callable[[Review], float]]:
+def register_ordering(name: str, *, every_review: bool = False,
+                      **defaults: float) -> Callable[[Callable[[Review], float]], Callable[[Review], float]]:
     """Decorator: make `decide` the lab ordering policy `name`, usable as `labs: {ordering: name}`
     in a scenario (or per lab under `per_lab`).
 
-    `decide(review) -> float` is called at each review of a lab with a gap, once per SKU on
-    offer (`Review`), and returns the H100e to order now, before the SKU's share is applied:
-    0 or less orders nothing. It must not change anything it is given. The keyword arguments
-    are the policy's parameters and their defaults: a scenario sets them under
-    `labs.ordering_params` (non-negative numbers; a name the policy does not declare is an
-    input error), and `review.params` holds every one of them.
+    `decide(review) -> float` is called at each review where the lab is below its level (with
+    `every_review=True`, at every review: a policy that orders without a gap, such as a fixed
+    volume), once per SKU on offer (`Review`), and returns the H100e to order now, before the
+    SKU's share is applied: 0 or less orders nothing. It must not change anything it is given.
+    The other keyword arguments are the policy's parameters and their defaults: a scenario sets
+    them under `labs.ordering_params` (non-negative numbers; a name the policy does not declare
+    is an input error), and `review.params` holds every one of them.
 
     Register before the scenario is validated (`labs.ordering` accepts registered names only).
     Local worker processes are forked and inherit the registry; a Dask work unit carries the
@@ -70,7 +74,7 @@ def register_ordering(name: str, **defaults: float) -> Callable[[Callable[[Revie
             raise ValueError(f"ordering policy {name!r}: the default of {k!r} must be a non-negative number (got {v!r})")
 
     def deco(fn: Callable[[Review], float]) -> Callable[[Review], float]:
-        ORDERING_POLICIES[name] = OrderingPolicy(name, fn, {k: float(v) for k, v in defaults.items()})
+        ORDERING_POLICIES[name] = OrderingPolicy(name, fn, {k: float(v) for k, v in defaults.items()}, bool(every_review))
         return fn
 
     return deco

@@ -84,8 +84,10 @@ class Reviews:
         limit = INF  # the largest position a power-aware lab's expected power runs
         if st.policy.power_aware and not self.scenario.unconstrained:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
-        if min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now)) or self.controls.any_announced(now):
-            decide, params = labs.ordering[j]
+        policy, params = labs.ordering[j]
+        if (policy.every_review or min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now))
+                or self.controls.any_announced(now)):
+            decide = policy.decide
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 factor = 1.0
                 if self.controls.rules:
