@@ -70,9 +70,11 @@ def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
             REGISTRIES[registry][name] = entry
 
 
-def _reason(exc: BaseException) -> str:
+def _failed(exc: BaseException, spec: str) -> InputError:
+    """The error of a plug-in whose own code raised while it was imported: one line, not a traceback."""
     text = " ".join(str(exc).split())
-    return text if len(text) <= 120 else text[:117] + "..."
+    text = text if len(text) <= 120 else text[:117] + "..."
+    return InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {text} (got {_short(spec)})")
 
 
 def load_plugin(spec: str) -> ModuleType:
@@ -92,10 +94,9 @@ def load_plugin(spec: str) -> ModuleType:
         sys.modules[name] = module
         try:
             loader.loader.exec_module(module)
-        except Exception as exc:  # noqa: BLE001 - any error in the user's code: one line, not a traceback
+        except Exception as exc:  # noqa: BLE001 - any error in the user's code
             sys.modules.pop(name, None)
-            raise InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {_reason(exc)} "
-                                                  f"(got {_short(spec)})") from None
+            raise _failed(exc, spec) from None
         try:
             import cloudpickle
 
@@ -108,11 +109,7 @@ def load_plugin(spec: str) -> ModuleType:
         sys.path.insert(0, "")
     try:
         return importlib.import_module(spec)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and spec.startswith(exc.name):
-            raise InputError(ARGUMENTS, "plugin", f"no module named {exc.name!r} (got {_short(spec)})") from None
-        raise InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {_reason(exc)} "
-                                              f"(got {_short(spec)})") from None
     except Exception as exc:  # noqa: BLE001 - as above
-        raise InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {_reason(exc)} "
-                                              f"(got {_short(spec)})") from None
+        if isinstance(exc, ModuleNotFoundError) and exc.name is not None and spec.startswith(exc.name):
+            raise InputError(ARGUMENTS, "plugin", f"no module named {exc.name!r} (got {_short(spec)})") from None
+        raise _failed(exc, spec) from None

@@ -14,12 +14,13 @@ import re
 from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.types import AllowInfNan
 
 from .errors import _short
 
-__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH", "MAX_DAYS"]
+__all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH", "MAX_DAYS",
+           "registered"]
 
 DAYS_PER_YEAR = 365.25
 #: the largest yearly growth of a schedule (x101 a year); more is a typo (60 for 0.6) or overflows a run
@@ -76,6 +77,23 @@ def _date(value: Any) -> Any:
 
 #: A calendar date: `YYYY-MM-DD` text or a `datetime.date`; never a number or a time of day.
 Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def registered(registry: str, what: str) -> AfterValidator:
+    """A validator of a name in one of the registries users extend (`plugins.REGISTRIES`: allocation
+    rules, ordering policies, shock kinds), looked up when a file is validated, not when the schema
+    is imported, so a name registered later is accepted like a built-in (the engine imports the
+    schemas, hence the late import)."""
+
+    def check(name: str) -> str:
+        from .plugins import REGISTRIES
+
+        known = REGISTRIES[registry]
+        if name not in known:
+            raise ValueError(f"unknown {what} (got {name!r}); registered: {', '.join(sorted(known))}")
+        return name
+
+    return AfterValidator(check)
 
 
 def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:

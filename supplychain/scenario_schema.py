@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .arguments import MAX_UNITS
-from .quantities import MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict
+from .quantities import MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict, registered
 
 __all__ = [
     "LabPolicy",
@@ -42,27 +42,11 @@ def _fail(loc: tuple[Any, ...], value: Any, problem: str) -> None:
     )
 
 
-def _registered(registry: str, what: str) -> Any:
-    """A validator accepting the names of an engine registry, looked up when a file is validated
-    (not when this module is imported) so a name a user registers is accepted like a built-in;
-    the engine imports this module, hence the late import."""
-
-    def check(name: str) -> str:
-        from .engine import ordering, shocks
-
-        known = {"ordering": ordering.ORDERING_POLICIES, "shocks": shocks.SHOCK_KINDS}[registry]
-        if name not in known:
-            raise ValueError(f"unknown {what} (got {name!r}); registered: {', '.join(sorted(known))}")
-        return name
-
-    return AfterValidator(check)
-
-
 #: a lab ordering policy's name: `order_up_to`, `smooth` or one added with `engine.ordering.register_ordering`
-OrderingName = Annotated[str, _registered("ordering", "ordering policy")]
+OrderingName = Annotated[str, registered("ordering", "ordering policy")]
 #: a shock kind: `capacity`, `yield`, `transport`, `demand`, `plan`, `power_delay` or one added with
 #: `engine.shocks.register_shock_kind`
-ShockKind = Annotated[str, _registered("shocks", "shock kind")]
+ShockKind = Annotated[str, registered("shock", "shock kind")]
 
 
 class LabPolicy(Strict):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .quantities import MAX_DAYS, Count, Date, Distribution, Number, Schedule, Strict
+from .quantities import MAX_DAYS, Count, Date, Distribution, Number, Schedule, Strict, registered
 
 __all__ = [
     "Number",
@@ -174,19 +174,8 @@ class NodeBase(Strict):
         return self.jurisdiction or self.country
 
 
-def _registered_allocation(name: str) -> str:
-    """A name of `engine.production.ALLOCATION_RULES`, looked up when a file is validated (not
-    when this module is imported) so that a rule a user registers is accepted like a built-in
-    one; the engine module imports this one, hence the late import."""
-    from .engine.production import ALLOCATION_RULES
-
-    if name not in ALLOCATION_RULES:
-        raise ValueError(f"unknown allocation rule (got {name!r}); registered rules: {', '.join(sorted(ALLOCATION_RULES))}")
-    return name
-
-
 #: an allocation rule's name: `fifo`, `pro_rata`, `priority` or one added with `register_allocation`
-AllocationName = Annotated[str, AfterValidator(_registered_allocation)]
+AllocationName = Annotated[str, registered("allocation", "allocation rule")]
 
 
 class ProducerMixin(Strict):

@@ -239,7 +239,7 @@ def test_a_registered_rule_is_accepted_in_a_topology_file_and_an_unknown_one_lis
     with pytest.raises(InputError) as err:
         parse_topology(data, "t.yaml")
     assert str(err.value) == ("t.yaml: nodes.packager.allocation: unknown allocation rule (got 'lifx'); "
-                              "registered rules: fifo, lifo, priority, pro_rata")
+                              "registered: fifo, lifo, priority, pro_rata")
 
 
 def test_an_unregistered_rule_is_rejected():
