@@ -64,10 +64,12 @@ COUNTRIES: dict[str, dict[str, float]] = {
     "grid": {"US": 0.4, "CN": 0.25, "DE": 0.1, "JP": 0.1, "AE": 0.15},
     "lab": {"US": 0.5, "CN": 0.2, "GB": 0.07, "FR": 0.06, "DE": 0.06, "AE": 0.06, "JP": 0.05},
 }
+#: synthetic ranges (assumption), one draw per node; not calibrated: the generator labels its output synthetic
 CYCLE_DAYS: dict[str, tuple[float, float]] = {
     "equipment": (120, 270), "fab": (80, 110), "memory": (110, 160),
     "packaging": (20, 45), "grid": (180, 540), "vendor": (0, 7),
 }
+#: synthetic ranges (assumption), as CYCLE_DAYS
 YIELDS: dict[str, tuple[float, float]] = {"fab": (0.5, 0.9), "memory": (0.5, 0.8), "packaging": (0.9, 0.99)}
 UTILISATION = (0.65, 0.9)  # the steady flow at the start / capacity; actual orders saturate (module docstring)
 HBM_GENERATIONS = ("hbm3", "hbm3e")

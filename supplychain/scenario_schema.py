@@ -100,10 +100,10 @@ class Generations(Strict):
     """Generation g needs requirement_0 x scale^g effective FLOP (g = 0 is the first one trained in the run)."""
 
     # bounded so that requirement_0 x scale^max_generations stays a float (scale 1e300 overflowed)
-    requirement_0: Number = Field(default=3e25, gt=0, le=1e100, description="FLOP; GPT-4 ~2.1e25 (Epoch)")
+    requirement_0: Number = Field(default=3e25, gt=0, le=1e100, description="FLOP; assumption: between GPT-4 ~2.1e25 and Llama 3.1 405B ~3.8e25 (Epoch)")
     scale: Number = Field(default=10.0, gt=1, le=100, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
     min_training_days: Number = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
-    max_generations: Count = Field(default=12, ge=1, le=100)
+    max_generations: Count = Field(default=12, ge=1, le=100, description="assumption: a cap, not a forecast")
 
 
 class Algorithms(Strict):

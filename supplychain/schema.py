@@ -237,7 +237,7 @@ class LabNode(NodeBase):
     in_flight: dict[str, Number] = Field(
         default_factory=dict, description="SKU -> units ordered before the start, delivered evenly over in_flight_days"
     )
-    in_flight_days: Number = Field(default=180.0, gt=0)
+    in_flight_days: Number = Field(default=180.0, gt=0, description="assumption: orders in flight at the start arrive over half a year")
 
 
 class SourceNode(NodeBase):

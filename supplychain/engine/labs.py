@@ -234,7 +234,7 @@ class Labs:
 
         log = st.power_log
         log.append((day, st.power_mw))
-        while len(log) > 2 and log[1][0] <= day - 365.0:
+        while len(log) > 2 and log[1][0] <= day - 365.0:  # assumption: the past year's connections as the rate
             log.popleft()
         then, mw_then = log[0]
         rate = (st.power_mw - mw_then) / (day - then) if day > then else 0.0  # MW a day, the past year

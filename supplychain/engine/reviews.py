@@ -22,7 +22,7 @@ __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
 
 INF = float("inf")
 TOOL_LEAD_DAYS = 365.0  # assumption: fabs order tools a year ahead of planned capacity
-TOOL_REVIEW_DAYS = 30.0
+TOOL_REVIEW_DAYS = 30.0  # assumption: fabs review their tool orders monthly
 
 
 class Reviews:
