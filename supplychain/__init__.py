@@ -5,11 +5,12 @@ a SimPy model of orders, lead times, export controls and shocks; the results
 say how supply paces frontier model generations.
 """
 
-from .errors import InputError, ScenarioWarning
+from .errors import InputError, PluginError, ScenarioWarning
 from .topology import load_topology, save_topology
 
 __all__ = [
     "InputError",
+    "PluginError",
     "ScenarioWarning",
     "load_topology",
     "save_topology",

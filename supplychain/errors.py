@@ -12,7 +12,10 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-__all__ = ["InputError", "ScenarioWarning", "from_validation_error", "format_loc"]
+__all__ = ["InputError", "PluginError", "ScenarioWarning", "from_validation_error", "format_loc", "PLUGIN"]
+
+#: the "file" of an error in a user's plug-in code (`PluginError`)
+PLUGIN = "<plugin>"
 
 
 class InputError(ValueError):
@@ -30,7 +33,11 @@ class InputError(ValueError):
         self.problem = _one_line(problem)
         self.option: str | None = None
         self.option_path = ""
-        super().__init__(f"{self.file}: {self.field}: {self.problem}")
+        # `args` rebuild the error (`type(e)(*e.args)`, as SimPy copies an exception out of a process)
+        super().__init__(file, field, problem)
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.problem}"
 
     @classmethod
     def bad_option(cls, option: str, problem: str, path: str = "") -> "InputError":
@@ -39,11 +46,39 @@ class InputError(ValueError):
         err.option, err.option_path = option, _one_line(path)
         return err
 
+    def __reduce__(self) -> tuple:
+        """Pickle by fields, not by the message: a worker process raises it and the parent shows it."""
+        return (_rebuild, (type(self), self.file, self.field, self.problem, self.option, self.option_path))
+
     def on_command_line(self, command: str) -> "InputError":
         """The same error as the command line reads it: `supplychain sweep: --param seed: problem`."""
         if self.option is None:
             return self
         return InputError(command, f"{self.option} {self.option_path}".strip(), self.problem)
+
+
+def _rebuild(cls: type, file: str, field: str, problem: str, option: str | None, option_path: str) -> InputError:
+    err = InputError.__new__(cls)
+    InputError.__init__(err, file, field, problem)
+    err.option, err.option_path = option, option_path
+    return err
+
+
+class PluginError(InputError):
+    """A user's plug-in (allocation rule, ordering policy, shock kind) raised or broke its contract:
+    `<plugin>: ordering.NAME: problem`. Exit status 2 like bad input, one line naming the entry: the
+    user's code is at fault, not the engine (the exception it raised is chained, `__cause__`)."""
+
+    def __init__(self, registry: str, name: str, problem: str) -> None:
+        super().__init__(PLUGIN, f"{registry}.{name}", problem)
+        self.args = (registry, name, problem)
+
+    @classmethod
+    def raised(cls, registry: str, name: str, exc: BaseException, doing: str) -> "PluginError":
+        """The error of a plug-in whose own code raised `exc` while `doing` something."""
+        text = " ".join(str(exc).split())
+        text = text if len(text) <= 160 else text[:157] + "..."
+        return cls(registry, name, f"raised {type(exc).__name__} {doing}: {text}")
 
 
 class ScenarioWarning(UserWarning):

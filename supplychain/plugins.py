@@ -1,6 +1,6 @@
 """Plug-ins: the registries a user extends, which of them a run uses, and loading a user's own.
 
-Three registries take user code: allocation rules (`engine.production.register_allocation`),
+Three registries take user code: allocation rules (`engine.allocation.register_allocation`),
 lab ordering policies (`engine.ordering.register_ordering`) and shock kinds
 (`engine.shocks.register_shock_kind`). Code that registers is a module: imported in Python,
 or named on the command line with `supplychain --plugin MODULE_OR_FILE.py ...` (`load_plugin`),
@@ -21,7 +21,7 @@ from typing import Any
 
 from .arguments import ARGUMENTS
 from .engine.ordering import ORDERING_POLICIES, orderings_used
-from .engine.production import ALLOCATION_RULES, rules_used
+from .engine.allocation import ALLOCATION_RULES, rules_used
 from .engine.shocks import SHOCK_KINDS, shock_kinds_used
 from .errors import InputError, _short
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from _topo import MINIMAL, assert_clean_failure, cli, minimal_data, node
 
 from supplychain.engine.ordering import ORDERING_POLICIES, Review, order_up_to, register_ordering, smooth
+from supplychain.errors import PluginError
 from supplychain.results import simulate
 from supplychain.topology import parse_topology
 
@@ -148,7 +149,8 @@ def test_a_policy_returning_no_finite_number_is_an_error_naming_it_not_an_order(
 
     data = minimal_data()
     try:
-        with pytest.raises(ValueError, match=r"ordering policy 'broken_policy' returned .* for lab 'lab' on day 0"):
+        with pytest.raises(PluginError, match=r"^<plugin>: ordering.broken_policy: returned .* H100e for lab 'lab' on day 0: "
+                                              r"it must return a finite number$"):
             simulate(parse_topology(data), {"name": "b", "end": "2022-03-31", "labs": {"ordering": "broken_policy"}})
     finally:
         del ORDERING_POLICIES["broken_policy"]

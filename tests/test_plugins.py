@@ -13,6 +13,7 @@ from _topo import MINIMAL, assert_clean_failure, cli
 from supplychain.engine.ordering import ORDERING_POLICIES
 from supplychain.engine.production import ALLOCATION_RULES
 from supplychain.engine.shocks import SHOCK_KINDS
+from supplychain.errors import PluginError
 from supplychain.plugins import install, load_plugin, plugins_used
 
 POLICY = '''
@@ -128,3 +129,117 @@ def test_a_unit_carries_exactly_the_plugins_its_files_name(tmp_path, forget):
     review = Review("lab", 0.0, 100.0, 40.0, 100.0, 14.0, {"part": 0.5})
     assert ORDERING_POLICIES["half_gap"].decide(review) == module.half_gap(review) == 30.0
     assert ORDERING_POLICIES["half_gap"].defaults == {"part": 0.5} and SHOCK_KINDS["halve"].__name__ == "halve"
+
+
+# -- a plug-in that raises or breaks its contract: one line naming it, exit 2 -------------------------------
+BROKEN = '''
+    from supplychain.engine.ordering import register_ordering
+    from supplychain.engine.production import register_allocation
+    from supplychain.engine.shocks import register_shock_kind
+
+    @register_ordering("divides")
+    def divides(r):
+        return r.level / 0.0
+
+    @register_ordering("gives_nan")
+    def gives_nan(r):
+        return float("nan")
+
+    @register_ordering("gives_text")
+    def gives_text(r):
+        return "lots"
+
+    @register_shock_kind("breaks_down")
+    def breaks_down(net, shock, f, begin, nodes):
+        raise KeyError("no such array")
+
+    @register_allocation("greedy")
+    def greedy(book, budget, y):  # ignores the budget
+        from supplychain.engine.production import startable
+        return [(o, startable(o)) for o in book if startable(o) > 0]
+'''
+
+
+@pytest.fixture
+def broken(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text(textwrap.dedent(BROKEN))
+    yield path
+    for name in ("divides", "gives_nan", "gives_text"):
+        ORDERING_POLICIES.pop(name, None)
+    SHOCK_KINDS.pop("breaks_down", None)
+    ALLOCATION_RULES.pop("greedy", None)
+
+
+@pytest.mark.parametrize(("fields", "line"), [
+    ({"labs": {"ordering": "divides"}},
+     "<plugin>: ordering.divides: raised ZeroDivisionError for lab 'lab' on day 0: float division by zero"),
+    ({"labs": {"ordering": "gives_nan"}},
+     "<plugin>: ordering.gives_nan: returned nan H100e for lab 'lab' on day 0: it must return a finite number"),
+    ({"labs": {"ordering": "gives_text"}},
+     "<plugin>: ordering.gives_text: returned 'lots' H100e for lab 'lab' on day 0: it must return a finite number"),
+    ({"shocks": [{"id": "s", "kind": "breaks_down", "start": "2022-02-01", "multiplier": 0.5, "target": {"ids": ["fab"]}}]},
+     "<plugin>: shock.breaks_down: raised KeyError applying shock 's': 'no such array'"),
+])
+def test_a_plugin_that_raises_or_returns_no_number_stops_the_run_with_one_line(tmp_path, broken, fields, line):
+    """The user's code is at fault, not the input files or the engine: exit 2 and one line naming the
+    entry, also when the run is a worker process's (the error pickles by its fields)."""
+    for workers in ("1", "2"):
+        out = tmp_path / f"o{workers}"
+        got = assert_clean_failure(cli("--plugin", broken, "run", scenario(tmp_path, **fields), "--out", out, "-q",
+                                       "-n", workers, "-w", workers))
+        assert got == line
+        assert not (out / "manifest.json").exists()
+
+
+def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_it(broken):
+    from supplychain.plugins import load_plugin
+    from supplychain.results import simulate
+    from supplychain.topology import parse_topology
+    from _topo import minimal_data, node
+
+    load_plugin(str(broken))
+    data = minimal_data()
+    node(data, "packager")["allocation"] = "greedy"
+    with pytest.raises(PluginError, match=r"^<plugin>: allocation.greedy: spent [\d.e+]+ capacity units at node 'packager' "
+                                          r"on day \d+, more than the budget of [\d.e+]+$"):
+        simulate(parse_topology(data), {"name": "g", "end": "2022-12-31"})
+
+
+@pytest.mark.parametrize(("answer", "problem"), [
+    ("[(book[0], 2 * startable(book[0]))]", r"gave [\d.e+]+ units to an order at node 'src' on day \d+, more than the [\d.e+]+ it may start"),
+    ("[(book[0], -1.0)]", r"gave -1.0 units to an order at node 'src' on day \d+: amounts must be positive and finite"),
+    ("[(object(), 1.0)]", r"gave units to an order not in the book at node 'src' on day \d+"),
+    ("[book[0]]", r"returned a Order at node 'src' on day \d+: it must return \(order, good units\) pairs"),
+])
+def test_an_allocation_rule_is_held_to_its_contract(answer, problem):
+    """Each breach of `register_allocation`'s contract, which would make units from nothing or start
+    what has no inputs, is caught at the call; the built-in rules are not checked (the engine's own)."""
+    from supplychain.engine.production import register_allocation, startable
+    from supplychain.results import simulate
+
+    from conftest import serial_chain
+
+    namespace = {"startable": startable}
+    exec(f"def rule(book, budget, y):\n    return {answer}", namespace)
+    register_allocation("breach")(namespace["rule"])
+    model = serial_chain(7.0, 1.0, 1.0, 0.0, demand_rate=2.0)
+    model.nodes[0].allocation = "breach"
+    try:
+        with pytest.raises(PluginError, match="^<plugin>: allocation.breach: " + problem + "$"):
+            simulate(model, {"name": "b", "end": "2022-03-31"})
+    finally:
+        ALLOCATION_RULES.pop("breach", None)
+
+
+def test_plugin_and_input_errors_survive_pickling_whole():
+    """A worker process raises them and the parent prints them: the fields, the option and the type come back."""
+    import pickle
+
+    from supplychain.errors import InputError
+
+    for err in (PluginError("ordering", "x", "returned nan"), InputError.bad_option("--seed", "must be at least 0"),
+                InputError("f.yaml", "nodes.a", "bad")):
+        back = pickle.loads(pickle.dumps(err))
+        assert (type(back), str(back), back.file, back.field, back.problem, back.option) == \
+               (type(err), str(err), err.file, err.field, err.problem, err.option)

@@ -21,7 +21,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-__all__ = ["Review", "OrderingPolicy", "ORDERING_POLICIES", "register_ordering", "orderings_used"]
+from ..errors import PluginError
+
+__all__ = ["Review", "OrderingPolicy", "ORDERING_POLICIES", "register_ordering", "orderings_used", "ask"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +105,26 @@ def smooth(r: Review) -> float:
     adjust = r.params["adjustment_days"]
     frac = 1.0 if adjust <= r.review_days else r.review_days / adjust
     return (r.level - r.position) * frac
+
+
+BUILT_IN: dict[str, OrderingPolicy] = dict(ORDERING_POLICIES)
+
+
+def ask(policy: OrderingPolicy, review: Review) -> float:
+    """`policy.decide(review)`, checked: a user's policy that raises, or returns anything but a
+    finite number, is a `PluginError` naming it (nan would pass the engine's "gap too small" test
+    and place an order of nan units)."""
+    try:
+        want = policy.decide(review)
+    except Exception as exc:
+        if BUILT_IN.get(policy.name) is policy:
+            raise  # the engine's own: a bug to see whole
+        raise PluginError.raised("ordering", policy.name, exc, f"for lab {review.lab!r} on day {review.now:g}") from exc
+    try:
+        ok = -math.inf < want < math.inf
+    except TypeError:  # not a number
+        ok = False
+    if not ok:
+        raise PluginError("ordering", policy.name, f"returned {want!r} H100e for lab {review.lab!r} on day {review.now:g}: "
+                          "it must return a finite number")
+    return want

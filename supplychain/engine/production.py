@@ -1,144 +1,32 @@
-"""Capacity-limited production: order books, allocation rules, WIP pipelines.
+"""Capacity-limited production: order books and WIP pipelines.
 
 Once a day every node with open orders spends today's capacity on its book
-by its allocation rule; what starts today finishes after the node's cycle
-time. Work in progress sits in a per-day completion pipeline, so a lot costs
-a handful of list operations per day, never one kernel event per unit.
-Allocation rules are a registry a user can extend (`register_allocation`).
+by its allocation rule (`allocation.py`, a registry a user can extend); what
+starts today finishes after the node's cycle time. Work in progress sits in a
+per-day completion pipeline, so a lot costs a handful of list operations per
+day, never one kernel event per unit.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
+from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, checked_give, pro_rata, register_allocation, rules_used,
+                         startable, startable_after)
 from .network import Net
 from .orders import Order
 from .sharing import ShareBook
 
 __all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "rules_used", "startable"]
 
-EPS = 1e-9
-INF = float("inf")
 #: assumption: at a `pro_rata` node, where every open order trickles, the finished output of
 #: an unfinished order ships on the weekly shipping day once it reaches this share of the
 #: order (the rest ships when the order is done). This bounds an order's partial shipments
 #: at 1 / TRANCHE however long rationing stretches it; other rules ship partials weekly.
 TRANCHE = 0.1
-
-#: rule(book, budget, yield) -> [(order, good units to start today)]. A rule sees only
-#: orders with something startable and must not give more capacity than `budget`.
-AllocationRule = Callable[[list[Order], float, float], list[tuple[Order, float]]]
-ALLOCATION_RULES: dict[str, AllocationRule] = {}
-
-
-def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]:
-    """Decorator: make `rule` the allocation rule `name`, usable as `allocation: name` on a node.
-
-    `rule(book, budget, y) -> [(order, good units to start today)]` is called once a day for
-    each node with open orders and finite capacity (unlimited capacity starts everything
-    without asking the rule):
-
-    - `book`: the node's open orders, oldest entry first (`o.entered`). It may hold orders
-      with nothing to start today (a kit whose inputs are still on the way): `startable(o)`
-      is what `o` may start, so skip orders where it is 0 (the built-in rules do);
-    - `budget`: today's capacity units; a good unit of `o` costs `o.unit_cost / y` of them;
-    - `y`: the node's yield today.
-
-    A rule must give each order at most `startable(o)`, positive amounts only, and no more
-    than `budget` in total (sum of units x `o.unit_cost / y`); it should spend the whole
-    budget while something is startable (the built-in rules do; a rule that idles
-    capacity is legal but throttles the node). It must not change the orders or the book:
-    the engine starts the units, finishes them after the cycle time and keeps the books.
-    `o.tier` is filled from the node's `priority` map only under `priority`.
-
-    Register before the topology is validated (the `allocation` field accepts registered
-    names only). Local worker processes are forked and inherit the registry; a Dask work
-    unit carries the rules its model names (`rules_used`). A name registered again replaces the
-    rule (the built-in `pro_rata` itself runs through `ShareBook`, the same schedule by level).
-    """
-
-    def deco(fn: AllocationRule) -> AllocationRule:
-        ALLOCATION_RULES[name] = fn
-        return fn
-
-    return deco
-
-
-def rules_used(model: Any) -> tuple[tuple[str, AllocationRule], ...]:
-    """The allocation rules a topology model's nodes name, as registered here: a work unit carries them
-    to its worker, so a rule registered in a notebook also runs on Dask workers that never imported it."""
-    names = sorted({getattr(n, "allocation", "fifo") for n in model.nodes})
-    return tuple((name, ALLOCATION_RULES[name]) for name in names if name in ALLOCATION_RULES)
-
-
-def startable(o: Order) -> float:
-    """Good units of `o` that may start now: not yet started, and covered by arrived inputs."""
-    return startable_after(o, o.remaining)
-
-
-def startable_after(o: Order, remaining: float) -> float:
-    """`startable(o)` once `o.remaining` is `remaining` (before it is written back)."""
-    return min(remaining, o.ready_qty - (o.qty - o.denied_qty - remaining))
-
-
-def _fill(orders, budget: float, y: float) -> list[tuple[Order, float]]:
-    out = []
-    for o in orders:
-        if budget <= EPS:
-            break
-        rem = o.remaining
-        can = min(rem, o.ready_qty - (o.qty - o.denied_qty - rem))  # startable(o), inline: the hottest loop
-        if can <= EPS:
-            continue
-        cost = o.unit_cost / y
-        goods = can if can * cost <= budget else budget / cost
-        budget -= goods * cost
-        out.append((o, goods))
-    return out
-
-
-@register_allocation("fifo")
-def fifo(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
-    """First come, first served: the oldest order takes what it needs first."""
-    return _fill(book, budget, y)
-
-
-@register_allocation("pro_rata")
-def pro_rata(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
-    """Shortage rationing: capacity is shared in proportion to each open order's size.
-
-    Shares follow the order's quantity (what the customer asked for), capped at
-    what it can start today; what a capped order leaves goes to the others
-    (water-filling). Sharing by what is *still* needed instead would give an
-    order that is nearly done a vanishing share, so its last units would trickle
-    for hundreds of days (a geometric tail) while every open order shipped a
-    sliver each week.
-    """
-    cans = [(o, c) for o in book if (c := startable(o)) > EPS]
-    total = sum(c * o.unit_cost for o, c in cans) / y
-    if total <= budget:
-        return cans
-    # water-filling over orders sorted by the fraction of their size they can start today
-    sized = sorted(((o, c, max(o.qty - o.denied_qty, EPS)) for o, c in cans), key=lambda r: r[1] / r[2])
-    weight = sum(size * o.unit_cost for o, _, size in sized) / y  # capacity units of the whole orders
-    out: list[tuple[Order, float]] = []
-    for o, c, size in sized:
-        level = budget / weight if weight > EPS else 0.0  # capacity per capacity unit of order size
-        goods = min(c, level * size)
-        out.append((o, goods))
-        budget -= goods * o.unit_cost / y
-        weight -= size * o.unit_cost / y
-    return out
-
-
-@register_allocation("priority")
-def priority(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
-    """Customer tiers (0 first), first come first served within a tier."""
-    return _fill(sorted(book, key=lambda o: (o.tier, o.entered)), budget, y)
-
 
 class Production:
     """Order books and WIP pipelines of every capacity-limited node."""
@@ -162,6 +50,9 @@ class Production:
         # shipping day): they ship on the next shipping day, whether or not a chunk finishes then
         self.unshipped: dict[int, Order] = {}
         self.rules = [ALLOCATION_RULES[getattr(m, "allocation", "fifo")] for m in net.node_models]
+        # the name of a user's rule (checked at every call), None for a built-in one
+        self.user_rule = [None if BUILT_IN.get(name) is rule else name for name, rule in
+                          ((getattr(m, "allocation", "fifo"), r) for m, r in zip(net.node_models, self.rules))]
         for i, m in enumerate(net.node_models):
             if getattr(m, "allocation", "fifo") == "priority" and m.priority:
                 self.tiers[i] = dict(m.priority)
@@ -277,8 +168,10 @@ class Production:
         book = self.books[node]
         if budget == INF:
             give = [(o, c) for o in book if (c := startable(o)) > EPS]
-        else:
+        elif self.user_rule[node] is None:
             give = self.rules[node](book, budget, y)
+        else:
+            give = checked_give(self.user_rule[node], self.net.ids[node], day, self.rules[node], book, budget, y)
         if give:
             self._start(node, day, due, y, give)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..scenario_schema import Rule
 from .network import Flow
-from .ordering import Review
+from .ordering import Review, ask
 from .orders import Order
 
 __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
@@ -87,7 +87,6 @@ class Reviews:
         policy, params = labs.ordering[j]
         if (policy.every_review or min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now))
                 or self.controls.any_announced(now)):
-            decide = policy.decide
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 factor = 1.0
                 if self.controls.rules:
@@ -96,10 +95,7 @@ class Reviews:
                 # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
                 review = Review(net.ids[node], now, min(target * factor, limit), position, target,
                                 st.policy.review_days, params)
-                want = decide(review)
-                if not -INF < want < INF:  # nan or infinite: a user's policy gone wrong, never an order
-                    raise ValueError(f"ordering policy {st.policy.ordering!r} returned {want!r} H100e "
-                                     f"for lab {net.ids[node]!r} on day {now:g}: it must return a finite number")
+                want = ask(policy, review)
                 gap = want * share
                 if gap <= 1e-6 * max(1.0, target):
                     continue

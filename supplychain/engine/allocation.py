@@ -1,0 +1,169 @@
+"""Allocation rules: how a node shares a day's capacity among the orders in its book.
+
+Three are built in (`fifo`, `pro_rata`, `priority`); a user adds one with
+`register_allocation` and names it as a node's `allocation` in a topology. The
+production step (`production.py`) calls a node's rule once a day; a user's rule
+is held to the contract at every call (`checked_give`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import PluginError
+from .orders import Order
+
+__all__ = ["ALLOCATION_RULES", "AllocationRule", "register_allocation", "rules_used", "startable", "startable_after",
+           "checked_give", "fifo", "pro_rata", "priority"]
+
+EPS = 1e-9
+INF = float("inf")
+
+#: rule(book, budget, yield) -> [(order, good units to start today)]. A rule sees only
+#: orders with something startable and must not give more capacity than `budget`.
+AllocationRule = Callable[[list[Order], float, float], list[tuple[Order, float]]]
+ALLOCATION_RULES: dict[str, AllocationRule] = {}
+
+
+def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]:
+    """Decorator: make `rule` the allocation rule `name`, usable as `allocation: name` on a node.
+
+    `rule(book, budget, y) -> [(order, good units to start today)]` is called once a day for
+    each node with open orders and finite capacity (unlimited capacity starts everything
+    without asking the rule):
+
+    - `book`: the node's open orders, oldest entry first (`o.entered`). It may hold orders
+      with nothing to start today (a kit whose inputs are still on the way): `startable(o)`
+      is what `o` may start, so skip orders where it is 0 (the built-in rules do);
+    - `budget`: today's capacity units; a good unit of `o` costs `o.unit_cost / y` of them;
+    - `y`: the node's yield today.
+
+    A rule must give each order at most `startable(o)`, positive amounts only, and no more
+    than `budget` in total (sum of units x `o.unit_cost / y`); it should spend the whole
+    budget while something is startable (the built-in rules do; a rule that idles
+    capacity is legal but throttles the node). It must not change the orders or the book:
+    the engine starts the units, finishes them after the cycle time and keeps the books.
+    `o.tier` is filled from the node's `priority` map only under `priority`.
+
+    Register before the topology is validated (the `allocation` field accepts registered
+    names only). Local worker processes are forked and inherit the registry; a Dask work
+    unit carries the rules its model names (`rules_used`). A name registered again replaces the
+    rule (the built-in `pro_rata` itself runs through `ShareBook`, the same schedule by level).
+    """
+
+    def deco(fn: AllocationRule) -> AllocationRule:
+        ALLOCATION_RULES[name] = fn
+        return fn
+
+    return deco
+
+
+def rules_used(model: Any) -> tuple[tuple[str, AllocationRule], ...]:
+    """The allocation rules a topology model's nodes name, as registered here: a work unit carries them
+    to its worker, so a rule registered in a notebook also runs on Dask workers that never imported it."""
+    names = sorted({getattr(n, "allocation", "fifo") for n in model.nodes})
+    return tuple((name, ALLOCATION_RULES[name]) for name in names if name in ALLOCATION_RULES)
+
+
+def startable(o: Order) -> float:
+    """Good units of `o` that may start now: not yet started, and covered by arrived inputs."""
+    return startable_after(o, o.remaining)
+
+
+def startable_after(o: Order, remaining: float) -> float:
+    """`startable(o)` once `o.remaining` is `remaining` (before it is written back)."""
+    return min(remaining, o.ready_qty - (o.qty - o.denied_qty - remaining))
+
+
+def _fill(orders, budget: float, y: float) -> list[tuple[Order, float]]:
+    out = []
+    for o in orders:
+        if budget <= EPS:
+            break
+        rem = o.remaining
+        can = min(rem, o.ready_qty - (o.qty - o.denied_qty - rem))  # startable(o), inline: the hottest loop
+        if can <= EPS:
+            continue
+        cost = o.unit_cost / y
+        goods = can if can * cost <= budget else budget / cost
+        budget -= goods * cost
+        out.append((o, goods))
+    return out
+
+
+@register_allocation("fifo")
+def fifo(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
+    """First come, first served: the oldest order takes what it needs first."""
+    return _fill(book, budget, y)
+
+
+@register_allocation("pro_rata")
+def pro_rata(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
+    """Shortage rationing: capacity is shared in proportion to each open order's size.
+
+    Shares follow the order's quantity (what the customer asked for), capped at
+    what it can start today; what a capped order leaves goes to the others
+    (water-filling). Sharing by what is *still* needed instead would give an
+    order that is nearly done a vanishing share, so its last units would trickle
+    for hundreds of days (a geometric tail) while every open order shipped a
+    sliver each week.
+    """
+    cans = [(o, c) for o in book if (c := startable(o)) > EPS]
+    total = sum(c * o.unit_cost for o, c in cans) / y
+    if total <= budget:
+        return cans
+    # water-filling over orders sorted by the fraction of their size they can start today
+    sized = sorted(((o, c, max(o.qty - o.denied_qty, EPS)) for o, c in cans), key=lambda r: r[1] / r[2])
+    weight = sum(size * o.unit_cost for o, _, size in sized) / y  # capacity units of the whole orders
+    out: list[tuple[Order, float]] = []
+    for o, c, size in sized:
+        level = budget / weight if weight > EPS else 0.0  # capacity per capacity unit of order size
+        goods = min(c, level * size)
+        out.append((o, goods))
+        budget -= goods * o.unit_cost / y
+        weight -= size * o.unit_cost / y
+    return out
+
+
+@register_allocation("priority")
+def priority(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
+    """Customer tiers (0 first), first come first served within a tier."""
+    return _fill(sorted(book, key=lambda o: (o.tier, o.entered)), budget, y)
+
+
+BUILT_IN: dict[str, AllocationRule] = dict(ALLOCATION_RULES)
+
+
+def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: list[Order], budget: float,
+                  y: float) -> list[tuple[Order, float]]:
+    """A user's rule called and its answer held to the contract (`register_allocation`): orders of the
+    book, positive finite amounts, none above what the order may start, the budget not exceeded. A
+    breach is a `PluginError` naming the rule; unchecked, it would make units out of nothing (a
+    utilisation above 1) or start units an order has not got the inputs for."""
+    where = f"at node {node_id!r} on day {day}"
+    try:
+        give = list(rule(book, budget, y))
+    except Exception as exc:
+        raise PluginError.raised("allocation", name, exc, where) from exc
+    members = {id(o) for o in book}
+    given: dict[int, float] = {}
+    spent = 0.0
+    for item in give:
+        try:
+            o, goods = item
+            goods = float(goods)
+        except (TypeError, ValueError):
+            raise PluginError("allocation", name, f"returned a {type(item).__name__} {where}: it must return (order, good units) "
+                              "pairs") from None
+        if id(o) not in members:
+            raise PluginError("allocation", name, f"gave units to an order not in the book {where}")
+        if not (0.0 < goods < INF):
+            raise PluginError("allocation", name, f"gave {goods!r} units to an order {where}: amounts must be positive and finite")
+        given[id(o)] = total = given.get(id(o), 0.0) + goods
+        can = startable(o)
+        if total > can * (1 + 1e-9) + EPS:
+            raise PluginError("allocation", name, f"gave {total:g} units to an order {where}, more than the {can:g} it may start")
+        spent += goods * o.unit_cost / y
+    if spent > budget * (1 + 1e-9) + EPS:
+        raise PluginError("allocation", name, f"spent {spent:g} capacity units {where}, more than the budget of {budget:g}")
+    return give
