@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import networkx as nx
 
+from .engine.shocks import ACTS_ON, acts_on
 from .errors import InputError
 from .scenario_schema import Scenario
 from .schema import NODE_KINDS
@@ -63,13 +64,33 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         before = len(warnings)
         for axis in ("countries", "edge_from_countries", "edge_to_countries"):
             countries_known(getattr(s.target, axis), f"{at}.{axis}")
-        if len(warnings) == before and not any(s.target.matches(n, a.get("kind"), a.get("country"))
-                                                for n, a in g.nodes(data=True)):
+        matched = [(n, a) for n, a in g.nodes(data=True) if s.target.matches(n, a.get("kind"), a.get("country"))]
+        if len(warnings) == before and not matched:
             warnings.append(f"{at}: no node of the topology matches every list of the target (ids, kinds, countries); "
                             "the shock touches nothing")
+        elif len(warnings) == before:
+            warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
     warnings.extend(_before_topology(sc, g))
     return warnings
+
+
+def _out_of_reach(s: Any, matched: list[tuple[str, dict]], at: str) -> list[str]:
+    """A built-in shock kind leaves alone the nodes it cannot act on (a capacity shock on a lab or on a
+    source without a capacity): say so for nodes the target names by id, and when it reaches none."""
+    reach = {n: acts_on(s.kind, str(a.get("kind")), a.get("capacity") is not None) for n, a in matched}
+    if None in reach.values():
+        return []
+    what = ACTS_ON[s.kind][1]
+    kinds = {n: a.get("kind") for n, a in matched}
+    named = [n for n in s.target.ids if n in reach and not reach[n]]
+    if named:
+        return [f"{at}.ids: a {s.kind} shock does not act on {', '.join(f'{n!r} (kind {kinds[n]})' for n in named)}: "
+                f"it acts on {what}" + ("; the shock touches nothing" if not any(reach.values()) else "")]
+    if not any(reach.values()):
+        return [f"{at}: a {s.kind} shock acts on {what}, and the target matches none (it matches "
+                f"{len(matched)} node{'s' if len(matched) != 1 else ''}); the shock touches nothing"]
+    return []
 
 
 def _before_topology(sc: Scenario, g: nx.DiGraph) -> list[str]:

@@ -54,6 +54,36 @@ def test_shocks_inside_the_run_are_not_warned_about() -> None:
         assert resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "shocks": [{**SHOCK, **shock}]}).warnings == ()
 
 
+@pytest.mark.parametrize("shock, warning", [
+    ({"kind": "capacity", "target": {"ids": ["supply"]}},
+     "shocks.x.target.ids: a capacity shock does not act on 'supply' (kind source): it acts on nodes with a capacity "
+     "(equipment, fab, memory, packaging, grid, source); the shock touches nothing"),
+    ({"kind": "capacity", "target": {"ids": ["lab", "fab", "vendor"]}},
+     "shocks.x.target.ids: a capacity shock does not act on 'lab' (kind lab), 'vendor' (kind vendor): it acts on nodes "
+     "with a capacity (equipment, fab, memory, packaging, grid, source)"),
+    ({"kind": "demand", "target": {"kinds": ["fab", "vendor"]}},
+     "shocks.x.target: a demand shock acts on labs and demand nodes, and the target matches none (it matches 2 nodes); "
+     "the shock touches nothing"),
+    ({"kind": "power_delay", "target": {"ids": ["lab"]}},
+     "shocks.x.target.ids: a power_delay shock does not act on 'lab' (kind lab): it acts on grids; the shock touches nothing"),
+])
+def test_a_shock_on_nodes_its_kind_cannot_act_on_is_a_warning(shock: dict, warning: str) -> None:
+    """A capacity shock on an unlimited source or a lab, a demand shock on fabs: legal, but it does
+    nothing there, and the events table logs only the nodes it acted on."""
+    sc = {"topology": str(MINIMAL), "end": "2023-01-01", "shocks": [{**SHOCK, "start": "2022-03-01", **shock}]}
+    rs = resolve_scenario(sc)
+    assert rs.warnings == (warning,)
+    logged = simulate(None, {**sc, "name": "reach"}).events.query("type == 'shock'")
+    reached = {"capacity": "fab" if "fab" in shock["target"].get("ids", ()) else ""}.get(shock["kind"], "")
+    assert list(logged["supplier"].fillna("")) == [reached]
+
+
+def test_a_shock_by_country_warns_only_when_it_reaches_no_node_it_acts_on() -> None:
+    """A country's nodes include labs and vendors: a capacity shock there acts on its producers, unwarned."""
+    shock = {**SHOCK, "start": "2022-03-01", "target": {"countries": ["US"]}}
+    assert resolve_scenario({"topology": str(MINIMAL), "end": "2023-01-01", "shocks": [shock]}).warnings == ()
+
+
 RULE_ON_MINIMAL = {"id": "r", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from supplychain.engine import World
 from supplychain.engine.shocks import occurrences
+from supplychain.errors import PluginError
 from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario, Shock
 from supplychain.topology import graph_to_model, load_topology
@@ -200,7 +201,7 @@ def test_a_registered_shock_kind_that_breaks_an_array_is_an_error_naming_it(arra
     sc = Scenario.model_validate({"name": "s", "end": "2022-12-31", "shocks": [
         {"id": "oops", "kind": "breaks", "start": "2022-06-01", "multiplier": 1, "target": {"ids": ["packager"]}}]})
     try:
-        with pytest.raises(ValueError, match="shock 'oops' \\(kind 'breaks'\\) " + problem.replace("(", "\\(").replace("[", "\\[")):
+        with pytest.raises(PluginError, match="<plugin>: shock.breaks: shock 'oops' " + problem.replace("(", "\\(").replace("[", "\\[")):
             World(graph_to_model(load(ROOT / "topology" / "minimal.yaml")), sc, 0)
     finally:
         del SHOCK_KINDS["breaks"]

@@ -16,10 +16,12 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import PluginError
 from ..scenario_schema import Scenario, Shock, Target
 from .network import Net, own_transport_mult
 
-__all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences"]
+__all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
+           "ACTS_ON", "acts_on"]
 
 #: applier(net, shock, f, begin, nodes) -> what it touched (the event log's text)
 Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str]
@@ -98,35 +100,68 @@ def _profile(days: int, begin: int, duration: float, recovery: float, m: float) 
     return f
 
 
+#: the built-in kinds' reach: kind -> (node kind, whether the node has a capacity) -> acted on, and its
+#: description. A shock's target may match other nodes too (a country's nodes); those it leaves alone, and
+#: `scenario_refs` warns where a target names one by id or matches none it acts on.
+_CAPACITATED = ("equipment", "fab", "memory", "packaging", "grid", "source")
+ACTS_ON: dict[str, tuple[Callable[[str, bool], bool], str]] = {
+    "capacity": (lambda kind, cap: cap and kind in _CAPACITATED, "nodes with a capacity (" + ", ".join(_CAPACITATED) + ")"),
+    "yield": (lambda kind, cap: (cap and kind in _CAPACITATED) or kind == "packaging",
+              "nodes with a capacity, and packaging nodes (kits)"),
+    "plan": (lambda kind, cap: cap and kind in _CAPACITATED, "nodes with a capacity (" + ", ".join(_CAPACITATED) + ")"),
+    "demand": (lambda kind, cap: kind in ("lab", "demand"), "labs and demand nodes"),
+    "power_delay": (lambda kind, cap: kind == "grid", "grids"),
+}
+
+
+def acts_on(shock_kind: str, node_kind: str, has_capacity: bool) -> bool | None:
+    """Whether a built-in shock kind changes anything at a node of `node_kind` (None: a user's kind,
+    or `transport`, which acts on the flows touching any node)."""
+    rule = ACTS_ON.get(shock_kind)
+    if rule is None or SHOCK_KINDS.get(shock_kind) is not BUILT_IN.get(shock_kind):
+        return None
+    return rule[0](node_kind, has_capacity and node_kind in _CAPACITATED)
+
+
+def _reached(net: Net, kind: str, nodes: np.ndarray) -> list[int]:
+    """The targeted nodes a built-in kind acts on (the others it leaves alone, and does not log)."""
+    test = ACTS_ON[kind][0]
+    return [int(i) for i in nodes
+            if test(net.kinds[i], net.kinds[i] in _CAPACITATED and getattr(net.node_models[i], "capacity", None) is not None)]
+
+
 @register_shock_kind("capacity")
 def _capacity(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
-    net.cap_mult[nodes] *= f
-    return ",".join(net.ids[i] for i in nodes)
+    hit = _reached(net, "capacity", nodes)
+    net.cap_mult[hit] *= f
+    return ",".join(net.ids[i] for i in hit)
 
 
 @register_shock_kind("yield")
 def _yield(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
-    net.yields[nodes] = np.clip(net.yields[nodes] * f, 1e-6, 1.0)
-    return ",".join(net.ids[i] for i in nodes)
+    hit = _reached(net, "yield", nodes)
+    net.yields[hit] = np.clip(net.yields[hit] * f, 1e-6, 1.0)
+    return ",".join(net.ids[i] for i in hit)
 
 
 @register_shock_kind("demand")
 def _demand(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
-    labs = [i for i in nodes if net.kinds[i] in ("lab", "demand")]
-    net.demand_mult[labs] *= f
-    return ",".join(net.ids[i] for i in labs)
+    hit = _reached(net, "demand", nodes)
+    net.demand_mult[hit] *= f
+    return ",".join(net.ids[i] for i in hit)
 
 
 @register_shock_kind("power_delay")
 def _power(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
-    grids = [i for i in nodes if net.kinds[i] == "grid"]
-    net.ct_mult[grids] *= f
-    return ",".join(net.ids[i] for i in grids)
+    hit = _reached(net, "power_delay", nodes)
+    net.ct_mult[hit] *= f
+    return ",".join(net.ids[i] for i in hit)
 
 
 @register_shock_kind("plan")
 def _plan(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
     b = min(max(begin, 0), net.days - 1)
+    nodes = np.array(_reached(net, "plan", nodes), dtype=int)
     for i in nodes:
         base = net.planned[i, b]
         net.planned[i, b:] = np.maximum(base + shock.multiplier * (net.planned[i, b:] - base), 0.0)
@@ -170,8 +205,8 @@ def _check_arrays(net: Net, shock: Shock) -> None:
         if bad.any():
             row, day = (int(x[0]) for x in np.nonzero(bad))
             where = f"flow {row}" if name == "flow_mult" else f"node {net.ids[row]!r}"
-            raise ValueError(f"shock {shock.id!r} (kind {shock.kind!r}) left net.{name} at {float(a[row, day])!r} for {where} "
-                             f"on day {day}: it must stay finite and within {'(' if open_low else '['}{lo:g}, {hi:g}]")
+            raise PluginError("shock", shock.kind, f"shock {shock.id!r} left net.{name} at {float(a[row, day])!r} for {where} "
+                              f"on day {day}: it must stay finite and within {'(' if open_low else '['}{lo:g}, {hi:g}]")
 
 
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date) -> list[tuple]:
@@ -182,8 +217,13 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
         applier = SHOCK_KINDS[shock.kind]
         for begin, duration in occurrences(shock, rng, start, net.days):
             f = _profile(net.days, begin, duration, shock.recovery_days, shock.multiplier)
-            touched = applier(net, shock, f, begin, nodes)
-            if applier is not BUILT_IN.get(shock.kind):
+            if applier is BUILT_IN.get(shock.kind):
+                touched = applier(net, shock, f, begin, nodes)
+            else:
+                try:
+                    touched = applier(net, shock, f, begin, nodes)
+                except Exception as exc:
+                    raise PluginError.raised("shock", shock.kind, exc, f"applying shock {shock.id!r}") from exc
                 _check_arrays(net, shock)
             rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days"))
     return rows
