@@ -200,6 +200,12 @@ def json_cell(value: str, file: Path, field: str) -> Any:
         raise InputError(file, field, f"not valid JSON: {scalar_problem(exc)} (got {short(value)})") from None
 
 
+#: what graph editors add for drawing (Gephi's label, position, size and colour; yEd's geometry, label and
+#: shape, as networkx reads them; an edge's GraphML id, which networkx writes back as data): not topology
+#: fields, so left out, and a node's label becomes its `name` if it has none
+DISPLAY_FIELDS = frozenset({"label", "x", "y", "z", "size", "width", "height", "r", "g", "b", "color", "shape_type",
+                            "weight", "id"})
+
 #: GraphML's numeric and boolean attr.types, as networkx reads them
 _GRAPHML_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "long": int, "float": float, "double": float}
 _GRAPHML_BOOLEANS = {"true", "false", "1", "0"}
@@ -278,7 +284,11 @@ def _read_graphml(path: Path) -> dict[str, Any]:
     data["nodes"] = []
     for nid, attrs in g.nodes(data=True):
         node: dict[str, Any] = {"id": nid}
+        if "name" not in attrs and isinstance(attrs.get("label"), str) and attrs["label"] != nid:
+            node["name"] = attrs["label"]
         for key, value in attrs.items():
+            if key in DISPLAY_FIELDS:
+                continue
             meta = NODE_FIELDS.get(key)
             node[key] = _decode(value, path, f"nodes.{nid}.{key}") if meta and meta.structured else value
         data["nodes"].append(node)
@@ -286,6 +296,8 @@ def _read_graphml(path: Path) -> dict[str, Any]:
     for i, (u, v, attrs) in enumerate(g.edges(data=True)):
         edge: dict[str, Any] = {"from": u, "to": v}
         for key, value in attrs.items():
+            if key in DISPLAY_FIELDS:
+                continue
             edge[key] = _decode(value, path, f"edges.{i}.{key}") if key in ("share", "transport") else value
         if "product" not in edge:
             raise InputError(path, f"edges.{i}.product", f"missing product on edge {u} -> {v}")

@@ -257,7 +257,9 @@ class StockNode(NodeBase):
     s: Number | None = None
     S: Number | None = None
     initial: Number | None = Field(default=None, ge=0)
-    review_days: Number = Field(default=1.0, ge=1, description="days between reviews (a day at least: the model steps daily)")
+    review_days: Number = Field(default=1.0, ge=1, description=(
+        "days between reviews (a day at least: the model steps daily): sS reviews every review_days; base_stock "
+        "replenishes each demand as it comes (continuous review) at 1, and reviews every review_days above it, (R, S)"))
     bom: dict[str, Number] = Field(default_factory=dict, description="input item -> units per unit")
     cycle_time: Schedule = Field(default_factory=lambda: Schedule(value=0.0))
 
@@ -268,6 +270,12 @@ class StockNode(NodeBase):
                 raise ValueError("policy sS needs s and S")
             if self.s >= self.S:
                 raise ValueError(f"s must be below S (got s={self.s}, S={self.S})")
+        # a field the policy does not read, set away from its default, would be silently ignored: refuse it
+        stray = {"sS": ("base_stock",), "base_stock": ("s", "S"), "make_to_order": ("s", "S", "base_stock", "review_days")}
+        unread = [f for f in stray[self.policy] if getattr(self, f) != type(self).model_fields[f].default]
+        if unread:
+            raise ValueError(f"policy {self.policy} does not use {', '.join(unread)} (base_stock: base_stock and review_days; "
+                             "sS: s, S and review_days; make_to_order: neither)")
         return self
 
 

@@ -87,8 +87,19 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
     fleet = tables["fleet"]
     labs = set(fleet["lab"].unique()) if not fleet.empty else set()
     lines = [f"# {name}", ""]
-    reps = tables["fleet"]["replication"].nunique() if not fleet.empty else 1
+    # every table may be empty (a network without labs has no fleet rows), the nodes table rarely is
+    reps = max([t["replication"].nunique() for t in tables.values() if "replication" in t and not t.empty] or [1])
     lines.append(f"Replications: {reps}. Figures are medians across replications.\n")
+    if labs or not tables["generations"].empty:  # the generic kernel alone has no labs to speak of
+        lines += _lab_sections(tables, labs, reps, products_h100e)
+    lines += _stock_section(tables.get("stocks"))
+    return "\n".join(lines) + "\n"
+
+
+def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, products_h100e: dict[str, float]) -> list[str]:
+    """Releases, peak quotes, what bound the labs' orders, the fleets at the end."""
+    fleet = tables["fleet"]
+    lines: list[str] = []
     rel = release_table(tables["generations"])
     lines.append("## Model generations (release dates)\n")
     if rel.empty:
@@ -121,4 +132,16 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
             drawn = f" ({r.power_used_mw:,.0f} MW drawn)" if "power_used_mw" in last else ""
             lines.append(f"- {lab}: {r.installed_h100e:,.0f} H100e installed, {r.stranded_h100e:,.0f} stranded, "
                          f"{r.power_mw:,.0f} MW connected{drawn}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _stock_section(stocks: pd.DataFrame | None) -> list[str]:
+    """The generic kernel's stock points: fill rate, stock and backorders (medians over replications)."""
+    lines: list[str] = []
+    if stocks is not None and not stocks.empty:
+        lines.append("## Stock points (the generic kernel)\n")
+        cols = ["fill_rate", "mean_on_hand", "mean_backorders", "demand_units"]
+        for (node, item), r in stocks.groupby(["node", "item"])[cols].median().iterrows():
+            lines.append(f"- {node} ({item}): fill rate {r.fill_rate:.3f}, mean on hand {r.mean_on_hand:,.2f}, "
+                         f"mean backorders {r.mean_backorders:,.2f}, demand {r.demand_units:,.0f} units")
+    return lines

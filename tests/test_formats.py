@@ -37,6 +37,7 @@ def rich_data() -> dict:
     fab["priority"] = {"packager": 0}
     node(data, "packager")["packages_per_wafer"] = 16.5
     node(data, "depot").update({"policy": "sS", "s": 5, "S": 30, "initial": 12, "review_days": 7})
+    del node(data, "depot")["base_stock"]  # sS does not read it (and refuses it)
     data["products"]["acc_cn"] = {
         "kind": "accelerator", "h100e": 0.4, "power_kw": 0.6, "available": "2023-11-01",
         "bom": {"logic": "logic", "dies_per_wafer": 60, "hbm": "hbm", "hbm_stacks": 4},
@@ -79,6 +80,32 @@ def test_a_chain_of_conversions_returns_the_same_model(tmp_path: Path) -> None:
     for i, fmt in enumerate(["csv", "graphml", "json", "yaml", "csv"]):
         current = convert(current, fmt, tmp_path, stem=f"step{i}")
     assert canonical(current) == canonical(model)
+
+
+def test_graphml_rewritten_by_networkx_or_a_graph_editor_reads_as_the_same_topology(tmp_path: Path) -> None:
+    """networkx writes our edge ids back as data named `id`; Gephi and yEd add labels, positions and
+    colours. None is a topology field: left out, a label becoming the node's name where it has none."""
+    model = parse_topology(rich_data())
+    ours = tmp_path / "t.graphml"
+    save_topology(model_to_graph(model), ours)
+    g = nx.read_graphml(ours)
+    nx.write_graphml(g, tmp_path / "nx.graphml")
+    assert canonical(graph_to_model(load_topology(tmp_path / "nx.graphml"))) == canonical(model)
+    for n, attrs in g.nodes(data=True):
+        attrs.update(label=f"Label of {n}", x=1.5, y=-2.0, size=10.0, r=200, g=10, b=10)
+    for _, _, attrs in g.edges(data=True):
+        attrs.update(weight=2.0, label="flow")
+    nx.write_graphml(g, tmp_path / "gephi.graphml")
+    drawn = graph_to_model(load_topology(tmp_path / "gephi.graphml"))
+    named = {n.id: n.name for n in model.nodes}
+    assert {n.id: n.name for n in drawn.nodes} == {k: v if v is not None else f"Label of {k}" for k, v in named.items()}
+    for n in drawn.nodes:
+        n.name = named[n.id]
+    assert canonical(drawn) == canonical(model)
+    bad = (tmp_path / "gephi.graphml").read_text().replace('attr.name="size"', 'attr.name="capacty"')
+    (tmp_path / "typo.graphml").write_text(bad)
+    with pytest.raises(InputError, match=r"\.capacty: unknown field"):  # a misspelt field is still an error
+        load_topology(tmp_path / "typo.graphml")
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -115,3 +115,93 @@ def test_base_stock_orders_the_position_up_to_S_from_any_start():
     r = simulate(m, {"name": "bs", "end": "2022-12-31", "seed": 2})
     rep = r.orders[r.orders["kind"] == "replenish"]
     assert rep["qty"].sum() == pytest.approx(r.stocks.iloc[0]["demand_units"] + S)
+
+
+# -- (R, S): a base stock reviewed every R days -------------------------------------------------------------
+R, S_R = 7, 25
+
+
+def periodic_chain(review_days: float, base_stock: float, demand: dict | None = None):
+    return topo(
+        [
+            {"id": "src", "kind": "source", "makes": ["widget"]},
+            {"id": "depot", "kind": "stock", "item": "widget", "policy": "base_stock", "base_stock": base_stock,
+             "review_days": review_days},
+            {"id": "cust", "kind": "demand", "item": "widget", "demand": demand or {"mode": "poisson", "rate": LAM, "size": 1}},
+        ],
+        [
+            {"from": "src", "to": "depot", "product": "widget", "transport": L},
+            {"from": "depot", "to": "cust", "product": "widget"},
+        ],
+    )
+
+
+def test_periodic_review_base_stock_matches_the_analytic_fill_rate():
+    """(R, S) with unit Poisson demand and lead time L: the units short in a review cycle are
+    E[(D(R+L) - S)+] - E[(D(L) - S)+], so the fill rate is 1 - that / (lam R) (Hadley and Whitin;
+    Silver, Pyke and Peterson, Inventory Management, ch. 7). Continuous review at the same S fills more."""
+    k = np.arange(0, 400)
+
+    def short(mu: float) -> float:
+        return float(np.sum(np.maximum(k - S_R, 0) * stats.poisson.pmf(k, mu)))
+
+    expect = 1.0 - (short(LAM * (R + L)) - short(LAM * L)) / (LAM * R)
+    sc = {"name": "rs", "start": "2022-01-01", "end": "2024-12-31", "seed": 11}
+    fills = np.array([simulate(periodic_chain(R, S_R), sc, replication=r).stocks.iloc[0]["fill_rate"] for r in range(8)])
+    lo, hi = stats.t.interval(0.99, len(fills) - 1, loc=fills.mean(), scale=stats.sem(fills))
+    assert lo <= expect <= hi, f"analytic {expect:.4f} outside 99% CI ({lo:.4f}, {hi:.4f})"
+    continuous = simulate(periodic_chain(1, S_R), sc).stocks.iloc[0]["fill_rate"]
+    assert continuous > hi
+
+
+def test_periodic_review_orders_only_at_reviews_and_up_to_the_base_stock():
+    """Deterministic demand of 3 a day, R = 7, L = 5: every order is placed on a review day, the week's
+    demand; S = 3 (R + L) + 3 (a day's demand ahead of the first review) never runs out."""
+    model = periodic_chain(R, 3 * (R + L) + 3, {"mode": "fixed", "rate": 3})
+    r = simulate(model, {"name": "rs", "end": "2022-12-31"})
+    rep = r.orders[r.orders["kind"] == "replenish"]
+    assert len(rep) > 40 and (rep["ordered"] % R == 0).all()
+    assert np.allclose(rep["qty"].iloc[1:], 3 * R)
+    assert r.stocks.iloc[0]["fill_rate"] == 1.0
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"policy": "base_stock", "base_stock": 10, "s": 3}, "policy base_stock does not use s"),
+    ({"policy": "sS", "s": 3, "S": 10, "base_stock": 10}, "policy sS does not use base_stock"),
+    ({"policy": "make_to_order", "review_days": 7}, "policy make_to_order does not use review_days"),
+])
+def test_a_stock_field_its_policy_does_not_read_is_an_error(fields, problem):
+    """Silently ignored, it would run another policy than the one the user wrote down."""
+    from supplychain.errors import InputError
+    from supplychain.topology import parse_topology
+
+    data = {"products": {"widget": {"kind": "item"}},
+            "nodes": [{"id": "src", "kind": "source", "makes": ["widget"]},
+                      {"id": "depot", "kind": "stock", "item": "widget", **fields}],
+            "edges": [{"from": "src", "to": "depot", "product": "widget"}]}
+    with pytest.raises(InputError, match=f"^t.yaml: nodes.depot: {problem} "):
+        parse_topology(data, "t.yaml")
+
+
+# -- demand shocks on a demand stream ------------------------------------------------------------------------
+def surge(mode: dict) -> list:
+    model = periodic_chain(1, 20, mode)
+    sc = {"name": "surge", "start": "2022-01-01", "end": "2023-12-31", "seed": 5, "shocks": [
+        {"id": "x3", "kind": "demand", "multiplier": 3, "start": "2022-07-01", "duration_days": 91, "target": {"ids": ["cust"]}}]}
+    o = simulate(model, sc).orders
+    return o[o["kind"] == "demand"]
+
+
+def test_a_demand_shock_scales_a_fixed_stream_on_the_days_it_lasts():
+    d = surge({"mode": "fixed", "rate": 2, "period_days": 1})
+    inside = d["ordered"].between(181, 272, inclusive="left")  # days 181-271 (2022-07-01 + 91 days)
+    assert inside.sum() == 91 and np.allclose(d.loc[inside, "qty"], 6.0) and np.allclose(d.loc[~inside, "qty"], 2.0)
+
+
+def test_a_demand_shock_thins_a_poisson_stream_to_the_shocked_rate():
+    """Arrivals by thinning: 3x the rate over the 91 days, the plain rate elsewhere (counts within 4 sd)."""
+    d = surge({"mode": "poisson", "rate": 4, "size": 1})
+    inside = d["ordered"].between(181, 272, inclusive="left")
+    outside_days = 729 - 91
+    for n, mean in ((inside.sum(), 4 * 3 * 91), ((~inside).sum(), 4 * outside_days)):
+        assert abs(n - mean) < 4 * np.sqrt(mean), (n, mean)

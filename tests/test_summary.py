@@ -121,5 +121,22 @@ def test_the_fleet_lines_say_power_connected_and_drawn():
 
     r = simulate(str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml"), {"name": "x", "end": "2022-12-31"})
     last = r.fleet[r.fleet["day"] == r.fleet["day"].max()].iloc[0]
-    line = summarise(r.tables, {"acc": 1.0}, "x").rstrip().splitlines()[-1]  # the fleet section ends the summary
+    text = summarise(r.tables, {"acc": 1.0}, "x")
+    line = next(x for x in text.splitlines() if x.startswith("- lab: ") and "H100e installed" in x)  # the fleet line
     assert line.endswith(f"{last.power_mw:,.0f} MW connected ({last.power_used_mw:,.0f} MW drawn)")
+
+
+def test_a_network_without_labs_summarises_its_stock_points_and_counts_its_replications():
+    """The generic kernel: no lab sections (they would be empty), the stock points' figures, and the
+    replications counted from any table (the fleet table, which counted them, is empty without labs)."""
+    from supplychain import run_experiment
+    from supplychain.summary import summarise
+
+    from conftest import serial_chain
+
+    model = serial_chain(None, 0, 5, 0, demand_rate=2, mode="poisson", policy="base_stock", base_stock=13)
+    res = run_experiment({"name": "serial", "end": "2023-12-31", "replications": 3}, topology=model, workers=1)
+    text = summarise(res.scenario("serial"), {}, "serial")
+    assert "Replications: 3." in text and "Model generations" not in text and "Peak quoted" not in text
+    med = res.stocks.groupby("node")[["fill_rate", "mean_on_hand"]].median().loc["depot"]
+    assert f"- depot (widget): fill rate {med.fill_rate:.3f}, mean on hand {med.mean_on_hand:,.2f}," in text

@@ -39,6 +39,7 @@ class StockState:
     demand_units: float = 0.0
     filled_on_arrival: float = 0.0
     kits: dict[int, dict[str, float]] = field(default_factory=dict)  # replenishment id -> inputs still due
+    periodic: bool = False  # replenished at reviews every review_days, not as demand comes
 
     @property
     def backordered(self) -> float:
@@ -56,6 +57,7 @@ class Stocks:
         self.w = world
         net = world.net
         self.state: dict[int, StockState] = {}
+        self._mult: dict[int, np.ndarray | None] = {}
         for i, m in enumerate(net.node_models):
             if m.kind == "stock":
                 S = m.S if m.policy == "sS" else m.base_stock
@@ -65,24 +67,54 @@ class Stocks:
         for i, m in enumerate(net.node_models):
             if m.kind == "demand":
                 self._schedule_demand(i, 0.0)
-            if m.kind == "stock" and m.policy == "sS":
+            if m.kind == "stock" and (m.policy == "sS" or (m.policy == "base_stock" and m.review_days > 1)):
+                self.state[i].periodic = True
                 self.w.at(0.0, self._review, i)
 
     # -- demand streams --------------------------------------------------------
+    def _multiplier(self, node: int) -> np.ndarray | None:
+        """The node's demand factor by day (`demand` shocks), None where it is 1 throughout."""
+        if node not in self._mult:
+            m = self.w.net.demand_mult[node]
+            self._mult[node] = None if (m == 1.0).all() else m
+        return self._mult[node]
+
     def _schedule_demand(self, node: int, now: float) -> None:
+        """The next order of a demand stream. Under a `demand` shock, fixed orders scale by the
+        factor of the day they arrive, and Poisson arrivals by thinning (Lewis and Shedler 1979):
+        candidates at the highest rate, each kept with probability factor / highest factor."""
         spec = self.w.net.node_models[node].demand
         rng = self.w.rng["demand"]
+        days = self.w.net.days
         if spec.mode == "fixed":
             delay, qty = spec.period_days, spec.rate * spec.period_days
         else:
-            delay, qty = rng.exponential(1.0 / spec.rate), spec.size
-        if now + delay < self.w.net.days:
+            qty = spec.size
+            m = self._multiplier(node)
+            if m is None:
+                delay = rng.exponential(1.0 / spec.rate)
+            else:
+                top = float(m.max())
+                if top <= 0.0:
+                    return  # no demand for the rest of the run
+                t = now
+                while True:
+                    t += rng.exponential(1.0 / (spec.rate * top))
+                    if t >= days or rng.random() * top < m[int(t)]:
+                        break
+                delay = t - now
+        if now + delay < days:
             self.w.at(now + delay, self._arrive, node, qty)
 
     def _arrive(self, node: int, qty: float) -> None:
         now = self.w.env.now
-        item = self.w.net.node_models[node].item
-        self.w.order_from_suppliers("demand", node, item, qty, now)
+        model = self.w.net.node_models[node]
+        if model.demand.mode == "fixed":
+            m = self._multiplier(node)
+            if m is not None:
+                qty *= float(m[min(int(now), self.w.net.days - 1)])
+        if qty > 0.0:
+            self.w.order_from_suppliers("demand", node, model.item, qty, now)
         self._schedule_demand(node, now)
 
     # -- stock points ----------------------------------------------------------
@@ -107,20 +139,20 @@ class Stocks:
         self._replenish(st, now, order.qty)
 
     def _replenish(self, st: StockState, now: float, demanded: float) -> None:
-        if st.policy == "make_to_order":
-            qty = demanded
-        elif st.policy == "base_stock":
-            qty = st.S - st.position
-        else:
-            return  # (s, S) reviews periodically
+        if st.periodic:
+            return  # (s, S) and (R, S) order at their reviews
+        qty = demanded if st.policy == "make_to_order" else st.S - st.position
         if qty > 1e-12:
             self._order(st, qty, now)
 
     def _review(self, node: int) -> None:
+        """(s, S): order up to S when the position is at s or below; (R, S), a base stock reviewed every
+        R = review_days: order up to S whenever the position is below it."""
         st = self.state[node]
         now = self.w.env.now
-        if st.position <= st.s:
-            self._order(st, st.S - st.position, now)
+        gap = st.S - st.position
+        if (st.position <= st.s) if st.policy == "sS" else gap > 1e-12:
+            self._order(st, gap, now)
         period = self.w.net.node_models[node].review_days
         if now + period < self.w.net.days:
             self.w.at(now + period, self._review, node)
