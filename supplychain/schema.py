@@ -147,6 +147,11 @@ class DemandSpec(Strict):
 
     @model_validator(mode="after")
     def _arrivals(self) -> "DemandSpec":
+        unread = "period_days" if self.mode == "poisson" and self.period_days != 1.0 else \
+            "size" if self.mode == "fixed" and self.size != 1.0 else None
+        if unread:  # silently ignored, it would run another stream than the one written down
+            raise ValueError(f"mode {self.mode} does not use {unread} (fixed: rate units a day in one order every "
+                             "period_days; poisson: rate orders a day of size units each)")
         if self.mode == "poisson" and self.rate > MAX_ARRIVALS_PER_DAY:  # each arrival is an event: 1e300 a day never ended
             raise ValueError(f"poisson arrivals are one event each: at most {MAX_ARRIVALS_PER_DAY:g} orders a day "
                              f"(got {self.rate:g}); for heavy demand use mode fixed or a larger size")

@@ -95,6 +95,24 @@ def test_assembly_stock_waits_for_all_inputs():
     b = r.orders[(r.orders["product"] == "b") & (r.orders["kind"] == "replenish")]
     a = r.orders[(r.orders["product"] == "a") & (r.orders["kind"] == "replenish")]
     assert b["qty"].sum() == pytest.approx(2 * a["qty"].sum())
+    # the kit is kitted when its slowest input arrives, 9 days after it was ordered, and starts then
+    kits = r.orders[(r.orders["kind"] == "assembly") & r.orders["finished"].notna()]
+    assert len(kits) > 100 and np.allclose(kits["kitted"] - kits["ordered"], 9.0)
+    assert np.allclose(kits["started"], kits["kitted"])
+    # make to order: every demand line waits at asm for its kit (12 days), the dominant wait
+    assert (d["cause"] == "backorder:asm").all()
+
+
+def test_a_backordered_line_names_the_stock_point_it_waited_at():
+    """With S below the lead-time demand some lines wait at the depot: `backorder:depot`, the time from
+    release to shipment; a line served from stock at once has no wait there (only the 0-day hop)."""
+    model = serial_chain(None, 0, L, 0, demand_rate=LAM, mode="poisson", policy="base_stock", base_stock=8)
+    o = simulate(model, {"name": "bo", "end": "2022-12-31", "seed": 2}).orders
+    d = o[o["kind"] == "demand"]
+    waited = d["shipped"] - d["released"]
+    assert (waited > 1).sum() > 50 and (waited == 0).sum() > 50
+    assert (d.loc[waited > 0, "cause"] == "backorder:depot").all()  # the only step with a duration
+    assert d.loc[waited == 0, "cause"].isna().all()
 
 
 def test_sS_with_steady_demand_orders_S_minus_s_every_cycle():
@@ -180,6 +198,22 @@ def test_a_stock_field_its_policy_does_not_read_is_an_error(fields, problem):
                       {"id": "depot", "kind": "stock", "item": "widget", **fields}],
             "edges": [{"from": "src", "to": "depot", "product": "widget"}]}
     with pytest.raises(InputError, match=f"^t.yaml: nodes.depot: {problem} "):
+        parse_topology(data, "t.yaml")
+
+
+@pytest.mark.parametrize(("demand", "problem"), [
+    ({"mode": "poisson", "rate": 2, "period_days": 7}, "mode poisson does not use period_days"),
+    ({"mode": "fixed", "rate": 2, "size": 5}, "mode fixed does not use size"),
+])
+def test_a_demand_field_its_mode_does_not_read_is_an_error(demand, problem):
+    from supplychain.errors import InputError
+    from supplychain.topology import parse_topology
+
+    data = {"products": {"widget": {"kind": "item"}},
+            "nodes": [{"id": "src", "kind": "source", "makes": ["widget"]},
+                      {"id": "cust", "kind": "demand", "item": "widget", "demand": demand}],
+            "edges": [{"from": "src", "to": "cust", "product": "widget"}]}
+    with pytest.raises(InputError, match=f"^t.yaml: nodes.cust.demand: {problem} "):
         parse_topology(data, "t.yaml")
 
 

@@ -44,6 +44,8 @@ class _Context:
         self._ct: dict[tuple[int, int], float] = {}
         self.memo: dict[int, Segments] = {}  # the lots other orders inherit
         self.stocked = frozenset(w.build_ahead.ahead)  # makers whose customers are filled from stock
+        self.stock_points = frozenset(w.stocks.state)  # the generic kernel's stock points
+        self.backorder = [f"backorder:{i}" for i in self.ids]
 
     def transport(self, o: Order) -> str:
         key = (o.supplier, o.customer)
@@ -97,6 +99,13 @@ def _segments(cx: _Context, o: Order) -> Segments:
         if o.delivered is not None and o.delivered_qty > 0.0:
             out.extend(_power_wait(cx, o))
         return out
+    if o.supplier in cx.stock_points and o.kind != "assembly":  # a stock point's customer: backordered until shipped
+        wait = (o.shipped if o.shipped is not None else end) - (o.released if o.released is not None else o.ordered)
+        if wait > 0.0:
+            out.append((cx.backorder[o.supplier], wait))
+        if o.delivered is not None and o.shipped is not None:
+            out.append((cx.transport(o), o.delivered - o.shipped))
+        return out
     if o.supplier in cx.stocked and o.kind != "build":  # filled from a build-ahead maker's stock (stocking.py)
         if o.entered is not None:  # waiting for stock is waiting for that maker's capacity
             out.append((cx.queue[o.supplier], (o.finished if o.finished is not None else end) - o.entered))
@@ -146,7 +155,7 @@ def _slowest_input(w: "World", kit: Order) -> str:
     return w.net.ids[sup[0].supplier] if sup else "?"
 
 
-WAITS = ("queue:", "licence:", "component:", "waiting", "power:")
+WAITS = ("queue:", "licence:", "component:", "waiting", "power:", "backorder:")
 MIN_WAIT_DAYS = 7.0
 
 
@@ -182,7 +191,7 @@ def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list
     for k, o in enumerate(w.orders):
         if o.status == "denied":
             causes[k] = f"denied:{o.rule}" if o.rule else "denied"
-        elif o.kind == "lab" or o.kind == "assembly" or o.supplier in cx.stocked:
+        elif o.kind == "lab" or o.kind == "assembly" or o.supplier in cx.stocked or o.supplier in cx.stock_points:
             causes[k] = pick(_segments(cx, o))  # only the lots others inherit are kept in memo
         else:
             simple.append(k)

@@ -103,6 +103,7 @@ class Shipping:
                 kit = o.parent
                 kit.pending -= 1
                 if kit.pending == 0 and kit.status == "waiting":
+                    kit.kitted = now  # every input has arrived
                     if kit.supplier == kit.customer and kind == "stock":
                         ct = float(net.cycle[kit.supplier, min(int(now), net.days - 1)])
                         kit.entered = kit.started = now
