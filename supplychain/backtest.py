@@ -259,14 +259,17 @@ def half_year_median(lead_times: pd.DataFrame, year: int, half: int, products: I
 # -- what binds -----------------------------------------------------------------------
 def node_utilisation(nodes: pd.DataFrame, nodes_of_interest: Iterable[str] | None = None, freq: str = "Q",
                      start: str = "2022-01-01", end: str = "2025-12-31") -> pd.DataFrame:
-    """Mean utilisation per period (rows) and node (columns) from the weekly nodes table."""
+    """Mean utilisation per period (rows) and node (columns) from the weekly nodes table: of
+    `utilisation_mean` (each row the mean of its week), or of the weekly snapshot `utilisation` in
+    tables written before that column (a node fed in weekly lumps reads 0 or 1 on the recorded day)."""
     df = nodes.copy()
     d = pd.to_datetime(df["date"])
     df = df[(d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))]
     if nodes_of_interest is not None:
         df = df[df["node"].isin(list(nodes_of_interest))]
     df["period"] = pd.to_datetime(df["date"]).dt.to_period(freq).astype(str)
-    out = df.pivot_table(index="period", columns="node", values="utilisation", aggfunc="mean")
+    value = "utilisation_mean" if "utilisation_mean" in df.columns else "utilisation"
+    out = df.pivot_table(index="period", columns="node", values=value, aggfunc="mean")
     out.columns.name = None
     return out
 

@@ -166,6 +166,9 @@ def test_node_utilisation_and_delivery_causes() -> None:
                           "utilisation": [1.0, 0.5, 0.2, 0.1]})
     u = bt.node_utilisation(nodes)
     assert list(u.index) == ["2023Q1"] and u.loc["2023Q1", "tsmc_cowos"] == pytest.approx(0.75)
+    # the week's mean where the table has it, not the recorded day's snapshot
+    u = bt.node_utilisation(nodes.assign(utilisation_mean=[0.5, 0.7, 0.2, 0.1]))
+    assert u.loc["2023Q1", "tsmc_cowos"] == pytest.approx(0.6)
     orders = pd.DataFrame({"kind": ["lab", "lab", "lab", "component"], "product": ["h100", "b200", "h100", "hbm3"],
                            "delivered_qty": [10.0, 2.0, 5.0, 100.0],
                            "delivered_date": pd.to_datetime(["2023-05-01", "2023-06-01", "2024-01-01", "2023-01-01"]),

@@ -88,3 +88,22 @@ def test_no_stock_in_the_weekly_tables_is_negative():
     assert (r.tables["nodes"][["backlog", "wip"]] >= 0).all().all()
     fleet = r.tables["fleet"][["installed_h100e", "commissioning_h100e", "stranded_h100e", "on_order_h100e", "power_used_mw"]]
     assert (fleet >= 0).all().all()
+
+
+def test_utilisation_mean_is_the_weeks_capacity_used_over_capacity_available():
+    """A source of 14 a week fed 7 units once a week works 3.5 days of 7: the recorded day's snapshot
+    (`utilisation`) reads 1 (the order arrives on the recording day), the week's mean (`utilisation_mean`) 0.5."""
+    from supplychain.results import simulate
+
+    from conftest import topo
+
+    model = topo(
+        [{"id": "src", "kind": "source", "makes": ["widget"], "capacity": 14.0, "cycle_time": 1},
+         {"id": "depot", "kind": "stock", "item": "widget", "policy": "make_to_order"},
+         {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 1, "period_days": 7}}],
+        [{"from": "src", "to": "depot", "product": "widget"}, {"from": "depot", "to": "cust", "product": "widget"}],
+    )
+    n = simulate(model, {"name": "u", "end": "2022-12-31"}).nodes
+    steady = n[(n["node"] == "src") & (n["day"] >= 28)]
+    assert np.allclose(steady["utilisation_mean"], 0.5)
+    assert np.allclose(steady["utilisation"], 1.0)

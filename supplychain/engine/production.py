@@ -84,6 +84,9 @@ class Production:
         self.finished = [0.0] * n
         self.flow_time = [0.0] * n  # sum of qty x days in production over finished chunks
         self.used_today = [0.0] * n
+        # capacity units used and available since the last weekly record: its mean utilisation
+        self.used_since = np.zeros(n)
+        self.cap_since = np.zeros(n)
 
     # -- capacity ----------------------------------------------------------
     def capacity(self, day: int) -> np.ndarray:
@@ -137,8 +140,10 @@ class Production:
         net = self.net
         d = min(day, net.days - 1)
         self.used_today = [0.0] * len(self.used_today)
+        today = self.capacity(day)
+        self.cap_since += today
         if self.active:
-            cap = self.capacity(day).tolist()
+            cap = today.tolist()
             lag = self._lag[d].tolist()
             ys = net.yields[:, d].tolist()
             shares = self.shares
@@ -151,6 +156,16 @@ class Production:
             self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}
         self._complete(day)
         self.wip_area += self.wip
+        self.used_since += self.used_today
+
+    def utilisation_since(self) -> np.ndarray:
+        """Mean utilisation of every node over the days since the last call (capacity used / available),
+        and start again: the weekly record's `utilisation_mean`."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(self.cap_since > 0, self.used_since / np.where(self.cap_since > 0, self.cap_since, 1.0), np.nan)
+        self.used_since[:] = 0.0
+        self.cap_since[:] = 0.0
+        return out
 
     def in_progress_area(self, end: float) -> np.ndarray:
         """Per node, good units x days of the chunks still in production at `end` (Little's law)."""
