@@ -313,6 +313,9 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         topology = load_topology(topology_path)
     else:
         topology_path = Path(topology.graph.get("path") or topology_path)
+    if isinstance(merged, dict) and "start" not in merged and topology.graph.get("start"):
+        # a scenario that gives no start runs from the date its topology describes, not from the default
+        sc = validate_data({**merged, "start": str(topology.graph["start"])}, file)
     applied: list[tuple[str, Any, Any]] = []
     if sc.set:
         done = override_topology(graph_to_data(topology), sc.set, file)

@@ -303,7 +303,7 @@ class Scenario(Strict):
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"
-    start: Date = dt.date(2022, 1, 1)
+    start: Date = Field(default=dt.date(2022, 1, 1), description="default: the topology's `start`, else 2022-01-01")
     end: Date = dt.date(2035, 12, 31)
     seed: Count = Field(default=0, ge=0)
     replications: Count = Field(default=1, ge=1, le=MAX_UNITS)

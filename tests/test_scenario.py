@@ -413,3 +413,15 @@ def test_a_run_may_span_exactly_100_years_and_not_a_day_more() -> None:
     assert (ok.end - ok.start).days == 36_525
     fails({"topology": str(MINIMAL), "start": "2022-01-01", "end": "2122-01-03"}, "end",
           match="a run spans at most 100 years (36,525 days) from start 2022-01-01 (got 2122-01-03)")
+
+
+def test_a_scenario_without_a_start_runs_from_its_topologys_start(tmp_path: Path) -> None:
+    """The topology describes the world on its `start`: a scenario that names none begins there, not on
+    the default 2022-01-01 (which placed 2024's fleets in 2022, with a warning); one that names a start keeps it."""
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2024-01-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    rs = resolve_scenario({"topology": "t.yaml", "end": "2025-06-30"}, tmp_path / "s.yaml")
+    assert str(rs.scenario.start) == "2024-01-01" and rs.warnings == ()
+    rs = resolve_scenario({"topology": "t.yaml", "start": "2023-01-01", "end": "2025-06-30"}, tmp_path / "s.yaml", warn=False)
+    assert str(rs.scenario.start) == "2023-01-01" and rs.warnings[0].startswith("start: the run starts on 2023-01-01")
