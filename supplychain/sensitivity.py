@@ -47,15 +47,16 @@ def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return rho, float(res.pvalue)
 
 
-def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str]) -> pd.DataFrame:
-    """Per lab and outcome: each input's Spearman rho (with p: `spearman`) and SRC, ranked by |SRC| (then |rho|).
+def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence[str], by: str = "lab") -> pd.DataFrame:
+    """Per lab (or other entity `by`: a stock point's `node`) and outcome: each input's Spearman rho
+    (with p: `spearman`) and SRC, ranked by |SRC| (then |rho|).
 
     An input whose rho and SRC are both undefined (NaN: the input or the outcome did not vary
     over the points that reached it) gets no rank (<NA>): it was not found to matter less
     than the others, it was not measured.
     """
     rows = []
-    for lab, grp in outcomes.groupby("lab"):
+    for lab, grp in outcomes.groupby(by):
         for target in targets:
             if target not in grp:
                 continue
@@ -74,13 +75,13 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
                 rho, pval = (math.nan, math.nan)
                 if p in varied and y.nunique() > 1:
                     rho, pval = spearman(X[p].to_numpy(), y.to_numpy())
-                rows.append({"lab": lab, "outcome": target, "input": p, "spearman_rho": float(rho), "p_value": float(pval),
+                rows.append({by: lab, "outcome": target, "input": p, "spearman_rho": float(rho), "p_value": float(pval),
                              "src": float(src[p]), "n": int(len(y))})
-    df = pd.DataFrame(rows, columns=["lab", "outcome", "input", "spearman_rho", "p_value", "src", "n"])
+    df = pd.DataFrame(rows, columns=[by, "outcome", "input", "spearman_rho", "p_value", "src", "n"])
     if df.empty:
         return df.assign(rank=pd.Series(dtype="Int64"))
     df["_k"] = df["src"].abs().fillna(-1) + 1e-9 * df["spearman_rho"].abs().fillna(0)
-    df = df.sort_values(["lab", "outcome", "_k"], ascending=[True, True, False]).drop(columns="_k")
+    df = df.sort_values([by, "outcome", "_k"], ascending=[True, True, False]).drop(columns="_k")
     measured = df["src"].notna() | df["spearman_rho"].notna()
-    df["rank"] = (df[measured].groupby(["lab", "outcome"]).cumcount() + 1).reindex(df.index).astype("Int64")
+    df["rank"] = (df[measured].groupby([by, "outcome"]).cumcount() + 1).reindex(df.index).astype("Int64")
     return df.reset_index(drop=True)

@@ -41,7 +41,6 @@ import pandas as pd
 import yaml
 from scipy.stats import qmc
 
-from .analysis import mean_gaps
 from .arguments import ARGUMENTS, MAX_UNITS, check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
@@ -49,16 +48,16 @@ from .outputs import atomic_write_text, write_table
 from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
 from .scenario_schema import Scenario
 from .sensitivity import sensitivity
+from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, _outcome_rows, _text, outcomes_table,
+                             stock_outcomes_table)
 from .fields import short
 from .topology import load_topology, load_yaml_text, read_yaml
 from .tabular import table_sizes
 
-__all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "sensitivity", "PACE", "SWEEP_DIR"]
+__all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "stock_outcomes_table", "sensitivity",
+           "PACE", "SWEEP_DIR"]
 
 SWEEP_DIR = "sweep"
-#: the outcome the ranking is printed for: mean days between generations (lower = faster pace)
-PACE = "mean_gap_days"
-OUTCOMES = ("mean_gap_days", "generations", "last_release_day", "peak_quoted_weeks")
 
 
 @dataclass(frozen=True)
@@ -223,9 +222,10 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
 
 @dataclass
 class Sweep:
-    """A sweep's tables (DataFrames: `points`, `outcomes`, `sensitivity`), the experiment
-    behind them (`experiment.tables`: only the rows the outcomes read; every table is in
-    `folder`'s parent with `out`), the printed text and the folder of the sweep tables."""
+    """A sweep's tables (DataFrames: `points`, `outcomes`, `sensitivity`, and for a network with
+    stock points `stock_outcomes` and `stock_sensitivity`), the experiment behind them
+    (`experiment.tables`: only the rows the outcomes read; every table is in `folder`'s parent
+    with `out`), the printed text and the folder of the sweep tables."""
 
     points: pd.DataFrame
     outcomes: pd.DataFrame
@@ -233,10 +233,15 @@ class Sweep:
     experiment: ExperimentResult
     text: str = ""
     folder: Path | None = field(default=None)
+    stock_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stock_sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
+        out = {"points": self.points, "outcomes": self.outcomes, "sensitivity": self.sensitivity}
+        if len(self.stock_outcomes):
+            out.update(stock_outcomes=self.stock_outcomes, stock_sensitivity=self.stock_sensitivity)
+        return out
 
     @property
     def seed(self) -> int:
@@ -247,59 +252,6 @@ class Sweep:
         """Short: the auto repr printed every table (~14k characters)."""
         reps, sizes = self.experiment.replications, table_sizes(self.tables)
         return f"Sweep(points={len(self.points)}, replications={reps}, seed={self.seed}, {sizes}, folder={self.folder})"
-
-
-#: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)
-OUTCOME_TABLES = ("generations", "fleet", "lead_times")
-
-
-def _outcome_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Of one replication's lead times, the quotes to labs: all `outcomes_table` uses."""
-    out = dict(tables)
-    lt = tables["lead_times"]
-    labs = set(tables["fleet"]["lab"].unique())
-    out["lead_times"] = lt.loc[lt["customer"].isin(labs), ["scenario", "replication", "customer", "product", "quoted_days"]]
-    return out
-
-
-def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: Sequence[str],
-                   accelerators: Sequence[str] | None) -> pd.DataFrame:
-    """One row per point, replication and lab: inputs, then outcomes (releases, mean gap, peak lead time)."""
-    gaps = mean_gaps(tables["generations"], tables["fleet"])
-    lt = tables["lead_times"]
-    per_lab = lt[lt["customer"].isin(set(labs)) & np.isfinite(lt["quoted_days"].astype(float))]
-    if accelerators:
-        per_lab = per_lab[per_lab["product"].isin(set(accelerators))]
-    lab_peak = (per_lab.groupby(["scenario", "replication", "customer"])["quoted_days"].max() / 7.0).rename("peak_quoted_weeks")
-    lab_peak = lab_peak.reset_index().rename(columns={"customer": "lab"})
-    out = gaps.merge(lab_peak, on=["scenario", "replication", "lab"], how="left")
-    gens = tables["generations"]
-    if len(gens):
-        wide = gens.pivot_table(index=["scenario", "replication", "lab"], columns="generation", values="day", aggfunc="first")
-        wide.columns = [f"release_day_g{int(g)}" for g in wide.columns]
-        out = out.merge(wide.reset_index(), on=["scenario", "replication", "lab"], how="left")
-    out = points.merge(out, on="scenario", how="right")
-    first = ["point", "scenario", "replication", *[c for c in points.columns if c not in ("point", "scenario")], "lab"]
-    return out[first + [c for c in out.columns if c not in first]].sort_values(["point", "replication", "lab"]).reset_index(drop=True)
-
-
-def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inputs: Sequence[str], reps: int) -> str:
-    lines = [f"{len(points)} point(s) x {reps} replication(s).", "", "Per point (means over replications):", ""]
-    agg = outcomes.groupby(["point", "lab"])[["generations", "mean_gap_days", "peak_quoted_weeks"]].mean().reset_index()
-    agg = points.drop(columns="scenario").merge(agg, on="point")
-    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
-    lines += ["", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:", ""]
-    pace = sens[sens["outcome"] == PACE]
-    s = pace[pace["rank"].notna()][["lab", "rank", "input", "src", "spearman_rho", "p_value", "n"]]
-    if s.empty:
-        lines.append("    n/a (fewer than 2 generations, or no variation)")
-    else:
-        lines += ["    " + line for line in s.to_string(index=False, float_format=lambda x: f"{x:+.3f}").splitlines()]
-    unranked = pace[pace["rank"].isna()].groupby("lab")["input"].agg(", ".join)
-    if len(unranked) and not s.empty:
-        lines += ["", "Not ranked (rho and SRC undefined: the input or the pace did not vary), rank empty in the table:", ""]
-        lines += [f"    {lab}: {inputs}" for lab, inputs in unranked.items()]
-    return "\n".join(lines) + "\n"
 
 
 def _dict_param(path: Any, value: Any) -> Param:
@@ -371,11 +323,14 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
     outcomes = outcomes_table(exp.tables, points, labs, accelerators)
     sens = sensitivity(outcomes, inputs, OUTCOMES)
-    text = _text(points, outcomes, sens, inputs, reps)
-    folder = None
+    stocks = exp.tables.get("stocks")
+    stock_out = stock_outcomes_table(stocks, points) if stocks is not None and len(stocks) else pd.DataFrame()
+    stock_sens = sensitivity(stock_out, inputs, STOCK_OUTCOMES, by="node") if len(stock_out) else pd.DataFrame()
+    text = _text(points, outcomes, sens, inputs, reps, stock_out, stock_sens)
+    result = Sweep(points, outcomes, sens, exp, text, None, stock_out, stock_sens)
     if out is not None:
-        folder = Path(out) / SWEEP_DIR
-        for tname, df in {"points": points, "outcomes": outcomes, "sensitivity": sens}.items():
-            write_table(df, folder, tname, fmt)
-        atomic_write_text(folder / "sweep.md", text)
-    return Sweep(points, outcomes, sens, exp, text, folder)
+        result.folder = Path(out) / SWEEP_DIR
+        for tname, df in result.tables.items():
+            write_table(df, result.folder, tname, fmt)
+        atomic_write_text(result.folder / "sweep.md", text)
+    return result

@@ -232,3 +232,26 @@ def test_a_latin_hypercube_over_a_whole_number_field_samples_whole_numbers():
 def test_a_range_with_an_infinite_end_says_it_must_be_finite():
     with pytest.raises(InputError, match=r"a range needs finite numbers lo:hi \(got '1:inf'\)"):
         parse_param("algorithms.efficiency_growth=1:inf")
+
+
+def test_a_sweep_of_a_textbook_chain_ranks_its_stock_points_fill_rate(tmp_path):
+    """The generic kernel has no labs: the sweep's outcomes are the stock points' fill rate, stock and
+    backorders (`stock_outcomes`), ranked like the pace; the fill rate rises with the base stock."""
+    from supplychain.runfolder import load_run
+
+    from conftest import serial_chain
+
+    from supplychain.topology import model_to_graph, save_topology
+
+    model = serial_chain(None, 0, 5, 0, demand_rate=2, mode="poisson", policy="base_stock", base_stock=13)
+    save_topology(model_to_graph(model), tmp_path / "serial.yaml")
+    sc = tmp_path / "s.yaml"
+    sc.write_text("name: serial\ntopology: serial.yaml\nend: 2023-12-31\nreplications: 2\n")
+    s = sweep(sc, {"set.nodes.depot.base_stock": [8, 13, 18]}, workers=1, out=tmp_path / "o")
+    fill = s.stock_outcomes.groupby("point")["fill_rate"].mean()
+    assert len(s.stock_outcomes) == 6 and fill.is_monotonic_increasing and fill.iloc[0] < 0.5 < 0.95 < fill.iloc[2]
+    top = s.stock_sensitivity.query("outcome == 'fill_rate' and rank == 1").iloc[0]
+    assert top["node"] == "depot" and top["spearman_rho"] > 0.8
+    assert s.outcomes.empty and "Sensitivity of the fill rate" in s.text and "Sensitivity of the pace" not in s.text
+    back = load_run(tmp_path / "o").sweep
+    assert "stock_outcomes" in back and "stock_sensitivity" in back

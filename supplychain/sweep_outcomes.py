@@ -1,0 +1,107 @@
+"""A sweep's outcomes: the tables its sensitivity ranking reads, and its printout.
+
+Per point, replication and lab: the generations released, the mean gap between them (the
+pace) and the peak quoted lead time to the lab; per point, replication and stock point (the
+generic kernel): fill rate, mean stock and mean backorders (`stocks`).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .analysis import mean_gaps
+
+__all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcomes_table", "stock_outcomes_table"]
+
+#: the outcome the ranking is printed for: mean days between generations (lower = faster pace)
+PACE = "mean_gap_days"
+OUTCOMES = ("mean_gap_days", "generations", "last_release_day", "peak_quoted_weeks")
+#: the outcomes of a stock point (the generic kernel), per point, replication and node: the `stocks` table's
+STOCK_OUTCOMES = ("fill_rate", "mean_on_hand", "mean_backorders")
+
+
+#: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)
+OUTCOME_TABLES = ("generations", "fleet", "lead_times", "stocks")
+
+
+def _outcome_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Of one replication's lead times, the quotes to labs: all `outcomes_table` uses."""
+    out = dict(tables)
+    lt = tables["lead_times"]
+    labs = set(tables["fleet"]["lab"].unique())
+    out["lead_times"] = lt.loc[lt["customer"].isin(labs), ["scenario", "replication", "customer", "product", "quoted_days"]]
+    return out
+
+
+def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: Sequence[str],
+                   accelerators: Sequence[str] | None) -> pd.DataFrame:
+    """One row per point, replication and lab: inputs, then outcomes (releases, mean gap, peak lead time)."""
+    gaps = mean_gaps(tables["generations"], tables["fleet"])
+    lt = tables["lead_times"]
+    per_lab = lt[lt["customer"].isin(set(labs)) & np.isfinite(lt["quoted_days"].astype(float))]
+    if accelerators:
+        per_lab = per_lab[per_lab["product"].isin(set(accelerators))]
+    lab_peak = (per_lab.groupby(["scenario", "replication", "customer"])["quoted_days"].max() / 7.0).rename("peak_quoted_weeks")
+    lab_peak = lab_peak.reset_index().rename(columns={"customer": "lab"})
+    out = gaps.merge(lab_peak, on=["scenario", "replication", "lab"], how="left")
+    gens = tables["generations"]
+    if len(gens):
+        wide = gens.pivot_table(index=["scenario", "replication", "lab"], columns="generation", values="day", aggfunc="first")
+        wide.columns = [f"release_day_g{int(g)}" for g in wide.columns]
+        out = out.merge(wide.reset_index(), on=["scenario", "replication", "lab"], how="left")
+    out = points.merge(out, on="scenario", how="right")
+    first = ["point", "scenario", "replication", *[c for c in points.columns if c not in ("point", "scenario")], "lab"]
+    return out[first + [c for c in out.columns if c not in first]].sort_values(["point", "replication", "lab"]).reset_index(drop=True)
+
+
+def stock_outcomes_table(stocks: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """One row per point, replication and stock point: inputs, then its fill rate, mean stock and backorders."""
+    keep = ["scenario", "replication", "node", "item", *STOCK_OUTCOMES, "demand_units"]
+    out = points.merge(stocks[keep], on="scenario", how="right")
+    first = ["point", "scenario", "replication", *[c for c in points.columns if c not in ("point", "scenario")], "node"]
+    return out[first + [c for c in out.columns if c not in first]].sort_values(["point", "replication", "node"]).reset_index(drop=True)
+
+
+def _ranking(lines: list[str], sens: pd.DataFrame, outcome: str, by: str, title: str, what: str, none: str) -> None:
+    """The printed ranking of the inputs for one outcome (`what` names it, `none` says why there is none)."""
+    lines += ["", title, ""]
+    chosen = sens[sens["outcome"] == outcome]
+    s = chosen[chosen["rank"].notna()][[by, "rank", "input", "src", "spearman_rho", "p_value", "n"]]
+    if s.empty:
+        lines.append(f"    n/a ({none})")
+        return
+    lines += ["    " + line for line in s.to_string(index=False, float_format=lambda x: f"{x:+.3f}").splitlines()]
+    unranked = chosen[chosen["rank"].isna()].groupby(by)["input"].agg(", ".join)
+    if len(unranked):
+        lines += ["", f"Not ranked (rho and SRC undefined: the input or {what} did not vary), rank empty in the table:", ""]
+        lines += [f"    {who}: {inputs}" for who, inputs in unranked.items()]
+
+
+def _stock_text(points: pd.DataFrame, stock_out: pd.DataFrame, stock_sens: pd.DataFrame) -> list[str]:
+    """The stock points' part of the sweep's printout (the generic kernel)."""
+    lines = ["", "Stock points, per point (means over replications):", ""]
+    agg = stock_out.groupby(["point", "node"])[list(STOCK_OUTCOMES)].mean().reset_index()
+    agg = points.drop(columns="scenario").merge(agg, on="point")
+    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
+    _ranking(lines, stock_sens, "fill_rate", "node", "Sensitivity of the fill rate, ranked by |SRC|:", "the fill rate",
+             "no variation")
+    return lines
+
+
+def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inputs: Sequence[str], reps: int,
+          stock_out: pd.DataFrame | None = None, stock_sens: pd.DataFrame | None = None) -> str:
+    lines = [f"{len(points)} point(s) x {reps} replication(s)."]
+    if stock_out is not None and len(stock_out):
+        lines += _stock_text(points, stock_out, stock_sens)
+        if outcomes.empty:  # the generic kernel alone: no labs, no pace to rank
+            return "\n".join(lines) + "\n"
+    lines += ["", "Per point (means over replications):", ""]
+    agg = outcomes.groupby(["point", "lab"])[["generations", "mean_gap_days", "peak_quoted_weeks"]].mean().reset_index()
+    agg = points.drop(columns="scenario").merge(agg, on="point")
+    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
+    _ranking(lines, sens, PACE, "lab", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:",
+             "the pace", "fewer than 2 generations, or no variation")
+    return "\n".join(lines) + "\n"
