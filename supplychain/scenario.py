@@ -178,6 +178,9 @@ def _names(data: dict[str, Any]) -> dict[str, str]:
 
 def validate_data(data: dict[str, Any], file: Path | str | None) -> Scenario:
     """Validate merged plain data into a `Scenario`; errors name the field by rule/shock id."""
+    if "nodes" in data and "edges" in data:  # else pydantic says only `nodes: unknown field`
+        raise InputError(file, "<root>", "this is a topology (it has nodes and edges), not a scenario: a scenario names "
+                                         "it as `topology: FILE`, or pass it with --topology")
     per_lab = data.get("per_lab")
     if isinstance(per_lab, dict):
         labs = data.get("labs") if isinstance(data.get("labs"), dict) else {}

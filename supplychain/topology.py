@@ -157,6 +157,9 @@ def parse_topology(data: Any, file: str | Path | None = None) -> TopologyModel:
 
     if not isinstance(data, dict):
         raise InputError(file, "<root>", f"expected a mapping with nodes and edges (got {type(data).__name__})")
+    if "nodes" not in data and any(k in data for k in ("topology", "labs", "controls", "shocks", "extends")):
+        raise InputError(file, "<root>", "this is a scenario (it has no nodes, and scenario fields), not a topology: "
+                                         "give it as the scenario, with its topology as --topology or its `topology:` field")
     try:
         model = TopologyModel.model_validate(data)
     except ValidationError as err:

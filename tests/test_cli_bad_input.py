@@ -169,3 +169,16 @@ def test_a_yaml_output_that_is_a_folder_is_refused(tmp_path: Path, command: list
     folder.mkdir()
     assert_clean_failure(cli(*command, folder), f"{folder}: <file>: is a folder; a .yaml topology is a file")
     assert list(folder.iterdir()) == []
+
+
+def test_a_topology_given_as_the_scenario_and_the_reverse_say_so(tmp_path: Path) -> None:
+    """Not `products: unknown field` or `nodes: a topology needs at least one node`: the file is the other kind."""
+    sc = _scenario(tmp_path)
+    out = tmp_path / "o"
+    line = assert_clean_failure(cli("run", MINIMAL, "--out", out, "-q"))
+    assert line == (f"{MINIMAL}: <root>: this is a topology (it has nodes and edges), not a scenario: a scenario names "
+                    "it as `topology: FILE`, or pass it with --topology")
+    for args in (["run", sc, "--topology", sc, "--out", out, "-q"], ["topology", "validate", sc]):
+        line = assert_clean_failure(cli(*args))
+        assert line.startswith(f"{sc}: <root>: this is a scenario (it has no nodes, and scenario fields), not a topology")
+    assert not out.exists()
