@@ -38,13 +38,16 @@ def kinds_by_country(model: TopologyModel) -> dict[str, Counter[str]]:
     return out
 
 
-def capacity_by_year(model: TopologyModel, years: range = range(2022, 2036), kinds: tuple[str, ...] = KEY_KINDS) -> dict[str, dict[int, float]]:
-    """kind -> year -> summed capacity open to AI orders (capacity x ai_share), yearly mean of daily values.
+def capacity_by_year(model: TopologyModel, years: range | None = None, kinds: tuple[str, ...] = KEY_KINDS) -> dict[str, dict[int, float]]:
+    """kind -> year -> summed capacity open to AI orders (capacity x ai_share), yearly mean of daily values;
+    `years` default: 14 from the topology's start year. Nodes without a capacity (unlimited sources) are left out.
 
     Packaging capacity given in interposer wafers (`packages_per_wafer` set) is
     converted to packages, so the packaging column adds like with like.
     """
     start = model.start or DEFAULT_START
+    if years is None:
+        years = range(start.year, start.year + 14)
     first, last = dt.date(years[0], 1, 1), dt.date(years[-1] + 1, 1, 1)
     days = np.arange((first - start).days, (last - start).days, dtype=float)
     idx = _years(start, days) - years[0]
@@ -52,7 +55,7 @@ def capacity_by_year(model: TopologyModel, years: range = range(2022, 2036), kin
     out: dict[str, dict[int, float]] = {k: {y: 0.0 for y in years} for k in kinds}
     totals = {k: np.zeros(len(days)) for k in kinds}
     for node in model.nodes:
-        if node.kind not in kinds:
+        if node.kind not in kinds or getattr(node, "capacity", None) is None:
             continue
         values = node.capacity.on_days(start, days)  # type: ignore[union-attr]
         share = getattr(node, "ai_share", None)

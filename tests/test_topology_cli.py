@@ -160,5 +160,13 @@ def test_show_on_a_textbook_chain_without_ai_kinds(tmp_path: Path) -> None:
     }
     result = cli("topology", "show", write_yaml(tmp_path, data))
     assert result.exit_code == 0
-    assert "  (no fab, memory, packaging or grid nodes)" in result.stdout and "  (no labs)" in result.stdout
+    assert "  (no fab, memory, packaging, grid or source node with a capacity)" in result.stdout
+    assert "  (no labs)" in result.stdout
     assert result.stdout.rstrip().endswith("depot                    stock      XX      0.5000")
+    # a source with a capacity is shown, by year from the topology's start
+    node(data, "src")["capacity"] = 14
+    data["start"] = "2024-01-01"
+    out = cli("topology", "show", write_yaml(tmp_path, data, "cap.yaml")).stdout.splitlines()
+    at = out.index("  units: source units/week")
+    assert out[at + 1].split() == ["year", "source"] and out[at + 2].split() == ["2024", "14"]
+    assert out[at + 15].split() == ["2037", "14"] and not out[at + 16].strip()

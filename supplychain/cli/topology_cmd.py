@@ -50,16 +50,17 @@ def render_summary(model: TopologyModel, top: int = 10) -> str:
     for kind, countries in kinds_by_country(model).items():
         spread = ", ".join(f"{c} {n}" for c, n in countries.most_common())
         lines.append(f"  {kind:<10} {sum(countries.values()):>6}  {spread}")
-    kinds = [k for k in KEY_KINDS if any(n.kind == k for n in model.nodes)]
+    kinds = [k for k in (*KEY_KINDS, "source") if any(n.kind == k and getattr(n, "capacity", None) is not None
+                                                     for n in model.nodes)]
     lines += ["", "Capacity open to AI orders by year (yearly mean of capacity x ai_share, summed per kind)"]
     if kinds:
         cap = capacity_by_year(model, kinds=tuple(kinds))
-        lines.append("  units: " + "; ".join(f"{k} {CAPACITY_UNITS[k]}" for k in kinds))
+        lines.append("  units: " + "; ".join(f"{k} {CAPACITY_UNITS[k].split(' (')[0]}" for k in kinds))
         lines.append("  year " + "".join(f"{k:>14}" for k in kinds))
         for year in next(iter(cap.values())):
             lines.append(f"  {year} " + "".join(f"{_num(cap[k][year]):>14}" for k in kinds))
     else:
-        lines.append("  (no fab, memory, packaging or grid nodes)")
+        lines.append("  (no fab, memory, packaging, grid or source node with a capacity)")
     spofs = single_points_of_failure(model)
     lines += ["", "Single points of failure (losing the node cuts labs off every supplier of an input)"]
     if spofs:
