@@ -25,7 +25,7 @@ from .summary import binding_inputs
 
 __all__ = ["t_interval", "across_replications", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
-           "compare_tables", "CONFIDENCE"]
+           "compare_tables", "stock_changes", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 
@@ -248,6 +248,28 @@ def binding_by_generation(orders: pd.DataFrame, gens: pd.DataFrame, h100e: dict[
     return w[cols].sort_values(["scenario", "lab", "generation", "share"], ascending=[True, True, True, False]).reset_index(drop=True)
 
 
+#: a stock point's outcomes a comparison pairs (the `stocks` table's)
+STOCK_VALUES = ("fill_rate", "mean_on_hand", "mean_backorders")
+
+
+def stock_changes(stocks: pd.DataFrame | None, baseline: str, name: str) -> pd.DataFrame:
+    """Per stock point and outcome (the generic kernel): the baseline's and the scenario's means and the
+    paired difference (scenario - baseline) over replications, with its 95 % t interval."""
+    rows = []
+    if stocks is not None and len(stocks):
+        a = stocks[stocks["scenario"] == baseline].set_index(["node", "replication"])
+        b = stocks[stocks["scenario"] == name].set_index(["node", "replication"])
+        for node in sorted(set(a.index.get_level_values(0)) & set(b.index.get_level_values(0))):
+            xa, xb = a.loc[node], b.loc[node]
+            for value in STOCK_VALUES:
+                n, mean, lo, hi = t_interval((xb[value] - xa[value]).dropna())
+                rows.append({"scenario": name, "baseline": baseline, "node": node, "outcome": value,
+                             "baseline_mean": float(xa[value].mean()), "scenario_mean": float(xb[value].mean()), "n": n,
+                             "change": mean, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows, columns=["scenario", "baseline", "node", "outcome", "baseline_mean", "scenario_mean", "n",
+                                       "change", "ci_low", "ci_high"])
+
+
 def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], *, end_day: float,
                    h100e: dict[str, float], counterfactuals: dict[str, str] | None = None,
                    key_products: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -287,5 +309,6 @@ def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Se
         "throttle": cat(thr),  # none without counterfactuals: the table is empty, with its columns
         "peak_lead_times": cat(peak_rows),
         "binding": binding(tables["orders"], names, h100e),
+        "stock_changes": cat([stock_changes(tables.get("stocks"), baseline, name) for name in scenarios]),
     }
     return {k: empty(k) if v is None else typed(v, k) for k, v in out.items()}

@@ -72,6 +72,8 @@ COLUMNS: dict[str, dict[str, str]] = {
                         "scenario_peak_weeks": FLOAT, "change_weeks": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
                         "n": INT, "note": TEXT},
     "binding": {"scenario": STR, "lab": STR, "cause": STR, "share": FLOAT},
+    "stock_changes": {"scenario": STR, "baseline": STR, "node": STR, "outcome": STR, "baseline_mean": FLOAT,
+                      "scenario_mean": FLOAT, "n": INT, "change": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT},
     # sweep/ (sweeps.py): the swept inputs' columns sit between these and take their values' types
     "points": {"point": INT, "scenario": STR},
     "outcomes": {"point": INT, "scenario": STR, "replication": INT, "lab": STR, "generations": INT,

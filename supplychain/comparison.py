@@ -16,7 +16,9 @@ scenario (baseline included) also runs as its unconstrained counterfactual
 - `mean_gaps`       per scenario, replication, lab: generations and mean gap;
 - `throttle`        scenario - unconstrained release day per lab and generation;
 - `peak_lead_times` change in peak quoted lead time (weeks) per accelerator to labs;
-- `binding`         the inputs that bound the labs' orders, per scenario.
+- `binding`         the inputs that bound the labs' orders, per scenario;
+- `stock_changes`   per stock point (the generic kernel): fill rate, mean stock and
+                    backorders, baseline and scenario, and the paired change with its CI.
 
 With `out`, the experiment folder holds every scenario's tables and stored
 replications, and `out/compare/` the comparison tables and `compare.md`.
@@ -88,7 +90,9 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     base = prepare(baseline, topology=topology, seed=seed, replications=replications)
     others = [prepare(s, topology=topology, seed=base.seed, replications=base.replications) for s in scenarios]
     runs = [base, *others]
-    cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals else {}
+    # the counterfactual measures how supply throttles the labs' generations: without labs there is none
+    labs = any(n.kind == "lab" for es in runs for n in es.model.nodes)
+    cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals and labs else {}
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
     exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
                          scheduler=scheduler, kind="compare",
@@ -141,64 +145,80 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 
 def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], replications: int,
                       seed: int, start: Any) -> str:
-    """The comparison as text: one block per scenario."""
+    """The comparison as text: one block per scenario (the labs' part only where there are labs)."""
     lines: list[str] = []
-    thr = tables.get("throttle", pd.DataFrame())
+    labs = len(tables["mean_gaps"]) > 0 or len(tables["binding"]) > 0
+    stocks = tables.get("stock_changes", pd.DataFrame())
     for name in scenarios:
         lines += [f"## {name} vs {baseline}", "",
                   f"{replications} paired replication(s), seed {seed}; differences are {name} - {baseline}, "
                   "mean and 95 % CI over replications.", ""]
-        d = tables["release_delays"]
-        d = d[d["scenario"] == name]
-        lines.append("Release delay per lab and generation (days):")
-        if d.empty:
-            lines.append("    no generation released in either scenario")
-        else:
-            rows = [[r.lab, f"g{int(r.generation)}", _date(start, r.baseline_day), _date(start, r.scenario_day),
-                     _num(r.delay_days), _ci(r.ci_low, r.ci_high), r.note] for r in d.itertuples()]
-            lines += _table(rows, ["lab", "gen", baseline, name, "delay", "95% CI", "note"])
-        g = tables["gaps"]
-        g = g[g["scenario"] == name]
-        lines += ["", "Mean gap between generations per lab (days):"]
-        rows = [[r.lab, _num(r.baseline_mean_gap_days, ".0f"), _num(r.scenario_mean_gap_days, ".0f"),
-                 _num(r.change_days), _ci(r.ci_low, r.ci_high), _num(r.baseline_generations, ".1f"),
-                 _num(r.scenario_generations, ".1f"), r.note] for r in g.itertuples()]
-        lines += _table(rows, ["lab", baseline, name, "change", "95% CI", "gens base", "gens scen", "note"])
-        if len(thr):
-            lines += ["", "Throttle: release day minus the unconstrained counterfactual's (days):"]
-            tb, ts = thr[thr["scenario"] == baseline], thr[thr["scenario"] == name]
-            m = tb.merge(ts, on=["lab", "generation"], how="outer", suffixes=("_b", "_s"))
-            def notes(r: Any) -> str:
-                both = [(sc, n) for sc, n in ((baseline, r.note_b), (name, r.note_s)) if isinstance(n, str) and n and "n/a" not in n]
-                return "; ".join(f"{sc}: {n}" for sc, n in both)
-
-            rows = [[r.lab, f"g{int(r.generation)}", _num(r.throttle_days_b, ".0f"), _ci(r.ci_low_b, r.ci_high_b, ".0f"),
-                     _num(r.throttle_days_s, ".0f"), _ci(r.ci_low_s, r.ci_high_s, ".0f"), notes(r)]
-                    for r in m.sort_values(["lab", "generation"]).itertuples()]
-            lines += _table(rows, ["lab", "gen", baseline, "95% CI", name, "95% CI", "note"])
-        p = tables["peak_lead_times"]
-        p = p[p["scenario"] == name]
-        lines += ["", "Peak quoted lead time, accelerators to labs (weeks):"]
-        moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna()]
-        moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first").index)
-        rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
-                 _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), _backlog_note(r)] for r in moved.itertuples()]
-        if rows:
-            lines += _table(rows, ["product", baseline, name, "change", "95% CI", "note"])
-        unchanged = len(p) - len(moved)
-        if unchanged:
-            lines.append(f"    {'no product changed' if not rows else f'{unchanged} other product(s) unchanged'}"
-                         f" (all {len(p)} in the peak_lead_times table)")
-        elif not rows:
-            lines.append("    no quotes to labs")
-        b = tables["binding"]
-        lines += ["", "What bound the labs' orders (dominant delay, share of ordered H100e):"]
-        rows = []
-        for lab in sorted(set(b["lab"])):
-            def top(sc: str) -> str:
-                s = b[(b["scenario"] == sc) & (b["lab"] == lab)]
-                return ", ".join(f"{c} {v:.0%}" for c, v in zip(s["cause"], s["share"])) or "-"
-            rows.append([lab, top(baseline), top(name)])
-        lines += _table(rows, ["lab", baseline, name]) if rows else ["    no lab orders"]
+        if labs:
+            lines += _lab_block(tables, baseline, name, start)
+        own = stocks[stocks["scenario"] == name] if len(stocks) else stocks
+        if len(own):
+            lines += ([""] if labs else []) + ["Stock points (fill rate, mean on hand, mean backorders):"]
+            rows = [[r.node, r.outcome, _num(r.baseline_mean, ".3f"), _num(r.scenario_mean, ".3f"), _num(r.change, "+.3f"),
+                     _ci(r.ci_low, r.ci_high, "+.3f")] for r in own.itertuples()]
+            lines += _table(rows, ["node", "outcome", baseline, name, "change", "95% CI"])
         lines.append("")
     return "\n".join(lines)
+
+
+def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start: Any) -> list[str]:
+    """Releases, gaps, throttle, peak quotes and what bound the labs, of one scenario against the baseline."""
+    lines: list[str] = []
+    thr = tables.get("throttle", pd.DataFrame())
+    d = tables["release_delays"]
+    d = d[d["scenario"] == name]
+    lines.append("Release delay per lab and generation (days):")
+    if d.empty:
+        lines.append("    no generation released in either scenario")
+    else:
+        rows = [[r.lab, f"g{int(r.generation)}", _date(start, r.baseline_day), _date(start, r.scenario_day),
+                 _num(r.delay_days), _ci(r.ci_low, r.ci_high), r.note] for r in d.itertuples()]
+        lines += _table(rows, ["lab", "gen", baseline, name, "delay", "95% CI", "note"])
+    g = tables["gaps"]
+    g = g[g["scenario"] == name]
+    lines += ["", "Mean gap between generations per lab (days):"]
+    rows = [[r.lab, _num(r.baseline_mean_gap_days, ".0f"), _num(r.scenario_mean_gap_days, ".0f"),
+             _num(r.change_days), _ci(r.ci_low, r.ci_high), _num(r.baseline_generations, ".1f"),
+             _num(r.scenario_generations, ".1f"), r.note] for r in g.itertuples()]
+    lines += _table(rows, ["lab", baseline, name, "change", "95% CI", "gens base", "gens scen", "note"])
+    if len(thr):
+        lines += ["", "Throttle: release day minus the unconstrained counterfactual's (days):"]
+        tb, ts = thr[thr["scenario"] == baseline], thr[thr["scenario"] == name]
+        m = tb.merge(ts, on=["lab", "generation"], how="outer", suffixes=("_b", "_s"))
+        def notes(r: Any) -> str:
+            both = [(sc, n) for sc, n in ((baseline, r.note_b), (name, r.note_s)) if isinstance(n, str) and n and "n/a" not in n]
+            return "; ".join(f"{sc}: {n}" for sc, n in both)
+
+        rows = [[r.lab, f"g{int(r.generation)}", _num(r.throttle_days_b, ".0f"), _ci(r.ci_low_b, r.ci_high_b, ".0f"),
+                 _num(r.throttle_days_s, ".0f"), _ci(r.ci_low_s, r.ci_high_s, ".0f"), notes(r)]
+                for r in m.sort_values(["lab", "generation"]).itertuples()]
+        lines += _table(rows, ["lab", "gen", baseline, "95% CI", name, "95% CI", "note"])
+    p = tables["peak_lead_times"]
+    p = p[p["scenario"] == name]
+    lines += ["", "Peak quoted lead time, accelerators to labs (weeks):"]
+    moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna()]
+    moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first").index)
+    rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
+             _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), _backlog_note(r)] for r in moved.itertuples()]
+    if rows:
+        lines += _table(rows, ["product", baseline, name, "change", "95% CI", "note"])
+    unchanged = len(p) - len(moved)
+    if unchanged:
+        lines.append(f"    {'no product changed' if not rows else f'{unchanged} other product(s) unchanged'}"
+                     f" (all {len(p)} in the peak_lead_times table)")
+    elif not rows:
+        lines.append("    no quotes to labs")
+    b = tables["binding"]
+    lines += ["", "What bound the labs' orders (dominant delay, share of ordered H100e):"]
+    rows = []
+    for lab in sorted(set(b["lab"])):
+        def top(sc: str) -> str:
+            s = b[(b["scenario"] == sc) & (b["lab"] == lab)]
+            return ", ".join(f"{c} {v:.0%}" for c, v in zip(s["cause"], s["share"])) or "-"
+        rows.append([lab, top(baseline), top(name)])
+    lines += _table(rows, ["lab", baseline, name]) if rows else ["    no lab orders"]
+    return lines

@@ -220,3 +220,23 @@ def test_a_peak_quote_over_ten_years_is_flagged_as_a_backlog():
     assert _backlog_note(SimpleNamespace(baseline_peak_weeks=45.0, scenario_peak_weeks=float("nan"), note="new")) == "new"
     both = SimpleNamespace(baseline_peak_weeks=float("nan"), scenario_peak_weeks=600.0, note="only in the scenario")
     assert _backlog_note(both) == "only in the scenario; a backlog over 10 years, not a lead time"
+
+
+def test_a_textbook_chain_compares_its_stock_points_without_counterfactuals(tmp_path):
+    """No labs: no generations to throttle, so no unconstrained runs; the comparison is the stock points'
+    fill rate, stock and backorders, paired by replication (a higher base stock fills more, holds more)."""
+    from supplychain import compare
+    from supplychain.topology import model_to_graph, save_topology
+
+    from conftest import serial_chain
+
+    model = serial_chain(None, 0, 5, 0, demand_rate=2, mode="poisson", policy="base_stock", base_stock=13)
+    save_topology(model_to_graph(model), tmp_path / "serial.yaml")
+    (tmp_path / "a.yaml").write_text("name: a\ntopology: serial.yaml\nend: 2023-12-31\nreplications: 3\n")
+    (tmp_path / "b.yaml").write_text("name: b\nextends: a.yaml\nset: {nodes.depot.base_stock: 16}\n")
+    c = compare(tmp_path / "a.yaml", [tmp_path / "b.yaml"], workers=1)
+    assert [es.name for es in c.experiment.scenarios] == ["a", "b"]
+    ch = c.tables["stock_changes"].set_index("outcome")
+    assert (ch["node"] == "depot").all() and (ch["n"] == 3).all()
+    assert ch.loc["fill_rate", "ci_low"] > 0 and ch.loc["mean_on_hand", "ci_low"] > 0 and ch.loc["mean_backorders", "ci_high"] < 0
+    assert "Stock points" in c.text and "Release delay" not in c.text
