@@ -170,7 +170,11 @@ def make_report(run_dir: str | Path) -> Path:
         parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
                      f"({html.escape(', '.join(scenarios))}); not drawn: {html.escape(', '.join(every[len(scenarios):]))}. "
                      "Their tables are in the folder.</p>")
-    for name, caption in FIGURES.items():
+    shown = FIGURES if labs or not tables["generations"].empty else {"events": FIGURES["events"]}
+    if len(shown) < len(FIGURES):  # the generic kernel alone: lab figures would be empty panels
+        parts.append("<p>No labs in this topology: the lead-time, generation, fleet and binding figures are of labs. "
+                     "The stock points are in the summary below.</p>")
+    for name, caption in shown.items():
         parts.append(f"<h2>{html.escape(caption)}</h2>")
         if name in pngs:
             data = base64.b64encode(pngs[name]).decode("ascii")

@@ -206,3 +206,18 @@ def test_a_report_of_more_scenarios_than_it_draws_says_which_it_left_out(tmp_pat
     assert f"The figures show the first {MAX_SCENARIOS} of {MAX_SCENARIOS + 2} scenarios" in html
     assert f"not drawn: {names[-2]}, {names[-1]}" in html and "and 2 more</h1>" in html
     assert "Replications: s0 1, s1 1" in html and "seed 1;" in html
+
+
+def test_a_report_of_a_textbook_chain_leaves_out_the_lab_figures_and_shows_its_stock_points(tmp_path):
+    from supplychain import run_experiment
+    from supplychain.topology import model_to_graph, save_topology
+
+    from conftest import serial_chain
+
+    model = serial_chain(None, 0, 5, 0, demand_rate=2, mode="poisson", policy="base_stock", base_stock=13)
+    save_topology(model_to_graph(model), tmp_path / "serial.yaml")
+    (tmp_path / "s.yaml").write_text("name: serial\ntopology: serial.yaml\nend: 2023-06-30\nreplications: 2\n")
+    run_experiment(tmp_path / "s.yaml", workers=1, out=tmp_path / "o")
+    text = make_report(tmp_path / "o").read_text()
+    assert "No labs in this topology" in text and "Model generation timelines" not in text
+    assert "Stock points (the generic kernel)" in text and "- depot (widget): fill rate" in text
