@@ -25,11 +25,14 @@ point if they coincide) before it is cut into calendar years.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+
+from .errors import InputError
 
 __all__ = [
     "EPOCH_DIR",
@@ -378,7 +381,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("scenario", nargs="?", default="policies/baseline.yaml")
     ap.add_argument("--topology", default=None)
     a = ap.parse_args(argv)
-    out = run_backtest(a.scenario, a.topology)
+    try:
+        out = run_backtest(a.scenario, a.topology)
+    except InputError as exc:  # bad input: one line and exit 2, as the supplychain commands do
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
     y = out["yearly"]
     y = y[y["year"].isin(YEARS)].copy()
     for c in ("sim_units", "obs_units", "sim_h100e", "obs_h100e"):

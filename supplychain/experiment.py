@@ -222,7 +222,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, replications, workers, folder = args["seed"], args["replications"], args["workers"], args["out"]
-    keep = None if keep is None else set(keep)
+    keep = None if keep is None else {keep} if isinstance(keep, str) else set(keep)
     if keep is not None and keep - set(TABLES):
         raise InputError(ARGUMENTS, "keep", f"unknown table(s) {sorted(keep - set(TABLES))}; the tables are {', '.join(TABLES)}")
 
@@ -231,8 +231,11 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         return reduce(tables) if reduce is not None else tables
 
     t0 = time.perf_counter()
+    listed = _as_list(scenarios)
+    if not listed:
+        raise InputError(ARGUMENTS, "scenarios", "at least one scenario to run (got [])")
     prepared = [s if isinstance(s, ExperimentScenario) else prepare(s, topology=topology, seed=seed, replications=replications)
-                for s in _as_list(scenarios)]
+                for s in listed]
     prepared = [replace(es, seed=es.seed if seed is None else seed,
                         replications=es.replications if replications is None else replications) for es in prepared]
     seen: dict[str, str] = {}

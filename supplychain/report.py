@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from .fields import short
 from .experiment import UNCONSTRAINED
 from .figures import binding_figure, events_figure, fleet_figure, generations_figure, lead_time_figure
 from .outputs import atomic_write_bytes, atomic_write_text, read_table
+from .runfolder import read_manifest
 
 __all__ = ["make_report", "FIGURES"]
 
@@ -52,17 +52,6 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     if (folder / f"{name}.csv").is_file() and not (folder / f"{name}.parquet").is_file():
         return pd.read_csv(folder / f"{name}.csv")
     return read_table(folder, name)
-
-
-def _manifest(path: Path) -> dict[str, Any]:
-    """The run's manifest.json, a JSON object (an `InputError` naming the file otherwise)."""
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:  # not JSON, not UTF-8, unreadable
-        raise InputError(path, "<file>", f"not a run's manifest ({short(str(exc), 80)})") from None
-    if not isinstance(manifest, dict):
-        raise InputError(path, "<root>", f"expected a JSON object (got {type(manifest).__name__})")
-    return manifest
 
 
 def _table(folder: Path, name: str) -> pd.DataFrame:
@@ -134,7 +123,7 @@ def make_report(run_dir: str | Path) -> Path:
     mpath = folder / "manifest.json"
     if not mpath.is_file():
         raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")
-    manifest = _manifest(mpath)
+    manifest = read_manifest(mpath)
     tables = {name: _table(folder, name) for name in TABLES}
     try:
         every = _scenarios(manifest, tables)

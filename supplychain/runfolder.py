@@ -23,10 +23,11 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .fields import short
 from .outputs import read_table
 from .tabular import TableAttributes
 
-__all__ = ["load_run", "RunFolder", "StoredScenario", "LazyTables"]
+__all__ = ["load_run", "read_manifest", "RunFolder", "StoredScenario", "LazyTables"]
 
 _FORMATS = ("parquet", "csv")
 
@@ -108,6 +109,30 @@ class RunFolder(TableAttributes):
         return f"RunFolder({str(self.folder)!r}, kind={self.kind}, scenarios=[{names}], tables=[{', '.join(self.tables)}]{extra})"
 
 
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A folder's manifest.json as a run writes it: a JSON object whose `scenarios` (if any) each have a
+    name, a whole seed and replications; anything else is an `InputError` naming the file and field."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # not JSON, not UTF-8, unreadable
+        raise InputError(path, "<file>", f"not a run's manifest ({short(str(exc), 80)})") from None
+    if not isinstance(manifest, dict):
+        raise InputError(path, "<root>", f"expected a JSON object (got {type(manifest).__name__})")
+    scenarios = manifest.get("scenarios", [])
+    if not isinstance(scenarios, list):
+        raise InputError(path, "scenarios", f"expected a list (got {type(scenarios).__name__})")
+    for i, sc in enumerate(scenarios):
+        if not isinstance(sc, dict):
+            raise InputError(path, f"scenarios.{i}", f"expected an object (got {type(sc).__name__})")
+        for key in ("name", "seed", "replications"):
+            if key not in sc:
+                raise InputError(path, f"scenarios.{i}.{key}", "missing: not as a run writes it")
+        if not all(isinstance(sc[k], int) and not isinstance(sc[k], bool) for k in ("seed", "replications")):
+            raise InputError(path, f"scenarios.{i}", f"seed and replications must be whole numbers "
+                                                    f"(got {short(repr(sc['seed']))}, {short(repr(sc['replications']))})")
+    return manifest
+
+
 def load_run(folder: str | Path) -> RunFolder:
     """The run, compare or sweep folder `folder` (what `supplychain run|compare|sweep` or an API call
     with `out=` wrote); an `InputError` if it is not one."""
@@ -116,10 +141,7 @@ def load_run(folder: str | Path) -> RunFolder:
     if not manifest.is_file():
         problem = "no such folder" if not path.exists() else "not a finished run folder (no manifest.json)"
         raise InputError(path, "<folder>", problem)
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(manifest, "<file>", f"not valid JSON: {exc}") from None
+    data = read_manifest(manifest)
     from .comparison import COMPARE_DIR
     from .sweeps import SWEEP_DIR
 

@@ -350,6 +350,17 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     return resolve_scenario(read_yaml(path), path)
 
 
+def topology_graph(topology: Any) -> nx.DiGraph | None:
+    """A `topology` argument (a path, a graph or a `TopologyModel`; None: none) as a graph."""
+    if topology is None or isinstance(topology, nx.DiGraph):
+        return topology
+    if isinstance(topology, TopologyModel):
+        return model_to_graph(topology)
+    if isinstance(topology, (str, Path)):
+        return load_topology(Path(topology))
+    raise InputError(ARGUMENTS, "topology", f"a path, a networkx.DiGraph or a TopologyModel (got {_short(topology)})")
+
+
 def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
     """Any form of scenario, on its own topology or on `topology`, resolved: the one path every runner takes.
 
@@ -358,15 +369,7 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
     `TopologyModel`) replaces the scenario's own; its `set:` overrides still apply.
     A `ResolvedScenario` without `topology` is taken as it is.
     """
-    graph = None
-    if isinstance(topology, TopologyModel):
-        graph = model_to_graph(topology)
-    elif isinstance(topology, nx.DiGraph):
-        graph = topology
-    elif isinstance(topology, (str, Path)):
-        graph = load_topology(Path(topology))
-    elif topology is not None:
-        raise InputError(ARGUMENTS, "topology", f"a path, a networkx.DiGraph or a TopologyModel (got {_short(topology)})")
+    graph = topology_graph(topology)
     if item is None:
         item = {}
     if isinstance(item, ResolvedScenario):  # its warnings were shown when it was resolved

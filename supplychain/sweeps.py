@@ -45,7 +45,7 @@ from .arguments import ARGUMENTS, MAX_UNITS, check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
-from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario
+from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario, topology_graph
 from .scenario_schema import Scenario
 from .sensitivity import sensitivity
 from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, _outcome_rows, _text, outcomes_table,
@@ -295,18 +295,22 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     seed = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)["seed"]
     if isinstance(params, dict):
         params = [_dict_param(k, v) for k, v in params.items()]
+    elif isinstance(params, (str, Param)):  # one parameter, not its characters
+        params = [params]
     parsed = [parse_param(p) for p in params]
     base, file = _base_data(scenario)
-    base_sc = resolve_scenario(copy.deepcopy(base), file, None if topology is None else load_topology(Path(topology)),
-                               warn=False)
+    graph = topology_graph(topology)
+    base_sc = resolve_scenario(copy.deepcopy(base), file, graph, warn=False)
     shown = set(scenario.warnings) if isinstance(scenario, ResolvedScenario) else set()  # shown when it was resolved
     emit_warnings(base_sc, skip=shown)
     shown |= set(base_sc.warnings)
     seed_value = base_sc.scenario.seed if seed is None else seed
     values = _whole_where_whole(design(parsed, lhs, seed_value), base_sc.scenario) if lhs else design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
-    graph = base_sc.topology if not base_sc.scenario.set else (load_topology(Path(topology)) if topology is not None
-                                                               else load_topology(base_sc.topology_path))
+    if base_sc.scenario.set:  # the points apply `set:` themselves, to the topology before it
+        graph = graph if graph is not None else load_topology(base_sc.topology_path)
+    else:
+        graph = base_sc.topology
     inputs = [p.path for p in parsed]
     pts = [_point(base, file, graph, f"{name}_p{i:03d}", v) for i, v in enumerate(values)]
     for p in pts:  # a point's own values may add warnings (a shock's date swept past the end)

@@ -204,3 +204,12 @@ def test_the_baseline_backtest_against_epoch_and_the_2023_shortage() -> None:
     # what the orders took eases too, and by more: the shortage is in deliveries, not only in quotes
     took = out["lead_times"]["realised"]
     assert took["2023Q4"] - took["2024Q4"] > h2_2023 - h2_2024 > 0, (took["2023Q4"], took["2024Q4"])
+
+
+def test_the_backtest_command_says_bad_input_in_one_line(tmp_path: Path) -> None:
+    """`python -m supplychain.backtest` has its own argparse line: bad input is exit 2 and one line, as in `supplychain`."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "supplychain.backtest", str(tmp_path / "nope.yaml")], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip() == f"{tmp_path / 'nope.yaml'}: <file>: no such file"

@@ -78,6 +78,8 @@ GRID = {"algorithms.efficiency_growth": [2.0, 3.0]}
     (lambda: simulate(None, 42), "scenario: a path, a dict, a Scenario or a loaded scenario (got 42)"),
     (lambda: run_experiment([SHORT, 7], replications=1), "scenario: a path, a dict, a Scenario or a loaded scenario (got 7)"),
     (lambda: compare(SHORT, []), "scenarios: at least one scenario to compare with the baseline (got [])"),
+    (lambda: run_experiment([], replications=1), "scenarios: at least one scenario to run (got [])"),
+    (lambda: sweep(SHORT, GRID, topology=42), "topology: a path, a networkx.DiGraph or a TopologyModel (got 42)"),
     (lambda: sweep(SHORT, {"algorithms.efficiency_growth": []}), "params[algorithms.efficiency_growth]: needs at least one value (got [])"),
 ])
 def test_bad_arguments_are_input_errors_naming_the_argument_and_value(call, line):
@@ -173,3 +175,17 @@ def test_a_table_not_kept_says_so_by_name():
     with pytest.raises(AttributeError, match=r"ExperimentResult has no 'orders' table: kept fleet \(run_experiment's keep=\)"):
         r.orders
     assert not hasattr(r, "no_such_thing") and len(r.fleet) > 0
+
+
+def test_the_forms_every_runner_accepts_for_topology_params_and_keep():
+    """A sweep takes a topology as a graph or a model as `simulate` and `compare` do (it took only a path),
+    one parameter as a plain string (it read its characters as parameters), and `keep` one table name."""
+    from supplychain.topology import graph_to_model, load_topology
+
+    graph = load_topology(MINIMAL)
+    for topology in (graph, graph_to_model(graph), MINIMAL):
+        s = sweep({k: v for k, v in SHORT.items() if k != "topology"}, "labs.utilisation=0.3,0.4", topology=topology,
+                  workers=1)
+        assert list(s.points["labs.utilisation"]) == [0.3, 0.4]
+    r = run_experiment(SHORT, replications=1, workers=1, keep="orders")
+    assert set(r.tables) == {"orders"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas.testing as pdt
@@ -47,6 +48,19 @@ def test_a_folder_that_is_not_a_run_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such folder"):
         load_run(tmp_path / "nope")
     with pytest.raises(InputError, match="no manifest.json"):
+        load_run(tmp_path)
+
+
+@pytest.mark.parametrize(("manifest", "where"), [
+    ("[]", "<root>: expected a JSON object (got list)"),
+    ('{"scenarios": {}}', "scenarios: expected a list (got dict)"),
+    ('{"scenarios": [{"seed": 1, "replications": 2}]}', "scenarios.0.name: missing: not as a run writes it"),
+    ('{"scenarios": [{"name": "a", "seed": "1", "replications": 2}]}', "scenarios.0: seed and replications must be whole"),
+])
+def test_a_manifest_not_as_a_run_writes_it_is_named_at_load(tmp_path, manifest, where):
+    """Not a misleading AttributeError from a property later ('RunFolder' object has no attribute 'scenarios')."""
+    (tmp_path / "manifest.json").write_text(manifest)
+    with pytest.raises(InputError, match="^" + re.escape(f"{tmp_path / 'manifest.json'}: {where}")):
         load_run(tmp_path)
 
 
