@@ -33,7 +33,8 @@ class InputError(ValueError):
         self.problem = _one_line(problem)
         self.option: str | None = None
         self.option_path = ""
-        # `args` rebuild the error (`type(e)(*e.args)`, as SimPy copies an exception out of a process)
+        # `args` rebuild the error: pickled by a worker process (with `option` in its __dict__), and copied
+        # as `type(e)(*e.args)` by SimPy out of a process
         super().__init__(file, field, problem)
 
     def __str__(self) -> str:
@@ -46,22 +47,11 @@ class InputError(ValueError):
         err.option, err.option_path = option, _one_line(path)
         return err
 
-    def __reduce__(self) -> tuple:
-        """Pickle by fields, not by the message: a worker process raises it and the parent shows it."""
-        return (_rebuild, (type(self), self.file, self.field, self.problem, self.option, self.option_path))
-
     def on_command_line(self, command: str) -> "InputError":
         """The same error as the command line reads it: `supplychain sweep: --param seed: problem`."""
         if self.option is None:
             return self
         return InputError(command, f"{self.option} {self.option_path}".strip(), self.problem)
-
-
-def _rebuild(cls: type, file: str, field: str, problem: str, option: str | None, option_path: str) -> InputError:
-    err = InputError.__new__(cls)
-    InputError.__init__(err, file, field, problem)
-    err.option, err.option_path = option, option_path
-    return err
 
 
 class PluginError(InputError):

@@ -181,6 +181,10 @@ def test_periodic_review_orders_only_at_reviews_and_up_to_the_base_stock():
     assert len(rep) > 40 and (rep["ordered"] % R == 0).all()
     assert np.allclose(rep["qty"].iloc[1:], 3 * R)
     assert r.stocks.iloc[0]["fill_rate"] == 1.0
+    # a week's demand under one unit is still ordered at every review: below S, not at s = S - 1 or below
+    r = simulate(periodic_chain(R, 5, {"mode": "fixed", "rate": 0.1}), {"name": "rs", "end": "2022-12-31"})
+    rep = r.orders[r.orders["kind"] == "replenish"]
+    assert len(rep) > 40 and np.allclose(rep["qty"].iloc[1:], 0.1 * R)  # the first review: demand from day 1 only
 
 
 @pytest.mark.parametrize(("fields", "problem"), [

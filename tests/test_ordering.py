@@ -173,3 +173,12 @@ def test_a_policy_asked_at_every_review_orders_without_a_gap():
     assert run(False) == []
     got = run(True)
     assert len(got) == 7 and got == pytest.approx([300.0] * 7)  # days 0, 14, ..., 84
+
+
+def test_a_built_in_policy_that_raises_is_the_engines_error_not_a_plugin_error():
+    """Only a user's entries are wrapped as `PluginError`: an error in a built-in is the engine's, shown whole."""
+    from supplychain.engine.ordering import BUILT_IN, ask
+
+    broken = Review("lab", 0.0, None, 1.0, 1.0, 14.0)  # type: ignore[arg-type]  # a level no policy should get
+    with pytest.raises(TypeError):
+        ask(BUILT_IN["order_up_to"], broken)
