@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from .columns import empty, typed
-from .summary import binding_inputs
+from .summary import binding_inputs, h100e_per_unit
 
 __all__ = ["t_interval", "across_replications", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
@@ -237,7 +237,7 @@ def binding_by_generation(orders: pd.DataFrame, gens: pd.DataFrame, h100e: dict[
     lab = orders[(orders["kind"] == "lab") & orders["delivered"].notna() & orders["cause"].notna()]
     if lab.empty or gens.empty:
         return pd.DataFrame(columns=cols)
-    lab = lab.assign(w=lab["product"].map(h100e).fillna(1.0) * lab["delivered_qty"].fillna(lab["qty"]))
+    lab = lab.assign(w=h100e_per_unit(lab["product"], h100e) * lab["delivered_qty"].fillna(lab["qty"]))
     windows = gens[["scenario", "replication", "lab", "generation", "started_day", "day"]]
     m = lab[["scenario", "replication", "lab", "delivered", "cause", "w"]].merge(windows, on=["scenario", "replication", "lab"])
     m = m[(m["delivered"] >= m["started_day"]) & (m["delivered"] < m["day"])]

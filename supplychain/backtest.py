@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .summary import h100e_per_unit
 
 __all__ = [
     "EPOCH_DIR",
@@ -287,10 +288,7 @@ def delivery_causes(orders: pd.DataFrame, years: Iterable[int] = YEARS, h100e: M
     lab = orders[(orders["kind"] == "lab") & (orders["delivered_qty"] > 0) & orders["delivered_date"].notna()].copy()
     lab["year"] = pd.to_datetime(lab["delivered_date"]).dt.year
     lab = lab[lab["year"].isin(list(years))]
-    w = lab["delivered_qty"].astype(float)
-    if h100e is not None:
-        w = w * lab["product"].map(lambda p: float(h100e.get(p, 0.0)))
-    lab["w"] = w
+    lab["w"] = lab["delivered_qty"].astype(float) * (h100e_per_unit(lab["product"], h100e) if h100e is not None else 1.0)
     lab["cause"] = lab["cause"].fillna("none")
     g = lab.groupby(["year", "cause"], as_index=False)["w"].sum()
     g["share"] = g["w"] / g.groupby("year")["w"].transform("sum")

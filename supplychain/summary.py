@@ -7,13 +7,13 @@ concatenated tables of one or more replications (medians across them).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import pandas as pd
 
 from .engine.record import whole_days
 
-__all__ = ["summarise", "binding_inputs", "peak_lead_times", "release_table"]
+__all__ = ["summarise", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
@@ -62,14 +62,18 @@ def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None
     return pd.DataFrame(rows).sort_values("peak_weeks", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def h100e_per_unit(products: pd.Series, h100e: Mapping[str, float] | None) -> pd.Series:
+    """H100e per unit of each row's product: the weight of a lab order in the delay-cause shares. A product
+    without an H100e figure (or with no map given) counts one per unit, so its orders are not dropped."""
+    return products.map(dict(h100e or {})).astype(float).fillna(1.0)
+
+
 def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None = None) -> pd.DataFrame:
     """Share of lab-ordered H100e (or units) whose dominant delay was each cause, per lab."""
     lab = orders[(orders["kind"] == "lab") & orders["cause"].notna()].copy()
     if lab.empty:
         return pd.DataFrame(columns=["lab", "cause", "share"])
-    weight = lab["product"].map(products_h100e or {}).fillna(1.0) * lab["qty"]
-    lab["w"] = weight
-    lab["input"] = lab["cause"].str.replace(r"^(queue|production|component):", "", regex=True)
+    lab["w"] = h100e_per_unit(lab["product"], products_h100e) * lab["qty"]
     tot = lab.groupby("lab")["w"].sum()
     out = lab.groupby(["lab", "cause"])["w"].sum().reset_index()
     out["share"] = out["w"] / out["lab"].map(tot)

@@ -140,3 +140,16 @@ def test_a_network_without_labs_summarises_its_stock_points_and_counts_its_repli
     assert "Replications: 3." in text and "Model generations" not in text and "Peak quoted" not in text
     med = res.stocks.groupby("node")[["fill_rate", "mean_on_hand"]].median().loc["depot"]
     assert f"- depot (widget): fill rate {med.fill_rate:.3f}, mean on hand {med.mean_on_hand:,.2f}," in text
+
+
+def test_every_cause_share_weighs_a_product_without_an_h100e_figure_as_one_unit():
+    """The summary, the comparison's binding tables and the backtest's causes share one weight: an order of
+    a product missing from the H100e map counts per unit (the backtest dropped it, the others counted it)."""
+    from supplychain.backtest import delivery_causes
+    from supplychain.summary import h100e_per_unit
+
+    assert h100e_per_unit(pd.Series(["h100", "mystery"]), {"h100": 2.0}).tolist() == [2.0, 1.0]
+    orders = pd.DataFrame({"kind": ["lab", "lab"], "product": ["h100", "mystery"], "delivered_qty": [1.0, 2.0],
+                           "delivered_date": pd.to_datetime(["2023-03-01", "2023-04-01"]), "cause": ["queue:a", "queue:b"]})
+    shares = delivery_causes(orders, years=[2023], h100e={"h100": 2.0}).set_index("cause")["share"]
+    assert shares.to_dict() == pytest.approx({"queue:a": 0.5, "queue:b": 0.5})
