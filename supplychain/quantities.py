@@ -131,10 +131,7 @@ class Schedule(Strict):
     def _one_form(self) -> "Schedule":
         if (self.value is None) == (self.points is None or len(self.points) == 0):
             raise ValueError("give exactly one of `value` or non-empty `points`")
-        for v in self._values():
-            if not np.isfinite(v):
-                raise ValueError(f"values must be finite (got {v})")
-        return self
+        return self  # every value is a `Number`: finite already
 
     def _values(self) -> list[float]:
         return [self.value] if self.value is not None else list(self.points.values())  # type: ignore[union-attr]
@@ -154,9 +151,8 @@ class Schedule(Strict):
         days = np.asarray(days, dtype=float)
         if self.value is not None:
             base = np.full(days.shape, self.value, dtype=float)
-            last = 0.0
             if self.growth:
-                return base * (1.0 + self.growth) ** (np.maximum(days - last, 0.0) / DAYS_PER_YEAR)
+                return base * (1.0 + self.growth) ** (np.maximum(days, 0.0) / DAYS_PER_YEAR)
             return base
         pts = sorted(self.points.items())  # type: ignore[union-attr]
         xs = np.array([(d - start).days for d, _ in pts], dtype=float)

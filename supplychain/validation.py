@@ -12,10 +12,9 @@ the size of the network, so a 5,000-node generated topology checks quickly.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import networkx as nx
 
@@ -65,30 +64,6 @@ def check_duplicate_ids(model: TopologyModel, file) -> None:
         if key in pairs:
             raise InputError(file, f"edges.{i}", f"duplicate of edges.{pairs[key]} ({e.source_id} -> {e.target} for {e.product})")
         pairs[key] = i
-
-
-def _finite(value: Any, path: str, file) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(file, path, f"figures must be finite (got {value})")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _finite(v, f"{path}.{k}", file)
-    elif isinstance(value, list):
-        for k, v in enumerate(value):
-            _finite(v, f"{path}.{k}", file)
-
-
-@check
-def check_finite(model: TopologyModel, file) -> None:
-    """`.inf` (YAML) or `Infinity` (JSON) pass pydantic's bounds but break arithmetic."""
-    for pid, p in model.products.items():
-        _finite(p.model_dump(by_alias=True), f"products.{pid}", file)
-    for node in model.nodes:
-        dump = node.model_dump(by_alias=True)
-        dump.pop("id")
-        _finite(dump, f"nodes.{node.id}", file)
-    for i, e in enumerate(model.edges):
-        _finite(e.model_dump(by_alias=True), f"edges.{i}", file)
 
 
 @check

@@ -68,8 +68,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     # named checks
     ("duplicate_ids", lambda d: d["nodes"].append(dict(node(d, "grid"))), "nodes.grid.id", "duplicate node id"),
     ("duplicate_ids", lambda d: d["edges"].append(dict(d["edges"][0])), "edges.8", "duplicate of edges.0"),
-    ("finite", lambda d: d["products"]["acc"].update(h100e=float("inf")), "products.acc.h100e", "finite"),
-    ("finite", lambda d: d["edges"][1].update(transport={"dist": "uniform", "low": 1, "high": float("inf")}), "edges.1.transport.high", "finite"),
+    ("schema:finite", lambda d: d["products"]["acc"].update(h100e=float("inf")), "products.acc.h100e", "finite"),
+    ("schema:finite", lambda d: d["edges"][1].update(transport={"dist": "uniform", "low": 1, "high": float("inf")}), "edges.1.transport.high", "finite"),
     ("product_refs", set_node("fab", makes=["unobtainium"]), "nodes.fab.makes", "unknown product (got 'unobtainium')"),
     ("product_refs", set_node("fab", makes=["hbm"]), "nodes.fab.makes", "a fab makes logic products (got 'hbm', a hbm)"),
     ("product_refs", lambda d: d["products"]["acc"]["bom"].update(logic="hbm"), "products.acc.bom.logic", "not a logic product"),
