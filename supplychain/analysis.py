@@ -23,9 +23,9 @@ from scipy import stats
 from .columns import empty, typed
 from .summary import binding_inputs, h100e_per_unit
 
-__all__ = ["t_interval", "across_replications", "release_days", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
+__all__ = ["t_interval", "across_replications", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
-           "compare_tables", "stock_changes", "CONFIDENCE"]
+           "compare_tables", "compare_rows", "stock_changes", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 
@@ -77,11 +77,6 @@ def across_replications(table: pd.DataFrame, value: str, by: Sequence[str] = ("d
 
 def _ci_note(n: int) -> str:
     return "CI n/a (1 replication)" if n == 1 else ("no pairs" if n == 0 else "")
-
-
-def release_days(gens: pd.DataFrame) -> pd.DataFrame:
-    """One row per scenario, replication, lab and generation: the release day."""
-    return gens[["scenario", "replication", "lab", "generation", "day"]].copy()
 
 
 def _replications(fleet: pd.DataFrame, scenario: str) -> list[int]:
@@ -268,6 +263,22 @@ def stock_changes(stocks: pd.DataFrame | None, baseline: str, name: str) -> pd.D
                              "change": mean, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=["scenario", "baseline", "node", "outcome", "baseline_mean", "scenario_mean", "n",
                                        "change", "ci_low", "ci_high"])
+
+
+def compare_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Of one replication's tables, the rows `compare_tables` reads: which labs it has, their generations,
+    each product's peak quote to a lab, the labs' orders (what bound them) and the stock points. A
+    comparison with `lean=True` keeps only these in memory (a replication's tables are ~100 MB)."""
+    fleet, lt, orders = tables["fleet"], tables["lead_times"], tables["orders"]
+    lt = lt[lt["customer"].isin(set(fleet["lab"].unique())) & np.isfinite(lt["quoted_days"].astype(float))]
+    lab = orders[orders["kind"] == "lab"]
+    out = {"fleet": fleet[["scenario", "replication", "lab"]].drop_duplicates(),
+           "lead_times": lt.loc[sorted(lt.groupby("product")["quoted_days"].idxmax().tolist())],
+           "orders": lab[["scenario", "replication", "kind", "lab", "product", "qty", "cause"]],
+           "generations": tables["generations"]}
+    if "stocks" in tables:
+        out["stocks"] = tables["stocks"]
+    return out
 
 
 def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], *, end_day: float,

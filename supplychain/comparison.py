@@ -33,7 +33,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .analysis import compare_tables
+from .analysis import compare_rows, compare_tables
 from .summary import BACKLOG_WEEKS
 from .engine.record import whole_days
 from .arguments import ARGUMENTS, check_run
@@ -81,8 +81,10 @@ def _backlog_note(r: Any) -> str:
 def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,
             workers: int | None = None, scheduler: str | None = None, out: str | Path | None = None,
             fmt: str = "parquet", quiet: bool = True, fresh: bool = False, counterfactuals: bool = True,
-            topology: Any = None) -> Comparison:
-    """Run `baseline` and `scenarios` paired and compare them (see module docstring)."""
+            topology: Any = None, lean: bool = False) -> Comparison:
+    """Run `baseline` and `scenarios` paired and compare them (see module docstring). `lean` (with `out`):
+    keep in memory only the rows the comparison reads (`analysis.compare_rows`), as the command does;
+    every table is in `out`."""
     check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
     if not scenarios:
@@ -95,7 +97,7 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals and labs else {}
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
     exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
-                         scheduler=scheduler, kind="compare",
+                         scheduler=scheduler, kind="compare", reduce=compare_rows if lean and out is not None else None,
                          extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
                                          "counterfactuals": {k: v.name for k, v in cfs.items()}})
     end_day = min((es.scenario.end - es.scenario.start).days for es in runs)

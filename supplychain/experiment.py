@@ -329,11 +329,11 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
         write_table_stream([store.table_path(r, name) for store, r in units], folder, name, fmt)
         for o in other:
             (folder / f"{name}.{o}").unlink(missing_ok=True)
-    from .summary import summarise
+    from .summary import summarise, summary_rows
 
     text = []
-    for es in result.scenarios:
-        tables = concat_tables(stores[es.name].load(r) for r in range(es.replications))
+    for es in result.scenarios:  # what the summary reads, one replication at a time: never the whole tables
+        tables = concat_tables(summary_rows(stores[es.name].load(r)) for r in range(es.replications))
         text.append(summarise(tables, es.h100e, es.name))
     result.summary_text = "\n".join(text)
     atomic_write_text(folder / "summary.md", result.summary_text)

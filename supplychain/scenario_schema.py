@@ -15,6 +15,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .arguments import MAX_UNITS
 from .quantities import MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict, registered
+from .schema import ProductKind
 
 __all__ = [
     "LabPolicy",
@@ -146,7 +147,7 @@ class Scope(Strict):
     tech_origin: list[str] = Field(default_factory=list, description="foreign direct product rule: made with this tech")
     destinations: list[str] = Field(default_factory=list, description="customer countries")
     entities: list[str] = Field(default_factory=list, description="named customers: node ids or entity names")
-    product_kinds: list[Literal["tool", "logic", "hbm", "accelerator", "power", "item"]] = Field(default_factory=list)
+    product_kinds: list[ProductKind] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
     min_tpp: Number | None = Field(default=None, ge=0, description="matches at or above")
     min_perf_density: Number | None = Field(default=None, ge=0, description="matches at or above")

@@ -8,7 +8,7 @@ schedules, distributions) live in `quantities`, scenario models in `scenario_sch
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -27,6 +27,7 @@ __all__ = [
     "TopologyMeta",
     "NODE_KINDS",
     "PRODUCT_KINDS",
+    "ProductKind",
     "TRADES",
     "CAPACITY_UNITS",
     "AllocationName",
@@ -44,7 +45,8 @@ NODE_KINDS = (
     "stock",
     "demand",
 )
-PRODUCT_KINDS = ("tool", "logic", "hbm", "accelerator", "power", "item")
+ProductKind = Literal["tool", "logic", "hbm", "accelerator", "power", "item"]
+PRODUCT_KINDS: tuple[str, ...] = get_args(ProductKind)
 
 #: Which supplier kind may ship to which customer kind (goods flow supplier -> customer).
 TRADES: dict[str, frozenset[str]] = {
@@ -94,7 +96,7 @@ class Bom(Strict):
 class Product(Strict):
     """A good that moves along edges: tool, logic die, HBM stack, accelerator SKU, power (MW)."""
 
-    kind: Literal["tool", "logic", "hbm", "accelerator", "power", "item"]
+    kind: ProductKind
     name: str | None = None
     vendor: str | None = Field(default=None, description="id of the vendor node that designs it (export-control "
                                "rules aimed at that vendor's entities reach its orders)")

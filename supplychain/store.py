@@ -63,9 +63,6 @@ class ScenarioStore:
     def is_done(self, replication: int) -> bool:
         return (self.rep_dir(replication) / DONE).is_file()
 
-    def done(self, replications: Iterable[int]) -> list[int]:
-        return [r for r in replications if self.is_done(r)]
-
     def save(self, replication: int, tables: dict[str, pd.DataFrame], info: dict | None = None) -> None:
         """Write one replication's tables atomically, then its done-marker."""
         folder = self.rep_dir(replication)
@@ -88,9 +85,6 @@ class ScenarioStore:
         have = self.tables(replication)
         want = have if names is None else [n for n in have if n in set(names)]
         return {name: pd.read_parquet(self.table_path(replication, name)) for name in want}
-
-    def info(self, replication: int) -> dict:
-        return json.loads((self.rep_dir(replication) / DONE).read_text())
 
 
 def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .engine.record import whole_days
 
-__all__ = ["summarise", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
+__all__ = ["summarise", "summary_rows", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
@@ -85,6 +85,37 @@ def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
     median of those only, so it would otherwise read as a release every replication made."""
     text = f"g{generation} {release}"
     return text if reached >= reps else f"{text} (in {reached} of {reps} replications)"
+
+
+def summary_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Of one replication's tables, the rows `summarise` reads: the labs' fleets on the last day, their
+    generations, the lead times and orders of what labs bought, the stock points, and which
+    replication it is. A run folder's summary is built from these, one stored replication at a time:
+    whole tables are ~100 MB a replication of the baseline, these under 1 MB."""
+    out: dict[str, pd.DataFrame] = {}
+    fleet = tables.get("fleet")
+    labs: set[str] = set()
+    if fleet is not None:
+        labs = set(fleet["lab"].unique()) if len(fleet) else set()
+        out["fleet"] = fleet[fleet["day"] == fleet["day"].max()] if len(fleet) else fleet
+    lt, orders = tables.get("lead_times"), tables.get("orders")
+    if lt is not None:  # per product, the rows of this replication's peaks: all `peak_lead_times` picks from
+        lt = lt[lt["customer"].isin(labs)]
+        peaks: set[int] = set()
+        for column in ("quoted_days", "realised_by_order_days"):
+            if column in lt.columns:
+                finite = lt[lt[column].notna() & (lt[column] < float("inf"))]
+                peaks.update(finite.groupby("product")[column].idxmax().tolist())
+        out["lead_times"] = lt.loc[sorted(peaks)]
+    if orders is not None:
+        lab = orders[orders["kind"] == "lab"]
+        out["orders"] = lab[[c for c in ("scenario", "replication", "kind", "lab", "product", "qty", "cause") if c in lab]]
+    for name in ("generations", "stocks"):
+        if name in tables:
+            out[name] = tables[name]
+    if "nodes" in tables:  # only to count the replication when there are no labs and no stock points
+        out["nodes"] = tables["nodes"][["scenario", "replication"]].drop_duplicates()
+    return out
 
 
 def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float], name: str) -> str:

@@ -91,7 +91,7 @@ def _stock_text(points: pd.DataFrame, stock_out: pd.DataFrame, stock_sens: pd.Da
     return lines
 
 
-def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, inputs: Sequence[str], reps: int,
+def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, reps: int,
           stock_out: pd.DataFrame | None = None, stock_sens: pd.DataFrame | None = None) -> str:
     lines = [f"{len(points)} point(s) x {reps} replication(s)."]
     if stock_out is not None and len(stock_out):

@@ -330,7 +330,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     stocks = exp.tables.get("stocks")
     stock_out = stock_outcomes_table(stocks, points) if stocks is not None and len(stocks) else pd.DataFrame()
     stock_sens = sensitivity(stock_out, inputs, STOCK_OUTCOMES, by="node") if len(stock_out) else pd.DataFrame()
-    text = _text(points, outcomes, sens, inputs, reps, stock_out, stock_sens)
+    text = _text(points, outcomes, sens, reps, stock_out, stock_sens)
     result = Sweep(points, outcomes, sens, exp, text, None, stock_out, stock_sens)
     if out is not None:
         result.folder = Path(out) / SWEEP_DIR

@@ -10,7 +10,6 @@ loader ends in `TopologyModel` validation plus the named checks of
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -31,10 +30,8 @@ __all__ = [
     "parse_topology",
     "read_yaml",
     "load_yaml_text",
-    "FORMATS",
 ]
 
-FORMATS = ("yaml", "json", "graphml", "csv")
 FILE_SUFFIXES = (".yaml", ".yml", ".json", ".graphml")
 
 
@@ -287,6 +284,4 @@ def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def to_json_text(data: Any) -> str:
-    return json.dumps(data, indent=1, default=str)
 

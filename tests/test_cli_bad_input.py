@@ -95,7 +95,7 @@ def _copy(run_folder: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("manifest, field", [("[]", "<root>"), ('{"kind": "compare"}', "scenarios"),
-                                             ('{"scenarios": [{"x": 1}]}', "scenarios"), ('{"scenarios": 5}', "scenarios"),
+                                             ('{"scenarios": [{"x": 1}]}', "scenarios.0.name"), ('{"scenarios": 5}', "scenarios"),
                                              ("{bad", "<file>")])
 def test_report_on_a_malformed_manifest_names_it(run_folder: Path, tmp_path: Path, manifest: str, field: str) -> None:
     folder = _copy(run_folder, tmp_path)

@@ -240,3 +240,19 @@ def test_a_textbook_chain_compares_its_stock_points_without_counterfactuals(tmp_
     assert (ch["node"] == "depot").all() and (ch["n"] == 3).all()
     assert ch.loc["fill_rate", "ci_low"] > 0 and ch.loc["mean_on_hand", "ci_low"] > 0 and ch.loc["mean_backorders", "ci_high"] < 0
     assert "Stock points" in c.text and "Release delay" not in c.text
+
+
+def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path):
+    """The command keeps in memory only what the comparison reads (a replication's tables are ~100 MB of the
+    baseline); the comparison tables and text are the same, and every table is still in the folder."""
+    from supplychain.runfolder import load_run
+
+    base = scenario("base", end="2023-12-31")
+    other = scenario("other", end="2023-12-31", labs={"utilisation": 0.3})
+    full = compare(base, [other], replications=2, workers=1, out=tmp_path / "full")
+    lean = compare(base, [other], replications=2, workers=1, out=tmp_path / "lean", lean=True)
+    for name, df in full.tables.items():
+        pd.testing.assert_frame_equal(lean.tables[name], df, obj=name)
+    assert lean.text == full.text
+    assert "nodes" not in lean.experiment.tables and len(lean.experiment.tables["orders"]) < len(full.experiment.tables["orders"])
+    pd.testing.assert_frame_equal(load_run(tmp_path / "lean").tables["orders"], full.experiment.tables["orders"])

@@ -153,3 +153,21 @@ def test_every_cause_share_weighs_a_product_without_an_h100e_figure_as_one_unit(
                            "delivered_date": pd.to_datetime(["2023-03-01", "2023-04-01"]), "cause": ["queue:a", "queue:b"]})
     shares = delivery_causes(orders, years=[2023], h100e={"h100": 2.0}).set_index("cause")["share"]
     assert shares.to_dict() == pytest.approx({"queue:a": 0.5, "queue:b": 0.5})
+
+
+@pytest.mark.parametrize("scenario", ["policies/baseline.yaml", str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")])
+def test_the_summary_from_each_replications_summary_rows_is_the_summary_of_the_whole_tables(scenario):
+    """A run folder's summary is built one stored replication at a time from `summary_rows` (a few thousand
+    rows, not ~100 MB): it must read exactly as the summary of the concatenated tables."""
+    from supplychain import run_experiment
+    from supplychain.experiment import concat_tables
+    from supplychain.summary import summarise, summary_rows
+
+    sc = {"name": "s", "end": "2024-12-31"}
+    sc = {**sc, "topology": scenario} if scenario.endswith("minimal.yaml") else {**sc, "extends": scenario}
+    res = run_experiment(sc, replications=2, workers=1)
+    es = res.scenarios[0]
+    whole = res.scenario(es.name)
+    parts = [summary_rows({k: v[v["replication"] == r] for k, v in whole.items()}) for r in range(2)]
+    assert summarise(concat_tables(parts), es.h100e, es.name) == summarise(whole, es.h100e, es.name)
+    assert sum(len(t) for p in parts for t in p.values()) < sum(len(t) for t in whole.values()) / 10

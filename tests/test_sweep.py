@@ -194,7 +194,7 @@ def test_inputs_whose_rho_and_src_are_undefined_are_not_ranked():
     by = s.set_index(["lab", "input"])["rank"]
     assert by[("moves", "a")] == 1 and by[("moves", "b")] == 2 and pd.isna(by[("moves", "c")])
     assert by["flat"].isna().all() and s[s["lab"] == "flat"][["src", "spearman_rho"]].isna().all().all()
-    text = _text(points, outcomes, s, ["a", "b", "c"], 1)
+    text = _text(points, outcomes, s, 1)
     ranked = text.split("ranked by |SRC|:")[1].split("Not ranked")[0]
     assert "flat" not in ranked and "<NA>" not in ranked and "moves" in ranked
     assert "    flat: a, b, c" in text and "    moves: c" in text

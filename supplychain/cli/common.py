@@ -121,12 +121,3 @@ def guard() -> Iterator[None]:
         word, code = stopped(exc)
         typer.echo(word, err=True)
         raise typer.Exit(code=code) from None
-
-
-def echo(text: str, quiet: bool = False) -> None:
-    if not quiet:
-        typer.echo(text)
-
-
-def fail(file: str, field: str, problem: str) -> None:
-    raise InputError(file, field, problem)

@@ -46,6 +46,6 @@ def compare(
             out = Path("outputs") / safe_name("compare_" + names[0] + "_vs_" + "+".join(names[1:]))[:120]
         with interrupt_hint(out):  # a Ctrl-C while the results print says the same
             with no_half_written_output(out):
-                c = run_compare(baseline, list(scenarios), counterfactuals=counterfactual, **opts.kwargs(out))
+                c = run_compare(baseline, list(scenarios), counterfactuals=counterfactual, lean=True, **opts.kwargs(out))
             opts.echo(c.text)
             opts.echo(f"tables written to {c.folder}")

@@ -28,16 +28,18 @@ def run(
 ) -> None:
     """Run a scenario's replications; write manifest.json, the tables and summary.md (default: outputs/<name>/)."""
     from ..experiment import prepare, run_experiment
-    from ..runner import default_out
+    from ..store import safe_name
 
     with guard():
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
         es = prepare(scenario, topology=topology, seed=seed, replications=replications)
         warn([es])
-        folder = out if out is not None else default_out(es)
+        folder = out if out is not None else Path("outputs") / safe_name(es.name)  # default: outputs/<name>/
         with interrupt_hint(folder):  # a Ctrl-C while the summary prints says the same
             with no_half_written_output(folder):
-                result = run_experiment(es, **opts.kwargs(folder))
+                # keep=(): the command prints the summary and writes the tables from the stored
+                # replications; it never needs them all in memory at once
+                result = run_experiment(es, keep=(), **opts.kwargs(folder))
             opts.echo(result.summary())
             reused = f", {len(result.reused)} reused from earlier runs" if result.reused else ""
             opts.echo(f"{len(result.computed)} replication(s) computed on {result.executor}{reused}; tables written to {folder}")

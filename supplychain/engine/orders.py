@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Order", "order_columns", "ORDER_KINDS"]
+__all__ = ["Order", "order_columns"]
 
-#: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
-#: tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel;
-#: build: a build-ahead maker's lot for its own stock.
-ORDER_KINDS = ("lab", "assembly", "component", "tool", "power", "replenish", "demand", "build")
+# Order kinds: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
+# tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel;
+# build: a build-ahead maker's lot for its own stock.
 
 
 @dataclass(slots=True, eq=False)

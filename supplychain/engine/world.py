@@ -191,14 +191,14 @@ class World(Reviews, Shipping):
             self._release(o, now)
         elif d.action == "deny":
             if d.allowed > 1e-9:  # a quota refuses only the excess
-                rest = self._split(o, d.allowed, now)
+                rest = self._split(o, d.allowed)
                 self._release(o, now)
                 o = rest
             o.rule = d.rule
             self._deny(o, o.qty, now)
         elif d.action == "wait":
             if d.allowed > 1e-9:  # what fits the quota goes now, the rest waits for the next period
-                rest = self._split(o, d.allowed, now)
+                rest = self._split(o, d.allowed)
                 self._release(o, now)
                 o = rest
             o.rule, o.status = d.rule, "waiting"
@@ -214,7 +214,7 @@ class World(Reviews, Shipping):
                 return c.rule
         return ""
 
-    def _split(self, o: Order, keep: float, now: float) -> Order:
+    def _split(self, o: Order, keep: float) -> Order:
         """Cut an unreleased order in two: `o` keeps `keep` units, the new order the rest."""
         rest = self._new(o.kind, self.net.flows[o.flow] if o.flow >= 0 else None, o.product, o.qty - keep, o.ordered,
                          supplier=o.supplier, customer=o.customer, parent=o.parent, lab=o.lab)
@@ -298,7 +298,7 @@ class World(Reviews, Shipping):
                 if not parts:
                     self._deny(kit, kit.qty - kit.denied_qty, now)
                     return
-                self._stockpile(node, product, parts, now, kit)
+                self._stockpile(product, parts, now, kit)
         self._kit_progress(kit, now)
 
     def _kit_progress(self, kit: Order, now: float) -> None:
@@ -318,7 +318,7 @@ class World(Reviews, Shipping):
         elif kit.remaining > 0:
             self.production.unpark(kit)
 
-    def _stockpile(self, node: int, product: str, parts: list[Order], now: float, kit: Order) -> None:
+    def _stockpile(self, product: str, parts: list[Order], now: float, kit: Order) -> None:
         """Between announcement and effect of a rule, targeted buyers order extra into stock."""
         for o in parts:
             rules = o.rules if o.rules is not None else self._rules(o)
