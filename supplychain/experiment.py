@@ -323,6 +323,11 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
     folder = result.folder
     assert folder is not None
     drop_derived(folder)  # a report or comparison of the tables about to be replaced would go stale
+    # the manifest says the folder is finished and what its tables hold: gone until they are rewritten, so
+    # a rebuild stopped half-way leaves a folder `load_run` refuses (rerunning finishes it), never one whose
+    # manifest and summary describe other tables than some of those beside them
+    for stale in ("manifest.json", "summary.md"):
+        (folder / stale).unlink(missing_ok=True)
     other = [f for f in FORMATS if f != fmt]
     units = [(stores[es.name], r) for es in result.scenarios for r in range(es.replications)]
     for name in units[0][0].tables(units[0][1]):

@@ -431,3 +431,34 @@ def test_new_tables_drop_the_report_made_from_the_old_ones(tmp_path):
     assert (out / "report.html").is_file()
     assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
     assert not (out / "report.html").exists() and not (out / "figures").exists()  # it showed one replication
+
+
+def test_a_rebuild_stopped_half_way_leaves_no_manifest_and_the_rerun_finishes_it(tmp_path, monkeypatch):
+    """A run stopped while it rewrites the tables at the top (more replications than before) must not leave
+    the old manifest and summary beside tables that hold other replications: `load_run` refuses the folder
+    as unfinished, and the same command again finishes it."""
+    import supplychain.experiment as experiment
+    from supplychain import InputError, load_run
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    real, written = experiment.write_table_stream, []
+
+    def stop_after_two(*args, **kwargs):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "write_table_stream", stop_after_two)
+    res = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 130, res.output
+    assert not (out / "manifest.json").exists() and not (out / "summary.md").exists()
+    with pytest.raises(InputError, match="no manifest.json"):
+        load_run(out)
+    monkeypatch.undo()
+    assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    r = load_run(out)
+    assert r.scenarios[0].replications == 2
+    assert all(sorted(pd.unique(t["replication"])) == [0, 1] for t in r.tables.values() if len(t))
