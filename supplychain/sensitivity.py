@@ -51,6 +51,11 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
     """Per lab (or other entity `by`: a stock point's `node`) and outcome: each input's Spearman rho
     (with p: `spearman`) and SRC, ranked by |SRC| (then |rho|).
 
+    With a `point` column (a sweep's outcomes: one row per point and replication), each point counts
+    once, with its outcome's mean over the replications that have one: replications of a point share
+    its inputs and, paired, its random draws, so counting them as points would overstate `n` and the
+    evidence (p-values). `n` is the number of points.
+
     An input whose rho and SRC are both undefined (NaN: the input or the outcome did not vary
     over the points that reached it) gets no rank (<NA>): it was not found to matter less
     than the others, it was not measured.
@@ -61,6 +66,8 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
             if target not in grp:
                 continue
             d = grp[[*inputs, target]].copy()
+            if "point" in grp:
+                d = grp.groupby("point").agg({**{p: "first" for p in inputs}, target: "mean"})
             X = pd.DataFrame({p: _numeric(d[p]) for p in inputs})
             y = d[target].astype(float)
             ok = y.notna() & X.notna().all(axis=1)

@@ -255,3 +255,18 @@ def test_a_sweep_of_a_textbook_chain_ranks_its_stock_points_fill_rate(tmp_path):
     assert s.outcomes.empty and "Sensitivity of the fill rate" in s.text and "Sensitivity of the pace" not in s.text
     back = load_run(tmp_path / "o").sweep
     assert "stock_outcomes" in back and "stock_sensitivity" in back
+
+
+def test_a_points_replications_count_once_in_the_ranking():
+    """Replications of a point share its inputs (and its random draws): the ranking is over the points'
+    mean outcomes, n the number of points, so three replications do not triple the evidence."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    a = np.array([0.1, 0.4, 0.2, 0.9, 0.6])
+    rows = [{"point": i, "replication": r, "lab": "L", "a": a[i], "mean_gap_days": 100 * a[i] + rng.normal(0, 20)}
+            for i in range(5) for r in range(3)]
+    out = pd.DataFrame(rows)
+    s = sensitivity(out, ["a"], ["mean_gap_days"]).iloc[0]
+    means = out.groupby("point")["mean_gap_days"].mean()
+    assert s["n"] == 5 and s["spearman_rho"] == pytest.approx(stats.spearmanr(a, means)[0])
