@@ -31,7 +31,7 @@ from .errors import InputError
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
 from .plugins import install, plugins_used
-from .progress import DayBar, bar_disable
+from .progress import DayBar, LogProgress, bar_disable, log_lines
 from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
@@ -173,6 +173,8 @@ class ExperimentResult(TableAttributes):
 
 
 def _progress(total: int, initial: int, quiet: bool, desc: str):
+    if total > initial and log_lines(quiet):  # a batch job's log: plain lines, not a bar that draws nothing
+        return LogProgress(total, initial, desc)
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, desc=desc, unit="rep", disable=True if total == 0 else bar_disable(quiet),

@@ -10,7 +10,8 @@ Replications on a Dask cluster report only on the bar over replications.
 
 Bars draw with carriage returns and cursor codes, which clutter a log file, so they
 show only when stderr is a terminal (or in a notebook) unless `SUPPLYCHAIN_PROGRESS=1`
-forces them (`bar_disable`); quiet runs never show them.
+forces them (`bar_disable`); a log file gets a plain line per tenth of the replications
+done instead (`LogProgress`); quiet runs show neither.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DayBar", "Reporter", "bar_disable", "FORCE_ENV"]
+__all__ = ["DayBar", "Reporter", "LogProgress", "bar_disable", "log_lines", "FORCE_ENV"]
 
 REPORT_EVERY_DAYS = 28  # a message per four simulated weeks: a few hundred per replication
 #: set to 1 to draw bars even when stderr is not a terminal (a log someone tails)
@@ -37,6 +39,39 @@ def bar_disable(quiet: bool) -> bool | None:
     if os.environ.get(FORCE_ENV, "").strip() == "1":
         return False
     return None
+
+
+def log_lines(quiet: bool) -> bool:
+    """Whether progress goes to stderr as plain lines: not quiet, not forced to bars, stderr not a
+    terminal and not a notebook's (a batch job's log, where a bar would draw nothing)."""
+    if bar_disable(quiet) is not None or "ipykernel" in sys.modules:
+        return False
+    isatty = getattr(sys.stderr, "isatty", None)
+    return not (isatty is not None and isatty())
+
+
+class LogProgress:
+    """Progress over replications for a log file: one line each time another tenth of them is done
+    (and at the last), with the time so far; no carriage returns. The interface a tqdm bar offers here."""
+
+    def __init__(self, total: int, initial: int, desc: str) -> None:
+        self.total, self.n, self.desc = total, initial, desc
+        self.step = max(1, -(-total // 10))
+        self.next = (initial // self.step + 1) * self.step
+        self.t0 = time.perf_counter()
+
+    def update(self, k: int = 1) -> None:
+        self.n += k
+        if self.n >= self.next or self.n == self.total:
+            print(f"{self.desc}: {self.n}/{self.total} replications done ({time.perf_counter() - self.t0:.0f} s)",
+                  file=sys.stderr, flush=True)
+            self.next = (self.n // self.step + 1) * self.step
+
+    def __enter__(self) -> "LogProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
 
 
 @dataclass(frozen=True)

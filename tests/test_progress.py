@@ -118,3 +118,26 @@ def test_run_on_a_non_terminal_writes_no_bars(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(tmp_path / "a")])
     assert res.exit_code == 0, res.output
     assert "\r" not in res.stderr and "\x1b" not in res.stderr and "simulated" not in res.stderr
+
+
+def test_a_batch_log_gets_a_line_per_tenth_of_the_replications(monkeypatch):
+    """stderr not a terminal (a cluster job's log): no bar draws, so progress is plain lines, one each time
+    another tenth is done and at the last; quiet prints none, a terminal gets the bar instead."""
+    from supplychain.experiment import _progress
+
+    monkeypatch.delenv(FORCE_ENV, raising=False)
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    with _progress(25, 2, False, "sc") as bar:
+        for _ in range(23):
+            bar.update(1)
+    lines = log.getvalue().splitlines()
+    assert [line.split(" (")[0] for line in lines] == [f"sc: {n}/25 replications done" for n in (3, 6, 9, 12, 15, 18, 21, 24, 25)]
+    log.truncate(0)
+    with _progress(25, 0, True, "sc") as bar:
+        bar.update(25)
+    assert log.getvalue() == ""
+    from supplychain.progress import LogProgress
+
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert not isinstance(_progress(25, 0, False, "sc"), LogProgress)  # a terminal: tqdm's bar
