@@ -73,6 +73,12 @@ class Param:
     def is_range(self) -> bool:
         return self.low is not None
 
+    def as_text(self) -> str:
+        """As the command line writes it: `PATH=v1,v2` or `PATH=lo:hi` (the manifest records this)."""
+        if self.is_range:
+            return f"{self.path}={self.low}:{self.high}"
+        return f"{self.path}=" + ",".join(str(v) for v in self.values)
+
 
 def _bad_param(problem: str, path: str = "") -> InputError:
     """A bad sweep parameter: the `params` argument, at `path` (the CLI reads it as `--param PATH`)."""
@@ -320,7 +326,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     prepared = [prepare(p, seed=seed_value, replications=replications) for p in pts]
     reps = prepared[0].replications
     exp = run_experiment(prepared, out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers, scheduler=scheduler,
-                         kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [str(p) for p in params],
+                         kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [p.as_text() for p in parsed],
                                                                   "lhs": lhs, "inputs": inputs}},
                          keep=OUTCOME_TABLES, reduce=_outcome_rows)
     labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())

@@ -270,3 +270,13 @@ def test_a_points_replications_count_once_in_the_ranking():
     s = sensitivity(out, ["a"], ["mean_gap_days"]).iloc[0]
     means = out.groupby("point")["mean_gap_days"].mean()
     assert s["n"] == 5 and s["spearman_rho"] == pytest.approx(stats.spearmanr(a, means)[0])
+
+
+def test_the_manifest_records_the_parameters_as_the_command_line_writes_them(grid):
+    """Not Python reprs (`Param(path=..., values=(...))`): text `parse_param` reads back."""
+    import json
+
+    params = json.loads((grid.folder.parent / "manifest.json").read_text())["sweep"]["params"]
+    assert params == ["algorithms.efficiency_growth=1.5,4", "set.nodes.packager.capacity.value=3000,12000"]
+    assert parse_param(params[0]).values == (1.5, 4) and parse_param(params[1]).values == (3000, 12000)
+    assert parse_param(Param("labs.utilisation", low=0.25, high=0.5).as_text()) == Param("labs.utilisation", low=0.25, high=0.5)
