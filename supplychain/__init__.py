@@ -29,6 +29,11 @@ _LAZY = {"load_scenario": ".scenario", "simulate": ".results", "Results": ".resu
          "load_run": ".runfolder"}
 
 
+def __dir__() -> list[str]:
+    """The names loaded on first use too, so a notebook's completion offers them."""
+    return sorted(set(globals()) | set(_LAZY))
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         from importlib import import_module

@@ -49,7 +49,10 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
     None takes the scenario's own. `scenario`: a path, a loaded scenario, a
     `Scenario`, a dict, or None (defaults), resolved as `run_experiment` resolves
     it (`extends`, `set:` overrides, checks against the topology, which a given
-    `topology` replaces). `seed` overrides the scenario's seed. `progress=True`
+    `topology` replaces). `seed` overrides the scenario's seed; `replication` r runs on
+    `SeedSequence(seed).spawn(r + 1)[r]`, as replication r of `run_experiment` does, and is the
+    tables' `replication` column (so runs stacked with `pd.concat` should differ in it, or carry
+    a column of their own: the tables have no seed column). `progress=True`
     shows a tqdm bar over simulated time (weekly updates), for long runs; a
     callable instead gets each simulated day reached (weekly), to report elsewhere.
     """

@@ -132,12 +132,12 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
         lhs = whole("lhs", lhs, 1, MAX_UNITS)
         for p in params:
             if not p.is_range:
-                raise _bad_param("--lhs samples ranges: write PATH=lo:hi", p.path)
+                raise _bad_param("a Latin hypercube (--lhs, lhs=) samples ranges: write PATH=lo:hi", p.path)
         u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
         return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
     for p in params:
         if p.is_range:
-            raise _bad_param("a range lo:hi needs --lhs N; for a grid write PATH=v1,v2,...", p.path)
+            raise _bad_param("a range lo:hi needs a Latin hypercube (--lhs N, lhs=N); for a grid write PATH=v1,v2,...", p.path)
     points = math.prod(len(p.values) for p in params)
     if points > MAX_UNITS:  # the product is built before anything runs
         raise _bad_param(f"the grid has {points:,} points; at most {MAX_UNITS:,} (use --lhs to sample it)")

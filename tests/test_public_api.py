@@ -189,3 +189,9 @@ def test_the_forms_every_runner_accepts_for_topology_params_and_keep():
         assert list(s.points["labs.utilisation"]) == [0.3, 0.4]
     r = run_experiment(SHORT, replications=1, workers=1, keep="orders")
     assert set(r.tables) == {"orders"}
+
+
+def test_a_notebook_completes_the_names_loaded_on_first_use():
+    import supplychain
+
+    assert {"simulate", "run_experiment", "compare", "sweep", "load_run", "make_report"} <= set(dir(supplychain))

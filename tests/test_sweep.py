@@ -51,9 +51,9 @@ def test_grid_is_the_product_and_lhs_fills_every_stratum():
     assert sorted(np.floor((ys - 100) / 100 * 8).astype(int)) == list(range(8))
     assert pts == design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=3), "seeded"
     assert pts != design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=4)
-    with pytest.raises(InputError, match="--lhs samples ranges"):
+    with pytest.raises(InputError, match=r"a Latin hypercube \(--lhs, lhs=\) samples ranges"):
         design([parse_param("a.x=1,2")], 4, 0)
-    with pytest.raises(InputError, match="needs --lhs"):
+    with pytest.raises(InputError, match=r"needs a Latin hypercube \(--lhs N, lhs=N\)"):
         design([parse_param("a.x=1:2")], None, 0)
 
 
@@ -127,7 +127,7 @@ def test_lhs_sweep_runs_n_points_in_range():
     ("nothing.here=1,2", "supplychain sweep: --param nothing.here: unknown scenario field (got 'nothing')"),
     ("labs.utilisation=2,3", "supplychain sweep: --param labs.utilisation: "),
     ("set.nodes.ghost.capacity.value=1,2", "supplychain sweep: --param set.nodes.ghost.capacity.value: unknown node"),
-    ("labs.utilisation=0.1:0.2", "supplychain sweep: --param labs.utilisation: a range lo:hi needs --lhs N"),
+    ("labs.utilisation=0.1:0.2", "supplychain sweep: --param labs.utilisation: a range lo:hi needs a Latin hypercube (--lhs N"),
     ("bad", "supplychain sweep: --param bad: expected PATH="),
     ("controls.x.approval=0.5", "supplychain sweep: --param controls.x.approval: the scenario has no control rule with id 'x'"),
     ("labs.lifetime_years=.inf,3", "supplychain sweep: --param labs.lifetime_years: figures must be finite (got inf)"),
