@@ -25,7 +25,7 @@ from .summary import binding_inputs, h100e_per_unit
 
 __all__ = ["t_interval", "across_replications", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
-           "compare_tables", "compare_rows", "stock_changes", "CONFIDENCE"]
+           "compare_tables", "compare_rows", "stock_changes", "STOCK_VALUES", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InputError, _short as _show
+from .errors import InputError, short as _show
 
 __all__ = ["ARGUMENTS", "FORMATS", "MAX_UNITS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
            "check_run"]

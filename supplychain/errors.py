@@ -12,7 +12,8 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-__all__ = ["InputError", "PluginError", "ScenarioWarning", "from_validation_error", "format_loc", "PLUGIN"]
+__all__ = ["InputError", "PluginError", "ScenarioWarning", "from_validation_error", "format_loc", "short", "exception_text",
+           "PLUGIN"]
 
 #: the "file" of an error in a user's plug-in code (`PluginError`)
 PLUGIN = "<plugin>"
@@ -66,9 +67,7 @@ class PluginError(InputError):
     @classmethod
     def raised(cls, registry: str, name: str, exc: BaseException, doing: str) -> "PluginError":
         """The error of a plug-in whose own code raised `exc` while `doing` something."""
-        text = " ".join(str(exc).split())
-        text = text if len(text) <= 160 else text[:157] + "..."
-        return cls(registry, name, f"raised {type(exc).__name__} {doing}: {text}")
+        return cls(registry, name, f"raised {type(exc).__name__} {doing}: {exception_text(exc, 160)}")
 
 
 class ScenarioWarning(UserWarning):
@@ -112,7 +111,13 @@ def _bounded_repr(value: Any, budget: int, depth: int = 0) -> str:
     return repr(value)
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def exception_text(exc: BaseException, limit: int = 120) -> str:
+    """An exception's message on one line, cut to `limit` characters (a user's code may raise anything)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def short(value: Any, limit: int = 60) -> str:
     """`repr(value)` cut to `limit` characters, without ever writing it whole: a YAML alias bomb
     (nine levels of ten aliases) is 10^9 items whose full repr never ended."""
     text = _bounded_repr(value, limit)
@@ -154,7 +159,7 @@ def from_validation_error(
     if best["type"] == "union_tag_not_found":
         return InputError(file, f"{path}.{tag}", "Field required")
     if best["type"] == "extra_forbidden":  # a typo'd key: show what it holds, even a mapping, so it can be found
-        return InputError(file, path, f"unknown field (got {_short(got)})")
+        return InputError(file, path, f"unknown field (got {short(got)})")
     plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
-    problem = msg if plain else f"{msg} (got {_short(got)})"
+    problem = msg if plain else f"{msg} (got {short(got)})"
     return InputError(file, path, problem)

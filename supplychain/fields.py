@@ -20,7 +20,7 @@ from typing import Any, Iterator, Union
 
 from pydantic import BaseModel
 
-from .errors import InputError
+from .errors import InputError, short
 from .schema import Distribution, Node, Schedule
 
 __all__ = ["FieldMeta", "fields_of", "NODE_CLASSES", "NODE_FIELDS", "node_class", "lean", "read_text", "writing", "short"]
@@ -118,12 +118,6 @@ def lean(record: dict[str, Any], cls: type[BaseModel] | None) -> dict[str, Any]:
         elif m.default is _MISSING or value != m.default:
             out[key] = lean(value, m.model) if m.model and isinstance(value, dict) else _compact(value, m.compact)
     return out
-
-
-def short(value: Any, limit: int = 60) -> str:
-    from .errors import _short
-
-    return _short(value, limit)
 
 
 def read_text(path: Path) -> str:

@@ -31,15 +31,15 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from .errors import InputError
-from .schema import Edge, Node, Product, TopologyModel
+from .fields import NODE_CLASSES
+from .schema import Edge, Product, TopologyModel
 from .topology import parse_topology
 
 __all__ = ["apply_overrides", "override_topology", "Overridden", "parse_path"]
 
-_NODE_CLASSES = {cls.model_fields["kind"].annotation.__args__[0]: cls for cls in get_args(get_args(Node)[0])}
 _IDENTITY = {"nodes": {"id", "kind"}, "edges": {"from", "to", "product"}, "products": set()}
 _DISTRIBUTION_FIELDS = frozenset({"dist", "mean", "low", "high", "mode", "cv"})
 _DISTRIBUTIONS = frozenset({"transport"})
@@ -73,7 +73,7 @@ def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any)
     if section == "nodes":
         for node in data.get("nodes") or []:
             if isinstance(node, dict) and node.get("id") == ident:
-                cls = _NODE_CLASSES.get(node.get("kind"))
+                cls = NODE_CLASSES.get(node.get("kind"))
                 return node, _field_names(cls) if cls else set()
         raise InputError(file, f"set.{key}", f"unknown node (got {ident!r})")
     if section == "products":

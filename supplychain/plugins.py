@@ -23,7 +23,7 @@ from .arguments import ARGUMENTS
 from .engine.ordering import ORDERING_POLICIES, orderings_used
 from .engine.allocation import ALLOCATION_RULES, rules_used
 from .engine.shocks import SHOCK_KINDS, shock_kinds_used
-from .errors import InputError, _short
+from .errors import InputError, exception_text, short
 
 __all__ = ["REGISTRIES", "plugins_used", "install", "load_plugin"]
 
@@ -72,9 +72,7 @@ def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
 
 def _failed(exc: BaseException, spec: str) -> InputError:
     """The error of a plug-in whose own code raised while it was imported: one line, not a traceback."""
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 120 else text[:117] + "..."
-    return InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {text} (got {_short(spec)})")
+    return InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {exception_text(exc)} (got {short(spec)})")
 
 
 def load_plugin(spec: str) -> ModuleType:
@@ -85,11 +83,11 @@ def load_plugin(spec: str) -> ModuleType:
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         path = Path(spec)
         if not path.is_file():
-            raise InputError(ARGUMENTS, "plugin", f"no such file (got {_short(spec)})")
+            raise InputError(ARGUMENTS, "plugin", f"no such file (got {short(spec)})")
         name = f"supplychain_plugin_{path.stem}"
         loader = importlib.util.spec_from_file_location(name, path)
         if loader is None or loader.loader is None:
-            raise InputError(ARGUMENTS, "plugin", f"not a Python file (got {_short(spec)})")
+            raise InputError(ARGUMENTS, "plugin", f"not a Python file (got {short(spec)})")
         module = importlib.util.module_from_spec(loader)
         sys.modules[name] = module
         try:
@@ -111,5 +109,5 @@ def load_plugin(spec: str) -> ModuleType:
         return importlib.import_module(spec)
     except Exception as exc:  # noqa: BLE001 - as above
         if isinstance(exc, ModuleNotFoundError) and exc.name is not None and spec.startswith(exc.name):
-            raise InputError(ARGUMENTS, "plugin", f"no module named {exc.name!r} (got {_short(spec)})") from None
+            raise InputError(ARGUMENTS, "plugin", f"no module named {exc.name!r} (got {short(spec)})") from None
         raise _failed(exc, spec) from None

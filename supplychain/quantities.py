@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.types import AllowInfNan
 
-from .errors import _short
+from .errors import short
 
 __all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH", "MAX_DAYS",
            "registered"]
@@ -33,7 +33,7 @@ MAX_DAYS = 36_525
 def _not_bool(value: Any) -> Any:
     """YAML `true` is a bool, which pydantic would read as 1.0 where a number goes."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a number (got {_short(value)})")
+        raise ValueError(f"expected a number (got {short(value)})")
     return value
 
 
@@ -60,14 +60,14 @@ def _date(value: Any) -> Any:
     text with a time of day at midnight as its date; both are mistakes in a file, never meant.
     """
     if isinstance(value, (bool, int, float)):
-        raise ValueError(f"expected a date YYYY-MM-DD (got {_short(value)})")
+        raise ValueError(f"expected a date YYYY-MM-DD (got {short(value)})")
     if isinstance(value, str):
         if not _ISO_DATE.fullmatch(value.strip()):
-            raise ValueError(f"expected a date YYYY-MM-DD (got {_short(value)})")
+            raise ValueError(f"expected a date YYYY-MM-DD (got {short(value)})")
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError as exc:
-            raise ValueError(f"not a date: {exc} (got {_short(value)})") from None
+            raise ValueError(f"not a date: {exc} (got {short(value)})") from None
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0) or value.tzinfo is not None:
             raise ValueError(f"expected a date without a time of day (got {value.isoformat()!r})")
@@ -99,7 +99,7 @@ def registered(registry: str, what: str) -> AfterValidator:
 def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:
     """A figure written as a bare number becomes its model's mapping (`wrap`); a bool is an error."""
     if isinstance(data, bool) or isinstance(data, (str, list)):  # text: `'2,000'`, `lots` (YAML reads `1e5` as a number)
-        raise ValueError(f"expected a number or a {what} (got {_short(data)})")
+        raise ValueError(f"expected a number or a {what} (got {short(data)})")
     return wrap(data) if isinstance(data, (int, float)) else data
 
 

@@ -96,8 +96,8 @@ def _products(manifest: dict[str, Any], folder: Path) -> tuple[dict[str, float],
         from .topology import as_model
 
         model = as_model(_topology_file(manifest["scenarios"][0]["topology"], folder))
-    except Exception:  # noqa: BLE001 - the report still works without topology details
-        return {}, None
+    except (InputError, OSError, KeyError, IndexError, TypeError):  # no topology file (moved, deleted), or not
+        return {}, None  # readable: the report still works without the H100e weights
     return ({k: p.h100e for k, p in model.products.items() if p.h100e},
             [k for k, p in model.products.items() if p.kind == "accelerator"] or None)
 

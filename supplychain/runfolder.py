@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from .arguments import FORMATS
 from .errors import InputError
 from .fields import short
 from .outputs import read_table
@@ -29,7 +30,6 @@ from .tabular import TableAttributes
 
 __all__ = ["load_run", "read_manifest", "RunFolder", "StoredScenario", "LazyTables"]
 
-_FORMATS = ("parquet", "csv")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class LazyTables(Mapping[str, pd.DataFrame]):
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._names = sorted({p.stem for fmt in _FORMATS for p in folder.glob(f"*.{fmt}")
+        self._names = sorted({p.stem for fmt in FORMATS for p in folder.glob(f"*.{fmt}")
                               if not p.name.startswith(".")}) if folder.is_dir() else []
         self._read: dict[str, pd.DataFrame] = {}
 

@@ -48,7 +48,7 @@ import networkx as nx
 from pydantic import ValidationError
 
 from .arguments import ARGUMENTS
-from .errors import InputError, ScenarioWarning, _short, from_validation_error
+from .errors import InputError, ScenarioWarning, short, from_validation_error
 from .scenario_schema import LabPolicy, Scenario
 from .schema import TopologyModel
 from .overrides import apply_overrides, override_topology
@@ -137,11 +137,11 @@ def _remove(data: dict[str, Any], remove: Any, file: Path | None) -> dict[str, A
         return data
     items = [remove] if isinstance(remove, str) else remove
     if not isinstance(items, list):
-        raise InputError(file, "remove", f"expected a list of rule or shock ids (got {_short(remove)})")
+        raise InputError(file, "remove", f"expected a list of rule or shock ids (got {short(remove)})")
     out = dict(data)
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise InputError(file, f"remove.{i}", f"expected a rule or shock id (got {_short(item)})")
+            raise InputError(file, f"remove.{i}", f"expected a rule or shock id (got {short(item)})")
         if item in (f"{k}.*" for k in BY_ID_LISTS):
             out[item[:-2]] = []
             continue
@@ -153,14 +153,14 @@ def _remove(data: dict[str, Any], remove: Any, file: Path | None) -> dict[str, A
             if key in out:
                 out[key] = kept
         if not found:
-            raise InputError(file, f"remove.{i}", f"no inherited rule or shock has this id (got {_short(item)})")
+            raise InputError(file, f"remove.{i}", f"no inherited rule or shock has this id (got {short(item)})")
     return out
 
 
 def _parents(value: Any, file: Path | None) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
-        raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {_short(value)})")
+        raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {short(value)})")
     return items
 
 
@@ -358,7 +358,7 @@ def topology_graph(topology: Any) -> nx.DiGraph | None:
         return model_to_graph(topology)
     if isinstance(topology, (str, Path)):
         return load_topology(Path(topology))
-    raise InputError(ARGUMENTS, "topology", f"a path, a networkx.DiGraph or a TopologyModel (got {_short(topology)})")
+    raise InputError(ARGUMENTS, "topology", f"a path, a networkx.DiGraph or a TopologyModel (got {short(topology)})")
 
 
 def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
@@ -389,4 +389,4 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
         if not path.exists():
             raise InputError(path, "<file>", "no such file")
         return resolve_scenario(read_yaml(path), path, graph)
-    raise InputError(ARGUMENTS, "scenario", f"a path, a dict, a Scenario or a loaded scenario (got {_short(item)})")
+    raise InputError(ARGUMENTS, "scenario", f"a path, a dict, a Scenario or a loaded scenario (got {short(item)})")

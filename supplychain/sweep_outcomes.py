@@ -12,22 +12,23 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .analysis import mean_gaps
+from .analysis import STOCK_VALUES, mean_gaps
 
-__all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcomes_table", "stock_outcomes_table"]
+__all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcome_rows", "outcomes_table", "stock_outcomes_table",
+           "sweep_text"]
 
 #: the outcome the ranking is printed for: mean days between generations (lower = faster pace)
 PACE = "mean_gap_days"
 OUTCOMES = ("mean_gap_days", "generations", "last_release_day", "peak_quoted_weeks")
 #: the outcomes of a stock point (the generic kernel), per point, replication and node: the `stocks` table's
-STOCK_OUTCOMES = ("fill_rate", "mean_on_hand", "mean_backorders")
+STOCK_OUTCOMES = STOCK_VALUES
 
 
 #: what `outcomes_table` reads; a sweep keeps only these in memory (every table is on disk with --out)
 OUTCOME_TABLES = ("generations", "fleet", "lead_times", "stocks")
 
 
-def _outcome_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def outcome_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Of one replication's lead times, the quotes to labs: all `outcomes_table` uses."""
     out = dict(tables)
     lt = tables["lead_times"]
@@ -91,7 +92,7 @@ def _stock_text(points: pd.DataFrame, stock_out: pd.DataFrame, stock_sens: pd.Da
     return lines
 
 
-def _text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, reps: int,
+def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, reps: int,
           stock_out: pd.DataFrame | None = None, stock_sens: pd.DataFrame | None = None) -> str:
     lines = [f"{len(points)} point(s) x {reps} replication(s)."]
     if stock_out is not None and len(stock_out):

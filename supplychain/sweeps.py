@@ -48,8 +48,8 @@ from .outputs import atomic_write_text, write_table
 from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario, topology_graph
 from .scenario_schema import Scenario
 from .sensitivity import sensitivity
-from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, _outcome_rows, _text, outcomes_table,
-                             stock_outcomes_table)
+from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, outcome_rows, outcomes_table,
+                             stock_outcomes_table, sweep_text)
 from .fields import short
 from .topology import load_topology, load_yaml_text, read_yaml
 from .tabular import table_sizes
@@ -328,7 +328,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     exp = run_experiment(prepared, out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers, scheduler=scheduler,
                          kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [p.as_text() for p in parsed],
                                                                   "lhs": lhs, "inputs": inputs}},
-                         keep=OUTCOME_TABLES, reduce=_outcome_rows)
+                         keep=OUTCOME_TABLES, reduce=outcome_rows)
     labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())
     accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
     outcomes = outcomes_table(exp.tables, points, labs, accelerators)
@@ -336,7 +336,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     stocks = exp.tables.get("stocks")
     stock_out = stock_outcomes_table(stocks, points) if stocks is not None and len(stocks) else pd.DataFrame()
     stock_sens = sensitivity(stock_out, inputs, STOCK_OUTCOMES, by="node") if len(stock_out) else pd.DataFrame()
-    text = _text(points, outcomes, sens, reps, stock_out, stock_sens)
+    text = sweep_text(points, outcomes, sens, reps, stock_out, stock_sens)
     result = Sweep(points, outcomes, sens, exp, text, None, stock_out, stock_sens)
     if out is not None:
         result.folder = Path(out) / SWEEP_DIR

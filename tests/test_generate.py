@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from supplychain.errors import InputError
 from supplychain.generate import MIN_NODES, PROPORTIONS, generate_topology
 from supplychain.schema import TopologyModel
 from supplychain.topology import parse_topology
@@ -39,7 +40,7 @@ def test_kind_proportions_follow_the_table() -> None:
 def test_smallest_network_has_one_of_each_kind_and_too_small_is_refused() -> None:
     model = generate_topology(MIN_NODES, 0)
     assert Counter(n.kind for n in model.nodes) == Counter(dict.fromkeys(PROPORTIONS, 1))
-    with pytest.raises(ValueError, match="at least 7 nodes"):
+    with pytest.raises(InputError, match="^<arguments>: n_nodes: need at least 7 nodes"):
         generate_topology(MIN_NODES - 1, 0)
 
 
@@ -129,3 +130,15 @@ def test_generated_networks_saturate_from_the_first_weeks() -> None:
     weeks = r.nodes[r.nodes["day"].between(14, 84)].groupby("kind")["utilisation"].mean()
     assert (weeks[["equipment", "fab", "memory", "grid"]] >= 0.99).all(), weeks.to_dict()
     assert weeks["packaging"] < 0.5, weeks.to_dict()
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    ((10.5, 0), "<arguments>: n_nodes: must be a whole number, at least 0 (got 10.5)"),
+    ((10, -1), "<arguments>: seed: must be at least 0 (got -1)"),
+    ((2_000_000, 0), "<arguments>: n_nodes: at most 1,000,000 nodes (got 2000000)"),
+])
+def test_bad_arguments_are_input_errors_naming_them(args, line) -> None:
+    """As every API function's: not numpy's words from inside (a negative seed) or 10.5 nodes taken."""
+    with pytest.raises(InputError) as err:
+        generate_topology(*args)
+    assert str(err.value) == line

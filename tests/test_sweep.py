@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from supplychain.cli import app
 from supplychain.errors import InputError
-from supplychain.sweeps import Param, _text, design, parse_param, sensitivity, sweep
+from supplychain.sweep_outcomes import sweep_text as _text
+from supplychain.sweeps import Param, design, parse_param, sensitivity, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "topology" / "minimal.yaml")

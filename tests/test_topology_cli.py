@@ -126,7 +126,7 @@ def test_generate_to_a_csv_folder_and_graphml(tmp_path: Path) -> None:
     "args, line",
     [
         (["-n", "3"], "supplychain topology generate: --nodes: need at least 7 nodes, one of each kind (got 3)"),
-        (["-n", "10", "-s", "-1"], "supplychain topology generate: --seed: must not be negative (got -1)"),
+        (["-n", "10", "-s", "-1"], "supplychain topology generate: --seed: must be at least 0 (got -1)"),
     ],
 )
 def test_generate_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: list[str], line: str) -> None:

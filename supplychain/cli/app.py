@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from ..errors import _short
+from ..errors import short
 from . import run_cmd, scenario_cmd, topology_cmd
 from . import compare_cmd, report_cmd, sweep_cmd
 from .common import exit_soon, guard
@@ -38,7 +38,7 @@ def usage_line(err: Any, where: str = "supplychain") -> str:
         if hasattr(cause, "errors") and "(got " not in text:
             errors = cause.errors()
             if errors and "input" in errors[0]:
-                text = f"{text} (got {_short(errors[0]['input'])})"
+                text = f"{text} (got {short(errors[0]['input'])})"
     else:
         text = err.format_message()
     text = " ".join(text.split()).rstrip(".")

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
 
 
 #: the option of an API argument whose name differs; the others are `--` + the name
-OPTIONS = {"fmt": "--format", "params": "--param"}
+OPTIONS = {"fmt": "--format", "params": "--param", "n_nodes": "--nodes"}
 
 
 class Terminated(KeyboardInterrupt):

@@ -20,6 +20,7 @@ app = typer.Typer(help="Validate and inspect scenario (policy) files.", no_args_
 
 
 def _short(value: Any, limit: int = 40) -> str:
+    """An override's value as `scenario show` lists it: text as written (`errors.short` quotes it), cut."""
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from ..errors import PluginError
 from ..scenario_schema import Scenario, Shock, Target
-from .network import Net, own_transport_mult
+from ..schema import NODE_KINDS
+from .network import PRODUCER_KINDS, Net, own_transport_mult
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
            "ACTS_ON", "acts_on"]
@@ -103,7 +104,7 @@ def _profile(days: int, begin: int, duration: float, recovery: float, m: float) 
 #: the built-in kinds' reach: kind -> (node kind, whether the node has a capacity) -> acted on, and its
 #: description. A shock's target may match other nodes too (a country's nodes); those it leaves alone, and
 #: `scenario_refs` warns where a target names one by id or matches none it acts on.
-_CAPACITATED = ("equipment", "fab", "memory", "packaging", "grid", "source")
+_CAPACITATED = tuple(k for k in NODE_KINDS if k in PRODUCER_KINDS)  # in the order the schema lists kinds
 ACTS_ON: dict[str, tuple[Callable[[str, bool], bool], str]] = {
     "capacity": (lambda kind, cap: cap and kind in _CAPACITATED, "nodes with a capacity (" + ", ".join(_CAPACITATED) + ")"),
     "yield": (lambda kind, cap: (cap and kind in _CAPACITATED) or kind == "packaging",

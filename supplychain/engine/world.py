@@ -39,7 +39,7 @@ __all__ = ["World", "RNG_STREAMS"]
 RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
-_NO_RULES: list = []  # the rules of every order in a scenario without export controls (never mutated)
+_NO_RULES: tuple = ()  # the rules of every order in a scenario without export controls
 
 
 class World(Reviews, Shipping):
