@@ -142,28 +142,14 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
 
 
 def _stocks(rows: list[tuple]) -> pd.DataFrame:
-    """The stock points' summary, numeric columns typed even with no stock point (a network
-    without one still stacks with runs that have them)."""
-    df = pd.DataFrame.from_records(rows, columns=list(STOCK_COLUMNS))
-    for c in STOCK_COLUMNS[2:]:
-        df[c] = df[c].astype(float)
-    df["node"], df["item"] = df["node"].astype(str), df["item"].astype(str)
-    return df
+    """The stock points' summary (`typed` gives an empty one its columns' types)."""
+    return pd.DataFrame.from_records(rows, columns=list(STOCK_COLUMNS))
 
 
 def _generations(releases: list[tuple], start: dt.date) -> pd.DataFrame:
     """One row per release, typed column by column: a run that releases nothing (a short
     horizon) still has every column with its type, so its tables stack with other runs'."""
-    labs, gens, day, began, need, rsi = zip(*releases) if releases else ((),) * len(GEN_COLUMNS)
-    df = pd.DataFrame({
-        "lab": pd.Series(labs, dtype=str),  # as pandas types names read from records
-        "generation": np.asarray(gens, dtype=np.int64),
-        "day": np.asarray(day, dtype=float),
-        "started_day": np.asarray(began, dtype=float),
-        "requirement_flop": np.asarray(need, dtype=float),
-        "rsi_multiplier": np.asarray(rsi, dtype=float),
-    })
-    assert tuple(df.columns) == GEN_COLUMNS
+    df = typed(pd.DataFrame.from_records(releases, columns=list(GEN_COLUMNS)), "generations")
     df["date"] = day_dates(start, df["day"])
     df["started_date"] = day_dates(start, df["started_day"])
     df["gap_days"] = df.groupby("lab")["day"].diff() if len(df) else pd.Series([], dtype=float)
