@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from .columns import empty, typed
-from .summary import binding_inputs, h100e_per_unit
+from .summary import binding_inputs, h100e_per_unit, lab_quotes
 
 __all__ = ["t_interval", "across_replications", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
@@ -189,10 +189,7 @@ def throttle(gens: pd.DataFrame, scenario: str, counterfactual: str, replication
 
 def peak_quoted(lead_times: pd.DataFrame, labs: Iterable[str], products: Iterable[str] | None = None) -> pd.DataFrame:
     """Per scenario, replication and product delivered to labs: the peak quoted lead time (days)."""
-    lt = lead_times[lead_times["customer"].isin(set(labs))]
-    if products is not None:
-        lt = lt[lt["product"].isin(set(products))]
-    lt = lt[np.isfinite(lt["quoted_days"].astype(float))]
+    lt = lab_quotes(lead_times, labs, products, "quoted_days")
     return lt.groupby(["scenario", "replication", "product"])["quoted_days"].max().rename("peak_quoted_days").reset_index()
 
 
@@ -270,7 +267,7 @@ def compare_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     each product's peak quote to a lab, the labs' orders (what bound them) and the stock points. A
     comparison with `lean=True` keeps only these in memory (a replication's tables are ~100 MB)."""
     fleet, lt, orders = tables["fleet"], tables["lead_times"], tables["orders"]
-    lt = lt[lt["customer"].isin(set(fleet["lab"].unique())) & np.isfinite(lt["quoted_days"].astype(float))]
+    lt = lab_quotes(lt, fleet["lab"].unique(), column="quoted_days")
     lab = orders[orders["kind"] == "lab"]
     out = {"fleet": fleet[["scenario", "replication", "lab"]].drop_duplicates(),
            "lead_times": lt.loc[sorted(lt.groupby("product")["quoted_days"].idxmax().tolist())],

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .analysis import binding_by_generation
-from .summary import BACKLOG_WEEKS
+from .summary import BACKLOG_WEEKS, lab_quotes
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
            "BAND"]
@@ -70,10 +70,8 @@ def key_series(lead_times: pd.DataFrame, labs: Sequence[str], accelerators: Sequ
     """Accelerators delivered to labs, those delivered in the most order lines first (then the most
     quoted); only if none was delivered, the most quoted. Ranking by quotes alone chose SKUs quoted
     on many flows and never delivered (a decades-long Ascend backlog) over the H100."""
-    lt = lead_times[lead_times["customer"].isin(set(labs))]
-    if accelerators:
-        lt = lt[lt["product"].isin(set(accelerators))]
-    quoted = lt[np.isfinite(lt["quoted_days"].astype(float))]  # a product never quoted has no line to draw
+    lt = lab_quotes(lead_times, labs, accelerators or None)
+    quoted = lab_quotes(lt, column="quoted_days")  # a product never quoted has no line to draw
     count = quoted.groupby("product")["quoted_days"].count()
     delivered = lt.groupby("product")["realised_by_delivery_lines"].sum().reindex(count.index, fill_value=0)
     rank = pd.DataFrame({"delivered": delivered, "quoted": count})
@@ -89,7 +87,7 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
     if not products:
         return None
     fig, axes = _grid(len(products))
-    lt = lead_times[lead_times["customer"].isin(set(labs))].replace([np.inf, -np.inf], np.nan)
+    lt = lab_quotes(lead_times, labs).replace([np.inf, -np.inf], np.nan)
     backlog = lt["quoted_days"] > BACKLOG_WEEKS * 7.0  # not a lead time: left out rather than stretch the axis
     lt = lt.assign(quoted_days=lt["quoted_days"].mask(backlog))
     for ax, product in zip(axes, products):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .engine.record import whole_days
 
-__all__ = ["summarise", "summary_rows", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
+__all__ = ["summarise", "summary_rows", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
@@ -32,6 +33,19 @@ def release_table(gens: pd.DataFrame) -> pd.DataFrame:
     return g[["lab", "generation", "release", "replications"]]
 
 
+def lab_quotes(lead_times: pd.DataFrame, labs: Iterable[str] | None = None, products: Iterable[str] | None = None,
+               column: str | None = None) -> pd.DataFrame:
+    """The rows of `lead_times` the labs' figures read: to a customer in `labs` (None: any), of a product
+    in `products` (None: any), with a finite `column` if one is named (a backlog's inf or a week
+    without deliveries is no figure). The summary, comparison, sweep and report all take them here."""
+    lt = lead_times if labs is None else lead_times[lead_times["customer"].isin(set(labs))]
+    if products is not None:
+        lt = lt[lt["product"].isin(set(products))]
+    if column is not None:
+        lt = lt[np.isfinite(lt[column].astype(float))]
+    return lt
+
+
 def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None,
                     products: Iterable[str] | None = None, column: str = "quoted_days") -> pd.DataFrame:
     """Peak quoted lead time (weeks) per product delivered to labs: each replication's own
@@ -43,10 +57,7 @@ def peak_lead_times(lead_times: pd.DataFrame, fleet_labs: set[str] | None = None
     `products` keeps those only (the accelerators: labs also take grid power). `column`
     `realised_by_order_days` gives the longest that orders of one week took instead.
     """
-    lt = lead_times[lead_times["customer"].isin(fleet_labs)] if fleet_labs else lead_times
-    if products is not None:
-        lt = lt[lt["product"].isin(set(products))]
-    lt = lt[lt[column].notna() & (lt[column] < float("inf"))]
+    lt = lab_quotes(lead_times, fleet_labs, products, column)
     if lt.empty:
         return pd.DataFrame(columns=["product", "peak_weeks", "date", "customer"])
     lt = lt.reset_index(drop=True)  # concatenated replications repeat index labels

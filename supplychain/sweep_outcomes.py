@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from .analysis import STOCK_VALUES, mean_gaps
+from .summary import lab_quotes
 
 __all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcome_rows", "outcomes_table", "stock_outcomes_table",
            "sweep_text"]
@@ -42,9 +42,7 @@ def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: 
     """One row per point, replication and lab: inputs, then outcomes (releases, mean gap, peak lead time)."""
     gaps = mean_gaps(tables["generations"], tables["fleet"])
     lt = tables["lead_times"]
-    per_lab = lt[lt["customer"].isin(set(labs)) & np.isfinite(lt["quoted_days"].astype(float))]
-    if accelerators:
-        per_lab = per_lab[per_lab["product"].isin(set(accelerators))]
+    per_lab = lab_quotes(lt, labs, accelerators or None, "quoted_days")
     lab_peak = (per_lab.groupby(["scenario", "replication", "customer"])["quoted_days"].max() / 7.0).rename("peak_quoted_weeks")
     lab_peak = lab_peak.reset_index().rename(columns={"customer": "lab"})
     out = gaps.merge(lab_peak, on=["scenario", "replication", "lab"], how="left")
