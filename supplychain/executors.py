@@ -33,11 +33,11 @@ from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
-from .arguments import ARGUMENTS, check_scheduler, scheduler_problem, whole
+from .arguments import ARGUMENTS, check_scheduler, whole
 from .errors import InputError
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers",
-           "scheduler_problem", "worker_setup"]
+           "worker_setup"]
 
 #: seconds to wait for a Dask scheduler before giving up
 CONNECT_TIMEOUT_S = 10.0

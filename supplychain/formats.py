@@ -32,7 +32,7 @@ from .fields import NODE_FIELDS, lean, node_class, read_text, short, writing
 from .outputs import atomic_path, atomic_write_text
 from .schema import Edge, Product
 
-__all__ = ["READERS", "WRITERS"]
+__all__ = ["READERS", "WRITERS", "json_cell", "DISPLAY_FIELDS"]
 
 GRAPH_KEYS = ("name", "description", "start", "products", "sources")
 _GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import pandas as pd
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "read_table", "manifest", "write_json",
-           "program_fingerprint"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "write_table_stream", "read_table", "manifest",
+           "write_json", "program_fingerprint"]
 
 PACKAGE = Path(__file__).resolve().parent
 

@@ -30,6 +30,10 @@ __all__ = [
     "parse_topology",
     "read_yaml",
     "load_yaml_text",
+    "graph_to_data",
+    "output_format",
+    "dump_yaml",
+    "scalar_problem",
 ]
 
 FILE_SUFFIXES = (".yaml", ".yml", ".json", ".graphml")
