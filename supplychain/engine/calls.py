@@ -1,4 +1,4 @@
-"""Timed calls: the engine's one way to schedule something (DESIGN section 4: event
+"""Timed calls: the engine's one way to schedule something (docs/model.md section 1: event
 scheduling, timeouts with callbacks, no process per order).
 
 A call is a SimPy event born triggered with one callback, which runs `fn(*args)`;

@@ -2,7 +2,7 @@
 
 An order is plain data (a slotted dataclass), never a SimPy process: stages
 advance by callbacks and by the daily production step, which keeps kernel
-events few (DESIGN section 4). Every order ends in the `orders` table.
+events few (docs/model.md section 1). Every order ends in the `orders` table.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cheap tuples recorded during the run -> tidy DataFrames once at the end.
 
-Tables (DESIGN section 5): `orders`, `lead_times` (weekly quoted and realised
+Tables (README, "Tables"): `orders`, `lead_times` (weekly quoted and realised
 series per supplier, customer, product), `nodes`, `fleet`, `generations`,
 `events`, plus `stocks` for the generic kernel. Days become real dates here.
 """
@@ -111,7 +111,7 @@ def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
 
 
 def build_tables(w: "World") -> dict[str, pd.DataFrame]:
-    """The run's tables (DESIGN section 5) as DataFrames."""
+    """The run's tables (README, "Tables") as DataFrames."""
     with gc_paused():
         return _build_tables(w)
 

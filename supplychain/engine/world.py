@@ -1,6 +1,6 @@
 """The SimPy world: builds the run from graph + scenario, moves orders, returns records.
 
-Hybrid by design (DESIGN section 4): node states advance in one daily step
+Hybrid by design (docs/model.md section 1): node states advance in one daily step
 (production over all active order books, lab installation and training,
 vectorised where it pays), while SimPy timeouts with callbacks carry what is
 discrete: orders, licence decisions, shipments, reviews. Orders are lots of
