@@ -4,8 +4,8 @@ A vendor does not explode every lab's order through the BOM: it sums the
 orders of each SKU it released in a build period and places one build lot
 per packaging supplier (split by edge share). Finished packages arrive in
 the vendor's stock and go to waiting lab orders first come, first served.
-This keeps the number of lots independent of the number of labs (DESIGN
-section 4), the way vendors plan builds from their order book. Each lab
+This keeps the number of lots independent of the number of labs (the
+engine's cost is per lot), the way vendors plan builds from their order book. Each lab
 order keeps links to the lots that filled it, for delay causes.
 """
 
