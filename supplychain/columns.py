@@ -57,17 +57,20 @@ COLUMNS: dict[str, dict[str, str]] = {
     # compare/ (comparison.py)
     "release_delays": {"scenario": STR, "baseline": STR, "lab": STR, "generation": INT, "baseline_day": FLOAT,
                        "scenario_day": FLOAT, "n": INT, "delay_days": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
-                       "censored_baseline_only": INT, "censored_scenario_only": INT, "note": TEXT},
+                       "censored_baseline_only": INT, "censored_scenario_only": INT, "note": TEXT,
+                       "baseline_date": DATE, "scenario_date": DATE},
     "censored": {"scenario": STR, "baseline": STR, "replication": INT, "lab": STR, "generation": INT,
-                 "reached_in": STR, "baseline_day": FLOAT, "scenario_day": FLOAT, "bound_days": FLOAT},
+                 "reached_in": STR, "baseline_day": FLOAT, "scenario_day": FLOAT, "bound_days": FLOAT,
+                 "baseline_date": DATE, "scenario_date": DATE},
     "gaps": {"scenario": STR, "baseline": STR, "lab": STR, "baseline_mean_gap_days": FLOAT,
              "scenario_mean_gap_days": FLOAT, "change_days": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT, "n": INT,
              "baseline_generations": FLOAT, "scenario_generations": FLOAT, "note": TEXT},
     "mean_gaps": {"scenario": STR, "replication": INT, "lab": STR, "generations": INT, "mean_gap_days": FLOAT,
-                  "last_release_day": FLOAT},
+                  "last_release_day": FLOAT, "last_release_date": DATE},
     "throttle": {"scenario": STR, "lab": STR, "generation": INT, "unconstrained_day": FLOAT, "scenario_day": FLOAT,
                  "n": INT, "throttle_days": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
-                 "censored_unconstrained_only": INT, "censored_scenario_only": INT, "note": TEXT},
+                 "censored_unconstrained_only": INT, "censored_scenario_only": INT, "note": TEXT,
+                 "unconstrained_date": DATE, "scenario_date": DATE},
     "peak_lead_times": {"scenario": STR, "baseline": STR, "product": STR, "baseline_peak_weeks": FLOAT,
                         "scenario_peak_weeks": FLOAT, "change_weeks": FLOAT, "ci_low": FLOAT, "ci_high": FLOAT,
                         "n": INT, "note": TEXT},
@@ -77,13 +80,14 @@ COLUMNS: dict[str, dict[str, str]] = {
     # sweep/ (sweeps.py): the swept inputs' columns sit between these and take their values' types
     "points": {"point": INT, "scenario": STR},
     "outcomes": {"point": INT, "scenario": STR, "replication": INT, "lab": STR, "generations": INT,
-                 "mean_gap_days": FLOAT, "last_release_day": FLOAT, "peak_quoted_weeks": FLOAT},
+                 "mean_gap_days": FLOAT, "last_release_day": FLOAT, "peak_quoted_weeks": FLOAT,
+                 "last_release_date": DATE},
     "sensitivity": {"lab": STR, "outcome": STR, "input": STR, "spearman_rho": FLOAT, "p_value": FLOAT, "src": FLOAT,
                     "n": INT, "rank": NULLABLE_INT},
 }
 
 #: columns named by a pattern (one per generation reached): table -> {regex: dtype}
-PATTERNS: dict[str, dict[str, str]] = {"outcomes": {r"release_day_g\d+": FLOAT}}
+PATTERNS: dict[str, dict[str, str]] = {"outcomes": {r"release_day_g\d+": FLOAT, r"release_date_g\d+": DATE}}
 
 
 def run_tables_fingerprint() -> str:

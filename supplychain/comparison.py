@@ -35,7 +35,8 @@ import pandas as pd
 
 from .analysis import compare_rows, compare_tables
 from .summary import BACKLOG_WEEKS
-from .engine.record import whole_days
+from .columns import typed
+from .engine.record import whole_days, with_dates
 from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
@@ -106,6 +107,8 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     tables = compare_tables(exp.tables, base.name, [es.name for es in others], end_day=end_day, h100e=h100e,
                             counterfactuals={k: v.name for k, v in cfs.items()}, key_products=accelerators or None)
     start = base.scenario.start
+    for name in ("release_delays", "censored", "mean_gaps", "throttle"):  # days from the baseline's start, and dates
+        tables[name] = typed(with_dates(tables[name], start), name)
     text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start)
     folder = None
     if out is not None:

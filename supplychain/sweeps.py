@@ -50,6 +50,8 @@ from .scenario_schema import Scenario
 from .sensitivity import sensitivity
 from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, outcome_rows, outcomes_table,
                              stock_outcomes_table, sweep_text)
+from .columns import typed
+from .engine.record import with_dates
 from .fields import short
 from .topology import load_topology, load_yaml_text, read_yaml
 from .tabular import table_sizes
@@ -332,6 +334,8 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())
     accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
     outcomes = outcomes_table(exp.tables, points, labs, accelerators)
+    starts = outcomes["scenario"].map({es.name: es.scenario.start for es in prepared})  # a point's own start
+    outcomes = typed(with_dates(outcomes, starts), "outcomes")
     sens = sensitivity(outcomes, inputs, OUTCOMES)
     stocks = exp.tables.get("stocks")
     stock_out = stock_outcomes_table(stocks, points) if stocks is not None and len(stocks) else pd.DataFrame()

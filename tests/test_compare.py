@@ -256,3 +256,19 @@ def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path
     assert lean.text == full.text
     assert "nodes" not in lean.experiment.tables and len(lean.experiment.tables["orders"]) < len(full.experiment.tables["orders"])
     pd.testing.assert_frame_equal(load_run(tmp_path / "lean").tables["orders"], full.experiment.tables["orders"])
+
+
+def test_the_comparison_tables_carry_dates_beside_their_days():
+    """`baseline_day` -> `baseline_date` and the like, from the baseline's start, as the run tables do."""
+    c = compare(scenario("base", end="2024-12-31"), [scenario("slow", end="2024-12-31", labs={"utilisation": 0.2})],
+                replications=2, workers=1)
+    start = pd.Timestamp("2022-01-01")
+    for name, pairs in (("release_delays", ("baseline", "scenario")), ("throttle", ("unconstrained", "scenario"))):
+        t = c.tables[name]
+        assert len(t), name
+        for side in pairs:
+            days, dates = t[f"{side}_day"], t[f"{side}_date"]
+            assert (dates.isna() == days.isna()).all()
+            assert (dates[days.notna()] == start + pd.to_timedelta(np.floor(days[days.notna()]), unit="D")).all()
+    g = c.tables["mean_gaps"]
+    assert (g["last_release_date"].dropna() == start + pd.to_timedelta(np.floor(g["last_release_day"].dropna()), unit="D")).all()

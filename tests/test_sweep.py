@@ -281,3 +281,15 @@ def test_the_manifest_records_the_parameters_as_the_command_line_writes_them(gri
     assert params == ["algorithms.efficiency_growth=1.5,4", "set.nodes.packager.capacity.value=3000,12000"]
     assert parse_param(params[0]).values == (1.5, 4) and parse_param(params[1]).values == (3000, 12000)
     assert parse_param(Param("labs.utilisation", low=0.25, high=0.5).as_text()) == Param("labs.utilisation", low=0.25, high=0.5)
+
+
+def test_a_sweeps_outcomes_date_each_release_from_its_own_points_start():
+    """`release_day_gN` -> `release_date_gN`, `last_release_day` -> `last_release_date`: from each point's
+    own start, which a sweep may vary."""
+    s = sweep(scenario(end="2024-06-30"), ["start=2022-01-01,2022-07-01"], replications=1, workers=1)
+    o = s.outcomes
+    for _, row in o.iterrows():
+        start = pd.Timestamp(str(row["start"]))
+        assert row["release_date_g0"] == start + pd.Timedelta(days=int(np.floor(row["release_day_g0"])))
+        assert row["last_release_date"] == start + pd.Timedelta(days=int(np.floor(row["last_release_day"])))
+    assert o["release_date_g0"].nunique() == 2

@@ -8,6 +8,7 @@ series per supplier, customer, product), `nodes`, `fleet`, `generations`,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from .gcpause import gc_paused
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["build_tables", "day_dates", "whole_days", "TABLES"]
+__all__ = ["build_tables", "day_dates", "whole_days", "with_dates", "TABLES"]
 
 TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
 
@@ -49,6 +50,18 @@ def day_dates(start: dt.date, days: pd.Series) -> pd.Series:
     """Calendar dates of day numbers from the scenario start (`whole_days`); an empty
     column gets the same date type as a full one."""
     return pd.Timestamp(start) + pd.to_timedelta(whole_days(days), unit="D")
+
+
+def with_dates(df: pd.DataFrame, start: "dt.date | pd.Series") -> pd.DataFrame:
+    """`df` with the calendar date beside each of its day columns (`baseline_day` -> `baseline_date`,
+    `release_day_g3` -> `release_date_g3`), counted from `start` (one date, or one per row: the sweep's
+    points may start on different days): the comparison and sweep tables."""
+    origin = pd.to_datetime(start) if isinstance(start, pd.Series) else pd.Timestamp(start)
+    for col in [c for c in df.columns if c.endswith("_day") or re.fullmatch(r"release_day_g\d+", c)]:
+        date = col.replace("_day", "_date")
+        if date not in df:
+            df[date] = origin + pd.to_timedelta(whole_days(df[col]), unit="D")
+    return df
 
 
 def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols: tuple[str, ...] = ("day",)) -> pd.DataFrame:
