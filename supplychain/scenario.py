@@ -93,6 +93,7 @@ class ResolvedScenario:
     overrides: tuple[tuple[str, Any, Any], ...] = ()
     chain: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    start_given: bool = True  # False: `start` is the topology's (resolved on another topology, it takes that one's)
 
 
 # -- extends -----------------------------------------------------------------
@@ -316,7 +317,8 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         topology = load_topology(topology_path)
     else:
         topology_path = Path(topology.graph.get("path") or topology_path)
-    if isinstance(merged, dict) and "start" not in merged and topology.graph.get("start"):
+    start_given = not isinstance(merged, dict) or "start" in merged
+    if not start_given and topology.graph.get("start"):
         # a scenario that gives no start runs from the date its topology describes, not from the default
         sc = validate_data({**merged, "start": str(topology.graph["start"])}, file)
     applied: list[tuple[str, Any, Any]] = []
@@ -336,6 +338,7 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         overrides=tuple(applied),
         chain=tuple(chain),
         warnings=tuple(warnings),
+        start_given=start_given,
     )
     if warn:
         emit_warnings(resolved)
@@ -348,6 +351,15 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     if not path.exists():
         raise InputError(path, "<file>", "no such file")
     return resolve_scenario(read_yaml(path), path)
+
+
+def _as_data(sc: Scenario, start_given: bool) -> dict[str, Any]:
+    """A validated scenario as data to resolve again, without the `start` it only defaulted to: on a
+    topology it then starts where that topology does."""
+    data = sc.model_dump(mode="json", exclude_none=True)
+    if not start_given:
+        data.pop("start", None)
+    return data
 
 
 def topology_graph(topology: Any) -> nx.DiGraph | None:
@@ -375,11 +387,11 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
     if isinstance(item, ResolvedScenario):  # its warnings were shown when it was resolved
         if graph is None:
             return item
-        again = resolve_scenario(item.scenario.model_dump(mode="json", exclude_none=True), item.path, graph, warn=False)
+        again = resolve_scenario(_as_data(item.scenario, item.start_given), item.path, graph, warn=False)
         emit_warnings(again, skip=item.warnings)  # only what the other topology adds
         return again
     if isinstance(item, Scenario):
-        return resolve_scenario(item.model_dump(mode="json", exclude_none=True), None, graph)
+        return resolve_scenario(_as_data(item, "start" in item.model_fields_set), None, graph)
     if isinstance(item, dict):
         return resolve_scenario(item, None, graph)
     if isinstance(item, (str, Path)):

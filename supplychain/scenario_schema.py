@@ -305,7 +305,7 @@ class Scenario(Strict):
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"
     start: Date = Field(default=dt.date(2022, 1, 1), description="default: the topology's `start`, else 2022-01-01")
-    end: Date = dt.date(2035, 12, 31)
+    end: Date = Field(default=dt.date(2035, 12, 31), validate_default=True)  # checked against start even when left out
     seed: Count = Field(default=0, ge=0)
     replications: Count = Field(default=1, ge=1, le=MAX_UNITS)
     set: dict[str, Any] = Field(default_factory=dict, description="overrides of topology figures by path")
