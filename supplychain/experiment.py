@@ -27,7 +27,7 @@ import pandas as pd
 
 from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
 from .engine.record import TABLES
-from .errors import InputError
+from .errors import InputError, short
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
 from .plugins import install, plugins_used
@@ -224,6 +224,10 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, replications, workers, folder = args["seed"], args["replications"], args["workers"], args["out"]
+    if keep is not None and not isinstance(keep, (str, list, tuple, set, frozenset)):
+        raise InputError(ARGUMENTS, "keep", f"table names (got {short(keep)})")
+    if reduce is not None and not callable(reduce):
+        raise InputError(ARGUMENTS, "reduce", f"a function of a replication's tables (got {short(reduce)})")
     keep = None if keep is None else {keep} if isinstance(keep, str) else set(keep)
     if keep is not None and keep - set(TABLES):
         raise InputError(ARGUMENTS, "keep", f"unknown table(s) {sorted(keep - set(TABLES))}; the tables are {', '.join(TABLES)}")

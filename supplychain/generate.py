@@ -282,9 +282,9 @@ def _makes(node: dict[str, Any], product: str) -> None:
 def generate_topology(n_nodes: int, seed: int = 0) -> TopologyModel:
     """A synthetic network of `n_nodes` nodes (at least `MIN_NODES`), the same for the same seed.
     Bad arguments are `InputError`s naming them (the command reads `n_nodes` as `--nodes`)."""
-    n_nodes, seed = whole("n_nodes", n_nodes, 0), whole("seed", seed, 0)
-    if n_nodes < MIN_NODES:
+    if isinstance(n_nodes, int) and not isinstance(n_nodes, bool) and n_nodes < MIN_NODES:
         raise InputError(ARGUMENTS, "n_nodes", f"need at least {MIN_NODES} nodes, one of each kind (got {n_nodes})")
+    n_nodes, seed = whole("n_nodes", n_nodes, MIN_NODES), whole("seed", seed, 0)
     if n_nodes > MAX_NODES:
         raise InputError(ARGUMENTS, "n_nodes", f"at most {MAX_NODES:,} nodes (got {n_nodes})")
     b = _Builder(n_nodes, np.random.default_rng(seed))

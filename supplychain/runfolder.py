@@ -127,6 +127,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
         for key in ("name", "seed", "replications"):
             if key not in sc:
                 raise InputError(path, f"scenarios.{i}.{key}", "missing: not as a run writes it")
+        if not isinstance(sc["name"], str) or not sc["name"]:
+            raise InputError(path, f"scenarios.{i}.name", f"expected a scenario's name (got {short(sc['name'])})")
         if not all(isinstance(sc[k], int) and not isinstance(sc[k], bool) for k in ("seed", "replications")):
             raise InputError(path, f"scenarios.{i}", f"seed and replications must be whole numbers "
                                                     f"(got {short(repr(sc['seed']))}, {short(repr(sc['replications']))})")

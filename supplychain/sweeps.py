@@ -305,6 +305,8 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
         params = [_dict_param(k, v) for k, v in params.items()]
     elif isinstance(params, (str, Param)):  # one parameter, not its characters
         params = [params]
+    elif not isinstance(params, (list, tuple)):
+        raise InputError(ARGUMENTS, "params", f"PATH=v1,v2 strings, Params or a dict {{path: values}} (got {short(params)})")
     parsed = [parse_param(p) for p in params]
     base, file = _base_data(scenario)
     graph = topology_graph(topology)

@@ -133,7 +133,7 @@ def test_generated_networks_saturate_from_the_first_weeks() -> None:
 
 
 @pytest.mark.parametrize(("args", "line"), [
-    ((10.5, 0), "<arguments>: n_nodes: must be a whole number, at least 0 (got 10.5)"),
+    ((10.5, 0), "<arguments>: n_nodes: must be a whole number, at least 7 (got 10.5)"),
     ((10, -1), "<arguments>: seed: must be at least 0 (got -1)"),
     ((2_000_000, 0), "<arguments>: n_nodes: at most 1,000,000 nodes (got 2000000)"),
 ])

@@ -211,6 +211,7 @@ def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_
     ("[(book[0], -1.0)]", r"gave -1.0 units to an order at node 'src' on day \d+: amounts must be positive and finite"),
     ("[(object(), 1.0)]", r"gave units to an order not in the book at node 'src' on day \d+"),
     ("[book[0]]", r"returned a Order at node 'src' on day \d+: it must return \(order, good units\) pairs"),
+    ("None", r"returned None at node 'src' on day \d+: it must return a list of \(order, good units\) pairs"),
 ])
 def test_an_allocation_rule_is_held_to_its_contract(answer, problem):
     """Each breach of `register_allocation`'s contract, which would make units from nothing or start
@@ -243,3 +244,33 @@ def test_plugin_and_input_errors_survive_pickling_whole():
         back = pickle.loads(pickle.dumps(err))
         assert (type(back), str(back), back.file, back.field, back.problem, back.option) == \
                (type(err), str(err), err.file, err.field, err.problem, err.option)
+
+
+def test_an_allocation_rule_may_round_its_amounts_and_a_policy_must_return_one_number():
+    """float32 amounts (a rule's own rounding) are within the contract's tolerance; an ordering policy's
+    numpy array is refused by name (it was a ValueError traceback: 'truth value ... ambiguous')."""
+    import numpy as np
+
+    from supplychain.engine.allocation import fifo
+    from supplychain.engine.ordering import register_ordering
+    from supplychain.engine.production import register_allocation
+    from supplychain.results import simulate
+
+    from conftest import serial_chain
+
+    register_allocation("rounded")(lambda book, budget, y: [(o, float(np.float32(g))) for o, g in fifo(book, budget, y)])
+    model = serial_chain(7.0, 1.0, 1.0, 0.0, demand_rate=2.9)
+    model.nodes[0].allocation = "rounded"
+    try:
+        assert len(simulate(model, {"name": "r", "end": "2022-06-30"}).orders)
+    finally:
+        ALLOCATION_RULES.pop("rounded", None)
+    register_ordering("arrayed")(lambda r: np.array([1.0, 2.0]))
+    from _topo import minimal_data
+    from supplychain.topology import parse_topology
+
+    try:
+        with pytest.raises(PluginError, match=r"^<plugin>: ordering.arrayed: returned array\(\[1\., 2\.\]\) H100e"):
+            simulate(parse_topology(minimal_data()), {"name": "a", "end": "2022-03-31", "labs": {"ordering": "arrayed"}})
+    finally:
+        ORDERING_POLICIES.pop("arrayed", None)

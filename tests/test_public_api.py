@@ -79,6 +79,10 @@ GRID = {"algorithms.efficiency_growth": [2.0, 3.0]}
     (lambda: run_experiment([SHORT, 7], replications=1), "scenario: a path, a dict, a Scenario or a loaded scenario (got 7)"),
     (lambda: compare(SHORT, []), "scenarios: at least one scenario to compare with the baseline (got [])"),
     (lambda: run_experiment([], replications=1), "scenarios: at least one scenario to run (got [])"),
+    (lambda: run_experiment(SHORT, replications=1, keep=5), "keep: table names (got 5)"),
+    (lambda: run_experiment(SHORT, replications=1, reduce=5), "reduce: a function of a replication's tables (got 5)"),
+    (lambda: sweep(SHORT, 5), "params: PATH=v1,v2 strings, Params or a dict {path: values} (got 5)"),
+    (lambda: sweep(SHORT, None), "params: PATH=v1,v2 strings, Params or a dict {path: values} (got None)"),
     (lambda: sweep(SHORT, GRID, topology=42), "topology: a path, a networkx.DiGraph or a TopologyModel (got 42)"),
     (lambda: sweep(SHORT, {"algorithms.efficiency_growth": []}), "params[algorithms.efficiency_growth]: needs at least one value (got [])"),
 ])

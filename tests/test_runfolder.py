@@ -56,6 +56,7 @@ def test_a_folder_that_is_not_a_run_is_an_input_error(tmp_path):
     ('{"scenarios": {}}', "scenarios: expected a list (got dict)"),
     ('{"scenarios": [{"seed": 1, "replications": 2}]}', "scenarios.0.name: missing: not as a run writes it"),
     ('{"scenarios": [{"name": "a", "seed": "1", "replications": 2}]}', "scenarios.0: seed and replications must be whole"),
+    ('{"scenarios": [{"name": 5, "seed": 1, "replications": 2}]}', "scenarios.0.name: expected a scenario's name (got 5)"),
 ])
 def test_a_manifest_not_as_a_run_writes_it_is_named_at_load(tmp_path, manifest, where):
     """Not a misleading AttributeError from a property later ('RunFolder' object has no attribute 'scenarios')."""

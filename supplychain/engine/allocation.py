@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import PluginError
+from ..errors import PluginError, short
 from .orders import Order
 
 __all__ = ["ALLOCATION_RULES", "AllocationRule", "register_allocation", "rules_used", "startable", "startable_after",
@@ -18,6 +18,8 @@ __all__ = ["ALLOCATION_RULES", "AllocationRule", "register_allocation", "rules_u
 
 EPS = 1e-9
 INF = float("inf")
+#: a user's rule may round (float32 amounts, its own arithmetic): what it gives may exceed what is allowed by this share
+TOLERANCE = 1e-6
 
 #: rule(book, budget, yield) -> [(order, good units to start today)]. A rule sees only
 #: orders with something startable and must not give more capacity than `budget`.
@@ -142,9 +144,14 @@ def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: 
     utilisation above 1) or start units an order has not got the inputs for."""
     where = f"at node {node_id!r} on day {day}"
     try:
-        give = list(rule(book, budget, y))
+        answer = rule(book, budget, y)
     except Exception as exc:
         raise PluginError.raised("allocation", name, exc, where) from exc
+    try:
+        give = list(answer)
+    except TypeError:
+        raise PluginError("allocation", name, f"returned {short(answer)} {where}: it must return a list of (order, good units) "
+                          "pairs") from None
     members = {id(o) for o in book}
     given: dict[int, float] = {}
     spent = 0.0
@@ -161,9 +168,9 @@ def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: 
             raise PluginError("allocation", name, f"gave {goods!r} units to an order {where}: amounts must be positive and finite")
         given[id(o)] = total = given.get(id(o), 0.0) + goods
         can = startable(o)
-        if total > can * (1 + 1e-9) + EPS:
-            raise PluginError("allocation", name, f"gave {total:g} units to an order {where}, more than the {can:g} it may start")
+        if total > can * (1 + TOLERANCE) + EPS:
+            raise PluginError("allocation", name, f"gave {total!r} units to an order {where}, more than the {can!r} it may start")
         spent += goods * o.unit_cost / y
-    if spent > budget * (1 + 1e-9) + EPS:
-        raise PluginError("allocation", name, f"spent {spent:g} capacity units {where}, more than the budget of {budget:g}")
+    if spent > budget * (1 + TOLERANCE) + EPS:
+        raise PluginError("allocation", name, f"spent {spent!r} capacity units {where}, more than the budget of {budget!r}")
     return give

@@ -18,6 +18,7 @@ first review that sees it: a surge in targets reaches the suppliers spread out.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -117,13 +118,11 @@ def ask(policy: OrderingPolicy, review: Review) -> float:
     try:
         want = policy.decide(review)
     except Exception as exc:
-        if BUILT_IN.get(policy.name) is policy:
+        built_in = BUILT_IN.get(policy.name)
+        if built_in is not None and policy.decide is built_in.decide:  # a copy on a Dask worker has the same function
             raise  # the engine's own: a bug to see whole
         raise PluginError.raised("ordering", policy.name, exc, f"for lab {review.lab!r} on day {review.now:g}") from exc
-    try:
-        ok = -math.inf < want < math.inf
-    except TypeError:  # not a number
-        ok = False
+    ok = isinstance(want, numbers.Real) and -math.inf < want < math.inf  # not an array, text or None
     if not ok:
         raise PluginError("ordering", policy.name, f"returned {want!r} H100e for lab {review.lab!r} on day {review.now:g}: "
                           "it must return a finite number")
