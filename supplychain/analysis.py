@@ -265,7 +265,7 @@ def stock_changes(stocks: pd.DataFrame | None, baseline: str, name: str) -> pd.D
 def compare_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Of one replication's tables, the rows `compare_tables` reads: which labs it has, their generations,
     each product's peak quote to a lab, the labs' orders (what bound them) and the stock points. A
-    comparison with `lean=True` keeps only these in memory (a replication's tables are ~100 MB)."""
+    comparison with `lean=True` keeps only these in memory (a baseline replication's tables are ~50 MB)."""
     fleet, lt, orders = tables["fleet"], tables["lead_times"], tables["orders"]
     lt = lab_quotes(lt, fleet["lab"].unique(), column="quoted_days")
     lab = orders[orders["kind"] == "lab"]

@@ -91,7 +91,7 @@ def run_unit(unit: Unit) -> dict[str, Any]:
         for df in tables.values():
             df["scenario"] = unit.name
     wall = float(res.info.get("wall_s", 0.0))
-    if unit.store is not None:  # written where it ran: ~45 MB of tables need not cross a pipe
+    if unit.store is not None:  # written where it ran: ~50 MB of tables need not cross a pipe
         unit.store.save(unit.replication, tables, {"wall_s": wall})
         return {"tables": None, "wall_s": wall}
     return {"tables": tables, "wall_s": wall}

@@ -9,7 +9,7 @@
 It reads what `run_experiment`, `compare` and `sweep` wrote (`manifest.json`, the
 tables at the top of the folder, `summary.md`, `compare/`, `sweep/`), so a notebook
 can pick up a run made by `supplychain run` on a cluster without running it again.
-Tables are read on first use (a baseline replication is ~45 MB of them) and kept.
+Tables are read on first use (a baseline replication is ~50 MB of them) and kept.
 """
 
 from __future__ import annotations

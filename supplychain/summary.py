@@ -102,7 +102,7 @@ def summary_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Of one replication's tables, the rows `summarise` reads: the labs' fleets on the last day, their
     generations, the lead times and orders of what labs bought, the stock points, and which
     replication it is. A run folder's summary is built from these, one stored replication at a time:
-    whole tables are ~100 MB a replication of the baseline, these under 1 MB."""
+    whole tables are ~50 MB a replication of the baseline in pandas, these under 1 MB."""
     out: dict[str, pd.DataFrame] = {}
     fleet = tables.get("fleet")
     labs: set[str] = set()

@@ -113,7 +113,7 @@ def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
 
 
 def test_accelerators_waiting_for_power_name_power_as_the_cause():
-    """DESIGN section 3 lists power among the delay causes: a lab whose grid cannot keep up
+    """docs/model.md lists power among the delay causes: a lab whose grid cannot keep up
     has its delivered accelerators wait, commissioned, for powered capacity; that wait is
     its orders' cause, and `installed` says when the last unit got power."""
     import yaml
@@ -141,7 +141,7 @@ def test_accelerators_waiting_for_power_name_power_as_the_cause():
 
 
 def test_a_power_wait_of_a_week_outranks_a_longer_production_step():
-    """Power is a wait (DESIGN section 3), like a queue: a lab's month without power, not the
+    """Power is a wait (docs/model.md section 4), like a queue: a lab's month without power, not the
     packager's longer but normal cycle, is what throttled it."""
     assert pick([("production:packager", 40.0), ("power:lab", 30.0), ("transport:vendor->lab", 14.0)]) == "power:lab"
     assert pick([("production:packager", 40.0), ("power:lab", 6.0)]) == "production:packager"

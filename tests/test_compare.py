@@ -243,7 +243,7 @@ def test_a_textbook_chain_compares_its_stock_points_without_counterfactuals(tmp_
 
 
 def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path):
-    """The command keeps in memory only what the comparison reads (a replication's tables are ~100 MB of the
+    """The command keeps in memory only what the comparison reads (a replication's tables are ~50 MB of the
     baseline); the comparison tables and text are the same, and every table is still in the folder."""
     from supplychain.runfolder import load_run
 
@@ -256,6 +256,19 @@ def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path
     assert lean.text == full.text
     assert "nodes" not in lean.experiment.tables and len(lean.experiment.tables["orders"]) < len(full.experiment.tables["orders"])
     pd.testing.assert_frame_equal(load_run(tmp_path / "lean").tables["orders"], full.experiment.tables["orders"])
+    # a chain without labs: the stock points' changes come through the lean rows too
+    from supplychain.topology import model_to_graph, save_topology
+
+    from conftest import serial_chain
+
+    save_topology(model_to_graph(serial_chain(None, 0, 5, 0, demand_rate=2, mode="poisson", policy="base_stock",
+                                              base_stock=13)), tmp_path / "serial.yaml")
+    (tmp_path / "a.yaml").write_text("name: a\ntopology: serial.yaml\nend: 2023-06-30\nreplications: 2\n")
+    (tmp_path / "b.yaml").write_text("name: b\nextends: a.yaml\nset: {nodes.depot.base_stock: 16}\n")
+    chain = [compare(tmp_path / "a.yaml", [tmp_path / "b.yaml"], workers=1, out=tmp_path / f"s{lean}", lean=lean)
+             for lean in (False, True)]
+    assert len(chain[1].tables["stock_changes"]) == 3
+    pd.testing.assert_frame_equal(chain[1].tables["stock_changes"], chain[0].tables["stock_changes"])
 
 
 def test_the_comparison_tables_carry_dates_beside_their_days():

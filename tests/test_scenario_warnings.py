@@ -81,7 +81,10 @@ def test_a_shock_on_nodes_its_kind_cannot_act_on_is_a_warning(shock: dict, warni
 def test_a_shock_by_country_warns_only_when_it_reaches_no_node_it_acts_on() -> None:
     """A country's nodes include labs and vendors: a capacity shock there acts on its producers, unwarned."""
     shock = {**SHOCK, "start": "2022-03-01", "target": {"countries": ["US"]}}
-    assert resolve_scenario({"topology": str(MINIMAL), "end": "2023-01-01", "shocks": [shock]}).warnings == ()
+    sc = {"topology": str(MINIMAL), "end": "2023-01-01", "shocks": [shock]}
+    assert resolve_scenario(sc).warnings == ()
+    logged = simulate(None, {**sc, "name": "us"}).events.query("type == 'shock'")
+    assert logged["supplier"].tolist() == ["grid"]  # of the US vendor, grid and lab, the one with a capacity
 
 
 RULE_ON_MINIMAL = {"id": "r", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"}

@@ -159,7 +159,7 @@ def test_every_cause_share_weighs_a_product_without_an_h100e_figure_as_one_unit(
 @pytest.mark.parametrize("scenario", ["policies/baseline.yaml", str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")])
 def test_the_summary_from_each_replications_summary_rows_is_the_summary_of_the_whole_tables(scenario):
     """A run folder's summary is built one stored replication at a time from `summary_rows` (a few thousand
-    rows, not ~100 MB): it must read exactly as the summary of the concatenated tables."""
+    rows, not ~50 MB): it must read exactly as the summary of the concatenated tables."""
     from supplychain import run_experiment
     from supplychain.experiment import concat_tables
     from supplychain.summary import summarise, summary_rows
