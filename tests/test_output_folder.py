@@ -1,0 +1,161 @@
+"""An output folder is never left half-written or taken over by mistake: an error removes what the failed
+invocation added, a folder of other files or of another kind is refused, new tables drop what was made from
+the old ones, and a rebuild stopped half-way leaves no manifest (the folder is refused until it is finished)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli import app
+
+MINIMAL = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
+runner = CliRunner()
+
+
+def scenario_file(tmp_path: Path, **fields) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "res", "topology": MINIMAL, "end": "2024-06-30", "seed": 4, **fields}))
+    return path
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def _refuse(*args, **kwargs):
+    from supplychain.errors import InputError
+
+    raise InputError.bad_option("--scheduler", "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1' (test)")
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_an_error_leaves_no_half_written_output_folder(tmp_path, monkeypatch, command):
+    """The executor fails after the replication folders and their config.json were written: exit 2, one
+    line, and the output folder this invocation created is gone."""
+    import supplychain.experiment as experiment
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"extends": "s.yaml", "name": "other", "algorithms": {"efficiency_growth": 4.0}}))
+    out = tmp_path / "new" / "out"
+    args = {"run": ["run", str(path)], "compare": ["compare", str(path), str(other), "--no-counterfactual"],
+            "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4"]}[command]
+    monkeypatch.setattr(experiment, "make_executor", _refuse)
+    res = runner.invoke(app, [*args, "-n", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 2 and res.stderr.splitlines() == [f"supplychain {command}: --scheduler: cannot reach the Dask scheduler at "
+                                                              "'tcp://127.0.0.1:1' (test)"], res.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_error_keeps_what_the_folder_held_before(tmp_path, monkeypatch):
+    """Into an existing folder: the earlier run's replications (reused on resume) and the user's own files
+    stay; only what the failed invocation added goes."""
+    import supplychain.experiment as experiment
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    before = sorted(out.rglob("*"))
+    monkeypatch.setattr(experiment, "make_executor", _refuse)
+    other = tmp_path / "second.yaml"
+    other.write_text(yaml.safe_dump({"extends": "s.yaml", "name": "second"}))
+    for args in (["run", str(path), "-n", "3"], ["run", str(other), "-n", "1"]):
+        res = runner.invoke(app, [*args, "-o", str(out), "-q"])
+        assert res.exit_code == 2, res.output
+        assert sorted(out.rglob("*")) == before
+    monkeypatch.undo()
+    res = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 0 and (manifest(out)["computed"], manifest(out)["reused"]) == (1, 1)
+
+
+def test_a_folder_of_other_files_is_not_taken_as_a_run_folder(tmp_path):
+    """A run writes its tables into --out and removes the other format's: into a folder that
+    holds the user's own files and no run, it would overwrite or delete them. Refused, exit 2;
+    an empty folder and a run folder are fine."""
+    path = scenario_file(tmp_path, end="2023-03-31")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "orders.csv").write_text("my,own\n1,2\n")
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(mine), "-q"])
+    assert res.exit_code == 2 and len(res.stderr.splitlines()) == 1 and "not a run folder" in res.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["orders.csv"] and (mine / "orders.csv").read_text() == "my,own\n1,2\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(empty), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(empty), "-q", "--format", "csv"])
+    assert res.exit_code == 0 and (empty / "orders.csv").is_file() and not (empty / "orders.parquet").exists()
+
+
+def test_a_folder_of_another_kind_is_refused_and_replaced_only_with_fresh(tmp_path):
+    """A run into a compare's folder left compare/ and the report of the comparison beside the new
+    tables (and `load_run` read them as the run's): it is refused, and --fresh replaces it whole."""
+    base = scenario_file(tmp_path, end="2022-09-30")
+    other = tmp_path / "t.yaml"
+    other.write_text(yaml.safe_dump({"name": "other", "topology": MINIMAL, "end": "2022-09-30", "seed": 4,
+                                     "algorithms": {"efficiency_growth": 2.0}}))
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["compare", str(base), str(other), "-n", "1", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert (out / "compare").is_dir() and (out / "report.html").is_file()
+
+    res = runner.invoke(app, ["run", str(base), "-n", "1", "-w", "1", "-q", "-o", str(out)])
+    assert res.exit_code == 2 and res.stderr.splitlines() == [
+        f"{out}: kind: the folder holds a compare (manifest.json); choose another --out, or rerun with --fresh "
+        "to replace it by this run (got 'run')"], res.stderr
+    assert (out / "compare").is_dir() and json.loads((out / "manifest.json").read_text())["kind"] == "compare"
+
+    res = runner.invoke(app, ["run", str(base), "-n", "1", "-w", "1", "-q", "-o", str(out), "--fresh"])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads((out / "manifest.json").read_text())["kind"] == "run"
+    assert not (out / "compare").exists() and not (out / "report.html").exists() and not (out / "figures").exists()
+    from supplychain import load_run
+
+    assert len(load_run(out).compare) == 0 and load_run(out).kind == "run"
+
+
+def test_new_tables_drop_the_report_made_from_the_old_ones(tmp_path):
+    path = scenario_file(tmp_path, end="2022-09-30")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert (out / "report.html").is_file()
+    assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-q", "-o", str(out)]).exit_code == 0
+    assert not (out / "report.html").exists() and not (out / "figures").exists()  # it showed one replication
+
+
+def test_a_rebuild_stopped_half_way_leaves_no_manifest_and_the_rerun_finishes_it(tmp_path, monkeypatch):
+    """A run stopped while it rewrites the tables at the top (more replications than before) must not leave
+    the old manifest and summary beside tables that hold other replications: `load_run` refuses the folder
+    as unfinished, and the same command again finishes it."""
+    import supplychain.experiment as experiment
+    from supplychain import InputError, load_run
+
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    real, written = experiment.write_table_stream, []
+
+    def stop_after_two(*args, **kwargs):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "write_table_stream", stop_after_two)
+    res = runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 130, res.output
+    assert not (out / "manifest.json").exists() and not (out / "summary.md").exists()
+    with pytest.raises(InputError, match="no manifest.json"):
+        load_run(out)
+    monkeypatch.undo()
+    assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    r = load_run(out)
+    assert r.scenarios[0].replications == 2
+    assert all(sorted(pd.unique(t["replication"])) == [0, 1] for t in r.tables.values() if len(t))
