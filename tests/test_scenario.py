@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
 from supplychain.cli import app
-from supplychain.errors import InputError
+from supplychain.errors import InputError, ScenarioWarning
 from supplychain.overrides import apply_overrides
 from supplychain.scenario import deep_merge, load_scenario, resolve_scenario
 from supplychain.scenario_schema import Algorithms, Generations, LabPolicy, Scenario
@@ -435,7 +435,8 @@ def test_a_scenario_without_a_start_runs_from_its_topologys_start(tmp_path: Path
     for topology, start in ((tmp_path / "t.yaml", "2024-01-01"), (tmp_path / "other.yaml", "2023-07-01")):
         rs = resolve(item, topology)
         assert str(rs.scenario.start) == start and rs.warnings == ()
-    given = resolve({"name": "s", "start": "2023-01-01", "end": "2025-06-30"}, tmp_path / "t.yaml")
+    with pytest.warns(ScenarioWarning, match="before the topology's start"):
+        given = resolve({"name": "s", "start": "2023-01-01", "end": "2025-06-30"}, tmp_path / "t.yaml")
     assert str(given.scenario.start) == "2023-01-01" and given.warnings[0].startswith("start: the run starts on 2023-01-01")
 
 
