@@ -205,8 +205,12 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
     return fig
 
 
-def _days(detail: object) -> float:
-    m = re.match(r"\s*([0-9.]+)\s*days", str(detail))
+def _days(row: object) -> float:
+    """A shock's duration: its `duration_days`, or in tables written before that column, the `N days` of its detail."""
+    days = getattr(row, "duration_days", None)
+    if days is not None and days == days:
+        return float(days)
+    m = re.match(r"\s*([0-9.]+)\s*days", str(getattr(row, "detail", "")))
     return float(m.group(1)) if m else 0.0
 
 
@@ -227,7 +231,7 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
     y = {r: i for i, r in enumerate(rows)}
     shocks = ev[ev["type"] == "shock"].drop_duplicates(["row", "date", "detail"])
     for r in shocks.itertuples():
-        ax.barh(y[r.row], pd.Timedelta(days=max(_days(r.detail), 3)), left=r.date, height=0.5, color="tab:red", alpha=0.4)
+        ax.barh(y[r.row], pd.Timedelta(days=max(_days(r), 3)), left=r.date, height=0.5, color="tab:red", alpha=0.4)
     other = ev[ev["type"] != "shock"]
     kinds = sorted(other["what"].astype(str).unique())
     for j, what in enumerate(kinds):

@@ -221,3 +221,13 @@ def test_a_report_of_a_textbook_chain_leaves_out_the_lab_figures_and_shows_its_s
     text = make_report(tmp_path / "o").read_text()
     assert "No labs in this topology" in text and "Model generation timelines" not in text
     assert "Stock points (the generic kernel)" in text and "- depot (widget): fill rate" in text
+
+
+def test_a_shocks_bar_is_its_duration_also_in_tables_written_before_the_duration_column():
+    from types import SimpleNamespace
+
+    from supplychain.figures import _days
+
+    assert _days(SimpleNamespace(duration_days=45.0, detail="45 days")) == 45.0
+    assert _days(SimpleNamespace(detail="182 days")) == 182.0  # an older folder: from the detail text
+    assert _days(SimpleNamespace(duration_days=float("nan"), detail="")) == 0.0

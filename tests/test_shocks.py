@@ -166,7 +166,9 @@ def test_a_registered_shock_kind_acts_on_its_targets_in_its_window(slow_cycle):
     assert (w.net.cycle[fab] == 100).all()
     r = simulate(model, sc)
     logged = r.events.query("type == 'shock'")
-    assert list(logged[["id", "what", "supplier", "day"]].itertuples(index=False)) == [("x", "slow_cycle", "packager", 151.0)]
+    assert list(logged[["id", "what", "supplier", "day", "duration_days"]].itertuples(index=False)) == [
+        ("x", "slow_cycle", "packager", 151.0, 60.0)]
+    assert r.events.query("type != 'shock'")["duration_days"].isna().all()  # a control decision has no duration
     o = r.orders.query("supplier == 'packager'").dropna(subset=["started", "finished"])
     took = o["finished"] - o["started"]
     inside, after = took[(o["started"] >= 151) & (o["started"] < 211)], took[o["started"] >= 211]

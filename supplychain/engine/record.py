@@ -26,7 +26,7 @@ __all__ = ["build_tables", "day_dates", "whole_days", "with_dates", "TABLES"]
 
 TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
 
-EVENT_COLUMNS = ("day", "type", "id", "what", "supplier", "customer", "product", "qty", "detail")
+EVENT_COLUMNS = ("day", "type", "id", "what", "supplier", "customer", "product", "qty", "detail", "duration_days")
 GEN_COLUMNS = ("lab", "generation", "day", "started_day", "requirement_flop", "rsi_multiplier")
 STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "mean_backorders", "final_on_hand", "final_backorders")
 
@@ -141,7 +141,8 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
     orders["lead_time_days"] = orders["delivered"] - orders["ordered"]
-    events = w.events + w.controls.log
+    # a shock's row ends with its duration in days; a control decision's has none
+    events = [r if len(r) == len(EVENT_COLUMNS) else (*r, float("nan")) for r in w.events + w.controls.log]
     tables = {
         "orders": orders,
         "lead_times": _lead_times(w, start),

@@ -226,5 +226,6 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
                 except Exception as exc:
                     raise PluginError.raised("shock", shock.kind, exc, f"applying shock {shock.id!r}") from exc
                 _check_arrays(net, shock)
-            rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days"))
+            rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days",
+                         float(duration)))
     return rows
