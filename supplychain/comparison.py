@@ -107,8 +107,10 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     tables = compare_tables(exp.tables, base.name, [es.name for es in others], end_day=end_day, h100e=h100e,
                             counterfactuals={k: v.name for k, v in cfs.items()}, key_products=accelerators or None)
     start = base.scenario.start
-    for name in ("release_delays", "censored", "mean_gaps", "throttle"):  # days from the baseline's start, and dates
-        tables[name] = typed(with_dates(tables[name], start), name)
+    own = {es.name: es.scenario.start for es in [*runs, *extra]}  # a scenario's days count from its own start
+    for name in ("release_delays", "censored", "mean_gaps", "throttle"):
+        t = tables[name]
+        tables[name] = typed(with_dates(t, t["scenario"].map(own), {"baseline_day": start}), name)
     text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start)
     folder = None
     if out is not None:

@@ -57,6 +57,7 @@ from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
 
 __all__ = [
     "ResolvedScenario",
+    "as_data",
     "load_scenario",
     "resolve_scenario",
     "resolve",
@@ -307,20 +308,19 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     file = Path(file) if file is not None else None
     merged, chain = compose(data, file)
     here = file.parent if file is not None else Path.cwd()
+    start_given = not isinstance(merged, dict) or "start" in merged
+    named = merged.get("topology", Scenario.model_fields["topology"].default) if isinstance(merged, dict) else None
+    if not start_given and topology is None and isinstance(named, str):
+        topology = _named_topology(Path(os.path.normpath(here / named)), named, file)  # its start, before validating
+    if not start_given and topology is not None and topology.graph.get("start"):
+        # a scenario that gives no start runs from the date its topology describes, not from the default
+        merged = {**merged, "start": str(topology.graph["start"])}
     sc = validate_data(merged, file)
     topology_path = Path(os.path.normpath(here / sc.topology))
     if topology is None:
-        if not topology_path.exists():
-            raise InputError(file, "topology", f"no such topology file (got {sc.topology!r})")
-        if topology_path.is_dir() and not (topology_path / "nodes.csv").is_file():
-            raise InputError(file, "topology", f"a folder that is not a CSV topology (no nodes.csv) (got {sc.topology!r})")
-        topology = load_topology(topology_path)
-    else:
-        topology_path = Path(topology.graph.get("path") or topology_path)
-    start_given = not isinstance(merged, dict) or "start" in merged
-    if not start_given and topology.graph.get("start"):
-        # a scenario that gives no start runs from the date its topology describes, not from the default
-        sc = validate_data({**merged, "start": str(topology.graph["start"])}, file)
+        topology = _named_topology(topology_path, sc.topology, file)
+    elif topology.graph.get("path"):
+        topology_path = Path(topology.graph["path"])
     applied: list[tuple[str, Any, Any]] = []
     if sc.set:
         done = override_topology(graph_to_data(topology), sc.set, file)
@@ -345,6 +345,15 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     return resolved
 
 
+def _named_topology(path: Path, named: str, file: Path | None) -> nx.DiGraph:
+    """The topology file a scenario names (relative to the scenario's folder), loaded."""
+    if not path.exists():
+        raise InputError(file, "topology", f"no such topology file (got {named!r})")
+    if path.is_dir() and not (path / "nodes.csv").is_file():
+        raise InputError(file, "topology", f"a folder that is not a CSV topology (no nodes.csv) (got {named!r})")
+    return load_topology(path)
+
+
 def load_scenario(path: str | Path) -> ResolvedScenario:
     """Read a scenario file, resolve `extends` and `set:`, load and check its topology."""
     path = Path(path)
@@ -353,7 +362,7 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     return resolve_scenario(read_yaml(path), path)
 
 
-def _as_data(sc: Scenario, start_given: bool) -> dict[str, Any]:
+def as_data(sc: Scenario, start_given: bool) -> dict[str, Any]:
     """A validated scenario as data to resolve again, without the `start` it only defaulted to: on a
     topology it then starts where that topology does."""
     data = sc.model_dump(mode="json", exclude_none=True)
@@ -387,11 +396,11 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
     if isinstance(item, ResolvedScenario):  # its warnings were shown when it was resolved
         if graph is None:
             return item
-        again = resolve_scenario(_as_data(item.scenario, item.start_given), item.path, graph, warn=False)
+        again = resolve_scenario(as_data(item.scenario, item.start_given), item.path, graph, warn=False)
         emit_warnings(again, skip=item.warnings)  # only what the other topology adds
         return again
     if isinstance(item, Scenario):
-        return resolve_scenario(_as_data(item, "start" in item.model_fields_set), None, graph)
+        return resolve_scenario(as_data(item, "start" in item.model_fields_set), None, graph)
     if isinstance(item, dict):
         return resolve_scenario(item, None, graph)
     if isinstance(item, (str, Path)):

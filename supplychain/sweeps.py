@@ -45,7 +45,7 @@ from .arguments import ARGUMENTS, MAX_UNITS, check_run, whole
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
-from .scenario import ResolvedScenario, compose, emit_warnings, resolve_scenario, topology_graph
+from .scenario import ResolvedScenario, as_data, compose, emit_warnings, resolve_scenario, topology_graph
 from .scenario_schema import Scenario
 from .sensitivity import sensitivity
 from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, outcome_rows, outcomes_table,
@@ -201,10 +201,10 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _base_data(scenario: Any) -> tuple[dict[str, Any], Path | None]:
-    if isinstance(scenario, ResolvedScenario):
-        return scenario.scenario.model_dump(mode="json", exclude_none=True), scenario.path
+    if isinstance(scenario, ResolvedScenario):  # a start it only defaulted to is left for the topology's
+        return as_data(scenario.scenario, scenario.start_given), scenario.path
     if isinstance(scenario, Scenario):
-        return scenario.model_dump(mode="json", exclude_none=True), None
+        return as_data(scenario, "start" in scenario.model_fields_set), None
     if isinstance(scenario, dict):
         return compose(scenario, None)[0], None
     path = Path(scenario)

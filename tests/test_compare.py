@@ -273,15 +273,30 @@ def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path
 
 def test_the_comparison_tables_carry_dates_beside_their_days():
     """`baseline_day` -> `baseline_date` and the like, from the baseline's start, as the run tables do."""
-    c = compare(scenario("base", end="2024-12-31"), [scenario("slow", end="2024-12-31", labs={"utilisation": 0.2})],
-                replications=2, workers=1)
-    start = pd.Timestamp("2022-01-01")
-    for name, pairs in (("release_delays", ("baseline", "scenario")), ("throttle", ("unconstrained", "scenario"))):
+    # the scenario starts half a year later: its days (and its counterfactual's) count from its own start
+    c = compare(scenario("base", end="2024-12-31"),
+                [scenario("late", start="2022-07-01", end="2024-12-31", labs={"utilisation": 0.2})], replications=2, workers=1)
+    starts = {"base": pd.Timestamp("2022-01-01"), "late": pd.Timestamp("2022-07-01"), "base__unconstrained":
+              pd.Timestamp("2022-01-01"), "late__unconstrained": pd.Timestamp("2022-07-01")}
+
+    def dated(days: pd.Series, origin: pd.Series) -> pd.Series:
+        return origin + pd.to_timedelta(np.floor(days), unit="D")
+
+    checked = 0
+    for name, sides in (("release_delays", ("baseline", "scenario")), ("censored", ("baseline", "scenario")),
+                        ("throttle", ("unconstrained", "scenario"))):
         t = c.tables[name]
-        assert len(t), name
-        for side in pairs:
+        for side in sides:
             days, dates = t[f"{side}_day"], t[f"{side}_date"]
+            origin = pd.Series(starts["base"], index=t.index) if side == "baseline" else t["scenario"].map(starts)
             assert (dates.isna() == days.isna()).all()
-            assert (dates[days.notna()] == start + pd.to_timedelta(np.floor(days[days.notna()]), unit="D")).all()
-    g = c.tables["mean_gaps"]
-    assert (g["last_release_date"].dropna() == start + pd.to_timedelta(np.floor(g["last_release_day"].dropna()), unit="D")).all()
+            ok = days.notna()
+            assert (dates[ok] == dated(days[ok], origin[ok])).all(), (name, side)
+            checked += int(ok.sum())
+    assert checked > 10 and set(c.tables["throttle"]["scenario"]) == {"base", "late"}
+    g = c.tables["mean_gaps"].dropna(subset=["last_release_day"])
+    assert (g["last_release_date"] == dated(g["last_release_day"], g["scenario"].map(starts))).all()
+    # the scenario's own generations table agrees on the date of its last release
+    gens = c.experiment.tables["generations"]
+    last = gens[gens["scenario"] == "late"].groupby("replication")["date"].max()
+    assert (g[g["scenario"] == "late"].set_index("replication")["last_release_date"] == last).all()

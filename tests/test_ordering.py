@@ -182,3 +182,21 @@ def test_a_built_in_policy_that_raises_is_the_engines_error_not_a_plugin_error()
     broken = Review("lab", 0.0, None, 1.0, 1.0, 14.0)  # type: ignore[arg-type]  # a level no policy should get
     with pytest.raises(TypeError):
         ask(BUILT_IN["order_up_to"], broken)
+
+
+@pytest.mark.parametrize(("answer", "ok"), [(2.5, True), ("np.float64(2.5)", True), ("np.array(2.5)", True),
+                                            ("np.array([2.5])", False), ("True", False), ("'2.5'", False)])
+def test_a_policy_answers_one_number(answer, ok):
+    """One real number, a numpy scalar or a 0-d array: an order; an array of them, a bool or text: an error."""
+    import numpy as np
+
+    from supplychain.engine.ordering import OrderingPolicy, ask
+
+    value = eval(answer, {"np": np}) if isinstance(answer, str) else answer
+    policy = OrderingPolicy("user_policy", lambda r: value, {})
+    review = Review("lab", 0.0, 10.0, 1.0, 10.0, 14.0)
+    if ok:
+        assert ask(policy, review) == 2.5
+    else:
+        with pytest.raises(PluginError, match="it must return a finite number"):
+            ask(policy, review)

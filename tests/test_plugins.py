@@ -212,6 +212,7 @@ def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_
     ("[(object(), 1.0)]", r"gave units to an order not in the book at node 'src' on day \d+"),
     ("[book[0]]", r"returned a Order at node 'src' on day \d+: it must return \(order, good units\) pairs"),
     ("None", r"returned None at node 'src' on day \d+: it must return a list of \(order, good units\) pairs"),
+    ("((o, 1 / 0) for o in book)", r"raised ZeroDivisionError at node 'src' on day \d+: division by zero"),  # raises when listed
 ])
 def test_an_allocation_rule_is_held_to_its_contract(answer, problem):
     """Each breach of `register_allocation`'s contract, which would make units from nothing or start

@@ -231,3 +231,15 @@ def test_a_shocks_bar_is_its_duration_also_in_tables_written_before_the_duration
     assert _days(SimpleNamespace(duration_days=45.0, detail="45 days")) == 45.0
     assert _days(SimpleNamespace(detail="182 days")) == 182.0  # an older folder: from the detail text
     assert _days(SimpleNamespace(duration_days=float("nan"), detail="")) == 0.0
+
+
+def test_the_events_figure_draws_a_shock_over_its_duration():
+    from supplychain.figures import events_figure
+
+    ev = pd.DataFrame({"scenario": ["s"], "type": ["shock"], "id": ["q"], "what": ["capacity"], "detail": ["45 days"],
+                       "duration_days": [45.0], "date": [pd.Timestamp("2023-01-01")]})
+    fig = events_figure(ev, ["s"])
+    width = fig.axes[0].patches[0].get_width()
+    assert width == pytest.approx(45.0)  # matplotlib's dates are in days
+    fig = events_figure(ev.assign(duration_days=float("nan"), detail="90 days"), ["s"])  # an older table: the text
+    assert fig.axes[0].patches[0].get_width() == pytest.approx(90.0)

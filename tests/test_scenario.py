@@ -447,3 +447,26 @@ def test_a_start_after_the_default_end_is_an_input_error_not_a_crash(tmp_path: P
     write(tmp_path, "t.yaml", yaml.safe_dump(data))
     with pytest.raises(InputError, match=r"^.*s.yaml: end: must be after start 2036-06-01 \(got 2035-12-31\)$"):
         resolve_scenario({"topology": "t.yaml"}, tmp_path / "s.yaml")
+
+
+def test_a_sweep_of_a_scenario_object_starts_where_its_topology_does(tmp_path: Path) -> None:
+    """The sweep resolves its base scenario itself: a `Scenario` or a loaded scenario without a start of
+    its own runs from the topology's start there too (its points ran from 2022-01-01)."""
+    from supplychain import sweep
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2023-01-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    write(tmp_path, "s.yaml", "name: s\ntopology: t.yaml\nend: 2024-06-30\n")
+    for base in (Scenario(name="s", end="2024-06-30"), load_scenario(tmp_path / "s.yaml")):
+        s = sweep(base, "labs.utilisation=0.3,0.4", topology=tmp_path / "t.yaml", workers=1)
+        assert {str(es.scenario.start) for es in s.experiment.scenarios} == {"2023-01-01"}
+
+
+def test_an_end_before_the_default_start_is_fine_when_the_topology_starts_earlier(tmp_path: Path) -> None:
+    """The start left out is the topology's (2020): an end of 2021 is after it, not before a 2022 it never uses."""
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2020-01-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    rs = resolve_scenario({"topology": "t.yaml", "end": "2021-06-30"}, tmp_path / "s.yaml")
+    assert (str(rs.scenario.start), str(rs.scenario.end)) == ("2020-01-01", "2021-06-30")

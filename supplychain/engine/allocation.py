@@ -145,13 +145,14 @@ def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: 
     where = f"at node {node_id!r} on day {day}"
     try:
         answer = rule(book, budget, y)
+        if answer is None or not hasattr(answer, "__iter__"):
+            raise PluginError("allocation", name, f"returned {short(answer)} {where}: it must return a list of (order, good "
+                              "units) pairs")
+        give = list(answer)  # inside the try: a generator rule runs, and may raise, only here
+    except PluginError:
+        raise
     except Exception as exc:
         raise PluginError.raised("allocation", name, exc, where) from exc
-    try:
-        give = list(answer)
-    except TypeError:
-        raise PluginError("allocation", name, f"returned {short(answer)} {where}: it must return a list of (order, good units) "
-                          "pairs") from None
     members = {id(o) for o in book}
     given: dict[int, float] = {}
     spent = 0.0

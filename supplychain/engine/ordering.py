@@ -18,9 +18,10 @@ first review that sees it: a surge in targets reaches the suppliers spread out.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
+
+import numpy as np
 
 from ..errors import PluginError
 
@@ -122,7 +123,13 @@ def ask(policy: OrderingPolicy, review: Review) -> float:
         if built_in is not None and policy.decide is built_in.decide:  # a copy on a Dask worker has the same function
             raise  # the engine's own: a bug to see whole
         raise PluginError.raised("ordering", policy.name, exc, f"for lab {review.lab!r} on day {review.now:g}") from exc
-    ok = isinstance(want, numbers.Real) and -math.inf < want < math.inf  # not an array, text or None
+    ok = False
+    if not isinstance(want, (bool, str, bytes)) and np.ndim(want) == 0:  # one number: not an array, text or None
+        try:
+            want = float(want)
+            ok = -math.inf < want < math.inf
+        except (TypeError, ValueError):
+            pass
     if not ok:
         raise PluginError("ordering", policy.name, f"returned {want!r} H100e for lab {review.lab!r} on day {review.now:g}: "
                           "it must return a finite number")

@@ -52,12 +52,14 @@ def day_dates(start: dt.date, days: pd.Series) -> pd.Series:
     return pd.Timestamp(start) + pd.to_timedelta(whole_days(days), unit="D")
 
 
-def with_dates(df: pd.DataFrame, start: "dt.date | pd.Series") -> pd.DataFrame:
-    """`df` with the calendar date beside each of its day columns (`baseline_day` -> `baseline_date`,
-    `release_day_g3` -> `release_date_g3`), counted from `start` (one date, or one per row: the sweep's
-    points may start on different days): the comparison and sweep tables."""
-    origin = pd.to_datetime(start) if isinstance(start, pd.Series) else pd.Timestamp(start)
+def with_dates(df: pd.DataFrame, start: "dt.date | pd.Series", own: "dict[str, dt.date] | None" = None) -> pd.DataFrame:
+    """`df` with the calendar date beside each of its day columns (`scenario_day` -> `scenario_date`,
+    `release_day_g3` -> `release_date_g3`), counted from `start`: one date, or one per row (each
+    scenario's or sweep point's own); `own` gives a column a start of its own (a comparison's
+    `baseline_day` counts from the baseline's). The comparison and sweep tables."""
     for col in [c for c in df.columns if c.endswith("_day") or re.fullmatch(r"release_day_g\d+", c)]:
+        origin = (own or {}).get(col, start)
+        origin = pd.to_datetime(origin) if isinstance(origin, pd.Series) else pd.Timestamp(origin)
         date = col.replace("_day", "_date")
         if date not in df:
             df[date] = origin + pd.to_timedelta(whole_days(df[col]), unit="D")
