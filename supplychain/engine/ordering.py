@@ -124,7 +124,9 @@ def ask(policy: OrderingPolicy, review: Review) -> float:
             raise  # the engine's own: a bug to see whole
         raise PluginError.raised("ordering", policy.name, exc, f"for lab {review.lab!r} on day {review.now:g}") from exc
     ok = False
-    if not isinstance(want, (bool, str, bytes)) and np.ndim(want) == 0:  # one number: not an array, text or None
+    if isinstance(want, float) or type(want) is int:  # the usual answers (numpy's float64 is a float): no numpy call
+        ok = -math.inf < want < math.inf
+    elif not isinstance(want, (bool, str, bytes)) and np.ndim(want) == 0:  # one number: not an array, text or None
         try:
             want = float(want)
             ok = -math.inf < want < math.inf
