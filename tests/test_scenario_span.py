@@ -1,0 +1,73 @@
+"""A scenario's run span: its start defaults to its topology's in every form a runner takes (a dict, a
+`Scenario`, a file, a loaded scenario, a sweep's base), and `end` is checked against it even when left
+out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from supplychain.errors import InputError, ScenarioWarning
+from supplychain.scenario import load_scenario, resolve_scenario
+from supplychain.scenario_schema import Scenario
+
+from conftest import write
+
+
+@pytest.mark.parametrize("form", ["dict", "Scenario", "path", "loaded"])
+def test_a_scenario_without_a_start_runs_from_its_topologys_start(tmp_path: Path, form: str) -> None:
+    """The topology describes the world on its `start`: a scenario that names none begins there, not on
+    the default 2022-01-01 (which placed 2024's fleets in 2022, with a warning), in every form a runner
+    takes, also on a topology given apart; one that names a start keeps it."""
+    from supplychain.scenario import resolve
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2024-01-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    data["start"] = "2023-07-01"
+    write(tmp_path, "other.yaml", yaml.safe_dump(data))
+    write(tmp_path, "s.yaml", "name: s\ntopology: t.yaml\nend: 2025-06-30\n")
+    item = {"dict": {"name": "s", "end": "2025-06-30"}, "Scenario": Scenario(name="s", end="2025-06-30"),
+            "path": str(tmp_path / "s.yaml"), "loaded": load_scenario(tmp_path / "s.yaml")}[form]
+    if form == "loaded":
+        assert str(item.scenario.start) == "2024-01-01"  # its own topology's
+    for topology, start in ((tmp_path / "t.yaml", "2024-01-01"), (tmp_path / "other.yaml", "2023-07-01")):
+        rs = resolve(item, topology)
+        assert str(rs.scenario.start) == start and rs.warnings == ()
+    with pytest.warns(ScenarioWarning, match="before the topology's start"):
+        given = resolve({"name": "s", "start": "2023-01-01", "end": "2025-06-30"}, tmp_path / "t.yaml")
+    assert str(given.scenario.start) == "2023-01-01" and given.warnings[0].startswith("start: the run starts on 2023-01-01")
+
+
+def test_a_start_after_the_default_end_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    """`end` left out is 2035-12-31 and checked against the start like one written down (the run crashed)."""
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2036-06-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    with pytest.raises(InputError, match=r"^.*s.yaml: end: must be after start 2036-06-01 \(got 2035-12-31\)$"):
+        resolve_scenario({"topology": "t.yaml"}, tmp_path / "s.yaml")
+
+
+def test_a_sweep_of_a_scenario_object_starts_where_its_topology_does(tmp_path: Path) -> None:
+    """The sweep resolves its base scenario itself: a `Scenario` or a loaded scenario without a start of
+    its own runs from the topology's start there too (its points ran from 2022-01-01)."""
+    from supplychain import sweep
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2023-01-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    write(tmp_path, "s.yaml", "name: s\ntopology: t.yaml\nend: 2024-06-30\n")
+    for base in (Scenario(name="s", end="2024-06-30"), load_scenario(tmp_path / "s.yaml")):
+        s = sweep(base, "labs.utilisation=0.3,0.4", topology=tmp_path / "t.yaml", workers=1)
+        assert {str(es.scenario.start) for es in s.experiment.scenarios} == {"2023-01-01"}
+
+
+def test_an_end_before_the_default_start_is_fine_when_the_topology_starts_earlier(tmp_path: Path) -> None:
+    """The start left out is the topology's (2020): an end of 2021 is after it, not before a 2022 it never uses."""
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml").read_text())
+    data["start"] = "2020-01-01"
+    write(tmp_path, "t.yaml", yaml.safe_dump(data))
+    rs = resolve_scenario({"topology": "t.yaml", "end": "2021-06-30"}, tmp_path / "s.yaml")
+    assert (str(rs.scenario.start), str(rs.scenario.end)) == ("2020-01-01", "2021-06-30")
