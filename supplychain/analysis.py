@@ -25,7 +25,7 @@ from .summary import binding_inputs, h100e_per_unit, lab_quotes
 
 __all__ = ["t_interval", "across_replications", "paired_releases", "summarise_pairs", "release_delays", "mean_gaps",
            "gap_changes", "throttle", "peak_quoted", "peak_changes", "binding", "binding_by_generation",
-           "compare_tables", "compare_rows", "stock_changes", "STOCK_VALUES", "CONFIDENCE"]
+           "compare_tables", "stock_changes", "STOCK_VALUES", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 
@@ -260,22 +260,6 @@ def stock_changes(stocks: pd.DataFrame | None, baseline: str, name: str) -> pd.D
                              "change": mean, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=["scenario", "baseline", "node", "outcome", "baseline_mean", "scenario_mean", "n",
                                        "change", "ci_low", "ci_high"])
-
-
-def compare_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Of one replication's tables, the rows `compare_tables` reads: which labs it has, their generations,
-    each product's peak quote to a lab, the labs' orders (what bound them) and the stock points. A
-    comparison with `lean=True` keeps only these in memory (a baseline replication's tables are ~50 MB)."""
-    fleet, lt, orders = tables["fleet"], tables["lead_times"], tables["orders"]
-    lt = lab_quotes(lt, fleet["lab"].unique(), column="quoted_days")
-    lab = orders[orders["kind"] == "lab"]
-    out = {"fleet": fleet[["scenario", "replication", "lab"]].drop_duplicates(),
-           "lead_times": lt.loc[sorted(lt.groupby("product")["quoted_days"].idxmax().tolist())],
-           "orders": lab[["scenario", "replication", "kind", "lab", "product", "qty", "cause"]],
-           "generations": tables["generations"]}
-    if "stocks" in tables:
-        out["stocks"] = tables["stocks"]
-    return out
 
 
 def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], *, end_day: float,

@@ -33,8 +33,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .analysis import compare_rows, compare_tables
-from .summary import BACKLOG_WEEKS
+from .analysis import compare_tables
+from .summary import BACKLOG_WEEKS, summary_rows
 from .columns import typed
 from .engine.record import whole_days, with_dates
 from .arguments import ARGUMENTS, check_run
@@ -84,7 +84,8 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
             fmt: str = "parquet", quiet: bool = True, fresh: bool = False, counterfactuals: bool = True,
             topology: Any = None, lean: bool = False) -> Comparison:
     """Run `baseline` and `scenarios` paired and compare them (see module docstring). `lean` (with `out`):
-    keep in memory only the rows the comparison reads (`analysis.compare_rows`), as the command does;
+    keep in memory only the rows the comparison reads (`summary.summary_rows`, what the summary reads too), as the
+    command does;
     every table is in `out`."""
     check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
@@ -98,7 +99,7 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals and labs else {}
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
     exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
-                         scheduler=scheduler, kind="compare", reduce=compare_rows if lean and out is not None else None,
+                         scheduler=scheduler, kind="compare", reduce=summary_rows if lean and out is not None else None,
                          extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
                                          "counterfactuals": {k: v.name for k, v in cfs.items()}})
     end_day = min((es.scenario.end - es.scenario.start).days for es in runs)

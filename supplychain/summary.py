@@ -99,10 +99,10 @@ def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
 
 
 def summary_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Of one replication's tables, the rows `summarise` reads: the labs' fleets on the last day, their
-    generations, the lead times and orders of what labs bought, the stock points, and which
-    replication it is. A run folder's summary is built from these, one stored replication at a time:
-    whole tables are ~50 MB a replication of the baseline in pandas, these under 1 MB."""
+    """Of one replication's tables, the rows `summarise` and `compare_tables` read: the labs' fleets on
+    the last day, their generations, the peak quotes to labs and the labs' orders, the stock points,
+    and which replication it is. A run folder's summary, and a lean comparison, are built from these
+    one replication at a time: whole tables are ~50 MB a baseline replication in pandas, these under 1 MB."""
     out: dict[str, pd.DataFrame] = {}
     fleet = tables.get("fleet")
     labs: set[str] = set()

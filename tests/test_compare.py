@@ -254,7 +254,8 @@ def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path
     for name, df in full.tables.items():
         pd.testing.assert_frame_equal(lean.tables[name], df, obj=name)
     assert lean.text == full.text
-    assert "nodes" not in lean.experiment.tables and len(lean.experiment.tables["orders"]) < len(full.experiment.tables["orders"])
+    assert len(lean.experiment.tables["nodes"]) < len(full.experiment.tables["nodes"]) / 10
+    assert len(lean.experiment.tables["orders"]) < len(full.experiment.tables["orders"])
     pd.testing.assert_frame_equal(load_run(tmp_path / "lean").tables["orders"], full.experiment.tables["orders"])
     # a chain without labs: the stock points' changes come through the lean rows too
     from supplychain.topology import model_to_graph, save_topology

@@ -121,14 +121,13 @@ def acts_on(shock_kind: str, node_kind: str, has_capacity: bool) -> bool | None:
     rule = ACTS_ON.get(shock_kind)
     if rule is None or SHOCK_KINDS.get(shock_kind) is not BUILT_IN.get(shock_kind):
         return None
-    return rule[0](node_kind, has_capacity and node_kind in _CAPACITATED)
+    return rule[0](node_kind, has_capacity)
 
 
 def _reached(net: Net, kind: str, nodes: np.ndarray) -> list[int]:
     """The targeted nodes a built-in kind acts on (the others it leaves alone, and does not log)."""
     test = ACTS_ON[kind][0]
-    return [int(i) for i in nodes
-            if test(net.kinds[i], net.kinds[i] in _CAPACITATED and getattr(net.node_models[i], "capacity", None) is not None)]
+    return [int(i) for i in nodes if test(net.kinds[i], getattr(net.node_models[i], "capacity", None) is not None)]
 
 
 @register_shock_kind("capacity")
