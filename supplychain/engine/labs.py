@@ -247,17 +247,26 @@ class Labs:
 
     # -- deliveries, installation, retirement ---------------------------------
     def delivered(self, j: int, sku: str, units: float, now: float, order: Order | None = None) -> None:
-        """Units of `sku` arrived: they commission, then wait for power in arrival order; `order`
-        (the lab's order line) learns when they are installed, for its power wait."""
+        """Units of `sku` arrived: off the order book (power pending until installed, as `on_order(...,
+        pending=False)`), they commission, wait for power in arrival order and retire a lifetime after
+        commissioning; `order` learns when they are installed. One call, lookups shared, per delivery."""
         st = self.states[j]
+        pol = st.policy
         p = self.net.products[sku]
-        ready = now + st.policy.commissioning_days
+        h = units * p.h100e
+        st.on_order_h100e -= h  # += (-units) x h100e, the same float
+        if pol.power_aware and order is not None:  # (+= (-units) x kW / 1000, the same float)
+            st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * p.power_kw / 1000.0
+        ready = now + pol.commissioning_days
         if not st.waiting:
             self.next_ready[j] = ready
         st.waiting.append((ready, sku, units, order))
-        st.waiting_h100e += units * p.h100e
-        st.commissioning.append((ready, units * p.h100e))
-        st.commissioning_h100e += units * p.h100e
+        st.waiting_h100e += h
+        st.commissioning.append((ready, h))
+        st.commissioning_h100e += h
+        retire_at = ready + pol.lifetime_years * 365.25
+        if retire_at < self.net.days:
+            self.retire_later(j, retire_at, sku, units)
 
     def install_ready(self, j: int, day: int) -> float:
         """Install, first in first out, what has finished commissioning and fits the power.

@@ -39,25 +39,29 @@ class Shipping:
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
         rules = o.rules if o.rules is not None else self._rules(o)
-        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence) if rules else ALLOW
-        if d.action == "deny" or (d.action == "review" and not d.approved):
-            self.denied_at_shipment += qty
-            o.held_qty += qty
-            o.rule = d.rule
-            self._deny(o, qty, now)
-            if o.kind == "lab":
-                self.vendors.returned(o, qty, now)
-            elif o.supplier in self.build_ahead.ahead:
-                self.build_ahead.returned(o, qty, now)
-            return
-        if d.action == "review":
-            o.licence = d.rule  # one licence covers the rest of this order's shipments
-        delay = 0.0 if d is ALLOW else d.delay if d.action in ("review", "wait") else 0.0
+        delay = 0.0
+        if rules:  # no rule covers most orders: nothing to decide (ALLOW, no delay)
+            d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence)
+            if d.action == "deny" or (d.action == "review" and not d.approved):
+                self.denied_at_shipment += qty
+                o.held_qty += qty
+                o.rule = d.rule
+                self._deny(o, qty, now)
+                if o.kind == "lab":
+                    self.vendors.returned(o, qty, now)
+                elif o.supplier in self.build_ahead.ahead:
+                    self.build_ahead.returned(o, qty, now)
+                return
+            if d.action == "review":
+                o.licence = d.rule  # one licence covers the rest of this order's shipments
+            if d is not ALLOW and d.action in ("review", "wait"):
+                delay = d.delay
         tt = 0.0
-        if o.flow >= 0:
-            tt = self.draw_transport[o.flow]()
-            if self.transport_shocked[o.flow]:  # x 1.0 elsewhere: skip the lookup
-                tt *= float(self.net.flows[o.flow].transport_mult[min(int(now), self.net.days - 1)])
+        flow = o.flow
+        if flow >= 0:
+            tt = self.draw_transport[flow]()
+            if self.transport_shocked[flow]:  # x 1.0 elsewhere: skip the lookup
+                tt *= float(self.net.flows[flow].transport_mult[min(int(now), self.net.days - 1)])
         if o.shipped is None:
             o.shipped = now + delay
         o.shipped_qty += qty
@@ -77,17 +81,14 @@ class Shipping:
         net = self.net
         kind = net.kinds[o.customer]
         if kind == "lab":
-            j = self.labs.pos[o.customer]
-            st = self.labs.states[j]
+            labs = self.labs
+            j = labs.pos[o.customer]
             if net.products[o.product].kind == "power":
+                st = labs.states[j]
                 st.power_mw += qty
                 st.power_on_order_mw -= qty
-            else:
-                self.labs.on_order(j, o.flow, o.product, -qty, pending=False)  # pending until installed
-                self.labs.delivered(j, o.product, qty, now, o)
-                retire_at = now + st.policy.commissioning_days + st.policy.lifetime_years * 365.25
-                if retire_at < net.days:
-                    self.labs.retire_later(j, retire_at, o.product, qty)
+            else:  # off the order book, into commissioning, and a retirement date
+                labs.delivered(j, o.product, qty, now, o)
         elif kind == "vendor":
             self.vendors.arrived(o, qty, now)
         elif o.kind == "tool":
