@@ -271,27 +271,30 @@ class Labs:
     def install_ready(self, j: int, day: int) -> float:
         """Install, first in first out, what has finished commissioning and fits the power.
 
-        Deliveries wait in ready order, so the scan stops at the first lot
-        that is not ready or does not fit: a lab with thousands of stranded
-        lots costs O(1) a day while it has no free power. Returns the units installed.
+        Deliveries wait in ready order, so the scan stops at the first lot that is not ready or does
+        not fit: a lab with thousands of stranded lots costs O(1) a day while it has no free power.
+        Returns the units installed. Running sums stay in locals until the end (the same additions).
         """
         st = self.states[j]
-        done = 0.0
-        free_power = self.sc.unconstrained
-        q = st.waiting
+        q, installed, products, free_power = st.waiting, st.installed, self.net.products, self.sc.unconstrained
+        power_mw, used_mw, pending_mw, waiting_h100e = st.power_mw, st.used_mw, st.pending_mw, st.waiting_h100e
+        fleet, installed_units, done = float(self.h100e[j]), self.installed_units, 0.0
         while q and q[0][0] <= day:
             ready, sku, units, order = q[0]
-            p = self.net.products[sku]
-            fit = units if free_power else min(units, max(st.power_mw - st.used_mw, 0.0) * 1000.0 / p.power_kw)
+            p = products[sku]
+            if free_power:
+                fit = units
+            else:  # min(units, max(room, 0.0) x 1000 / kW), without the calls (the same floats)
+                room = power_mw - used_mw
+                fit = (0.0 if 0.0 > room else room) * 1000.0 / p.power_kw
+                fit = fit if fit < units else units
             if fit <= 1e-9:
                 break
-            st.installed[sku] = st.installed.get(sku, 0.0) + fit
-            st.used_mw += fit * p.power_kw / 1000.0
-            st.pending_mw -= fit * p.power_kw / 1000.0
-            self.h100e[j] += fit * p.h100e
-            st.waiting_h100e -= fit * p.h100e
-            self.installed_units += fit
-            done += fit
+            installed[sku] = installed.get(sku, 0.0) + fit
+            mw, h = fit * p.power_kw / 1000.0, fit * p.h100e
+            used_mw, pending_mw = used_mw + mw, pending_mw - mw
+            fleet, waiting_h100e = fleet + h, waiting_h100e - h
+            installed_units, done = installed_units + fit, done + fit
             if order is not None:
                 order.installed_qty += fit
                 order.installed = float(day)
@@ -299,21 +302,25 @@ class Labs:
                 q[0] = (ready, sku, units - fit, order)
                 break
             q.popleft()
+        st.used_mw, st.pending_mw, st.waiting_h100e = used_mw, pending_mw, waiting_h100e
+        self.h100e[j], self.installed_units = fleet, installed_units
         self.next_ready[j] = q[0][0] if q else np.inf
         return done
 
     def stranded_all(self, day: int) -> np.ndarray:
         """H100e per lab delivered and commissioned but waiting for power: all that waits, less
         what is still commissioning (a running sum; deliveries become ready in the order they came)."""
-        out = self.stranded
-        for j, st in enumerate(self.states):
+        out = []  # one assignment at the end: a write per lab to a numpy array costs more
+        for st in self.states:
             q = st.commissioning
             while q and q[0][0] <= day:
                 st.commissioning_h100e -= q.popleft()[1]
             if not q:
                 st.commissioning_h100e = 0.0
-            out[j] = max(st.waiting_h100e - st.commissioning_h100e, 0.0)
-        return out
+            waiting = st.waiting_h100e - st.commissioning_h100e
+            out.append(0.0 if 0.0 > waiting else waiting)  # max(waiting, 0.0), without the call
+        self.stranded[:] = out
+        return self.stranded
 
     def retire_later(self, j: int, when: float, sku: str, units: float) -> None:
         """Queue a retirement due at `when` (callers queue them in due order)."""
