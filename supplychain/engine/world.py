@@ -40,6 +40,7 @@ RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
 _NO_RULES: tuple = ()  # the rules of every order in a scenario without export controls
+_INF = float("inf")
 
 
 class World(Reviews, Shipping):
@@ -303,15 +304,16 @@ class World(Reviews, Shipping):
 
     def _kit_progress(self, kit: Order, now: float) -> None:
         """Packages a kit may start = its good units x the least-covered input's arrived fraction."""
-        frac = float("inf")
+        frac = _INF
         for need, got in kit.inputs.values():  # type: ignore[union-attr]
             f = got / need if need > 0 else 1.0
             if f < frac:
                 frac = f
-        kit.ready_qty = (kit.qty - kit.denied_qty) * min(frac, 1.0)
         if frac >= 1.0 - 1e-9 and kit.kitted is None:
             kit.kitted = now
-            kit.ready_qty = float("inf")
+            kit.ready_qty = _INF
+        else:  # min(frac, 1.0) without the call: a kit's inputs arrive in tens of thousands of parts
+            kit.ready_qty = (kit.qty - kit.denied_qty) * (1.0 if 1.0 < frac else frac)
         if kit.entered is None:
             if kit.ready_qty > 1e-9:
                 self.production.add(kit, now)
