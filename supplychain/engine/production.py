@@ -10,6 +10,7 @@ day, never one kernel event per unit.
 from __future__ import annotations
 
 import bisect
+from array import array
 from typing import Callable
 
 import numpy as np
@@ -37,7 +38,7 @@ class Production:
         self.net = net
         n = len(net.ids)
         self.books: list[list[Order]] = [[] for _ in range(n)]
-        self.queued = [0.0] * n  # capacity units (at yield 1) the books still have to start
+        self.queued = array("d", bytes(8 * n))  # capacity units (at yield 1) the books still have to start
         self.active: set[int] = set()
         self.tiers: dict[int, dict[str, int]] = {}
         self.pipeline: dict[int, list[tuple[int, Order, float, int]]] = {}
@@ -48,7 +49,7 @@ class Production:
         self.on_finished = on_finished
         # orders with finished output not yet shipped (it finished on another day than the weekly
         # shipping day): they ship on the next shipping day, whether or not a chunk finishes then
-        self.unshipped: dict[int, Order] = {}
+        self.unshipped: dict[Order, None] = {}
         self.rules = [ALLOCATION_RULES[getattr(m, "allocation", "fifo")] for m in net.node_models]
         # the name of a user's rule (checked at every call), None for a built-in one
         self.user_rule = [None if BUILT_IN.get(name) is rule else name for name, rule in
@@ -77,15 +78,18 @@ class Production:
         # list, not one numpy scalar per node
         ct = np.minimum(net.cycle * net.ct_mult, net.days + 1.0)
         self._lag = np.ascontiguousarray(np.where(ct > EPS, np.ceil(ct - EPS), 0.0).T.astype(np.int32))
-        # statistics for Little's law and conservation: lists, not numpy arrays, because every
-        # start and every finished chunk updates one node (a list element is several times
-        # quicker to read and write than a numpy scalar); the weekly record converts
-        self.wip = [0.0] * n
+        # statistics for Little's law and conservation: `array`s of doubles, not numpy arrays,
+        # because every start and every finished chunk updates one node (an element is several
+        # times quicker to read and write than a numpy scalar), nor lists, whose elements are float
+        # objects scattered over the heap (a cache miss each, as a day's step touches hundreds);
+        # the weekly record reads them through the buffer protocol
+        self.wip = array("d", bytes(8 * n))
         self.wip_area = np.zeros(n)
-        self.started = [0.0] * n
-        self.finished = [0.0] * n
-        self.flow_time = [0.0] * n  # sum of qty x days in production over finished chunks
-        self.used_today = [0.0] * n
+        self.started = array("d", bytes(8 * n))
+        self.finished = array("d", bytes(8 * n))
+        self.flow_time = array("d", bytes(8 * n))  # sum of qty x days in production over finished chunks
+        self._zeros = bytes(8 * n)
+        self.used_today = array("d", self._zeros)
         # capacity units used and available since the last weekly record: its mean utilisation
         self.used_since = np.zeros(n)
         self.cap_since = np.zeros(n)
@@ -141,7 +145,7 @@ class Production:
         """Spend today's capacity on every active book, then finish what is due."""
         net = self.net
         d = min(day, net.days - 1)
-        self.used_today = [0.0] * len(self.used_today)
+        self.used_today = array("d", self._zeros)
         today = self.capacity(day)
         self.cap_since += today
         if self.active:
@@ -150,10 +154,10 @@ class Production:
             ys = net.yields[:, d].tolist()
             shares, plain_fifo = self.shares, self.plain_fifo
             for node in sorted(self.active):
-                if node in shares:
-                    self._allocate_shared(node, day, day + lag[node], cap[node], ys[node])
-                elif plain_fifo[node] and cap[node] != INF:
+                if plain_fifo[node]:
                     self._fifo(node, day, day + lag[node], cap[node], ys[node])
+                elif node in shares:
+                    self._allocate_shared(node, day, day + lag[node], cap[node], ys[node])
                 else:
                     self._allocate(node, day, day + lag[node], cap[node], ys[node])
             books = self.books  # a node stays active while its book or its share book has work
@@ -198,40 +202,47 @@ class Production:
         """`_allocate` of the built-in fifo rule with a finite budget, fused with `_start`: the same
         arithmetic in the same order as `_fill` then `_start`, without building the (order, units)
         list and three calls per node and day (most days the budget goes to the oldest order or two)."""
+        if budget == INF:
+            return self._allocate(node, day, due, budget, y)
+        if budget <= EPS:
+            return
         book = self.books[node]
         slot: list | None = None
         used = started = 0.0
         ngone = 0  # orders that leave the book; `prefix` while they are its oldest ones
         prefix = True
         parked: list[Order] = []
+        # the budget is checked after each start, not before each order (as `_fill` does): the
+        # order after the last one served is not even loaded (its memory is usually cold)
         for i, o in enumerate(book):
-            if budget <= EPS:
-                break
-            rem = o.remaining
-            can = min(rem, o.ready_qty - (o.qty - o.denied_qty - rem))  # startable(o), inline
+            rem, ready, qty = o.remaining, o.ready_qty, o.qty
+            can = min(rem, ready - (qty - o.denied_qty - rem))  # startable(o), inline
             if can <= EPS:
                 continue
-            cost = o.unit_cost / y
+            unit_cost = o.unit_cost
+            cost = unit_cost / y
             goods = can if can * cost <= budget else budget / cost
             budget -= goods * cost
             if slot is None:
                 slot = self.pipeline.setdefault(due, [])
             rem -= goods
-            if rem < (EPS * o.qty if o.qty > 1.0 else EPS):
+            if rem < (EPS * qty if qty > 1.0 else EPS):
                 goods += rem
                 rem = 0.0
                 prefix = prefix and ngone == i
                 ngone += 1
-            elif o.ready_qty != INF and startable_after(o, rem) <= EPS:
+            elif ready != INF and startable_after(o, rem) <= EPS:
                 parked.append(o)  # a kit that started all its arrived inputs: waits outside the book
                 prefix = prefix and ngone == i
                 ngone += 1
             o.remaining = rem
             if o.started is None:
                 o.started = float(day)
-            used += goods * o.unit_cost
+            used += goods * unit_cost
             started += goods
             slot.append((node, o, goods, day))
+            if budget <= EPS:
+                break
         if slot is None:
             return
         queued = self.queued[node] - used
@@ -258,12 +269,14 @@ class Production:
         used, started, give = share.allocate(budget, y, day, kits)
         if started > 0.0:
             self.share_pipeline.setdefault(due, []).append((node, started, day, share.level))
-            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give)
+            # most days no kit is in the book (no generator for an empty sum: used - 0 is used)
+            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give) if give else used
             self.started[node] += started
             self.wip[node] += started
-        give = [(o, g) for o, g in give if g > 0.0]
         if give:
-            self._start(node, day, due, y, give)
+            give = [(o, g) for o, g in give if g > 0.0]
+            if give:
+                self._start(node, day, due, y, give)
 
     def _start(self, node: int, day: int, due: int, y: float, give: list[tuple[Order, float]]) -> None:
         """Start `give` ((order, good units)) today at `node`; they finish on day `due`."""
@@ -318,28 +331,32 @@ class Production:
         for node, share in self.shares.items():
             if node in reached or (ship_day and share.members):
                 share.finish(reached.get(node, share.done_level), day, ship_day, self.on_finished)
-        touched: dict[int, Order] = {}
+        # keyed by the order itself (hashed by identity): no load of its id, a cold int, per chunk
+        touched: dict[Order, None] = {}
         wip, finished, flow_time = self.wip, self.finished, self.flow_time
         for node, o, goods, began in self.pipeline.pop(day, ()):
             wip[node] -= goods
             finished[node] += goods
             flow_time[node] += goods * (day - began)
             o.made += goods
-            touched[o.id] = o
-        if ship_day and self.unshipped:  # output of earlier days first, in the order it finished
-            waiting, self.unshipped = self.unshipped, {}
-            for o in waiting.values():
-                if o.id not in touched:
-                    self.on_finished(o, float(day))
-        for o in touched.values():
+            touched[o] = None
+        now = float(day)
+        on_finished, unshipped = self.on_finished, self.unshipped
+        if ship_day and unshipped:  # output of earlier days first, in the order it finished
+            self.unshipped = {}
+            for o in unshipped:
+                if o not in touched:
+                    on_finished(o, now)
+            unshipped = self.unshipped
+        for o in touched:
             done = o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9)
             if done:
-                o.finished = float(day)
-                self.unshipped.pop(o.id, None)
+                o.finished = now
+                unshipped.pop(o, None)
             if done or ship_day:
-                self.on_finished(o, float(day))
+                on_finished(o, now)
             else:
-                self.unshipped[o.id] = o
+                unshipped[o] = None
 
     def drop(self, o: Order, units: float) -> float:
         """Take units that can no longer be made (denied inputs) out of an order's book."""

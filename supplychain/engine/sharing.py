@@ -135,8 +135,11 @@ class ShareBook:
         """
         level0 = self.level
         pool = self.weight / y  # capacity per unit of level: plain orders still starting
-        rows = sorted(((o, c, max(o.qty - o.denied_qty, EPS)) for o, c in kits), key=lambda r: r[1] / r[2])
-        kit_pool = sum(s * o.unit_cost for o, _, s in rows) / y
+        if kits:
+            rows = sorted(((o, c, max(o.qty - o.denied_qty, EPS)) for o, c in kits), key=lambda r: r[1] / r[2])
+            kit_pool = sum(s * o.unit_cost for o, _, s in rows) / y
+        else:  # the usual day: no kit has arrived inputs (0 / y is 0.0: no generators to build)
+            rows, kit_pool = [], 0.0
         left, used, started, top_final = budget, 0.0, 0.0, level0
         give: list[tuple[Order, float]] = []
         k = 0
