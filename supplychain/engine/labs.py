@@ -151,7 +151,7 @@ class Labs:
 
     def position(self, j: int) -> float:
         st = self.states[j]
-        return self.h100e[j] + st.waiting_h100e + st.on_order_h100e
+        return float(self.h100e[j]) + st.waiting_h100e + st.on_order_h100e
 
     def sku_offers(self, j: int, day: float, ahead: float = 0.0) -> list[tuple[Flow, str, float]]:
         """(vendor flow, sku, share) for SKUs on sale `ahead` days from `day`, shares of `day`, normalised.

@@ -141,7 +141,7 @@ class World(Reviews, Shipping):
     def _new(self, kind: str, flow: Flow | None, product: str, qty: float, now: float, *, supplier: int = -1,
              customer: int = -1, parent: Order | None = None, lab: int = -1) -> Order:
         o = Order(
-            id=len(self.orders), kind=kind, product=product, qty=qty,
+            id=len(self.orders), kind=kind, product=product, qty=float(qty),
             supplier=flow.supplier if flow else supplier, customer=flow.customer if flow else customer,
             ordered=now, lab=lab, parent=parent, flow=flow.index if flow else -1,
         )
