@@ -323,26 +323,3 @@ def test_share_book_reproduces_the_pro_rata_rule_on_a_packager_rationing_partial
             u, v = getattr(a, f), getattr(b, f)
             assert (u is None) == (v is None) and (u is None or u == pytest.approx(v, abs=1e-6)), (a.id, f, u, v)
         assert a.made == pytest.approx(b.made, rel=1e-9, abs=1e-9)
-
-
-def test_the_fused_fifo_step_reproduces_the_fifo_rule_exactly():
-    """The daily step runs the built-in fifo fused with its starts (`Production._fifo`): every table
-    must be the same to the last bit as when the rule function's answer is started (`_allocate`)."""
-    from supplychain.engine.record import build_tables
-
-    model = parse_topology(yaml.safe_load((ROOT / "topology" / "minimal.yaml").read_text()))
-    sc = Scenario.model_validate({"name": "fifo", "start": "2022-01-01", "end": "2023-12-31"})
-
-    def go(fused: bool) -> dict:
-        w = World(model, sc, 0)
-        assert any(w.production.plain_fifo)
-        if not fused:
-            w.production.plain_fifo = [False] * len(w.net.ids)
-        w.run()
-        check_invariants(w)
-        return build_tables(w)
-
-    fast, slow = go(True), go(False)
-    assert fast.keys() == slow.keys()
-    for name in fast:
-        assert fast[name].to_csv() == slow[name].to_csv(), name

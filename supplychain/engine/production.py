@@ -199,10 +199,9 @@ class Production:
             self._start(node, day, due, y, give)
 
     def _fifo(self, node: int, day: int, due: int, budget: float, y: float) -> None:
-        """`_allocate` of the built-in fifo rule, fused with `_start`: the same arithmetic in the same
-        order as `_fill` then `_start`, without building the (order, units) list and three calls per
-        node and day (most days the budget goes to the oldest order or two). An unlimited budget
-        takes `_allocate`'s own path."""
+        """`_allocate` of the built-in fifo rule with a finite budget, fused with `_start`: the same
+        arithmetic in the same order as `_fill` then `_start`, without building the (order, units)
+        list and three calls per node and day (most days the budget goes to the oldest order or two)."""
         if budget == INF:
             return self._allocate(node, day, due, budget, y)
         if budget <= EPS:

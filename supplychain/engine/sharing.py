@@ -138,7 +138,7 @@ class ShareBook:
         if kits:
             rows = sorted(((o, c, max(o.qty - o.denied_qty, EPS)) for o, c in kits), key=lambda r: r[1] / r[2])
             kit_pool = sum(s * o.unit_cost for o, _, s in rows) / y
-        else:  # the usual day: no kit may start (0 / y is 0.0: no generators to build)
+        else:  # the usual day: no kit has arrived inputs (0 / y is 0.0: no generators to build)
             rows, kit_pool = [], 0.0
         left, used, started, top_final = budget, 0.0, 0.0, level0
         give: list[tuple[Order, float]] = []
