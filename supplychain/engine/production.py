@@ -15,8 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, checked_give, fifo, pro_rata, register_allocation,
-                         rules_used, startable, startable_after)
+from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, checked_give, pro_rata, register_allocation, rules_used,
+                         startable, startable_after)
 from .network import Net
 from .orders import Order
 from .sharing import ShareBook
@@ -54,8 +54,6 @@ class Production:
         # the name of a user's rule (checked at every call), None for a built-in one
         self.user_rule = [None if BUILT_IN.get(name) is rule else name for name, rule in
                           ((getattr(m, "allocation", "fifo"), r) for m, r in zip(net.node_models, self.rules))]
-        # the built-in fifo (most nodes): the daily step runs it fused with `_start` (`_fifo`)
-        self.plain_fifo = [r is fifo and u is None for r, u in zip(self.rules, self.user_rule)]
         for i, m in enumerate(net.node_models):
             if getattr(m, "allocation", "fifo") == "priority" and m.priority:
                 self.tiers[i] = dict(m.priority)
@@ -152,11 +150,9 @@ class Production:
             cap = today.tolist()
             lag = self._lag[d].tolist()
             ys = net.yields[:, d].tolist()
-            shares, plain_fifo = self.shares, self.plain_fifo
+            shares = self.shares
             for node in sorted(self.active):
-                if plain_fifo[node]:
-                    self._fifo(node, day, day + lag[node], cap[node], ys[node])
-                elif node in shares:
+                if node in shares:
                     self._allocate_shared(node, day, day + lag[node], cap[node], ys[node])
                 else:
                     self._allocate(node, day, day + lag[node], cap[node], ys[node])
@@ -197,67 +193,6 @@ class Production:
             give = checked_give(self.user_rule[node], self.net.ids[node], day, self.rules[node], book, budget, y)
         if give:
             self._start(node, day, due, y, give)
-
-    def _fifo(self, node: int, day: int, due: int, budget: float, y: float) -> None:
-        """`_allocate` of the built-in fifo rule with a finite budget, fused with `_start`: the same
-        arithmetic in the same order as `_fill` then `_start`, without building the (order, units)
-        list and three calls per node and day (most days the budget goes to the oldest order or two)."""
-        if budget == INF:
-            return self._allocate(node, day, due, budget, y)
-        if budget <= EPS:
-            return
-        book = self.books[node]
-        slot: list | None = None
-        used = started = 0.0
-        ngone = 0  # orders that leave the book; `prefix` while they are its oldest ones
-        prefix = True
-        parked: list[Order] = []
-        # the budget is checked after each start, not before each order (as `_fill` does): the
-        # order after the last one served is not even loaded (its memory is usually cold)
-        for i, o in enumerate(book):
-            rem, ready, qty = o.remaining, o.ready_qty, o.qty
-            can = min(rem, ready - (qty - o.denied_qty - rem))  # startable(o), inline
-            if can <= EPS:
-                continue
-            unit_cost = o.unit_cost
-            cost = unit_cost / y
-            goods = can if can * cost <= budget else budget / cost
-            budget -= goods * cost
-            if slot is None:
-                slot = self.pipeline.setdefault(due, [])
-            rem -= goods
-            if rem < (EPS * qty if qty > 1.0 else EPS):
-                goods += rem
-                rem = 0.0
-                prefix = prefix and ngone == i
-                ngone += 1
-            elif ready != INF and startable_after(o, rem) <= EPS:
-                parked.append(o)  # a kit that started all its arrived inputs: waits outside the book
-                prefix = prefix and ngone == i
-                ngone += 1
-            o.remaining = rem
-            if o.started is None:
-                o.started = float(day)
-            used += goods * unit_cost
-            started += goods
-            slot.append((node, o, goods, day))
-            if budget <= EPS:
-                break
-        if slot is None:
-            return
-        queued = self.queued[node] - used
-        self.used_today[node] += used / y
-        self.started[node] += started
-        self.wip[node] += started
-        for o in parked:
-            o.in_book = False
-            queued -= o.remaining * o.unit_cost
-        if ngone:
-            if prefix:  # the usual case: the oldest orders left; trim in place
-                del book[:ngone]
-            else:
-                self.books[node] = book = [o for o in book if o.remaining > 0.0 and o.in_book]
-        self.queued[node] = queued if book else 0.0
 
     def _allocate_shared(self, node: int, day: int, due: int, budget: float, y: float) -> None:
         """pro_rata through the node's ShareBook: plain orders and kits on one level."""
