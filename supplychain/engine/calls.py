@@ -7,7 +7,6 @@ orders ride along as plain data. Calls due now share one event (`Calls.at`).
 
 from __future__ import annotations
 
-from heapq import heappush
 from typing import Any, Callable
 
 import simpy
@@ -24,15 +23,15 @@ def _fire(ev: simpy.Event) -> None:
 
 
 class _Call(simpy.Event):
-    """A call's event: born triggered, like a Timeout (same NORMAL priority), but with its
-    callback list built in one step. `Calls.at` puts it on the kernel's queue. A large run
-    makes millions."""
+    """A call scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
+    priority), but with its callback list built in one step. A large run makes millions."""
 
-    def __init__(self, env: simpy.Environment, call: tuple) -> None:
+    def __init__(self, env: simpy.Environment, call: tuple, delay: float) -> None:
         self.env = env
         self.callbacks = [_fire]
         self._ok = True
         self._value = call
+        env.schedule(self, NORMAL, delay)
 
 
 class Calls:
@@ -42,10 +41,6 @@ class Calls:
         self.env = env
         self._due_now: list[tuple[Callable[..., Any], tuple]] = []
         self.batched = 0  # calls that ran without a kernel event of their own
-        # `env.schedule` inlined in `at` (a frame less per call): SimPy's event queue and id counter,
-        # both bound for the environment's life (simpy 4: `schedule` pushes (time, priority, id, event))
-        self._queue: list = env._queue
-        self._eid = env._eid
 
     def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
         """Call `fn(*args)` at simulated time `when` (now if `when` has passed).
@@ -57,15 +52,14 @@ class Calls:
         a large run's events.
         """
         env = self.env
-        now = env._now
-        delay = when - now
-        if delay > 0.0:  # as env.schedule(event, NORMAL, delay)
-            heappush(self._queue, (now + delay, NORMAL, next(self._eid), _Call(env, (fn, args))))
+        delay = when - env.now
+        if delay > 0.0:
+            _Call(env, (fn, args), delay)
             return
         due = self._due_now
         due.append((fn, args))
         if len(due) == 1:
-            heappush(self._queue, (now + 0.0, NORMAL, next(self._eid), _Call(env, (self._run_due, ()))))
+            _Call(env, (self._run_due, ()), 0.0)
 
     def _run_due(self) -> None:
         """Run the calls due now, including those they add (appended, so run in turn)."""
