@@ -288,3 +288,18 @@ def test_a_refused_build_lot_cancels_the_newest_waiting_orders_first():
     w.vendors.shortfall((flow.supplier, "acc"), 150.0, 5.0)
     assert [o.denied_qty for o in orders] == [0.0, 50.0, 100.0]
     assert [o.status for o in orders] == ["waiting", "waiting", "denied"]
+
+
+def test_order_quantities_and_lab_books_are_plain_floats():
+    """Every sum over an order line is a float's, not a numpy scalar's (several times the cost):
+    a numpy share or fleet vector read must not leak into a quantity."""
+    from supplychain.generate import generate_topology
+
+    w = World(generate_topology(60, 3), Scenario.model_validate({"name": "f", "start": "2024-01-01", "end": "2024-12-31"}), 0)
+    w.run()
+    fields = ("qty", "made", "remaining", "shipped_qty", "delivered_qty", "denied_qty", "unit_cost")
+    leaks = {(o.kind, f, type(getattr(o, f)).__name__) for o in w.orders for f in fields if type(getattr(o, f)) is not float}
+    assert len(w.orders) > 500 and not leaks
+    books = ("on_order_h100e", "waiting_h100e", "pending_mw", "power_mw", "power_on_order_mw", "used_mw")
+    assert {(b, type(getattr(st, b)).__name__) for st in w.labs.states for b in books if type(getattr(st, b)) is not float} == set()
+    assert type(w.in_transit) is float and type(w.shipped_qty) is float
