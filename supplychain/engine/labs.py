@@ -139,10 +139,10 @@ class Labs:
         """The fleet target for `day` as known on `now` (default: `day`): the planned trajectory
         on `day` times today's demand multiplier, T(day) x m(now). A lab plans ahead on its
         trajectory, but does not foresee a surge or a cut before it happens."""
-        last = self.net.days - 1
-        d = int(min(max(day, 0), last))
-        t = d if now is None else int(min(max(now, 0), last))
-        return float(self.targets[j, d] * self.demand[j, t])
+        last = self.net.days - 1  # days clamped to the run; `.item` reads floats, not numpy scalars
+        d = last if day >= last else int(day) if day > 0 else 0
+        t = d if now is None else last if now >= last else int(now) if now > 0 else 0
+        return self.targets.item(j, d) * self.demand.item(j, t)
 
     def target_now(self, day: int) -> np.ndarray:
         """Every lab's target for `day` as known that day (the fleet table's `target_h100e`)."""
@@ -151,7 +151,7 @@ class Labs:
 
     def position(self, j: int) -> float:
         st = self.states[j]
-        return float(self.h100e[j]) + st.waiting_h100e + st.on_order_h100e
+        return self.h100e.item(j) + st.waiting_h100e + st.on_order_h100e
 
     def sku_offers(self, j: int, day: float, ahead: float = 0.0) -> list[tuple[Flow, str, float]]:
         """(vendor flow, sku, share) for SKUs on sale `ahead` days from `day`, shares of `day`, normalised.

@@ -74,30 +74,34 @@ class Reviews:
 
     def _review_lab(self, j: int) -> None:
         now = self.env.now
-        labs, net = self.labs, self.net
-        if labs.next_retire[j] <= now:
+        labs, net, controls = self.labs, self.net, self.controls
+        if labs.next_retire.item(j) <= now:  # .item: a float, not a numpy scalar to compare
             labs.retire_due(j, now)
         st = labs.states[j]
+        pol = st.policy
         node = labs.nodes[j]
-        target = labs.target(j, now + st.policy.horizon_days, now)
+        target = labs.target(j, now + pol.horizon_days, now)
         position = labs.position(j)
         limit = INF  # the largest position a power-aware lab's expected power runs
-        if st.policy.power_aware and not self.scenario.unconstrained:
+        if pol.power_aware and not self.scenario.unconstrained:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
         policy, params = labs.ordering[j]
         if (policy.every_review or min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now))
-                or self.controls.any_announced(now)):
+                or controls.any_announced(now)):
+            rules = controls.rules
+            least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
+            review = None  # without rules (no stockpiling) every SKU's review is the same: built once
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
-                factor = 1.0
-                if self.controls.rules:
+                if rules:
                     # stockpiling: a buyer a rule will soon hit raises its target for that SKU
-                    factor = self.controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                    factor = controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                    review = Review(net.ids[node], now, min(target * factor, limit), position, target,
+                                    pol.review_days, params)
+                elif review is None:
+                    review = Review(net.ids[node], now, min(target, limit), position, target, pol.review_days, params)
                 # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
-                review = Review(net.ids[node], now, min(target * factor, limit), position, target,
-                                st.policy.review_days, params)
-                want = ask(policy, review)
-                gap = want * share
-                if gap <= 1e-6 * max(1.0, target):
+                gap = ask(policy, review) * share
+                if gap <= least:
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
                 units = gap / net.products[sku].h100e
@@ -114,8 +118,8 @@ class Reviews:
                 if not self.order_from_suppliers("power", node, pid, need, now, lab=node):
                     st.power_on_order_mw -= need
                 break
-        if now + st.policy.review_days < net.days:
-            self.at(now + st.policy.review_days, self._review_lab, j)
+        if now + pol.review_days < net.days:
+            self.at(now + pol.review_days, self._review_lab, j)
 
     def _quote(self, flow: int) -> float:
         """This week's quote of a flow, days, also on days its lab may not order it (a SKU no longer
