@@ -120,7 +120,7 @@ class Labs:
         # days where some SKU of a lab's vendors goes on or off sale: its offer mix is constant between
         self._sale_cuts = [sorted({x for f in flows for x in self.sale_days[f.product] if abs(x) != inf})
                            for flows in self.acc_flows]
-        self._mixes: dict[tuple[int, int], tuple[list[tuple[Flow, str, float]], float]] = {}
+        self._mixes: list[dict[int, tuple[list[tuple[Flow, str, float]], float]]] = [{} for _ in self.nodes]
 
     # -- ordering ------------------------------------------------------------
     def orderable(self) -> dict[int, np.ndarray]:
@@ -166,11 +166,11 @@ class Labs:
         the mix changes only where a SKU's sale window opens or closes, so it is kept per
         (lab, window interval): a 1,000-node network has 750 labs reviewing every two weeks."""
         net = self.net
-        today = int(max(day, 0) + ahead)  # days from the start
-        key = None
+        today = int((day if day > 0 else 0) + ahead)  # days from the start
+        mixes = None  # this lab's, by window interval (a plain int key: no tuple to build and hash)
         if net.constant_shares:
-            key = (j, bisect.bisect_right(self._sale_cuts[j], today))
-            hit = self._mixes.get(key)
+            mixes, key = self._mixes[j], bisect.bisect_right(self._sale_cuts[j], today)
+            hit = mixes.get(key)
             if hit is not None:
                 return hit
         d = int(min(max(day, 0), net.days - 1))
@@ -185,8 +185,8 @@ class Labs:
         total = sum(s for _, _, s in offers)
         offers = [(f, sku, s / total) for f, sku, s in offers] if total > 0 else []
         kw = sum(s * net.products[sku].power_kw / net.products[sku].h100e for _, sku, s in offers) if offers else 0.0
-        if key is not None:
-            self._mixes[key] = (offers, kw)
+        if mixes is not None:
+            mixes[key] = (offers, kw)
         return offers, kw
 
     def power_need_mw(self, j: int, day: float) -> float:
