@@ -113,7 +113,7 @@ def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
     w = World(model, sc, 0)
     arrived, log = [], []  # log: ("retire", time, units) and ("read", time) in the order they happen
     delivered, retire = w.labs.delivered, w.labs.retire
-    w.labs.delivered = lambda j, sku, units, now, order=None: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
+    w.labs.delivered = lambda j, sku, units, now, order: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
     w.labs.retire = lambda j, sku, units: (log.append(("retire", w.env.now, units)), retire(j, sku, units))[1]
     step, review = w.production.step, w._review_lab  # what reads the fleet: the daily step and reviews
     w.production.step = lambda day: (log.append(("read", w.env.now)), step(day))[1]
@@ -150,7 +150,7 @@ def test_accelerators_stranded_for_a_whole_lifetime_retire_from_the_waiting_queu
     w = World(parse_topology(data), sc, 0)
     arrived = []
     delivered = w.labs.delivered
-    w.labs.delivered = lambda j, sku, units, now, order=None: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
+    w.labs.delivered = lambda j, sku, units, now, order: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
     w.run()
     life = 30 + 0.5 * 365.25
     due = sum(u for t, u in arrived if t + life < w.net.days)
@@ -372,7 +372,7 @@ def test_a_lab_that_never_powered_a_sku_retires_its_deliveries_from_the_waiting_
     w = World(parse_topology(data), sc, 0)
     arrived = []
     delivered = w.labs.delivered
-    w.labs.delivered = lambda j, sku, units, now, order=None: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
+    w.labs.delivered = lambda j, sku, units, now, order: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
     w.run()
     check_invariants(w)
     due = sum(u for t, u in arrived if t + 30 + 0.5 * 365.25 < w.net.days)

@@ -204,14 +204,12 @@ class Production:
         used, started, give = share.allocate(budget, y, day, kits)
         if started > 0.0:
             self.share_pipeline.setdefault(due, []).append((node, started, day, share.level))
-            # most days no kit is in the book (no generator for an empty sum: used - 0 is used)
-            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give) if give else used
+            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give)
             self.started[node] += started
             self.wip[node] += started
+        give = [(o, g) for o, g in give if g > 0.0]
         if give:
-            give = [(o, g) for o, g in give if g > 0.0]
-            if give:
-                self._start(node, day, due, y, give)
+            self._start(node, day, due, y, give)
 
     def _start(self, node: int, day: int, due: int, y: float, give: list[tuple[Order, float]]) -> None:
         """Start `give` ((order, good units)) today at `node`; they finish on day `due`."""

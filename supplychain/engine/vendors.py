@@ -135,7 +135,7 @@ class Vendors(StockBook):
         """Give stock to the waiting orders, first come first served; each part ships after the
         vendor's cycle time. Stock and the unfilled total are kept in locals meanwhile (the
         same subtractions in the same order): a large run makes over a hundred thousand calls."""
-        stock = self.stock[key]  # every caller has touched this key's stock already
+        stock = self.stock[key]
         if stock <= 1e-9:
             return
         q = self.queue[key]
