@@ -247,17 +247,14 @@ class Labs:
 
     # -- deliveries, installation, retirement ---------------------------------
     def delivered(self, j: int, sku: str, units: float, now: float, order: Order) -> None:
-        """Units of `sku` arrived on `order` (the lab's order line): off the order book (power pending
-        until installed, as `on_order(j, order.flow, sku, -units, pending=False)`), they commission, wait
-        for power in arrival order and retire a lifetime after commissioning; `order` learns when they
-        are installed. One call, lookups shared, per delivery."""
+        """Units of `sku` arrived on `order` (the lab's order line): off the order book (their power
+        stays pending until installed), they commission, wait for power in arrival order and retire a
+        lifetime after commissioning; `order` learns when they are installed."""
+        self.on_order(j, order.flow, sku, -units, pending=False)
         st = self.states[j]
         pol = st.policy
         p = self.net.products[sku]
         h = units * p.h100e
-        st.on_order_h100e -= h  # += (-units) x h100e, the same float
-        if pol.power_aware:  # (+= (-units) x kW / 1000, the same float)
-            st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * p.power_kw / 1000.0
         ready = now + pol.commissioning_days
         if not st.waiting:
             self.next_ready[j] = ready

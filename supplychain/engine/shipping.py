@@ -9,7 +9,6 @@ inputs, a fab's tools, a stock point. Mixed into `World`.
 
 from __future__ import annotations
 
-from .controls import ALLOW
 from .orders import Order
 
 __all__ = ["Shipping"]
@@ -40,7 +39,7 @@ class Shipping:
         """Check controls at shipment, then send the goods along the order's edge."""
         rules = o.rules if o.rules is not None else self._rules(o)
         delay = 0.0
-        if rules:  # no rule covers most orders: nothing to decide (ALLOW, no delay)
+        if rules:  # no rule covers most orders: nothing to decide (allowed, no delay)
             d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence)
             if d.action == "deny" or (d.action == "review" and not d.approved):
                 self.denied_at_shipment += qty
@@ -54,7 +53,7 @@ class Shipping:
                 return
             if d.action == "review":
                 o.licence = d.rule  # one licence covers the rest of this order's shipments
-            if d is not ALLOW and d.action in ("review", "wait"):
+            if d.action in ("review", "wait"):
                 delay = d.delay
         tt = 0.0
         flow = o.flow
