@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .orders import Order
+from .orders import Order, OrderArrays, order_arrays
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -177,14 +177,13 @@ STAGE_TIMES = ("ordered", "released", "entered", "started", "finished", "shipped
 _CHUNK = 1 << 15  # order lines per numpy pass of `_simple_causes`
 
 
-def delay_causes(w: "World", times: dict[str, np.ndarray] | None = None) -> list[str | None]:
+def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | None]:
     """The cause of every order line, in order. Lab orders and kits inherit segments from the
     lots they waited for and go one by one; every other line (components, tools, power: most
     of a run) has at most a licence wait, a queue, a production step and a transport leg, so
-    their causes are picked for all of them at once with numpy (`_simple_causes`). `times`:
-    the stage-time columns of every order (nan for none), if the caller has them already."""
-    if times is None:
-        times = {a: np.array([getattr(o, a) for o in w.orders], dtype=float).reshape(len(w.orders)) for a in STAGE_TIMES}
+    their causes are picked for all of them at once with numpy (`_simple_causes`). `arrays`:
+    the orders' `order_arrays`, if the caller has them already."""
+    times = arrays if arrays is not None else order_arrays(w.orders)
     causes: list[str | None] = [None] * len(w.orders)
     cx = _Context(w)
     simple: list[int] = []

@@ -12,8 +12,9 @@ from operator import attrgetter
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["Order", "order_columns"]
+__all__ = ["Order", "OrderArrays", "order_arrays", "order_columns"]
 
 # Order kinds: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
 # tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel;
@@ -88,35 +89,62 @@ ORDER_COLUMNS = (
 
 
 _TIMES = ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered")
+_NUMBERS = ("qty", *_TIMES, "installed", "installed_qty", "delivered_qty", "denied_qty")
+_CODES = ("id", "supplier", "customer", "lab", "flow")
+_TEXTS = ("kind", "product", "status", "rule")
+
+OrderArrays = dict[str, np.ndarray]
+_RECORD = np.dtype([(a, np.float64) for a in _NUMBERS] + [(a, np.int64) for a in _CODES])
+_CHUNK = 1 << 15  # orders per record array: a few MB at a time, not one of ~100 MB
 
 
-def order_columns(orders: list[Order], ids: list[str]) -> dict[str, Any]:
-    """The `orders` table column by column (the same frame as one `row` per order, without
-    a tuple per order: a 1,000-node run has most of a million lines)."""
-    nan = float("nan")
+def order_arrays(orders: list[Order]) -> OrderArrays:
+    """The fields of every order the tables compute with, one numpy array per `Order` attribute,
+    read once: `order_columns`, the delay causes and the realised lead times all work from
+    these (a 1,000-node run has most of a million lines, and each read of a field of each
+    costs: the floats are objects all over the heap). Numbers are float64 with nan for a stage
+    not reached (None), node and flow indices int64, `parent` the parent's id (nan for none),
+    text object arrays. The numbers come from one tuple per order into a record array."""
+    n = len(orders)
+    out: OrderArrays = {a: np.empty(n, dtype=_RECORD[a]) for a in _RECORD.names}
+    fields = attrgetter(*_RECORD.names)
+    for first in range(0, n, _CHUNK):
+        part = orders[first:first + _CHUNK]
+        rec = np.fromiter(map(fields, part), _RECORD, len(part))  # None -> nan
+        for a in _RECORD.names:
+            out[a][first:first + len(part)] = rec[a]
+    out["parent"] = np.array([None if p is None else p.id for p in map(attrgetter("parent"), orders)],
+                             dtype=float).reshape(n)
+    for a in _TEXTS:
+        out[a] = np.array(list(map(attrgetter(a), orders)), dtype=object).reshape(n)
+    return out
 
-    def num(attr: str) -> np.ndarray:  # a stage not reached (None) is nan
-        return np.fromiter((nan if x is None else x for x in map(attrgetter(attr), orders)), float, len(orders))
 
+def order_columns(a: OrderArrays, ids: list[str]) -> dict[str, Any]:
+    """The `orders` table column by column, from `order_arrays` (the same frame as one `row`
+    per order, without a tuple per order). Node names are made text once and taken by index."""
+    names = pd.array(ids, dtype="str")
+    delivered_qty = a["delivered_qty"]
+    # a lab's accelerators: the day the last delivered unit was installed, if every one was
+    with np.errstate(invalid="ignore"):
+        every = (delivered_qty > 0.0) & (a["installed_qty"] >= delivered_qty * (1 - 1e-9))
     cols: dict[str, Any] = {
-        "order_id": np.array(list(map(attrgetter("id"), orders)), dtype=np.int64).reshape(len(orders)),
-        "kind": list(map(attrgetter("kind"), orders)),
-        "product": list(map(attrgetter("product"), orders)),
-        "qty": num("qty"),
-        "supplier": [ids[o.supplier] for o in orders],
-        "customer": [ids[o.customer] for o in orders],
-        "lab": [ids[o.lab] if o.lab >= 0 else None for o in orders],
-        "parent_id": np.fromiter((nan if o.parent is None else o.parent.id for o in orders), dtype=float, count=len(orders)),
+        "order_id": a["id"],
+        "kind": a["kind"],
+        "product": a["product"],
+        "qty": a["qty"],
+        "supplier": names.take(a["supplier"]),
+        "customer": names.take(a["customer"]),
+        "lab": names.take(a["lab"], allow_fill=True),  # -1 (no lab) is null
+        "parent_id": a["parent"],
     }
     for t in _TIMES:
-        cols[t] = num(t)
-    # a lab's accelerators: the day the last delivered unit was installed, if every one was
-    cols["installed"] = np.fromiter((o.installed if o.installed is not None and o.delivered_qty > 0.0 and
-                                     o.installed_qty >= o.delivered_qty * (1 - 1e-9) else nan for o in orders),
-                                    float, len(orders))
-    cols["delivered_qty"] = num("delivered_qty")
-    cols["denied_qty"] = num("denied_qty")
-    cols["status"] = list(map(attrgetter("status"), orders))
-    cols["rule"] = [o.rule or None for o in orders]  # no rule is null, as in the other text columns
+        cols[t] = a[t]
+    cols["installed"] = np.where(every, a["installed"], np.nan)
+    cols["delivered_qty"] = delivered_qty
+    cols["denied_qty"] = a["denied_qty"]
+    cols["status"] = a["status"]
+    rule = a["rule"]
+    cols["rule"] = np.where(rule == "", None, rule)  # no rule is null, as in the other text columns
     assert tuple(cols) == ORDER_COLUMNS
     return cols

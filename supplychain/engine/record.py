@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..columns import typed
-from .orders import order_columns
-from .causes import STAGE_TIMES, delay_causes
+from .orders import OrderArrays, order_arrays, order_columns
+from .causes import delay_causes
 from .gcpause import gc_paused
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,27 +78,23 @@ LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "share"
                 "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines", "date")
 
 
-def _realised(w: "World") -> tuple[pd.DataFrame, pd.DataFrame]:
+def _realised(a: OrderArrays) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean realised lead time and number of lines per (flow, week), by order week and by delivery
     week: the lines that travelled on the flow's edge, a compliant variant shipped in place of its
-    SKU included. The counts weight a mean over flows (`analysis.across_replications(weight=)`)."""
-    flow, ordered, delivered = [], [], []
-    for o in w.orders:
-        if o.delivered is not None and o.kind != "assembly" and o.flow >= 0:
-            flow.append(o.flow)
-            ordered.append(o.ordered)
-            delivered.append(o.delivered)
-    done = pd.DataFrame({"flow": np.asarray(flow, dtype=np.int64), "ordered": np.asarray(ordered, dtype=float),
-                         "delivered": np.asarray(delivered, dtype=float)})
+    SKU included. The counts weight a mean over flows (`analysis.across_replications(weight=)`).
+    `a`: the run's `order_arrays`."""
+    keep = ~np.isnan(a["delivered"]) & (a["kind"] != "assembly") & (a["flow"] >= 0)
+    done = pd.DataFrame({"flow": a["flow"][keep], "ordered": a["ordered"][keep], "delivered": a["delivered"][keep]})
     lead = done["delivered"] - done["ordered"]
     by_order = lead.groupby([done["flow"], (done["ordered"] // 7).astype(np.int64)]).agg(["mean", "count"])
     by_delivery = lead.groupby([done["flow"], (done["delivered"] // 7).astype(np.int64)]).agg(["mean", "count"])
     return by_order, by_delivery
 
 
-def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
+def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
     """Weekly quoted series of every flow, with realised lead times binned by order week and by
-    delivery week. Joined on (flow, week) integers; the name columns are filled in last, once."""
+    delivery week (`_realised` of the run's `order_arrays` `a`). Joined on (flow, week) integers;
+    the name columns are filled in last, once."""
     book = w.quote_book
     if not book.days or not book.flows:
         return _frame([], LEAD_COLUMNS[:-1], start)
@@ -106,7 +102,7 @@ def _lead_times(w: "World", start: dt.date) -> pd.DataFrame:
     week_i, flow_i = np.nonzero(~np.isnan(mat))  # row-major: week by week, flows in order
     day = np.asarray(book.days)[week_i]
     at = pd.MultiIndex.from_arrays([flow_i.astype(np.int64), (day // 7).astype(np.int64)])
-    by_order, by_delivery = _realised(w)
+    by_order, by_delivery = _realised(a)
     # each flow's names once, as text, then taken per row (not converted row by row: ~500 k rows)
     sup, cust, prod = (pd.array(list(x), dtype="str") for x in zip(*book.flows))
     out = pd.DataFrame({
@@ -135,11 +131,9 @@ def build_tables(w: "World") -> dict[str, pd.DataFrame]:
 def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     start = w.scenario.start
     ids = w.net.ids
-    orders = pd.DataFrame(order_columns(w.orders, ids))
-    # the stage times as the frame holds them (views, not a second copy of ~850 k lines x 7)
-    times = {c: orders[c].to_numpy(dtype=float, copy=False) for c in STAGE_TIMES}
-    orders["cause"] = delay_causes(w, times) if len(orders) else pd.Series([], dtype=object)
-    del times
+    arrays = order_arrays(w.orders)
+    orders = pd.DataFrame(order_columns(arrays, ids))
+    orders["cause"] = delay_causes(w, arrays) if len(orders) else pd.Series([], dtype=object)
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
@@ -148,7 +142,7 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     events = [r if len(r) == len(EVENT_COLUMNS) else (*r, float("nan")) for r in w.events + w.controls.log]
     tables = {
         "orders": orders,
-        "lead_times": _lead_times(w, start),
+        "lead_times": _lead_times(w, start, arrays),
         "nodes": w.node_rows.frame(start),
         "fleet": w.fleet_rows.frame(start),
         "generations": _generations(w.labs.releases, start),
