@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, strategies as st
 
 from supplychain.engine.causes import MIN_WAIT_DAYS, WAITS, pick
@@ -54,8 +55,8 @@ def _hbm_licence_and_logic_quota_world():
 
 
 def test_every_line_of_a_controlled_run_gets_the_cause_its_segments_name():
-    """`delay_causes` (numpy for component, tool and power lines; one by one for lab orders and
-    kits) names, for every line, what `pick` makes of the line's own segments."""
+    """`delay_causes` (numpy for lab orders and for component, tool and power lines; one by one
+    for kits) names, for every line, what `pick` makes of the line's own segments."""
     from supplychain.engine.causes import delay_causes, segments
 
     w = _hbm_licence_and_logic_quota_world()
@@ -67,6 +68,60 @@ def test_every_line_of_a_controlled_run_gets_the_cause_its_segments_name():
     assert any(c and c.startswith("queue:") for c in simple) and any(c and c.startswith("production:") for c in simple)
     assert all(pick(segments(w, o)) == c for o, c in lines)
     assert all(c == (f"denied:{o.rule}" if o.rule else "denied") for o, c in zip(w.orders, causes) if o.status == "denied")
+
+
+@pytest.mark.parametrize("policy", ["hbm_full_ban_power_constrained", "taiwan_blockade_6m_resourcing"])
+def test_numpy_causes_match_each_line_segments_in_runs_with_controls_shocks_and_power(policy):
+    """Lab orders (which inherit their kit's segments) and component, tool and power lines are
+    picked with numpy (`_lab_causes`, `_simple_causes`); `segments` goes line by line through
+    `_segments`, the definition. Under a ban, a blockade and a power-constrained grid (power
+    waits, queues, lab orders filled from a vendor's stock) they name the same cause."""
+    from supplychain.engine import World
+    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.scenario import load_scenario
+    from supplychain.topology import graph_to_model
+
+    from conftest import ROOT
+
+    res = load_scenario(ROOT / "policies" / f"{policy}.yaml")
+    w = World(graph_to_model(res.topology), res.scenario, 1).run()
+    causes = delay_causes(w)
+    lab = {(c or "").split(":")[0] for o, c in zip(w.orders, causes) if o.kind == "lab"}
+    assert {"power", "queue", "production", "denied"} <= lab
+    assert any(o.kind == "lab" and not o.children and o.shipped is not None for o in w.orders)  # from stock
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_numpy_lab_causes_follow_the_definition_in_its_rare_branches():
+    """Branches no policy run reaches, made by editing a controlled run's lines: a lab order's own
+    licence or quota wait, a denied lot among its children (the next live one is the lot it
+    waited for, none left: filled from stock), lots delivered on the same day (the first of
+    equals, as max() picks), a lot already there when the lab ordered (nothing inherited), and
+    a delivery that brought no units (no wait for power)."""
+    from supplychain.engine.causes import delay_causes, segments
+
+    w = _hbm_licence_and_logic_quota_world()
+    labs = [o for o in w.orders if o.kind == "lab" and o.status != "denied"]
+    several = [o for o in labs if len(o.children) > 1]
+    assert len(labs) > 40 and len(several) >= 2
+    for i, o in enumerate(labs[::5]):
+        o.released = o.ordered + (9.0 if i % 2 else 3.0)
+        o.rule = "lab_rule" if i % 3 else ""
+    for o in several[:1]:
+        o.children[-1].delivered = o.children[0].delivered = max(c.delivered or 0.0 for c in o.children)
+    for o in several[1:2]:
+        o.children[0].status = "denied"
+    for o in labs[1::7]:
+        for c in o.children:
+            c.status = "denied"
+    delivered = [o for o in labs if o.delivered is not None and o.children and o.children[0].delivered is not None]
+    for o in delivered[2::6]:
+        o.ordered = max(c.delivered or 0.0 for c in o.children)
+    for o in delivered[3::6]:
+        o.delivered_qty, o.installed = 0.0, None
+    causes = delay_causes(w)
+    assert any(c == "licence:lab_rule" for c in causes) and any(c == "waiting" for c in causes)
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
 
 
 def test_one_order_segments_give_the_cause_the_run_table_names():

@@ -22,9 +22,10 @@ from .orders import Order, OrderArrays, order_arrays
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["delay_causes", "segments", "STAGE_TIMES"]
+__all__ = ["delay_causes", "segments"]
 
 Segments = list[tuple[str, float]]
+Longest = tuple[tuple[str, float] | None, tuple[str, float] | None]  # see `_longest`
 
 
 class _Context:
@@ -40,18 +41,22 @@ class _Context:
         self.component = [f"component:{i}" for i in self.ids]
         self.power = [f"power:{i}" for i in self.ids]
         self.commissioning = {node: w.labs.states[j].policy.commissioning_days for j, node in enumerate(w.labs.nodes)}
+        self.commissioning_days = np.zeros(len(self.ids))  # the same, by node index (0 for a node not a lab)
+        for node, days in self.commissioning.items():
+            self.commissioning_days[node] = days
         self._transport: dict[tuple[int, int], str] = {}
         self._ct: dict[tuple[int, int], float] = {}
         self.memo: dict[int, Segments] = {}  # the lots other orders inherit
+        self.longest: dict[int, Longest] = {}  # their `_longest`: a kit's own cause, and its lab orders'
         self.stocked = frozenset(w.build_ahead.ahead)  # makers whose customers are filled from stock
         self.stock_points = frozenset(w.stocks.state)  # the generic kernel's stock points
         self.backorder = [f"backorder:{i}" for i in self.ids]
 
-    def transport(self, o: Order) -> str:
-        key = (o.supplier, o.customer)
+    def transport(self, supplier: int, customer: int) -> str:
+        key = (supplier, customer)
         label = self._transport.get(key)
         if label is None:
-            label = self._transport[key] = f"transport:{self.ids[o.supplier]}->{self.ids[o.customer]}"
+            label = self._transport[key] = f"transport:{self.ids[supplier]}->{self.ids[customer]}"
         return label
 
     def ct(self, node: int, day: int) -> float:
@@ -68,6 +73,10 @@ def segments(w: "World", o: Order) -> Segments:
     return _segments(_Context(w), o)
 
 
+def _licence(rule: str) -> str:
+    return f"licence:{rule}" if rule else "waiting"
+
+
 def _inherited(cx: _Context, o: Order) -> Segments:
     got = cx.memo.get(o.id)
     if got is None:
@@ -75,10 +84,17 @@ def _inherited(cx: _Context, o: Order) -> Segments:
     return got
 
 
+def _lot_longest(cx: _Context, o: Order) -> Longest:
+    got = cx.longest.get(o.id)
+    if got is None:
+        got = cx.longest[o.id] = _longest(_inherited(cx, o))
+    return got
+
+
 def _segments(cx: _Context, o: Order) -> Segments:
     out: Segments = []
     if o.released is not None and o.released > o.ordered:
-        out.append((f"licence:{o.rule}" if o.rule else "waiting", o.released - o.ordered))
+        out.append((_licence(o.rule), o.released - o.ordered))
     end = cx.end
     if o.kind == "lab":
         live = [c for c in o.children if c.status != "denied"]
@@ -87,7 +103,7 @@ def _segments(cx: _Context, o: Order) -> Segments:
             if crit.delivered is None or crit.delivered > o.ordered:  # not simply filled from stock
                 out.extend(_inherited(cx, crit))
             if o.delivered is not None and crit.delivered is not None:
-                out.append((cx.transport(o), max(0.0, o.delivered - crit.delivered)))
+                out.append((cx.transport(o.supplier, o.customer), max(0.0, o.delivered - crit.delivered)))
         elif o.shipped is not None and o.released is not None:
             # filled from the vendor's stock (goods another buyer could not take): the wait for
             # that stock, the vendor's own step (system integration), transport
@@ -95,7 +111,7 @@ def _segments(cx: _Context, o: Order) -> Segments:
             out.append((cx.queue[o.supplier], max(0.0, o.shipped - o.released - ct)))
             out.append((cx.production[o.supplier], ct))
             if o.delivered is not None:
-                out.append((cx.transport(o), o.delivered - o.shipped))
+                out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
         if o.delivered is not None and o.delivered_qty > 0.0:
             out.extend(_power_wait(cx, o))
         return out
@@ -104,13 +120,13 @@ def _segments(cx: _Context, o: Order) -> Segments:
         if wait > 0.0:
             out.append((cx.backorder[o.supplier], wait))
         if o.delivered is not None and o.shipped is not None:
-            out.append((cx.transport(o), o.delivered - o.shipped))
+            out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
         return out
     if o.supplier in cx.stocked and o.kind != "build":  # filled from a build-ahead maker's stock (stocking.py)
         if o.entered is not None:  # waiting for stock is waiting for that maker's capacity
             out.append((cx.queue[o.supplier], (o.finished if o.finished is not None else end) - o.entered))
         if o.delivered is not None and o.shipped is not None:
-            out.append((cx.transport(o), o.delivered - o.shipped))
+            out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
         return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
@@ -135,7 +151,7 @@ def _segments(cx: _Context, o: Order) -> Segments:
         out.append((cx.queue[o.supplier], max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
         out.append((cx.production[o.supplier], ct))
     if o.delivered is not None and o.shipped is not None and o.kind != "build":  # a lot goes into its maker's stock
-        out.append((cx.transport(o), o.delivered - o.shipped))
+        out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
     return out
 
 
@@ -159,87 +175,188 @@ WAITS = ("queue:", "licence:", "component:", "waiting", "power:", "backorder:")
 MIN_WAIT_DAYS = 7.0
 
 
-def pick(segs: Segments) -> str | None:
-    """The longest wait (queue, licence, missing input) if one lasted a week or more,
-    else the longest step: in calm times the slowest production step is the cause."""
-    wait, step = None, None  # the first longest of each, as max() picks
+def _longest(segs: Segments) -> Longest:
+    """The first longest wait (queue, licence, missing input, power) and the first longest
+    segment of `segs`, as max() picks: all `pick` reads of them."""
+    wait, step = None, None
     for seg in segs:
         if step is None or seg[1] > step[1]:
             step = seg
         if seg[0].startswith(WAITS) and (wait is None or seg[1] > wait[1]):
             wait = seg
+    return wait, step
+
+
+def pick(segs: Segments) -> str | None:
+    """The longest wait (queue, licence, missing input) if one lasted a week or more,
+    else the longest step: in calm times the slowest production step is the cause."""
+    return _decide(_longest(segs))
+
+
+def _decide(longest: Longest) -> str | None:
+    """`pick` from `_longest` (a kit's, kept once for it and for the lab orders inheriting it)."""
+    wait, step = longest
     if wait is not None and wait[1] >= MIN_WAIT_DAYS:
         return wait[0]
     return step[0] if step is not None and step[1] > 0 else None
 
 
-STAGE_TIMES = ("ordered", "released", "entered", "started", "finished", "shipped", "delivered")
-_CHUNK = 1 << 15  # order lines per numpy pass of `_simple_causes`
+_CHUNK = 1 << 15  # order lines per numpy pass of `_simple_causes` and `_lab_causes`
 
 
 def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | None]:
-    """The cause of every order line, in order. Lab orders and kits inherit segments from the
-    lots they waited for and go one by one; every other line (components, tools, power: most
-    of a run) has at most a licence wait, a queue, a production step and a transport leg, so
-    their causes are picked for all of them at once with numpy (`_simple_causes`). `arrays`:
-    the orders' `order_arrays`, if the caller has them already."""
-    times = arrays if arrays is not None else order_arrays(w.orders)
-    causes: list[str | None] = [None] * len(w.orders)
+    """The cause of every order line, in order: `pick` of its segments. Kits (and the lines of
+    stock points and build-ahead makers) go one by one through `_segments`; lab orders, which
+    inherit the segments of the lot they waited for, and every other line (components, tools,
+    power: most of a run) are picked for all of them at once with numpy (`_lab_causes`,
+    `_simple_causes`). `arrays`: the orders' `order_arrays`, if the caller has them already."""
+    a = arrays if arrays is not None else order_arrays(w.orders)
+    orders = w.orders
+    causes: list[str | None] = [None] * len(orders)
     cx = _Context(w)
-    simple: list[int] = []
-    for k, o in enumerate(w.orders):
-        if o.status == "denied":
-            causes[k] = f"denied:{o.rule}" if o.rule else "denied"
-        elif o.kind == "lab" or o.kind == "assembly" or o.supplier in cx.stocked or o.supplier in cx.stock_points:
-            causes[k] = pick(_segments(cx, o))  # only the lots others inherit are kept in memo
-        else:
-            simple.append(k)
-    for first in range(0, len(simple), _CHUNK):  # in chunks: a few MB of arrays at a time, not ~100 MB
-        part = simple[first:first + _CHUNK]
-        at = np.asarray(part, dtype=np.int64)
-        for k, cause in zip(part, _simple_causes(cx, [w.orders[k] for k in part], {a: times[a][at] for a in STAGE_TIMES})):
-            causes[k] = cause
+    kind = a["kind"]
+    denied = a["status"] == "denied"
+    lab = (kind == "lab") & ~denied
+    stocked = np.isin(a["supplier"], list(cx.stocked | cx.stock_points))
+    one_by_one = ~denied & ~lab & ((kind == "assembly") | stocked)
+    for k in np.flatnonzero(denied).tolist():
+        rule = a["rule"][k]
+        causes[k] = f"denied:{rule}" if rule else "denied"
+    for k in np.flatnonzero(one_by_one).tolist():
+        o = orders[k]  # a kit's segments are kept: its lab orders inherit them
+        causes[k] = _decide(_lot_longest(cx, o)) if o.kind == "assembly" else pick(_segments(cx, o))
+    for rows, pick_rows in ((np.flatnonzero(~denied & ~lab & ~one_by_one), _simple_causes),
+                            (np.flatnonzero(lab), _lab_causes)):
+        for first in range(0, len(rows), _CHUNK):  # in chunks: a few MB of arrays at a time, not ~100 MB
+            part = rows[first:first + _CHUNK]
+            for k, cause in zip(part.tolist(), pick_rows(cx, part, a)):
+                causes[k] = cause
     return causes
 
 
-def _simple_causes(cx: _Context, orders: list[Order], times: dict[str, np.ndarray]) -> list[str | None]:
-    """`pick(_segments(o))` for orders that are neither lab orders nor kits, vectorised. Their
-    segments, in order: licence or quota wait (if released after ordered), queue and
-    production (if entered production), transport (if delivered); absent ones are -inf."""
-    n = len(orders)
-    if not n:
-        return []
-    ordered, released, entered, started, finished, shipped, delivered = (times[a] for a in STAGE_TIMES)
-    sup = np.array([o.supplier for o in orders], dtype=np.int64).reshape(n)
-    net = cx.net
+def _pick_columns(waits: list[np.ndarray], steps: list[np.ndarray]) -> np.ndarray:
+    """`pick` row by row over segments laid out as columns in their order (an absent one is
+    -inf): `waits` the wait segments, `steps` every segment. The index into `waits` of the
+    first longest wait if it lasted a week or more, else `len(waits)` + the index into `steps`
+    of the first longest segment if longer than nothing, else -1."""
+    n = len(waits[0])
+    w, s = np.stack(waits, axis=1), np.stack(steps, axis=1)
+    wait_at, step_at = w.argmax(axis=1), s.argmax(axis=1)  # the first of equals, as pick's scan
+    use_wait = w[np.arange(n), wait_at] >= MIN_WAIT_DAYS
+    use_step = ~use_wait & (s[np.arange(n), step_at] > 0)
+    return np.where(use_wait, wait_at, np.where(use_step, len(waits) + step_at, -1))
+
+
+def _cycle_times(cx: _Context, sup: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """`_Context.ct` of many (node, day) pairs: day numbers past the run's last day read it."""
+    day = np.minimum(day, cx.net.days - 1).astype(np.int64)  # int() of a non-negative day truncates: floor
+    return cx.net.cycle[sup, day] * cx.net.ct_mult[sup, day]
+
+
+def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
+    """`pick(_segments(o))` for the orders at `rows` that are neither lab orders nor kits,
+    vectorised. Their segments, in order: licence or quota wait (if released after ordered),
+    queue and production (if entered production), transport (if delivered); absent ones are -inf."""
+    ordered, released, entered, started, finished, shipped, delivered = (
+        a[t][rows] for t in ("ordered", "released", "entered", "started", "finished", "shipped", "delivered"))
+    sup = a["supplier"][rows]
     in_prod = ~np.isnan(entered)
-    day = np.minimum(np.where(np.isnan(started), entered, started), net.days - 1)
-    day = np.where(in_prod, day, 0).astype(np.int64)  # int() of a non-negative day truncates: floor
-    ct = net.cycle[sup, day] * net.ct_mult[sup, day]
+    ct = _cycle_times(cx, sup, np.where(in_prod, np.where(np.isnan(started), entered, started), 0))
     done = np.where(np.isnan(finished), cx.end + ct, finished)
     neg = -np.inf
     with np.errstate(invalid="ignore"):
         licence = np.where(released > ordered, released - ordered, neg)
         queue = np.where(in_prod, np.maximum(0.0, done - entered - ct), neg)
         production = np.where(in_prod, ct, neg)
-        moved = ~np.isnan(delivered) & ~np.isnan(shipped)
-        transport = np.where(moved, delivered - shipped, neg)
-    waits = np.stack([licence, queue], axis=1)
-    steps = np.stack([licence, queue, production, transport], axis=1)
-    wait_at = waits.argmax(axis=1)  # the first of equals, as pick's scan
-    step_at = steps.argmax(axis=1)
-    use_wait = waits[np.arange(n), wait_at] >= MIN_WAIT_DAYS
-    use_step = ~use_wait & (steps[np.arange(n), step_at] > 0)
-    which = np.where(use_wait, wait_at, np.where(use_step, step_at, -1))
-    out: list[str | None] = [None] * n
-    for k in np.flatnonzero(which >= 0).tolist():
-        o, seg = orders[k], int(which[k])
-        if seg == 0:
-            out[k] = f"licence:{o.rule}" if o.rule else "waiting"
-        elif seg == 1:
-            out[k] = cx.queue[o.supplier]
-        elif seg == 2:
-            out[k] = cx.production[o.supplier]
+        transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
+    which = _pick_columns([licence, queue], [licence, queue, production, transport])
+    out: list[str | None] = [None] * len(rows)
+    at = np.flatnonzero(which >= 0)
+    for j, col, rule, s, c in zip(at.tolist(), which[at].tolist(), a["rule"][rows[at]], sup[at].tolist(),
+                                  a["customer"][rows[at]].tolist()):
+        if col in (0, 2):
+            out[j] = _licence(rule)
+        elif col in (1, 3):
+            out[j] = cx.queue[s]
+        elif col == 4:
+            out[j] = cx.production[s]
         else:
-            out[k] = cx.transport(o)
+            out[j] = cx.transport(s, c)
+    return out
+
+
+def _critical_lots(cx: _Context, rows: np.ndarray, a: OrderArrays) -> np.ndarray:
+    """For the lab orders at `rows`, the row of the lot each waited for: its live (not denied)
+    child delivered last, still open ones counting as delivered at the end of the run, the
+    first of equals as max() picks; -1 for an order without one (order ids are rows)."""
+    children = [o.children for o in map(cx.w.orders.__getitem__, rows.tolist())]
+    crit = np.full(len(rows), -1, dtype=np.int64)
+    par_a = np.repeat(np.arange(len(rows)), np.fromiter(map(len, children), np.int64, len(rows)))
+    kid_a = np.array([c.id for cs in children for c in cs], dtype=np.int64)
+    live = a["status"][kid_a] != "denied"
+    par_a, kid_a = par_a[live], kid_a[live]
+    if not len(par_a):
+        return crit
+    key = a["delivered"][kid_a]
+    key = np.where(np.isnan(key), cx.end, key)
+    starts = np.flatnonzero(np.r_[True, par_a[1:] != par_a[:-1]])  # children come order by order
+    top = np.maximum.reduceat(key, starts)
+    tops = np.flatnonzero(key == np.repeat(top, np.diff(np.r_[starts, len(key)])))
+    crit[par_a[starts]] = kid_a[tops[np.searchsorted(tops, starts)]]  # the first top of each order
+    return crit
+
+
+def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
+    """`pick(_segments(o))` for the lab orders at `rows`, vectorised. Their segments, in order:
+    licence wait; the segments of the lot they waited for (`_critical_lots`, unless it was
+    there when they were ordered) and the transport from it, or, filled from the vendor's stock,
+    a queue, the vendor's step and the transport; the wait for power. The lot's segments enter
+    as their first longest wait and step (`_longest`, one per lot): all `pick` reads of them."""
+    ordered, released, shipped, delivered = (a[t][rows] for t in ("ordered", "released", "shipped", "delivered"))
+    sup, cust, delivered_qty = a["supplier"][rows], a["customer"][rows], a["delivered_qty"][rows]
+    n, neg, end = len(rows), -np.inf, cx.end
+    crit = _critical_lots(cx, rows, a)
+    has = crit >= 0
+    crit_done = np.where(has, a["delivered"][crit], np.nan)  # (-1 reads the last line: masked)
+    with np.errstate(invalid="ignore"):
+        licence = np.where(released > ordered, released - ordered, neg)
+        inherit = has & (np.isnan(crit_done) | (crit_done > ordered))  # not simply filled from stock
+        lots, lot_of = np.unique(crit[inherit], return_inverse=True)
+        longest = [_lot_longest(cx, cx.w.orders[r]) for r in lots.tolist()]
+        lot = np.full(n, -1, dtype=np.int64)
+        lot[inherit] = lot_of
+        # a line inheriting nothing (lot -1) reads the -inf appended last
+        lot_wait = np.array([neg if wt is None else wt[1] for wt, _ in longest] + [neg])[lot]
+        lot_step = np.array([neg if st is None else st[1] for _, st in longest] + [neg])[lot]
+        # filled from the vendor's stock (goods another buyer could not take)
+        stock = ~has & ~np.isnan(shipped) & ~np.isnan(released)
+        ct = _cycle_times(cx, sup, np.where(stock, released, 0))
+        queue = np.where(stock, np.maximum(0.0, shipped - released - ct), neg)
+        production = np.where(stock, ct, neg)
+        transport = np.where(has & ~np.isnan(delivered) & ~np.isnan(crit_done), np.maximum(0.0, delivered - crit_done),
+                             np.where(stock & ~np.isnan(delivered), delivered - shipped, neg))
+        # power: from the last unit's commissioning until the last was installed (or the end)
+        installed = a["installed"][rows]
+        every = ~np.isnan(installed) & (a["installed_qty"][rows] >= delivered_qty * (1 - 1e-9))
+        power = np.where(every, installed, end) - (delivered + cx.commissioning_days[cust])
+        power = np.where(~np.isnan(delivered) & (delivered_qty > 0.0) & (power > 1.0), power, neg)
+    which = _pick_columns([licence, lot_wait, queue, power], [licence, lot_step, queue, production, transport, power])
+    out: list[str | None] = [None] * n
+    at = np.flatnonzero(which >= 0)
+    for j, col, rule, s, c, i in zip(at.tolist(), which[at].tolist(), a["rule"][rows[at]], sup[at].tolist(),
+                                     cust[at].tolist(), lot[at].tolist()):
+        if col in (0, 4):
+            out[j] = _licence(rule)
+        elif col == 1:
+            out[j] = longest[i][0][0]  # type: ignore[index]  # chosen, so there is one
+        elif col == 5:
+            out[j] = longest[i][1][0]  # type: ignore[index]
+        elif col in (2, 6):
+            out[j] = cx.queue[s]
+        elif col == 7:
+            out[j] = cx.production[s]
+        elif col == 8:
+            out[j] = cx.transport(s, c)
+        else:
+            out[j] = cx.power[c]
     return out
