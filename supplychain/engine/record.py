@@ -78,17 +78,25 @@ LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "share"
                 "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines", "date")
 
 
-def _realised(a: OrderArrays) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _realised(a: OrderArrays, at_flow: np.ndarray, at_week: np.ndarray) -> dict[str, np.ndarray]:
     """Mean realised lead time and number of lines per (flow, week), by order week and by delivery
-    week: the lines that travelled on the flow's edge, a compliant variant shipped in place of its
-    SKU included. The counts weight a mean over flows (`analysis.across_replications(weight=)`).
-    `a`: the run's `order_arrays`."""
+    week, at the (flow, week) rows of the lead-time table (nan and 0 where no line): the lines
+    that travelled on the flow's edge, a compliant variant shipped in place of its SKU included.
+    The counts weight a mean over flows (`analysis.across_replications(weight=)`). `a`: the
+    run's `order_arrays`. Grouped on one integer key per (flow, week): a MultiIndex and its
+    reindex cost more than the means."""
     keep = ~np.isnan(a["delivered"]) & (a["kind"] != "assembly") & (a["flow"] >= 0)
-    done = pd.DataFrame({"flow": a["flow"][keep], "ordered": a["ordered"][keep], "delivered": a["delivered"][keep]})
-    lead = done["delivered"] - done["ordered"]
-    by_order = lead.groupby([done["flow"], (done["ordered"] // 7).astype(np.int64)]).agg(["mean", "count"])
-    by_delivery = lead.groupby([done["flow"], (done["delivered"] // 7).astype(np.int64)]).agg(["mean", "count"])
-    return by_order, by_delivery
+    flow, ordered, delivered = a["flow"][keep], a["ordered"][keep], a["delivered"][keep]
+    lead = pd.Series(delivered - ordered)
+    weeks = {"order": (ordered // 7).astype(np.int64), "delivery": (delivered // 7).astype(np.int64)}
+    width = 1 + max([int(at_week.max(initial=0))] + [int(w.max(initial=0)) for w in weeks.values()])
+    at = at_flow * width + at_week
+    out = {}
+    for by, week in weeks.items():
+        g = lead.groupby(flow * width + week).agg(["mean", "count"]).reindex(at)
+        out[f"realised_by_{by}_days"] = g["mean"].to_numpy()
+        out[f"realised_by_{by}_lines"] = g["count"].fillna(0).to_numpy(dtype=np.int64)  # lines in the mean
+    return out
 
 
 def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
@@ -101,8 +109,6 @@ def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
     mat = np.vstack(book.rows)  # weeks x flows
     week_i, flow_i = np.nonzero(~np.isnan(mat))  # row-major: week by week, flows in order
     day = np.asarray(book.days)[week_i]
-    at = pd.MultiIndex.from_arrays([flow_i.astype(np.int64), (day // 7).astype(np.int64)])
-    by_order, by_delivery = _realised(a)
     # each flow's names once, as text, then taken per row (not converted row by row: ~500 k rows)
     sup, cust, prod = (pd.array(list(x), dtype="str") for x in zip(*book.flows))
     out = pd.DataFrame({
@@ -113,11 +119,9 @@ def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
         "quoted_days": mat[week_i, flow_i],
         "share": np.vstack(book.shares)[week_i, flow_i],
     })
-    order, delivery = by_order.reindex(at), by_delivery.reindex(at)
-    out["realised_by_order_days"] = order["mean"].to_numpy()
-    out["realised_by_delivery_days"] = delivery["mean"].to_numpy()
-    out["realised_by_order_lines"] = order["count"].fillna(0).to_numpy(dtype=np.int64)  # lines in the mean
-    out["realised_by_delivery_lines"] = delivery["count"].fillna(0).to_numpy(dtype=np.int64)
+    realised = _realised(a, flow_i.astype(np.int64), (day // 7).astype(np.int64))
+    for c in ("realised_by_order_days", "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines"):
+        out[c] = realised[c]
     out["date"] = day_dates(start, out["day"])
     return out
 
