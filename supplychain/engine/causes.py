@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .orders import Order, OrderArrays, order_arrays
+from .orders import Order, OrderArrays, all_installed, order_arrays
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -336,9 +336,8 @@ def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
         transport = np.where(has & ~np.isnan(delivered) & ~np.isnan(crit_done), np.maximum(0.0, delivered - crit_done),
                              np.where(stock & ~np.isnan(delivered), delivered - shipped, neg))
         # power: from the last unit's commissioning until the last was installed (or the end)
-        installed = a["installed"][rows]
-        every = ~np.isnan(installed) & (a["installed_qty"][rows] >= delivered_qty * (1 - 1e-9))
-        power = np.where(every, installed, end) - (delivered + cx.commissioning_days[cust])
+        installed = all_installed(a, rows)
+        power = np.where(np.isnan(installed), end, installed) - (delivered + cx.commissioning_days[cust])
         power = np.where(~np.isnan(delivered) & (delivered_qty > 0.0) & (power > 1.0), power, neg)
     which = _pick_columns([licence, lot_wait, queue, power], [licence, lot_step, queue, production, transport, power])
     out: list[str | None] = [None] * n

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Order", "OrderArrays", "order_arrays", "order_columns"]
+__all__ = ["Order", "OrderArrays", "order_arrays", "order_columns", "all_installed"]
 
 # Order kinds: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
 # tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel;
@@ -120,14 +120,20 @@ def order_arrays(orders: list[Order]) -> OrderArrays:
     return out
 
 
+def all_installed(a: OrderArrays, rows: "np.ndarray | slice" = slice(None)) -> np.ndarray:
+    """A lab's accelerators: the day the last delivered unit was installed, if every one was
+    (nan otherwise), of the orders at `rows`: the `installed` column, and where a wait for
+    power ends."""
+    delivered_qty = a["delivered_qty"][rows]
+    with np.errstate(invalid="ignore"):
+        every = (delivered_qty > 0.0) & (a["installed_qty"][rows] >= delivered_qty * (1 - 1e-9))
+    return np.where(every, a["installed"][rows], np.nan)
+
+
 def order_columns(a: OrderArrays, ids: list[str]) -> dict[str, Any]:
     """The `orders` table column by column, from `order_arrays` (the same frame as one `row`
     per order, without a tuple per order). Node names are made text once and taken by index."""
     names = pd.array(ids, dtype="str")
-    delivered_qty = a["delivered_qty"]
-    # a lab's accelerators: the day the last delivered unit was installed, if every one was
-    with np.errstate(invalid="ignore"):
-        every = (delivered_qty > 0.0) & (a["installed_qty"] >= delivered_qty * (1 - 1e-9))
     cols: dict[str, Any] = {
         "order_id": a["id"],
         "kind": a["kind"],
@@ -140,8 +146,8 @@ def order_columns(a: OrderArrays, ids: list[str]) -> dict[str, Any]:
     }
     for t in _TIMES:
         cols[t] = a[t]
-    cols["installed"] = np.where(every, a["installed"], np.nan)
-    cols["delivered_qty"] = delivered_qty
+    cols["installed"] = all_installed(a)
+    cols["delivered_qty"] = a["delivered_qty"]
     cols["denied_qty"] = a["denied_qty"]
     cols["status"] = a["status"]
     rule = a["rule"]
