@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
@@ -70,12 +71,14 @@ def test_every_line_of_a_controlled_run_gets_the_cause_its_segments_name():
     assert all(c == (f"denied:{o.rule}" if o.rule else "denied") for o, c in zip(w.orders, causes) if o.status == "denied")
 
 
-@pytest.mark.parametrize("policy", ["hbm_full_ban_power_constrained", "taiwan_blockade_6m_resourcing"])
+@pytest.mark.parametrize("policy", ["hbm_full_ban_power_constrained", "taiwan_blockade_6m_resourcing",
+                                    "build_ahead_components"])
 def test_numpy_causes_match_each_line_segments_in_runs_with_controls_shocks_and_power(policy):
-    """Lab orders (which inherit their kit's segments) and component, tool and power lines are
-    picked with numpy (`_lab_causes`, `_simple_causes`); `segments` goes line by line through
-    `_segments`, the definition. Under a ban, a blockade and a power-constrained grid (power
-    waits, queues, lab orders filled from a vendor's stock) they name the same cause."""
+    """Kits, lab orders (which inherit their kit's segments) and component, tool and power lines
+    are picked with numpy (`_kit_causes`, `_lab_causes`, `_simple_causes`); `segments` goes line
+    by line through `_segments`, the definition. Under a ban, a blockade, a power-constrained
+    grid (power waits, queues, lab orders filled from a vendor's stock) and build-ahead makers
+    (kits whose inputs come from stock go one by one) they name the same cause."""
     from supplychain.engine import World
     from supplychain.engine.causes import delay_causes, segments
     from supplychain.scenario import load_scenario
@@ -121,6 +124,35 @@ def test_numpy_lab_causes_follow_the_definition_in_its_rare_branches():
         o.delivered_qty, o.installed = 0.0, None
     causes = delay_causes(w)
     assert any(c == "licence:lab_rule" for c in causes) and any(c == "waiting" for c in causes)
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_numpy_kits_keep_exactly_the_longest_wait_and_step_of_their_segments():
+    """A kit picked with numpy (`_kit_causes`) keeps its first longest wait and step, labels and
+    durations, for the lab orders that inherit it: `_longest` of its own segments, exactly. In
+    the branches a controlled run reaches, and, by editing its kits, in rarer ones: complete
+    with no input delivered (`component:?`), waiting without input bookkeeping, the input that
+    came last itself a kit (that kit goes one by one)."""
+    from supplychain.engine.causes import _Context, _kit_causes, _longest, delay_causes, segments
+    from supplychain.engine.orders import order_arrays
+
+    w = _hbm_licence_and_logic_quota_world()
+    kits = [o for o in w.orders if o.kind == "assembly" and o.status != "denied"]
+    waited = [o for o in kits if o.released is not None and o.kitted is not None and o.kitted > o.released]
+    open_ = [o for o in kits if o.kitted is None and o.inputs is not None and o.released is not None]
+    assert len(waited) > 20 and open_
+    for o in waited[:3]:
+        for c in o.children:
+            c.delivered = None
+    open_[0].inputs = None
+    waited[3].children.append(waited[4])
+    waited[4].delivered = waited[3].kitted + 1.0  # after the inputs: the one that came last
+    cx, a = _Context(w), order_arrays(w.orders)
+    rows = np.array([o.id for o in kits])
+    _kit_causes(cx, rows, a)
+    assert all(cx.longest[k] == _longest(segments(w, w.orders[k])) for k in rows.tolist())
+    assert any(cx.longest[o.id][0] == ("component:?", o.kitted - o.released) for o in waited[:3])
+    causes = delay_causes(w)
     assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
 
 

@@ -13,7 +13,7 @@ report say what throttled a generation.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -205,11 +205,12 @@ _CHUNK = 1 << 15  # order lines per numpy pass of `_simple_causes` and `_lab_cau
 
 
 def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | None]:
-    """The cause of every order line, in order: `pick` of its segments. Kits (and the lines of
-    stock points and build-ahead makers) go one by one through `_segments`; lab orders, which
-    inherit the segments of the lot they waited for, and every other line (components, tools,
-    power: most of a run) are picked for all of them at once with numpy (`_lab_causes`,
-    `_simple_causes`). `arrays`: the orders' `order_arrays`, if the caller has them already."""
+    """The cause of every order line, in order: `pick` of its segments. Kits, which inherit the
+    segments of the input that came last, lab orders, which inherit their kit's, and every other
+    line (components, tools, power: most of a run) are picked for all of them at once with numpy
+    (`_kit_causes`, `_lab_causes`, `_simple_causes`); the lines of stock points and build-ahead
+    makers go one by one through `_segments`, the definition. `arrays`: the orders'
+    `order_arrays`, if the caller has them already."""
     a = arrays if arrays is not None else order_arrays(w.orders)
     orders = w.orders
     causes: list[str | None] = [None] * len(orders)
@@ -218,14 +219,16 @@ def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | No
     denied = a["status"] == "denied"
     lab = (kind == "lab") & ~denied
     stocked = np.isin(a["supplier"], list(cx.stocked | cx.stock_points))
-    one_by_one = ~denied & ~lab & ((kind == "assembly") | stocked)
+    kits = ~denied & (kind == "assembly") & ~stocked
+    one_by_one = ~denied & ~lab & ~kits & ((kind == "assembly") | stocked)
     for k in np.flatnonzero(denied).tolist():
         rule = a["rule"][k]
         causes[k] = f"denied:{rule}" if rule else "denied"
     for k in np.flatnonzero(one_by_one).tolist():
         o = orders[k]  # a kit's segments are kept: its lab orders inherit them
         causes[k] = _decide(_lot_longest(cx, o)) if o.kind == "assembly" else pick(_segments(cx, o))
-    for rows, pick_rows in ((np.flatnonzero(~denied & ~lab & ~one_by_one), _simple_causes),
+    for rows, pick_rows in ((np.flatnonzero(~denied & ~lab & ~kits & ~one_by_one), _simple_causes),
+                            (np.flatnonzero(kits), _kit_causes),  # before the lab orders that inherit them
                             (np.flatnonzero(lab), _lab_causes)):
         for first in range(0, len(rows), _CHUNK):  # in chunks: a few MB of arrays at a time, not ~100 MB
             part = rows[first:first + _CHUNK]
@@ -253,15 +256,15 @@ def _cycle_times(cx: _Context, sup: np.ndarray, day: np.ndarray) -> np.ndarray:
     return cx.net.cycle[sup, day] * cx.net.ct_mult[sup, day]
 
 
-def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
-    """`pick(_segments(o))` for the orders at `rows` that are neither lab orders nor kits,
-    vectorised. Their segments, in order: licence or quota wait (if released after ordered),
-    queue and production (if entered production), transport (if delivered); absent ones are -inf."""
+def _simple_segments(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[np.ndarray]:
+    """`_segments` of the orders at `rows` that are neither lab orders nor kits nor the lines of
+    stock points and build-ahead makers, as columns in their order (absent: -inf): licence or
+    quota wait (if released after ordered), queue and production (if it entered production),
+    transport (if delivered)."""
     ordered, released, entered, started, finished, shipped, delivered = (
         a[t][rows] for t in ("ordered", "released", "entered", "started", "finished", "shipped", "delivered"))
-    sup = a["supplier"][rows]
     in_prod = ~np.isnan(entered)
-    ct = _cycle_times(cx, sup, np.where(in_prod, np.where(np.isnan(started), entered, started), 0))
+    ct = _cycle_times(cx, a["supplier"][rows], np.where(in_prod, np.where(np.isnan(started), entered, started), 0))
     done = np.where(np.isnan(finished), cx.end + ct, finished)
     neg = -np.inf
     with np.errstate(invalid="ignore"):
@@ -269,10 +272,27 @@ def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str |
         queue = np.where(in_prod, np.maximum(0.0, done - entered - ct), neg)
         production = np.where(in_prod, ct, neg)
         transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
+    return [licence, queue, production, transport]
+
+
+def _simple_label(cx: _Context, a: OrderArrays, k: int, segment: int) -> str:
+    """The label of segment `segment` (0-3, as `_simple_segments`) of the order at row `k`."""
+    if segment == 0:
+        return _licence(a["rule"][k])
+    sup = int(a["supplier"][k])
+    if segment == 1:
+        return cx.queue[sup]
+    return cx.production[sup] if segment == 2 else cx.transport(sup, int(a["customer"][k]))
+
+
+def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
+    """`pick(_segments(o))` for the orders at `rows` that are neither lab orders nor kits,
+    vectorised (`_simple_segments`)."""
+    licence, queue, production, transport = _simple_segments(cx, rows, a)
     which = _pick_columns([licence, queue], [licence, queue, production, transport])
     out: list[str | None] = [None] * len(rows)
     at = np.flatnonzero(which >= 0)
-    for j, col, rule, s, c in zip(at.tolist(), which[at].tolist(), a["rule"][rows[at]], sup[at].tolist(),
+    for j, col, rule, s, c in zip(at.tolist(), which[at].tolist(), a["rule"][rows[at]], a["supplier"][rows[at]].tolist(),
                                   a["customer"][rows[at]].tolist()):
         if col in (0, 2):
             out[j] = _licence(rule)
@@ -285,25 +305,111 @@ def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str |
     return out
 
 
+def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
+    """`pick(_segments(o))` for the kits at `rows` (not at a build-ahead maker), vectorised where
+    the input that came last is a plain line (`_simple_segments`), else one by one; each kit's
+    `_longest` is kept for the lab orders that inherit it. A kit's segments, in order: licence
+    wait; if its kit completed after release, the segments of the input that came last and the
+    rest of the wait for inputs (or `component:?` if none came); if still waiting for inputs,
+    that wait; else its queue and production; transport."""
+    orders, end, neg = cx.w.orders, cx.end, -np.inf
+    kits = [orders[k] for k in rows.tolist()]
+    n = len(kits)
+    ordered, released, entered, kitted, started, finished, shipped, delivered = (
+        a[t][rows] for t in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered"))
+    sup = a["supplier"][rows]
+    inputs = np.fromiter((o.inputs is not None for o in kits), bool, n)
+    crit = _last_child(kits, lambda kid: a["delivered"][kid])  # the input that came last
+    has = crit >= 0
+    plain = ~np.isin(a["kind"][crit], ("lab", "assembly")) & ~np.isin(a["supplier"][crit], list(cx.stocked | cx.stock_points))
+    kit_done = np.where(np.isnan(released), entered, np.where(~np.isnan(kitted), kitted, np.where(inputs, finished, entered)))
+    with np.errstate(invalid="ignore"):
+        waited = ~np.isnan(released) & (kit_done > released)  # (a nan kit_done compares false)
+        by_one = waited & has & ~plain  # the last input inherits from further up: one by one
+        inner = _simple_segments(cx, crit, a)  # (-1, no input delivered, reads the last line: masked)
+        total = np.zeros(n)
+        for seg in inner:  # as sum(): left to right from 0
+            total = total + np.where(seg > neg, seg, 0.0)
+        inner_wait_at = np.stack(inner[:2], axis=1).argmax(axis=1)
+        inner_step_at = np.stack(inner, axis=1).argmax(axis=1)
+        inner_wait = np.where(waited & has, np.choose(inner_wait_at, inner[:2]), neg)
+        inner_step = np.where(waited & has, np.choose(inner_step_at, inner), neg)
+        rest = (kit_done - released) - total
+        rest = np.where(waited & has & (rest > 0), rest, neg)
+        unknown = np.where(waited & ~has, kit_done - released, neg)
+        slowest = np.where(np.isnan(kit_done) & inputs & ~np.isnan(released), end - released, neg)
+        producing = ~(slowest > neg) & ~np.isnan(entered)
+        ct = _cycle_times(cx, sup, np.where(producing, np.where(np.isnan(started), entered, started), 0))
+        done = np.where(np.isnan(finished), end + ct, finished)
+        start = np.maximum(np.where(np.isnan(kit_done), 0.0, kit_done), entered)
+        queue = np.where(producing, np.maximum(0.0, done - start - ct), neg)
+        production = np.where(producing, ct, neg)
+        licence = np.where(released > ordered, released - ordered, neg)
+        transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
+    waits = np.stack([licence, inner_wait, rest, unknown, slowest, queue], axis=1)
+    steps = np.stack([licence, inner_step, rest, unknown, slowest, queue, production, transport], axis=1)
+    wait_at, step_at = waits.argmax(axis=1), steps.argmax(axis=1)  # the first of equals
+    wait_d, step_d = waits[np.arange(n), wait_at], steps[np.arange(n), step_at]
+
+    def label(j: int, col: int, wait: bool) -> str:
+        o = kits[j]
+        if col == 0:
+            return _licence(o.rule)
+        if col == 1:
+            return _simple_label(cx, a, int(crit[j]), int(inner_wait_at[j] if wait else inner_step_at[j]))
+        if col == 2:
+            return cx.component[int(a["supplier"][crit[j]])]
+        if col == 3:
+            return "component:?"
+        if col == 4:
+            return f"component:{_slowest_input(cx.w, o)}"
+        if col == 5:
+            return cx.queue[o.supplier]
+        return cx.production[o.supplier] if col == 6 else cx.transport(o.supplier, o.customer)
+
+    out: list[str | None] = [None] * n
+    for j, o in enumerate(kits):
+        if by_one[j]:
+            out[j] = _decide(_lot_longest(cx, o))
+            continue
+        wait = None if wait_d[j] == neg else (label(j, int(wait_at[j]), True), float(wait_d[j]))
+        if wait is not None and step_d[j] == wait_d[j] and step_at[j] == wait_at[j] != 1:
+            step = wait  # the same segment (a kit's longest wait for inputs: its slowest input named once)
+        else:
+            step = None if step_d[j] == neg else (label(j, int(step_at[j]), False), float(step_d[j]))
+        cx.longest[o.id] = (wait, step)
+        out[j] = _decide((wait, step))
+    return out
+
+
+def _last_child(parents: list[Order], key: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """For each of `parents`, the row of its child with the greatest `key` (of children's rows;
+    nan leaves a child out), the first of equals as max() picks; -1 for none (ids are rows)."""
+    children = [o.children for o in parents]
+    last = np.full(len(parents), -1, dtype=np.int64)
+    par = np.repeat(np.arange(len(parents)), np.fromiter(map(len, children), np.int64, len(parents)))
+    kid = np.array([c.id for cs in children for c in cs], dtype=np.int64)
+    value = key(kid)
+    keep = ~np.isnan(value)
+    par, kid, value = par[keep], kid[keep], value[keep]
+    if not len(par):
+        return last
+    starts = np.flatnonzero(np.r_[True, par[1:] != par[:-1]])  # children come parent by parent
+    top = np.maximum.reduceat(value, starts)
+    tops = np.flatnonzero(value == np.repeat(top, np.diff(np.r_[starts, len(value)])))
+    last[par[starts]] = kid[tops[np.searchsorted(tops, starts)]]  # the first top of each parent
+    return last
+
+
 def _critical_lots(cx: _Context, rows: np.ndarray, a: OrderArrays) -> np.ndarray:
     """For the lab orders at `rows`, the row of the lot each waited for: its live (not denied)
-    child delivered last, still open ones counting as delivered at the end of the run, the
-    first of equals as max() picks; -1 for an order without one (order ids are rows)."""
-    children = [o.children for o in map(cx.w.orders.__getitem__, rows.tolist())]
-    crit = np.full(len(rows), -1, dtype=np.int64)
-    par_a = np.repeat(np.arange(len(rows)), np.fromiter(map(len, children), np.int64, len(rows)))
-    kid_a = np.array([c.id for cs in children for c in cs], dtype=np.int64)
-    live = a["status"][kid_a] != "denied"
-    par_a, kid_a = par_a[live], kid_a[live]
-    if not len(par_a):
-        return crit
-    key = a["delivered"][kid_a]
-    key = np.where(np.isnan(key), cx.end, key)
-    starts = np.flatnonzero(np.r_[True, par_a[1:] != par_a[:-1]])  # children come order by order
-    top = np.maximum.reduceat(key, starts)
-    tops = np.flatnonzero(key == np.repeat(top, np.diff(np.r_[starts, len(key)])))
-    crit[par_a[starts]] = kid_a[tops[np.searchsorted(tops, starts)]]  # the first top of each order
-    return crit
+    child delivered last, still open ones counting as delivered at the end of the run; -1 for
+    an order without one."""
+    def key(kid: np.ndarray) -> np.ndarray:
+        done = a["delivered"][kid]
+        return np.where(a["status"][kid] == "denied", np.nan, np.where(np.isnan(done), cx.end, done))
+
+    return _last_child([cx.w.orders[k] for k in rows.tolist()], key)
 
 
 def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
