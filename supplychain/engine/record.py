@@ -138,6 +138,8 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     arrays = order_arrays(w.orders)
     orders = pd.DataFrame(order_columns(arrays, ids))
     orders["cause"] = delay_causes(w, arrays) if len(orders) else pd.Series([], dtype=object)
+    lead_times = _lead_times(w, start, arrays)
+    del arrays  # a second copy of every line's fields: not kept while the tables grow
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
@@ -146,7 +148,7 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     events = [r if len(r) == len(EVENT_COLUMNS) else (*r, float("nan")) for r in w.events + w.controls.log]
     tables = {
         "orders": orders,
-        "lead_times": _lead_times(w, start, arrays),
+        "lead_times": lead_times,
         "nodes": w.node_rows.frame(start),
         "fleet": w.fleet_rows.frame(start),
         "generations": _generations(w.labs.releases, start),
