@@ -58,7 +58,8 @@ def _hbm_licence_and_logic_quota_world():
 def test_every_line_of_a_controlled_run_gets_the_cause_its_segments_name():
     """`delay_causes` (numpy for lab orders and for component, tool and power lines; one by one
     for kits) names, for every line, what `pick` makes of the line's own segments."""
-    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
 
     w = _hbm_licence_and_logic_quota_world()
     causes = delay_causes(w)
@@ -80,7 +81,8 @@ def test_numpy_causes_match_each_line_segments_in_runs_with_controls_shocks_and_
     grid (power waits, queues, lab orders filled from a vendor's stock) and build-ahead makers
     (kits whose inputs come from stock go one by one) they name the same cause."""
     from supplychain.engine import World
-    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
     from supplychain.scenario import load_scenario
     from supplychain.topology import graph_to_model
 
@@ -101,7 +103,8 @@ def test_numpy_lab_causes_follow_the_definition_in_its_rare_branches():
     waited for, none left: filled from stock), lots delivered on the same day (the first of
     equals, as max() picks), a lot already there when the lab ordered (nothing inherited), and
     a delivery that brought no units (no wait for power)."""
-    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
 
     w = _hbm_licence_and_logic_quota_world()
     labs = [o for o in w.orders if o.kind == "lab" and o.status != "denied"]
@@ -133,7 +136,8 @@ def test_numpy_kits_keep_exactly_the_longest_wait_and_step_of_their_segments():
     the branches a controlled run reaches, and, by editing its kits, in rarer ones: complete
     with no input delivered (`component:?`), waiting without input bookkeeping, the input that
     came last itself a kit (that kit goes one by one)."""
-    from supplychain.engine.causes import _Context, _kit_causes, _longest, delay_causes, segments
+    from supplychain.engine.causes import _Context, _longest, segments
+    from supplychain.engine.causes_batch import _kit_causes, delay_causes
     from supplychain.engine.orders import order_arrays
 
     w = _hbm_licence_and_logic_quota_world()
@@ -162,7 +166,8 @@ def test_one_order_segments_give_the_cause_the_run_table_names():
     import datetime as dt
 
     from supplychain.engine import World
-    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
     from supplychain.scenario import load_scenario
     from supplychain.topology import graph_to_model
 
@@ -181,7 +186,8 @@ def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
     such an order has no build lot to inherit from, and its wait for that stock is a queue at
     the vendor (it had no cause at all)."""
     from supplychain.engine import World
-    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
     from supplychain.scenario import load_scenario
     from supplychain.topology import graph_to_model
 
@@ -254,7 +260,8 @@ def test_labels_name_the_nodes_the_wait_was_at():
     """A missing input names the supplier it was waiting for (not the kit's own packager); a
     transport leg names supplier -> customer; a lab order's last leg is the vendor -> lab
     transport of the lot that filled it last (5 days in this network), not of the first one."""
-    from supplychain.engine.causes import delay_causes, segments
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
 
     w = _hbm_licence_and_logic_quota_world()
     ids = w.net.ids

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..columns import typed
 from .orders import OrderArrays, order_arrays, order_columns
-from .causes import delay_causes
+from .causes_batch import delay_causes
 from .gcpause import gc_paused
 
 if TYPE_CHECKING:  # pragma: no cover
