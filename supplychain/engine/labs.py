@@ -75,6 +75,9 @@ class Labs:
         self.retiring: list[deque] = [deque() for _ in range(m)]  # (day, sku, units) in due order
         self.next_retire = np.full(m, np.inf)  # due day of the front of each lab's retirement queue
         self.releases: list[tuple] = []
+        #: per lab, its releases on or after the RSI start so far: the k of the next one's gain
+        #: (counted as they come; a scan of `releases` per release was quadratic in releases)
+        self.rsi_releases: list[int] = [0] * m
         g = scenario.generations
         self.req0, self.scale, self.min_days, self.max_gen = g.requirement_0, g.scale, g.min_training_days, g.max_generations
         self.gain, self.gain_growth = scenario.rsi.resolved()
@@ -390,13 +393,15 @@ class Labs:
         for j in np.flatnonzero(ready):
             g = int(self.gen[j])
             out.append((self.net.ids[self.nodes[j]], g, float(day), float(self.gen_started[j]), float(need[j]), float(self.rsi[j])))
-            if day >= self.rsi_start and self.gain > 1.0:
-                k = sum(1 for r in self.releases if r[0] == self.net.ids[self.nodes[j]] and r[2] >= self.rsi_start)
-                try:
-                    factor = 1.0 + (self.gain - 1.0) * self.gain_growth**k
-                except OverflowError:  # gain_growth^k past a float: the cap below holds it
-                    factor = float("inf")
-                self.rsi[j] = min(float(self.rsi[j]) * factor, RSI_CAP)
+            if day >= self.rsi_start:
+                k = self.rsi_releases[j]  # the lab's releases since the RSI start, before this one
+                self.rsi_releases[j] = k + 1
+                if self.gain > 1.0:
+                    try:
+                        factor = 1.0 + (self.gain - 1.0) * self.gain_growth**k
+                    except OverflowError:  # gain_growth^k past a float: the cap below holds it
+                        factor = float("inf")
+                    self.rsi[j] = min(float(self.rsi[j]) * factor, RSI_CAP)
             self.releases.append(out[-1])
             self.gen[j] += 1
             self.accum[j] = 0.0
