@@ -56,8 +56,9 @@ def _hbm_licence_and_logic_quota_world():
 
 
 def test_every_line_of_a_controlled_run_gets_the_cause_its_segments_name():
-    """`delay_causes` (numpy for lab orders and for component, tool and power lines; one by one
-    for kits) names, for every line, what `pick` makes of the line's own segments."""
+    """`delay_causes` (numpy for kits, lab orders and component, tool and power lines; one by one
+    for the lines of stock points and build-ahead makers) names, for every line, what `pick`
+    makes of the line's own segments."""
     from supplychain.engine.causes import segments
     from supplychain.engine.causes_batch import delay_causes
 
