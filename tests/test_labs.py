@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplychain.engine.labs import H100_FLOPS
+from supplychain.engine.training import H100_FLOPS
 from supplychain.results import simulate
 from supplychain.topology import parse_topology, read_yaml
 
@@ -207,7 +207,7 @@ def test_compounding_rsi_saturates_instead_of_overflowing():
     overflow the multiplier (inf FLOP, numpy warnings); it saturates at RSI_CAP and the run is clean."""
     import warnings
 
-    from supplychain.engine.labs import RSI_CAP
+    from supplychain.engine.training import RSI_CAP
 
     model = minimal(fleet={"acc": 10000}, target_h100e=None)
     sc = scenario(end="2024-12-31", rsi={"gain": 101.0, "gain_growth": 10.0},

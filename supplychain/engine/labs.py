@@ -1,14 +1,12 @@
-"""Labs: fleet, power, ordering to a target, training compute and generations.
+"""Labs: fleet, power, ordering to a target, commissioning and retirement.
 
 Ordering: every review a lab orders the gap between its target fleet
 (H100e, `horizon_days` ahead) and its position (installed + waiting to be
 installed + on order), split over the SKUs its vendors offer that day by
 edge share. Delivered accelerators are installed after commissioning if
 powered capacity allows; otherwise they wait, counted as stranded.
-Training (vectorised over labs): effective FLOP/day = powered H100e x 1e15
-x utilisation x training fraction x algorithmic efficiency x RSI x 86400.
-Generation g needs requirement_0 x scale^g; each release multiplies the
-lab's efficiency by the RSI gain of that release.
+What the powered fleet trains, and the generations it releases, is
+`training.py`.
 """
 
 from __future__ import annotations
@@ -24,15 +22,12 @@ from ..scenario_schema import Scenario
 from .network import Flow, Net
 from .ordering import ORDERING_POLICIES
 from .orders import Order
+from .training import Training
 
-__all__ = ["Labs", "H100_FLOPS"]
+__all__ = ["Labs"]
 
-H100_FLOPS = 1e15  # BF16 dense FLOP/s of one H100e (calibration.md: H100 SXM 989 TFLOPS)
 #: all-in kW per H100e when a lab has no SKU on sale to take it from (Epoch 2030: ~1.7 kW per H100)
 FALLBACK_KW_PER_H100E = 1.7
-#: the RSI multiplier saturates here (assumption: far past any generation trained in a day, and finite,
-#: so compounding gains cannot overflow the training arithmetic)
-RSI_CAP = 1e100
 
 
 @dataclass
@@ -67,28 +62,14 @@ class Labs:
         m = len(self.nodes)
         self.h100e = np.zeros(m)  # powered (installed) H100e
         self.stranded = np.zeros(m)
-        self.accum = np.zeros(m)
-        self.gen = np.zeros(m, dtype=int)
-        self.gen_started = np.zeros(m)
-        self.rsi = np.ones(m)
+        #: training compute and the generations it releases (`training.py`)
+        self.training = Training([net.ids[n] for n in self.nodes], self.states, scenario)
         self.next_ready = np.full(m, np.inf)  # ready day of the front of each lab's waiting queue
         self.retiring: list[deque] = [deque() for _ in range(m)]  # (day, sku, units) in due order
         self.next_retire = np.full(m, np.inf)  # due day of the front of each lab's retirement queue
-        self.releases: list[tuple] = []
-        #: per lab, its releases on or after the RSI start so far: the k of the next one's gain
-        #: (counted as they come; a scan of `releases` per release was quadratic in releases)
-        self.rsi_releases: list[int] = [0] * m
-        g = scenario.generations
-        self.req0, self.scale, self.min_days, self.max_gen = g.requirement_0, g.scale, g.min_training_days, g.max_generations
-        self.gain, self.gain_growth = scenario.rsi.resolved()
-        self.rsi_start = (scenario.rsi.start - scenario.start).days if scenario.rsi.start else 0
-        self.eff_growth = scenario.algorithms.efficiency_growth
-        self._need = self.req0 * self.scale ** self.gen.astype(float)  # compute for each lab's next generation
         days = np.arange(net.days, dtype=float)
         self.targets = np.zeros((m, net.days))  # the planned fleet trajectory T_L, H100e
         self.demand = np.ones((m, net.days))  # the demand multiplier m (scenario x demand shocks)
-        self.util = np.array([s.policy.utilisation for s in self.states])
-        self.train_frac = np.array([s.policy.training_fraction for s in self.states])
         for j, node in enumerate(self.nodes):
             lab = net.node_models[node]
             sched = scenario.demand.targets.get(lab.id, lab.target_h100e)
@@ -373,39 +354,3 @@ class Labs:
         self.next_ready[j] = kept[0][0] if kept else np.inf
         self.retired_units += taken
         return taken
-
-    # -- training --------------------------------------------------------------
-    def efficiency(self, day: int) -> np.ndarray:
-        with np.errstate(over="ignore"):  # past a float: infinite efficiency, every generation at once
-            return np.float64(self.eff_growth) ** (day / 365.25) * self.rsi
-
-    def train(self, day: int) -> list[tuple]:
-        """Accumulate one day of effective compute; release generations that are done."""
-        with np.errstate(over="ignore", invalid="ignore"):  # compounding gains may pass a float: inf
-            flops = self.h100e * H100_FLOPS * self.util * self.train_frac * self.efficiency(day) * 86400.0
-            self.accum += flops
-        need = self._need
-        ready = self.accum >= need
-        out: list[tuple] = []
-        if not ready.any():  # most days: no lab has the compute for its next generation
-            return out
-        ready &= (day - self.gen_started >= self.min_days) & (self.gen < self.max_gen)
-        for j in np.flatnonzero(ready):
-            g = int(self.gen[j])
-            out.append((self.net.ids[self.nodes[j]], g, float(day), float(self.gen_started[j]), float(need[j]), float(self.rsi[j])))
-            if day >= self.rsi_start:
-                k = self.rsi_releases[j]  # the lab's releases since the RSI start, before this one
-                self.rsi_releases[j] = k + 1
-                if self.gain > 1.0:
-                    try:
-                        factor = 1.0 + (self.gain - 1.0) * self.gain_growth**k
-                    except OverflowError:  # gain_growth^k past a float: the cap below holds it
-                        factor = float("inf")
-                    self.rsi[j] = min(float(self.rsi[j]) * factor, RSI_CAP)
-            self.releases.append(out[-1])
-            self.gen[j] += 1
-            self.accum[j] = 0.0
-            self.gen_started[j] = day
-        if out:
-            self._need = self.req0 * self.scale ** self.gen.astype(float)
-        return out

@@ -151,7 +151,7 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
         "lead_times": lead_times,
         "nodes": w.node_rows.frame(start),
         "fleet": w.fleet_rows.frame(start),
-        "generations": _generations(w.labs.releases, start),
+        "generations": _generations(w.labs.training.releases, start),
         "events": _frame(sorted(events, key=lambda r: r[0]), EVENT_COLUMNS, start),
         "stocks": _stocks(w.stocks.summary()),
     }

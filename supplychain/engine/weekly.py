@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .labs import H100_FLOPS
+from .training import H100_FLOPS
 from .network import PRODUCER_KINDS
 from .record import day_dates
 
@@ -100,14 +100,15 @@ def record_week(w: "World", day: int) -> None:
     stranded = labs.stranded_all(day)
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
-    train = labs.h100e * H100_FLOPS * labs.util * labs.train_frac
+    training = labs.training
+    train = labs.h100e * H100_FLOPS * training.util * training.train_frac
     with np.errstate(over="ignore", invalid="ignore"):  # compounding gains past a float: inf
-        effective = train * labs.efficiency(day)
+        effective = train * training.efficiency(day)
     w.fleet_rows.add(day, _stock(labs.h100e), _stock(waiting - stranded), _stock(stranded),
                      _stock(np.fromiter((st.on_order_h100e for st in states), float, len(states))), labs.target_now(day),
                      np.fromiter((st.power_mw for st in states), float, len(states)),
                      _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
-                     train, effective, labs.gen.copy())
+                     train, effective, training.gen.copy())
     row = at[book.key_of] + book.expected * net.flow_mult[:, d]
     book.latest = row.copy()  # every flow, orderable or not: what a lab's orders still in the chain face
     w.sourcing.update(book.latest, refused)  # buyers move toward this week's short queues (off: no change)

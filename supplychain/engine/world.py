@@ -127,7 +127,7 @@ class World(Reviews, Shipping):
                 # something commissioned, and power to run it: a lab without free power costs no call
                 if free_power or st.power_mw - st.used_mw > 1e-12:
                     labs.install_ready(j, day)
-            labs.train(day)
+            labs.training.step(day, labs.h100e)
             if day % BUILD_DAYS == 0:
                 self.vendors.build(day)
                 self.build_ahead.build(day)
