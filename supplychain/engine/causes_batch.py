@@ -97,14 +97,14 @@ def _simple_segments(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[np.
     return [licence, queue, production, transport]
 
 
-def _simple_label(cx: _Context, a: OrderArrays, k: int, segment: int) -> str:
-    """The label of segment `segment` (0-3, as `_simple_segments`) of the order at row `k`."""
+def _simple_label(cx: _Context, segment: int, rule: str, sup: int, cust: int) -> str:
+    """The label of segment `segment` (0-3, as `_simple_segments`) of a line with this rule,
+    supplier and customer."""
     if segment == 0:
-        return _licence(a["rule"][k])
-    sup = int(a["supplier"][k])
+        return _licence(rule)
     if segment == 1:
         return cx.queue[sup]
-    return cx.production[sup] if segment == 2 else cx.transport(sup, int(a["customer"][k]))
+    return cx.production[sup] if segment == 2 else cx.transport(sup, cust)
 
 
 def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
@@ -116,14 +116,7 @@ def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str |
     at = np.flatnonzero(which >= 0)
     for j, col, rule, s, c in zip(at.tolist(), which[at].tolist(), a["rule"][rows[at]], a["supplier"][rows[at]].tolist(),
                                   a["customer"][rows[at]].tolist()):
-        if col in (0, 2):
-            out[j] = _licence(rule)
-        elif col in (1, 3):
-            out[j] = cx.queue[s]
-        elif col == 4:
-            out[j] = cx.production[s]
-        else:
-            out[j] = cx.transport(s, c)
+        out[j] = _simple_label(cx, col if col < 2 else col - 2, rule, s, c)  # waits (licence, queue), then steps
     return out
 
 
@@ -178,7 +171,9 @@ def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
         if col == 0:
             return _licence(o.rule)
         if col == 1:
-            return _simple_label(cx, a, int(crit[j]), int(inner_wait_at[j] if wait else inner_step_at[j]))
+            k = int(crit[j])
+            return _simple_label(cx, int(inner_wait_at[j] if wait else inner_step_at[j]), a["rule"][k], int(a["supplier"][k]),
+                                 int(a["customer"][k]))
         if col == 2:
             return cx.component[int(a["supplier"][crit[j]])]
         if col == 3:

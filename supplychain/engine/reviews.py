@@ -91,14 +91,14 @@ class Reviews:
             rules = controls.rules
             least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
             review = None  # without rules (no stockpiling) every SKU's review is the same: built once
+            factor = 1.0
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 if rules:
                     # stockpiling: a buyer a rule will soon hit raises its target for that SKU
                     factor = controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                if rules or review is None:
                     review = Review(net.ids[node], now, min(target * factor, limit), position, target,
                                     pol.review_days, params)
-                elif review is None:
-                    review = Review(net.ids[node], now, min(target, limit), position, target, pol.review_days, params)
                 # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
                 gap = ask(policy, review) * share
                 if gap <= least:
