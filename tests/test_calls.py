@@ -1,4 +1,4 @@
-"""Timed calls: calls due now share one kernel event, yet run in SimPy's own order."""
+"""Timed calls: calls SimPy would run back to back share one kernel event, yet run in SimPy's own order."""
 
 import simpy
 from hypothesis import given, settings
@@ -76,3 +76,18 @@ def test_calls_due_now_share_one_event():
     assert ran == [0, 1, 2, 3, 4, "later"]
     assert calls.batched == 4
     assert next(env._eid) == 2  # one event for the five calls due now, one for the later call
+
+
+def test_later_calls_at_one_time_back_to_back_share_one_event():
+    env = simpy.Environment()
+    calls = Calls(env)
+    ran = []
+    for k in range(3):
+        calls.at(1.0, ran.append, k)
+    env.timeout(1.0).callbacks.append(lambda _ev: ran.append("timeout"))  # numbered in between: runs in between
+    calls.at(1.0, ran.append, 3)
+    calls.at(2.0, ran.append, "later")
+    env.run()
+    assert ran == [0, 1, 2, "timeout", 3, "later"]
+    assert calls.batched == 2
+    assert next(env._eid) == 4  # one event for the first three calls, the timeout, one each for the last two

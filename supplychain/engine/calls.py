@@ -2,7 +2,8 @@
 scheduling, timeouts with callbacks, no process per order).
 
 A call is a SimPy event born triggered with one callback, which runs `fn(*args)`;
-orders ride along as plain data. Calls due now share one event (`Calls.at`).
+orders ride along as plain data. Calls that SimPy would run back to back share one
+event (`Calls.at`).
 """
 
 from __future__ import annotations
@@ -16,22 +17,40 @@ __all__ = ["Calls"]
 
 
 def _fire(ev: simpy.Event) -> None:
-    """The one callback of every call's event: the call rides as the event's value, so
+    """The one callback of every call's event: its calls ride as the event's value, so
     scheduling builds no closure."""
-    fn, args = ev._value
-    fn(*args)
+    for fn, args in ev._value:
+        fn(*args)
 
 
 class _Call(simpy.Event):
-    """A call scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
+    """Calls scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
     priority), but with its callback list built in one step. A large run makes millions."""
 
-    def __init__(self, env: simpy.Environment, call: tuple, delay: float) -> None:
+    def __init__(self, env: simpy.Environment, calls: list, delay: float) -> None:
         self.env = env
         self.callbacks = [_fire]
         self._ok = True
-        self._value = call
+        self._value = calls
         env.schedule(self, NORMAL, delay)
+
+
+class _Ids:
+    """SimPy's event numbering (`Environment._eid`, an `itertools.count`), with the next number
+    readable: what tells `Calls.at` that no event was scheduled since its last call."""
+
+    __slots__ = ("next",)
+
+    def __init__(self, start: int) -> None:
+        self.next = start
+
+    def __iter__(self) -> "_Ids":
+        return self
+
+    def __next__(self) -> int:
+        n = self.next
+        self.next = n + 1
+        return n
 
 
 class Calls:
@@ -39,7 +58,11 @@ class Calls:
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
+        self._ids = env._eid = _Ids(next(env._eid))  # type: ignore[attr-defined]
         self._due_now: list[tuple[Callable[..., Any], tuple]] = []
+        self._last: list[tuple[Callable[..., Any], tuple]] = []  # the calls of the latest later event
+        self._last_time = -1.0  # its time
+        self._last_id = -2  # and its number
         self.batched = 0  # calls that ran without a kernel event of their own
 
     def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
@@ -50,16 +73,33 @@ class Calls:
         and priority: by event id), because every event due now and scheduled after the
         first is one of these calls. Power deliveries (no transport time) are a fifth of
         a large run's events.
+
+        A later call at the same time as the latest later call, with no event scheduled
+        in between, joins that call's event: SimPy would run the two back to back (same
+        time and priority, consecutive ids, nothing urgent scheduled by calls), and what
+        the first schedules gets a later id than the second either way. A vendor's parts
+        shipped together, and labs' weekly reviews due on one day, were two fifths of a
+        large run's events (1,000 nodes x 3 years: 359k -> 206k).
         """
         env = self.env
-        delay = when - env.now
+        now = env.now
+        delay = when - now
         if delay > 0.0:
-            _Call(env, (fn, args), delay)
+            t = now + delay  # the time SimPy's `schedule` computes
+            ids = self._ids
+            if t == self._last_time and ids.next == self._last_id + 1:
+                self._last.append((fn, args))
+                self.batched += 1
+                return
+            self._last_id = ids.next
+            self._last_time = t
+            self._last = [(fn, args)]
+            _Call(env, self._last, delay)
             return
         due = self._due_now
         due.append((fn, args))
         if len(due) == 1:
-            _Call(env, (self._run_due, ()), 0.0)
+            _Call(env, [(self._run_due, ())], 0.0)
 
     def _run_due(self) -> None:
         """Run the calls due now, including those they add (appended, so run in turn)."""
