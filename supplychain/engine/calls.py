@@ -78,8 +78,9 @@ class Calls:
         in between, joins that call's event: SimPy would run the two back to back (same
         time and priority, consecutive ids, nothing urgent scheduled by calls), and what
         the first schedules gets a later id than the second either way. A vendor's parts
-        shipped together, and labs' weekly reviews due on one day, were two fifths of a
-        large run's events (1,000 nodes x 3 years: 359k -> 206k).
+        shipped together, labs' reviews due on one day and goods sent together over a fixed
+        transport time were two fifths of a large run's events (1,000 nodes x 3 years:
+        359k -> 206k).
         """
         env = self.env
         now = env.now
