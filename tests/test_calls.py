@@ -91,3 +91,18 @@ def test_later_calls_at_one_time_back_to_back_share_one_event():
     assert ran == [0, 1, 2, "timeout", 3, "later"]
     assert calls.batched == 2
     assert next(env._eid) == 4  # one event for the first three calls, the timeout, one each for the last two
+
+
+def test_two_calls_on_one_environment_share_its_counter():
+    """A second `Calls` leaves the first reading the counter SimPy advances (a stale one would
+    only stop it sharing events)."""
+    env = simpy.Environment()
+    first, second = Calls(env), Calls(env)
+    ran = []
+    first.at(1.0, ran.append, "a")
+    second.at(1.0, ran.append, "b")  # numbered between the first's two calls: runs between them
+    first.at(1.0, ran.append, "c")
+    first.at(1.0, ran.append, "d")  # back to back with "c": shares its event
+    env.run()
+    assert ran == ["a", "b", "c", "d"]
+    assert (first.batched, second.batched) == (1, 0)

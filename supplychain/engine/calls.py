@@ -58,7 +58,9 @@ class Calls:
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
-        self._ids = env._eid = _Ids(next(env._eid))  # type: ignore[attr-defined]
+        ids = env._eid  # type: ignore[attr-defined]
+        # one readable counter per environment, shared by every `Calls` on it
+        self._ids = env._eid = ids if isinstance(ids, _Ids) else _Ids(next(ids))  # type: ignore[attr-defined]
         self._due_now: list[tuple[Callable[..., Any], tuple]] = []
         self._last: list[tuple[Callable[..., Any], tuple]] = []  # the calls of the latest later event
         self._last_time = -1.0  # its time
