@@ -222,8 +222,9 @@ def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
             edges=len(model.edges),
             days=world.net.days,
             events=_count_value(getattr(world.env, "_eid", None)),
-            # calls that ran without a kernel event of their own (calls due now share one); the
-            # rate counts them, as every call was an event before they were batched
+            # calls that ran without a kernel event of their own (calls due now share one, as do calls
+            # made back to back for one later time); the rate counts them, as every call was an event
+            # before they were batched
             batched_calls=getattr(getattr(world, "calls", None), "batched", 0),
             orders=len(world.orders),
             rows={k: len(v) for k, v in tables.items()},
