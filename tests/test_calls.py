@@ -1,5 +1,6 @@
 """Timed calls: calls SimPy would run back to back share one kernel event, yet run in SimPy's own order."""
 
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -65,32 +66,26 @@ def test_calls_run_in_the_order_of_one_simpy_event_each(program):
     assert next(env._eid) + calls["c"].batched == next(ref_env._eid)
 
 
-def test_calls_due_now_share_one_event():
+@pytest.mark.parametrize("program, batched, events", [
+    # five calls due now share one event; the later call has its own
+    ([(0.0, k) for k in range(5)] + [(1.0, "later")], 4, 2),
+    # later calls at one time made back to back share one event; a timeout numbered in between runs in
+    # between and ends the sharing: one event for the first three, the timeout, one each for the last two
+    ([(1.0, 0), (1.0, 1), (1.0, 2), "timeout", (1.0, 3), (2.0, "later")], 2, 4),
+])
+def test_calls_simpy_would_run_back_to_back_share_one_event(program, batched, events):
     env = simpy.Environment()
     calls = Calls(env)
     ran = []
-    for k in range(5):
-        calls.at(0.0, ran.append, k)
-    calls.at(1.0, ran.append, "later")
+    for step in program:
+        if step == "timeout":
+            env.timeout(1.0).callbacks.append(lambda _ev: ran.append("timeout"))
+        else:
+            calls.at(step[0], ran.append, step[1])
     env.run()
-    assert ran == [0, 1, 2, 3, 4, "later"]
-    assert calls.batched == 4
-    assert next(env._eid) == 2  # one event for the five calls due now, one for the later call
-
-
-def test_later_calls_at_one_time_back_to_back_share_one_event():
-    env = simpy.Environment()
-    calls = Calls(env)
-    ran = []
-    for k in range(3):
-        calls.at(1.0, ran.append, k)
-    env.timeout(1.0).callbacks.append(lambda _ev: ran.append("timeout"))  # numbered in between: runs in between
-    calls.at(1.0, ran.append, 3)
-    calls.at(2.0, ran.append, "later")
-    env.run()
-    assert ran == [0, 1, 2, "timeout", 3, "later"]
-    assert calls.batched == 2
-    assert next(env._eid) == 4  # one event for the first three calls, the timeout, one each for the last two
+    assert ran == [step if step == "timeout" else step[1] for step in program]
+    assert calls.batched == batched
+    assert next(env._eid) == events
 
 
 def test_two_calls_on_one_environment_share_its_counter():
