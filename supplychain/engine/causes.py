@@ -43,16 +43,17 @@ class _Context:
         self.production = [f"production:{i}" for i in self.ids]
         self.component = [f"component:{i}" for i in self.ids]
         self.power = [f"power:{i}" for i in self.ids]
-        self.commissioning = {node: w.labs.states[j].policy.commissioning_days for j, node in enumerate(w.labs.nodes)}
-        self.commissioning_days = np.zeros(len(self.ids))  # the same, by node index (0 for a node not a lab)
-        for node, days in self.commissioning.items():
-            self.commissioning_days[node] = days
+        self.commissioning_days = np.zeros(len(self.ids))  # a lab's, by node index (0 for a node not a lab)
+        for j, node in enumerate(w.labs.nodes):
+            self.commissioning_days[node] = w.labs.states[j].policy.commissioning_days
         self._transport: dict[tuple[int, int], str] = {}
         self._ct: dict[tuple[int, int], float] = {}
         self.memo: dict[int, Segments] = {}  # the lots other orders inherit
         self.longest: dict[int, Longest] = {}  # their `_longest`: a kit's own cause, and its lab orders'
         self.stocked = frozenset(w.build_ahead.ahead)  # makers whose customers are filled from stock
         self.stock_points = frozenset(w.stocks.state)  # the generic kernel's stock points
+        #: the makers whose lines `causes_batch` leaves to the definition, one by one
+        self.one_by_one_makers = np.array(sorted(self.stocked | self.stock_points), dtype=np.int64)
         self.backorder = [f"backorder:{i}" for i in self.ids]
 
     def transport(self, supplier: int, customer: int) -> str:
@@ -162,7 +163,7 @@ def _power_wait(cx: _Context, o: Order) -> Segments:
     """A lab's accelerators, commissioned, waiting for powered capacity: from when the last of
     them was ready until the last was installed (or the end of the run, if some never were).
     The daily step installs on whole days: a wait under a day is that, not power."""
-    ready = o.delivered + cx.commissioning.get(o.customer, 0.0)
+    ready = o.delivered + float(cx.commissioning_days[o.customer])
     done = o.installed if o.installed is not None and o.installed_qty >= o.delivered_qty * (1 - 1e-9) else cx.end
     return [(cx.power[o.customer], done - ready)] if done - ready > 1.0 else []
 

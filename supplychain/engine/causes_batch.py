@@ -40,7 +40,7 @@ def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | No
     kind = a["kind"]
     denied = a["status"] == "denied"
     lab = (kind == "lab") & ~denied
-    stocked = np.isin(a["supplier"], list(cx.stocked | cx.stock_points))
+    stocked = np.isin(a["supplier"], cx.one_by_one_makers)
     kits = ~denied & (kind == "assembly") & ~stocked
     one_by_one = ~denied & ~lab & ~kits & ((kind == "assembly") | stocked)
     for k in np.flatnonzero(denied).tolist():
@@ -136,7 +136,7 @@ def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
     inputs = np.fromiter((o.inputs is not None for o in kits), bool, n)
     crit = _last_child(kits, lambda kid: a["delivered"][kid])  # the input that came last
     has = crit >= 0
-    plain = ~np.isin(a["kind"][crit], ("lab", "assembly")) & ~np.isin(a["supplier"][crit], list(cx.stocked | cx.stock_points))
+    plain = ~np.isin(a["kind"][crit], ("lab", "assembly")) & ~np.isin(a["supplier"][crit], cx.one_by_one_makers)
     kit_done = np.where(np.isnan(released), entered, np.where(~np.isnan(kitted), kitted, np.where(inputs, finished, entered)))
     with np.errstate(invalid="ignore"):
         waited = ~np.isnan(released) & (kit_done > released)  # (a nan kit_done compares false)

@@ -47,6 +47,11 @@ class Training:
         self.eff_growth = scenario.algorithms.efficiency_growth
         self._need = self.req0 * self.scale ** self.gen.astype(float)  # compute for each lab's next generation
 
+    def flops_per_second(self, h100e: np.ndarray) -> np.ndarray:
+        """Training FLOP/s of a powered fleet `h100e` (H100e per lab), before algorithmic
+        efficiency and RSI: what the weekly fleet table reports as `training_flops`."""
+        return h100e * H100_FLOPS * self.util * self.train_frac
+
     def efficiency(self, day: int) -> np.ndarray:
         with np.errstate(over="ignore"):  # past a float: infinite efficiency, every generation at once
             return np.float64(self.eff_growth) ** (day / 365.25) * self.rsi
@@ -55,7 +60,7 @@ class Training:
         """Accumulate one day of effective compute of the powered fleet `h100e` (H100e per lab);
         release generations that are done."""
         with np.errstate(over="ignore", invalid="ignore"):  # compounding gains may pass a float: inf
-            flops = h100e * H100_FLOPS * self.util * self.train_frac * self.efficiency(day) * 86400.0
+            flops = self.flops_per_second(h100e) * self.efficiency(day) * 86400.0  # one product, left to right
             self.accum += flops
         need = self._need
         ready = self.accum >= need

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .training import H100_FLOPS
 from .network import PRODUCER_KINDS
 from .record import day_dates
 
@@ -101,7 +100,7 @@ def record_week(w: "World", day: int) -> None:
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
     training = labs.training
-    train = labs.h100e * H100_FLOPS * training.util * training.train_frac
+    train = training.flops_per_second(labs.h100e)
     with np.errstate(over="ignore", invalid="ignore"):  # compounding gains past a float: inf
         effective = train * training.efficiency(day)
     w.fleet_rows.add(day, _stock(labs.h100e), _stock(waiting - stranded), _stock(stranded),
