@@ -19,6 +19,10 @@ __all__ = ["summarise", "summary_rows", "lab_quotes", "binding_inputs", "h100e_p
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
 BACKLOG_WEEKS = 520.0
+#: the summary lists the peak quotes of this many accelerators (the longest) and says how many more there are
+PEAKS_SHOWN = 12
+#: and this many delay causes per lab (the largest shares)
+BINDING_SHOWN = 3
 
 
 def release_table(gens: pd.DataFrame) -> pd.DataFrame:
@@ -88,7 +92,7 @@ def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None
     tot = lab.groupby("lab")["w"].sum()
     out = lab.groupby(["lab", "cause"])["w"].sum().reset_index()
     out["share"] = out["w"] / out["lab"].map(tot)
-    return out.sort_values(["lab", "share"], ascending=[True, False]).groupby("lab").head(3)[["lab", "cause", "share"]]
+    return out.sort_values(["lab", "share"], ascending=[True, False]).groupby("lab").head(BINDING_SHOWN)[["lab", "cause", "share"]]
 
 
 def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
@@ -161,13 +165,16 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
     if "realised_by_order_days" in lt.columns:
         took = peak_lead_times(lt, labs, products_h100e, "realised_by_order_days").set_index("product")["peak_weeks"].to_dict()
     lines.append("## Peak quoted lead time, accelerators to labs\n")
-    for r in peaks.head(12).itertuples():
+    shown = peaks.head(PEAKS_SHOWN)
+    for r in shown.itertuples():
         weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= BACKLOG_WEEKS else "over 10 years (orders far beyond capacity)"
         realised = f"; orders that arrived took at most {took[r.product]:.0f} weeks" if r.product in took else ""
         lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}")
+    if len(peaks) > len(shown):  # say so: a reader looks for the SKU they care about (B200, ...) and it is cut
+        lines.append(f"- {len(peaks) - len(shown)} more accelerators peaked lower (the `lead_times` table has them)")
     lines.append("")
     bind = binding_inputs(tables["orders"], products_h100e)
-    lines.append("## What bound the labs' orders (dominant delay, share of ordered H100e)\n")
+    lines.append(f"## What bound the labs' orders (dominant delay, share of ordered H100e; the {BINDING_SHOWN} largest per lab)\n")
     for r in bind.itertuples():
         lines.append(f"- {r.lab}: {r.cause} {r.share:.0%}")
     if not fleet.empty:

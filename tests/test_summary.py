@@ -172,3 +172,23 @@ def test_the_summary_from_each_replications_summary_rows_is_the_summary_of_the_w
     parts = [summary_rows({k: v[v["replication"] == r] for k, v in whole.items()}) for r in range(2)]
     assert summarise(concat_tables(parts), es.h100e, es.name) == summarise(whole, es.h100e, es.name)
     assert sum(len(t) for p in parts for t in p.values()) < sum(len(t) for t in whole.values()) / 10
+
+
+def test_summary_says_how_many_accelerators_it_leaves_out_of_the_peak_quotes():
+    """Only the longest PEAKS_SHOWN peaks are listed; the rest are counted, so a reader looking for a SKU
+    knows it was cut, not missing from the run."""
+    from supplychain.summary import PEAKS_SHOWN
+
+    n = PEAKS_SHOWN + 2
+    lt = pd.DataFrame({"day": [0.0] * n, "supplier": ["v"] * n, "customer": ["lab_us"] * n,
+                       "product": [f"sku{i}" for i in range(n)], "quoted_days": [7.0 * (i + 1) for i in range(n)],
+                       "date": [pd.Timestamp("2024-01-01")] * n})
+    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [0.0], "replication": [0], "installed_h100e": [1.0],
+                          "stranded_h100e": [0.0], "power_mw": [1.0]})
+    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
+    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
+    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders},
+                     {f"sku{i}": 1.0 for i in range(n)}, "run")
+    peaks = text.split("## Peak quoted lead time")[1].split("##")[0]
+    assert peaks.count("weeks (2024-01-01") == PEAKS_SHOWN
+    assert "- 2 more accelerators peaked lower" in peaks and "sku0:" not in peaks and f"sku{n - 1}:" in peaks
