@@ -174,7 +174,8 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
         lines.append(f"- {len(peaks) - len(shown)} more accelerators peaked lower (the `lead_times` table has them)")
     lines.append("")
     bind = binding_inputs(tables["orders"], products_h100e)
-    lines.append(f"## What bound the labs' orders (dominant delay, share of ordered H100e; the {BINDING_SHOWN} largest per lab)\n")
+    lines.append(f"## What bound the labs' orders (dominant delay, share of ordered H100e over all replications; "
+                 f"the {BINDING_SHOWN} largest per lab)\n")  # pooled, not a median: say so under the header's "medians"
     for r in bind.itertuples():
         lines.append(f"- {r.lab}: {r.cause} {r.share:.0%}")
     if not fleet.empty:
