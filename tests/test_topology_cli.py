@@ -170,3 +170,19 @@ def test_show_on_a_textbook_chain_without_ai_kinds(tmp_path: Path) -> None:
     at = out.index("  units: source units/week")
     assert out[at + 1].split() == ["year", "source"] and out[at + 2].split() == ["2024", "14"]
     assert out[at + 15].split() == ["2037", "14"] and not out[at + 16].strip()
+
+
+def test_python_dash_m_supplychain_is_the_command() -> None:
+    """`python -m supplychain` (an interpreter whose scripts folder is not on PATH) runs the same
+    commands, with the same one-line errors and exit statuses."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "supplychain", *args], capture_output=True, text=True, timeout=120)
+
+    ok = run("topology", "validate", str(MINIMAL))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout == cli("topology", "validate", MINIMAL).stdout
+    bad = run("run", "--seed", "-1")
+    assert bad.returncode == 2 and bad.stderr.splitlines() == ["supplychain run: --seed: must be at least 0 (got -1)"]

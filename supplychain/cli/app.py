@@ -114,7 +114,7 @@ def main() -> None:
     """The console script: the app, in a process that ends within `EXIT_GRACE_S` once a command
     was stopped by Ctrl-C (130) or SIGTERM (143), whatever its exit then waits for (`exit_soon`)."""
     try:
-        app()
+        app(prog_name="supplychain")  # also under `python -m supplychain`: errors name the command as the README does
     except SystemExit as exc:
         if exc.code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
             exit_soon(int(exc.code))
