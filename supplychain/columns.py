@@ -142,7 +142,9 @@ def read_csv(path: str | Path, name: str) -> pd.DataFrame:
     header = list(pd.read_csv(path, nrows=0).columns)
     types = declared(name, header)
     read_as = {c: ("str" if t in (STR, TEXT) else t) for c, t in types.items() if t != DATE}
-    df = pd.read_csv(path, dtype=read_as)
+    # only an empty cell is null (what `to_csv` writes for one): pandas' default list would also read a
+    # scenario, node or lab named `NA`, `None` or `null` as null
+    df = pd.read_csv(path, dtype=read_as, keep_default_na=False, na_values=[""])
     for col in header:
         if types.get(col) == DATE or (col not in types and (col == "date" or col.endswith("_date"))):
             df[col] = pd.to_datetime(df[col]).astype(DATE)

@@ -47,20 +47,13 @@ COLUMNS = {
 MAX_SCENARIOS = 6
 
 
-def _read(folder: Path, name: str) -> pd.DataFrame:
-    """A table of the folder, Parquet or CSV (dates parsed by the loop in `make_report`)."""
-    if (folder / f"{name}.csv").is_file() and not (folder / f"{name}.parquet").is_file():
-        return pd.read_csv(folder / f"{name}.csv")
-    return read_table(folder, name)
-
-
 def _table(folder: Path, name: str) -> pd.DataFrame:
     """A table of the run with the columns the figures read, dates parsed; an `InputError` naming the file otherwise."""
     file = next((f for f in (folder / f"{name}.parquet", folder / f"{name}.csv") if f.is_file()), None)
     if file is None:
         raise InputError(folder / f"{name}.parquet", "<file>", "no such table; rerun the command that made the folder")
     try:
-        df = _read(folder, name)
+        df = read_table(folder, name)  # a CSV with its declared types: a scenario named `NA` is not null
         for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:
             df[col] = pd.to_datetime(df[col])
     except (ValueError, OSError, TypeError) as exc:  # corrupt Parquet, ragged CSV, dates that are not dates

@@ -85,3 +85,15 @@ def test_a_comparison_without_counterfactuals_has_an_empty_throttle_table_with_i
     assert len(c.throttle) == 0
     assert {c: str(t) for c, t in c.throttle.dtypes.items()} == {
         c: ("str" if t == TEXT else t) for c, t in COLUMNS["throttle"].items()}
+
+
+@pytest.mark.parametrize("name", ["NA", "None", "null", "nan", "N/A"])
+def test_a_name_pandas_would_read_as_null_reads_back_from_csv(tmp_path, name):
+    """Only an empty cell is null in a CSV table: a scenario (or node, lab) named `NA` is North America,
+    not a missing value (pandas' default list read it as null, and `load_run(...).scenario("NA")` was empty)."""
+    res = run_experiment({**PLAIN, "name": name, "end": "2022-06-30"}, replications=1, workers=1,
+                         out=tmp_path / "run", fmt="csv")
+    for table, df in res.tables.items():
+        got = read_table(tmp_path / "run", table)
+        pdt.assert_frame_equal(got, df, check_exact=True, obj=table)
+    assert (read_table(tmp_path / "run", "fleet")["scenario"] == name).all()

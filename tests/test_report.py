@@ -108,6 +108,16 @@ def test_report_reads_a_csv_run_folder(tmp_path):
     assert len(images((tmp_path / "report.html").read_text())) == len(FIGURES)
 
 
+def test_a_csv_run_folder_keeps_a_scenario_named_na(tmp_path):
+    """The report read a CSV folder with a plain `pd.read_csv`, whose default null list made the scenario `NA`
+    null: its rows fell out of every figure's grouping. It reads with the tables' declared types now."""
+    from supplychain.report import _table
+
+    run_experiment({**SHOCKED, "name": "NA", "end": "2023-03-31"}, replications=1, seed=1, workers=1, out=tmp_path,
+                   fmt="csv")
+    assert (_table(tmp_path, "generations")["scenario"] == "NA").all()
+
+
 def test_report_leaves_out_series_without_values(run_dir, tmp_path):
     """A product never delivered to a lab has quoted but no realised lead times (ascend_970 on the default
     baseline); a column can be all NaN: the report draws what has values instead of failing."""
