@@ -105,7 +105,7 @@ def check_out(out: Any) -> Path | None:
     if out is None:
         return None
     try:
-        folder = Path(out)
+        folder = Path(out).expanduser()  # not a folder named `~` here, which pandas' readers would then miss
     except TypeError:
         raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
     try:

@@ -87,7 +87,7 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     keep in memory only the rows the comparison reads (`summary.summary_rows`, what the summary reads too), as the
     command does;
     every table is in `out`."""
-    check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
+    out = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)["out"]
     scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
     if not scenarios:
         raise InputError(ARGUMENTS, "scenarios", "at least one scenario to compare with the baseline (got [])")

@@ -138,7 +138,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def load_run(folder: str | Path) -> RunFolder:
     """The run, compare or sweep folder `folder` (what `supplychain run|compare|sweep` or an API call
     with `out=` wrote); an `InputError` if it is not one."""
-    path = Path(folder)
+    path = Path(folder).expanduser()
     manifest = path / "manifest.json"
     if not manifest.is_file():
         problem = "no such folder" if not path.exists() else "not a finished run folder (no manifest.json)"

@@ -300,7 +300,8 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     `params`: strings `PATH=v1,v2` / `PATH=lo:hi`, `Param`s, or a dict
     `{path: [values]}` / `{path: (lo, hi)}` (a tuple is a range).
     """
-    seed = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)["seed"]
+    args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
+    seed, out = args["seed"], args["out"]
     if isinstance(params, dict):
         params = [_dict_param(k, v) for k, v in params.items()]
     elif isinstance(params, (str, Param)):  # one parameter, not its characters

@@ -71,3 +71,22 @@ def test_a_notebook_completes_table_names(tmp_path):
     res = run_experiment(SC, replications=1, workers=1, out=tmp_path / "run")
     for obj in (res, load_run(tmp_path / "run"), simulate(None, SC)):
         assert {"lead_times", "orders", "summary"} & set(dir(obj)) >= {"lead_times", "orders"}, type(obj)
+
+
+def test_a_folder_under_home_written_as_tilde(tmp_path, monkeypatch):
+    """`out="~/runs/x"` (a notebook's natural spelling) made a folder named `~` in the working folder, then
+    failed with a FileNotFoundError from pandas, which does expand `~` when it reads the stored tables."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    short = {**SC, "end": "2022-06-30"}
+    res = run_experiment(short, replications=1, workers=1, out="~/runs/run")
+    c = compare(short, [{**short, "name": "lr2"}], replications=1, workers=1, out="~/runs/cmp", counterfactuals=False)
+    s = sweep(short, ["labs.utilisation=0.3,0.5"], replications=1, workers=1, out="~/runs/swp")
+    assert not (tmp_path / "~").exists()
+    assert res.folder == tmp_path / "home" / "runs" / "run"
+    assert c.folder == tmp_path / "home" / "runs" / "cmp" / "compare" and s.folder.parent == tmp_path / "home" / "runs" / "swp"
+    pdt.assert_frame_equal(load_run("~/runs/run").fleet, res.fleet)
+    assert set(load_run("~/runs/cmp").compare) == set(c.tables) and set(load_run("~/runs/swp").sweep) == set(s.tables)
+    from supplychain import make_report
+
+    assert make_report("~/runs/run") == tmp_path / "home" / "runs" / "run" / "report.html"
