@@ -272,6 +272,8 @@ def _dict_param(path: Any, value: Any) -> Param:
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise _bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
         return Param(str(path), low=low, high=high)
+    if isinstance(value, (np.ndarray, pd.Series, pd.Index, range)):  # np.linspace(...), a column: values, as a list
+        value = np.asarray(value).tolist()  # numpy scalars as Python's, which the scenario's checks take
     values = tuple(value if isinstance(value, list) else [value])
     if not values:
         raise _bad_param("needs at least one value (got [])", str(path))
@@ -298,7 +300,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     """Run the points of a grid (or Latin hypercube with `lhs`) and rank the inputs (see module docstring).
 
     `params`: strings `PATH=v1,v2` / `PATH=lo:hi`, `Param`s, or a dict
-    `{path: [values]}` / `{path: (lo, hi)}` (a tuple is a range).
+    `{path: [values]}` (a list, NumPy array, Series or range) / `{path: (lo, hi)}` (a tuple is a range).
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, out = args["seed"], args["out"]

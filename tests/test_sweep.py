@@ -173,6 +173,24 @@ def test_a_bad_range_in_the_dict_form_names_its_path(ranged, problem):
     assert err.value.file == "<arguments>" and err.value.field == "params[labs.utilisation]"
 
 
+@pytest.mark.parametrize("given, values", [
+    (np.linspace(0.3, 0.5, 2), (0.3, 0.5)),
+    (pd.Series([0.3, 0.5]), (0.3, 0.5)),
+    (range(3, 5), (3, 4)),
+    (np.arange(3, 5), (3, 4)),
+])
+def test_the_dict_form_takes_an_array_series_or_range_of_values(given, values):
+    """`{path: np.linspace(...)}` is a notebook's grid; it was refused as one value ("Input should be a valid
+    number (got array([...]))")."""
+    from supplychain.sweeps import _dict_param
+
+    p = _dict_param("labs.utilisation", given)
+    assert p.values == values and all(type(v) in (int, float) for v in p.values)
+    s = sweep(scenario(end="2022-06-30"), {"labs.utilisation" if isinstance(values[0], float) else
+                                           "generations.max_generations": given}, replications=1, workers=1)
+    assert s.points.iloc[:, 2].tolist() == list(values)
+
+
 @pytest.mark.parametrize("field", ["seed", "replications", "topology"])
 def test_what_every_point_shares_cannot_be_swept(field):
     """A swept seed, replication count or topology would run every point alike and still be listed as an input."""
