@@ -47,8 +47,8 @@ def simulate(topology: Any = None, scenario: Any = None, *, seed: int | None = N
 
     `topology`: a path, a `networkx.DiGraph` from `load_topology`, or a model;
     None takes the scenario's own. `scenario`: a path, a loaded scenario, a
-    `Scenario`, a dict, or None (defaults), resolved as `run_experiment` resolves
-    it (`extends`, `set:` overrides, checks against the topology, which a given
+    `Scenario`, a dict, or None (defaults; data naming no topology runs on `topology/default.yaml`), resolved
+    as `run_experiment` resolves it (`extends`, `set:` overrides, checks against the topology, which a given
     `topology` replaces). `seed` overrides the scenario's seed; `replication` r runs on
     `SeedSequence(seed).spawn(r + 1)[r]`, as replication r of `run_experiment` does, and is the
     tables' `replication` column (so runs stacked with `pd.concat` should differ in it, or carry

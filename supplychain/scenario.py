@@ -73,6 +73,10 @@ __all__ = [
 
 #: top-level lists that merge by entry `id` instead of being replaced
 BY_ID_LISTS = ("controls", "shocks")
+#: the `topology` a scenario that names none has (relative to its folder: a file in `policies/`)
+DEFAULT_TOPOLOGY: str = Scenario.model_fields["topology"].default
+#: the project's default topology, beside the package in a checkout
+PROJECT_TOPOLOGY = Path(__file__).resolve().parents[1] / "topology" / "default.yaml"
 #: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
 _FIGURE_KEYS = frozenset({"value", "points", "dist"})
 
@@ -309,14 +313,14 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     merged, chain = compose(data, file)
     here = file.parent if file is not None else Path.cwd()
     start_given = not isinstance(merged, dict) or "start" in merged
-    named = merged.get("topology", Scenario.model_fields["topology"].default) if isinstance(merged, dict) else None
+    named = merged.get("topology", DEFAULT_TOPOLOGY) if isinstance(merged, dict) else None
     if not start_given and topology is None and isinstance(named, str):
-        topology = _named_topology(Path(os.path.normpath(here / named)), named, file)  # its start, before validating
+        topology = _named_topology(_topology_path(here, named, file), named, file)  # its start, before validating
     if not start_given and topology is not None and topology.graph.get("start"):
         # a scenario that gives no start runs from the date its topology describes, not from the default
         merged = {**merged, "start": str(topology.graph["start"])}
     sc = validate_data(merged, file)
-    topology_path = Path(os.path.normpath(here / sc.topology))
+    topology_path = _topology_path(here, sc.topology, file)
     if topology is None:
         topology = _named_topology(topology_path, sc.topology, file)
     elif topology.graph.get("path"):
@@ -343,6 +347,16 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     if warn:
         emit_warnings(resolved)
     return resolved
+
+
+def _topology_path(here: Path, named: str, file: Path | None) -> Path:
+    """Where the topology a scenario names is: relative to the scenario's folder. Data that names none (a dict,
+    `Scenario`, or None in a notebook) and has no `../topology/default.yaml` beside the working folder runs on the
+    project's default topology, which `simulate()` means; the field's default is relative to `policies/`."""
+    path = Path(os.path.normpath(here / named))
+    if file is None and named == DEFAULT_TOPOLOGY and not path.exists() and PROJECT_TOPOLOGY.is_file():
+        return PROJECT_TOPOLOGY
+    return path
 
 
 def _named_topology(path: Path, named: str, file: Path | None) -> nx.DiGraph:

@@ -153,6 +153,21 @@ def test_simulate_refuses_a_bad_dict_as_run_experiment_does(data, line):
         assert str(err.value) == line
 
 
+@pytest.mark.parametrize("scenario", [{}, {"name": "d"}, "Scenario"])
+def test_a_scenario_as_data_naming_no_topology_runs_on_the_default_one(tmp_path, monkeypatch, scenario):
+    """`simulate()` in a notebook: the default `topology` is relative to `policies/`, so from the repository root (or
+    anywhere without a `../topology/default.yaml`) it was `<input>: topology: no such topology file (got
+    '../topology/default.yaml')`, a file the user never named. A topology the data does name is still looked for."""
+    from supplychain.scenario_schema import Scenario
+
+    monkeypatch.chdir(tmp_path)
+    end = {"end": "2022-01-31"}
+    r = simulate(None, Scenario(name="d", **end) if scenario == "Scenario" else {**scenario, **end})
+    assert r.info["topology"] == "default" and "tsmc_cowos" in set(r.nodes["node"])
+    with pytest.raises(InputError, match="no such topology file"):
+        simulate(None, {**end, "topology": "topology/default.yaml"})
+
+
 def test_simulate_resolves_extends_of_a_dict(tmp_path, monkeypatch):
     from conftest import write
 
