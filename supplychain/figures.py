@@ -28,6 +28,9 @@ __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_fi
 BAND = (0.1, 0.9)
 #: one line style per scenario in the fleet and generation figures: as many as the report draws
 _STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
+#: most lines the fleet figure's legend names: past it (a generated network's 150 labs) the legend outgrew the
+#: figure (matplotlib warned that the layout collapsed) and ten colours named no lab apart anyway
+MAX_LEGEND = 24
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -172,7 +175,10 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None
             ax.set_yscale("log")
         if not ax.get_lines():
             _legend(ax)  # says "no values"
-    if axes[0].get_lines():
+    if len(axes[0].get_lines()) > MAX_LEGEND:
+        axes[0].text(0.01, 0.97, f"{len(labs)} labs: no legend (the fleet table names them)", transform=axes[0].transAxes,
+                     va="top", fontsize=7, color="0.3")
+    elif axes[0].get_lines():
         axes[0].legend(fontsize=7, ncol=2)
     return fig
 

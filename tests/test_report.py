@@ -253,3 +253,25 @@ def test_the_events_figure_draws_a_shock_over_its_duration():
     assert width == pytest.approx(45.0)  # matplotlib's dates are in days
     fig = events_figure(ev.assign(duration_days=float("nan"), detail="90 days"), ["s"])  # an older table: the text
     assert fig.axes[0].patches[0].get_width() == pytest.approx(90.0)
+
+
+def test_the_fleet_figure_of_many_labs_draws_without_a_legend_that_collapses_it():
+    """A generated network's 150 labs gave a 300-line legend: matplotlib warned that the layout collapsed (and
+    the legend hid the panels). Past `MAX_LEGEND` lines the panel says how many labs it draws instead."""
+    import io
+    import warnings
+
+    from supplychain.figures import MAX_LEGEND, fleet_figure
+
+    def fleet(labs: int) -> pd.DataFrame:
+        days = np.arange(0, 70, 7.0)
+        return pd.DataFrame([{"scenario": sc, "replication": 0, "lab": f"lab_{i:03d}", "day": d,
+                              "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=d), "installed_h100e": 100.0 + i + d,
+                              "power_mw": 1.0 + i, "stranded_h100e": 0.0} for sc in "ab" for i in range(labs) for d in days])
+
+    few, many = fleet_figure(fleet(3), ["a", "b"]), fleet_figure(fleet(150), ["a", "b"])
+    assert few.axes[0].get_legend() is not None and 6 <= MAX_LEGEND
+    assert many.axes[0].get_legend() is None and "150 labs" in many.axes[0].texts[0].get_text()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        many.savefig(io.BytesIO(), format="png")
