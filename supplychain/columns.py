@@ -84,6 +84,11 @@ COLUMNS: dict[str, dict[str, str]] = {
                  "last_release_date": DATE},
     "sensitivity": {"lab": STR, "outcome": STR, "input": STR, "spearman_rho": FLOAT, "p_value": FLOAT, "src": FLOAT,
                     "n": INT, "rank": NULLABLE_INT},
+    # sweep/ with stock points (the generic kernel)
+    "stock_outcomes": {"point": INT, "scenario": STR, "replication": INT, "node": STR, "item": STR, "fill_rate": FLOAT,
+                       "mean_on_hand": FLOAT, "mean_backorders": FLOAT, "demand_units": FLOAT},
+    "stock_sensitivity": {"node": STR, "outcome": STR, "input": STR, "spearman_rho": FLOAT, "p_value": FLOAT,
+                          "src": FLOAT, "n": INT, "rank": NULLABLE_INT},
 }
 
 #: columns named by a pattern (one per generation reached): table -> {regex: dtype}

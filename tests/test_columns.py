@@ -22,6 +22,9 @@ EVENTFUL = {**PLAIN, "name": "eventful",
             "shocks": [{"id": "s1", "kind": "capacity", "start": "2022-09-01", "duration_days": 30,
                         "multiplier": 0.5, "target": {"kinds": ["fab"]}}]}
 
+STOCKED = {"name": "stocked", "topology": str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml"),
+           "end": "2022-06-30"}  # its depot is a stock point
+
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
@@ -33,8 +36,11 @@ def folders(tmp_path_factory):
         cmp = compare(PLAIN, [EVENTFUL], replications=2, seed=2, workers=1, out=root / fmt / "cmp", fmt=fmt)
         swp = sweep(PLAIN, ["labs.utilisation=0.3,0.5"], replications=2, seed=2, workers=1, out=root / fmt / "swp",
                     fmt=fmt)
+        stock = sweep(STOCKED, ["labs.utilisation=0.3,0.5"], replications=1, seed=2, workers=1,
+                      out=root / fmt / "stock", fmt=fmt)  # a stock point: stock_outcomes, stock_sensitivity
         out[fmt] = {"run": (root / fmt / "run", run.tables), "experiment": (root / fmt / "cmp", cmp.experiment.tables),
-                    "compare": (cmp.folder, cmp.tables), "sweep": (swp.folder, swp.tables)}
+                    "compare": (cmp.folder, cmp.tables), "sweep": (swp.folder, swp.tables),
+                    "stock sweep": (stock.folder, stock.tables)}
     return out
 
 
@@ -45,7 +51,7 @@ def test_every_table_has_its_declared_dtypes(folders):
             seen.add(name)
             types = declared(name, list(df.columns))
             assert [c for c in COLUMNS[name] if c not in df.columns] == [], f"{name}: declared columns missing"
-            inputs = {"labs.utilisation"} if name in ("points", "outcomes") else set()  # the swept input
+            inputs = {"labs.utilisation"} if name in ("points", "outcomes", "stock_outcomes") else set()  # the swept input
             assert set(df.columns) - set(types) == inputs, f"{name}: columns not declared in supplychain/columns.py"
             for col, dtype in types.items():
                 want = "str" if dtype == TEXT else dtype
