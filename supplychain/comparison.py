@@ -8,7 +8,7 @@ Every scenario runs on the baseline's seed (unless `seed` is given) and the
 baseline's number of replications, so replication r of each is paired. Each
 scenario (baseline included) also runs as its unconstrained counterfactual
 (`unconstrained: true`, same seeds) for the throttle, unless
-`counterfactual=False`. Tables (see `analysis.compare_tables`):
+`counterfactuals=False`. Tables (see `analysis.compare_tables`):
 
 - `release_delays`  scenario - baseline release day per lab and generation;
 - `censored`        generations reached in one scenario only (with the bound);
