@@ -156,7 +156,8 @@ class ExperimentResult(TableAttributes):
         return max((es.replications for es in self.scenarios), default=0)
 
     def scenario(self, name: str) -> dict[str, pd.DataFrame]:
-        """The tables of one scenario."""
+        """The tables of one scenario (an `InputError` for a name the experiment has not: not empty tables)."""
+        check_scenario_name(name, [es.name for es in self.scenarios])
         return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}
 
     def summary(self) -> str:
@@ -170,6 +171,13 @@ class ExperimentResult(TableAttributes):
         names = ", ".join(es.name for es in self.scenarios)
         return (f"ExperimentResult(scenarios=[{names}], computed={len(self.computed)}, reused={len(self.reused)}, "
                 f"folder={self.folder})")
+
+
+def check_scenario_name(name: Any, names: list[str]) -> None:
+    """`name` is one of the scenarios `names`: a misspelt one would select empty tables, which read as a run
+    where nothing happened."""
+    if name not in names:
+        raise InputError(ARGUMENTS, "name", f"no such scenario here; the scenarios are {', '.join(names)} (got {short(name)})")
 
 
 def _progress(total: int, initial: int, quiet: bool, desc: str):

@@ -95,7 +95,11 @@ class RunFolder(TableAttributes):
                 for s in self.manifest.get("scenarios", [])]
 
     def scenario(self, name: str) -> dict[str, pd.DataFrame]:
-        """The tables of one scenario (reads every table)."""
+        """The tables of one scenario (reads every table; an `InputError` for a name the folder has not)."""
+        from .experiment import check_scenario_name
+
+        if self.scenarios:  # what the manifest lists (a manifest of an older run may list none)
+            check_scenario_name(name, [s.name for s in self.scenarios])
         return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}
 
     def summary(self) -> str:

@@ -90,3 +90,12 @@ def test_a_folder_under_home_written_as_tilde(tmp_path, monkeypatch):
     from supplychain import make_report
 
     assert make_report("~/runs/run") == tmp_path / "home" / "runs" / "run" / "report.html"
+
+
+def test_a_scenario_the_run_has_not_is_an_input_error_not_empty_tables(tmp_path):
+    """`r.scenario("Baseline")` (a typo) gave every table empty: it read as a run where nothing happened."""
+    res = run_experiment({**SC, "end": "2022-06-30"}, replications=1, workers=1, out=tmp_path / "run")
+    assert len(res.scenario("lr")["orders"]) and len(load_run(tmp_path / "run").scenario("lr")["orders"])
+    for obj in (res, load_run(tmp_path / "run")):
+        with pytest.raises(InputError, match=r"^<arguments>: name: no such scenario here; the scenarios are lr \(got 'LR'\)$"):
+            obj.scenario("LR")
