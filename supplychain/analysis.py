@@ -32,7 +32,7 @@ CONFIDENCE = 0.95
 
 def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple[int, float, float, float]:
     """(n, mean, low, high) of the mean by a t interval; low/high are NaN with fewer than 2 values."""
-    x = np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))], dtype=float)
+    x = pd.Series(list(values), dtype=object).dropna().to_numpy(dtype=float)  # None, NaN and pd.NA (a Float64 column)
     n = len(x)
     if n == 0:
         return 0, math.nan, math.nan, math.nan
@@ -56,6 +56,7 @@ def across_replications(table: pd.DataFrame, value: str, by: Sequence[str] = ("d
     a value there (no line ordered that week) are left out and `n` says how many remain. One row per
     group: `scenario`, `by`..., `n`, `mean`, `ci_low`, `ci_high` (NaN with one replication).
     """
+    by = [by] if isinstance(by, str) else list(by)  # by="date": one column, not its letters
     keys = ["scenario", *by] if "scenario" in table.columns and "scenario" not in by else list(by)
     groups = [*keys, "replication"]
     if weight is None:

@@ -146,6 +146,14 @@ def test_across_replications_gives_each_weeks_mean_and_t_interval():
     assert got.iloc[1][["mean", "ci_low", "ci_high"]].tolist() == [5.0, 5.0, 5.0]
     one = across_replications(lt[lt["replication"] == 0], "quoted_days")
     assert one["n"].tolist() == [1, 1] and one["ci_low"].isna().all()
+    pd.testing.assert_frame_equal(across_replications(lt, "quoted_days", by="date"), got)  # one column, not "d", "a", ...
+
+
+def test_t_interval_leaves_out_every_kind_of_null():
+    """A nullable `Float64` column (pd.NA) was a TypeError; None and NaN were already left out."""
+    want = t_interval([3.0, 5.0])
+    assert t_interval(pd.Series([3.0, None, 5.0], dtype="Float64")) == want
+    assert t_interval([3.0, None, float("nan"), np.float32("nan"), 5.0]) == want
 
 
 def test_gap_changes_are_scenario_minus_baseline_paired_by_replication():
