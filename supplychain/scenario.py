@@ -314,13 +314,15 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     here = file.parent if file is not None else Path.cwd()
     start_given = not isinstance(merged, dict) or "start" in merged
     named = merged.get("topology", DEFAULT_TOPOLOGY) if isinstance(merged, dict) else None
+    # data (a dict or `Scenario` carries the field's default) or a file that names no topology: the default one
+    default = file is None or not (isinstance(merged, dict) and "topology" in merged)
     if not start_given and topology is None and isinstance(named, str):
-        topology = _named_topology(_topology_path(here, named, file), named, file)  # its start, before validating
+        topology = _named_topology(_topology_path(here, named, default), named, file)  # its start, before validating
     if not start_given and topology is not None and topology.graph.get("start"):
         # a scenario that gives no start runs from the date its topology describes, not from the default
         merged = {**merged, "start": str(topology.graph["start"])}
     sc = validate_data(merged, file)
-    topology_path = _topology_path(here, sc.topology, file)
+    topology_path = _topology_path(here, sc.topology, default)
     if topology is None:
         topology = _named_topology(topology_path, sc.topology, file)
     elif topology.graph.get("path"):
@@ -349,12 +351,13 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     return resolved
 
 
-def _topology_path(here: Path, named: str, file: Path | None) -> Path:
-    """Where the topology a scenario names is: relative to the scenario's folder. Data that names none (a dict,
-    `Scenario`, or None in a notebook) and has no `../topology/default.yaml` beside the working folder runs on the
-    project's default topology, which `simulate()` means; the field's default is relative to `policies/`."""
+def _topology_path(here: Path, named: str, default: bool) -> Path:
+    """Where the topology a scenario names is: relative to the scenario's folder. A scenario that names none
+    (`default`: a dict, `Scenario` or None in a notebook, or a file of the user's own folder) and has no
+    `../topology/default.yaml` beside that folder runs on the project's default topology, which `simulate()` means:
+    the field's default is relative to `policies/`, and the error named a file the user never wrote."""
     path = Path(os.path.normpath(here / named))
-    if file is None and named == DEFAULT_TOPOLOGY and not path.exists() and PROJECT_TOPOLOGY.is_file():
+    if default and named == DEFAULT_TOPOLOGY and not path.exists() and PROJECT_TOPOLOGY.is_file():
         return PROJECT_TOPOLOGY
     return path
 

@@ -168,6 +168,18 @@ def test_a_scenario_as_data_naming_no_topology_runs_on_the_default_one(tmp_path,
         simulate(None, {**end, "topology": "topology/default.yaml"})
 
 
+def test_a_scenario_file_naming_no_topology_outside_policies_runs_on_the_default_one(tmp_path):
+    """A user's own scenario file without a `topology` line, in a folder with no `../topology/`: the default
+    topology, not `no such topology file (got '../topology/default.yaml')`. One that names it is still looked for."""
+    from conftest import write
+
+    own = write(tmp_path, "mine/s.yaml", "name: mine\nend: 2022-01-31\n")
+    assert load_scenario(own).topology.graph["name"] == "default"
+    named = write(tmp_path, "mine/t.yaml", "name: t\ntopology: ../topology/default.yaml\nend: 2022-01-31\n")
+    with pytest.raises(InputError, match="t.yaml: topology: no such topology file"):
+        load_scenario(named)
+
+
 def test_simulate_resolves_extends_of_a_dict(tmp_path, monkeypatch):
     from conftest import write
 
