@@ -58,7 +58,11 @@ class LazyTables(Mapping[str, pd.DataFrame]):
         if name not in self._names:
             raise KeyError(name)
         if name not in self._read:
-            self._read[name] = read_table(self.folder, name)
+            try:
+                self._read[name] = read_table(self.folder, name)
+            except (ValueError, OSError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
+                file = next(p for p in (self.folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file())
+                raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
         return self._read[name]
 
     def __iter__(self) -> Iterator[str]:

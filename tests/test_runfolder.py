@@ -99,3 +99,15 @@ def test_a_scenario_the_run_has_not_is_an_input_error_not_empty_tables(tmp_path)
     for obj in (res, load_run(tmp_path / "run")):
         with pytest.raises(InputError, match=r"^<arguments>: name: no such scenario here; the scenarios are lr \(got 'LR'\)$"):
             obj.scenario("LR")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_table_that_cannot_be_read_is_an_input_error_naming_its_file(tmp_path, fmt):
+    """A table edited by hand or cut short raised pandas' or pyarrow's own error, naming no file."""
+    run_experiment({**SC, "end": "2022-06-30"}, replications=1, workers=1, out=tmp_path / "run", fmt=fmt)
+    file = tmp_path / "run" / f"fleet.{fmt}"
+    file.write_bytes(file.read_bytes()[:40] if fmt == "parquet" else b"scenario,replication\nlr,\n")
+    r = load_run(tmp_path / "run")
+    with pytest.raises(InputError, match="^" + re.escape(f"{file}: <file>: cannot read the table (")):
+        r.fleet
+    assert len(r.orders)  # the others still read
