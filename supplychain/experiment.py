@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import networkx as nx
 import pandas as pd
@@ -202,7 +202,9 @@ def _day_bar(todo: list[Unit], ex: Executor, quiet: bool) -> DayBar | None:
 
 
 def _as_list(scenarios: Any) -> list[Any]:
-    if isinstance(scenarios, (list, tuple)):
+    """A list, tuple or iterator (a generator, `map`) of scenarios, or one scenario: a dict and a `Scenario`
+    iterate too (over their keys and fields), so only these forms count as several."""
+    if isinstance(scenarios, (list, tuple, Iterator)):
         return list(scenarios)
     return [scenarios]
 
@@ -242,7 +244,13 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
 
     def kept(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         tables = {k: v for k, v in tables.items() if keep is None or k in keep}
-        return reduce(tables) if reduce is not None else tables
+        if reduce is None:
+            return tables
+        out = reduce(tables)
+        if not isinstance(out, dict) or not all(isinstance(v, pd.DataFrame) for v in out.values()):
+            # else an AttributeError deep in the concatenation, naming neither `reduce` nor what it returned
+            raise InputError(ARGUMENTS, "reduce", f"must return a dict of table name -> DataFrame (got {short(out)})")
+        return out
 
     t0 = time.perf_counter()
     listed = _as_list(scenarios)

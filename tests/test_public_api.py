@@ -81,6 +81,8 @@ GRID = {"algorithms.efficiency_growth": [2.0, 3.0]}
     (lambda: run_experiment([], replications=1), "scenarios: at least one scenario to run (got [])"),
     (lambda: run_experiment(SHORT, replications=1, keep=5), "keep: table names (got 5)"),
     (lambda: run_experiment(SHORT, replications=1, reduce=5), "reduce: a function of a replication's tables (got 5)"),
+    (lambda: run_experiment(SHORT, replications=1, workers=1, reduce=lambda t: None),
+     "reduce: must return a dict of table name -> DataFrame (got None)"),
     (lambda: sweep(SHORT, 5), "params: PATH=v1,v2 strings, Params or a dict {path: values} (got 5)"),
     (lambda: sweep(SHORT, None), "params: PATH=v1,v2 strings, Params or a dict {path: values} (got None)"),
     (lambda: sweep(SHORT, GRID, topology=42), "topology: a path, a networkx.DiGraph or a TopologyModel (got 42)"),
@@ -226,3 +228,10 @@ def test_a_notebook_completes_the_names_loaded_on_first_use():
     import supplychain
 
     assert {"simulate", "run_experiment", "compare", "sweep", "load_run", "make_report"} <= set(dir(supplychain))
+
+
+def test_scenarios_from_a_generator_run_as_a_list_of_them():
+    """`run_experiment(s for s in ...)` is several scenarios, as a list is (it was refused as one scenario)."""
+    names = ("g1", "g2")
+    got = run_experiment(({**SHORT, "name": n} for n in names), replications=1, workers=1)
+    assert sorted(got.orders["scenario"].unique()) == list(names)
