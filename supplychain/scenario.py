@@ -252,7 +252,12 @@ def compose(data: Any, file: str | Path | None = None) -> tuple[dict[str, Any], 
     An inherited `topology` is rewritten relative to this file's folder (it was
     relative to the file that wrote it); this file's own `topology` stays as written.
     """
-    file = Path(file) if file is not None else None
+    merged, layers = _compose_layers(data, Path(file) if file is not None else None)
+    return merged, [f for f, _ in layers if f is not None]
+
+
+def _compose_layers(data: Any, file: Path | None) -> tuple[dict[str, Any], list[Layer]]:
+    """`compose`, keeping each file's own data (`_written_by` reads which file wrote a field)."""
     stack = (file.resolve(),) if file is not None else (Path.cwd() / "<input>",)
     layers = _linearise(data, file, stack, {})
     merged = _merge_layers(layers)
@@ -260,7 +265,24 @@ def compose(data: Any, file: str | Path | None = None) -> tuple[dict[str, Any], 
     if "topology" not in layers[-1][1] and isinstance(inherited, str) and os.path.isabs(inherited):
         here = file.parent if file is not None else Path.cwd()
         merged["topology"] = os.path.relpath(inherited, here.resolve())
-    return merged, [f for f, _ in layers if f is not None]
+    return merged, layers
+
+
+def _written_by(layers: list[Layer], field: str, default: Path | None) -> Path | None:
+    """The file that wrote `field` (a dotted path; `controls` and `shocks` entries by id) last, i.e. the one
+    whose value the merged scenario holds; `default` if no layer holds the whole path."""
+    for file, own in reversed(layers):
+        value: Any = own
+        for key in field.split("."):
+            if isinstance(value, list):  # a by-id list: its entry with that id
+                value = next((e for e in value if isinstance(e, dict) and str(e.get("id")) == key), None)
+            else:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is None:
+                break
+        else:
+            return file
+    return default
 
 
 # -- putting it together -----------------------------------------------------
@@ -310,7 +332,8 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     Its warnings are emitted as `ScenarioWarning`s (`warn=False`: only kept in `.warnings`).
     """
     file = Path(file) if file is not None else None
-    merged, chain = compose(data, file)
+    merged, layers = _compose_layers(data, file)
+    chain = [f for f, _ in layers if f is not None]
     here = file.parent if file is not None else Path.cwd()
     start_given = not isinstance(merged, dict) or "start" in merged
     named = merged.get("topology", DEFAULT_TOPOLOGY) if isinstance(merged, dict) else None
@@ -334,7 +357,13 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         g = model_to_graph(done.model)
         g.graph["path"] = str(topology_path)
         topology = g
-    warnings = check_refs(sc, topology, file)
+    try:
+        warnings = check_refs(sc, topology, file)
+    except InputError as err:  # an inherited rule naming a node this topology lacks: name the file that wrote it
+        writer = _written_by(layers, err.field, file)
+        if writer == file:
+            raise
+        raise InputError(writer, err.field, err.problem) from None
     resolved = ResolvedScenario(
         scenario=sc,
         path=file,

@@ -165,6 +165,22 @@ def test_error_in_a_parent_names_the_parent(world: Path) -> None:
     assert err.file.endswith("p.yaml")
 
 
+def test_an_inherited_reference_the_topology_lacks_names_the_file_that_wrote_it(world: Path) -> None:
+    """A parent's shock naming a node the topology lacks: the error names the parent that wrote the reference
+    (it named the child, which never mentions the shock), from a file and from a dict alike. A reference the
+    child itself writes names the child."""
+    ghost = "  - {id: s9, kind: capacity, start: 2025-01-01, multiplier: 0.5, target: {ids: [ghost]}}\n"
+    write(world, "parent.yaml", "extends: base.yaml\nshocks:\n" + ghost)
+    write(world, "child.yaml", "extends: parent.yaml\nseed: 3\n")
+    err = fails(world / "child.yaml", "shocks.s9.target.ids", match="unknown node")
+    assert err.file.endswith("parent.yaml"), str(err)
+    err = fails({"extends": str(world / "parent.yaml")}, "shocks.s9.target.ids")
+    assert err.file.endswith("parent.yaml"), str(err)
+    write(world, "own.yaml", "extends: parent.yaml\nshocks:\n" + ghost)
+    err = fails(world / "own.yaml", "shocks.s9.target.ids")
+    assert err.file.endswith("own.yaml"), str(err)
+
+
 def test_inherited_topology_stays_relative_to_its_file(world: Path) -> None:
     write(world, "sub/parent.yaml", "topology: ../topo.yaml\n")
     write(world, "other/child.yaml", "extends: ../sub/parent.yaml\n")
