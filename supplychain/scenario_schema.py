@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .arguments import MAX_UNITS
-from .quantities import MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict, registered
+from .quantities import DAYS_PER_YEAR, MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict, registered
 from .schema import ProductKind
 
 __all__ = [
@@ -58,7 +58,10 @@ class LabPolicy(Strict):
         default=0.3, gt=0, le=1, description="share of the powered fleet in the frontier run; Epoch 2030: 16/26/40 %"
     )
     commissioning_days: Number = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
-    lifetime_years: Number = Field(default=5.0, gt=0, description="assumption: accelerators retire after ~5 years")
+    # at most a run's span (100 years): the start fleet retires in one tranche per year of life, and 1e300
+    # years listed tranches until memory ran out (MemoryError traceback)
+    lifetime_years: Number = Field(default=5.0, gt=0, le=MAX_DAYS / DAYS_PER_YEAR,
+                                   description="assumption: accelerators retire after ~5 years")
     # at least daily (the model steps a day at a time): 1e-300 reviewed forever without reaching day 1
     review_days: Number = Field(default=14, ge=1, description="assumption: how often a lab reviews its orders")
     horizon_days: Number = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")

@@ -198,9 +198,12 @@ def test_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, mutate, 
      "shocks.s.random.rate_per_year"),
     ({"demand": {"growth": 1e308}}, "demand.growth"),
     ({"set": {"nodes.lab.target_h100e.growth": 1e308}}, "set.nodes.lab.target_h100e.growth"),
+    ({"labs": {"lifetime_years": 1e300}}, "labs.lifetime_years"),
+    ({"per_lab": {"lab": {"lifetime_years": 101}}}, "per_lab.lab.lifetime_years"),
 ])
 def test_scenario_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, extra: dict, field: str) -> None:
-    """A random shock of 1e300 a year drew occurrences forever (the run hung)."""
+    """A random shock of 1e300 a year drew occurrences forever (the run hung); a fleet lifetime of 1e300
+    years listed a retirement tranche per year of it until a MemoryError traceback."""
     sc = tmp_path / "s.yaml"
     sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), **extra}), encoding="utf-8")
     with pytest.raises(InputError) as info:
