@@ -99,12 +99,33 @@ _Loader.add_implicit_resolver(
 )
 
 
+#: the deepest nesting of mappings and lists a file may have (real files nest ~6 levels)
+MAX_NESTING = 100
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse text nested deeper than `MAX_NESTING`, before it is composed: libyaml composes in C
+    recursion and crashed the interpreter (segmentation fault) at ~30,000 levels (`[[[...]]]`),
+    and a scenario ~600 levels deep overflowed Python's stack when merged (RecursionError traceback).
+    Parsing is event by event, so counting the depth cannot overflow."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValueError(f"nested more than {MAX_NESTING} levels deep (line {event.start_mark.line + 1})")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_yaml_text(text: str) -> Any:
     """Parse YAML text as topology and scenario files are read (dates stay text, no duplicate keys).
 
     Raises `yaml.YAMLError`, or `ValueError` for a scalar no Python value can hold (an integer of
-    thousands of digits, `!!timestamp 2024-13-01`, `!!int abc`), or `RecursionError`.
+    thousands of digits, `!!timestamp 2024-13-01`, `!!int abc`) or for nesting deeper than
+    `MAX_NESTING`, or `RecursionError`.
     """
+    _check_nesting(text)
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except (ValueError, OverflowError, TypeError) as exc:  # raised by the constructors of explicit tags and huge ints

@@ -247,6 +247,27 @@ def test_an_alias_bomb_is_an_error_in_seconds_not_a_hang(tmp_path: Path, kind: s
     assert len(proc.stderr) < 300
 
 
+@pytest.mark.parametrize("kind, depth", [("scenario", 600), ("scenario", 30_000), ("topology", 30_000)])
+def test_yaml_nested_too_deep_is_an_error_not_a_crash(tmp_path: Path, kind: str, depth: int) -> None:
+    """libyaml composes in C recursion: 30,000 levels of `[` crashed the interpreter (segmentation fault);
+    a scenario 600 levels deep was a RecursionError traceback when its layers were merged."""
+    import subprocess
+    import sys
+
+    deep = "[" * depth + "]" * depth
+    if kind == "scenario":
+        path = tmp_path / "s.yaml"
+        path.write_text(f"name: s\ntopology: {MINIMAL}\nlabs: {deep}\n", encoding="utf-8")
+    else:
+        path = tmp_path / "t.yaml"
+        path.write_text(_minimal_text().replace("base_stock: 20", f"base_stock: {deep}"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", "from supplychain.cli import main; main()", kind, "validate", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"{path}: <file>: invalid YAML: nested more than 100 levels deep ({'line 3' if kind == 'scenario' else 'line 96'})"
+    ], (proc.returncode, proc.stderr[-500:])
+
+
 @pytest.mark.parametrize("extra, field", [
     ({"controls": [{"id": "r", "announced": "2022-01-01", "effective": "2022-02-01", "action": "license",
                     "review_days": 1e300, "approval": 0.5}]}, "controls.r.review_days.mean"),  # OutOfBoundsDatetime
