@@ -303,7 +303,10 @@ class Quotes(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(default="scenario", min_length=1, description="names the output folder and the tables' rows")
+    # names folders (outputs/<name>/, replications/<name>__unconstrained/, <name>_p00042): at 300 characters the
+    # file system refused them and the error blamed --out, which the user may not have given
+    name: str = Field(default="scenario", min_length=1, max_length=200,
+                      description="names the output folder and the tables' rows")
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"

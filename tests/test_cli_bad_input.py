@@ -66,6 +66,19 @@ def test_an_empty_scenario_name_is_refused(tmp_path: Path) -> None:
     assert_clean_failure(cli("scenario", "validate", sc), f"{sc}: name: ")
 
 
+def test_a_scenario_name_too_long_for_a_folder_names_the_field_not_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 characters: `supplychain run: --out: cannot make the folder (File name too long)`, without --out given."""
+    monkeypatch.chdir(tmp_path)
+    sc = _scenario(tmp_path)
+    text = sc.read_text(encoding="utf-8")
+    sc.write_text(text.replace("name: 's'", f"name: '{'x' * 300}'"), encoding="utf-8")
+    for args in (["scenario", "validate", sc], ["run", sc, "-n", "1", "-w", "1", "-q"]):
+        assert_clean_failure(cli(*args), f"{sc}: name: String should have at most 200 characters")
+    assert not (tmp_path / "outputs").exists()
+    sc.write_text(text.replace("name: 's'", f"name: '{'y' * 200}'"), encoding="utf-8")
+    assert cli("scenario", "validate", sc).exit_code == 0
+
+
 @pytest.mark.parametrize("value, words", [("2024-13-01", "month must be in 1..12"), ("2024-02-30", "day is out of range"),
                                           ("!!int x", "cannot read value"), ("9" * 5000, "cannot read value")])
 def test_sweep_values_python_cannot_read_are_option_errors(tmp_path: Path, value: str, words: str) -> None:
