@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
@@ -28,6 +29,7 @@ MAX_GROWTH = 100.0
 #: the longest duration a figure may give, in days (100 years): a licence review of 1e300 days ended in an
 #: OutOfBoundsDatetime traceback when its day became a date
 MAX_DAYS = 36_525
+_LOG_MAX = math.log(sys.float_info.max)
 
 
 def _not_bool(value: Any) -> Any:
@@ -141,6 +143,19 @@ class Schedule(Strict):
 
     def max_value(self) -> float:
         return max(self._values())
+
+    def finite_until(self, start: dt.date, end: dt.date) -> bool:
+        """Whether `on_days` stays finite up to `end` in a run from `start`: growth compounds after the last
+        point (a bare value: from `start`), and a run far past the figure's dates overflowed to infinity."""
+        if self.growth <= 0:
+            return True
+        if self.value is not None:
+            base, days = abs(self.value), (end - start).days
+        else:
+            last = max(self.points)  # type: ignore[type-var]
+            base, days = abs(self.points[last]), max((end - last).days, 0)  # type: ignore[index]
+        power = days / DAYS_PER_YEAR * math.log1p(self.growth)  # the log of the factor, computed first (0 x inf is nan)
+        return power < _LOG_MAX and (base == 0 or math.log(base) + power < _LOG_MAX)
 
     def at(self, when: dt.date) -> float:
         """Value on one date."""

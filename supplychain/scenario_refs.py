@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, get_args
 
 import networkx as nx
 
 from .engine.shocks import ACTS_ON, acts_on
 from .errors import InputError
+from .quantities import Schedule
 from .scenario_schema import Scenario
 from .schema import NODE_KINDS
 from .topology import graph_to_model
@@ -72,7 +73,36 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
     warnings.extend(_before_topology(sc, g))
+    _finite_at_end(sc, g, file)
     return warnings
+
+
+def _growing(sc: Scenario, g: nx.DiGraph) -> Iterator[tuple[str, Schedule]]:
+    """(field path, schedule) of every figure of the topology and the scenario that grows."""
+    model = graph_to_model(g)
+    fields: dict[type, list[tuple[str, str]]] = {}  # node class -> its schedule fields (attribute, name in files)
+    for node in model.nodes:
+        if type(node) not in fields:
+            fields[type(node)] = [(name, info.alias or name) for name, info in type(node).model_fields.items()
+                                  if Schedule in (info.annotation, *get_args(info.annotation))]
+        for name, alias in fields[type(node)]:
+            value = getattr(node, name)
+            if value is not None and value.growth > 0:
+                yield f"nodes.{node.id}.{alias}", value
+    for e in model.edges:
+        if e.share.growth > 0:
+            yield f"edges.{e.source_id}->{e.target}:{e.product}.share", e.share
+    yield from ((f"demand.targets.{lab}", target) for lab, target in sc.demand.targets.items())
+    yield "demand.multiplier", sc.demand.multiplier
+
+
+def _finite_at_end(sc: Scenario, g: nx.DiGraph, file: Path | None) -> None:
+    """Growth is bounded for runs near the figures' dates; a run far past them (a typo'd year) compounded a
+    figure to infinity: start 6000 on minimal.yaml (+50 %/yr lab targets) was an InvariantError traceback."""
+    for path, schedule in _growing(sc, g):
+        if not schedule.finite_until(sc.start, sc.end):
+            raise InputError(file, "end", f"{sc.end} is too far past the figures' dates: {path} grows "
+                                          f"{schedule.growth:g} a year and is infinite by then")
 
 
 def _out_of_reach(s: Any, matched: list[tuple[str, dict]], at: str) -> list[str]:

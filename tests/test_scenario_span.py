@@ -71,3 +71,35 @@ def test_an_end_before_the_default_start_is_fine_when_the_topology_starts_earlie
     write(tmp_path, "t.yaml", yaml.safe_dump(data))
     rs = resolve_scenario({"topology": "t.yaml", "end": "2021-06-30"}, tmp_path / "s.yaml")
     assert (str(rs.scenario.start), str(rs.scenario.end)) == ("2020-01-01", "2021-06-30")
+
+
+MINIMAL = Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml"
+
+
+@pytest.mark.parametrize("extra, path", [
+    ({"start": "6000-01-01", "end": "6001-12-31"}, "nodes.lab.target_h100e grows 0.5 a year"),  # +50 %/yr past 2025
+    ({"set": {"nodes.fab.capacity": {"value": 1e300, "growth": 0.5}}, "end": "2080-12-31"}, "nodes.fab.capacity grows 0.5"),
+    ({"set": {"edges.fab->packager:logic.share": {"points": {"2022-01-01": 1}, "growth": 100}}, "end": "2200-12-31", "start": "2150-01-01"},
+     "edges.fab->packager:logic.share grows 100"),
+    ({"demand": {"multiplier": {"points": {"1800-01-01": 1}, "growth": 100}}, "end": "2030-12-31"}, "demand.multiplier grows 100"),
+])
+def test_a_run_so_far_past_the_figures_dates_that_they_overflow_is_an_input_error(tmp_path: Path, extra: dict,
+                                                                                  path: str) -> None:
+    """Growth is bounded for a run near the figures' dates, but a run may start anywhere: on minimal.yaml a run
+    of 6000-6001 compounded the lab targets to infinity, an InvariantError traceback (exit 1); at +100 %/yr a
+    run from 2150 blamed the built-in ordering policy as a `<plugin>` for an infinite order."""
+    from _topo import assert_clean_failure, cli
+
+    sc = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), **extra}))
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field == "end" and "is too far past the figures' dates: " + path in info.value.problem, str(info.value)
+    out = tmp_path / "out"
+    assert_clean_failure(cli("run", sc, "--out", out, "-n", "1", "-w", "1", "-q"), f"{sc}: end: ")
+    assert not out.exists()
+
+
+def test_a_run_far_from_the_figures_dates_that_stay_finite_is_fine(tmp_path: Path) -> None:
+    sc = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "start": "3700-01-01",
+                                                    "end": "3701-12-31"}))
+    assert str(load_scenario(sc).scenario.end) == "3701-12-31"
