@@ -40,14 +40,14 @@ def kinds_by_country(model: TopologyModel) -> dict[str, Counter[str]]:
 
 def capacity_by_year(model: TopologyModel, years: range | None = None, kinds: tuple[str, ...] = KEY_KINDS) -> dict[str, dict[int, float]]:
     """kind -> year -> summed capacity open to AI orders (capacity x ai_share), yearly mean of daily values;
-    `years` default: 14 from the topology's start year. Nodes without a capacity (unlimited sources) are left out.
+    `years` default: 14 from the topology's start year (fewer before year 9999). Nodes without a capacity (unlimited sources) are left out.
 
     Packaging capacity given in interposer wafers (`packages_per_wafer` set) is
     converted to packages, so the packaging column adds like with like.
     """
     start = model.start or DEFAULT_START
-    if years is None:
-        years = range(start.year, start.year + 14)
+    if years is None:  # the last year ends on a date Python holds: a start in 9990 was a ValueError traceback in `show`
+        years = range(min(start.year, dt.MAXYEAR - 1), min(start.year + 14, dt.MAXYEAR))
     first, last = dt.date(years[0], 1, 1), dt.date(years[-1] + 1, 1, 1)
     days = np.arange((first - start).days, (last - start).days, dtype=float)
     idx = _years(start, days) - years[0]

@@ -51,6 +51,17 @@ def test_capacity_by_year_interpolates_grows_and_applies_ai_share() -> None:
     assert capacity_by_year(parse_topology(data))["packaging"][2030] == 12000 * 16
 
 
+@pytest.mark.parametrize("start, years", [("9990-01-01", range(9990, 9999)), ("9999-06-01", range(9998, 9999))])
+def test_show_on_a_topology_starting_near_the_last_year_python_holds(tmp_path: Path, start: str, years: range) -> None:
+    """The 14 years after a start in 9990 reached 10004: a ValueError traceback (exit 1)."""
+    data = minimal_data()
+    data["start"] = start
+    node(data, "lab")["target_h100e"]["growth"] = 0.0  # +50 %/yr from 2025 is infinite by 9990
+    result = cli("topology", "show", write_yaml(tmp_path, data))
+    assert result.exit_code == 0 and result.stderr == "", result.stderr[-300:]
+    assert list(capacity_by_year(parse_topology(data))["fab"]) == list(years)
+
+
 def test_second_sources_remove_single_points_of_failure() -> None:
     data = minimal_data()
     # a second fab for the logic die: the fab is no longer a single point of failure, the packager still is
