@@ -108,6 +108,10 @@ def check_out(out: Any) -> Path | None:
         folder = Path(out).expanduser()  # not a folder named `~` here, which pandas' readers would then miss
     except TypeError:
         raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
+    try:  # bytes a file system name may hold, kept as surrogates: pyarrow wrote no table there (UnicodeEncodeError)
+        str(folder).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(ARGUMENTS, "out", f"the path is not UTF-8 text; tables cannot be written there (got {_show(str(folder))})") from None
     try:
         if folder.exists() and not folder.is_dir():
             raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")

@@ -37,6 +37,17 @@ def test_out_where_no_folder_can_be_made_is_an_option_error(tmp_path: Path) -> N
     assert line.startswith("supplychain run: --out: cannot make the folder (")
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_out_with_bytes_that_are_not_utf8_is_an_option_error(tmp_path: Path, command: str) -> None:
+    """A name Linux holds but UTF-8 does not (kept as surrogates, `o\\udcff`): pyarrow could not encode it,
+    a UnicodeEncodeError traceback once the first replication was written."""
+    out = tmp_path / "o\udcff" / "run"
+    args = [_scenario(tmp_path)] + (["--param", "labs.utilisation=0.3"] if command == "sweep" else [])
+    line = assert_clean_failure(cli(command, *args, "--out", out, "-n", "1", "-w", "1", "-q"))
+    assert line.startswith(f"supplychain {command}: --out: the path is not UTF-8 text; tables cannot be written there (got ")
+    assert list(tmp_path.iterdir()) == [tmp_path / "s.yaml"]
+
+
 def test_out_names_too_long_for_the_file_system(tmp_path: Path) -> None:
     long = tmp_path / ("a" * 300)
     line = assert_clean_failure(cli("run", _scenario(tmp_path), "--out", long, "-n", "1", "-w", "1", "-q"))
