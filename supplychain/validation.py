@@ -188,9 +188,6 @@ def check_positive_figures(model: TopologyModel, file) -> None:
             if s is not None and not (0 < s.min_value() and s.max_value() <= 1):
                 bad = s.min_value() if s.min_value() <= 0 else s.max_value()
                 raise InputError(file, f"nodes.{node.id}.{field}", f"{field} must be in (0, 1] (got {bad:g})")
-            if s is not None and s.growth > 0:  # compounds past 1 (0.5 at +90 %/yr was 305 ten years on), unchecked
-                raise InputError(file, f"nodes.{node.id}.{field}.growth", f"a growing {field} passes 1; give dated points "
-                                 f"instead, which hold their last value (got {s.growth:g})")
         for field in ("cycle_time", "power_mw", "target_h100e"):
             s = getattr(node, field, None)
             if s is not None and s.min_value() < 0:

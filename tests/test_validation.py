@@ -89,11 +89,6 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("positive_figures", set_node("fab", **{"yield": 1.5}), "nodes.fab.yield", "yield must be in (0, 1] (got 1.5)"),
     ("positive_figures", set_node("hbm_maker", **{"yield": 0}), "nodes.hbm_maker.yield", "(got 0)"),
     ("positive_figures", set_node("fab", ai_share=2), "nodes.fab.ai_share", "ai_share must be in (0, 1] (got 2)"),
-    # growth compounded the fraction past 1 after the last point, unchecked: a yield of 0.5 at +90 %/yr was 305 in 2032
-    ("positive_figures", set_node("fab", **{"yield": {"value": 0.5, "growth": 0.9}}), "nodes.fab.yield.growth",
-     "a growing yield passes 1; give dated points instead, which hold their last value (got 0.9)"),
-    ("positive_figures", set_node("fab", ai_share={"points": {"2022-01-01": 0.2, "2024-01-01": 0.6}, "growth": 0.01}),
-     "nodes.fab.ai_share.growth", "(got 0.01)"),
     ("positive_figures", set_node("fab", cycle_time=-3), "nodes.fab.cycle_time", "must not be negative (got -3)"),
     ("positive_figures", set_node("lab", fleet={"acc": -1}), "nodes.lab.fleet.acc", "must not be negative"),
     ("positive_figures", lambda d: d["products"]["acc"]["bom"].update(hbm_stacks=0), "products.acc.bom.hbm_stacks", "needs 0 stacks"),
