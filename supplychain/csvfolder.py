@@ -244,6 +244,9 @@ def write_folder(data: dict[str, Any], path: Path) -> None:
         "nodes.csv": _table(nodes, NODE_FIELDS, ("id", "kind"), ("name", "country", "jurisdiction")),
         "edges.csv": _table(edges, EDGE_FIELDS, ("from", "to", "product")),
     }
+    for name in tables:  # the files replace their old versions one by one at the end: check all before any
+        if (path / name).is_dir():  # os.replace fails on a folder, after the tables before it were replaced
+            raise InputError(path / name, "<file>", "is a folder; the CSV topology writes a file there")
     with writing(path), ExitStack() as stack:
         for name, rows in tables.items():
             tmp = stack.enter_context(atomic_path(path / name))

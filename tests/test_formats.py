@@ -419,6 +419,21 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, fmt
     assert _leftovers(path if fmt == "csv" else tmp_path) == []
 
 
+@pytest.mark.parametrize("blocked", ["meta.csv", "products.csv", "edges.csv"])
+def test_a_csv_table_that_is_a_folder_is_refused_before_any_table_is_written(tmp_path: Path, blocked: str) -> None:
+    """The four tables replace their old versions one by one: a `products.csv` folder failed the third
+    rename, after edges.csv and nodes.csv were written, a half-written topology (`cannot write (Is a directory)`)."""
+    path = tmp_path / "topo"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    (path / blocked).unlink()
+    (path / blocked).mkdir()
+    before = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+    with pytest.raises(InputError) as info:
+        save_topology(model_to_graph(generate_topology(30, 1)), path)
+    assert str(info.value) == f"{path / blocked}: <file>: is a folder; the CSV topology writes a file there"
+    assert {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()} == before and _leftovers(path) == []
+
+
 def test_registry_covers_every_format() -> None:
     assert set(formats.WRITERS) == set(FORMATS)
     assert set(formats.READERS) == set(FORMATS) - {"yaml"}  # YAML is read by topology.read_yaml
