@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, get_args
 
 import networkx as nx
+import numpy as np
 
 from .engine.shocks import ACTS_ON, acts_on
 from .errors import InputError
@@ -73,7 +74,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
     warnings.extend(_before_topology(sc, g))
-    _finite_at_end(sc, g, file)
+    _figures_at_end(sc, g, file)
     return warnings
 
 
@@ -96,13 +97,24 @@ def _growing(sc: Scenario, g: nx.DiGraph) -> Iterator[tuple[str, Schedule]]:
     yield "demand.multiplier", sc.demand.multiplier
 
 
-def _finite_at_end(sc: Scenario, g: nx.DiGraph, file: Path | None) -> None:
-    """Growth is bounded for runs near the figures' dates; a run far past them (a typo'd year) compounded a
-    figure to infinity: start 6000 on minimal.yaml (+50 %/yr lab targets) was an InvariantError traceback."""
+#: node figures that are fractions: however they grow, a run must not see them above 1
+_FRACTIONS = ("yield", "ai_share")
+
+
+def _figures_at_end(sc: Scenario, g: nx.DiGraph, file: Path | None) -> None:
+    """Growth is bounded for runs near the figures' dates, but a run may start anywhere: one far past them
+    (a typo'd year) compounded a figure to infinity (start 6000 on minimal.yaml: an InvariantError traceback),
+    and a growing yield or ai_share passed 1 unchecked (0.5 at +90 %/yr was 305 ten years on). The topology
+    cannot check either: it does not know the run's end."""
+    days = np.array([float((sc.end - sc.start).days)])
     for path, schedule in _growing(sc, g):
         if not schedule.finite_until(sc.start, sc.end):
             raise InputError(file, "end", f"{sc.end} is too far past the figures' dates: {path} grows "
                                           f"{schedule.growth:g} a year and is infinite by then")
+        name = path.rpartition(".")[2]
+        if name in _FRACTIONS and (value := float(schedule.on_days(sc.start, days)[0])) > 1:  # as the engine reads it
+            raise InputError(file, "end", f"{sc.end} is past the day {path} passes 1 (it grows {schedule.growth:g} a "
+                                          f"year, to {value:.3g}); {name} must stay in (0, 1]: give dated points instead")
 
 
 def _out_of_reach(s: Any, matched: list[tuple[str, dict]], at: str) -> list[str]:

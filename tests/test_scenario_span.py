@@ -103,3 +103,19 @@ def test_a_run_far_from_the_figures_dates_that_stay_finite_is_fine(tmp_path: Pat
     sc = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "start": "3700-01-01",
                                                     "end": "3701-12-31"}))
     assert str(load_scenario(sc).scenario.end) == "3701-12-31"
+
+
+@pytest.mark.parametrize("figure, end, got", [
+    ({"nodes.fab.yield.growth": 0.5}, "2025-06-30", "nodes.fab.yield passes 1 (it grows 0.5 a year, to 2.06)"),
+    ({"nodes.fab.ai_share": {"points": {"2022-01-01": 0.2, "2024-01-01": 0.6}, "growth": 0.1}}, "2032-06-30",
+     "nodes.fab.ai_share passes 1 (it grows 0.1 a year, to 1.35)"),
+])
+def test_a_growing_fraction_past_1_by_the_runs_end_is_an_input_error(tmp_path: Path, figure: dict, end: str, got: str) -> None:
+    """The topology checks read a yield's or ai_share's points, not where its growth takes it: 0.5 at +50 %/yr
+    ran as 2.06 good dies per candidate in 2025, silently. A run that ends before it passes 1 is fine."""
+    sc = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "end": end, "set": figure}))
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field == "end" and f"is past the day {got}; " in info.value.problem, str(info.value)
+    sc.write_text(sc.read_text().replace(end, "2023-06-30"))
+    assert str(load_scenario(sc).scenario.end) == "2023-06-30"
