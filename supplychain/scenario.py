@@ -77,6 +77,8 @@ BY_ID_LISTS = ("controls", "shocks")
 DEFAULT_TOPOLOGY: str = Scenario.model_fields["topology"].default
 #: the project's default topology, beside the package in a checkout
 PROJECT_TOPOLOGY = Path(__file__).resolve().parents[1] / "topology" / "default.yaml"
+#: the longest chain of `extends` (real chains are 2-3 files): ~1,000 overflowed the stack, a RecursionError traceback
+MAX_EXTENDS = 100
 #: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
 _FIGURE_KEYS = frozenset({"value", "points", "dist"})
 
@@ -224,6 +226,9 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
         if parent in stack:
             loop = " -> ".join(p.name for p in (*stack[stack.index(parent):], parent))
             raise InputError(file, "extends", f"extends cycle ({loop})")
+        if len(stack) > MAX_EXTENDS:  # named from the file the user gave, the chain's first
+            raise InputError(stack[0], "extends", f"a chain of more than {MAX_EXTENDS} files extending one another "
+                                                  f"(the {MAX_EXTENDS + 1}st, {file}, extends {rel!r})")
         if not parent.is_file():
             raise InputError(file, "extends", f"no such scenario file (got {rel!r})")
         if parent not in memo:

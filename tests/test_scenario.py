@@ -151,6 +151,17 @@ def test_extends_cycle_is_an_error_naming_file_and_field(world: Path) -> None:
     fails(world / "self.yaml", "extends", match="cycle")
 
 
+def test_an_extends_chain_too_long_is_an_error_not_a_recursion_error(world: Path) -> None:
+    """~1,000 files each extending the one before overflowed the stack: a RecursionError traceback."""
+    write(world, "f0.yaml", "topology: topo.yaml\n")
+    for i in range(1, 1001):
+        write(world, f"f{i}.yaml", f"extends: f{i - 1}.yaml\nseed: {i}\n")
+    assert load_scenario(world / "f100.yaml").scenario.seed == 100
+    for top in (world / "f101.yaml", world / "f1000.yaml"):
+        err = fails(top, "extends", match="a chain of more than 100 files extending one another (the 101st, ")
+        assert err.file == str(top.resolve()), str(err)
+
+
 def test_missing_parent_and_bad_extends(world: Path) -> None:
     write(world, "x.yaml", "extends: nope.yaml\n")
     fails(world / "x.yaml", "extends", match="no such scenario file")
