@@ -4,10 +4,11 @@ Schema validation (pydantic) catches wrong types, unknown kinds or fields,
 unknown distributions, unparsable dates and bad values inside one record;
 these checks catch what needs the whole network: duplicate ids, dangling
 edges, trades that make no sense, BOM inputs nobody supplies, labs cut off
-from accelerators, shares that cannot be normalised, cycles. Each check
-raises an `InputError` with the field path; `warnings_for` lists the
-suspicious but legal. Checks run in registration order and are linear in
-the size of the network, so a 5,000-node generated topology checks quickly.
+from accelerators, shares that cannot be normalised, cycles, stock chains
+too long to pass an order up. Each check raises an `InputError` with the
+field path; `warnings_for` lists the suspicious but legal. Checks run in
+registration order and are linear in the size of the network, so a
+5,000-node generated topology checks quickly.
 """
 
 from __future__ import annotations
@@ -288,6 +289,24 @@ def check_no_cycles(model: TopologyModel, file) -> None:
     path = " -> ".join([u for u, _ in cycle] + [cycle[-1][1]])
     first = min(index[(u, v)] for u, v in cycle)
     raise InputError(file, f"edges.{first}", f"goods flow in a cycle ({path})")
+
+
+#: the most stock nodes in a row: an order at one is passed up to the next within the same call, and
+#: a chain of 200 overflowed the stack mid-run (RecursionError traceback); textbook chains have ~4
+MAX_STOCK_CHAIN = 100
+
+
+@check
+def check_stock_chains(model: TopologyModel, file) -> None:
+    """No path through more than `MAX_STOCK_CHAIN` stock nodes in a row (after `no_cycles`: a DAG)."""
+    stocks = {n.id for n in model.nodes if n.kind == "stock"}
+    g = nx.DiGraph((e.source_id, e.target) for e in model.edges if e.source_id in stocks and e.target in stocks)
+    if g.number_of_nodes() <= MAX_STOCK_CHAIN:
+        return
+    path = nx.dag_longest_path(g)
+    if len(path) > MAX_STOCK_CHAIN:
+        raise InputError(file, f"nodes.{path[-1]}", f"a chain of {len(path)} stock nodes in a row ({path[0]} -> ... -> "
+                                                    f"{path[-1]}); at most {MAX_STOCK_CHAIN}")
 
 
 def check_topology(model: TopologyModel, file: str | Path | None = None) -> None:

@@ -44,6 +44,12 @@ def add_depot_cycle(d: dict[str, Any]) -> None:
     d["edges"] += [{"from": "depot", "to": "depot2", "product": "widget"}, {"from": "depot2", "to": "depot", "product": "widget"}]
 
 
+def add_stock_chain(d: dict[str, Any], n: int = 100) -> None:
+    """depot and `n` stock nodes after it, each ordering from the one before."""
+    d["nodes"] += [{"id": f"s{i}", "kind": "stock", "item": "widget"} for i in range(1, n + 1)]
+    d["edges"] += [{"from": "depot" if i == 1 else f"s{i - 1}", "to": f"s{i}", "product": "widget"} for i in range(1, n + 1)]
+
+
 # (check or schema rule, mutation, field path, words in the problem)
 CASES: list[tuple[str, Mutation, str, str]] = [
     # schema: wrong types, unknown kinds and fields, dates, distributions
@@ -102,6 +108,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("bom_suppliers", set_node("depot", bom={"acc": 1}), "nodes.depot.bom.acc", "no supplier ships this input"),
     ("labs_reach_vendors", drop_edge("vendor", "lab"), "nodes.lab", "no path from any accelerator vendor"),
     ("no_cycles", add_depot_cycle, "edges.8", "goods flow in a cycle (depot -> depot2 -> depot)"),
+    # an order at a stock is passed up the chain within one call: 200 in a row was a RecursionError mid-run
+    ("stock_chains", add_stock_chain, "nodes.s100", "a chain of 101 stock nodes in a row (depot -> ... -> s100); at most 100"),
 ]
 
 
@@ -120,6 +128,17 @@ def test_each_problem_names_its_field_and_exits_2(tmp_path: Path, rule: str, mut
 
 def test_every_named_check_has_a_case() -> None:
     assert set(CHECKS) == {rule for rule, *_ in CASES if not rule.startswith("schema:")}
+
+
+def test_a_run_through_the_longest_stock_chain_allowed_ends(tmp_path: Path) -> None:
+    """100 stock nodes in a row (the most `stock_chains` allows) run without overflowing the stack."""
+    from supplychain import simulate
+
+    data = minimal_data()
+    add_stock_chain(data, 99)
+    data["edges"] = [e for e in data["edges"] if not (e["from"] == "depot" and e["to"] == "customers")]
+    data["edges"].append({"from": "s99", "to": "customers", "product": "widget"})
+    simulate(write_yaml(tmp_path, data), {"end": "2022-03-31"})
 
 
 def test_minimal_is_valid_and_quiet() -> None:
