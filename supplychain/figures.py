@@ -23,7 +23,7 @@ from .analysis import binding_by_generation
 from .summary import BACKLOG_WEEKS, lab_quotes
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
-           "BAND"]
+           "largest_labs", "BAND", "MAX_LABS"]
 
 BAND = (0.1, 0.9)
 #: one line style per scenario in the fleet and generation figures: as many as the report draws
@@ -31,6 +31,20 @@ _STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
 #: most lines the fleet figure's legend names: past it (a generated network's 150 labs) the legend outgrew the
 #: figure (matplotlib warned that the layout collapsed) and ten colours named no lab apart anyway
 MAX_LEGEND = 24
+#: most labs the per-lab figures draw (`largest_labs`): a generated network's 150 labs drew 44 generation panels
+#: (a figure 62 inches tall) and 450 fleet lines, and took most of a minute to lay out
+MAX_LABS = 12
+
+
+def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
+    """The `limit` labs with the largest installed fleet (H100e) on the last date of the fleet table, any scenario
+    or replication: the frontier labs a reader of the report looks for. Every lab when there are no more; sorted."""
+    labs = fleet["lab"].dropna().unique().tolist()
+    if len(labs) <= limit:
+        return sorted(labs)
+    last = fleet[fleet["date"] == fleet["date"].max()] if "date" in fleet else fleet
+    size = last.groupby("lab")["installed_h100e"].max().reindex(labs).fillna(0.0)
+    return sorted(size.sort_values(ascending=False, kind="stable").index[:limit].tolist())
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -147,9 +161,10 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
     return fig
 
 
-def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None:
-    """Installed H100e, power and stranded H100e per lab over time (median, band across replications)."""
-    fleet = fleet[fleet["scenario"].isin(scenarios)]
+def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str] | None = None) -> Figure | None:
+    """Installed H100e, power and stranded H100e per lab over time (median, band across replications), of `labs`
+    (None: every lab)."""
+    fleet = fleet[fleet["scenario"].isin(scenarios) & (fleet["lab"].isin(labs) if labs is not None else True)]
     if fleet.empty:
         return None
     fig = new_figure(11, 8.5)
@@ -184,8 +199,11 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str]) -> Figure | None
 
 
 def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence[str], h100e: dict[str, float],
-                   top: int = 7) -> Figure | None:
-    """What bound each generation: share of H100e delivered during its training by dominant delay cause."""
+                   top: int = 7, labs: Sequence[str] | None = None) -> Figure | None:
+    """What bound each generation: share of H100e delivered during its training by dominant delay cause, for the
+    generations of `labs` (None: every lab)."""
+    if labs is not None:
+        gens = gens[gens["lab"].isin(labs)]
     b = binding_by_generation(orders[orders["scenario"].isin(scenarios)], gens, h100e)
     if b.empty:
         return None

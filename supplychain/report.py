@@ -21,7 +21,7 @@ import pandas as pd
 from .errors import InputError
 from .fields import short
 from .experiment import UNCONSTRAINED
-from .figures import binding_figure, events_figure, fleet_figure, generations_figure, lead_time_figure
+from .figures import binding_figure, events_figure, fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .outputs import atomic_write_bytes, atomic_write_text, read_table
 from .runfolder import read_manifest
 
@@ -124,13 +124,14 @@ def make_report(run_dir: str | Path) -> Path:
         replications = {s["name"]: s["replications"] for s in manifest.get("scenarios", [])}
     except (KeyError, TypeError, AttributeError) as exc:  # a manifest edited or written by something else
         raise InputError(mpath, "scenarios", f"not as a run writes it ({type(exc).__name__}: {short(str(exc), 60)})") from None
-    labs = sorted(tables["fleet"]["lab"].unique().tolist())
+    every_lab = tables["fleet"]["lab"].dropna().unique()
+    labs = largest_labs(tables["fleet"])
     h100e, accelerators = _products(manifest, folder)
     figures = {
         "lead_times": lambda: lead_time_figure(tables["lead_times"], scenarios, labs, accelerators),
         "generations": lambda: generations_figure(tables["generations"], scenarios, labs),
-        "fleet": lambda: fleet_figure(tables["fleet"], scenarios),
-        "binding": lambda: binding_figure(tables["orders"], tables["generations"], scenarios, h100e),
+        "fleet": lambda: fleet_figure(tables["fleet"], scenarios, labs),
+        "binding": lambda: binding_figure(tables["orders"], tables["generations"], scenarios, h100e, labs=labs),
         "events": lambda: events_figure(tables["events"], scenarios),
     }
     pngs: dict[str, bytes] = {}
@@ -152,6 +153,9 @@ def make_report(run_dir: str | Path) -> Path:
         parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
                      f"({html.escape(', '.join(scenarios))}); not drawn: {html.escape(', '.join(every[len(scenarios):]))}. "
                      "Their tables are in the folder.</p>")
+    if len(every_lab) > len(labs):
+        parts.append(f"<p><b>The lab figures draw the {len(labs)} of {len(every_lab)} labs with the largest installed "
+                     f"fleet at the end</b> ({html.escape(', '.join(labs))}); the tables have every lab.</p>")
     shown = FIGURES if labs or not tables["generations"].empty else {"events": FIGURES["events"]}
     if len(shown) < len(FIGURES):  # the generic kernel alone: lab figures would be empty panels
         parts.append("<p>No labs in this topology: the lead-time, generation, fleet and binding figures are of labs. "

@@ -275,3 +275,32 @@ def test_the_fleet_figure_of_many_labs_draws_without_a_legend_that_collapses_it(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         many.savefig(io.BytesIO(), format="png")
+
+
+def test_largest_labs_are_the_largest_fleets_on_the_last_date():
+    """A lab that was large early but small at the end is not among them; ties keep every lab below the limit."""
+    from supplychain.figures import largest_labs
+
+    t0, t1 = pd.Timestamp("2022-01-01"), pd.Timestamp("2023-01-01")
+    rows = [{"lab": f"l{i}", "date": t1, "installed_h100e": float(i)} for i in range(5)]
+    rows += [{"lab": "early", "date": t0, "installed_h100e": 1e9}, {"lab": "early", "date": t1, "installed_h100e": 0.5}]
+    fleet = pd.DataFrame(rows)
+    assert largest_labs(fleet, 3) == ["l2", "l3", "l4"]
+    assert largest_labs(fleet, 6) == sorted(["early", *[f"l{i}" for i in range(5)]])
+
+
+def test_a_report_of_many_labs_draws_the_largest_and_says_so(tmp_path):
+    """A generated network's labs (22 here; 150 at 200 nodes gave 44 generation panels, 62 inches tall, and most
+    of a minute of layout): the lab figures draw the MAX_LABS with the largest fleets, and the page names them."""
+    from supplychain.figures import MAX_LABS
+    from supplychain.generate import generate_topology
+
+    model = generate_topology(30, 0)
+    labs = [n.id for n in model.nodes if n.kind == "lab"]
+    assert len(labs) > MAX_LABS
+    run_experiment({"name": "many", "start": "2022-01-01", "end": "2022-04-30"}, replications=1, workers=1,
+                   topology=model, out=tmp_path)
+    page = make_report(tmp_path).read_text()
+    said = re.search(r"draw the (\d+) of (\d+) labs with the largest installed fleet at the end</b> \(([^)]*)\)", page)
+    assert said and int(said[1]) == MAX_LABS and int(said[2]) == len(labs), page[:2000]
+    assert len(said[3].split(", ")) == MAX_LABS and set(said[3].split(", ")) <= set(labs)
