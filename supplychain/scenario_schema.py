@@ -57,18 +57,20 @@ class LabPolicy(Strict):
     training_fraction: Number = Field(
         default=0.3, gt=0, le=1, description="share of the powered fleet in the frontier run; Epoch 2030: 16/26/40 %"
     )
-    commissioning_days: Number = Field(default=75, ge=0, description="delivery to running; 2-3 months to install hardware")
+    # durations in days are at most a run's span (100 years, MAX_DAYS), as every other duration: 1e300 ran, as
+    # "never", but a figure no run can reach is a typo more often than a wish
+    commissioning_days: Number = Field(default=75, ge=0, le=MAX_DAYS, description="delivery to running; 2-3 months to install hardware")
     # at most a run's span (100 years): the start fleet retires in one tranche per year of life, and 1e300
     # years listed tranches until memory ran out (MemoryError traceback)
     lifetime_years: Number = Field(default=5.0, gt=0, le=MAX_DAYS / DAYS_PER_YEAR,
                                    description="assumption: accelerators retire after ~5 years")
     # at least daily (the model steps a day at a time): 1e-300 reviewed forever without reaching day 1
-    review_days: Number = Field(default=14, ge=1, description="assumption: how often a lab reviews its orders")
-    horizon_days: Number = Field(default=270, ge=0, description="assumption: orders cover the target this far ahead")
-    power_horizon_days: Number = Field(default=900, ge=0, description="assumption: power ordered this far ahead")
+    review_days: Number = Field(default=14, ge=1, le=MAX_DAYS, description="assumption: how often a lab reviews its orders")
+    horizon_days: Number = Field(default=270, ge=0, le=MAX_DAYS, description="assumption: orders cover the target this far ahead")
+    power_horizon_days: Number = Field(default=900, ge=0, le=MAX_DAYS, description="assumption: power ordered this far ahead")
     power_headroom: Number = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
     order_ahead_days: Number = Field(
-        default=180, ge=0, description="assumption: order books open this long before a SKU's first shipments"
+        default=180, ge=0, le=MAX_DAYS, description="assumption: order books open this long before a SKU's first shipments"
     )
     power_aware: bool = Field(
         default=False,
@@ -106,7 +108,7 @@ class Generations(Strict):
     # bounded so that requirement_0 x scale^max_generations stays a float (scale 1e300 overflowed)
     requirement_0: Number = Field(default=3e25, gt=0, le=1e100, description="FLOP; assumption: between GPT-4 ~2.1e25 and Llama 3.1 405B ~3.8e25 (Epoch)")
     scale: Number = Field(default=10.0, gt=1, le=100, description="x compute per generation; GPT-4 -> GPT-4.5 ~10x")
-    min_training_days: Number = Field(default=90, ge=0, description="Llama 3.1 72 days, GPT-4 ~100 days")
+    min_training_days: Number = Field(default=90, ge=0, le=MAX_DAYS, description="Llama 3.1 72 days, GPT-4 ~100 days")
     max_generations: Count = Field(default=12, ge=1, le=100, description="assumption: a cap, not a forecast")
 
 
@@ -173,7 +175,7 @@ class Rule(Strict):
     review_days: Distribution | None = None
     approval: Number = Field(default=0.0, ge=0, le=1)
     quota: Number | None = Field(default=None, ge=0, description="units per period")
-    period_days: Number = Field(default=365.0, gt=0)
+    period_days: Number = Field(default=365.0, gt=0, le=MAX_DAYS)
     quota_excess: Literal["wait", "refuse"] = "wait"
     stockpile: Number = Field(default=1.0, ge=1.0, description="order multiplier for targeted buyers before effect")
     substitute: bool = Field(default=True, description="vendors may ship a compliant variant instead")
@@ -231,7 +233,7 @@ class Shock(Strict):
     start: Date | None = None
     random: RandomOccurrence | None = None
     duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))
-    recovery_days: Number = Field(default=0.0, ge=0, description="linear ramp back to normal after the shock")
+    recovery_days: Number = Field(default=0.0, ge=0, le=MAX_DAYS, description="linear ramp back to normal after the shock")
     multiplier: Number = Field(ge=0)
     target: Target = Field(default_factory=Target)
 

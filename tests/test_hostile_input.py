@@ -200,6 +200,12 @@ def test_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, mutate, 
     ({"set": {"nodes.lab.target_h100e.growth": 1e308}}, "set.nodes.lab.target_h100e.growth"),
     ({"labs": {"lifetime_years": 1e300}}, "labs.lifetime_years"),
     ({"per_lab": {"lab": {"lifetime_years": 101}}}, "per_lab.lab.lifetime_years"),
+    ({"labs": {"commissioning_days": 1e300}}, "labs.commissioning_days"),
+    ({"labs": {"horizon_days": 36_526}}, "labs.horizon_days"),
+    ({"per_lab": {"lab": {"order_ahead_days": 1e300}}}, "per_lab.lab.order_ahead_days"),
+    ({"generations": {"min_training_days": 1e300}}, "generations.min_training_days"),
+    ({"shocks": [{"id": "s", "kind": "capacity", "start": "2022-02-01", "multiplier": 0.5, "recovery_days": 1e300}]},
+     "shocks.s.recovery_days"),
 ])
 def test_scenario_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, extra: dict, field: str) -> None:
     """A random shock of 1e300 a year drew occurrences forever (the run hung); a fleet lifetime of 1e300
