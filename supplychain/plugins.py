@@ -83,7 +83,8 @@ def load_plugin(spec: str) -> ModuleType:
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         path = Path(spec)
         if not path.is_file():
-            raise InputError(ARGUMENTS, "plugin", f"no such file (got {short(spec)})")
+            what = "a folder, not a Python file" if path.is_dir() else "no such file"
+            raise InputError(ARGUMENTS, "plugin", f"{what} (got {short(spec)})")
         name = f"supplychain_plugin_{path.stem}"
         loader = importlib.util.spec_from_file_location(name, path)
         if loader is None or loader.loader is None:

@@ -103,6 +103,12 @@ def test_a_plugin_that_cannot_be_loaded_is_one_line_and_exit_2(tmp_path, make, s
     assert not (tmp_path / "o").exists()
 
 
+def test_a_plugin_path_that_is_a_folder_says_so(tmp_path):
+    (tmp_path / "rules.py").mkdir()
+    got = assert_clean_failure(cli("--plugin", tmp_path / "rules.py", "run", scenario(tmp_path), "-q", "--out", tmp_path / "o"))
+    assert got.startswith("supplychain: --plugin: a folder, not a Python file (got '"), got
+
+
 def test_a_unit_carries_exactly_the_plugins_its_files_name(tmp_path, forget):
     (tmp_path / "kinds.py").write_text(textwrap.dedent('''
         from supplychain.engine.shocks import register_shock_kind
