@@ -102,8 +102,8 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
     if old is None or old == kind:
         return
     if not fresh:
-        raise InputError(root, "kind", f"the folder holds a {old} (manifest.json); choose another --out, "
-                                       f"or rerun with --fresh to replace it by this {kind} (got {kind!r})")
+        raise InputError(root, "kind", f"the folder holds a {old} (manifest.json); choose another --out (out=), "
+                                       f"or rerun with --fresh (fresh=True) to replace it by this {kind} (got {kind!r})")
     drop_derived(root)
     manifest.unlink(missing_ok=True)
 
@@ -141,7 +141,7 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fre
                     else f"made by other code (source fingerprint {was}; this program's {now})" if what == "program"
                     else f"made with {what} {was}, this run has {now}")
             raise InputError(folder, what, f"stored replications were {made}; "
-                                           "rerun with --fresh to discard them, or choose another --out")
+                                           "rerun with --fresh (fresh=True) to discard them, or choose another --out (out=)")
     folder.mkdir(parents=True, exist_ok=True)
     if not config.is_file():
         write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed, "tables": tables,

@@ -107,8 +107,8 @@ def test_a_folder_of_another_kind_is_refused_and_replaced_only_with_fresh(tmp_pa
 
     res = runner.invoke(app, ["run", str(base), "-n", "1", "-w", "1", "-q", "-o", str(out)])
     assert res.exit_code == 2 and res.stderr.splitlines() == [
-        f"{out}: kind: the folder holds a compare (manifest.json); choose another --out, or rerun with --fresh "
-        "to replace it by this run (got 'run')"], res.stderr
+        f"{out}: kind: the folder holds a compare (manifest.json); choose another --out (out=), or rerun with --fresh "
+        "(fresh=True) to replace it by this run (got 'run')"], res.stderr
     assert (out / "compare").is_dir() and json.loads((out / "manifest.json").read_text())["kind"] == "compare"
 
     res = runner.invoke(app, ["run", str(base), "-n", "1", "-w", "1", "-q", "-o", str(out), "--fresh"])
