@@ -115,6 +115,8 @@ def check_out(out: Any) -> Path | None:
     try:
         if folder.exists() and not folder.is_dir():
             raise InputError(ARGUMENTS, "out", f"exists and is not a folder (got {str(folder)!r})")
+        if folder.is_symlink() and not folder.exists():  # else "cannot make the folder (File exists)"
+            raise InputError(ARGUMENTS, "out", f"a link to {str(folder.readlink())!r}, which does not exist (got {str(folder)!r})")
         blocker = file_on_the_way(folder)
         if blocker is not None:
             raise InputError(ARGUMENTS, "out", f"cannot make the folder: {str(blocker)!r} is a file (got {str(folder)!r})")

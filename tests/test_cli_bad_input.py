@@ -206,3 +206,11 @@ def test_a_topology_given_as_the_scenario_and_the_reverse_say_so(tmp_path: Path)
         line = assert_clean_failure(cli(*args))
         assert line.startswith(f"{sc}: <root>: this is a scenario (it has no nodes, and scenario fields), not a topology")
     assert not out.exists()
+
+
+def test_out_a_link_to_nowhere_says_so(tmp_path: Path) -> None:
+    """It said 'cannot make the folder (File exists)' of a path that does not exist."""
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    line = assert_clean_failure(cli("run", _scenario(tmp_path), "-q", "--out", tmp_path / "out"))
+    assert line == f"supplychain run: --out: a link to {str(tmp_path / 'gone')!r}, which does not exist (got {str(tmp_path / 'out')!r})"
+    assert not (tmp_path / "gone").exists()
