@@ -81,13 +81,13 @@ def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any)
         if ident not in products or not isinstance(products[ident], dict):
             raise InputError(file, f"set.{key}", f"unknown product (got {ident!r})")
         return products[ident], _field_names(Product)
+    for edge in data.get("edges") or []:  # named whole: a node id may hold `->` or `:` itself
+        if isinstance(edge, dict) and f"{edge.get('from')}->{edge.get('to')}:{edge.get('product')}" == ident:
+            return edge, _field_names(Edge)
     frm, arrow, rest = ident.partition("->")
     to, colon, product = rest.rpartition(":")
     if not (arrow and colon and frm and to and product):
         raise InputError(file, f"set.{key}", f"edges are named <from>-><to>:<product> (got {ident!r})")
-    for edge in data.get("edges") or []:
-        if isinstance(edge, dict) and (edge.get("from"), edge.get("to"), edge.get("product")) == (frm, to, product):
-            return edge, _field_names(Edge)
     raise InputError(file, f"set.{key}", f"unknown edge (got {ident!r})")
 
 

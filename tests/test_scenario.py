@@ -255,6 +255,25 @@ def test_set_onto_a_bare_number_and_switching_schedule_form() -> None:
     assert data["nodes"][1]["capacity"] == 2000  # input untouched
 
 
+def test_set_onto_edges_of_ids_holding_arrows_and_colons() -> None:
+    """Ids may hold `->` and `:` (not dots or spaces): an edge path names `<from>-><to>:<product>` whole, which
+    was split at the first arrow and the last colon ('unknown edge')."""
+    data = read_yaml(MINIMAL)
+    renamed = {"fab": "fab->tw:18", "packager": "osat->1:x"}
+    for node in data["nodes"]:
+        node["id"] = renamed.get(node["id"], node["id"])
+    for edge in data["edges"]:
+        edge["from"], edge["to"] = renamed.get(edge["from"], edge["from"]), renamed.get(edge["to"], edge["to"])
+    out = apply_overrides(data, {"nodes.fab->tw:18.capacity.growth": 0.4,
+                                 "edges.fab->tw:18->osat->1:x:logic.transport.mean": 4,
+                                 "nodes.osat->1:x.cycle_time": 9})
+    fab = next(n for n in out["nodes"] if n["id"] == "fab->tw:18")
+    assert fab["capacity"]["growth"] == 0.4
+    edge = next(e for e in out["edges"] if (e["from"], e["product"]) == ("fab->tw:18", "logic"))
+    assert edge["transport"]["mean"] == 4
+    assert next(n for n in out["nodes"] if n["id"] == "osat->1:x")["cycle_time"] == 9
+
+
 @pytest.mark.parametrize(
     ("key", "value", "match"),
     [
