@@ -380,3 +380,15 @@ def test_a_quota_with_a_fractional_period_runs_to_the_end():
     assert len(released) > 5
     per = released.groupby(((released["released"] + 1e-9) // 30.4).astype(int))["qty"].sum()
     assert (per <= 500 * (1 + 1e-9)).all()
+
+
+def test_a_licence_reviewed_at_shipment_decides_when_its_review_ends():
+    """A licence that takes effect in the pipeline reviews goods at shipment as at placement: each
+    review's outcome (granted or denied) is logged when the review ends, 30 days on, not at its start."""
+    r = run(rule(action="license", review_days=30, approval=0.5, announced="2022-03-01", effective="2022-03-01"),
+            end="2022-12-31")
+    ev = r.events[(r.events["type"] == "control") & (r.events["detail"] == "shipment")]
+    reviews = ev[ev["what"] == "licence review"]
+    decided = ev[ev["what"].isin(["licence granted", "licence denied"])]
+    assert len(reviews) > 5 and set(decided["what"]) == {"licence granted", "licence denied"}
+    assert sorted(decided["day"]) == pytest.approx(sorted(reviews["day"] + 30.0))

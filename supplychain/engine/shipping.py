@@ -41,17 +41,18 @@ class Shipping:
         delay = 0.0
         if rules:  # no rule covers most orders: nothing to decide (allowed, no delay)
             d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence)
-            if d.action == "deny" or (d.action == "review" and not d.approved):
-                self.denied_at_shipment += qty
+            if d.action == "deny":
                 o.held_qty += qty
-                o.rule = d.rule
-                self._deny(o, qty, now)
-                if o.kind == "lab":
-                    self.vendors.returned(o, qty, now)
-                elif o.supplier in self.build_ahead.ahead:
-                    self.build_ahead.returned(o, qty, now)
+                self._refused_at_shipment(o, qty, d.rule)
                 return
-            if d.action == "review":
+            if d.action == "review":  # the decision comes when the review ends, as at placement
+                ids = self.net.ids
+                self.controls.log.append((now + d.delay, "control", d.rule, "licence granted" if d.approved else "licence denied",
+                                          ids[o.supplier], ids[o.customer], o.product, qty, "shipment"))
+                if not d.approved:  # held at the border through the review, then refused
+                    o.held_qty += qty
+                    self.at(now + d.delay, self._refused_at_shipment, o, qty, d.rule)
+                    return
                 o.licence = d.rule  # one licence covers the rest of this order's shipments
             if d.action in ("review", "wait"):
                 delay = d.delay
@@ -68,6 +69,18 @@ class Shipping:
         self.in_transit += qty
         self.shipped_qty += qty
         self.at(now + delay + tt, self._deliver, o, qty)
+
+    def _refused_at_shipment(self, o: Order, qty: float, rule: str) -> None:
+        """Goods a control refused at the border (already counted in `o.held_qty`): the order loses
+        them, and they stay with the supplier for its next customer."""
+        now = self.env.now
+        self.denied_at_shipment += qty
+        o.rule = rule
+        self._deny(o, qty, now)
+        if o.kind == "lab":
+            self.vendors.returned(o, qty, now)
+        elif o.supplier in self.build_ahead.ahead:
+            self.build_ahead.returned(o, qty, now)
 
     def _deliver(self, o: Order, qty: float) -> None:
         now = self.env.now
