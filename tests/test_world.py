@@ -183,6 +183,18 @@ def test_in_flight_orders_arrive_evenly_at_the_start():
     assert r.orders[r.orders["kind"] == "lab"]["qty"].sum() == pytest.approx(26000)  # nothing reordered
 
 
+def test_orders_in_flight_at_the_start_are_not_realised_lead_times():
+    """An order in flight at the start has no order date (`ordered` 0 stands in for "before the
+    run") and arrives spread over `in_flight_days` by assumption: the time it takes is that
+    spread, not a lead time, so it stays out of the realised series (here the lab orders nothing else)."""
+    model = minimal(fleet={"acc": 10000}, target_h100e=None, in_flight={"acc": 26000}, in_flight_days=182)
+    r = simulate(model, {**SC, "end": "2022-12-31"})
+    assert r.orders[r.orders["kind"] == "lab"]["delivered"].notna().all()  # it did arrive
+    lt = r.lead_times[(r.lead_times["customer"] == "lab") & (r.lead_times["product"] == "acc")]
+    assert len(lt) and (lt["realised_by_order_lines"] == 0).all() and (lt["realised_by_delivery_lines"] == 0).all()
+    assert lt["realised_by_order_days"].isna().all() and lt["realised_by_delivery_days"].isna().all()
+
+
 def test_realised_lead_times_are_the_mean_of_the_lines_ordered_or_delivered_that_week():
     """On a chain whose backlog grows (demand 5 a day, capacity 2), lead times grow week by
     week, so a series binned a week off shows: each week's `realised_by_order_days` is the mean

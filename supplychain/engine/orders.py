@@ -91,7 +91,7 @@ ORDER_COLUMNS = (
 _TIMES = ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered")
 _NUMBERS = ("qty", *_TIMES, "installed", "installed_qty", "delivered_qty", "denied_qty")
 _CODES = ("id", "supplier", "customer", "lab", "flow")
-_TEXTS = ("kind", "product", "status", "rule")
+_TEXTS = ("kind", "product", "status", "rule", "note")
 
 OrderArrays = dict[str, np.ndarray]
 _RECORD = np.dtype([(a, np.float64) for a in _NUMBERS] + [(a, np.int64) for a in _CODES])

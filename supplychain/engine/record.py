@@ -84,8 +84,10 @@ def _realised(a: OrderArrays, at_flow: np.ndarray, at_week: np.ndarray) -> dict[
     that travelled on the flow's edge, a compliant variant shipped in place of its SKU included.
     The counts weight a mean over flows (`analysis.across_replications(weight=)`). `a`: the
     run's `order_arrays`. Grouped on one integer key per (flow, week): a MultiIndex and its
-    reindex cost more than the means."""
-    keep = ~np.isnan(a["delivered"]) & (a["kind"] != "assembly") & (a["flow"] >= 0)
+    reindex cost more than the means. Orders in flight at the start are left out: their `ordered`
+    (0) stands in for a date before the run, so delivered - ordered is the assumed spread of their
+    arrivals (`in_flight_days`), not a lead time."""
+    keep = ~np.isnan(a["delivered"]) & (a["kind"] != "assembly") & (a["flow"] >= 0) & (a["note"] != "in_flight")
     flow, ordered, delivered = a["flow"][keep], a["ordered"][keep], a["delivered"][keep]
     lead = pd.Series(delivered - ordered)
     weeks = {"order": (ordered // 7).astype(np.int64), "delivery": (delivered // 7).astype(np.int64)}
