@@ -392,3 +392,22 @@ def test_a_licence_reviewed_at_shipment_decides_when_its_review_ends():
     decided = ev[ev["what"].isin(["licence granted", "licence denied"])]
     assert len(reviews) > 5 and set(decided["what"]) == {"licence granted", "licence denied"}
     assert sorted(decided["day"]) == pytest.approx(sorted(reviews["day"] + 30.0))
+
+
+@pytest.mark.parametrize("order", ["licence first", "quota first"])
+def test_a_quota_binds_whatever_the_order_of_the_rules_beside_a_licence(order):
+    """Every rule in force applies to an order, whatever the order the scenario lists them in: a
+    licence granted at placement does not let the order past a quota listed after it (it did: the
+    order was released on the grant, 10x the quota in the first year), and the part a quota lets go
+    still needs its licence. Each year exactly the quota is released, each unit after a 10-day review."""
+    lic = rule(id="lic", action="license", review_days=10, approval=1.0)
+    quo = rule(id="quo", action="quota", quota=20000, period_days=365, quota_excess="refuse")
+    r = run(*((lic, quo) if order == "licence first" else (quo, lic)), end="2023-12-30")
+    cn = lab_orders(r, "lab_cn")
+    out = cn[cn["released"].notna()]
+    assert (out["qty"] - out["denied_qty"]).groupby(out["released"] // 365).sum().to_numpy() == pytest.approx([20000, 20000])
+    ev = r.events[(r.events["type"] == "control") & (r.events["detail"] == "order")]
+    granted = ev[ev["what"] == "licence granted"]["qty"].sum()
+    if order == "quota first":  # only the part within the quota applies for the licence
+        assert granted == pytest.approx(40000)
+    assert (out["released"] - out["ordered"] >= 10 - 1e-9).all()

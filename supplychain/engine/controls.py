@@ -117,16 +117,18 @@ class Controls:
 
     # -- decisions -----------------------------------------------------------
     def decide(
-        self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str, cleared: str = ""
+        self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str,
+        cleared: tuple[str, ...] = ()
     ) -> Decision:
-        """The first effective rule of `rules` decides; `cleared` names a licence already granted.
+        """The first effective rule of `rules` that holds the trade up decides (a quota the units fit
+        counts them and lets the check go on); `cleared` names the licences already granted.
         `rules` are those that cover the trade (`relevant`): an order's rules are static, so the
         world looks them up once per order (`Order.rules`), not once per shipment."""
         for c in rules:
             if not (c.effective <= now < c.ends):
                 continue
             r = c.rule
-            if r.id == cleared:
+            if r.id in cleared:
                 continue
             if r.action in ("ban", "equipment"):
                 return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))

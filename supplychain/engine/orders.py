@@ -56,7 +56,7 @@ class Order:
     denied_qty: float = 0.0
     status: str = "open"  # open | licence | waiting | book | shipped | delivered | denied
     rule: str = ""  # rule that delayed or denied it
-    licence: str = ""  # rule under which a licence was granted (cleared again at shipment)
+    licence: tuple[str, ...] = ()  # rules under which licences were granted (cleared again at shipment)
     pending: int = 0  # children not yet delivered (assembly kits, lab orders)
     children: "list[Order] | tuple[()]" = ()  # a shared empty tuple until the first child: most orders have none
     note: str = ""

@@ -53,7 +53,7 @@ class Shipping:
                     o.held_qty += qty
                     self.at(now + d.delay, self._refused_at_shipment, o, qty, d.rule)
                     return
-                o.licence = d.rule  # one licence covers the rest of this order's shipments
+                o.licence += (d.rule,)  # one licence covers the rest of this order's shipments
             if d.action in ("review", "wait"):
                 delay = d.delay
         tt = 0.0

@@ -190,26 +190,36 @@ class World(Reviews, Shipping):
         if not rules:  # no rule covers the trade: allowed
             self._release(o, now)
             return
-        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, o.qty, "order")
+        self._check(o, now, rules)
+
+    def _check(self, o: Order, now: float, rules: list) -> None:
+        """Act on the first of `rules` that holds `o` up. What it lets go (a licence granted, the part
+        within a quota) goes on to the rules after it: every rule in force applies, in any order."""
+        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, o.qty, "order", o.licence)
         if d.action == "allow":
             self._release(o, now)
         elif d.action == "deny":
             if d.allowed > 1e-9:  # a quota refuses only the excess
                 rest = self._split(o, d.allowed)
-                self._release(o, now)
+                self._check(o, now, self._after(rules, d.rule))
                 o = rest
             o.rule = d.rule
             self._deny(o, o.qty, now)
         elif d.action == "wait":
             if d.allowed > 1e-9:  # what fits the quota goes now, the rest waits for the next period
                 rest = self._split(o, d.allowed)
-                self._release(o, now)
+                self._check(o, now, self._after(rules, d.rule))
                 o = rest
             o.rule, o.status = d.rule, "waiting"
             self.at(now + d.delay, self.place, o, now + d.delay)
         else:
             o.rule, o.status = d.rule, "licence"
             self.at(now + d.delay, self._licence_decided, o, d.approved)
+
+    @staticmethod
+    def _after(rules: list, rule: str) -> list:
+        """The rules listed after `rule` (ids are unique)."""
+        return rules[next(k for k, c in enumerate(rules) if c.rule.id == rule) + 1:]
 
     def _child_rule(self, o: Order) -> str:
         """The rule that refused one of an order's inputs, for the delay cause of what it starves."""
@@ -222,7 +232,7 @@ class World(Reviews, Shipping):
         """Cut an unreleased order in two: `o` keeps `keep` units, the new order the rest."""
         rest = self._new(o.kind, self.net.flows[o.flow] if o.flow >= 0 else None, o.product, o.qty - keep, o.ordered,
                          supplier=o.supplier, customer=o.customer, parent=o.parent, lab=o.lab)
-        rest.note = o.note
+        rest.note, rest.licence = o.note, o.licence
         o.qty = keep
         return rest
 
@@ -239,9 +249,9 @@ class World(Reviews, Shipping):
     def _licence_decided(self, o: Order, approved: bool) -> None:
         now = self.env.now
         if approved:
-            o.licence = o.rule
+            o.licence += (o.rule,)
             self.controls.log.append((now, "control", o.rule, "licence granted", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
-            self._release(o, now)
+            self._check(o, now, self._after(o.rules, o.rule))  # the rules after the licence apply too
             return
         self.controls.log.append((now, "control", o.rule, "licence denied", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
         self._deny(o, o.qty, now)
