@@ -394,6 +394,17 @@ def test_a_licence_reviewed_at_shipment_decides_when_its_review_ends():
     assert sorted(decided["day"]) == pytest.approx(sorted(reviews["day"] + 30.0))
 
 
+def test_a_licence_never_granted_refuses_at_shipment_at_once():
+    """`approval: 0` is a refusal known in advance (buyers route around it as around a ban), so goods
+    meeting it at shipment are refused at once, not held for a review whose outcome is certain."""
+    r = run(rule(action="license", review_days=30, approval=0.0, announced="2022-03-01", effective="2022-03-01"),
+            end="2022-12-31")
+    ev = r.events[(r.events["type"] == "control") & (r.events["detail"] == "shipment")]
+    reviews, denied = ev[ev["what"] == "licence review"], ev[ev["what"] == "licence denied"]
+    assert len(reviews) > 5 and len(denied) == len(reviews) and (ev["what"] != "licence granted").all()
+    assert sorted(denied["day"]) == pytest.approx(sorted(reviews["day"]))
+
+
 @pytest.mark.parametrize("order", ["licence first", "quota first"])
 def test_a_quota_binds_whatever_the_order_of_the_rules_beside_a_licence(order):
     """Every rule in force applies to an order, whatever the order the scenario lists them in: a

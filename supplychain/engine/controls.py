@@ -30,6 +30,7 @@ class Decision:
     delay: float = 0.0
     approved: bool = True
     allowed: float = 0.0  # quota: units that fit this period (the rest waits)
+    never: bool = False  # licence: never granted (approval 0), a refusal known at once (as `banned` reads it)
 
 
 ALLOW = Decision("allow")
@@ -135,7 +136,8 @@ class Controls:
             if r.action == "license":
                 delay = max(0.0, r.review_days.sample(self.rng))  # type: ignore[union-attr]
                 approved = bool(self.rng.random() < r.approval)
-                return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, Decision("review", r.id, delay, approved))
+                d = Decision("review", r.id, delay, approved, never=r.approval <= 0.0)
+                return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, d)
             if r.action == "quota":
                 if stage != "order":
                     continue  # a quota counts units once, when they are ordered

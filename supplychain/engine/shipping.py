@@ -46,12 +46,17 @@ class Shipping:
                 self._refused_at_shipment(o, qty, d.rule)
                 return
             if d.action == "review":  # the decision comes when the review ends, as at placement
+                # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
+                when = now if d.never else now + d.delay
                 ids = self.net.ids
-                self.controls.log.append((now + d.delay, "control", d.rule, "licence granted" if d.approved else "licence denied",
+                self.controls.log.append((when, "control", d.rule, "licence granted" if d.approved else "licence denied",
                                           ids[o.supplier], ids[o.customer], o.product, qty, "shipment"))
                 if not d.approved:  # held at the border through the review, then refused
                     o.held_qty += qty
-                    self.at(now + d.delay, self._refused_at_shipment, o, qty, d.rule)
+                    if d.never:
+                        self._refused_at_shipment(o, qty, d.rule)
+                    else:
+                        self.at(when, self._refused_at_shipment, o, qty, d.rule)
                     return
                 o.licence += (d.rule,)  # one licence covers the rest of this order's shipments
             if d.action in ("review", "wait"):
