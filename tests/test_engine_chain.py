@@ -1,8 +1,9 @@
-"""The kernel against theory on deterministic serial chains.
+"""The kernel against theory on deterministic serial and assembly chains.
 
 Unconstrained lead time = sum of cycle and transport times; throughput =
-bottleneck capacity; with demand over capacity the backlog grows at
-demand minus capacity; mean WIP = throughput x cycle time (Little's law).
+bottleneck capacity (for a kit, the scarcest input per kit); with demand
+over capacity the backlog grows at demand minus capacity; mean WIP =
+throughput x cycle time (Little's law).
 """
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from supplychain.results import simulate
 
-from conftest import serial_chain
+from conftest import serial_chain, topo
 
 SC = {"name": "chain", "start": "2022-01-01", "end": "2023-12-31"}
 
@@ -109,3 +110,38 @@ def test_a_fractional_cycle_time_is_rounded_up_to_whole_days():
     n = min(len(x) for x in lead.values())  # the same orders, less those still open at the end
     assert n > 600
     assert lead[10.5][:n] == pytest.approx(lead[11][:n]) and lead[10.5][:n] == pytest.approx(lead[10][:n] + 1)
+
+
+def kitting_chain(cap_a: float, cap_b: float):
+    """Two capacity-limited sources (units a week) -> a make-to-order assembly stock point taking
+    1 a and 2 b per unit (3-day cycle) -> a customer asking 3 a day."""
+    return topo(
+        [
+            {"id": "sa", "kind": "source", "makes": ["a"], "capacity": cap_a, "cycle_time": 2},
+            {"id": "sb", "kind": "source", "makes": ["b"], "capacity": cap_b, "cycle_time": 4},
+            {"id": "asm", "kind": "stock", "item": "ab", "policy": "make_to_order", "bom": {"a": 1, "b": 2}, "cycle_time": 3},
+            {"id": "cust", "kind": "demand", "item": "ab", "demand": {"mode": "fixed", "rate": 3}},
+        ],
+        [
+            {"from": "sa", "to": "asm", "product": "a", "transport": 1},
+            {"from": "sb", "to": "asm", "product": "b", "transport": 5},
+            {"from": "asm", "to": "cust", "product": "ab", "transport": 1},
+        ],
+        {"a": {"kind": "item"}, "b": {"kind": "item"}, "ab": {"kind": "item"}},
+    )
+
+
+@pytest.mark.parametrize(("cap_a", "cap_b", "rate"), [
+    (35.0, 28.0, 2.0),  # b binds through the BOM: min(5 / 1, 4 / 2) = 2 a day, though b makes more units than a
+    (10.5, 70.0, 1.5),  # a binds: min(1.5 / 1, 10 / 2)
+    (70.0, 70.0, 3.0),  # neither: min(10, 5) is above the demand of 3 a day
+])
+def test_an_assembly_chain_delivers_at_its_scarcest_input_per_kit(cap_a, cap_b, rate):
+    """A kit needs every input, so the chain's throughput is min over inputs of capacity / units per kit
+    (or the demand, if lower): the assembly point is the bottleneck's mirror, never faster than its slowest feed."""
+    r = simulate(kitting_chain(cap_a, cap_b), SC)
+    late = demand_orders(r)
+    late = late[late["delivered"] > 200]
+    assert len(late) > 200  # orders of 3 units
+    per_day = late["delivered_qty"].sum() / (late["delivered"].max() - 200)
+    assert per_day == pytest.approx(rate, rel=0.02)
