@@ -8,6 +8,8 @@ fill rate = P(D <= S - 1), mean on hand = E[(S - D)+], mean backorders = E[(D - 
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from supplychain.results import simulate
@@ -318,3 +320,54 @@ def test_two_echelon_serial_base_stock_matches_the_exact_analysis():
         assert lo <= value <= hi, f"{node} {name}: analytic {value:.4f} outside its CI ({lo:.4f}, {hi:.4f})"
         if name != "mean_backorders":  # an engine 20 % off would fail (backorders: tied by the identity above)
             assert 0.8 * value < lo and hi < 1.2 * value, (node, name, lo, hi)
+
+
+# -- units conserved on random small chains -------------------------------------------------------------------
+stages = st.lists(st.one_of(
+    st.tuples(st.just("make_to_order"), st.just(0), st.just(0), st.just(1)),
+    st.tuples(st.just("base_stock"), st.integers(0, 12), st.just(0), st.sampled_from([1, 1, 3, 7])),
+    st.tuples(st.just("sS"), st.integers(1, 12), st.integers(0, 5), st.integers(1, 5)),  # (S - s, s, review)
+), min_size=1, max_size=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(stages, st.lists(st.integers(0, 4), min_size=4, max_size=4), st.one_of(st.none(), st.integers(7, 70)),
+       st.integers(0, 6), st.booleans(), st.integers(1, 8), st.integers(0, 99))
+def test_stock_points_conserve_units_on_random_serial_chains(stages, transports, capacity, cycle, poisson, rate, seed):
+    """src -> 1 to 3 stock points of any policy -> demand. At every stock point, units in = units out +
+    units left: initial + received = shipped + final on hand, with shipped = demand - final backorders and
+    no more delivered downstream than shipped; every unit demanded at it is a line it was asked for; and the
+    order-up-to policies keep their position (on hand + on order - backorders) at S (never above it)."""
+    nodes: list[dict] = [{"id": "src", "kind": "source", "makes": ["widget"], "cycle_time": cycle}]
+    if capacity is not None:
+        nodes[0]["capacity"] = float(capacity)
+    ids = ["src"]
+    for i, (policy, a, b, review) in enumerate(stages):
+        n = {"id": f"s{i}", "kind": "stock", "item": "widget", "policy": policy}
+        if policy == "base_stock":
+            n.update(base_stock=a, review_days=review)
+        elif policy == "sS":
+            n.update(s=b, S=a + b, review_days=review)
+        nodes.append(n)
+        ids.append(n["id"])
+    demand = {"mode": "poisson", "rate": rate / 2, "size": 1} if poisson else {"mode": "fixed", "rate": rate / 2}
+    nodes.append({"id": "cust", "kind": "demand", "item": "widget", "demand": demand})
+    ids.append("cust")
+    edges = [{"from": u, "to": v, "product": "widget", "transport": transports[i % 4]} for i, (u, v) in enumerate(zip(ids, ids[1:]))]
+    r = simulate(topo(nodes, edges), {"name": "c", "start": "2022-01-01", "end": "2022-04-30", "seed": seed})
+    o, stocks = r.orders, r.stocks.set_index("node")
+    assert (o["delivered_qty"] <= o["qty"] + 1e-9).all()
+    for n in nodes[1:-1]:
+        x = stocks.loc[n["id"]]
+        level = {"base_stock": n.get("base_stock", 0), "sS": n.get("S", 0), "make_to_order": 0}[n["policy"]]
+        inbound = o[o["customer"] == n["id"]]
+        outbound = o[o["supplier"] == n["id"]]
+        shipped = x["demand_units"] - x["final_backorders"]
+        assert level + inbound["delivered_qty"].sum() == pytest.approx(shipped + x["final_on_hand"], abs=1e-6)
+        assert outbound["qty"].sum() == pytest.approx(x["demand_units"], abs=1e-6)
+        assert outbound["delivered_qty"].sum() <= shipped + 1e-6
+        position = x["final_on_hand"] + (inbound["qty"] - inbound["delivered_qty"]).sum() - x["final_backorders"]
+        if n["policy"] == "make_to_order" or n.get("review_days", 1) == 1 and n["policy"] == "base_stock":
+            assert position == pytest.approx(level, abs=1e-6)
+        else:
+            assert position <= level + 1e-6
