@@ -323,3 +323,44 @@ def test_share_book_reproduces_the_pro_rata_rule_on_a_packager_rationing_partial
             u, v = getattr(a, f), getattr(b, f)
             assert (u is None) == (v is None) and (u is None or u == pytest.approx(v, abs=1e-6)), (a.id, f, u, v)
         assert a.made == pytest.approx(b.made, rel=1e-9, abs=1e-9)
+
+
+
+def two_customers(allocation: str, priority: dict | None = None, capacity: float = 14.0, rates=(3.0, 1.0), ids=("a", "b"),
+                  period: float = 1.0):
+    """src (2-day cycle, `capacity` a week, under `allocation`) -> customers asking `rates` a day, a line every `period` days."""
+    src = {"id": "src", "kind": "source", "makes": ["widget"], "cycle_time": 2, "capacity": capacity, "allocation": allocation}
+    if priority:
+        src["priority"] = priority
+    nodes = [src] + [{"id": c, "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": q, "period_days": period}}
+                     for c, q in zip(ids, rates)]
+    edges = [{"from": "src", "to": c, "product": "widget", "transport": 1} for c in ids]
+    return topo(nodes, edges)
+
+
+@pytest.mark.parametrize("allocation", ["pro_rata", "pro_rata_by_order"])
+def test_pro_rata_rations_a_shortage_in_proportion_to_what_each_customer_orders(allocation, pro_rata_by_order):
+    """Customers asking 21 and 7 a week (a line each every 7 days) of a source making 3.5 a day: pro rata
+    gives every open line the same fraction of its size each day, so the two get 3 : 1 of what is made,
+    what they ask, and the lines they place the same day finish the same day, though one is three times
+    the other (first come first served would finish a's first, an equal split per line b's). Through the
+    ShareBook and through the rule function order by order."""
+    o = simulate(two_customers(allocation, capacity=24.5, period=7), {"name": "pr", "start": "2022-01-01", "end": "2022-12-31"}).orders
+    got = {c: o[(o["customer"] == c)]["delivered_qty"].sum() for c in ("a", "b")}
+    assert got["a"] / got["b"] == pytest.approx(3.0, rel=0.01)
+    done = o[o["finished"].notna()].pivot(index="ordered", columns="customer", values="finished").dropna()
+    assert len(done) > 20 and np.allclose(done["a"], done["b"])
+    assert (done["a"] - done.index).max() > 7 + 3 * 2  # a rationed queue: lines wait well beyond their own week's work
+
+
+def test_priority_serves_each_tier_in_full_before_the_next():
+    """A source making 3 a day, tiers 0, 1 and 2 (listed) asking 1.5, 1 and 1 a day: tiers 0 and 1 get all
+    they ask and never queue (lead time = cycle + transport), tier 2 the 0.5 a day left, so its queue grows."""
+    model = two_customers("priority", {"t0": 0, "t1": 1, "t2": 2}, capacity=21.0, rates=(1.5, 1.0, 1.0), ids=("t0", "t1", "t2"))
+    o = simulate(model, {"name": "p3", "start": "2022-01-01", "end": "2022-12-31"}).orders
+    lines = {c: o[(o["customer"] == c) & o["delivered"].notna()] for c in ("t0", "t1", "t2")}
+    for c in ("t0", "t1"):
+        assert len(lines[c]) > 350 and (lines[c]["lead_time_days"] == 2 + 1).all(), c
+    late = lines["t2"][lines["t2"]["delivered"] > 30]
+    assert late["delivered_qty"].sum() / (late["delivered"].max() - 30) == pytest.approx(0.5, rel=0.02)
+    assert lines["t2"]["lead_time_days"].is_monotonic_increasing and lines["t2"]["lead_time_days"].max() > 100
