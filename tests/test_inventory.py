@@ -247,6 +247,28 @@ def test_a_demand_shock_thins_a_poisson_stream_to_the_shocked_rate():
         assert abs(n - mean) < 4 * np.sqrt(mean), (n, mean)
 
 
+def test_base_stock_with_orders_of_two_units_fills_them_in_part_as_the_theory_says():
+    """Compound Poisson demand, orders of k = 2 units at rate lam: the net stock an order meets is
+    S - k N with N ~ Poisson(lam L) orders over a lead time, and it is served what is there, the rest
+    backordered, so the unit fill rate is E[min(k, (S - k N)+)] / k (filling only whole orders would
+    give less: with S odd, an order meeting 1 unit would get none); every mean within its t interval
+    (99 % for the three together)."""
+    lam, k, S_odd = 1.0, 2, 13
+    n = np.arange(0, 200)
+    pmf = stats.poisson.pmf(n, lam * L)
+    net = S_odd - k * n
+    expect = {"fill_rate": float(np.sum(np.minimum(k, np.maximum(net, 0)) * pmf)) / k,
+              "mean_on_hand": float(np.sum(np.maximum(net, 0) * pmf)), "mean_backorders": float(np.sum(np.maximum(-net, 0) * pmf))}
+    model = serial_chain(None, 0, L, 0, demand_rate=lam, mode="poisson", policy="base_stock", base_stock=S_odd)
+    model.nodes[2].demand.size = k
+    sc = {"name": "cp", "start": "2022-01-01", "end": "2024-12-31", "seed": 5}
+    rows = [simulate(model, sc, replication=r).stocks.iloc[0] for r in range(10)]
+    for name, value in expect.items():
+        xs = np.array([r[name] for r in rows])
+        lo, hi = stats.t.interval(1 - 0.01 / len(expect), len(xs) - 1, loc=xs.mean(), scale=stats.sem(xs))
+        assert lo <= value <= hi, f"{name}: analytic {value:.4f} outside its CI ({lo:.4f}, {hi:.4f})"
+
+
 # -- Little's law on a stock point's replenishment pipeline --------------------------------------------------
 def on_order_mean(orders, node: str, days: float) -> float:
     """Time-average units a stock point has on order, from its replenishment lines: each is on order
