@@ -269,9 +269,12 @@ def test_yaml_nested_too_deep_is_an_error_not_a_crash(tmp_path: Path, kind: str,
         path.write_text(_minimal_text().replace("base_stock: 20", f"base_stock: {deep}"), encoding="utf-8")
     proc = subprocess.run([sys.executable, "-c", "from supplychain.cli import main; main()", kind, "validate", str(path)],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and proc.stderr.splitlines() == [
-        f"{path}: <file>: invalid YAML: nested more than 100 levels deep ({'line 3' if kind == 'scenario' else 'line 96'})"
-    ], (proc.returncode, proc.stderr[-500:])
+    ours = f"{path}: <file>: invalid YAML: nested more than 100 levels deep ({'line 3' if kind == 'scenario' else 'line 96'})"
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, (proc.returncode, proc.stderr[-500:])
+    # PyYAML 6.0.4's libyaml refuses 1,000 levels itself while scanning ahead, before this check sees level 101
+    theirs = lines[0].startswith(f"{path}: line ") and lines[0].endswith("invalid YAML: exceeded maximum nesting depth")
+    assert lines[0] == ours or (depth >= 1000 and theirs), lines[0]
 
 
 @pytest.mark.parametrize("extra, field", [
