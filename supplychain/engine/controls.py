@@ -159,9 +159,14 @@ class Controls:
         return ALLOW
 
     def _logged(self, now, rule: Rule, what: str, supplier, customer, product, qty, stage, decision: Decision) -> Decision:
-        ids = self.net.ids
-        self.log.append((now, "control", rule.id, what, ids[supplier], ids[customer], product, qty, stage))
+        self.record(now, rule.id, what, supplier, customer, product, qty, stage)
         return decision
+
+    def record(self, when: float, rule: str, what: str, supplier: int, customer: int, product: str, qty: float,
+               stage: str) -> None:
+        """One row of the events table for a control decision (`what`: "denied", "licence granted", ...)."""
+        ids = self.net.ids
+        self.log.append((when, "control", rule, what, ids[supplier], ids[customer], product, qty, stage))
 
     def any_announced(self, now: float) -> bool:
         """Is any stockpiling rule between its announcement and its effect now?"""

@@ -48,9 +48,8 @@ class Shipping:
             if d.action == "review":  # the decision comes when the review ends, as at placement
                 # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
                 when = now if d.never else now + d.delay
-                ids = self.net.ids
-                self.controls.log.append((when, "control", d.rule, "licence granted" if d.approved else "licence denied",
-                                          ids[o.supplier], ids[o.customer], o.product, qty, "shipment"))
+                self.controls.record(when, d.rule, "licence granted" if d.approved else "licence denied",
+                                     o.supplier, o.customer, o.product, qty, "shipment")
                 if not d.approved:  # held at the border through the review, then refused
                     o.held_qty += qty
                     if d.never:

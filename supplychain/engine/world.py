@@ -250,10 +250,10 @@ class World(Reviews, Shipping):
         now = self.env.now
         if approved:
             o.licence += (o.rule,)
-            self.controls.log.append((now, "control", o.rule, "licence granted", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
+            self.controls.record(now, o.rule, "licence granted", o.supplier, o.customer, o.product, o.qty, "order")
             self._check(o, now, self._after(o.rules, o.rule))  # the rules after the licence apply too
             return
-        self.controls.log.append((now, "control", o.rule, "licence denied", self.net.ids[o.supplier], self.net.ids[o.customer], o.product, o.qty, "order"))
+        self.controls.record(now, o.rule, "licence denied", o.supplier, o.customer, o.product, o.qty, "order")
         self._deny(o, o.qty, now)
 
     def _release(self, o: Order, now: float) -> None:
