@@ -214,3 +214,21 @@ def test_out_a_link_to_nowhere_says_so(tmp_path: Path) -> None:
     line = assert_clean_failure(cli("run", _scenario(tmp_path), "-q", "--out", tmp_path / "out"))
     assert line == f"supplychain run: --out: a link to {str(tmp_path / 'gone')!r}, which does not exist (got {str(tmp_path / 'out')!r})"
     assert not (tmp_path / "gone").exists()
+
+
+@pytest.mark.parametrize("args, name", [
+    (["run", "-t", ""], "--topology"), (["run", ""], "SCENARIO"), (["run", "--out", ""], "--out"),
+    (["compare", "", "x.yaml"], "BASELINE"), (["compare", "x.yaml", ""], "SCENARIOS"), (["sweep", ""], "SCENARIO"),
+    (["report", ""], "RUN_DIR"), (["topology", "validate", ""], "PATH"), (["topology", "convert", "", "x.yaml"], "IN"),
+    (["topology", "convert", str(MINIMAL), ""], "OUT"), (["topology", "generate", "-n", "10", "-o", ""], "--out"),
+    (["scenario", "show", ""], "PATH")])
+def test_an_empty_path_is_a_usage_error_naming_the_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            args: list[str], name: str) -> None:
+    """`-t ""` (an unset shell variable) became the working folder: the line named `nodes.csv`, or `.`,
+    and `--out ""` wrote into the working folder's run; an argument's bad value crashed the usage line."""
+    monkeypatch.chdir(tmp_path)
+    line = assert_clean_failure(cli(*args))
+    command = " ".join(a for a in args[:2] if a in ("run", "compare", "sweep", "report", "topology", "scenario", "validate",
+                                                    "convert", "generate", "show"))
+    assert line == f"supplychain {command}: {name}: an empty path; name a file or folder (got '')"
+    assert list(tmp_path.iterdir()) == []

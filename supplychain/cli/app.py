@@ -30,7 +30,9 @@ def usage_line(err: Any, where: str = "supplychain") -> str:
         if err.param_hint is not None:
             hint = err.param_hint if isinstance(err.param_hint, str) else "/".join(err.param_hint)
         elif param is not None:
-            hint = param.opts[0] if getattr(param, "param_type_name", "") == "option" else param.human_readable_name
+            # an argument: its metavar (Typer's arguments have no `human_readable_name`)
+            hint = (param.opts[0] if getattr(param, "param_type_name", "") == "option"
+                    else (getattr(param, "metavar", None) or param.name or "").upper().strip(".[]"))
         else:
             hint = ""
         text = f"{hint}: {err.message}" if hint else err.message

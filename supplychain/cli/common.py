@@ -8,6 +8,7 @@ import sys
 import threading
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import typer
@@ -23,6 +24,17 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
 
 #: the option of an API argument whose name differs; the others are `--` + the name
 OPTIONS = {"fmt": "--format", "params": "--param", "n_nodes": "--nodes"}
+
+
+def path_arg(value: Any) -> Path:
+    """The parser of every path argument and option: an empty one (`-t ""`, an unset shell variable)
+    is a usage error. Click would make it `Path("")`, the working folder, and the command would then
+    complain about `nodes.csv` or `.` where the user typed neither."""
+    if isinstance(value, Path):  # a default, already a path
+        return value
+    if not str(value).strip():
+        raise typer.BadParameter(f"an empty path; name a file or folder (got {value!r})")
+    return Path(value)
 
 
 class Terminated(KeyboardInterrupt):

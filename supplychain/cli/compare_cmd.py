@@ -7,14 +7,14 @@ from typing import List, Optional
 
 import typer
 
-from .common import guard
+from .common import guard, path_arg
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
                                  ExperimentOptions, interrupt_hint, no_half_written_output, warn)
 
 
 def compare(
-    baseline: Path = typer.Argument(..., help="Baseline scenario file"),
-    scenarios: List[Path] = typer.Argument(..., help="Scenario files to compare against the baseline"),
+    baseline: Path = typer.Argument(..., parser=path_arg, help="Baseline scenario file"),
+    scenarios: List[Path] = typer.Argument(..., parser=path_arg, help="Scenario files to compare against the baseline"),
     counterfactual: bool = typer.Option(True, "--counterfactual/--no-counterfactual",
                                         help="Also run each scenario unconstrained, for the throttle"),
     topology: Optional[Path] = TOPOLOGY,

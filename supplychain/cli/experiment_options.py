@@ -23,7 +23,7 @@ import typer
 
 from ..arguments import check_run, scheduler_problem
 from ..errors import InputError
-from .common import stopped
+from .common import path_arg, stopped
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
            "ExperimentOptions", "interrupt_hint", "no_half_written_output", "warn"]
@@ -44,11 +44,11 @@ def _scheduler(value: Optional[str]) -> Optional[str]:
 SCHEDULER = typer.Option(None, "--scheduler", callback=_scheduler,
                          help="Run on Dask: tcp://HOST:PORT of a scheduler, or 'local' to start a local cluster "
                               "(--workers sets its size)")
-OUT = typer.Option(None, "--out", "-o", help="Output folder; replications stored there are reused (resume)")
+OUT = typer.Option(None, "--out", "-o", parser=path_arg, metavar="PATH", help="Output folder; replications stored there are reused (resume)")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no printed results, only errors")
 FORMAT = typer.Option("parquet", "--format", help="Table format of the output folder: parquet or csv")
 FRESH = typer.Option(False, "--fresh", help="Discard replications stored in the output folder and start over")
-TOPOLOGY = typer.Option(None, "--topology", "-t", help="Topology instead of the scenario's own (its set: overrides still apply)")
+TOPOLOGY = typer.Option(None, "--topology", "-t", parser=path_arg, metavar="PATH", help="Topology instead of the scenario's own (its set: overrides still apply)")
 
 
 @dataclass

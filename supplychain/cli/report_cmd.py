@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from .common import guard
+from .common import guard, path_arg
 
 
 def report(
-    run_dir: Path = typer.Argument(..., help="A folder written by run, compare or sweep"),
+    run_dir: Path = typer.Argument(..., parser=path_arg, help="A folder written by run, compare or sweep"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors"),
 ) -> None:
     """Draw the run's figures into RUN_DIR/figures/ and write RUN_DIR/report.html with them embedded."""

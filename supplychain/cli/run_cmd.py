@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import guard
+from .common import guard, path_arg
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
                                  ExperimentOptions, interrupt_hint, no_half_written_output, warn)
 
@@ -15,7 +15,7 @@ DEFAULT_SCENARIO = Path("policies/baseline.yaml")
 
 
 def run(
-    scenario: Path = typer.Argument(DEFAULT_SCENARIO, help="Scenario file (default: policies/baseline.yaml)"),
+    scenario: Path = typer.Argument(DEFAULT_SCENARIO, parser=path_arg, help="Scenario file (default: policies/baseline.yaml)"),
     topology: Optional[Path] = TOPOLOGY,
     seed: Optional[int] = SEED,
     replications: Optional[int] = REPLICATIONS,

@@ -14,7 +14,7 @@ import typer
 
 from ..scenario import ResolvedScenario, load_scenario, scenario_data
 from ..topology import dump_yaml
-from .common import guard
+from .common import guard, path_arg
 
 app = typer.Typer(help="Validate and inspect scenario (policy) files.", no_args_is_help=True)
 
@@ -43,7 +43,7 @@ def describe(rs: ResolvedScenario) -> str:
 
 
 @app.command("validate")
-def validate(path: Path = typer.Argument(..., help="Scenario YAML file")) -> None:
+def validate(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file")) -> None:
     """Check a scenario and its topology; exit 2 with one line naming the field if it is bad."""
     with guard():
         rs = load_scenario(path)
@@ -57,7 +57,7 @@ def validate(path: Path = typer.Argument(..., help="Scenario YAML file")) -> Non
 
 
 @app.command("show")
-def show(path: Path = typer.Argument(..., help="Scenario YAML file")) -> None:
+def show(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file")) -> None:
     """Print the resolved scenario as YAML, after extends and overrides."""
     with guard():
         rs = load_scenario(path)

@@ -7,13 +7,13 @@ from typing import List, Optional
 
 import typer
 
-from .common import guard
+from .common import guard, path_arg
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
                                  ExperimentOptions, interrupt_hint, no_half_written_output, warn)
 
 
 def sweep(
-    scenario: Path = typer.Argument(..., help="Scenario file to vary"),
+    scenario: Path = typer.Argument(..., parser=path_arg, help="Scenario file to vary"),
     param: List[str] = typer.Option(..., "--param", "-p",
                                     help="PATH=v1,v2,... (grid) or PATH=lo:hi (with --lhs); PATH is a scenario "
                                          "field path, e.g. algorithms.efficiency_growth or "

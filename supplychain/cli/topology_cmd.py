@@ -17,7 +17,7 @@ from ..schema import CAPACITY_UNITS, TopologyModel
 from ..topology import load_topology, output_format, model_to_graph, save_topology
 from ..topology_stats import KEY_KINDS, capacity_by_year, central_nodes, kinds_by_country, single_points_of_failure
 from ..validation import warnings_for
-from .common import guard
+from .common import guard, path_arg
 
 app = typer.Typer(help="Validate, inspect, convert and generate topologies.", no_args_is_help=True)
 
@@ -25,7 +25,7 @@ PATH_HELP = "Topology file (.yaml, .json, .graphml) or CSV folder"
 
 
 @app.command("validate")
-def validate(path: Path = typer.Argument(..., help=PATH_HELP)) -> None:
+def validate(path: Path = typer.Argument(..., parser=path_arg, help=PATH_HELP)) -> None:
     """Check a topology; exit 2 with one line naming the field if it is bad."""
     with guard():
         g = load_topology(path)
@@ -84,7 +84,7 @@ def render_summary(model: TopologyModel, top: int = 10) -> str:
 
 @app.command("show")
 def show(
-    path: Path = typer.Argument(..., help=PATH_HELP),
+    path: Path = typer.Argument(..., parser=path_arg, help=PATH_HELP),
     top: int = typer.Option(10, "--top", min=1, help="How many chokepoints and central nodes to list"),
 ) -> None:
     """Summarise a topology: nodes by kind and country, capacity by year, chokepoints."""
@@ -107,8 +107,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 @app.command("convert")
 def convert(
-    src: Path = typer.Argument(..., metavar="IN", help=PATH_HELP),
-    dst: Path = typer.Argument(..., metavar="OUT", help="Output: format from the suffix (.yaml, .json, .graphml); no suffix: a CSV folder"),
+    src: Path = typer.Argument(..., parser=path_arg, metavar="IN", help=PATH_HELP),
+    dst: Path = typer.Argument(..., parser=path_arg, metavar="OUT", help="Output: format from the suffix (.yaml, .json, .graphml); no suffix: a CSV folder"),
 ) -> None:
     """Convert a topology between YAML, node-link JSON, GraphML and a CSV folder."""
     with guard():
@@ -124,7 +124,7 @@ def convert(
 def generate(
     nodes: int = typer.Option(..., "--nodes", "-n", help=f"Number of nodes (at least {MIN_NODES})"),
     seed: int = typer.Option(0, "--seed", "-s", help="Random seed; the same seed gives the same network"),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file or CSV folder (format from the suffix)"),
+    out: Path = typer.Option(..., "--out", "-o", parser=path_arg, metavar="PATH", help="Output file or CSV folder (format from the suffix)"),
 ) -> None:
     """Write a synthetic network with realistic proportions of kinds, valid by construction."""
     with guard():
