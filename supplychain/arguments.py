@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from .errors import InputError, short as _show
 
-__all__ = ["ARGUMENTS", "FORMATS", "MAX_UNITS", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
+__all__ = ["ARGUMENTS", "FORMATS", "MAX_UNITS", "given_path", "whole", "check_format", "scheduler_problem", "check_scheduler", "check_out",
            "check_run"]
 
 #: the "file" of an InputError about a function's argument
@@ -26,6 +26,14 @@ FORMATS = ("parquet", "csv")
 #: the most replications per scenario, and points of a sweep: every unit is planned before the first runs,
 #: so 10^9 held the command for minutes before it failed or ran out of memory (a baseline replication takes seconds)
 MAX_UNITS = 100_000
+
+
+def given_path(name: str, value: str | Path) -> Path:
+    """A path argument as a `Path`, `~` expanded; an empty string is refused. `Path("")` is the working
+    folder, so `load_topology("")` (an unset variable) said `nodes.csv: no such file`, naming neither."""
+    if isinstance(value, str) and not value.strip():
+        raise InputError(ARGUMENTS, name, f"an empty path; name a file or folder (got {value!r})")
+    return Path(value).expanduser()
 
 
 def whole(name: str, value: Any, minimum: int, maximum: int | None = None) -> int | None:
@@ -105,7 +113,7 @@ def check_out(out: Any) -> Path | None:
     if out is None:
         return None
     try:
-        folder = Path(out).expanduser()  # not a folder named `~` here, which pandas' readers would then miss
+        folder = given_path("out", out)  # not a folder named `~` here, which pandas' readers would then miss
     except TypeError:
         raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
     try:  # bytes a file system name may hold, kept as surrogates: pyarrow wrote no table there (UnicodeEncodeError)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from .arguments import given_path
 from .errors import InputError
 from .fields import short
 from .experiment import UNCONSTRAINED
@@ -109,7 +110,7 @@ def _scenarios(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> lis
 
 def make_report(run_dir: str | Path) -> Path:
     """Write `figures/*.png` and `report.html` into `run_dir`; return the HTML path."""
-    folder = Path(run_dir).expanduser()
+    folder = given_path("run_dir", run_dir)
     if not folder.is_dir():
         problem = "is a file, not a run folder" if folder.exists() else "no such run folder"
         raise InputError(folder, "<folder>", f"{problem}; give the folder a run, compare or sweep wrote")

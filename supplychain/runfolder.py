@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from .arguments import FORMATS
+from .arguments import FORMATS, given_path
 from .errors import InputError
 from .fields import short
 from .outputs import read_table
@@ -146,7 +146,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def load_run(folder: str | Path) -> RunFolder:
     """The run, compare or sweep folder `folder` (what `supplychain run|compare|sweep` or an API call
     with `out=` wrote); an `InputError` if it is not one."""
-    path = Path(folder).expanduser()
+    path = given_path("folder", folder)
     manifest = path / "manifest.json"
     if not manifest.is_file():
         problem = "no such folder" if not path.exists() else "not a finished run folder (no manifest.json)"

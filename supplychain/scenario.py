@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import networkx as nx
 
-from .arguments import ARGUMENTS
+from .arguments import ARGUMENTS, given_path
 from .errors import InputError, ScenarioWarning, short
 from .scenario_merge import BY_ID_LISTS, compose, compose_layers, deep_merge, validate_data, written_by
 from .scenario_schema import Scenario
@@ -189,7 +189,7 @@ def _named_topology(path: Path, named: str, file: Path | None) -> nx.DiGraph:
 
 def load_scenario(path: str | Path) -> ResolvedScenario:
     """Read a scenario file, resolve `extends` and `set:`, load and check its topology."""
-    path = Path(path)
+    path = given_path("path", path)
     if not path.exists():
         raise InputError(path, "<file>", "no such file")
     return resolve_scenario(read_yaml(path), path)
@@ -211,7 +211,7 @@ def topology_graph(topology: Any) -> nx.DiGraph | None:
     if isinstance(topology, TopologyModel):
         return model_to_graph(topology)
     if isinstance(topology, (str, Path)):
-        return load_topology(Path(topology))
+        return load_topology(given_path("topology", topology))
     raise InputError(ARGUMENTS, "topology", f"a path, a networkx.DiGraph or a TopologyModel (got {short(topology)})")
 
 
@@ -237,7 +237,7 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
     if isinstance(item, dict):
         return resolve_scenario(item, None, graph)
     if isinstance(item, (str, Path)):
-        path = Path(item)
+        path = given_path("scenario", item)
         if graph is None:
             return load_scenario(path)
         if not path.exists():

@@ -18,6 +18,7 @@ import networkx as nx
 import yaml
 from pydantic import ValidationError
 
+from .arguments import given_path
 from .errors import InputError, from_validation_error
 from .schema import TopologyModel
 
@@ -263,7 +264,7 @@ def load_topology(path: str | Path) -> nx.DiGraph:
     from . import formats
     from .csvfolder import locate
 
-    path = Path(path)
+    path = given_path("path", path)
     if not path.exists():
         raise InputError(path, "<file>", "no such file or folder")
     fmt = detect_format(path)

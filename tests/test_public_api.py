@@ -87,6 +87,13 @@ GRID = {"algorithms.efficiency_growth": [2.0, 3.0]}
     (lambda: sweep(SHORT, None), "params: PATH=v1,v2 strings, Params or a dict {path: values} (got None)"),
     (lambda: sweep(SHORT, GRID, topology=42), "topology: a path, a networkx.DiGraph or a TopologyModel (got 42)"),
     (lambda: sweep(SHORT, {"algorithms.efficiency_growth": []}), "params[algorithms.efficiency_growth]: needs at least one value (got [])"),
+    # an empty path (an unset variable) was the working folder: `nodes.csv: no such file`, `.: is a folder`
+    (lambda: simulate("", SHORT), "topology: an empty path; name a file or folder (got '')"),
+    (lambda: simulate(None, ""), "scenario: an empty path; name a file or folder (got '')"),
+    (lambda: load_topology(" "), "path: an empty path; name a file or folder (got ' ')"),
+    (lambda: load_scenario(""), "path: an empty path; name a file or folder (got '')"),
+    (lambda: supplychain.load_run(""), "folder: an empty path; name a file or folder (got '')"),
+    (lambda: run_experiment(SHORT, replications=1, out=""), "out: an empty path; name a file or folder (got '')"),
 ])
 def test_bad_arguments_are_input_errors_naming_the_argument_and_value(call, line):
     """Refused before any work as one `InputError` line that names the argument, not a CLI option, and the
