@@ -120,6 +120,11 @@ def test_assembly_base_stock_matches_the_exact_analysis(runs):
     assert hi < stats.poisson.cdf(S0 - 1, LAM * C)
 
 
+def back(t: np.ndarray, s: int, lead: float) -> np.ndarray:
+    """t_{n-s} + lead for every n: when the replenishment s orders back arrives (-inf: the initial stock)."""
+    return np.concatenate([np.full(s, -np.inf), t[:-s] + lead])
+
+
 def test_every_kit_and_every_demand_line_follow_the_sample_path_recursion(runs):
     """The recursion of the module docstring holds line by line, on every run: a kit is done c after the
     later of its components, each the replenishment s_i orders back, and asm ships demand n with kit n - s0.
@@ -131,15 +136,36 @@ def test_every_kit_and_every_demand_line_follow_the_sample_path_recursion(runs):
         t = d["ordered"].to_numpy()
         assert len(t) > 2000 and np.allclose(k["ordered"].to_numpy(), t)  # kit n ordered by demand n
 
-        def back(s: int, lead: float) -> np.ndarray:
-            return np.concatenate([np.full(s, -np.inf), t[:-s] + lead])
-
-        done = np.maximum(np.maximum(t, back(S1, L1)), back(S2, L2)) + C
-        ship = np.maximum(t, np.concatenate([np.full(S0, -np.inf), done[:-S0]]))
+        done = np.maximum(np.maximum(t, back(t, S1, L1)), back(t, S2, L2)) + C
+        ship = np.maximum(t, back(done, S0, 0.0))
         for got, want in ((k["delivered"].to_numpy(), done), (d["shipped"].to_numpy(), ship)):
             seen = ~np.isnan(got)
             assert got[seen] == pytest.approx(want[seen], abs=1e-9)
             assert (want[~seen] > DAYS - 1e-9).all()  # the lines still open are the ones due after the end
+
+
+def test_a_kit_taking_two_of_a_component_waits_for_the_whole_order():
+    """One a and two b a unit, s2 odd: B's orders are of two units, filled in part when one is left (as
+    test_inventory's compound Poisson), and the kit waits for both. B's n-th order is whole once s2 + 2 x
+    (replenishments arrived) >= 2 n, so the recursion holds with s2 // 2 in place of s2."""
+    s2 = 25
+    model = assembly()
+    for n in model.nodes:
+        if n.id == "asm":
+            n.bom = {"a": 1, "b": 2}
+        elif n.id == "B":
+            n.base_stock = s2
+    r = simulate(model, {**SC, "end": "2022-12-31"})
+    o, k = r.orders, kits(r)
+    t = k["ordered"].to_numpy()
+    b = o[(o["kind"] == "replenish") & (o["supplier"] == "B")]
+    assert (b["qty"] == 2).all() and ((b["shipped"] == b["ordered"]) & (b["delivered"] > b["ordered"])).sum() > 20
+
+    done = np.maximum(np.maximum(t, back(t, S1, L1)), back(t, s2 // 2, L2)) + C
+    got = k["delivered"].to_numpy()
+    seen = ~np.isnan(got)
+    assert seen.sum() > 600 and got[seen] == pytest.approx(done[seen], abs=1e-9)
+    assert (done[~seen] > 365 - 1e-9).all()
 
 
 def test_the_assembly_pipeline_obeys_its_position_and_littles_law(runs):
