@@ -204,6 +204,15 @@ def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
     for o, c in stocked:
         total = sum(d for label, d in segments(w, o) if not label.startswith("power:"))
         assert abs(total - (o.delivered - o.released)) < 1e-6  # up to delivery the segments tile its lead time
+    # an H20 order the apr2025_h20 licence held at the border for months: that wait is the licence's, not the queue's
+    held = [o for o, _ in stocked if o.id in w.border_holds]
+    assert held
+    for o in held:
+        rule, since, until = w.border_holds[o.id]
+        segs = dict(segments(w, o))
+        assert segs[f"licence:{rule}"] == until - since > 30
+        ct = segs[f"production:{w.net.ids[o.supplier]}"]
+        assert abs(segs[f"queue:{w.net.ids[o.supplier]}"] - (since - o.released - ct)) < 1e-6
 
 
 def test_accelerators_waiting_for_power_name_power_as_the_cause():
@@ -276,3 +285,102 @@ def test_labels_name_the_nodes_the_wait_was_at():
             assert legs[-1][0] == f"transport:{ids[o.supplier]}->{ids[o.customer]}"
             assert legs[-1][1] <= 5.0 + 1e-9, (o.id, legs)
     assert missing > 5
+
+
+def _licence_at_shipment_world(review_days: float, kinds: tuple[str, ...] = ("accelerator", "logic", "hbm")):
+    """Goods of these kinds to China under a licence that takes effect while goods are in the
+    pipeline (granted always, after `review_days`): the lines ordered before it are reviewed at
+    shipment, and their goods wait at the border meanwhile."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import graph_to_model, load_topology
+
+    from conftest import ROOT
+
+    rules = [{"id": "ship_lic", "announced": "2023-01-01", "effective": "2023-01-01", "action": "license",
+              "review_days": review_days, "approval": 1.0,
+              "scope": {"destinations": ["CN"], "product_kinds": list(kinds)}}]
+    sc = Scenario.model_validate({"name": "c", "end": "2023-12-31", "controls": rules, "labs": {"review_days": 7}})
+    return World(graph_to_model(load_topology(ROOT / "tests" / "data" / "two_labs.yaml")), sc, 3).run()
+
+
+def test_goods_held_at_the_border_for_a_licence_wait_for_that_licence_not_for_transport():
+    """A licence reviewed at shipment holds the goods at the border (docs/model.md section 5): those
+    60 days are a `licence:<rule>` wait of the line, as a review at placement is, not transport
+    (a lab order's last leg had them) nor missing from its lead time (a component's or a kit's,
+    whose `shipped` is when the hold ended, lost them and named its production step)."""
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+
+    w = _licence_at_shipment_world(60)
+    causes = delay_causes(w)
+    held = [w.orders[k] for k in w.border_holds]
+    assert {o.kind for o in held} == {"component", "assembly", "lab"}
+    for o in held:
+        assert w.border_holds[o.id][2] - w.border_holds[o.id][1] == 60.0
+        assert causes[o.id] == "licence:ship_lic", (o.id, segments(w, o))
+        segs = segments(w, o)
+        assert ("licence:ship_lic", 60.0) in segs
+        legs = [d for label, d in segs if label.startswith("transport:")]
+        assert legs[-1] <= 5.0 + 1e-9  # the transport after the hold: 2 days (5 with the vendor's step)
+        if o.kind != "lab":  # a line of its own stages: its segments tile its lead time
+            assert abs(sum(d for _, d in segs) - (o.delivered - o.ordered)) < 1e-9, segs
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_a_short_hold_at_the_border_is_a_licence_segment_but_not_the_cause():
+    """Under a week, a licence hold at shipment gives way to the longest step, as any wait does."""
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+
+    w = _licence_at_shipment_world(3)
+    causes = delay_causes(w)
+    held = [w.orders[k] for k in w.border_holds]
+    assert held
+    for o in held:
+        assert ("licence:ship_lic", 3.0) in segments(w, o)
+        assert causes[o.id].startswith("production:"), causes[o.id]
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_a_kit_whose_last_input_was_held_at_the_border_inherits_that_licence_wait():
+    """The licence covers dies and HBM only: the kits they go into, and the lab orders those fill,
+    waited for the inputs held at the border, and name that licence, not the HBM maker's step
+    (`_kit_causes` leaves such kits to the definition, as it does kits whose input inherits)."""
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+
+    w = _licence_at_shipment_world(60, ("logic", "hbm"))
+    causes = delay_causes(w)
+    assert {w.orders[k].kind for k in w.border_holds} == {"component"}
+    kits = [o for o in w.orders if o.kind == "assembly" and any(c.id in w.border_holds for c in o.children)]
+    assert len(kits) >= 3 and all(causes[o.id] == "licence:ship_lic" for o in kits)
+    labs = [o for o in w.orders if o.kind == "lab" and set(o.children) & set(kits)]
+    assert labs and any(causes[o.id] == "licence:ship_lic" for o in labs)
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_a_backordered_line_held_at_the_border_waits_for_the_licence_not_at_the_stock_point():
+    """The generic kernel: a line backordered at a depot when a licence on its item takes effect is
+    reviewed when the depot ships it; the goods' wait at the border is `licence:<rule>`, taken out of
+    its `backorder:depot` wait, and the segments still tile its lead time from release."""
+    from supplychain.engine import World
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+    from supplychain.scenario_schema import Scenario
+
+    from conftest import serial_chain
+
+    model = serial_chain(None, 0, 5.0, 0, demand_rate=2.0, mode="poisson", policy="base_stock", base_stock=8)
+    rules = [{"id": "wid", "announced": "2022-07-01", "effective": "2022-07-01", "action": "license", "review_days": 10,
+              "approval": 1.0, "scope": {"products": ["widget"]}}]
+    w = World(model, Scenario.model_validate({"name": "s", "end": "2022-12-31", "controls": rules}), 2).run()
+    causes = delay_causes(w)
+    held = [w.orders[k] for k in w.border_holds]
+    assert held and all(o.kind == "demand" for o in held)
+    for o in held:
+        segs = segments(w, o)
+        assert causes[o.id] == "licence:wid" and ("licence:wid", 10.0) in segs
+        assert segs[0][0] == "backorder:depot" and segs[0][1] < 10.0
+        assert abs(sum(d for _, d in segs) - (o.delivered - o.released)) < 1e-9
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")

@@ -1,8 +1,8 @@
 """Delay causes: which wait dominated each order line.
 
-An order's lead time splits into segments: licence review (`licence:<rule>`),
-waiting for a missing BOM input (`component:<supplier>`, the input that came
-last), queueing for capacity (`queue:<node>`), production (`production:<node>`)
+An order's lead time splits into segments: licence review (`licence:<rule>`: at
+placement, or goods held at the border through one at shipment), waiting for a
+missing BOM input (`component:<supplier>`, the input that came last), queueing for capacity (`queue:<node>`), production (`production:<node>`)
 and transport (`transport:<from>-><to>`). A lab's order also inherits the
 segments of the packaging lot that arrived last, and ends with its accelerators'
 wait for powered capacity once commissioned (`power:<lab>`). The label of the longest
@@ -55,6 +55,7 @@ class _Context:
         #: the makers whose lines `causes_batch` leaves to the definition, one by one
         self.one_by_one_makers = np.array(sorted(self.stocked | self.stock_points), dtype=np.int64)
         self.backorder = [f"backorder:{i}" for i in self.ids]
+        self.border = w.border_holds  # order id -> (rule, held from, held until): licences granted at shipment
 
     def transport(self, supplier: int, customer: int) -> str:
         key = (supplier, customer)
@@ -106,31 +107,36 @@ def _segments(cx: _Context, o: Order) -> Segments:
             crit = max(live, key=lambda c: c.delivered if c.delivered is not None else end)
             if crit.delivered is None or crit.delivered > o.ordered:  # not simply filled from stock
                 out.extend(_inherited(cx, crit))
-            if o.delivered is not None and crit.delivered is not None:
-                out.append((cx.transport(o.supplier, o.customer), max(0.0, o.delivered - crit.delivered)))
+            if o.delivered is not None and crit.delivered is not None:  # the lot's last leg to the lab
+                leg = max(0.0, o.delivered - crit.delivered)
+                held = _held(cx, o, crit.delivered, o.delivered)
+                if held > 0.0:
+                    out.append((_licence(cx.border[o.id][0]), held))
+                out.append((cx.transport(o.supplier, o.customer), leg - held))
         elif o.shipped is not None and o.released is not None:
             # filled from the vendor's stock (goods another buyer could not take): the wait for
             # that stock, the vendor's own step (system integration), transport
             ct = cx.ct(o.supplier, min(int(o.released), cx.net.days - 1))
-            out.append((cx.queue[o.supplier], max(0.0, o.shipped - o.released - ct)))
+            queue = max(0.0, o.shipped - o.released - ct)
+            held = min(queue, _held(cx, o, o.released, o.shipped))  # (a hold at its first shipment ends at `shipped`)
+            out.append((cx.queue[o.supplier], queue - held))
             out.append((cx.production[o.supplier], ct))
-            if o.delivered is not None:
-                out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
+            out.extend(_last_leg(cx, o, held))
         if o.delivered is not None and o.delivered_qty > 0.0:
             out.extend(_power_wait(cx, o))
         return out
     if o.supplier in cx.stock_points and o.kind != "assembly":  # a stock point's customer: backordered until shipped
-        wait = (o.shipped if o.shipped is not None else end) - (o.released if o.released is not None else o.ordered)
-        if wait > 0.0:
-            out.append((cx.backorder[o.supplier], wait))
-        if o.delivered is not None and o.shipped is not None:
-            out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
+        since = o.released if o.released is not None else o.ordered
+        wait = (o.shipped if o.shipped is not None else end) - since
+        held = min(max(wait, 0.0), _held(cx, o, since, o.shipped)) if o.shipped is not None else 0.0
+        if wait - held > 0.0:
+            out.append((cx.backorder[o.supplier], wait - held))
+        out.extend(_last_leg(cx, o, held))
         return out
     if o.supplier in cx.stocked and o.kind != "build":  # filled from a build-ahead maker's stock (stocking.py)
         if o.entered is not None:  # waiting for stock is waiting for that maker's capacity
             out.append((cx.queue[o.supplier], (o.finished if o.finished is not None else end) - o.entered))
-        if o.delivered is not None and o.shipped is not None:
-            out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
+        out.extend(_last_leg(cx, o, _held(cx, o, o.finished, o.shipped)))
         return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
@@ -154,8 +160,32 @@ def _segments(cx: _Context, o: Order) -> Segments:
         done = o.finished if o.finished is not None else end + ct  # open orders: queue so far
         out.append((cx.queue[o.supplier], max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
         out.append((cx.production[o.supplier], ct))
-    if o.delivered is not None and o.shipped is not None and o.kind != "build":  # a lot goes into its maker's stock
-        out.append((cx.transport(o.supplier, o.customer), o.delivered - o.shipped))
+    if o.kind != "build":  # a lot goes into its maker's stock
+        out.extend(_last_leg(cx, o, _held(cx, o, o.finished, o.shipped)))
+    return out
+
+
+def _held(cx: _Context, o: Order, start: float | None, end: float | None) -> float:
+    """The days of `o`'s hold at the border (a licence reviewed at shipment and granted: the
+    goods waited for it) within [start, end], the run so far; 0 without a hold or a span."""
+    hold = cx.border.get(o.id)
+    if hold is None or start is None or end is None:
+        return 0.0
+    return max(0.0, min(hold[2], end, cx.end) - max(hold[1], start))
+
+
+def _last_leg(cx: _Context, o: Order, before: float) -> Segments:
+    """The end of a line's lead time: its hold at the border, if the goods waited there (`before`
+    days of it until `shipped`, as its caller counted them, and what fell after `shipped`, in a
+    later shipment), then the transport from `shipped` to `delivered`. The hold is a licence
+    wait of its rule, as one at placement: not transport, nor a gap in the lead time."""
+    out: Segments = []
+    transport = o.delivered - o.shipped if o.delivered is not None and o.shipped is not None else None
+    after = _held(cx, o, o.shipped, o.delivered) if transport is not None else 0.0
+    if before + after > 0.0:
+        out.append((_licence(cx.border[o.id][0]), before + after))
+    if transport is not None:
+        out.append((cx.transport(o.supplier, o.customer), transport - after))
     return out
 
 

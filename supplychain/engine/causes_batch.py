@@ -4,9 +4,10 @@ A 1,000-node, 10-year run has most of a million lines; one `_segments` list per 
 was most of the tables' build. Lines fall in three shapes, each done as numpy columns:
 plain lines (components, tools, power: a licence wait, a queue, a production step, a
 transport leg), kits (which inherit the segments of the input that came last) and lab
-orders (which inherit their lot's). Lines of stock points and build-ahead makers, and kits
-whose last input inherits further up, go one by one through the definition. Tests compare
-every line of controlled and shocked runs with `pick(segments(w, o))`.
+orders (which inherit their lot's). Lines of stock points and build-ahead makers, lines whose
+goods were held at the border for a licence (`World.border_holds`, a few per run), and kits
+whose last input inherits further up or was held, go one by one through the definition.
+Tests compare every line of controlled and shocked runs with `pick(segments(w, o))`.
 """
 
 from __future__ import annotations
@@ -31,18 +32,19 @@ def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | No
     segments of the input that came last, lab orders, which inherit their kit's, and every other
     line (components, tools, power: most of a run) are picked for all of them at once with numpy
     (`_kit_causes`, `_lab_causes`, `_simple_causes`); the lines of stock points and build-ahead
-    makers go one by one through `_segments`, the definition. `arrays`: the orders'
-    `order_arrays`, if the caller has them already."""
+    makers, and those held at the border, go one by one through `_segments`, the definition.
+    `arrays`: the orders' `order_arrays`, if the caller has them already."""
     a = arrays if arrays is not None else order_arrays(w.orders)
     orders = w.orders
     causes: list[str | None] = [None] * len(orders)
     cx = _Context(w)
     kind = a["kind"]
     denied = a["status"] == "denied"
-    lab = (kind == "lab") & ~denied
+    held = _held_rows(cx, len(orders))
+    lab = (kind == "lab") & ~denied & ~held
     stocked = np.isin(a["supplier"], cx.one_by_one_makers)
-    kits = ~denied & (kind == "assembly") & ~stocked
-    one_by_one = ~denied & ~lab & ~kits & ((kind == "assembly") | stocked)
+    kits = ~denied & (kind == "assembly") & ~stocked & ~held
+    one_by_one = ~denied & ~lab & ~kits & ((kind == "assembly") | stocked | held)
     for k in np.flatnonzero(denied).tolist():
         rule = a["rule"][k]
         causes[k] = f"denied:{rule}" if rule else "denied"
@@ -57,6 +59,13 @@ def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | No
             for k, cause in zip(part.tolist(), pick_rows(cx, part, a)):
                 causes[k] = cause
     return causes
+
+
+def _held_rows(cx: _Context, n: int) -> np.ndarray:
+    """Which of `n` order lines had goods held at the border for a licence (ids are rows)."""
+    held = np.zeros(n, dtype=bool)
+    held[np.fromiter(cx.border, np.int64, len(cx.border))] = True
+    return held
 
 
 def _pick_columns(waits: list[np.ndarray], steps: list[np.ndarray]) -> np.ndarray:
@@ -122,8 +131,8 @@ def _simple_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str |
 
 def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | None]:
     """`pick(_segments(o))` for the kits at `rows` (not at a build-ahead maker), vectorised where
-    the input that came last is a plain line (`_simple_segments`), else one by one; each kit's
-    `_longest` is kept for the lab orders that inherit it. A kit's segments, in order: licence
+    the input that came last is a plain line (`_simple_segments`; not held at the border), else
+    one by one; each kit's `_longest` is kept for the lab orders that inherit it. A kit's segments, in order: licence
     wait; if its kit completed after release, the segments of the input that came last and the
     rest of the wait for inputs (or `component:?` if none came); if still waiting for inputs,
     that wait; else its queue and production; transport."""
@@ -136,7 +145,8 @@ def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
     inputs = np.fromiter((o.inputs is not None for o in kits), bool, n)
     crit = _last_child(kits, lambda kid: a["delivered"][kid])  # the input that came last
     has = crit >= 0
-    plain = ~np.isin(a["kind"][crit], ("lab", "assembly")) & ~np.isin(a["supplier"][crit], cx.one_by_one_makers)
+    plain = (~np.isin(a["kind"][crit], ("lab", "assembly")) & ~np.isin(a["supplier"][crit], cx.one_by_one_makers)
+             & ~_held_rows(cx, len(orders))[crit])
     kit_done = np.where(np.isnan(released), entered, np.where(~np.isnan(kitted), kitted, np.where(inputs, finished, entered)))
     with np.errstate(invalid="ignore"):
         waited = ~np.isnan(released) & (kit_done > released)  # (a nan kit_done compares false)

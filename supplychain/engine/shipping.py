@@ -58,6 +58,8 @@ class Shipping:
                         self.at(when, self._refused_at_shipment, o, qty, d.rule)
                     return
                 o.licence += (d.rule,)  # one licence covers the rest of this order's shipments
+                if d.delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
+                    self.border_holds[o.id] = (d.rule, now, now + d.delay)
             if d.action in ("review", "wait"):
                 delay = d.delay
         tt = 0.0

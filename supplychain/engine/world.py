@@ -67,6 +67,10 @@ class World(Reviews, Shipping):
         self.shipped_qty = 0.0
         self.delivered_qty = 0.0
         self.denied_at_shipment = 0.0
+        # order id -> (rule, held from, held until): goods held at the border through a licence review at
+        # shipment that was granted (the latest, if two rules held one order), for the delay causes
+        # (causes.py); a few lines of a run, so kept here, not as a field of each of its ~1M Orders
+        self.border_holds: dict[int, tuple[str, float, float]] = {}
         self.quote_book = QuoteBook(net, self.labs.orderable())
         self.sourcing = Sourcing(net, scenario.sourcing)
         self.parties = net.parties  # who an order concerns: `Net.parties`
