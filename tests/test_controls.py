@@ -314,14 +314,15 @@ def test_a_licence_that_takes_effect_in_the_pipeline_holds_shipments_for_its_rev
     """Goods in the pipeline when a licence rule takes effect (2022-03-01, day 59) are reviewed at
     shipment: granted, they leave 30 days after they were ready, so nothing in scope ships in
     the 30 days after the rule, and orders placed before it still ship after the review. Their
-    month at the border is the licence's delay (`cause`), not a transport leg's."""
+    month at the border is the licence's delay (`cause`, and `rule`: the rule that delayed them),
+    not a transport leg's."""
     r = run(rule(action="license", review_days=30, approval=1.0, announced="2022-03-01", effective="2022-03-01"),
             end="2022-12-31")
     cn = lab_orders(r, "lab_cn", "acc")
     shipped = cn["shipped"].dropna()
     assert not shipped.between(59, 89, inclusive="left").any()
     held = cn[(cn["ordered"] < 59) & (cn["shipped"] >= 89)]
-    assert len(held) > 3 and (held["cause"] == "licence:r1").all()
+    assert len(held) > 3 and (held["cause"] == "licence:r1").all() and (held["rule"] == "r1").all()
     assert (cn["status"] != "denied").all()
 
 

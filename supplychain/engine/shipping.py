@@ -60,6 +60,7 @@ class Shipping:
                 o.licence += (d.rule,)  # one licence covers the rest of this order's shipments
                 if d.delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
                     self.border_holds[o.id] = (d.rule, now, now + d.delay)
+                    o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
             if d.action in ("review", "wait"):
                 delay = d.delay
         tt = 0.0
