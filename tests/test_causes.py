@@ -384,3 +384,18 @@ def test_a_backordered_line_held_at_the_border_waits_for_the_licence_not_at_the_
         assert segs[0][0] == "backorder:depot" and segs[0][1] < 10.0
         assert abs(sum(d for _, d in segs) - (o.delivered - o.released)) < 1e-9
     assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_a_hold_at_the_border_past_the_end_of_the_run_counts_whole():
+    """A review of 400 days decided at shipment in 2023 ends after the run (end 2023): its length was
+    known when it began, as its end is (`shipped`), so the lines still at the border wait for it whole."""
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+
+    w = _licence_at_shipment_world(400, ("logic", "hbm"))
+    causes = delay_causes(w)
+    held = [w.orders[k] for k in w.border_holds]
+    assert held and all(o.delivered is None and o.shipped > w.env.now for o in held)
+    for o in held:
+        assert ("licence:ship_lic", 400.0) in segments(w, o) and causes[o.id] == "licence:ship_lic"
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")

@@ -167,11 +167,12 @@ def _segments(cx: _Context, o: Order) -> Segments:
 
 def _held(cx: _Context, o: Order, start: float | None, end: float | None) -> float:
     """The days of `o`'s hold at the border (a licence reviewed at shipment and granted: the
-    goods waited for it) within [start, end], the run so far; 0 without a hold or a span."""
+    goods waited for it) within [start, end]; 0 without a hold or a span. A hold running past
+    the end of the run counts whole, as `shipped` (its end) does: its length was known when it began."""
     hold = cx.border.get(o.id)
     if hold is None or start is None or end is None:
         return 0.0
-    return max(0.0, min(hold[2], end, cx.end) - max(hold[1], start))
+    return max(0.0, min(hold[2], end) - max(hold[1], start))
 
 
 def _last_leg(cx: _Context, o: Order, before: float) -> Segments:
