@@ -408,6 +408,55 @@ def test_a_licence_never_granted_refuses_at_shipment_at_once():
     assert sorted(denied["day"]) == pytest.approx(sorted(reviews["day"]))
 
 
+def _shipment_licence_world(approval: float):
+    """Labs order before a licence takes effect, so their lines meet it at the border (packaging held to
+    5,000 a day, so some ship weekly in parts); a World that records every delivery and every refusal
+    at shipment of each order."""
+    from supplychain.engine import World
+    from supplychain.scenario import resolve
+
+    class Recording(World):
+        def _deliver(self, o, qty):
+            self.seen.setdefault(o.id, []).append(("delivered", self.env.now, qty))
+            super()._deliver(o, qty)
+
+        def _refused_at_shipment(self, o, qty, rule):
+            self.seen.setdefault(o.id, []).append(("refused", self.env.now, qty))
+            super()._refused_at_shipment(o, qty, rule)
+
+    lic = rule(action="license", review_days=60, approval=approval, announced="2022-03-01", effective="2022-03-01")
+    res = resolve({"name": "c", "end": "2022-12-31", "controls": [lic], "labs": {"review_days": 7},
+                   "set": {"nodes.pkg_tw.capacity": 5000}}, TOPO)
+    w = Recording.__new__(Recording)
+    w.seen = {}
+    w.__init__(graph_to_model(res.topology), res.scenario, 3)
+    return w.run()
+
+
+def test_goods_of_an_order_reaching_the_border_during_its_licence_review_wait_for_its_end():
+    """One licence application per order: once its review has begun, the order's later goods at the
+    border wait for the same decision. Granted, none arrives before the review ends (they went
+    through at once: 7 of baseline's 12 held lab orders shipped tens of thousands of units during
+    their own reviews); refused, they are refused with it, when it ends, not under reviews of their own
+    that ended a week apart."""
+    w = _shipment_licence_world(1.0)
+    assert w.border_holds
+    parts = 0
+    for oid, (_, since, until) in w.border_holds.items():
+        got = [t for what, t, _ in w.seen.get(oid, []) if what == "delivered"]
+        parts += len(got) > 1
+        assert got and min(got) >= until - 1e-9, (oid, since, until, got)
+    assert parts  # orders shipped in parts were held
+
+    w = _shipment_licence_world(1e-9)  # every review refuses, after its 60 days
+    shared = 0
+    for oid, seen in w.seen.items():
+        times = sorted({t for what, t, _ in seen if what == "refused"})
+        assert all(b - a >= 60.0 - 1e-9 for a, b in zip(times, times[1:])), (oid, times)
+        shared += sum(what == "refused" for what, _, _ in seen) > len(times)
+    assert shared  # parts that joined a pending refusal
+
+
 @pytest.mark.parametrize("order", ["licence first", "quota first"])
 def test_a_quota_binds_whatever_the_order_of_the_rules_beside_a_licence(order):
     """Every rule in force applies to an order, whatever the order the scenario lists them in: a

@@ -40,6 +40,11 @@ class Shipping:
         rules = o.rules if o.rules is not None else self._rules(o)
         delay = 0.0
         if rules:  # no rule covers most orders: nothing to decide (allowed, no delay)
+            pending = self.refusals_pending.get(o.id)
+            if pending is not None and now < pending[1]:  # the order's licence is under review, to be refused:
+                o.held_qty += qty  # these goods wait for the same decision (one application per order)
+                self.at(pending[1], self._refused_at_shipment, o, qty, pending[0])
+                return
             d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence)
             if d.action == "deny":
                 o.held_qty += qty
@@ -55,14 +60,20 @@ class Shipping:
                     if d.never:
                         self._refused_at_shipment(o, qty, d.rule)
                     else:
+                        self.refusals_pending[o.id] = (d.rule, when)
                         self.at(when, self._refused_at_shipment, o, qty, d.rule)
                     return
-                o.licence += (d.rule,)  # one licence covers the rest of this order's shipments
+                # one licence covers the rest of this order's shipments, from when it is granted: goods
+                # reaching the border during the review wait for its end (`border_holds`, below)
+                o.licence += (d.rule,)
                 if d.delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
                     self.border_holds[o.id] = (d.rule, now, now + d.delay)
                     o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
             if d.action in ("review", "wait"):
                 delay = d.delay
+            hold = self.border_holds.get(o.id)
+            if hold is not None and hold[2] > now + delay:  # its licence, granted, is still under review
+                delay = hold[2] - now
         tt = 0.0
         flow = o.flow
         if flow >= 0:
