@@ -119,10 +119,11 @@ class Controls:
     # -- decisions -----------------------------------------------------------
     def decide(
         self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str,
-        cleared: tuple[str, ...] = ()
+        cleared: tuple[str, ...] = (), refused: str = ""
     ) -> Decision:
         """The first effective rule of `rules` that holds the trade up decides (a quota the units fit
-        counts them and lets the check go on); `cleared` names the licences already granted.
+        counts them and lets the check go on); `cleared` names the licences already granted, `refused`
+        the licence already refused to this order (at shipment: its later goods are denied at once).
         `rules` are those that cover the trade (`relevant`): an order's rules are static, so the
         world looks them up once per order (`Order.rules`), not once per shipment."""
         for c in rules:
@@ -131,6 +132,8 @@ class Controls:
             r = c.rule
             if r.id in cleared:
                 continue
+            if r.id == refused:
+                return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))
             if r.action in ("ban", "equipment"):
                 return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))
             if r.action == "license":

@@ -40,12 +40,13 @@ class Shipping:
         rules = o.rules if o.rules is not None else self._rules(o)
         delay = 0.0
         if rules:  # no rule covers most orders: nothing to decide (allowed, no delay)
-            pending = self.refusals_pending.get(o.id)
-            if pending is not None and now < pending[1]:  # the order's licence is under review, to be refused:
+            refused = self.refused_licences.get(o.id)
+            if refused is not None and now < refused[1]:  # the order's licence is under review, to be refused:
                 o.held_qty += qty  # these goods wait for the same decision (one application per order)
-                self.at(pending[1], self._refused_at_shipment, o, qty, pending[0])
+                self.at(refused[1], self._refused_at_shipment, o, qty, refused[0])
                 return
-            d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence)
+            d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
+                                     refused[0] if refused is not None else "")  # refused: its later goods are too
             if d.action == "deny":
                 o.held_qty += qty
                 self._refused_at_shipment(o, qty, d.rule)
@@ -60,7 +61,7 @@ class Shipping:
                     if d.never:
                         self._refused_at_shipment(o, qty, d.rule)
                     else:
-                        self.refusals_pending[o.id] = (d.rule, when)
+                        self.refused_licences[o.id] = (d.rule, when)
                         self.at(when, self._refused_at_shipment, o, qty, d.rule)
                     return
                 # one licence covers the rest of this order's shipments, from when it is granted: goods

@@ -71,9 +71,10 @@ class World(Reviews, Shipping):
         # shipment that was granted (the latest, if two rules held one order), for the delay causes
         # (causes.py); a few lines of a run, so kept here, not as a field of each of its ~1M Orders
         self.border_holds: dict[int, tuple[str, float, float]] = {}
-        # order id -> (rule, review ends): a licence review at shipment that will refuse; the order's
-        # goods reaching the border meanwhile share its outcome (held, refused when it ends)
-        self.refusals_pending: dict[int, tuple[str, float]] = {}
+        # order id -> (rule, review ends): a licence review at shipment that refuses; the order's goods
+        # reaching the border meanwhile share its outcome (held, refused when it ends), and later ones
+        # are denied at once while the rule is in force (one application per order, as at placement)
+        self.refused_licences: dict[int, tuple[str, float]] = {}
         self.quote_book = QuoteBook(net, self.labs.orderable())
         self.sourcing = Sourcing(net, scenario.sourcing)
         self.parties = net.parties  # who an order concerns: `Net.parties`
