@@ -457,6 +457,9 @@ def test_goods_of_an_order_reaching_the_border_during_its_licence_review_wait_fo
     assert sum(len(t) > 1 for t in refused.values())  # orders refused in parts: joined or followed it
     ends = {row[0] for row in decided}
     assert all(min(times) in ends for times in refused.values())  # nothing refused before its review ended
+    # every unit refused is in the events table: the review's own, then a `denied` row for each part after
+    logged = sum(row[7] for row in log if row[3] in ("licence denied", "denied"))
+    assert logged == pytest.approx(sum(qty for seen in w.seen.values() for what, _, qty in seen if what == "refused"))
 
 
 @pytest.mark.parametrize("order", ["licence first", "quota first"])

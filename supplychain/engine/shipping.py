@@ -43,6 +43,7 @@ class Shipping:
             refused = self.refused_licences.get(o.id)
             if refused is not None and now < refused[1]:  # the order's licence is under review, to be refused:
                 o.held_qty += qty  # these goods wait for the same decision (one application per order)
+                self.controls.record(refused[1], refused[0], "denied", o.supplier, o.customer, o.product, qty, "shipment")
                 self.at(refused[1], self._refused_at_shipment, o, qty, refused[0])
                 return
             d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
