@@ -75,10 +75,35 @@ def _failed(exc: BaseException, spec: str) -> InputError:
     return InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {exception_text(exc)} (got {short(spec)})")
 
 
+def _siblings(new: set[str], before: set[str], folder: str) -> list[ModuleType]:
+    """The modules among `new` that a plug-in file imported from its own folder (or below), but not
+    the rest of a package imported before it (`supplychain` itself, when the file sits in a checkout)."""
+    found = []
+    for name in sorted(new):
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if name.partition(".")[0] not in before and file and Path(file).resolve().is_relative_to(folder):
+            found.append(sys.modules[name])
+    return found
+
+
+def _by_value(modules: list[ModuleType]) -> None:
+    """Send a plug-in file's module, and the sibling modules it imported, by value to Dask workers,
+    which have neither file on their path."""
+    try:
+        import cloudpickle
+    except ImportError:  # no Dask installed: nothing to send anywhere
+        return
+    for module in modules:
+        cloudpickle.register_pickle_by_value(module)
+        _FROM_FILES.add(module.__name__)
+
+
 def load_plugin(spec: str) -> ModuleType:
     """Import a module that registers plug-ins: a module name (`my_rules`, importable from the
-    working folder or the environment) or a path to a `.py` file. A file's module is also sent by
-    value to Dask workers, which cannot import it. Problems are `InputError`s of `plugin`."""
+    working folder or the environment) or a path to a `.py` file, which may import modules beside it
+    (its folder is searched first while it loads, as `python FILE` would). A file's module, and those
+    it imported from its folder, are sent by value to Dask workers, which cannot import them.
+    Problems are `InputError`s of `plugin`."""
     spec = str(spec)
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         path = Path(spec)
@@ -91,18 +116,19 @@ def load_plugin(spec: str) -> ModuleType:
             raise InputError(ARGUMENTS, "plugin", f"not a Python file (got {short(spec)})")
         module = importlib.util.module_from_spec(loader)
         sys.modules[name] = module
+        before = set(sys.modules)
+        folder = str(path.resolve().parent)
+        sys.path.insert(0, folder)  # as `python my.py` runs: a sibling module of the file imports
         try:
             loader.loader.exec_module(module)
         except Exception as exc:  # noqa: BLE001 - any error in the user's code
             sys.modules.pop(name, None)
             raise _failed(exc, spec) from None
-        try:
-            import cloudpickle
-
-            cloudpickle.register_pickle_by_value(module)
-            _FROM_FILES.add(name)
-        except ImportError:  # no Dask installed: nothing to send anywhere
-            pass
+        finally:
+            sys.path.remove(folder)
+        if folder not in sys.path:  # still found by a later (lazy) import, but no longer first
+            sys.path.append(folder)
+        _by_value([module, *_siblings(set(sys.modules) - before, before, folder)])
         return module
     if sys.path[0] != "" and "" not in sys.path:  # as `python -m` would: the working folder first
         sys.path.insert(0, "")

@@ -192,13 +192,16 @@ def test_an_ordering_policy_and_a_shock_kind_registered_here_run_on_dask_workers
 
 
 def test_a_plugin_file_named_on_the_command_line_reaches_dask_workers(scheduler, tmp_path):
-    """The workers cannot import a file the command loaded; its module goes by value (cloudpickle)."""
+    """The workers cannot import a file the command loaded, nor the module beside it that it imports;
+    both go by value (cloudpickle)."""
     from supplychain.engine.ordering import ORDERING_POLICIES
 
     plugin = tmp_path / "quarter.py"
-    plugin.write_text("from supplychain.engine.ordering import register_ordering\n\n"
+    (tmp_path / "quarter_divisor.py").write_text("DIVISOR = 4\n")  # a sibling module, on no worker's path
+    plugin.write_text("from supplychain.engine.ordering import register_ordering\n"
+                      "import quarter_divisor\n\n"
                       "@register_ordering('quarter_gap')\n"
-                      "def quarter(r):\n    return (r.level - r.position) / 4\n")
+                      "def quarter(r):\n    return (r.level - r.position) / quarter_divisor.DIVISOR\n")
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump({**SCENARIO, "labs": {"ordering": "quarter_gap"}}))
     try:
@@ -209,5 +212,6 @@ def test_a_plugin_file_named_on_the_command_line_reaches_dask_workers(scheduler,
         assert res.exit_code == 0, res.output
     finally:
         ORDERING_POLICIES.pop("quarter_gap", None)
+        sys.modules.pop("quarter_divisor", None)
     for name in ("orders", "generations", "fleet"):
         pdt.assert_frame_equal(read_table(tmp_path / "dask", name), read_table(tmp_path / "serial", name), obj=name)

@@ -79,6 +79,25 @@ def test_the_console_script_imports_a_plugin_module_from_the_working_folder(tmp_
     assert res.returncode == 0, res.stderr
 
 
+def test_a_plugin_file_imports_a_module_beside_it_from_any_working_folder(tmp_path, monkeypatch, forget):
+    """As `python plug/mine.py` would: the file's folder is searched first while it loads."""
+    import sys
+
+    folder = tmp_path / "plug"
+    folder.mkdir()
+    (folder / "half_gap_part.py").write_text("PART = 0.5\n")
+    (folder / "mine.py").write_text(textwrap.dedent(POLICY).replace('part=0.5', 'part=half_gap_part.PART')
+                                    .replace("from supplychain", "import half_gap_part\nfrom supplychain"))
+    monkeypatch.chdir(tmp_path)  # not the plug-in's folder
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        load_plugin("plug/mine.py")
+        assert ORDERING_POLICIES["half_gap"].defaults == {"part": 0.5}
+        assert sys.path[0] != str(folder)  # first only while the file loads
+    finally:
+        sys.modules.pop("half_gap_part", None)
+
+
 def test_without_the_plugin_the_scenario_names_an_unknown_policy(tmp_path):
     sc = scenario(tmp_path, labs={"ordering": "half_gap"})
     line = assert_clean_failure(cli("run", sc, "-q", "--out", tmp_path / "o"))
