@@ -189,23 +189,38 @@ def throttle(gens: pd.DataFrame, scenario: str, counterfactual: str, replication
 
 
 def peak_quoted(lead_times: pd.DataFrame, labs: Iterable[str], products: Iterable[str] | None = None) -> pd.DataFrame:
-    """Per scenario, replication and product delivered to labs: the peak quoted lead time (days)."""
-    lt = lab_quotes(lead_times, labs, products, "quoted_days")
-    return lt.groupby(["scenario", "replication", "product"])["quoted_days"].max().rename("peak_quoted_days").reset_index()
+    """Per scenario, replication and product delivered to labs: the peak quoted lead time (days) over
+    the finite quotes, and the weeks without one (`unquoted_weeks`: a supplier with no capacity, as in
+    a total outage, quotes inf), which the peak cannot show."""
+    keys = ["scenario", "replication", "product"]
+    lt = lab_quotes(lead_times, labs, products)
+    q = lt["quoted_days"].astype(float)
+    peaks = lt[np.isfinite(q)].groupby(keys)["quoted_days"].max().rename("peak_quoted_days")
+    weeks = lt[q == np.inf].drop_duplicates([*keys, *(["day"] if "day" in lt else [])])  # one row a week per supplier
+    unquoted = weeks.groupby(keys).size().rename("unquoted_weeks")
+    out = pd.concat([peaks, unquoted], axis=1).reset_index()
+    return out.assign(unquoted_weeks=out["unquoted_weeks"].fillna(0).astype(int))
 
 
 def peak_changes(peaks: pd.DataFrame, baseline: str, scenario: str) -> pd.DataFrame:
     """Per product: change in peak quoted lead time (weeks), paired by replication."""
-    a = peaks[peaks["scenario"] == baseline].set_index(["replication", "product"])["peak_quoted_days"]
-    b = peaks[peaks["scenario"] == scenario].set_index(["replication", "product"])["peak_quoted_days"]
-    m = pd.concat({"a": a, "b": b}, axis=1).reset_index()
+    cols = {"peak_quoted_days": "", "unquoted_weeks": "unquoted_"}
+    a, b = (peaks[peaks["scenario"] == who].set_index(["replication", "product"]) for who in (baseline, scenario))
+    m = pd.concat({f"{pre}{side}": frame[col] for col, pre in cols.items() if col in peaks
+                   for side, frame in (("a", a), ("b", b))}, axis=1).reset_index()
+    if "unquoted_weeks" in peaks:
+        m = m.assign(unquoted_a=m["unquoted_a"].fillna(0), unquoted_b=m["unquoted_b"].fillna(0))
     rows = []
     for product, grp in m.groupby("product"):
         both = grp.dropna(subset=["a", "b"])
         n, mean, lo, hi = t_interval((both["b"] - both["a"]) / 7.0)
-        note = _ci_note(n)
+        notes = [_ci_note(n)]
         if len(both) < len(grp):
-            note = (note + "; " if note else "") + f"quoted in one scenario only in {len(grp) - len(both)} replication(s)"
+            notes.append(f"quoted in one scenario only in {len(grp) - len(both)} replication(s)")
+        if "unquoted_a" in grp:  # a quote of inf is left out of the peak: say so, or an outage reads as no change
+            notes += [f"no finite quote in {w:.3g} week(s) of {who} (mean per replication), left out of its peak"
+                      for who, w in ((baseline, grp["unquoted_a"].mean()), (scenario, grp["unquoted_b"].mean())) if w > 0]
+        note = "; ".join(x for x in notes if x)
         rows.append({"scenario": scenario, "baseline": baseline, "product": product,
                      "baseline_peak_weeks": grp["a"].mean() / 7.0, "scenario_peak_weeks": grp["b"].mean() / 7.0,
                      "change_weeks": mean, "ci_low": lo, "ci_high": hi, "n": n, "note": note})

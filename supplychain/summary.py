@@ -121,6 +121,8 @@ def summary_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             if column in lt.columns:
                 finite = lt[lt[column].notna() & (lt[column] < float("inf"))]
                 peaks.update(finite.groupby("product")[column].idxmax().tolist())
+        if "quoted_days" in lt.columns:  # and the weeks without a finite quote, which the peaks' notes count
+            peaks.update(lt.index[lt["quoted_days"] == float("inf")].tolist())
         out["lead_times"] = lt.loc[sorted(peaks)]
     if orders is not None:
         lab = orders[orders["kind"] == "lab"]
@@ -146,6 +148,18 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
     return "\n".join(lines) + "\n"
 
 
+def _unquoted_weeks(lead_times: pd.DataFrame, labs: set[str], products: Iterable[str] | None) -> dict[str, float]:
+    """Per product to labs, the median over replications of the weeks it had no finite quote (a supplier
+    at zero capacity quotes inf, which the peak leaves out)."""
+    lt = lab_quotes(lead_times, labs, products)
+    if "quoted_days" not in lt or "replication" not in lt:
+        return {}
+    every = pd.MultiIndex.from_frame(lt[["product", "replication"]].drop_duplicates())  # a replication without counts 0
+    lt = lt[lt["quoted_days"] == float("inf")]
+    weeks = lt.drop_duplicates(["product", "replication", "day"]).groupby(["product", "replication"]).size()
+    return weeks.reindex(every, fill_value=0).groupby("product").median().to_dict()
+
+
 def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, products_h100e: dict[str, float]) -> list[str]:
     """Releases, peak quotes, what bound the labs' orders, the fleets at the end."""
     fleet = tables["fleet"]
@@ -166,10 +180,13 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
         took = peak_lead_times(lt, labs, products_h100e, "realised_by_order_days").set_index("product")["peak_weeks"].to_dict()
     lines.append("## Peak quoted lead time, accelerators to labs\n")
     shown = peaks.head(PEAKS_SHOWN)
+    unquoted = _unquoted_weeks(lt, labs, products_h100e)
     for r in shown.itertuples():
         weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= BACKLOG_WEEKS else "over 10 years (orders far beyond capacity)"
         realised = f"; orders that arrived took at most {took[r.product]:.0f} weeks" if r.product in took else ""
-        lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}")
+        none = unquoted.get(r.product, 0)
+        none = f"; no finite quote in {none:.0f} weeks (a supplier at zero capacity), left out of the peak" if none else ""
+        lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}{none}")
     if len(peaks) > len(shown):  # say so: a reader looks for the SKU they care about (B200, ...) and it is cut
         lines.append(f"- {len(peaks) - len(shown)} more accelerators peaked lower (the `lead_times` table has them)")
     lines.append("")

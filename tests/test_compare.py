@@ -182,6 +182,26 @@ def test_peak_changes_are_in_weeks_paired_by_replication():
     assert (p["baseline_peak_weeks"], p["scenario_peak_weeks"]) == (11.0, 22.0)
 
 
+def test_weeks_without_a_finite_quote_are_counted_in_the_peak_note_not_hidden():
+    """A supplier at zero capacity (a total outage) quotes inf: the peak is over the finite quotes, so
+    without a note a six-month outage read as 'no product changed'."""
+    from supplychain.analysis import peak_changes, peak_quoted
+    from supplychain.summary import summary_rows
+
+    inf = float("inf")
+    lt = pd.DataFrame({"scenario": ["base"] * 3 + ["out"] * 3, "replication": [0] * 6, "customer": ["lab"] * 6,
+                       "product": ["h100"] * 6, "day": [7.0, 14.0, 21.0] * 2,
+                       "quoted_days": [70.0, 70.0, 70.0, 70.0, inf, inf]})
+    kept = pd.concat([summary_rows({"lead_times": part, "fleet": pd.DataFrame({"lab": ["lab"], "day": [0.0]})})["lead_times"]
+                      for _, part in lt.groupby("scenario")])  # what a lean comparison keeps of each replication
+    for table in (lt, kept):
+        peaks = peak_quoted(table, ["lab"])
+        assert peaks.set_index("scenario")["unquoted_weeks"].to_dict() == {"base": 0, "out": 2}
+        p = peak_changes(peaks, "base", "out").iloc[0]
+        assert p["change_weeks"] == 0.0
+        assert "no finite quote in 2 week(s) of out" in p["note"] and "of base" not in p["note"]
+
+
 def test_binding_by_generation_counts_deliveries_while_the_generation_trained():
     """A delivery counts for generation g if it arrived in [g started, g released)."""
     from supplychain.analysis import binding_by_generation

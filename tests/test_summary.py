@@ -50,6 +50,23 @@ def test_summary_says_how_long_orders_took_beside_the_peak_quote():
     assert peaks["peak_weeks"].tolist() == [14.0]
 
 
+def test_summary_counts_the_weeks_without_a_finite_quote_beside_the_peak():
+    """A supplier at zero capacity quotes inf, which the peak leaves out: the summary says for how many
+    weeks (median over replications, a replication without such a week counting 0)."""
+    inf = float("inf")
+    lt = pd.concat([_lead_times().assign(replication=r) for r in range(3)], ignore_index=True)
+    lt.loc[(lt["replication"] < 2) & (lt["product"] == "h100") & (lt["day"] == 7.0), "quoted_days"] = inf
+    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
+                          "stranded_h100e": [0.0], "power_mw": [5.0]})
+    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
+    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
+    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders}, {"h100": 1.0}, "run")
+    assert "no finite quote in 1 weeks (a supplier at zero capacity), left out of the peak\n" in text
+    lt.loc[lt["replication"] == 1, "quoted_days"] = lt.loc[lt["replication"] == 2, "quoted_days"].to_numpy()
+    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders}, {"h100": 1.0}, "run")
+    assert "no finite quote" not in text  # in one replication of three: the median is 0
+
+
 def _replicated_lead_times(peaks_weeks: list[float]) -> pd.DataFrame:
     """One h100 row before the peak and one at it per replication; replication r peaks on day 7 x (r + 1) to lab_r."""
     rows = []
