@@ -30,7 +30,7 @@ from .engine.record import TABLES
 from .errors import InputError, short
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
-from .plugins import install, plugins_used
+from .plugins import install, plugins_fingerprint, plugins_used
 from .progress import DayBar, LogProgress, bar_disable, log_lines
 from .results import run_replication
 from .scenario import config_hash, resolve
@@ -270,7 +270,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     if folder is not None:
         claim_folder(folder, kind, fresh=fresh)
         try:
-            stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh) for es in prepared}
+            stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh,
+                                             plugins=plugins_fingerprint(es.model, es.scenario)) for es in prepared}
         except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
             raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(folder)!r})") from None
 

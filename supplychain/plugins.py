@@ -10,22 +10,24 @@ work unit carries the entries its topology and scenario name (`plugins_used`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from .arguments import ARGUMENTS
+from .engine import allocation, ordering, shocks
 from .engine.ordering import ORDERING_POLICIES, orderings_used
 from .engine.allocation import ALLOCATION_RULES, rules_used
 from .engine.shocks import SHOCK_KINDS, shock_kinds_used
 from .errors import InputError, exception_text, short
 
-__all__ = ["REGISTRIES", "plugins_used", "install", "load_plugin"]
+__all__ = ["REGISTRIES", "plugins_used", "plugins_fingerprint", "install", "load_plugin"]
 
 #: registry name -> the registry (name -> entry)
 REGISTRIES: dict[str, dict[str, Any]] = {"allocation": ALLOCATION_RULES, "ordering": ORDERING_POLICIES,
@@ -34,6 +36,11 @@ REGISTRIES: dict[str, dict[str, Any]] = {"allocation": ALLOCATION_RULES, "orderi
 
 #: modules `load_plugin` loaded from files: no worker can import them, so their entries travel by value
 _FROM_FILES: set[str] = set()
+#: module name -> the files `load_plugin` read with it (the plug-in file and the modules beside it it imported)
+_FILES_OF: dict[str, tuple[str, ...]] = {}
+#: registry name -> its built-in entries
+_BUILT_IN: dict[str, dict[str, Any]] = {"allocation": allocation.BUILT_IN, "ordering": ordering.BUILT_IN,
+                                        "shock": shocks.BUILT_IN}
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,46 @@ def plugins_used(model: Any, scenario: Any) -> tuple[tuple[str, str, Any], ...]:
     one from a file `load_plugin` read by value)."""
     used = [("allocation", rules_used(model)), ("ordering", orderings_used(scenario)), ("shock", shock_kinds_used(scenario))]
     return tuple((registry, name, _packed(entry)) for registry, pairs in used for name, entry in pairs)
+
+
+def _compiled(code: CodeType) -> bytes:
+    """A function's compiled code without its file name and line numbers (a notebook cell's file name
+    changes with every kernel): the instructions, names and constants, nested functions included."""
+    consts = [_compiled(c) if isinstance(c, CodeType) else repr(c).encode() for c in code.co_consts]
+    return code.co_code + repr(code.co_names).encode() + b"\0".join(consts)
+
+
+def _code(entry: Any) -> bytes:
+    """What an entry's results depend on, as bytes: the files its module was read from (a `--plugin`
+    file with the modules beside it, or an imported module's file), else its compiled code (one defined
+    in a notebook or the script being run, whose other edits should not count)."""
+    fn = getattr(entry, "decide", entry)
+    extra = repr((entry.defaults, entry.every_review)).encode() if isinstance(entry, ordering.OrderingPolicy) else b""
+    name = getattr(fn, "__module__", None) or ""
+    module = sys.modules.get(name) if name != "__main__" else None
+    files = _FILES_OF.get(name) if module is not None else None
+    if files is None and getattr(module, "__file__", None):
+        files = (module.__file__,)
+    if files and all(Path(f).is_file() for f in files):
+        return extra + b"".join(Path(f).read_bytes() + b"\0" for f in files)
+    code = getattr(fn, "__code__", None)
+    return extra + (_compiled(code) if code is not None else f"{type(fn).__module__}.{type(fn).__qualname__}".encode())
+
+
+def plugins_fingerprint(model: Any, scenario: Any) -> str | None:
+    """A short hash of the code of the user's plug-ins a topology and scenario name (None: built-ins only).
+    The replication store records it, so replications made by an earlier version of a plug-in are not
+    reused by a rerun after it was edited: neither the scenario's config hash nor the program's source
+    fingerprint sees that code."""
+    used = [("allocation", rules_used(model)), ("ordering", orderings_used(scenario)), ("shock", shock_kinds_used(scenario))]
+    h, any_user = hashlib.sha256(), False
+    for registry, pairs in used:
+        for name, entry in pairs:
+            if _BUILT_IN[registry].get(name) is entry:
+                continue
+            any_user = True
+            h.update(f"{registry}.{name}".encode() + b"\0" + _code(entry) + b"\0")
+    return h.hexdigest()[:12] if any_user else None
 
 
 def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
@@ -128,7 +175,11 @@ def load_plugin(spec: str) -> ModuleType:
             sys.path.remove(folder)
         if folder not in sys.path:  # still found by a later (lazy) import, but no longer first
             sys.path.append(folder)
-        _by_value([module, *_siblings(set(sys.modules) - before, before, folder)])
+        modules = [module, *_siblings(set(sys.modules) - before, before, folder)]
+        earlier = _FILES_OF.get(name, ())[1:]  # loaded again (a notebook): its siblings were imported the first time
+        files = tuple(dict.fromkeys((str(path.resolve()), *earlier, *(m.__file__ for m in modules[1:] if m.__file__))))
+        _FILES_OF.update((m.__name__, files) for m in modules)
+        _by_value(modules)
         return module
     if sys.path[0] != "" and "" not in sys.path:  # as `python -m` would: the working folder first
         sys.path.insert(0, "")

@@ -2,7 +2,7 @@
 
 Layout inside an experiment folder:
 
-    <out>/replications/<scenario>/config.json          scenario, config hash, seed, tables and program fingerprints
+    <out>/replications/<scenario>/config.json          scenario, config hash, seed, tables, program and plug-in fingerprints
     <out>/replications/<scenario>/rep_0003/<table>.parquet
     <out>/replications/<scenario>/rep_0003/done.json   written last
 
@@ -14,7 +14,7 @@ the same command therefore computes only what is missing.
 A scenario folder made with another configuration (a different config hash
 or seed), by a program writing other tables (their columns' fingerprint) or by
 other code (the program's source fingerprint: a fix may change results without
-changing a column) is never reused silently: `open_scenario` raises an `InputError` unless
+changing a column; likewise the user's plug-ins the scenario names) is never reused silently: `open_scenario` raises an `InputError` unless
 `fresh=True`, which discards it.
 """
 
@@ -118,8 +118,10 @@ def drop_derived(root: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fresh: bool = False) -> ScenarioStore:
-    """The store of `scenario` under `root/replications`, checked against its configuration."""
+def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fresh: bool = False,
+                  plugins: str | None = None) -> ScenarioStore:
+    """The store of `scenario` under `root/replications`, checked against its configuration (`plugins`:
+    the fingerprint of the user's plug-ins it names, `plugins.plugins_fingerprint`)."""
     folder = Path(root) / "replications" / safe_name(scenario)
     config = folder / CONFIG
     tables, program = run_tables_fingerprint(), program_fingerprint()
@@ -130,20 +132,21 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fre
             old = json.loads(config.read_text())
         except ValueError:
             old = {}
-        mine = {"config hash": config_hash, "seed": seed, "tables": tables, "program": program}
+        mine = {"config hash": config_hash, "seed": seed, "tables": tables, "program": program, "plugins": plugins}
         theirs = {"config hash": old.get("config_hash"), "seed": old.get("seed"), "tables": old.get("tables"),
-                  "program": old.get("program")}
+                  "program": old.get("program"), "plugins": old.get("plugins")}
         what = next((k for k in mine if theirs[k] != mine[k]), None)
         if what is not None:
             was, now = (str(x)[:12] if isinstance(x, str) else "none recorded" if x is None else x
                         for x in (theirs[what], mine[what]))
             made = (f"written with other table columns (fingerprint {was}; this program's {now})" if what == "tables"
                     else f"made by other code (source fingerprint {was}; this program's {now})" if what == "program"
+                    else f"made by other plug-in code (fingerprint {was}; this run's {now})" if what == "plugins"
                     else f"made with {what} {was}, this run has {now}")
             raise InputError(folder, what, f"stored replications were {made}; "
                                            "rerun with --fresh (fresh=True) to discard them, or choose another --out (out=)")
     folder.mkdir(parents=True, exist_ok=True)
     if not config.is_file():
         write_json(config, {"scenario": scenario, "config_hash": config_hash, "seed": seed, "tables": tables,
-                            "program": program})
+                            "program": program, **({"plugins": plugins} if plugins else {})})
     return ScenarioStore(folder, scenario, config_hash, seed)

@@ -98,6 +98,55 @@ def test_a_plugin_file_imports_a_module_beside_it_from_any_working_folder(tmp_pa
         sys.modules.pop("half_gap_part", None)
 
 
+def test_replications_made_by_an_earlier_version_of_a_plugin_are_not_reused(tmp_path, forget):
+    """Editing a plug-in changes results without changing the scenario or the program: a rerun into the same
+    folder must not stack the old replications as if they were the new code's (as it did)."""
+    import json
+    import sys
+
+    folder = tmp_path / "plug"
+    folder.mkdir()
+    (folder / "half_gap_part.py").write_text("PART = 0.5\n")
+    mine = folder / "mine.py"
+    mine.write_text("import half_gap_part\n" + textwrap.dedent(POLICY))
+    sc, out = scenario(tmp_path, labs={"ordering": "half_gap"}), tmp_path / "o"
+    run = ("--plugin", mine, "run", sc, "-w", "1", "-q", "--format", "csv", "--out", out)
+    try:
+        assert cli(*run).exit_code == 0
+        assert cli(*run).exit_code == 0  # unchanged: resumed, all stored
+        assert json.loads((out / "manifest.json").read_text())["reused"] == 1
+        (folder / "half_gap_part.py").write_text("PART = 0.25\n")  # the module beside it counts too
+        mine.write_text(mine.read_text() + "\n# edited\n")
+        line = assert_clean_failure(cli(*run))
+        assert line.startswith(f"{out / 'replications' / 'plug'}: plugins: stored replications were made by other plug-in code")
+        assert cli(*run[:-2], "--fresh", "--out", out).exit_code == 0
+    finally:
+        sys.modules.pop("half_gap_part", None)
+    plain = tmp_path / "b"
+    assert cli("run", scenario(tmp_path), "-w", "1", "-q", "--out", plain).exit_code == 0
+    assert "plugins" not in json.loads((plain / "replications" / "plug" / "config.json").read_text())  # as before
+
+
+def test_a_plugin_fingerprint_ignores_where_a_notebook_defined_it_but_not_what_it_does(forget):
+    from supplychain.engine.ordering import register_ordering
+    from supplychain.plugins import plugins_fingerprint
+    from supplychain.scenario import resolve
+    from supplychain.topology import graph_to_model
+
+    def fingerprint(cell: str, name: str) -> str | None:
+        exec(compile(textwrap.dedent(cell), name, "exec"), {"register_ordering": register_ordering})
+        sc = resolve({"name": "p", "topology": str(MINIMAL), "labs": {"ordering": "half_gap"}})
+        return plugins_fingerprint(graph_to_model(sc.topology), sc.scenario)
+
+    cell = POLICY.replace("from supplychain.engine.ordering import register_ordering", "")
+    first = fingerprint(cell, "<kernel 1 cell 3>")
+    assert first is not None and fingerprint("\n\n" + cell, "<kernel 2 cell 9>") == first  # a new session
+    assert fingerprint(cell.replace("r.params", "0.9 * r.params"), "<kernel 2 cell 10>") != first
+    assert fingerprint(cell.replace("part=0.5", "part=0.4"), "<kernel 2 cell 11>") != first  # a default
+    sc = resolve({"name": "p", "topology": str(MINIMAL)})
+    assert plugins_fingerprint(graph_to_model(sc.topology), sc.scenario) is None  # built-ins only
+
+
 def test_without_the_plugin_the_scenario_names_an_unknown_policy(tmp_path):
     sc = scenario(tmp_path, labs={"ordering": "half_gap"})
     line = assert_clean_failure(cli("run", sc, "-q", "--out", tmp_path / "o"))
