@@ -156,6 +156,20 @@ def test_a_policy_returning_no_finite_number_is_an_error_naming_it_not_an_order(
         del ORDERING_POLICIES["broken_policy"]
 
 
+def test_a_policy_that_writes_to_its_parameters_is_an_error_naming_it():
+    """`review.params` is read-only: a policy that wrote to it changed every later review of its lab silently."""
+    @register_ordering("shrinking", cap=8000.0)
+    def shrinking(r: Review) -> float:
+        r.params["cap"] = r.params["cap"] / 2  # type: ignore[index]
+        return min(r.level - r.position, r.params["cap"])
+
+    try:
+        with pytest.raises(PluginError, match=r"^<plugin>: ordering.shrinking: raised TypeError for lab 'lab' on day 0: "):
+            simulate(parse_topology(minimal_data()), {"name": "m", "end": "2022-03-31", "labs": {"ordering": "shrinking"}})
+    finally:
+        del ORDERING_POLICIES["shrinking"]
+
+
 def test_a_policy_asked_at_every_review_orders_without_a_gap():
     """A fixed volume per review (take-or-pay commitments) orders even above the target; a policy
     registered without `every_review` is asked only where the lab is below its level."""

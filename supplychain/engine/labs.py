@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Callable
 
 import numpy as np
@@ -57,8 +58,10 @@ class Labs:
         self.nodes = [i for i, k in enumerate(net.kinds) if k == "lab"]
         self.pos = {node: j for j, node in enumerate(self.nodes)}
         self.states = [LabState(node, scenario.lab_policy(net.ids[node])) for node in self.nodes]
-        #: per lab, its ordering policy (`engine.ordering`) and that policy's parameters
-        self.ordering = [(ORDERING_POLICIES[st.policy.ordering], st.policy.ordering_values()) for st in self.states]
+        #: per lab, its ordering policy (`engine.ordering`) and that policy's parameters, read-only: a policy
+        #: that wrote to them would change every later review of its lab without saying so
+        self.ordering = [(ORDERING_POLICIES[st.policy.ordering], MappingProxyType(st.policy.ordering_values()))
+                         for st in self.states]
         m = len(self.nodes)
         self.h100e = np.zeros(m)  # powered (installed) H100e
         self.stranded = np.zeros(m)
