@@ -171,6 +171,11 @@ def test_a_plugin_that_cannot_be_loaded_is_one_line_and_exit_2(tmp_path, make, s
     assert not (tmp_path / "o").exists()
 
 
+def test_a_plugin_option_after_the_command_says_where_it_goes(tmp_path):
+    got = assert_clean_failure(cli("run", "--plugin", tmp_path / "mine.py", scenario(tmp_path), "-q"))
+    assert got == "supplychain run: No such option: --plugin (it goes before the command: supplychain --plugin FILE run ...)"
+
+
 def test_a_plugin_path_that_is_a_folder_says_so(tmp_path):
     (tmp_path / "rules.py").mkdir()
     got = assert_clean_failure(cli("--plugin", tmp_path / "rules.py", "run", scenario(tmp_path), "-q", "--out", tmp_path / "o"))

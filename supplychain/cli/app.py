@@ -44,6 +44,8 @@ def usage_line(err: Any, where: str = "supplychain") -> str:
     else:
         text = err.format_message()
     text = " ".join(text.split()).rstrip(".")
+    if isinstance(err, click_exceptions.NoSuchOption) and err.option_name == "--plugin":  # a root option, misplaced
+        text += f" (it goes before the command: supplychain --plugin FILE {where.removeprefix('supplychain ')} ...)"
     return f"{where}: {text}"
 
 
