@@ -104,7 +104,9 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
     if not products:
         return None
     fig, axes = _grid(len(products))
-    lt = lab_quotes(lead_times, labs).replace([np.inf, -np.inf], np.nan)
+    lt = lab_quotes(lead_times, labs)
+    unquoted = lt["quoted_days"] == np.inf  # a supplier at zero capacity: no lead time to draw
+    lt = lt.replace([np.inf, -np.inf], np.nan)
     backlog = lt["quoted_days"] > BACKLOG_WEEKS * 7.0  # not a lead time: left out rather than stretch the axis
     lt = lt.assign(quoted_days=lt["quoted_days"].mask(backlog))
     for ax, product in zip(axes, products):
@@ -120,15 +122,17 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             per["realised_by_delivery_days"] = (realised * lines).groupby(at).sum() / lines.groupby(at).sum().replace(0, np.nan)
             per = per.reset_index()
             color = f"C{i % 10}"  # one colour per scenario in every panel, whichever series it lacks
-            q = _band(per, "quoted_days") / 7.0
-            if len(q):
+            # every week of the series: one left out breaks the line, not bridged by a flat one
+            q = _band(per, "quoted_days").reindex(sorted(per["date"].unique())) / 7.0
+            if q["mid"].notna().any():
                 ax.plot(q.index, q["mid"], lw=1.5, color=color, label=f"{sc} quoted")
                 ax.fill_between(q.index, q["lo"], q["hi"], color=color, alpha=0.2, lw=0)
             r = _band(per, "realised_by_delivery_days") / 7.0
             if len(r):  # none when the product never reached a lab in the run
                 ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised")
-        cut = bool(backlog[lt["product"] == product].any())
-        ax.set_title(f"{product} to labs" + (" (quotes over 10 years not drawn)" if cut else ""))
+        mine = lt["product"] == product
+        cut = [what for what, left in (("over 10 years", backlog), ("infinite (no capacity)", unquoted)) if left[mine].any()]
+        ax.set_title(f"{product} to labs" + (f" (quotes {' or '.join(cut)} not drawn)" if cut else ""))
         ax.set_ylabel("weeks")
         ax.grid(alpha=0.3)
         _legend(ax, fontsize=7)

@@ -203,6 +203,22 @@ def test_the_lead_time_figure_shows_what_labs_received_not_what_is_quoted_most()
     assert np.nanmax(drawn) < 520 and np.isfinite(drawn).sum() > 10  # the 300-day quotes, not the 1e6 ones
 
 
+def test_the_lead_time_figure_breaks_the_quote_line_where_no_finite_quote_was_made_and_says_so():
+    """A total outage quotes inf for months: the line was drawn straight across it at the last finite
+    quote, as if nothing had happened; the weeks are now a gap in the line and the title names them."""
+    from supplychain.figures import lead_time_figure
+
+    weeks = np.arange(20)
+    lt = pd.DataFrame({"scenario": "s", "replication": 0, "product": "h100", "customer": "lab_a", "day": 7.0 * weeks,
+                       "quoted_days": np.where((weeks >= 5) & (weeks < 12), np.inf, 175.0),
+                       "realised_by_delivery_days": np.nan, "realised_by_delivery_lines": 0})
+    lt["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D")
+    ax = lead_time_figure(lt, ["s"], ["lab_a"]).axes[0]
+    quoted = np.asarray(ax.get_lines()[0].get_ydata(), dtype=float)
+    assert len(quoted) == 20 and np.isnan(quoted[5:12]).all() and (quoted[:5] == 25.0).all()
+    assert ax.get_title() == "h100 to labs (quotes infinite (no capacity) not drawn)"
+
+
 def test_a_report_of_more_scenarios_than_it_draws_says_which_it_left_out(tmp_path):
     """The figures draw six scenarios; a sweep of eight showed six and said nothing of the others."""
     from supplychain.figures import _STYLES
