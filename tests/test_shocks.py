@@ -1,5 +1,7 @@
 """Shocks: each kind does what it says, only where it is aimed, only while it lasts."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -187,23 +189,37 @@ def test_an_unknown_shock_kind_lists_the_registered_ones(tmp_path):
 
 
 @pytest.mark.parametrize(("array", "value", "problem"), [
-    ("cycle", float("nan"), "left net.cycle at nan for node 'packager' on day 151: it must stay finite and within [0, inf]"),
-    ("cap_mult", -1.0, "left net.cap_mult at -1.0 for node 'packager' on day 151"),
-    ("yields", 0.0, "left net.yields at 0.0 for node 'packager' on day 151: it must stay finite and within (0, 1]"),
+    ("cycle", float("nan"), "shock 'oops' left net.cycle at nan for node 'packager' on day 151: it must stay finite and within [0, inf]"),
+    ("cap_mult", -1.0, "shock 'oops' left net.cap_mult at -1.0 for node 'packager' on day 151"),
+    ("yields", 0.0, "shock 'oops' left net.yields at 0.0 for node 'packager' on day 151: it must stay finite and within (0, 1]"),
+    ("flow_mult", float("nan"), "shock 'oops' left net.flow_mult at nan for flow toolmaker->fab (its transport_mult) on day 151"),
+    ("cap_mult", "replace", "shock 'oops' left net.cap_mult of shape (10, 10): it must keep its shape (10, 365) "
+                            "(nodes x days); change it in place"),
+    ("cap_mult", "return", "returned 3 applying shock 'oops': it must return the ids it touched as text"),
 ])
 def test_a_registered_shock_kind_that_breaks_an_array_is_an_error_naming_it(array, value, problem):
+    """Out of range, replaced by an array of another shape (a traceback deep in the engine before) or a
+    report of what it touched that is no text: one line naming the kind."""
+    from supplychain.engine.network import own_transport_mult
     from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
     from supplychain.topology import load_topology as load
 
     @register_shock_kind("breaks")
     def apply(net, shock, f, begin, nodes):
-        getattr(net, array)[nodes, begin] = value
+        if value == "replace":
+            net.cap_mult = net.cap_mult[:, :10]
+        elif value == "return":
+            return 3
+        elif array == "flow_mult":
+            own_transport_mult(net)[0, begin] = value
+        else:
+            getattr(net, array)[nodes, begin] = value
         return ""
 
     sc = Scenario.model_validate({"name": "s", "end": "2022-12-31", "shocks": [
         {"id": "oops", "kind": "breaks", "start": "2022-06-01", "multiplier": 1, "target": {"ids": ["packager"]}}]})
     try:
-        with pytest.raises(PluginError, match="<plugin>: shock.breaks: shock 'oops' " + problem.replace("(", "\\(").replace("[", "\\[")):
+        with pytest.raises(PluginError, match=re.escape("<plugin>: shock.breaks: " + problem)):
             World(graph_to_model(load(ROOT / "topology" / "minimal.yaml")), sc, 0)
     finally:
         del SHOCK_KINDS["breaks"]

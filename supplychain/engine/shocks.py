@@ -201,10 +201,16 @@ def _check_arrays(net: Net, shock: Shock) -> None:
     would otherwise surface, if at all, as an invariant failure far from its cause."""
     for name, lo, hi, open_low in _RANGES:
         a = getattr(net, name)
+        rows = len(net.flows) if name == "flow_mult" else len(net.ids)
+        if not isinstance(a, np.ndarray) or a.shape != (rows, net.days):  # replaced, not changed in place
+            raise PluginError("shock", shock.kind, f"shock {shock.id!r} left net.{name} of shape {np.shape(a)}: it must keep its "
+                              f"shape ({rows}, {net.days}) ({'flows' if name == 'flow_mult' else 'nodes'} x days); change "
+                              "it in place")
         bad = ~(np.isfinite(a) & ((a > lo) if open_low else (a >= lo)) & (a <= hi))
         if bad.any():
             row, day = (int(x[0]) for x in np.nonzero(bad))
-            where = f"flow {row}" if name == "flow_mult" else f"node {net.ids[row]!r}"
+            where = (f"flow {net.ids[net.flows[row].supplier]}->{net.ids[net.flows[row].customer]} (its transport_mult)"
+                     if name == "flow_mult" else f"node {net.ids[row]!r}")
             raise PluginError("shock", shock.kind, f"shock {shock.id!r} left net.{name} at {float(a[row, day])!r} for {where} "
                               f"on day {day}: it must stay finite and within {'(' if open_low else '['}{lo:g}, {hi:g}]")
 
@@ -225,6 +231,9 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
                 except Exception as exc:
                     raise PluginError.raised("shock", shock.kind, exc, f"applying shock {shock.id!r}") from exc
                 _check_arrays(net, shock)
+                if touched is not None and not isinstance(touched, str):
+                    raise PluginError("shock", shock.kind, f"returned {touched!r} applying shock {shock.id!r}: it must return "
+                                      "the ids it touched as text (comma-separated), or None")
             rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days",
                          float(duration)))
     return rows
