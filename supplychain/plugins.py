@@ -123,12 +123,17 @@ def _failed(exc: BaseException, spec: str) -> InputError:
 
 
 def _siblings(new: set[str], before: set[str], folder: str) -> list[ModuleType]:
-    """The modules among `new` that a plug-in file imported from its own folder (or below), but not
-    the rest of a package imported before it (`supplychain` itself, when the file sits in a checkout)."""
+    """The modules among `new` that a plug-in file imported from its own folder: a module or package
+    beside it (not one installed in a `.venv` below it, nor the rest of a package imported before it,
+    `supplychain` itself when the file sits in a checkout)."""
     found = []
     for name in sorted(new):
+        top = name.partition(".")[0]
         file = getattr(sys.modules.get(name), "__file__", None)
-        if name.partition(".")[0] not in before and file and Path(file).resolve().is_relative_to(folder):
+        if top in before or not file or not Path(file).resolve().is_relative_to(folder):
+            continue
+        first = Path(file).resolve().relative_to(folder).parts
+        if first[0] == top or (len(first) == 1 and first[0].partition(".")[0] == top):
             found.append(sys.modules[name])
     return found
 

@@ -83,19 +83,24 @@ def test_a_plugin_file_imports_a_module_beside_it_from_any_working_folder(tmp_pa
     """As `python plug/mine.py` would: the file's folder is searched first while it loads."""
     import sys
 
+    from supplychain.plugins import _FROM_FILES
+
     folder = tmp_path / "plug"
-    folder.mkdir()
+    (folder / ".venv" / "site-packages").mkdir(parents=True)
     (folder / "half_gap_part.py").write_text("PART = 0.5\n")
+    (folder / ".venv" / "site-packages" / "installed_dep.py").write_text("X = 1\n")  # installed, not a sibling
     (folder / "mine.py").write_text(textwrap.dedent(POLICY).replace('part=0.5', 'part=half_gap_part.PART')
-                                    .replace("from supplychain", "import half_gap_part\nfrom supplychain"))
+                                    .replace("from supplychain", "import half_gap_part\nimport installed_dep\nfrom supplychain"))
     monkeypatch.chdir(tmp_path)  # not the plug-in's folder
-    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "path", [*sys.path, str(folder / ".venv" / "site-packages")])
     try:
         load_plugin("plug/mine.py")
         assert ORDERING_POLICIES["half_gap"].defaults == {"part": 0.5}
         assert sys.path[0] != str(folder)  # first only while the file loads
+        assert "half_gap_part" in _FROM_FILES and "installed_dep" not in _FROM_FILES  # what goes to Dask by value
     finally:
         sys.modules.pop("half_gap_part", None)
+        sys.modules.pop("installed_dep", None)
 
 
 def test_replications_made_by_an_earlier_version_of_a_plugin_are_not_reused(tmp_path, forget):
