@@ -371,6 +371,7 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
         scenarios=[{"name": es.name, "scenario_file": es.source, "topology": es.topology_path, "seed": es.seed,
                     "replications": es.replications, "config_hash": es.config_hash,
                     "unconstrained": es.scenario.unconstrained,
+                    **({"plugins": fp} if (fp := plugins_fingerprint(es.model, es.scenario)) else {}),
                     "replication_wall_s": [round(w, 4) for w in (walls or {}).get(es.name, [])]}
                    for es in result.scenarios],
         # single-scenario runs keep the flat fields of earlier manifests

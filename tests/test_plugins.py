@@ -119,7 +119,10 @@ def test_replications_made_by_an_earlier_version_of_a_plugin_are_not_reused(tmp_
     try:
         assert cli(*run).exit_code == 0
         assert cli(*run).exit_code == 0  # unchanged: resumed, all stored
-        assert json.loads((out / "manifest.json").read_text())["reused"] == 1
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["reused"] == 1
+        stored = json.loads((out / "replications" / "plug" / "config.json").read_text())["plugins"]
+        assert manifest["scenarios"][0]["plugins"] == stored  # provenance: which plug-in code made the tables
         (folder / "half_gap_part.py").write_text("PART = 0.25\n")  # the module beside it counts too
         mine.write_text(mine.read_text() + "\n# edited\n")
         line = assert_clean_failure(cli(*run))
