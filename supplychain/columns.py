@@ -81,7 +81,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "points": {"point": INT, "scenario": STR},
     "outcomes": {"point": INT, "scenario": STR, "replication": INT, "lab": STR, "generations": INT,
                  "mean_gap_days": FLOAT, "last_release_day": FLOAT, "peak_quoted_weeks": FLOAT,
-                 "last_release_date": DATE},
+                 "unquoted_weeks": INT, "last_release_date": DATE},
     "sensitivity": {"lab": STR, "outcome": STR, "input": STR, "spearman_rho": FLOAT, "p_value": FLOAT, "src": FLOAT,
                     "n": INT, "rank": NULLABLE_INT},
     # sweep/ with stock points (the generic kernel)

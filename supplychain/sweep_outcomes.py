@@ -33,7 +33,7 @@ def outcome_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     out = dict(tables)
     lt = tables["lead_times"]
     labs = set(tables["fleet"]["lab"].unique())
-    out["lead_times"] = lt.loc[lt["customer"].isin(labs), ["scenario", "replication", "customer", "product", "quoted_days"]]
+    out["lead_times"] = lt.loc[lt["customer"].isin(labs), ["scenario", "replication", "customer", "product", "day", "quoted_days"]]
     return out
 
 
@@ -45,7 +45,14 @@ def outcomes_table(tables: dict[str, pd.DataFrame], points: pd.DataFrame, labs: 
     per_lab = lab_quotes(lt, labs, accelerators or None, "quoted_days")
     lab_peak = (per_lab.groupby(["scenario", "replication", "customer"])["quoted_days"].max() / 7.0).rename("peak_quoted_weeks")
     lab_peak = lab_peak.reset_index().rename(columns={"customer": "lab"})
+    # weeks with no finite quote (a supplier at zero capacity quotes inf, which the peak leaves out): a
+    # six-month outage would otherwise read as a point whose peak did not move
+    quoted = lab_quotes(lt, labs, accelerators or None)
+    inf = quoted[quoted["quoted_days"] == float("inf")].drop_duplicates(["scenario", "replication", "customer", "day"])
+    unquoted = inf.groupby(["scenario", "replication", "customer"]).size().rename("unquoted_weeks").reset_index()
+    lab_peak = lab_peak.merge(unquoted.rename(columns={"customer": "lab"}), on=["scenario", "replication", "lab"], how="outer")
     out = gaps.merge(lab_peak, on=["scenario", "replication", "lab"], how="left")
+    out["unquoted_weeks"] = out["unquoted_weeks"].fillna(0).astype("int64")
     gens = tables["generations"]
     if len(gens):
         wide = gens.pivot_table(index=["scenario", "replication", "lab"], columns="generation", values="day", aggfunc="first")

@@ -311,3 +311,15 @@ def test_a_sweeps_outcomes_date_each_release_from_its_own_points_start():
         assert row["release_date_g0"] == start + pd.Timedelta(days=int(np.floor(row["release_day_g0"])))
         assert row["last_release_date"] == start + pd.Timedelta(days=int(np.floor(row["last_release_day"])))
     assert o["release_date_g0"].nunique() == 2
+
+
+def test_a_sweep_counts_the_weeks_a_lab_had_no_finite_quote_beside_its_peak(tmp_path):
+    """A packager at zero capacity quotes inf, which `peak_quoted_weeks` (finite quotes) leaves out: a
+    point with a six-month outage must not read as one whose quotes did not move."""
+    outage = {"id": "out", "kind": "capacity", "start": "2022-06-01", "duration_days": 182, "multiplier": 0.0,
+              "target": {"ids": ["packager"]}}
+    s = sweep(scenario(end="2023-06-30", shocks=[outage]), ["shocks.out.multiplier=0,1"], replications=1, seed=1, workers=1)
+    o = s.outcomes.set_index("shocks.out.multiplier")
+    assert o["unquoted_weeks"].dtype == "int64"
+    assert o.loc[1, "unquoted_weeks"] == 0
+    assert 20 <= o.loc[0, "unquoted_weeks"] <= 27  # the outage's weeks (a quote is weekly)
