@@ -113,7 +113,10 @@ def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
     for registry, name, entry in plugins:
         if isinstance(entry, _ByValue):
             entry = pickle.loads(entry.data)
-        if REGISTRIES[registry].get(name) is not entry:
+        current = REGISTRIES[registry].get(name)
+        # an equal entry stays: an ordering policy (a dataclass) comes back from pickling as a copy, and a
+        # copy of a built-in in its place would read as a user's (`plugins_fingerprint`, checked calls)
+        if current is not entry and (current is None or current != entry):
             REGISTRIES[registry][name] = entry
 
 

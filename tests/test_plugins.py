@@ -362,3 +362,26 @@ def test_an_allocation_rule_may_round_its_amounts_and_a_policy_must_return_one_n
             simulate(parse_topology(minimal_data()), {"name": "a", "end": "2022-03-31", "labs": {"ordering": "arrayed"}})
     finally:
         ORDERING_POLICIES.pop("arrayed", None)
+
+
+def test_installing_a_copy_of_a_built_in_keeps_the_built_in():
+    """A unit's plug-ins may come back from pickling as copies (an ordering policy is a dataclass):
+    installing one where the registry already holds an equal entry must keep the built-in, or every
+    later run in the process reads it as a user's plug-in (its store fingerprint changed, and a resume
+    refused the replications it had just stored)."""
+    import pickle
+
+    from supplychain.engine.ordering import BUILT_IN
+    from supplychain.plugins import plugins_fingerprint
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import graph_to_model, load_topology
+
+    original = ORDERING_POLICIES["order_up_to"]
+    copy = pickle.loads(pickle.dumps(original))
+    assert copy is not original and copy == original
+    try:
+        install((("ordering", "order_up_to", copy),))
+        assert ORDERING_POLICIES["order_up_to"] is BUILT_IN["order_up_to"]
+        assert plugins_fingerprint(graph_to_model(load_topology(MINIMAL)), Scenario.model_validate({"name": "x"})) is None
+    finally:
+        ORDERING_POLICIES["order_up_to"] = original
