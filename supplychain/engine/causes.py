@@ -2,8 +2,9 @@
 
 An order's lead time splits into segments: licence review (`licence:<rule>`: at
 placement, or goods held at the border through one at shipment), waiting for a
-missing BOM input (`component:<supplier>`, the input that came last), queueing for capacity (`queue:<node>`), production (`production:<node>`)
-and transport (`transport:<from>-><to>`). A lab's order also inherits the
+missing BOM input (`component:<supplier>`, the input that came last), queueing
+for capacity (`queue:<node>`), production (`production:<node>`) and transport
+(`transport:<from>-><to>`). A lab's order also inherits the
 segments of the packaging lot that arrived last, and ends with its accelerators'
 wait for powered capacity once commissioned (`power:<lab>`). The label of the longest
 wait (queue, licence, missing input, power) of a week or more is the order's cause, else
