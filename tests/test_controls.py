@@ -479,3 +479,50 @@ def test_a_quota_binds_whatever_the_order_of_the_rules_beside_a_licence(order):
     if order == "quota first":  # only the part within the quota applies for the licence
         assert granted == pytest.approx(40000)
     assert (out["released"] - out["ordered"] >= 10 - 1e-9).all()
+
+
+def _three_hbm_makers(**rule_kw):
+    """two_labs with pkg_cn buying HBM from two Korean makers and a Chinese one, a third each,
+    and an HBM ban on Korea -> China that takes effect at the border while the first lots are made."""
+    import yaml
+
+    from supplychain.topology import parse_topology
+
+    data = yaml.safe_load((ROOT / "tests" / "data" / "two_labs.yaml").read_text())
+    data["nodes"] += [{"id": "hbm_kr2", "kind": "memory", "country": "KR", "makes": ["hbm"], "capacity": 1000000, "cycle_time": 30},
+                      {"id": "hbm_cn", "kind": "memory", "country": "CN", "makes": ["hbm"], "capacity": 1000000, "cycle_time": 30}]
+    data["edges"] += [{"from": "hbm_kr2", "to": "pkg_cn", "product": "hbm", "transport": 2},
+                      {"from": "hbm_cn", "to": "pkg_cn", "product": "hbm", "transport": 2}]
+    ban = rule(announced="2022-01-20", effective="2022-01-20", **rule_kw)
+    return simulate(parse_topology(data), {"name": "c", "end": "2022-12-31", "controls": [ban], "labs": {"review_days": 7}})
+
+
+def test_a_kit_whose_input_two_suppliers_refuse_loses_their_share_once():
+    """Two of a kit's three HBM suppliers refused at the border: the kit loses the packages their
+    two thirds of the stacks would have made, and makes the rest from the third's. Measuring the
+    second refusal against the need the first had left counted the first's packages again (five
+    sixths lost, not two thirds: in the baseline, China's kits whose HBM from SK hynix and Samsung
+    was refused at the end of 2024 lost up to all their packages though CXMT's stacks came)."""
+    r = _three_hbm_makers(scope={"supplier_countries": ["KR"], "destinations": ["CN"], "product_kinds": ["hbm"]})
+    o = r.orders
+    kits = o[(o["kind"] == "assembly") & (o["supplier"] == "pkg_cn")].set_index("order_id")
+    hbm = o[(o["product"] == "hbm") & o["parent_id"].isin(kits.index)]
+    refused = hbm.groupby("parent_id")["denied_qty"].sum() / hbm.groupby("parent_id")["qty"].sum()
+    two = refused[hbm[hbm["denied_qty"] > 0].groupby("parent_id").size().reindex(refused.index, fill_value=0) == 2]
+    assert len(two) > 0 and (two < 0.9).all()  # both Korean makers refused, the Chinese one's third came
+    lost = kits.loc[two.index, "denied_qty"] / kits.loc[two.index, "qty"]
+    assert lost.to_numpy() == pytest.approx(two.to_numpy(), rel=1e-9)
+    made = kits.loc[two.index]
+    assert (made["delivered_qty"] > 0).all() and (made["rule"] == "r1").all()  # the rule that refused its inputs
+
+
+def test_a_kit_refused_in_full_stays_out_of_the_packaging_book():
+    """A kit whose every HBM stack was refused has nothing to make: when its dies arrive later it
+    is `denied` under the rule, not parked in the book (`book`, nothing to start) to the end."""
+    r = _three_hbm_makers(scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    o = r.orders
+    kits = o[(o["kind"] == "assembly") & (o["supplier"] == "pkg_cn")]
+    gone = kits[kits["denied_qty"] >= kits["qty"] * (1 - 1e-9)]
+    assert len(gone) > 0
+    assert (gone["status"] == "denied").all() and gone["entered"].isna().all()
+    assert (gone["cause"] == "denied:r1").all()

@@ -201,7 +201,7 @@ def _power_wait(cx: _Context, o: Order) -> Segments:
 
 
 def _slowest_input(w: "World", kit: Order) -> str:
-    frac = {p: (got / need if need > 0 else 1.0) for p, (need, got) in (kit.inputs or {}).items()}
+    frac = {p: (got / need if need > 0 else 1.0) for p, (need, got, *_) in (kit.inputs or {}).items()}
     worst = min(frac, key=frac.get) if frac else None
     sup = [c for c in kit.children if c.product == worst]
     return w.net.ids[sup[0].supplier] if sup else "?"

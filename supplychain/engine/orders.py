@@ -51,7 +51,7 @@ class Order:
     held_qty: float = 0.0  # made, but refused at the border: stays with the supplier
     ready_qty: float = float("inf")  # units allowed to start (a kit: what its arrived inputs cover)
     kitted: float | None = None  # a kit: when its last input arrived
-    inputs: dict[str, list[float]] | None = None  # a kit: product -> [needed, arrived]
+    inputs: dict[str, list[float]] | None = None  # a kit: product -> [still needed, arrived, first needed, refused]
     in_book: bool = False  # a kit waiting for inputs is parked outside its supplier's book
     denied_qty: float = 0.0
     status: str = "open"  # open | licence | waiting | book | shipped | delivered | denied

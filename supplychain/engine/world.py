@@ -314,7 +314,7 @@ class World(Reviews, Shipping):
             have = self.inventory.get((node, product), 0.0)
             take = min(have, qty)
             self.inventory[(node, product)] = have - take
-            kit.inputs[product] = [qty, take]
+            kit.inputs[product] = [qty, take, qty, 0.0]  # still needed, arrived, first needed, refused
             if qty - take > 1e-9:
                 parts = self.order_from_suppliers("component", node, product, qty - take, now, parent=kit, lab=kit.lab)
                 if not parts:
@@ -324,9 +324,13 @@ class World(Reviews, Shipping):
         self._kit_progress(kit, now)
 
     def _kit_progress(self, kit: Order, now: float) -> None:
-        """Packages a kit may start = its good units x the least-covered input's arrived fraction."""
+        """Packages a kit may start = its good units x the least-covered input's arrived fraction.
+        A kit refused in full has nothing to start: its other inputs arriving later do not put it
+        in the packaging book (it would sit there as `book`, with nothing to make, to the end)."""
+        if kit.denied_qty >= kit.qty * (1 - 1e-9):
+            return
         frac = _INF
-        for need, got in kit.inputs.values():  # type: ignore[union-attr]
+        for need, got, _, _ in kit.inputs.values():  # type: ignore[union-attr]
             f = got / need if need > 0 else 1.0
             if f < frac:
                 frac = f
@@ -376,15 +380,29 @@ class World(Reviews, Shipping):
                 self.vendors.in_build[(o.customer, o.product)] -= qty
                 self.vendors.shortfall((o.customer, o.product), qty, now, o.rule or self._child_rule(o))
             return
+        if o.rule and not parent.rule:  # what its input was refused under refused it (the `rule` column)
+            parent.rule = o.rule
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
-            need = parent.inputs[o.product][0]
-            self._deny(parent, parent.qty * qty / need if need > 0 else parent.qty, now)
-            parent.inputs[o.product][0] = max(need - qty, 0.0)
-            self._kit_progress(parent, now)
+            self._deny_kit_input(parent, o.product, qty, now)
         elif parent.kind == "assembly" and parent.supplier == parent.customer:
             self._deny(parent, parent.qty * qty / o.qty if o.qty else parent.qty, now)
         else:
             self._deny(parent, qty, now)
+
+    def _deny_kit_input(self, kit: Order, product: str, qty: float, now: float) -> None:
+        """`qty` of a kit's input `product` was refused: the kit loses the packages that input no
+        longer covers. An input's refusals count against what it first needed, and the kit loses
+        its worst-hit input's share, not the sum of refusals: with a share of HBM refused by two
+        suppliers, measuring the second against the need the first left counted the first
+        refusal's packages again, and die and HBM refusals starve the same packages."""
+        inputs = kit.inputs  # type: ignore[union-attr]
+        lost_before = max(kit.qty * refused / first for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
+        entry = inputs[product]  # type: ignore[index]
+        entry[3] += qty
+        lost = max(kit.qty * refused / first for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
+        self._deny(kit, lost - lost_before, now)
+        entry[0] = max(entry[0] - qty, 0.0)
+        self._kit_progress(kit, now)
 
     # -- weekly records ------------------------------------------------------------------
     def _record(self, day: int) -> None:
