@@ -215,6 +215,31 @@ def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
         assert abs(segs[f"queue:{w.net.ids[o.supplier]}"] - (since - o.released - ct)) < 1e-6
 
 
+def test_a_lab_order_no_build_lot_has_reached_waits_in_the_vendors_queue():
+    """Packaging far short of a vendor's orders: most of the lab's orders have no build lot by the
+    end of the run. Each waited at the vendor from release to the end, and says so; it had no cause
+    at all, so the `binding` shares left out the orders never filled (in the baseline, 73 M of
+    China's 81 M H100e ordered)."""
+    from supplychain.engine import World
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import graph_to_model, load_topology
+
+    from conftest import ROOT
+
+    model = graph_to_model(load_topology(ROOT / "tests" / "data" / "two_labs.yaml")).model_copy(deep=True)
+    pkg = next(n for n in model.nodes if n.id == "pkg_cn")
+    pkg.capacity = pkg.capacity.model_validate(300)  # packages a week, against ~1,000 ordered
+    w = World(model, Scenario.model_validate({"name": "c", "end": "2023-12-31", "labs": {"review_days": 7}}), 0).run()
+    causes = delay_causes(w)
+    unfilled = [(o, c) for o, c in zip(w.orders, causes) if o.kind == "lab" and o.delivered is None and not o.children]
+    assert len(unfilled) > 20
+    for o, c in unfilled:
+        assert c == "queue:hw" and segments(w, o) == [("queue:hw", w.env.now - o.released)]
+    assert all(c is not None for o, c in zip(w.orders, causes) if o.kind == "lab")
+
+
 def test_accelerators_waiting_for_power_name_power_as_the_cause():
     """docs/model.md lists power among the delay causes: a lab whose grid cannot keep up
     has its delivered accelerators wait, commissioned, for powered capacity; that wait is

@@ -123,6 +123,9 @@ def _segments(cx: _Context, o: Order) -> Segments:
             out.append((cx.queue[o.supplier], queue - held))
             out.append((cx.production[o.supplier], ct))
             out.extend(_last_leg(cx, o, held))
+        elif o.released is not None and o.delivered is None:
+            # no build lot has come to it yet: waiting in the vendor's queue to the end of the run
+            out.append((cx.queue[o.supplier], end - o.released))
         if o.delivered is not None and o.delivered_qty > 0.0:
             out.extend(_power_wait(cx, o))
         return out

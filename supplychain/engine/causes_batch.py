@@ -243,7 +243,8 @@ def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
     """`pick(_segments(o))` for the lab orders at `rows`, vectorised. Their segments, in order:
     licence wait; the segments of the lot they waited for (`_critical_lots`, unless it was
     there when they were ordered) and the transport from it, or, filled from the vendor's stock,
-    a queue, the vendor's step and the transport; the wait for power. The lot's segments enter
+    a queue, the vendor's step and the transport, or, with no lot yet, the queue at the vendor
+    to the end of the run; the wait for power. The lot's segments enter
     as their first longest wait and step (`_longest`, one per lot): all `pick` reads of them."""
     ordered, released, shipped, delivered = (a[t][rows] for t in ("ordered", "released", "shipped", "delivered"))
     sup, cust, delivered_qty = a["supplier"][rows], a["customer"][rows], a["delivered_qty"][rows]
@@ -265,6 +266,9 @@ def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
         stock = ~has & ~np.isnan(shipped) & ~np.isnan(released)
         ct = _cycle_times(cx, sup, np.where(stock, released, 0))
         queue = np.where(stock, np.maximum(0.0, shipped - released - ct), neg)
+        # no lot has come to it yet: waiting in the vendor's queue to the end of the run
+        unfilled = ~has & ~stock & ~np.isnan(released) & np.isnan(delivered)
+        queue = np.where(unfilled, end - released, queue)
         production = np.where(stock, ct, neg)
         transport = np.where(has & ~np.isnan(delivered) & ~np.isnan(crit_done), np.maximum(0.0, delivered - crit_done),
                              np.where(stock & ~np.isnan(delivered), delivered - shipped, neg))
