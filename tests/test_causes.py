@@ -215,11 +215,11 @@ def test_a_lab_order_filled_from_the_vendors_stock_has_a_cause():
         assert abs(segs[f"queue:{w.net.ids[o.supplier]}"] - (since - o.released - ct)) < 1e-6
 
 
-def test_a_lab_order_no_build_lot_has_reached_waits_in_the_vendors_queue():
+def test_a_lab_order_no_build_lot_has_reached_waits_behind_the_vendors_oldest_open_lot():
     """Packaging far short of a vendor's orders: most of the lab's orders have no build lot by the
-    end of the run. Each waited at the vendor from release to the end, and says so; it had no cause
-    at all, so the `binding` shares left out the orders never filled (in the baseline, 73 M of
-    China's 81 M H100e ordered)."""
+    end of the run. Each waits behind the vendor's oldest lot still open and names its wait, the
+    packaging queue; they had no cause at all, so the `binding` shares left out the orders never
+    filled (in the baseline, 73 M of China's 81 M H100e ordered)."""
     from supplychain.engine import World
     from supplychain.engine.causes import segments
     from supplychain.engine.causes_batch import delay_causes
@@ -235,9 +235,16 @@ def test_a_lab_order_no_build_lot_has_reached_waits_in_the_vendors_queue():
     causes = delay_causes(w)
     unfilled = [(o, c) for o, c in zip(w.orders, causes) if o.kind == "lab" and o.delivered is None and not o.children]
     assert len(unfilled) > 20
+    lots = [o for o in w.orders if o.kind == "assembly" and o.customer == unfilled[0][0].supplier and o.delivered is None]
     for o, c in unfilled:
-        assert c == "queue:hw" and segments(w, o) == [("queue:hw", w.env.now - o.released)]
+        assert c == "queue:pkg_cn" and segments(w, o) == segments(w, lots[0])
     assert all(c is not None for o, c in zip(w.orders, causes) if o.kind == "lab")
+    for lot in lots:  # no lot left open (all refused, say): they wait in the vendor's queue
+        lot.status = "denied"
+    causes = delay_causes(w)
+    for o, _ in unfilled:
+        assert causes[o.id] == "queue:hw" and segments(w, o) == [("queue:hw", w.env.now - o.released)]
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
 
 
 def test_accelerators_waiting_for_power_name_power_as_the_cause():
@@ -295,15 +302,18 @@ def test_labels_name_the_nodes_the_wait_was_at():
     """A missing input names the supplier it was waiting for (not the kit's own packager); a
     transport leg names supplier -> customer; a lab order's last leg is the vendor -> lab
     transport of the lot that filled it last (5 days in this network), not of the first one."""
-    from supplychain.engine.causes import segments
+    from supplychain.engine.causes import _Context, segments
     from supplychain.engine.causes_batch import delay_causes
 
     w = _hbm_licence_and_logic_quota_world()
     ids = w.net.ids
     missing = 0
+    cx = _Context(w)
     for o, cause in zip(w.orders, delay_causes(w)):
         if cause and cause.startswith("component:"):
-            assert cause.split(":", 1)[1] in {ids[c.supplier] for c in o.children}, (o.id, cause)
+            # a lab order no lot has reached names what the vendor's oldest open lot waits for
+            kids = o.children or cx.open_lot(o.supplier, o.product).children
+            assert cause.split(":", 1)[1] in {ids[c.supplier] for c in kids}, (o.id, cause)
             missing += 1
         if o.kind == "lab" and o.delivered is not None and o.children:
             legs = [(label, d) for label, d in segments(w, o) if label.startswith("transport:")]

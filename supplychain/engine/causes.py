@@ -57,6 +57,19 @@ class _Context:
         self.one_by_one_makers = np.array(sorted(self.stocked | self.stock_points), dtype=np.int64)
         self.backorder = [f"backorder:{i}" for i in self.ids]
         self.border = w.border_holds  # order id -> (rule, held from, held until): licences granted at shipment
+        self._open_lots: dict[tuple[int, str], Order] | None = None  # `open_lot`, found on first use
+
+    def open_lot(self, vendor: int, product: str) -> Order | None:
+        """The vendor's oldest build lot of `product` neither delivered nor refused at the end of
+        the run: what its lab orders that no lot has reached wait behind (None if none)."""
+        if self._open_lots is None:
+            self._open_lots = {}
+            kinds = self.net.kinds
+            for o in self.w.orders:  # in the order they were placed: the first is the oldest
+                if (o.kind == "assembly" and o.parent is None and o.delivered is None and o.status != "denied"
+                        and kinds[o.customer] == "vendor"):
+                    self._open_lots.setdefault((o.customer, o.product), o)
+        return self._open_lots.get((vendor, product))
 
     def transport(self, supplier: int, customer: int) -> str:
         key = (supplier, customer)
@@ -124,8 +137,13 @@ def _segments(cx: _Context, o: Order) -> Segments:
             out.append((cx.production[o.supplier], ct))
             out.extend(_last_leg(cx, o, held))
         elif o.released is not None and o.delivered is None:
-            # no build lot has come to it yet: waiting in the vendor's queue to the end of the run
-            out.append((cx.queue[o.supplier], end - o.released))
+            # no build lot has come to it yet: it waits behind the vendor's oldest lot still open (that
+            # lot's waits, a packaging or HBM shortage), or, with none, in the vendor's queue
+            lot = cx.open_lot(o.supplier, o.product)
+            if lot is not None:
+                out.extend(_inherited(cx, lot))
+            else:
+                out.append((cx.queue[o.supplier], end - o.released))
         if o.delivered is not None and o.delivered_qty > 0.0:
             out.extend(_power_wait(cx, o))
         return out

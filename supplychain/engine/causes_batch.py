@@ -243,13 +243,17 @@ def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
     """`pick(_segments(o))` for the lab orders at `rows`, vectorised. Their segments, in order:
     licence wait; the segments of the lot they waited for (`_critical_lots`, unless it was
     there when they were ordered) and the transport from it, or, filled from the vendor's stock,
-    a queue, the vendor's step and the transport, or, with no lot yet, the queue at the vendor
-    to the end of the run; the wait for power. The lot's segments enter
+    a queue, the vendor's step and the transport, or, with no lot yet, the vendor's oldest open
+    lot's (`_Context.open_lot`), else the queue at the vendor to the end of the run; the wait for power. The lot's segments enter
     as their first longest wait and step (`_longest`, one per lot): all `pick` reads of them."""
     ordered, released, shipped, delivered = (a[t][rows] for t in ("ordered", "released", "shipped", "delivered"))
     sup, cust, delivered_qty = a["supplier"][rows], a["customer"][rows], a["delivered_qty"][rows]
     n, neg, end = len(rows), -np.inf, cx.end
     crit = _critical_lots(cx, rows, a)
+    for j in np.flatnonzero((crit < 0) & ~np.isnan(released) & np.isnan(delivered) & np.isnan(shipped)).tolist():
+        lot = cx.open_lot(int(sup[j]), a["product"][rows[j]])  # no lot has reached it: the vendor's oldest open one
+        if lot is not None:
+            crit[j] = lot.id
     has = crit >= 0
     crit_done = np.where(has, a["delivered"][crit], np.nan)  # (-1 reads the last line: masked)
     with np.errstate(invalid="ignore"):
@@ -266,7 +270,7 @@ def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
         stock = ~has & ~np.isnan(shipped) & ~np.isnan(released)
         ct = _cycle_times(cx, sup, np.where(stock, released, 0))
         queue = np.where(stock, np.maximum(0.0, shipped - released - ct), neg)
-        # no lot has come to it yet: waiting in the vendor's queue to the end of the run
+        # no lot has come to it yet, and the vendor has none open: waiting in its queue to the end of the run
         unfilled = ~has & ~stock & ~np.isnan(released) & np.isnan(delivered)
         queue = np.where(unfilled, end - released, queue)
         production = np.where(stock, ct, neg)
