@@ -193,6 +193,11 @@ def test_orders_in_flight_at_the_start_are_not_realised_lead_times():
     lt = r.lead_times[(r.lead_times["customer"] == "lab") & (r.lead_times["product"] == "acc")]
     assert len(lt) and (lt["realised_by_order_lines"] == 0).all() and (lt["realised_by_delivery_lines"] == 0).all()
     assert lt["realised_by_order_days"].isna().all() and lt["realised_by_delivery_days"].isna().all()
+    # nor is it one in the orders table: its `lead_time_days` was delivered - 0, 180 days read as a lead time
+    assert r.orders[r.orders["kind"] == "lab"]["lead_time_days"].isna().all()
+    tools = r.orders[r.orders["kind"] != "lab"]  # ordered in the run: their lead time is delivered - ordered
+    done = tools[tools["delivered"].notna()]
+    assert len(done) and (done["lead_time_days"] == done["delivered"] - done["ordered"]).all()
 
 
 def test_realised_lead_times_are_the_mean_of_the_lines_ordered_or_delivered_that_week():

@@ -141,11 +141,14 @@ def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
     orders = pd.DataFrame(order_columns(arrays, ids))
     orders["cause"] = delay_causes(w, arrays) if len(orders) else pd.Series([], dtype=object)
     lead_times = _lead_times(w, start, arrays)
+    in_flight = arrays["note"] == "in_flight"
     del arrays  # a second copy of every line's fields: not kept while the tables grow
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
-    orders["lead_time_days"] = orders["delivered"] - orders["ordered"]
+    # an order in flight at the start has no order date (`ordered` 0 stands in for one before the run):
+    # delivered - 0 is the spread of its arrivals, not a lead time, as `lead_times` leaves it out too
+    orders["lead_time_days"] = (orders["delivered"] - orders["ordered"]).mask(in_flight)
     # a shock's row ends with its duration in days; a control decision's has none
     events = [r if len(r) == len(EVENT_COLUMNS) else (*r, float("nan")) for r in w.events + w.controls.log]
     tables = {
