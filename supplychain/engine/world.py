@@ -396,10 +396,10 @@ class World(Reviews, Shipping):
         suppliers, measuring the second against the need the first left counted the first
         refusal's packages again, and die and HBM refusals starve the same packages."""
         inputs = kit.inputs  # type: ignore[union-attr]
-        lost_before = max(kit.qty * refused / first for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
+        lost_before = max(kit.qty * refused / first if first > 0 else 0.0 for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
         entry = inputs[product]  # type: ignore[index]
         entry[3] += qty
-        lost = max(kit.qty * refused / first for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
+        lost = max(kit.qty * refused / first if first > 0 else 0.0 for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
         self._deny(kit, lost - lost_before, now)
         entry[0] = max(entry[0] - qty, 0.0)
         self._kit_progress(kit, now)
