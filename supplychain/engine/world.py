@@ -395,12 +395,15 @@ class World(Reviews, Shipping):
         its worst-hit input's share, not the sum of refusals: with a share of HBM refused by two
         suppliers, measuring the second against the need the first left counted the first
         refusal's packages again, and die and HBM refusals starve the same packages."""
-        inputs = kit.inputs  # type: ignore[union-attr]
-        lost_before = max(kit.qty * refused / first if first > 0 else 0.0 for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
-        entry = inputs[product]  # type: ignore[index]
+        inputs: dict[str, list[float]] = kit.inputs  # type: ignore[assignment]
+
+        def lost() -> float:  # packages the worst-hit input no longer covers
+            return max((kit.qty * refused / first for _, _, first, refused in inputs.values() if first > 0), default=0.0)
+
+        before = lost()
+        entry = inputs[product]
         entry[3] += qty
-        lost = max(kit.qty * refused / first if first > 0 else 0.0 for _, _, first, refused in inputs.values())  # type: ignore[union-attr]
-        self._deny(kit, lost - lost_before, now)
+        self._deny(kit, lost() - before, now)
         entry[0] = max(entry[0] - qty, 0.0)
         self._kit_progress(kit, now)
 
