@@ -34,6 +34,8 @@ MAX_LEGEND = 24
 #: most labs the per-lab figures draw (`largest_labs`): a generated network's 150 labs drew 44 generation panels
 #: (a figure 62 inches tall) and 450 fleet lines, and took most of a minute to lay out
 MAX_LABS = 12
+#: a stretch longer than this without a delivery breaks the realised lead-time line (the tables are weekly)
+MAX_GAP = pd.Timedelta(weeks=4)
 
 
 def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
@@ -71,6 +73,31 @@ def _legend(ax, **kwargs) -> None:
         ax.legend(**kwargs)
     else:
         ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="0.5")
+
+
+def _break_gaps(band: pd.DataFrame, gap: pd.Timedelta = MAX_GAP) -> pd.DataFrame:
+    """`band` with a NaN row inside every stretch longer than `gap` without a value: matplotlib joins the points
+    it is given, so months without a delivery were drawn as a realised lead time rising along a straight line."""
+    if len(band) < 2:  # nothing to join (an empty band has no dates at all)
+        return band
+    dates = band.index.to_series()
+    after = dates[dates.diff() > gap]
+    if after.empty:
+        return band
+    breaks = pd.DataFrame(np.nan, index=pd.DatetimeIndex(after - pd.Timedelta(days=1)), columns=band.columns)
+    return pd.concat([band, breaks]).sort_index()
+
+
+def _figure_legend(fig: Figure, axes: Sequence) -> None:
+    """One legend below the panels naming every series any panel draws: a legend in each panel repeated the
+    same entries and, with three scenarios, covered the data it named."""
+    named: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            named.setdefault(label, handle)
+    if named:
+        fig.legend(list(named.values()), list(named.keys()), loc="outside lower center", fontsize=8,
+                   ncol=min(6, (len(named) + 1) // 2))  # a column per scenario: its quoted over its realised
 
 
 def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2) -> tuple[Figure, list]:
@@ -127,16 +154,21 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             if q["mid"].notna().any():
                 ax.plot(q.index, q["mid"], lw=1.5, color=color, label=f"{sc} quoted")
                 ax.fill_between(q.index, q["lo"], q["hi"], color=color, alpha=0.2, lw=0)
-            r = _band(per, "realised_by_delivery_days") / 7.0
+            r = _break_gaps(_band(per, "realised_by_delivery_days") / 7.0)
             if len(r):  # none when the product never reached a lab in the run
-                ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised")
+                alone = r["mid"].notna() & r["mid"].shift(1).isna() & r["mid"].shift(-1).isna()
+                ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised",
+                        marker=".", ms=3, markevery=alone.to_numpy())  # a lone week's deliveries: a dot, not nothing
         mine = lt["product"] == product
         cut = [what for what, left in (("over 10 years", backlog), ("infinite (no capacity)", unquoted)) if left[mine].any()]
         ax.set_title(f"{product} to labs" + (f" (quotes {' or '.join(cut)} not drawn)" if cut else ""))
-        ax.set_ylabel("weeks")
+        ax.set_ylabel("lead time (weeks)")
+        ax.set_ylim(bottom=0)  # from zero: an axis from 36 to 44 weeks drew a drift of a few weeks as a collapse
         ax.grid(alpha=0.3)
-        _legend(ax, fontsize=7)
-    fig.suptitle(f"Lead times: quoted and realised (median, band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)")
+        if not ax.get_lines():
+            _legend(ax)  # says "no values"
+    _figure_legend(fig, axes)
+    fig.suptitle(f"Lead times of accelerators to labs (median; band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)")
     return fig
 
 

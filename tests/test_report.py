@@ -320,3 +320,44 @@ def test_a_report_of_many_labs_draws_the_largest_and_says_so(tmp_path):
     said = re.search(r"draw the (\d+) of (\d+) labs with the largest installed fleet at the end</b> \(([^)]*)\)", page)
     assert said and int(said[1]) == MAX_LABS and int(said[2]) == len(labs), page[:2000]
     assert len(said[3].split(", ")) == MAX_LABS and set(said[3].split(", ")) <= set(labs)
+
+
+def _weekly_lead_times(realised: np.ndarray, scenarios: tuple[str, ...] = ("s",)) -> pd.DataFrame:
+    """20 weeks of one product to one lab: quoted 280 days, realised as given (NaN: nothing delivered that week)."""
+    weeks = np.arange(len(realised))
+    lt = pd.concat([pd.DataFrame({"scenario": sc, "replication": 0, "product": "h100", "customer": "lab_a",
+                                  "day": 7.0 * weeks, "quoted_days": 280.0, "realised_by_delivery_days": realised,
+                                  "realised_by_delivery_lines": np.where(np.isnan(realised), 0, 1)}) for sc in scenarios])
+    return lt.assign(date=pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D"))
+
+
+def test_the_realised_line_breaks_where_nothing_was_delivered_for_months():
+    """H200 to labs, 2026: eight months without a delivery were drawn as a realised lead time rising along a
+    straight line from 6 to 42 weeks; a stretch of more than `MAX_GAP` without one is now a gap in the line,
+    a lone week's delivery a dot."""
+    from supplychain.figures import lead_time_figure
+
+    realised = np.full(20, np.nan)
+    realised[:5], realised[10], realised[15:] = 42.0, 70.0, 294.0
+    ax = lead_time_figure(_weekly_lead_times(realised), ["s"], ["lab_a"]).axes[0]
+    line = next(line for line in ax.get_lines() if line.get_label() == "s realised")
+    x = pd.to_datetime(np.asarray(line.get_xdata()))
+    y = np.asarray(line.get_ydata(), dtype=float)
+    between = (x > pd.Timestamp("2024-01-29")) & (x < pd.Timestamp("2024-04-15"))
+    assert np.isnan(y[between & (x != pd.Timestamp("2024-03-11"))]).any(), "weeks 4 to 15 drawn as one line"
+    assert np.isnan(y[(x > pd.Timestamp("2024-01-29")) & (x < pd.Timestamp("2024-03-11"))]).any()
+    assert np.isnan(y[(x > pd.Timestamp("2024-03-11")) & (x < pd.Timestamp("2024-04-15"))]).any()
+    assert line.get_markevery() is not None and np.asarray(line.get_markevery()).sum() == 1  # week 10, alone
+    assert np.nanmax(y) == 42.0 and (y == 10.0).any()
+
+
+def test_the_lead_time_axis_starts_at_zero_and_one_legend_names_the_series():
+    """A panel from 36 to 44 weeks drew a drift of a few weeks as a collapse; and each of six panels had its own
+    legend of six entries (three scenarios) drawn over the data. The axes start at zero, the legend is the figure's."""
+    from supplychain.figures import lead_time_figure
+
+    realised = np.full(20, 250.0)
+    fig = lead_time_figure(_weekly_lead_times(realised, ("a", "b", "c")), ["a", "b", "c"], ["lab_a"])
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] == 0 and ax.get_legend() is None and "weeks" in ax.get_ylabel()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"{sc} {what}" for sc in "abc" for what in ("quoted", "realised")]
