@@ -15,9 +15,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .analysis import binding_by_generation
 from .summary import BACKLOG_WEEKS, lab_quotes
@@ -47,6 +48,14 @@ def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
     last = fleet[fleet["date"] == fleet["date"].max()] if "date" in fleet else fleet
     size = last.groupby("lab")["installed_h100e"].max().reindex(labs).fillna(0.0)
     return sorted(size.sort_values(ascending=False, kind="stable").index[:limit].tolist())
+
+
+def lab_colors(labs: Sequence[str]) -> dict[str, object]:
+    """A colour per lab, none shared: past ten labs the default cycle gave two of the `MAX_LABS` one colour."""
+    if len(labs) <= 10:
+        return {lab: f"C{i}" for i, lab in enumerate(labs)}
+    palette = colormaps["tab20"].colors
+    return {lab: palette[i % len(palette)] for i, lab in enumerate(labs)}
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -206,9 +215,10 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
     fig = new_figure(11, 8.5)
     axes = fig.subplots(3, 1, sharex=True)
     labs = sorted(fleet["lab"].unique())
-    colors = {lab: f"C{i % 10}" for i, lab in enumerate(labs)}
-    for ax, col, title in zip(axes, ["installed_h100e", "power_mw", "stranded_h100e"],
-                              ["Installed accelerators (H100e)", "Power connected (MW; the fleet draws less)", "Stranded: delivered, waiting for power (H100e)"]):
+    colors = lab_colors(labs)
+    for ax, col, title, unit in zip(axes, ["installed_h100e", "power_mw", "stranded_h100e"],
+                                    ["Installed accelerators (H100e)", "Power connected (MW; the fleet draws less)",
+                                     "Stranded: delivered, waiting for power (H100e)"], ["H100e", "MW", "H100e"]):
         for i, sc in enumerate(scenarios):
             for lab in labs:
                 d = fleet[(fleet["scenario"] == sc) & (fleet["lab"] == lab)]
@@ -221,9 +231,12 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
                 ax.plot(b.index, b["mid"], ls=_STYLES[i % len(_STYLES)], color=colors[lab], lw=1.2, label=label)
                 ax.fill_between(b.index, b["lo"], b["hi"], color=colors[lab], alpha=0.15, lw=0)
         ax.set_title(title)
+        ax.set_ylabel(unit)
         ax.grid(alpha=0.3)
         if col == "installed_h100e" and (fleet[col] > 0).any():
             ax.set_yscale("log")
+        else:  # whole numbers as the summary writes them: a "1e8" over the axis was read as the values
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         if not ax.get_lines():
             _legend(ax)  # says "no values"
     if len(axes[0].get_lines()) > MAX_LEGEND:

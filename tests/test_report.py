@@ -361,3 +361,23 @@ def test_the_lead_time_axis_starts_at_zero_and_one_legend_names_the_series():
     ax = fig.axes[0]
     assert ax.get_ylim()[0] == 0 and ax.get_legend() is None and "weeks" in ax.get_ylabel()
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"{sc} {what}" for sc in "abc" for what in ("quoted", "realised")]
+
+
+def test_the_fleet_figure_labels_its_units_and_gives_every_lab_its_own_colour():
+    """The stranded panel's ticks read 0.0 to 1.0 under a "1e8" a reader took for the values, no axis named its
+    unit, and the 12 labs of a generated network shared 10 colours (lab_0005 and lab_0127 both blue)."""
+    from matplotlib.colors import to_hex
+
+    from supplychain.figures import MAX_LABS, fleet_figure
+
+    days = np.arange(0, 70, 7.0)
+    fleet = pd.DataFrame([{"scenario": "s", "replication": 0, "lab": f"lab_{i:02d}", "day": d,
+                           "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=d), "installed_h100e": 1e5 * (i + 1),
+                           "power_mw": 1e3 * (i + 1), "stranded_h100e": 1e8 * d / 70} for i in range(MAX_LABS) for d in days])
+    fig = fleet_figure(fleet, ["s"])
+    fig.canvas.draw()
+    assert [ax.get_ylabel() for ax in fig.axes] == ["H100e", "MW", "H100e"]
+    stranded = fig.axes[2]
+    assert stranded.yaxis.get_offset_text().get_text() == ""
+    assert any(t.get_text() == "100,000,000" for t in stranded.get_yticklabels())
+    assert len({to_hex(line.get_color()) for line in fig.axes[0].get_lines()}) == MAX_LABS
