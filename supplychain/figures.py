@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
@@ -109,13 +110,22 @@ def _figure_legend(fig: Figure, axes: Sequence) -> None:
                    ncol=min(6, (len(named) + 1) // 2))  # a column per scenario: its quoted over its realised
 
 
-def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2) -> tuple[Figure, list]:
+def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2, sharex: bool = False) -> tuple[Figure, list]:
+    """`n` panels in `cols` columns; date axes labelled concisely (`2023`, `Jul`): the default `2023-01 2023-07 ...`
+    ran into one another in a half-width panel of a few years."""
     cols = 1 if n == 1 else cols
     rows = int(np.ceil(n / cols))
     fig = new_figure(width, row_height * rows + 0.5)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
+    for ax in axes[:n]:
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if sharex:  # the last panel of a column with an empty slot below it keeps its dates
+        for ax in axes[max(0, n - cols):n]:
+            ax.xaxis.set_tick_params(labelbottom=True)
     return fig, axes[:n]
 
 
@@ -187,7 +197,7 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
     labs = [lab for lab in labs if lab in set(gens["lab"])]
     if not labs:
         return None
-    fig, axes = _grid(len(labs), row_height=2.8)
+    fig, axes = _grid(len(labs), row_height=2.8, sharex=True)  # one run, one time axis: labs compare at a glance
     for ax, lab in zip(axes, labs):
         for i, sc in enumerate(scenarios):
             d = gens[(gens["lab"] == lab) & (gens["scenario"] == sc)]
@@ -201,7 +211,7 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
         ax.set_ylabel("generation")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        _legend(ax, fontsize=7)
+    _figure_legend(fig, axes)
     fig.suptitle("Model generations: release dates (median, whiskers min-max across replications)")
     return fig
 

@@ -78,7 +78,7 @@ def test_compare_report_shows_baseline_and_scenario(tmp_path):
 
     gens = pd.read_parquet(tmp_path / "generations.parquet")
     fig = generations_figure(gens, ["base", "shocked"], ["lab"])
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["base", "shocked"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["base", "shocked"]  # the figure's legend
 
 
 def test_report_uses_agg_without_pyplot(run_dir):
@@ -381,3 +381,20 @@ def test_the_fleet_figure_labels_its_units_and_gives_every_lab_its_own_colour():
     assert stranded.yaxis.get_offset_text().get_text() == ""
     assert any(t.get_text() == "100,000,000" for t in stranded.get_yticklabels())
     assert len({to_hex(line.get_color()) for line in fig.axes[0].get_lines()}) == MAX_LABS
+
+
+def test_the_generation_panels_share_one_readable_time_axis():
+    """Each lab's panel had its own time axis (2022-2035 beside 2022-2036) and, over a few years in a half-width
+    panel, labels `2022-07 2023-01 2023-07 ...` that ran into one another; and a legend of the one scenario in each."""
+    from matplotlib.dates import ConciseDateFormatter
+
+    from supplychain.figures import generations_figure
+
+    rows = [{"scenario": "s", "replication": 0, "lab": lab, "generation": g, "day": 300.0 * g + k, "started_day": 0.0,
+             "date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=300 * g + 100 * k)}
+            for k, lab in enumerate(["a", "b", "c"]) for g in range(5)]
+    fig = generations_figure(pd.DataFrame(rows), ["s"], ["a", "b", "c"])
+    a, b, c = fig.axes[:3]
+    assert a.get_xlim() == b.get_xlim() == c.get_xlim()
+    assert all(isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter) for ax in (a, b, c))
+    assert a.get_legend() is None and [t.get_text() for t in fig.legends[0].get_texts()] == ["s"]
