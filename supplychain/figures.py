@@ -309,6 +309,9 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
     keys = ev.drop_duplicates("row").assign(_f=lambda d: d["id"].map(first), _s=lambda d: d["scenario"].map(order))
     rows = keys.sort_values(["_f", "id", "_s"])["row"].tolist()[:limit]
     ev = ev[ev["row"].isin(rows)]
+    # a scenario without any (export_controls_lifted) was simply absent: the point of the comparison, unsaid
+    quiet = [f"{sc}: no controls or shocks" for sc in scenarios if len(scenarios) > 1 and sc not in set(ev["scenario"])]
+    rows += quiet
     fig = new_figure(11, 1.2 + 0.3 * len(rows))
     ax = fig.subplots()
     y = {r: i for i, r in enumerate(rows)}
@@ -322,6 +325,8 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
         offset = (j - (len(kinds) - 1) / 2) * min(0.25, 0.6 / max(1, len(kinds)))
         ax.scatter(grp["date"], grp["row"].map(y) + offset, s=12, marker="|", color=f"C{j % 10}", label=what)
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    for label in ax.get_yticklabels()[len(rows) - len(quiet):]:
+        label.set_color("0.4")
     ax.invert_yaxis()
     ax.grid(alpha=0.3, axis="x")
     if len(other):

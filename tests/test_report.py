@@ -398,3 +398,15 @@ def test_the_generation_panels_share_one_readable_time_axis():
     assert a.get_xlim() == b.get_xlim() == c.get_xlim()
     assert all(isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter) for ax in (a, b, c))
     assert a.get_legend() is None and [t.get_text() for t in fig.legends[0].get_texts()] == ["s"]
+
+
+def test_the_events_figure_names_a_compared_scenario_without_controls_or_shocks():
+    """Comparing the baseline with export_controls_lifted, the timeline drew the baseline's controls and nothing
+    for the other scenario: not even its name, so the difference the comparison is about went unsaid."""
+    from supplychain.figures import events_figure
+
+    ev = pd.DataFrame({"scenario": ["base"], "type": ["control"], "id": ["oct2022"], "what": ["denied"], "detail": [""],
+                       "date": [pd.Timestamp("2023-01-01")]})
+    rows = [t.get_text() for t in events_figure(ev, ["base", "lifted"]).axes[0].get_yticklabels()]
+    assert rows == ["base: control oct2022", "lifted: no controls or shocks"]
+    assert [t.get_text() for t in events_figure(ev, ["base"]).axes[0].get_yticklabels()] == ["control oct2022"]
