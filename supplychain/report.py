@@ -108,6 +108,22 @@ def _scenarios(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> lis
     return [n for n in names if not n.endswith(UNCONSTRAINED)]
 
 
+def _sweep_key(folder: Path, scenarios: list[str]) -> list[str]:
+    """A sweep's figures name its points `<scenario>_p000, ...`: the inputs of each drawn point, so a reader need
+    not look them up in the tables at the end of the page. Nothing for a folder without a points table."""
+    try:
+        points = read_table(folder / "sweep", "points")
+    except (OSError, ValueError, KeyError):  # not a sweep, or its points table unreadable: the tables below say it
+        return []
+    inputs = [c for c in points.columns if c not in ("point", "scenario")]
+    if "scenario" not in points or not inputs:
+        return []
+    items = [f"<li><code>{html.escape(str(r['scenario']))}</code>: "
+             + ", ".join(f"{html.escape(c)} = {html.escape(f'{r[c]:.4g}' if isinstance(r[c], float) else str(r[c]))}" for c in inputs)
+             + "</li>" for _, r in points.iterrows() if r["scenario"] in scenarios]
+    return ["<p>Sweep points drawn:</p><ul>" + "".join(items) + "</ul>"] if items else []
+
+
 def make_report(run_dir: str | Path) -> Path:
     """Write `figures/*.png` and `report.html` into `run_dir`; return the HTML path."""
     folder = given_path("run_dir", run_dir)
@@ -150,6 +166,7 @@ def make_report(run_dir: str | Path) -> Path:
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Replications: {html.escape(reps)}; seed {html.escape(str(seed))}; "
              f"made by <code>{html.escape(str(manifest.get('command', '')))}</code>.</p>"]
+    parts += _sweep_key(folder, scenarios)
     if len(every) > len(scenarios):
         parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
                      f"({html.escape(', '.join(scenarios))}); not drawn: {html.escape(', '.join(every[len(scenarios):]))}. "

@@ -410,3 +410,16 @@ def test_the_events_figure_names_a_compared_scenario_without_controls_or_shocks(
     rows = [t.get_text() for t in events_figure(ev, ["base", "lifted"]).axes[0].get_yticklabels()]
     assert rows == ["base: control oct2022", "lifted: no controls or shocks"]
     assert [t.get_text() for t in events_figure(ev, ["base"]).axes[0].get_yticklabels()] == ["control oct2022"]
+
+
+def test_a_sweep_report_says_which_inputs_each_drawn_point_ran_with(tmp_path):
+    """The figures of a sweep named its points `shocked_p000`, `shocked_p001`: which input values those were
+    was only in the tables at the end of the page. The page now lists them before the figures."""
+    from supplychain.sweeps import sweep
+
+    quiet = {**SHOCKED, "end": "2022-06-30", "controls": [], "shocks": []}
+    sweep(quiet, {"algorithms.efficiency_growth": [2, 4]}, replications=1, workers=1, out=tmp_path)
+    page = make_report(tmp_path).read_text()
+    assert "<code>shocked_p000</code>: algorithms.efficiency_growth = 2</li>" in page
+    assert "<code>shocked_p001</code>: algorithms.efficiency_growth = 4</li>" in page
+    assert page.index("Sweep points drawn") < page.index("<img")
