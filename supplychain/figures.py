@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .analysis import binding_by_generation
-from .summary import BACKLOG_WEEKS, lab_quotes
+from .summary import BACKLOG_WEEKS, MAX_LABS, lab_quotes, largest_labs
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
            "largest_labs", "BAND", "MAX_LABS"]
@@ -33,22 +33,8 @@ _STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
 #: most lines the fleet figure's legend names: past it (a generated network's 150 labs) the legend outgrew the
 #: figure (matplotlib warned that the layout collapsed) and ten colours named no lab apart anyway
 MAX_LEGEND = 24
-#: most labs the per-lab figures draw (`largest_labs`): a generated network's 150 labs drew 44 generation panels
-#: (a figure 62 inches tall) and 450 fleet lines, and took most of a minute to lay out
-MAX_LABS = 12
 #: a stretch longer than this without a delivery breaks the realised lead-time line (the tables are weekly)
 MAX_GAP = pd.Timedelta(weeks=4)
-
-
-def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
-    """The `limit` labs with the largest installed fleet (H100e) on the last date of the fleet table, any scenario
-    or replication: the frontier labs a reader of the report looks for. Every lab when there are no more; sorted."""
-    labs = fleet["lab"].dropna().unique().tolist()
-    if len(labs) <= limit:
-        return sorted(labs)
-    last = fleet[fleet["date"] == fleet["date"].max()] if "date" in fleet else fleet
-    size = last.groupby("lab")["installed_h100e"].max().reindex(labs).fillna(0.0)
-    return sorted(size.sort_values(ascending=False, kind="stable").index[:limit].tolist())
 
 
 def lab_colors(labs: Sequence[str]) -> dict[str, object]:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .engine.record import whole_days
 
-__all__ = ["summarise", "summary_rows", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
+__all__ = ["summarise", "summary_rows", "largest_labs", "MAX_LABS", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
@@ -23,6 +23,20 @@ BACKLOG_WEEKS = 520.0
 PEAKS_SHOWN = 12
 #: and this many delay causes per lab (the largest shares)
 BINDING_SHOWN = 3
+#: most labs the per-lab figures draw and the summary lists (`largest_labs`): a generated network's 150 labs drew
+#: 44 generation panels (a figure 62 inches tall) and 450 fleet lines, and printed a summary of 750 lines
+MAX_LABS = 12
+
+
+def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
+    """The `limit` labs with the largest installed fleet (H100e) on the last date of the fleet table, any scenario
+    or replication: the frontier labs a reader of the report looks for. Every lab when there are no more; sorted."""
+    labs = fleet["lab"].dropna().unique().tolist()
+    if len(labs) <= limit:
+        return sorted(labs)
+    last = fleet[fleet["date"] == fleet["date"].max()] if "date" in fleet else fleet
+    size = last.groupby("lab")["installed_h100e"].max().reindex(labs).fillna(0.0)
+    return sorted(size.sort_values(ascending=False, kind="stable").index[:limit].tolist())
 
 
 def release_table(gens: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +178,13 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
     """Releases, peak quotes, what bound the labs' orders, the fleets at the end."""
     fleet = tables["fleet"]
     lines: list[str] = []
+    listed = set(largest_labs(fleet)) if not fleet.empty else None  # None: every lab (a run without fleet rows)
+    if listed is not None and len(listed) < len(labs):  # 150 labs of a generated network printed 750 lines
+        lines.append(f"{len(labs)} labs: listed are the {len(listed)} with the largest installed fleet at the end "
+                     "(peak quotes are over every lab); the generations, orders and fleet tables have them all.\n")
     rel = release_table(tables["generations"])
+    if listed is not None:
+        rel = rel[rel["lab"].isin(listed)]
     lines.append("## Model generations (release dates)\n")
     if rel.empty:
         lines.append("No generation released.\n")
@@ -191,13 +211,16 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
         lines.append(f"- {len(peaks) - len(shown)} more accelerators peaked lower (the `lead_times` table has them)")
     lines.append("")
     bind = binding_inputs(tables["orders"], products_h100e)
+    if listed is not None:
+        bind = bind[bind["lab"].isin(listed)]
     lines.append(f"## What bound the labs' orders (dominant delay, share of ordered H100e over all replications; "
                  f"the {BINDING_SHOWN} largest per lab)\n")  # pooled, not a median: say so under the header's "medians"
     for r in bind.itertuples():
         lines.append(f"- {r.lab}: {r.cause} {r.share:.0%}")
     if not fleet.empty:
         cols = ["installed_h100e", "stranded_h100e", "power_mw", "power_used_mw"]
-        last = fleet[fleet["day"] == fleet["day"].max()].groupby("lab")[[c for c in cols if c in fleet]].median()
+        last = fleet[(fleet["day"] == fleet["day"].max()) & fleet["lab"].isin(listed)]
+        last = last.groupby("lab")[[c for c in cols if c in fleet]].median()
         lines.append("\n## Fleet at the end\n")
         for lab, r in last.iterrows():
             drawn = f" ({r.power_used_mw:,.0f} MW drawn)" if "power_used_mw" in last else ""

@@ -209,3 +209,22 @@ def test_summary_says_how_many_accelerators_it_leaves_out_of_the_peak_quotes():
     peaks = text.split("## Peak quoted lead time")[1].split("##")[0]
     assert peaks.count("weeks (2024-01-01") == PEAKS_SHOWN
     assert "- 2 more accelerators peaked lower" in peaks and "sku0:" not in peaks and f"sku{n - 1}:" in peaks
+
+
+def test_the_summary_of_many_labs_lists_the_largest_and_says_so():
+    """A generated network of 200 nodes has 150 labs: the summary printed 750 lines (generations, causes and fleet
+    of each). It lists the MAX_LABS with the largest fleet at the end, as the report's figures draw, and says so."""
+    from supplychain.summary import MAX_LABS
+
+    labs = [f"lab_{i:03d}" for i in range(MAX_LABS + 3)]
+    fleet = pd.DataFrame({"lab": labs, "day": 7.0, "date": pd.Timestamp("2024-01-08"), "replication": 0,
+                          "installed_h100e": [float(i) for i in range(len(labs))], "stranded_h100e": 0.0, "power_mw": 1.0})
+    generations = pd.DataFrame({"lab": labs, "generation": 0, "day": 3.0, "date": pd.Timestamp("2024-01-04"), "replication": 0})
+    orders = pd.DataFrame({"kind": "lab", "cause": "queue:fab", "product": "h100", "qty": 1.0, "lab": labs})
+    text = summarise({"fleet": fleet, "generations": generations, "lead_times": _lead_times(), "orders": orders},
+                     {"h100": 1.0}, "run")
+    assert f"{len(labs)} labs: listed are the {MAX_LABS} with the largest installed fleet at the end" in text
+    for section in ("Model generations", "What bound", "Fleet at the end"):
+        part = text.split(f"## {section}")[1].split("##")[0]
+        named = {lab for lab in labs if f"- {lab}:" in part}
+        assert named == set(labs[-MAX_LABS:]), section
