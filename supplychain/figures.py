@@ -45,6 +45,14 @@ def lab_colors(labs: Sequence[str]) -> dict[str, object]:
     return {lab: palette[i % len(palette)] for i, lab in enumerate(labs)}
 
 
+def _cause_colors(causes: Sequence[str]) -> dict[str, object]:
+    """A colour per named delay cause, none of them the grey of "other": tab20's nine strong hues, then its light
+    ones (in tab20's own order, power:lab_cn was queue:cxmt's lighter shade, side by side in a bar)."""
+    tab20 = colormaps["tab20"].colors
+    palette = [c for i, c in enumerate(tab20[0::2]) if i != 7] + [c for i, c in enumerate(tab20[1::2]) if i != 7]
+    return {cause: palette[i % len(palette)] for i, cause in enumerate(causes)}
+
+
 def new_figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
@@ -96,16 +104,17 @@ def _figure_legend(fig: Figure, axes: Sequence) -> None:
                    ncol=min(6, (len(named) + 1) // 2))  # a column per scenario: its quoted over its realised
 
 
-def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2, sharex: bool = False) -> tuple[Figure, list]:
-    """`n` panels in `cols` columns; date axes labelled concisely (`2023`, `Jul`): the default `2023-01 2023-07 ...`
-    ran into one another in a half-width panel of a few years."""
+def _grid(n: int, width: float = 11.0, row_height: float = 3.0, cols: int = 2, sharex: bool = False,
+          dates: bool = False) -> tuple[Figure, list]:
+    """`n` panels in `cols` columns; `dates`: x axes of dates labelled concisely (`2023`, `Jul`), as the default
+    `2023-01 2023-07 ...` ran into one another in a half-width panel of a few years."""
     cols = 1 if n == 1 else cols
     rows = int(np.ceil(n / cols))
     fig = new_figure(width, row_height * rows + 0.5)
     axes = fig.subplots(rows, cols, squeeze=False, sharex=sharex).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
-    for ax in axes[:n]:
+    for ax in axes[:n] if dates else []:
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -135,7 +144,7 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
     products = key_series(lead_times, labs, accelerators)
     if not products:
         return None
-    fig, axes = _grid(len(products))
+    fig, axes = _grid(len(products), dates=True)
     lt = lab_quotes(lead_times, labs)
     unquoted = lt["quoted_days"] == np.inf  # a supplier at zero capacity: no lead time to draw
     lt = lt.replace([np.inf, -np.inf], np.nan)
@@ -183,7 +192,7 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
     labs = [lab for lab in labs if lab in set(gens["lab"])]
     if not labs:
         return None
-    fig, axes = _grid(len(labs), row_height=2.8, sharex=True)  # one run, one time axis: labs compare at a glance
+    fig, axes = _grid(len(labs), row_height=2.8, sharex=True, dates=True)  # one run, one time axis: labs compare at a glance
     for ax, lab in zip(axes, labs):
         for i, sc in enumerate(scenarios):
             d = gens[(gens["lab"] == lab) & (gens["scenario"] == sc)]
@@ -252,19 +261,24 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
     b = binding_by_generation(orders[orders["scenario"].isin(scenarios)], gens, h100e)
     if b.empty:
         return None
-    keep = b.groupby("cause")["share"].sum().sort_values(ascending=False).index[:top]
+    # every bar's largest cause is named, then the largest overall up to `top`: the 7 largest overall alone drew
+    # lab_cn g1 (100 % power:lab_cn) and lab_us g2 (72 % transport) as "other"
+    total = b.groupby("cause")["share"].sum().sort_values(ascending=False, kind="stable")
+    leaders = set(b.loc[b.groupby(["scenario", "lab", "generation"])["share"].idxmax(), "cause"])
+    rest = [c for c in total.index if c not in leaders][:max(0, top - len(leaders))]
+    keep = [c for c in total.index if c in leaders or c in rest]
     b = b.assign(cause=b["cause"].where(b["cause"].isin(keep), "other"))
-    causes = list(dict.fromkeys([*keep, "other"]))
+    colors = {**_cause_colors(keep), "other": "0.6"}  # grey whatever the count (it was C7 only for 7 causes)
     shown = [sc for sc in scenarios if sc in set(b["scenario"])]
     fig, axes = _grid(len(shown), row_height=max(2.5, 0.22 * b.groupby(["lab", "generation"]).ngroups + 1), cols=1)
     for ax, sc in zip(axes, shown):
         d = b[b["scenario"] == sc].pivot_table(index=["lab", "generation"], columns="cause", values="share", aggfunc="sum").fillna(0)
         left = np.zeros(len(d))
         labels = [f"{lab} g{int(g)}" for lab, g in d.index]
-        for j, cause in enumerate(causes):
+        for cause, color in colors.items():
             if cause not in d:
                 continue
-            ax.barh(labels, d[cause], left=left, color=f"C{j % 10}", label=cause)
+            ax.barh(labels, d[cause], left=left, color=color, label=cause)
             left += d[cause].to_numpy()
         ax.invert_yaxis()
         ax.set_xlim(0, 1)

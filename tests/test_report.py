@@ -423,3 +423,28 @@ def test_a_sweep_report_says_which_inputs_each_drawn_point_ran_with(tmp_path):
     assert "<code>shocked_p000</code>: algorithms.efficiency_growth = 2</li>" in page
     assert "<code>shocked_p001</code>: algorithms.efficiency_growth = 4</li>" in page
     assert page.index("Sweep points drawn") < page.index("<img")
+
+
+def test_the_binding_figure_names_the_largest_cause_of_every_bar():
+    """The figure named the 7 causes with the largest shares summed over all bars and drew the rest as "other":
+    lab_cn g1, delayed wholly by power:lab_cn, and lab_us g2, 72 % by transport, were grey "other" bars. A bar's
+    largest cause is now always named, and "other" is grey however many causes there are."""
+    from matplotlib.colors import to_hex
+
+    from supplychain.figures import binding_figure
+
+    causes = [f"queue:fab_{i}" for i in range(8)]
+    gens, orders = [], []
+    for g, cause in enumerate(causes + ["power:lab"]):  # one generation per cause, the last a single small one
+        gens.append({"scenario": "s", "replication": 0, "lab": "lab", "generation": g, "started_day": 10.0 * g,
+                     "day": 10.0 * g + 10, "date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=10 * g + 10)})
+        for c, qty in ((cause, 1.0 if g == 8 else 5.0), *(((causes[0], 0.4), ("transport:x", 0.1)) if g == 8 else ())):
+            orders.append({"scenario": "s", "replication": 0, "kind": "lab", "lab": "lab", "product": "h100", "qty": qty,
+                           "delivered": 10.0 * g + 5, "delivered_qty": qty, "cause": c})
+    ax = binding_figure(pd.DataFrame(orders), pd.DataFrame(gens), ["s"], {"h100": 1.0}).axes[0]
+    named = {c.get_label(): c for c in ax.containers}
+    row = [t.get_text() for t in ax.get_yticklabels()].index("lab g8")
+    assert named["power:lab"].patches[row].get_width() == pytest.approx(1 / 1.5)
+    assert set(causes) <= set(named) and named["other"].patches[row].get_width() == pytest.approx(0.1 / 1.5)
+    assert to_hex(named["other"].patches[0].get_facecolor()) == to_hex("0.6")  # grey: not a cause's colour
+    assert len({to_hex(c.patches[0].get_facecolor()) for c in ax.containers}) == len(named)
