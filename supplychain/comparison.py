@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .analysis import compare_tables
-from .summary import BACKLOG_WEEKS, summary_rows
+from .summary import BACKLOG_WEEKS, share_text, summary_rows
 from .columns import typed
 from .engine.record import whole_days, with_dates
 from .arguments import ARGUMENTS, check_run
@@ -226,7 +226,7 @@ def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start:
     for lab in sorted(set(b["lab"])):
         def top(sc: str) -> str:
             s = b[(b["scenario"] == sc) & (b["lab"] == lab)]
-            return ", ".join(f"{c} {v:.0%}" for c, v in zip(s["cause"], s["share"])) or "-"
+            return ", ".join(f"{c} {share_text(v)}" for c, v in zip(s["cause"], s["share"])) or "-"
         rows.append([lab, top(baseline), top(name)])
     lines += _table(rows, ["lab", baseline, name]) if rows else ["    no lab orders"]
     return lines

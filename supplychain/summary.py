@@ -14,7 +14,7 @@ import pandas as pd
 
 from .engine.record import whole_days
 
-__all__ = ["summarise", "summary_rows", "largest_labs", "MAX_LABS", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
+__all__ = ["summarise", "summary_rows", "largest_labs", "MAX_LABS", "share_text", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
@@ -107,6 +107,12 @@ def binding_inputs(orders: pd.DataFrame, products_h100e: dict[str, float] | None
     out = lab.groupby(["lab", "cause"])["w"].sum().reset_index()
     out["share"] = out["w"] / out["lab"].map(tot)
     return out.sort_values(["lab", "share"], ascending=[True, False]).groupby("lab").head(BINDING_SHOWN)[["lab", "cause", "share"]]
+
+
+def share_text(share: float) -> str:
+    """A share as a whole percentage, `<1%` for a cause that bound some orders but rounds to nothing: `0%` read as
+    a cause listed by mistake (lab_0041: power:lab_0041 0%)."""
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
@@ -216,7 +222,7 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
     lines.append(f"## What bound the labs' orders (dominant delay, share of ordered H100e over all replications; "
                  f"the {BINDING_SHOWN} largest per lab)\n")  # pooled, not a median: say so under the header's "medians"
     for r in bind.itertuples():
-        lines.append(f"- {r.lab}: {r.cause} {r.share:.0%}")
+        lines.append(f"- {r.lab}: {r.cause} {share_text(r.share)}")
     if not fleet.empty:
         cols = ["installed_h100e", "stranded_h100e", "power_mw", "power_used_mw"]
         last = fleet[(fleet["day"] == fleet["day"].max()) & fleet["lab"].isin(listed)]

@@ -228,3 +228,19 @@ def test_the_summary_of_many_labs_lists_the_largest_and_says_so():
         part = text.split(f"## {section}")[1].split("##")[0]
         named = {lab for lab in labs if f"- {lab}:" in part}
         assert named == set(labs[-MAX_LABS:]), section
+
+
+def test_a_cause_share_that_rounds_to_nothing_reads_under_one_percent():
+    """A generated network's summary listed `lab_0041: power:lab_0041 0%`: a cause that bound some orders, shown as
+    none. It reads `<1%`; a share of exactly 0 stays `0%`."""
+    from supplychain.summary import share_text
+
+    orders = pd.DataFrame({"kind": "lab", "lab": "lab_a", "product": "h100", "qty": [999.0, 1.0],
+                           "cause": ["queue:fab", "power:lab_a"]})
+    fleet = pd.DataFrame({"lab": ["lab_a"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
+                          "stranded_h100e": [0.0], "power_mw": [5.0]})
+    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
+    text = summarise({"fleet": fleet, "generations": generations, "lead_times": _lead_times(), "orders": orders},
+                     {"h100": 1.0}, "run")
+    assert "- lab_a: queue:fab 100%\n- lab_a: power:lab_a <1%\n" in text
+    assert share_text(0.0) == "0%" and share_text(0.42) == "42%"
