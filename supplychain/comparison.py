@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from .analysis import compare_tables
-from .summary import BACKLOG_WEEKS, share_text, summary_rows
+from .summary import BACKLOG_WEEKS, MAX_LABS, share_text, summary_rows
 from .columns import typed
 from .engine.record import whole_days, with_dates
 from .arguments import ARGUMENTS, check_run
@@ -173,12 +173,37 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
     return "\n".join(lines)
 
 
+def _lab_count(tables: dict[str, pd.DataFrame]) -> int:
+    return len(set(tables["release_delays"]["lab"]) | set(tables["gaps"]["lab"]))
+
+
+def _labs_moved_most(delays: pd.DataFrame, gaps: pd.DataFrame) -> list[str] | None:
+    """Past `MAX_LABS` labs, the `MAX_LABS` whose release moved most against the baseline (largest |delay| of any
+    generation, one reached in one scenario only counting as the largest; then the largest |gap change|), by
+    name; None when there are no more labs than that."""
+    labs = sorted(set(delays["lab"]) | set(gaps["lab"]))
+    if len(labs) <= MAX_LABS:
+        return None
+    moved = delays["delay_days"].abs().fillna(math.inf).groupby(delays["lab"]).max().reindex(labs, fill_value=0.0)
+    gap = gaps["change_days"].abs().fillna(0.0).groupby(gaps["lab"]).max().reindex(labs, fill_value=0.0)
+    rank = pd.DataFrame({"moved": moved, "gap": gap}).sort_values(["moved", "gap"], ascending=False, kind="stable")
+    return sorted(rank.index[:MAX_LABS])
+
+
 def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start: Any) -> list[str]:
     """Releases, gaps, throttle, peak quotes and what bound the labs, of one scenario against the baseline."""
     lines: list[str] = []
     thr = tables.get("throttle", pd.DataFrame())
     d = tables["release_delays"]
     d = d[d["scenario"] == name]
+    shown = _labs_moved_most(d, tables["gaps"][tables["gaps"]["scenario"] == name])
+    if shown is not None:  # a generated network's 150 labs printed a comparison of 870 lines
+        lines += [f"The {len(shown)} labs whose releases moved most (of {_lab_count(tables)}); the release_delays, "
+                  "gaps, throttle and binding tables have every lab.", ""]
+        d = d[d["lab"].isin(shown)]
+        tables = {k: t[t["lab"].isin(shown)] if k in ("gaps", "throttle", "binding") and "lab" in t else t
+                  for k, t in tables.items()}
+        thr = tables.get("throttle", pd.DataFrame())
     lines.append("Release delay per lab and generation (days):")
     if d.empty:
         lines.append("    no generation released in either scenario")

@@ -329,3 +329,34 @@ def test_the_comparison_tables_carry_dates_beside_their_days():
     gens = c.experiment.tables["generations"]
     last = gens[gens["scenario"] == "late"].groupby("replication")["date"].max()
     assert (g[g["scenario"] == "late"].set_index("replication")["last_release_date"] == last).all()
+
+
+def test_the_comparison_of_many_labs_prints_the_labs_that_moved_most_and_says_so():
+    """A generated network's 150 labs printed a comparison of 870 lines (every lab's every generation, gap and
+    causes). Past MAX_LABS it prints the labs whose releases moved most, the same ones in each block, and says so."""
+    from supplychain.comparison import format_comparison
+    from supplychain.summary import MAX_LABS
+
+    labs = [f"lab_{i:03d}" for i in range(MAX_LABS + 5)]
+    delays = pd.DataFrame({"scenario": "s", "lab": labs, "generation": 1, "baseline_day": 100.0,
+                           "scenario_day": [100.0 + i for i in range(len(labs))], "ci_low": np.nan, "ci_high": np.nan, "note": ""})
+    delays["delay_days"] = delays["scenario_day"] - delays["baseline_day"]
+    delays.loc[0, ["scenario_day", "delay_days"]] = np.nan  # reached in the baseline only: a change too
+    gaps = pd.DataFrame({"scenario": "s", "lab": labs, "baseline_mean_gap_days": 500.0, "scenario_mean_gap_days": 500.0,
+                         "change_days": 0.0, "ci_low": np.nan, "ci_high": np.nan, "baseline_generations": 2.0,
+                         "scenario_generations": 2.0, "note": ""})
+    peaks = pd.DataFrame(columns=["scenario", "product", "baseline_peak_weeks", "scenario_peak_weeks", "change_weeks",
+                                  "ci_low", "ci_high", "note"])
+    binding = pd.DataFrame({"scenario": ["b", "s"] * len(labs), "lab": [lab for lab in labs for _ in "bs"],
+                            "cause": "queue:fab", "share": 1.0})
+    tables = {"release_delays": delays, "gaps": gaps, "peak_lead_times": peaks, "binding": binding,
+              "mean_gaps": gaps[["lab"]]}
+    text = format_comparison(tables, "b", ["s"], 2, 0, "2022-01-01")
+    moved = {labs[0], *labs[-(MAX_LABS - 1):]}
+    assert f"The {MAX_LABS} labs whose releases moved most (of {len(labs)})" in text
+    for block in ("Release delay", "Mean gap", "What bound"):
+        part = text.split(block)[1].split("\n\n")[0]
+        assert {lab for lab in labs if f"    {lab} " in part} == moved, block
+    few = format_comparison({**tables, "release_delays": delays[delays["lab"].isin(labs[:3])],
+                             "gaps": gaps[gaps["lab"].isin(labs[:3])]}, "b", ["s"], 2, 0, "2022-01-01")
+    assert "moved most" not in few
