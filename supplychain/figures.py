@@ -247,6 +247,8 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
     if len(axes[0].get_lines()) > MAX_LEGEND:
         axes[0].text(0.01, 0.97, f"{len(labs)} labs: no legend (the fleet table names them)", transform=axes[0].transAxes,
                      va="top", fontsize=7, color="0.3")
+    elif len(axes[0].get_lines()) > 6:  # beside the panels: 24 entries (12 labs, 2 scenarios) covered two years of data
+        fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="outside right upper")
     elif axes[0].get_lines():
         axes[0].legend(fontsize=7, ncol=2)
     return fig

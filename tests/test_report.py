@@ -448,3 +448,20 @@ def test_the_binding_figure_names_the_largest_cause_of_every_bar():
     assert set(causes) <= set(named) and named["other"].patches[row].get_width() == pytest.approx(0.1 / 1.5)
     assert to_hex(named["other"].patches[0].get_facecolor()) == to_hex("0.6")  # grey: not a cause's colour
     assert len({to_hex(c.patches[0].get_facecolor()) for c in ax.containers}) == len(named)
+
+
+def test_a_fleet_legend_of_many_lines_stands_beside_the_panels_not_over_them():
+    """12 labs in 2 scenarios: the 24-entry legend in the installed panel covered its first two years of lines.
+    Past six lines it is the figure's, right of the panels; a few stay inside."""
+    from supplychain.figures import fleet_figure
+
+    days = np.arange(0, 70, 7.0)
+    fleet = pd.DataFrame([{"scenario": sc, "replication": 0, "lab": f"lab_{i:02d}", "day": d,
+                           "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=d), "installed_h100e": 1e5 * (i + 1),
+                           "power_mw": 1.0, "stranded_h100e": 0.0} for sc in "ab" for i in range(12) for d in days])
+    fig = fleet_figure(fleet, ["a", "b"])
+    fig.canvas.draw()
+    legend, = fig.legends
+    assert fig.axes[0].get_legend() is None and len(legend.get_texts()) == 24
+    assert legend.get_window_extent().x0 >= max(ax.get_window_extent().x1 for ax in fig.axes)
+    assert fleet_figure(fleet[fleet["lab"] < "lab_03"], ["a", "b"]).axes[0].get_legend() is not None
