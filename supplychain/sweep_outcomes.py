@@ -12,7 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from .analysis import STOCK_VALUES, mean_gaps
-from .summary import lab_quotes
+from .summary import BACKLOG_WEEKS, lab_quotes
 
 __all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcome_rows", "outcomes_table", "stock_outcomes_table",
            "sweep_text"]
@@ -107,7 +107,14 @@ def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame,
     lines += ["", "Per point (means over replications):", ""]
     agg = outcomes.groupby(["point", "lab"])[["generations", "mean_gap_days", "peak_quoted_weeks"]].mean().reset_index()
     agg = points.drop(columns="scenario").merge(agg, on="point")
-    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
+    # outcomes in the units the summary writes (generations to a tenth, days and weeks whole), inputs as given
+    agg = agg.round({"generations": 1, "mean_gap_days": 0, "peak_quoted_weeks": 0})
+    backlog = agg["peak_quoted_weeks"] > BACKLOG_WEEKS
+    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:g}").splitlines()]
+    if backlog.any():  # a quote over 10 years is a backlog far beyond capacity, not a lead time anyone faces
+        who = ", ".join(sorted(set(agg.loc[backlog, "lab"])))
+        lines += ["", f"peak_quoted_weeks over {BACKLOG_WEEKS:.0f} (10 years) is a backlog far beyond capacity, not a "
+                      f"lead time ({who})"]
     _ranking(lines, sens, PACE, "lab", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:",
              "the pace", "fewer than 2 generations, or no variation")
     return "\n".join(lines) + "\n"

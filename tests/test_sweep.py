@@ -323,3 +323,18 @@ def test_a_sweep_counts_the_weeks_a_lab_had_no_finite_quote_beside_its_peak(tmp_
     assert o["unquoted_weeks"].dtype == "int64"
     assert o.loc[1, "unquoted_weeks"] == 0
     assert 20 <= o.loc[0, "unquoted_weeks"] <= 27  # the outage's weeks (a quote is weekly)
+
+
+def test_the_sweep_printout_writes_outcomes_in_whole_units_and_flags_a_backlog():
+    """Per point, generations to a tenth and days and weeks whole (`.4g` mixed 2601, 80.88 and 374 in
+    one column), and a peak quote over ten years named as a backlog, as the summary and compare say."""
+    points = pd.DataFrame({"point": [0, 1], "scenario": ["s_p000", "s_p001"], "a": [0.25, 0.5]})
+    outcomes = pd.DataFrame({"point": [0, 0, 1, 1], "replication": 0, "lab": ["lab_cn", "lab_us"] * 2,
+                             "generations": [3.0, 5.0, 3.0, 6.0], "mean_gap_days": [611.26, 374.0, 80.88, 372.5],
+                             "peak_quoted_weeks": [2601.4, 80.88, 2590.0, 79.2]}).merge(points[["point", "a"]])
+    s = sensitivity(outcomes, ["a"], ["mean_gap_days"])
+    text = _text(points, outcomes, s, 1)
+    table = text.split("Per point (means over replications):")[1].split("Sensitivity")[0]
+    assert " 2601\n" in table and " 81\n" in table and " 611 " in table and "80.88" not in table and "611.26" not in table
+    assert "peak_quoted_weeks over 520 (10 years) is a backlog far beyond capacity, not a lead time (lab_cn)" in text
+    assert "backlog" not in _text(points, outcomes.assign(peak_quoted_weeks=30.0), s, 1)
