@@ -19,6 +19,16 @@ def _lead_times() -> pd.DataFrame:
     })
 
 
+def _summary_of(lead_times: pd.DataFrame) -> str:
+    """The summary of one lab's quotes (`lead_times`), with a one-row fleet and no generations or orders."""
+    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
+                          "stranded_h100e": [0.0], "power_mw": [5.0]})
+    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
+    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
+    return summarise({"fleet": fleet, "generations": generations, "lead_times": lead_times, "orders": orders},
+                     {"h100": 1.0}, "run")
+
+
 def test_peak_lead_times_keeps_the_named_products_only():
     peaks = peak_lead_times(_lead_times(), {"lab_us"}, ["h100"])
     assert list(peaks["product"]) == ["h100"] and peaks["peak_weeks"].iloc[0] == 20.0
@@ -26,12 +36,7 @@ def test_peak_lead_times_keeps_the_named_products_only():
 
 
 def test_summary_lists_accelerators_not_grid_power_under_peak_lead_times():
-    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
-                          "stranded_h100e": [0.0], "power_mw": [5.0]})
-    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
-    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
-    text = summarise({"fleet": fleet, "generations": generations, "lead_times": _lead_times(), "orders": orders},
-                     {"h100": 1.0}, "run")
+    text = _summary_of(_lead_times())
     peaks = text.split("## Peak quoted lead time")[1].split("##")[0]
     assert "h100: 20 weeks (2024-01-08, to lab_us)\n" in peaks and "power" not in peaks
 
@@ -40,11 +45,7 @@ def test_summary_says_how_long_orders_took_beside_the_peak_quote():
     """The peak quote beside the longest time the orders of one week took (the realised lead time by
     order week, median over replications as the quote's): how far the quote ran ahead of the orders."""
     lt = _lead_times().assign(realised_by_order_days=[84.0, 98.0, 700.0, None])
-    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
-                          "stranded_h100e": [0.0], "power_mw": [5.0]})
-    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
-    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
-    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders}, {"h100": 1.0}, "run")
+    text = _summary_of(lt)
     assert "- h100: 20 weeks (2024-01-08, to lab_us); orders that arrived took at most 14 weeks\n" in text
     peaks = peak_lead_times(lt, {"lab_us"}, ["h100"], "realised_by_order_days")
     assert peaks["peak_weeks"].tolist() == [14.0]
@@ -56,14 +57,10 @@ def test_summary_counts_the_weeks_without_a_finite_quote_beside_the_peak():
     inf = float("inf")
     lt = pd.concat([_lead_times().assign(replication=r) for r in range(3)], ignore_index=True)
     lt.loc[(lt["replication"] < 2) & (lt["product"] == "h100") & (lt["day"] == 7.0), "quoted_days"] = inf
-    fleet = pd.DataFrame({"lab": ["lab_us"], "day": [7.0], "replication": [0], "installed_h100e": [10.0],
-                          "stranded_h100e": [0.0], "power_mw": [5.0]})
-    generations = pd.DataFrame(columns=["lab", "generation", "day", "date", "replication"])
-    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
-    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders}, {"h100": 1.0}, "run")
+    text = _summary_of(lt)
     assert "no finite quote in 1 weeks (a supplier at zero capacity), left out of the peak\n" in text
     lt.loc[lt["replication"] == 1, "quoted_days"] = lt.loc[lt["replication"] == 2, "quoted_days"].to_numpy()
-    text = summarise({"fleet": fleet, "generations": generations, "lead_times": lt, "orders": orders}, {"h100": 1.0}, "run")
+    text = _summary_of(lt)
     assert "no finite quote" not in text  # in one replication of three: the median is 0
 
 
