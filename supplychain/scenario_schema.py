@@ -68,7 +68,8 @@ class LabPolicy(Strict):
     review_days: Number = Field(default=14, ge=1, le=MAX_DAYS, description="assumption: how often a lab reviews its orders")
     horizon_days: Number = Field(default=270, ge=0, le=MAX_DAYS, description="assumption: orders cover the target this far ahead")
     power_horizon_days: Number = Field(default=900, ge=0, le=MAX_DAYS, description="assumption: power ordered this far ahead")
-    power_headroom: Number = Field(default=1.1, ge=1.0, description="assumption: MW ordered per MW needed")
+    # at most 100x the need (MAX_GROWTH): 1e307 passed and overflowed the grid's order book (InvariantError)
+    power_headroom: Number = Field(default=1.1, ge=1.0, le=MAX_GROWTH, description="assumption: MW ordered per MW needed")
     order_ahead_days: Number = Field(
         default=180, ge=0, le=MAX_DAYS, description="assumption: order books open this long before a SKU's first shipments"
     )

@@ -201,6 +201,8 @@ def test_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, mutate, 
     ({"labs": {"lifetime_years": 1e300}}, "labs.lifetime_years"),
     ({"per_lab": {"lab": {"lifetime_years": 101}}}, "per_lab.lab.lifetime_years"),
     ({"labs": {"commissioning_days": 1e300}}, "labs.commissioning_days"),
+    ({"labs": {"power_headroom": 1e307}}, "labs.power_headroom"),  # overflowed the grid's order book: InvariantError
+    ({"per_lab": {"lab": {"power_headroom": 101}}}, "per_lab.lab.power_headroom"),
     ({"labs": {"horizon_days": 36_526}}, "labs.horizon_days"),
     ({"per_lab": {"lab": {"order_ahead_days": 1e300}}}, "per_lab.lab.order_ahead_days"),
     ({"generations": {"min_training_days": 1e300}}, "generations.min_training_days"),
