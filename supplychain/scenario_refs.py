@@ -74,6 +74,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
     warnings.extend(_before_topology(sc, g))
+    warnings.extend(_unpowered_start_fleets(sc, g))
     _figures_at_end(sc, g, file)
     return warnings
 
@@ -147,6 +148,22 @@ def _before_topology(sc: Scenario, g: nx.DiGraph) -> list[str]:
         return []
     return [f"start: the run starts on {sc.start}, before the topology's start ({start}): the fleets, power and "
             f"orders in flight it gives for {start} are placed on {sc.start}"]
+
+
+def _unpowered_start_fleets(sc: Scenario, g: nx.DiGraph) -> list[str]:
+    """A lab whose start fleet draws more than its powered MW at the run's start: the engine installs
+    the start fleet as given (it is counted as running, above the power limit, until it retires)."""
+    model = g.graph["model"]
+    out = []
+    for node in model.nodes:
+        if node.kind != "lab" or not node.fleet:
+            continue
+        draw = sum(units * (model.products[sku].power_kw or 0.0) / 1000.0 for sku, units in node.fleet.items())
+        power = node.power_mw.at(sc.start)
+        if draw > power * (1 + 1e-9):
+            out.append(f"nodes.{node.id}.fleet: the start fleet draws {draw:,.0f} MW, more than the {power:,.0f} MW of "
+                       f"power_mw on {sc.start}: it is counted as running above the power limit until it retires")
+    return out
 
 
 def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:

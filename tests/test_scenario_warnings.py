@@ -123,6 +123,17 @@ def test_a_run_starting_before_its_topology_is_a_warning() -> None:
         assert not [w for w in on_time.warnings if w.startswith("start:")]
 
 
+def test_a_start_fleet_drawing_more_than_its_labs_power_is_a_warning() -> None:
+    """The engine installs the start fleet as given, above the lab's power if it must: legal (a what-if of
+    a fleet without power), but a topology written so usually has its MW or its fleet wrong."""
+    sets = {"nodes.lab.power_mw": 10}  # its 10,000 `acc` draw 17 MW
+    short = resolve_scenario({"topology": str(MINIMAL), "end": "2023-01-01", "set": sets})
+    assert [w for w in short.warnings if w.startswith("nodes.lab.fleet")] == [
+        "nodes.lab.fleet: the start fleet draws 17 MW, more than the 10 MW of power_mw on 2022-01-01: it is counted as "
+        "running above the power limit until it retires"]
+    assert not [w for w in resolve_scenario({"topology": str(MINIMAL), "end": "2023-01-01"}).warnings if "start fleet" in w]
+
+
 @pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
 def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path: Path, command: str) -> None:
     """run, compare and sweep print the same one-line warnings as `scenario validate` (on stderr; exit 0)."""
