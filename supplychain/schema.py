@@ -160,6 +160,17 @@ class DemandSpec(Strict):
         return self
 
 
+def check_id(v: str) -> str:
+    """A node or product id: it is a part of field paths (`nodes.fab.capacity`), of `--set` paths and of
+    GraphML attributes, so no dots or spaces, and nothing unprintable: a control character wrote a GraphML
+    file no XML reader opens, and an invisible one (zero width, a bidi mark) made `fab` unknown as `fab`."""
+    if any(c.isspace() for c in v) or "." in v:
+        raise ValueError(f"ids may not contain spaces or dots (got {v!r})")
+    if not v.isprintable():
+        raise ValueError(f"ids may not contain control or invisible characters (got {v!r})")
+    return v
+
+
 class NodeBase(Strict):
     id: str = Field(min_length=1)
     name: str | None = None
@@ -172,9 +183,7 @@ class NodeBase(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if any(c.isspace() for c in v) or "." in v:
-            raise ValueError(f"ids may not contain spaces or dots (got {v!r})")
-        return v
+        return check_id(v)
 
     @property
     def juris(self) -> str:
@@ -335,6 +344,15 @@ class TopologyModel(TopologyMeta):
     products: dict[str, Product] = Field(default_factory=dict)
     nodes: list[Node] = Field(default_factory=list, validate_default=True)
     edges: list[Edge] = Field(default_factory=list)
+
+    @field_validator("products")
+    @classmethod
+    def _product_ids(cls, products: dict[str, Any]) -> dict[str, Any]:
+        for pid in products:
+            if not pid:
+                raise ValueError("a product id may not be empty")
+            check_id(pid)
+        return products
 
     @field_validator("nodes")
     @classmethod

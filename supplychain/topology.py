@@ -167,7 +167,7 @@ def _node_names(data: Any) -> dict[str, str]:
             if not isinstance(node, dict):
                 continue
             nid = node.get("id")
-            readable = isinstance(nid, str) and nid and "." not in nid and not any(c.isspace() for c in nid)
+            readable = isinstance(nid, str) and nid and "." not in nid and nid.isprintable() and " " not in nid
             nice = f"nodes.{nid}" if readable else f"nodes.{i}"
             names[f"nodes.{i}.{node.get('kind')}"] = nice  # pydantic puts the union tag in the path
             names[f"nodes.{i}"] = nice

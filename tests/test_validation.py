@@ -71,6 +71,12 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     # edges name nodes the file never defines: the missing `nodes` is the problem, not edges.0.from
     ("schema:no_nodes", lambda d: d.pop("nodes"), "nodes", "a topology needs at least one node"),
     ("schema:bad_id", lambda d: d["nodes"].append({"id": "two words", "kind": "lab"}), "nodes.10.id", "spaces or dots"),
+    # a control character wrote a GraphML file no XML reader opens; an invisible one hides in `unknown node 'fab'`
+    ("schema:bad_id", lambda d: d["nodes"].append({"id": "fa\x00b", "kind": "lab"}), "nodes.10.id", "control or invisible"),
+    ("schema:bad_id", lambda d: d["nodes"].append({"id": "fab\u200b", "kind": "lab"}), "nodes.10.id", "control or invisible"),
+    # product ids are path parts too (`products.n3.die.h100e` is ambiguous); none were checked
+    ("schema:bad_id", lambda d: d["products"].update({"n3.die": {"kind": "logic"}}), "products", "spaces or dots"),
+    ("schema:bad_id", lambda d: d["products"].update({"": {"kind": "logic"}}), "products", "may not be empty"),
     # named checks
     ("duplicate_ids", lambda d: d["nodes"].append(dict(node(d, "grid"))), "nodes.grid.id", "duplicate node id"),
     ("duplicate_ids", lambda d: d["edges"].append(dict(d["edges"][0])), "edges.8", "duplicate of edges.0"),
