@@ -74,6 +74,9 @@ def _rows(path: Path, known: dict[str, FieldMeta], required: tuple[str, ...]) ->
     if not records or not any(c.strip() for c in records[0]):
         raise InputError(path, "<file>", f"empty file; expected a header row ({', '.join(required)}, ...)")
     header = [c.strip() for c in records[0]]
+    for sep in (";", "\t"):  # a spreadsheet saved in a locale whose list separator is not a comma
+        if len(header) == 1 and sep in header[0]:
+            raise InputError(path, "header", f"columns separated by {sep!r}; a CSV topology is comma-separated (got {header[0][:60]!r})")
     for col in header:
         if col and col not in known:
             raise InputError(path, f"header.{col}", f"unknown column; expected some of {', '.join(known)}")
@@ -88,6 +91,9 @@ def _rows(path: Path, known: dict[str, FieldMeta], required: tuple[str, ...]) ->
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise InputError(path, f"row {n}", f"{len(cells)} cells but {len(header)} columns")
+        for i, (col, cell) in enumerate(zip(header, cells)):
+            if not col and cell.strip():  # its column has no name: the value would be dropped unread
+                raise InputError(path, f"row {n}", f"a value in column {i + 1}, which has no header (got {cell[:40]!r})")
         row = {col: cell for col, cell in zip(header, cells) if col and cell.strip() != ""}
         for col in required:
             if col not in row:

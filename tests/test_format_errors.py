@@ -45,6 +45,11 @@ NODES_HEADER = "id,kind,country,makes,capacity"
         ({"products": "id,kind,h100e\nacc,accelerator,fast\n"}, "products.csv", "row 2.h100e", "valid number"),
         ({"meta": "key,value\nstart,2022-13-01\n"}, "meta.csv", "start", "date"),
         ({"meta": "key,value\ncolour,red\n"}, "meta.csv", "row 2.key", "unknown key"),
+        # a spreadsheet in a locale whose list separator is ';' (or a TSV): say so, not "unknown column 'from;to;...'"
+        ({"edges": "from;to;product\nfab;packager;logic\n"}, "edges.csv", "header", "separated by ';'"),
+        ({"edges": "from\tto\tproduct\nfab\tpackager\tlogic\n"}, "edges.csv", "header", "separated by '\\t'"),
+        # a value under a column with no header was dropped unread (here the transport time)
+        ({"edges": "from,to,product,\nfab,packager,logic,3\n"}, "edges.csv", "row 2", "column 4, which has no header"),
     ],
 )
 def test_bad_csv_names_file_row_and_column(tmp_path: Path, tables: dict, file: str | None, field: str, match: str) -> None:
