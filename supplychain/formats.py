@@ -130,6 +130,8 @@ def _from_node_link(payload: dict[str, Any], file: Path) -> dict[str, Any]:
         if "id" not in node:
             raise InputError(file, f"nodes.{i}.id", "missing node id")
         data["nodes"].append(dict(node))
+    if "links" in payload and "edges" in payload:  # one would be read, the other silently ignored
+        raise InputError(file, "edges", "both `links` and `edges` hold the flows; give one")
     key = "links" if "links" in payload else "edges"
     edges: list[dict[str, Any]] = []
     for i, link in enumerate(_sequence(payload.get(key, []), file, key)):
@@ -260,12 +262,16 @@ def _read_graphml(path: Path) -> dict[str, Any]:
         for end, field in (("source", "from"), ("target", "to")):
             if el.get(end) not in seen:
                 raise InputError(path, f"edges.{i}.{field}", f"unknown node: no <node> has this id (got {el.get(end)!r})")
+    for el in root.iter(f"{_GRAPHML_NS}node"):  # networkx reads a nested graph only as a yEd group, else drops it
+        if el.find(f"{_GRAPHML_NS}graph") is not None:
+            raise InputError(path, f"nodes.{el.get('id')}", "holds a nested <graph> (a group); a topology is one flat graph")
     _check_typed_data(root, path)
     try:
         # networkx raises an open-ended set of exceptions (KeyError, ValueError,
         # NetworkXError, ...) on malformed GraphML; all mean "cannot read this".
         with warnings.catch_warnings():  # a <key> without attr.type is a string by the GraphML spec, not a problem
             warnings.filterwarnings("ignore", message="No key type for id", category=UserWarning)
+            warnings.filterwarnings("ignore", message="GraphML port tag", category=UserWarning)  # drawing only
             graphs = list(GraphMLReader(node_type=str, edge_key_type=str, force_multigraph=True)(string=text))
     except Exception as exc:  # noqa: BLE001 - see above
         raise InputError(path, "<root>", f"not GraphML ({type(exc).__name__}: {short(str(exc), 80)})") from None

@@ -174,8 +174,10 @@ def check_id(v: str) -> str:
 class NodeBase(Strict):
     id: str = Field(min_length=1)
     name: str | None = None
-    country: str = "XX"
-    jurisdiction: str | None = None
+    # never empty: an empty GraphML <data> or a YAML `country: ""` was a country of its own, '' (a CSV cell
+    # left empty is "not given", the default "XX")
+    country: str = Field(default="XX", min_length=1)
+    jurisdiction: str | None = Field(default=None, min_length=1)
     tech_origin: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list, description="named entities (Entity List)")
     source: str | None = None

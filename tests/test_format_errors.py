@@ -128,6 +128,12 @@ def test_csv_random_bytes_are_reported_as_not_utf8(tmp_path: Path) -> None:
         # a value its key declares a number: networkx said only "could not convert string to float"
         (lambda t: re.sub(r'(<data key="(d\d+)">)20(\.0)?(</data>)', r"\1abc\4", t, count=1), "nodes.depot.base_stock",
          "not a double, as its <key> declares (got 'abc')"),
+        # networkx drops a nested graph that is not a yEd group: its nodes and flows were lost without a word
+        (lambda t: t.replace('<node id="grid">', '<node id="grid"><graph edgedefault="directed"><node id="sub" /></graph>', 1),
+         "nodes.grid", "nested <graph>"),
+        # an empty <data> was the country '' (a CSV cell left empty is the default "XX")
+        (lambda t: re.sub(r'(<node id="fab">.*?<data key="d\d+">)TW(</data>)', r"\1\2", t, count=1, flags=re.S),
+         "nodes.fab.country", "at least 1 character"),
     ],
 )
 def test_bad_graphml_names_the_field(tmp_path: Path, mutate, field: str, match: str) -> None:
@@ -166,6 +172,8 @@ def test_graphml_edge_without_product_is_named(tmp_path: Path) -> None:
         ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": [1]}]}', "links.0.flows", "mapping"),
         ('{"directed": true, "nodes": [], "links": [{"source": "a", "target": "b", "flows": {}, "w": 1}]}', "links.0.w", "unknown link field"),
         ('{"nodes": [{"id": "a", "kind": "source"}], "edges": [], "colour": 1}', "colour", "unknown field (got 1)"),
+        # the `edges` were silently ignored for the `links`
+        ('{"directed": true, "nodes": [], "links": [], "edges": [{"source": "a", "target": "b"}]}', "edges", "both `links` and `edges`"),
     ],
 )
 def test_bad_json_names_the_field(tmp_path: Path, payload: str, field: str, match: str) -> None:
@@ -193,4 +201,16 @@ def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text("name: a\nproducts:\n  x: {kind: item}\n  x: {kind: tool}\n")
     with pytest.raises(InputError, match=r"line 4, column 3: invalid YAML: duplicate key 'x' \(first on line 3\)"):
+        load_topology(path)
+
+
+def test_graphml_ports_load_without_a_stray_warning_line(tmp_path: Path) -> None:
+    """yEd writes <port>s for drawing; networkx's UserWarning became a second line after `ok` on stderr."""
+    import warnings
+
+    path = tmp_path / "t.graphml"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    path.write_text(path.read_text().replace('<node id="grid">', '<node id="grid"><port name="p1" />', 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         load_topology(path)
