@@ -138,6 +138,9 @@ def test_lhs_sweep_runs_n_points_in_range():
     ("replications=1,2", "supplychain sweep: --param replications: cannot be swept"),
     ("topology=nonexist.yaml", "supplychain sweep: --param topology: cannot be swept"),
     ("name=a,b", "supplychain sweep: --param name: cannot be swept"),
+    # a typo for 0.3,0.4: one point ran twice, the other never, and the ranking said "no variation"
+    ("labs.utilisation=0.3,0.3", "supplychain sweep: --param labs.utilisation: value 0.3 given twice"),
+    ("labs.utilisation=0.3,0.4,3e-1", "supplychain sweep: --param labs.utilisation: value 0.3 given twice"),
 ])
 def test_sweep_command_bad_params_exit_2(tmp_path, param, message):
     path = tmp_path / "s.yaml"
