@@ -140,20 +140,25 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     for p in params:
         if p.is_range:
             raise _bad_param("a range lo:hi needs a Latin hypercube (--lhs N, lhs=N); for a grid write PATH=v1,v2,...", p.path)
-        for i, v in enumerate(p.values):  # a typo (0.1,0.1 for 0.1,0.2): the point would run twice, the other never
-            if any(_same(v, w) for w in p.values[:i]):
-                raise _bad_param(f"value {v!r} given twice", p.path)
     points = math.prod(len(p.values) for p in params)
     if points > MAX_UNITS:  # the product is built before anything runs
         raise _bad_param(f"the grid has {points:,} points; at most {MAX_UNITS:,} (use --lhs to sample it)")
+    for p in params:  # a typo (0.1,0.1 for 0.1,0.2): the point would run twice, the other never
+        seen: set[tuple[str, Any]] = set()
+        for v in p.values:
+            if _value_key(v) in seen:
+                raise _bad_param(f"value {v!r} given twice", p.path)
+            seen.add(_value_key(v))
     return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
 
 
-def _same(a: Any, b: Any) -> bool:
-    """The same grid value: 1 and 1.0 are one point; True is not 1 (the schema refuses a bool for a number)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    return a == b if type(a) is type(b) or all(isinstance(x, (int, float)) for x in (a, b)) else False
+def _value_key(v: Any) -> tuple[str, Any]:
+    """Equal for the same grid value: 1 and 1.0 are one point; True is not 1 (the schema refuses a bool for a number)."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (int, float)):
+        return ("number", float(v))
+    return (type(v).__name__, repr(v))
 
 
 #: scenario fields that are the same for every point, and why: a point that varied them would run
