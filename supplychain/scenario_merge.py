@@ -112,6 +112,10 @@ def _parents(value: Any, file: Path | None) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
         raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {short(value)})")
+    here = file.parent if file is not None else Path.cwd()
+    for i, rel in enumerate(items):  # merged once anyway: a typo for another parent, which is then missing
+        if any((here / rel).resolve() == (here / other).resolve() for other in items[:i]):
+            raise InputError(file, f"extends.{i}", f"lists a parent twice (got {rel!r})")
     return items
 
 
@@ -129,7 +133,7 @@ def _names(data: dict[str, Any]) -> dict[str, str]:
 
 def validate_data(data: dict[str, Any], file: Path | str | None) -> Scenario:
     """Validate merged plain data into a `Scenario`; errors name the field by rule/shock id."""
-    if "nodes" in data and "edges" in data:  # else pydantic says only `nodes: unknown field`
+    if "nodes" in data and ("edges" in data or "links" in data):  # else pydantic says only `nodes: unknown field`
         raise InputError(file, "<root>", "this is a topology (it has nodes and edges), not a scenario: a scenario names "
                                          "it as `topology: FILE`, or pass it with --topology")
     per_lab = data.get("per_lab")
@@ -174,6 +178,8 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
                                                   f"(the {MAX_EXTENDS + 1}st, {file}, extends {rel!r})")
         if not parent.is_file():
             raise InputError(file, "extends", f"no such scenario file (got {rel!r})")
+        if parent.suffix.lower() == ".graphml":  # else "invalid YAML" at some line of the XML
+            raise InputError(file, "extends", f"a GraphML topology, not a scenario: name it as `topology:` (got {rel!r})")
         if parent not in memo:
             memo[parent] = _linearise(read_yaml(parent), parent, (*stack, parent), memo)
             validate_data(_merge_layers(memo[parent]), parent)  # so an error names the file that holds it

@@ -123,6 +123,16 @@ def test_missing_parent_and_bad_extends(world: Path) -> None:
     fails(world / "x.yaml", "extends", match="no such scenario file")
     write(world, "y.yaml", "extends: 3\n")
     fails(world / "y.yaml", "extends", match="expected")
+    # a parent listed twice (also as ./base.yaml) merged once: a typo for another parent, silently missing
+    write(world, "twice.yaml", "extends: [base.yaml, ./base.yaml]\n")
+    fails(world / "twice.yaml", "extends.1", match="lists a parent twice (got './base.yaml')")
+    # topologies in the other formats: not "directed: unknown field" or "invalid YAML" at a line of the XML
+    (world / "t.graphml").write_text("<graphml/>")
+    write(world, "g.yaml", "extends: t.graphml\n")
+    fails(world / "g.yaml", "extends", match="a GraphML topology, not a scenario")
+    (world / "t.json").write_text('{"directed": true, "graph": {}, "nodes": [], "links": []}')
+    write(world, "j.yaml", "extends: t.json\n")
+    fails(world / "j.yaml", "<root>", match="this is a topology")
 
 
 def test_error_in_a_parent_names_the_parent(world: Path) -> None:
