@@ -15,7 +15,7 @@ import sys
 from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.types import AllowInfNan
 
 from .errors import short
@@ -128,6 +128,19 @@ class Schedule(Strict):
     @classmethod
     def _scalar(cls, data: Any) -> Any:
         return _bare_number(data, "schedule", lambda x: {"value": x})
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _one_value_a_date(cls, points: Any) -> Any:
+        """`2025-01-01` and `"2025-01-01 "` are one date: the later value silently replaced the earlier."""
+        if isinstance(points, dict):
+            seen: dict[str, Any] = {}
+            for key in points:
+                day = key.strip() if isinstance(key, str) else str(key)
+                if day in seen:
+                    raise ValueError(f"date {day} given twice (got {seen[day]!r} and {key!r})")
+                seen[day] = key
+        return points
 
     @model_validator(mode="after")
     def _one_form(self) -> "Schedule":

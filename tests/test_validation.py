@@ -62,6 +62,9 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("schema:unparsable_date", lambda d: d.update(start="2022-13-01"), "start", "month must be in 1..12"),
     ("schema:unparsable_point_date", lambda d: node(d, "lab")["target_h100e"]["points"].update({"2022-02-30": 5}),
      "nodes.lab.target_h100e.points.2022-02-30", "day is out of range for month"),
+    # one date written twice (a stray space): the later value silently replaced the earlier
+    ("schema:unparsable_point_date", lambda d: node(d, "lab")["target_h100e"]["points"].update({"2025-01-01 ": 5}),
+     "nodes.lab.target_h100e.points", "date 2025-01-01 given twice"),
     ("schema:unknown_distribution", lambda d: d["edges"][1].update(transport={"dist": "gamma", "mean": 3}),
      "edges.1.transport.dist", "got 'gamma'"),
     ("schema:bool_number", set_node("fab", capacity={"value": True}), "nodes.fab.capacity.value", "expected a number (got True)"),
