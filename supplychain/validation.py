@@ -87,6 +87,8 @@ def check_product_refs(model: TopologyModel, file) -> None:
             cv = products.get(p.compliant_variant)
             if cv is None or cv.kind != "accelerator":
                 raise InputError(file, f"products.{pid}.compliant_variant", f"not an accelerator product (got {p.compliant_variant!r})")
+            if p.compliant_variant == pid:  # the rule that blocks it blocks its "variant": no substitute, silently
+                raise InputError(file, f"products.{pid}.compliant_variant", f"a product cannot be its own compliant variant (got {pid!r})")
     for node in model.nodes:
         for field in ("makes", "skus"):
             for ref in getattr(node, field, None) or []:
@@ -141,6 +143,13 @@ def check_trades(model: TopologyModel, file) -> None:
             raise InputError(file, f"edges.{i}.product", f"a {cus.kind} has no use for {kind} products (got {e.product!r})")
         if cus.kind == "vendor" and e.product not in cus.skus:  # type: ignore[union-attr]
             raise InputError(file, f"edges.{i}.product", f"{cus.id} does not list {e.product!r} in its skus")
+        # a stock orders its item (a kit: its inputs), a demand point its item: any other product on the edge
+        # never flowed, and the run reported zero demand (fill rate NaN) without a word
+        if cus.kind == "stock" and e.product != cus.item and e.product not in cus.bom:  # type: ignore[union-attr]
+            uses = f"{cus.item!r}" + (f" from {', '.join(map(repr, cus.bom))}" if cus.bom else "")  # type: ignore[union-attr]
+            raise InputError(file, f"edges.{i}.product", f"{cus.id} stocks {uses}; it has no use for {e.product!r}")
+        if cus.kind == "demand" and e.product != cus.item:  # type: ignore[union-attr]
+            raise InputError(file, f"edges.{i}.product", f"{cus.id} demands {cus.item!r}; it has no use for {e.product!r}")
 
 
 def _packaged(model: TopologyModel) -> dict[str, set[str]]:
