@@ -128,6 +128,12 @@ def read_folder(path: Path) -> dict[str, Any]:
     """Read a CSV topology folder into the YAML shape."""
     if not path.is_dir():
         raise InputError(path, "<file>", "expected a folder holding nodes.csv and edges.csv")
+    stems = {name[:-4].rstrip("s"): name for name in TABLES}
+    for extra in sorted(f.name for f in path.iterdir() if f.suffix.lower() == ".csv" and f.name not in TABLES):
+        near = stems.get(extra[:-4].lower().rstrip("s"))
+        # `Meta.csv`, `product.csv`: skipped, its start date or products lost (on a case-blind disk Meta.csv is read)
+        if near and not ((path / near).exists() and (path / near).samefile(path / extra)):
+            raise InputError(path / extra, "<file>", f"not a table of a CSV topology; did you mean {near}?")
     tables: dict[str, list[Row]] = {}
     for name, (required, known, needed) in TABLES.items():
         file = path / name

@@ -108,6 +108,18 @@ def test_csv_folder_without_nodes_csv_and_a_file_where_a_folder_is_expected(tmp_
         load_topology(tmp_path / "plain")
 
 
+@pytest.mark.parametrize("stray, meant", [("Meta.csv", "meta.csv"), ("product.csv", "products.csv"), ("EDGE.CSV", "edges.csv")])
+def test_a_csv_table_misnamed_is_named_not_skipped(tmp_path: Path, stray: str, meant: str) -> None:
+    """A misnamed table was skipped: Meta.csv lost the start date without a word. Other files are left alone."""
+    folder = write_csv_folder(tmp_path)
+    (folder / "notes.csv").write_text("anything\n")
+    load_topology(folder)
+    (folder / stray).write_text("key,value\n")
+    with pytest.raises(InputError) as info:
+        load_topology(folder)
+    assert info.value.file == str(folder / stray) and f"did you mean {meant}?" in info.value.problem
+
+
 def test_csv_random_bytes_are_reported_as_not_utf8(tmp_path: Path) -> None:
     folder = write_csv_folder(tmp_path)
     (folder / "edges.csv").write_bytes(b"\xff\xfe\x00\x81garbage")
