@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["sensitivity", "spearman", "SMALL_N"]
+__all__ = ["sensitivity", "spearman", "SMALL_N", "MIN_POINTS"]
 
 
 def _numeric(col: pd.Series) -> pd.Series:
@@ -27,6 +27,11 @@ def _numeric(col: pd.Series) -> pd.Series:
 #: below this many points a p-value comes from permuting the pairs (exact up to 7 points), not from
 #: scipy's t approximation, which with 4 points and 2 input values printed p = 0.000
 SMALL_N = 10
+
+
+#: fewer points than this measure no rank correlation: two points give rho = +-1 whatever the data
+#: (`--lhs 2` with three inputs ranked them all by a rho of +-1 at p = 1)
+MIN_POINTS = 3
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -80,7 +85,7 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
                 src.update(dict(zip(varied, coef[1:])))
             for p in inputs:
                 rho, pval = (math.nan, math.nan)
-                if p in varied and y.nunique() > 1:
+                if p in varied and y.nunique() > 1 and len(y) >= MIN_POINTS:
                     rho, pval = spearman(X[p].to_numpy(), y.to_numpy())
                 rows.append({by: lab, "outcome": target, "input": p, "spearman_rho": float(rho), "p_value": float(pval),
                              "src": float(src[p]), "n": int(len(y))})

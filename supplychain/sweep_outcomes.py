@@ -116,5 +116,5 @@ def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame,
         lines += ["", f"peak_quoted_weeks over {BACKLOG_WEEKS:.0f} (10 years) is a backlog far beyond capacity, not a "
                       f"lead time ({who})"]
     _ranking(lines, sens, PACE, "lab", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:",
-             "the pace", "fewer than 2 generations, or no variation")
+             "the pace", "fewer than 2 generations, fewer than 3 points, or no variation")
     return "\n".join(lines) + "\n"

@@ -341,3 +341,14 @@ def test_the_sweep_printout_writes_outcomes_in_whole_units_and_flags_a_backlog()
     assert " 2601\n" in table and " 81\n" in table and " 611 " in table and "80.88" not in table and "611.26" not in table
     assert "peak_quoted_weeks over 520 (10 years) is a backlog far beyond capacity, not a lead time (lab_cn)" in text
     assert "backlog" not in _text(points, outcomes.assign(peak_quoted_weeks=30.0), s, 1)
+
+
+def test_two_points_rank_no_input():
+    """Two points give a rank correlation of +-1 whatever the data, and no SRC with three inputs: `--lhs 2`
+    ranked every input by that +-1 at p = 1. They are now not ranked, and sweep.md says why."""
+    points = pd.DataFrame({"point": [0, 1], "scenario": ["s_p000", "s_p001"], "a": [0.1, 0.2], "b": [4.0, 2.0],
+                           "c": [5.0, 20.0]})
+    outcomes = points.assign(lab="lab", replication=0, mean_gap_days=[300.0, 310.0], generations=3, peak_quoted_weeks=9.0)
+    s = sensitivity(outcomes, ["a", "b", "c"], ["mean_gap_days"])
+    assert s["rank"].isna().all() and s["spearman_rho"].isna().all() and s["src"].isna().all()
+    assert "n/a (fewer than 2 generations, fewer than 3 points, or no variation)" in _text(points, outcomes, s, 1)
