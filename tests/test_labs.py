@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplychain.engine.training import H100_FLOPS
+from supplychain.errors import ScenarioWarning
 from supplychain.results import simulate
 from supplychain.topology import parse_topology, read_yaml
 
@@ -266,9 +267,10 @@ def test_power_is_ordered_once_for_what_the_fleet_draws_times_the_headroom():
     """With no target beyond its fleet, a lab needs the MW its installed fleet draws x
     `power_headroom`: 10,000 accelerators at 1.7 kW draw 17 MW, so a lab with 10 MW orders
     17 x 1.1 - 10 = 7.7 MW at its first review, and no more while that is on order (it counts
-    the MW on order) or after it arrived."""
+    the MW on order) or after it arrived. (A start fleet above its power is legal, and warned about.)"""
     model = minimal(fleet={"acc": 10000}, target_h100e=None, power_mw=10.0)
-    o = simulate(model, scenario(end="2024-06-30")).orders
+    with pytest.warns(ScenarioWarning, match="the start fleet draws 17 MW, more than the 10 MW"):
+        o = simulate(model, scenario(end="2024-06-30")).orders
     power = o[o["kind"] == "power"]
     assert power["qty"].sum() == pytest.approx(17 * 1.1 - 10, rel=1e-9)
     assert power["ordered"].tolist() == [0.0]
