@@ -12,29 +12,8 @@ from supplychain.errors import ScenarioWarning
 from supplychain.results import simulate
 from supplychain.topology import parse_topology, read_yaml
 
+from _labs import minimal, scenario
 from conftest import ROOT
-
-
-def minimal(**lab_fields):
-    data = read_yaml(ROOT / "topology" / "minimal.yaml")
-    for node in data["nodes"]:
-        if node["id"] == "lab":
-            node.update(lab_fields)
-            if "target_h100e" in lab_fields and lab_fields["target_h100e"] is None:
-                node.pop("target_h100e")
-    return parse_topology(data)
-
-
-def scenario(**over):
-    base = {
-        "name": "labs",
-        "end": "2025-12-31",
-        "labs": {"utilisation": 0.5, "training_fraction": 0.1, "lifetime_years": 100, "commissioning_days": 30},
-        "algorithms": {"efficiency_growth": 1.0},
-        "generations": {"requirement_0": 1e24, "scale": 4.0, "min_training_days": 0},
-    }
-    base.update(over)
-    return base
 
 
 def test_generation_release_matches_compute_requirement():
@@ -396,62 +375,3 @@ def test_compounding_gains_past_a_float_saturate_without_an_error_or_a_warning()
                                                       "max_generations": 100}))
     assert r.generations["generation"].max() == 99
     assert not r.fleet.select_dtypes("number").isna().any().any()
-
-
-def test_release_dates_of_three_generations_with_efficiency_growth_and_growing_rsi_gains():
-    """g0, g1, g2 by hand: generation g needs req x s^g of effective compute, summed day by day
-    from the day after the previous release (g0 from day 0), at a(t) = G^(t / 365.25) and the
-    multiplier of the gains of the releases before it, 1 + (gain - 1) x growth^k: 1, 2, 2 x 2.5.
-    Against the continuous closed form, G^(t_g / Y) = G^(t_(g-1) / Y) + req s^g ln G / (c Y R_g)
-    for a constant fleet, the dates agree within the start fleet's retirement and whole days."""
-    G, gain, growth, req, s = 3.0, 2.0, 1.5, 3e25, 4.0
-    g = simulate(minimal(fleet={"acc": 10000}, target_h100e=None),
-                 scenario(end="2025-12-31", algorithms={"efficiency_growth": G}, rsi={"gain": gain, "gain_growth": growth},
-                          generations={"requirement_0": req, "scale": s, "min_training_days": 0})).generations
-    days = np.arange(1461)
-    fleet = 10000 - 100 * np.floor(days / 365.25 + 0.5)  # the start fleet retires a hundredth a year
-    daily = fleet * H100_FLOPS * 0.5 * 0.1 * 86400 * G ** (days / 365.25)
-    c, year = 10000 * H100_FLOPS * 0.5 * 0.1 * 86400, 365.25
-    want, rsi, first, t = [], [1.0, 2.0, 5.0], 0, 0.0
-    for k in range(3):
-        day = first + int(np.argmax(np.cumsum(daily[first:] * rsi[k]) >= req * s**k))
-        want.append(day)
-        first = day + 1
-        t = year * math.log(G ** (t / year) + req * s**k * math.log(G) / (c * year * rsi[k]), G)
-        assert day == pytest.approx(t, rel=0.01)
-    assert g["day"].iloc[:3].tolist() == want
-    assert g["rsi_multiplier"].iloc[:3].tolist() == rsi
-    assert g["requirement_flop"].iloc[:3].tolist() == [req, req * s, req * s * s]
-
-
-def test_stranded_is_what_finished_commissioning_beyond_the_power_and_still_counts_as_ordered():
-    """A lab with 5 MW and no grid runs 5,000 / 1.7 accelerators: each week installed = min(commissioned,
-    2,941) and stranded = commissioned - installed, where commissioned is every delivery 30 days after
-    it arrived; the stranded ones count in its position, so it orders its target once. Unconstrained,
-    the power limit is lifted: everything commissioned runs."""
-    from supplychain.engine import World
-    from supplychain.engine.record import build_tables
-    from supplychain.scenario_schema import Scenario
-
-    data = read_yaml(ROOT / "topology" / "minimal.yaml")
-    for node in data["nodes"]:
-        if node["id"] == "lab":
-            node.update(fleet={}, power_mw=5.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 20000}})
-    data["nodes"] = [n for n in data["nodes"] if n["id"] != "grid"]
-    data["edges"] = [e for e in data["edges"] if e["from"] != "grid"]
-    for free in (False, True):
-        w = World(parse_topology(data), Scenario.model_validate(scenario(end="2023-12-31", unconstrained=free)), 0)
-        arrived = []
-        delivered = w.labs.delivered
-        w.labs.delivered = lambda j, sku, units, now, order: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
-        w.run()
-        tables = build_tables(w)
-        f, o = tables["fleet"], tables["orders"]
-        t = np.array(arrived)
-        ready = np.array([t[t[:, 0] + 30 <= d, 1].sum() for d in f["day"]])
-        runs = ready if free else np.minimum(ready, 5.0 * 1000 / 1.7)
-        assert ready[-1] == pytest.approx(20000, rel=1e-9)
-        assert f["installed_h100e"].to_numpy() == pytest.approx(runs, abs=1e-6)
-        assert f["stranded_h100e"].to_numpy() == pytest.approx(ready - runs, abs=1e-6)
-        assert o.loc[o["kind"] == "lab", "qty"].sum() == pytest.approx(20000, rel=1e-9)
-        assert free or f["stranded_h100e"].iloc[-1] == pytest.approx(20000 - 5000 / 1.7, rel=1e-9)

@@ -7,7 +7,7 @@ from supplychain.results import simulate
 from supplychain.topology import parse_topology, read_yaml
 
 from conftest import ROOT
-from test_labs import minimal, scenario
+from _labs import minimal, scenario
 
 
 def _no_grid(mw_per_year: float):

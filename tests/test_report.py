@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -179,46 +178,6 @@ def test_report_finds_the_topology_from_another_folder(tmp_path, monkeypatch):
     assert _products(manifest, Path("../project/outputs/r"))[1] == ["acc"]
 
 
-def test_the_lead_time_figure_shows_what_labs_received_not_what_is_quoted_most():
-    """Products were ranked by quoted rows, so a SKU quoted on many flows and never delivered (a
-    decades-long Ascend backlog) took a panel from the H100; quotes of over 10 years (backlogs)
-    are not drawn."""
-    from supplychain.figures import key_series, lead_time_figure
-
-    rows = []
-    for week in range(20):
-        for lab in ("lab_a", "lab_b", "lab_c"):  # quoted on three flows, never delivered
-            rows.append(("s", 0, "never", lab, 7.0 * week, 1e6, float("nan"), 0))
-        rows.append(("s", 0, "h100", "lab_a", 7.0 * week, 300.0, 280.0, 2))  # one flow, delivered
-    lt = pd.DataFrame(rows, columns=["scenario", "replication", "product", "customer", "day", "quoted_days",
-                                     "realised_by_delivery_days", "realised_by_delivery_lines"])
-    lt["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D")
-    assert key_series(lt, ["lab_a", "lab_b", "lab_c"], None) == ["h100"]
-    undelivered = lt[lt["product"] == "never"]
-    assert key_series(undelivered, ["lab_a", "lab_b", "lab_c"], None) == ["never"]  # nothing delivered: the quoted
-    fig = lead_time_figure(lt.assign(quoted_days=lt["quoted_days"].where(lt["day"] < 70.0, 1e6)), ["s"], ["lab_a"])
-    ax = fig.axes[0]
-    assert ax.get_title() == "h100 to labs (quotes over 10 years not drawn)"
-    drawn = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()])
-    assert np.nanmax(drawn) < 520 and np.isfinite(drawn).sum() > 10  # the 300-day quotes, not the 1e6 ones
-
-
-def test_the_lead_time_figure_breaks_the_quote_line_where_no_finite_quote_was_made_and_says_so():
-    """A total outage quotes inf for months: the line was drawn straight across it at the last finite
-    quote, as if nothing had happened; the weeks are now a gap in the line and the title names them."""
-    from supplychain.figures import lead_time_figure
-
-    weeks = np.arange(20)
-    lt = pd.DataFrame({"scenario": "s", "replication": 0, "product": "h100", "customer": "lab_a", "day": 7.0 * weeks,
-                       "quoted_days": np.where((weeks >= 5) & (weeks < 12), np.inf, 175.0),
-                       "realised_by_delivery_days": np.nan, "realised_by_delivery_lines": 0})
-    lt["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D")
-    ax = lead_time_figure(lt, ["s"], ["lab_a"]).axes[0]
-    quoted = np.asarray(ax.get_lines()[0].get_ydata(), dtype=float)
-    assert len(quoted) == 20 and np.isnan(quoted[5:12]).all() and (quoted[:5] == 25.0).all()
-    assert ax.get_title() == "h100 to labs (quotes infinite (no capacity) not drawn)"
-
-
 def test_a_report_of_more_scenarios_than_it_draws_says_which_it_left_out(tmp_path):
     """The figures draw six scenarios; a sweep of eight showed six and said nothing of the others."""
     from supplychain.figures import _STYLES
@@ -249,62 +208,6 @@ def test_a_report_of_a_textbook_chain_leaves_out_the_lab_figures_and_shows_its_s
     assert "Stock points (the generic kernel)" in text and "- depot (widget): fill rate" in text
 
 
-def test_a_shocks_bar_is_its_duration_also_in_tables_written_before_the_duration_column():
-    from types import SimpleNamespace
-
-    from supplychain.figures import _days
-
-    assert _days(SimpleNamespace(duration_days=45.0, detail="45 days")) == 45.0
-    assert _days(SimpleNamespace(detail="182 days")) == 182.0  # an older folder: from the detail text
-    assert _days(SimpleNamespace(duration_days=float("nan"), detail="")) == 0.0
-
-
-def test_the_events_figure_draws_a_shock_over_its_duration():
-    from supplychain.figures import events_figure
-
-    ev = pd.DataFrame({"scenario": ["s"], "type": ["shock"], "id": ["q"], "what": ["capacity"], "detail": ["45 days"],
-                       "duration_days": [45.0], "date": [pd.Timestamp("2023-01-01")]})
-    fig = events_figure(ev, ["s"])
-    width = fig.axes[0].patches[0].get_width()
-    assert width == pytest.approx(45.0)  # matplotlib's dates are in days
-    fig = events_figure(ev.assign(duration_days=float("nan"), detail="90 days"), ["s"])  # an older table: the text
-    assert fig.axes[0].patches[0].get_width() == pytest.approx(90.0)
-
-
-def test_the_fleet_figure_of_many_labs_draws_without_a_legend_that_collapses_it():
-    """A generated network's 150 labs gave a 300-line legend: matplotlib warned that the layout collapsed (and
-    the legend hid the panels). Past `MAX_LEGEND` lines the panel says how many labs it draws instead."""
-    import io
-    import warnings
-
-    from supplychain.figures import MAX_LEGEND, fleet_figure
-
-    def fleet(labs: int) -> pd.DataFrame:
-        days = np.arange(0, 70, 7.0)
-        return pd.DataFrame([{"scenario": sc, "replication": 0, "lab": f"lab_{i:03d}", "day": d,
-                              "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=d), "installed_h100e": 100.0 + i + d,
-                              "power_mw": 1.0 + i, "stranded_h100e": 0.0} for sc in "ab" for i in range(labs) for d in days])
-
-    few, many = fleet_figure(fleet(3), ["a", "b"]), fleet_figure(fleet(150), ["a", "b"])
-    assert few.axes[0].get_legend() is not None and 6 <= MAX_LEGEND
-    assert many.axes[0].get_legend() is None and "150 labs" in many.axes[0].texts[0].get_text()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        many.savefig(io.BytesIO(), format="png")
-
-
-def test_largest_labs_are_the_largest_fleets_on_the_last_date():
-    """A lab that was large early but small at the end is not among them; ties keep every lab below the limit."""
-    from supplychain.figures import largest_labs
-
-    t0, t1 = pd.Timestamp("2022-01-01"), pd.Timestamp("2023-01-01")
-    rows = [{"lab": f"l{i}", "date": t1, "installed_h100e": float(i)} for i in range(5)]
-    rows += [{"lab": "early", "date": t0, "installed_h100e": 1e9}, {"lab": "early", "date": t1, "installed_h100e": 0.5}]
-    fleet = pd.DataFrame(rows)
-    assert largest_labs(fleet, 3) == ["l2", "l3", "l4"]
-    assert largest_labs(fleet, 6) == sorted(["early", *[f"l{i}" for i in range(5)]])
-
-
 def test_a_report_of_many_labs_draws_the_largest_and_says_so(tmp_path):
     """A generated network's labs (22 here; 150 at 200 nodes gave 44 generation panels, 62 inches tall, and most
     of a minute of layout): the lab figures draw the MAX_LABS with the largest fleets, and the page names them."""
@@ -322,96 +225,6 @@ def test_a_report_of_many_labs_draws_the_largest_and_says_so(tmp_path):
     assert len(said[3].split(", ")) == MAX_LABS and set(said[3].split(", ")) <= set(labs)
 
 
-def _weekly_lead_times(realised: np.ndarray, scenarios: tuple[str, ...] = ("s",)) -> pd.DataFrame:
-    """20 weeks of one product to one lab: quoted 280 days, realised as given (NaN: nothing delivered that week)."""
-    weeks = np.arange(len(realised))
-    lt = pd.concat([pd.DataFrame({"scenario": sc, "replication": 0, "product": "h100", "customer": "lab_a",
-                                  "day": 7.0 * weeks, "quoted_days": 280.0, "realised_by_delivery_days": realised,
-                                  "realised_by_delivery_lines": np.where(np.isnan(realised), 0, 1)}) for sc in scenarios])
-    return lt.assign(date=pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D"))
-
-
-def test_the_realised_line_breaks_where_nothing_was_delivered_for_months():
-    """H200 to labs, 2026: eight months without a delivery were drawn as a realised lead time rising along a
-    straight line from 6 to 42 weeks; a stretch of more than `MAX_GAP` without one is now a gap in the line,
-    a lone week's delivery a dot."""
-    from supplychain.figures import lead_time_figure
-
-    realised = np.full(20, np.nan)
-    realised[:5], realised[10], realised[15:] = 42.0, 70.0, 294.0
-    ax = lead_time_figure(_weekly_lead_times(realised), ["s"], ["lab_a"]).axes[0]
-    line = next(line for line in ax.get_lines() if line.get_label() == "s realised")
-    x = pd.to_datetime(np.asarray(line.get_xdata()))
-    y = np.asarray(line.get_ydata(), dtype=float)
-    between = (x > pd.Timestamp("2024-01-29")) & (x < pd.Timestamp("2024-04-15"))
-    assert np.isnan(y[between & (x != pd.Timestamp("2024-03-11"))]).any(), "weeks 4 to 15 drawn as one line"
-    assert np.isnan(y[(x > pd.Timestamp("2024-01-29")) & (x < pd.Timestamp("2024-03-11"))]).any()
-    assert np.isnan(y[(x > pd.Timestamp("2024-03-11")) & (x < pd.Timestamp("2024-04-15"))]).any()
-    assert line.get_markevery() is not None and np.asarray(line.get_markevery()).sum() == 1  # week 10, alone
-    assert np.nanmax(y) == 42.0 and (y == 10.0).any()
-
-
-def test_the_lead_time_axis_starts_at_zero_and_one_legend_names_the_series():
-    """A panel from 36 to 44 weeks drew a drift of a few weeks as a collapse; and each of six panels had its own
-    legend of six entries (three scenarios) drawn over the data. The axes start at zero, the legend is the figure's."""
-    from supplychain.figures import lead_time_figure
-
-    realised = np.full(20, 250.0)
-    fig = lead_time_figure(_weekly_lead_times(realised, ("a", "b", "c")), ["a", "b", "c"], ["lab_a"])
-    ax = fig.axes[0]
-    assert ax.get_ylim()[0] == 0 and ax.get_legend() is None and "weeks" in ax.get_ylabel()
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"{sc} {what}" for sc in "abc" for what in ("quoted", "realised")]
-
-
-def test_the_fleet_figure_labels_its_units_and_gives_every_lab_its_own_colour():
-    """The stranded panel's ticks read 0.0 to 1.0 under a "1e8" a reader took for the values, no axis named its
-    unit, and the 12 labs of a generated network shared 10 colours (lab_0005 and lab_0127 both blue)."""
-    from matplotlib.colors import to_hex
-
-    from supplychain.figures import MAX_LABS, fleet_figure
-
-    days = np.arange(0, 70, 7.0)
-    fleet = pd.DataFrame([{"scenario": "s", "replication": 0, "lab": f"lab_{i:02d}", "day": d,
-                           "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=d), "installed_h100e": 1e5 * (i + 1),
-                           "power_mw": 1e3 * (i + 1), "stranded_h100e": 1e8 * d / 70} for i in range(MAX_LABS) for d in days])
-    fig = fleet_figure(fleet, ["s"])
-    fig.canvas.draw()
-    assert [ax.get_ylabel() for ax in fig.axes] == ["H100e", "MW", "H100e"]
-    stranded = fig.axes[2]
-    assert stranded.yaxis.get_offset_text().get_text() == ""
-    assert any(t.get_text() == "100,000,000" for t in stranded.get_yticklabels())
-    assert len({to_hex(line.get_color()) for line in fig.axes[0].get_lines()}) == MAX_LABS
-
-
-def test_the_generation_panels_share_one_readable_time_axis():
-    """Each lab's panel had its own time axis (2022-2035 beside 2022-2036) and, over a few years in a half-width
-    panel, labels `2022-07 2023-01 2023-07 ...` that ran into one another; and a legend of the one scenario in each."""
-    from matplotlib.dates import ConciseDateFormatter
-
-    from supplychain.figures import generations_figure
-
-    rows = [{"scenario": "s", "replication": 0, "lab": lab, "generation": g, "day": 300.0 * g + k, "started_day": 0.0,
-             "date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=300 * g + 100 * k)}
-            for k, lab in enumerate(["a", "b", "c"]) for g in range(5)]
-    fig = generations_figure(pd.DataFrame(rows), ["s"], ["a", "b", "c"])
-    a, b, c = fig.axes[:3]
-    assert a.get_xlim() == b.get_xlim() == c.get_xlim()
-    assert all(isinstance(ax.xaxis.get_major_formatter(), ConciseDateFormatter) for ax in (a, b, c))
-    assert a.get_legend() is None and [t.get_text() for t in fig.legends[0].get_texts()] == ["s"]
-
-
-def test_the_events_figure_names_a_compared_scenario_without_controls_or_shocks():
-    """Comparing the baseline with export_controls_lifted, the timeline drew the baseline's controls and nothing
-    for the other scenario: not even its name, so the difference the comparison is about went unsaid."""
-    from supplychain.figures import events_figure
-
-    ev = pd.DataFrame({"scenario": ["base"], "type": ["control"], "id": ["oct2022"], "what": ["denied"], "detail": [""],
-                       "date": [pd.Timestamp("2023-01-01")]})
-    rows = [t.get_text() for t in events_figure(ev, ["base", "lifted"]).axes[0].get_yticklabels()]
-    assert rows == ["base: control oct2022", "lifted: no controls or shocks"]
-    assert [t.get_text() for t in events_figure(ev, ["base"]).axes[0].get_yticklabels()] == ["control oct2022"]
-
-
 def test_a_sweep_report_says_which_inputs_each_drawn_point_ran_with(tmp_path):
     """The figures of a sweep named its points `shocked_p000`, `shocked_p001`: which input values those were
     was only in the tables at the end of the page. The page now lists them before the figures."""
@@ -425,43 +238,3 @@ def test_a_sweep_report_says_which_inputs_each_drawn_point_ran_with(tmp_path):
     assert page.index("Sweep points drawn") < page.index("<img")
 
 
-def test_the_binding_figure_names_the_largest_cause_of_every_bar():
-    """The figure named the 7 causes with the largest shares summed over all bars and drew the rest as "other":
-    lab_cn g1, delayed wholly by power:lab_cn, and lab_us g2, 72 % by transport, were grey "other" bars. A bar's
-    largest cause is now always named, and "other" is grey however many causes there are."""
-    from matplotlib.colors import to_hex
-
-    from supplychain.figures import binding_figure
-
-    causes = [f"queue:fab_{i}" for i in range(8)]
-    gens, orders = [], []
-    for g, cause in enumerate(causes + ["power:lab"]):  # one generation per cause, the last a single small one
-        gens.append({"scenario": "s", "replication": 0, "lab": "lab", "generation": g, "started_day": 10.0 * g,
-                     "day": 10.0 * g + 10, "date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=10 * g + 10)})
-        for c, qty in ((cause, 1.0 if g == 8 else 5.0), *(((causes[0], 0.4), ("transport:x", 0.1)) if g == 8 else ())):
-            orders.append({"scenario": "s", "replication": 0, "kind": "lab", "lab": "lab", "product": "h100", "qty": qty,
-                           "delivered": 10.0 * g + 5, "delivered_qty": qty, "cause": c})
-    ax = binding_figure(pd.DataFrame(orders), pd.DataFrame(gens), ["s"], {"h100": 1.0}).axes[0]
-    named = {c.get_label(): c for c in ax.containers}
-    row = [t.get_text() for t in ax.get_yticklabels()].index("lab g8")
-    assert named["power:lab"].patches[row].get_width() == pytest.approx(1 / 1.5)
-    assert set(causes) <= set(named) and named["other"].patches[row].get_width() == pytest.approx(0.1 / 1.5)
-    assert to_hex(named["other"].patches[0].get_facecolor()) == to_hex("0.6")  # grey: not a cause's colour
-    assert len({to_hex(c.patches[0].get_facecolor()) for c in ax.containers}) == len(named)
-
-
-def test_a_fleet_legend_of_many_lines_stands_beside_the_panels_not_over_them():
-    """12 labs in 2 scenarios: the 24-entry legend in the installed panel covered its first two years of lines.
-    Past six lines it is the figure's, right of the panels; a few stay inside."""
-    from supplychain.figures import fleet_figure
-
-    days = np.arange(0, 70, 7.0)
-    fleet = pd.DataFrame([{"scenario": sc, "replication": 0, "lab": f"lab_{i:02d}", "day": d,
-                           "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=d), "installed_h100e": 1e5 * (i + 1),
-                           "power_mw": 1.0, "stranded_h100e": 0.0} for sc in "ab" for i in range(12) for d in days])
-    fig = fleet_figure(fleet, ["a", "b"])
-    fig.canvas.draw()
-    legend, = fig.legends
-    assert fig.axes[0].get_legend() is None and len(legend.get_texts()) == 24
-    assert legend.get_window_extent().x0 >= max(ax.get_window_extent().x1 for ax in fig.axes)
-    assert fleet_figure(fleet[fleet["lab"] < "lab_03"], ["a", "b"]).axes[0].get_legend() is not None

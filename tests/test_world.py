@@ -8,7 +8,7 @@ from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario
 
 from conftest import ROOT
-from test_labs import minimal
+from _labs import minimal
 
 SC = {"name": "w", "end": "2024-12-31", "labs": {"lifetime_years": 100}}
 
