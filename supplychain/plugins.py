@@ -165,7 +165,9 @@ def load_plugin(spec: str) -> ModuleType:
         if not path.is_file():
             what = "a folder, not a Python file" if path.is_dir() else "no such file"
             raise InputError(ARGUMENTS, "plugin", f"{what} (got {short(spec)})")
-        name = f"supplychain_plugin_{path.stem}"
+        # named by its path too: two `rules.py` of different folders are two modules, each with its own
+        # files (fingerprint) and its own entry in sys.modules
+        name = f"supplychain_plugin_{path.stem}_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]}"
         loader = importlib.util.spec_from_file_location(name, path)
         if loader is None or loader.loader is None:
             raise InputError(ARGUMENTS, "plugin", f"not a Python file (got {short(spec)})")

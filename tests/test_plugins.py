@@ -385,3 +385,35 @@ def test_installing_a_copy_of_a_built_in_keeps_the_built_in():
         assert plugins_fingerprint(graph_to_model(load_topology(MINIMAL)), Scenario.model_validate({"name": "x"})) is None
     finally:
         ORDERING_POLICIES["order_up_to"] = original
+
+
+def test_two_plugin_files_of_one_name_in_two_folders_are_two_modules(tmp_path):
+    """`a/rules.py` and `b/rules.py` were one module name: the second replaced the first in sys.modules
+    and their files mixed in the fingerprint of the plug-ins each registered."""
+    import sys
+
+    from supplychain.plugins import plugins_fingerprint
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import graph_to_model, load_topology
+
+    modules = []
+    for folder, part in (("a", 0.25), ("b", 0.75)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "rules.py").write_text(
+            "from supplychain.engine.ordering import register_ordering\n"
+            f"@register_ordering('part_{folder}')\n"
+            f"def part_{folder}(r):\n    return {part} * (r.target - r.position)\n")
+        modules.append(load_plugin(str(tmp_path / folder / "rules.py")))
+    try:
+        assert modules[0].__name__ != modules[1].__name__
+        assert all(sys.modules[m.__name__] is m for m in modules)
+        assert load_plugin(str(tmp_path / "a" / "rules.py")).__name__ == modules[0].__name__  # the same file again
+        model = graph_to_model(load_topology(MINIMAL))
+        prints = [plugins_fingerprint(model, Scenario.model_validate({"name": "x", "labs": {"ordering": f"part_{f}"}}))
+                  for f in "ab"]
+        assert None not in prints and prints[0] != prints[1]
+    finally:
+        for f in "ab":
+            ORDERING_POLICIES.pop(f"part_{f}", None)
+        for m in modules:
+            sys.modules.pop(m.__name__, None)
