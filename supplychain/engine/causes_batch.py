@@ -40,7 +40,7 @@ def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | No
     cx = _Context(w)
     kind = a["kind"]
     denied = a["status"] == "denied"
-    held = _held_rows(cx, len(orders))
+    held = np.isin(a["id"], _held_ids(cx))
     lab = (kind == "lab") & ~denied & ~held
     stocked = np.isin(a["supplier"], cx.one_by_one_makers)
     kits = ~denied & (kind == "assembly") & ~stocked & ~held
@@ -61,11 +61,9 @@ def delay_causes(w: "World", arrays: OrderArrays | None = None) -> list[str | No
     return causes
 
 
-def _held_rows(cx: _Context, n: int) -> np.ndarray:
-    """Which of `n` order lines had goods held at the border for a licence (ids are rows)."""
-    held = np.zeros(n, dtype=bool)
-    held[np.fromiter(cx.border, np.int64, len(cx.border))] = True
-    return held
+def _held_ids(cx: _Context) -> np.ndarray:
+    """The ids of the order lines whose goods were held at the border for a licence (a few per run)."""
+    return np.fromiter(cx.border, np.int64, len(cx.border))
 
 
 def _pick_columns(waits: list[np.ndarray], steps: list[np.ndarray]) -> np.ndarray:
@@ -146,7 +144,7 @@ def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
     crit = _last_child(kits, lambda kid: a["delivered"][kid])  # the input that came last
     has = crit >= 0
     plain = (~np.isin(a["kind"][crit], ("lab", "assembly")) & ~np.isin(a["supplier"][crit], cx.one_by_one_makers)
-             & ~_held_rows(cx, len(orders))[crit])
+             & ~np.isin(crit, _held_ids(cx)))
     kit_done = np.where(np.isnan(released), entered, np.where(~np.isnan(kitted), kitted, np.where(inputs, finished, entered)))
     with np.errstate(invalid="ignore"):
         waited = ~np.isnan(released) & (kit_done > released)  # (a nan kit_done compares false)
