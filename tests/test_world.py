@@ -220,6 +220,24 @@ def test_realised_lead_times_are_the_mean_of_the_lines_ordered_or_delivered_that
     assert (r.orders["lead_time_days"] == r.orders["delivered"] - r.orders["ordered"]).where(r.orders["delivered"].notna(), True).all()
 
 
+def test_deliveries_in_weeks_without_a_quote_keep_their_rows_with_a_null_quote():
+    """A lab stops getting a quote for a SKU once it may no longer order it, but the lines it ordered
+    before still arrive: those weeks have a row with the realised figure and no quote, so the realised
+    series counts every delivered line (it lost the deliveries after the last quote before)."""
+    model = minimal()
+    model.products["acc"].discontinued = pd.Timestamp("2023-01-01").date()
+    r = simulate(model, {**SC, "end": "2023-12-31"})
+    o = r.orders
+    lab = o[(o["kind"] == "lab") & o["lead_time_days"].notna()]  # delivered, not in flight at the start
+    lt = r.lead_times[(r.lead_times["customer"] == "lab") & (r.lead_times["product"] == "acc")]
+    late = lt[lt["quoted_days"].isna()]
+    assert (lab["delivered_date"] >= "2023-01-01").sum() > 0 and len(late) > 0
+    assert (late["realised_by_delivery_lines"] > 0).all() and late["realised_by_delivery_days"].notna().all()
+    assert lt["realised_by_delivery_lines"].sum() == len(lab) == lt["realised_by_order_lines"].sum()
+    week = (lab["delivered"] // 7 * 7).value_counts().sort_index()
+    assert lt.set_index("day")["realised_by_delivery_lines"].loc[lambda s: s > 0].sort_index().to_dict() == week.to_dict()
+
+
 def _corrupt_little(w):
     n = w.net.index["hbm_maker"]
     w.production.wip_area[n] *= 1.05  # 5 % more mean WIP than throughput x time: beyond the 2 % tolerance

@@ -78,19 +78,26 @@ LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "share"
                 "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines", "date")
 
 
-def _realised(a: OrderArrays, at_flow: np.ndarray, at_week: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean realised lead time and number of lines per (flow, week), by order week and by delivery
-    week, at the (flow, week) rows of the lead-time table (nan and 0 where no line): the lines
-    that travelled on the flow's edge, a compliant variant shipped in place of its SKU included.
-    The counts weight a mean over flows (`analysis.across_replications(weight=)`). `a`: the
-    run's `order_arrays`. Grouped on one integer key per (flow, week): a MultiIndex and its
-    reindex cost more than the means. Orders in flight at the start are left out: their `ordered`
-    (0) stands in for a date before the run, so delivered - ordered is the assumed spread of their
-    arrivals (`in_flight_days`), not a lead time."""
+def _line_weeks(a: OrderArrays) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(flow, lead time, {"order": week, "delivery": week}) of the delivered lines the realised
+    series average: those that travelled on a flow's edge, a compliant variant shipped in place of
+    its SKU included. Orders in flight at the start are left out: their `ordered` (0) stands in for
+    a date before the run, so delivered - ordered is the assumed spread of their arrivals
+    (`in_flight_days`), not a lead time."""
     keep = ~np.isnan(a["delivered"]) & (a["kind"] != "assembly") & (a["flow"] >= 0) & (a["note"] != "in_flight")
     flow, ordered, delivered = a["flow"][keep], a["ordered"][keep], a["delivered"][keep]
-    lead = pd.Series(delivered - ordered)
     weeks = {"order": (ordered // 7).astype(np.int64), "delivery": (delivered // 7).astype(np.int64)}
+    return flow.astype(np.int64), delivered - ordered, weeks
+
+
+def _realised(lines: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]], at_flow: np.ndarray,
+              at_week: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean realised lead time and number of lines per (flow, week), by order week and by delivery
+    week, at the (flow, week) rows of the lead-time table (nan and 0 where no line): the lines of
+    `_line_weeks` (`lines`). The counts weight a mean over flows (`analysis.across_replications(weight=)`).
+    Grouped on one integer key per (flow, week): a MultiIndex and its reindex cost more than the means."""
+    flow, days, weeks = lines
+    lead = pd.Series(days)
     width = 1 + max([int(at_week.max(initial=0))] + [int(w.max(initial=0)) for w in weeks.values()])
     at = at_flow * width + at_week
     out = {}
@@ -103,14 +110,26 @@ def _realised(a: OrderArrays, at_flow: np.ndarray, at_week: np.ndarray) -> dict[
 
 def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
     """Weekly quoted series of every flow, with realised lead times binned by order week and by
-    delivery week (`_realised` of the run's `order_arrays` `a`). Joined on (flow, week) integers;
-    the name columns are filled in last, once."""
+    delivery week (`_realised` of the lines of the run's `order_arrays` `a`). A row per (flow, week) with a quote
+    or with lines ordered or delivered: a week its lab no longer had a quote for the SKU still
+    delivered the lines ordered before (a null quote; rows only where quoted, the realised series
+    lost those deliveries). Joined on (flow, week) integers; the name columns are filled in last, once."""
     book = w.quote_book
     if not book.days or not book.flows:
         return _frame([], LEAD_COLUMNS[:-1], start)
-    mat = np.vstack(book.rows)  # weeks x flows
-    week_i, flow_i = np.nonzero(~np.isnan(mat))  # row-major: week by week, flows in order
-    day = np.asarray(book.days)[week_i]
+    lines = _line_weeks(a)
+    flow, _, weeks = lines
+    quoted = np.vstack(book.rows)  # weeks x flows, a week every 7 days from day 0
+    n = max([len(quoted)] + [int(wk.max(initial=-1)) + 1 for wk in weeks.values()])
+    mat = np.full((n, quoted.shape[1]), np.nan)
+    mat[:len(quoted)] = quoted
+    shares = np.full_like(mat, np.nan)
+    shares[:len(quoted)] = np.vstack(book.shares)
+    row = ~np.isnan(mat)
+    for wk in weeks.values():
+        row[wk, flow] = True
+    week_i, flow_i = np.nonzero(row)  # row-major: week by week, flows in order
+    day = np.concatenate([np.asarray(book.days), 7.0 * np.arange(len(quoted), n)])[week_i]
     # each flow's names once, as text, then taken per row (not converted row by row: ~500 k rows)
     sup, cust, prod = (pd.array(list(x), dtype="str") for x in zip(*book.flows))
     out = pd.DataFrame({
@@ -119,9 +138,9 @@ def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
         "customer": cust.take(flow_i),
         "product": prod.take(flow_i),
         "quoted_days": mat[week_i, flow_i],
-        "share": np.vstack(book.shares)[week_i, flow_i],
+        "share": shares[week_i, flow_i],
     })
-    realised = _realised(a, flow_i.astype(np.int64), (day // 7).astype(np.int64))
+    realised = _realised(lines, flow_i.astype(np.int64), (day // 7).astype(np.int64))
     for c in ("realised_by_order_days", "realised_by_delivery_days", "realised_by_order_lines", "realised_by_delivery_lines"):
         out[c] = realised[c]
     out["date"] = day_dates(start, out["day"])
