@@ -19,6 +19,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .analysis import binding_by_generation
@@ -28,13 +29,26 @@ __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_fi
            "largest_labs", "BAND", "MAX_LABS"]
 
 BAND = (0.1, 0.9)
-#: one line style per scenario in the fleet and generation figures: as many as the report draws
+#: one line style per scenario in the generation figure (beside its colour), per lab in a compared fleet figure
 _STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
 #: most lines the fleet figure's legend names: past it (a generated network's 150 labs) the legend outgrew the
 #: figure (matplotlib warned that the layout collapsed) and ten colours named no lab apart anyway
 MAX_LEGEND = 24
 #: a stretch longer than this without a delivery breaks the realised lead-time line (the tables are weekly)
 MAX_GAP = pd.Timedelta(weeks=4)
+
+
+def scenario_colors(scenarios: Sequence[str]) -> dict[str, str]:
+    """The colour of each scenario, the same in every figure of a report: in a comparison colour means the
+    scenario (the fleet figure gave it to the lab, the lead-time and generation figures to the scenario)."""
+    return {sc: f"C{i % 10}" for i, sc in enumerate(scenarios)}
+
+
+def lab_styles(labs: Sequence[str]) -> dict[str, tuple[object, str | None]]:
+    """(line style, marker) of each lab where colour is the scenario's: six styles, then the six again with a
+    marker, so the `MAX_LEGEND` labs a legend names are told apart."""
+    markers = [None, "o", "s", "^"]
+    return {lab: (_STYLES[i % len(_STYLES)], markers[(i // len(_STYLES)) % len(markers)]) for i, lab in enumerate(labs)}
 
 
 def lab_colors(labs: Sequence[str]) -> dict[str, object]:
@@ -145,13 +159,14 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
     if not products:
         return None
     fig, axes = _grid(len(products), dates=True)
+    colors = scenario_colors(scenarios)
     lt = lab_quotes(lead_times, labs)
     unquoted = lt["quoted_days"] == np.inf  # a supplier at zero capacity: no lead time to draw
     lt = lt.replace([np.inf, -np.inf], np.nan)
     backlog = lt["quoted_days"] > BACKLOG_WEEKS * 7.0  # not a lead time: left out rather than stretch the axis
     lt = lt.assign(quoted_days=lt["quoted_days"].mask(backlog))
     for ax, product in zip(axes, products):
-        for i, sc in enumerate(scenarios):
+        for sc in scenarios:
             d = lt[(lt["product"] == product) & (lt["scenario"] == sc)]
             if d.empty:
                 continue
@@ -162,7 +177,7 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             at = [d["date"], d["replication"]]
             per["realised_by_delivery_days"] = (realised * lines).groupby(at).sum() / lines.groupby(at).sum().replace(0, np.nan)
             per = per.reset_index()
-            color = f"C{i % 10}"  # one colour per scenario in every panel, whichever series it lacks
+            color = colors[sc]  # one colour per scenario in every panel and figure, whichever series it lacks
             # every week of the series: one left out breaks the line, not bridged by a flat one
             q = _band(per, "quoted_days").reindex(sorted(per["date"].unique())) / 7.0
             if q["mid"].notna().any():
@@ -193,15 +208,16 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
     if not labs:
         return None
     fig, axes = _grid(len(labs), row_height=2.8, sharex=True, dates=True)  # one run, one time axis: labs compare at a glance
+    colors = scenario_colors(scenarios)
     for ax, lab in zip(axes, labs):
         for i, sc in enumerate(scenarios):
             d = gens[(gens["lab"] == lab) & (gens["scenario"] == sc)]
-            if d.empty:
+            if d.empty:  # the next scenario keeps its own colour (the axes' cycle gave it this one's)
                 continue
             s = d.groupby("generation")["date"].agg(["min", "median", "max"])
-            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], label=sc)
+            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], color=colors[sc], label=sc)
             ax.errorbar(s["median"], s.index, xerr=[s["median"] - s["min"], s["max"] - s["median"]], fmt="o", ms=3,
-                        capsize=2, color=ax.lines[-1].get_color())
+                        capsize=2, color=colors[sc])
         ax.set_title(lab)
         ax.set_ylabel("generation")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -213,18 +229,20 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
 
 def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str] | None = None) -> Figure | None:
     """Installed H100e, power and stranded H100e per lab over time (median, band across replications), of `labs`
-    (None: every lab)."""
+    (None: every lab). One scenario: a colour per lab. Several: colour is the scenario's, as in the other figures,
+    and the lab its line style (`lab_styles`); the legend names each once."""
     fleet = fleet[fleet["scenario"].isin(scenarios) & (fleet["lab"].isin(labs) if labs is not None else True)]
     if fleet.empty:
         return None
     fig = new_figure(11, 8.5)
     axes = fig.subplots(3, 1, sharex=True)
     labs = sorted(fleet["lab"].unique())
-    colors = lab_colors(labs)
+    compared = len(scenarios) > 1
+    colors, styles, by_scenario = lab_colors(labs), lab_styles(labs), scenario_colors(scenarios)
     for ax, col, title, unit in zip(axes, ["installed_h100e", "power_mw", "stranded_h100e"],
                                     ["Installed accelerators (H100e)", "Power connected (MW; the fleet draws less)",
                                      "Stranded: delivered, waiting for power (H100e)"], ["H100e", "MW", "H100e"]):
-        for i, sc in enumerate(scenarios):
+        for sc in scenarios:
             for lab in labs:
                 d = fleet[(fleet["scenario"] == sc) & (fleet["lab"] == lab)]
                 if d.empty:
@@ -232,9 +250,11 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
                 b = _band(d, col)
                 if b.empty:
                     continue
-                label = lab if len(scenarios) == 1 else f"{lab} ({sc})"
-                ax.plot(b.index, b["mid"], ls=_STYLES[i % len(_STYLES)], color=colors[lab], lw=1.2, label=label)
-                ax.fill_between(b.index, b["lo"], b["hi"], color=colors[lab], alpha=0.15, lw=0)
+                color = by_scenario[sc] if compared else colors[lab]
+                ls, marker = styles[lab] if compared else ("-", None)
+                ax.plot(b.index, b["mid"], ls=ls, marker=marker, markevery=0.1, ms=3, color=color, lw=1.2,
+                        label=f"{lab} ({sc})" if compared else lab)
+                ax.fill_between(b.index, b["lo"], b["hi"], color=color, alpha=0.15, lw=0)
         ax.set_title(title)
         ax.set_ylabel(unit)
         ax.grid(alpha=0.3)
@@ -244,14 +264,34 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         if not ax.get_lines():
             _legend(ax)  # says "no values"
-    if len(axes[0].get_lines()) > MAX_LEGEND:
-        axes[0].text(0.01, 0.97, f"{len(labs)} labs: no legend (the fleet table names them)", transform=axes[0].transAxes,
-                     va="top", fontsize=7, color="0.3")
-    elif len(axes[0].get_lines()) > 6:  # beside the panels: 24 entries (12 labs, 2 scenarios) covered two years of data
-        fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="outside right upper")
-    elif axes[0].get_lines():
-        axes[0].legend(fontsize=7, ncol=2)
+    _fleet_legend(fig, axes[0], labs, scenarios if compared else [], styles, by_scenario)
     return fig
+
+
+def _fleet_legend(fig: Figure, ax, labs: Sequence[str], compared: Sequence[str],
+                  styles: dict[str, tuple[object, str | None]], colors: dict[str, str]) -> None:
+    """The fleet figure's legend: each lab once (its colour, or in a comparison its line style in grey) and each
+    compared scenario once (its colour). Lab x scenario entries (24 for 12 labs in 2 scenarios) named no more.
+    Past `MAX_LEGEND` labs (a generated network's 150) the labs are not named: the panel says how many."""
+    drawn = {line.get_label().split(" (")[0] for line in ax.get_lines()}
+    shown = [lab for lab in labs if lab in drawn]
+    if not shown:
+        return
+    handles, names = [], []
+    if len(shown) > MAX_LEGEND:
+        ax.text(0.01, 0.97, f"{len(labs)} labs: no legend (the fleet table names them)", transform=ax.transAxes,
+                va="top", fontsize=7, color="0.3")
+    elif compared:
+        handles += [Line2D([], [], color="0.3", ls=styles[lab][0], marker=styles[lab][1], ms=3) for lab in shown]
+        names += shown
+    else:
+        handles, names = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color=colors[sc], lw=3) for sc in compared]
+    names += [f"scenario {sc}" for sc in compared]
+    if len(handles) > 6:  # beside the panels: 24 entries (12 labs, 2 scenarios) covered two years of data
+        fig.legend(handles, names, fontsize=7, loc="outside right upper")
+    elif handles:
+        ax.legend(handles, names, fontsize=7, ncol=2)
 
 
 def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence[str], h100e: dict[str, float],

@@ -85,7 +85,8 @@ def test_the_fleet_figure_of_many_labs_draws_without_a_legend_that_collapses_it(
 
     few, many = fleet_figure(fleet(3), ["a", "b"]), fleet_figure(fleet(150), ["a", "b"])
     assert few.axes[0].get_legend() is not None and 6 <= MAX_LEGEND
-    assert many.axes[0].get_legend() is None and "150 labs" in many.axes[0].texts[0].get_text()
+    assert "150 labs" in many.axes[0].texts[0].get_text()  # the labs unnamed, the scenarios still
+    assert [t.get_text() for t in many.axes[0].get_legend().get_texts()] == ["scenario a", "scenario b"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         many.savefig(io.BytesIO(), format="png")
@@ -220,7 +221,7 @@ def test_the_binding_figure_names_the_largest_cause_of_every_bar():
 
 def test_a_fleet_legend_of_many_lines_stands_beside_the_panels_not_over_them():
     """12 labs in 2 scenarios: the 24-entry legend in the installed panel covered its first two years of lines.
-    Past six lines it is the figure's, right of the panels; a few stay inside."""
+    Past six entries it is the figure's, right of the panels; a few stay inside."""
     from supplychain.figures import fleet_figure
 
     days = np.arange(0, 70, 7.0)
@@ -230,6 +231,49 @@ def test_a_fleet_legend_of_many_lines_stands_beside_the_panels_not_over_them():
     fig = fleet_figure(fleet, ["a", "b"])
     fig.canvas.draw()
     legend, = fig.legends
-    assert fig.axes[0].get_legend() is None and len(legend.get_texts()) == 24
+    assert fig.axes[0].get_legend() is None and len(legend.get_texts()) == 12 + 2  # each lab and scenario once
     assert legend.get_window_extent().x0 >= max(ax.get_window_extent().x1 for ax in fig.axes)
     assert fleet_figure(fleet[fleet["lab"] < "lab_03"], ["a", "b"]).axes[0].get_legend() is not None
+
+
+def test_colour_is_the_scenario_in_every_figure_of_a_comparison():
+    """The fleet figure gave each lab a colour (lab_a blue in both scenarios) where the lead-time and generation
+    figures gave each scenario one (the baseline blue): in a comparison blue meant two things. Colour is now the
+    scenario's in all three, the lab the fleet figure's line style; and a scenario without a lab's generations no
+    longer hands its colour to the next (the generation figure took colours from the axes' cycle)."""
+    from matplotlib.colors import to_hex
+
+    from supplychain.figures import fleet_figure, generations_figure, lead_time_figure
+
+    scenarios = ["base", "ban", "lift"]
+    days = np.arange(0, 70, 7.0)
+    date = pd.Timestamp("2022-01-01") + pd.to_timedelta(days, unit="D")
+    fleet = pd.concat([pd.DataFrame({"scenario": sc, "replication": 0, "lab": lab, "day": days, "date": date,
+                                     "installed_h100e": 100.0 * (k + 1), "power_mw": 1.0, "stranded_h100e": 0.0})
+                       for sc in scenarios for k, lab in enumerate(["lab_a", "lab_b"])])
+    gens = pd.DataFrame([{"scenario": sc, "replication": 0, "lab": lab, "generation": g, "day": 300.0 * g,
+                          "started_day": 0.0, "date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=300 * g + 30 * k)}
+                         for k, sc in enumerate(scenarios) for lab in ("lab_a", "lab_b") for g in range(3)
+                         if not (sc == "ban" and lab == "lab_a")])  # no generation of lab_a under the ban
+    lt = _weekly_lead_times(np.full(20, 250.0), tuple(scenarios))
+
+    def colours(lines, name) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for line in lines:
+            sc = next((s for s in scenarios if name(line.get_label()) == s), None)
+            if sc is not None:
+                out.setdefault(sc, set()).add(to_hex(line.get_color()))
+        return out
+
+    lead = colours(lead_time_figure(lt, scenarios, ["lab_a"]).axes[0].get_lines(), lambda t: t.rsplit(" ", 1)[0])
+    gen_fig = generations_figure(gens, scenarios, ["lab_a", "lab_b"])
+    gen = colours([line for ax in gen_fig.axes[:2] for line in ax.get_lines()], lambda t: t)
+    fleet_fig = fleet_figure(fleet, scenarios)
+    flt = colours([line for ax in fleet_fig.axes for line in ax.get_lines()], lambda t: t.split(" (")[-1].rstrip(")"))
+    expected = {sc: {to_hex(f"C{i}")} for i, sc in enumerate(scenarios)}
+    assert lead == gen == flt == expected
+    a, b = ({str(line.get_linestyle()) for line in fleet_fig.axes[0].get_lines() if line.get_label().startswith(lab)}
+            for lab in ("lab_a", "lab_b"))
+    assert len(a) == len(b) == 1 and a != b  # the lab by its line style, the same in every scenario
+    legend = [t.get_text() for t in fleet_fig.axes[0].get_legend().get_texts()]
+    assert legend == ["lab_a", "lab_b", "scenario base", "scenario ban", "scenario lift"]
