@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .analysis import binding_by_generation
+from .coincident import note, show_coincident
 from .summary import BACKLOG_WEEKS, MAX_LABS, lab_quotes, largest_labs
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
@@ -106,6 +107,14 @@ def _break_gaps(band: pd.DataFrame, gap: pd.Timedelta = MAX_GAP) -> pd.DataFrame
     return pd.concat([band, breaks]).sort_index()
 
 
+def _overlap(axes: Sequence, scenarios: Sequence[str]) -> str:
+    """Lines of several scenarios that coincide (sweep points that change nothing drawn) striped in their
+    colours (`coincident`), and a line for the title naming the scenarios identical throughout ("" if none).
+    Called once the legend is made: it keeps each line's own style (a striped quoted line read as realised)."""
+    text = note(show_coincident(axes, scenarios)) if len(scenarios) > 1 else ""
+    return "\n" + text if text else ""
+
+
 def _figure_legend(fig: Figure, axes: Sequence) -> None:
     """One legend below the panels naming every series any panel draws: a legend in each panel repeated the
     same entries and, with three scenarios, covered the data it named."""
@@ -181,12 +190,12 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
             # every week of the series: one left out breaks the line, not bridged by a flat one
             q = _band(per, "quoted_days").reindex(sorted(per["date"].unique())) / 7.0
             if q["mid"].notna().any():
-                ax.plot(q.index, q["mid"], lw=1.5, color=color, label=f"{sc} quoted")
+                ax.plot(q.index, q["mid"], lw=1.5, color=color, label=f"{sc} quoted", gid=sc)
                 ax.fill_between(q.index, q["lo"], q["hi"], color=color, alpha=0.2, lw=0)
             r = _break_gaps(_band(per, "realised_by_delivery_days") / 7.0)
             if len(r):  # none when the product never reached a lab in the run
                 alone = r["mid"].notna() & r["mid"].shift(1).isna() & r["mid"].shift(-1).isna()
-                ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised",
+                ax.plot(r.index, r["mid"], ls="--", lw=1, color=color, label=f"{sc} realised", gid=sc,
                         marker=".", ms=3, markevery=alone.to_numpy())  # a lone week's deliveries: a dot, not nothing
         mine = lt["product"] == product
         cut = [what for what, left in (("over 10 years", backlog), ("infinite (no capacity)", unquoted)) if left[mine].any()]
@@ -197,7 +206,8 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
         if not ax.get_lines():
             _legend(ax)  # says "no values"
     _figure_legend(fig, axes)
-    fig.suptitle(f"Lead times of accelerators to labs (median; band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)")
+    fig.suptitle(f"Lead times of accelerators to labs (median; band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)"
+                 + _overlap(axes, scenarios))
     return fig
 
 
@@ -215,7 +225,7 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
             if d.empty:  # the next scenario keeps its own colour (the axes' cycle gave it this one's)
                 continue
             s = d.groupby("generation")["date"].agg(["min", "median", "max"])
-            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], color=colors[sc], label=sc)
+            ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], color=colors[sc], label=sc, gid=sc)
             ax.errorbar(s["median"], s.index, xerr=[s["median"] - s["min"], s["max"] - s["median"]], fmt="o", ms=3,
                         capsize=2, color=colors[sc])
         ax.set_title(lab)
@@ -223,7 +233,7 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     _figure_legend(fig, axes)
-    fig.suptitle("Model generations: release dates (median, whiskers min-max across replications)")
+    fig.suptitle("Model generations: release dates (median, whiskers min-max across replications)" + _overlap(axes, scenarios))
     return fig
 
 
@@ -253,7 +263,7 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
                 color = by_scenario[sc] if compared else colors[lab]
                 ls, marker = styles[lab] if compared else ("-", None)
                 ax.plot(b.index, b["mid"], ls=ls, marker=marker, markevery=0.1, ms=3, color=color, lw=1.2,
-                        label=f"{lab} ({sc})" if compared else lab)
+                        label=f"{lab} ({sc})" if compared else lab, gid=sc)
                 ax.fill_between(b.index, b["lo"], b["hi"], color=color, alpha=0.15, lw=0)
         ax.set_title(title)
         ax.set_ylabel(unit)
@@ -265,6 +275,9 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
         if not ax.get_lines():
             _legend(ax)  # says "no values"
     _fleet_legend(fig, axes[0], labs, scenarios if compared else [], styles, by_scenario)
+    overlap = _overlap(axes, scenarios)
+    if overlap:
+        fig.suptitle(overlap.strip(), fontsize=9)
     return fig
 
 

@@ -249,8 +249,8 @@ def test_colour_is_the_scenario_in_every_figure_of_a_comparison():
     days = np.arange(0, 70, 7.0)
     date = pd.Timestamp("2022-01-01") + pd.to_timedelta(days, unit="D")
     fleet = pd.concat([pd.DataFrame({"scenario": sc, "replication": 0, "lab": lab, "day": days, "date": date,
-                                     "installed_h100e": 100.0 * (k + 1), "power_mw": 1.0, "stranded_h100e": 0.0})
-                       for sc in scenarios for k, lab in enumerate(["lab_a", "lab_b"])])
+                                     "installed_h100e": 100.0 * (k + 1) + i, "power_mw": 1.0 + i, "stranded_h100e": i})
+                       for i, sc in enumerate(scenarios) for k, lab in enumerate(["lab_a", "lab_b"])])
     gens = pd.DataFrame([{"scenario": sc, "replication": 0, "lab": lab, "generation": g, "day": 300.0 * g,
                           "started_day": 0.0, "date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=300 * g + 30 * k)}
                          for k, sc in enumerate(scenarios) for lab in ("lab_a", "lab_b") for g in range(3)
@@ -277,3 +277,34 @@ def test_colour_is_the_scenario_in_every_figure_of_a_comparison():
     assert len(a) == len(b) == 1 and a != b  # the lab by its line style, the same in every scenario
     legend = [t.get_text() for t in fleet_fig.axes[0].get_legend().get_texts()]
     assert legend == ["lab_a", "lab_b", "scenario base", "scenario ban", "scenario lift"]
+
+
+def test_sweep_points_that_draw_the_same_lines_are_striped_and_named_not_hidden():
+    """Sweep points that change nothing drawn (a `capacity.growth` past the run) gave identical lines, each drawn
+    over the one before: only the last point's colour showed. Identical lines are now one line striped in their
+    colours (each a dash at its own offset), the title names the points, and the legend keeps each line's style."""
+    from supplychain.figures import fleet_figure, generations_figure, lead_time_figure
+
+    scenarios = ("s_p000", "s_p001", "s_p002")
+    realised = np.full(20, 250.0)
+    lt = _weekly_lead_times(realised, scenarios)
+    lt.loc[lt["scenario"] == "s_p002", "quoted_days"] = 300.0  # the third differs
+    fig = lead_time_figure(lt, list(scenarios), ["lab_a"])
+    quoted = {line.get_gid(): line for line in fig.axes[0].get_lines() if line.get_label().endswith("quoted")}
+    (o0, d0), (o1, d1) = (quoted[sc]._unscaled_dash_pattern for sc in scenarios[:2])  # (offset, dashes): no getter
+    assert d0 == d1 == (4.0, 4.0) and o0 != o1  # dashes of one length, each point's at its own place
+    assert quoted["s_p002"].get_linestyle() == "-"  # a line of its own stays solid
+    assert "s_p000 = s_p001" in fig._suptitle.get_text() and "s_p002" not in fig._suptitle.get_text().split("\n")[1]
+    styles = {t.get_text(): h.get_linestyle() for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
+    assert styles["s_p000 quoted"] == styles["s_p002 quoted"] == "-" and styles["s_p000 realised"] == "--"
+
+    days = np.arange(0, 70, 7.0)
+    fleet = pd.concat([pd.DataFrame({"scenario": sc, "replication": 0, "lab": "lab_a", "day": days,
+                                     "date": pd.Timestamp("2022-01-01") + pd.to_timedelta(days, unit="D"),
+                                     "installed_h100e": 100.0, "power_mw": 1.0, "stranded_h100e": 0.0}) for sc in scenarios])
+    assert "s_p000 = s_p001 = s_p002" in fleet_figure(fleet, list(scenarios))._suptitle.get_text()
+    gens = pd.DataFrame([{"scenario": sc, "replication": 0, "lab": "lab_a", "generation": g, "day": 300.0 * g,
+                          "started_day": 0.0, "date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=300 * g)}
+                         for sc in scenarios for g in range(3)])
+    assert "s_p000 = s_p001 = s_p002" in generations_figure(gens, list(scenarios), ["lab_a"])._suptitle.get_text()
+    assert "Identical" not in generations_figure(gens, ["s_p000"], ["lab_a"])._suptitle.get_text()

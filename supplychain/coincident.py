@@ -1,0 +1,69 @@
+"""Lines of different scenarios that coincide, made visible.
+
+Sweep points that change nothing the figure draws (a `capacity.growth` that only extends a schedule
+past the run, two points of equal inputs) give identical lines, and matplotlib draws each over the
+one before: only the last point's colour showed, and a reader took the others for missing. Here a
+group of identical lines in a panel becomes one striped line, each scenario's colour a dash of it
+(`stripe`), and the scenarios whose lines are identical in every panel are named (`note`).
+
+Lines are matched by the scenario their `gid` names and by their role, their label without the
+scenario (`quoted`, `realised`, `lab_us ()`), so a quoted line is never matched with a realised one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+__all__ = ["show_coincident", "note"]
+
+#: the length of one scenario's dash in a striped line (points, times the line width)
+DASH = 4.0
+
+
+def _data_key(line: Line2D) -> str:
+    """The line's drawn points (dates as matplotlib's day numbers), rounded: equal for equal series."""
+    xy = np.round(np.asarray(line.get_xydata(), dtype=float), 9)
+    return hashlib.sha1(np.where(np.isnan(xy), -1e300, xy).tobytes()).hexdigest()
+
+
+def stripe(lines: Sequence[Line2D]) -> None:
+    """Draw identical `lines` as one line of alternating dashes, one per line's colour. A dashed or dotted
+    line keeps gaps between the dashes (a realised line stays dashed, not solid like a quoted one)."""
+    gap = 0.0 if all(line.get_linestyle() == "-" for line in lines) else DASH / 2
+    period = len(lines) * (DASH + gap)
+    for j, line in enumerate(lines):
+        line.set_linestyle((j * (DASH + gap), (DASH, period - DASH)))
+
+
+def show_coincident(axes: Sequence, scenarios: Sequence[str]) -> list[list[str]]:
+    """Stripe every group of identical lines of different scenarios in each of `axes`; return the groups of
+    scenarios (two or more, in the order given) whose lines are identical in every panel."""
+    signature: dict[str, list[tuple[int, str, str]]] = {sc: [] for sc in scenarios}
+    for n, ax in enumerate(axes):
+        groups: dict[tuple[str, str], list[Line2D]] = {}
+        for line in ax.get_lines():
+            sc = line.get_gid()
+            if sc not in signature:
+                continue
+            key = (str(line.get_label()).replace(sc, "", 1), _data_key(line))
+            groups.setdefault(key, []).append(line)
+            signature[sc].append((n, *key))
+        for group in groups.values():
+            if len({line.get_gid() for line in group}) > 1:
+                stripe(group)
+    same: dict[tuple, list[str]] = {}
+    for sc in scenarios:
+        if signature[sc]:
+            same.setdefault(tuple(sorted(signature[sc])), []).append(sc)
+    return [group for group in same.values() if len(group) > 1]
+
+
+def note(groups: list[list[str]]) -> str:
+    """A line saying which scenarios drew the same lines, or "" when none did."""
+    if not groups:
+        return ""
+    return "Identical, drawn over each other (striped in their colours): " + "; ".join(" = ".join(g) for g in groups)
