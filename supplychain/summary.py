@@ -209,7 +209,10 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
     unquoted = _unquoted_weeks(lt, labs, products_h100e)
     for r in shown.itertuples():
         weeks = f"{r.peak_weeks:.0f} weeks" if r.peak_weeks <= BACKLOG_WEEKS else "over 10 years (orders far beyond capacity)"
-        realised = f"; orders that arrived took at most {took[r.product]:.0f} weeks" if r.product in took else ""
+        # a weekly mean (of one flow's lines ordered that week), not a maximum: "took at most 64 weeks" was read
+        # as no order taking longer, while single H20 lines took 66
+        realised = (f"; the orders of the slowest order week that arrived took {took[r.product]:.0f} weeks on average"
+                    if r.product in took else "")
         none = unquoted.get(r.product, 0)
         none = f"; no finite quote in {none:.0f} weeks (a supplier at zero capacity), left out of the peak" if none else ""
         lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}{none}")

@@ -43,10 +43,12 @@ def test_summary_lists_accelerators_not_grid_power_under_peak_lead_times():
 
 def test_summary_says_how_long_orders_took_beside_the_peak_quote():
     """The peak quote beside the longest time the orders of one week took (the realised lead time by
-    order week, median over replications as the quote's): how far the quote ran ahead of the orders."""
+    order week, median over replications as the quote's): how far the quote ran ahead of the orders. It is
+    a week's mean, so it says so: "took at most 64 weeks" was read as a maximum, and single lines took longer."""
     lt = _lead_times().assign(realised_by_order_days=[84.0, 98.0, 700.0, None])
     text = _summary_of(lt)
-    assert "- h100: 20 weeks (2024-01-08, to lab_us); orders that arrived took at most 14 weeks\n" in text
+    assert ("- h100: 20 weeks (2024-01-08, to lab_us); the orders of the slowest order week that arrived took "
+            "14 weeks on average\n") in text and "at most" not in text
     peaks = peak_lead_times(lt, {"lab_us"}, ["h100"], "realised_by_order_days")
     assert peaks["peak_weeks"].tolist() == [14.0]
 
