@@ -13,6 +13,7 @@ scenario (`quoted`, `realised`, `lab_us ()`), so a quoted line is never matched 
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -62,8 +63,10 @@ def show_coincident(axes: Sequence, scenarios: Sequence[str]) -> list[list[str]]
     return [group for group in same.values() if len(group) > 1]
 
 
-def note(groups: list[list[str]]) -> str:
-    """A line saying which scenarios drew the same lines, or "" when none did."""
+def note(groups: list[list[str]], width: int = 100) -> str:
+    """Which scenarios drew the same lines, wrapped at `width` characters (a sweep's long point names ran
+    under the fleet figure's legend), or "" when none did."""
     if not groups:
         return ""
-    return "Identical, drawn over each other (striped in their colours): " + "; ".join(" = ".join(g) for g in groups)
+    text = "Identical, drawn over each other (striped in their colours): " + "; ".join(" = ".join(g) for g in groups)
+    return textwrap.fill(text, width, break_on_hyphens=False)
