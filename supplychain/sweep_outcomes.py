@@ -71,6 +71,13 @@ def stock_outcomes_table(stocks: pd.DataFrame, points: pd.DataFrame) -> pd.DataF
     return out[first + [c for c in out.columns if c not in first]].sort_values(["point", "replication", "node"]).reset_index(drop=True)
 
 
+def _signed(x: float) -> str:
+    """A coefficient with its sign, a rounding error's -0.000 as +0.000: an input without effect (SRC -2e-16 in a
+    sweep of a CoWoS growth that acts after the run) read as a small negative one."""
+    text = f"{x:+.3f}"
+    return "+0.000" if text == "-0.000" else text
+
+
 def _ranking(lines: list[str], sens: pd.DataFrame, outcome: str, by: str, title: str, what: str, none: str) -> None:
     """The printed ranking of the inputs for one outcome (`what` names it, `none` says why there is none)."""
     lines += ["", title, ""]
@@ -79,7 +86,8 @@ def _ranking(lines: list[str], sens: pd.DataFrame, outcome: str, by: str, title:
     if s.empty:
         lines.append(f"    n/a ({none})")
         return
-    lines += ["    " + line for line in s.to_string(index=False, float_format=lambda x: f"{x:+.3f}").splitlines()]
+    signed = {c: _signed for c in ("src", "spearman_rho")}  # a p-value has no sign: "+0.333" read as a direction
+    lines += ["    " + line for line in s.to_string(index=False, formatters={**signed, "p_value": "{:.3f}".format}).splitlines()]
     unranked = chosen[chosen["rank"].isna()].groupby(by)["input"].agg(", ".join)
     if len(unranked):
         lines += ["", f"Not ranked (rho and SRC undefined: the input or {what} did not vary), rank empty in the table:", ""]

@@ -352,3 +352,17 @@ def test_two_points_rank_no_input():
     s = sensitivity(outcomes, ["a", "b", "c"], ["mean_gap_days"])
     assert s["rank"].isna().all() and s["spearman_rho"].isna().all() and s["src"].isna().all()
     assert "n/a (fewer than 2 generations, fewer than 3 points, or no variation)" in _text(points, outcomes, s, 1)
+
+
+def test_the_ranking_prints_no_negative_zero_and_p_values_without_a_sign():
+    """An input without effect had SRC -2e-16 (rounding) and printed -0.000, a small negative effect to a reader;
+    p-values printed +0.333 beside the coefficients, as if they had a direction."""
+    points = pd.DataFrame({"point": range(4), "scenario": [f"s_p{i:03d}" for i in range(4)], "a": [0.1, 0.1, 0.3, 0.3],
+                           "u": [0.4, 0.5, 0.4, 0.5]})
+    outcomes = points.assign(lab="lab", replication=0, mean_gap_days=[541.0, 534.0, 541.0, 534.0], generations=10,
+                             peak_quoted_weeks=80.0)
+    s = sensitivity(outcomes, ["a", "u"], ["mean_gap_days"])
+    assert s.set_index("input").loc["a", "src"] < 0  # -2e-16: no effect, up to rounding
+    rows = {line.split()[2]: line.split()[3:6] for line in _text(points, outcomes, s, 1).split("ranked by |SRC|:")[1]
+            .strip().splitlines()[1:]}
+    assert rows == {"u": ["-1.000", "-1.000", "0.333"], "a": ["+0.000", "+0.000", "1.000"]}
