@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InputError, from_validation_error, short
-from .scenario_schema import LabPolicy, Scenario
+from .scenario_schema import Scenario
 from .topology import read_yaml
 
 __all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "validate_data", "written_by"]
@@ -136,14 +136,6 @@ def validate_data(data: dict[str, Any], file: Path | str | None) -> Scenario:
     if "nodes" in data and ("edges" in data or "links" in data):  # else pydantic says only `nodes: unknown field`
         raise InputError(file, "<root>", "this is a topology (it has nodes and edges), not a scenario: a scenario names "
                                          "it as `topology: FILE`, or pass it with --topology")
-    per_lab = data.get("per_lab")
-    if isinstance(per_lab, dict):
-        labs = data.get("labs") if isinstance(data.get("labs"), dict) else {}
-        for lab, fields in per_lab.items():
-            try:
-                LabPolicy.model_validate({**labs, **(fields or {})} if isinstance(fields, dict) else fields)
-            except ValidationError as err:
-                raise from_validation_error(file, err, prefix=f"per_lab.{lab}") from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

@@ -361,11 +361,30 @@ class Scenario(Strict):
             seen.add(s.id)
         return shocks
 
-    @model_validator(mode="after")
-    def _per_lab(self) -> "Scenario":
-        for lab, fields in self.per_lab.items():
-            LabPolicy.model_validate({**self.labs.model_dump(), **fields})
-        return self
+    @field_validator("per_lab")
+    @classmethod
+    def _per_lab(cls, per_lab: dict[str, dict[str, Any]], info: ValidationInfo) -> dict[str, dict[str, Any]]:
+        """Each lab's fields over `labs` must make a valid policy; an error names the lab (`per_lab.<lab>.<field>`)
+        and, for a field `labs` itself got wrong, is left to `labs` (its own error, not blamed on every lab)."""
+        labs = info.data.get("labs")
+        if isinstance(labs, LabPolicy):
+            for lab in per_lab:
+                merged_lab_policy(labs, per_lab, lab)
+        return per_lab
 
     def lab_policy(self, lab_id: str) -> LabPolicy:
-        return LabPolicy.model_validate({**self.labs.model_dump(), **self.per_lab.get(lab_id, {})})
+        """The policy of lab `lab_id`: its `per_lab` fields over `labs`."""
+        return merged_lab_policy(self.labs, self.per_lab, lab_id)
+
+
+def merged_lab_policy(labs: LabPolicy, per_lab: dict[str, dict[str, Any]], lab: str) -> LabPolicy:
+    """A lab's `per_lab` fields over `labs`, validated: the one merge that the scenario's validation and the
+    run both use, so a file that validates runs with the policies its check saw. An error is located at
+    `<lab>.<field>` below the `per_lab` field."""
+    try:
+        return LabPolicy.model_validate({**labs.model_dump(), **per_lab.get(lab, {})})
+    except ValidationError as err:
+        raise ValidationError.from_exception_data("Scenario", [
+            InitErrorDetails(type=PydanticCustomError(e["type"], "{msg}", {**e.get("ctx", {}), "msg": e["msg"]}),
+                             loc=(lab, *e["loc"]), input=e["input"])
+            for e in err.errors(include_url=False)]) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from supplychain.cli import app
@@ -247,6 +248,35 @@ def test_scenario_figures_are_finite_numbers_not_bools(path: str, bad) -> None:
         assert err.problem == "figures must be finite (got inf)", str(err)
     if section == "labs":
         fails({"topology": str(MINIMAL), "per_lab": {"lab": {name: bad}}}, f"per_lab.lab.{name}")
+
+
+# -- per_lab: one merge over `labs` (scenario_schema.merged_lab_policy) for the check and the run --------
+
+
+def test_a_bad_labs_field_is_blamed_on_labs_not_on_each_per_lab() -> None:
+    """The file check merged the raw `labs` into every `per_lab` entry first, so `labs.utilisation: 2`
+    was reported as `per_lab.lab.utilisation`, a field that entry does not set."""
+    fails({"topology": str(MINIMAL), "labs": {"utilisation": 2}, "per_lab": {"lab": {"review_days": 7}}},
+          "labs.utilisation", match="less than or equal to 1")
+
+
+def test_scenario_model_names_the_lab_of_a_bad_per_lab_field() -> None:
+    """`Scenario(...)` from Python located a per_lab error at the lab policy's root (`review_days`)."""
+    with pytest.raises(ValidationError) as info:
+        Scenario.model_validate({"per_lab": {"lab": {"review_days": 0}}})
+    assert [e["loc"] for e in info.value.errors()] == [("per_lab", "lab", "review_days")]
+    with pytest.raises(ValidationError) as info:
+        Scenario.model_validate({"per_lab": {"lab": {"ordering_params": {"adjust": 1}}}})
+    assert info.value.errors()[0]["loc"] == ("per_lab", "lab", "ordering_params", "adjust")
+    assert "not a parameter of ordering policy 'order_up_to'" in info.value.errors()[0]["msg"]
+
+
+def test_lab_policy_is_the_merge_the_check_validated() -> None:
+    sc = Scenario.model_validate({"labs": {"utilisation": 0.5, "ordering": "smooth"},
+                                  "per_lab": {"lab": {"ordering_params": {"adjustment_days": 28}}}})
+    own = sc.lab_policy("lab")
+    assert (own.utilisation, own.ordering, own.ordering_values()) == (0.5, "smooth", {"adjustment_days": 28.0})
+    assert sc.lab_policy("other") == sc.labs
 
 
 def test_config_hash_follows_content_not_location(world: Path, tmp_path_factory) -> None:
