@@ -156,6 +156,20 @@ def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path:
     ]
 
 
+def test_sweep_prints_the_warnings_of_its_points_once(tmp_path: Path) -> None:
+    """A warning only a point has (its shock date swept past the end) was a `ScenarioWarning` the command
+    silenced: the sweep ran a shock that never happens without a word."""
+    path = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "end": "2022-03-01",
+                                                     "shocks": [{**SHOCK, "start": "2022-02-01"}]}))
+    result = runner.invoke(app, ["sweep", str(path), "-p", "shocks.x.start=2022-02-01,2023-01-01,2024-01-01",
+                                 "-n", "1", "-w", "1", "-q", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {path}: shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
+        f"warning: {path}: shocks.x.start: 2024-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
+    ]
+
+
 def _shown(call) -> list[warnings.WarningMessage]:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

@@ -14,19 +14,20 @@ any work; `guard` names the option in the error. `kwargs()` is what `run_experim
 from __future__ import annotations
 
 import shutil
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import typer
 
 from ..arguments import check_run, scheduler_problem
-from ..errors import InputError
+from ..errors import InputError, ScenarioWarning
 from .common import path_arg, stopped
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
-           "ExperimentOptions", "interrupt_hint", "no_half_written_output", "warn"]
+           "ExperimentOptions", "echo_warnings", "interrupt_hint", "no_half_written_output", "warn"]
 
 SEED = typer.Option(None, "--seed", help="Seed of the replication streams (default: the scenario's; compare: the baseline's)")
 REPLICATIONS = typer.Option(None, "--replications", "-n", help="Replications per scenario (default: the scenario's)")
@@ -98,6 +99,27 @@ def warn(prepared: Any) -> None:
     for es in prepared:
         for w in es.warnings:
             typer.echo(f"warning: {es.source}: {w}", err=True)
+
+
+@contextmanager
+def echo_warnings(shown: Iterable[str] = ()) -> Iterator[None]:
+    """Print each `ScenarioWarning` raised inside as its own `warning:` line on stderr when it is raised (each
+    text once, none of `shown`: printed already by `warn`), for what only the API sees: a sweep point's own
+    warnings (a shock date swept past the end, ordering parameters a swept policy does not take)."""
+    seen = set(shown)
+    other = warnings.showwarning
+
+    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        if not issubclass(category, ScenarioWarning):
+            other(message, category, *args, **kwargs)
+        elif str(message) not in seen:
+            seen.add(str(message))
+            typer.echo(f"warning: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        warnings.showwarning = show
+        yield
 
 
 @contextmanager

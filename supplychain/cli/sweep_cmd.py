@@ -9,7 +9,7 @@ import typer
 
 from .common import guard, path_arg
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, interrupt_hint, no_half_written_output, warn)
+                                 ExperimentOptions, echo_warnings, interrupt_hint, no_half_written_output, warn)
 
 
 def sweep(
@@ -46,7 +46,7 @@ def sweep(
         if out is None:
             out = Path("outputs") / safe_name("sweep_" + base.name)
         with interrupt_hint(out):  # a Ctrl-C while the results print says the same
-            with no_half_written_output(out):
-                s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))
+            with no_half_written_output(out), echo_warnings(f"{base.source}: {w}" for w in base.warnings):
+                s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))  # its points' own warnings too
             opts.echo(s.text)
             opts.echo(f"tables written to {s.folder}")
