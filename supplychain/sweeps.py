@@ -17,6 +17,8 @@ PATH walks the scenario's fields (`labs.utilisation`, `per_lab.<lab>.utilisation
 figure as a scenario's `set:` does (`set.nodes.tsmc_cowos.capacity.growth`).
 What every point shares (`seed`, `replications`, `topology`, the name) cannot
 be swept: it is an error rather than a column that changes nothing.
+A point that sweeps a lab's `ordering` drops the base's `ordering_params` its
+policy does not take, with a warning (`_fit_ordering_params`).
 Every point is validated before anything runs; a bad path or value is an
 `InputError` naming the argument and the path: `<arguments>: params[labs.nope]: ...`
 from Python, `supplychain sweep: --param labs.nope: ...` on the command line.
@@ -32,7 +34,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -228,13 +230,54 @@ def _base_data(scenario: Any) -> tuple[dict[str, Any], Path | None]:
     return compose(read_yaml(path), path)[0], path
 
 
+def _fit_ordering_params(data: dict[str, Any], swept: Sequence[str]) -> list[str]:
+    """At a point that sweeps a lab's `ordering`, drop the base's `ordering_params` its policy does not take
+    (`smooth`'s adjustment_days under `order_up_to`), so every value of the sweep runs, each policy with the
+    parameters that apply to it; a lab of its own policy (`per_lab`) keeps what it inherited and takes. A
+    parameter swept itself is never dropped: one that does not apply stays an error, not a column that
+    changes nothing. Returns a warning per policy and dropped parameter."""
+    if not any(p == "labs.ordering" or (p.startswith("per_lab.") and p.endswith(".ordering")) for p in swept):
+        return []
+    from .engine.ordering import ORDERING_POLICIES
+
+    labs = data.get("labs") if isinstance(data.get("labs"), dict) else {}
+    inherited = labs.get("ordering_params") if isinstance(labs.get("ordering_params"), dict) else {}
+    notes: list[str] = []
+
+    def fit(where: str, name: Any, params: dict[str, Any], whose: str) -> dict[str, Any]:
+        policy = ORDERING_POLICIES.get(name) if isinstance(name, str) else None
+        gone = [k for k in params if policy is not None and k not in policy.defaults
+                and f"{where}.ordering_params.{k}" not in swept]
+        notes.extend(f"{where}.ordering_params.{k} dropped{whose}: not a parameter of ordering policy {name!r}, "
+                     "which the sweep sets" for k in gone)
+        return {k: v for k, v in params.items() if k not in gone}
+
+    name = labs.get("ordering", "order_up_to")
+    kept = fit("labs", name, inherited, "")
+    per_lab = data.get("per_lab") if isinstance(data.get("per_lab"), dict) else {}
+    for lab, own in per_lab.items():
+        if not isinstance(own, dict):
+            continue
+        if isinstance(own.get("ordering_params"), dict):
+            own["ordering_params"] = fit(f"per_lab.{lab}", own.get("ordering", name), own["ordering_params"], "")
+        elif own.get("ordering", name) != name:  # it inherits the base's parameters, not those left for `labs`
+            theirs = fit("labs", own["ordering"], inherited, f" for {lab}")
+            if theirs != kept:
+                own["ordering_params"] = theirs
+    if kept != inherited:
+        labs["ordering_params"] = kept
+    return notes
+
+
 def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, values: dict[str, Any]) -> ResolvedScenario:
     data = copy.deepcopy(base)
     data["name"] = name
     for path, value in values.items():
         _set_path(data, path, value)
-    try:
-        return resolve_scenario(data, file, graph, warn=False)  # the sweep shows each distinct warning once
+    dropped = _fit_ordering_params(data, list(values))
+    try:  # the sweep shows each distinct warning once
+        rs = resolve_scenario(data, file, graph, warn=False)
+        return replace(rs, warnings=rs.warnings + tuple(dropped)) if dropped else rs
     except InputError as err:
         owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
                      None)

@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from supplychain.cli import app
-from supplychain.errors import InputError
+from supplychain.errors import InputError, ScenarioWarning
 from supplychain.sweep_outcomes import sweep_text as _text
 from supplychain.sweeps import Param, design, parse_param, sensitivity, sweep
 
@@ -366,3 +366,48 @@ def test_the_ranking_prints_no_negative_zero_and_p_values_without_a_sign():
     rows = {line.split()[2]: line.split()[3:6] for line in _text(points, outcomes, s, 1).split("ranked by |SRC|:")[1]
             .strip().splitlines()[1:]}
     assert rows == {"u": ["-1.000", "-1.000", "0.333"], "a": ["+0.000", "+0.000", "1.000"]}
+
+
+SMOOTH = {"ordering": "smooth", "ordering_params": {"adjustment_days": 30}}
+
+
+def test_sweeping_the_ordering_policy_drops_the_base_parameters_a_policy_does_not_take(tmp_path):
+    """A base on `smooth` with its adjustment_days swept over `order_up_to,smooth`: the order_up_to point runs
+    without the parameter (it was an error naming it, and the sweep ran nothing), the smooth point with it, and
+    the command says once what it dropped."""
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario(end="2023-06-30", labs=SMOOTH)))
+    res = runner.invoke(app, ["sweep", str(path), "-p", "labs.ordering=order_up_to,smooth", "-n", "1", "-w", "1",
+                              "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    warned = [ln for ln in res.output.splitlines() if ln.startswith("warning:")]
+    assert warned == [f"warning: {path}: labs.ordering_params.adjustment_days dropped: not a parameter of ordering "
+                      "policy 'order_up_to', which the sweep sets"], res.output
+    assert "Per point" in res.output
+    o = pd.read_parquet(tmp_path / "o" / "sweep" / "outcomes.parquet")
+    assert sorted(o["labs.ordering"].unique()) == ["order_up_to", "smooth"]
+
+
+def test_a_swept_ordering_parameter_the_swept_policy_does_not_take_stays_an_error(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario(labs=SMOOTH)))
+    res = runner.invoke(app, ["sweep", str(path), "-p", "labs.ordering=order_up_to,smooth",
+                              "-p", "labs.ordering_params.adjustment_days=30,60", "-o", str(tmp_path / "o"), "-w", "1"])
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [
+        "supplychain sweep: --param labs.ordering_params.adjustment_days: not a parameter of ordering policy "
+        "'order_up_to' (got 'adjustment_days'); its parameters: none"], res.output
+
+
+@pytest.mark.parametrize("swept, per_lab, want", [
+    # the lab swept to order_up_to keeps none of the base's parameters; `labs` (and so smooth) keep theirs
+    ("per_lab.lab.ordering", {}, [("order_up_to", {}), ("smooth", {"adjustment_days": 30.0})]),
+    # a lab on smooth of its own keeps the parameter it inherited when `labs` is swept to order_up_to
+    ("labs.ordering", {"lab": {"ordering": "smooth"}}, [("smooth", {"adjustment_days": 30.0})] * 2),
+])
+def test_each_lab_of_a_swept_ordering_runs_with_the_parameters_of_its_policy(swept, per_lab, want):
+    with pytest.warns(ScenarioWarning, match="adjustment_days dropped"):
+        s = sweep(scenario(end="2023-03-31", labs=SMOOTH, per_lab=per_lab), {swept: ["order_up_to", "smooth"]},
+                  replications=1, workers=1)
+    got = [(p.ordering, p.ordering_values()) for p in (es.scenario.lab_policy("lab") for es in s.experiment.scenarios)]
+    assert got == want
