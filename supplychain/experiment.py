@@ -31,7 +31,7 @@ from .errors import InputError, short
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
 from .plugins import install, plugins_fingerprint, plugins_used
-from .progress import DayBar, LogProgress, bar_disable, log_lines
+from .progress import DayBar, LogProgress, bar_disable, end_bar_line, log_lines
 from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
@@ -323,6 +323,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                 ex.close(abort=failed)
             if days is not None:
                 days.close()
+            if failed:
+                end_bar_line(quiet)  # the error the caller prints next starts a line of its own
 
     def parts() -> Iterable[dict[str, pd.DataFrame]]:
         for es in prepared:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DayBar", "Reporter", "LogProgress", "bar_disable", "log_lines", "FORCE_ENV"]
+__all__ = ["DayBar", "Reporter", "LogProgress", "bar_disable", "end_bar_line", "log_lines", "FORCE_ENV"]
 
 REPORT_EVERY_DAYS = 28  # a message per four simulated weeks: a few hundred per replication
 #: set to 1 to draw bars even when stderr is not a terminal (a log someone tails)
@@ -48,6 +48,16 @@ def log_lines(quiet: bool) -> bool:
         return False
     isatty = getattr(sys.stderr, "isatty", None)
     return not (isatty is not None and isatty())
+
+
+def end_bar_line(quiet: bool) -> None:
+    """After bars forced onto a file or pipe (`SUPPLYCHAIN_PROGRESS=1`) were closed by an error or Ctrl-C: end
+    the line their clearing codes left open, so the error (or `interrupted`) printed next is a line of its own,
+    not `\r   \x1b[A<plugin>: ...`. A terminal needs none: the error takes the cleared bar's place."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if bar_disable(quiet) is False and not (isatty is not None and isatty()) and "ipykernel" not in sys.modules:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
 
 
 class LogProgress:

@@ -279,6 +279,19 @@ def test_a_plugin_that_raises_or_returns_no_number_stops_the_run_with_one_line(t
         assert not (out / "manifest.json").exists()
 
 
+def test_a_plugin_error_after_progress_bars_is_the_last_line_and_clean(tmp_path, broken, monkeypatch):
+    """Without -q, bars forced onto a log (SUPPLYCHAIN_PROGRESS=1) closed on the error but left their clearing
+    codes open on its line: the last line read `   \x1b[A<plugin>: ...`."""
+    monkeypatch.setenv("SUPPLYCHAIN_PROGRESS", "1")
+    shock = {"id": "s", "kind": "breaks_down", "start": "2022-02-01", "multiplier": 0.5, "target": {"ids": ["fab"]}}
+    for workers in ("1", "2"):
+        res = cli("--plugin", broken, "run", scenario(tmp_path, shocks=[shock]), "--out", tmp_path / f"o{workers}",
+                  "-n", "2", "-w", workers)
+        assert res.exit_code == 2, res.stderr
+        assert "simulated" in res.stderr and "Traceback" not in res.stderr  # the bars drew
+        assert res.stderr.splitlines()[-1] == "<plugin>: shock.breaks_down: raised KeyError applying shock 's': 'no such array'"
+
+
 def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_it(broken):
     from supplychain.plugins import load_plugin
     from supplychain.results import simulate
