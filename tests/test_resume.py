@@ -103,6 +103,49 @@ def test_ctrl_c_after_the_run_while_its_summary_prints_says_how_to_resume(tmp_pa
     assert (out / "manifest.json").is_file()
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_ctrl_c_while_the_cluster_shuts_down_after_the_run_says_how_to_resume(tmp_path, monkeypatch, command):
+    """A Ctrl-C that lands as the executor (here standing for a Dask cluster) is closed once every unit is
+    done gets the resume line and 130 from every command that runs replications."""
+    from supplychain import experiment
+    from supplychain.executors import SerialExecutor
+
+    class ShutsDown(SerialExecutor):
+        name = "dask"
+
+        def close(self, abort: bool = False) -> None:
+            if not abort:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "make_executor", lambda *a, **k: ShutsDown())
+    path = scenario_file(tmp_path, end="2023-03-31")
+    other = tmp_path / "b.yaml"
+    other.write_text(yaml.safe_dump({"name": "b", "topology": MINIMAL, "end": "2023-03-31"}))
+    out = tmp_path / "out"
+    args = {"run": ["run", str(path)], "compare": ["compare", str(path), str(other), "--no-counterfactual"],
+            "sweep": ["sweep", str(path), "-p", "labs.utilisation=0.3,0.4"]}[command]
+    res = runner.invoke(app, [*args, "-n", "1", "--scheduler", "local", "-o", str(out)])
+    assert res.exit_code == 130, res.output
+    assert res.stderr.splitlines()[-1] == (f"interrupted: finished replications are stored in {out}; "
+                                           "rerun the same command to resume"), res.stderr
+
+
+def test_the_console_script_ignores_ctrl_c_once_its_command_has_ended(tmp_path, monkeypatch):
+    """A Ctrl-C in the interpreter's teardown after a finished run (a Dask cluster's, ~0.5 s) killed the process
+    with 130 and no line once Python had restored the default action: the command has said how it ended, so
+    from then on Ctrl-C is ignored."""
+    from supplychain.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["supplychain", "scenario", "validate", str(scenario_file(tmp_path))])
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main()
+        assert ended.value.code == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def test_killed_run_resumes_and_equals_a_clean_run(tmp_path):
     path = scenario_file(tmp_path)
     out, clean = tmp_path / "out", tmp_path / "clean"

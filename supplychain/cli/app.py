@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from ..errors import short
 from . import run_cmd, scenario_cmd, topology_cmd
 from . import compare_cmd, report_cmd, sweep_cmd
-from .common import exit_soon, guard
+from .common import exit_soon, guard, ignore_ctrl_c
 
 try:  # Typer >= 0.20 ships its own copy of click; older Typer uses click itself
     from typer._click import exceptions as click_exceptions
@@ -123,3 +123,5 @@ def main() -> None:
         if exc.code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
             exit_soon(int(exc.code))
         raise
+    finally:
+        ignore_ctrl_c()  # the command said how it ended: a Ctrl-C in the teardown changes nothing
