@@ -70,6 +70,15 @@ def worker_setup() -> None:
                          daemon=True).start()
 
 
+def dask_setup(worker: Any) -> None:
+    """Run by each worker of the local Dask cluster as it starts (its `preload`): it ignores Ctrl-C, as
+    `worker_setup` makes local worker processes do. Ctrl-C reaches the terminal's whole process group, and a
+    worker that took it printed a KeyboardInterrupt traceback under the command's `interrupted` line; the
+    parent stops its workers when it closes the cluster."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while the main thread forks workers, and deliver them after.
@@ -209,7 +218,7 @@ class DaskExecutor(Executor):
         self.same_machine = address == "local"
         if address == "local":
             n = max(1, workers or default_workers())
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, preload=[__name__],
                                          dashboard_address=None, silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         else:

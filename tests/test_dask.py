@@ -215,3 +215,18 @@ def test_a_plugin_file_named_on_the_command_line_reaches_dask_workers(scheduler,
         sys.modules.pop("quarter_divisor", None)
     for name in ("orders", "generations", "fleet"):
         pdt.assert_frame_equal(read_table(tmp_path / "dask", name), read_table(tmp_path / "serial", name), obj=name)
+
+
+def test_the_workers_of_a_local_cluster_ignore_ctrl_c():
+    """Ctrl-C reaches the terminal's whole process group: a local cluster's worker that took it printed a
+    KeyboardInterrupt traceback under the command's `interrupted` line. The parent stops them."""
+    import signal
+
+    from supplychain.executors import DaskExecutor
+
+    ex = DaskExecutor("local", 1)
+    try:
+        got = ex._client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+    finally:
+        ex.close()
+    assert list(got.values()) == [True]
