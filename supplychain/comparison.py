@@ -40,6 +40,7 @@ from .engine.record import whole_days, with_dates
 from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
+from .idle import decision_rows, idle_notes
 from .outputs import atomic_write_text, write_table
 from .tabular import TableAttributes, table_sizes
 
@@ -79,6 +80,11 @@ def _backlog_note(r: Any) -> str:
     return "; ".join(x for x in (r.note, extra) if isinstance(x, str) and x)
 
 
+def _lean_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """What a lean comparison keeps of a replication: the summary's rows and which rules and shocks acted."""
+    return {**summary_rows(tables), "events": decision_rows(tables["events"])}
+
+
 def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,
             workers: int | None = None, scheduler: str | None = None, out: str | Path | None = None,
             fmt: str = "parquet", quiet: bool = True, fresh: bool = False, counterfactuals: bool = True,
@@ -99,7 +105,7 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals and labs else {}
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
     exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
-                         scheduler=scheduler, kind="compare", reduce=summary_rows if lean and out is not None else None,
+                         scheduler=scheduler, kind="compare", reduce=_lean_rows if lean and out is not None else None,
                          extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
                                          "counterfactuals": {k: v.name for k, v in cfs.items()}})
     end_day = min((es.scenario.end - es.scenario.start).days for es in runs)
@@ -112,7 +118,8 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     for name in ("release_delays", "censored", "mean_gaps", "throttle"):
         t = tables[name]
         tables[name] = typed(with_dates(t, t["scenario"].map(own), {"baseline_day": start}), name)
-    text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start)
+    idle = idle_notes(exp.tables["events"], base.scenario, {es.name: es.scenario for es in others}, base.replications)
+    text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start, idle)
     folder = None
     if out is not None:
         folder = Path(out) / COMPARE_DIR
@@ -152,8 +159,10 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
 
 
 def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], replications: int,
-                      seed: int, start: Any) -> str:
-    """The comparison as text: one block per scenario (the labs' part only where there are labs)."""
+                      seed: int, start: Any, idle: dict[str, list[str]] | None = None) -> str:
+    """The comparison as text: one block per scenario (the labs' part only where there are labs), led by
+    the scenario's own rules and shocks that did nothing (`idle.idle_notes`): a block of +0 without
+    them reads as "the policy changes nothing" when the policy never acted."""
     lines: list[str] = []
     labs = len(tables["mean_gaps"]) > 0 or len(tables["binding"]) > 0
     stocks = tables.get("stock_changes", pd.DataFrame())
@@ -161,6 +170,9 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
         lines += [f"## {name} vs {baseline}", "",
                   f"{replications} paired replication(s), seed {seed}; differences are {name} - {baseline}, "
                   "mean and 95 % CI over replications.", ""]
+        if (idle or {}).get(name):
+            lines += [f"Of {name}'s own rules and shocks (not the baseline's), these left no row in the events table in any replication:",
+                      *(f"    {line}" for line in idle[name]), ""]  # type: ignore[index]
         if labs:
             lines += _lab_block(tables, baseline, name, start)
         own = stocks[stocks["scenario"] == name] if len(stocks) else stocks
