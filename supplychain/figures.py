@@ -27,7 +27,7 @@ from .coincident import note, show_coincident
 from .summary import BACKLOG_WEEKS, MAX_LABS, lab_quotes, largest_labs
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
-           "largest_labs", "BAND", "MAX_LABS"]
+           "largest_labs", "outcome_colors", "BAND", "MAX_LABS"]
 
 BAND = (0.1, 0.9)
 #: one line style per scenario in the generation figure (beside its colour), per lab in a compared fleet figure
@@ -58,6 +58,20 @@ def lab_colors(labs: Sequence[str]) -> dict[str, object]:
         return {lab: f"C{i}" for i, lab in enumerate(labs)}
     palette = colormaps["tab20"].colors
     return {lab: palette[i % len(palette)] for i, lab in enumerate(labs)}
+
+
+#: outcome colours once the default cycle's are all scenarios': black and greys apart from its grey (C7)
+_OUTCOME_GREYS = ("black", "0.33", "0.66")
+
+
+def outcome_colors(outcomes: Sequence[str], scenarios: Sequence[str]) -> dict[str, object]:
+    """A colour per control outcome of the events figure that no scenario of the report has: outcomes took the
+    default cycle's first colours, so "licence denied" was the orange that means the second scenario in every
+    other figure. They take the cycle's colours past the scenarios', then black and greys (the outcomes also
+    sit at their own offset in a row, so even a repeated colour stays apart in a dense cluster)."""
+    taken = {i % 10 for i in range(len(scenarios))}
+    palette = [f"C{i}" for i in range(10) if i not in taken] + list(_OUTCOME_GREYS)
+    return {what: palette[j % len(palette)] for j, what in enumerate(outcomes)}
 
 
 def _cause_colors(causes: Sequence[str]) -> dict[str, object]:
@@ -372,13 +386,16 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
     y = {r: i for i, r in enumerate(rows)}
     shocks = ev[ev["type"] == "shock"].drop_duplicates(["row", "date", "detail"])
     for r in shocks.itertuples():
-        ax.barh(y[r.row], pd.Timedelta(days=max(_days(r), 3)), left=r.date, height=0.5, color="tab:red", alpha=0.4)
+        # hatched light grey: red was the fourth scenario's colour
+        ax.barh(y[r.row], pd.Timedelta(days=max(_days(r), 3)), left=r.date, height=0.5, color="0.85", edgecolor="0.4",
+                hatch="///", lw=0.5)
     other = ev[ev["type"] != "shock"]
     kinds = sorted(other["what"].astype(str).unique())
+    colors = outcome_colors(kinds, scenarios)
     for j, what in enumerate(kinds):
         grp = other[other["what"].astype(str) == what]
         offset = (j - (len(kinds) - 1) / 2) * min(0.25, 0.6 / max(1, len(kinds)))
-        ax.scatter(grp["date"], grp["row"].map(y) + offset, s=12, marker="|", color=f"C{j % 10}", label=what)
+        ax.scatter(grp["date"], grp["row"].map(y) + offset, s=12, marker="|", color=colors[what], label=what)
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
     for label in ax.get_yticklabels()[len(rows) - len(quiet):]:
         label.set_color("0.4")

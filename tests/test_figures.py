@@ -308,3 +308,26 @@ def test_sweep_points_that_draw_the_same_lines_are_striped_and_named_not_hidden(
                          for sc in scenarios for g in range(3)])
     assert "s_p000 = s_p001 = s_p002" in generations_figure(gens, list(scenarios), ["lab_a"])._suptitle.get_text()
     assert "Identical" not in generations_figure(gens, ["s_p000"], ["lab_a"])._suptitle.get_text()
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 9, 12])
+def test_the_events_figure_gives_outcomes_and_shocks_colours_no_scenario_has(n):
+    """Outcomes took the default cycle's first colours: "licence denied" was orange on the baseline's rows, and
+    orange means the second scenario in every other figure of a comparison (shocks were the fourth's red). An
+    outcome's colour is now none of the report's scenarios', and outcomes differ while colours remain."""
+    from matplotlib.colors import to_rgba
+
+    from supplychain.figures import events_figure, scenario_colors
+
+    scenarios = [f"s{i}" for i in range(n)]
+    kinds = ["denied", "licence denied", "licence granted", "licence review", "quota wait", "substitution a->b"]
+    ev = pd.DataFrame({"scenario": "s0", "type": "control", "id": "r", "what": kinds, "detail": "",
+                       "date": pd.date_range("2023-01-01", periods=len(kinds), freq="W")})
+    shock = pd.DataFrame({"scenario": ["s0"], "type": ["shock"], "id": ["q"], "what": ["capacity"], "detail": ["45 days"],
+                          "duration_days": [45.0], "date": [pd.Timestamp("2023-01-01")]})
+    ax = events_figure(pd.concat([ev, shock]), scenarios).axes[0]
+    taken = {to_rgba(c) for c in scenario_colors(scenarios).values()}
+    marks = [to_rgba(c.get_facecolor()[0], 1.0) for c in ax.collections]
+    assert len(marks) == len(kinds) and not set(marks) & taken
+    assert len(set(marks)) == min(len(kinds), 10 - min(n, 10) + 3)  # the free cycle colours, black and two greys
+    assert not {to_rgba(p.get_facecolor(), 1.0) for p in ax.patches} & taken
