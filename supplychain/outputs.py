@@ -149,15 +149,31 @@ def manifest(**fields: object) -> dict:
         except PackageNotFoundError:  # pragma: no cover
             versions[pkg] = None
     return {"versions": versions, "program": program_fingerprint(), "python": sys.version.split()[0],
-            "platform": platform.platform(), "command": _command(sys.argv), **fields}
+            "platform": platform.platform(), "command": _command(sys.argv, getattr(sys, "orig_argv", None)), **fields}
 
 
-def _command(argv: list[str]) -> str:
-    """The command line that made the run. In a notebook it is the kernel's launcher and its
-    connection file, which says nothing about the run: say that it came from a notebook instead."""
+def _command(argv: list[str], orig_argv: list[str] | None = None) -> str:
+    """The command line that made the run, as a user would retype it (quoted where an argument needs it).
+    Under `python -m supplychain` argv[0] is the package's `__main__.py`, and under `python -c` it is "-c":
+    neither reruns anything, so the interpreter's own command line (`orig_argv`) is taken, else
+    `python -m <module>` from the path. In a notebook it is the kernel's launcher and its connection file,
+    which says nothing about the run: say that it came from a notebook instead."""
+    import shlex
+
     if argv and "ipykernel" in Path(argv[0]).name:
         return "python (a Jupyter kernel; the calls are in the notebook)"
-    return " ".join(argv)
+    if argv and (argv[0] == "-c" or Path(argv[0]).name == "__main__.py"):
+        if orig_argv:
+            return shlex.join(orig_argv)
+        if argv[0] != "-c":
+            package = Path(argv[0]).resolve().parent
+            names = []
+            while (package / "__init__.py").is_file():
+                names.insert(0, package.name)
+                package = package.parent
+            if names:
+                return shlex.join(["python", "-m", ".".join(names), *argv[1:]])
+    return shlex.join(argv)
 
 
 def write_json(path: str | Path, data: object) -> None:

@@ -177,6 +177,33 @@ def test_the_manifest_names_a_notebook_instead_of_its_kernel_launcher():
     assert _command(["my_study.py", "--fast"]) == "my_study.py --fast"
 
 
+def test_the_manifest_records_python_m_supplychain_as_the_command_a_user_retypes(tmp_path):
+    """Run as `python -m supplychain`, the manifest (and the report's "made by") said
+    `.../supplychain/__main__.py compare ...`, which runs nothing when retyped: it is the interpreter's own command
+    line now (`sys.orig_argv`), or without one `python -m supplychain`; arguments are quoted where they need it."""
+    import json
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    from supplychain.outputs import _command
+
+    main = str(Path(__file__).resolve().parents[1] / "supplychain" / "__main__.py")
+    assert _command([main, "compare", "a.yaml", "my b.yaml", "-n", "4"]) == "python -m supplychain compare a.yaml 'my b.yaml' -n 4"
+    assert _command([main, "run", "-n", "2"], ["python3", "-m", "supplychain", "run", "-n", "2"]) == "python3 -m supplychain run -n 2"
+    assert _command(["-c", "run"], ["python", "-c", "from supplychain.cli import main; main()", "run"]) == \
+        "python -c 'from supplychain.cli import main; main()' run"
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "s.yaml").write_text(f"name: s\ntopology: {root / 'topology' / 'minimal.yaml'}\nend: 2022-03-31\n")
+    args = [sys.executable, "-m", "supplychain", "run", str(tmp_path / "s.yaml"), "-n", "1", "-w", "1", "-q",
+            "-o", str(tmp_path / "my run")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "my run" / "manifest.json").read_text())["command"] == shlex.join(args)
+
+
 def test_no_date_in_any_table_is_after_the_scenario_end():
     """Orders delivered on the afternoon of the last day were dated the day after the end."""
     from supplychain.results import simulate
