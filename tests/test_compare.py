@@ -362,7 +362,7 @@ def test_the_comparison_of_many_labs_prints_the_labs_that_moved_most_and_says_so
     assert "moved most" not in few
 
 
-@pytest.mark.filterwarnings("ignore:.*never takes effect in the run")
+@pytest.mark.filterwarnings("ignore:.*never takes effect in the run", "ignore:.*the shock touches nothing")
 def test_the_scenarios_own_rules_and_shocks_that_did_nothing_are_said(tmp_path):
     """`hbm_full_ban` printed 33 rows of +0 and nothing else: its ban never decided anything, as the baseline's
     licence (approval 0) refused the same trade first. The comparison says so, one line per idle rule or shock
@@ -374,13 +374,15 @@ def test_the_scenarios_own_rules_and_shocks_that_did_nothing_are_said(tmp_path):
     future = {**ban, "id": "future_ban", "announced": "2023-01-01", "effective": "2024-01-01"}
     never = {"id": "meteor", "kind": "capacity", "random": {"rate_per_year": 1e-9}, "multiplier": 0.1,
              "target": {"ids": ["fab"]}}
-    other = scenario("tighter", end="2023-06-30", controls=[ban, later, future], shocks=[never, QUAKE])
+    dud = {**QUAKE, "id": "dud", "target": {"ids": ["lab"]}}  # a lab has no capacity to shock
+    other = scenario("tighter", end="2023-06-30", controls=[ban, later, future], shocks=[never, QUAKE, dud])
     full = compare(base, [other], replications=2, seed=3, workers=1, counterfactuals=False)
     idle = [line.strip() for line in full.text.splitlines() if line.startswith("    rule ") or line.startswith("    shock ")]
     assert idle[0].startswith("rule later_ban decided nothing in 2 replication(s) (another rule decided first"), idle
     assert idle[1].startswith("rule future_ban decided nothing") and "after the run ends 2023-06-30" in idle[1]
     assert idle[2].startswith("shock meteor did not occur inside the run"), idle
-    assert len(idle) == 3, "the baseline's rule, which acted, and the shock that struck are not listed"
+    assert idle[3].startswith("shock dud touched nothing in 2 replication(s)"), idle
+    assert len(idle) == 4, "the baseline's rule, which acted, and the shock that struck are not listed"
     assert set(full.experiment.events.query("type == 'control'")["id"]) == {"acc_ban"}
     lean = compare(base, [other], replications=2, seed=3, workers=1, counterfactuals=False, out=tmp_path, lean=True)
     assert lean.text == full.text and (tmp_path / "compare" / "compare.md").read_text() == full.text
