@@ -27,12 +27,12 @@ _KEY = ["scenario", "replication", "type", "id"]
 
 
 def decision_rows(events: pd.DataFrame) -> pd.DataFrame:
-    """Of one or more replications' events, one row per scenario, replication, rule or shock id, and
-    whether a shock touched anything (its `supplier` column lists what): all `idle_notes` reads, so a
-    lean comparison keeps a few rows of a replication's thousands of events."""
-    ev = events[events["type"].isin(["control", "shock"])]
-    ev = ev[[*_KEY, "day", "duration_days", "supplier"]]
-    return ev.loc[ev[[*_KEY]].assign(touched=ev["supplier"].notna()).drop_duplicates().index]
+    """Of one or more replications' events, one row per scenario, replication and rule id, and every shock
+    occurrence (a few; its `supplier` column lists what it touched): all `idle_notes` reads, so a lean
+    comparison keeps a few rows of a replication's thousands of events."""
+    ev = events[[*_KEY, "day", "duration_days", "supplier"]]
+    controls = ev[ev["type"] == "control"].drop_duplicates(_KEY)
+    return pd.concat([controls, ev[ev["type"] == "shock"]]).sort_index()
 
 
 def _own(items: Sequence[Rule] | Sequence[Shock], base: Sequence[Rule] | Sequence[Shock]) -> list:
