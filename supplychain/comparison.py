@@ -170,9 +170,9 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
         lines += [f"## {name} vs {baseline}", "",
                   f"{replications} paired replication(s), seed {seed}; differences are {name} - {baseline}, "
                   "mean and 95 % CI over replications.", ""]
-        if (idle or {}).get(name):
-            lines += [f"Of {name}'s own rules and shocks (not the baseline's), these left no row in the events table in any replication:",
-                      *(f"    {line}" for line in idle[name]), ""]  # type: ignore[index]
+        if notes := (idle or {}).get(name):
+            lines += [f"Of {name}'s own rules and shocks (not the baseline's), these left no row in the events table "
+                      "in any replication:", *(f"    {line}" for line in notes), ""]
         if labs:
             lines += _lab_block(tables, baseline, name, start)
         own = stocks[stocks["scenario"] == name] if len(stocks) else stocks
