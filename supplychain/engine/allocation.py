@@ -130,7 +130,12 @@ def pro_rata(book: list[Order], budget: float, y: float) -> list[tuple[Order, fl
 @register_allocation("priority")
 def priority(book: list[Order], budget: float, y: float) -> list[tuple[Order, float]]:
     """Customer tiers (0 first), first come first served within a tier."""
-    return _fill(sorted(book, key=lambda o: (o.tier, o.entered)), budget, y)
+    return _fill(sorted(book, key=priority_key), budget, y)
+
+
+def priority_key(o: Order) -> tuple[int, float]:
+    """The order `priority` serves a book in."""
+    return (o.tier, o.entered)
 
 
 BUILT_IN: dict[str, AllocationRule] = dict(ALLOCATION_RULES)
