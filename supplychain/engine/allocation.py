@@ -3,7 +3,10 @@
 Three are built in (`fifo`, `pro_rata`, `priority`); a user adds one with
 `register_allocation` and names it as a node's `allocation` in a topology. The
 production step (`production.py`) calls a node's rule once a day; a user's rule
-is held to the contract at every call (`checked_give`).
+is held to the contract at every call (`checked_give`). The built-in `fifo` and
+`priority` are not called there: `Production._fill_start` runs `_fill` fused with
+the start of the units it gives (the same arithmetic), so a change to `_fill`
+goes there too.
 """
 
 from __future__ import annotations
