@@ -101,3 +101,21 @@ def test_two_calls_on_one_environment_share_its_counter():
     env.run()
     assert ran == ["a", "b", "c", "d"]
     assert (first.batched, second.batched) == (1, 0)
+
+
+def test_later_calls_at_one_time_share_an_event_across_calls_at_other_times():
+    """Calls of one time made with only this Calls' own calls in between share one event; an
+    event of another kind numbered in between ends the sharing (it may fall at that time)."""
+    env = simpy.Environment()
+    calls = Calls(env)
+    ran = []
+    calls.at(1.0, ran.append, "a")
+    calls.at(2.0, ran.append, "b")
+    calls.at(1.0, ran.append, "c")  # joins "a" across "b"
+    calls.at(0.0, ran.append, "now")  # due now: its event does not end the sharing
+    calls.at(2.0, ran.append, "d")  # joins "b"
+    env.timeout(2.0).callbacks.append(lambda _ev: ran.append("timeout"))
+    calls.at(2.0, ran.append, "e")  # after the timeout: an event of its own
+    env.run()
+    assert ran == ["now", "a", "c", "b", "d", "timeout", "e"]
+    assert (calls.batched, next(env._eid)) == (2, 5)
