@@ -67,8 +67,8 @@ def test_each_build_brings_the_position_up_to_the_forecast():
     what was given out plus what is left."""
     res = resolve(SCENARIO, model())
     w = World(graph_to_model(res.topology), res.scenario, 0)
-    w._progress, w._day_loop = None, w._daily()
-    w.env.process(w._day_loop)
+    w._progress = None
+    w._day(0)  # what `run` does first
     ba, key = w.build_ahead, (w.net.ids.index("hbm_maker"), "hbm")
     checked = 0
     for day in range(7, 700, 7):

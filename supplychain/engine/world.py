@@ -95,8 +95,7 @@ class World(Reviews, Shipping):
         kept until the tables are built anyway, and its passes over a growing heap of
         lots cost about a third of the run on large networks."""
         self._progress = progress
-        self._day_loop = self._daily()
-        self.env.process(self._day_loop)
+        self._day(0)  # first, as SimPy starts a process: before the calls due at time 0
         with gc_paused():
             self.env.run(until=self.net.days)
         for j in range(len(self.labs.nodes)):  # due after the last daily step, before the end
@@ -113,37 +112,36 @@ class World(Reviews, Shipping):
         only the cyclic collector can free, by walking every one of its objects: several
         passes, about 5 s of a 1,000-node, 10-year `simulate`. Cutting the order links and
         dropping the world's state (and the SimPy environment's, which binds its own methods
-        and holds the events still pending, and the daily loop's frame) frees it all at once.
+        and holds the events still pending) frees it all at once.
         """
         for o in self.orders:
             o.children = ()
-        loop = self.__dict__.get("_day_loop")
-        if loop is not None:
-            loop.close()  # a suspended generator keeps its frame: the world's parts as locals
         vars(self.env).clear()
         self.__dict__.clear()
 
-    def _daily(self):
+    def _day(self, day: int) -> None:
+        """The daily step of `day`, which schedules the next one: a call like the rest, so every
+        kernel event of the run is a call and `Calls.at` can share them (a timeout of a daily
+        process would be an event of another kind, numbered once a day)."""
         labs = self.labs
-        free_power = self.scenario.unconstrained
-        for day in range(self.net.days):
-            for j in np.flatnonzero(labs.next_retire <= day).tolist():
-                labs.retire_due(j, day)
-            self.production.step(day)
-            for j in np.flatnonzero(labs.next_ready <= day).tolist():
-                st = labs.states[j]
-                # something commissioned, and power to run it: a lab without free power costs no call
-                if free_power or st.power_mw - st.used_mw > 1e-12:
-                    labs.install_ready(j, day)
-            labs.training.step(day, labs.h100e)
-            if day % BUILD_DAYS == 0:
-                self.vendors.build(day)
-                self.build_ahead.build(day)
-            if day % 7 == 0:
-                self._record(day)
-                if self._progress is not None:
-                    self._progress(day)
-            yield self.env.timeout(1)
+        for j in np.flatnonzero(labs.next_retire <= day).tolist():
+            labs.retire_due(j, day)
+        self.production.step(day)
+        for j in np.flatnonzero(labs.next_ready <= day).tolist():
+            st = labs.states[j]
+            # something commissioned, and power to run it: a lab without free power costs no call
+            if self.scenario.unconstrained or st.power_mw - st.used_mw > 1e-12:
+                labs.install_ready(j, day)
+        labs.training.step(day, labs.h100e)
+        if day % BUILD_DAYS == 0:
+            self.vendors.build(day)
+            self.build_ahead.build(day)
+        if day % 7 == 0:
+            self._record(day)
+            if self._progress is not None:
+                self._progress(day)
+        if day + 1 < self.net.days:  # the end's own event (urgent) would stop the run before it anyway
+            self.at(day + 1, self._day, day + 1)
 
     # -- placing orders ------------------------------------------------------------
     def _new(self, kind: str, flow: Flow | None, product: str, qty: float, now: float, *, supplier: int = -1,
