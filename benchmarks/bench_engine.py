@@ -180,7 +180,7 @@ def bench_rate(args: argparse.Namespace, report: dict[str, Any]) -> None:
     events = eng["events"] + batched
     eng_rate = events / eng["run_s"]
     print(f"  engine run: {eng['desc']}")
-    print(f"  engine: {events:,} events ({eng['events']:,} kernel events + {batched:,} calls that shared one: due now, or back to back at a later time)"
+    print(f"  engine: {events:,} events ({eng['events']:,} kernel events + {batched:,} calls that shared one: due now, or due at one later time)"
           f" in World.run {eng['run_s']:.3f} s = {eng_rate:,.0f} events/s"
           f" (best of {len(eng['run_s_all'])}: " + ", ".join(f"{t:.2f}" for t in eng["run_s_all"]) + " s)")
     print(f"  {'raw SimPy':<28}{'before':>14}{'after':>14}{'mean':>14}{'engine/raw':>12}")
