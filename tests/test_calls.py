@@ -26,9 +26,10 @@ def one_event_per_call(env: simpy.Environment):
     return at
 
 
-def play(program, make_at):
+def play(program, make_at, days_as_calls=False):
     """Run `program` (roots at given times, plus a daily process adding calls due now) and
-    log (time, call) in the order the calls ran."""
+    log (time, call) in the order the calls ran. `days_as_calls`: the days are a chain of
+    calls, as `World` runs them, not a process whose timeouts are events of another kind."""
     env = simpy.Environment()
     at = make_at(env)
     log = []
@@ -38,29 +39,40 @@ def play(program, make_at):
         for k, kid in enumerate(node[1]):
             at(env.now + kid[0], call, path + (k,), kid)
 
+    def day(d):
+        at(env.now, call, ("day", d), (0.0, ((0.0, ()), (1.0, ()), (0.5, ()))))
+
     def daily():
-        for day in range(4):
-            at(env.now, call, ("day", day), (0.0, ((0.0, ()), (1.0, ()))))
+        for d in range(4):
+            day(d)
             yield env.timeout(1)
+
+    def day_call(d):
+        day(d)
+        if d < 3:
+            at(d + 1, day_call, d + 1)
 
     for r, (when, node) in enumerate(program):
         at(when, call, (r,), node)
-    env.process(daily())
+    if days_as_calls:
+        day_call(0)
+    else:
+        env.process(daily())
     env.run(until=20)
     return log, env
 
 
 @settings(max_examples=150, deadline=None)
-@given(PROGRAMS)
-def test_calls_run_in_the_order_of_one_simpy_event_each(program):
+@given(PROGRAMS, st.booleans())
+def test_calls_run_in_the_order_of_one_simpy_event_each(program, days_as_calls):
     calls = {}
 
     def make(env):
         calls["c"] = Calls(env)
         return calls["c"].at
 
-    got, env = play(program, make)
-    want, ref_env = play(program, one_event_per_call)
+    got, env = play(program, make, days_as_calls)
+    want, ref_env = play(program, one_event_per_call, days_as_calls)
     assert got == want
     # every call ran, and the ones that shared an event saved one each
     assert next(env._eid) + calls["c"].batched == next(ref_env._eid)
@@ -115,7 +127,9 @@ def test_later_calls_at_one_time_share_an_event_across_calls_at_other_times():
     calls.at(0.0, ran.append, "now")  # due now: its event does not end the sharing
     calls.at(2.0, ran.append, "d")  # joins "b"
     env.timeout(2.0).callbacks.append(lambda _ev: ran.append("timeout"))
-    calls.at(2.0, ran.append, "e")  # after the timeout: an event of its own
+    calls.at(1.0, ran.append, "e")  # after the timeout: an event of its own
+    calls.at(2.0, ran.append, "f")  # and so, though "e" came in between, at 2.0 (after the timeout)
     env.run()
-    assert ran == ["now", "a", "c", "b", "d", "timeout", "e"]
-    assert (calls.batched, next(env._eid)) == (2, 5)
+    assert ran == ["now", "a", "c", "e", "b", "d", "timeout", "f"]
+    assert (calls.batched, next(env._eid)) == (2, 6)
+    assert not calls._later  # an event that ran is no longer held (a long run has one per moment)
