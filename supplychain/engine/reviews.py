@@ -80,13 +80,13 @@ class Reviews:
         st = labs.states[j]
         pol = st.policy
         node = labs.nodes[j]
-        target = labs.target(j, now + pol.horizon_days, now)
+        target, today, power_target = labs.review_targets(j, now)
         position = labs.position(j)
         limit = INF  # the largest position a power-aware lab's expected power runs
         if pol.power_aware and not self.scenario.unconstrained:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
         policy, params = labs.ordering[j]
-        if (policy.every_review or min(target, limit) - position > 1e-6 * max(1.0, labs.target(j, now))
+        if (policy.every_review or min(target, limit) - position > 1e-6 * max(1.0, today)
                 or controls.any_announced(now)):
             rules = controls.rules
             least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
@@ -111,7 +111,7 @@ class Reviews:
                 o = self._new("lab", flow, chosen, units, now, lab=node)
                 labs.on_order(j, o.flow, chosen, units)
                 self.place(o, now)
-        need = labs.power_need_mw(j, now) - st.power_mw - st.power_on_order_mw
+        need = labs.power_need_mw(j, now, power_target) - st.power_mw - st.power_on_order_mw
         if need > 1e-6:
             for pid in labs.power_products[j]:
                 st.power_on_order_mw += need
