@@ -254,11 +254,15 @@ class Labs:
         """Units of `sku` arrived on `order` (the lab's order line): off the order book (their power
         stays pending until installed), they commission, wait for power in arrival order and retire a
         lifetime after commissioning; `order` learns when they are installed."""
-        self.on_order(j, order.flow, sku, -units, pending=False)
         st = self.states[j]
         pol = st.policy
         p = self.net.products[sku]
         h = units * p.h100e
+        # `on_order(j, order.flow, sku, -units, pending=False)` written out (a call per delivery:
+        # 500k in 1,000 nodes x 10 years); a - b is a + (-b) in floats: the same books
+        st.on_order_h100e -= h
+        if pol.power_aware:
+            st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * p.power_kw / 1000.0
         ready = now + pol.commissioning_days
         if not st.waiting:
             self.next_ready[j] = ready
@@ -280,7 +284,7 @@ class Labs:
         st = self.states[j]
         q, installed, products, free_power = st.waiting, st.installed, self.net.products, self.sc.unconstrained
         power_mw, used_mw, pending_mw, waiting_h100e = st.power_mw, st.used_mw, st.pending_mw, st.waiting_h100e
-        fleet, installed_units, done = float(self.h100e[j]), self.installed_units, 0.0
+        fleet, installed_units, done = self.h100e.item(j), self.installed_units, 0.0
         while q and q[0][0] <= day:
             ready, sku, units, order = q[0]
             p = products[sku]
