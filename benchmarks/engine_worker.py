@@ -181,6 +181,7 @@ def _end(years: float) -> dt.date:
 def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
     """One run of the engine, timed by phase: build topology, World(), run(), invariants, tables."""
     from supplychain.engine import World, check_invariants
+    from supplychain.engine.orders import order_arrays
     from supplychain.engine.record import build_tables
     from supplychain.results import replication_seed
 
@@ -216,9 +217,10 @@ def engine_run(cfg: dict[str, Any]) -> dict[str, Any]:
         t3 = time.perf_counter()
         out["year_s"] = _per_year(marks, t2, t3, world.net.days)
         _PROGRESS["phase"] = "invariants and tables"
-        check_invariants(world)
+        arrays = order_arrays(world.orders)  # read once for the checks and the tables, as `run_replication` does
+        check_invariants(world, arrays=arrays)
         t4 = time.perf_counter()
-        tables = build_tables(world)
+        tables = build_tables(world, arrays)
         t5 = time.perf_counter()
         if cfg.get("tracemalloc"):
             out["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]

@@ -12,6 +12,7 @@ import pandas as pd
 from .arguments import whole
 from .engine import World, check_invariants
 from .engine.gcpause import gc_paused
+from .engine.orders import order_arrays
 from .engine.record import build_tables
 from .scenario_schema import Scenario
 from .schema import TopologyModel
@@ -87,8 +88,9 @@ def run_replication(model: TopologyModel, sc: Scenario, *, seed: int | None = No
             else:
                 world.run()
             wall = time.perf_counter() - t0
-            inv = check_invariants(world) if check else {}
-            tables = build_tables(world)
+            arrays = order_arrays(world.orders)  # every line's fields, read once for the checks and the tables
+            inv = check_invariants(world, arrays=arrays) if check else {}
+            tables = build_tables(world, arrays)
             kernel_events = next(world.env._eid)  # events scheduled (SimPy numbers them)
         finally:
             world.release()

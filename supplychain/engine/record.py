@@ -147,21 +147,22 @@ def _lead_times(w: "World", start: dt.date, a: OrderArrays) -> pd.DataFrame:
     return out
 
 
-def build_tables(w: "World") -> dict[str, pd.DataFrame]:
-    """The run's tables (README, "Tables") as DataFrames."""
+def build_tables(w: "World", arrays: OrderArrays | None = None) -> dict[str, pd.DataFrame]:
+    """The run's tables (README, "Tables") as DataFrames. `arrays`: the orders' `order_arrays`, if
+    the caller has them (`check_invariants` reads the same); emptied once used, as a second copy of
+    every line's fields is not kept while the tables grow."""
     with gc_paused():
-        return _build_tables(w)
+        return _build_tables(w, arrays if arrays is not None else order_arrays(w.orders))
 
 
-def _build_tables(w: "World") -> dict[str, pd.DataFrame]:
+def _build_tables(w: "World", arrays: OrderArrays) -> dict[str, pd.DataFrame]:
     start = w.scenario.start
     ids = w.net.ids
-    arrays = order_arrays(w.orders)
     orders = pd.DataFrame(order_columns(arrays, ids))
     orders["cause"] = delay_causes(w, arrays) if len(orders) else pd.Series([], dtype=object)
     lead_times = _lead_times(w, start, arrays)
     in_flight = arrays["note"] == "in_flight"
-    del arrays  # a second copy of every line's fields: not kept while the tables grow
+    arrays.clear()  # a second copy of every line's fields: not kept while the tables grow (nor by the caller)
     for c in ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed"):
         orders[c] = orders[c].astype(float)
         orders[f"{c}_date"] = day_dates(start, orders[c].fillna(0)).where(orders[c].notna())
