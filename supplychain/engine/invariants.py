@@ -70,8 +70,6 @@ def check_invariants(w: "World", little_tol: float = 0.02, arrays: OrderArrays |
     return {"shipped": w.shipped_qty, "delivered": w.delivered_qty, "in_transit": w.in_transit, "checked_nodes": float(len(net.ids))}
 
 
-
-
 def _check_stages(w: "World", a: OrderArrays) -> None:
     """No order line moves backwards in time: delivered before ordered, or two stages it reached
     (ordered, released, entered, started, finished, delivered) out of order, 1e-9 of a day allowed.
