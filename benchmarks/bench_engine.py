@@ -1,4 +1,4 @@
-"""Engine benchmarks: kernel event rate, default run, 1,000-node network, scaling.
+"""Engine benchmarks: kernel event rate, default run, 1,000-node network, scaling, generator.
 
 A plain script, not a test: it prints figures and ratios and asserts nothing
 about wall-clock time. Figures and their meaning: benchmarks/README.md.
@@ -6,6 +6,7 @@ about wall-clock time. Figures and their meaning: benchmarks/README.md.
     python benchmarks/bench_engine.py            # full sweep (long: see README)
     python benchmarks/bench_engine.py --quick    # smaller sweep, a few minutes
     python benchmarks/bench_engine.py --only rate,default
+    python benchmarks/bench_engine.py --only generate  # the topology generator alone, 500 and 5,000 nodes
     python benchmarks/bench_engine.py --profile  # cProfile hot spots in supplychain/engine
 
 Every configuration runs in a fresh subprocess (`engine_worker.py JSON`), so memory
@@ -352,10 +353,27 @@ def bench_profile(args: argparse.Namespace, report: dict[str, Any]) -> None:
         print(f"  {row['where']:<70}{row['calls']:>10,}{row['cum_pct']:>8.1f}{row['self_pct']:>8.1f}")
 
 
+def bench_generate(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """The synthetic-topology generator alone (issue 2 item 6): CPU time per size and per node, so
+    the ratio between sizes shows whether it stays linear."""
+    print("\n== 6. Topology generator: CPU time by network size ==")
+    r = spawn({"what": "generate", "sizes": [500, 5000], "repeat": args.repeat, "seed": 7}, args.timeout)
+    report["generate"] = r
+    if "rows" not in r:
+        print(f"  MISSED: {timeout_text(r)}" if "timeout" in r else f"  failed: {r}")
+        return
+    for row in r["rows"]:
+        print(f"  {row['nodes']:,} nodes, {row['edges']:,} edges: {row['cpu_s']:.2f} CPU s "
+              f"(best of {', '.join(f'{t:.2f}' for t in row['cpu_s_all'])}), {1e3 * row['cpu_s'] / row['nodes']:.2f} ms per node")
+    small, big = r["rows"][0], r["rows"][-1]
+    growth = (big["cpu_s"] / small["cpu_s"]) / (big["nodes"] / small["nodes"])
+    print(f"  per-node cost at {big['nodes']:,} against {small['nodes']:,} nodes: x{growth:.2f} (1.0 is linear)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sweep and fewer raw SimPy events")
-    ap.add_argument("--only", default="rate,default,large,scaling", help="comma list of rate,default,large,scaling,profile")
+    ap.add_argument("--only", default="rate,default,large,scaling,generate", help="comma list of rate,default,large,scaling,profile,generate")
     ap.add_argument("--profile", action="store_true", help="also profile World.run (adds 'profile' to --only)")
     ap.add_argument("--profile-target", default="default",
                     help="'default' (the default run) or NODESxYEARS of a generated network, e.g. 200x2")
@@ -391,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": info, "quick": args.quick}
     try:
         for name, fn in (("rate", bench_rate), ("default", bench_default), ("large", bench_large),
-                         ("scaling", bench_scaling), ("profile", bench_profile)):
+                         ("scaling", bench_scaling), ("profile", bench_profile),
+                         ("generate", bench_generate)):
             if name in only:
                 fn(args, report)
     finally:

@@ -1,8 +1,8 @@
 """The worker side of bench_engine.py: one configuration, in a fresh interpreter.
 
 `python benchmarks/engine_worker.py JSON` runs one configuration (the engine on
-the default or a generated network, raw SimPy beside it, or cProfile of
-World.run) and prints its figures as one JSON line. The driver starts it with
+the default or a generated network, raw SimPy beside it, the topology
+generator alone, or cProfile of World.run) and prints its figures as one JSON line. The driver starts it with
 the measured code first on PYTHONPATH and its root in BENCH_CODE_ROOT, so
 memory figures belong to that run alone and every configuration imports the
 same snapshot.
@@ -334,9 +334,27 @@ def profile_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------
 
 
+def generate_worker(cfg: dict[str, Any]) -> dict[str, Any]:
+    """CPU seconds to generate networks of each size (best of `repeat`), one interpreter for all
+    sizes so the ratios between them are taken side by side."""
+    gen, src = generator()
+    gen(50, cfg.get("seed", 7))  # imports and first-call caches are not the generator's cost
+    rows = []
+    for n in cfg["sizes"]:
+        times = []
+        for _ in range(cfg.get("repeat", 3)):
+            t0 = time.process_time()
+            model = gen(n, cfg.get("seed", 7))
+            times.append(time.process_time() - t0)
+        rows.append({"nodes": n, "edges": len(model.edges), "cpu_s": min(times), "cpu_s_all": times})
+    return {"generator": src, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     cfg = json.loads((argv if argv is not None else sys.argv[1:])[0])
-    if cfg["what"] == "profile":
+    if cfg["what"] == "generate":
+        res = generate_worker(cfg)
+    elif cfg["what"] == "profile":
         res = profile_worker(dict(cfg["profile"], top=cfg.get("top", 10)))
     elif cfg["what"] == "rate":
         res = rate_worker(cfg)

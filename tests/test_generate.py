@@ -1,10 +1,11 @@
-"""The synthetic network generator: valid by construction, realistic shape, sized sensibly, fast."""
+"""The synthetic network generator: valid by construction, realistic shape, sized sensibly.
+
+Its speed is measured in benchmarks/ (`bench_engine.py --only generate`)."""
 
 from __future__ import annotations
 
 import math
 import random
-import time
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -113,12 +114,12 @@ def test_capacity_grows_with_demand() -> None:
     assert len(producer_growth) == 1 and abs(producer_growth.pop() - lab_growth) < 0.1
 
 
-def test_five_thousand_nodes_generate_quickly() -> None:
-    # CPU time, not wall time: the test machine is shared (about 0.6 s when idle)
-    t0 = time.process_time()
+def test_five_thousand_nodes_generate_a_valid_network() -> None:
+    """The largest size the docs name builds into a graph the loader accepts. Its speed is measured
+    in benchmarks/ (`bench_engine.py --only generate`), not asserted here: the machines are shared."""
     model = generate_topology(5000, 7)
-    elapsed = time.process_time() - t0
-    assert len(model.nodes) == 5000 and elapsed < 2.0, elapsed
+    check_topology(model)  # raises on any failed check (a cycle, a dangling edge, a bad figure)
+    assert len(model.nodes) == 5000 and warnings_for(model) == []
 
 
 def test_generated_networks_saturate_from_the_first_weeks() -> None:

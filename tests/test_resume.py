@@ -78,11 +78,12 @@ def test_a_stopped_command_ends_even_if_its_exit_stalls(tmp_path):
         "from supplychain.cli import main\n"
         "main()\n"
     )
-    t0 = time.monotonic()
-    done_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    try:  # without the guard the child never ends; the timeout only bounds that failure
+        done_ = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the stopped command did not end: its exit waited for the stalled thread")
     assert done_.returncode == 130, done_.stderr
     assert "rerun the same command to resume" in done_.stderr and "Traceback" not in done_.stderr
-    assert time.monotonic() - t0 < 20
 
 
 def test_ctrl_c_after_the_run_while_its_summary_prints_says_how_to_resume(tmp_path, monkeypatch):
