@@ -7,11 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from supplychain.schema import TopologyModel
 from supplychain.topology import parse_topology
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis fails an example that takes over 200 ms by default: a wall-clock limit, which a loaded
+# shared machine breaks. Speed is measured in benchmarks/, so no property test has a deadline.
+settings.register_profile("shared-machine", deadline=None)
+settings.load_profile("shared-machine")
 
 
 def topo(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], products: dict[str, Any] | None = None) -> TopologyModel:
