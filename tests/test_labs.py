@@ -21,9 +21,11 @@ def test_generation_release_matches_compute_requirement():
     r = simulate(model, scenario())
     daily = 10000 * H100_FLOPS * 0.5 * 0.1 * 86400
     g = r.generations.set_index("generation")
-    first = math.ceil(1e24 / daily) - 1
-    assert g.loc[0, "day"] == first
-    assert g.loc[1, "day"] == first + math.ceil(4e24 / daily)
+    # a generation is released on the first day that starts with its compute done, so its
+    # training_days are the whole days of compute it needed; the first generation's too
+    days0, days1 = math.ceil(1e24 / daily), math.ceil(4e24 / daily)
+    assert (g.loc[0, "started_day"], g.loc[0, "day"], g.loc[0, "training_days"]) == (0, days0, days0)
+    assert (g.loc[1, "started_day"], g.loc[1, "day"], g.loc[1, "training_days"]) == (days0, days0 + days1, days1)
 
 
 def test_rsi_gain_shortens_the_next_generation():
@@ -228,7 +230,7 @@ def test_rsi_feedback_starts_with_the_first_release_on_or_after_its_start():
 
 def test_algorithmic_efficiency_grows_smoothly_day_by_day():
     """a(t) = G^(t / 365.25) every day, not yearly steps: with a constant fleet the first release
-    is the first day on which the running sum of daily compute x a(t) reaches the requirement."""
+    is the day after the running sum of daily compute x a(t) reaches the requirement."""
     model = minimal(fleet={"acc": 10000}, target_h100e=None)
     req = 3e25
     g = simulate(model, scenario(end="2024-12-31", algorithms={"efficiency_growth": 3.0},
@@ -239,7 +241,7 @@ def test_algorithmic_efficiency_grows_smoothly_day_by_day():
     daily = fleet * H100_FLOPS * 0.5 * 0.1 * 86400
     first = int(np.argmax(np.cumsum(daily * 3.0 ** (days / 365.25)) >= req))
     assert 365 < first < 1000  # past the first year, where yearly steps and smooth growth part
-    assert g["day"].iloc[0] == first
+    assert g["day"].iloc[0] == first + 1
 
 
 def test_power_is_ordered_once_for_what_the_fleet_draws_times_the_headroom():

@@ -16,7 +16,7 @@ from conftest import ROOT
 
 def test_release_dates_of_three_generations_with_efficiency_growth_and_growing_rsi_gains():
     """g0, g1, g2 by hand: generation g needs req x s^g of effective compute, summed day by day
-    from the day after the previous release (g0 from day 0), at a(t) = G^(t / 365.25) and the
+    from the previous release's day (g0 from day 0), and is released the day after the sum reaches it, at a(t) = G^(t / 365.25) and the
     multiplier of the gains of the releases before it, 1 + (gain - 1) x growth^k: 1, 2, 2 x 2.5.
     Against the continuous closed form, G^(t_g / Y) = G^(t_(g-1) / Y) + req s^g ln G / (c Y R_g)
     for a constant fleet, the dates agree within the start fleet's retirement and whole days."""
@@ -31,7 +31,7 @@ def test_release_dates_of_three_generations_with_efficiency_growth_and_growing_r
     want, rsi, first, t = [], [1.0, 2.0, 5.0], 0, 0.0
     for k in range(3):
         day = first + int(np.argmax(np.cumsum(daily[first:] * rsi[k]) >= req * s**k))
-        want.append(day)
+        want.append(day + 1)  # released the next morning, whose compute goes to the next generation
         first = day + 1
         t = year * math.log(G ** (t / year) + req * s**k * math.log(G) / (c * year * rsi[k]), G)
         assert day == pytest.approx(t, rel=0.01)

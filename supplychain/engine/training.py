@@ -57,16 +57,24 @@ class Training:
             return np.float64(self.eff_growth) ** (day / 365.25) * self.rsi
 
     def step(self, day: int, h100e: np.ndarray) -> list[tuple]:
-        """Accumulate one day of effective compute of the powered fleet `h100e` (H100e per lab);
-        release generations that are done."""
+        """Release the generations done by the start of `day`, then accumulate the day's effective
+        compute of the powered fleet `h100e` (H100e per lab) toward each lab's next one.
+
+        Releasing first makes a generation's `training_days` (release day - start day) the number
+        of days whose compute it got, the first generation's included: released on the day its
+        compute crossed the requirement, it would have counted one day more (days 0 to d) than
+        its d days; and the minimum training time counts the same days."""
+        out = self._release(day) if (self.accum >= self._need).any() else []  # most days: none is done
         with np.errstate(over="ignore", invalid="ignore"):  # compounding gains may pass a float: inf
             flops = self.flops_per_second(h100e) * self.efficiency(day) * 86400.0  # one product, left to right
             self.accum += flops
+        return out
+
+    def _release(self, day: int) -> list[tuple]:
+        """Release, on `day`, each lab's generation whose compute and minimum training time are met."""
         need = self._need
         ready = self.accum >= need
         out: list[tuple] = []
-        if not ready.any():  # most days: no lab has the compute for its next generation
-            return out
         ready &= (day - self.gen_started >= self.min_days) & (self.gen < self.max_gen)
         for j in np.flatnonzero(ready):
             g = int(self.gen[j])
