@@ -313,6 +313,10 @@ def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_
     ("[book[0]]", r"returned a Order at node 'src' on day \d+: it must return \(order, good units\) pairs"),
     ("None", r"returned None at node 'src' on day \d+: it must return a list of \(order, good units\) pairs"),
     ("((o, 1 / 0) for o in book)", r"raised ZeroDivisionError at node 'src' on day \d+: division by zero"),  # raises when listed
+
+    *[(f"({change}, [])[1]", r"changed the book at node 'src' on day \d+ \(added, removed or reordered orders\): a rule "
+       r"reads it, the engine keeps it; sort a copy, e.g. sorted\(book, key=...\)")
+      for change in ("book.pop()", "book.append(book[0])", "book.sort(key=lambda o: -o.entered)")],
 ])
 def test_an_allocation_rule_is_held_to_its_contract(answer, problem):
     """Each breach of `register_allocation`'s contract, which would make units from nothing or start

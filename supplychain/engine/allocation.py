@@ -149,8 +149,10 @@ def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: 
     """A user's rule called and its answer held to the contract (`register_allocation`): orders of the
     book, positive finite amounts, none above what the order may start, the budget not exceeded. A
     breach is a `PluginError` naming the rule; unchecked, it would make units out of nothing (a
-    utilisation above 1) or start units an order has not got the inputs for."""
+    utilisation above 1), start units an order has not got the inputs for, or (a book changed in
+    place) lose or double orders. Changes to the orders' own fields are not detected."""
     where = f"at node {node_id!r} on day {day}"
+    before = tuple(book)  # the engine's book: a rule that sorts or pops it in place would corrupt it
     try:
         answer = rule(book, budget, y)
         if answer is None or not hasattr(answer, "__iter__"):
@@ -161,6 +163,9 @@ def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: 
         raise
     except Exception as exc:
         raise PluginError.raised("allocation", name, exc, where) from exc
+    if len(book) != len(before) or any(a is not b for a, b in zip(book, before)):
+        raise PluginError("allocation", name, f"changed the book {where} (added, removed or reordered orders): a rule reads "
+                          "it, the engine keeps it; sort a copy, e.g. sorted(book, key=...)")
     members = {id(o) for o in book}
     given: dict[int, float] = {}
     spent = 0.0
