@@ -59,6 +59,8 @@ class Production:
                 self.tiers[i] = dict(m.priority)
             if shared and self.rules[i] is pro_rata:
                 self.shares[i] = ShareBook(TRANCHE)
+        # fifo nodes go straight to `_fill_start` (what `_allocate` does with them)
+        self._fifo = [r is fifo for r in self.rules]
         self.tools = np.full(n, np.inf)
         self.tool_cap = np.full(n, np.inf)
         for i, (_, per_tool) in net.expansion.items():
@@ -151,13 +153,15 @@ class Production:
             # nodes x days, so a whole day's column would cost a cache miss per node
             nodes = sorted(self.active)
             at = np.array(nodes)
-            shares = self.shares
+            shares, books, fifo_node, fill_start = self.shares, self.books, self._fifo, self._fill_start
             for node, budget, lag, y in zip(nodes, today[at].tolist(), self._lag[d, at].tolist(), net.yields[at, d].tolist()):
-                if node in shares:
+                if fifo_node[node]:  # most nodes: `_allocate`'s fifo branch without the call to it
+                    fill_start(node, day, day + lag, budget, y, books[node])
+                elif node in shares:
                     self._allocate_shared(node, day, day + lag, budget, y)
                 else:
                     self._allocate(node, day, day + lag, budget, y)
-            books = self.books  # a node stays active while its book or its share book has work
+            # a node stays active while its book or its share book has work
             self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}
         self._complete(day)
         self.wip_area += self.wip
@@ -246,8 +250,8 @@ class Production:
         reads another order."""
         slot = None
         used = started = 0.0
-        gone: list[Order] = []
-        parked: list[Order] = []
+        gone: list[Order] | None = None  # made on the first order to leave the book: most days none does
+        parked: list[Order] | None = None
         for o in orders:
             if budget <= EPS:
                 break
@@ -262,8 +266,12 @@ class Production:
             if rem < (EPS * o.qty if o.qty > 1.0 else EPS):
                 goods += rem
                 rem = 0.0
+                if gone is None:
+                    gone = []
                 gone.append(o)
             elif o.ready_qty != INF and startable_after(o, rem) <= EPS:
+                if parked is None:
+                    parked = []
                 parked.append(o)
             o.remaining = rem
             if o.started is None:
@@ -273,10 +281,20 @@ class Production:
             if slot is None:
                 slot = self.pipeline.setdefault(due, [])
             slot.append((node, o, goods, day))
-        if slot is not None:
-            self._settle(node, y, used, started, gone, parked)
+        if slot is None:
+            return
+        if gone is None and parked is None:
+            # `_settle` when no order leaves the book (7 node-days in 10): the same four updates; the book
+            # is not empty (an order in it started), so `queued` is kept, not zeroed
+            self.queued[node] -= used
+            self.used_today[node] += used / y
+            self.started[node] += started
+            self.wip[node] += started
+        else:
+            self._settle(node, y, used, started, gone or [], parked or ())
 
-    def _settle(self, node: int, y: float, used: float, started: float, gone: list[Order], parked: list[Order]) -> None:
+    def _settle(self, node: int, y: float, used: float, started: float, gone: list[Order],
+                parked: "list[Order] | tuple[()]") -> None:
         """The node's statistics and book after today's starts: `used` capacity units at yield 1 and `started`
         good units; `gone` orders are fully started, `parked` kits wait for inputs outside the book."""
         book = self.books[node]
