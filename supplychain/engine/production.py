@@ -125,7 +125,7 @@ class Production:
         order.status = "book"
         order.in_book = True
         share = self.shares.get(order.supplier)
-        if share is not None and order.ready_qty == np.inf and order.remaining > 0.0:
+        if share is not None and order.ready_qty == INF and order.remaining > 0.0:
             share.add(order)
         else:
             self.books[order.supplier].append(order)
@@ -213,12 +213,14 @@ class Production:
         used, started, give = share.allocate(budget, y, day, kits)
         if started > 0.0:
             self.share_pipeline.setdefault(due, []).append((node, started, day, share.level))
-            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give)
+            # the kits' capacity is counted by `_start`; with no kit (most days) nothing to take off (x - 0 is x)
+            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give) if give else used
             self.started[node] += started
             self.wip[node] += started
-        give = [(o, g) for o, g in give if g > 0.0]
         if give:
-            self._start(node, day, due, y, give)
+            give = [(o, g) for o, g in give if g > 0.0]
+            if give:
+                self._start(node, day, due, y, give)
 
     def _start(self, node: int, day: int, due: int, y: float, give: list[tuple[Order, float]]) -> None:
         """Start `give` ((order, good units)) today at `node`; they finish on day `due`."""
@@ -256,7 +258,11 @@ class Production:
             if budget <= EPS:
                 break
             rem = o.remaining
-            can = min(rem, o.ready_qty - (o.qty - o.denied_qty - rem))  # startable(o), inline: the hottest loop
+            # startable(o), inline: the hottest loop; min(rem, can) without the call (min keeps its first
+            # argument unless the second is smaller)
+            can = o.ready_qty - (o.qty - o.denied_qty - rem)
+            if not can < rem:
+                can = rem
             if can <= EPS:
                 continue
             cost = o.unit_cost / y
@@ -279,7 +285,9 @@ class Production:
             used += goods * o.unit_cost
             started += goods
             if slot is None:
-                slot = self.pipeline.setdefault(due, [])
+                slot = self.pipeline.get(due)
+                if slot is None:
+                    slot = self.pipeline[due] = []
             slot.append((node, o, goods, day))
         if slot is None:
             return

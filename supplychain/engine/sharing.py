@@ -29,6 +29,7 @@ from .orders import Order
 __all__ = ["ShareBook"]
 
 EPS = 1e-9
+INF = float("inf")  # a constant: float("inf") parses its string at each call (three a day per node)
 
 
 class _Member:
@@ -145,10 +146,10 @@ class ShareBook:
         k = 0
         while True:  # take out whoever needs less than the level, lowest need first; the level rises
             total = pool + kit_pool
-            lev = left / total if total > EPS else float("inf")
+            lev = left / total if total > EPS else INF
             top = self._peek_start()
-            gap = top[0] - level0 if top is not None else float("inf")
-            ratio = rows[k][1] / rows[k][2] if k < len(rows) else float("inf")
+            gap = top[0] - level0 if top is not None else INF
+            ratio = rows[k][1] / rows[k][2] if k < len(rows) else INF
             if gap <= ratio and gap <= lev and top is not None:
                 heapq.heappop(self._start)
                 m = self.members[top[1]]
