@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -59,8 +59,6 @@ class Production:
                 self.tiers[i] = dict(m.priority)
             if shared and self.rules[i] is pro_rata:
                 self.shares[i] = ShareBook(TRANCHE)
-        # fifo nodes go straight to `_fill_start` (what `_allocate` does with them)
-        self._fifo = [r is fifo for r in self.rules]
         self.tools = np.full(n, np.inf)
         self.tool_cap = np.full(n, np.inf)
         for i, (_, per_tool) in net.expansion.items():
@@ -153,14 +151,8 @@ class Production:
             # nodes x days, so a whole day's column would cost a cache miss per node
             nodes = sorted(self.active)
             at = np.array(nodes)
-            shares, books, fifo_node, fill_start = self.shares, self.books, self._fifo, self._fill_start
-            for node, budget, lag, y in zip(nodes, today[at].tolist(), self._lag[d, at].tolist(), net.yields[at, d].tolist()):
-                if fifo_node[node]:  # most nodes: `_allocate`'s fifo branch without the call to it
-                    fill_start(node, day, day + lag, budget, y, books[node])
-                elif node in shares:
-                    self._allocate_shared(node, day, day + lag, budget, y)
-                else:
-                    self._allocate(node, day, day + lag, budget, y)
+            self._fill_start(day, zip(nodes, today[at].tolist(), self._lag[d, at].tolist(), net.yields[at, d].tolist()))
+            shares, books = self.shares, self.books
             # a node stays active while its book or its share book has work
             self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}
         self._complete(day)
@@ -188,20 +180,16 @@ class Production:
         return area
 
     def _allocate(self, node: int, day: int, due: int, budget: float, y: float) -> None:
-        """Spend `budget` capacity units at yield `y` on the node's book; starts finish on `due`."""
+        """Spend `budget` capacity units at yield `y` on the node's book by a rule other than the built-in
+        fifo and priority (`_fill_start` runs those); starts finish on `due`."""
         book = self.books[node]
         rule = self.rules[node]
-        if budget == INF or rule is fifo:
-            self._fill_start(node, day, due, budget, y, book)
-        elif rule is priority:
-            self._fill_start(node, day, due, budget, y, sorted(book, key=priority_key))
+        if self.user_rule[node] is None:
+            give = rule(book, budget, y)
         else:
-            if self.user_rule[node] is None:
-                give = rule(book, budget, y)
-            else:
-                give = checked_give(self.user_rule[node], self.net.ids[node], day, rule, book, budget, y)
-            if give:
-                self._start(node, day, due, y, give)
+            give = checked_give(self.user_rule[node], self.net.ids[node], day, rule, book, budget, y)
+        if give:
+            self._start(node, day, due, y, give)
 
     def _allocate_shared(self, node: int, day: int, due: int, budget: float, y: float) -> None:
         """pro_rata through the node's ShareBook: plain orders and kits on one level."""
@@ -244,62 +232,81 @@ class Production:
             slot.append((node, o, goods, day))
         self._settle(node, y, used, started, gone, parked)
 
-    def _fill_start(self, node: int, day: int, due: int, budget: float, y: float, orders: list[Order]) -> None:
-        """`_start(..., _fill(orders, budget, y))` in one pass, without the list of (order, units) between
-        them: the daily step of every fifo and priority node, and of any node at unlimited capacity (where
-        every startable unit starts, so `_fill` gives each order what it may start). The same arithmetic
-        in the same order as the two loops: `_fill` reads an order before `_start` writes it, and neither
-        reads another order."""
-        slot = None
-        used = started = 0.0
-        gone: list[Order] | None = None  # made on the first order to leave the book: most days none does
-        parked: list[Order] | None = None
-        for o in orders:
-            if budget <= EPS:
-                break
-            rem = o.remaining
-            # startable(o), inline: the hottest loop; min(rem, can) without the call (min keeps its first
-            # argument unless the second is smaller)
-            can = o.ready_qty - (o.qty - o.denied_qty - rem)
-            if not can < rem:
-                can = rem
-            if can <= EPS:
+    def _fill_start(self, day: int, rows: Iterable[tuple[int, float, int, float]]) -> None:
+        """Spend today's capacity at every active node ((node, capacity units, cycle days, yield), in node
+        order: chunks due the same day finish in the order they started). fifo and priority nodes, and any
+        node at unlimited capacity (where every startable unit starts, so `_fill` gives each order what it
+        may start), run `_start(..., _fill(orders, budget, y))` in one pass, without the list of (order, units)
+        between them: the same arithmetic in the same order as the two loops (`_fill` reads an order before
+        `_start` writes it, and neither reads another order). The pass is inline in the loop over nodes, not
+        a call per node-day: it is most of the production step."""
+        books, rules, shares, pipeline = self.books, self.rules, self.shares, self.pipeline
+        queued, used_today, started_at, wip = self.queued, self.used_today, self.started, self.wip
+        for node, budget, lag, y in rows:
+            due = day + lag
+            rule = rules[node]
+            if rule is fifo:  # most nodes (a share node is pro_rata)
+                orders = books[node]
+            elif node in shares:
+                self._allocate_shared(node, day, due, budget, y)
                 continue
-            cost = o.unit_cost / y
-            goods = can if can * cost <= budget else budget / cost
-            budget -= goods * cost
-            rem -= goods
-            if rem < (EPS * o.qty if o.qty > 1.0 else EPS):
-                goods += rem
-                rem = 0.0
-                if gone is None:
-                    gone = []
-                gone.append(o)
-            elif o.ready_qty != INF and startable_after(o, rem) <= EPS:
-                if parked is None:
-                    parked = []
-                parked.append(o)
-            o.remaining = rem
-            if o.started is None:
-                o.started = float(day)
-            used += goods * o.unit_cost
-            started += goods
-            if slot is None:
-                slot = self.pipeline.get(due)
+            elif budget == INF:
+                orders = books[node]
+            elif rule is priority:
+                orders = sorted(books[node], key=priority_key)
+            else:
+                self._allocate(node, day, due, budget, y)
+                continue
+            slot = None
+            used = started = 0.0
+            gone: list[Order] | None = None  # made on the first order to leave the book: most days none does
+            parked: list[Order] | None = None
+            for o in orders:
+                if budget <= EPS:
+                    break
+                rem = o.remaining
+                # startable(o), inline: the hottest loop; min(rem, can) without the call (min keeps its first
+                # argument unless the second is smaller)
+                can = o.ready_qty - (o.qty - o.denied_qty - rem)
+                if not can < rem:
+                    can = rem
+                if can <= EPS:
+                    continue
+                cost = o.unit_cost / y
+                goods = can if can * cost <= budget else budget / cost
+                budget -= goods * cost
+                rem -= goods
+                if rem < (EPS * o.qty if o.qty > 1.0 else EPS):
+                    goods += rem
+                    rem = 0.0
+                    if gone is None:
+                        gone = []
+                    gone.append(o)
+                elif o.ready_qty != INF and startable_after(o, rem) <= EPS:
+                    if parked is None:
+                        parked = []
+                    parked.append(o)
+                o.remaining = rem
+                if o.started is None:
+                    o.started = float(day)
+                used += goods * o.unit_cost
+                started += goods
                 if slot is None:
-                    slot = self.pipeline[due] = []
-            slot.append((node, o, goods, day))
-        if slot is None:
-            return
-        if gone is None and parked is None:
-            # `_settle` when no order leaves the book (7 node-days in 10): the same four updates; the book
-            # is not empty (an order in it started), so `queued` is kept, not zeroed
-            self.queued[node] -= used
-            self.used_today[node] += used / y
-            self.started[node] += started
-            self.wip[node] += started
-        else:
-            self._settle(node, y, used, started, gone or [], parked or ())
+                    slot = pipeline.get(due)
+                    if slot is None:
+                        slot = pipeline[due] = []
+                slot.append((node, o, goods, day))
+            if slot is None:
+                continue
+            if gone is None and parked is None:
+                # `_settle` when no order leaves the book (7 node-days in 10): the same four updates; the book
+                # is not empty (an order in it started), so `queued` is kept, not zeroed
+                queued[node] -= used
+                used_today[node] += used / y
+                started_at[node] += started
+                wip[node] += started
+            else:
+                self._settle(node, y, used, started, gone or [], parked or ())
 
     def _settle(self, node: int, y: float, used: float, started: float, gone: list[Order],
                 parked: "list[Order] | tuple[()]") -> None:
