@@ -180,8 +180,9 @@ class Production:
         return area
 
     def _allocate(self, node: int, day: int, due: int, budget: float, y: float) -> None:
-        """Spend `budget` capacity units at yield `y` on the node's book by a rule other than the built-in
-        fifo and priority (`_fill_start` runs those); starts finish on `due`."""
+        """Spend `budget` (finite) capacity units at yield `y` on the node's book by a rule other than the
+        built-in fifo and priority (`_fill_start` runs those, and every node at unlimited capacity); starts
+        finish on `due`."""
         book = self.books[node]
         rule = self.rules[node]
         if self.user_rule[node] is None:
