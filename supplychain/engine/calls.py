@@ -83,7 +83,7 @@ class Calls:
         on one day share events even when other calls were made in between.
         """
         env = self.env
-        now = env.now
+        now = env._now  # type: ignore[attr-defined]  # SimPy's clock: its `now` property is a Python call per read
         delay = when - now
         if delay > 0.0:
             t = now + delay  # the time SimPy's `schedule` computes
@@ -111,8 +111,9 @@ class Calls:
     def _fire_later(self, ev: simpy.Event) -> None:
         """Run a later event's calls; the time is now, so no call joins them any more."""
         later = self._later
-        if later.get(self.env.now) is ev._value:
-            del later[self.env.now]
+        now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call
+        if later.get(now) is ev._value:
+            del later[now]
         for fn, args in ev._value:
             fn(*args)
 

@@ -103,7 +103,7 @@ class Shipping:
             self.build_ahead.returned(o, qty, now)
 
     def _deliver(self, o: Order, qty: float) -> None:
-        now = self.env.now
+        now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call: one per shipment
         self.in_transit -= qty
         self.delivered_qty += qty
         o.delivered_qty += qty
