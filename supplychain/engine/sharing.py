@@ -24,12 +24,12 @@ from __future__ import annotations
 import heapq
 from typing import Callable
 
+from .allocation import INF
 from .orders import Order
 
 __all__ = ["ShareBook"]
 
 EPS = 1e-9
-INF = float("inf")  # a constant: float("inf") parses its string at each call (three a day per node)
 
 
 class _Member:

@@ -60,10 +60,10 @@ class Training:
         """Release the generations done by the start of `day`, then accumulate the day's effective
         compute of the powered fleet `h100e` (H100e per lab) toward each lab's next one.
 
-        Releasing first makes a generation's `training_days` (release day - start day) the number
-        of days whose compute it got, the first generation's included: released on the day its
-        compute crossed the requirement, it would have counted one day more (days 0 to d) than
-        its d days; and the minimum training time counts the same days."""
+        Releasing before the day's compute makes `training_days` (release day - start day) exactly
+        the days of compute a generation got, the first one's included (released the day its compute
+        crossed the requirement, it had days 0..d, d + 1 of them, but counted d); the minimum
+        training time counts the same days."""
         out = self._release(day) if (self.accum >= self._need).any() else []  # most days: none is done
         with np.errstate(over="ignore", invalid="ignore"):  # compounding gains may pass a float: inf
             flops = self.flops_per_second(h100e) * self.efficiency(day) * 86400.0  # one product, left to right
