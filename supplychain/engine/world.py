@@ -170,25 +170,31 @@ class World(Reviews, Shipping):
     def order_from_suppliers(self, kind: str, customer: int, product: str, qty: float, now: float,
                              parent: Order | None = None, lab: int = -1, exclude: frozenset[int] = frozenset()) -> list[Order]:
         """Split a need over the customer's suppliers of `product` by edge share, skipping banned ones."""
+        if exclude or self.controls.rules or self.sourcing.on:
+            served = parent.product if parent is not None and kind == "component" else product
+            split = self._split_among(customer, product, now, served, exclude)
+        else:  # every supplier, by edge share: the usual case, cached per (customer, product)
+            split = self.net.split(customer, product, int(now))
+        out = [self._new(kind, f, product, qty * s, now, parent=parent, lab=lab) for f, s in split]
+        for o in out:
+            self.place(o, now)
+        return out
+
+    def _split_among(self, customer: int, product: str, now: float, served: str,
+                     exclude: frozenset[int]) -> list[tuple[Flow, float]]:
+        """`Net.split` without the suppliers in `exclude` or banned (unless all are), by the weights of
+        dynamic sourcing if it is on. `served`: the product the order serves (who it concerns)."""
         flows = self.net.flows_into(customer, product)
         if exclude:
             flows = [f for f in flows if f.supplier not in exclude]
         use = flows
         if self.controls.rules:
-            parties = self.parties(customer, parent.product if parent is not None and kind == "component" else product)
+            parties = self.parties(customer, served)
             use = [f for f in flows if not self.controls.banned(now, f.supplier, customer, product, parties)] or flows
         if not use:
             return []
         shares = self.sourcing.shares(use, int(now)) if self.sourcing.on else self.net.shares(use, int(now))
-        out = []
-        for f, s in zip(use, shares):
-            if s <= 0:
-                continue
-            o = self._new(kind, f, product, qty * s, now, parent=parent, lab=lab)
-            out.append(o)
-        for o in out:
-            self.place(o, now)
-        return out
+        return [(f, s) for f, s in zip(use, shares) if s > 0]
 
     def place(self, o: Order, now: float) -> None:
         """Check export controls at order time, then release (or delay, or deny) the order."""
