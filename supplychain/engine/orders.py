@@ -32,9 +32,9 @@ class Order:
     ordered: float
     lab: int = -1
     parent: "Order | None" = None
+    flow: int = -1  # edge index the goods travel on (tenth field: `World._new` passes it by position)
     unit_cost: float = 1.0  # capacity units per good unit before yield
     tier: int = 0
-    flow: int = -1  # edge index the goods travel on
     released: float | None = None  # passed the export-control check
     entered: float | None = None  # joined the supplier's order book (kit complete for assembly)
     started: float | None = None  # first production start

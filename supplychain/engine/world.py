@@ -146,11 +146,11 @@ class World(Reviews, Shipping):
     # -- placing orders ------------------------------------------------------------
     def _new(self, kind: str, flow: Flow | None, product: str, qty: float, now: float, *, supplier: int = -1,
              customer: int = -1, parent: Order | None = None, lab: int = -1) -> Order:
-        # Order's first nine fields by position: keywords cost a 44-field __init__ twice the time
+        # Order's first ten fields by position: a keyword argument doubles a 44-field __init__'s cost
         if flow is not None:
-            supplier, customer = flow.supplier, flow.customer
-        o = Order(len(self.orders), kind, product, float(qty), supplier, customer, now, lab, parent,
-                  flow=flow.index if flow is not None else -1)
+            o = Order(len(self.orders), kind, product, float(qty), flow.supplier, flow.customer, now, lab, parent, flow.index)
+        else:
+            o = Order(len(self.orders), kind, product, float(qty), supplier, customer, now, lab, parent)
         self.orders.append(o)
         if parent is not None:
             if parent.children:
