@@ -31,7 +31,7 @@ __all__ = ["Labs"]
 FALLBACK_KW_PER_H100E = 1.7
 
 
-@dataclass
+@dataclass(slots=True)  # fields in the object, no dict: every delivery, installation and weekly record reads them
 class LabState:
     node: int
     policy: object
