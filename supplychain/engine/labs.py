@@ -38,7 +38,7 @@ class LabState:
     installed: dict[str, float] = field(default_factory=dict)  # sku -> units
     waiting: deque = field(default_factory=deque)  # (ready day, sku, units, order) after commissioning, unpowered
     waiting_h100e: float = 0.0  # delivered, not yet installed (commissioning or stranded)
-    commissioning: deque = field(default_factory=deque)  # (ready day, H100e) of deliveries not yet ready
+    commissioning: int = 0  # deliveries not yet ready (in `Labs._commissioning`)
     commissioning_h100e: float = 0.0
     on_order_h100e: float = 0.0
     power_mw: float = 0.0
@@ -68,6 +68,14 @@ class Labs:
         #: training compute and the generations it releases (`training.py`)
         self.training = Training([net.ids[n] for n in self.nodes], self.states, scenario)
         self.next_ready = np.full(m, np.inf)  # ready day of the front of each lab's waiting queue
+        # deliveries still commissioning, (ready day, lab, H100e), one queue per commissioning time (so in
+        # ready order) for `stranded_all`
+        self._commissioning: dict[float, deque] = {}
+        self._commissioning_of = [self._commissioning.setdefault(st.policy.commissioning_days, deque())
+                                  for st in self.states]
+        # per lab, what a delivery reads of its policy (a pydantic model, a dict lookup per field)
+        self._on_delivery = [(st.policy.power_aware, st.policy.commissioning_days, st.policy.lifetime_years * 365.25)
+                             for st in self.states]
         self.retiring: list[deque] = [deque() for _ in range(m)]  # (day, sku, units) in due order
         self.next_retire = np.full(m, np.inf)  # due day of the front of each lab's retirement queue
         days = np.arange(net.days, dtype=float)
@@ -255,22 +263,23 @@ class Labs:
         stays pending until installed), they commission, wait for power in arrival order and retire a
         lifetime after commissioning; `order` learns when they are installed."""
         st = self.states[j]
-        pol = st.policy
+        power_aware, commissioning_days, lifetime_days = self._on_delivery[j]
         p = self.net.products[sku]
         h = units * p.h100e
         # `on_order(j, order.flow, sku, -units, pending=False)` written out (a call per delivery:
         # 500k in 1,000 nodes x 10 years); a - b is a + (-b) in floats: the same books
         st.on_order_h100e -= h
-        if pol.power_aware:
+        if power_aware:
             st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * p.power_kw / 1000.0
-        ready = now + pol.commissioning_days
+        ready = now + commissioning_days
         if not st.waiting:
             self.next_ready[j] = ready
         st.waiting.append((ready, sku, units, order))
         st.waiting_h100e += h
-        st.commissioning.append((ready, h))
+        self._commissioning_of[j].append((ready, j, h))
+        st.commissioning += 1
         st.commissioning_h100e += h
-        retire_at = ready + pol.lifetime_years * 365.25
+        retire_at = ready + lifetime_days
         if retire_at < self.net.days:
             self.retire_later(j, retire_at, sku, units)
 
@@ -315,17 +324,19 @@ class Labs:
 
     def stranded_all(self, day: int) -> np.ndarray:
         """H100e per lab delivered and commissioned but waiting for power: all that waits, less
-        what is still commissioning (a running sum; deliveries become ready in the order they came)."""
-        out = []  # one assignment at the end: a write per lab to a numpy array costs more
-        for st in self.states:
-            q = st.commissioning
+        what is still commissioning (a running sum per lab). The deliveries of labs with one
+        commissioning time become ready in the order they came, so their queue pops what became
+        ready this week and no lab is visited in Python for nothing (750 labs at 1,000 nodes)."""
+        states = self.states
+        for q in self._commissioning.values():
             while q and q[0][0] <= day:
-                st.commissioning_h100e -= q.popleft()[1]
-            if not q:
-                st.commissioning_h100e = 0.0
-            waiting = st.waiting_h100e - st.commissioning_h100e
-            out.append(0.0 if 0.0 > waiting else waiting)  # max(waiting, 0.0), without the call
-        self.stranded[:] = out
+                _, j, h = q.popleft()
+                st = states[j]
+                st.commissioning -= 1
+                # a lab's last delivery ready: exactly 0, no rounding residue of the running sum
+                st.commissioning_h100e = st.commissioning_h100e - h if st.commissioning else 0.0
+        x = np.fromiter((st.waiting_h100e - st.commissioning_h100e for st in states), float, len(states))
+        self.stranded[:] = np.where(0.0 > x, 0.0, x)  # max(x, 0.0) as Python's comparison gives it (-0.0 stays)
         return self.stranded
 
     def retire_later(self, j: int, when: float, sku: str, units: float) -> None:
