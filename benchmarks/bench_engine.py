@@ -306,6 +306,9 @@ def bench_scaling(args: argparse.Namespace, report: dict[str, Any]) -> None:
         if "events_vs_node_years" in fit:  # is it the cost per kernel event, or do events grow faster?
             print(f"  kernel events grow as node-years^{fit['events_vs_node_years']:.2f}; wall time as "
                   f"events^{fit['wall_vs_events']:.2f} ({fit['us_per_event'][0]:.0f}-{fit['us_per_event'][1]:.0f} us of wall per kernel event)")
+        if "orders_vs_node_years" in fit:  # the engine's cost per unit of the model's work
+            print(f"  order lines grow as node-years^{fit['orders_vs_node_years']:.2f}; wall time as "
+                  f"lines^{fit['wall_vs_orders']:.2f} ({fit['us_per_order'][0]:.0f}-{fit['us_per_order'][1]:.0f} us of wall per order line)")
         steady = fit.get("steady")
         if steady:
             how = ("timed inside each run" if steady["within_run"] else f"t{years[-1]}y - t{years[-2]}y of separate runs")

@@ -12,7 +12,7 @@ import numpy as np
 
 def fit_scaling(ok: list[dict[str, Any]], years: list[int]) -> dict[str, Any]:
     """Log-log slopes of wall time against node-years, nodes and years apart, and of kernel
-    events; the steady state of the two longest horizons. {} with fewer than 3 runs."""
+    events and order lines (against node-years, and wall time against them); the steady state of the two longest horizons. {} with fewer than 3 runs."""
     if len(ok) < 3:
         return {}
     yv = np.log([r["engine_s"] for r in ok])
@@ -20,17 +20,24 @@ def fit_scaling(ok: list[dict[str, Any]], years: list[int]) -> dict[str, Any]:
     a = np.column_stack([np.ones(len(ok)), np.log([r["nodes"] for r in ok]), np.log([r["years"] for r in ok])])
     coef = np.linalg.lstsq(a, yv, rcond=None)[0]
     fit["nodes"], fit["years"] = float(coef[1]), float(coef[2])
-    ev = [r for r in ok if r.get("events")]
-    if len(ev) >= 3:
-        fit["events_vs_node_years"] = float(np.polyfit(np.log([r["nodes"] * r["years"] for r in ev]),
-                                                       np.log([r["events"] for r in ev]), 1)[0])
-        fit["wall_vs_events"] = float(np.polyfit(np.log([r["events"] for r in ev]), np.log([r["engine_s"] for r in ev]), 1)[0])
-        us = [1e6 * r["engine_s"] / r["events"] for r in ev]
-        fit["us_per_event"] = (min(us), max(us))
+    # is it the cost per unit of work, or does the work grow faster than node-years? Kernel events, and
+    # order lines: the model's own work, which grows faster in horizon while the pipelines fill
+    for key, one in (("events", "event"), ("orders", "order")):
+        ev = [r for r in ok if r.get(key)]
+        if len(ev) >= 3:
+            fit[f"{key}_vs_node_years"] = _slope([r["nodes"] * r["years"] for r in ev], [r[key] for r in ev])
+            fit[f"wall_vs_{key}"] = _slope([r[key] for r in ev], [r["engine_s"] for r in ev])
+            us = [1e6 * r["engine_s"] / r[key] for r in ev]
+            fit[f"us_per_{one}"] = (min(us), max(us))
     steady = steady_state(ok, years[-2:])
     if steady:
         fit["steady"] = steady
     return fit
+
+
+def _slope(x: list[float], y: list[float]) -> float:
+    """Log-log slope of y against x (1.0: proportional)."""
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
 def steady_state(ok: list[dict[str, Any]], pair: list[int]) -> dict[str, Any] | None:
