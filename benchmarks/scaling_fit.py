@@ -11,8 +11,9 @@ import numpy as np
 
 
 def fit_scaling(ok: list[dict[str, Any]], years: list[int]) -> dict[str, Any]:
-    """Log-log slopes of wall time against node-years, nodes and years apart, and of kernel
-    events and order lines (against node-years, and wall time against them); the steady state of the two longest horizons. {} with fewer than 3 runs."""
+    """Log-log slopes of wall time against node-years, nodes and years apart; of kernel events
+    and order lines against node-years, and of wall time against each; the steady state of the
+    two longest horizons. {} with fewer than 3 runs."""
     if len(ok) < 3:
         return {}
     yv = np.log([r["engine_s"] for r in ok])
