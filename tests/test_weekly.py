@@ -70,6 +70,29 @@ def test_stranded_running_sum_equals_the_scan_while_power_binds():
     assert max(seen) > 0, "the scenario must strand accelerators for the check to mean anything"
 
 
+def test_stranded_running_sums_equal_the_scan_with_labs_of_different_commissioning_times():
+    """Deliveries still commissioning wait in one queue per commissioning time (`Labs.stranded_all`): two labs
+    share one, the third has its own, and every lab's figure is still its own definition, week by week."""
+    from supplychain.results import graph_to_model
+    from supplychain.scenario import resolve
+
+    resolved = resolve({"name": "strand3", "start": "2022-01-01", "end": "2025-12-31",
+                        "per_lab": {"lab_us": {"commissioning_days": 20}, "lab_row": {"commissioning_days": 20},
+                                    "lab_cn": {"commissioning_days": 90}}}, None)
+    w = World(graph_to_model(resolved.topology), resolved.scenario, 0)
+    assert sorted({st_.policy.commissioning_days for st_ in w.labs.states}) == [20, 90]
+    seen = np.zeros(len(w.labs.states))
+
+    def check(day: int) -> None:
+        got = w.labs.stranded_all(day).copy()
+        want = [_stranded_by_scan(w.labs, j, day) for j in range(len(w.labs.states))]
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-6)
+        np.maximum(seen, got, out=seen)
+
+    w.run(progress=check)
+    assert (seen > 0).all(), "every lab must strand accelerators for the check to mean anything"
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(-1e7, 1e7, allow_nan=False), min_size=1, max_size=8), st.floats(1e-13, 1e-10))
 def test_stocks_record_rounding_residue_as_zero_and_keep_real_negatives(values, residue):
