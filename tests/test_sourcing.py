@@ -24,9 +24,9 @@ from supplychain.topology import parse_topology
 from conftest import topo
 
 
-def two_sources(slow_capacity: float | None = 3.0) -> object:
-    """Two sources of one widget with equal edge shares into a base-stock depot: `slow` makes
-    `slow_capacity` a week (a queue that grows under 4 a day of demand), `fast` has no limit."""
+def two_sources(slow_capacity: float | None = 3.0, shares: tuple[object, object] = (0.5, 0.5)) -> object:
+    """Two sources of one widget with equal edge shares (or `shares`: slow's, fast's) into a base-stock depot:
+    `slow` makes `slow_capacity` a week (a queue that grows under 4 a day of demand), `fast` has no limit."""
     slow = {"id": "slow", "kind": "source", "makes": ["widget"], "cycle_time": 2}
     if slow_capacity is not None:
         slow["capacity"] = slow_capacity
@@ -34,8 +34,8 @@ def two_sources(slow_capacity: float | None = 3.0) -> object:
         [slow, {"id": "fast", "kind": "source", "makes": ["widget"], "cycle_time": 2},
          {"id": "depot", "kind": "stock", "item": "widget", "policy": "base_stock", "base_stock": 40},
          {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "poisson", "rate": 4.0, "size": 1}}],
-        [{"from": "slow", "to": "depot", "product": "widget", "transport": 3, "share": 0.5},
-         {"from": "fast", "to": "depot", "product": "widget", "transport": 3, "share": 0.5},
+        [{"from": "slow", "to": "depot", "product": "widget", "transport": 3, "share": shares[0]},
+         {"from": "fast", "to": "depot", "product": "widget", "transport": 3, "share": shares[1]},
          {"from": "depot", "to": "cust", "product": "widget"}],
     )
 
@@ -70,6 +70,20 @@ def test_by_default_a_need_splits_by_the_fixed_edge_shares():
     s = depot_series(r)
     assert (s["share"] == 0.5).all().all()
     assert s["quoted_days"]["slow"].iloc[-1] > 10 * s["quoted_days"]["fast"].iloc[-1]  # while the slow queue grows
+
+
+def test_without_sourcing_a_need_splits_by_the_edge_shares_of_its_day():
+    """With constant shares a need's split is kept per (customer, product) (`Net.split`; the test above); shares
+    that move are read on each order's day: slow's share falls from 0.9 to 0.1 over the year, fast's rises
+    (points interpolated daily)."""
+    shares = ({"points": {"2022-01-01": 0.9, "2022-12-31": 0.1}}, {"points": {"2022-01-01": 0.1, "2022-12-31": 0.9}})
+    r = run(two_sources(None, shares))
+    rep = r.orders[r.orders["kind"] == "replenish"]
+    by_day = rep.pivot_table(index="ordered", columns="supplier", values="qty", aggfunc="sum")
+    assert len(by_day) > 100
+    days = by_day.index.to_numpy()
+    np.testing.assert_allclose((by_day["slow"] / (by_day["slow"] + by_day["fast"])).to_numpy(),
+                               0.9 + (0.1 - 0.9) * np.floor(days) / 364, rtol=1e-9, atol=1e-12)
 
 
 def test_orders_split_by_the_weights_the_quotes_call_for():
