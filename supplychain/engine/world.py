@@ -146,7 +146,7 @@ class World(Reviews, Shipping):
     # -- placing orders ------------------------------------------------------------
     def _new(self, kind: str, flow: Flow | None, product: str, qty: float, now: float, *, supplier: int = -1,
              customer: int = -1, parent: Order | None = None, lab: int = -1) -> Order:
-        # Order's first ten fields by position: a keyword argument doubles a 44-field __init__'s cost
+        # Order's first ten fields by position: a keyword argument doubles a 38-field __init__'s cost
         if flow is not None:
             o = Order(len(self.orders), kind, product, float(qty), flow.supplier, flow.customer, now, lab, parent, flow.index)
         else:
