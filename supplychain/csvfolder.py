@@ -120,7 +120,7 @@ def _record(row: Row, known: dict[str, FieldMeta], cls: type[BaseModel] | None, 
         try:
             cls.model_validate({k: v for k, v in rec.items() if k not in skip})
         except ValidationError as err:
-            raise from_validation_error(file, err, prefix=f"row {n}") from None
+            raise from_validation_error(file, err, prefix=f"row {n}", model=cls) from None
     return rec
 
 
@@ -215,7 +215,7 @@ def _read_meta(file: Path, rows: list[Row]) -> dict[str, Any]:
     try:
         TopologyMeta.model_validate(meta)
     except ValidationError as err:
-        raise from_validation_error(file, err) from None
+        raise from_validation_error(file, err, model=TopologyMeta) from None
     return meta
 
 

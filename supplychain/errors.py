@@ -7,10 +7,13 @@ not meant is a `ScenarioWarning` (Python's warnings, so notebooks show it).
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from pathlib import Path
 from typing import Any, Iterable
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 __all__ = ["InputError", "PluginError", "ScenarioWarning", "from_validation_error", "format_loc", "short", "exception_text",
            "PLUGIN"]
@@ -124,14 +127,61 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _members(tp: Any) -> list[Any]:
+    """The types a value of `tp` may be: unions and `Annotated` unwrapped."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(tp) for m in _members(a)]
+    return [tp]
+
+
+def _step(tp: Any, part: Any) -> list[Any]:
+    """The types found at `part` (a key, an index, a union tag) inside a value of `tp`."""
+    out: list[Any] = []
+    for m in _members(tp):
+        origin = typing.get_origin(m)
+        if isinstance(m, type) and issubclass(m, BaseModel):
+            fields = {**{i.alias: i for i in m.model_fields.values() if i.alias}, **m.model_fields}
+            if part in fields:
+                out.append(fields[part].annotation)
+            elif any(typing.get_origin(i.annotation) is typing.Literal and part in typing.get_args(i.annotation)
+                     for i in m.model_fields.values()):
+                out.append(m)  # a discriminated union's tag (`nodes.3.fab`): the member it names
+        elif origin in (list, tuple) and isinstance(part, int):
+            out.extend(typing.get_args(m)[:1])
+        elif origin is dict:
+            out.extend(typing.get_args(m)[1:2])
+    return out
+
+
+def near_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    """The field of `model` at `loc[:-1]` closest to the unknown key `loc[-1]`, if one is close (a typo:
+    `country` for `countries`, `utilization` for `utilisation`): the one-line error says it, so the
+    user need not look the schema up."""
+    if not loc:
+        return None
+    found: list[Any] = [model]
+    for part in loc[:-1]:
+        if not (isinstance(part, str) and "[" in part):  # pydantic's own union tags, `function-after[...]`
+            found = [t for f in found for t in _step(f, part)]
+    models = [t for f in found for t in _members(f) if isinstance(t, type) and issubclass(t, BaseModel)]
+    names = sorted({i.alias or n for m in models for n, i in m.model_fields.items()})
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
 def from_validation_error(
-    file: str | Path | None, err: ValidationError, prefix: str = "", names: dict[str, str] | None = None
+    file: str | Path | None, err: ValidationError, prefix: str = "", names: dict[str, str] | None = None,
+    model: type[BaseModel] | None = None,
 ) -> InputError:
     """Pick the most telling pydantic error and make it one line.
 
     Pydantic reports one error per union branch; the first error whose location
     is deepest is the one a person wants to read. `names` maps positional parts
-    of the location (e.g. `nodes.3`) to readable ones (`nodes.tsmc_fab`).
+    of the location (e.g. `nodes.3`) to readable ones (`nodes.tsmc_fab`). `model`, the
+    class validated, lets a misspelt key name the field it is close to.
     """
     errors = err.errors(include_url=False)
     best = max(errors, key=lambda e: len(e["loc"]))
@@ -159,7 +209,9 @@ def from_validation_error(
     if best["type"] == "union_tag_not_found":
         return InputError(file, f"{path}.{tag}", "Field required")
     if best["type"] == "extra_forbidden":  # a typo'd key: show what it holds, even a mapping, so it can be found
-        return InputError(file, path, f"unknown field (got {short(got)})")
+        near = near_field(model, tuple(best["loc"])) if model is not None else None
+        hint = f"; did you mean {near!r}?" if near else ""
+        return InputError(file, path, f"unknown field (got {short(got)}){hint}")
     plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
     problem = msg if plain else f"{msg} (got {short(got)})"
     return InputError(file, path, problem)

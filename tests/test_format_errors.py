@@ -36,6 +36,8 @@ NODES_HEADER = "id,kind,country,makes,capacity"
         ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,2000\ngrid,grid,US,power,lots\n"}, "nodes.csv", "row 3.capacity", "not valid JSON"),
         ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,\"[1, 2]\"\n"}, "nodes.csv", "row 2.capacity", ""),
         ({"nodes": f"{NODES_HEADER}\nfab,factory,TW,logic,5\n"}, "nodes.csv", "row 2.kind", "unknown kind"),
+        ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,\"{{\"\"points\"\": {{\"\"2022-01-01\"\": 5}}, \"\"grow\"\": 0.5}}\"\n"},
+         "nodes.csv", "row 2.capacity.grow", "unknown field (got 0.5); did you mean 'growth'?"),
         ({"nodes": f"{NODES_HEADER}\n,fab,TW,logic,5\n"}, "nodes.csv", "row 2.id", "missing value"),
         ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,5,extra\n"}, "nodes.csv", "row 2", "6 cells but 5 columns"),
         ({"nodes": ""}, "nodes.csv", "<file>", "empty file"),

@@ -223,6 +223,12 @@ def test_deep_merge_leaves_inputs_alone() -> None:
         ({"x": {"a": 1}}, "x", "unknown field (got {'a': 1})"),
         ({"labs": {"foo": [1, 2]}}, "labs.foo", "unknown field (got [1, 2])"),
         ({"x": {"k": "v" * 100}}, "x", "unknown field (got {'k': 'vvvvv"),
+        # a misspelt key names the field it is close to (the schema need not be looked up), else says nothing more
+        ({"labs": {"utilization": 0.3}}, "labs.utilization", "unknown field (got 0.3); did you mean 'utilisation'?"),
+        ({"shocks": [{"id": "b", "kind": "capacity", "start": "2024-01-01", "multiplier": 0.2, "target": {"country": ["TW"]}}]},
+         "shocks.b.target.country", "unknown field (got ['TW']); did you mean 'countries'?"),
+        ({"controls": [{"id": "r", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban",
+                        "scope": {"destination": ["CN"]}}]}, "controls.r.scope.destination", "did you mean 'destinations'?"),
     ],
 )
 def test_bad_references_and_values_name_the_field(extra: dict, field: str, match: str) -> None:

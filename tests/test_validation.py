@@ -56,6 +56,13 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("schema:unknown_kind", set_node("fab", kind="factory"), "nodes.fab.kind", "unknown kind (got 'factory')"),
     ("schema:unknown_field", set_node("fab", colour="red"), "nodes.fab.colour", "unknown field (got 'red')"),
     ("schema:unknown_top_field", lambda d: d.update(colour="red"), "colour", "unknown field (got 'red')"),
+    # a misspelt key names the field it is close to, at any depth (a node of one kind, a schedule, a BOM, an edge)
+    ("schema:misspelt_field", set_node("fab", capcity=5), "nodes.fab.capcity", "unknown field (got 5); did you mean 'capacity'?"),
+    ("schema:misspelt_schedule", set_node("lab", target_h100e={"points": {"2022-01-01": 1}, "grow": 0.5}),
+     "nodes.lab.target_h100e.grow", "did you mean 'growth'?"),
+    ("schema:misspelt_bom", lambda d: d["products"]["acc"]["bom"].update(hbm_stack=5), "products.acc.bom.hbm_stack",
+     "did you mean 'hbm_stacks'?"),
+    ("schema:misspelt_edge", lambda d: d["edges"][0].update(shares=1), "edges.0.shares", "did you mean 'share'?"),
     ("schema:missing_field", lambda d: d["products"]["acc"]["bom"].pop("dies_per_wafer"), "products.acc.bom.dies_per_wafer", "Field required"),
     ("schema:missing_kind", lambda d: node(d, "fab").pop("kind"), "nodes.fab.kind", "Field required"),
     ("schema:wrong_type", set_node("fab", capacity="lots"), "nodes.fab.capacity", "got 'lots'"),
