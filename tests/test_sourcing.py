@@ -167,6 +167,19 @@ def test_a_supplier_a_ban_refuses_gets_no_share_and_no_say_in_the_quote(elastici
     assert (into["quoted_days"]["hbm_cn"][after] < into["quoted_days"]["hbm_maker"][after]).all()  # quicker, but shut
 
 
+def test_with_every_supplier_refused_the_shares_stand_and_the_orders_go_to_be_refused():
+    """The README's `share`: 0 for a refused supplier only while another stays open. A ban on all HBM leaves
+    the packager's split at the edge shares (not 0 for both), and its orders go on and are denied."""
+    model, ban = _banned_fast_hbm()
+    ban["scope"] = {"product_kinds": ["hbm"]}
+    r = simulate(model, {"name": "ban", "end": "2022-12-31", "controls": [ban]})
+    lt = r.lead_times
+    into = lt[(lt["customer"] == "packager") & (lt["product"] == "hbm") & (lt["day"] >= 181)]
+    assert len(into) and np.allclose(into.groupby("day")["share"].sum(), 1.0) and (into["share"] == 0.5).all()
+    after = r.orders[(r.orders["product"] == "hbm") & (r.orders["ordered"] >= 181)]
+    assert len(after) and (after["status"] == "denied").all()
+
+
 def _sourcing(model) -> object:
     return World(model, Scenario.model_validate({"name": "x", "sourcing": {"elasticity": 2.0}}), 0).sourcing
 
