@@ -264,7 +264,10 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     for es in prepared:
         key = safe_name(es.name)
         if key in seen:
-            raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}")
+            default = Scenario.model_fields["name"].default
+            unset = " (the default of a file without `name:`)" if es.name == default else ""
+            raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}{unset}; "
+                                                "give each its own `name:`, which names its tables and folder")
         seen[key] = es.name
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:

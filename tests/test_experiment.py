@@ -136,6 +136,18 @@ def test_duplicate_scenario_names_are_refused():
         run_experiment([scenario("a"), scenario("a")], replications=1, workers=1)
 
 
+def test_two_files_without_a_name_are_told_where_the_shared_name_came_from(tmp_path):
+    """`compare a.yaml b.yaml` of two files that set no `name:` said only "share the name 'scenario'", a name
+    neither file has: the line says it is the default and what to do."""
+    from supplychain.errors import InputError
+
+    a, b = (write(tmp_path / f"{n}.yaml", {k: v for k, v in scenario("x").items() if k != "name"}) for n in "ab")
+    with pytest.raises(InputError) as err:
+        run_experiment([a, b], replications=1, workers=1)
+    assert str(err.value) == (f"{b}: name: two scenarios of one experiment share the name 'scenario' (the default of a "
+                              "file without `name:`); give each its own `name:`, which names its tables and folder")
+
+
 def test_run_command_writes_run_folder(tmp_path):
     path = write(tmp_path / "s.yaml", scenario("mine"))
     out = tmp_path / "out"
