@@ -35,10 +35,14 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
     countries = {c for _, a in g.nodes(data=True) for c in (a.get("country"), a.get("jurisdiction"), *(a.get("tech_origin") or [])) if c}
     warnings: list[str] = []
 
-    def need(values: Iterable[str], known: set[str], where: str, what: str) -> None:
+    # with --topology the scenario meets a network it was not written for: the line names that network
+    path = g.graph.get("path")
+    label = Path(path).name if path else repr(g.graph.get("name") or "given")
+
+    def need(values: Iterable[str], known: set[str], where: str, what: str, of_topology: bool = True) -> None:
         for v in values:
             if v not in known:
-                raise InputError(file, where, f"unknown {what} (got {v!r})")
+                raise InputError(file, where, f"unknown {what}{f' in topology {label}' if of_topology else ''} (got {v!r})")
 
     def countries_known(values: Iterable[str], where: str) -> None:
         warnings.extend(f"{where}: no node of the topology is in country {v!r}" for v in values if v not in countries)
@@ -62,7 +66,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
     for s in sc.shocks:
         at = f"shocks.{s.id}.target"
         need(s.target.ids, nodes, f"{at}.ids", "node")
-        need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind")
+        need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind", of_topology=False)
         before = len(warnings)
         for axis in ("countries", "edge_from_countries", "edge_to_countries"):
             countries_known(getattr(s.target, axis), f"{at}.{axis}")

@@ -151,7 +151,7 @@ def test_simulate_takes_the_topology_a_dict_names():
 
 
 @pytest.mark.parametrize("data, line", [
-    ({"per_lab": {"no_such_lab": {"utilisation": 0.3}}}, "<input>: per_lab.no_such_lab: unknown lab id (got 'no_such_lab')"),
+    ({"per_lab": {"no_such_lab": {"utilisation": 0.3}}}, "<input>: per_lab.no_such_lab: unknown lab id in topology minimal.yaml (got 'no_such_lab')"),
     ({"bogus": 1}, "<input>: bogus: unknown field (got 1)"),
     ({"extends": "no_such_parent.yaml"}, "<input>: extends: no such scenario file (got 'no_such_parent.yaml')"),
 ])

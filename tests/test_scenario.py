@@ -339,3 +339,15 @@ def test_a_run_may_span_exactly_100_years_and_not_a_day_more() -> None:
     assert (ok.end - ok.start).days == 36_525
     fails({"topology": str(MINIMAL), "start": "2022-01-01", "end": "2122-01-03"}, "end",
           match="a run spans at most 100 years (36,525 days) from start 2022-01-01 (got 2122-01-03)")
+
+
+def test_a_shipped_policy_on_another_topology_names_that_topology(tmp_path: Path) -> None:
+    """`run --topology mine.yaml` of baseline.yaml: the unknown entity is one of mine.yaml, not of the scenario's own
+    default.yaml; the line says which network lacked it (it said only `unknown node or entity (got 'huawei')`)."""
+    mine = tmp_path / "mine.yaml"
+    shutil.copy(MINIMAL, mine)
+    result = runner.invoke(app, ["run", str(ROOT / "policies" / "baseline.yaml"), "--topology", str(mine),
+                                 "-o", str(tmp_path / "out"), "-q", "-w", "1"])
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+    assert result.output.strip().endswith(
+        "baseline.yaml: controls.huawei_fdp_2020.scope.entities: unknown node or entity in topology mine.yaml (got 'huawei')")
