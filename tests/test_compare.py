@@ -172,6 +172,23 @@ def test_gap_changes_are_scenario_minus_baseline_paired_by_replication():
     assert (g["baseline_mean_gap_days"], g["scenario_mean_gap_days"]) == (100.0, 130.0)
 
 
+def test_a_gap_change_over_different_generations_says_so():
+    """A ban that stops a lab after g3 (4 releases, not 6) drops its later, slower gaps: its mean gap fell 34 days
+    with a tight interval, read as a faster pace while every release came later. The note says the means cover
+    different generations; with the same count there is no note."""
+    from supplychain.analysis import gap_changes
+
+    gaps = pd.DataFrame({
+        "scenario": ["base"] * 2 + ["ban"] * 2, "replication": [0, 1] * 2, "lab": ["lab"] * 4,
+        "generations": [6, 6, 4, 4], "mean_gap_days": [461.0, 462.0, 428.0, 427.0],
+    })
+    g = gap_changes(gaps, "base", "ban").iloc[0]
+    assert g["change_days"] == -34.0
+    assert g["note"] == "means over different generations: read release_delays"
+    same = gaps.assign(generations=6)
+    assert gap_changes(same, "base", "ban").iloc[0]["note"] == ""
+
+
 def test_peak_changes_are_in_weeks_paired_by_replication():
     from supplychain.analysis import peak_changes
 
