@@ -265,9 +265,10 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         key = safe_name(es.name)
         if key in seen:
             default = Scenario.model_fields["name"].default
-            unset = " (the default of a file without `name:`)" if es.name == default else ""
+            unset = " (the default of data without `name`)" if es.name == default else ""
             raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}{unset}; "
-                                                "give each its own `name:`, which names its tables and folder")
+                                                "give each its own `name:` (a file without one is named after the "
+                                                "file), which names its tables and folder")
         seen[key] = es.name
     stores: dict[str, ScenarioStore] = {}
     if folder is not None:

@@ -41,6 +41,9 @@ from .topology import read_yaml
 
 __all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "validate_data", "written_by"]
 
+#: the longest scenario name (`Scenario.name`): a file named after itself keeps its stem within it
+NAME_MAX: int = next(m.max_length for m in Scenario.model_fields["name"].metadata if hasattr(m, "max_length"))
+
 #: top-level lists that merge by entry `id` instead of being replaced
 BY_ID_LISTS = ("controls", "shocks")
 #: the longest chain of `extends` (real chains are 2-3 files): ~1,000 overflowed the stack, a RecursionError traceback
@@ -211,6 +214,11 @@ def compose_layers(data: Any, file: Path | None) -> tuple[dict[str, Any], list[L
     if "topology" not in layers[-1][1] and isinstance(inherited, str) and os.path.isabs(inherited):
         here = file.parent if file is not None else Path.cwd()
         merged["topology"] = os.path.relpath(inherited, here.resolve())
+    if file is not None and isinstance(merged, dict) and "name" not in layers[-1][1]:
+        # a file that gives itself no name is named after the file, not after the scenario it extends:
+        # a child of baseline.yaml would write into outputs/baseline/, and two unnamed files would share
+        # the field's default, one folder and one `scenario` label
+        merged["name"] = file.stem[:NAME_MAX] or merged.get("name", "scenario")
     return merged, layers
 
 

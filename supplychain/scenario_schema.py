@@ -309,7 +309,8 @@ class Scenario(Strict):
     # names folders (outputs/<name>/, replications/<name>__unconstrained/, <name>_p00042): at 300 characters the
     # file system refused them and the error blamed --out, which the user may not have given
     name: str = Field(default="scenario", min_length=1, max_length=200,
-                      description="names the output folder and the tables' rows")
+                      description="names the output folder and the tables' rows; a file that sets none is "
+                                  "named after the file (its stem), data after this default")
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"

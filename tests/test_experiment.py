@@ -136,16 +136,26 @@ def test_duplicate_scenario_names_are_refused():
         run_experiment([scenario("a"), scenario("a")], replications=1, workers=1)
 
 
-def test_two_files_without_a_name_are_told_where_the_shared_name_came_from(tmp_path):
-    """`compare a.yaml b.yaml` of two files that set no `name:` said only "share the name 'scenario'", a name
-    neither file has: the line says it is the default and what to do."""
+def test_files_without_a_name_are_named_after_the_file(tmp_path):
+    """`compare a.yaml b.yaml` of two files that set no `name:` ran both as 'scenario' and was refused (one name,
+    one folder): a file without a name is named after the file."""
+    a, b = (write(tmp_path / f"{n}.yaml", {k: v for k, v in scenario("x").items() if k != "name"}) for n in "ab")
+    res = run_experiment([a, b], replications=1, workers=1)
+    assert sorted(res.tables["generations"]["scenario"].unique()) == ["a", "b"]
+
+
+def test_two_files_of_one_name_are_told_how_to_part_them(tmp_path):
+    """Two unnamed files of one file name (in two folders) share that name: the line says where it came from."""
     from supplychain.errors import InputError
 
-    a, b = (write(tmp_path / f"{n}.yaml", {k: v for k, v in scenario("x").items() if k != "name"}) for n in "ab")
+    body = {k: v for k, v in scenario("x").items() if k != "name"}
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    a, b = write(tmp_path / "one" / "s.yaml", body), write(tmp_path / "two" / "s.yaml", body)
     with pytest.raises(InputError) as err:
         run_experiment([a, b], replications=1, workers=1)
-    assert str(err.value) == (f"{b}: name: two scenarios of one experiment share the name 'scenario' (the default of a "
-                              "file without `name:`); give each its own `name:`, which names its tables and folder")
+    assert str(err.value) == (f"{b}: name: two scenarios of one experiment share the name 's'; give each its own "
+                              "`name:` (a file without one is named after the file), which names its tables and folder")
 
 
 def test_run_command_writes_run_folder(tmp_path):

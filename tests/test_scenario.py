@@ -99,6 +99,20 @@ def test_chains_and_lists_of_parents(world: Path) -> None:
     assert [p.name for p in rs.chain] == ["base.yaml", "mid.yaml", "other.yaml", "leaf.yaml"]
 
 
+def test_a_file_without_a_name_is_named_after_the_file_not_its_parent(world: Path) -> None:
+    """A child of base.yaml that sets no `name:` took "base": its run wrote into outputs/base/ and could not be
+    compared with its parent. A file is named after itself unless it says otherwise; data has the default."""
+    write(world, "what_if.yaml", "extends: base.yaml\nseed: 7\n")
+    write(world, "named.yaml", "extends: base.yaml\nname: mine\n")
+    assert load_scenario(world / "what_if.yaml").scenario.name == "what_if"
+    assert load_scenario(world / "named.yaml").scenario.name == "mine"
+    assert load_scenario(world / "base.yaml").scenario.name == "base"
+    write(world, "plain.yaml", "topology: topo.yaml\n")
+    assert load_scenario(world / "plain.yaml").scenario.name == "plain"
+    from supplychain.scenario import resolve_scenario
+    assert resolve_scenario({"topology": str(world / "topo.yaml")}).scenario.name == "scenario"
+
+
 def test_extends_cycle_is_an_error_naming_file_and_field(world: Path) -> None:
     write(world, "a.yaml", "extends: b.yaml\n")
     write(world, "b.yaml", "extends: a.yaml\n")
@@ -319,7 +333,7 @@ def test_cli_validate_and_show(world: Path) -> None:
     assert lines[0].startswith("# ") and "base.yaml" in lines[0] and "s.yaml" in lines[0]
     assert "topology" in lines[1] and "nodes.fab.capacity.growth" in lines[1]
     data = yaml.safe_load(shown.output)
-    assert data["name"] == "base" and [c["id"] for c in data["controls"]] == ["r1", "r2"]
+    assert data["name"] == "s" and [c["id"] for c in data["controls"]] == ["r1", "r2"]  # named after its file, not its parent
     assert data["set"] == {"nodes.fab.capacity.growth": 0.4}
 
 
