@@ -123,6 +123,11 @@ def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame,
         who = ", ".join(sorted(set(agg.loc[backlog, "lab"])))
         lines += ["", f"peak_quoted_weeks over {BACKLOG_WEEKS:.0f} (10 years) is a backlog far beyond capacity, not a "
                       f"lead time ({who})"]
+    counts = agg.groupby("lab")["generations"].nunique()
+    if (counts > 1).any():  # a point that stops a lab early drops its later, slower gaps: a shorter mean, not a faster pace
+        who = ", ".join(sorted(counts.index[counts > 1]))
+        lines += ["", f"{PACE} is over different numbers of generations across points ({who}): a point that stops a "
+                      "lab early can show a shorter mean gap; read it beside generations and release_day_g* of outcomes"]
     _ranking(lines, sens, PACE, "lab", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:",
              "the pace", "fewer than 2 generations, fewer than 3 points, or no variation")
     return "\n".join(lines) + "\n"

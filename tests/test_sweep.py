@@ -343,6 +343,18 @@ def test_the_sweep_printout_writes_outcomes_in_whole_units_and_flags_a_backlog()
     assert "backlog" not in _text(points, outcomes.assign(peak_quoted_weeks=30.0), s, 1)
 
 
+def test_the_sweep_printout_says_when_a_labs_mean_gap_is_over_different_generations():
+    """A point that stops a lab after g3 drops its later, slower gaps: its mean gap shortens though every release
+    came later (compare notes the same). The printout names the labs whose generation count moves."""
+    points = pd.DataFrame({"point": [0, 1], "scenario": ["s_p000", "s_p001"], "a": [0.25, 0.5]})
+    outcomes = pd.DataFrame({"point": [0, 0, 1, 1], "replication": 0, "lab": ["lab_cn", "lab_us"] * 2,
+                             "generations": [6.0, 5.0, 4.0, 5.0], "mean_gap_days": [400.0, 374.0, 366.0, 372.5],
+                             "peak_quoted_weeks": 40.0}).merge(points[["point", "a"]])
+    s = sensitivity(outcomes, ["a"], ["mean_gap_days"])
+    assert "mean_gap_days is over different numbers of generations across points (lab_cn):" in _text(points, outcomes, s, 1)
+    assert "different numbers" not in _text(points, outcomes.assign(generations=5.0), s, 1)
+
+
 def test_two_points_rank_no_input():
     """Two points give a rank correlation of +-1 whatever the data, and no SRC with three inputs: `--lhs 2`
     ranked every input by that +-1 at p = 1. They are now not ranked, and sweep.md says why."""
