@@ -374,7 +374,7 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
     write_json(folder / "manifest.json", manifest(
         kind=kind, format=fmt, executor=result.executor, wall_s=round(result.wall_s, 3),
         computed=len(result.computed), reused=len(result.reused),
-        scenarios=[{"name": es.name, "scenario_file": es.source, "topology": es.topology_path, "seed": es.seed,
+        scenarios=[{"name": es.name, "scenario_file": _absolute(es.source), "topology": es.topology_path, "seed": es.seed,
                     "replications": es.replications, "config_hash": es.config_hash,
                     "unconstrained": es.scenario.unconstrained,
                     **({"plugins": fp} if (fp := plugins_fingerprint(es.model, es.scenario)) else {}),
@@ -386,3 +386,9 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
            if len(result.scenarios) == 1 else {}),
         **(extra or {}),
     ))
+
+
+def _absolute(source: str) -> str:
+    """A scenario file's path as the manifest records it: absolute, as its topology's is, so the folder names its
+    inputs wherever it is read; `<python>` (data, no file) as it is."""
+    return source if source == "<python>" else str(Path(source).resolve())

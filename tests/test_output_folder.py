@@ -75,6 +75,16 @@ def test_an_error_keeps_what_the_folder_held_before(tmp_path, monkeypatch):
     assert res.exit_code == 0 and (manifest(out)["computed"], manifest(out)["reused"]) == (1, 1)
 
 
+def test_the_manifest_names_the_scenario_and_topology_files_by_absolute_paths(tmp_path, monkeypatch):
+    """`run s.yaml` from the scenario's folder recorded `s.yaml` beside an absolute topology path: the folder,
+    read from elsewhere, did not say which file it ran."""
+    path = scenario_file(tmp_path, end="2022-06-30")
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["run", "s.yaml", "-n", "1", "-w", "1", "-o", "out", "-q"]).exit_code == 0
+    entry = manifest(tmp_path / "out")["scenarios"][0]
+    assert (entry["scenario_file"], entry["topology"]) == (str(path.resolve()), str(Path(MINIMAL).resolve()))
+
+
 def test_a_folder_of_other_files_is_not_taken_as_a_run_folder(tmp_path):
     """A run writes its tables into --out and removes the other format's: into a folder that
     holds the user's own files and no run, it would overwrite or delete them. Refused, exit 2;
