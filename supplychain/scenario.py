@@ -181,7 +181,11 @@ def _topology_path(here: Path, named: str, default: bool) -> Path:
 def _named_topology(path: Path, named: str, file: Path | None) -> nx.DiGraph:
     """The topology file a scenario names (relative to the scenario's folder), loaded."""
     if not path.exists():
-        raise InputError(file, "topology", f"no such topology file (got {named!r})")
+        # the default names the checkout's topology/, which an install without -e leaves behind
+        hint = ("; the project's default topology is in its checkout (topology/default.yaml), not in this install: "
+                "name a topology, or install with pip install -e" if named == DEFAULT_TOPOLOGY
+                and not PROJECT_TOPOLOGY.is_file() else "")
+        raise InputError(file, "topology", f"no such topology file (got {named!r}){hint}")
     if path.is_dir() and not (path / "nodes.csv").is_file():
         raise InputError(file, "topology", f"a folder that is not a CSV topology (no nodes.csv) (got {named!r})")
     return load_topology(path)

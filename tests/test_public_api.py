@@ -189,6 +189,17 @@ def test_a_scenario_file_naming_no_topology_outside_policies_runs_on_the_default
         load_scenario(named)
 
 
+def test_without_the_checkouts_topology_a_scenario_naming_none_says_where_the_default_lives(tmp_path, monkeypatch):
+    """Installed without -e and run outside the checkout, the default topology is not there: the line said only
+    `no such topology file (got '../topology/default.yaml')`, a file the user never named."""
+    import supplychain.scenario as scenario
+
+    monkeypatch.setattr(scenario, "PROJECT_TOPOLOGY", tmp_path / "absent" / "default.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="not in this install: name a topology, or install with pip install -e"):
+        simulate(None, {"name": "x", "end": "2022-01-31"})
+
+
 def test_simulate_resolves_extends_of_a_dict(tmp_path, monkeypatch):
     from conftest import write
 
