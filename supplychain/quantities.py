@@ -15,7 +15,9 @@ import sys
 from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, field_validator,
+                      model_validator)
+from pydantic.json_schema import JsonSchemaValue
 from pydantic.types import AllowInfNan
 
 from .errors import short
@@ -105,6 +107,15 @@ def _bare_number(data: Any, what: str, wrap: Callable[[Any], dict]) -> Any:
     return wrap(data) if isinstance(data, (int, float)) else data
 
 
+def _or_number(core: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    """A figure's JSON Schema (`supplychain topology schema`): its mapping, or the bare number `_bare_number`
+    takes, as most files write it. Without the number an editor checking a file against the schema flags
+    `capacity: 15000`."""
+    mapping = dict(handler.resolve_ref_schema(handler(core)))
+    named = {k: mapping.pop(k) for k in ("title", "description") if k in mapping}
+    return {**named, "anyOf": [{"type": "number"}, mapping]}
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -128,6 +139,10 @@ class Schedule(Strict):
     @classmethod
     def _scalar(cls, data: Any) -> Any:
         return _bare_number(data, "schedule", lambda x: {"value": x})
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return _or_number(core, handler)
 
     @field_validator("points", mode="before")
     @classmethod
@@ -207,6 +222,10 @@ class Distribution(Strict):
     @classmethod
     def _scalar(cls, data: Any) -> Any:
         return _bare_number(data, "distribution", lambda x: {"dist": "fixed", "mean": x})
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return _or_number(core, handler)
 
     @model_validator(mode="after")
     def _params(self) -> "Distribution":

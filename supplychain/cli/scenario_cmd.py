@@ -1,4 +1,4 @@
-"""`supplychain scenario ...`: validate and show scenario files.
+"""`supplychain scenario ...`: validate and show scenario files; print their JSON Schema.
 
 `show` prints the scenario as the engine will run it (after `extends`,
 `remove` and `set:`), so a reader of a policy file can check what the
@@ -7,11 +7,13 @@ inheritance actually produced instead of working it out by hand.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from ..file_schemas import scenario_schema
 from ..scenario import ResolvedScenario, load_scenario, scenario_data
 from ..topology import dump_yaml
 from .common import guard, path_arg
@@ -68,3 +70,9 @@ def show(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML f
         for w in rs.warnings:
             typer.echo(f"warning: {path}: {w}", err=True)
         typer.echo(dump_yaml(scenario_data(rs.scenario)).rstrip("\n"))
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of a scenario file, for an editor to check and complete files as they are written."""
+    typer.echo(json.dumps(scenario_schema(), indent=2))

@@ -1,4 +1,4 @@
-"""`supplychain topology ...`: validate, show, convert, generate.
+"""`supplychain topology ...`: validate, show, convert, generate, schema.
 
 Every command runs inside `guard`, so bad input (a missing file, a bad field,
 an unknown output suffix, too few nodes) ends in exit status 2 and one line.
@@ -6,11 +6,13 @@ an unknown output suffix, too few nodes) ends in exit status 2 and one line.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from ..errors import InputError
+from ..file_schemas import topology_schema
 from ..fields import writing
 from ..generate import MIN_NODES, generate_topology
 from ..schema import CAPACITY_UNITS, TopologyModel
@@ -133,3 +135,9 @@ def generate(
         save_topology(model_to_graph(model), out)
         counts = ", ".join(f"{k} {sum(c.values())}" for k, c in kinds_by_country(model).items())
         typer.echo(f"wrote {out} ({fmt}, {len(model.nodes)} nodes: {counts}; {len(model.edges)} flows)")
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of a YAML topology file, for an editor to check and complete files as they are written."""
+    typer.echo(json.dumps(topology_schema(), indent=2))
