@@ -133,3 +133,21 @@ def test_later_calls_at_one_time_share_an_event_across_calls_at_other_times():
     assert ran == ["now", "a", "c", "e", "b", "d", "timeout", "f"]
     assert (calls.batched, next(env._eid)) == (2, 6)
     assert not calls._later  # an event that ran is no longer held (a long run has one per moment)
+
+
+def test_calls_enter_simpys_queue_as_its_own_events_do():
+    """`Calls.at` pushes its events onto SimPy's queue itself, with SimPy's key (time, priority,
+    id), and its events carry only what `Environment.step` reads (tests above run them through
+    `step`). Fails if SimPy changes either: the key `schedule` gives, or an event `step` handles."""
+    env, ref = simpy.Environment(), simpy.Environment()
+    calls = Calls(env)
+    ran = []
+    for when in (0.0, 1.5, 0.25):
+        calls.at(when, ran.append, when)
+        ref.schedule(simpy.Event(ref), delay=when)
+    env.timeout(0.25)  # numbered after the calls, by SimPy itself
+    ref.timeout(0.25)
+    assert [entry[:3] for entry in env._queue] == [entry[:3] for entry in ref._queue]
+    assert [type(t) for t, *_ in env._queue] == [type(t) for t, *_ in ref._queue]
+    env.run()
+    assert ran == [0.0, 0.25, 1.5] and env.now == 1.5

@@ -1,13 +1,14 @@
 """Timed calls: the engine's one way to schedule something (docs/model.md section 1: event
 scheduling, timeouts with callbacks, no process per order).
 
-A call is a SimPy event born triggered with one callback, which runs `fn(*args)`;
-orders ride along as plain data. Calls that SimPy would run back to back share one
-event (`Calls.at`).
+A call is a kernel event born triggered, like a Timeout, whose callback runs
+`fn(*args)`; orders ride along as plain data. Calls that SimPy would run back to back
+share one event (`Calls.at`).
 """
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import Any, Callable
 
 import simpy
@@ -18,17 +19,20 @@ __all__ = ["Calls"]
 _Batch = list  # [(fn, args), ...]: the calls one kernel event runs, in order
 
 
-class _Call(simpy.Event):
-    """Calls scheduled `delay` from now: an event born triggered, like a Timeout (same NORMAL
-    priority), but with its callback list built in one step. A large run makes millions."""
+class _Call:
+    """A kernel event that runs a batch of calls, with what `Environment.step` reads off an event
+    and nothing more: `step` pops (time, priority, id, event), swaps `callbacks` for None, calls
+    each callback with the event and reads `_ok` (`_value` and `_defused` only if it is False).
+    A `simpy.Event` would add an instance dict, its `env` and a callback list of its own; a large
+    run makes millions, each held in the queue until its time. tests/test_calls.py fails if SimPy
+    stops scheduling or stepping events this way."""
 
-    def __init__(self, env: simpy.Environment, fire: Callable[[simpy.Event], None], calls: _Batch,
-                 delay: float) -> None:
-        self.env = env
-        self.callbacks = [fire]
-        self._ok = True
+    __slots__ = ("callbacks", "_value")
+    _ok = True  # born triggered and never failed, like a Timeout
+
+    def __init__(self, callbacks: tuple[Callable[["_Call"], None]], calls: _Batch) -> None:
+        self.callbacks = callbacks  # shared by the events of one kind: `step` iterates it, never changes it
         self._value = calls
-        env.schedule(self, NORMAL, delay)
 
 
 class _Ids:
@@ -60,8 +64,8 @@ class Calls:
         self._due_now: _Batch = []
         self._later: dict[float, _Batch] = {}  # time -> the calls of this Calls' latest event at that time
         self._next_id = -1  # the number after this Calls' latest event: `_later` holds while it is the next
-        self._fire_later_cb = self._fire_later  # bound once: the callback of every later event
-        self._fire_due_cb = self._fire_due
+        self._fire_later_cbs = (self._fire_later,)  # bound once: the callbacks of every later event
+        self._fire_due_cbs = (self._fire_due,)
         self.batched = 0  # calls that ran without a kernel event of their own
 
     def at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
@@ -85,9 +89,9 @@ class Calls:
         env = self.env
         now = env._now  # type: ignore[attr-defined]  # SimPy's clock: its `now` property is a Python call per read
         delay = when - now
+        ids = self._ids
         if delay > 0.0:
             t = now + delay  # the time SimPy's `schedule` computes
-            ids = self._ids
             later = self._later
             if ids.next == self._next_id:
                 calls = later.get(t)
@@ -98,26 +102,31 @@ class Calls:
             else:  # another event was numbered since this Calls' latest one: it may fall at any time
                 later.clear()
             later[t] = calls = [(fn, args)]
-            _Call(env, self._fire_later_cb, calls, delay)
-            self._next_id = ids.next
+            # `env.schedule(event, NORMAL, delay)` written out: SimPy's own key, the next id
+            n = ids.next
+            ids.next = self._next_id = n + 1
+            heappush(env._queue, (t, NORMAL, n, _Call(self._fire_later_cbs, calls)))  # type: ignore[attr-defined]
             return
         due = self._due_now
         due.append((fn, args))
         if len(due) == 1:
-            _Call(env, self._fire_due_cb, due, 0.0)
-            if self._ids.next - 1 == self._next_id:
-                self._next_id += 1  # an event of this Calls' own: the later ones stay joinable
+            n = ids.next
+            ids.next = n + 1
+            heappush(env._queue, (now + 0.0, NORMAL, n, _Call(self._fire_due_cbs, due)))  # type: ignore[attr-defined]
+            if n == self._next_id:
+                self._next_id = n + 1  # an event of this Calls' own: the later ones stay joinable
 
-    def _fire_later(self, ev: simpy.Event) -> None:
+    def _fire_later(self, ev: _Call) -> None:
         """Run a later event's calls; the time is now, so no call joins them any more."""
         later = self._later
         now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call
-        if later.get(now) is ev._value:
+        calls = ev._value
+        if later.get(now) is calls:
             del later[now]
-        for fn, args in ev._value:
+        for fn, args in calls:
             fn(*args)
 
-    def _fire_due(self, _ev: simpy.Event) -> None:
+    def _fire_due(self, _ev: _Call) -> None:
         """Run the calls due now, including those they add (appended, so run in turn)."""
         due = self._due_now
         i = 0
