@@ -16,23 +16,29 @@ from simpy.core import NORMAL
 
 __all__ = ["Calls"]
 
-_Batch = list  # [(fn, args), ...]: the calls one kernel event runs, in order
+_Batch = list  # [(fn, args), ...]: calls one kernel event runs, in order
 
 
 class _Call:
-    """A kernel event that runs a batch of calls, with what `Environment.step` reads off an event
-    and nothing more: `step` pops (time, priority, id, event), swaps `callbacks` for None, calls
-    each callback with the event and reads `_ok` (`_value` and `_defused` only if it is False).
-    A `simpy.Event` would add an instance dict, its `env` and a callback list of its own; a large
-    run makes millions, each held in the queue until its time. tests/test_calls.py fails if SimPy
-    stops scheduling or stepping events this way."""
+    """A kernel event that runs calls, with what `Environment.step` reads off an event and nothing
+    more: `step` pops (time, priority, id, event), swaps `callbacks` for None, calls each callback
+    with the event and reads `_ok` (`_value` and `_defused` only if it is False). A `simpy.Event`
+    would add an instance dict, its `env` and a callback list of its own; a large run makes
+    millions, each held in the queue until its time. tests/test_calls.py fails if SimPy stops
+    scheduling or stepping events this way.
 
-    __slots__ = ("callbacks", "_value")
+    A later event holds its first call itself and the calls that join it in `more`: most run one
+    call (a delivery at a transport time drawn for it), and need no list."""
+
+    __slots__ = ("callbacks", "fn", "args", "more")
     _ok = True  # born triggered and never failed, like a Timeout
 
-    def __init__(self, callbacks: tuple[Callable[["_Call"], None]], calls: _Batch) -> None:
+    def __init__(self, callbacks: tuple[Callable[["_Call"], None]], fn: Callable[..., Any] | None = None,
+                 args: tuple = ()) -> None:
         self.callbacks = callbacks  # shared by the events of one kind: `step` iterates it, never changes it
-        self._value = calls
+        self.fn = fn
+        self.args = args
+        self.more: _Batch | None = None
 
 
 class _Ids:
@@ -62,7 +68,7 @@ class Calls:
         # one readable counter per environment, shared by every `Calls` on it
         self._ids = env._eid = ids if isinstance(ids, _Ids) else _Ids(next(ids))  # type: ignore[attr-defined]
         self._due_now: _Batch = []
-        self._later: dict[float, _Batch] = {}  # time -> the calls of this Calls' latest event at that time
+        self._later: dict[float, _Call] = {}  # time -> this Calls' latest event at that time
         self._next_id = -1  # the number after this Calls' latest event: `_later` holds while it is the next
         self._fire_later_cbs = (self._fire_later,)  # bound once: the callbacks of every later event
         self._fire_due_cbs = (self._fire_due,)
@@ -94,25 +100,28 @@ class Calls:
             t = now + delay  # the time SimPy's `schedule` computes
             later = self._later
             if ids.next == self._next_id:
-                calls = later.get(t)
-                if calls is not None:
-                    calls.append((fn, args))
+                ev = later.get(t)
+                if ev is not None:
+                    if ev.more is None:
+                        ev.more = [(fn, args)]
+                    else:
+                        ev.more.append((fn, args))
                     self.batched += 1
                     return
             else:  # another event was numbered since this Calls' latest one: it may fall at any time
                 later.clear()
-            later[t] = calls = [(fn, args)]
-            # `env.schedule(event, NORMAL, delay)` written out: SimPy's own key, the next id
+            later[t] = ev = _Call(self._fire_later_cbs, fn, args)
+            # `env.schedule(ev, NORMAL, delay)` written out: SimPy's own key, the next id
             n = ids.next
             ids.next = self._next_id = n + 1
-            heappush(env._queue, (t, NORMAL, n, _Call(self._fire_later_cbs, calls)))  # type: ignore[attr-defined]
+            heappush(env._queue, (t, NORMAL, n, ev))  # type: ignore[attr-defined]
             return
         due = self._due_now
         due.append((fn, args))
         if len(due) == 1:
             n = ids.next
             ids.next = n + 1
-            heappush(env._queue, (now + 0.0, NORMAL, n, _Call(self._fire_due_cbs, due)))  # type: ignore[attr-defined]
+            heappush(env._queue, (now + 0.0, NORMAL, n, _Call(self._fire_due_cbs)))  # type: ignore[attr-defined]
             if n == self._next_id:
                 self._next_id = n + 1  # an event of this Calls' own: the later ones stay joinable
 
@@ -120,14 +129,16 @@ class Calls:
         """Run a later event's calls; the time is now, so no call joins them any more."""
         later = self._later
         now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call
-        calls = ev._value
-        if later.get(now) is calls:
+        if later.get(now) is ev:
             del later[now]
-        for fn, args in calls:
-            fn(*args)
+        more = ev.more
+        ev.fn(*ev.args)
+        if more is not None:
+            for fn, args in more:
+                fn(*args)
 
     def _fire_due(self, _ev: _Call) -> None:
-        """Run the calls due now, including those they add (appended, so run in turn)."""
+        """Run the calls due now (`_due_now`), including those they add (appended, so run in turn)."""
         due = self._due_now
         i = 0
         while i < len(due):
