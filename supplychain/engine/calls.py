@@ -126,11 +126,9 @@ class Calls:
                 self._next_id = n + 1  # an event of this Calls' own: the later ones stay joinable
 
     def _fire_later(self, ev: _Call) -> None:
-        """Run a later event's calls; the time is now, so no call joins them any more."""
-        later = self._later
-        now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call
-        if later.get(now) is ev:
-            del later[now]
+        """Run a later event's calls. The time is now: no call joins an event at it any more (calls
+        due now are `_due_now`'s), so `_later` lets go of it, this event or a later-numbered one."""
+        self._later.pop(self.env._now, None)  # type: ignore[attr-defined]  # `env.now` without the property's call
         more = ev.more
         ev.fn(*ev.args)
         if more is not None:

@@ -40,42 +40,10 @@ class Shipping:
         rules = o.rules if o.rules is not None else self._rules(o)
         delay = 0.0
         if rules:  # no rule covers most orders: nothing to decide (allowed, no delay)
-            refused = self.refused_licences.get(o.id)
-            if refused is not None and now < refused[1]:  # the order's licence is under review, to be refused:
-                o.held_qty += qty  # these goods wait for the same decision (one application per order)
-                self.controls.record(refused[1], refused[0], "denied", o.supplier, o.customer, o.product, qty, "shipment")
-                self.at(refused[1], self._refused_at_shipment, o, qty, refused[0])
+            border = self._border(o, qty, now, rules)
+            if border is None:  # held or refused
                 return
-            d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
-                                     refused[0] if refused is not None else "")  # refused: its later goods are too
-            if d.action == "deny":
-                o.held_qty += qty
-                self._refused_at_shipment(o, qty, d.rule)
-                return
-            if d.action == "review":  # the decision comes when the review ends, as at placement
-                # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
-                when = now if d.never else now + d.delay
-                self.controls.record(when, d.rule, "licence granted" if d.approved else "licence denied",
-                                     o.supplier, o.customer, o.product, qty, "shipment")
-                if not d.approved:  # held at the border through the review, then refused
-                    o.held_qty += qty
-                    if d.never:
-                        self._refused_at_shipment(o, qty, d.rule)
-                    else:
-                        self.refused_licences[o.id] = (d.rule, when)
-                        self.at(when, self._refused_at_shipment, o, qty, d.rule)
-                    return
-                # one licence covers the rest of this order's shipments, from when it is granted: goods
-                # reaching the border during the review wait for its end (`border_holds`, below)
-                o.licence += (d.rule,)
-                if d.delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
-                    self.border_holds[o.id] = (d.rule, now, now + d.delay)
-                    o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
-            if d.action in ("review", "wait"):
-                delay = d.delay
-            hold = self.border_holds.get(o.id)
-            if hold is not None and hold[2] > now + delay:  # its licence, granted, is still under review
-                delay = hold[2] - now
+            delay = border
         tt = 0.0
         flow = o.flow
         if flow >= 0:
@@ -89,6 +57,48 @@ class Shipping:
         self.in_transit += qty
         self.shipped_qty += qty
         self.at(now + delay + tt, self._deliver, o, qty)
+
+    def _border(self, o: Order, qty: float, now: float, rules: list) -> float | None:
+        """Decide `rules` on goods of `o` reaching the border: how long they wait there, or None if
+        they are held (through a licence review that will refuse them) or refused."""
+        delay = 0.0
+        refused = self.refused_licences.get(o.id)
+        if refused is not None and now < refused[1]:  # the order's licence is under review, to be refused:
+            o.held_qty += qty  # these goods wait for the same decision (one application per order)
+            self.controls.record(refused[1], refused[0], "denied", o.supplier, o.customer, o.product, qty, "shipment")
+            self.at(refused[1], self._refused_at_shipment, o, qty, refused[0])
+            return None
+        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
+                                 refused[0] if refused is not None else "")  # refused: its later goods are too
+        if d.action == "deny":
+            o.held_qty += qty
+            self._refused_at_shipment(o, qty, d.rule)
+            return None
+        if d.action == "review":  # the decision comes when the review ends, as at placement
+            # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
+            when = now if d.never else now + d.delay
+            self.controls.record(when, d.rule, "licence granted" if d.approved else "licence denied",
+                                 o.supplier, o.customer, o.product, qty, "shipment")
+            if not d.approved:  # held at the border through the review, then refused
+                o.held_qty += qty
+                if d.never:
+                    self._refused_at_shipment(o, qty, d.rule)
+                else:
+                    self.refused_licences[o.id] = (d.rule, when)
+                    self.at(when, self._refused_at_shipment, o, qty, d.rule)
+                return None
+            # one licence covers the rest of this order's shipments, from when it is granted: goods
+            # reaching the border during the review wait for its end (`border_holds`, below)
+            o.licence += (d.rule,)
+            if d.delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
+                self.border_holds[o.id] = (d.rule, now, now + d.delay)
+                o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
+        if d.action in ("review", "wait"):
+            delay = d.delay
+        hold = self.border_holds.get(o.id)
+        if hold is not None and hold[2] > now + delay:  # its licence, granted, is still under review
+            delay = hold[2] - now
+        return delay
 
     def _refused_at_shipment(self, o: Order, qty: float, rule: str) -> None:
         """Goods a control refused at the border (already counted in `o.held_qty`): the order loses
