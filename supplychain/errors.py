@@ -8,6 +8,7 @@ not meant is a `ScenarioWarning` (Python's warnings, so notebooks show it).
 from __future__ import annotations
 
 import difflib
+import pickle
 import types
 import typing
 from pathlib import Path
@@ -71,6 +72,25 @@ class PluginError(InputError):
     def raised(cls, registry: str, name: str, exc: BaseException, doing: str) -> "PluginError":
         """The error of a plug-in whose own code raised `exc` while `doing` something."""
         return cls(registry, name, f"raised {type(exc).__name__} {doing}: {exception_text(exc, 160)}")
+
+    def __reduce__(self) -> tuple:
+        """Pickled with the exception the user's code raised, which plain pickling drops: a worker process's
+        error reaches the parent with its `__cause__` (`executors.ProcessExecutor`). Only one that comes
+        back whole: one that cannot be rebuilt would break the pool that unpickles it."""
+        state = dict(self.__dict__)
+        try:
+            if self.__cause__ is not None:
+                pickle.loads(pickle.dumps(self.__cause__))
+                state["_raised"] = self.__cause__
+        except Exception:  # noqa: BLE001 - the user's exception may be anything
+            pass
+        return (type(self), self.args, state)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        raised = state.pop("_raised", None)
+        self.__dict__.update(state)
+        if raised is not None:  # as `raise ... from exc` inside `except` left them
+            self.__cause__ = self.__context__ = raised
 
 
 class ScenarioWarning(UserWarning):

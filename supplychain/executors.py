@@ -34,7 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
 from .arguments import ARGUMENTS, check_scheduler, whole
-from .errors import InputError
+from .errors import InputError, PluginError
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers",
            "worker_setup"]
@@ -169,7 +169,7 @@ class ProcessExecutor(Executor):
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=futures.__getitem__):
-                    yield futures[fut], fut.result()
+                    yield futures[fut], _result(fut)
         finally:
             for fut in pending:
                 fut.cancel()
@@ -199,6 +199,20 @@ class ProcessExecutor(Executor):
                 manager.join(timeout=10)
         else:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(fut: Any) -> Any:
+    """`fut.result()`; a `PluginError`'s cause is the exception the user's code raised, as in one process.
+    concurrent.futures makes the worker's traceback text every error's cause: it becomes that exception's
+    cause instead (it names the user's line), and `PluginError.__setstate__` left the exception in
+    `__context__`."""
+    try:
+        return fut.result()
+    except PluginError as exc:
+        raised = exc.__context__
+        if raised is not None and exc.__cause__ is not raised:
+            raised.__cause__, exc.__cause__ = exc.__cause__, raised
+        raise
 
 
 class DaskExecutor(Executor):

@@ -434,3 +434,51 @@ def test_two_plugin_files_of_one_name_in_two_folders_are_two_modules(tmp_path):
             ORDERING_POLICIES.pop(f"part_{f}", None)
         for m in modules:
             sys.modules.pop(m.__name__, None)
+
+
+
+class _Unrebuildable(Exception):
+    """Pickles, but cannot be unpickled (its constructor takes two arguments, its args hold one)."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a} {b}")
+
+
+def _divides(book, budget, y):
+    return [(o, 1 / 0) for o in book]
+
+
+def _unrebuildable(book, budget, y):
+    raise _Unrebuildable("a", "b")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_plugin_errors_cause_is_the_users_exception_also_from_a_worker_process(workers):
+    """README: a `PluginError`'s `__cause__` is the exception the user's code raised. From a worker process it
+    was concurrent.futures' traceback text instead (pickling drops a cause, and the pool puts its own in);
+    the worker's traceback, which names the user's line, stays as that exception's cause. An exception that
+    cannot come back whole leaves the traceback text as the cause, not a broken pool."""
+    from supplychain.engine.allocation import register_allocation
+    from supplychain.experiment import run_experiment
+    from supplychain.topology import parse_topology
+    from _topo import minimal_data
+
+    data = minimal_data()
+    next(n for n in data["nodes"] if n["id"] == "packager")["allocation"] = "raising"
+    sc = {"name": "c", "end": "2022-09-30"}
+    try:
+        for rule, want in ((_divides, ZeroDivisionError), (_unrebuildable, None)):
+            register_allocation("raising")(rule)
+            model = parse_topology(data)
+            with pytest.raises(PluginError) as got:
+                run_experiment(sc, replications=2, seed=1, workers=workers, topology=model)
+            assert str(got.value).startswith("<plugin>: allocation.raising: raised ")
+            if want is None:
+                assert got.value.__cause__ is not None
+                continue
+            assert type(got.value.__cause__) is want and str(got.value.__cause__) == "division by zero"
+            if workers > 1:  # where in the user's code: the worker's traceback
+                assert "return [(o, 1 / 0) for o in book]" in str(got.value.__cause__.__cause__)
+    finally:
+        ALLOCATION_RULES.pop("raising", None)
+
