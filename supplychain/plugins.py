@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import pickle
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any
@@ -45,25 +45,39 @@ _BUILT_IN: dict[str, dict[str, Any]] = {"allocation": allocation.BUILT_IN, "orde
 
 @dataclass(frozen=True)
 class _ByValue:
-    """An entry pickled by value (cloudpickle), for workers that cannot import its module."""
+    """An entry pickled by value (cloudpickle), for workers that cannot import its module. In this process
+    (a serial run) it is the entry itself: a copy would take the registry's place, and a closure's state
+    (what a user's rule records) would no longer be the user's."""
 
     data: bytes
+    entry: Any = field(default=None, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple:
+        return (_ByValue, (self.data,))
 
 
 def _packed(entry: Any) -> Any:
     module = getattr(getattr(entry, "decide", entry), "__module__", None)  # an ordering policy wraps its function
     if module not in _FROM_FILES:
-        return entry  # a built-in or an importable module's: by reference; a notebook's: by value already
+        try:  # a built-in or an importable module's: by reference; a notebook's: by value already (cloudpickle)
+            pickle.dumps(entry)
+            return entry
+        except Exception:  # noqa: BLE001 - a lambda, or a function a factory made: no name to find it by
+            pass  # local worker processes pickle with pickle, not cloudpickle: by value, or the unit cannot be sent
     import cloudpickle  # loaded from a file: `load_plugin` registered its module by value
 
-    return _ByValue(cloudpickle.dumps(entry))
+    try:
+        return _ByValue(cloudpickle.dumps(entry), entry)
+    except Exception:  # noqa: BLE001 - it holds what no pickler sends (a lock, an open file): it runs in this process
+        return entry
 
 
 def plugins_used(model: Any, scenario: Any) -> tuple[tuple[str, str, Any], ...]:
     """(registry, name, entry) of the allocation rules, ordering policies and shock kinds a topology
     and scenario name, as registered here: a Dask worker has only the built-in ones, so a work unit
     carries them (cloudpickle sends one defined in a notebook by value, one from a module by reference,
-    one from a file `load_plugin` read by value)."""
+    one from a file `load_plugin` read by value). One that pickle cannot find by name (a lambda, a function
+    a factory made) goes by value too: local worker processes receive their units through pickle."""
     used = [("allocation", rules_used(model)), ("ordering", orderings_used(scenario)), ("shock", shock_kinds_used(scenario))]
     return tuple((registry, name, _packed(entry)) for registry, pairs in used for name, entry in pairs)
 
@@ -112,7 +126,7 @@ def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
     """Register `plugins_used` entries where they are missing (a Dask worker; a forked one has them)."""
     for registry, name, entry in plugins:
         if isinstance(entry, _ByValue):
-            entry = pickle.loads(entry.data)
+            entry = entry.entry if entry.entry is not None else pickle.loads(entry.data)
         current = REGISTRIES[registry].get(name)
         # an equal entry stays: an ordering policy (a dataclass) comes back from pickling as a copy, and a
         # copy of a built-in in its place would read as a user's (`plugins_fingerprint`, checked calls)

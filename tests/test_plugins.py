@@ -482,3 +482,33 @@ def test_a_plugin_errors_cause_is_the_users_exception_also_from_a_worker_process
     finally:
         ALLOCATION_RULES.pop("raising", None)
 
+
+def test_a_lambda_or_a_factory_made_plugin_runs_on_worker_processes_as_in_one(forget):
+    """A policy a factory made (one per parameter value) or a lambda, registered in a notebook, stopped
+    `run_experiment` on worker processes with pickle's "Can't pickle local object" (a unit carries the entries it
+    names, and pickle finds a function by name): they go by value. In one process the entry itself runs, so
+    what its closure records stays the user's."""
+    from supplychain.engine.ordering import register_ordering
+    from supplychain.experiment import run_experiment
+
+    def part_of_gap(part, calls):
+        def decide(r):
+            calls.append(r.now)
+            return part * (r.level - r.position)
+        return decide
+
+    calls: list[float] = []
+    register_ordering("half_gap")(part_of_gap(0.5, calls))
+    register_ordering("whole_gap")(lambda r: r.level - r.position)
+    sc = {"name": "f", "topology": str(MINIMAL), "end": "2022-06-30", "labs": {"ordering": "half_gap"},
+          "per_lab": {"lab": {"ordering": "whole_gap"}}}
+    try:
+        one = run_experiment(sc, replications=2, seed=3, workers=1)
+        two = run_experiment(sc, replications=2, seed=3, workers=2)
+        pd.testing.assert_frame_equal(one.orders, two.orders)
+        sc["per_lab"] = {}
+        calls.clear()
+        run_experiment(sc, replications=1, seed=3, workers=1)
+        assert calls  # the copy a unit carries would have recorded into a copy of the list
+    finally:
+        ORDERING_POLICIES.pop("whole_gap", None)
