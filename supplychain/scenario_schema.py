@@ -382,6 +382,19 @@ def merged_lab_policy(labs: LabPolicy, per_lab: dict[str, dict[str, Any]], lab: 
     """A lab's `per_lab` fields over `labs`, validated: the one merge that the scenario's validation and the
     run both use, so a file that validates runs with the policies its check saw. An error is located at
     `<lab>.<field>` below the `per_lab` field."""
+    own = per_lab.get(lab, {})
+    if isinstance(own.get("ordering"), str) and "ordering_params" not in own and labs.ordering_params:
+        # an entry that names its own policy inherits `labs.ordering_params`: one that policy does not take
+        # is blamed on the entry's `ordering`, not on an `ordering_params` the entry does not set
+        from .engine.ordering import ORDERING_POLICIES
+
+        policy = ORDERING_POLICIES.get(own["ordering"])
+        alien = sorted(k for k in labs.ordering_params if policy is not None and k not in policy.defaults)
+        if alien:
+            _fail((lab, "ordering"), own["ordering"],
+                  f"ordering policy {own['ordering']!r} does not take labs.ordering_params.{alien[0]}, which this lab "
+                  f"inherits (got {own['ordering']!r}); its parameters: {', '.join(sorted(policy.defaults)) or 'none'}; "
+                  "give the lab its own ordering_params ({} for none)")
     try:
         return LabPolicy.model_validate({**labs.model_dump(), **per_lab.get(lab, {})})
     except ValidationError as err:

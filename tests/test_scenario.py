@@ -280,6 +280,18 @@ def test_a_bad_labs_field_is_blamed_on_labs_not_on_each_per_lab() -> None:
           "labs.utilisation", match="less than or equal to 1")
 
 
+def test_parameters_a_lab_of_another_policy_inherits_are_blamed_on_its_ordering() -> None:
+    """`labs: {ordering: smooth, ordering_params: {adjustment_days: 60}}` with one lab on `order_up_to` (or a
+    user's policy) was reported at `per_lab.lab.ordering_params.adjustment_days`, a field that entry does not set;
+    `ordering_params: {}` of its own, or a policy that takes the parameter, runs."""
+    labs = {"ordering": "smooth", "ordering_params": {"adjustment_days": 60}}
+    fails({"topology": str(MINIMAL), "labs": labs, "per_lab": {"lab": {"ordering": "order_up_to"}}}, "per_lab.lab.ordering",
+          match="does not take labs.ordering_params.adjustment_days, which this lab inherits")
+    for own in ({"ordering": "order_up_to", "ordering_params": {}}, {"ordering": "smooth"}):
+        sc = Scenario.model_validate({"labs": labs, "per_lab": {"lab": own}})
+        assert sc.lab_policy("lab").ordering == own["ordering"]
+
+
 def test_scenario_model_names_the_lab_of_a_bad_per_lab_field() -> None:
     """`Scenario(...)` from Python located a per_lab error at the lab policy's root (`review_days`)."""
     with pytest.raises(ValidationError) as info:
