@@ -196,6 +196,10 @@ def test_an_unknown_shock_kind_lists_the_registered_ones(tmp_path):
     ("cap_mult", "replace", "shock 'oops' left net.cap_mult of shape (10, 10): it must keep its shape (10, 365) "
                             "(nodes x days); change it in place"),
     ("cap_mult", "return", "returned 3 applying shock 'oops': it must return the ids it touched as text"),
+    # a flow's row assigned, not scaled in place: shipping read it, the quotes and the range check the matrix (a nan ran)
+    ("transport_mult", float("nan"), "shock 'oops' replaced the transport_mult of flow toolmaker->fab: it is a row of "
+                                     "net.flow_mult; change it in place"),
+    ("flow_mult", "same shape", "shock 'oops' replaced the transport_mult of flow toolmaker->fab"),
 ])
 def test_a_registered_shock_kind_that_breaks_an_array_is_an_error_naming_it(array, value, problem):
     """Out of range, replaced by an array of another shape (a traceback deep in the engine before) or a
@@ -210,6 +214,11 @@ def test_a_registered_shock_kind_that_breaks_an_array_is_an_error_naming_it(arra
             net.cap_mult = net.cap_mult[:, :10]
         elif value == "return":
             return 3
+        elif array == "transport_mult":
+            own_transport_mult(net)
+            net.flows[0].transport_mult = net.flows[0].transport_mult * value
+        elif value == "same shape":
+            net.flow_mult = own_transport_mult(net) * 2
         elif array == "flow_mult":
             own_transport_mult(net)[0, begin] = value
         else:

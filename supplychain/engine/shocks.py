@@ -213,6 +213,11 @@ def _check_arrays(net: Net, shock: Shock) -> None:
                      if name == "flow_mult" else f"node {net.ids[row]!r}")
             raise PluginError("shock", shock.kind, f"shock {shock.id!r} left net.{name} at {float(a[row, day])!r} for {where} "
                               f"on day {day}: it must stay finite and within {'(' if open_low else '['}{lo:g}, {hi:g}]")
+    # shipping reads a flow's row, the quotes and the check above the matrix: a row assigned anew splits them
+    fl = next((fl for fl in net.flows if not np.may_share_memory(fl.transport_mult, net.flow_mult)), None)
+    if fl is not None:
+        raise PluginError("shock", shock.kind, f"shock {shock.id!r} replaced the transport_mult of flow {net.ids[fl.supplier]}->"
+                          f"{net.ids[fl.customer]}: it is a row of net.flow_mult; change it in place (after own_transport_mult)")
 
 
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date) -> list[tuple]:
