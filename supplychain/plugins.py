@@ -89,12 +89,46 @@ def _compiled(code: CodeType) -> bytes:
     return code.co_code + repr(code.co_names).encode() + b"\0".join(consts)
 
 
+#: values a function holds that a fingerprint reads: a factory's parameters, a default argument
+_PLAIN = (int, float, complex, str, bytes, type(None))
+
+
+def _held(value: Any, depth: int = 0) -> bytes:
+    """A value a function holds, as bytes: plain values and tuples of them, and functions (a decorator's
+    wrapped one) by their code and what they hold. Anything else by its type alone: a list or an object a
+    rule records into changes as it runs, and would make every rerun look like an edit."""
+    if isinstance(value, _PLAIN):
+        return repr(value).encode()
+    if isinstance(value, tuple):
+        return b"(" + b",".join(_held(v, depth) for v in value) + b")"
+    code = getattr(value, "__code__", None)
+    if isinstance(code, CodeType) and depth < 4:
+        return _compiled(code) + _bound(value, depth + 1)
+    return f"{type(value).__module__}.{type(value).__qualname__}".encode()
+
+
+def _bound(fn: Any, depth: int = 0) -> bytes:
+    """What a function holds beside its code, which its results depend on: its default arguments and the
+    values its closure captured (`make(0.25)` and `make(1.0)` of one factory have the same code)."""
+    cells = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:  # a cell not yet filled
+            cells.append(None)
+    kw = tuple(sorted((getattr(fn, "__kwdefaults__", None) or {}).items()))
+    defaults = getattr(fn, "__defaults__", None) or ()
+    return _held((defaults, kw, tuple(cells)), depth) if defaults or kw or cells else b""
+
+
 def _code(entry: Any) -> bytes:
     """What an entry's results depend on, as bytes: the files its module was read from (a `--plugin`
     file with the modules beside it, or an imported module's file), else its compiled code (one defined
-    in a notebook or the script being run, whose other edits should not count)."""
+    in a notebook or the script being run, whose other edits should not count); and in both cases the
+    values the function holds (`_bound`), which a call in a notebook may set for a module's factory."""
     fn = getattr(entry, "decide", entry)
     extra = repr((entry.defaults, entry.every_review)).encode() if isinstance(entry, ordering.OrderingPolicy) else b""
+    extra += _bound(fn)
     name = getattr(fn, "__module__", None) or ""
     module = sys.modules.get(name) if name != "__main__" else None
     files = _FILES_OF.get(name) if module is not None else None

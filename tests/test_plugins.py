@@ -512,3 +512,38 @@ def test_a_lambda_or_a_factory_made_plugin_runs_on_worker_processes_as_in_one(fo
         assert calls  # the copy a unit carries would have recorded into a copy of the list
     finally:
         ORDERING_POLICIES.pop("whole_gap", None)
+
+
+def test_a_plugin_fingerprint_sees_the_values_a_function_holds(forget):
+    """Two policies of one factory (`make(0.25)`, `make(1.0)`), or one whose default argument changed, had the
+    same fingerprint (the same code), so a rerun into the same folder reused the other's replications as its
+    own. What a rule records into (a list it captured) does not count: it changes as the rule runs."""
+    from supplychain.engine.ordering import register_ordering
+    from supplychain.plugins import plugins_fingerprint
+    from supplychain.scenario import resolve
+    from supplychain.topology import graph_to_model
+
+    register_ordering("half_gap")(lambda r: 0.0)
+    sc = resolve({"name": "p", "topology": str(MINIMAL), "labs": {"ordering": "half_gap"}})
+    model = graph_to_model(sc.topology)
+
+    def make(part, seen):
+        def decide(r):
+            seen.append(r.now)
+            return part * (r.level - r.position)
+        return decide
+
+    def fingerprint(fn):
+        register_ordering("half_gap")(fn)
+        return plugins_fingerprint(model, sc.scenario)
+
+    quarter = fingerprint(make(0.25, []))
+    assert fingerprint(make(1.0, [])) != quarter
+    assert fingerprint(make(0.25, [1.0, 2.0])) == quarter
+
+    def by_default(r, part=0.25):
+        return part * (r.level - r.position)
+
+    first = fingerprint(by_default)
+    by_default.__defaults__ = (1.0,)
+    assert fingerprint(by_default) != first
