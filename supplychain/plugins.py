@@ -192,10 +192,8 @@ def _siblings(new: set[str], before: set[str], folder: str) -> list[ModuleType]:
 def _by_value(modules: list[ModuleType]) -> None:
     """Send a plug-in file's module, and the sibling modules it imported, by value to Dask workers,
     which have neither file on their path."""
-    try:
-        import cloudpickle
-    except ImportError:  # no Dask installed: nothing to send anywhere
-        return
+    import cloudpickle
+
     for module in modules:
         cloudpickle.register_pickle_by_value(module)
         _FROM_FILES.add(module.__name__)
