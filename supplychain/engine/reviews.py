@@ -21,6 +21,7 @@ from .orders import Order
 __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
 
 INF = float("inf")
+NAN = float("nan")
 TOOL_LEAD_DAYS = 365.0  # assumption: fabs order tools a year ahead of planned capacity
 TOOL_REVIEW_DAYS = 30.0  # assumption: fabs review their tool orders monthly
 
@@ -125,17 +126,20 @@ class Reviews:
         """This week's quote of a flow, days, also on days its lab may not order it (a SKU no longer
         sold, whose orders are still in the chain); nan before the first week or without a flow."""
         latest = self.quote_book.latest
-        return float(latest[flow]) if latest is not None and flow >= 0 else float("nan")
+        return latest.item(flow) if latest is not None and flow >= 0 else NAN
 
     def _power_quote(self, j: int, now: float) -> float:
         """Days a new power order of lab `j` would wait: the latest weekly quote of its grids,
         weighted by the split of its power orders (inf before the first quote, or with no grid quoting)."""
         d = int(min(now, self.net.days - 1))
         node = self.labs.nodes[j]
+        weights = self.sourcing.weight
         total = weight = 0.0
         for pid in self.labs.power_products[j]:
             for f in self.net.inbound.get((node, pid), ()):
-                q, s = self._quote(f.index), float(f.share[d]) * self.sourcing.weight[f.index]
+                # `.item`: Python floats, the same values; a numpy scalar would carry its slower
+                # arithmetic into the review's every product with the quote
+                q, s = self._quote(f.index), f.share.item(d) * weights.item(f.index)
                 if q == q and s > 0.0:  # nan: no quote yet
                     total += q * s
                     weight += s
