@@ -31,6 +31,11 @@ __all__ = ["Labs"]
 FALLBACK_KW_PER_H100E = 1.7
 
 
+def _due(horizon: float, quote: float) -> float:
+    """The share of an order quoted `quote` days due within `horizon` days, arriving evenly."""
+    return min(1.0, horizon / quote) if quote > 0.0 else 1.0  # nan > 0 is False: all of it
+
+
 @dataclass(slots=True)  # fields in the object, no dict: every delivery, installation and weekly record reads them
 class LabState:
     node: int
@@ -240,19 +245,18 @@ class Labs:
         far as its power on order goes). Called once per review: it logs today's power for that rate."""
         st = self.states[j]
         h = st.policy.horizon_days
-
-        def due(q: float) -> float:
-            return min(1.0, h / q) if q > 0.0 else 1.0  # nan > 0 is False: all of it
-
         log = st.power_log
         log.append((day, st.power_mw))
         while len(log) > 2 and log[1][0] <= day - 365.0:  # assumption: the past year's connections as the rate
             log.popleft()
         then, mw_then = log[0]
         rate = (st.power_mw - mw_then) / (day - then) if day > then else 0.0  # MW a day, the past year
-        power_due = min(st.power_on_order_mw, max(st.power_on_order_mw * due(power_quote), rate * h))
+        power_due = min(st.power_on_order_mw, max(st.power_on_order_mw * _due(h, power_quote), rate * h))
         chips_mw = sum(st.on_order_mw.values())
-        soon_mw = sum(mw * due(quote(f)) for f, mw in st.on_order_mw.items() if mw > 1e-12)
+        soon_mw = 0.0  # sum()'s additions, in its order, without a generator resumed per flow
+        for f, mw in st.on_order_mw.items():
+            if mw > 1e-12:
+                soon_mw += mw * _due(h, quote(f))
         room_mw = st.power_mw + power_due - st.used_mw - (st.pending_mw - chips_mw) - soon_mw
         kw = self._offer_mix(j, day, st.policy.order_ahead_days)[1] or FALLBACK_KW_PER_H100E
         return max(room_mw, 0.0) * 1000.0 / kw
