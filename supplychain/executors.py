@@ -26,6 +26,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import multiprocessing.connection
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -159,7 +160,7 @@ class ProcessExecutor(Executor):
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=self._ctx,
                                                  initializer=worker_setup)
-            futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
+            futures = {self._pool.submit(_sendable, fn, item): i for i, item in enumerate(items)}
         return self._collect(futures)
 
     @staticmethod
@@ -199,6 +200,22 @@ class ProcessExecutor(Executor):
                 manager.join(timeout=10)
         else:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _sendable(fn: Callable[[Any], Any], item: Any) -> Any:
+    """`fn(item)` in a worker process, whose error must come back whole: a pool that cannot unpickle what a
+    worker sent breaks (BrokenProcessPool, every unit lost). A plug-in's error chained to an exception that
+    cannot be rebuilt (its constructor's arguments are not its `args`) is sent without the chain. It pickles
+    with its chain whenever `distributed` has been imported, which installs tblib's pickling of every
+    exception class, chain included, over `PluginError.__reduce__`."""
+    try:
+        return fn(item)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - whatever the user's exception does
+            exc.__cause__ = exc.__context__ = None
+        raise
 
 
 def _result(fut: Any) -> Any:

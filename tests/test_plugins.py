@@ -449,15 +449,36 @@ def _divides(book, budget, y):
 
 
 def _unrebuildable(book, budget, y):
-    raise _Unrebuildable("a", "b")
+    raise _UNREBUILDABLE[-1]("a", "b")
 
 
+_UNREBUILDABLE: list[type] = [_Unrebuildable]  # the class the rule raises: one defined after Dask was imported too
+
+
+def _define_after_dask() -> type:
+    """An exception class defined once `distributed` is imported, as in a notebook that used Dask first: tblib then
+    pickles every exception it knew with its chain (`PluginError` included), and this one by its `args`, which
+    do not rebuild it."""
+    import distributed  # noqa: F401 - installs tblib's pickling of the exception classes defined so far
+
+    cls = type("_LateUnrebuildable", (_Unrebuildable,), {"__module__": __name__})
+    globals()["_LateUnrebuildable"] = cls  # found by name when pickled
+    return cls
+
+
+@pytest.mark.parametrize("dask_imported", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_plugin_errors_cause_is_the_users_exception_also_from_a_worker_process(workers):
+def test_a_plugin_errors_cause_is_the_users_exception_also_from_a_worker_process(workers, dask_imported):
     """README: a `PluginError`'s `__cause__` is the exception the user's code raised. From a worker process it
     was concurrent.futures' traceback text instead (pickling drops a cause, and the pool puts its own in);
     the worker's traceback, which names the user's line, stays as that exception's cause. An exception that
-    cannot come back whole leaves the traceback text as the cause, not a broken pool."""
+    cannot come back whole leaves the traceback text as the cause, not a broken pool, also once `distributed`
+    is imported (a notebook that used Dask), which pickles every exception with its chain (tblib): the
+    parent failed to rebuild the chain and the pool broke. (Once imported it stays: the first parameter
+    runs without it only if nothing before imported it.)"""
+    if dask_imported:
+        pytest.importorskip("distributed")
+        _UNREBUILDABLE.append(_define_after_dask())
     from supplychain.engine.allocation import register_allocation
     from supplychain.experiment import run_experiment
     from supplychain.topology import parse_topology
@@ -481,6 +502,7 @@ def test_a_plugin_errors_cause_is_the_users_exception_also_from_a_worker_process
                 assert "return [(o, 1 / 0) for o in book]" in str(got.value.__cause__.__cause__)
     finally:
         ALLOCATION_RULES.pop("raising", None)
+        del _UNREBUILDABLE[1:]
 
 
 def test_a_lambda_or_a_factory_made_plugin_runs_on_worker_processes_as_in_one(forget):
