@@ -150,7 +150,7 @@ class Production:
             # today's figures of the active nodes only (a fifth of a large network): the yields are
             # nodes x days, so a whole day's column would cost a cache miss per node
             nodes = sorted(self.active)
-            at = np.array(nodes)
+            at = np.fromiter(nodes, np.intp, len(nodes))  # np.array would first infer a dtype from every int
             self._fill_start(day, zip(nodes, today[at].tolist(), self._lag[d, at].tolist(), net.yields[at, d].tolist()))
             shares, books = self.shares, self.books
             # a node stays active while its book or its share book has work
@@ -196,7 +196,7 @@ class Production:
         """pro_rata through the node's ShareBook: plain orders and kits on one level."""
         share = self.shares[node]
         book = self.books[node]
-        kits = [(o, c) for o in book if (c := startable(o)) > EPS]
+        kits = [(o, c) for o in book if (c := startable(o)) > EPS] if book else []  # empty most days
         due = max(due, share.last_due)  # no overtaking inside the node
         share.last_due = due
         used, started, give = share.allocate(budget, y, day, kits)
@@ -322,7 +322,9 @@ class Production:
             o.in_book = False
             queued -= o.remaining * o.unit_cost
             gone.append(o)
-        if gone:
+        if len(gone) == 1 and book[0] is gone[0]:  # the usual case: the oldest order left, no set of ids
+            del book[0]
+        elif gone:
             out = {id(o) for o in gone}
             k = 0
             while k < len(book) and id(book[k]) in out:

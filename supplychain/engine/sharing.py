@@ -205,6 +205,7 @@ class ShareBook:
         """Work started up to `done_level` is done: finish the orders it completes and, on a
         shipping day, ship tranches that reached their share of the order."""
         self.done_level = max(self.done_level, done_level)
+        now = float(day)
         h = self._done
         while h and h[0][0] <= self.done_level + EPS:
             final, oid = heapq.heappop(h)
@@ -214,9 +215,9 @@ class ShareBook:
             o = m.order
             o.made = self.made(m) if self.done_level < m.final else m.size * (m.final - m.entry)
             o.remaining = 0.0
-            o.finished = float(day)
+            o.finished = now
             del self.members[oid]
-            on_finished(o, float(day))
+            on_finished(o, now)
         if not ship_day:
             return
         h = self._ship
@@ -227,8 +228,8 @@ class ShareBook:
                 continue
             o = m.order
             o.made = self.made(m)
-            o.remaining = self.remaining(o)
-            on_finished(o, float(day))
+            o.remaining = m.size * (m.final - min(self.level, m.final))  # self.remaining(o) without finding m again
+            on_finished(o, now)
             frac = (o.shipped_qty + o.held_qty) / m.size
             nxt = m.entry + frac + self.tranche
             if nxt < m.final - EPS:
