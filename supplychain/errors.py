@@ -8,7 +8,6 @@ not meant is a `ScenarioWarning` (Python's warnings, so notebooks show it).
 from __future__ import annotations
 
 import difflib
-import pickle
 import types
 import typing
 from pathlib import Path
@@ -75,15 +74,11 @@ class PluginError(InputError):
 
     def __reduce__(self) -> tuple:
         """Pickled with the exception the user's code raised, which plain pickling drops: a worker process's
-        error reaches the parent with its `__cause__` (`executors.ProcessExecutor`). Only one that comes
-        back whole: one that cannot be rebuilt would break the pool that unpickles it."""
+        error reaches the parent with its `__cause__` (`executors.ProcessExecutor`). One that cannot make the
+        trip is dropped at the worker (`executors._sendable`)."""
         state = dict(self.__dict__)
-        try:
-            if self.__cause__ is not None:
-                pickle.loads(pickle.dumps(self.__cause__))
-                state["_raised"] = self.__cause__
-        except Exception:  # noqa: BLE001 - the user's exception may be anything
-            pass
+        if self.__cause__ is not None:
+            state["_raised"] = self.__cause__
         return (type(self), self.args, state)
 
     def __setstate__(self, state: dict[str, Any]) -> None:

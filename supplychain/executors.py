@@ -203,11 +203,11 @@ class ProcessExecutor(Executor):
 
 
 def _sendable(fn: Callable[[Any], Any], item: Any) -> Any:
-    """`fn(item)` in a worker process, whose error must come back whole: a pool that cannot unpickle what a
-    worker sent breaks (BrokenProcessPool, every unit lost). A plug-in's error chained to an exception that
-    cannot be rebuilt (its constructor's arguments are not its `args`) is sent without the chain. It pickles
-    with its chain whenever `distributed` has been imported, which installs tblib's pickling of every
-    exception class, chain included, over `PluginError.__reduce__`."""
+    """`fn(item)` in a worker (a process or a Dask worker), whose error must come back whole: a pool that
+    cannot unpickle what a worker sent breaks (BrokenProcessPool, every unit lost). An error whose chain
+    cannot make the trip (the user's exception holds a lock, or its constructor's arguments are not its
+    `args`) is sent without the chain. The one check for every way an error is pickled: `PluginError`'s
+    own, which carries its cause, and tblib's, which `distributed` installs for every exception class."""
     try:
         return fn(item)
     except Exception as exc:
@@ -271,7 +271,7 @@ class DaskExecutor(Executor):
     def run(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         if not items:
             return iter(())
-        futures = [self._client.submit(fn, item, pure=False) for item in items]
+        futures = [self._client.submit(_sendable, fn, item, pure=False) for item in items]
         return self._collect(futures)
 
     def _collect(self, futures: list) -> Iterator[tuple[int, Any]]:
