@@ -230,3 +230,23 @@ def test_the_workers_of_a_local_cluster_ignore_ctrl_c():
     finally:
         ex.close()
     assert list(got.values()) == [True]
+
+
+def test_random_plugins_give_the_same_tables_on_dask_workers_as_serial(scheduler):
+    """The plug-ins' seeded streams (`ctx.rng`, `review.rng`, a shock kind's `rng`) are made on the worker from
+    the replication's seed: the same tables as a serial run (test_plugins_workers: worker processes)."""
+    from _plugins import RANDOM_SCENARIO, random_topology, register_random
+
+    from supplychain.engine.allocation import ALLOCATION_RULES
+    from supplychain.engine.ordering import ORDERING_POLICIES
+    from supplychain.engine.shocks import SHOCK_KINDS
+
+    register_random()
+    try:
+        model = random_topology()
+        dask = run_experiment(RANDOM_SCENARIO, replications=2, seed=5, scheduler=scheduler, topology=model)
+        serial = run_experiment(RANDOM_SCENARIO, replications=2, seed=5, workers=1, topology=model)
+    finally:
+        del ALLOCATION_RULES["lottery"], ORDERING_POLICIES["noisy"], SHOCK_KINDS["one_of"]
+    for name in serial.tables:
+        pdt.assert_frame_equal(serial.tables[name], dask.tables[name], obj=f"dask {name}")

@@ -214,3 +214,22 @@ def test_a_policy_answers_one_number(answer, ok):
     else:
         with pytest.raises(PluginError, match="it must return a finite number"):
             ask(policy, review)
+
+
+def test_a_random_policy_draws_from_its_labs_seeded_stream():
+    """`review.rng`: the lab's own stream, one across its reviews; the same seed orders the same, another seed
+    other amounts (a random part of the gap at each review)."""
+    streams = []
+
+    @register_ordering("noisy")
+    def noisy(r):
+        streams.append(r.rng)
+        return (r.level - r.position) * r.rng.uniform(0.1, 0.5)
+
+    sc = {"name": "n", "topology": str(MINIMAL), "end": "2022-06-30", "labs": {"ordering": "noisy"}}
+    try:
+        one, again, other = (simulate(None, sc, seed=s).orders.query("kind == 'lab'")["qty"].tolist() for s in (1, 1, 2))
+    finally:
+        del ORDERING_POLICIES["noisy"]
+    assert len(one) > 5 and one == again and one != other
+    assert len({id(g) for g in streams}) == 3  # one per run's lab (the minimal network has one)

@@ -178,3 +178,23 @@ def test_a_lambda_or_a_factory_made_plugin_runs_on_worker_processes_as_in_one(fo
         assert calls  # the copy a unit carries would have recorded into a copy of the list
     finally:
         ORDERING_POLICIES.pop("whole_gap", None)
+
+
+def test_random_plugins_give_the_same_tables_for_the_same_seed_serial_or_on_worker_processes(forget):
+    """A lottery allocation rule, a noisy ordering policy and a random shock footprint draw from their seeded
+    streams (`ctx.rng`, `review.rng`, `rng=`): serial and forked workers give the same tables, another seed
+    other ones. test_dask runs them on Dask workers."""
+    from _plugins import RANDOM_SCENARIO, random_topology, register_random
+
+    from supplychain.experiment import run_experiment
+
+    register_random()
+    model = random_topology()
+    one = run_experiment(RANDOM_SCENARIO, replications=2, seed=5, workers=1, topology=model)
+    two = run_experiment(RANDOM_SCENARIO, replications=2, seed=5, workers=2, topology=model)
+    other = run_experiment(RANDOM_SCENARIO, replications=2, seed=6, workers=1, topology=model)
+    for name in one.tables:
+        pd.testing.assert_frame_equal(one.tables[name], two.tables[name], obj=name)
+    assert not one.orders["qty"].equals(other.orders["qty"])
+    shocked = [r.events.query("type == 'shock'")["supplier"].tolist() for r in (one, other)]
+    assert all(len(s) == 2 for s in shocked) and shocked[0] != shocked[1]  # one node a replication, drawn

@@ -253,3 +253,29 @@ def test_a_huge_power_delay_is_work_that_never_finishes_not_a_numpy_warning():
     assert len(grid) and grid["finished"].isna().all()  # the power started in the window never comes
     got, want = (x.fleet["power_mw"].iloc[-1] for x in (r, plain))
     assert got < want  # only what started before the window arrives
+
+
+def test_a_shock_kind_asking_for_rng_gets_its_shocks_seeded_stream():
+    """A random footprint (one targeted node, drawn): the same seed draws the same, seeds differ, and a shock's
+    stream is its own, keyed by its id: another shock drawing before it leaves its draws as they were.
+    A kind without `rng` is called as before (the other tests)."""
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+
+    @register_shock_kind("one_of")
+    def one_of(net, shock, f, begin, nodes, *, rng):
+        i = int(rng.choice(nodes))
+        net.cap_mult[i] *= f
+        return net.ids[i]
+
+    def picks(seed, *shocks):
+        sc = Scenario.model_validate({"name": "s", "end": "2024-12-31", "shocks": list(shocks)})
+        return {row[2]: row[4] for row in World(MODEL, sc, seed).events}
+
+    s1 = shock("one_of", 0.5, target={})
+    try:
+        seeds = [picks(seed, s1)["s1"] for seed in range(8)]
+        again = [picks(seed, s1)["s1"] for seed in range(8)]
+        after = [picks(seed, {**s1, "id": "s0"}, s1)["s1"] for seed in range(8)]
+    finally:
+        del SHOCK_KINDS["one_of"]
+    assert seeds == again == after and len(set(seeds)) > 1

@@ -11,23 +11,55 @@ goes there too.
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import numpy as np
 
 from ..errors import PluginError, short
 from .orders import Order
 
-__all__ = ["ALLOCATION_RULES", "AllocationRule", "register_allocation", "rules_used", "startable", "startable_after",
-           "checked_give", "fifo", "pro_rata", "priority"]
+__all__ = ["ALLOCATION_RULES", "AllocationRule", "AllocationContext", "register_allocation", "rules_used", "startable",
+           "startable_after", "takes_context", "checked_give", "fifo", "pro_rata", "priority"]
 
 EPS = 1e-9
 INF = float("inf")
 #: a user's rule may round (float32 amounts, its own arithmetic): what it gives may exceed what is allowed by this share
 TOLERANCE = 1e-6
 
-#: rule(book, budget, yield) -> [(order, good units to start today)]. A rule sees only
-#: orders with something startable and must not give more capacity than `budget`.
-AllocationRule = Callable[[list[Order], float, float], list[tuple[Order, float]]]
+#: rule(book, budget, yield[, ctx]) -> [(order, good units to start today)]. A rule must not give
+#: more capacity than `budget`.
+AllocationRule = Callable[..., list[tuple[Order, float]]]
 ALLOCATION_RULES: dict[str, AllocationRule] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationContext:
+    """What a rule taking a 4th parameter gets beside the book: an order's supplier, customer and lab
+    are node rows, which only the topology's order of nodes names, and a rule's own random numbers
+    would make the tables depend on the executor (`streams.py`)."""
+
+    node: str  # the id of the node allocating
+    day: int  # simulated day (0 = the scenario's start)
+    rng: np.random.Generator  # the node's seeded stream for allocation rules, its own across the run
+    names: tuple[str, ...] = field(repr=False)  # node ids by row
+
+    def name(self, row: int) -> str | None:
+        """The id of node `row` (`o.customer`, `o.supplier`, `o.lab`); None for -1, an order no lab placed."""
+        return self.names[row] if row >= 0 else None
+
+
+def takes_context(rule: AllocationRule) -> bool:
+    """Whether `rule` is called with an `AllocationContext` as 4th argument: its 4th positional
+    parameter has no default, or is named `ctx`. One written for three arguments with an optional
+    4th of its own keeps being called with three."""
+    try:
+        params = inspect.signature(rule).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: called as before
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 4 and (positional[3].default is inspect.Parameter.empty or positional[3].name == "ctx")
 
 
 def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]:
@@ -35,13 +67,18 @@ def register_allocation(name: str) -> Callable[[AllocationRule], AllocationRule]
 
     `rule(book, budget, y) -> [(order, good units to start today)]` is called once a day for
     each node with open orders and finite capacity (unlimited capacity starts everything
-    without asking the rule):
+    without asking the rule); `rule(book, budget, y, ctx)` gets an `AllocationContext` too
+    (`takes_context`):
 
     - `book`: the node's open orders, oldest entry first (`o.entered`). It may hold orders
       with nothing to start today (a kit whose inputs are still on the way): `startable(o)`
       is what `o` may start, so skip orders where it is 0 (the built-in rules do);
     - `budget`: today's capacity units; a good unit of `o` costs `o.unit_cost / y` of them;
-    - `y`: the node's yield today.
+    - `y`: the node's yield today;
+    - `ctx.node`, `ctx.day`: the node's id and the day; `ctx.name(o.customer)`: a node row's id
+      (`o.supplier`, `o.customer` and `o.lab` are rows); `ctx.rng`: the node's random stream
+      (a numpy Generator, seeded per replication: a rule drawing from it gives the same tables
+      for the same seed, serial or on workers).
 
     A rule must give each order at most `startable(o)`, positive amounts only, and no more
     than `budget` in total (sum of units x `o.unit_cost / y`); it should spend the whole
@@ -145,16 +182,17 @@ BUILT_IN: dict[str, AllocationRule] = dict(ALLOCATION_RULES)
 
 
 def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: list[Order], budget: float,
-                  y: float) -> list[tuple[Order, float]]:
-    """A user's rule called and its answer held to the contract (`register_allocation`): orders of the
-    book, positive finite amounts, none above what the order may start, the budget not exceeded. A
-    breach is a `PluginError` naming the rule; unchecked, it would make units out of nothing (a
-    utilisation above 1), start units an order has not got the inputs for, or (a book changed in
-    place) lose or double orders. Changes to the orders' own fields are not detected."""
+                 y: float, ctx: AllocationContext | None = None) -> list[tuple[Order, float]]:
+    """A user's rule called (with `ctx` if it takes one) and its answer held to the contract
+    (`register_allocation`): orders of the book, positive finite amounts, none above what the order
+    may start, the budget not exceeded. A breach is a `PluginError` naming the rule; unchecked, it
+    would make units out of nothing (a utilisation above 1), start units an order has not got the
+    inputs for, or (a book changed in place) lose or double orders. Changes to the orders' own fields
+    are not detected."""
     where = f"at node {node_id!r} on day {day}"
     before = tuple(book)  # the engine's book: a rule that sorts or pops it in place would corrupt it
     try:
-        answer = rule(book, budget, y)
+        answer = rule(book, budget, y) if ctx is None else rule(book, budget, y, ctx)
         if answer is None or not hasattr(answer, "__iter__"):
             raise PluginError("allocation", name, f"returned {short(answer)} {where}: it must return a list of (order, good "
                               "units) pairs")

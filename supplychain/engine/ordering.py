@@ -41,6 +41,9 @@ class Review(NamedTuple):
     target: float  # the target `horizon_days` ahead (trajectory x today's demand multiplier), before factor and cap
     review_days: float  # days to the lab's next review
     params: Mapping[str, float] = MappingProxyType({})  # `labs.ordering_params`, defaults filled in
+    #: the lab's random stream for ordering policies (`streams.py`): seeded per replication, so a policy
+    #: drawing from it gives the same tables for the same seed, serial or on workers
+    rng: np.random.Generator | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ def register_ordering(name: str, *, every_review: bool = False,
     `every_review=True`, at every review: a policy that orders without a gap, such as a fixed
     volume), once per SKU on offer (`Review`), and returns the H100e to order now, before the
     SKU's share is applied: 0 or less orders nothing. It must not change anything it is given.
+    A policy that draws random numbers draws them from `review.rng`, the lab's seeded stream.
     The other keyword arguments are the policy's parameters and their defaults: a scenario sets
     them under `labs.ordering_params` (non-negative numbers; a name the policy does not declare
     is an input error), and `review.params` holds every one of them.

@@ -15,11 +15,12 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, checked_give, fifo, priority, priority_key, pro_rata,
-                         register_allocation, rules_used, startable, startable_after)
+from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, AllocationContext, checked_give, fifo, priority,
+                         priority_key, pro_rata, register_allocation, rules_used, startable, startable_after, takes_context)
 from .network import Net
 from .orders import Order
 from .sharing import ShareBook
+from .streams import PluginStreams
 
 __all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "rules_used", "startable"]
 
@@ -32,9 +33,12 @@ TRANCHE = 0.1
 class Production:
     """Order books and WIP pipelines of every capacity-limited node."""
 
-    def __init__(self, net: Net, on_finished: Callable[[Order, float], None], shared: bool = True) -> None:
+    def __init__(self, net: Net, on_finished: Callable[[Order, float], None], shared: bool = True,
+                 streams: PluginStreams | None = None) -> None:
         """`shared=False` runs `pro_rata` nodes through the rule function order by order (the
-        reference the `ShareBook` is tested against) instead of by a cumulative level."""
+        reference the `ShareBook` is tested against) instead of by a cumulative level. `streams`: the
+        replication's plug-in streams, for a user's rule taking a context (None: seed 0, a Production
+        built alone)."""
         self.net = net
         n = len(net.ids)
         self.books: list[list[Order]] = [[] for _ in range(n)]
@@ -54,6 +58,11 @@ class Production:
         # the name of a user's rule (checked at every call), None for a built-in one
         self.user_rule = [None if BUILT_IN.get(name) is rule else name for name, rule in
                           ((getattr(m, "allocation", "fifo"), r) for m, r in zip(net.node_models, self.rules))]
+        # whether a user's rule takes an `AllocationContext` (built-in ones do not: never asked)
+        takes = {id(r): takes_context(r) for r, u in zip(self.rules, self.user_rule) if u is not None}
+        self.user_ctx = [u is not None and takes[id(r)] for r, u in zip(self.rules, self.user_rule)]
+        self._streams = streams or PluginStreams(np.random.SeedSequence(0), 0)
+        self._names = tuple(net.ids)
         for i, m in enumerate(net.node_models):
             if getattr(m, "allocation", "fifo") == "priority" and m.priority:
                 self.tiers[i] = dict(m.priority)
@@ -188,7 +197,11 @@ class Production:
         if self.user_rule[node] is None:
             give = rule(book, budget, y)
         else:
-            give = checked_give(self.user_rule[node], self.net.ids[node], day, rule, book, budget, y)
+            ctx = None
+            if self.user_ctx[node]:
+                node_id = self._names[node]
+                ctx = AllocationContext(node_id, day, self._streams.get("allocation", node_id), self._names)
+            give = checked_give(self.user_rule[node], self.net.ids[node], day, rule, book, budget, y, ctx)
         if give:
             self._start(node, day, due, y, give)
 

@@ -92,6 +92,7 @@ class Reviews:
             rules = controls.rules
             least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
             review = None  # without rules (no stockpiling) every SKU's review is the same: built once
+            rng = self.plugin_streams.get("ordering", net.ids[node])  # the lab's stream for the policy (`Review.rng`)
             factor = 1.0
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 if rules:
@@ -99,7 +100,7 @@ class Reviews:
                     factor = controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
                 if rules or review is None:
                     review = Review(net.ids[node], now, min(target * factor, limit), position, target,
-                                    pol.review_days, params)
+                                    pol.review_days, params, rng)
                 # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
                 gap = ask(policy, review) * share
                 if gap <= least:

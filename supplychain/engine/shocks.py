@@ -12,6 +12,7 @@ that shares them. Shock kinds are a registry a user can extend
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from typing import Callable
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..errors import PluginError
 from ..scenario_schema import Scenario, Shock, Target
 from ..schema import NODE_KINDS
 from .network import PRODUCER_KINDS, Net, own_transport_mult
+from .streams import PluginStreams
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
            "ACTS_ON", "acts_on"]
@@ -44,6 +46,10 @@ def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
       `net.cycle` (cycle time, days), `net.ct_mult` (a factor on the cycle time), `net.demand_mult`
       (labs' targets), `net.planned` (planned capacity before the factors) and per flow
       `f.transport_mult` (call `own_transport_mult(net)` first: the rows start shared).
+
+    An applier with a parameter `rng` is called with `rng=` the shock's random stream (a numpy
+    Generator seeded per replication, shared by the shock's occurrences in turn): a random
+    footprint drawn from it gives the same tables for the same seed, serial or on workers.
 
     It returns what it touched (node ids, comma-separated), which the events table logs. The
     arrays are checked after it: a value that is not finite, a negative one, or a yield outside
@@ -220,19 +226,34 @@ def _check_arrays(net: Net, shock: Shock) -> None:
                           f"{net.ids[fl.customer]}: it is a row of net.flow_mult; change it in place (after own_transport_mult)")
 
 
-def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date) -> list[tuple]:
-    """Apply every shock occurrence to the arrays; return event-log rows."""
+def _takes_rng(applier: Applier) -> bool:
+    """Whether a kind asks for the shock's random stream: a parameter `rng` it may be given by name."""
+    try:
+        p = inspect.signature(applier).parameters.get("rng")
+    except (TypeError, ValueError):  # no signature to read: called as before
+        return False
+    return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date,
+                 streams: PluginStreams | None = None) -> list[tuple]:
+    """Apply every shock occurrence to the arrays; return event-log rows. `rng` draws the occurrences;
+    `streams` gives a user's kind asking for one its shock's stream (None: seed 0)."""
     rows: list[tuple] = []
     for shock in shocks:
         nodes = targeted_nodes(net, shock.target)
         applier = SHOCK_KINDS[shock.kind]
+        extra: dict[str, np.random.Generator] = {}
+        if applier is not BUILT_IN.get(shock.kind) and _takes_rng(applier):
+            streams = streams or PluginStreams(np.random.SeedSequence(0), 0)
+            extra["rng"] = streams.get("shock", shock.id)
         for begin, duration in occurrences(shock, rng, start, net.days):
             f = _profile(net.days, begin, duration, shock.recovery_days, shock.multiplier)
             if applier is BUILT_IN.get(shock.kind):
                 touched = applier(net, shock, f, begin, nodes)
             else:
                 try:
-                    touched = applier(net, shock, f, begin, nodes)
+                    touched = applier(net, shock, f, begin, nodes, **extra)
                 except Exception as exc:
                     raise PluginError.raised("shock", shock.kind, exc, f"applying shock {shock.id!r}") from exc
                 _check_arrays(net, shock)

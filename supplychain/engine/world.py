@@ -30,12 +30,13 @@ from .shocks import apply_shocks
 from .sourcing import Sourcing
 from .stocking import BuildAhead
 from .stock import Stocks
+from .streams import PluginStreams
 from .vendors import BUILD_DAYS, Vendors
 from .weekly import fleet_blocks, node_blocks, record_week
 
 __all__ = ["World", "RNG_STREAMS"]
 
-#: one child stream of the replication's SeedSequence per random source
+#: one child stream of the replication's SeedSequence per random source; plug-ins draw from the next child (`streams.py`)
 RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
@@ -49,14 +50,16 @@ class World(Reviews, Shipping):
     def __init__(self, model: TopologyModel, scenario: Scenario, seed: np.random.SeedSequence | int = 0) -> None:
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.rng = {name: np.random.default_rng(s) for name, s in zip(RNG_STREAMS, seq.spawn(len(RNG_STREAMS)))}
+        # the plug-ins' streams: the next child, which leaves the streams above as they were
+        self.plugin_streams = PluginStreams(seq, len(RNG_STREAMS))
         self.scenario = scenario
         self.net = net = compile_network(model, scenario)
-        self.events: list[tuple] = apply_shocks(net, scenario.shocks, self.rng["shocks"], scenario.start)
+        self.events: list[tuple] = apply_shocks(net, scenario.shocks, self.rng["shocks"], scenario.start, self.plugin_streams)
         self.env = simpy.Environment()
         self.calls = Calls(self.env)
         self.at = self.calls.at  # schedule `fn(*args)` at a simulated time: `Calls.at`
         self.controls = Controls(scenario.controls, net, self.rng["licences"], scenario.start)
-        self.production = Production(net, self._finished)
+        self.production = Production(net, self._finished, streams=self.plugin_streams)
         self.labs = Labs(net, scenario)
         self.node_rows = node_blocks(self)
         self.fleet_rows = fleet_blocks(self)

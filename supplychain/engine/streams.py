@@ -1,0 +1,48 @@
+"""Seeded random streams for plug-ins: one per node for allocation rules, per lab for ordering
+policies and per shock for shock kinds.
+
+A plug-in drawing from a generator of its own would make the tables depend on the executor
+(serial replications share one process, forked workers start from copies of it): these are
+seeded per replication, as the run's own streams are. They come from one more child of the
+replication's SeedSequence, after the run's streams (`world.RNG_STREAMS`), made by its spawn
+key so those draw what they drew before; below it, one child per registry and per node, lab or
+shock, keyed by its id, not its row: a rule's draws at one node depend neither on what happens
+at other nodes nor on where the node is listed. Each is made on first use: built-in entries
+never ask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+__all__ = ["PluginStreams"]
+
+#: registry -> its child below the plug-in child
+_REGISTRY = {"allocation": 0, "ordering": 1, "shock": 2}
+
+
+def _key(name: str) -> int:
+    """A stable number for an id (Python's `hash` of a string changes with every process)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+class PluginStreams:
+    """The plug-in streams of one replication, made when first asked for."""
+
+    def __init__(self, seq: np.random.SeedSequence, child: int) -> None:
+        """`child`: the plug-ins' child of `seq`, by number (`seq.spawn` would count the children spawned so far)."""
+        self._seq = seq
+        self._child = child
+        self._made: dict[tuple[str, str], np.random.Generator] = {}
+
+    def get(self, registry: str, name: str) -> np.random.Generator:
+        """The stream of node, lab or shock `name` for plug-ins of `registry` ("allocation", "ordering", "shock")."""
+        rng = self._made.get((registry, name))
+        if rng is None:
+            s = self._seq
+            key = (*s.spawn_key, self._child, _REGISTRY[registry], _key(name))
+            rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=key, pool_size=s.pool_size))
+            self._made[(registry, name)] = rng
+        return rng
