@@ -25,7 +25,7 @@ from .engine import allocation, ordering, shocks
 from .engine.ordering import ORDERING_POLICIES, orderings_used
 from .engine.allocation import ALLOCATION_RULES, rules_used
 from .engine.shocks import SHOCK_KINDS, shock_kinds_used
-from .errors import InputError, exception_text, short
+from .errors import InputError, PluginError, exception_text, short
 
 __all__ = ["REGISTRIES", "plugins_used", "plugins_fingerprint", "install", "load_plugin"]
 
@@ -56,7 +56,23 @@ class _ByValue:
         return (_ByValue, (self.data,))
 
 
-def _packed(entry: Any) -> Any:
+@dataclass(frozen=True)
+class _Inherited:
+    """An entry no pickler can send (it holds a lock, an open file, a connection): a forked worker has it
+    already, from the registry it inherited, and takes that one (`install`); a Dask worker, which has not,
+    refuses the unit in one line rather than the pool failing with a traceback. In this process it is the
+    entry itself."""
+
+    registry: str
+    name: str
+    why: str
+    entry: Any = field(default=None, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple:
+        return (_Inherited, (self.registry, self.name, self.why))
+
+
+def _packed(registry: str, name: str, entry: Any) -> Any:
     module = getattr(getattr(entry, "decide", entry), "__module__", None)  # an ordering policy wraps its function
     if module not in _FROM_FILES:
         try:  # a built-in or an importable module's: by reference; a notebook's: by value already (cloudpickle)
@@ -68,8 +84,8 @@ def _packed(entry: Any) -> Any:
 
     try:
         return _ByValue(cloudpickle.dumps(entry), entry)
-    except Exception:  # noqa: BLE001 - it holds what no pickler sends (a lock, an open file): it runs in this process
-        return entry
+    except Exception as exc:  # noqa: BLE001 - it holds what no pickler sends (a lock, an open file)
+        return _Inherited(registry, name, exception_text(exc), entry)
 
 
 def plugins_used(model: Any, scenario: Any) -> tuple[tuple[str, str, Any], ...]:
@@ -79,7 +95,7 @@ def plugins_used(model: Any, scenario: Any) -> tuple[tuple[str, str, Any], ...]:
     one from a file `load_plugin` read by value). One that pickle cannot find by name (a lambda, a function
     a factory made) goes by value too: local worker processes receive their units through pickle."""
     used = [("allocation", rules_used(model)), ("ordering", orderings_used(scenario)), ("shock", shock_kinds_used(scenario))]
-    return tuple((registry, name, _packed(entry)) for registry, pairs in used for name, entry in pairs)
+    return tuple((registry, name, _packed(registry, name, entry)) for registry, pairs in used for name, entry in pairs)
 
 
 def _compiled(code: CodeType) -> bytes:
@@ -161,6 +177,16 @@ def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
     for registry, name, entry in plugins:
         if isinstance(entry, _ByValue):
             entry = entry.entry if entry.entry is not None else pickle.loads(entry.data)
+        elif isinstance(entry, _Inherited):
+            if entry.entry is not None:  # this process: the entry itself
+                entry = entry.entry
+            else:  # a worker: a forked one inherited the user's entry; one that did not has a built-in or none
+                current = REGISTRIES[registry].get(name)
+                if current is None or _BUILT_IN[registry].get(name) is current:
+                    raise PluginError(registry, name, f"cannot be sent to this worker ({entry.why}): it holds what no "
+                                                      "pickler can send; it runs in one process and on local worker "
+                                                      "processes (forked), not on Dask workers")
+                continue
         current = REGISTRIES[registry].get(name)
         # an equal entry stays: an ordering policy (a dataclass) comes back from pickling as a copy, and a
         # copy of a built-in in its place would read as a user's (`plugins_fingerprint`, checked calls)

@@ -58,6 +58,20 @@ def random_topology() -> Any:
     return parse_topology(data)
 
 
+def register_locked() -> None:
+    """`locked_gap`: an ordering policy a factory made around a lock, which no pickler (pickle, cloudpickle) can
+    send: a forked worker inherits it, a Dask worker cannot be given it."""
+    import threading
+
+    def make(lock: Any) -> Any:
+        def decide(r):
+            with lock:
+                return 0.5 * (r.level - r.position)
+        return decide
+
+    register_ordering("locked_gap")(make(threading.Lock()))
+
+
 #: a scenario naming the random policy and shock kind
 RANDOM_SCENARIO = {"name": "random", "end": "2023-06-30", "labs": {"ordering": "noisy"},
                    "shocks": [{"id": "x", "kind": "one_of", "start": "2022-09-01", "duration_days": 90, "multiplier": 0.3,
@@ -73,3 +87,4 @@ def forget():
     ALLOCATION_RULES.pop("lottery", None)
     ORDERING_POLICIES.pop("noisy", None)
     SHOCK_KINDS.pop("one_of", None)
+    ORDERING_POLICIES.pop("locked_gap", None)

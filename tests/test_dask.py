@@ -191,6 +191,22 @@ def test_an_ordering_policy_and_a_shock_kind_registered_here_run_on_dask_workers
     assert mine.iloc[0] == pytest.approx(theirs.iloc[0] / 3)
 
 
+def test_a_plugin_no_pickler_can_send_is_refused_by_a_dask_worker_in_one_line(scheduler):
+    """A policy holding a lock cannot travel; a Dask worker has only the built-ins: the unit is refused with a
+    PluginError naming the policy and why, not run with another policy nor failing with a traceback."""
+    from _plugins import register_locked
+
+    from supplychain.engine.ordering import ORDERING_POLICIES
+    from supplychain.errors import PluginError
+
+    register_locked()
+    try:
+        with pytest.raises(PluginError, match=r"ordering\.locked_gap: cannot be sent to this worker .*not on Dask workers"):
+            run_experiment({**SCENARIO, "labs": {"ordering": "locked_gap"}}, replications=1, seed=4, scheduler=scheduler)
+    finally:
+        del ORDERING_POLICIES["locked_gap"]
+
+
 def test_a_plugin_file_named_on_the_command_line_reaches_dask_workers(scheduler, tmp_path):
     """The workers cannot import a file the command loaded, nor the module beside it that it imports;
     both go by value (cloudpickle)."""

@@ -198,3 +198,19 @@ def test_random_plugins_give_the_same_tables_for_the_same_seed_serial_or_on_work
     assert not one.orders["qty"].equals(other.orders["qty"])
     shocked = [r.events.query("type == 'shock'")["supplier"].tolist() for r in (one, other)]
     assert all(len(s) == 2 for s in shocked) and shocked[0] != shocked[1]  # one node a replication, drawn
+
+
+def test_a_plugin_no_pickler_can_send_runs_on_forked_worker_processes(forget):
+    """A policy holding a lock: pickle and cloudpickle both refuse it, and the pool's feeder thread failed with a
+    traceback (exit 1) on `-w 2`. A forked worker inherited the registry, so the unit names the entry and the
+    worker takes its own copy; test_dask checks that a Dask worker, which has none, refuses it in one line."""
+    from _plugins import register_locked
+
+    from supplychain.experiment import run_experiment
+
+    register_locked()
+    sc = {"name": "locked", "topology": str(MINIMAL), "end": "2022-06-30", "labs": {"ordering": "locked_gap"}}
+    one = run_experiment(sc, replications=2, seed=3, workers=1)
+    two = run_experiment(sc, replications=2, seed=3, workers=2)
+    for name in one.tables:
+        pd.testing.assert_frame_equal(one.tables[name], two.tables[name], obj=name)
