@@ -79,7 +79,9 @@ def sensitivity(outcomes: pd.DataFrame, inputs: Sequence[str], targets: Sequence
             X, y = X[ok], y[ok]
             varied = [p for p in inputs if X[p].nunique() > 1]
             src = {p: math.nan for p in inputs}
-            if len(y) > len(varied) + 1 and varied and y.std() > 0:
+            # nunique, not std() > 0: the std of six equal fill rates (0.9984) is 1.2e-16, and an SRC of that
+            # rounding noise ranked every input of an outcome that did not move (src +0.000, rank 1)
+            if len(y) > len(varied) + 1 and varied and y.nunique() > 1:
                 Z = (X[varied] - X[varied].mean()) / X[varied].std()
                 coef, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(Z)), Z.to_numpy()]), ((y - y.mean()) / y.std()).to_numpy(), rcond=None)
                 src.update(dict(zip(varied, coef[1:])))

@@ -423,3 +423,16 @@ def test_each_lab_of_a_swept_ordering_runs_with_the_parameters_of_its_policy(swe
                   replications=1, workers=1)
     got = [(p.ordering, p.ordering_values()) for p in (es.scenario.lab_policy("lab") for es in s.experiment.scenarios)]
     assert got == want
+
+
+def test_an_outcome_equal_at_every_point_ranks_no_input_whatever_its_rounding():
+    """Six points with the same fill rate, 0.9984 (as a textbook chain's stock point gave for inputs that do not
+    reach it): pandas' std of six equal floats is 1.2e-16, not 0, and the SRC of that noise ranked both inputs
+    (src +0.000, rank 1 and 2) under 'Sensitivity of the fill rate' instead of saying nothing varied."""
+    a, b = np.linspace(0.2, 0.6, 6), np.array([66.8, 48.7, 23.5, 51.8, 73.2, 39.1])
+    assert pd.Series([0.9984] * 6).std() > 0  # the premise: rounding, not variation
+    out = pd.DataFrame({"point": np.repeat(range(6), 2), "replication": [0, 1] * 6, "node": "depot",
+                        "a": np.repeat(a, 2), "b": np.repeat(b, 2), "fill_rate": 0.9984})
+    s = sensitivity(out, ["a", "b"], ["fill_rate"], by="node")
+    assert s["rank"].isna().all() and s["src"].isna().all() and s["spearman_rho"].isna().all()
+    assert (s["n"] == 6).all()
