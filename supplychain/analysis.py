@@ -290,8 +290,13 @@ def compare_tables(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Se
     `counterfactuals` maps a scenario name (baseline included) to the name of
     its unconstrained run in `tables`; `key_products` are the accelerators
     whose quoted lead time to labs is compared (default: all products sold to labs).
+    `end_day` is the last day every run covers (the shortest run's `end - start`): releases after it
+    are left out, so a run that ended sooner is not read as one that missed a generation (its
+    bound, end - release, was negative) and gaps compare the same window. A no-op when all runs
+    have the same span, as a run never reaches day `end - start + 1`.
     """
     gens, fleet = tables["generations"], tables["fleet"]
+    gens = gens[gens["day"] < end_day + 1]
     labs = sorted(fleet["lab"].unique().tolist())
     reps = _replications(fleet, baseline)
     delays, censored, gap_rows, peak_rows, thr = [], [], [], [], []

@@ -119,7 +119,9 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
         t = tables[name]
         tables[name] = typed(with_dates(t, t["scenario"].map(own), {"baseline_day": start}), name)
     idle = idle_notes(exp.tables["events"], base.scenario, {es.name: es.scenario for es in others}, base.replications)
-    text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start, idle)
+    spans = {es.name: (es.scenario.start, es.scenario.end) for es in runs}
+    text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start, idle,
+                             spans)
     folder = None
     if out is not None:
         folder = Path(out) / COMPARE_DIR
@@ -151,6 +153,14 @@ def _date(start: Any, day: float) -> str:
     return (pd.Timestamp(start) + pd.Timedelta(days=float(whole_days(day)))).strftime("%Y-%m-%d")
 
 
+def _when(r: Any, side: str, start: Any) -> str:
+    """A row's `<side>_date` (dated from the start of the scenario its day counts from), else its day from `start`."""
+    date = getattr(r, f"{side}_date", None)
+    if date is None:
+        return _date(start, getattr(r, f"{side}_day"))
+    return "-" if pd.isna(date) else pd.Timestamp(date).strftime("%Y-%m-%d")
+
+
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
@@ -158,11 +168,25 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return ["    " + line for line in out]
 
 
+def _span_note(spans: dict[str, tuple[Any, Any]], baseline: str, name: str) -> list[str]:
+    """When the runs' spans differ, what a day and the compared window are: days count from each run's own
+    start, and releases are compared over the days every run covers (`analysis.compare_tables`)."""
+    if len({v for v in spans.values()}) < 2:
+        return []
+    days = min((e - s).days for s, e in spans.values()) + 1
+    (bs, be), (ss, se) = spans[baseline], spans[name]
+    return [f"{name} runs {ss} to {se}, {baseline} {bs} to {be}: days count from each run's own start (a delay of "
+            f"+0 is a release as long after its start), and releases, gaps and throttles are compared over the first "
+            f"{days} days of each, the shortest run's; peak quotes, causes and stock points are over each whole run.", ""]
+
+
 def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], replications: int,
-                      seed: int, start: Any, idle: dict[str, list[str]] | None = None) -> str:
+                      seed: int, start: Any, idle: dict[str, list[str]] | None = None,
+                      spans: dict[str, tuple[Any, Any]] | None = None) -> str:
     """The comparison as text: one block per scenario (the labs' part only where there are labs), led by
     the scenario's own rules and shocks that did nothing (`idle.idle_notes`): a block of +0 without
-    them reads as "the policy changes nothing" when the policy never acted."""
+    them reads as "the policy changes nothing" when the policy never acted. `spans` (per run, its start and
+    end) says what a day is when they differ."""
     lines: list[str] = []
     labs = len(tables["mean_gaps"]) > 0 or len(tables["binding"]) > 0
     stocks = tables.get("stock_changes", pd.DataFrame())
@@ -170,6 +194,7 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
         lines += [f"## {name} vs {baseline}", "",
                   f"{replications} paired replication(s), seed {seed}; differences are {name} - {baseline}, "
                   "mean and 95 % CI over replications.", ""]
+        lines += _span_note(spans or {}, baseline, name)
         if notes := (idle or {}).get(name):
             lines += [f"Of {name}'s own rules and shocks (not the baseline's), these left no row in the events table "
                       "in any replication:", *(f"    {line}" for line in notes), ""]
@@ -220,7 +245,7 @@ def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start:
     if d.empty:
         lines.append("    no generation released in either scenario")
     else:
-        rows = [[r.lab, f"g{int(r.generation)}", _date(start, r.baseline_day), _date(start, r.scenario_day),
+        rows = [[r.lab, f"g{int(r.generation)}", _when(r, "baseline", start), _when(r, "scenario", start),
                  _num(r.delay_days), _ci(r.ci_low, r.ci_high), r.note] for r in d.itertuples()]
         lines += _table(rows, ["lab", "gen", baseline, name, "delay", "95% CI", "note"])
     g = tables["gaps"]

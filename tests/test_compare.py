@@ -253,6 +253,29 @@ def test_replications_one_scenario_lacks_are_left_out_not_censored():
     assert out["censored"].empty
 
 
+def test_a_release_after_the_shorter_runs_end_is_not_censored():
+    """A scenario that ends a year before the baseline: the baseline's release on day 900 lay past the other's
+    end (day 730), and was counted as censored with the bound end - release, "delay >= -170 d". Releases are
+    compared over the days every run covers; gaps too (2 generations each, not 3 against 2)."""
+    from supplychain.analysis import compare_tables
+
+    gens = pd.DataFrame({"scenario": ["base"] * 3 + ["short"] * 2, "replication": 0, "lab": "lab",
+                         "generation": [0, 1, 2, 0, 1], "day": [100.0, 400.0, 900.0, 110.0, 420.0], "started_day": 0.0,
+                         "gap_days": [np.nan, 300.0, 500.0, np.nan, 310.0]})
+    tables = {"generations": gens, "fleet": pd.DataFrame({"scenario": ["base", "short"], "replication": 0, "lab": "lab"}),
+              "lead_times": pd.DataFrame(columns=["scenario", "replication", "customer", "product", "quoted_days"]),
+              "orders": pd.DataFrame(columns=["scenario", "replication", "kind", "cause", "product", "qty", "lab"])}
+    out = compare_tables(tables, "base", ["short"], end_day=730.0, h100e={})
+    assert out["censored"].empty, out["censored"]
+    assert out["release_delays"]["generation"].tolist() == [0, 1]
+    assert out["release_delays"]["delay_days"].tolist() == [10.0, 20.0]
+    g = out["gaps"].iloc[0]
+    assert (g["change_days"], g["baseline_generations"], g["scenario_generations"]) == (10.0, 2.0, 2.0)
+    # a release inside the window one run did not make is censored, with a positive bound
+    one = compare_tables({**tables, "generations": gens.drop(index=4)}, "base", ["short"], end_day=730.0, h100e={})
+    assert one["censored"]["bound_days"].tolist() == [330.0]
+
+
 def test_a_peak_quote_over_ten_years_is_flagged_as_a_backlog():
     """compare.md printed an Ascend backlog of 2,276 -> 2,259 weeks as a change with a tight CI, where the
     summary calls the same quote 'over 10 years': the row now says it is a backlog."""
@@ -346,6 +369,13 @@ def test_the_comparison_tables_carry_dates_beside_their_days():
     gens = c.experiment.tables["generations"]
     last = gens[gens["scenario"] == "late"].groupby("replication")["date"].max()
     assert (g[g["scenario"] == "late"].set_index("replication")["last_release_date"] == last).all()
+    # the printout dates each side as the table does (it dated the late scenario's releases from the baseline's
+    # start, half a year early, beside a delay of days from its own start) and says what a day is
+    d = c.release_delays
+    block = c.text.split("Release delay")[1].split("\n\n")[0]
+    for r in d.itertuples():
+        assert f"g{r.generation}   {r.baseline_date:%Y-%m-%d}  {r.scenario_date:%Y-%m-%d}  " in block, block
+    assert "late runs 2022-07-01 to 2024-12-31, base 2022-01-01 to 2024-12-31: days count from each run's own start" in c.text
 
 
 def test_the_comparison_of_many_labs_prints_the_labs_that_moved_most_and_says_so():
