@@ -39,16 +39,32 @@ def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
     return sorted(size.sort_values(ascending=False, kind="stable").index[:limit].tolist())
 
 
-def release_table(gens: pd.DataFrame) -> pd.DataFrame:
-    """Median release date per lab and generation across the replications that reached it
-    (`replications` says how many did)."""
+def _censored_median(days: pd.Series, runs: int) -> float:
+    """The median over `runs` replications of which those in `days` reached the generation: the others count as
+    released after the end (inf), so the median is exact while more than half reached it and inf (after the end)
+    otherwise. The median of the reached ones alone is earlier: it drops the slowest replications."""
+    return float(np.median(np.concatenate([days.to_numpy(dtype=float), np.full(max(runs - len(days), 0), np.inf)])))
+
+
+def release_table(gens: pd.DataFrame, replications: int | None = None) -> pd.DataFrame:
+    """Median release date per lab and generation over `replications` (default: those in `gens`), a replication
+    that did not reach it counting as after the end; `release` is None when that median is after the end.
+    `replications` (the column) says how many reached it, `reached_release` is the median of those only."""
     if gens.empty:
-        return pd.DataFrame(columns=["lab", "generation", "release", "replications"])
-    g = gens.groupby(["lab", "generation"]).agg(day=("day", "median"), replications=("replication", "nunique")).reset_index()
+        return pd.DataFrame(columns=["lab", "generation", "release", "replications", "reached_release"])
+    runs = gens["replication"].nunique() if replications is None else replications
+    g = gens.groupby(["lab", "generation"]).agg(reached=("day", "median"), replications=("replication", "nunique"))
+    g["day"] = gens.groupby(["lab", "generation"])["day"].apply(_censored_median, runs=runs)
+    g = g.reset_index()
     first = gens["date"].idxmin()  # its date is the start plus its day, rounded as every date is
     start = gens.loc[first, "date"] - pd.Timedelta(days=float(whole_days(gens.loc[first, "day"])))
-    g["release"] = (start + pd.to_timedelta(whole_days(g["day"]), unit="D")).dt.date
-    return g[["lab", "generation", "release", "replications"]]
+
+    def dated(days: pd.Series) -> pd.Series:
+        finite = days.where(np.isfinite(days))
+        return (start + pd.to_timedelta(whole_days(finite), unit="D")).dt.date.where(finite.notna(), None)
+
+    g["release"], g["reached_release"] = dated(g["day"]), dated(g["reached"])
+    return g[["lab", "generation", "release", "replications", "reached_release"]]
 
 
 def lab_quotes(lead_times: pd.DataFrame, labs: Iterable[str] | None = None, products: Iterable[str] | None = None,
@@ -115,9 +131,12 @@ def share_text(share: float) -> str:
     return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
-def _release(generation: int, release: dt.date, reached: int, reps: int) -> str:
-    """`g9 2034-05-01`, saying how many replications reached it when not all did: its date is the
-    median of those only, so it would otherwise read as a release every replication made."""
+def _release(generation: int, release: dt.date | None, reached: int, reps: int, reached_release: dt.date) -> str:
+    """`g9 2034-05-01`, saying how many replications reached it when not all did (its date is the median over
+    all, those that did not counting as after the end), and when half or more did not, that the median
+    is after the end, with the median of those that reached it."""
+    if release is None:
+        return f"g{generation} after the end at the median (in {reached} of {reps} replications, their median {reached_release})"
     text = f"g{generation} {release}"
     return text if reached >= reps else f"{text} (in {reached} of {reps} replications)"
 
@@ -188,7 +207,7 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
     if listed is not None and len(listed) < len(labs):  # 150 labs of a generated network printed 750 lines
         lines.append(f"{len(labs)} labs: listed are the {len(listed)} with the largest installed fleet at the end "
                      "(peak quotes are over every lab); the generations, orders and fleet tables have them all.\n")
-    rel = release_table(tables["generations"])
+    rel = release_table(tables["generations"], reps)
     if listed is not None:
         rel = rel[rel["lab"].isin(listed)]
     lines.append("## Model generations (release dates)\n")
@@ -196,8 +215,11 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
         lines.append("No generation released.\n")
     else:
         for lab, grp in rel.groupby("lab"):
-            lines.append(f"- {lab}: " + ", ".join(_release(int(r.generation), r.release, int(r.replications), reps)
-                                          for r in grp.itertuples()))
+            lines.append(f"- {lab}: " + ", ".join(_release(int(r.generation), r.release, int(r.replications), reps,
+                                                           r.reached_release) for r in grp.itertuples()))
+        if (rel["replications"] < reps).any():  # the median of those that reached it drops the slowest: say which
+            lines.append("\nA date is the median over all replications, one that did not reach the generation "
+                         "counting as after the end.")
         lines.append("")
     lt = tables["lead_times"]
     peaks = peak_lead_times(lt, labs, products_h100e)

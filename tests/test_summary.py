@@ -98,7 +98,31 @@ def test_summary_says_how_many_replications_reached_a_generation_only_when_some_
     orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
     text = summarise({"fleet": fleet, "generations": gens, "lead_times": _lead_times(), "orders": orders},
                      {"h100": 1.0}, "run")
-    assert "- lab_us: g0 2024-01-11, g1 2024-02-20 (in 2 of 3 replications)\n" in text
+    # g1 on days 40 and 60, not reached in the third: the median of the three is day 60, the third counting as
+    # after the end (the median of the two that reached it, day 50, drops the slowest and read 2024-02-20)
+    assert "- lab_us: g0 2024-01-11, g1 2024-03-01 (in 2 of 3 replications)\n" in text
+    assert "A date is the median over all replications, one that did not reach the generation counting as after" in text
+
+
+def test_a_generation_half_the_replications_did_not_reach_has_its_median_after_the_end():
+    """Reached in 1 of 2 or 2 of 5 replications, the median release is after the run: the summary says so, with
+    the median of those that reached it, rather than printing that as the date."""
+    day = pd.Series([10.0, 10.0, 40.0])
+    gens = pd.DataFrame({"lab": "lab_us", "generation": [0, 0, 1], "day": day, "replication": [0, 1, 0],
+                         "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D")})
+    rel = release_table(gens).set_index("generation")
+    assert str(rel.loc[0, "release"]) == "2024-01-11" and rel.loc[1, "release"] is None
+    assert str(rel.loc[1, "reached_release"]) == "2024-02-10" and rel.loc[1, "replications"] == 1
+    three = release_table(gens, replications=3).set_index("generation")  # of 3 run: g0 in 2 (median known), g1 in 1
+    assert str(three.loc[0, "release"]) == "2024-01-11" and three.loc[1, "release"] is None
+    assert release_table(gens, replications=5)["release"].isna().all()  # 2 of 5: the 3rd smallest is censored
+    fleet = pd.DataFrame({"lab": ["lab_us"] * 2, "day": [7.0] * 2, "replication": [0, 1],
+                          "installed_h100e": [10.0] * 2, "stranded_h100e": [0.0] * 2, "power_mw": [5.0] * 2})
+    orders = pd.DataFrame(columns=["kind", "cause", "product", "qty", "lab"])
+    text = summarise({"fleet": fleet, "generations": gens, "lead_times": _lead_times(), "orders": orders},
+                     {"h100": 1.0}, "run")
+    assert ("- lab_us: g0 2024-01-11, g1 after the end at the median (in 1 of 2 replications, their median "
+            "2024-02-10)\n") in text
 
 
 def test_release_dates_are_the_tables_dates():
