@@ -39,9 +39,9 @@ def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple
     mean = float(x.mean())
     if n < 2:
         return n, mean, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    if sd == 0.0:
+    if (x == x[0]).all():  # exactly: np.std of six equal 0.7s is 1.2e-16, an interval of rounding noise
         return n, mean, mean, mean
+    sd = float(x.std(ddof=1))
     lo, hi = stats.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
     return n, mean, float(lo), float(hi)
 
@@ -66,17 +66,21 @@ def across_replications(table: pd.DataFrame, value: str, by: Sequence[str] = ("d
         t = table.loc[has, groups].assign(_vw=table.loc[has, value] * table.loc[has, weight], _w=table.loc[has, weight])
         sums = t.groupby(groups, observed=True, sort=True)[["_vw", "_w"]].sum()
         per_rep = sums["_vw"] / sums["_w"]
-    g = per_rep.groupby(level=list(range(len(keys))), sort=True).agg(["count", "mean", "std"])
+    g = per_rep.groupby(level=list(range(len(keys))), sort=True).agg(["count", "mean", "std", "nunique"])
     n = g["count"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):  # as `t_interval`: NaN below 2, exact when all agree
         half = stats.t.ppf(0.5 + confidence / 2, n - 1) * g["std"].to_numpy() / np.sqrt(n)
-    half = np.where(n < 2, np.nan, np.where(g["std"].to_numpy() == 0.0, 0.0, half))
+    half = np.where(n < 2, np.nan, np.where(g["nunique"].to_numpy() == 1, 0.0, half))  # std of equal floats: ~1e-16
     out = g.index.to_frame(index=False)
     return out.assign(n=n.astype(np.int64), mean=g["mean"].to_numpy(), ci_low=g["mean"].to_numpy() - half,
                       ci_high=g["mean"].to_numpy() + half)
 
 
-def _ci_note(n: int) -> str:
+def _ci_note(n: int, low: float = math.nan, high: float = math.nan) -> str:
+    """What the interval cannot say: none from one replication; none of width from differences all equal, which
+    a `[-9, -9]` from two replications does not say (it is no certainty, only no spread to measure)."""
+    if n >= 2 and low == high:
+        return f"the same difference in all {n} replications"
     return "CI n/a (1 replication)" if n == 1 else ("no pairs" if n == 0 else "")
 
 
@@ -113,7 +117,7 @@ def summarise_pairs(pairs: pd.DataFrame, value: str, by: list[str], n_reps: int,
         paired = grp[grp["status"] == "paired"]
         n, mean, lo, hi = t_interval(paired[value])
         only_a, only_b = grp[grp["status"] == "only_a"], grp[grp["status"] == "only_b"]
-        note = _ci_note(n)
+        note = _ci_note(n, lo, hi)
         if len(only_a):
             note = (note + "; " if note else "") + (f"censored: reached only in {names[0]} in {len(only_a)}/{n_reps}, "
                                                     f"{what} >= {only_a['bound_days'].min():.0f} d")
@@ -167,7 +171,7 @@ def gap_changes(gaps: pd.DataFrame, baseline: str, scenario: str) -> pd.DataFram
         diff = grp["mean_gap_days_b"] - grp["mean_gap_days_a"]
         n, mean, lo, hi = t_interval(diff)
         gens_a, gens_b = grp["generations_a"].mean(), grp["generations_b"].mean()
-        note = _ci_note(n) if n or len(grp) == 0 else "fewer than 2 generations: no gap"
+        note = _ci_note(n, lo, hi) if n or len(grp) == 0 else "fewer than 2 generations: no gap"
         if n and gens_a != gens_b:  # a ban that stops a lab's later, slower generations shortens its mean gap
             note = "; ".join(x for x in (note, "means over different generations: read "
                                                "release_delays") if x)
@@ -218,7 +222,7 @@ def peak_changes(peaks: pd.DataFrame, baseline: str, scenario: str) -> pd.DataFr
     for product, grp in m.groupby("product"):
         both = grp.dropna(subset=["a", "b"])
         n, mean, lo, hi = t_interval((both["b"] - both["a"]) / 7.0)
-        notes = [_ci_note(n)]
+        notes = [_ci_note(n, lo, hi)]
         if len(both) < len(grp):
             notes.append(f"quoted in one scenario only in {len(grp) - len(both)} replication(s)")
         if "unquoted_a" in grp:  # a quote of inf is left out of the peak: say so, or an outage reads as no change

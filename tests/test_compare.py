@@ -149,6 +149,28 @@ def test_across_replications_gives_each_weeks_mean_and_t_interval():
     pd.testing.assert_frame_equal(across_replications(lt, "quoted_days", by="date"), got)  # one column, not "d", "a", ...
 
 
+def test_differences_equal_in_every_replication_say_so_beside_their_interval_of_no_width():
+    """Common random numbers often give the same difference in every replication: the t interval has no width
+    ([-9, -9] from two replications), which read as certainty. The note says the differences did not vary; the
+    interval is exactly the mean even where the std of equal floats is rounding noise (1.2e-16 for six 0.7s)."""
+    from supplychain.analysis import across_replications, gap_changes, summarise_pairs
+
+    assert np.std([0.7] * 6, ddof=1) > 0  # the premise
+    n, mean, lo, hi = t_interval([0.7] * 6)
+    assert n == 6 and lo == hi == mean == pytest.approx(0.7)
+    pairs = pd.DataFrame({"lab": "lab", "generation": [0, 0, 1, 1], "status": "paired", "day_a": 100.0,
+                          "day_b": [91.0, 91.0, 95.0, 105.0], "diff_days": [-9.0, -9.0, -5.0, 5.0]})
+    s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], 2).set_index("generation")
+    assert (s.loc[0, "ci_low"], s.loc[0, "ci_high"]) == (-9.0, -9.0)
+    assert s.loc[0, "note"] == "the same difference in all 2 replications" and s.loc[1, "note"] == ""
+    gaps = pd.DataFrame({"scenario": ["base"] * 2 + ["slow"] * 2, "replication": [0, 1] * 2, "lab": "lab",
+                         "generations": 3, "mean_gap_days": [100.0, 110.0, 130.0, 140.0]})
+    assert gap_changes(gaps, "base", "slow").iloc[0]["note"] == "the same difference in all 2 replications"
+    weekly = pd.DataFrame({"scenario": "s", "replication": range(6), "date": pd.Timestamp("2022-01-01"), "v": 0.7})
+    w = across_replications(weekly, "v").iloc[0]
+    assert w["ci_low"] == w["ci_high"] == w["mean"]
+
+
 def test_t_interval_leaves_out_every_kind_of_null():
     """A nullable `Float64` column (pd.NA) was a TypeError; None and NaN were already left out."""
     want = t_interval([3.0, 5.0])
