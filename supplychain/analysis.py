@@ -80,7 +80,7 @@ def _ci_note(n: int, low: float = math.nan, high: float = math.nan) -> str:
     """What the interval cannot say: none from one replication; none of width from differences all equal, which
     a `[-9, -9]` from two replications does not say (it is no certainty, only no spread to measure)."""
     if n >= 2 and low == high:
-        return f"the same difference in all {n} replications"
+        return f"same in all {n} replications"
     return "CI n/a (1 replication)" if n == 1 else ("no pairs" if n == 0 else "")
 
 

@@ -162,10 +162,10 @@ def test_differences_equal_in_every_replication_say_so_beside_their_interval_of_
                           "day_b": [91.0, 91.0, 95.0, 105.0], "diff_days": [-9.0, -9.0, -5.0, 5.0]})
     s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], 2).set_index("generation")
     assert (s.loc[0, "ci_low"], s.loc[0, "ci_high"]) == (-9.0, -9.0)
-    assert s.loc[0, "note"] == "the same difference in all 2 replications" and s.loc[1, "note"] == ""
+    assert s.loc[0, "note"] == "same in all 2 replications" and s.loc[1, "note"] == ""
     gaps = pd.DataFrame({"scenario": ["base"] * 2 + ["slow"] * 2, "replication": [0, 1] * 2, "lab": "lab",
                          "generations": 3, "mean_gap_days": [100.0, 110.0, 130.0, 140.0]})
-    assert gap_changes(gaps, "base", "slow").iloc[0]["note"] == "the same difference in all 2 replications"
+    assert gap_changes(gaps, "base", "slow").iloc[0]["note"] == "same in all 2 replications"
     weekly = pd.DataFrame({"scenario": "s", "replication": range(6), "date": pd.Timestamp("2022-01-01"), "v": 0.7})
     w = across_replications(weekly, "v").iloc[0]
     assert w["ci_low"] == w["ci_high"] == w["mean"]
