@@ -14,14 +14,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["sensitivity", "spearman", "SMALL_N", "MIN_POINTS"]
+__all__ = ["sensitivity", "spearman", "text_codes", "SMALL_N", "MIN_POINTS"]
+
+
+def text_codes(col: pd.Series) -> dict | None:
+    """A text input's values as the numbers its rho and SRC use: 0, 1, ... in the order the points first take
+    them (the order given); None for a number or true/false. A sign then says "the later value"; with more than
+    two values the ranking assumes that order means something (`sweep_text` says so)."""
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return None
+    return {v: i for i, v in enumerate(dict.fromkeys(col))}
 
 
 def _numeric(col: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-        return col.astype(float)
-    order = {v: i for i, v in enumerate(dict.fromkeys(col))}
-    return col.map(order).astype(float)
+    codes = text_codes(col)
+    return col.astype(float) if codes is None else col.map(codes).astype(float)
 
 
 #: below this many points a p-value comes from permuting the pairs (exact up to 7 points), not from

@@ -12,6 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from .analysis import STOCK_VALUES, mean_gaps
+from .sensitivity import text_codes
 from .summary import BACKLOG_WEEKS, lab_quotes
 
 __all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcome_rows", "outcomes_table", "stock_outcomes_table",
@@ -105,13 +106,28 @@ def _stock_text(points: pd.DataFrame, stock_out: pd.DataFrame, stock_sens: pd.Da
     return lines
 
 
+def _coded(points: pd.DataFrame) -> list[str]:
+    """How the text inputs were ranked: as 0, 1, ... in the order given (`sensitivity.text_codes`). An order
+    of `labs.ordering` or `rsi.preset` values is the user's, not the data's: a rho of +0.9 means "later in the
+    list", and with three or more values the ranking assumes the list is in an order that means something."""
+    lines = []
+    for col in (c for c in points.columns if c not in ("point", "scenario")):
+        codes = text_codes(points[col])
+        if codes:
+            order = ", ".join(f"{v}={i}" for v, i in codes.items())
+            lines.append(f"{col} is ranked as {order} (the order given): a positive rho or SRC means a later value "
+                         "raises the outcome" + ("; with three or more values that order is taken to mean something"
+                                                 if len(codes) > 2 else ""))
+    return ["", *lines] if lines else []
+
+
 def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame, reps: int,
           stock_out: pd.DataFrame | None = None, stock_sens: pd.DataFrame | None = None) -> str:
     lines = [f"{len(points)} point(s) x {reps} replication(s)."]
     if stock_out is not None and len(stock_out):
         lines += _stock_text(points, stock_out, stock_sens)
         if outcomes.empty:  # the generic kernel alone: no labs, no pace to rank
-            return "\n".join(lines) + "\n"
+            return "\n".join(lines + _coded(points)) + "\n"
     lines += ["", "Per point (means over replications):", ""]
     agg = outcomes.groupby(["point", "lab"])[["generations", "mean_gap_days", "peak_quoted_weeks"]].mean().reset_index()
     agg = points.drop(columns="scenario").merge(agg, on="point")
@@ -130,4 +146,4 @@ def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame,
                       "lab early can show a shorter mean gap; read it beside generations and release_day_g* of outcomes"]
     _ranking(lines, sens, PACE, "lab", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:",
              "the pace", "fewer than 2 generations, fewer than 3 points, or no variation")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _coded(points)) + "\n"

@@ -436,3 +436,21 @@ def test_an_outcome_equal_at_every_point_ranks_no_input_whatever_its_rounding():
     s = sensitivity(out, ["a", "b"], ["fill_rate"], by="node")
     assert s["rank"].isna().all() and s["src"].isna().all() and s["spearman_rho"].isna().all()
     assert (s["n"] == 6).all()
+
+
+def test_the_printout_says_how_a_text_input_was_ranked():
+    """`rsi.preset=full,plateau,compound` is ranked as full=0, plateau=1, compound=2: its rho and SRC measure the order
+    the values were given in, which nothing said (a rho of -0.9 for the presets read as an effect of RSI)."""
+    points = pd.DataFrame({"point": range(3), "scenario": [f"s_p{i:03d}" for i in range(3)],
+                           "rsi.preset": ["full", "plateau", "compound"], "labs.ordering": ["smooth", "order_up_to", "smooth"],
+                           "a": [1.0, 2.0, 3.0]})
+    outcomes = points.assign(lab="lab", replication=0, mean_gap_days=[200.0, 400.0, 300.0], generations=3,
+                             peak_quoted_weeks=9.0)
+    s = sensitivity(outcomes, ["rsi.preset", "labs.ordering", "a"], ["mean_gap_days"]).set_index("input")
+    assert s.loc["rsi.preset", "spearman_rho"] == pytest.approx(0.5)  # ranks 0, 1, 2 against 200, 400, 300
+    text = _text(points, outcomes, s.reset_index(), 1)
+    assert ("rsi.preset is ranked as full=0, plateau=1, compound=2 (the order given): a positive rho or SRC means a "
+            "later value raises the outcome; with three or more values that order is taken to mean something") in text
+    assert "labs.ordering is ranked as smooth=0, order_up_to=1 (the order given): a positive rho or SRC means a later " \
+           "value raises the outcome\n" in text
+    assert "a is ranked" not in text
