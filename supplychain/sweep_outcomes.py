@@ -144,6 +144,15 @@ def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame,
         who = ", ".join(sorted(counts.index[counts > 1]))
         lines += ["", f"{PACE} is over different numbers of generations across points ({who}): a point that stops a "
                       "lab early can show a shorter mean gap; read it beside generations and release_day_g* of outcomes"]
+    missing = outcomes[outcomes[PACE].isna()].groupby("lab")["point"]
+    if len(missing.size()):  # a lab too slow for a second release has no gap: the slowest runs drop out of the means
+        none = outcomes.groupby(["lab", "point"])[PACE].count().eq(0).groupby("lab").sum()
+        who = "; ".join(f"{lab}: {n} of {len(outcomes[outcomes['lab'] == lab])} point-replications"
+                        + (f", every replication of {none[lab]} point(s)" if none[lab] else "")
+                        for lab, n in missing.size().items())
+        lines += ["", f"{PACE} is undefined (fewer than 2 generations) in {who}: a point's mean is over the replications "
+                      "that have one, a point without any is left out of the ranking (its n), so the slowest runs count "
+                      "least; read generations beside it"]
     _ranking(lines, sens, PACE, "lab", f"Sensitivity of the pace ({PACE}: mean days between generations), ranked by |SRC|:",
              "the pace", "fewer than 2 generations, fewer than 3 points, or no variation")
     return "\n".join(lines + _coded(points)) + "\n"
