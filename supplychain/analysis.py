@@ -78,8 +78,9 @@ def across_replications(table: pd.DataFrame, value: str, by: Sequence[str] = ("d
 
 def _ci_note(n: int, low: float = math.nan, high: float = math.nan) -> str:
     """What the interval cannot say: none from one replication; none of width from differences all equal, which
-    a `[-9, -9]` from two replications does not say (it is no certainty, only no spread to measure)."""
-    if n >= 2 and low == high:
+    a `[-9, -9]` from two replications does not say (it is no certainty, only no spread to measure). A `+0 [+0, +0]`
+    reads right as it is (no change in any replication) and gets no note: a policy that never acted printed dozens."""
+    if n >= 2 and low == high and low != 0:
         return f"same in all {n} replications"
     return "CI n/a (1 replication)" if n == 1 else ("no pairs" if n == 0 else "")
 

@@ -151,18 +151,20 @@ def test_across_replications_gives_each_weeks_mean_and_t_interval():
 
 def test_differences_equal_in_every_replication_say_so_beside_their_interval_of_no_width():
     """Common random numbers often give the same difference in every replication: the t interval has no width
-    ([-9, -9] from two replications), which read as certainty. The note says the differences did not vary; the
+    ([-9, -9] from two replications), which read as certainty. The note says the differences did not vary (a
+    difference of 0 in each needs no note: +0 [+0, +0] reads as it is); the
     interval is exactly the mean even where the std of equal floats is rounding noise (1.2e-16 for six 0.7s)."""
     from supplychain.analysis import across_replications, gap_changes, summarise_pairs
 
     assert np.std([0.7] * 6, ddof=1) > 0  # the premise
     n, mean, lo, hi = t_interval([0.7] * 6)
     assert n == 6 and lo == hi == mean == pytest.approx(0.7)
-    pairs = pd.DataFrame({"lab": "lab", "generation": [0, 0, 1, 1], "status": "paired", "day_a": 100.0,
-                          "day_b": [91.0, 91.0, 95.0, 105.0], "diff_days": [-9.0, -9.0, -5.0, 5.0]})
+    pairs = pd.DataFrame({"lab": "lab", "generation": [0, 0, 1, 1, 2, 2], "status": "paired", "day_a": 100.0,
+                          "day_b": [91.0, 91.0, 95.0, 105.0, 100.0, 100.0], "diff_days": [-9.0, -9.0, -5.0, 5.0, 0.0, 0.0]})
     s = summarise_pairs(pairs, "diff_days", ["lab", "generation"], 2).set_index("generation")
     assert (s.loc[0, "ci_low"], s.loc[0, "ci_high"]) == (-9.0, -9.0)
     assert s.loc[0, "note"] == "same in all 2 replications" and s.loc[1, "note"] == ""
+    assert s.loc[2, "note"] == ""  # +0 [+0, +0] says "no change in any replication" as it is
     gaps = pd.DataFrame({"scenario": ["base"] * 2 + ["slow"] * 2, "replication": [0, 1] * 2, "lab": "lab",
                          "generations": 3, "mean_gap_days": [100.0, 110.0, 130.0, 140.0]})
     assert gap_changes(gaps, "base", "slow").iloc[0]["note"] == "same in all 2 replications"
