@@ -261,6 +261,8 @@ def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start:
         m = tb.merge(ts, on=["lab", "generation"], how="outer", suffixes=("_b", "_s"))
         def notes(r: Any) -> str:
             both = [(sc, n) for sc, n in ((baseline, r.note_b), (name, r.note_s)) if isinstance(n, str) and n and "n/a" not in n]
+            if len(both) == 2 and both[0][1] == both[1][1]:  # one note, not the same twice in a 200-character row
+                return f"both: {both[0][1]}"
             return "; ".join(f"{sc}: {n}" for sc, n in both)
 
         rows = [[r.lab, f"g{int(r.generation)}", _num(r.throttle_days_b, ".0f"), _ci(r.ci_low_b, r.ci_high_b, ".0f"),

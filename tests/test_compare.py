@@ -458,3 +458,27 @@ def test_the_scenarios_own_rules_and_shocks_that_did_nothing_are_said(tmp_path):
     lean = compare(base, [other], replications=2, seed=3, workers=1, counterfactuals=False, out=tmp_path, lean=True)
     assert lean.text == full.text and (tmp_path / "compare" / "compare.md").read_text() == full.text
     assert len(lean.experiment.tables["events"]) < len(full.experiment.events)
+
+
+def test_a_throttle_note_both_sides_share_is_printed_once():
+    """A throttle row whose baseline and scenario notes are the same (a generation both reached only in their
+    unconstrained runs) printed it twice, 'b: ...; s: ...', over 200 characters; now 'both: ...'."""
+    from supplychain.comparison import format_comparison
+
+    none = pd.DataFrame(columns=["scenario", "lab", "generation", "baseline_day", "scenario_day", "delay_days",
+                                 "ci_low", "ci_high", "note"])
+    gaps = pd.DataFrame(columns=["scenario", "lab", "baseline_mean_gap_days", "scenario_mean_gap_days", "change_days",
+                                 "ci_low", "ci_high", "baseline_generations", "scenario_generations", "note"])
+    peaks = pd.DataFrame(columns=["scenario", "product", "baseline_peak_weeks", "scenario_peak_weeks", "change_weeks",
+                                  "ci_low", "ci_high", "note"])
+    censored = "no pairs; censored: reached only in the unconstrained run in 3/3, throttle >= 154 d"
+    thr = pd.DataFrame({"scenario": ["b", "s", "b", "s"], "lab": "lab", "generation": [5, 5, 6, 6],
+                        "throttle_days": [385.0, 390.0, np.nan, np.nan], "ci_low": [379.0, 380.0, np.nan, np.nan],
+                        "ci_high": [392.0, 400.0, np.nan, np.nan],
+                        "note": ["same in all 3 replications", "", censored, censored]})
+    binding = pd.DataFrame({"scenario": ["b", "s"], "lab": "lab", "cause": "queue:fab", "share": 1.0})
+    tables = {"release_delays": none, "gaps": gaps, "peak_lead_times": peaks, "binding": binding,
+              "mean_gaps": pd.DataFrame({"lab": ["lab"]}), "throttle": thr}
+    text = format_comparison(tables, "b", ["s"], 3, 0, "2022-01-01")
+    assert f"  both: {censored}\n" in text and f"b: {censored}" not in text
+    assert "  b: same in all 3 replications\n" in text
