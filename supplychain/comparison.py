@@ -260,7 +260,10 @@ def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start:
         tb, ts = thr[thr["scenario"] == baseline], thr[thr["scenario"] == name]
         m = tb.merge(ts, on=["lab", "generation"], how="outer", suffixes=("_b", "_s"))
         def notes(r: Any) -> str:
-            both = [(sc, n) for sc, n in ((baseline, r.note_b), (name, r.note_s)) if isinstance(n, str) and n and "n/a" not in n]
+            # the CI column says n/a already; the rest of a note stays (a censored replication beside a single pair)
+            kept = ((sc, "; ".join(p for p in n.split("; ") if not p.startswith("CI n/a")) if isinstance(n, str) else "")
+                    for sc, n in ((baseline, r.note_b), (name, r.note_s)))
+            both = [(sc, n) for sc, n in kept if n]
             if len(both) == 2 and both[0][1] == both[1][1]:  # one note, not the same twice in a 200-character row
                 return f"both: {both[0][1]}"
             return "; ".join(f"{sc}: {n}" for sc, n in both)

@@ -462,7 +462,8 @@ def test_the_scenarios_own_rules_and_shocks_that_did_nothing_are_said(tmp_path):
 
 def test_a_throttle_note_both_sides_share_is_printed_once():
     """A throttle row whose baseline and scenario notes are the same (a generation both reached only in their
-    unconstrained runs) printed it twice, 'b: ...; s: ...', over 200 characters; now 'both: ...'."""
+    unconstrained runs) printed it twice, 'b: ...; s: ...', over 200 characters; now 'both: ...'. A note holding
+    'CI n/a' was left out whole, with the censoring beside it."""
     from supplychain.comparison import format_comparison
 
     none = pd.DataFrame(columns=["scenario", "lab", "generation", "baseline_day", "scenario_day", "delay_days",
@@ -482,3 +483,7 @@ def test_a_throttle_note_both_sides_share_is_printed_once():
     text = format_comparison(tables, "b", ["s"], 3, 0, "2022-01-01")
     assert f"  both: {censored}\n" in text and f"b: {censored}" not in text
     assert "  b: same in all 3 replications\n" in text
+    # one pair and one censored replication: the note's 'CI n/a' (the CI column says it) hid its censoring too
+    one = thr.assign(note=["CI n/a (1 replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
+    text = format_comparison({**tables, "throttle": one}, "b", ["s"], 2, 0, "2022-01-01")
+    assert "  b: censored: reached only in b in 1/2, throttle <= -40 d\n" in text
