@@ -82,7 +82,7 @@ def _ci_note(n: int, low: float = math.nan, high: float = math.nan) -> str:
     reads right as it is (no change in any replication) and gets no note: a policy that never acted printed dozens."""
     if n >= 2 and low == high and low != 0:
         return f"same in all {n} replications"
-    return "CI n/a (1 replication)" if n == 1 else ("no pairs" if n == 0 else "")
+    return "CI n/a (1 paired replication)" if n == 1 else ("no pairs" if n == 0 else "")
 
 
 def _replications(fleet: pd.DataFrame, scenario: str) -> list[int]:

@@ -483,7 +483,13 @@ def test_a_throttle_note_both_sides_share_is_printed_once():
     text = format_comparison(tables, "b", ["s"], 3, 0, "2022-01-01")
     assert f"  both: {censored}\n" in text and f"b: {censored}" not in text
     assert "  b: same in all 3 replications\n" in text
+    # of 2 replications, 1 paired: the note said "1 replication"
+    pairs = pd.DataFrame({"lab": "lab", "generation": 0, "status": ["paired", "only_a"], "day_a": [100.0, 300.0],
+                          "day_b": [130.0, np.nan], "diff_days": [30.0, np.nan], "bound_days": [np.nan, 60.0]})
+    from supplychain.analysis import summarise_pairs
+    note = summarise_pairs(pairs, "diff_days", ["lab", "generation"], 2, ("b", "s")).iloc[0]["note"]
+    assert note == "CI n/a (1 paired replication); censored: reached only in b in 1/2, delay >= 60 d"
     # one pair and one censored replication: the note's 'CI n/a' (the CI column says it) hid its censoring too
-    one = thr.assign(note=["CI n/a (1 replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
+    one = thr.assign(note=["CI n/a (1 paired replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
     text = format_comparison({**tables, "throttle": one}, "b", ["s"], 2, 0, "2022-01-01")
     assert "  b: censored: reached only in b in 1/2, throttle <= -40 d\n" in text
