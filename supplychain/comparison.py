@@ -275,7 +275,10 @@ def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start:
     p = tables["peak_lead_times"]
     p = p[p["scenario"] == name]
     lines += ["", "Peak quoted lead time, accelerators to labs (weeks):"]
-    moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna() | p["note"].str.contains("no finite quote")]
+    # unchanged: a mean change under 0.05 weeks with an interval inside it too (+12 and -12 weeks average to 0)
+    spread = (p["ci_low"] <= -0.05) | (p["ci_high"] >= 0.05)
+    moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna() | spread
+              | p["note"].str.contains("no finite quote")]
     moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first").index)
     rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
              _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), _backlog_note(r)] for r in moved.itertuples()]

@@ -493,3 +493,27 @@ def test_a_throttle_note_both_sides_share_is_printed_once():
     one = thr.assign(note=["CI n/a (1 paired replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
     text = format_comparison({**tables, "throttle": one}, "b", ["s"], 2, 0, "2022-01-01")
     assert "  b: censored: reached only in b in 1/2, throttle <= -40 d\n" in text
+
+
+def test_a_peak_that_moved_both_ways_is_not_called_unchanged():
+    """A peak quote 12 weeks longer in one replication and 12 shorter in the other averages a change of 0: it was
+    counted among the 'product(s) unchanged', its interval of [-152, +152] unseen. A product is unchanged when its
+    interval is inside 0.05 weeks too."""
+    from supplychain.analysis import peak_changes
+    from supplychain.comparison import format_comparison
+
+    peaks = pd.DataFrame({"scenario": ["b", "b", "s", "s"] * 2, "replication": [0, 1] * 4,
+                          "product": ["h100"] * 4 + ["b200"] * 4,
+                          "peak_quoted_days": [70.0, 84.0, 154.0, 0.0, 70.0, 84.0, 70.0, 84.0]})
+    p = peak_changes(peaks, "b", "s")
+    assert p.set_index("product").loc["h100", "change_weeks"] == 0.0
+    none = pd.DataFrame(columns=["scenario", "lab", "generation", "baseline_day", "scenario_day", "delay_days",
+                                 "ci_low", "ci_high", "note"])
+    gaps = pd.DataFrame(columns=["scenario", "lab", "baseline_mean_gap_days", "scenario_mean_gap_days", "change_days",
+                                 "ci_low", "ci_high", "baseline_generations", "scenario_generations", "note"])
+    tables = {"release_delays": none, "gaps": gaps, "peak_lead_times": p, "mean_gaps": pd.DataFrame({"lab": ["lab"]}),
+              "binding": pd.DataFrame({"scenario": ["b", "s"], "lab": "lab", "cause": "queue:fab", "share": 1.0})}
+    text = format_comparison(tables, "b", ["s"], 2, 0, "2022-01-01")
+    block = text.split("Peak quoted lead time")[1].split("What bound")[0]
+    assert "    h100 " in block and "1 other product(s) unchanged (all 2 in the peak_lead_times table)" in block
+    assert "    b200 " not in block
