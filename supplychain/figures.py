@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .analysis import binding_by_generation
 from .coincident import note, show_coincident
-from .summary import BACKLOG_WEEKS, MAX_LABS, lab_quotes, largest_labs
+from .summary import BACKLOG_WEEKS, MAX_LABS, lab_quotes, largest_labs, release_table
 
 __all__ = ["lead_time_figure", "generations_figure", "fleet_figure", "binding_figure", "events_figure", "new_figure",
            "largest_labs", "outcome_colors", "BAND", "MAX_LABS"]
@@ -226,7 +226,10 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
 
 
 def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[str]) -> Figure | None:
-    """Release date of each generation per lab: median across replications, whiskers min-max."""
+    """Release date of each generation per lab: the median over a scenario's replications, one that did not reach
+    the generation counting as after the end (`summary.release_table`: the median of those that did drops the
+    slowest and dates it early); whiskers min-max, and a `>` at the right end where some replications did not
+    reach it (their release is after the end). A generation whose median is after the end is not drawn."""
     gens = gens[gens["scenario"].isin(scenarios) & gens["date"].notna()]
     labs = [lab for lab in labs if lab in set(gens["lab"])]
     if not labs:
@@ -238,16 +241,25 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
             d = gens[(gens["lab"] == lab) & (gens["scenario"] == sc)]
             if d.empty:  # the next scenario keeps its own colour (the axes' cycle gave it this one's)
                 continue
-            s = d.groupby("generation")["date"].agg(["min", "median", "max"])
+            runs = gens.loc[gens["scenario"] == sc, "replication"].nunique()
+            s = d.groupby("generation")["date"].agg(["min", "max", "count"])
+            s["median"] = pd.to_datetime(release_table(d, runs).set_index("generation")["release"])
+            s = s[s["median"].notna()]
+            if s.empty:
+                continue
             ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], color=colors[sc], label=sc, gid=sc)
             ax.errorbar(s["median"], s.index, xerr=[s["median"] - s["min"], s["max"] - s["median"]], fmt="o", ms=3,
                         capsize=2, color=colors[sc])
+            part = s[s["count"] < runs]
+            if len(part):  # some replications released it after the end: the whisker's right end is not its max
+                ax.plot(part["max"], part.index, ls="", marker=">", ms=5, color=colors[sc], gid=f"{sc} after the end")
         ax.set_title(lab)
         ax.set_ylabel("generation")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     _figure_legend(fig, axes)
-    fig.suptitle("Model generations: release dates (median, whiskers min-max across replications)" + _overlap(axes, scenarios))
+    fig.suptitle("Model generations: release dates (median over replications, whiskers min-max)\na replication not "
+                 "reaching a generation counts as after the end; >: some did not reach it" + _overlap(axes, scenarios))
     return fig
 
 

@@ -331,3 +331,23 @@ def test_the_events_figure_gives_outcomes_and_shocks_colours_no_scenario_has(n):
     assert len(marks) == len(kinds) and not set(marks) & taken
     assert len(set(marks)) == min(len(kinds), 10 - min(n, 10) + 3)  # the free cycle colours, black and two greys
     assert not {to_rgba(p.get_facecolor(), 1.0) for p in ax.patches} & taken
+
+
+def test_a_generation_some_replications_miss_is_dated_by_the_median_over_all_of_them():
+    """The figure dated a generation by the median of the replications that reached it, which drops the slowest:
+    reached on days 400 and 600 of three replications, it drew 500. The third counts as after the end (as in
+    summary.md): the median is 600, a `>` says some did not reach it, and one reached in 1 of 3 is not drawn."""
+    from matplotlib.dates import date2num
+
+    from supplychain.figures import generations_figure
+
+    start = pd.Timestamp("2022-01-01")
+    days = {0: [10, 10, 10], 1: [400, 600], 2: [900]}  # g1 in 2 of 3 replications, g2 in 1 of 3
+    rows = [{"scenario": "s", "replication": r, "lab": "a", "generation": g, "day": float(d), "started_day": 0.0,
+             "date": start + pd.Timedelta(days=d)} for g, ds in days.items() for r, d in enumerate(ds)]
+    ax = generations_figure(pd.DataFrame(rows), ["s"], ["a"]).axes[0]
+    step = next(line for line in ax.get_lines() if line.get_gid() == "s")
+    assert list(step.get_ydata()) == [0, 1]  # g2's median is after the end: not drawn
+    assert step.get_xdata()[1] == pd.Timestamp(start + pd.Timedelta(days=600))
+    after = next(line for line in ax.get_lines() if line.get_gid() == "s after the end")
+    assert list(after.get_ydata()) == [1] and date2num(after.get_xdata()[0]) == date2num(start + pd.Timedelta(days=600))
