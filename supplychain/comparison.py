@@ -279,7 +279,7 @@ def _lab_block(tables: dict[str, pd.DataFrame], baseline: str, name: str, start:
     spread = (p["ci_low"] <= -0.05) | (p["ci_high"] >= 0.05)
     moved = p[(p["change_weeks"].abs() >= 0.05) | p["change_weeks"].isna() | spread
               | p["note"].str.contains("no finite quote")]
-    moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first").index)
+    moved = moved.reindex(moved["change_weeks"].abs().sort_values(ascending=False, na_position="first", kind="stable").index)
     rows = [[r.product, _num(r.baseline_peak_weeks, ".1f"), _num(r.scenario_peak_weeks, ".1f"),
              _num(r.change_weeks, "+.1f"), _ci(r.ci_low, r.ci_high, "+.1f"), _backlog_note(r)] for r in moved.itertuples()]
     if rows:
