@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -36,7 +37,7 @@ from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
 from .schema import TopologyModel
-from .store import ScenarioStore, claim_folder, drop_derived, open_scenario, safe_name
+from .store import ScenarioStore, claim_folder, drop_derived, folder_lock, open_scenario, safe_name
 from .topology import graph_to_model
 from .tabular import TableAttributes
 
@@ -270,76 +271,77 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                                                 "give each its own `name:` (a file without one is named after the "
                                                 "file), which names its tables and folder")
         seen[key] = es.name
-    stores: dict[str, ScenarioStore] = {}
-    if folder is not None:
-        claim_folder(folder, kind, fresh=fresh)
-        try:
-            stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh,
-                                             plugins=plugins_fingerprint(es.model, es.scenario)) for es in prepared}
-        except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
-            raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(folder)!r})") from None
+    with folder_lock(folder) if folder is not None else nullcontext():  # one experiment writes a folder at a time
+        stores: dict[str, ScenarioStore] = {}
+        if folder is not None:
+            claim_folder(folder, kind, fresh=fresh)
+            try:
+                stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh,
+                                                 plugins=plugins_fingerprint(es.model, es.scenario)) for es in prepared}
+            except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
+                raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(folder)!r})") from None
 
-    todo: list[Unit] = []
-    reused: list[tuple[str, int]] = []
-    for es in prepared:
-        for r in range(es.replications):
-            if es.name in stores and stores[es.name].is_done(r):
-                reused.append((es.name, r))
-            else:
-                todo.append(Unit(es.name, es.scenario, es.model, es.seed, r, plugins=plugins_used(es.model, es.scenario)))
-
-    memory: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
-    walls: dict[str, list[float]] = {}
-    computed: list[tuple[str, int]] = []
-    described = "none (all stored)"
-    total = len(todo) + len(reused)
-    if todo:
-        own = executor is None
-        if executor is None and not scheduler and len(todo) == 1:
-            workers = 1  # one unit: run it here, nothing to gain from a pool
-        ex = executor if executor is not None else make_executor(workers, scheduler)
-        described = ex.describe()
-        failed = True
-        days = _day_bar(todo, ex, quiet)
-        try:
-            if days is not None:
-                todo = [replace(u, progress=days.reporter(i)) for i, u in enumerate(todo)]
-            if ex.same_machine:
-                todo = [replace(u, store=stores.get(u.name)) for u in todo]
-            stream = ex.run(run_unit, todo)
-            desc = prepared[0].name if len(prepared) == 1 else f"{len(prepared)} scenarios"
-            with _progress(total, len(reused), quiet, desc) as bar:
-                for i, result in stream:
-                    if days is not None:
-                        days.finished(i)
-                    unit = todo[i]
-                    walls.setdefault(unit.name, []).append(result["wall_s"])
-                    if result["tables"] is not None:  # None: the worker stored them itself
-                        if unit.name in stores:
-                            stores[unit.name].save(unit.replication, result["tables"], {"wall_s": result["wall_s"]})
-                        else:
-                            memory[(unit.name, unit.replication)] = kept(result["tables"])
-                    computed.append((unit.name, unit.replication))
-                    bar.update(1)
-            failed = False
-        finally:
-            if own:
-                ex.close(abort=failed)
-            if days is not None:
-                days.close()
-            if failed:
-                end_bar_line(quiet)  # the error the caller prints next starts a line of its own
-
-    def parts() -> Iterable[dict[str, pd.DataFrame]]:
+        todo: list[Unit] = []
+        reused: list[tuple[str, int]] = []
         for es in prepared:
             for r in range(es.replications):
-                yield memory[(es.name, r)] if (es.name, r) in memory else kept(stores[es.name].load(r, keep))
+                if es.name in stores and stores[es.name].is_done(r):
+                    reused.append((es.name, r))
+                else:
+                    todo.append(Unit(es.name, es.scenario, es.model, es.seed, r, plugins=plugins_used(es.model, es.scenario)))
 
-    tables = concat_tables(parts())
-    result = ExperimentResult(tables, prepared, folder, computed, reused, described, time.perf_counter() - t0)
-    if folder is not None and write:
-        write_run_folder(result, fmt, stores, kind=kind, walls=walls, extra=extra_manifest)
-    return result
+        memory: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
+        walls: dict[str, list[float]] = {}
+        computed: list[tuple[str, int]] = []
+        described = "none (all stored)"
+        total = len(todo) + len(reused)
+        if todo:
+            own = executor is None
+            if executor is None and not scheduler and len(todo) == 1:
+                workers = 1  # one unit: run it here, nothing to gain from a pool
+            ex = executor if executor is not None else make_executor(workers, scheduler)
+            described = ex.describe()
+            failed = True
+            days = _day_bar(todo, ex, quiet)
+            try:
+                if days is not None:
+                    todo = [replace(u, progress=days.reporter(i)) for i, u in enumerate(todo)]
+                if ex.same_machine:
+                    todo = [replace(u, store=stores.get(u.name)) for u in todo]
+                stream = ex.run(run_unit, todo)
+                desc = prepared[0].name if len(prepared) == 1 else f"{len(prepared)} scenarios"
+                with _progress(total, len(reused), quiet, desc) as bar:
+                    for i, result in stream:
+                        if days is not None:
+                            days.finished(i)
+                        unit = todo[i]
+                        walls.setdefault(unit.name, []).append(result["wall_s"])
+                        if result["tables"] is not None:  # None: the worker stored them itself
+                            if unit.name in stores:
+                                stores[unit.name].save(unit.replication, result["tables"], {"wall_s": result["wall_s"]})
+                            else:
+                                memory[(unit.name, unit.replication)] = kept(result["tables"])
+                        computed.append((unit.name, unit.replication))
+                        bar.update(1)
+                failed = False
+            finally:
+                if own:
+                    ex.close(abort=failed)
+                if days is not None:
+                    days.close()
+                if failed:
+                    end_bar_line(quiet)  # the error the caller prints next starts a line of its own
+
+        def parts() -> Iterable[dict[str, pd.DataFrame]]:
+            for es in prepared:
+                for r in range(es.replications):
+                    yield memory[(es.name, r)] if (es.name, r) in memory else kept(stores[es.name].load(r, keep))
+
+        tables = concat_tables(parts())
+        result = ExperimentResult(tables, prepared, folder, computed, reused, described, time.perf_counter() - t0)
+        if folder is not None and write:
+            write_run_folder(result, fmt, stores, kind=kind, walls=walls, extra=extra_manifest)
+        return result
 
 
 def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, ScenarioStore], *, kind: str = "run",

@@ -21,25 +21,74 @@ changing a column; likewise the user's plug-ins the scenario names) is never reu
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pandas as pd
 
+from .arguments import ARGUMENTS
 from .columns import run_tables_fingerprint
 from .errors import InputError
 from .outputs import program_fingerprint, write_json, write_table
 
-__all__ = ["ScenarioStore", "open_scenario", "claim_folder", "drop_derived", "safe_name", "DONE"]
+__all__ = ["ScenarioStore", "open_scenario", "claim_folder", "folder_lock", "FolderInUse", "drop_derived", "safe_name",
+           "DONE", "LOCK"]
 
 #: what `compare`, `sweep` and `report` write beside a run's tables, from them: stale once they change
 DERIVED = ("compare", "sweep", "figures", "report.html")
 
 DONE = "done.json"
 CONFIG = "config.json"
+#: under `replications/`, so a folder holding only it still reads as a run folder (`arguments.check_out`)
+LOCK = ".lock"
+
+
+class FolderInUse(InputError):
+    """Another experiment is writing the output folder: refused before anything is written, and what the
+    folder holds is that experiment's, not this one's to clean up after (`no_half_written_output`)."""
+
+
+@contextmanager
+def folder_lock(root: Path) -> Iterator[None]:
+    """Hold `root` for one experiment at a time (an exclusive `flock` on `replications/.lock`).
+
+    Two runs into one --out (a job array whose tasks share it, a notebook beside a cluster job) each
+    rebuilt the tables from replications the other was writing and removed what the other had made:
+    both stopped with a traceback and the folder was gone. The second is now an `InputError` naming the
+    holder. The kernel drops the lock with its last holder (a killed run leaves none stale); forked
+    workers share it until they end. Where the file system has no locks (some NFS mounts) the run goes
+    on unguarded, as before.
+    """
+    path = Path(root) / "replications" / LOCK
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")
+    except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
+        raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(root)!r})") from None
+    with handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise FolderInUse(root, "<folder>", f"{holder} is writing this folder; wait for it to end, or choose another "
+                                                "--out (out=)") from None
+        except (ImportError, OSError):  # no fcntl (Windows), or a file system without locks
+            pass
+        else:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+            handle.flush()
+        yield
 
 
 def safe_name(name: str) -> str:

@@ -169,3 +169,42 @@ def test_a_rebuild_stopped_half_way_leaves_no_manifest_and_the_rerun_finishes_it
     r = load_run(out)
     assert r.scenarios[0].replications == 2
     assert all(sorted(pd.unique(t["replication"])) == [0, 1] for t in r.tables.values() if len(t))
+
+
+def test_a_folder_another_run_is_writing_is_refused_and_left_to_it(tmp_path, monkeypatch):
+    """Two runs into one --out at once (a job array sharing it) each rebuilt the tables from replications the
+    other was writing and removed what the other had made: both stopped with a traceback, the folder gone.
+    The second is refused with exit 2 and one line naming the holder, and leaves the folder to it, even one
+    that did not exist when it started (so its error clean-up would have removed the whole folder)."""
+    import fcntl
+
+    import supplychain.experiment as experiment
+    from supplychain import InputError, run_experiment
+    from supplychain.store import LOCK
+
+    path = scenario_file(tmp_path, end="2022-09-30")
+    out = tmp_path / "out"
+    held = []
+    real_check = experiment.check_run
+
+    def other_run_starts(**kwargs):  # the other run takes the folder after this one saw it missing
+        (out / "replications").mkdir(parents=True, exist_ok=True)
+        if not held:
+            held.append(open(out / "replications" / LOCK, "a+"))
+            fcntl.flock(held[0], fcntl.LOCK_EX)
+            held[0].write("process 4242 on node7\n")
+            held[0].flush()
+        return real_check(**kwargs)
+
+    monkeypatch.setattr(experiment, "check_run", other_run_starts)
+    line = f"{out}: <folder>: process 4242 on node7 is writing this folder; wait for it to end, or choose another --out (out=)"
+    for command in (["run", str(path)], ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4"]):
+        res = runner.invoke(app, [*command, "-n", "1", "-w", "1", "-o", str(out), "-q"])
+        assert res.exit_code == 2 and res.stderr.splitlines() == [line], res.output
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["replications", f"replications/{LOCK}"]
+    with pytest.raises(InputError, match="is writing this folder"):
+        run_experiment(str(path), replications=1, workers=1, out=out)
+    monkeypatch.undo()
+    held[0].close()  # the other run ended: the folder is free
+    assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    assert manifest(out)["computed"] == 1

@@ -24,6 +24,7 @@ import typer
 
 from ..arguments import check_run, scheduler_problem
 from ..errors import InputError, ScenarioWarning
+from ..store import FolderInUse
 from .common import path_arg, stopped
 
 __all__ = ["SEED", "REPLICATIONS", "WORKERS", "SCHEDULER", "OUT", "QUIET", "FORMAT", "FRESH", "TOPOLOGY",
@@ -127,7 +128,8 @@ def no_half_written_output(out: Path) -> Iterator[None]:
     """On an error, remove what this invocation wrote under `out`, so a failed command leaves no half-written
     folder: the folder itself if it did not exist, else the files and folders in it that did not exist before.
     What was there (an earlier run's replications, reused on resume, or the user's own files) stays. Ctrl-C
-    is not an error here: finished replications stay for the rerun to resume (see `interrupt_hint`)."""
+    is not an error here: finished replications stay for the rerun to resume (see `interrupt_hint`). Nor is a
+    folder another run is writing (`FolderInUse`): all that is new in it is that run's."""
     out = Path(out)
     created = None  # the outermost folder on the way to `out` that this invocation creates
     p = out
@@ -136,6 +138,8 @@ def no_half_written_output(out: Path) -> Iterator[None]:
     before = set() if created is not None else set(out.rglob("*"))
     try:
         yield
+    except FolderInUse:
+        raise
     except Exception:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
