@@ -9,8 +9,8 @@ local worker processes. A thread of the parent drains the queue into the bar.
 Replications on a Dask cluster report only on the bar over replications.
 
 Bars draw with carriage returns and cursor codes, which clutter a log file, so they
-show only when stderr is a terminal (or in a notebook) unless `SUPPLYCHAIN_PROGRESS=1`
-forces them (`bar_disable`); a log file gets a plain line per tenth of the replications
+show only when stderr is a terminal (or in a notebook: without ipywidgets only the bar over
+replications, as the notebook cannot move up a line) unless `SUPPLYCHAIN_PROGRESS=1` forces them (`bar_disable`); a log file gets a plain line per tenth of the replications
 done instead (`LogProgress`); quiet runs show neither.
 """
 
@@ -32,11 +32,13 @@ FORCE_ENV = "SUPPLYCHAIN_PROGRESS"
 
 def bar_disable(quiet: bool) -> bool | None:
     """tqdm's `disable` for a bar on stderr: True when quiet, False when forced by
-    `SUPPLYCHAIN_PROGRESS=1`, else None: tqdm then draws only on a terminal (and in a notebook,
-    where `tqdm.auto` draws a widget)."""
+    `SUPPLYCHAIN_PROGRESS=1` or in a notebook's kernel, else None: tqdm then draws only on a terminal.
+    A kernel's stderr is no terminal, and without ipywidgets `tqdm.auto` falls back to the console
+    bar, which None disabled: `run_experiment(quiet=False)` showed nothing; the notebook draws its
+    carriage returns in place."""
     if quiet:
         return True
-    if os.environ.get(FORCE_ENV, "").strip() == "1":
+    if os.environ.get(FORCE_ENV, "").strip() == "1" or "ipykernel" in sys.modules:
         return False
     return None
 
@@ -110,7 +112,13 @@ class DayBar:
     def __init__(self, days: dict[int, int], desc: str, *, remote: bool, disable: bool | None = False) -> None:
         """`disable` as tqdm's (`bar_disable`); a disabled bar starts no channel from worker processes."""
         from tqdm.auto import tqdm
+        from tqdm.autonotebook import tqdm as chosen  # what tqdm.auto's bar is made of: a widget or the console's
+        from tqdm.std import tqdm as console
 
+        if "ipykernel" in sys.modules and chosen is console:
+            # a notebook without ipywidgets draws console bars, and cannot move up to a second one's line:
+            # each refresh of this bar (position 1) left a line of its own; the bar over replications stays
+            disable = True
         self.days = days
         self.done = {k: 0 for k in days}
         self.lock = threading.Lock()

@@ -141,3 +141,33 @@ def test_a_batch_log_gets_a_line_per_tenth_of_the_replications(monkeypatch):
 
     monkeypatch.setattr(sys, "stderr", _Terminal())
     assert not isinstance(_progress(25, 0, False, "sc"), LogProgress)  # a terminal: tqdm's bar
+
+
+def test_a_notebook_without_widgets_draws_the_bar_over_replications(monkeypatch):
+    """A notebook kernel's stderr is no terminal, and without ipywidgets tqdm.auto falls back to the console
+    bar: `run_experiment(quiet=False)` and `simulate(progress=True)` showed nothing there (seen in a Jupyter
+    kernel). They draw now; the bar over simulated days, a second bar the notebook cannot move up to, does
+    not (each refresh left a line); quiet still silences all."""
+    import types
+
+    from supplychain.experiment import _progress
+    from supplychain.progress import LogProgress
+
+    monkeypatch.delenv(FORCE_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    out = io.StringIO()  # the kernel's stderr: no terminal
+    monkeypatch.setattr(sys, "stderr", out)
+    with _progress(3, 0, False, "reps") as bar:
+        assert not isinstance(bar, LogProgress)
+        bar.update(3)
+    assert "\rreps:" in out.getvalue()
+    simulate(MINIMAL, SC, progress=True)
+    assert "\rp r0:" in out.getvalue()
+    with DayBar({0: 100}, "simulated", remote=True, disable=bar_disable(False)) as days:
+        assert days.bar.disable and days._manager is None
+    out.truncate(0)
+    out.seek(0)
+    with _progress(3, 0, True, "reps") as bar:
+        bar.update(3)
+    simulate(MINIMAL, SC, progress=False)
+    assert out.getvalue() == ""
