@@ -36,6 +36,14 @@ class Results(TableAttributes):
         sizes = table_sizes(self.tables)
         return f"Results(scenario={self.scenario!r}, replication={self.replication}, {sizes})"
 
+    def summary(self) -> str:
+        """The text `supplychain run` prints and writes to summary.md (release dates, peak quotes, what bound
+        the labs' orders, the fleet at the end), of this replication: as `ExperimentResult.summary()` and
+        `load_run(...).summary()` give it, so a notebook reads one replication the same way."""
+        from .summary import summarise
+
+        return summarise(self.tables, self.info.get("h100e", {}), self.scenario)
+
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
     """Replication r of every scenario gets the same stream: common random numbers."""
@@ -97,5 +105,6 @@ def run_replication(model: TopologyModel, sc: Scenario, *, seed: int | None = No
     for df in tables.values():
         df.insert(0, "replication", replication)
         df.insert(0, "scenario", sc.name)
-    info = {"wall_s": wall, "kernel_events": kernel_events, "invariants": inv, "topology": model.name}
+    info = {"wall_s": wall, "kernel_events": kernel_events, "invariants": inv, "topology": model.name,
+            "h100e": {k: p.h100e for k, p in model.products.items() if p.h100e}}  # what `summary` weighs orders by
     return Results(sc.name, replication, seed_value, tables, info)

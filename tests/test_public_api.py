@@ -253,3 +253,12 @@ def test_scenarios_from_a_generator_run_as_a_list_of_them():
     names = ("g1", "g2")
     got = run_experiment(({**SHORT, "name": n} for n in names), replications=1, workers=1)
     assert sorted(got.orders["scenario"].unique()) == list(names)
+
+
+def test_one_replication_summarises_as_an_experiment_of_it_does():
+    """`simulate(...).summary()` was an AttributeError while `run_experiment(...)` and `load_run(...)` results
+    had one: a notebook reads one replication's release dates, peak quotes and binding inputs the same way."""
+    r = simulate(MINIMAL, SHORT, seed=5)
+    text = r.summary()
+    assert text == run_experiment(SHORT, replications=1, seed=5, workers=1).summary()
+    assert text.startswith("# args") and "What bound the labs' orders" in text
