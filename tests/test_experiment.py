@@ -189,6 +189,29 @@ def test_run_without_arguments_runs_the_baseline_policy(tmp_path, monkeypatch):
     assert (tmp_path / "outputs" / "baseline" / "generations.parquet").is_file()
 
 
+def test_run_without_arguments_from_another_folder_runs_the_checkouts_baseline(tmp_path, monkeypatch):
+    """`supplychain run` from a cluster job's working folder failed on `policies/baseline.yaml`, a file the user
+    never named: it runs the checkout's (here a small stand-in); a path the user types is taken as typed, and an
+    install without the checkout says why there is no default."""
+    from supplychain.cli import run_cmd
+
+    stand_in = write(tmp_path / "base.yaml", scenario("base", replications=1))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(run_cmd, "PROJECT_SCENARIO", stand_in, raising=False)
+    res = runner.invoke(app, ["run", "-w", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((work / "outputs" / "base" / "manifest.json").read_text())["scenarios"][0]["scenario_file"] == str(stand_in)
+    typed = runner.invoke(app, ["run", "policies/baseline.yaml", "-q"])
+    assert typed.exit_code == 2 and typed.stderr == "policies/baseline.yaml: <file>: no such file\n"
+    monkeypatch.setattr(run_cmd, "PROJECT_SCENARIO", tmp_path / "none.yaml")
+    res = runner.invoke(app, ["run", "-w", "1", "-q"])
+    assert res.exit_code == 2 and res.stderr.splitlines() == [
+        "policies/baseline.yaml: <file>: no such file: the default scenario, which is in the project's checkout, "
+        "not in this install; name a scenario file"]
+
+
 @pytest.mark.parametrize("args, start", [
     (["run", "nope.yaml"], "nope.yaml: <file>: no such file"),
     # out-of-range values read like the parser's own errors: the command, the option, the problem, the value
