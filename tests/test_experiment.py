@@ -295,6 +295,27 @@ def test_help_is_still_typers(tmp_path):
     assert res.exit_code == 2 and "Commands" in res.output  # no arguments: the help, as before
 
 
+def test_the_help_of_each_command_ends_with_examples_that_parse():
+    """`run --help` showed no example of a call: each command's help ends with a few, and each is a command line
+    the parser takes (option names as they are, values of the right kind), so a renamed option breaks this test."""
+    import shlex
+
+    from typer.main import get_command
+
+    from supplychain.cli.app import EXAMPLES
+
+    group = get_command(app)
+    for name, lines in EXAMPLES.items():
+        help_text = runner.invoke(app, [name, "--help"], terminal_width=200).stdout
+        calls = [line for line in lines if line.startswith("supplychain ")]
+        assert "Examples:" in help_text and calls and all(line.split("  #")[0].strip() in help_text for line in lines)
+        for line in calls:
+            words = shlex.split(line, comments=True)[1:]
+            command = group.commands[words[0]]
+            parsed = command.make_context(words[0], words[1:], parent=group.make_context("supplychain", list(words)))
+            assert parsed.params, line
+
+
 def test_every_table_column_is_documented_in_the_readme(tmp_path):
     """README section "Tables" names every column the program writes (run, compare and sweep folders)."""
     from supplychain.comparison import compare

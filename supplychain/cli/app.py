@@ -106,10 +106,28 @@ def root(plugin: list[str] = typer.Option(
             load_plugin(spec)
 
 
-app.command("run")(run_cmd.run)
-app.command("compare")(compare_cmd.compare)
-app.command("sweep")(sweep_cmd.sweep)
-app.command("report")(report_cmd.report)
+#: each command's `--help` ends with these (README "Experiments" has more); tests parse every one
+EXAMPLES = {
+    "run": ["supplychain run                             # policies/baseline.yaml",
+            "supplychain run policies/hbm_full_ban.yaml -n 20 -w 8",
+            "supplychain run policies/baseline.yaml -n 200 -o /scratch/base -q",
+            "Rerun the same command to resume a stopped run; --fresh starts over."],
+    "compare": ["supplychain compare policies/baseline.yaml policies/hbm_full_ban.yaml -n 10",
+                "supplychain report outputs/compare_baseline_vs_hbm_full_ban"],
+    "sweep": ["supplychain sweep policies/baseline.yaml -p labs.utilisation=0.3,0.4,0.5",
+              "supplychain sweep policies/baseline.yaml --lhs 40 -p labs.utilisation=0.3:0.5"],
+    "report": ["supplychain report outputs/baseline"],
+}
+
+
+def _epilog(command: str) -> str:
+    return "Examples:\n\n" + "\n".join(EXAMPLES[command])
+
+
+app.command("run", epilog=_epilog("run"))(run_cmd.run)
+app.command("compare", epilog=_epilog("compare"))(compare_cmd.compare)
+app.command("sweep", epilog=_epilog("sweep"))(sweep_cmd.sweep)
+app.command("report", epilog=_epilog("report"))(report_cmd.report)
 app.add_typer(topology_cmd.app, name="topology")
 app.add_typer(scenario_cmd.app, name="scenario")
 
