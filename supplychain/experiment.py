@@ -39,7 +39,7 @@ from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .store import ScenarioStore, claim_folder, drop_derived, folder_lock, open_scenario, safe_name
 from .topology import graph_to_model
-from .tabular import TableAttributes
+from .tabular import TableAttributes, table_sizes
 
 __all__ = ["ExperimentScenario", "ExperimentResult", "Unit", "prepare", "counterfactual", "run_unit", "run_experiment",
            "concat_tables", "FORMATS", "UNCONSTRAINED"]
@@ -162,6 +162,7 @@ class ExperimentResult(TableAttributes):
         return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}
 
     def summary(self) -> str:
+        """The text `supplychain run` prints and writes to summary.md, for every scenario."""
         from .summary import summarise
 
         if self.summary_text is not None:
@@ -169,9 +170,10 @@ class ExperimentResult(TableAttributes):
         return "\n".join(summarise(self.scenario(es.name), es.h100e, es.name) for es in self.scenarios)
 
     def __repr__(self) -> str:
-        names = ", ".join(es.name for es in self.scenarios)
-        return (f"ExperimentResult(scenarios=[{names}], computed={len(self.computed)}, reused={len(self.reused)}, "
-                f"folder={self.folder})")
+        """Short, naming the tables (rows) as `Results` and `Comparison` do: the attributes a notebook reads next."""
+        names, sizes = ", ".join(es.name for es in self.scenarios), table_sizes(self.tables)
+        return (f"ExperimentResult(scenarios=[{names}], replications={self.replications}, computed={len(self.computed)}, "
+                f"reused={len(self.reused)}, {sizes + ', ' if sizes else ''}folder={self.folder})")
 
 
 def check_scenario_name(name: Any, names: list[str]) -> None:
@@ -227,7 +229,9 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     tables in `fmt`, `summary.md` and `manifest.json`. `fresh` discards stored
     replications; without it, stored replications of a different configuration
     are an error. `quiet=False` shows progress bars over replications and
-    simulated days. `keep`: the tables to return concatenated in memory (None:
+    simulated days. `topology` replaces each scenario's own (its `set:` still
+    applies). `kind`, `write` and `extra_manifest` are for `compare` and
+    `sweep`, which write their folders through this. `keep`: the tables to return concatenated in memory (None:
     all), and `reduce` what to keep of each replication's tables (e.g. only the
     rows a sweep's outcomes need); with `out`, replications wait on disk and the
     written tables are streamed from there, so a large sweep never holds every

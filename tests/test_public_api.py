@@ -262,3 +262,14 @@ def test_one_replication_summarises_as_an_experiment_of_it_does():
     text = r.summary()
     assert text == run_experiment(SHORT, replications=1, seed=5, workers=1).summary()
     assert text.startswith("# args") and "What bound the labs' orders" in text
+
+
+def test_an_experiments_repr_names_its_tables_as_one_replications_does():
+    """`ExperimentResult`'s repr named scenarios and counts but no table, where `Results` and `Comparison` list
+    theirs with rows: what a notebook cell shows is what it can read next."""
+    r = simulate(MINIMAL, SHORT, seed=5)
+    res = run_experiment(SHORT, replications=2, seed=5, workers=1)
+    text = repr(res)
+    assert text.startswith("ExperimentResult(scenarios=[args], replications=2, computed=2, reused=0, ")
+    assert all(f"{name}={len(res.tables[name])}" in text for name in r.tables) and len(text) < 300
+    assert repr(run_experiment(SHORT, replications=1, seed=5, workers=1, keep=())).endswith(", reused=0, folder=None)")
