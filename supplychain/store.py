@@ -20,6 +20,7 @@ changing a column; likewise the user's plug-ins the scenario names) is never reu
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -56,14 +57,14 @@ class FolderInUse(InputError):
 
 @contextmanager
 def folder_lock(root: Path) -> Iterator[None]:
-    """Hold `root` for one experiment at a time (an exclusive `flock` on `replications/.lock`).
+    """Hold `root` for one experiment at a time (a POSIX lock on `replications/.lock`).
 
     Two runs into one --out (a job array whose tasks share it, a notebook beside a cluster job) each
     rebuilt the tables from replications the other was writing and removed what the other had made:
     both stopped with a traceback and the folder was gone. The second is now an `InputError` naming the
-    holder. The kernel drops the lock with its last holder (a killed run leaves none stale); forked
-    workers share it until they end. Where the file system has no locks (some NFS mounts) the run goes
-    on unguarded, as before.
+    holder. The kernel drops the lock with its process (a killed run leaves none stale), and worker
+    processes forked meanwhile do not hold it (a pool a notebook keeps for its next run); it works on
+    NFS too. Where the file system has no locks the run goes on unguarded, as before.
     """
     path = Path(root) / "replications" / LOCK
     try:
@@ -75,14 +76,15 @@ def folder_lock(root: Path) -> Iterator[None]:
         try:
             import fcntl
 
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise FolderInUse(root, "<folder>", f"{holder} is writing this folder; wait for it to end, or choose another "
-                                                "--out (out=)") from None
-        except (ImportError, OSError):  # no fcntl (Windows), or a file system without locks
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # Windows: unguarded
             pass
+        except OSError as exc:  # held; or a file system without locks (another errno): unguarded
+            if exc.errno in (errno.EACCES, errno.EAGAIN):
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise FolderInUse(root, "<folder>", f"{holder} is writing this folder; wait for it to end, or choose "
+                                                    "another --out (out=)") from None
         else:
             handle.seek(0)
             handle.truncate()

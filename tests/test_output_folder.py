@@ -5,6 +5,8 @@ the old ones, and a rebuild stopped half-way leaves no manifest (the folder is r
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -171,40 +173,63 @@ def test_a_rebuild_stopped_half_way_leaves_no_manifest_and_the_rerun_finishes_it
     assert all(sorted(pd.unique(t["replication"])) == [0, 1] for t in r.tables.values() if len(t))
 
 
+def _hold(lock: Path) -> subprocess.Popen:
+    """Another process holding the folder as a run does, until its stdin closes."""
+    code = ("import fcntl, sys; f = open(sys.argv[1], 'a+'); fcntl.lockf(f, fcntl.LOCK_EX); "
+            "f.write('process 4242 on node7\\n'); f.flush(); print('held', flush=True); sys.stdin.read()")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "held\n"
+    return proc
+
+
 def test_a_folder_another_run_is_writing_is_refused_and_left_to_it(tmp_path, monkeypatch):
     """Two runs into one --out at once (a job array sharing it) each rebuilt the tables from replications the
     other was writing and removed what the other had made: both stopped with a traceback, the folder gone.
     The second is refused with exit 2 and one line naming the holder, and leaves the folder to it, even one
     that did not exist when it started (so its error clean-up would have removed the whole folder)."""
-    import fcntl
-
     import supplychain.experiment as experiment
     from supplychain import InputError, run_experiment
     from supplychain.store import LOCK
 
     path = scenario_file(tmp_path, end="2022-09-30")
     out = tmp_path / "out"
-    held = []
+    other: list[subprocess.Popen] = []
     real_check = experiment.check_run
 
     def other_run_starts(**kwargs):  # the other run takes the folder after this one saw it missing
-        (out / "replications").mkdir(parents=True, exist_ok=True)
-        if not held:
-            held.append(open(out / "replications" / LOCK, "a+"))
-            fcntl.flock(held[0], fcntl.LOCK_EX)
-            held[0].write("process 4242 on node7\n")
-            held[0].flush()
+        if not other:
+            (out / "replications").mkdir(parents=True)
+            other.append(_hold(out / "replications" / LOCK))
         return real_check(**kwargs)
 
     monkeypatch.setattr(experiment, "check_run", other_run_starts)
     line = f"{out}: <folder>: process 4242 on node7 is writing this folder; wait for it to end, or choose another --out (out=)"
-    for command in (["run", str(path)], ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4"]):
-        res = runner.invoke(app, [*command, "-n", "1", "-w", "1", "-o", str(out), "-q"])
-        assert res.exit_code == 2 and res.stderr.splitlines() == [line], res.output
-        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["replications", f"replications/{LOCK}"]
-    with pytest.raises(InputError, match="is writing this folder"):
-        run_experiment(str(path), replications=1, workers=1, out=out)
+    try:
+        for command in (["run", str(path)], ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,4"]):
+            res = runner.invoke(app, [*command, "-n", "1", "-w", "1", "-o", str(out), "-q"])
+            assert res.exit_code == 2 and res.stderr.splitlines() == [line], res.output
+            assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["replications", f"replications/{LOCK}"]
+        with pytest.raises(InputError, match="is writing this folder"):
+            run_experiment(str(path), replications=1, workers=1, out=out)
+    finally:
+        for proc in other:
+            proc.communicate("")  # the other run ends: the folder is free
     monkeypatch.undo()
-    held[0].close()  # the other run ended: the folder is free
     assert runner.invoke(app, ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
     assert manifest(out)["computed"] == 1
+
+
+def test_a_pool_kept_for_the_next_run_does_not_hold_the_folder(tmp_path):
+    """Worker processes forked during a run outlive it when the caller keeps its executor (a notebook's next
+    call): they must not hold the folder against the same caller's next run into it."""
+    from supplychain import run_experiment
+    from supplychain.executors import ProcessExecutor
+
+    path = scenario_file(tmp_path, end="2022-09-30")
+    pool = ProcessExecutor(2)
+    try:
+        run_experiment(str(path), replications=2, executor=pool, out=tmp_path / "out")
+        res = run_experiment(str(path), replications=3, executor=pool, out=tmp_path / "out")
+    finally:
+        pool.close()
+    assert (len(res.computed), len(res.reused)) == (1, 2)
