@@ -32,12 +32,13 @@ import sys
 import threading
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator, Sequence
 
 from .arguments import ARGUMENTS, check_scheduler, whole
 from .errors import InputError, PluginError
 
-__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "default_workers",
+__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "WorkerLost", "DaskExecutor", "make_executor", "default_workers",
            "worker_setup"]
 
 #: seconds to wait for a Dask scheduler before giving up
@@ -142,6 +143,12 @@ class SerialExecutor(Executor):
             yield i, fn(item)
 
 
+class WorkerLost(BrokenProcessPool):
+    """A local worker process died mid-unit (the out-of-memory killer, a job's memory limit, `kill -9`): the pool
+    is broken and its other units lost, but the replications stored before stay for a rerun to resume. Was a
+    `BrokenProcessPool` traceback (still its base class), and the command's clean-up removed the whole folder."""
+
+
 class ProcessExecutor(Executor):
     """Local worker processes; forked on POSIX (fast start, the package is already imported)."""
 
@@ -171,6 +178,10 @@ class ProcessExecutor(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=futures.__getitem__):
                     yield futures[fut], _result(fut)
+        except BrokenProcessPool as exc:
+            if "terminated abruptly" not in str(exc):  # a result that did not unpickle: not a lost worker
+                raise
+            raise WorkerLost("a worker process was killed (out of memory, or the job's limits?)") from None
         finally:
             for fut in pending:
                 fut.cancel()

@@ -373,3 +373,34 @@ def test_more_replications_extend_a_stored_run(tmp_path):
     assert runner.invoke(app, ["run", str(path), "-n", "3", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
     assert (manifest(out)["computed"], manifest(out)["reused"]) == (1, 2)
     assert sorted(pd.unique(read_table(out, "fleet")["replication"])) == [0, 1, 2]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from Linux /proc")
+def test_a_killed_worker_keeps_the_finished_replications_for_a_rerun(tmp_path):
+    """A worker process killed mid-unit (the out-of-memory killer on a cluster node) broke the pool: a
+    BrokenProcessPool traceback, exit 1, and the clean-up after an error removed the new folder with every
+    replication finished before. Now one line saying so and how to resume, exit 1, and the rerun resumes."""
+    path = scenario_file(tmp_path)
+    out = tmp_path / "out"
+    cmd = cli("run", str(path), "-n", str(N), "-w", "2", "-o", str(out), "-q")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not done(out) or len(workers := children(proc.pid)) < 2:
+            assert proc.poll() is None, f"run ended before a worker was killed: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no replication stored in time"
+            time.sleep(0.02)
+        os.kill(next(iter(workers)), signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1 and stdout == "", stderr
+    assert stderr.splitlines() == [f"a worker process was killed (out of memory, or the job's limits?): finished "
+                                   f"replications are stored in {out}; rerun the same command to resume (fewer "
+                                   "--workers need less memory)"]
+    stored = len(done(out))
+    assert 1 <= stored < N and not (out / "manifest.json").exists()
+    res = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 0 and manifest(out)["reused"] == stored

@@ -24,6 +24,7 @@ import typer
 
 from ..arguments import check_run, scheduler_problem
 from ..errors import InputError, ScenarioWarning
+from ..executors import WorkerLost
 from ..store import FolderInUse
 from .common import path_arg, stopped
 
@@ -85,13 +86,18 @@ class ExperimentOptions:
 
 @contextmanager
 def interrupt_hint(out: Path) -> Iterator[None]:
-    """On Ctrl-C (exit 130) or SIGTERM (exit 143) say where the finished replications are and how to resume."""
+    """On Ctrl-C (exit 130) or SIGTERM (exit 143) say where the finished replications are and how to resume;
+    likewise (exit 1) when a worker process was killed, e.g. out of memory, with fewer workers as the remedy."""
     try:
         yield
     except KeyboardInterrupt as exc:
         word, code = stopped(exc)
         typer.echo(f"{word}: finished replications are stored in {out}; rerun the same command to resume", err=True)
         raise typer.Exit(code=code) from None
+    except WorkerLost as exc:
+        typer.echo(f"{exc}: finished replications are stored in {out}; rerun the same command to resume "
+                   "(fewer --workers need less memory)", err=True)
+        raise typer.Exit(code=1) from None
 
 
 def warn(prepared: Any) -> None:
@@ -128,8 +134,9 @@ def no_half_written_output(out: Path) -> Iterator[None]:
     """On an error, remove what this invocation wrote under `out`, so a failed command leaves no half-written
     folder: the folder itself if it did not exist, else the files and folders in it that did not exist before.
     What was there (an earlier run's replications, reused on resume, or the user's own files) stays. Ctrl-C
-    is not an error here: finished replications stay for the rerun to resume (see `interrupt_hint`). Nor is a
-    folder another run is writing (`FolderInUse`): all that is new in it is that run's."""
+    is not an error here, nor a killed worker process (`WorkerLost`): finished replications stay for the rerun
+    to resume (see `interrupt_hint`). Nor is a folder another run is writing (`FolderInUse`): all that is new
+    in it is that run's."""
     out = Path(out)
     created = None  # the outermost folder on the way to `out` that this invocation creates
     p = out
@@ -138,7 +145,7 @@ def no_half_written_output(out: Path) -> Iterator[None]:
     before = set() if created is not None else set(out.rglob("*"))
     try:
         yield
-    except FolderInUse:
+    except (FolderInUse, WorkerLost):
         raise
     except Exception:
         if created is not None:
