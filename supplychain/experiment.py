@@ -32,7 +32,7 @@ from .errors import InputError, short
 from .executors import Executor, make_executor
 from .outputs import atomic_write_text, manifest, write_json, write_table_stream
 from .plugins import install, plugins_fingerprint, plugins_used
-from .progress import DayBar, LogProgress, bar_disable, end_bar_line, log_lines
+from .progress import DayBar, LogProgress, bar_class, bar_disable, end_bar_line, log_lines
 from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_schema import Scenario
@@ -186,10 +186,9 @@ def check_scenario_name(name: Any, names: list[str]) -> None:
 def _progress(total: int, initial: int, quiet: bool, desc: str):
     if total > initial and log_lines(quiet):  # a batch job's log: plain lines, not a bar that draws nothing
         return LogProgress(total, initial, desc)
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, unit="rep", disable=True if total == 0 else bar_disable(quiet),
-                file=sys.stderr, leave=False, dynamic_ncols=True)
+    disable = True if total == 0 else bar_disable(quiet)
+    return bar_class(disable)(total=total, initial=initial, desc=desc, unit="rep", disable=disable, file=sys.stderr,
+                              leave=False, dynamic_ncols=True)
 
 
 def _day_bar(todo: list[Unit], ex: Executor, quiet: bool) -> DayBar | None:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DayBar", "Reporter", "LogProgress", "bar_disable", "end_bar_line", "log_lines", "FORCE_ENV"]
+__all__ = ["DayBar", "Reporter", "LogProgress", "bar_class", "bar_disable", "end_bar_line", "log_lines", "FORCE_ENV"]
 
 REPORT_EVERY_DAYS = 28  # a message per four simulated weeks: a few hundred per replication
 #: set to 1 to draw bars even when stderr is not a terminal (a log someone tails)
@@ -41,6 +41,17 @@ def bar_disable(quiet: bool) -> bool | None:
     if os.environ.get(FORCE_ENV, "").strip() == "1" or "ipykernel" in sys.modules:
         return False
     return None
+
+
+def bar_class(disable: bool | None) -> type:
+    """tqdm.auto's bar (a widget in a notebook with ipywidgets), or the console's for one that draws nothing:
+    the first import of tqdm.auto in a notebook without ipywidgets warns "IProgress not found. Please update
+    jupyter and ipywidgets", which a quiet run (the API's default) showed about a bar it never draws."""
+    if disable is True:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
 
 
 def log_lines(quiet: bool) -> bool:

@@ -171,3 +171,25 @@ def test_a_notebook_without_widgets_draws_the_bar_over_replications(monkeypatch)
         bar.update(3)
     simulate(MINIMAL, SC, progress=False)
     assert out.getvalue() == ""
+
+
+def test_a_quiet_run_in_a_notebook_without_widgets_does_not_warn_about_them(tmp_path):
+    """The first import of tqdm.auto in a notebook kernel without ipywidgets warns "IProgress not found. Please
+    update jupyter and ipywidgets": a quiet run (the API's default) showed it, about a bar it never draws.
+    A kernel without ipywidgets, in a fresh interpreter (tqdm.auto warns once, on import)."""
+    import subprocess
+
+    code = f"""
+import sys, types, warnings
+shell = type("ZMQInteractiveShell", (), {{}})()
+sys.modules["ipykernel"] = sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")
+sys.modules["IPython"] = types.SimpleNamespace(get_ipython=lambda: shell)
+sys.modules["ipywidgets"] = None  # not installed
+from supplychain import run_experiment
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    run_experiment({{**{SC!r}, "topology": {MINIMAL!r}, "end": "2022-03-31"}}, replications=1, workers=1)
+print([str(w.message)[:40] for w in seen])
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert res.returncode == 0 and res.stdout == "[]\n", (res.stdout, res.stderr[-800:])
