@@ -183,7 +183,10 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
     lines.append(f"Replications: {reps}. Figures are medians across replications.\n")
     if labs or not tables["generations"].empty:  # the generic kernel alone has no labs to speak of
         lines += _lab_sections(tables, labs, reps, products_h100e)
-    lines += _stock_section(tables.get("stocks"))
+    stock = _stock_section(tables.get("stocks"))
+    if stock and lines[-1] and not lines[-1].endswith("\n"):  # a heading after the fleet's last line: a blank line first
+        lines.append("")
+    lines += stock
     return "\n".join(lines) + "\n"
 
 

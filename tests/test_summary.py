@@ -166,6 +166,19 @@ def test_the_fleet_lines_say_power_connected_and_drawn():
     assert line.endswith(f"{last.power_mw:,.0f} MW connected ({last.power_used_mw:,.0f} MW drawn)")
 
 
+def test_each_heading_of_a_summary_with_labs_and_stock_points_starts_a_paragraph():
+    """minimal.yaml has a lab and a stock point: '## Stock points' followed the fleet's last line with no blank
+    line between, so a Markdown viewer read the heading into the list above it."""
+    from supplychain import simulate
+    from supplychain.summary import summarise
+
+    r = simulate(str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml"), {"name": "x", "end": "2022-06-30"})
+    lines = summarise(r.tables, {"acc": 1.0}, "x").splitlines()
+    headings = [k for k, x in enumerate(lines) if x.startswith("## ")]
+    assert any(lines[k].startswith("## Stock points") for k in headings)
+    assert all(lines[k - 1] == "" for k in headings)
+
+
 def test_a_network_without_labs_summarises_its_stock_points_and_counts_its_replications():
     """The generic kernel: no lab sections (they would be empty), the stock points' figures, and the
     replications counted from any table (the fleet table, which counted them, is empty without labs)."""
