@@ -27,6 +27,7 @@ replications, and `out/compare/` the comparison tables and `compare.md`.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -42,6 +43,7 @@ from .errors import InputError
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .idle import decision_rows, idle_notes
 from .outputs import atomic_write_text, write_table
+from .store import folder_lock
 from .tabular import TableAttributes, table_sizes
 
 __all__ = ["Comparison", "compare", "format_comparison", "COMPARE_DIR"]
@@ -89,10 +91,18 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
             workers: int | None = None, scheduler: str | None = None, out: str | Path | None = None,
             fmt: str = "parquet", quiet: bool = True, fresh: bool = False, counterfactuals: bool = True,
             topology: Any = None, lean: bool = False) -> Comparison:
-    """Run `baseline` and `scenarios` paired and compare them (see module docstring). `lean` (with `out`):
-    keep in memory only the rows the comparison reads (`summary.summary_rows`, what the summary reads too), as the
-    command does;
-    every table is in `out`."""
+    """Run `baseline` and `scenarios` paired by replication and compare each with the baseline.
+
+    `baseline`, `scenarios`: scenario files, dicts, `Scenario`s or loaded scenarios (one or a list). Every
+    scenario runs on the baseline's seed and number of replications (`seed`, `replications` override both),
+    so replication r of each shares its random numbers. `counterfactuals`: also run each one unconstrained
+    (supply limits lifted, same seeds) for the `throttle` table; False skips those runs. `workers`,
+    `scheduler`, `out`, `fmt`, `quiet`, `fresh`, `topology`: as `run_experiment`; with `out` the runs' tables
+    and replications go there and the comparison to `out/compare/` (tables and `compare.md`). `lean` (with
+    `out`): keep in memory only the rows the comparison reads (`summary.summary_rows`), as the command does.
+
+    Returns a `Comparison`: the tables of the module docstring as attributes (`release_delays`, `throttle`,
+    ...), `text` (what the command prints), `experiment` (the runs)."""
     out = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)["out"]
     scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
     if not scenarios:
@@ -104,10 +114,17 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     labs = any(n.kind == "lab" for es in runs for n in es.model.nodes)
     cfs = {es.name: counterfactual(es) for es in runs} if counterfactuals and labs else {}
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
-    exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
-                         scheduler=scheduler, kind="compare", reduce=_lean_rows if lean and out is not None else None,
-                         extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
-                                         "counterfactuals": {k: v.name for k, v in cfs.items()}})
+    with folder_lock(out) if out is not None else nullcontext():  # held until compare/ is written too
+        exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
+                             scheduler=scheduler, kind="compare", reduce=_lean_rows if lean and out is not None else None,
+                             extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
+                                             "counterfactuals": {k: v.name for k, v in cfs.items()}}, lock=False)
+        return _compared(exp, base, others, runs, extra, cfs, out, fmt)
+
+
+def _compared(exp: Any, base: Any, others: list, runs: list, extra: list, cfs: dict, out: Path | None,
+              fmt: str) -> Comparison:
+    """The comparison of a finished experiment: its tables and text, written to `out/compare/` with `out`."""
     end_day = min((es.scenario.end - es.scenario.start).days for es in runs)
     accelerators = {k for k, p in base.model.products.items() if p.kind == "accelerator"}
     h100e = {k: v for es in runs for k, v in es.h100e.items()}

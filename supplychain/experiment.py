@@ -216,7 +216,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                    out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
                    topology: Any = None, kind: str = "run", write: bool = True,
                    extra_manifest: dict[str, Any] | None = None, keep: Iterable[str] | None = None,
-                   reduce: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]] | None = None) -> ExperimentResult:
+                   reduce: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]] | None = None,
+                   lock: bool = True) -> ExperimentResult:
     """Run `replications` of each scenario; return all tables concatenated.
 
     `scenarios`: one or a list of scenario files, `ResolvedScenario`, `Scenario`,
@@ -234,7 +235,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     all), and `reduce` what to keep of each replication's tables (e.g. only the
     rows a sweep's outcomes need); with `out`, replications wait on disk and the
     written tables are streamed from there, so a large sweep never holds every
-    replication at once.
+    replication at once. `lock=False`: the caller holds `out` (`store.folder_lock`).
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, replications, workers, folder = args["seed"], args["replications"], args["workers"], args["out"]
@@ -274,7 +275,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
                                                 "give each its own `name:` (a file without one is named after the "
                                                 "file), which names its tables and folder")
         seen[key] = es.name
-    with folder_lock(folder) if folder is not None else nullcontext():  # one experiment writes a folder at a time
+    # one experiment writes a folder at a time; `lock=False`: the caller holds it (compare and sweep, through their own tables)
+    with folder_lock(folder) if folder is not None and lock else nullcontext():
         stores: dict[str, ScenarioStore] = {}
         if folder is not None:
             claim_folder(folder, kind, fresh=fresh)

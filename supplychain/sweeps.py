@@ -32,135 +32,34 @@ Spearman rank correlation and standardized regression coefficient (SRC).
 from __future__ import annotations
 
 import copy
-import itertools
-import math
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
-import yaml
-from scipy.stats import qmc
 
-from .arguments import ARGUMENTS, MAX_UNITS, check_run, whole
+from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
 from .scenario import ResolvedScenario, as_data, compose, emit_warnings, resolve_scenario, topology_graph
 from .scenario_schema import Scenario
+from .store import folder_lock
 from .sensitivity import sensitivity
+from .sweep_design import Param, bad_param, design, dict_param, parse_param, whole_where_whole
 from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, outcome_rows, outcomes_table,
                              stock_outcomes_table, sweep_text)
 from .columns import typed
 from .engine.record import with_dates
 from .fields import short
-from .topology import load_topology, load_yaml_text, read_yaml
+from .topology import load_topology, read_yaml
 from .tabular import table_sizes
 
 __all__ = ["Param", "parse_param", "design", "sweep", "Sweep", "outcomes_table", "stock_outcomes_table", "sensitivity",
            "PACE", "SWEEP_DIR"]
 
 SWEEP_DIR = "sweep"
-
-
-@dataclass(frozen=True)
-class Param:
-    """A swept input: grid `values`, or a range `low`-`high` for a Latin hypercube."""
-
-    path: str
-    values: tuple[Any, ...] = ()
-    low: float | None = None
-    high: float | None = None
-
-    @property
-    def is_range(self) -> bool:
-        return self.low is not None
-
-    def as_text(self) -> str:
-        """As the command line writes it: `PATH=v1,v2` or `PATH=lo:hi` (the manifest records this)."""
-        if self.is_range:
-            return f"{self.path}={self.low}:{self.high}"
-        return f"{self.path}=" + ",".join(str(v) for v in self.values)
-
-
-def _bad_param(problem: str, path: str = "") -> InputError:
-    """A bad sweep parameter: the `params` argument, at `path` (the CLI reads it as `--param PATH`)."""
-    return InputError(ARGUMENTS, f"params[{path}]" if path else "params", problem)
-
-
-def _scalar(text: str, path: str) -> Any:
-    try:  # read as scenario files are: dates stay text for the schema to check, `1e5` is a number
-        value = load_yaml_text(text)
-    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: `!!int x`, thousands of digits
-        raise _bad_param(f"cannot read value {short(text)}", path) from None
-    if isinstance(value, (dict, list)) or value is None:
-        raise _bad_param(f"values are numbers, true/false or words (got {text!r})", path)
-    return value
-
-
-def parse_param(text: Any) -> Param:
-    """`PATH=v1,v2,...` or `PATH=lo:hi` -> `Param`; anything else is an `InputError` on `--param`."""
-    if isinstance(text, Param):
-        return text
-    path, eq, rest = str(text).partition("=")
-    path, rest = path.strip(), rest.strip()
-    if not eq or not path or not rest:
-        raise _bad_param("expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)", str(text))
-    if ":" in rest and "," not in rest:
-        lo, _, hi = rest.partition(":")
-        try:
-            low, high = float(lo), float(hi)
-        except ValueError:
-            raise _bad_param(f"a range is two numbers lo:hi (got {rest!r})", path) from None
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise _bad_param(f"a range needs finite numbers lo:hi (got {rest!r})", path)
-        if low >= high:
-            raise _bad_param(f"a range needs lo < hi (got {rest!r})", path)
-        return Param(path, low=low, high=high)
-    items = [v.strip() for v in rest.split(",")]
-    if any(not v for v in items):
-        raise _bad_param(f"empty value in {rest!r}", path)
-    return Param(path, values=tuple(_scalar(v, path) for v in items))
-
-
-def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str, Any]]:
-    """The points: the grid product, or `lhs` Latin-hypercube points over the ranges."""
-    if not params:
-        raise _bad_param("give at least one --param PATH=...")
-    paths = [p.path for p in params]
-    dup = {p for p in paths if paths.count(p) > 1}
-    if dup:
-        raise _bad_param("given twice", sorted(dup)[0])
-    if lhs is not None:
-        lhs = whole("lhs", lhs, 1, MAX_UNITS)
-        for p in params:
-            if not p.is_range:
-                raise _bad_param("a Latin hypercube (--lhs, lhs=) samples ranges: write PATH=lo:hi", p.path)
-        u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
-        return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
-    for p in params:
-        if p.is_range:
-            raise _bad_param("a range lo:hi needs a Latin hypercube (--lhs N, lhs=N); for a grid write PATH=v1,v2,...", p.path)
-    points = math.prod(len(p.values) for p in params)
-    if points > MAX_UNITS:  # the product is built before anything runs
-        raise _bad_param(f"the grid has {points:,} points; at most {MAX_UNITS:,} (use --lhs to sample it)")
-    for p in params:  # a typo (0.1,0.1 for 0.1,0.2): the point would run twice, the other never
-        seen: set[tuple[str, Any]] = set()
-        for v in p.values:
-            if _value_key(v) in seen:
-                raise _bad_param(f"value {v!r} given twice", p.path)
-            seen.add(_value_key(v))
-    return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
-
-
-def _value_key(v: Any) -> tuple[str, Any]:
-    """Equal for the same grid value: 1 and 1.0 are one point; True is not 1 (the schema refuses a bool for a number)."""
-    if isinstance(v, bool):
-        return ("bool", v)
-    if isinstance(v, (int, float)):
-        return ("number", float(v))
-    return (type(v).__name__, repr(v))
 
 
 #: scenario fields that are the same for every point, and why: a point that varied them would run
@@ -178,42 +77,42 @@ FIXED = {
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     if not all(parts):
-        raise _bad_param("empty part in the path", path)
+        raise bad_param("empty part in the path", path)
     if parts[0] == "set":
         if len(parts) < 2:
-            raise _bad_param("write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
+            raise bad_param("write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
         data.setdefault("set", {})[".".join(parts[1:])] = value
         return
     if parts[0] not in Scenario.model_fields:
-        raise _bad_param(f"unknown scenario field (got {parts[0]!r})", path)
+        raise bad_param(f"unknown scenario field (got {parts[0]!r})", path)
     if parts[0] in FIXED:
         sweepable = ", ".join(f for f in Scenario.model_fields if f not in FIXED and f != "set")
-        raise _bad_param(f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
+        raise bad_param(f"cannot be swept: {FIXED[parts[0]]}; sweep a scenario field "
                                           f"({sweepable}) or set.<topology path> (got {parts[0]!r})", path)
     here: Any = data
     if parts[0] in ("controls", "shocks"):
         here = data.get(parts[0]) or []
         if len(parts) < 3:
-            raise _bad_param(f"name a field of the entry: {parts[0]}.<id>.<field>", path)
+            raise bad_param(f"name a field of the entry: {parts[0]}.<id>.<field>", path)
         if not any(isinstance(e, dict) and e.get("id") == parts[1] for e in here):
             what = "control rule" if parts[0] == "controls" else "shock"
-            raise _bad_param(f"the scenario has no {what} with id {parts[1]!r}", path)
+            raise bad_param(f"the scenario has no {what} with id {parts[1]!r}", path)
         parts = parts[1:]
     for i, part in enumerate(parts[:-1]):
         if isinstance(here, list):
             match = [e for e in here if isinstance(e, dict) and e.get("id") == part]
             if not match and not (part.isdigit() and int(part) < len(here)):
-                raise _bad_param(f"no entry with id {part!r} in {'.'.join(parts[:i])}", path)
+                raise bad_param(f"no entry with id {part!r} in {'.'.join(parts[:i])}", path)
             here = match[0] if match else here[int(part)]
             continue
         nxt = here.get(part)
         if nxt is None:
             nxt = here[part] = {}
         if not isinstance(nxt, (dict, list)):
-            raise _bad_param(f"{'.'.join(parts[:i + 1])} is a value, not a group of fields", path)
+            raise bad_param(f"{'.'.join(parts[:i + 1])} is a value, not a group of fields", path)
         here = nxt
     if isinstance(here, list):
-        raise _bad_param("cannot replace a whole list entry; name a field inside it", path)
+        raise bad_param("cannot replace a whole list entry; name a field inside it", path)
     here[parts[-1]] = value
 
 
@@ -282,8 +181,8 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
         owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
                      None)
         if owner is not None:
-            raise _bad_param(err.problem, owner) from None
-        raise _bad_param(f"{err.field}: {err.problem}", ",".join(values)) from None
+            raise bad_param(err.problem, owner) from None
+        raise bad_param(f"{err.field}: {err.problem}", ",".join(values)) from None
 
 
 @dataclass
@@ -317,53 +216,30 @@ class Sweep:
     def __repr__(self) -> str:
         """Short: the auto repr printed every table (~14k characters)."""
         reps, sizes = self.experiment.replications, table_sizes(self.tables)
-        return f"Sweep(points={len(self.points)}, replications={reps}, seed={self.seed}, {sizes}, folder={self.folder})"
-
-
-def _dict_param(path: Any, value: Any) -> Param:
-    """One entry of `sweep`'s dict form: `{path: [values]}` or a range `{path: (lo, hi)}`."""
-    if isinstance(value, tuple):
-        try:
-            low, high = (float(v) for v in value)
-        except (TypeError, ValueError):
-            raise _bad_param(f"a range is a tuple of two numbers (lo, hi) (got {value!r})", str(path)) from None
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise _bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
-        return Param(str(path), low=low, high=high)
-    if isinstance(value, (np.ndarray, pd.Series, pd.Index, range)):  # np.linspace(...), a column: values, as a list
-        value = np.asarray(value).tolist()  # numpy scalars as Python's, which the scenario's checks take
-    values = tuple(value if isinstance(value, list) else [value])
-    if not values:
-        raise _bad_param("needs at least one value (got [])", str(path))
-    return Param(str(path), values=values)
-
-
-def _whole_where_whole(points: list[dict[str, Any]], scenario: Any) -> list[dict[str, Any]]:
-    """Round the Latin-hypercube samples of a whole-number field (`generations.max_generations`) to
-    whole numbers: its check would otherwise refuse a sample (4.202...) the user never wrote."""
-    whole_paths = set()
-    for path in points[0] if points else ():
-        node: Any = scenario
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
-        if isinstance(node, int) and not isinstance(node, bool):
-            whole_paths.add(path)
-    return [{k: (int(round(v)) if k in whole_paths else v) for k, v in pt.items()} for pt in points]
+        return f"Sweep(replications={reps}, seed={self.seed}, {sizes}, folder={self.folder})"  # sizes name the points
 
 
 def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None = None, replications: int | None = None,
           seed: int | None = None, *, workers: int | None = None, scheduler: str | None = None,
           out: str | Path | None = None, fmt: str = "parquet", quiet: bool = True, fresh: bool = False,
           topology: Any = None) -> Sweep:
-    """Run the points of a grid (or Latin hypercube with `lhs`) and rank the inputs (see module docstring).
+    """Run `scenario` at every point of a grid (or of a Latin hypercube with `lhs`) and rank its inputs.
 
-    `params`: strings `PATH=v1,v2` / `PATH=lo:hi`, `Param`s, or a dict
-    `{path: [values]}` (a list, NumPy array, Series or range) / `{path: (lo, hi)}` (a tuple is a range).
+    `params`: strings `PATH=v1,v2` (grid values; several combine as their product) / `PATH=lo:hi` (a range,
+    sampled by `lhs=N` points), `Param`s, or a dict `{path: [values]}` (a list, NumPy array, Series or
+    range) / `{path: (lo, hi)}` (a tuple is a range). PATH is a scenario field (`labs.utilisation`,
+    `controls.<id>.approval`) or `set.<topology path>`. Every point runs on the same seed and replications
+    (paired). `workers`, `scheduler`, `out`, `fmt`, `quiet`, `fresh`, `topology`: as `run_experiment`; with
+    `out` the sweep tables and `sweep.md` go to `out/sweep/`.
+
+    Returns a `Sweep`: `points`, `outcomes` (one row per point, replication and lab: generations, release days,
+    mean gap, peak quote), `sensitivity` (per lab and outcome, each input's Spearman rho and standardized
+    regression coefficient), `text` (what the command prints).
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, out = args["seed"], args["out"]
     if isinstance(params, dict):
-        params = [_dict_param(k, v) for k, v in params.items()]
+        params = [dict_param(k, v) for k, v in params.items()]
     elif isinstance(params, (str, Param)):  # one parameter, not its characters
         params = [params]
     elif not isinstance(params, (list, tuple)):
@@ -376,7 +252,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     emit_warnings(base_sc, skip=shown)
     shown |= set(base_sc.warnings)
     seed_value = base_sc.scenario.seed if seed is None else seed
-    values = _whole_where_whole(design(parsed, lhs, seed_value), base_sc.scenario) if lhs else design(parsed, lhs, seed_value)
+    values = whole_where_whole(design(parsed, lhs, seed_value), base_sc.scenario) if lhs else design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
     if base_sc.scenario.set:  # the points apply `set:` themselves, to the topology before it
         graph = graph if graph is not None else load_topology(base_sc.topology_path)
@@ -390,10 +266,17 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     points = pd.DataFrame([{"point": i, "scenario": f"{name}_p{i:03d}", **v} for i, v in enumerate(values)])
     prepared = [prepare(p, seed=seed_value, replications=replications) for p in pts]
     reps = prepared[0].replications
-    exp = run_experiment(prepared, out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers, scheduler=scheduler,
-                         kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [p.as_text() for p in parsed],
-                                                                  "lhs": lhs, "inputs": inputs}},
-                         keep=OUTCOME_TABLES, reduce=outcome_rows)
+    with folder_lock(out) if out is not None else nullcontext():  # held until sweep/ is written too
+        exp = run_experiment(prepared, out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers, scheduler=scheduler,
+                             kind="sweep", extra_manifest={"sweep": {"scenario": name, "params": [p.as_text() for p in parsed],
+                                                                      "lhs": lhs, "inputs": inputs}},
+                             keep=OUTCOME_TABLES, reduce=outcome_rows, lock=False)
+        return _swept(exp, points, inputs, prepared, reps, out, fmt)
+
+
+def _swept(exp: ExperimentResult, points: pd.DataFrame, inputs: list[str], prepared: list, reps: int,
+           out: Path | None, fmt: str) -> Sweep:
+    """The sweep's tables and text from its finished experiment, written to `out/sweep/` with `out`."""
     labs = sorted(exp.tables["fleet"]["lab"].unique().tolist())
     accelerators = [k for k, p in prepared[0].model.products.items() if p.kind == "accelerator"] or None
     outcomes = outcomes_table(exp.tables, points, labs, accelerators)

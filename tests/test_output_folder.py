@@ -233,3 +233,37 @@ def test_a_pool_kept_for_the_next_run_does_not_hold_the_folder(tmp_path):
     finally:
         pool.close()
     assert (len(res.computed), len(res.reused)) == (1, 2)
+
+
+def _held_elsewhere(lock: Path) -> bool:
+    """Whether another process would find the folder held (a POSIX lock does not conflict with its own process)."""
+    code = ("import fcntl, sys; f = open(sys.argv[1], 'a+')\n"
+            "try:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\nexcept OSError:\n    print('held')")
+    return subprocess.run([sys.executable, "-c", code, str(lock)], capture_output=True, text=True).stdout.strip() == "held"
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep"])
+def test_compare_and_sweep_hold_the_folder_until_their_own_tables_are_written(tmp_path, monkeypatch, kind):
+    """compare/ and sweep/ are written after the runs: the lock was let go with the runs, so a second command in
+    that window rebuilt the folder under the first one's comparison."""
+    import supplychain.comparison as comparison
+    import supplychain.sweeps as sweeps
+    from supplychain.store import LOCK
+
+    path = scenario_file(tmp_path, end="2022-09-30")
+    out = tmp_path / "out"
+    module, name = (comparison, "_compared") if kind == "compare" else (sweeps, "_swept")
+    real, seen = getattr(module, name), []
+
+    def writing(*args, **kwargs):
+        seen.append(_held_elsewhere(out / "replications" / LOCK))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, writing)
+    if kind == "compare":
+        comparison.compare(str(path), {"name": "other", "extends": str(path)}, replications=1, workers=1, out=out,
+                           counterfactuals=False)
+    else:
+        sweeps.sweep(str(path), ["algorithms.efficiency_growth=2,4"], replications=1, workers=1, out=out)
+    assert seen == [True]
+    assert not _held_elsewhere(out / "replications" / LOCK)  # and let go after

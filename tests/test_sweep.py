@@ -185,7 +185,7 @@ def test_a_bad_range_in_the_dict_form_names_its_path(ranged, problem):
 def test_the_dict_form_takes_an_array_series_or_range_of_values(given, values):
     """`{path: np.linspace(...)}` is a notebook's grid; it was refused as one value ("Input should be a valid
     number (got array([...]))")."""
-    from supplychain.sweeps import _dict_param
+    from supplychain.sweep_design import dict_param as _dict_param
 
     p = _dict_param("labs.utilisation", given)
     assert p.values == values and all(type(v) in (int, float) for v in p.values)
@@ -225,7 +225,8 @@ def test_inputs_whose_rho_and_src_are_undefined_are_not_ranked():
 def test_sweep_repr_is_short_and_names_the_tables(grid):
     text = repr(grid)
     assert len(text) < 300, text
-    assert text.startswith("Sweep(points=4, replications=2, ") and "outcomes=8" in text and "sensitivity=" in text
+    assert text.startswith("Sweep(replications=2, ") and "outcomes=8" in text and "sensitivity=" in text
+    assert text.count("points=") == 1 and "points=4" in text  # the points table's rows, said once
 
 
 def test_a_small_sample_gets_a_permutation_p_value_not_the_t_approximation():

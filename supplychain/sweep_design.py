@@ -1,0 +1,152 @@
+"""A sweep's design: parameters (`PATH=v1,v2`, `PATH=lo:hi`, or a dict) and the points they make, a grid
+product or a seeded Latin hypercube (`scipy.stats.qmc`). Every bad parameter is an `InputError` on
+`params[PATH]` (the CLI's `--param PATH`) before anything runs."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.stats import qmc
+
+from .arguments import ARGUMENTS, MAX_UNITS, whole
+from .errors import InputError
+from .fields import short
+from .topology import load_yaml_text
+
+__all__ = ["Param", "parse_param", "design", "dict_param", "whole_where_whole", "bad_param"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A swept input: grid `values`, or a range `low`-`high` for a Latin hypercube."""
+
+    path: str
+    values: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None
+
+    def as_text(self) -> str:
+        """As the command line writes it: `PATH=v1,v2` or `PATH=lo:hi` (the manifest records this)."""
+        if self.is_range:
+            return f"{self.path}={self.low}:{self.high}"
+        return f"{self.path}=" + ",".join(str(v) for v in self.values)
+
+
+def bad_param(problem: str, path: str = "") -> InputError:
+    """A bad sweep parameter: the `params` argument, at `path` (the CLI reads it as `--param PATH`)."""
+    return InputError(ARGUMENTS, f"params[{path}]" if path else "params", problem)
+
+
+def _scalar(text: str, path: str) -> Any:
+    try:  # read as scenario files are: dates stay text for the schema to check, `1e5` is a number
+        value = load_yaml_text(text)
+    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: `!!int x`, thousands of digits
+        raise bad_param(f"cannot read value {short(text)}", path) from None
+    if isinstance(value, (dict, list)) or value is None:
+        raise bad_param(f"values are numbers, true/false or words (got {text!r})", path)
+    return value
+
+
+def parse_param(text: Any) -> Param:
+    """`PATH=v1,v2,...` or `PATH=lo:hi` -> `Param`; anything else is an `InputError` on `--param`."""
+    if isinstance(text, Param):
+        return text
+    path, eq, rest = str(text).partition("=")
+    path, rest = path.strip(), rest.strip()
+    if not eq or not path or not rest:
+        raise bad_param("expected PATH=v1,v2,... (grid) or PATH=lo:hi (range for --lhs)", str(text))
+    if ":" in rest and "," not in rest:
+        lo, _, hi = rest.partition(":")
+        try:
+            low, high = float(lo), float(hi)
+        except ValueError:
+            raise bad_param(f"a range is two numbers lo:hi (got {rest!r})", path) from None
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise bad_param(f"a range needs finite numbers lo:hi (got {rest!r})", path)
+        if low >= high:
+            raise bad_param(f"a range needs lo < hi (got {rest!r})", path)
+        return Param(path, low=low, high=high)
+    items = [v.strip() for v in rest.split(",")]
+    if any(not v for v in items):
+        raise bad_param(f"empty value in {rest!r}", path)
+    return Param(path, values=tuple(_scalar(v, path) for v in items))
+
+
+def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str, Any]]:
+    """The points: the grid product, or `lhs` Latin-hypercube points over the ranges."""
+    if not params:
+        raise bad_param("give at least one --param PATH=...")
+    paths = [p.path for p in params]
+    dup = {p for p in paths if paths.count(p) > 1}
+    if dup:
+        raise bad_param("given twice", sorted(dup)[0])
+    if lhs is not None:
+        lhs = whole("lhs", lhs, 1, MAX_UNITS)
+        for p in params:
+            if not p.is_range:
+                raise bad_param("a Latin hypercube (--lhs, lhs=) samples ranges: write PATH=lo:hi", p.path)
+        u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(lhs)
+        return [{p.path: float(p.low + row[j] * (p.high - p.low)) for j, p in enumerate(params)} for row in u]
+    for p in params:
+        if p.is_range:
+            raise bad_param("a range lo:hi needs a Latin hypercube (--lhs N, lhs=N); for a grid write PATH=v1,v2,...", p.path)
+    points = math.prod(len(p.values) for p in params)
+    if points > MAX_UNITS:  # the product is built before anything runs
+        raise bad_param(f"the grid has {points:,} points; at most {MAX_UNITS:,} (use --lhs to sample it)")
+    for p in params:  # a typo (0.1,0.1 for 0.1,0.2): the point would run twice, the other never
+        seen: set[tuple[str, Any]] = set()
+        for v in p.values:
+            if _value_key(v) in seen:
+                raise bad_param(f"value {v!r} given twice", p.path)
+            seen.add(_value_key(v))
+    return [dict(zip(paths, combo)) for combo in itertools.product(*(p.values for p in params))]
+
+
+def _value_key(v: Any) -> tuple[str, Any]:
+    """Equal for the same grid value: 1 and 1.0 are one point; True is not 1 (the schema refuses a bool for a number)."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (int, float)):
+        return ("number", float(v))
+    return (type(v).__name__, repr(v))
+
+
+def dict_param(path: Any, value: Any) -> Param:
+    """One entry of `sweep`'s dict form: `{path: [values]}` or a range `{path: (lo, hi)}`."""
+    if isinstance(value, tuple):
+        try:
+            low, high = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise bad_param(f"a range is a tuple of two numbers (lo, hi) (got {value!r})", str(path)) from None
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
+        return Param(str(path), low=low, high=high)
+    if isinstance(value, (np.ndarray, pd.Series, pd.Index, range)):  # np.linspace(...), a column: values, as a list
+        value = np.asarray(value).tolist()  # numpy scalars as Python's, which the scenario's checks take
+    values = tuple(value if isinstance(value, list) else [value])
+    if not values:
+        raise bad_param("needs at least one value (got [])", str(path))
+    return Param(str(path), values=values)
+
+
+def whole_where_whole(points: list[dict[str, Any]], scenario: Any) -> list[dict[str, Any]]:
+    """Round the Latin-hypercube samples of a whole-number field (`generations.max_generations`) to
+    whole numbers: its check would otherwise refuse a sample (4.202...) the user never wrote."""
+    whole_paths = set()
+    for path in points[0] if points else ():
+        node: Any = scenario
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if isinstance(node, int) and not isinstance(node, bool):
+            whole_paths.add(path)
+    return [{k: (int(round(v)) if k in whole_paths else v) for k, v in pt.items()} for pt in points]
