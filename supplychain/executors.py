@@ -144,9 +144,10 @@ class SerialExecutor(Executor):
 
 
 class WorkerLost(BrokenProcessPool):
-    """A local worker process died mid-unit (the out-of-memory killer, a job's memory limit, `kill -9`): the pool
-    is broken and its other units lost, but the replications stored before stay for a rerun to resume. Was a
-    `BrokenProcessPool` traceback (still its base class), and the command's clean-up removed the whole folder."""
+    """A worker died mid-unit (the out-of-memory killer, a job's memory limit, `kill -9`): a local pool is broken
+    and its other units lost, a Dask cluster gave up on the unit (`KilledWorker`: every worker that ran it died),
+    but the replications stored before stay for a rerun to resume. Was a traceback (`BrokenProcessPool`, still
+    its base class, or `KilledWorker`), and the command's clean-up removed the whole folder."""
 
 
 class ProcessExecutor(Executor):
@@ -286,12 +287,15 @@ class DaskExecutor(Executor):
         return self._collect(futures)
 
     def _collect(self, futures: list) -> Iterator[tuple[int, Any]]:
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for fut in as_completed(futures):
-                result = fut.result()
+                try:
+                    result = fut.result()
+                except KilledWorker:
+                    raise WorkerLost("the Dask workers that ran a unit died (out of memory, or the job's limits?)") from None
                 i = index[fut.key]
                 fut.release()
                 yield i, result

@@ -248,6 +248,23 @@ def test_the_workers_of_a_local_cluster_ignore_ctrl_c():
     assert list(got.values()) == [True]
 
 
+def test_a_dask_worker_that_dies_running_a_unit_is_a_lost_worker_not_a_traceback():
+    """A worker killed mid-unit (out of memory on a cluster node): Dask gives up with KilledWorker, which the
+    commands printed as a traceback and cleaned up after, removing the finished replications. It is a
+    `WorkerLost` now, as a dead local worker process is: one line, and a rerun resumes."""
+    import dask
+
+    from supplychain.executors import DaskExecutor, WorkerLost
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # give up at the first death
+        ex = DaskExecutor("local", 1)
+        try:
+            with pytest.raises(WorkerLost, match="Dask workers that ran a unit died"):
+                list(ex.run(os._exit, [1]))  # the unit kills its worker
+        finally:
+            ex.close()
+
+
 def test_random_plugins_give_the_same_tables_on_dask_workers_as_serial(scheduler):
     """The plug-ins' seeded streams (`ctx.rng`, `review.rng`, a shock kind's `rng`) are made on the worker from
     the replication's seed: the same tables as a serial run (test_plugins_workers: worker processes)."""
