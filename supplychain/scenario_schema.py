@@ -176,7 +176,9 @@ class Rule(Strict):
     review_days: Distribution | None = None
     approval: Number = Field(default=0.0, ge=0, le=1)
     quota: Number | None = Field(default=None, ge=0, description="units per period")
-    period_days: Number = Field(default=365.0, gt=0, le=MAX_DAYS)
+    # a day at least (the model steps daily): a quota of 0 per 0.001 days re-checked each waiting order a
+    # thousand times a day and never finished
+    period_days: Number = Field(default=365.0, ge=1, le=MAX_DAYS, description="days per quota period (a day at least)")
     quota_excess: Literal["wait", "refuse"] = "wait"
     stockpile: Number = Field(default=1.0, ge=1.0, description="order multiplier for targeted buyers before effect")
     substitute: bool = Field(default=True, description="vendors may ship a compliant variant instead")

@@ -264,11 +264,11 @@ def test_a_kit_loses_the_packages_its_refused_inputs_would_have_made():
     assert (kits.loc[frac.index, "denied_qty"] / kits.loc[frac.index, "qty"]).to_numpy() == pytest.approx(frac.to_numpy(), rel=1e-9)
 
 
-@pytest.mark.parametrize("period", [0.1, 0.3, 7.1, 30.4, 91.3])
+@pytest.mark.parametrize("period", [1.1, 1.3, 7.1, 30.4, 91.3])  # (5 x 1.1) // 1.1 is 4.0, as with 0.1
 @pytest.mark.parametrize("periods_in", [1, 5, 7, 12])
 def test_a_quota_wait_always_ends_in_the_next_period(period, periods_in):
     """A lot over the quota waits for the next period to start. At a period's boundary, where
-    (now - effective) // period can round down to the period before (0.5 // 0.1 is 4.0), the wait
+    (now - effective) // period can round down to the period before (5.5 // 1.1 is 4.0), the wait
     was 0 and the order asked again at once, forever: a run that never ended."""
     import numpy as np
 

@@ -286,6 +286,9 @@ def test_yaml_nested_too_deep_is_an_error_not_a_crash(tmp_path: Path, kind: str,
     ({"algorithms": {"efficiency_growth": 1e300}}, "algorithms.efficiency_growth"),  # overflowed the FLOP count
     ({"generations": {"scale": 1e300}}, "generations.scale"),
     ({"rsi": {"preset": "full", "gain": 1e300}}, "rsi.gain"),
+    # a quota of 0 every 0.001 days re-checked each waiting order 1,000 times a day: the run never ended
+    ({"controls": [{"id": "r", "announced": "2022-01-01", "effective": "2022-02-01", "action": "quota", "quota": 0,
+                    "period_days": 0.001}]}, "controls.r.period_days"),
 ])
 def test_scenario_durations_and_rates_a_run_cannot_hold_are_refused(tmp_path: Path, extra: dict, field: str) -> None:
     sc = tmp_path / "s.yaml"
