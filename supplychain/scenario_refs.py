@@ -20,7 +20,7 @@ from .engine.shocks import ACTS_ON, acts_on
 from .errors import InputError
 from .quantities import Schedule
 from .scenario_schema import Scenario
-from .schema import NODE_KINDS
+from .schema import MAX_ARRIVALS_PER_DAY, NODE_KINDS
 from .topology import graph_to_model
 
 __all__ = ["check_refs"]
@@ -77,10 +77,26 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         elif len(warnings) == before:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
+        _arrivals(s, matched, file)
     warnings.extend(_before_topology(sc, g))
     warnings.extend(_unpowered_start_fleets(sc, g))
     _figures_at_end(sc, g, file)
     return warnings
+
+
+def _arrivals(s: Any, matched: list[tuple[str, dict]], file: Path | None) -> None:
+    """A `demand` shock raises a poisson demand node's rate by its multiplier, and each arrival is an event: the
+    topology caps the rate (`MAX_ARRIVALS_PER_DAY`), which a multiplier of 1,000 on 2 orders a day passed by (the
+    run never ended). One shock at a time: shocks that overlap multiply, which only their draws decide."""
+    if acts_on(s.kind, "demand", False) is not True:  # a user's kind named `demand` acts as it says
+        return
+    for node, a in matched:
+        spec = a.get("demand") or {}
+        if a.get("kind") == "demand" and spec.get("mode") == "poisson" and spec["rate"] * s.multiplier > MAX_ARRIVALS_PER_DAY:
+            raise InputError(file, f"shocks.{s.id}.multiplier", f"takes the poisson demand of {node!r} from {spec['rate']:g} "
+                             f"to {spec['rate'] * s.multiplier:g} orders a day; each arrival is an event, at most "
+                             f"{MAX_ARRIVALS_PER_DAY:g} a day (got {s.multiplier:g}): for heavy demand give the node mode "
+                             "fixed or a larger size")
 
 
 def _growing(sc: Scenario, g: nx.DiGraph) -> Iterator[tuple[str, Schedule]]:

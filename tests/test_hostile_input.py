@@ -298,6 +298,21 @@ def test_scenario_durations_and_rates_a_run_cannot_hold_are_refused(tmp_path: Pa
     assert info.value.field == field, str(info.value)
 
 
+@pytest.mark.parametrize("multiplier, target", [(1000, {"ids": ["customers"]}), (1e300, {})])
+def test_a_demand_shock_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Path, multiplier: float, target: dict) -> None:
+    """The topology caps a poisson stream at 100 orders a day; a demand shock of 1,000 on its 2 a day passed by
+    and the run never ended (2e300 a day: the same, on a target of every node)."""
+    sc = tmp_path / "s.yaml"
+    shock = {"id": "s", "kind": "demand", "start": "2022-02-01", "multiplier": multiplier, "target": target}
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "shocks": [shock]}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field == "shocks.s.multiplier" and "'customers'" in info.value.problem, str(info.value)
+    shock["multiplier"] = 50  # 100 orders a day: the topology's own cap
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "shocks": [shock]}), encoding="utf-8")
+    load_scenario(sc)
+
+
 @pytest.mark.parametrize("mutate, field, problem", [
     (lambda d: node(d, "depot").update(review_days=1e-300), "nodes.depot.review_days", ""),
     (lambda d: node(d, "customers")["demand"].update(mode="fixed", period_days=1e-300), "nodes.customers.demand.period_days", ""),
