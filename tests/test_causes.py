@@ -434,3 +434,31 @@ def test_a_hold_at_the_border_past_the_end_of_the_run_counts_whole():
     for o in held:
         assert ("licence:ship_lic", 400.0) in segments(w, o) and causes[o.id] == "licence:ship_lic"
     assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+@pytest.mark.parametrize("rule", [
+    {"action": "license", "review_days": 1000, "approval": 1.0},  # under review when the run ends
+    {"action": "quota", "quota": 0, "period_days": 30, "quota_excess": "wait"},  # waiting for room that never comes
+])
+def test_a_line_a_rule_holds_to_the_end_of_the_run_waits_for_that_rule(rule):
+    """A lab's order under a licence review or over a quota at the end of the run had no cause at all (its
+    licence wait counted only once it was released): a run whose rule held every order named nothing that
+    bound the labs, and summary.md's section was empty. It waits for the rule, from ordered to the end."""
+    from supplychain.engine import World
+    from supplychain.engine.causes import segments
+    from supplychain.engine.causes_batch import delay_causes
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import graph_to_model, load_topology
+
+    from conftest import ROOT
+
+    held = {"id": "hold", "announced": "2022-01-01", "effective": "2022-01-01", **rule,
+            "scope": {"destinations": ["CN"], "supplier_countries": ["US", "KR"]}}  # acc to lab_cn, HBM to pkg_cn
+    sc = Scenario.model_validate({"name": "c", "end": "2022-12-31", "controls": [held], "labs": {"review_days": 7}})
+    w = World(graph_to_model(load_topology(ROOT / "tests" / "data" / "two_labs.yaml")), sc, 3).run()
+    causes = delay_causes(w)
+    waiting = [o for o in w.orders if o.released is None and o.status in ("licence", "waiting")]
+    assert {o.kind for o in waiting} >= {"lab", "component"}
+    for o in waiting:
+        assert ("licence:hold", w.env.now - o.ordered) in segments(w, o) and causes[o.id] == "licence:hold", o
+    assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")

@@ -92,6 +92,10 @@ def segments(w: "World", o: Order) -> Segments:
     return _segments(_Context(w), o)
 
 
+#: the statuses of a line a rule holds before release: under licence review, or waiting for a quota's next period
+HELD = ("licence", "waiting")
+
+
 def _licence(rule: str) -> str:
     return f"licence:{rule}" if rule else "waiting"
 
@@ -114,6 +118,8 @@ def _segments(cx: _Context, o: Order) -> Segments:
     out: Segments = []
     if o.released is not None and o.released > o.ordered:
         out.append((_licence(o.rule), o.released - o.ordered))
+    elif o.released is None and o.status in HELD:  # a rule held it to the end of the run: it waited all along
+        out.append((_licence(o.rule), cx.end - o.ordered))
     end = cx.end
     if o.kind == "lab":
         live = [c for c in o.children if c.status != "denied"]

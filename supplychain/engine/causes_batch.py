@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from .causes import MIN_WAIT_DAYS, _Context, _decide, _licence, _lot_longest, _segments, _slowest_input, pick
+from .causes import HELD, MIN_WAIT_DAYS, _Context, _decide, _licence, _lot_longest, _segments, _slowest_input, pick
 from .orders import Order, OrderArrays, all_installed, order_arrays
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,6 +66,13 @@ def _held_ids(cx: _Context) -> np.ndarray:
     return np.fromiter(cx.border, np.int64, len(cx.border))
 
 
+def _rule_wait(cx: _Context, rows: np.ndarray, a: OrderArrays, ordered: np.ndarray, released: np.ndarray) -> np.ndarray:
+    """The licence or quota wait of the lines at `rows` (absent: -inf): from ordered to released, or to the end
+    of the run for a line a rule still held then (`HELD`), as `_segments`. Call under errstate(invalid="ignore")."""
+    held = np.isnan(released) & np.isin(a["status"][rows], HELD)
+    return np.where(released > ordered, released - ordered, np.where(held, cx.end - ordered, -np.inf))
+
+
 def _pick_columns(waits: list[np.ndarray], steps: list[np.ndarray]) -> np.ndarray:
     """`pick` row by row over segments laid out as columns in their order (an absent one is
     -inf): `waits` the wait segments, `steps` every segment. The index into `waits` of the
@@ -97,7 +104,7 @@ def _simple_segments(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[np.
     done = np.where(np.isnan(finished), cx.end + ct, finished)
     neg = -np.inf
     with np.errstate(invalid="ignore"):
-        licence = np.where(released > ordered, released - ordered, neg)
+        licence = _rule_wait(cx, rows, a, ordered, released)
         queue = np.where(in_prod, np.maximum(0.0, done - entered - ct), neg)
         production = np.where(in_prod, ct, neg)
         transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
@@ -167,7 +174,7 @@ def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
         start = np.maximum(np.where(np.isnan(kit_done), 0.0, kit_done), entered)
         queue = np.where(producing, np.maximum(0.0, done - start - ct), neg)
         production = np.where(producing, ct, neg)
-        licence = np.where(released > ordered, released - ordered, neg)
+        licence = _rule_wait(cx, rows, a, ordered, released)
         transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
     waits = np.stack([licence, inner_wait, rest, unknown, slowest, queue], axis=1)
     steps = np.stack([licence, inner_step, rest, unknown, slowest, queue, production, transport], axis=1)
@@ -255,7 +262,7 @@ def _lab_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
     has = crit >= 0
     crit_done = np.where(has, a["delivered"][crit], np.nan)  # (-1 reads the last line: masked)
     with np.errstate(invalid="ignore"):
-        licence = np.where(released > ordered, released - ordered, neg)
+        licence = _rule_wait(cx, rows, a, ordered, released)
         inherit = has & (np.isnan(crit_done) | (crit_done > ordered))  # not simply filled from stock
         lots, lot_of = np.unique(crit[inherit], return_inverse=True)
         longest = [_lot_longest(cx, cx.w.orders[r]) for r in lots.tolist()]
