@@ -244,6 +244,9 @@ class Shock(Strict):
     def _when(self) -> "Shock":
         if (self.start is None) == (self.random is None):
             raise ValueError("give exactly one of `start` (scheduled) or `random`")
+        if self.kind == "demand" and self.multiplier > MAX_GROWTH:  # as `demand.multiplier`: 1e300 overflowed
+            _fail(("multiplier",), self.multiplier, f"a demand shock's multiplier must be at most {MAX_GROWTH:g} "
+                  f"(got {self.multiplier:g})")
         return self
 
 
@@ -255,19 +258,28 @@ class Demand(Strict):
     growth: Number | None = Field(default=None, gt=-1, le=MAX_GROWTH,
                                   description="override the targets' growth past their last point")
 
+    # bounded as the topology's fleets and targets are (MAX_FLEET, MAX_GROWTH): a target or a multiplier of 1e300
+    # was ordered whole, and installed whole in an unconstrained run (every comparison's counterfactual), where
+    # the fleet's training FLOP/s were infinite
     @field_validator("multiplier")
     @classmethod
     def _multiplier(cls, v: Schedule) -> Schedule:
         if v.min_value() < 0:
             raise ValueError(f"a demand multiplier must not be negative (got {v.min_value():g})")
+        if v.max_value() > MAX_GROWTH:
+            raise ValueError(f"a demand multiplier must be at most {MAX_GROWTH:g} (got {v.max_value():g})")
         return v
 
     @field_validator("targets")
     @classmethod
     def _targets(cls, v: dict[str, Schedule]) -> dict[str, Schedule]:
+        from .validation import MAX_FLEET
+
         for lab, s in v.items():
             if s.min_value() < 0:
                 _fail((lab,), s.min_value(), f"a fleet target must not be negative (got {s.min_value():g})")
+            if s.max_value() > MAX_FLEET:
+                _fail((lab,), s.max_value(), f"a fleet target must be at most {MAX_FLEET:g} H100e (got {s.max_value():g})")
         return v
 
 

@@ -100,7 +100,8 @@ class Product(Strict):
     name: str | None = None
     vendor: str | None = Field(default=None, description="id of the vendor node that designs it (export-control "
                                "rules aimed at that vendor's entities reach its orders)")
-    h100e: Number | None = Field(default=None, gt=0)
+    # at most a million H100s in one part (a wafer-scale chip is ~60): 1e300 overflowed the fleet's FLOP/s to inf
+    h100e: Number | None = Field(default=None, gt=0, le=1e6)
     power_kw: Number | None = Field(default=None, gt=0)
     tpp: Number | None = Field(default=None, ge=0)
     perf_density: Number | None = Field(default=None, ge=0)

@@ -206,11 +206,18 @@ def check_positive_figures(model: TopologyModel, file) -> None:
         if ct is not None and ct.max_value() > MAX_CYCLE_DAYS:  # the engine counts it in whole days (int32)
             raise InputError(file, f"nodes.{node.id}.cycle_time",
                              f"cycle_time must be at most {MAX_CYCLE_DAYS:,} days, 100 years (got {ct.max_value():g})")
-        for sku, units in (getattr(node, "fleet", None) or {}).items():
-            if units < 0:
-                raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must not be negative (got {units:g})")
-            if units > MAX_FLEET:  # times the FLOP/s of each unit and a day's seconds, 1e300 overflowed
-                raise InputError(file, f"nodes.{node.id}.fleet.{sku}", f"installed units must be at most {MAX_FLEET:g} (got {units:g})")
+        for field, what in (("fleet", "installed units"), ("in_flight", "units in flight")):
+            for sku, units in (getattr(node, field, None) or {}).items():
+                if units < 0:
+                    raise InputError(file, f"nodes.{node.id}.{field}.{sku}", f"{what} must not be negative (got {units:g})")
+                # times the FLOP/s of each unit and a day's seconds, 1e300 overflowed (in flight: left on order
+                # by float cancellation as each part arrived, on_order_h100e went negative)
+                if units > MAX_FLEET:
+                    raise InputError(file, f"nodes.{node.id}.{field}.{sku}", f"{what} must be at most {MAX_FLEET:g} (got {units:g})")
+        target = getattr(node, "target_h100e", None)
+        if target is not None and target.max_value() > MAX_FLEET:  # 1e300 ordered as much, and installed it unconstrained:
+            raise InputError(file, f"nodes.{node.id}.target_h100e",  # its training FLOP/s were infinite
+                             f"a fleet target must be at most {MAX_FLEET:g} H100e (got {target.max_value():g})")
         for item, units in (getattr(node, "bom", None) or {}).items():
             if units <= 0:
                 raise InputError(file, f"nodes.{node.id}.bom.{item}", f"units per unit must be positive (got {units:g})")

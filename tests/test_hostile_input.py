@@ -298,10 +298,26 @@ def test_scenario_durations_and_rates_a_run_cannot_hold_are_refused(tmp_path: Pa
     assert info.value.field == field, str(info.value)
 
 
-@pytest.mark.parametrize("multiplier, target", [(1000, {"ids": ["customers"]}), (1e300, {})])
+@pytest.mark.parametrize("extra, field", [
+    ({"demand": {"targets": {"lab": 1e300}}}, "demand.targets.lab"),
+    ({"demand": {"multiplier": {"points": {"2022-01-01": 1, "2023-01-01": 1e300}}}}, "demand.multiplier"),
+    ({"shocks": [{"id": "s", "kind": "demand", "start": "2022-02-01", "multiplier": 1e300, "target": {"ids": ["lab"]}}]},
+     "shocks.s.multiplier"),
+])
+def test_lab_demand_a_fleet_cannot_hold_is_refused(tmp_path: Path, extra: dict, field: str) -> None:
+    """A lab target, demand multiplier or demand shock of 1e300 ordered as much, and an unconstrained run (every
+    comparison's counterfactual) installed it: infinite training FLOP/s in the fleet table."""
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), **extra}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field == field and "at most" in info.value.problem, str(info.value)
+
+
+@pytest.mark.parametrize("multiplier, target", [(60, {"ids": ["customers"]}), (100, {})])
 def test_a_demand_shock_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Path, multiplier: float, target: dict) -> None:
     """The topology caps a poisson stream at 100 orders a day; a demand shock of 1,000 on its 2 a day passed by
-    and the run never ended (2e300 a day: the same, on a target of every node)."""
+    and the run never ended (a demand shock is at most 100 now, which still takes 2 a day to 200)."""
     sc = tmp_path / "s.yaml"
     shock = {"id": "s", "kind": "demand", "start": "2022-02-01", "multiplier": multiplier, "target": target}
     sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "shocks": [shock]}), encoding="utf-8")
@@ -321,6 +337,11 @@ def test_a_demand_shock_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Pa
     (lambda d: node(d, "depot").update(bom={"widget": 1}), "nodes.depot.bom.widget", "input of itself"),
     # 1e300 installed units ran with overflow warnings and infinite training compute
     (lambda d: node(d, "lab").update(fleet={"acc": 1e300}), "nodes.lab.fleet.acc", "at most 1e+12"),
+    # 1e300 in flight left on_order_h100e negative (float cancellation as its parts arrived)
+    (lambda d: node(d, "lab").update(in_flight={"acc": 1e300}), "nodes.lab.in_flight.acc", "at most 1e+12"),
+    # a target (or an accelerator's H100e) of 1e300 gave infinite training FLOP/s in an unconstrained run
+    (lambda d: node(d, "lab").update(target_h100e=1e300), "nodes.lab.target_h100e", "at most 1e+12 H100e"),
+    (lambda d: d["products"]["acc"].update(h100e=1e300), "products.acc.h100e", "less than or equal to 1000000"),
 ])
 def test_topology_figures_a_run_cannot_hold_are_refused(tmp_path: Path, mutate, field: str, problem: str) -> None:
     data = minimal_data()
