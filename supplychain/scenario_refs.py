@@ -10,13 +10,14 @@ nothing or falls outside the run, a run that starts before the date its topology
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any, Iterable, Iterator, get_args
 
 import networkx as nx
 import numpy as np
 
-from .engine.shocks import ACTS_ON, acts_on
+from .engine.shocks import ACTS_ON, BUILT_IN, COMPOUNDING, MAX_COMPOUND, SHOCK_KINDS, acts_on, worst_stack
 from .errors import InputError
 from .quantities import Schedule
 from .scenario_schema import Scenario
@@ -78,10 +79,29 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
         _arrivals(s, matched, file)
+    _compounding(sc, file)
     warnings.extend(_before_topology(sc, g))
     warnings.extend(_unpowered_start_fleets(sc, g))
     _figures_at_end(sc, g, file)
     return warnings
+
+
+def _compounding(sc: Scenario, file: Path | None) -> None:
+    """Overlapping occurrences of the built-in shocks of one kind multiply one array (`worst_stack`): past a float
+    it is infinite, and an infinite demand or capacity broke the order books (an InvariantError traceback). Every
+    shock of a kind counts, wherever it aims: a bound, not a forecast of where they meet."""
+    total: dict[str, tuple[int, float]] = {}
+    for s in sc.shocks:
+        if s.kind not in COMPOUNDING or SHOCK_KINDS.get(s.kind) is not BUILT_IN.get(s.kind):
+            continue  # a user's kind: its arrays are checked as it runs
+        depth, log_factor = worst_stack(s, (sc.end - sc.start).days)
+        n, log_total = total.get(s.kind, (0, 0.0))
+        total[s.kind] = n + depth, log_total + log_factor
+        # one occurrence alone the engine holds (x1e300 on a grid's build time: work that never finishes)
+        if n + depth > 1 and log_total + log_factor > math.log(MAX_COMPOUND):
+            stacked = f"up to {depth} of its occurrences may overlap; " if s.random is not None else ""
+            raise InputError(file, f"shocks.{s.id}.multiplier", f"{stacked}the {s.kind} shocks' multipliers, multiplied where "
+                             f"they may overlap, pass {MAX_COMPOUND:g}, more than a run can hold (got {s.multiplier:g})")
 
 
 def _arrivals(s: Any, matched: list[tuple[str, dict]], file: Path | None) -> None:

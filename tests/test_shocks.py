@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from supplychain.engine import World
 from supplychain.engine.shocks import occurrences
@@ -279,3 +280,49 @@ def test_a_shock_kind_asking_for_rng_gets_its_shocks_seeded_stream():
     finally:
         del SHOCK_KINDS["one_of"]
     assert seeds == again == after and len(set(seeds)) > 1
+
+
+@pytest.mark.parametrize("shocks, refused", [
+    # a demand surge of x40, 365 a year for 400 days each, stacked ~400 deep: an InvariantError traceback (grid backlog inf)
+    ([{"id": "surge", "kind": "demand", "random": {"rate_per_year": 365}, "multiplier": 40, "duration_days": 400,
+       "target": {"ids": ["lab"]}}], "surge"),
+    # capacity x10 the same way, and two scheduled x1e300 on one fab: capacity_per_week inf in the nodes table
+    ([{"id": "boom", "kind": "capacity", "random": {"rate_per_year": 365}, "multiplier": 10, "duration_days": 400}], "boom"),
+    ([{"id": "a", "kind": "capacity", "start": "2022-02-01", "multiplier": 1e300, "target": {"ids": ["fab"]}},
+      {"id": "b", "kind": "capacity", "start": "2022-02-01", "multiplier": 1e300, "target": {"ids": ["fab"]}}], "b"),
+])
+def test_shocks_that_compound_past_what_a_run_holds_are_refused(tmp_path, shocks, refused):
+    import yaml
+
+    from supplychain.errors import InputError
+    from supplychain.scenario import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "s", "topology": str(ROOT / "topology" / "minimal.yaml"), "end": "2023-06-30",
+                                    "shocks": shocks}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert info.value.field == f"shocks.{refused}.multiplier" and "1e+100" in info.value.problem, str(info.value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(["capacity", "demand", "transport", "power_delay", "plan"]),
+       rate=st.sampled_from([0.5, 12.0, 100.0, 365.0]), duration=st.sampled_from([1, 30, 200, 400, 2000]),
+       recovery=st.sampled_from([0, 100]), multiplier=st.sampled_from([0.0, 0.5, 1.5, 3.0, 10.0, 100.0]),
+       seed=st.integers(0, 2**32 - 1))
+def test_a_random_shock_the_scenario_accepts_leaves_every_array_finite(kind, rate, duration, recovery, multiplier, seed):
+    """Whatever stack of occurrences a seed draws, a random shock that passes the checks keeps the run's arrays
+    finite (an infinite factor broke the order books, or leaked into the tables)."""
+    from supplychain.errors import InputError
+    from supplychain.scenario_refs import check_refs
+
+    sc = Scenario.model_validate({"name": "s", "end": "2024-12-31", "shocks": [
+        {"id": "r", "kind": kind, "random": {"rate_per_year": rate}, "duration_days": duration, "recovery_days": recovery,
+         "multiplier": multiplier, "target": {"kinds": ["lab", "fab", "grid"]}}]})
+    try:
+        check_refs(sc, load_topology(ROOT / "tests" / "data" / "two_labs.yaml"), None)
+    except InputError:
+        return
+    with np.errstate(over="raise", invalid="raise"):
+        w = World(MODEL, sc, seed)
+    assert all(np.isfinite(a).all() for a in (w.net.cap_mult, w.net.demand_mult, w.net.ct_mult, w.net.planned, w.net.flow_mult))

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from typing import Callable
 
 import numpy as np
 
 from ..errors import PluginError
+from ..quantities import MAX_DAYS
 from ..scenario_schema import Scenario, Shock, Target
 from ..schema import NODE_KINDS
 from .network import PRODUCER_KINDS, Net, own_transport_mult
 from .streams import PluginStreams
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
-           "ACTS_ON", "acts_on"]
+           "ACTS_ON", "acts_on", "worst_stack", "MAX_COMPOUND", "COMPOUNDING"]
 
 #: applier(net, shock, f, begin, nodes) -> what it touched (the event log's text)
 Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str]
@@ -92,6 +94,35 @@ def occurrences(shock: Shock, rng: np.random.Generator, start: dt.date, days: in
         if t >= hi:
             return out
         out.append((int(t), shock.duration_days.sample(rng)))
+
+
+#: the largest factor the built-in shocks of one kind may compound to where they overlap: their arrays multiply, and
+#: a random demand surge of x40 at 365 a year for 400 days each stacked ~400 deep to infinity (an InvariantError)
+MAX_COMPOUND = 1e100
+#: the kinds whose occurrences multiply one array (a yield is clipped to 1)
+COMPOUNDING = ("capacity", "demand", "transport", "power_delay", "plan")
+
+
+def worst_stack(shock: Shock, span_days: int) -> tuple[int, float]:
+    """(occurrences, ln of their factor) of a shock stacked on one day at worst: one for a scheduled shock; for a
+    random one, those that may start within its longest duration and recovery before that day (a `plan` shock: in the
+    run) at a one-in-a-billion Poisson count. Only a multiplier above 1 grows when stacked (below 1 it tends to 0, which a run holds)."""
+    from scipy import stats
+
+    if shock.multiplier <= 1.0:
+        return 0, 0.0
+    if shock.random is None:
+        return 1, math.log(shock.multiplier)
+    d = shock.duration_days
+    longest = {"fixed": d.mean, "uniform": d.high, "triangular": d.high}.get(d.dist)
+    if longest is None:  # lognormal, drawn up to MAX_DAYS
+        sigma = math.sqrt(math.log1p(float(d.cv) ** 2))
+        longest = min(float(stats.lognorm.ppf(1 - 1e-9, sigma, scale=float(d.mean) * math.exp(-sigma * sigma / 2))), MAX_DAYS) \
+            if d.mean and d.cv else d.mean
+    # a plan shock scales growth from its start on: every occurrence of the run stacks
+    window = float(span_days) if shock.kind == "plan" else min(float(longest) + shock.recovery_days + 1.0, float(span_days))
+    depth = int(stats.poisson.ppf(1 - 1e-9, shock.random.rate_per_year * window / 365.25)) + 1
+    return depth, depth * math.log(shock.multiplier)
 
 
 def _profile(days: int, begin: int, duration: float, recovery: float, m: float) -> np.ndarray:
