@@ -64,6 +64,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.append(f"{at}: no flow of the topology matches every part of the scope (origin, destination or "
                             "entities, product); the rule touches nothing")
         warnings.extend(_rule_outside_run(r, sc))
+    stacked: dict[str, float] = {}  # poisson demand node -> ln of its demand shocks' worst stack so far
     for s in sc.shocks:
         at = f"shocks.{s.id}.target"
         need(s.target.ids, nodes, f"{at}.ids", "node")
@@ -78,7 +79,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         elif len(warnings) == before:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
-        _arrivals(s, matched, file)
+        _arrivals(s, matched, file, stacked, (sc.end - sc.start).days)
     _compounding(sc, file)
     warnings.extend(_before_topology(sc, g))
     warnings.extend(_unpowered_start_fleets(sc, g))
@@ -104,17 +105,24 @@ def _compounding(sc: Scenario, file: Path | None) -> None:
                              f"they may overlap, pass {MAX_COMPOUND:g}, more than a run can hold (got {s.multiplier:g})")
 
 
-def _arrivals(s: Any, matched: list[tuple[str, dict]], file: Path | None) -> None:
+def _arrivals(s: Any, matched: list[tuple[str, dict]], file: Path | None, stacked: dict[str, float], span: int) -> None:
     """A `demand` shock raises a poisson demand node's rate by its multiplier, and each arrival is an event: the
     topology caps the rate (`MAX_ARRIVALS_PER_DAY`), which a multiplier of 1,000 on 2 orders a day passed by (the
-    run never ended). One shock at a time: shocks that overlap multiply, which only their draws decide."""
+    run never ended), as did x2 at 365 a year lasting 30 days, stacked. `stacked`: each node's ln of the worst
+    stack (`worst_stack`) of the demand shocks before this one."""
     if acts_on(s.kind, "demand", False) is not True:  # a user's kind named `demand` acts as it says
         return
+    depth, log_factor = worst_stack(s, span)
     for node, a in matched:
         spec = a.get("demand") or {}
-        if a.get("kind") == "demand" and spec.get("mode") == "poisson" and spec["rate"] * s.multiplier > MAX_ARRIVALS_PER_DAY:
+        if a.get("kind") != "demand" or spec.get("mode") != "poisson":
+            continue
+        stacked[node] = stacked.get(node, 0.0) + log_factor
+        top = spec["rate"] * math.exp(min(stacked[node], 700.0))
+        if top > MAX_ARRIVALS_PER_DAY:
+            overlap = f" where up to {depth} of its occurrences overlap" if depth > 1 else ""
             raise InputError(file, f"shocks.{s.id}.multiplier", f"takes the poisson demand of {node!r} from {spec['rate']:g} "
-                             f"to {spec['rate'] * s.multiplier:g} orders a day; each arrival is an event, at most "
+                             f"to {top:.3g} orders a day{overlap}; each arrival is an event, at most "
                              f"{MAX_ARRIVALS_PER_DAY:g} a day (got {s.multiplier:g}): for heavy demand give the node mode "
                              "fixed or a larger size")
 

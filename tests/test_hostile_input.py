@@ -329,6 +329,19 @@ def test_a_demand_shock_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Pa
     load_scenario(sc)
 
 
+def test_a_random_demand_shock_whose_occurrences_stack_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Path) -> None:
+    """x2 at 365 a year lasting 30 days: each occurrence within the cap, but ~40 of them overlapped, 2^40 times the
+    node's 2 orders a day, and the run never ended."""
+    sc = tmp_path / "s.yaml"
+    shock = {"id": "s", "kind": "demand", "random": {"rate_per_year": 365}, "duration_days": 30, "multiplier": 2,
+             "target": {"ids": ["customers"]}}
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "end": "2022-06-30", "shocks": [shock]}),
+                  encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(sc)
+    assert info.value.field == "shocks.s.multiplier" and "occurrences overlap" in info.value.problem, str(info.value)
+
+
 @pytest.mark.parametrize("mutate, field, problem", [
     (lambda d: node(d, "depot").update(review_days=1e-300), "nodes.depot.review_days", ""),
     (lambda d: node(d, "customers")["demand"].update(mode="fixed", period_days=1e-300), "nodes.customers.demand.period_days", ""),
