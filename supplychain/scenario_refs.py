@@ -108,11 +108,12 @@ def _compounding(sc: Scenario, file: Path | None) -> None:
 def _arrivals(s: Any, matched: list[tuple[str, dict]], file: Path | None, stacked: dict[str, float], span: int) -> None:
     """A `demand` shock raises a poisson demand node's rate by its multiplier, and each arrival is an event: the
     topology caps the rate (`MAX_ARRIVALS_PER_DAY`), which a multiplier of 1,000 on 2 orders a day passed by (the
-    run never ended), as did x2 at 365 a year lasting 30 days, stacked. `stacked`: each node's ln of the worst
-    stack (`worst_stack`) of the demand shocks before this one."""
+    run never ended), as did x2 at 365 a year lasting 30 days, ~30 deep. The cap is on a sustained rate: a random
+    shock counts the stack a day typically sees (`worst_stack` at its median; brief peaks above it only slow a run).
+    `stacked`: each node's ln of that stack of the demand shocks before this one."""
     if acts_on(s.kind, "demand", False) is not True:  # a user's kind named `demand` acts as it says
         return
-    depth, log_factor = worst_stack(s, span)
+    depth, log_factor = worst_stack(s, span, tail=0.5)
     for node, a in matched:
         spec = a.get("demand") or {}
         if a.get("kind") != "demand" or spec.get("mode") != "poisson":
@@ -120,7 +121,7 @@ def _arrivals(s: Any, matched: list[tuple[str, dict]], file: Path | None, stacke
         stacked[node] = stacked.get(node, 0.0) + log_factor
         top = spec["rate"] * math.exp(min(stacked[node], 700.0))
         if top > MAX_ARRIVALS_PER_DAY:
-            overlap = f" where up to {depth} of its occurrences overlap" if depth > 1 else ""
+            overlap = f" where {depth} of its occurrences typically overlap" if depth > 1 else ""
             raise InputError(file, f"shocks.{s.id}.multiplier", f"takes the poisson demand of {node!r} from {spec['rate']:g} "
                              f"to {top:.3g} orders a day{overlap}; each arrival is an event, at most "
                              f"{MAX_ARRIVALS_PER_DAY:g} a day (got {s.multiplier:g}): for heavy demand give the node mode "

@@ -103,10 +103,11 @@ MAX_COMPOUND = 1e100
 COMPOUNDING = ("capacity", "demand", "transport", "power_delay", "plan")
 
 
-def worst_stack(shock: Shock, span_days: int) -> tuple[int, float]:
-    """(occurrences, ln of their factor) of a shock stacked on one day at worst: one for a scheduled shock; for a
-    random one, those that may start within its longest duration and recovery before that day (a `plan` shock: in the
-    run) at a one-in-a-billion Poisson count. Only a multiplier above 1 grows when stacked (below 1 it tends to 0, which a run holds)."""
+def worst_stack(shock: Shock, span_days: int, tail: float = 1e-9) -> tuple[int, float]:
+    """(occurrences, ln of their factor) of a shock stacked on one day: one for a scheduled shock; for a random one,
+    those that may start within its longest duration and recovery before that day (a `plan` shock: in the run), the
+    Poisson count exceeded with probability `tail` (1e-9: at worst; 0.5: as a day typically sees). Only a
+    multiplier above 1 grows when stacked (below 1 it tends to 0, which a run holds)."""
     from scipy import stats
 
     if shock.multiplier <= 1.0:
@@ -121,7 +122,7 @@ def worst_stack(shock: Shock, span_days: int) -> tuple[int, float]:
             if d.mean and d.cv else d.mean
     # a plan shock scales growth from its start on: every occurrence of the run stacks
     window = float(span_days) if shock.kind == "plan" else min(float(longest) + shock.recovery_days + 1.0, float(span_days))
-    depth = int(stats.poisson.ppf(1 - 1e-9, shock.random.rate_per_year * window / 365.25)) + 1
+    depth = int(stats.poisson.ppf(1 - tail, shock.random.rate_per_year * window / 365.25)) + 1
     return depth, depth * math.log(shock.multiplier)
 
 
