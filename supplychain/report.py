@@ -11,11 +11,13 @@ follow; unconstrained counterfactual runs are left out of the pictures.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 from pathlib import Path
 from typing import Any
 
+import matplotlib.dates as mdates
 import pandas as pd
 
 from .arguments import given_path
@@ -65,7 +67,17 @@ def _table(folder: Path, name: str) -> pd.DataFrame:
     return df
 
 
+#: the dates matplotlib can draw, years 1 to 9999: a run from 0001-01-01 padded its axes into year 0 and the
+#: report failed with a traceback (ValueError from matplotlib.dates)
+_DRAWABLE = (mdates.date2num(dt.datetime(1, 1, 1)), mdates.date2num(dt.datetime(9999, 12, 31)))
+
+
 def _png(fig: Any) -> bytes:
+    for ax in fig.axes:  # a date axis padded past the years matplotlib draws is cut back to them
+        for axis, lim in ((ax.xaxis, ax.set_xlim), (ax.yaxis, ax.set_ylim)):
+            lo, hi = axis.get_view_interval()
+            if isinstance(axis.get_major_locator(), mdates.DateLocator) and (min(lo, hi) < _DRAWABLE[0] or max(lo, hi) > _DRAWABLE[1]):
+                lim(max(min(lo, hi), _DRAWABLE[0]), min(max(lo, hi), _DRAWABLE[1]))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

@@ -238,3 +238,13 @@ def test_a_sweep_report_says_which_inputs_each_drawn_point_ran_with(tmp_path):
     assert page.index("Sweep points drawn") < page.index("<img")
 
 
+
+
+@pytest.mark.parametrize("start, end", [("0001-01-01", "0001-12-31"), ("9998-06-01", "9999-12-31")])
+def test_a_run_at_the_ends_of_the_calendar_has_a_report(tmp_path, start, end):
+    """matplotlib draws years 1 to 9999; the axes of a run from 0001-01-01 were padded into year 0 and `report`
+    stopped with a traceback (ValueError: Date ordinal ... converts to -001-05-24)."""
+    sc = {"name": "edge", "topology": MINIMAL, "start": start, "end": end, "set": {"nodes.lab.target_h100e": 20000}}
+    run_experiment(sc, replications=1, seed=1, workers=1, out=tmp_path)
+    make_report(tmp_path)
+    assert all((tmp_path / "figures" / f"{name}.png").read_bytes().startswith(PNG) for name in ("fleet", "generations"))
