@@ -180,7 +180,9 @@ class Rule(Strict):
     # thousand times a day and never finished
     period_days: Number = Field(default=365.0, ge=1, le=MAX_DAYS, description="days per quota period (a day at least)")
     quota_excess: Literal["wait", "refuse"] = "wait"
-    stockpile: Number = Field(default=1.0, ge=1.0, description="order multiplier for targeted buyers before effect")
+    # at most 100x (MAX_GROWTH), as demand multipliers: 1e300 was ordered whole, and an unconstrained run installed it
+    # (infinite training FLOP/s); the Dec 2024 HBM rule's is 17
+    stockpile: Number = Field(default=1.0, ge=1.0, le=MAX_GROWTH, description="order multiplier for targeted buyers before effect")
     substitute: bool = Field(default=True, description="vendors may ship a compliant variant instead")
 
     @model_validator(mode="after")

@@ -208,6 +208,9 @@ def test_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, mutate, 
     ({"generations": {"min_training_days": 1e300}}, "generations.min_training_days"),
     ({"shocks": [{"id": "s", "kind": "capacity", "start": "2022-02-01", "multiplier": 0.5, "recovery_days": 1e300}]},
      "shocks.s.recovery_days"),
+    # ordered 1e300 accelerators ahead of the rule, installed in an unconstrained run: infinite training FLOP/s
+    ({"controls": [{"id": "r", "announced": "2022-01-01", "effective": "2022-06-01", "action": "ban", "stockpile": 1e300}]},
+     "controls.r.stockpile"),
 ])
 def test_scenario_figures_that_overflow_or_never_end_are_refused(tmp_path: Path, extra: dict, field: str) -> None:
     """A random shock of 1e300 a year drew occurrences forever (the run hung); a fleet lifetime of 1e300
