@@ -121,10 +121,10 @@ def summarise_pairs(pairs: pd.DataFrame, value: str, by: list[str], n_reps: int,
         note = _ci_note(n, lo, hi)
         if len(only_a):
             note = (note + "; " if note else "") + (f"censored: reached only in {names[0]} in {len(only_a)}/{n_reps}, "
-                                                    f"{what} >= {only_a['bound_days'].min():.0f} d")
+                                                    f"{what} >= {max(only_a['bound_days'].min(), 0.0):.0f} d")
         if len(only_b):
             note = (note + "; " if note else "") + (f"censored: reached only in {names[1]} in {len(only_b)}/{n_reps}, "
-                                                    f"{what} <= -{only_b['bound_days'].min():.0f} d")
+                                                    f"{what} <= {-max(only_b['bound_days'].min(), 0.0) + 0.0:.0f} d")
         rows.append({**dict(zip(by, key)), "day_a_mean": paired["day_a"].mean() if n else grp["day_a"].mean(),
                      "day_b_mean": paired["day_b"].mean() if n else grp["day_b"].mean(), "n": n, "mean": mean,
                      "ci_low": lo, "ci_high": hi, "censored_only_a": len(only_a), "censored_only_b": len(only_b),

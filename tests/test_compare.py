@@ -489,6 +489,10 @@ def test_a_throttle_note_both_sides_share_is_printed_once():
     from supplychain.analysis import summarise_pairs
     note = summarise_pairs(pairs, "diff_days", ["lab", "generation"], 2, ("b", "s")).iloc[0]["note"]
     assert note == "CI n/a (1 paired replication); censored: reached only in b in 1/2, delay >= 60 d"
+    # a release in the last part-day of the shortest run has a bound just below 0: it printed 'delay <= --0 d'
+    edge = pairs.assign(status=["paired", "only_b"], bound_days=[np.nan, -0.4])
+    note = summarise_pairs(edge, "diff_days", ["lab", "generation"], 2, ("b", "s")).iloc[0]["note"]
+    assert note.endswith("censored: reached only in s in 1/2, delay <= 0 d")
     # one pair and one censored replication: the note's 'CI n/a' (the CI column says it) hid its censoring too
     one = thr.assign(note=["CI n/a (1 paired replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
     text = format_comparison({**tables, "throttle": one}, "b", ["s"], 2, 0, "2022-01-01")
