@@ -241,6 +241,8 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
         none = unquoted.get(r.product, 0)
         none = f"; no finite quote in {none:.0f} weeks (a supplier at zero capacity), left out of the peak" if none else ""
         lines.append(f"- {r.product}: {weeks} ({pd.Timestamp(r.date).date()}, to {r.customer}){realised}{none}")
+    if peaks.empty:  # a heading with nothing under it read as a table that failed to print
+        lines.append("- no quote to a lab (no accelerator on sale to one during the run)")
     if len(peaks) > len(shown):  # say so: a reader looks for the SKU they care about (B200, ...) and it is cut
         lines.append(f"- {len(peaks) - len(shown)} more accelerators peaked lower (the `lead_times` table has them)")
     lines.append("")
@@ -251,6 +253,8 @@ def _lab_sections(tables: dict[str, pd.DataFrame], labs: set[str], reps: int, pr
                  f"the {BINDING_SHOWN} largest per lab)\n")  # pooled, not a median: say so under the header's "medians"
     for r in bind.itertuples():
         lines.append(f"- {r.lab}: {r.cause} {share_text(r.share)}")
+    if bind.empty:
+        lines.append("- no lab order with a delay cause (none placed, or none that waited)")
     if not fleet.empty:
         cols = ["installed_h100e", "stranded_h100e", "power_mw", "power_used_mw"]
         last = fleet[(fleet["day"] == fleet["day"].max()) & fleet["lab"].isin(listed)]
@@ -270,6 +274,7 @@ def _stock_section(stocks: pd.DataFrame | None) -> list[str]:
         lines.append("## Stock points (the generic kernel)\n")
         cols = ["fill_rate", "mean_on_hand", "mean_backorders", "demand_units"]
         for (node, item), r in stocks.groupby(["node", "item"])[cols].median().iterrows():
-            lines.append(f"- {node} ({item}): fill rate {r.fill_rate:.3f}, mean on hand {r.mean_on_hand:,.2f}, "
+            fill = "n/a (no demand)" if pd.isna(r.fill_rate) else f"{r.fill_rate:.3f}"
+            lines.append(f"- {node} ({item}): fill rate {fill}, mean on hand {r.mean_on_hand:,.2f}, "
                          f"mean backorders {r.mean_backorders:,.2f}, demand {r.demand_units:,.0f} units")
     return lines

@@ -1,5 +1,6 @@
 """The run summary: what it names as peak lead times and binding inputs."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -177,6 +178,22 @@ def test_each_heading_of_a_summary_with_labs_and_stock_points_starts_a_paragraph
     headings = [k for k, x in enumerate(lines) if x.startswith("## ")]
     assert any(lines[k].startswith("## Stock points") for k in headings)
     assert all(lines[k - 1] == "" for k in headings)
+
+
+def test_a_section_with_nothing_to_list_says_so():
+    """An accelerator not on sale before the end (no quote to a lab, no lab order) left 'Peak quoted lead time'
+    and 'What bound the labs' orders' headings with nothing under them, and a stock point no demand reached
+    printed 'fill rate nan'."""
+    from supplychain import simulate
+
+    minimal = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
+    r = simulate(minimal, {"name": "late", "end": "2022-06-30", "set": {"products.acc.available": "2030-01-01"},
+                           "shocks": [{"id": "quiet", "kind": "demand", "start": "2022-01-01", "duration_days": 400,
+                                       "multiplier": 0, "target": {"ids": ["customers"]}}]})
+    text = summarise(r.tables, {"acc": 1.0}, "late")
+    assert "## Peak quoted lead time, accelerators to labs\n\n- no quote to a lab" in text
+    assert "(dominant delay, share of ordered H100e over all replications; the 3 largest per lab)\n\n- no lab order" in text
+    assert "fill rate n/a (no demand)" in text and not re.search(r"\bnan\b", text)
 
 
 def test_a_network_without_labs_summarises_its_stock_points_and_counts_its_replications():
