@@ -100,7 +100,7 @@ def _stock_text(points: pd.DataFrame, stock_out: pd.DataFrame, stock_sens: pd.Da
     lines = ["", "Stock points, per point (means over replications):", ""]
     agg = stock_out.groupby(["point", "node"])[list(STOCK_OUTCOMES)].mean().reset_index()
     agg = points.drop(columns="scenario").merge(agg, on="point")
-    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()]
+    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:.4g}", na_rep="-").splitlines()]
     _ranking(lines, stock_sens, "fill_rate", "node", "Sensitivity of the fill rate, ranked by |SRC|:", "the fill rate",
              "no variation")
     return lines
@@ -134,7 +134,7 @@ def sweep_text(points: pd.DataFrame, outcomes: pd.DataFrame, sens: pd.DataFrame,
     # outcomes in the units the summary writes (generations to a tenth, days and weeks whole), inputs as given
     agg = agg.round({"generations": 1, "mean_gap_days": 0, "peak_quoted_weeks": 0})
     backlog = agg["peak_quoted_weeks"] > BACKLOG_WEEKS
-    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:g}").splitlines()]
+    lines += ["    " + line for line in agg.to_string(index=False, float_format=lambda x: f"{x:g}", na_rep="-").splitlines()]
     if backlog.any():  # a quote over 10 years is a backlog far beyond capacity, not a lead time anyone faces
         who = ", ".join(sorted(set(agg.loc[backlog, "lab"])))
         lines += ["", f"peak_quoted_weeks over {BACKLOG_WEEKS:.0f} (10 years) is a backlog far beyond capacity, not a "

@@ -470,3 +470,12 @@ def test_the_printout_says_where_the_pace_is_undefined_and_left_out():
     assert ("mean_gap_days is undefined (fewer than 2 generations) in lab: 3 of 6 point-replications, every replication "
             "of 1 point(s): a point's mean is over the replications that have one") in text
     assert "undefined" not in _text(points, outcomes.assign(mean_gap_days=250.0), s, 2)
+
+
+def test_a_per_point_figure_that_is_undefined_prints_as_a_dash():
+    """A lab with fewer than 2 generations has no mean gap: the per-point table printed NaN beside the note that
+    explains it, as a number that failed."""
+    s = sweep({"name": "short", "topology": MINIMAL, "end": "2022-01-02"}, ["labs.utilisation=0.4,0.5"],
+              replications=1, workers=1)
+    table = s.text.split("Per point (means over replications):")[1].split("mean_gap_days is undefined")[0]
+    assert "NaN" not in s.text and " - " in table
