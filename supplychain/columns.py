@@ -15,7 +15,9 @@ a string, empty when there is no note.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -141,16 +143,33 @@ def empty(name: str) -> pd.DataFrame:
     return typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS[name]}), name)
 
 
-def read_csv(path: str | Path, name: str) -> pd.DataFrame:
+def read_csv(path: str | Path, name: str, usecols: list[str] | None = None,
+             keep: Callable[[pd.DataFrame], pd.Series] | None = None, chunk_rows: int = 10_000) -> pd.DataFrame:
     """Table `name` from a CSV file, with its declared types; undeclared columns are inferred,
-    and any `date`/`*_date` column of a table without a declaration is parsed as dates."""
+    and any `date`/`*_date` column of a table without a declaration is parsed as dates.
+
+    `usecols` reads only those columns (in the file's order). `keep` (a chunk -> a boolean mask) is applied
+    to each chunk of `chunk_rows` rows as it is parsed, so only the rows kept are ever held whole: a table
+    of many GB is filtered in the memory of one chunk (`selection`). It sees the declared types but dates
+    still as text: they are parsed in the rows kept only."""
     header = list(pd.read_csv(path, nrows=0).columns)
     types = declared(name, header)
-    read_as = {c: ("str" if t in (STR, TEXT) else t) for c, t in types.items() if t != DATE}
+    read_as = {c: ("str" if t in (STR, TEXT) else t) for c, t in types.items() if t != DATE and (usecols is None or c in usecols)}
     # only an empty cell is null (what `to_csv` writes for one): pandas' default list would also read a
     # scenario, node or lab named `NA`, `None` or `null` as null
-    df = pd.read_csv(path, dtype=read_as, keep_default_na=False, na_values=[""])
-    for col in header:
+    options: dict[str, Any] = {"dtype": read_as, "keep_default_na": False, "na_values": [""], "usecols": usecols}
+    if keep is None:
+        return _restore(pd.read_csv(path, **options), types)
+    with pd.read_csv(path, chunksize=chunk_rows, **options) as chunks:
+        parts = [_restore(chunk[keep(chunk)], types) for chunk in chunks]
+    if not parts:  # a header and no rows: no chunk at all
+        return _restore(pd.read_csv(path, **options), types)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _restore(df: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+    """The declared dates and never-null text of a frame read from CSV."""
+    for col in df.columns:
         if types.get(col) == DATE or (col not in types and (col == "date" or col.endswith("_date"))):
             df[col] = pd.to_datetime(df[col]).astype(DATE)
         elif types.get(col) == TEXT:

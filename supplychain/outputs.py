@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import pandas as pd
 
@@ -101,17 +101,27 @@ def write_table_stream(parts: "Sequence[Path]", folder: str | Path, name: str, f
     return path
 
 
-def read_table(folder: str | Path, name: str) -> "pd.DataFrame":
-    """Read a table written by `write_table`, whichever format it has, with the types it was written with."""
+def read_table(folder: str | Path, name: str, columns: "Sequence[str] | None" = None,
+               where: "Mapping[str, object] | None" = None) -> "pd.DataFrame":
+    """Read a table written by `write_table`, whichever format it has, with the types it was written with.
+
+    `columns` and `where` ({column: value or list of values}) read only part of it, never the whole
+    table (`selection.read_selected`): the full read filtered, in a fraction of its memory."""
     import pandas as pd
 
     folder = Path(folder)
-    if (folder / f"{name}.parquet").exists():
-        return pd.read_parquet(folder / f"{name}.parquet")
-    if (folder / f"{name}.csv").exists():
+    for path in (folder / f"{name}.parquet", folder / f"{name}.csv"):
+        if not path.exists():
+            continue
+        if columns is not None or where is not None:
+            from .selection import read_selected
+
+            return read_selected(path, name, columns, where)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
         from .columns import read_csv
 
-        return read_csv(folder / f"{name}.csv", name)  # CSV keeps no types: the declared ones
+        return read_csv(path, name)  # CSV keeps no types: the declared ones
     raise FileNotFoundError(folder / f"{name}.parquet")
 
 

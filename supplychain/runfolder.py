@@ -5,17 +5,23 @@
     r.lead_times               # the table as `run_experiment` returned it (Parquet or CSV alike)
     r.scenarios[0].seed        # what the manifest recorded
     r.compare["release_delays"], r.sweep["outcomes"]   # in a compare or sweep folder
+    r.read("lead_times", columns=["scenario", "replication", "date", "quoted_days"],
+           where={"product": "h100", "customer": ["lab_us", "lab_cn"]})   # part of a table
 
 It reads what `run_experiment`, `compare` and `sweep` wrote (`manifest.json`, the
 tables at the top of the folder, `summary.md`, `compare/`, `sweep/`), so a notebook
 can pick up a run made by `supplychain run` on a cluster without running it again.
 Tables are read on first use (a baseline replication is ~50 MB of them) and kept.
+Of ~200 replications `lead_times`, `orders` and `nodes` are many GB each, more than a laptop holds:
+`read(name, columns=, where=)` reads only some columns and the rows matching `where` ({column: value
+or list of values}), filtering Parquet row groups or CSV chunks as they are read (`selection`); the
+frame equals the full read filtered, and is not kept.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,7 @@ from .arguments import FORMATS, given_path
 from .errors import InputError
 from .fields import short
 from .outputs import read_table
+from .selection import Where
 from .tabular import TableAttributes
 
 __all__ = ["load_run", "read_manifest", "RunFolder", "StoredScenario", "LazyTables"]
@@ -58,12 +65,29 @@ class LazyTables(Mapping[str, pd.DataFrame]):
         if name not in self._names:
             raise KeyError(name)
         if name not in self._read:
-            try:
-                self._read[name] = read_table(self.folder, name)
-            except (ValueError, OSError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
-                file = next(p for p in (self.folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file())
-                raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+            self._read[name] = self._table(name)
         return self._read[name]
+
+    def read(self, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        """Part of table `name`: only `columns`, only the rows matching `where` ({column: value or list of
+        values}); read afresh each time and not kept, as a whole table may not fit in memory."""
+        if not isinstance(name, str) or name not in self._names:
+            raise InputError(self.folder, "name", f"no such table here; the tables are {', '.join(self._names) or 'none'} "
+                                                  f"(got {short(name)})")
+        return self._table(name, columns, where)
+
+    def _table(self, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        try:
+            return read_table(self.folder, name, columns, where)
+        except InputError:
+            raise
+        except (ValueError, OSError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
+            file = next(p for p in (self.folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file())
+            raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+
+    def __contains__(self, name: object) -> bool:
+        """Without reading the table (`Mapping`'s own test reads it: all of a `lead_times` of many GB)."""
+        return name in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -98,13 +122,26 @@ class RunFolder(TableAttributes):
                                topology_path=str(s.get("topology", "")), unconstrained=bool(s.get("unconstrained")))
                 for s in self.manifest.get("scenarios", [])]
 
+    def read(self, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
+        """Part of table `name` (a run table, or one of `compare/` or `sweep/`), read without loading the
+        whole table: only `columns` (all if None, in the order given) and the rows where each column of
+        `where` holds its value or one of its list of values, e.g.
+        `r.read("lead_times", ["date", "quoted_days"], where={"product": "h100", "replication": [0, 1]})`.
+        The same DataFrame as the full table filtered (same dtypes, a fresh index); an `InputError`
+        for an unknown table or column, or a value not of its column's kind."""
+        for tables in (self.tables, self.compare, self.sweep):
+            if name in tables:
+                return tables.read(name, columns, where)
+        names = [*self.tables, *self.compare, *self.sweep]
+        raise InputError(self.folder, "name", f"no such table here; the tables are {', '.join(names) or 'none'} (got {short(name)})")
+
     def scenario(self, name: str) -> dict[str, pd.DataFrame]:
-        """The tables of one scenario (reads every table; an `InputError` for a name the folder has not)."""
+        """The tables of one scenario (only its rows are read; an `InputError` for a name the folder has not)."""
         from .experiment import check_scenario_name
 
         if self.scenarios:  # what the manifest lists (a manifest of an older run may list none)
             check_scenario_name(name, [s.name for s in self.scenarios])
-        return {k: v[v["scenario"] == name].reset_index(drop=True) for k, v in self.tables.items()}
+        return {k: self.tables.read(k, where={"scenario": name}) for k in self.tables}
 
     def summary(self) -> str:
         """The text of `summary.md`, as the run printed it."""
