@@ -173,6 +173,17 @@ def test_bad_selections_are_one_line_input_errors(folders, fmt):
           "lead_times", where={"quoted_days": {"min": 3}})
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_table_that_cannot_be_read_is_an_input_error_naming_its_file(folders, tmp_path, fmt):
+    import shutil
+
+    shutil.copytree(folders / fmt, tmp_path / "run")
+    file = tmp_path / "run" / f"fleet.{fmt}"
+    file.write_bytes(file.read_bytes()[:40] if fmt == "parquet" else b"scenario,replication\nlr,x\n")
+    with pytest.raises(InputError, match="^" + re.escape(f"{file}: <file>: cannot read the table (")):
+        load_run(tmp_path / "run").read("fleet", where={"replication": 0})
+
+
 BIG = 120_000  # rows of the table the memory test reads: ~15 MB as a DataFrame
 
 
