@@ -22,12 +22,17 @@ Which text counts as a command, and how it is read:
   (`python -m supplychain ...`) names no command and is skipped.
 - Placeholders - an upper-case word (`N`, `PATH`, `IN`), `<out>`, or a shell variable (`$OUT`,
   `${OUT}`) - stand for a value. As an argument or a text or path option's value any text parses, so
-  they stay; as the value of a number or choice option (`--nodes N`) they become a value of that
-  type (`1`, the first choice), so what is checked is that the option exists and takes one value.
+  they stay; as the value of an option whose type refuses them (a number: `--nodes N`) they become
+  `1`, so what is checked is that the option exists and takes one value.
+
+The read-only commands among them (`topology validate|show|convert|generate|schema`, `scenario
+validate|show|schema`; well under a second each) are also run, from an empty working folder, with the
+docs' example names (`my_network.yaml`, `IN`, `N`, ...) standing for shipped files and small values.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 
@@ -128,6 +133,7 @@ def doc_commands() -> list[tuple[str, list[str]]]:
 
 
 def _parse(words: list[str]):
+    """The root's options, then each group's subcommand, each parsed by its own click command."""
     group = get_command(app)
     ctx = group.make_context("supplychain", list(words))
     command = group
@@ -220,3 +226,37 @@ def test_the_experiment_options_table_names_options_of_run_compare_and_sweep():
     for name in ("run", "compare", "sweep"):
         have = {opt for p in group.commands[name].params for opt in (*p.opts, *p.secondary_opts)}
         assert named <= have, f"{name}: README 'Experiments' names {sorted(named - have)}"
+
+
+#: the docs' read-only commands: cheap (well under a second each in process), run as shown below
+READ_ONLY = {("topology", "validate"), ("topology", "show"), ("topology", "convert"), ("topology", "generate"),
+             ("topology", "schema"), ("scenario", "validate"), ("scenario", "show"), ("scenario", "schema")}
+#: what the docs' example names and placeholders stand for when the command is run
+STAND_INS = {"my_network.yaml": str(ROOT / "topology" / "default.yaml"), "IN": str(ROOT / "topology" / "default.yaml"),
+             "my_scenario.yaml": str(ROOT / "policies" / "baseline.yaml"),
+             "OUT": "converted.json", "PATH": "generated.yaml", "N": "50", "S": "1"}
+READ_ONLY_COMMANDS = [(w, c) for w, c in COMMANDS if tuple(c[:2]) in READ_ONLY]
+
+
+def test_the_readme_shows_read_only_commands_to_run():
+    """The run test below has the README's commands to run (none lost to a change in the extraction)."""
+    shown = {tuple(c[:2]) for w, c in READ_ONLY_COMMANDS if w.startswith("README.md")}
+    assert shown >= READ_ONLY - {("scenario", "show")}  # README names `scenario show` in a comment only
+
+
+@pytest.mark.parametrize("where,words", READ_ONLY_COMMANDS, ids=[f"{w} {' '.join(c)}" for w, c in READ_ONLY_COMMANDS])
+def test_the_doc_read_only_command_runs(where, words, tmp_path, monkeypatch):
+    """Run as a reader would from a folder of their own: the docs' example files are the shipped ones,
+    paths the docs give from the repository root are the checkout's, outputs land in the folder."""
+    from typer.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    args = words[:2] + [STAND_INS.get(w, str(ROOT / w) if (ROOT / w).exists() and not w.startswith("-") else w)
+                        for w in words[2:]]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, f"{where}: supplychain {shlex.join(words)}: {res.output}"
+    if words[1] == "schema":
+        assert json.loads(res.stdout)["properties"]
+    if words[1] in ("convert", "generate"):
+        written = tmp_path / STAND_INS.get(words[-1], words[-1])
+        assert written.exists() and f"wrote {written.name}" in res.stdout
