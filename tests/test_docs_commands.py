@@ -214,6 +214,15 @@ def test_the_doc_command_parses(where, words):
         pytest.fail(f"{where}: supplychain {shlex.join(words)}: {err.format_message()}")
 
 
+def test_the_shipped_files_the_doc_commands_name_exist():
+    """`policies/...` and `topology/...` in a doc command are the checkout's files: a renamed policy leaves no
+    command naming the old file."""
+    named = [(where, w) for where, words in COMMANDS for w in words if w.startswith(("policies/", "topology/"))]
+    assert len(named) > 10
+    missing = [f"{where}: {w}" for where, w in named if not (ROOT / w).is_file()]
+    assert not missing, missing
+
+
 def test_the_experiment_options_table_names_options_of_run_compare_and_sweep():
     """README "Experiments" lists the options the three commands share (`--replications N` / `-n`, ...):
     each spelling exists on each command, so the table cannot keep a renamed or removed option."""
