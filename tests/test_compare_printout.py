@@ -1,0 +1,134 @@
+"""What `compare` prints (compare.md): which labs and products it lists, the notes beside an interval (one
+side's, both sides', a difference the same in every replication), and the scenario's own rules and shocks that
+never acted. The tables themselves: test_compare."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supplychain.comparison import compare
+
+from _compare import QUAKE, scenario
+
+
+def test_the_comparison_of_many_labs_prints_the_labs_that_moved_most_and_says_so():
+    """A generated network's 150 labs printed a comparison of 870 lines (every lab's every generation, gap and
+    causes). Past MAX_LABS it prints the labs whose releases moved most, the same ones in each block, and says so."""
+    from supplychain.comparison import format_comparison
+    from supplychain.summary import MAX_LABS
+
+    labs = [f"lab_{i:03d}" for i in range(MAX_LABS + 5)]
+    delays = pd.DataFrame({"scenario": "s", "lab": labs, "generation": 1, "baseline_day": 100.0,
+                           "scenario_day": [100.0 + i for i in range(len(labs))], "ci_low": np.nan, "ci_high": np.nan, "note": ""})
+    delays["delay_days"] = delays["scenario_day"] - delays["baseline_day"]
+    delays.loc[0, ["scenario_day", "delay_days"]] = np.nan  # reached in the baseline only: a change too
+    gaps = pd.DataFrame({"scenario": "s", "lab": labs, "baseline_mean_gap_days": 500.0, "scenario_mean_gap_days": 500.0,
+                         "change_days": 0.0, "ci_low": np.nan, "ci_high": np.nan, "baseline_generations": 2.0,
+                         "scenario_generations": 2.0, "note": ""})
+    peaks = pd.DataFrame(columns=["scenario", "product", "baseline_peak_weeks", "scenario_peak_weeks", "change_weeks",
+                                  "ci_low", "ci_high", "note"])
+    binding = pd.DataFrame({"scenario": ["b", "s"] * len(labs), "lab": [lab for lab in labs for _ in "bs"],
+                            "cause": "queue:fab", "share": 1.0})
+    tables = {"release_delays": delays, "gaps": gaps, "peak_lead_times": peaks, "binding": binding,
+              "mean_gaps": gaps[["lab"]]}
+    text = format_comparison(tables, "b", ["s"], 2, 0, "2022-01-01")
+    moved = {labs[0], *labs[-(MAX_LABS - 1):]}
+    assert f"The {MAX_LABS} labs whose releases moved most (of {len(labs)})" in text
+    for block in ("Release delay", "Mean gap", "What bound"):
+        part = text.split(block)[1].split("\n\n")[0]
+        assert {lab for lab in labs if f"    {lab} " in part} == moved, block
+    few = format_comparison({**tables, "release_delays": delays[delays["lab"].isin(labs[:3])],
+                             "gaps": gaps[gaps["lab"].isin(labs[:3])]}, "b", ["s"], 2, 0, "2022-01-01")
+    assert "moved most" not in few
+
+
+@pytest.mark.filterwarnings("ignore:.*never takes effect in the run", "ignore:.*the shock touches nothing")
+def test_the_scenarios_own_rules_and_shocks_that_did_nothing_are_said(tmp_path):
+    """`hbm_full_ban` printed 33 rows of +0 and nothing else: its ban never decided anything, as the baseline's
+    licence (approval 0) refused the same trade first. The comparison says so, one line per idle rule or shock
+    of the scenario's own, the same from the lean rows the command keeps."""
+    ban = {"id": "acc_ban", "announced": "2022-03-01", "effective": "2022-03-01", "action": "ban",
+           "scope": {"destinations": ["US"], "product_kinds": ["accelerator"]}, "substitute": False}
+    base = scenario("base", end="2023-06-30", controls=[ban])
+    later = {**ban, "id": "later_ban", "effective": "2022-06-01", "announced": "2022-06-01"}
+    future = {**ban, "id": "future_ban", "announced": "2023-01-01", "effective": "2024-01-01"}
+    never = {"id": "meteor", "kind": "capacity", "random": {"rate_per_year": 1e-9}, "multiplier": 0.1,
+             "target": {"ids": ["fab"]}}
+    dud = {**QUAKE, "id": "dud", "target": {"ids": ["lab"]}}  # a lab has no capacity to shock
+    other = scenario("tighter", end="2023-06-30", controls=[ban, later, future], shocks=[never, QUAKE, dud])
+    full = compare(base, [other], replications=2, seed=3, workers=1, counterfactuals=False)
+    idle = [line.strip() for line in full.text.splitlines() if line.startswith("    rule ") or line.startswith("    shock ")]
+    assert idle[0].startswith("rule later_ban decided nothing in 2 replication(s) (another rule decided first"), idle
+    assert idle[1].startswith("rule future_ban decided nothing") and "after the run ends 2023-06-30" in idle[1]
+    assert idle[2].startswith("shock meteor did not occur inside the run"), idle
+    assert idle[3].startswith("shock dud touched nothing in 2 replication(s)"), idle
+    assert len(idle) == 4, "the baseline's rule, which acted, and the shock that struck are not listed"
+    assert set(full.experiment.events.query("type == 'control'")["id"]) == {"acc_ban"}
+    lean = compare(base, [other], replications=2, seed=3, workers=1, counterfactuals=False, out=tmp_path, lean=True)
+    assert lean.text == full.text and (tmp_path / "compare" / "compare.md").read_text() == full.text
+    assert len(lean.experiment.tables["events"]) < len(full.experiment.events)
+
+
+def test_a_throttle_note_both_sides_share_is_printed_once():
+    """A throttle row whose baseline and scenario notes are the same (a generation both reached only in their
+    unconstrained runs) printed it twice, 'b: ...; s: ...', over 200 characters; now 'both: ...'. A note holding
+    'CI n/a' was left out whole, with the censoring beside it."""
+    from supplychain.comparison import format_comparison
+
+    none = pd.DataFrame(columns=["scenario", "lab", "generation", "baseline_day", "scenario_day", "delay_days",
+                                 "ci_low", "ci_high", "note"])
+    gaps = pd.DataFrame(columns=["scenario", "lab", "baseline_mean_gap_days", "scenario_mean_gap_days", "change_days",
+                                 "ci_low", "ci_high", "baseline_generations", "scenario_generations", "note"])
+    peaks = pd.DataFrame(columns=["scenario", "product", "baseline_peak_weeks", "scenario_peak_weeks", "change_weeks",
+                                  "ci_low", "ci_high", "note"])
+    censored = "no pairs; censored: reached only in the unconstrained run in 3/3, throttle >= 154 d"
+    thr = pd.DataFrame({"scenario": ["b", "s", "b", "s"], "lab": "lab", "generation": [5, 5, 6, 6],
+                        "throttle_days": [385.0, 390.0, np.nan, np.nan], "ci_low": [379.0, 380.0, np.nan, np.nan],
+                        "ci_high": [392.0, 400.0, np.nan, np.nan],
+                        "note": ["same in all 3 replications", "", censored, censored]})
+    binding = pd.DataFrame({"scenario": ["b", "s"], "lab": "lab", "cause": "queue:fab", "share": 1.0})
+    tables = {"release_delays": none, "gaps": gaps, "peak_lead_times": peaks, "binding": binding,
+              "mean_gaps": pd.DataFrame({"lab": ["lab"]}), "throttle": thr}
+    text = format_comparison(tables, "b", ["s"], 3, 0, "2022-01-01")
+    assert f"  both: {censored}\n" in text and f"b: {censored}" not in text
+    assert "  b: same in all 3 replications\n" in text
+    # of 2 replications, 1 paired: the note said "1 replication"
+    pairs = pd.DataFrame({"lab": "lab", "generation": 0, "status": ["paired", "only_a"], "day_a": [100.0, 300.0],
+                          "day_b": [130.0, np.nan], "diff_days": [30.0, np.nan], "bound_days": [np.nan, 60.0]})
+    from supplychain.analysis import summarise_pairs
+    note = summarise_pairs(pairs, "diff_days", ["lab", "generation"], 2, ("b", "s")).iloc[0]["note"]
+    assert note == "CI n/a (1 paired replication); censored: reached only in b in 1/2, delay >= 60 d"
+    # a release in the last part-day of the shortest run has a bound just below 0: it printed 'delay <= --0 d'
+    edge = pairs.assign(status=["paired", "only_b"], bound_days=[np.nan, -0.4])
+    note = summarise_pairs(edge, "diff_days", ["lab", "generation"], 2, ("b", "s")).iloc[0]["note"]
+    assert note.endswith("censored: reached only in s in 1/2, delay <= 0 d")
+    # one pair and one censored replication: the note's 'CI n/a' (the CI column says it) hid its censoring too
+    one = thr.assign(note=["CI n/a (1 paired replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
+    text = format_comparison({**tables, "throttle": one}, "b", ["s"], 2, 0, "2022-01-01")
+    assert "  b: censored: reached only in b in 1/2, throttle <= -40 d\n" in text
+
+
+def test_a_peak_that_moved_both_ways_is_not_called_unchanged():
+    """A peak quote 12 weeks longer in one replication and 12 shorter in the other averages a change of 0: it was
+    counted among the 'product(s) unchanged', its interval of [-152, +152] unseen. A product is unchanged when its
+    interval is inside 0.05 weeks too."""
+    from supplychain.analysis import peak_changes
+    from supplychain.comparison import format_comparison
+
+    peaks = pd.DataFrame({"scenario": ["b", "b", "s", "s"] * 2, "replication": [0, 1] * 4,
+                          "product": ["h100"] * 4 + ["b200"] * 4,
+                          "peak_quoted_days": [70.0, 84.0, 154.0, 0.0, 70.0, 84.0, 70.0, 84.0]})
+    p = peak_changes(peaks, "b", "s")
+    assert p.set_index("product").loc["h100", "change_weeks"] == 0.0
+    none = pd.DataFrame(columns=["scenario", "lab", "generation", "baseline_day", "scenario_day", "delay_days",
+                                 "ci_low", "ci_high", "note"])
+    gaps = pd.DataFrame(columns=["scenario", "lab", "baseline_mean_gap_days", "scenario_mean_gap_days", "change_days",
+                                 "ci_low", "ci_high", "baseline_generations", "scenario_generations", "note"])
+    tables = {"release_delays": none, "gaps": gaps, "peak_lead_times": p, "mean_gaps": pd.DataFrame({"lab": ["lab"]}),
+              "binding": pd.DataFrame({"scenario": ["b", "s"], "lab": "lab", "cause": "queue:fab", "share": 1.0})}
+    text = format_comparison(tables, "b", ["s"], 2, 0, "2022-01-01")
+    block = text.split("Peak quoted lead time")[1].split("What bound")[0]
+    assert "    h100 " in block and "1 other product(s) unchanged (all 2 in the peak_lead_times table)" in block
+    assert "    b200 " not in block
