@@ -55,3 +55,15 @@ def write(folder: Path, name: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def two_customers(allocation: str, priority: dict | None = None, capacity: float = 14.0, rates=(3.0, 1.0), ids=("a", "b"),
+                  period: float = 1.0):
+    """src (2-day cycle, `capacity` a week, under `allocation`) -> customers asking `rates` a day, a line every `period` days."""
+    src = {"id": "src", "kind": "source", "makes": ["widget"], "cycle_time": 2, "capacity": capacity, "allocation": allocation}
+    if priority:
+        src["priority"] = priority
+    nodes = [src] + [{"id": c, "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": q, "period_days": period}}
+                     for c, q in zip(ids, rates)]
+    edges = [{"from": "src", "to": c, "product": "widget", "transport": 1} for c in ids]
+    return topo(nodes, edges)
