@@ -1,4 +1,4 @@
-"""Sweeps: parameter syntax, grid and Latin hypercube designs, tidy outcomes, sensitivity ranking."""
+"""Sweeps: running the points, tidy outcomes, the sensitivity ranking and the printout (the design: test_sweep_design)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from supplychain.cli import app
 from supplychain.errors import InputError, ScenarioWarning
 from supplychain.sweep_outcomes import sweep_text as _text
-from supplychain.sweeps import Param, design, parse_param, sensitivity, sweep
+from supplychain.sweeps import Param, parse_param, sensitivity, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "topology" / "minimal.yaml")
@@ -22,40 +22,6 @@ runner = CliRunner()
 
 def scenario(**fields) -> dict:
     return {"name": "sw", "topology": MINIMAL, "end": "2024-06-30", **fields}
-
-
-def test_parse_param_grid_and_range():
-    assert parse_param("algorithms.efficiency_growth=2,3.5") == Param("algorithms.efficiency_growth", values=(2, 3.5))
-    assert parse_param("rsi.preset=none,full").values == ("none", "full")
-    assert parse_param("labs.utilisation=0.3:0.5") == Param("labs.utilisation", low=0.3, high=0.5)
-
-
-@pytest.mark.parametrize("text, problem", [
-    ("labs.utilisation", "expected PATH=v1,v2"),
-    ("=1,2", "expected PATH=v1,v2"),
-    ("labs.utilisation=0.5:0.3", "needs lo < hi"),
-    ("labs.utilisation=a:b", "two numbers"),
-    ("labs.utilisation=1,,2", "empty value"),
-])
-def test_bad_param_syntax(text, problem):
-    with pytest.raises(InputError, match=problem) as err:
-        parse_param(text)
-    assert str(err.value).startswith("<arguments>: params["), "from Python it names the argument, not the CLI option"
-
-
-def test_grid_is_the_product_and_lhs_fills_every_stratum():
-    grid = design([parse_param("a.x=1,2,3"), parse_param("a.y=true,false")], None, 0)
-    assert len(grid) == 6 and {(p["a.x"], p["a.y"]) for p in grid} == {(x, y) for x in (1, 2, 3) for y in (True, False)}
-    pts = design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=3)
-    xs, ys = np.array([p["a.x"] for p in pts]), np.array([p["a.y"] for p in pts])
-    assert sorted(np.floor(xs / 10 * 8).astype(int)) == list(range(8)), "one point per stratum"
-    assert sorted(np.floor((ys - 100) / 100 * 8).astype(int)) == list(range(8))
-    assert pts == design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=3), "seeded"
-    assert pts != design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=4)
-    with pytest.raises(InputError, match=r"a Latin hypercube \(--lhs, lhs=\) samples ranges"):
-        design([parse_param("a.x=1,2")], 4, 0)
-    with pytest.raises(InputError, match=r"needs a Latin hypercube \(--lhs N, lhs=N\)"):
-        design([parse_param("a.x=1:2")], None, 0)
 
 
 @pytest.fixture(scope="module")
@@ -163,37 +129,6 @@ def test_sweep_command_writes_tables(tmp_path):
     assert sorted(o["algorithms.efficiency_growth"]) == [2, 4]
 
 
-@pytest.mark.parametrize("ranged, problem", [
-    (("a", 1), "a range is a tuple of two numbers"),
-    ((1, 2, 3), "a range is a tuple of two numbers"),
-    ((2.0, 1.0), "a range needs finite lo < hi"),
-    ((0.0, float("inf")), "a range needs finite lo < hi"),
-])
-def test_a_bad_range_in_the_dict_form_names_its_path(ranged, problem):
-    """`sweep(..., {path: (lo, hi)})` checks the range like `PATH=lo:hi`, instead of a bare ValueError."""
-    with pytest.raises(InputError, match=problem) as err:
-        sweep(scenario(), {"labs.utilisation": ranged}, lhs=4, replications=1, workers=1)
-    assert err.value.file == "<arguments>" and err.value.field == "params[labs.utilisation]"
-
-
-@pytest.mark.parametrize("given, values", [
-    (np.linspace(0.3, 0.5, 2), (0.3, 0.5)),
-    (pd.Series([0.3, 0.5]), (0.3, 0.5)),
-    (range(3, 5), (3, 4)),
-    (np.arange(3, 5), (3, 4)),
-])
-def test_the_dict_form_takes_an_array_series_or_range_of_values(given, values):
-    """`{path: np.linspace(...)}` is a notebook's grid; it was refused as one value ("Input should be a valid
-    number (got array([...]))")."""
-    from supplychain.sweep_design import dict_param as _dict_param
-
-    p = _dict_param("labs.utilisation", given)
-    assert p.values == values and all(type(v) in (int, float) for v in p.values)
-    s = sweep(scenario(end="2022-06-30"), {"labs.utilisation" if isinstance(values[0], float) else
-                                           "generations.max_generations": given}, replications=1, workers=1)
-    assert s.points.iloc[:, 2].tolist() == list(values)
-
-
 @pytest.mark.parametrize("field", ["seed", "replications", "topology"])
 def test_what_every_point_shares_cannot_be_swept(field):
     """A swept seed, replication count or topology would run every point alike and still be listed as an input."""
@@ -243,18 +178,6 @@ def test_a_small_sample_gets_a_permutation_p_value_not_the_t_approximation():
     x = np.arange(30.0)
     rho, p = spearman(x, x + np.sin(x))  # a large sample: scipy's approximation
     assert p < 1e-6
-
-
-def test_a_latin_hypercube_over_a_whole_number_field_samples_whole_numbers():
-    """--lhs over generations.max_generations failed with 'got 4.202...', a value nobody wrote."""
-    s = sweep(scenario(end="2022-06-30"), {"generations.max_generations": (2.0, 6.0)}, lhs=4, replications=1, workers=1)
-    got = s.points["generations.max_generations"]
-    assert [float(v).is_integer() for v in got] == [True] * 4 and got.between(2, 6).all()
-
-
-def test_a_range_with_an_infinite_end_says_it_must_be_finite():
-    with pytest.raises(InputError, match=r"a range needs finite numbers lo:hi \(got '1:inf'\)"):
-        parse_param("algorithms.efficiency_growth=1:inf")
 
 
 def test_a_sweep_of_a_textbook_chain_ranks_its_stock_points_fill_rate(tmp_path):
