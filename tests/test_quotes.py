@@ -211,6 +211,23 @@ def test_a_fifo_producers_quote_is_the_lead_time_a_new_order_gets():
     assert excess.min() >= -1e-9 and excess.max() < 1.0
 
 
+def test_a_denormal_capacity_quotes_without_a_numpy_warning():
+    """Two overlapping shocks of x1e-160 leave the fab a denormal capacity (under the 1e-12 floor, so its
+    quote reads the backlog as unbounded); dividing the backlog by it anyway overflowed, and numpy's
+    RuntimeWarning reached the user's console. The quote is inf with work waiting, as for a zero capacity."""
+    import warnings
+
+    from supplychain.results import simulate
+
+    shocks = [{"id": f"s{i}", "kind": "capacity", "start": "2022-01-10", "duration_days": 400, "multiplier": 1e-160,
+               "target": {"ids": ["fab"]}} for i in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        r = simulate(str(ROOT / "topology" / "minimal.yaml"), {"name": "q", "end": "2022-03-01", "shocks": shocks})
+    q = r.nodes[(r.nodes["node"] == "fab") & (r.nodes["day"] > 14)]
+    assert len(q) and np.isinf(q["quoted_days"]).all()
+
+
 def test_plan_wait_by_hand():
     """Days to cover a backlog along the capacity plan: flat, a step, a shock, a node not built yet."""
     def wait(plan, d, cap, backlog):

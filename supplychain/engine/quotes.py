@@ -140,8 +140,10 @@ class QuotePlan:
         ct = net.cycle[:, d] * net.ct_mult[:, d]
         node_q = ct.copy()
         limited = self.producer & np.isfinite(cap)
+        # divide only where the quote reads it: a denormal capacity (a shock's multipliers multiplied) overflows
+        flowing = cap > 1e-12
         with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(cap > 1e-12, backlog / cap + ct, np.where(backlog > 0, np.inf, ct))
+            q = np.where(flowing, backlog / np.where(flowing, cap, 1.0) + ct, np.where(backlog > 0, np.inf, ct))
         if net.plan_cum is not None:  # `quotes.capacity: plan`: the wait along the capacity plan
             q = ct + plan_wait(net.plan_cum, d, cap, backlog, limited & (backlog > 0))
         node_q[limited] = q[limited]
