@@ -113,6 +113,24 @@ def test_no_stock_in_the_weekly_tables_is_negative():
     assert (fleet >= 0).all().all()
 
 
+def test_a_fleet_that_emptied_records_no_negative_compute_or_orders():
+    """Accelerators that retire in 4 days, while a zero HBM quota refuses much of what labs order: the
+    fleet and the order book empty again and again, leaving float residues (-1e-11 H100e installed,
+    -1e-9 H100e on order after 1e5 passed through). The fleet column showed 0 but training_flops,
+    computed from the raw residue, was -9e3 FLOP/s; on_order's residue exceeded a tolerance scaled to
+    what was left on order (nothing) rather than to what had passed through it."""
+    from supplychain import simulate
+
+    quota = {"id": "hbm_quota", "action": "quota", "announced": "2027-01-23", "effective": "2027-01-23",
+             "scope": {"product_kinds": ["hbm"]}, "quota": 0, "period_days": 7, "quota_excess": "refuse"}
+    sc = {"name": "empties", "extends": str(ROOT / "policies" / "baseline.yaml"), "start": "2027-01-01",
+          "end": "2028-12-01", "seed": 4118873460, "labs": {"lifetime_years": 0.01, "ordering": "smooth"},
+          "controls": [quota]}
+    f = simulate(scenario=sc).tables["fleet"]
+    assert (f[["installed_h100e", "on_order_h100e", "training_flops", "effective_training_flops"]] >= 0).all().all()
+    assert (f["installed_h100e"] == 0).any() and (f["on_order_h100e"] > 1e4).any()  # it emptied, and it ordered
+
+
 def test_utilisation_mean_is_the_weeks_capacity_used_over_capacity_available():
     """A source of 14 a week fed 7 units once a week works 3.5 days of 7: the recorded day's snapshot
     (`utilisation`) reads 1 (the order arrives on the recording day), the week's mean (`utilisation_mean`) 0.5."""

@@ -46,6 +46,7 @@ class LabState:
     commissioning: int = 0  # deliveries not yet ready (in `Labs._commissioning`)
     commissioning_h100e: float = 0.0
     on_order_h100e: float = 0.0
+    on_order_peak: float = 0.0  # the most ever on order: the scale of on_order_h100e's rounding residue
     power_mw: float = 0.0
     power_on_order_mw: float = 0.0
     used_mw: float = 0.0
@@ -225,6 +226,7 @@ class Labs:
         st = self.states[j]
         p = self.net.products[sku]
         st.on_order_h100e += units * p.h100e
+        st.on_order_peak = max(st.on_order_peak, st.on_order_h100e)
         mw = units * p.power_kw / 1000.0
         if pending:
             st.pending_mw += mw

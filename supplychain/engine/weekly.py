@@ -73,11 +73,12 @@ def fleet_blocks(w: "World") -> WeeklyBlocks:
     return WeeklyBlocks(FLEET_COLUMNS, {"lab": [w.net.ids[n] for n in w.labs.nodes]})
 
 
-def _stock(x: np.ndarray) -> np.ndarray:
+def _stock(x: np.ndarray, scale: float = 0.0) -> np.ndarray:
     """A quantity that cannot be negative, its rounding residue (running sums of float
     additions and removals leave -1e-10 where a stock emptied) recorded as 0; a real
-    negative, a bug, still shows."""
-    tol = 1e-9 * max(1.0, float(np.abs(x).max())) if len(x) else 0.0
+    negative, a bug, still shows. `scale`: the most the stock has held, when it has since
+    emptied everywhere (the residue is relative to what passed through, not to what is left)."""
+    tol = 1e-9 * max(1.0, float(np.abs(x).max()), scale) if len(x) else 0.0
     return np.where((x < 0.0) & (x > -tol), 0.0, x)
 
 
@@ -100,11 +101,13 @@ def record_week(w: "World", day: int) -> None:
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
     training = labs.training
-    train = training.flops_per_second(labs.h100e)
+    installed = _stock(labs.h100e)
+    train = training.flops_per_second(installed)  # of the fleet the row reports: a residue of -1e-11 H100e is none
     with np.errstate(over="ignore", invalid="ignore"):  # compounding gains past a float: inf
         effective = train * training.efficiency(day)
-    w.fleet_rows.add(day, _stock(labs.h100e), _stock(waiting - stranded), _stock(stranded),
-                     _stock(np.fromiter((st.on_order_h100e for st in states), float, len(states))), labs.target_now(day),
+    on_order = np.fromiter((st.on_order_h100e for st in states), float, len(states))
+    w.fleet_rows.add(day, installed, _stock(waiting - stranded), _stock(stranded),
+                     _stock(on_order, max((st.on_order_peak for st in states), default=0.0)), labs.target_now(day),
                      np.fromiter((st.power_mw for st in states), float, len(states)),
                      _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
                      train, effective, training.gen.copy())
