@@ -46,7 +46,7 @@ class LabState:
     commissioning: int = 0  # deliveries not yet ready (in `Labs._commissioning`)
     commissioning_h100e: float = 0.0
     on_order_h100e: float = 0.0
-    on_order_peak: float = 0.0  # the most ever on order: the scale of on_order_h100e's rounding residue
+    peak_h100e: float = 0.0  # the most ever installed, waiting or on order: the scale of those sums' rounding residue
     power_mw: float = 0.0
     power_on_order_mw: float = 0.0
     used_mw: float = 0.0
@@ -102,6 +102,7 @@ class Labs:
                 p = net.products[sku]
                 self.h100e[j] += units * p.h100e
                 st.used_mw += units * p.power_kw / 1000.0
+            st.peak_h100e = self.h100e.item(j)
         self.acc_flows: list[list[Flow]] = [[] for _ in self.nodes]
         self.power_products: list[list[str]] = [[] for _ in self.nodes]
         for (cust, product), flows in net.inbound.items():
@@ -226,7 +227,7 @@ class Labs:
         st = self.states[j]
         p = self.net.products[sku]
         st.on_order_h100e += units * p.h100e
-        st.on_order_peak = max(st.on_order_peak, st.on_order_h100e)
+        st.peak_h100e = max(st.peak_h100e, st.on_order_h100e)
         mw = units * p.power_kw / 1000.0
         if pending:
             st.pending_mw += mw
@@ -282,6 +283,7 @@ class Labs:
             self.next_ready[j] = ready
         st.waiting.append((ready, sku, units, order))
         st.waiting_h100e += h
+        st.peak_h100e = max(st.peak_h100e, st.waiting_h100e)
         self._commissioning_of[j].append((ready, j, h))
         st.commissioning += 1
         st.commissioning_h100e += h
@@ -324,7 +326,7 @@ class Labs:
                 break
             q.popleft()
         st.used_mw, st.pending_mw, st.waiting_h100e = used_mw, pending_mw, waiting_h100e
-        self.h100e[j], self.installed_units = fleet, installed_units
+        self.h100e[j], self.installed_units, st.peak_h100e = fleet, installed_units, max(st.peak_h100e, fleet)
         self.next_ready[j] = q[0][0] if q else np.inf
         return done
 

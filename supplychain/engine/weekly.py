@@ -101,13 +101,14 @@ def record_week(w: "World", day: int) -> None:
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
     training = labs.training
-    installed = _stock(labs.h100e)
+    peak = max((st.peak_h100e for st in states), default=0.0)  # what passed through: the residues' scale
+    installed = _stock(labs.h100e, peak)
     train = training.flops_per_second(installed)  # of the fleet the row reports: a residue of -1e-11 H100e is none
     with np.errstate(over="ignore", invalid="ignore"):  # compounding gains past a float: inf
         effective = train * training.efficiency(day)
     on_order = np.fromiter((st.on_order_h100e for st in states), float, len(states))
-    w.fleet_rows.add(day, installed, _stock(waiting - stranded), _stock(stranded),
-                     _stock(on_order, max((st.on_order_peak for st in states), default=0.0)), labs.target_now(day),
+    w.fleet_rows.add(day, installed, _stock(waiting - stranded, peak), _stock(stranded, peak),
+                     _stock(on_order, peak), labs.target_now(day),
                      np.fromiter((st.power_mw for st in states), float, len(states)),
                      _stock(np.fromiter((st.used_mw for st in states), float, len(states))),
                      train, effective, training.gen.copy())
