@@ -42,7 +42,7 @@ class Review(NamedTuple):
     review_days: float  # days to the lab's next review
     params: Mapping[str, float] = MappingProxyType({})  # `labs.ordering_params`, defaults filled in
     #: the lab's random stream for ordering policies (`streams.py`): seeded per replication, so a policy
-    #: drawing from it gives the same tables for the same seed, serial or on workers
+    #: drawing from it gives the same tables for the same seed, serial or on workers (None for a built-in policy)
     rng: np.random.Generator | None = None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..scenario_schema import Rule
 from .network import Flow
-from .ordering import Review, ask
+from .ordering import BUILT_IN, Review, ask
 from .orders import Order
 
 __all__ = ["Reviews", "TOOL_LEAD_DAYS", "TOOL_REVIEW_DAYS"]
@@ -92,7 +92,8 @@ class Reviews:
             rules = controls.rules
             least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
             review = None  # without rules (no stockpiling) every SKU's review is the same: built once
-            rng = self.plugin_streams.get("ordering", net.ids[node])  # the lab's stream for the policy (`Review.rng`)
+            # the lab's stream for a user's policy (`Review.rng`); a built-in one draws nothing: no stream to make
+            rng = None if policy is BUILT_IN.get(pol.ordering) else self.plugin_streams.get("ordering", net.ids[node])
             factor = 1.0
             for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
                 if rules:
