@@ -93,6 +93,25 @@ def test_vendor_substitutes_compliant_variant():
     assert lt[(lt["customer"] == "lab_cn") & (lt["product"] == "acc")]["realised_by_delivery_days"].notna().any()
 
 
+def test_a_substituted_variants_lines_are_the_skus_realised_series_as_the_readme_says():
+    """README "Tables", lead_times: a variant ordered in place of a blocked SKU counts on the SKU's flow,
+    while `orders` names the variant. So an analyst who groups `orders` by its own product finds the SKU's
+    realised lines there, not on the variant's flow; over the lab's flows together every line is counted once."""
+    r = run(rule(substitute=True))
+    o = r.orders
+    cn = o[(o["kind"] == "lab") & (o["customer"] == "lab_cn") & o["lead_time_days"].notna()]
+    lt = r.lead_times[r.lead_times["customer"] == "lab_cn"]
+    assert "acc" not in set(cn["product"]) and (cn["product"] == "acc_c").sum() > 10
+    on_sku = lt[lt["product"] == "acc"]
+    variant = cn[cn["product"] == "acc_c"]
+    assert on_sku["realised_by_order_lines"].sum() == len(variant)  # the variant's lines, on the SKU's flow
+    week = (variant["ordered"] // 7 * 7).rename("day")
+    means = variant["lead_time_days"].groupby(week).mean()
+    got = on_sku[on_sku["realised_by_order_lines"] > 0].set_index("day")["realised_by_order_days"]
+    assert got.sort_index().to_numpy() == pytest.approx(means.sort_index().to_numpy())
+    assert lt["realised_by_order_lines"].sum() == len(cn)  # every delivered line once, over the lab's flows
+
+
 def test_equipment_control_stalls_capacity_expansion():
     eq = {"id": "eq", "announced": "2022-01-01", "effective": "2022-01-01", "action": "equipment",
           "scope": {"destinations": ["CN"]}}
