@@ -103,3 +103,23 @@ def test_a_name_pandas_would_read_as_null_reads_back_from_csv(tmp_path, name):
         got = read_table(tmp_path / "run", table)
         pdt.assert_frame_equal(got, df, check_exact=True, obj=table)
     assert (read_table(tmp_path / "run", "fleet")["scenario"] == name).all()
+
+
+RUN_TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
+
+
+def test_the_readme_names_every_column_of_the_run_tables():
+    """README "Tables" is the column reference an analyst reads: each run table's paragraph (from its
+    bold name to the next) names every declared column, so a column added or renamed in `columns.py`
+    without the README fails here rather than in a notebook."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = text[text.index("## Tables"):]
+    parts = re.split(r"\*\*(\w+)\*\*", text[:text.index("A compare folder adds")])
+    paragraphs = dict(zip(parts[1::2], parts[2::2]))
+    assert set(RUN_TABLES) <= set(paragraphs)
+    for name in RUN_TABLES:
+        named = set(re.findall(r"`([a-z0-9_]+)`", paragraphs[name]))
+        missing = [c for c in COLUMNS[name] if c not in named and c not in ("scenario", "replication")]
+        assert not missing, f"README 'Tables' {name}: {missing} not named"
