@@ -122,8 +122,14 @@ def _value(v: Any, kind: str) -> Any:
         return v if isinstance(v, str) else None
     if kind == "whole":  # an int64 column's
         return int(v) if isinstance(v, (int, np.integer)) and -2**63 <= v < 2**63 else None
-    if kind == "number":
-        return float(v) if isinstance(v, (int, float, np.integer, np.floating)) and abs(v) <= 1e308 else None
+    if kind == "number":  # inf too (`quoted_days` in an outage); not NaN, as no null is selected (None for text)
+        if not isinstance(v, (int, float, np.integer, np.floating)):
+            return None
+        try:
+            x = float(v)
+        except OverflowError:  # an int past a float's range
+            return None
+        return None if np.isnan(x) else x
     if kind == "date":
         if not isinstance(v, (str, dt.date, np.datetime64)):
             return None

@@ -173,6 +173,26 @@ def test_bad_selections_are_one_line_input_errors(folders, fmt):
           "lead_times", where={"quoted_days": {"min": 3}})
 
 
+def test_an_outages_infinite_quotes_are_selected_by_value(tmp_path):
+    """README: `quoted_days` is `inf` while a supplier with a backlog has no capacity, a value the table
+    holds, so `where={"quoted_days": inf}` selects those weeks (it was refused as "expected numbers");
+    NaN stays refused, as no null is selected by value."""
+    outage = {**SC, "name": "out", "end": "2022-12-31",
+              "shocks": [{"id": "o", "kind": "capacity", "start": "2022-06-01", "duration_days": 60, "multiplier": 0,
+                          "target": {"ids": ["packager"]}}]}
+    got = {}
+    for fmt in ("parquet", "csv"):
+        run_experiment(outage, replications=1, workers=1, out=tmp_path / fmt, fmt=fmt)
+        r = load_run(tmp_path / fmt)
+        got[fmt] = r.read("lead_times", ["date", "supplier", "quoted_days"], where={"quoted_days": [np.inf, 1e9]})
+        pdt.assert_frame_equal(got[fmt], _filtered(r.lead_times, ["date", "supplier", "quoted_days"],
+                                                   {"quoted_days": [np.inf, 1e9]}))
+        with pytest.raises(InputError, match="where.quoted_days: expected numbers"):
+            r.read("lead_times", where={"quoted_days": float("nan")})
+    assert len(got["parquet"]) and np.isinf(got["parquet"]["quoted_days"]).all()
+    pdt.assert_frame_equal(got["parquet"], got["csv"])
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_a_table_that_cannot_be_read_is_an_input_error_naming_its_file(folders, tmp_path, fmt):
     import shutil
