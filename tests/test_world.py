@@ -140,8 +140,7 @@ def test_realised_series_count_their_lines_and_weight_to_the_mean_over_lines():
     lt, o = r.lead_times, r.orders
     for (sup, cust, prod), f in lt.groupby(["supplier", "customer", "product"]):
         assert (f["realised_by_order_lines"] > 0).eq(f["realised_by_order_days"].notna()).all()
-        lines = o[(o["supplier"] == sup) & (o["customer"] == cust) & (o["product"] == prod) & o["delivered"].notna()
-                  & (o["kind"] != "assembly")]
+        lines = o[(o["supplier"] == sup) & (o["customer"] == cust) & (o["product"] == prod) & o["delivered"].notna()]
         quoted_weeks = set((f["day"] // 7).astype(int))
         lines = lines[(lines["ordered"] // 7).astype(int).isin(quoted_weeks)]  # realised rows ride on the quote's weeks
         assert f["realised_by_order_lines"].sum() == len(lines), (sup, cust, prod)
@@ -149,6 +148,9 @@ def test_realised_series_count_their_lines_and_weight_to_the_mean_over_lines():
             whole = across_replications(f.assign(all=0), "realised_by_order_days", by=("all",),
                                         weight="realised_by_order_lines")
             assert whole["mean"].iloc[0] == pytest.approx(lines["lead_time_days"].mean())
+    # the vendor's kits at its packager are that flow's lines: its quotes have a realised series beside them
+    kits = lt[(lt["supplier"] == "packager") & (lt["customer"] == "vendor")]
+    assert kits["realised_by_order_lines"].sum() == ((o["kind"] == "assembly") & o["lead_time_days"].notna()).sum() > 10
 
 
 def test_tool_deliveries_expand_fab_capacity():

@@ -81,10 +81,11 @@ LEAD_COLUMNS = ("day", "supplier", "customer", "product", "quoted_days", "share"
 def _line_weeks(a: OrderArrays) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(flow, lead time, {"order": week, "delivery": week}) of the delivered lines the realised
     series average: those that travelled on a flow's edge, a compliant variant shipped in place of
-    its SKU included. Orders in flight at the start are left out: their `ordered` (0) stands in for
-    a date before the run, so delivered - ordered is the assumed spread of their arrivals
+    its SKU included, and a vendor's kits at its packagers (`assembly`: the packager -> vendor flow's
+    lines, beside that flow's quotes). Orders in flight at the start are left out: their `ordered` (0)
+    stands in for a date before the run, so delivered - ordered is the assumed spread of their arrivals
     (`in_flight_days`), not a lead time."""
-    keep = ~np.isnan(a["delivered"]) & (a["kind"] != "assembly") & (a["flow"] >= 0) & (a["note"] != "in_flight")
+    keep = ~np.isnan(a["delivered"]) & (a["flow"] >= 0) & (a["note"] != "in_flight")
     flow, ordered, delivered = a["flow"][keep], a["ordered"][keep], a["delivered"][keep]
     weeks = {"order": (ordered // 7).astype(np.int64), "delivery": (delivered // 7).astype(np.int64)}
     return flow.astype(np.int64), delivered - ordered, weeks
