@@ -2,7 +2,8 @@
 
 The quote at a producer is backlog / effective rate + cycle time; at a packager the
 slowest BOM input (share-weighted over its suppliers, plus transport) + its own quote;
-at a vendor without stock the build chain + its own quote. `ReferenceQuoter` computes
+at a vendor without stock the build chain + its own quote; at a stock point with goods on hand
+0, without them its replenishment chain (a kit's slowest input) + its cycle time. `ReferenceQuoter` computes
 that by recursion; `QuotePlan.evaluate` must agree at every (supplier, product) key,
 week after week, on networks with vendors, kits, pro-rata books and shocks.
 """
@@ -82,6 +83,12 @@ class ReferenceQuoter:
             bom = net.products[product].bom
             inputs = [bom.logic] + ([bom.hbm] if bom.hbm and bom.hbm_stacks > 0 else [])
             return max(self.supply(n, p) for p in inputs) + self.node(n)
+        if kind == "stock":
+            # goods on hand ship at once; without, an order waits for a replenishment through the chain
+            if self.w.stocks.state[n].on_hand > 1e-9:
+                return 0.0
+            m = net.node_models[n]
+            return max(self.supply(n, p) for p in (list(m.bom) or [m.item])) + self.node(n)
         return self.node(n)
 
     def supply(self, customer: int, product: str) -> float:
@@ -165,6 +172,56 @@ def test_plan_matches_the_definition_on_the_default_network_under_a_blockade():
     w = World(graph_to_model(res.topology), sc, 0)
     weeks = {int((dt.date(2027, 7, 1) - sc.start).days // 7) + k for k in (0, 4, 12, 26, 40)} | {10, 80}
     assert check_every_week(w, weeks) == len(weeks)
+
+
+def textbook_chain(wh_level: float, asm_s: float, asm_S: float):
+    """plant (70/week, 2 d) -(3 d)-> wh (base stock) -(1 d)-> asm (sS kit: 2 a + 1 b, 3 d) -(2 d)-> dc -> shop,
+    b from an unlimited source -(4 d)-> asm; dc replenishes to order from asm. A planner's textbook chain."""
+    from conftest import topo
+
+    items = {"a": {"kind": "item"}, "b": {"kind": "item"}, "kit": {"kind": "item"}}
+    return topo(
+        [
+            {"id": "plant", "kind": "source", "makes": ["a"], "capacity": 70, "cycle_time": 2},
+            {"id": "pb", "kind": "source", "makes": ["b"]},
+            {"id": "wh", "kind": "stock", "item": "a", "base_stock": wh_level},
+            {"id": "asm", "kind": "stock", "item": "kit", "policy": "sS", "s": asm_s, "S": asm_S,
+             "bom": {"a": 2, "b": 1}, "cycle_time": 3},
+            {"id": "dc", "kind": "stock", "item": "kit", "policy": "make_to_order"},
+            {"id": "shop", "kind": "demand", "item": "kit", "demand": {"mode": "fixed", "rate": 3}},
+        ],
+        [
+            {"from": "plant", "to": "wh", "product": "a", "transport": 3},
+            {"from": "pb", "to": "asm", "product": "b", "transport": 4},
+            {"from": "wh", "to": "asm", "product": "a", "transport": 1},
+            {"from": "asm", "to": "dc", "product": "kit", "transport": 2},
+            {"from": "dc", "to": "shop", "product": "kit"},
+        ],
+        items,
+    )
+
+
+@pytest.mark.parametrize("levels", [(100, 45, 70), (40, 5, 25)], ids=["stocked", "short"])
+def test_plan_matches_the_definition_on_a_textbook_chain(levels):
+    sc = Scenario.model_validate({"name": "q", "start": "2024-01-01", "end": "2024-12-31", "seed": 1})
+    w = World(textbook_chain(*levels), sc, 0)
+    assert w.quote_book.plan.passes >= 3, "dc -> asm -> wh -> plant"
+    assert check_every_week(w, set(range(0, 52))) == 52
+
+
+def test_a_stock_points_quote_is_what_its_orders_take():
+    """A stock point with goods on hand ships at once, so an order takes only the transport: asm, which
+    never runs out, quoted its cycle time + transport (5 days) for orders that all took 2. A point
+    without goods (dc, make to order) waits for a replenishment through its chain: asm's 0 + 2 days."""
+    from supplychain.results import simulate
+
+    r = simulate(textbook_chain(100, 45, 70), {"name": "q", "start": "2024-01-01", "end": "2024-12-31", "seed": 1})
+    assert r.stocks.set_index("node").loc["asm", "fill_rate"] == 1.0
+    lt = r.lead_times.set_index(["supplier", "customer"])
+    for flow, days in ((("asm", "dc"), 2.0), (("dc", "shop"), 2.0), (("pb", "asm"), 4.0)):
+        quoted, took = lt.loc[flow, "quoted_days"], lt.loc[flow, "realised_by_order_days"].dropna()
+        assert (quoted == days).all(), (flow, quoted.unique())
+        assert len(took) > 30 and (took == days).all(), (flow, took.unique())
 
 
 def test_labs_get_quotes_only_while_they_may_order_the_sku():

@@ -5,6 +5,9 @@ industry reports ("36-52 weeks"): at a producer, backlog / effective rate +
 cycle time; for a packaged accelerator, the slowest of its BOM inputs (each
 quoted at its suppliers, plus transport) + the packaging quote; for a
 vendor's customer, that + the vendor's cycle time + transport to the lab.
+A stock point (the generic kernel) with goods on hand ships at once (0); without,
+an order waits for replenishment, quoted like a vendor without stock: its chain
+(a kit's slowest input) + its cycle time.
 """
 
 from __future__ import annotations
@@ -85,10 +88,14 @@ class QuotePlan:
         self.key_node = np.array([n for n, _ in keys], dtype=np.intp)
         self.producer = np.array([k in PRODUCER_KINDS for k in net.kinds], dtype=bool)
         pairs: dict[tuple[int, str], int] = {}
-        vendor, pack, inputs = [], [], []
+        vendor, pack, inputs, stock, stock_in = [], [], [], [], []
         for k, (n, p) in enumerate(keys):
             if net.kinds[n] == "vendor":
                 vendor.append((k, pairs.setdefault((n, p), len(pairs))))
+            elif net.kinds[n] == "stock":  # replenished with its item, or assembled from its bom's inputs
+                model = net.node_models[n]
+                stock.append(k)
+                stock_in.append([pairs.setdefault((n, i), len(pairs)) for i in (list(model.bom) or [model.item])])
             elif net.kinds[n] == "packaging" and net.products[p].bom is not None:
                 bom = net.products[p].bom
                 ins = [bom.logic] + ([bom.hbm] if bom.hbm and bom.hbm_stacks > 0 else [])
@@ -103,6 +110,10 @@ class QuotePlan:
         self.stocked = [keys[k] for k in self.stocked_keys]
         self.pack_keys = np.array(pack, dtype=np.intp)
         self.pack_in = np.array([[ins[0], ins[-1]] for ins in inputs], dtype=np.intp).reshape(len(pack), 2)
+        self.stock_keys = np.array(stock, dtype=np.intp)
+        self.stock_nodes = [keys[k][0] for k in stock]
+        self.stock_in = np.array([j for ins in stock_in for j in ins], dtype=np.intp)
+        self.stock_start = np.cumsum([0] + [len(ins) for ins in stock_in[:-1]]).astype(np.intp)
         self.n_pairs = len(pairs)
         seg, starts, filled = [], [], []
         for (c, p), j in sorted(pairs.items(), key=lambda kv: kv[1]):
@@ -120,6 +131,7 @@ class QuotePlan:
                          (x.index for x in net.flows_into(c, p))] for (c, p), j in pairs.items()}
         deps = {k: pair_keys[j] for k, j in vendor}
         deps.update({k: [d for j in ins for d in pair_keys[j]] for k, ins in zip(pack, inputs)})
+        deps.update({k: [d for j in ins for d in pair_keys[j]] for k, ins in zip(stock, stock_in)})
         depth: dict[int, int] = {}
 
         def depth_of(k: int) -> int:
@@ -165,11 +177,18 @@ class QuotePlan:
                 share = share * w.sourcing.weight[self.seg_flow]
             if refused is not None:
                 share = np.where(refused[self.seg_flow], 0.0, share)
+            if len(self.stock_keys):  # goods on hand (then no backorders: arrivals serve those first) ship at once
+                states = w.stocks.state
+                on_hand = np.array([states[n].on_hand > 1e-9 for n in self.stock_nodes], dtype=bool)
+                stock_node = self.key_node[self.stock_keys]
             for _ in range(self.passes):
                 supply = self._supply(at[self.key_of] + self.expected * mult, share)
                 at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, supply[self.vendor_pair], 0.0)
                 if len(self.pack_keys):
                     at[self.pack_keys] = np.maximum(supply[self.pack_in[:, 0]], supply[self.pack_in[:, 1]]) + node_q[pack_node]
+                if len(self.stock_keys):
+                    slowest = np.maximum.reduceat(supply[self.stock_in], self.stock_start)
+                    at[self.stock_keys] = np.where(on_hand, 0.0, node_q[stock_node] + slowest)
             if w.vendors.atp:  # `quotes.vendor: atp`: the promise of the lots in build, not a new build
                 at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, self._promise(w, day, supply[self.vendor_pair]), 0.0)
         return node_q, at
