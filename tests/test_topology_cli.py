@@ -197,3 +197,16 @@ def test_python_dash_m_supplychain_is_the_command() -> None:
     assert ok.stdout == cli("topology", "validate", MINIMAL).stdout
     bad = run("run", "--seed", "-1")
     assert bad.returncode == 2 and bad.stderr.splitlines() == ["supplychain run: --seed: must be at least 0 (got -1)"]
+
+
+def test_validate_counts_the_edges_written_not_the_supplier_customer_pairs(tmp_path: Path) -> None:
+    """A fab shipping two dies to one packager is two edges of the file (one per product) but one pair of
+    the graph: validate said "ok (12 edges)" of a file of 16, as if four had been dropped."""
+    data = load_topology(Path("topology/default.yaml")).graph["model"].model_dump(by_alias=True, exclude_none=True)
+    pairs = {(e["from"], e["to"]) for e in data["edges"]}
+    assert len(pairs) < len(data["edges"])  # the default network has such edges
+    result = cli("topology", "validate", "topology/default.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith(f"nodes, {len(data['edges'])} edges)")
+    scenario = cli("scenario", "validate", "policies/baseline.yaml")
+    assert scenario.exit_code == 0 and f"nodes, {len(data['edges'])} edges)" in scenario.stdout, scenario.output

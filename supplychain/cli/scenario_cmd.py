@@ -37,7 +37,7 @@ def _show_path(path: Path) -> str:
 def describe(rs: ResolvedScenario) -> str:
     """One line: the topology and the overrides applied to it."""
     g = rs.topology
-    line = f"topology {_show_path(rs.topology_path)} ({g.number_of_nodes()} nodes, {g.number_of_edges()} edges)"
+    line = f"topology {_show_path(rs.topology_path)} ({g.number_of_nodes()} nodes, {len(g.graph['model'].edges)} edges)"
     if rs.overrides:
         sets = "; ".join(f"{k}: {_short(old)} -> {_short(new)}" for k, old, new in rs.overrides)
         return f"{line}; overrides: {sets}"
