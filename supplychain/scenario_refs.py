@@ -4,7 +4,8 @@ probably not meant.
 Unknown node, lab, entity and product ids and node kinds are `InputError`s naming the
 field. Warnings (one line each, shown by every command that loads the scenario and, from
 Python, as `ScenarioWarning`): a country no node is in, a shock or control that touches
-nothing or falls outside the run, a run that starts before the date its topology describes.
+nothing or falls outside the run, a run that starts before the date its topology describes, a lab
+that can buy no accelerator during the run.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
     _compounding(sc, file)
     warnings.extend(_before_topology(sc, g))
     warnings.extend(_unpowered_start_fleets(sc, g))
+    warnings.extend(_labs_without_skus(sc, g))
     _figures_at_end(sc, g, file)
     return warnings
 
@@ -212,6 +214,30 @@ def _unpowered_start_fleets(sc: Scenario, g: nx.DiGraph) -> list[str]:
         if draw > power * (1 + 1e-9):
             out.append(f"nodes.{node.id}.fleet: the start fleet draws {draw:,.0f} MW, more than the {power:,.0f} MW of "
                        f"power_mw on {sc.start}: it is counted as running above the power limit until it retires")
+    return out
+
+
+def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
+    """A lab none of whose accelerators is on sale at any time of the run orders nothing: its fleet only
+    retires and its generations stall, and the summary had no line saying why (a SKU's `available` date
+    after the run, a typo in a year, is legal)."""
+    model = g.graph["model"]
+    labs = {n.id for n in model.nodes if n.kind == "lab"}
+    skus: dict[str, set[str]] = {}
+    for e in model.edges:
+        if e.target in labs and model.products[e.product].kind == "accelerator":
+            skus.setdefault(e.target, set()).add(e.product)
+    out = []
+    for lab, bought in skus.items():
+        def on_sale(sku: str) -> bool:
+            p = model.products[sku]
+            return (p.available is None or p.available < sc.end) and (p.discontinued is None or p.discontinued > sc.start)
+        if not any(on_sale(sku) for sku in bought):
+            when = ", ".join(f"{sku} " + " ".join(f"{w} {d}" for w, d in (("from", model.products[sku].available),
+                                                                            ("until", model.products[sku].discontinued)) if d)
+                             for sku in sorted(bought))
+            out.append(f"nodes.{lab}: none of the accelerators it buys is on sale between the run's start {sc.start} and "
+                       f"end {sc.end} ({when}): it orders none")
     return out
 
 

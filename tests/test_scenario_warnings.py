@@ -134,6 +134,23 @@ def test_a_start_fleet_drawing_more_than_its_labs_power_is_a_warning() -> None:
     assert not [w for w in resolve_scenario({"topology": str(MINIMAL), "end": "2023-01-01"}).warnings if "start fleet" in w]
 
 
+def test_a_lab_that_can_buy_no_accelerator_in_the_run_is_a_warning() -> None:
+    """A lab whose SKUs all go on sale after the run (or left the market before it) orders nothing: its fleet
+    only retires and its generations stall, and no line of the summary said why."""
+    late = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "set": {"products.acc.available": "2026-01-01"}})
+    assert [w for w in late.warnings if w.startswith("nodes.")] == [
+        "nodes.lab: none of the accelerators it buys is on sale between the run's start 2022-01-01 and end 2025-01-01 "
+        "(acc from 2026-01-01): it orders none"]
+    gone = resolve_scenario({"topology": str(MINIMAL), "start": "2024-01-01", "end": "2025-01-01",
+                             "set": {"products.acc.discontinued": "2023-06-01"}})
+    assert [w for w in gone.warnings if w.startswith("nodes.")] == [
+        "nodes.lab: none of the accelerators it buys is on sale between the run's start 2024-01-01 and end 2025-01-01 "
+        "(acc from 2022-01-01 until 2023-06-01): it orders none"]
+    for sets in ({"products.acc.available": "2024-12-31"}, {"products.acc.discontinued": "2024-01-02"}):  # on sale a day
+        ok = resolve_scenario({"topology": str(MINIMAL), "start": "2024-01-01", "end": "2025-01-01", "set": sets})
+        assert not [w for w in ok.warnings if w.startswith("nodes.")], sets
+
+
 @pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
 def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path: Path, command: str) -> None:
     """run, compare and sweep print the same one-line warnings as `scenario validate` (on stderr; exit 0)."""
