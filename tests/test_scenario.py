@@ -377,3 +377,27 @@ def test_a_shipped_policy_on_another_topology_names_that_topology(tmp_path: Path
     assert result.exit_code == 2 and not (tmp_path / "out").exists()
     assert result.output.strip().endswith(
         "baseline.yaml: controls.huawei_fdp_2020.scope.entities: unknown node or entity in topology mine.yaml (got 'huawei')")
+
+
+def test_scenario_validate_and_show_check_a_policy_on_another_topology(tmp_path: Path) -> None:
+    """`--topology`, as `run` takes it: a shipped policy checked on a planner's own network without running
+    it. Its rules naming entities the network lacks are the error `run --topology` stops with; on a network
+    that keeps the ids it is ok, and `show` prints the config hash the run would record."""
+    from _topo import minimal_data, write_yaml
+
+    from supplychain.experiment import prepare
+
+    mine = write_yaml(tmp_path, minimal_data(), "mine.yaml")
+    bad = runner.invoke(app, ["scenario", "validate", str(ROOT / "policies" / "baseline.yaml"), "--topology", str(mine)])
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [
+        f"{ROOT / 'policies' / 'baseline.yaml'}: controls.huawei_fdp_2020.scope.entities: unknown node or entity in "
+        "topology mine.yaml (got 'huawei')"]
+    default = ROOT / "topology" / "default.yaml"
+    policy = ROOT / "policies" / "taiwan_blockade_6m.yaml"
+    ok = runner.invoke(app, ["scenario", "validate", str(policy), "-t", str(default)])
+    assert ok.exit_code == 0 and "(28 nodes, 320 edges)" in ok.stdout, ok.output
+    shown = runner.invoke(app, ["scenario", "show", str(policy), "--topology", str(default)])
+    assert shown.exit_code == 0 and f"# config hash {prepare(policy, topology=default).config_hash}" in shown.stdout
+    missing = runner.invoke(app, ["scenario", "validate", str(policy), "--topology", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: <file>: no such file"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
 from ..file_schemas import scenario_schema
-from ..scenario import ResolvedScenario, load_scenario, scenario_data
+from ..errors import InputError
+from ..scenario import ResolvedScenario, resolve, scenario_data
 from ..topology import dump_yaml
 from .common import guard, path_arg
 
@@ -44,11 +45,24 @@ def describe(rs: ResolvedScenario) -> str:
     return f"{line}; no overrides"
 
 
+# the option of `run`, `compare` and `sweep`: a policy written for the default network checked on one's own
+# before a run (a rule naming `huawei` is an error there, a country no node is in a warning)
+TOPOLOGY = typer.Option(None, "--topology", "-t", parser=path_arg, metavar="PATH",
+                        help="Check on this topology instead of the scenario's own, as run --topology runs it")
+
+
+def _load(path: Path, topology: Optional[Path]) -> ResolvedScenario:
+    if topology is not None and not topology.exists():
+        raise InputError(topology, "<file>", "no such file")
+    return resolve(path, topology)
+
+
 @app.command("validate")
-def validate(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file")) -> None:
+def validate(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file"),
+             topology: Optional[Path] = TOPOLOGY) -> None:
     """Check a scenario and its topology; exit 2 with one line naming the field if it is bad."""
     with guard():
-        rs = load_scenario(path)
+        rs = _load(path, topology)
         for w in rs.warnings:
             typer.echo(f"warning: {path}: {w}", err=True)
         sc = rs.scenario
@@ -59,10 +73,11 @@ def validate(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YA
 
 
 @app.command("show")
-def show(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file")) -> None:
+def show(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file"),
+         topology: Optional[Path] = TOPOLOGY) -> None:
     """Print the resolved scenario as YAML, after extends and overrides."""
     with guard():
-        rs = load_scenario(path)
+        rs = _load(path, topology)
         chain = " <- ".join(_show_path(p) for p in rs.chain)
         typer.echo(f"# {chain}")
         typer.echo(f"# {describe(rs)}")
