@@ -50,10 +50,12 @@ def _rule_note(r: Rule, sc: Scenario, reps: int) -> str:
         why = "its quota was never exceeded, another rule decided first, or its scope was never reached"
     else:
         why = "another rule decided first, or its scope was never reached"
-    if r.stockpile > 1.0 and r.announced < min(r.effective, sc.end):  # its buyers' stockpiling leaves no event
+    # its buyers' stockpiling leaves no event; a window over before the run starts (a 2024 rule on a 2030
+    # network) moved nothing, and saying it "may have" sent the reader looking for it
+    begin, until = max(r.announced, sc.start), min(r.effective, sc.end)
+    if r.stockpile > 1.0 and begin < until:
         return (f"rule {r.id} refused, reviewed or substituted nothing in {reps} replication(s) ({why}); its "
-                f"stockpiling (x{r.stockpile:g} from {r.announced} to {min(r.effective, sc.end)}) is not logged and "
-                "may have moved orders")
+                f"stockpiling (x{r.stockpile:g} from {begin} to {until}) is not logged and may have moved orders")
     return f"rule {r.id} decided nothing in {reps} replication(s) ({why})"
 
 

@@ -132,3 +132,24 @@ def test_a_peak_that_moved_both_ways_is_not_called_unchanged():
     block = text.split("Peak quoted lead time")[1].split("What bound")[0]
     assert "    h100 " in block and "1 other product(s) unchanged (all 2 in the peak_lead_times table)" in block
     assert "    b200 " not in block
+
+
+def test_a_stockpiling_window_before_the_run_is_not_said_to_have_moved_orders():
+    """A rule of 2024 (stockpiling x17 between announcement and effect) on a run from 2030: the window is over
+    before the run, so the idle note says only that it decided nothing; a run that covers part of the window
+    says the part, from the run's start."""
+    from supplychain.idle import idle_notes
+    from supplychain.scenario_schema import Scenario
+
+    rule = {"id": "hbm", "announced": "2024-12-02", "effective": "2024-12-31", "action": "license", "approval": 0.0, "review_days": 30,
+            "stockpile": 17.0, "scope": {"destinations": ["CN"], "product_kinds": ["hbm"]}}
+    events = pd.DataFrame(columns=["scenario", "replication", "type", "id", "what", "day", "duration_days", "supplier"])
+    notes = {}
+    for start in ("2030-01-01", "2024-12-15"):
+        sc = Scenario.model_validate({"name": "s", "start": start, "end": "2031-01-01", "controls": [rule]})
+        base = Scenario.model_validate({"name": "b", "start": start, "end": "2031-01-01"})
+        notes[start] = idle_notes(events, base, {"s": sc}, 2)["s"]
+    assert notes["2030-01-01"] == ["rule hbm decided nothing in 2 replication(s) (another rule decided first, or its "
+                                   "scope was never reached)"]
+    assert len(notes["2024-12-15"]) == 1 and "stockpiling (x17 from 2024-12-15 to 2024-12-31) is not logged and may " \
+        "have moved orders" in notes["2024-12-15"][0]
