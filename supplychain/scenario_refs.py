@@ -218,9 +218,10 @@ def _unpowered_start_fleets(sc: Scenario, g: nx.DiGraph) -> list[str]:
 
 
 def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
-    """A lab none of whose accelerators is on sale at any time of the run orders nothing: its fleet only
-    retires and its generations stall, and the summary had no line saying why (a SKU's `available` date
-    after the run, a typo in a year, is legal)."""
+    """A lab that can order none of its accelerators in the run orders nothing: its fleet only retires and
+    its generations stall, and the summary had no line saying why (a SKU's `available` date after the run,
+    a typo in a year, is legal). As the engine lets it (`LabStates.sku_offers`): on a day of the run, a SKU
+    on sale `order_ahead_days` later."""
     model = g.graph["model"]
     labs = {n.id for n in model.nodes if n.kind == "lab"}
     skus: dict[str, set[str]] = {}
@@ -229,15 +230,18 @@ def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
             skus.setdefault(e.target, set()).add(e.product)
     out = []
     for lab, bought in skus.items():
-        def on_sale(sku: str) -> bool:
+        ahead = dt.timedelta(days=int(sc.lab_policy(lab).order_ahead_days))
+        first, last = sc.start + ahead, sc.end + ahead  # the sale days the run's days look at, both included
+
+        def orderable(sku: str) -> bool:
             p = model.products[sku]
-            return (p.available is None or p.available < sc.end) and (p.discontinued is None or p.discontinued > sc.start)
-        if not any(on_sale(sku) for sku in bought):
+            return (p.available is None or p.available <= last) and (p.discontinued is None or p.discontinued > first)
+        if not any(orderable(sku) for sku in bought):
             when = ", ".join(f"{sku} " + " ".join(f"{w} {d}" for w, d in (("from", model.products[sku].available),
                                                                             ("until", model.products[sku].discontinued)) if d)
                              for sku in sorted(bought))
-            out.append(f"nodes.{lab}: none of the accelerators it buys is on sale between the run's start {sc.start} and "
-                       f"end {sc.end} ({when}): it orders none")
+            out.append(f"nodes.{lab}: none of the accelerators it buys is on sale order_ahead_days ({ahead.days}) "
+                       f"after a day of the run, {first} to {last} ({when}): it orders none")
     return out
 
 

@@ -135,20 +135,33 @@ def test_a_start_fleet_drawing_more_than_its_labs_power_is_a_warning() -> None:
 
 
 def test_a_lab_that_can_buy_no_accelerator_in_the_run_is_a_warning() -> None:
-    """A lab whose SKUs all go on sale after the run (or left the market before it) orders nothing: its fleet
-    only retires and its generations stall, and no line of the summary said why."""
-    late = resolve_scenario({"topology": str(MINIMAL), "end": "2025-01-01", "set": {"products.acc.available": "2026-01-01"}})
+    """A lab whose SKUs are all on sale only after the run, or left the market before it, orders nothing: its
+    fleet only retires and its generations stall, and no line of the summary said why. As the engine orders:
+    on a day of the run, a SKU on sale `order_ahead_days` (180) later; the boundaries are the engine's."""
+    from supplychain.engine import World
+    from supplychain.topology import graph_to_model
+
+    run = {"topology": str(MINIMAL), "start": "2024-01-01", "end": "2025-01-01"}  # sale days 2024-06-29 to 2025-06-30
+
+    def warned(sets: dict) -> list[str]:
+        return [w for w in resolve_scenario({**run, "set": sets}).warnings if w.startswith("nodes.")]
+
+    assert warned({"products.acc.available": "2025-07-01"}) == [
+        "nodes.lab: none of the accelerators it buys is on sale order_ahead_days (180) after a day of the run, "
+        "2024-06-29 to 2025-06-30 (acc from 2025-07-01): it orders none"]
+    assert warned({"products.acc.discontinued": "2024-06-29"}) == [
+        "nodes.lab: none of the accelerators it buys is on sale order_ahead_days (180) after a day of the run, "
+        "2024-06-29 to 2025-06-30 (acc from 2022-01-01 until 2024-06-29): it orders none"]
+    for sets, orderable in (({"products.acc.available": "2025-07-01"}, False), ({"products.acc.available": "2025-06-30"}, True),
+                            ({"products.acc.discontinued": "2024-06-29"}, False), ({"products.acc.discontinued": "2024-06-30"}, True)):
+        assert bool(warned(sets)) != orderable, sets
+        rs = resolve_scenario({**run, "set": sets})
+        w = World(graph_to_model(rs.topology), rs.scenario, 0)
+        assert any(days.any() for days in w.labs.orderable().values()) == orderable, sets  # the engine agrees
+    late = resolve_scenario({**run, "set": {"products.acc.available": "2025-07-01"}, "labs": {"order_ahead_days": 1}})
     assert [w for w in late.warnings if w.startswith("nodes.")] == [
-        "nodes.lab: none of the accelerators it buys is on sale between the run's start 2022-01-01 and end 2025-01-01 "
-        "(acc from 2026-01-01): it orders none"]
-    gone = resolve_scenario({"topology": str(MINIMAL), "start": "2024-01-01", "end": "2025-01-01",
-                             "set": {"products.acc.discontinued": "2023-06-01"}})
-    assert [w for w in gone.warnings if w.startswith("nodes.")] == [
-        "nodes.lab: none of the accelerators it buys is on sale between the run's start 2024-01-01 and end 2025-01-01 "
-        "(acc from 2022-01-01 until 2023-06-01): it orders none"]
-    for sets in ({"products.acc.available": "2024-12-31"}, {"products.acc.discontinued": "2024-01-02"}):  # on sale a day
-        ok = resolve_scenario({"topology": str(MINIMAL), "start": "2024-01-01", "end": "2025-01-01", "set": sets})
-        assert not [w for w in ok.warnings if w.startswith("nodes.")], sets
+        "nodes.lab: none of the accelerators it buys is on sale order_ahead_days (1) after a day of the run, "
+        "2024-01-02 to 2025-01-02 (acc from 2025-07-01): it orders none"]
 
 
 @pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
