@@ -68,18 +68,20 @@ def parse_path(key: Any, file: Path | str | None) -> tuple[str, str, list[str]]:
     return parts[0], parts[1], parts[2:]
 
 
-def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any) -> tuple[dict[str, Any], set[str]]:
-    """The record a path points into, and the field names its schema allows."""
+def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any,
+            within: str = "") -> tuple[dict[str, Any], set[str]]:
+    """The record a path points into, and the field names its schema allows. `within`: the topology
+    an unknown id is missing from (" in topology x.yaml"), as `scenario_refs` names it."""
     if section == "nodes":
         for node in data.get("nodes") or []:
             if isinstance(node, dict) and node.get("id") == ident:
                 cls = NODE_CLASSES.get(node.get("kind"))
                 return node, _field_names(cls) if cls else set()
-        raise InputError(file, f"set.{key}", f"unknown node (got {ident!r})")
+        raise InputError(file, f"set.{key}", f"unknown node{within} (got {ident!r})")
     if section == "products":
         products = data.get("products") or {}
         if ident not in products or not isinstance(products[ident], dict):
-            raise InputError(file, f"set.{key}", f"unknown product (got {ident!r})")
+            raise InputError(file, f"set.{key}", f"unknown product{within} (got {ident!r})")
         return products[ident], _field_names(Product)
     for edge in data.get("edges") or []:  # named whole: a node id may hold `->` or `:` itself
         if isinstance(edge, dict) and f"{edge.get('from')}->{edge.get('to')}:{edge.get('product')}" == ident:
@@ -88,7 +90,7 @@ def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any)
     to, colon, product = rest.rpartition(":")
     if not (arrow and colon and frm and to and product):
         raise InputError(file, f"set.{key}", f"edges are named <from>-><to>:<product> (got {ident!r})")
-    raise InputError(file, f"set.{key}", f"unknown edge (got {ident!r})")
+    raise InputError(file, f"set.{key}", f"unknown edge{within} (got {ident!r})")
 
 
 def _as_figure(value: Any, name: str, nxt: str) -> Any:
@@ -152,13 +154,16 @@ def _blame(err: InputError, data: dict[str, Any], keys: list[str], file: Any) ->
     return InputError(file, "set", f"the overrides make the topology invalid: {where}: {problem}")
 
 
-def override_topology(topology_data: dict[str, Any], set_mapping: dict[str, Any], file: str | Path | None = None) -> Overridden:
-    """Apply `set_mapping` to a copy of `topology_data` and validate the result."""
+def override_topology(topology_data: dict[str, Any], set_mapping: dict[str, Any], file: str | Path | None = None,
+                      topology: str | None = None) -> Overridden:
+    """Apply `set_mapping` to a copy of `topology_data` and validate the result. `topology`: the
+    network's name for an unknown id's message (with `--topology` a scenario meets one it was not written for)."""
     data = copy.deepcopy(topology_data)
     applied: list[tuple[str, Any, Any]] = []
+    within = f" in topology {topology}" if topology else ""
     for key, value in set_mapping.items():
         section, ident, fields = parse_path(key, file)
-        record, allowed = _entity(data, section, ident, key, file)
+        record, allowed = _entity(data, section, ident, key, file, within)
         top = fields[0]
         if top in _IDENTITY[section]:
             raise InputError(file, f"set.{key}", f"{top} cannot be overridden (it names the {section[:-1]})")

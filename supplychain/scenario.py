@@ -23,11 +23,11 @@ import networkx as nx
 
 from .arguments import ARGUMENTS, given_path
 from .errors import InputError, ScenarioWarning, short
-from .scenario_merge import BY_ID_LISTS, compose, compose_layers, deep_merge, validate_data, written_by
+from .scenario_merge import BY_ID_LISTS, compose, compose_layers, deep_merge, set_written_by, validate_data, written_by
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .overrides import apply_overrides, override_topology
-from .scenario_refs import check_refs
+from .scenario_refs import check_refs, topology_label
 from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
 
 __all__ = [
@@ -139,7 +139,10 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
         topology_path = Path(topology.graph["path"])
     applied: list[tuple[str, Any, Any]] = []
     if sc.set:
-        done = override_topology(graph_to_data(topology), sc.set, file)
+        try:
+            done = override_topology(graph_to_data(topology), sc.set, file, topology_label(topology))
+        except InputError as err:  # an inherited override this topology cannot take: name the file that wrote it
+            raise InputError(set_written_by(layers, err.field, file), err.field, err.problem) from None
         applied = done.applied
         g = model_to_graph(done.model)
         g.graph["path"] = str(topology_path)

@@ -39,7 +39,7 @@ from .errors import InputError, from_validation_error, short
 from .scenario_schema import Scenario
 from .topology import read_yaml
 
-__all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "validate_data", "written_by"]
+__all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "set_written_by", "validate_data", "written_by"]
 
 #: the longest scenario name (`Scenario.name`): a file named after itself keeps its stem within it
 NAME_MAX: int = next(m.max_length for m in Scenario.model_fields["name"].metadata if hasattr(m, "max_length"))
@@ -235,5 +235,16 @@ def written_by(layers: list[Layer], field: str, default: Path | None) -> Path | 
             if value is None:
                 break
         else:
+            return file
+    return default
+
+
+def set_written_by(layers: list[Layer], field: str, default: Path | None) -> Path | None:
+    """The file whose `set:` wrote the override `field` (`set.<path>`) last: an override's path holds
+    dots itself, so `written_by`'s walk key by key cannot find it. `default` if none holds it whole."""
+    key = field[len("set."):] if field.startswith("set.") else None
+    for file, own in reversed(layers):
+        mapping = own.get("set") if isinstance(own, dict) else None
+        if key is not None and isinstance(mapping, dict) and key in mapping:
             return file
     return default

@@ -25,7 +25,14 @@ from .scenario_schema import Scenario
 from .schema import MAX_ARRIVALS_PER_DAY, NODE_KINDS
 from .topology import graph_to_model
 
-__all__ = ["check_refs"]
+__all__ = ["check_refs", "topology_label"]
+
+
+def topology_label(g: nx.DiGraph) -> str:
+    """How an unknown id's message names the network (its file's name): with --topology a scenario
+    meets a network it was not written for, and the line says which."""
+    path = g.graph.get("path")
+    return Path(path).name if path else repr(g.graph.get("name") or "given")
 
 
 def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
@@ -37,9 +44,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
     countries = {c for _, a in g.nodes(data=True) for c in (a.get("country"), a.get("jurisdiction"), *(a.get("tech_origin") or [])) if c}
     warnings: list[str] = []
 
-    # with --topology the scenario meets a network it was not written for: the line names that network
-    path = g.graph.get("path")
-    label = Path(path).name if path else repr(g.graph.get("name") or "given")
+    label = topology_label(g)
 
     def need(values: Iterable[str], known: set[str], where: str, what: str, of_topology: bool = True) -> None:
         for v in values:

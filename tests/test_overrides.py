@@ -13,7 +13,7 @@ from supplychain.overrides import apply_overrides
 from supplychain.scenario import load_scenario, resolve_scenario
 from supplychain.topology import graph_to_data, load_topology, model_to_graph, parse_topology, read_yaml
 
-from _scenarios import MINIMAL, fails, scenario_with, world  # noqa: F401 - world is a fixture
+from _scenarios import MINIMAL, fails, scenario_with, world, write  # noqa: F401 - world is a fixture
 
 
 def test_set_onto_growth_value_points_and_whole_figures(world: Path) -> None:
@@ -97,6 +97,20 @@ def test_set_onto_edges_of_ids_holding_arrows_and_colons() -> None:
 )
 def test_bad_set_paths_name_the_override(world: Path, key: str, value, match: str) -> None:
     err = fails(scenario_with(world, {key: value}), f"set.{key}", match=match)
+    assert err.file.endswith("s.yaml")
+
+
+def test_an_unknown_id_in_set_names_the_topology_and_the_file_that_wrote_it(world: Path) -> None:
+    """A scenario run on another network (`--topology`) meets ids it lacks: the line names that network,
+    as an unknown id of a control does, and an inherited override is blamed on the file whose `set:`
+    wrote it (its dotted path is one key, which the walk key by key of `written_by` missed)."""
+    fails(scenario_with(world, {"nodes.nope.capacity.value": 1}), "set.nodes.nope.capacity.value",
+          match="unknown node in topology topo.yaml (got 'nope')")
+    parent = write(world, "parent.yaml", yaml.safe_dump({"extends": "base.yaml", "set": {"products.nope.tpp": 1}}))
+    child = write(world, "child.yaml", yaml.safe_dump({"extends": "parent.yaml", "set": {"nodes.fab.capacity.value": 2}}))
+    err = fails(child, "set.products.nope.tpp", match="unknown product in topology topo.yaml (got 'nope')")
+    assert err.file == str(parent)
+    err = fails(scenario_with(world, {"edges.fab->lab:logic.share": 1}), "set.edges.fab->lab:logic.share", match="unknown edge")
     assert err.file.endswith("s.yaml")
 
 
