@@ -4,9 +4,10 @@ A shock multiplies a per-day array over its window (and a linear recovery
 after it): capacity, yield, transport time, lab demand, or grid build time;
 a `plan` shock scales planned capacity growth from its start on (cancel with
 0, accelerate with > 1). Random shocks are Poisson occurrences drawn from
-the shocks stream, so the same seed gives the same shocks in every scenario
-that shares them. Shock kinds are a registry a user can extend
-(`register_shock_kind`).
+a child of the shocks stream keyed by the shock's id, so the same seed gives
+the same occurrences of a shock in every scenario that shares it, whatever
+other shocks a scenario adds, removes or lists before it. Shock kinds are a
+registry a user can extend (`register_shock_kind`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from ..quantities import MAX_DAYS
 from ..scenario_schema import Scenario, Shock, Target
 from ..schema import NODE_KINDS
 from .network import PRODUCER_KINDS, Net, own_transport_mult
-from .streams import PluginStreams
+from .streams import PluginStreams, id_key
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
-           "ACTS_ON", "acts_on", "worst_stack", "MAX_COMPOUND", "COMPOUNDING"]
+           "ACTS_ON", "acts_on", "worst_stack", "MAX_COMPOUND", "COMPOUNDING", "shock_stream"]
 
 #: applier(net, shock, f, begin, nodes) -> what it touched (the event log's text)
 Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str]
@@ -267,10 +268,22 @@ def _takes_rng(applier: Applier) -> bool:
     return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
 
 
+def shock_stream(rng: np.random.Generator, shock_id: str) -> np.random.Generator:
+    """The stream a shock's occurrences and durations are drawn from: a child of the run's shocks
+    stream `rng` keyed by the shock's id. One stream shared in list order gave a shock other
+    occurrences when a scenario added, removed or reordered another shock (a random quake listed
+    before a random fire moved every fire), breaking the common random numbers of a comparison."""
+    seq = rng.bit_generator.seed_seq
+    assert isinstance(seq, np.random.SeedSequence), seq
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, id_key(shock_id)),
+                                                        pool_size=seq.pool_size))
+
+
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date,
                  streams: PluginStreams | None = None) -> list[tuple]:
-    """Apply every shock occurrence to the arrays; return event-log rows. `rng` draws the occurrences;
-    `streams` gives a user's kind asking for one its shock's stream (None: seed 0)."""
+    """Apply every shock occurrence to the arrays; return event-log rows. Each shock's occurrences are
+    drawn from its child of `rng` (`shock_stream`); `streams` gives a user's kind asking for one its
+    shock's footprint stream (None: seed 0)."""
     rows: list[tuple] = []
     for shock in shocks:
         nodes = targeted_nodes(net, shock.target)
@@ -279,7 +292,7 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
         if applier is not BUILT_IN.get(shock.kind) and _takes_rng(applier):
             streams = streams or PluginStreams(np.random.SeedSequence(0), 0)
             extra["rng"] = streams.get("shock", shock.id)
-        for begin, duration in occurrences(shock, rng, start, net.days):
+        for begin, duration in occurrences(shock, shock_stream(rng, shock.id), start, net.days):
             f = _profile(net.days, begin, duration, shock.recovery_days, shock.multiplier)
             if applier is BUILT_IN.get(shock.kind):
                 touched = applier(net, shock, f, begin, nodes)

@@ -17,13 +17,13 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["PluginStreams"]
+__all__ = ["PluginStreams", "id_key"]
 
 #: registry -> its child below the plug-in child
 _REGISTRY = {"allocation": 0, "ordering": 1, "shock": 2}
 
 
-def _key(name: str) -> int:
+def id_key(name: str) -> int:
     """A stable number for an id (Python's `hash` of a string changes with every process)."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
@@ -42,7 +42,7 @@ class PluginStreams:
         rng = self._made.get((registry, name))
         if rng is None:
             s = self._seq
-            key = (*s.spawn_key, self._child, _REGISTRY[registry], _key(name))
+            key = (*s.spawn_key, self._child, _REGISTRY[registry], id_key(name))
             rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=key, pool_size=s.pool_size))
             self._made[(registry, name)] = rng
         return rng
