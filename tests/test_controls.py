@@ -379,3 +379,25 @@ def test_a_kit_refused_in_full_stays_out_of_the_packaging_book():
     assert len(gone) > 0
     assert (gone["status"] == "denied").all() and gone["entered"].isna().all()
     assert (gone["cause"] == "denied:r1").all()
+
+
+def test_a_licence_review_or_quota_wait_outlasting_the_rule_ends_with_it():
+    """A rule acts up to its `ends`: an order still under a licence review, or waiting for a quota's
+    next period, when the rule ends goes on that day ("licence lapsed" in events). The review used to
+    decide after the rule had ended (a licence ended 2022-05-01 refused orders on 2022-06-08), and a
+    quota wait ran to the next period's start, up to a period past the end."""
+    licence = rule(action="license", review_days=200, approval=0.0001, announced="2022-03-01", effective="2022-03-01",
+                   ends="2022-05-01")  # days 59 to 120
+    r = run(licence, end="2022-12-31")
+    cn = lab_orders(r, "lab_cn", "acc")
+    held = cn[(cn["ordered"] >= 59) & (cn["ordered"] < 120)]
+    assert len(held) > 3 and (held["released"] == 120).all() and (held["denied_qty"] == 0).all()
+    ev = r.events[(r.events["id"] == "r1") & (r.events["detail"] == "order")]
+    lapsed = ev[ev["what"] == "licence lapsed"]
+    assert len(lapsed) == (ev["what"] == "licence review").sum() and (lapsed["day"] == 120).all()
+    assert not ev["what"].isin(["licence granted", "licence denied"]).any()
+
+    quota = rule(action="quota", quota=20000, period_days=365, quota_excess="wait", ends="2022-07-01")  # day 181
+    cn = lab_orders(run(quota, end="2023-06-30"), "lab_cn", "acc")
+    waited = cn[cn["released"] > cn["ordered"]]
+    assert len(waited) > 3 and (waited["released"] == 181).all()

@@ -155,3 +155,16 @@ def test_goods_of_an_order_reaching_the_border_during_its_licence_review_wait_fo
     # every unit refused is in the events table: the review's own, then a `denied` row for each part after
     logged = sum(row[7] for row in log if row[3] in ("licence denied", "denied"))
     assert logged == pytest.approx(sum(qty for seen in w.seen.values() for what, _, qty in seen if what == "refused"))
+
+
+def test_goods_held_at_the_border_for_a_review_go_when_the_rule_ends():
+    """A review at shipment that would end after the rule does ends with it: the goods held at the
+    border go on the rule's `ends` ("licence lapsed"), not refused after the rule has ended."""
+    r = run(rule(action="license", review_days=200, approval=0.0001, announced="2022-03-01", effective="2022-03-01",
+                 ends="2022-05-01"), end="2022-12-31")  # days 59 to 120
+    ev = r.events[(r.events["id"] == "r1") & (r.events["detail"] == "shipment")]
+    lapsed = ev[ev["what"] == "licence lapsed"]
+    assert len(lapsed) > 0 and len(lapsed) == (ev["what"] == "licence review").sum() and (lapsed["day"] == 120).all()
+    assert not ev["what"].isin(["licence granted", "licence denied", "denied"]).any()
+    cn = lab_orders(r, "lab_cn", "acc")
+    assert cn["denied_qty"].sum() == 0 and not cn["shipped"].between(59, 120, inclusive="neither").any()

@@ -31,6 +31,7 @@ class Decision:
     approved: bool = True
     allowed: float = 0.0  # quota: units that fit this period (the rest waits)
     never: bool = False  # licence: never granted (approval 0), a refusal known at once (as `banned` reads it)
+    until: float = float("inf")  # the rule's `ends` day: a review or quota wait outlasting it ends there (the rule lapsed)
 
 
 ALLOW = Decision("allow")
@@ -139,7 +140,7 @@ class Controls:
             if r.action == "license":
                 delay = max(0.0, r.review_days.sample(self.rng))  # type: ignore[union-attr]
                 approved = bool(self.rng.random() < r.approval)
-                d = Decision("review", r.id, delay, approved, never=r.approval <= 0.0)
+                d = Decision("review", r.id, delay, approved, never=r.approval <= 0.0, until=c.ends)
                 return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, d)
             if r.action == "quota":
                 if stage != "order":
@@ -158,7 +159,7 @@ class Controls:
                                         Decision("deny", r.id, allowed=room))
                 wait = c.effective + (period + 1) * r.period_days - now
                 return self._logged(now, r, "quota wait", supplier, customer, product, qty - room, stage,
-                                    Decision("wait", r.id, wait, allowed=room))
+                                    Decision("wait", r.id, wait, allowed=room, until=c.ends))
         return ALLOW
 
     def _logged(self, now, rule: Rule, what: str, supplier, customer, product, qty, stage, decision: Decision) -> Decision:

@@ -77,9 +77,11 @@ class Shipping:
         if d.action == "review":  # the decision comes when the review ends, as at placement
             # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
             when = now if d.never else now + d.delay
-            self.controls.record(when, d.rule, "licence granted" if d.approved else "licence denied",
-                                 o.supplier, o.customer, o.product, qty, "shipment")
-            if not d.approved:  # held at the border through the review, then refused
+            lapsed = when > d.until  # the rule ends first: the goods wait for its end, then go
+            when = min(when, d.until)
+            self.controls.record(when, d.rule, "licence lapsed" if lapsed else "licence granted" if d.approved
+                                 else "licence denied", o.supplier, o.customer, o.product, qty, "shipment")
+            if not (d.approved or lapsed):  # held at the border through the review, then refused
                 o.held_qty += qty
                 if d.never:
                     self._refused_at_shipment(o, qty, d.rule)
@@ -90,10 +92,11 @@ class Shipping:
             # one licence covers the rest of this order's shipments, from when it is granted: goods
             # reaching the border during the review wait for its end (`border_holds`, below)
             o.licence += (d.rule,)
-            if d.delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
-                self.border_holds[o.id] = (d.rule, now, now + d.delay)
+            delay = d.until - now if lapsed else d.delay
+            if delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
+                self.border_holds[o.id] = (d.rule, now, when)
                 o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
-        if d.action in ("review", "wait"):
+        elif d.action == "wait":
             delay = d.delay
         hold = self.border_holds.get(o.id)
         if hold is not None and hold[2] > now + delay:  # its licence, granted, is still under review

@@ -226,10 +226,14 @@ class World(Reviews, Shipping):
                 self._check(o, now, self._after(rules, d.rule))
                 o = rest
             o.rule, o.status = d.rule, "waiting"
-            self.at(now + d.delay, self.place, o, now + d.delay)
+            when = min(now + d.delay, d.until)  # a quota that ends first lets the order go when it ends
+            self.at(when, self.place, o, when)
         else:
             o.rule, o.status = d.rule, "licence"
-            self.at(now + d.delay, self._licence_decided, o, d.approved)
+            if now + d.delay > d.until:  # the rule ends before the review: the requirement lapses then
+                self.at(d.until, self._licence_lapsed, o)
+            else:
+                self.at(now + d.delay, self._licence_decided, o, d.approved)
 
     @staticmethod
     def _after(rules: list, rule: str) -> list:
@@ -270,6 +274,13 @@ class World(Reviews, Shipping):
             return
         self.controls.record(now, o.rule, "licence denied", o.supplier, o.customer, o.product, o.qty, "order")
         self._deny(o, o.qty, now)
+
+    def _licence_lapsed(self, o: Order) -> None:
+        """The rule of `o`'s licence review ended before the review did: nothing is left to decide (a
+        rule acts only up to its `ends`), so the order goes on to the rules after it, as if granted."""
+        now = self.env.now
+        self.controls.record(now, o.rule, "licence lapsed", o.supplier, o.customer, o.product, o.qty, "order")
+        self._check(o, now, self._after(o.rules, o.rule))
 
     def _release(self, o: Order, now: float) -> None:
         o.released = now
