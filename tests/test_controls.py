@@ -1,5 +1,7 @@
 """Export controls: each action does what it says, to exactly the orders in scope."""
 
+import datetime as dt
+
 import pytest
 from scipy import stats
 
@@ -64,6 +66,26 @@ def test_stockpiling_raises_orders_only_between_announcement_and_effect():
     after = lambda o: o[o["ordered"] >= 546]
     assert (after(a)["status"] == "denied").all() and (after(b)["status"] == "denied").all()
     assert pile.fleet[pile.fleet["lab"] == "lab_cn"]["installed_h100e"].max() > 1.5 * plain.fleet[plain.fleet["lab"] == "lab_cn"]["installed_h100e"].max()
+
+
+def test_stockpiling_raises_the_target_of_the_sku_the_rule_covers_by_its_factor_and_no_other():
+    """model.md: a lab the rule will hit raises its target for the SKU it covers by the factor. lab_cn buys
+    acc (share 1/1.3) and asc (0.3/1.3); a rule on acc with stockpile 3 adds acc's part of the target x 2,
+    topped up to the last review of the window (the target 270 days ahead, 300k H100e on 2025-01-01 from 0
+    on 2022-01-01), and asc is ordered exactly as without it. The lab's whole level x 3 bought 3 x its
+    whole target of acc alone (no longer asked once the position passed the target, asc was starved)."""
+    scope = {"destinations": ["CN"], "products": ["acc"]}
+    plain = run(rule(announced="2023-01-01", effective="2023-07-01", scope=scope))
+    pile = run(rule(announced="2023-01-01", effective="2023-07-01", stockpile=3.0, scope=scope))
+    window = lambda r, sku: lab_orders(r, "lab_cn", sku).query("365 <= ordered < 546")
+    assert window(pile, "asc")["qty"].sum() == pytest.approx(window(plain, "asc")["qty"].sum(), rel=1e-12)
+    last = window(pile, "acc")["ordered"].max()
+    horizon = Scenario.model_validate({}).lab_policy("lab_cn").horizon_days
+    target = 300_000 * (last + horizon) / (dt.date(2025, 1, 1) - dt.date(2022, 1, 1)).days
+    extra = window(pile, "acc")["qty"].sum() - window(plain, "acc")["qty"].sum()
+    assert extra == pytest.approx(1 / 1.3 * (3.0 - 1.0) * target, rel=1e-9)
+    before = lambda r: lab_orders(r, "lab_cn").query("ordered < 365")["qty"].sum()
+    assert before(pile) == pytest.approx(before(plain), rel=1e-12)
 
 
 def test_foreign_direct_product_rule_catches_us_technology_made_abroad():

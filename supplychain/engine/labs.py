@@ -53,6 +53,7 @@ class LabState:
     pending_mw: float = 0.0  # power the accelerators on order or waiting will draw
     on_order_mw: dict = field(default_factory=dict)  # power_aware only: flow index -> MW its accelerators on order draw
     power_log: deque = field(default_factory=deque)  # power_aware only: (day, powered MW) at its reviews, a year back
+    stockpiled: dict = field(default_factory=dict)  # SKU -> H100e ordered as stockpile in its rule's window (`Reviews._lab_stockpile`)
 
 
 class Labs:

@@ -30,14 +30,14 @@ __all__ = ["Review", "OrderingPolicy", "ORDERING_POLICIES", "register_ordering",
 
 
 class Review(NamedTuple):
-    """What a lab knows at a review, H100e and days (one per SKU on offer: `level` differs
-    between SKUs only under a stockpiling rule). Read-only, as a frozen dataclass, at a
-    quarter of its cost to build: labs build one per review (1,000 nodes x 10 years: 150k)."""
+    """What a lab knows at a review, H100e and days; the policy is asked once per SKU on offer with the
+    same review, and the lab orders that SKU's share of the answer. Read-only, as a frozen dataclass,
+    at a quarter of its cost to build: labs build one per review (1,000 nodes x 10 years: 150k)."""
 
     lab: str  # the lab's id
     now: float  # simulated day of the review (0 = the scenario's start)
-    level: float  # order-up-to level: the target `horizon_days` ahead, x stockpile factor, capped by power
-    position: float  # installed + delivered not yet installed + on order
+    level: float  # order-up-to level: the target `horizon_days` ahead, capped by power
+    position: float  # installed + delivered not yet installed + on order (less a stockpile in its rule's window)
     target: float  # the target `horizon_days` ahead (trajectory x today's demand multiplier), before factor and cap
     review_days: float  # days to the lab's next review
     params: Mapping[str, float] = MappingProxyType({})  # `labs.ordering_params`, defaults filled in

@@ -14,6 +14,7 @@ Mixed into `World`.
 from __future__ import annotations
 
 from ..scenario_schema import Rule
+from .labs import LabState
 from .network import Flow
 from .ordering import BUILT_IN, Review, ask
 from .orders import Order
@@ -91,19 +92,21 @@ class Reviews:
                 or controls.any_announced(now)):
             rules = controls.rules
             least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
-            review = None  # without rules (no stockpiling) every SKU's review is the same: built once
+            review = None
             # the lab's stream for a user's policy (`Review.rng`); a built-in one draws nothing: no stream to make
             rng = None if policy is BUILT_IN.get(pol.ordering) else self.plugin_streams.get("ordering", net.ids[node])
-            factor = 1.0
-            for flow, sku, share, chosen, blocked in self._lab_offers(j, now):
-                if rules:
-                    # stockpiling: a buyer a rule will soon hit raises its target for that SKU
-                    factor = controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
-                if rules or review is None:
-                    review = Review(net.ids[node], now, min(target * factor, limit), position, target,
-                                    pol.review_days, params, rng)
+            offers = self._lab_offers(j, now)
+            extra = None  # H100e of each SKU stockpiled now, beside the policy's orders
+            if rules and offers:
+                position, limit, extra = self._lab_stockpile(st, offers, node, now, target, position, limit)
+            for k, (flow, sku, share, chosen, blocked) in enumerate(offers):
+                if review is None:  # every SKU's is the same: built once, when one is asked
+                    review = Review(net.ids[node], now, min(target, limit), position, target, pol.review_days, params, rng)
                 # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
                 gap = ask(policy, review) * share
+                if extra is not None and extra[k] > 0.0:
+                    gap += extra[k]
+                    st.stockpiled[sku] = st.stockpiled.get(sku, 0.0) + extra[k]
                 if gap <= least:
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
@@ -123,6 +126,32 @@ class Reviews:
                 break
         if now + pol.review_days < net.days:
             self.at(now + pol.review_days, self._review_lab, j)
+
+    def _lab_stockpile(self, st: LabState, offers: list, node: int, now: float, target: float, position: float,
+                   limit: float) -> tuple[float, float, list[float] | None]:
+        """Stockpiling: a lab a rule will soon hit (between its announcement and effect) raises its
+        target for the SKU the rule covers by the rule's factor f: it orders that SKU's part of its
+        target x (f - 1), share x (f - 1) x target, topped up as the target grows, beside what its
+        policy orders. The policy sees the lab's position without that stockpile meanwhile, so its
+        other SKUs are ordered as before; once the window is over the stockpile counts like the rest
+        (the lab orders that much less later). Returns (position and limit for the policy, H100e per
+        SKU to stockpile now, None outside every window). Raising the whole level by the factor
+        instead bought f x the lab's whole target of that SKU and starved its other SKUs."""
+        controls, held = self.controls, st.stockpiled
+        factors = [controls.stockpile(now, flow.supplier, node, chosen, self.parties(node, chosen))
+                   for flow, _, _, chosen, _ in offers]
+        raised = {sku for (_, sku, _, _, _), f in zip(offers, factors) if f > 1.0}
+        for sku in [s for s in held if s not in raised]:  # its window is over: the stockpile is the lab's fleet
+            del held[sku]
+        if not raised:
+            return position, limit, None
+        aside = sum(held.values())
+        extra = [max(0.0, share * (f - 1.0) * target - held.get(sku, 0.0)) if f > 1.0 else 0.0
+                 for (_, sku, share, _, _), f in zip(offers, factors)]
+        room, total = limit - position, sum(extra)  # a power-aware lab's room caps the stockpile too
+        if total > room:
+            extra = [x * max(room, 0.0) / total for x in extra]
+        return position - aside, limit - aside, extra
 
     def _quote(self, flow: int) -> float:
         """This week's quote of a flow, days, also on days its lab may not order it (a SKU no longer
