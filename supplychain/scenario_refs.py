@@ -225,7 +225,7 @@ def _unpowered_start_fleets(sc: Scenario, g: nx.DiGraph) -> list[str]:
 def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
     """A lab that can order none of its accelerators in the run orders nothing: its fleet only retires and
     its generations stall, and the summary had no line saying why (a SKU's `available` date after the run,
-    a typo in a year, is legal). As the engine lets it (`LabStates.sku_offers`): on a day of the run, a SKU
+    a typo in a year, is legal). As the engine lets it (`Labs.sku_offers`): on a day of the run, a SKU
     on sale `order_ahead_days` later."""
     model = g.graph["model"]
     labs = {n.id for n in model.nodes if n.kind == "lab"}

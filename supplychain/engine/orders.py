@@ -126,8 +126,8 @@ def all_installed(a: OrderArrays, rows: "np.ndarray | slice" = slice(None)) -> n
 
 
 def order_columns(a: OrderArrays, ids: list[str]) -> dict[str, Any]:
-    """The `orders` table column by column, from `order_arrays` (the same frame as one `row`
-    per order, without a tuple per order). Node names are made text once and taken by index."""
+    """The `orders` table column by column, from `order_arrays`, without a tuple per order. Node
+    names are made text once and taken by index."""
     names = pd.array(ids, dtype="str")
     cols: dict[str, Any] = {
         "order_id": a["id"],

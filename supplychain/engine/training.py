@@ -4,7 +4,7 @@ Vectorised over labs, once a day: effective FLOP/day = powered H100e x 1e15 x
 utilisation x training fraction x algorithmic efficiency x RSI x 86400. Generation
 g needs requirement_0 x scale^g of it, and at least the minimum training time;
 each release multiplies the lab's efficiency by the RSI gain of that release
-(DESIGN section 3), which grows per release.
+(docs/model.md section 7), which grows per release.
 """
 
 from __future__ import annotations
