@@ -66,11 +66,9 @@ def with_dates(df: pd.DataFrame, start: "dt.date | pd.Series", own: "dict[str, d
     return df
 
 
-def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date, day_cols: tuple[str, ...] = ("day",)) -> pd.DataFrame:
+def _frame(rows: list[tuple], columns: tuple[str, ...], start: dt.date) -> pd.DataFrame:
     df = pd.DataFrame.from_records(rows, columns=list(columns))
-    for c in day_cols:
-        if c in df:
-            df[c.replace("day", "date")] = day_dates(start, df[c])
+    df["date"] = day_dates(start, df["day"])
     return df
 
 

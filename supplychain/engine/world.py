@@ -171,11 +171,11 @@ class World(Reviews, Shipping):
         return kit
 
     def order_from_suppliers(self, kind: str, customer: int, product: str, qty: float, now: float,
-                             parent: Order | None = None, lab: int = -1, exclude: frozenset[int] = frozenset()) -> list[Order]:
+                             parent: Order | None = None, lab: int = -1) -> list[Order]:
         """Split a need over the customer's suppliers of `product` by edge share, skipping banned ones."""
-        if exclude or self.controls.rules or self.sourcing.on:
+        if self.controls.rules or self.sourcing.on:
             served = parent.product if parent is not None and kind == "component" else product
-            split = self._split_among(customer, product, now, served, exclude)
+            split = self._split_among(customer, product, now, served)
         else:  # every supplier, by edge share: the usual case, cached per (customer, product)
             split = self.net.split(customer, product, int(now))
         out = [self._new(kind, f, product, qty * s, now, parent=parent, lab=lab) for f, s in split]
@@ -183,13 +183,10 @@ class World(Reviews, Shipping):
             self.place(o, now)
         return out
 
-    def _split_among(self, customer: int, product: str, now: float, served: str,
-                     exclude: frozenset[int]) -> list[tuple[Flow, float]]:
-        """`Net.split` without the suppliers in `exclude` or banned (unless all are), by the weights of
-        dynamic sourcing if it is on. `served`: the product the order serves (who it concerns)."""
+    def _split_among(self, customer: int, product: str, now: float, served: str) -> list[tuple[Flow, float]]:
+        """`Net.split` without the banned suppliers (unless all are), by the weights of dynamic
+        sourcing if it is on. `served`: the product the order serves (who it concerns)."""
         flows = self.net.flows_into(customer, product)
-        if exclude:
-            flows = [f for f in flows if f.supplier not in exclude]
         use = flows
         if self.controls.rules:
             parties = self.parties(customer, served)
