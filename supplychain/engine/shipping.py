@@ -140,10 +140,9 @@ class Shipping:
             self.production.tools[o.customer] += qty
             self.tools_on_order[o.customer] -= qty
         elif o.parent is not None and o.parent.kind == "assembly" and o.parent.inputs is not None:
-            kit = o.parent
-            if o.note != "stockpile":
-                kit.inputs[o.product][1] += qty
-                self._kit_progress(kit, now)
+            kit = o.parent  # (a stockpiling order has no parent: it goes to the packager's `inventory`, below)
+            kit.inputs[o.product][1] += qty
+            self._kit_progress(kit, now)
         elif o.parent is not None and o.parent.kind == "assembly":
             if o.delivered is not None:
                 kit = o.parent
