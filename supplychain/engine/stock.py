@@ -38,7 +38,6 @@ class StockState:
     back_area: float = 0.0  # integral of backordered units over time
     demand_units: float = 0.0
     filled_on_arrival: float = 0.0
-    kits: dict[int, dict[str, float]] = field(default_factory=dict)  # replenishment id -> inputs still due
     periodic: bool = False  # replenished at reviews every review_days, not as demand comes
 
     @property
@@ -164,7 +163,6 @@ class Stocks:
             self.w.order_from_suppliers("replenish", st.node, st.item, qty, now)
             return
         kit = self.w.new_kit(st.node, st.item, qty, now)
-        st.kits[kit.id] = {}
         for item, per_unit in bom.items():
             self.w.order_from_suppliers("replenish", st.node, item, qty * per_unit, now, parent=kit)
 
