@@ -138,22 +138,14 @@ class Labs:
                 out[f.index] = (ahead >= first) & (ahead < last)
         return out
 
-    def target(self, j: int, day: float, now: float | None = None) -> float:
-        """The fleet target for `day` as known on `now` (default: `day`): the planned trajectory
-        on `day` times today's demand multiplier, T(day) x m(now). A lab plans ahead on its
-        trajectory, but does not foresee a surge or a cut before it happens."""
-        last = self.net.days - 1  # days clamped to the run; `.item` reads floats, not numpy scalars
-        d = last if day >= last else int(day) if day > 0 else 0
-        t = d if now is None else last if now >= last else int(now) if now > 0 else 0
-        return self.targets.item(j, d) * self.demand.item(j, t)
-
     def review_targets(self, j: int, now: float) -> tuple[float, float, float]:
-        """`target` as a review of lab `j` on `now` sees it: `horizon_days` ahead, today, and
-        `power_horizon_days` ahead. The three share today's demand multiplier, read once: the
-        same products as three `target` calls, a third of their cost (750 labs review every
-        two weeks on a 1,000-node network)."""
+        """The fleet targets a review of lab `j` on `now` sees, `horizon_days` ahead, today, and
+        `power_horizon_days` ahead: the planned trajectory on that day (clamped to the run) times
+        today's demand multiplier, T(day) x m(now). A lab plans ahead on its trajectory, but does
+        not foresee a surge or a cut before it happens. The multiplier is read once for the three
+        (750 labs review every two weeks on a 1,000-node network)."""
         pol = self.states[j].policy
-        last = self.net.days - 1
+        last = self.net.days - 1  # `.item` reads floats, not numpy scalars
         ahead, power = now + pol.horizon_days, now + pol.power_horizon_days
         t = last if now >= last else int(now) if now > 0 else 0
         m, item = self.demand.item(j, t), self.targets.item
@@ -205,10 +197,10 @@ class Labs:
             mixes[key] = (offers, kw)
         return offers, kw
 
-    def power_need_mw(self, j: int, day: float, target: float | None = None) -> float:
+    def power_need_mw(self, j: int, day: float, target: float) -> float:
         """MW needed `power_horizon_days` ahead: what the installed fleet draws, what the
-        accelerators on order or waiting will draw, and the rest of the target at the SKU
-        mix on sale then (`target`: that target if the caller has it, `review_targets`)."""
+        accelerators on order or waiting will draw, and the rest of `target` (the fleet target
+        then, from `review_targets`) at the SKU mix on sale then."""
         st = self.states[j]
         pol = st.policy
         offers, kw_per_h100e = self._offer_mix(j, day + pol.power_horizon_days)
@@ -216,8 +208,6 @@ class Labs:
             offers, kw_per_h100e = self._offer_mix(j, day)
             if not offers:
                 kw_per_h100e = FALLBACK_KW_PER_H100E
-        if target is None:
-            target = self.target(j, day + pol.power_horizon_days, day)
         gap = target - (self.h100e.item(j) + st.waiting_h100e + st.on_order_h100e)  # less the position
         gap = 0.0 if 0.0 > gap else gap  # max(gap, 0.0), without the call
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * pol.power_headroom
