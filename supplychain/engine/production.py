@@ -16,13 +16,13 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, AllocationContext, checked_give, fifo, priority,
-                         priority_key, pro_rata, register_allocation, rules_used, startable, startable_after, takes_context)
+                         priority_key, pro_rata, register_allocation, startable, startable_after, takes_context)
 from .network import Net
 from .orders import Order
 from .sharing import ShareBook
 from .streams import PluginStreams
 
-__all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "rules_used", "startable"]
+__all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
 
 #: assumption: at a `pro_rata` node, where every open order trickles, the finished output of
 #: an unfinished order ships on the weekly shipping day once it reaches this share of the
