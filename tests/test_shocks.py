@@ -179,6 +179,26 @@ def test_a_registered_shock_kind_acts_on_its_targets_in_its_window(slow_cycle):
     assert len(after) and (after < 50).all()
 
 
+def test_a_registered_shock_kind_may_return_none_for_what_it_touched():
+    """`Applier` returns text or None: None runs, and the shock's events row names no node."""
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+    from supplychain.topology import load_topology as load
+
+    @register_shock_kind("quiet_cycle")
+    def apply(net, shock, f, begin, nodes):
+        net.cycle[nodes] *= f
+
+    sc = Scenario.model_validate({"name": "s", "end": "2022-12-31", "shocks": [
+        {"id": "q", "kind": "quiet_cycle", "start": "2022-06-01", "duration_days": 60, "multiplier": 2,
+         "target": {"ids": ["packager"]}}]})
+    try:
+        r = simulate(graph_to_model(load(ROOT / "topology" / "minimal.yaml")), sc)
+    finally:
+        del SHOCK_KINDS["quiet_cycle"]
+    logged = r.events.query("type == 'shock'")
+    assert logged["id"].tolist() == ["q"] and logged["supplier"].isna().all()
+
+
 def test_an_unknown_shock_kind_lists_the_registered_ones(tmp_path):
     from _topo import MINIMAL, assert_clean_failure, cli
 

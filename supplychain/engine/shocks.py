@@ -29,15 +29,15 @@ from .streams import PluginStreams, id_key
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
            "ACTS_ON", "acts_on", "worst_stack", "MAX_COMPOUND", "COMPOUNDING", "shock_stream"]
 
-#: applier(net, shock, f, begin, nodes) -> what it touched (the event log's text)
-Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str]
+#: applier(net, shock, f, begin, nodes) -> what it touched (the event log's text), or None
+Applier = Callable[[Net, Shock, np.ndarray, int, np.ndarray], str | None]
 SHOCK_KINDS: dict[str, Applier] = {}
 
 
 def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
     """Decorator: make `applier` the shock kind `name`, usable as `kind: name` in a scenario's shocks.
 
-    `applier(net, shock, f, begin, nodes) -> str` is called once per occurrence of the shock,
+    `applier(net, shock, f, begin, nodes) -> str | None` is called once per occurrence of the shock,
     before the run starts, and changes the run's per-day arrays in place (rows are nodes,
     columns days from the start; `net.index[id]` is a node's row, `net.days` the columns):
 
@@ -54,7 +54,7 @@ def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
     Generator seeded per replication, shared by the shock's occurrences in turn): a random
     footprint drawn from it gives the same tables for the same seed, serial or on workers.
 
-    It returns what it touched (node ids, comma-separated), which the events table logs. The
+    It returns what it touched (node ids, comma-separated), or None, for the events table. The
     arrays are checked after it: a value that is not finite, a negative one, or a yield outside
     (0, 1] is an error naming the shock, the array, the node and the day.
     Register before the scenario is validated (`kind` accepts registered names only). Local
