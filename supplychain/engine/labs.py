@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..scenario_schema import Scenario
+from ..scenario_schema import LabPolicy, Scenario
 from .network import Flow, Net
 from .ordering import ORDERING_POLICIES
 from .orders import Order
@@ -39,7 +39,7 @@ def _due(horizon: float, quote: float) -> float:
 @dataclass(slots=True)  # fields in the object, no dict: every delivery, installation and weekly record reads them
 class LabState:
     node: int
-    policy: object
+    policy: LabPolicy
     installed: dict[str, float] = field(default_factory=dict)  # sku -> units
     waiting: deque = field(default_factory=deque)  # (ready day, sku, units, order) after commissioning, unpowered
     waiting_h100e: float = 0.0  # delivered, not yet installed (commissioning or stranded)

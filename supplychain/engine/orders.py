@@ -60,7 +60,7 @@ class Order:
     pending: int = 0  # children not yet delivered (assembly kits, lab orders)
     children: "list[Order] | tuple[()]" = ()  # a shared empty tuple until the first child: most orders have none
     note: str = ""
-    rules: list | None = None  # export-control rules whose scope covers it (looked up once: scope is static)
+    rules: "list | tuple[()] | None" = None  # export-control rules whose scope covers it (looked up once: scope is static)
 
 
 ORDER_COLUMNS = (

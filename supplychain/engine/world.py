@@ -40,7 +40,7 @@ __all__ = ["World", "RNG_STREAMS"]
 RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
-_NO_RULES: tuple = ()  # the rules of every order in a scenario without export controls
+_NO_RULES: tuple[()] = ()  # the rules of every order in a scenario without export controls
 _INF = float("inf")
 
 
@@ -252,7 +252,7 @@ class World(Reviews, Shipping):
         o.qty = keep
         return rest
 
-    def _rules(self, o: Order) -> list:
+    def _rules(self, o: Order) -> "list | tuple[()]":
         """The rules whose scope covers `o`, cached on it: supplier, customer, product and
         parties never change, so `place` and every shipment share one lookup."""
         o.rules = self.controls.relevant(o.supplier, o.customer, o.product, self._order_parties(o)) if self.controls.rules else _NO_RULES
