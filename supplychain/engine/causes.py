@@ -4,10 +4,11 @@ An order's lead time splits into segments: licence review (`licence:<rule>`: at
 placement, or goods held at the border through one at shipment), waiting for a
 missing BOM input (`component:<supplier>`, the input that came last), queueing
 for capacity (`queue:<node>`), production (`production:<node>`) and transport
-(`transport:<from>-><to>`). A lab's order also inherits the
+(`transport:<from>-><to>`); a stock point's customer waits for goods (`backorder:<node>`,
+the generic kernel). A lab's order also inherits the
 segments of the packaging lot that arrived last, and ends with its accelerators'
 wait for powered capacity once commissioned (`power:<lab>`). The label of the longest
-wait (queue, licence, missing input, power) of a week or more is the order's cause, else
+wait (queue, licence, missing input, power, backorder: `WAITS`) of a week or more is the order's cause, else
 the longest step (in calm times, the slowest production step): that is what lets a
 report say what throttled a generation.
 
@@ -239,8 +240,8 @@ MIN_WAIT_DAYS = 7.0
 
 
 def _longest(segs: Segments) -> Longest:
-    """The first longest wait (queue, licence, missing input, power) and the first longest
-    segment of `segs`, as max() picks: all `pick` reads of them."""
+    """The first longest wait (`WAITS`) and the first longest segment of `segs`, as max() picks:
+    all `pick` reads of them."""
     wait, step = None, None
     for seg in segs:
         if step is None or seg[1] > step[1]:
@@ -251,8 +252,8 @@ def _longest(segs: Segments) -> Longest:
 
 
 def pick(segs: Segments) -> str | None:
-    """The longest wait (queue, licence, missing input) if one lasted a week or more,
-    else the longest step: in calm times the slowest production step is the cause."""
+    """The longest wait (`WAITS`: queue, licence, missing input, power, backorder) if one lasted
+    a week or more, else the longest step: in calm times the slowest production step is the cause."""
     return _decide(_longest(segs))
 
 
