@@ -91,10 +91,11 @@ class Vendors(StockBook):
     def build(self, day: int) -> None:
         """Place this period's build lots (called by the daily step every BUILD_DAYS).
 
-        Order-up-to on the vendor's position (finished stock + lots in build -
-        unfilled orders): the target is `build_ahead_days` of the smoothed order
-        flow, so a vendor that builds ahead ships from stock in calm times and
-        quotes the whole chain only when its stock runs out.
+        A vendor with `build_ahead_days` > 0 orders up to a target on its position (finished
+        stock + lots in build - unfilled orders): `build_ahead_days` of the smoothed order flow
+        (0 once the SKU is discontinued), so it ships from stock in calm times and quotes the
+        whole chain only when its stock runs out. Any other vendor builds what was ordered from
+        it this period.
         """
         for key in sorted(set(self.to_build) | set(self.rate)):  # sorted: independent of the hash seed
             new = self.to_build.get(key, 0.0)
