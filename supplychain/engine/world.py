@@ -36,7 +36,8 @@ from .weekly import fleet_blocks, node_blocks, record_week
 
 __all__ = ["World", "RNG_STREAMS"]
 
-#: one child stream of the replication's SeedSequence per random source; plug-ins draw from the next child (`streams.py`)
+#: one child stream of the replication's SeedSequence per random source; plug-ins draw from the next child (`streams.py`).
+#: Nothing draws from `yields` (yields are schedules): it keeps the children after it, and so every run's numbers, as they were
 RNG_STREAMS = ("transport", "yields", "licences", "shocks", "demand")
 
 
