@@ -8,7 +8,7 @@ schedules, distributions) live in `quantities`, scenario models in `scenario_sch
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,7 +26,6 @@ __all__ = [
     "TopologyModel",
     "TopologyMeta",
     "NODE_KINDS",
-    "PRODUCT_KINDS",
     "ProductKind",
     "TRADES",
     "CAPACITY_UNITS",
@@ -46,7 +45,6 @@ NODE_KINDS = (
     "demand",
 )
 ProductKind = Literal["tool", "logic", "hbm", "accelerator", "power", "item"]
-PRODUCT_KINDS: tuple[str, ...] = get_args(ProductKind)
 
 #: Which supplier kind may ship to which customer kind (goods flow supplier -> customer).
 TRADES: dict[str, frozenset[str]] = {
