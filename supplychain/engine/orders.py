@@ -16,9 +16,9 @@ import pandas as pd
 
 __all__ = ["Order", "OrderArrays", "order_arrays", "order_columns", "all_installed"]
 
-# Order kinds: lab: lab -> vendor; assembly: vendor -> packaging kit; component: die/HBM to packaging;
-# tool: equipment -> producer; power: grid -> lab; replenish/demand: generic kernel;
-# build: a build-ahead maker's lot for its own stock.
+# Order kinds: lab: lab -> vendor; assembly: vendor -> packaging kit (or a stock point's own kit);
+# component: die/HBM to packaging; tool: equipment -> producer; power: grid -> lab; replenish/demand:
+# generic kernel; build: a build-ahead maker's lot for its own stock.
 
 
 @dataclass(slots=True, eq=False)
@@ -36,7 +36,7 @@ class Order:
     unit_cost: float = 1.0  # capacity units per good unit before yield
     tier: int = 0
     released: float | None = None  # passed the export-control check
-    entered: float | None = None  # joined the supplier's order book (kit complete for assembly)
+    entered: float | None = None  # joined the supplier's order book (a kit: once each input has partly arrived; `kitted`: all)
     started: float | None = None  # first production start
     finished: float | None = None  # last unit finished production
     shipped: float | None = None

@@ -309,9 +309,10 @@ class World(Reviews, Shipping):
     def _explode(self, kit: Order, now: float) -> None:
         """Packaging: order the dies and HBM stacks a lot needs; assemble as they arrive.
 
-        The kit joins the packaging book at once, but only as many packages
-        may start as its arrived inputs cover (`ready_qty`), so partial
-        deliveries flow on without one event per unit.
+        The kit joins the packaging book once each of its inputs has partly
+        arrived (at once if the packager's stockpile holds some of each), and
+        only as many packages may start as its arrived inputs cover
+        (`ready_qty`), so partial deliveries flow on without one event per unit.
         """
         net = self.net
         bom = net.products[kit.product].bom
