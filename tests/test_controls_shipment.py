@@ -64,6 +64,26 @@ def test_order_partly_delivered_then_refused_keeps_its_last_delivery_day():
     assert not ((o["status"] == "delivered") & o["delivered"].isna()).any()
 
 
+def test_goods_refused_at_the_border_leave_the_rest_of_their_line_in_production():
+    """A refusal at the border is of goods already made: the line's units not yet started are still made
+    (and refused in turn while the ban lasts). They were taken out of the supplier's book instead, as
+    many as were refused, and so were never made nor refused: the line finished short, and its kit
+    waited for them to the end of the run."""
+    hbm_rule = rule(announced="2022-04-01", effective="2022-04-01",
+                    scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    model = graph_to_model(TOPO).model_copy(deep=True)
+    hbm = next(n for n in model.nodes if n.id == "hbm_kr")
+    hbm.capacity = hbm.capacity.model_validate(10000)  # the first lot is still being started when the ban comes
+    r = simulate(model, {"name": "c", "end": "2023-06-30", "controls": [hbm_rule], "labs": {"review_days": 7}})
+    o = r.orders
+    lines = o[(o["product"] == "hbm") & (o["customer"] == "pkg_cn") & o["finished"].notna()]
+    first = lines.iloc[0]
+    assert first["ordered"] < 90 and first["finished"] > 90  # ordered before the ban, made after it
+    assert (lines["delivered_qty"] + lines["denied_qty"]).to_numpy() == pytest.approx(lines["qty"].to_numpy())
+    kit = o[o["order_id"] == first["parent_id"]].iloc[0]
+    assert kit["status"] == "denied" and kit["denied_qty"] == pytest.approx(kit["qty"])
+
+
 def test_a_licence_that_takes_effect_in_the_pipeline_holds_shipments_for_its_review():
     """Goods in the pipeline when a licence rule takes effect (2022-03-01, day 59) are reviewed at
     shipment: granted, they leave 30 days after they were ready, so nothing in scope ships in

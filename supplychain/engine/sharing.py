@@ -102,7 +102,8 @@ class ShareBook:
         return m.size * max(0.0, min(self.done_level, m.final) - m.entry)
 
     def drop(self, o: Order, units: float) -> float:
-        """Take up to `units` not yet started out of an order (denied inputs or a refusal)."""
+        """Take up to `units` not yet started out of an order (denied inputs: goods refused at the border
+        are made already, `World._deny(made=True)`)."""
         m = self.members.get(o.id)
         if m is None or not m.starting:
             return 0.0

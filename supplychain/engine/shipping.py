@@ -109,7 +109,7 @@ class Shipping:
         now = self.env.now
         self.denied_at_shipment += qty
         o.rule = rule
-        self._deny(o, qty, now)
+        self._deny(o, qty, now, made=True)
         if o.kind == "lab":
             self.vendors.returned(o, qty, now)
         elif o.supplier in self.build_ahead.ahead:

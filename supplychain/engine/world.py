@@ -372,8 +372,9 @@ class World(Reviews, Shipping):
                 extra.note = "stockpile"
                 self.place(extra, now)
 
-    def _deny(self, o: Order, qty: float, now: float) -> None:
-        """Refuse `qty` of an order and pass the loss up to what it was for."""
+    def _deny(self, o: Order, qty: float, now: float, made: bool = False) -> None:
+        """Refuse `qty` of an order and pass the loss up to what it was for. `made`: the units are goods
+        already made, refused at the border; the order's unmade units stay in production."""
         qty = min(qty, o.qty - o.denied_qty - o.delivered_qty - (o.shipped_qty - o.delivered_qty))
         if qty <= 1e-12:
             return
@@ -383,8 +384,8 @@ class World(Reviews, Shipping):
                 o.status = "denied"
             else:  # the rest refused after some arrived: delivered, on the day the last goods came
                 o.status, o.delivered = "delivered", o.arrived
-        if o.status == "book" or o.entered is not None:
-            self.production.drop(o, qty)
+        if o.status == "book" or o.entered is not None:  # (made goods: nothing unmade to drop; it still
+            self.production.drop(o, 0.0 if made else qty)  # stamps a line all accounted for as finished)
         if o.kind == "lab":
             self.labs.on_order(self.labs.pos[o.customer], o.flow, o.product, -qty)
         elif o.kind == "power":
