@@ -160,7 +160,7 @@ class DemandSpec(Strict):
 
 
 def check_id(v: str) -> str:
-    """A node or product id: it is a part of field paths (`nodes.fab.capacity`), of `--set` paths and of
+    """A node or product id: it is a part of field paths (`nodes.fab.capacity`), of `set:` paths and of
     GraphML attributes, so no dots or spaces, and nothing unprintable: a control character wrote a GraphML
     file no XML reader opens, and an invisible one (zero width, a bidi mark) made `fab` unknown as `fab`."""
     if any(c.isspace() for c in v) or "." in v:
