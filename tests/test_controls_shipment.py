@@ -172,9 +172,11 @@ def test_goods_of_an_order_reaching_the_border_during_its_licence_review_wait_fo
     assert sum(len(t) > 1 for t in refused.values())  # orders refused in parts: joined or followed it
     ends = {row[0] for row in decided}
     assert all(min(times) in ends for times in refused.values())  # nothing refused before its review ended
-    # every unit refused is in the events table: the review's own, then a `denied` row for each part after
+    # every unit refused is in the events table: the review's own, then a `denied` row for each part after,
+    # and one for the units still waiting for the vendor's stock, refused with the goods
     logged = sum(row[7] for row in log if row[3] in ("licence denied", "denied"))
-    assert logged == pytest.approx(sum(qty for seen in w.seen.values() for what, _, qty in seen if what == "refused"))
+    assert logged == pytest.approx(sum(w.orders[oid].denied_qty for oid in refused))
+    assert logged > sum(qty for seen in w.seen.values() for what, _, qty in seen if what == "refused")
 
 
 def test_goods_held_at_the_border_for_a_review_go_when_the_rule_ends():
@@ -188,3 +190,32 @@ def test_goods_held_at_the_border_for_a_review_go_when_the_rule_ends():
     assert not ev["what"].isin(["licence granted", "licence denied", "denied"]).any()
     cn = lab_orders(r, "lab_cn", "acc")
     assert cn["denied_qty"].sum() == 0 and not cn["shipped"].between(59, 120, inclusive="neither").any()
+
+
+def test_a_lab_order_refused_at_the_border_is_refused_whole_at_once():
+    """Goods of a lab order refused at the border go back to the vendor's stock; the order's units still
+    waiting for stock meet the same rule, and are refused with them (a `denied` row at that check).
+    Left waiting, they were given the refused goods back, again and again (an order of lab_cn refused
+    10 times under a ban from 2024-01-01; at a float residue of stock, without end), and the goods
+    reached the vendor's other customers only after every bounce."""
+    from collections import Counter
+
+    from supplychain.engine import World
+    from supplychain.results import replication_seed
+    from supplychain.scenario import resolve_scenario
+
+    class Counting(World):
+        def _refused_at_shipment(self, o, qty, rule):
+            self.refusals[o.id] += 1
+            super()._refused_at_shipment(o, qty, rule)
+
+    ban = rule(announced="2024-01-01", effective="2024-01-01", scope={"destinations": ["CN"], "products": ["acc"]})
+    res = resolve_scenario({"name": "c", "end": "2024-12-31", "controls": [ban], "labs": {"review_days": 7}},
+                           topology=TOPO)
+    w = Counting(graph_to_model(res.topology), res.scenario, replication_seed(0, 0))
+    w.refusals = Counter()
+    w.run()
+    assert len(w.refusals) >= 3 and max(w.refusals.values()) == 1
+    for i in w.refusals:  # every unit of each is delivered or refused: none left waiting for stock
+        o = w.orders[i]
+        assert o.status == "denied" and o.delivered_qty + o.denied_qty == pytest.approx(o.qty)

@@ -105,15 +105,21 @@ class Shipping:
 
     def _refused_at_shipment(self, o: Order, qty: float, rule: str) -> None:
         """Goods a control refused at the border (already counted in `o.held_qty`): the order loses
-        them, and they stay with the supplier for its next customer."""
+        them, and they stay with the supplier for its next customer. An order filled from stock (a
+        vendor's, a build-ahead maker's) loses the units still waiting for stock with them: the rule
+        that refused these goods refuses those too (logged `denied` at the same check)."""
         now = self.env.now
         self.denied_at_shipment += qty
         o.rule = rule
         self._deny(o, qty, now, made=True)
-        if o.kind == "lab":
-            self.vendors.returned(o, qty, now)
-        elif o.supplier in self.build_ahead.ahead:
-            self.build_ahead.returned(o, qty, now)
+        book = self.vendors if o.kind == "lab" else self.build_ahead if o.supplier in self.build_ahead.ahead else None
+        if book is None:
+            return
+        rest = book.waiting_rest(o)
+        if rest > 1e-12:
+            self.controls.record(now, rule, "denied", o.supplier, o.customer, o.product, rest, "shipment")
+            self._deny(o, rest, now)
+        book.returned(o, qty, now)
 
     def _deliver(self, o: Order, qty: float) -> None:
         now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call: one per shipment

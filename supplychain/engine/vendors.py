@@ -56,6 +56,19 @@ class StockBook:
         self.rate[key] += ALPHA * (self.arrivals.pop(key, 0.0) / BUILD_DAYS - self.rate[key])
         return self.rate[key]
 
+    def waiting_rest(self, o: Order) -> float:
+        """Take out the units of `o` still waiting for stock, and return them: the border refused its
+        goods, and the rule that did refuses these too. Left waiting, they were given the refused goods
+        back, again and again, a cycle time each time, and at once from a vendor without one: a float
+        residue of 2e-7 units bounced between stock and a 5,748-unit order until memory ran out."""
+        key = (o.supplier, o.product)
+        for entry in self.queue[key]:
+            if entry[0] is o:
+                rest, entry[1] = entry[1], 0.0  # `_fill` pops it
+                self.unfilled[key] -= rest
+                return rest
+        return 0.0
+
     def returned(self, o: Order, qty: float, now: float) -> None:
         """Goods refused at shipment stay with the supplier for the next customer."""
         key = (o.supplier, o.product)
