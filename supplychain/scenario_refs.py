@@ -236,7 +236,8 @@ def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
     out = []
     for lab, bought in skus.items():
         ahead = dt.timedelta(days=int(sc.lab_policy(lab).order_ahead_days))
-        first, last = sc.start + ahead, sc.end + ahead  # the sale days the run's days look at, both included
+        # the sale days the run's days look at, both included (past the calendar's end: its last day, later than any date given)
+        first, last = (d + ahead if dt.date.max - d >= ahead else dt.date.max for d in (sc.start, sc.end))
 
         def orderable(sku: str) -> bool:
             p = model.products[sku]
