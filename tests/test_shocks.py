@@ -372,3 +372,18 @@ def test_a_random_shocks_occurrences_do_not_depend_on_the_other_shocks_of_the_sc
         assert fires(shocks) == alone
     assert fires([fire]) == alone  # the same seed, the same occurrences
     assert fires([fire], rep=1) != alone  # another replication, others
+
+
+def test_a_drawn_duration_is_logged_as_the_whole_days_the_shock_ran():
+    """`duration_days` and the `N days` detail are the days the multiplier was applied: a drawn 23.5
+    ran 24 days (rounded, as `_profile` applies it) and was logged as 23.5."""
+    s = shock("capacity", 0.5, start=None, random={"rate_per_year": 3}, target={"ids": ["fab_tw"]},
+              duration_days={"dist": "uniform", "low": 5, "high": 40})
+    w = world(s)
+    rows = [r for r in w.events if r[1] == "shock"]
+    assert len(rows) >= 3
+    expected = np.ones(w.net.days)  # overlapping occurrences multiply
+    for day, _, _, _, _, _, _, _, detail, days in rows:
+        assert days == int(days) and detail == f"{int(days)} days"
+        expected[int(day):int(day) + int(days)] *= 0.5
+    np.testing.assert_allclose(w.net.cap_mult[idx(w, "fab_tw")], expected, rtol=1e-12)

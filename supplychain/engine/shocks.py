@@ -305,6 +305,7 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
                 if touched is not None and not isinstance(touched, str):
                     raise PluginError("shock", shock.kind, f"returned {touched!r} applying shock {shock.id!r}: it must return "
                                       "the ids it touched as text (comma-separated), or None")
-            rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{duration:.0f} days",
-                         float(duration)))
+            days = int(round(duration))  # the whole days `_profile` applied: a drawn 23.5 logged as 23.5 ran 24
+            rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{days} days",
+                         float(days)))
     return rows
