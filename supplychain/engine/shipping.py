@@ -28,8 +28,9 @@ class Shipping:
                 self.build_ahead.arrived(o, qty, now)
             return
         if o.kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
-            self.stocks.goods_in(o.supplier, o.qty, now)
-            o.delivered, o.delivered_qty, o.status = now, o.qty, "delivered"
+            good = o.qty - o.denied_qty  # less what its refused inputs no longer cover
+            self.stocks.goods_in(o.supplier, good, now)
+            o.delivered, o.delivered_qty, o.status = now, good, "delivered"
             return
         qty = o.made - o.shipped_qty - o.held_qty
         if qty > 1e-12:
@@ -121,6 +122,21 @@ class Shipping:
             self._deny(o, rest, now)
         book.returned(o, qty, now)
 
+    def _input_done(self, kit: Order, now: float) -> None:
+        """One of a generic kit's inputs is all in (delivered, or its rest refused): with the last, the
+        kit is kitted and assembled, less the units its refused inputs no longer cover."""
+        kit.pending -= 1
+        if kit.pending == 0 and kit.status == "waiting":
+            kit.kitted = now  # every input has arrived
+            net = self.net
+            if kit.supplier == kit.customer and net.kinds[kit.supplier] == "stock":
+                ct = float(net.cycle[kit.supplier, min(int(now), net.days - 1)])
+                kit.entered = kit.started = now
+                kit.made, kit.remaining = kit.qty - kit.denied_qty, 0.0
+                self.at(now + ct, self._finished_now, kit)
+            else:
+                self.production.add(kit, now)
+
     def _deliver(self, o: Order, qty: float) -> None:
         now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call: one per shipment
         self.in_transit -= qty
@@ -151,17 +167,7 @@ class Shipping:
             self._kit_progress(kit, now)
         elif o.parent is not None and o.parent.kind == "assembly":
             if o.delivered is not None:
-                kit = o.parent
-                kit.pending -= 1
-                if kit.pending == 0 and kit.status == "waiting":
-                    kit.kitted = now  # every input has arrived
-                    if kit.supplier == kit.customer and kind == "stock":
-                        ct = float(net.cycle[kit.supplier, min(int(now), net.days - 1)])
-                        kit.entered = kit.started = now
-                        kit.made, kit.remaining = kit.qty, 0.0
-                        self.at(now + ct, self._finished_now, kit)
-                    else:
-                        self.production.add(kit, now)
+                self._input_done(o.parent, now)
         elif kind == "packaging":  # stockpiled components
             key = (o.customer, o.product)
             self.inventory[key] = self.inventory.get(key, 0.0) + qty

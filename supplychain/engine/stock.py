@@ -166,6 +166,11 @@ class Stocks:
         for item, per_unit in bom.items():
             self.w.order_from_suppliers("replenish", st.node, item, qty * per_unit, now, parent=kit)
 
+    def lost(self, node: int, qty: float) -> None:
+        """Replenishment a control refused: no longer on order, so the position orders it again (it stayed
+        on order for ever, and a base stock counted on goods that never came)."""
+        self.state[node].on_order -= qty
+
     def goods_in(self, node: int, qty: float, now: float) -> None:
         """Replenishment arrived: stock up, then serve backorders first come first served."""
         st = self.state[node]

@@ -379,7 +379,9 @@ class World(Reviews, Shipping):
         if qty <= 1e-12:
             return
         o.denied_qty += qty
+        done = False  # all of it now delivered or refused
         if o.denied_qty >= o.qty * (1 - 1e-9) or o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
+            done = True
             if o.delivered_qty <= 0:
                 o.status = "denied"
             else:  # the rest refused after some arrived: delivered, on the day the last goods came
@@ -394,7 +396,9 @@ class World(Reviews, Shipping):
             self.tools_on_order[o.customer] -= qty
         parent = o.parent
         if parent is None:
-            if o.kind == "assembly" and self.net.kinds[o.customer] == "vendor":
+            if o.kind in ("replenish", "assembly") and self.net.kinds[o.customer] == "stock":
+                self.stocks.lost(o.customer, qty)  # a stock point's own order (a kit carries its inputs')
+            elif o.kind == "assembly" and self.net.kinds[o.customer] == "vendor":
                 self.vendors.in_build[(o.customer, o.product)] -= qty
                 self.vendors.shortfall((o.customer, o.product), qty, now, o.rule or self._child_rule(o))
             return
@@ -402,8 +406,10 @@ class World(Reviews, Shipping):
             parent.rule = o.rule
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
             self._deny_kit_input(parent, o.product, qty, now)
-        elif parent.kind == "assembly" and parent.supplier == parent.customer:
-            self._deny(parent, parent.qty * qty / o.qty if o.qty else parent.qty, now)
+        elif parent.kind == "assembly" and parent.supplier == parent.customer:  # a generic kit at a stock point
+            self._deny(parent, _kit_lost(parent) - parent.denied_qty, now)
+            if done:  # the input is all in: the kit may be complete (its arrivals alone counted before)
+                self._input_done(parent, now)
         else:
             self._deny(parent, qty, now)
 
@@ -428,3 +434,16 @@ class World(Reviews, Shipping):
     # -- weekly records ------------------------------------------------------------------
     def _record(self, day: int) -> None:
         record_week(self, day)
+
+
+def _kit_lost(kit: Order) -> float:
+    """Units of a generic kit its refused inputs no longer cover: its worst-hit input's refused share of
+    what the kit ordered of it (from every supplier, both parts of a quota split), as a packaging kit's
+    (`World._deny_kit_input`). One input line's own refused share counted as the kit's lost the whole
+    kit when one of two lines of that input was refused."""
+    need: dict[str, float] = {}
+    refused: dict[str, float] = {}
+    for c in kit.children:
+        need[c.product] = need.get(c.product, 0.0) + c.qty
+        refused[c.product] = refused.get(c.product, 0.0) + c.denied_qty
+    return max((kit.qty * refused[p] / n for p, n in need.items() if n > 0), default=0.0)
