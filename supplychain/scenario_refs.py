@@ -246,8 +246,8 @@ def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
             when = ", ".join(f"{sku} " + " ".join(f"{w} {d}" for w, d in (("from", model.products[sku].available),
                                                                             ("until", model.products[sku].discontinued)) if d)
                              for sku in sorted(bought))
-            out.append(f"nodes.{lab}: none of the accelerators it buys is on sale order_ahead_days ({ahead.days}) "
-                       f"after a day of the run, {first} to {last} ({when}): it orders none")
+            out.append(f"nodes.{lab}: none of the accelerators it buys is on sale on the days its orders look at "
+                       f"(order_ahead_days {ahead.days} after a day of the run: {first} to {last}; {when}): it orders none")
     return out
 
 

@@ -147,11 +147,11 @@ def test_a_lab_that_can_buy_no_accelerator_in_the_run_is_a_warning() -> None:
         return [w for w in resolve_scenario({**run, "set": sets}).warnings if w.startswith("nodes.")]
 
     assert warned({"products.acc.available": "2025-07-01"}) == [
-        "nodes.lab: none of the accelerators it buys is on sale order_ahead_days (180) after a day of the run, "
-        "2024-06-29 to 2025-06-30 (acc from 2025-07-01): it orders none"]
+        "nodes.lab: none of the accelerators it buys is on sale on the days its orders look at "
+        "(order_ahead_days 180 after a day of the run: 2024-06-29 to 2025-06-30; acc from 2025-07-01): it orders none"]
     assert warned({"products.acc.discontinued": "2024-06-29"}) == [
-        "nodes.lab: none of the accelerators it buys is on sale order_ahead_days (180) after a day of the run, "
-        "2024-06-29 to 2025-06-30 (acc from 2022-01-01 until 2024-06-29): it orders none"]
+        "nodes.lab: none of the accelerators it buys is on sale on the days its orders look at "
+        "(order_ahead_days 180 after a day of the run: 2024-06-29 to 2025-06-30; acc from 2022-01-01 until 2024-06-29): it orders none"]
     for sets, orderable in (({"products.acc.available": "2025-07-01"}, False), ({"products.acc.available": "2025-06-30"}, True),
                             ({"products.acc.discontinued": "2024-06-29"}, False), ({"products.acc.discontinued": "2024-06-30"}, True)):
         assert bool(warned(sets)) != orderable, sets
@@ -160,8 +160,8 @@ def test_a_lab_that_can_buy_no_accelerator_in_the_run_is_a_warning() -> None:
         assert any(days.any() for days in w.labs.orderable().values()) == orderable, sets  # the engine agrees
     late = resolve_scenario({**run, "set": {"products.acc.available": "2025-07-01"}, "labs": {"order_ahead_days": 1}})
     assert [w for w in late.warnings if w.startswith("nodes.")] == [
-        "nodes.lab: none of the accelerators it buys is on sale order_ahead_days (1) after a day of the run, "
-        "2024-01-02 to 2025-01-02 (acc from 2025-07-01): it orders none"]
+        "nodes.lab: none of the accelerators it buys is on sale on the days its orders look at "
+        "(order_ahead_days 1 after a day of the run: 2024-01-02 to 2025-01-02; acc from 2025-07-01): it orders none"]
 
 
 @pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
