@@ -1,4 +1,4 @@
-"""A short human summary of one run: releases, peak quoted lead times, binding inputs.
+"""A short human summary of one run: releases, peak quoted lead times, binding inputs, what the shocks and controls did.
 
 Used by `supplychain run` (printed and written as summary.md). Works on the
 concatenated tables of one or more replications (medians across them).
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .engine.record import whole_days
+from .summary_events import events_section
 
 __all__ = ["summarise", "summary_rows", "largest_labs", "MAX_LABS", "share_text", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
@@ -166,7 +167,7 @@ def summary_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if orders is not None:
         lab = orders[orders["kind"] == "lab"]
         out["orders"] = lab[[c for c in ("scenario", "replication", "kind", "lab", "product", "qty", "cause") if c in lab]]
-    for name in ("generations", "stocks"):
+    for name in ("generations", "stocks", "events"):  # (events: a thousand rows a baseline replication)
         if name in tables:
             out[name] = tables[name]
     if "nodes" in tables:  # only to count the replication when there are no labs and no stock points
@@ -183,6 +184,11 @@ def summarise(tables: dict[str, pd.DataFrame], products_h100e: dict[str, float],
     lines.append(f"Replications: {reps}. Figures are medians across replications.\n")
     if labs or not tables["generations"].empty:  # the generic kernel alone has no labs to speak of
         lines += _lab_sections(tables, labs, reps, products_h100e)
+    seen = sorted({int(r) for t in tables.values() if "replication" in t for r in t["replication"].unique()})
+    events = events_section(tables.get("events"), seen or [0])
+    if events and lines[-1]:  # a heading after the fleet's last line: a blank line first
+        lines.append("")
+    lines += events
     stock = _stock_section(tables.get("stocks"))
     if stock and lines[-1] and not lines[-1].endswith("\n"):  # a heading after the fleet's last line: a blank line first
         lines.append("")
