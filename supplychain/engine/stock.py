@@ -20,7 +20,7 @@ from .orders import Order
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-__all__ = ["Stocks", "StockState"]
+__all__ = ["Stocks", "StockState", "kit_lost"]
 
 
 @dataclass
@@ -198,3 +198,15 @@ class Stocks:
              st.area / T, st.back_area / T, st.on_hand, st.backordered)
             for st in self.state.values()
         ]
+
+def kit_lost(kit: Order) -> float:
+    """Units of a generic kit its refused inputs no longer cover: its worst-hit input's refused share of
+    what the kit ordered of it (from every supplier, both parts of a quota split), as a packaging kit's
+    (`World._deny_kit_input`). One input line's own refused share counted as the kit's lost the whole
+    kit when one of two lines of that input was refused."""
+    need: dict[str, float] = {}
+    refused: dict[str, float] = {}
+    for c in kit.children:
+        need[c.product] = need.get(c.product, 0.0) + c.qty
+        refused[c.product] = refused.get(c.product, 0.0) + c.denied_qty
+    return max((kit.qty * refused[p] / n for p, n in need.items() if n > 0), default=0.0)

@@ -29,7 +29,7 @@ from .shipping import Shipping
 from .shocks import apply_shocks
 from .sourcing import Sourcing
 from .stocking import BuildAhead
-from .stock import Stocks
+from .stock import Stocks, kit_lost
 from .streams import PluginStreams
 from .vendors import BUILD_DAYS, Vendors
 from .weekly import fleet_blocks, node_blocks, record_week
@@ -407,7 +407,7 @@ class World(Reviews, Shipping):
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
             self._deny_kit_input(parent, o.product, qty, now)
         elif parent.kind == "assembly" and parent.supplier == parent.customer:  # a generic kit at a stock point
-            self._deny(parent, _kit_lost(parent) - parent.denied_qty, now)
+            self._deny(parent, kit_lost(parent) - parent.denied_qty, now)
             if done:  # the input is all in: the kit may be complete (its arrivals alone counted before)
                 self._input_done(parent, now)
         else:
@@ -435,15 +435,3 @@ class World(Reviews, Shipping):
     def _record(self, day: int) -> None:
         record_week(self, day)
 
-
-def _kit_lost(kit: Order) -> float:
-    """Units of a generic kit its refused inputs no longer cover: its worst-hit input's refused share of
-    what the kit ordered of it (from every supplier, both parts of a quota split), as a packaging kit's
-    (`World._deny_kit_input`). One input line's own refused share counted as the kit's lost the whole
-    kit when one of two lines of that input was refused."""
-    need: dict[str, float] = {}
-    refused: dict[str, float] = {}
-    for c in kit.children:
-        need[c.product] = need.get(c.product, 0.0) + c.qty
-        refused[c.product] = refused.get(c.product, 0.0) + c.denied_qty
-    return max((kit.qty * refused[p] / n for p, n in need.items() if n > 0), default=0.0)
