@@ -190,7 +190,10 @@ def _segments(cx: _Context, o: Order) -> Segments:
         out.append((cx.queue[o.supplier], max(0.0, done - max(kit_done or 0.0, o.entered) - ct)))
         out.append((cx.production[o.supplier], ct))
     if o.kind != "build":  # a lot goes into its maker's stock
-        out.extend(_last_leg(cx, o, _held(cx, o, o.finished, o.shipped)))
+        # a line shipped in parts (finished output ships weekly) sent its last goods when it finished:
+        # its transport runs from then, not from its first shipment, which overlapped its production
+        left = o.finished if o.finished is not None and o.shipped is not None and o.finished > o.shipped else None
+        out.extend(_last_leg(cx, o, _held(cx, o, o.finished, o.shipped), left))
     return out
 
 
@@ -204,14 +207,16 @@ def _held(cx: _Context, o: Order, start: float | None, end: float | None) -> flo
     return max(0.0, min(hold[2], end) - max(hold[1], start))
 
 
-def _last_leg(cx: _Context, o: Order, before: float) -> Segments:
+def _last_leg(cx: _Context, o: Order, before: float, left: float | None = None) -> Segments:
     """The end of a line's lead time: its hold at the border, if the goods waited there (`before`
     days of it until `shipped`, as its caller counted them, and what fell after `shipped`, in a
-    later shipment), then the transport from `shipped` to `delivered`. The hold is a licence
-    wait of its rule, as one at placement: not transport, nor a gap in the lead time."""
+    later shipment), then the transport from `shipped` (or `left`, when its last goods left) to
+    `delivered`. The hold is a licence wait of its rule, as one at placement: not transport, nor a
+    gap in the lead time."""
     out: Segments = []
-    transport = o.delivered - o.shipped if o.delivered is not None and o.shipped is not None else None
-    after = _held(cx, o, o.shipped, o.delivered) if transport is not None else 0.0
+    start = o.shipped if left is None else left
+    transport = o.delivered - start if o.delivered is not None and start is not None else None
+    after = _held(cx, o, start, o.delivered) if transport is not None else 0.0
     if before + after > 0.0:
         out.append((_licence(cx.border[o.id][0]), before + after))
     if transport is not None:

@@ -107,7 +107,8 @@ def _simple_segments(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[np.
         licence = _rule_wait(cx, rows, a, ordered, released)
         queue = np.where(in_prod, np.maximum(0.0, done - entered - ct), neg)
         production = np.where(in_prod, ct, neg)
-        transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
+        # from when the last goods left: a line shipped in parts, when it finished (`causes._segments`)
+        transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - np.fmax(shipped, finished), neg)
     return [licence, queue, production, transport]
 
 
@@ -175,7 +176,7 @@ def _kit_causes(cx: _Context, rows: np.ndarray, a: OrderArrays) -> list[str | No
         queue = np.where(producing, np.maximum(0.0, done - start - ct), neg)
         production = np.where(producing, ct, neg)
         licence = _rule_wait(cx, rows, a, ordered, released)
-        transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - shipped, neg)
+        transport = np.where(~np.isnan(delivered) & ~np.isnan(shipped), delivered - np.fmax(shipped, finished), neg)
     waits = np.stack([licence, inner_wait, rest, unknown, slowest, queue], axis=1)
     steps = np.stack([licence, inner_step, rest, unknown, slowest, queue, production, transport], axis=1)
     wait_at, step_at = waits.argmax(axis=1), steps.argmax(axis=1)  # the first of equals
