@@ -44,7 +44,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                    "realised_by_order_lines": INT, "realised_by_delivery_lines": INT, "date": DATE},
     "nodes": {**_KEYS, "day": FLOAT, "node": STR, "kind": STR, "capacity_per_week": FLOAT, "backlog": FLOAT,
               "wip": FLOAT, "stock": FLOAT, "utilisation": FLOAT, "utilisation_mean": FLOAT, "quoted_days": FLOAT,
-              "date": DATE},
+              "yield": FLOAT, "date": DATE},
     "fleet": {**_KEYS, "day": FLOAT, "lab": STR, "installed_h100e": FLOAT, "commissioning_h100e": FLOAT,
               "stranded_h100e": FLOAT, "on_order_h100e": FLOAT, "target_h100e": FLOAT, "power_mw": FLOAT,
               "power_used_mw": FLOAT, "training_flops": FLOAT, "effective_training_flops": FLOAT, "generation": INT,

@@ -66,6 +66,19 @@ def test_yield_shock_lowers_yield_within_bounds():
     assert (w.net.yields[idx(w, "fab_cn")] == 0.5).all()
 
 
+def test_a_yield_shock_shows_in_the_nodes_tables_yield_for_its_weeks():
+    """An analyst checks a yield shock from the tables: the nodes table's `yield` is the node's yield
+    on each weekly row's day, halved for the shock's 100 days from 2023-01-01 (day 365) and only at its target."""
+    r = simulate(MODEL, {"name": "y", "end": "2023-12-31", "shocks": [shock("yield", 0.5, target={"ids": ["fab_tw"]})]})
+    n = r.nodes
+    tw, cn = n[n["node"] == "fab_tw"], n[n["node"] == "fab_cn"]
+    inside = tw["day"].between(START, START + 99)
+    assert inside.sum() >= 14
+    assert tw.loc[inside, "yield"].to_numpy() == pytest.approx(0.4)
+    assert tw.loc[~inside, "yield"].to_numpy() == pytest.approx(0.8)
+    assert (cn["yield"] == 0.5).all()
+
+
 def test_transport_shock_slows_edges_out_of_the_country():
     w = world(shock("transport", 3.0, target={"edge_from_countries": ["TW"]}))
     for f in w.net.flows:

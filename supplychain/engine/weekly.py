@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["WeeklyBlocks", "record_week", "NODE_COLUMNS", "FLEET_COLUMNS"]
 
 NODE_COLUMNS = ("day", "node", "kind", "capacity_per_week", "backlog", "wip", "stock", "utilisation", "utilisation_mean",
-                "quoted_days")
+                "quoted_days", "yield")
 FLEET_COLUMNS = ("day", "lab", "installed_h100e", "commissioning_h100e", "stranded_h100e", "on_order_h100e",
                  "target_h100e", "power_mw", "power_used_mw", "training_flops", "effective_training_flops", "generation")
 
@@ -96,7 +96,8 @@ def record_week(w: "World", day: int) -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         util = np.where(c > 0, used / np.where(c > 0, c, 1.0), np.nan)
     w.node_rows.add(day, c * 7.0, _stock(backlog[rec]), _stock(np.asarray(prod.wip)[rec]), _stock(w.build_ahead.held(rec)),
-                    util, prod.utilisation_since()[rec], node_q[rec].astype(float))
+                    util, prod.utilisation_since()[rec], node_q[rec].astype(float),
+                    net.yields[rec, d])  # a yield shock shows here, as a capacity shock does in capacity_per_week
     stranded = labs.stranded_all(day)
     states = labs.states
     waiting = np.fromiter((st.waiting_h100e for st in states), float, len(states))
