@@ -423,3 +423,25 @@ def test_a_licence_review_or_quota_wait_outlasting_the_rule_ends_with_it():
     cn = lab_orders(run(quota, end="2023-06-30"), "lab_cn", "acc")
     waited = cn[cn["released"] > cn["ordered"]]
     assert len(waited) > 3 and (waited["released"] == 181).all()
+
+
+def test_every_control_decision_names_the_order_line_it_was_on():
+    """`events.order_id` joins a decision to its line in `orders` (same supplier, customer and product, the
+    variant for a substitution); a licence review and its decision name one line; a shock names none."""
+    shock = {"id": "s1", "kind": "capacity", "start": "2023-01-01", "duration_days": 30, "multiplier": 0.5,
+             "target": {"countries": ["TW"]}}
+    ban = rule(substitute=True, scope={"destinations": ["CN"], "products": ["acc"]})
+    licence = rule(id="r2", action="license", review_days=30, approval=0.5, scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    r = run(ban, licence, shocks=[shock])
+    ev = r.events
+    decisions = ev[ev["type"] == "control"]
+    assert len(decisions) > 20 and decisions["order_id"].notna().all()
+    assert ev.loc[ev["type"] == "shock", "order_id"].isna().all()
+    m = decisions.merge(r.orders, on="order_id", suffixes=("", "_line"))
+    assert len(m) == len(decisions)
+    for c in ("supplier", "customer", "product"):
+        assert (m[c] == m[f"{c}_line"]).all(), c
+    assert m["what"].str.startswith("substitution").any()
+    reviewed = set(decisions.loc[decisions["what"] == "licence review", "order_id"])
+    decided = set(decisions.loc[decisions["what"].isin(["licence granted", "licence denied"]), "order_id"])
+    assert decided and decided <= reviewed

@@ -34,6 +34,7 @@ class Decision:
     until: float = float("inf")  # the rule's `ends` day: a review or quota wait outlasting it ends there (the rule lapsed)
 
 
+_NAN = float("nan")
 ALLOW = Decision("allow")
 
 
@@ -120,13 +121,14 @@ class Controls:
     # -- decisions -----------------------------------------------------------
     def decide(
         self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str,
-        cleared: tuple[str, ...] = (), refused: str = ""
+        cleared: tuple[str, ...] = (), refused: str = "", order: int = -1
     ) -> Decision:
         """The first effective rule of `rules` that holds the trade up decides (a quota the units fit
         counts them and lets the check go on); `cleared` names the licences already granted, `refused`
         the licence already refused to this order (at shipment: its later goods are denied at once).
         `rules` are those that cover the trade (`relevant`): an order's rules are static, so the
-        world looks them up once per order (`Order.rules`), not once per shipment."""
+        world looks them up once per order (`Order.rules`), not once per shipment. `order`: the line's id,
+        for the events table's `order_id`."""
         for c in rules:
             if not (c.effective <= now < c.ends):
                 continue
@@ -134,14 +136,14 @@ class Controls:
             if r.id in cleared:
                 continue
             if r.id == refused:
-                return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))
+                return self._logged(now, r, "denied", supplier, customer, product, qty, stage, order, Decision("deny", r.id))
             if r.action in ("ban", "equipment"):
-                return self._logged(now, r, "denied", supplier, customer, product, qty, stage, Decision("deny", r.id))
+                return self._logged(now, r, "denied", supplier, customer, product, qty, stage, order, Decision("deny", r.id))
             if r.action == "license":
                 delay = max(0.0, r.review_days.sample(self.rng))  # type: ignore[union-attr]
                 approved = bool(self.rng.random() < r.approval)
                 d = Decision("review", r.id, delay, approved, never=r.approval <= 0.0, until=c.ends)
-                return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, d)
+                return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, order, d)
             if r.action == "quota":
                 if stage != "order":
                     continue  # a quota counts units once, when they are ordered
@@ -155,22 +157,25 @@ class Controls:
                 room = max(r.quota - used, 0.0)  # type: ignore[operator]
                 c.used[period] = used + room
                 if r.quota_excess == "refuse":
-                    return self._logged(now, r, "quota refused", supplier, customer, product, qty - room, stage,
+                    return self._logged(now, r, "quota refused", supplier, customer, product, qty - room, stage, order,
                                         Decision("deny", r.id, allowed=room))
                 wait = c.effective + (period + 1) * r.period_days - now
-                return self._logged(now, r, "quota wait", supplier, customer, product, qty - room, stage,
+                return self._logged(now, r, "quota wait", supplier, customer, product, qty - room, stage, order,
                                     Decision("wait", r.id, wait, allowed=room, until=c.ends))
         return ALLOW
 
-    def _logged(self, now, rule: Rule, what: str, supplier, customer, product, qty, stage, decision: Decision) -> Decision:
-        self.record(now, rule.id, what, supplier, customer, product, qty, stage)
+    def _logged(self, now, rule: Rule, what: str, supplier, customer, product, qty, stage, order: int,
+                decision: Decision) -> Decision:
+        self.record(now, rule.id, what, supplier, customer, product, qty, stage, order)
         return decision
 
     def record(self, when: float, rule: str, what: str, supplier: int, customer: int, product: str, qty: float,
-               stage: str) -> None:
-        """One row of the events table for a control decision (`what`: "denied", "licence granted", ...)."""
+               stage: str, order: int = -1) -> None:
+        """One row of the events table for a control decision (`what`: "denied", "licence granted", ...) on
+        order line `order` (its `order_id`: the decision joins the orders table; -1: none, left empty)."""
         ids = self.net.ids
-        self.log.append((when, "control", rule, what, ids[supplier], ids[customer], product, qty, stage))
+        self.log.append((when, "control", rule, what, ids[supplier], ids[customer], product, qty, stage, _NAN,
+                         float(order) if order >= 0 else _NAN))
 
     def any_announced(self, now: float) -> bool:
         """Is any stockpiling rule between its announcement and its effect now?"""

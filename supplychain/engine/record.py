@@ -26,7 +26,8 @@ __all__ = ["build_tables", "day_dates", "whole_days", "with_dates", "TABLES"]
 
 TABLES = ("orders", "lead_times", "nodes", "fleet", "generations", "events", "stocks")
 
-EVENT_COLUMNS = ("day", "type", "id", "what", "supplier", "customer", "product", "qty", "detail", "duration_days")
+EVENT_COLUMNS = ("day", "type", "id", "what", "supplier", "customer", "product", "qty", "detail", "duration_days",
+                 "order_id")
 GEN_COLUMNS = ("lab", "generation", "day", "started_day", "requirement_flop", "rsi_multiplier")
 STOCK_COLUMNS = ("node", "item", "demand_units", "fill_rate", "mean_on_hand", "mean_backorders", "final_on_hand", "final_backorders")
 
@@ -168,7 +169,7 @@ def _build_tables(w: "World", arrays: OrderArrays) -> dict[str, pd.DataFrame]:
     # an order in flight at the start has no order date (`ordered` 0 stands in for one before the run):
     # delivered - 0 is the spread of its arrivals, not a lead time, as `lead_times` leaves it out too
     orders["lead_time_days"] = (orders["delivered"] - orders["ordered"]).mask(in_flight)
-    # a shock's row ends with its duration in days; a control decision's has none
+    # a shock's row ends with its duration in days (and no order), a control decision's with none and its order line
     events = [r if len(r) == len(EVENT_COLUMNS) else (*r, float("nan")) for r in w.events + w.controls.log]
     tables = {
         "orders": orders,

@@ -111,10 +111,10 @@ class Reviews:
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
                 units = gap / net.products[sku].h100e
-                if chosen != sku:  # the rule that blocked the SKU, the units ordered as its variant
-                    self.events.append((now, "control", blocked.id, f"substitution {sku}->{chosen}", net.ids[flow.supplier],
-                                        net.ids[node], chosen, units, "order"))
                 o = self._new("lab", flow, chosen, units, now, lab=node)
+                if chosen != sku:  # the rule that blocked the SKU, the units ordered as its variant
+                    self.controls.record(now, blocked.id, f"substitution {sku}->{chosen}", flow.supplier, node, chosen,
+                                         units, "order", o.id)
                 labs.on_order(j, o.flow, chosen, units)
                 self.place(o, now)
         need = labs.power_need_mw(j, now, power_target) - st.power_mw - st.power_on_order_mw

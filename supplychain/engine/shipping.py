@@ -66,11 +66,11 @@ class Shipping:
         refused = self.refused_licences.get(o.id)
         if refused is not None and now < refused[1]:  # the order's licence is under review, to be refused:
             o.held_qty += qty  # these goods wait for the same decision (one application per order)
-            self.controls.record(refused[1], refused[0], "denied", o.supplier, o.customer, o.product, qty, "shipment")
+            self.controls.record(refused[1], refused[0], "denied", o.supplier, o.customer, o.product, qty, "shipment", o.id)
             self.at(refused[1], self._refused_at_shipment, o, qty, refused[0])
             return None
         d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
-                                 refused[0] if refused is not None else "")  # refused: its later goods are too
+                                 refused[0] if refused is not None else "", o.id)  # refused: its later goods are too
         if d.action == "deny":
             o.held_qty += qty
             self._refused_at_shipment(o, qty, d.rule)
@@ -81,7 +81,7 @@ class Shipping:
             lapsed = when > d.until  # the rule ends first: the goods wait for its end, then go
             when = min(when, d.until)
             self.controls.record(when, d.rule, "licence lapsed" if lapsed else "licence granted" if d.approved
-                                 else "licence denied", o.supplier, o.customer, o.product, qty, "shipment")
+                                 else "licence denied", o.supplier, o.customer, o.product, qty, "shipment", o.id)
             if not (d.approved or lapsed):  # held at the border through the review, then refused
                 o.held_qty += qty
                 if d.never:
@@ -118,7 +118,7 @@ class Shipping:
             return
         rest = book.waiting_rest(o)
         if rest > 1e-12:
-            self.controls.record(now, rule, "denied", o.supplier, o.customer, o.product, rest, "shipment")
+            self.controls.record(now, rule, "denied", o.supplier, o.customer, o.product, rest, "shipment", o.id)
             self._deny(o, rest, now)
         book.returned(o, qty, now)
 

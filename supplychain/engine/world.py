@@ -208,7 +208,7 @@ class World(Reviews, Shipping):
     def _check(self, o: Order, now: float, rules: list) -> None:
         """Act on the first of `rules` that holds `o` up. What it lets go (a licence granted, the part
         within a quota) goes on to the rules after it: every rule in force applies, in any order."""
-        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, o.qty, "order", o.licence)
+        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, o.qty, "order", o.licence, order=o.id)
         if d.action == "allow":
             self._release(o, now)
         elif d.action == "deny":
@@ -267,17 +267,17 @@ class World(Reviews, Shipping):
         now = self.env.now
         if approved:
             o.licence += (o.rule,)
-            self.controls.record(now, o.rule, "licence granted", o.supplier, o.customer, o.product, o.qty, "order")
+            self.controls.record(now, o.rule, "licence granted", o.supplier, o.customer, o.product, o.qty, "order", o.id)
             self._check(o, now, self._after(o.rules, o.rule))  # the rules after the licence apply too
             return
-        self.controls.record(now, o.rule, "licence denied", o.supplier, o.customer, o.product, o.qty, "order")
+        self.controls.record(now, o.rule, "licence denied", o.supplier, o.customer, o.product, o.qty, "order", o.id)
         self._deny(o, o.qty, now)
 
     def _licence_lapsed(self, o: Order) -> None:
         """The rule of `o`'s licence review ended before the review did: nothing is left to decide (a
         rule acts only up to its `ends`), so the order goes on to the rules after it, as if granted."""
         now = self.env.now
-        self.controls.record(now, o.rule, "licence lapsed", o.supplier, o.customer, o.product, o.qty, "order")
+        self.controls.record(now, o.rule, "licence lapsed", o.supplier, o.customer, o.product, o.qty, "order", o.id)
         self._check(o, now, self._after(o.rules, o.rule))
 
     def _release(self, o: Order, now: float) -> None:
