@@ -400,4 +400,4 @@ def test_scenario_validate_and_show_check_a_policy_on_another_topology(tmp_path:
     shown = runner.invoke(app, ["scenario", "show", str(policy), "--topology", str(default)])
     assert shown.exit_code == 0 and f"# config hash {prepare(policy, topology=default).config_hash}" in shown.stdout
     missing = runner.invoke(app, ["scenario", "validate", str(policy), "--topology", str(tmp_path / "nope.yaml")])
-    assert missing.exit_code == 2 and missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: <file>: no such file"
+    assert missing.exit_code == 2 and missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: <file>: no such file or folder"

@@ -14,10 +14,10 @@ from typing import Any, Optional
 import typer
 
 from ..file_schemas import scenario_schema
-from ..errors import InputError
 from ..scenario import ResolvedScenario, resolve, scenario_data
 from ..topology import dump_yaml
 from .common import guard, path_arg
+from .experiment_options import TOPOLOGY  # run's option: a policy checked on one's own network before a run
 
 app = typer.Typer(help="Validate and inspect scenario (policy) files.", no_args_is_help=True)
 
@@ -45,24 +45,12 @@ def describe(rs: ResolvedScenario) -> str:
     return f"{line}; no overrides"
 
 
-# the option of `run`, `compare` and `sweep`: a policy written for the default network checked on one's own
-# before a run (a rule naming `huawei` is an error there, a country no node is in a warning)
-TOPOLOGY = typer.Option(None, "--topology", "-t", parser=path_arg, metavar="PATH",
-                        help="Check on this topology instead of the scenario's own, as run --topology runs it")
-
-
-def _load(path: Path, topology: Optional[Path]) -> ResolvedScenario:
-    if topology is not None and not topology.exists():
-        raise InputError(topology, "<file>", "no such file")
-    return resolve(path, topology)
-
-
 @app.command("validate")
 def validate(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML file"),
              topology: Optional[Path] = TOPOLOGY) -> None:
     """Check a scenario and its topology; exit 2 with one line naming the field if it is bad."""
     with guard():
-        rs = _load(path, topology)
+        rs = resolve(path, topology)  # a missing topology: one line, from the loader
         for w in rs.warnings:
             typer.echo(f"warning: {path}: {w}", err=True)
         sc = rs.scenario
@@ -77,7 +65,7 @@ def show(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML f
          topology: Optional[Path] = TOPOLOGY) -> None:
     """Print the resolved scenario as YAML, after extends and overrides."""
     with guard():
-        rs = _load(path, topology)
+        rs = resolve(path, topology)  # a missing topology: one line, from the loader
         chain = " <- ".join(_show_path(p) for p in rs.chain)
         typer.echo(f"# {chain}")
         typer.echo(f"# {describe(rs)}")
