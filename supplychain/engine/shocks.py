@@ -24,7 +24,7 @@ from ..quantities import MAX_DAYS
 from ..scenario_schema import Scenario, Shock, Target
 from ..schema import NODE_KINDS
 from .network import PRODUCER_KINDS, Net, own_transport_mult
-from .streams import PluginStreams, id_key
+from .streams import PluginStreams, child_stream, id_key
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
            "ACTS_ON", "acts_on", "worst_stack", "MAX_COMPOUND", "COMPOUNDING", "shock_stream"]
@@ -275,8 +275,7 @@ def shock_stream(rng: np.random.Generator, shock_id: str) -> np.random.Generator
     before a random fire moved every fire), breaking the common random numbers of a comparison."""
     seq = rng.bit_generator.seed_seq
     assert isinstance(seq, np.random.SeedSequence), seq
-    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, id_key(shock_id)),
-                                                        pool_size=seq.pool_size))
+    return child_stream(seq, id_key(shock_id))
 
 
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date,

@@ -17,7 +17,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["PluginStreams", "id_key"]
+__all__ = ["PluginStreams", "id_key", "child_stream"]
 
 #: registry -> its child below the plug-in child
 _REGISTRY = {"allocation": 0, "ordering": 1, "shock": 2}
@@ -26,6 +26,13 @@ _REGISTRY = {"allocation": 0, "ordering": 1, "shock": 2}
 def id_key(name: str) -> int:
     """A stable number for an id (Python's `hash` of a string changes with every process)."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+def child_stream(seq: np.random.SeedSequence, *keys: int) -> np.random.Generator:
+    """The generator of `seq`'s descendant at `keys` (its spawn key extended by them): made by key, not
+    by `seq.spawn`, which counts the children spawned so far, so one stream never moves another."""
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *keys),
+                                                        pool_size=seq.pool_size))
 
 
 class PluginStreams:
@@ -41,8 +48,5 @@ class PluginStreams:
         """The stream of node, lab or shock `name` for plug-ins of `registry` ("allocation", "ordering", "shock")."""
         rng = self._made.get((registry, name))
         if rng is None:
-            s = self._seq
-            key = (*s.spawn_key, self._child, _REGISTRY[registry], id_key(name))
-            rng = np.random.default_rng(np.random.SeedSequence(s.entropy, spawn_key=key, pool_size=s.pool_size))
-            self._made[(registry, name)] = rng
+            rng = self._made[(registry, name)] = child_stream(self._seq, self._child, _REGISTRY[registry], id_key(name))
         return rng
