@@ -237,7 +237,9 @@ def _slowest_input(w: "World", kit: Order) -> str:
     frac = {p: (got / need if need > 0 else 1.0) for p, (need, got, *_) in (kit.inputs or {}).items()}
     worst = min(frac, key=frac.get) if frac else None
     sup = [c for c in kit.children if c.product == worst]
-    return w.net.ids[sup[0].supplier] if sup else "?"
+    # split sourcing: the line of that input still to come, not the first supplier's (which may have delivered)
+    due = [c for c in sup if c.delivered is None and c.status != "denied"]
+    return w.net.ids[(due or sup)[0].supplier] if sup else "?"
 
 
 WAITS = ("queue:", "licence:", "component:", "waiting", "power:", "backorder:")
