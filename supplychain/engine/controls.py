@@ -19,6 +19,7 @@ import numpy as np
 from ..schema import Product
 from ..scenario_schema import Rule
 from .network import Net
+from .streams import keyed_stream
 
 __all__ = ["Controls", "Decision", "ALLOW", "idle_rules"]
 
@@ -45,6 +46,7 @@ class _Compiled:
     effective: int
     ends: float
     used: dict[int, float] = field(default_factory=dict)  # quota used per period
+    rng: np.random.Generator | None = None  # the rule's licence draws (`Controls._rng`), made on its first review
 
 
 class Controls:
@@ -118,6 +120,12 @@ class Controls:
             return False
         return self._product_matches(rule, net.products[product], product)
 
+    def _rng(self, c: _Compiled) -> np.random.Generator:
+        """The stream of one rule's licence reviews (a child of the run's licence stream keyed by the rule's id):
+        a rule added to a scenario, or reviewing more, leaves every other rule's draws as they were."""
+        c.rng = keyed_stream(self.rng, c.rule.id)
+        return c.rng
+
     # -- decisions -----------------------------------------------------------
     def decide(
         self, rules: list[_Compiled], now: float, supplier: int, customer: int, product: str, qty: float, stage: str,
@@ -140,8 +148,9 @@ class Controls:
             if r.action in ("ban", "equipment"):
                 return self._logged(now, r, "denied", supplier, customer, product, qty, stage, order, Decision("deny", r.id))
             if r.action == "license":
-                delay = max(0.0, r.review_days.sample(self.rng))  # type: ignore[union-attr]
-                approved = bool(self.rng.random() < r.approval)
+                rng = c.rng or self._rng(c)
+                delay = max(0.0, r.review_days.sample(rng))  # type: ignore[union-attr]
+                approved = bool(rng.random() < r.approval)
                 d = Decision("review", r.id, delay, approved, never=r.approval <= 0.0, until=c.ends)
                 return self._logged(now, r, "licence review", supplier, customer, product, qty, stage, order, d)
             if r.action == "quota":

@@ -24,7 +24,7 @@ from ..quantities import MAX_DAYS
 from ..scenario_schema import Scenario, Shock, Target
 from ..schema import NODE_KINDS
 from .network import PRODUCER_KINDS, Net, own_transport_mult
-from .streams import PluginStreams, child_stream, id_key
+from .streams import PluginStreams, keyed_stream
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
            "ACTS_ON", "acts_on", "worst_stack", "MAX_COMPOUND", "COMPOUNDING", "shock_stream"]
@@ -273,9 +273,7 @@ def shock_stream(rng: np.random.Generator, shock_id: str) -> np.random.Generator
     stream `rng` keyed by the shock's id. One stream shared in list order gave a shock other
     occurrences when a scenario added, removed or reordered another shock (a random quake listed
     before a random fire moved every fire), breaking the common random numbers of a comparison."""
-    seq = rng.bit_generator.seed_seq
-    assert isinstance(seq, np.random.SeedSequence), seq
-    return child_stream(seq, id_key(shock_id))
+    return keyed_stream(rng, shock_id)
 
 
 def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start: dt.date,

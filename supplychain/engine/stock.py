@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .orders import Order
+from .streams import keyed_stream
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -57,6 +58,9 @@ class Stocks:
         net = world.net
         self.state: dict[int, StockState] = {}
         self._mult: dict[int, np.ndarray | None] = {}
+        # one demand stream per demand point, keyed by its id (`keyed_stream`): a second demand point leaves the
+        # first one's arrivals as they were
+        self._rng = {i: keyed_stream(world.rng["demand"], m.id) for i, m in enumerate(net.node_models) if m.kind == "demand"}
         for i, m in enumerate(net.node_models):
             if m.kind == "stock":
                 S = m.S if m.policy == "sS" else m.base_stock
@@ -83,7 +87,7 @@ class Stocks:
         factor of the day they arrive, and Poisson arrivals by thinning (Lewis and Shedler 1979):
         candidates at the highest rate, each kept with probability factor / highest factor."""
         spec = self.w.net.node_models[node].demand
-        rng = self.w.rng["demand"]
+        rng = self._rng[node]
         days = self.w.net.days
         if spec.mode == "fixed":
             delay, qty = spec.period_days, spec.rate * spec.period_days

@@ -17,7 +17,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["PluginStreams", "id_key", "child_stream"]
+__all__ = ["PluginStreams", "id_key", "child_stream", "keyed_stream"]
 
 #: registry -> its child below the plug-in child
 _REGISTRY = {"allocation": 0, "ordering": 1, "shock": 2}
@@ -33,6 +33,16 @@ def child_stream(seq: np.random.SeedSequence, *keys: int) -> np.random.Generator
     by `seq.spawn`, which counts the children spawned so far, so one stream never moves another."""
     return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *keys),
                                                         pool_size=seq.pool_size))
+
+
+def keyed_stream(rng: np.random.Generator, name: str) -> np.random.Generator:
+    """The stream of one flow, rule, shock or demand point `name` below the run's stream `rng` (its child keyed
+    by the id). One stream shared by all of them in the order they draw made a change at one place move every
+    other's draws (a China-only rule moved Western transport times by a day here and there): with one each, a
+    comparison of two scenarios keeps its common random numbers wherever the scenarios agree."""
+    seq = rng.bit_generator.seed_seq
+    assert isinstance(seq, np.random.SeedSequence), seq
+    return child_stream(seq, id_key(name))
 
 
 class PluginStreams:
