@@ -179,6 +179,23 @@ def test_goods_of_an_order_reaching_the_border_during_its_licence_review_wait_fo
     assert logged > sum(qty for seen in w.seen.values() for what, _, qty in seen if what == "refused")
 
 
+def test_a_licence_never_granted_is_applied_for_once_per_order_at_shipment():
+    """Refused at its first goods, an order's later goods at the border are denied at once (a `denied` row each),
+    as after a review that refuses: not a fresh review and refusal per part, which counted one order's weekly
+    parts as that many applications in the events table and in summary.md's licence reviews."""
+    w = _shipment_licence_world(0.0)
+    log = [row for row in w.controls.log if row[8] == "shipment"]
+    reviewed = [row[10] for row in log if row[3] == "licence review"]
+    assert len(reviewed) == len(set(reviewed)) == sum(row[3] == "licence denied" for row in log) > 5
+    refused = {oid: [t for what, t, _ in seen if what == "refused"] for oid, seen in w.seen.items()}
+    parts = {oid for oid, times in refused.items() if len(times) > 1}
+    assert parts and parts <= {int(o) for o in reviewed}  # orders refused in parts were reviewed, once
+    assert {int(row[10]) for row in log if row[3] == "denied"} >= parts
+    for oid in parts:  # the review and its refusal are the order's first check at the border
+        first = min(row[0] for row in log if row[10] == oid)
+        assert [row[3] for row in log if row[10] == oid and row[0] == first][:2] == ["licence review", "licence denied"]
+
+
 def test_goods_held_at_the_border_for_a_review_go_when_the_rule_ends():
     """A review at shipment that would end after the rule does ends with it: the goods held at the
     border go on the rule's `ends` ("licence lapsed"), not refused after the rule has ended."""

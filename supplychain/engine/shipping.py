@@ -84,7 +84,8 @@ class Shipping:
                                  else "licence denied", o.supplier, o.customer, o.product, qty, "shipment", o.id)
             if not (d.approved or lapsed):  # held at the border through the review, then refused
                 o.held_qty += qty
-                if d.never:
+                if d.never:  # refused now; the order's later goods are denied at once, not reviewed again
+                    self.refused_licences[o.id] = (d.rule, now)
                     self._refused_at_shipment(o, qty, d.rule)
                 else:
                     self.refused_licences[o.id] = (d.rule, when)
