@@ -5,6 +5,7 @@ draw one stream per flow, rule and demand point, so one place's draws never move
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from supplychain.engine import World
 from supplychain.engine.streams import PluginStreams
@@ -114,3 +115,55 @@ def test_a_demand_points_arrivals_draw_from_its_own_stream():
     alone = _arrivals(["a"])["a"]
     both = _arrivals(["b", "a"])
     assert len(alone) > 60 and both["a"] == alone and both["b"] != alone
+
+
+def _two_worlds(controls: list[dict]) -> dict:
+    """A Western and a Chinese supply chain that share no node (fab, HBM maker, packager, vendor, grid and lab
+    each), every transport time random; simulated to end-2024 under `controls`."""
+    from supplychain.results import simulate
+
+    tri = {"dist": "triangular", "low": 1, "mode": 3, "high": 9}
+    products = {"tool": {"kind": "tool"}, "logic": {"kind": "logic"}, "hbm": {"kind": "hbm", "bw_density": 3.3},
+                "power": {"kind": "power"}}
+    nodes, edges = [{"id": "tools", "kind": "equipment", "country": "JP", "makes": ["tool"], "capacity": 1000,
+                     "cycle_time": 30}], []
+    for c, sku in (("us", "acc"), ("cn", "asc")):
+        country = c.upper()
+        products[sku] = {"kind": "accelerator", "vendor": f"vend_{c}", "h100e": 1.0, "power_kw": 1.0, "tpp": 15800,
+                         "bom": {"logic": "logic", "dies_per_wafer": 50, "hbm": "hbm", "hbm_stacks": 4}}
+        nodes += [
+            {"id": f"fab_{c}", "kind": "fab", "country": country, "makes": ["logic"], "capacity": 3000, "yield": 0.8,
+             "cycle_time": 20, "expansion": {"tool": "tool", "capacity_per_tool": 100}},
+            {"id": f"hbm_{c}", "kind": "memory", "country": country, "makes": ["hbm"], "capacity": 100000, "cycle_time": 30},
+            {"id": f"pkg_{c}", "kind": "packaging", "country": country, "capacity": 20000, "cycle_time": 10},
+            {"id": f"vend_{c}", "kind": "vendor", "country": country, "skus": [sku]},
+            {"id": f"grid_{c}", "kind": "grid", "country": country, "makes": ["power"], "capacity": 1000000, "cycle_time": 10},
+            {"id": f"lab_{c}", "kind": "lab", "country": country, "power_mw": 1000,
+             "target_h100e": {"points": {"2022-01-01": 0, "2025-01-01": 300000}}},
+        ]
+        edges += [{"from": "tools", "to": f"fab_{c}", "product": "tool", "transport": tri},
+                  {"from": f"fab_{c}", "to": f"pkg_{c}", "product": "logic", "transport": tri},
+                  {"from": f"hbm_{c}", "to": f"pkg_{c}", "product": "hbm", "transport": tri},
+                  {"from": f"pkg_{c}", "to": f"vend_{c}", "product": sku, "transport": tri},
+                  {"from": f"vend_{c}", "to": f"lab_{c}", "product": sku, "transport": tri},
+                  {"from": f"grid_{c}", "to": f"lab_{c}", "product": "power"}]
+    r = simulate(topo(nodes, edges, products), {"name": "s", "end": "2024-12-31", "controls": controls}, seed=11)
+    return r.tables
+
+
+def test_a_rule_on_one_of_two_separate_chains_leaves_the_others_tables_as_they_were():
+    """Common random numbers where two scenarios agree: a licence on China's HBM (reviewed 20-90 days, half
+    granted) moves China's chain, and leaves every order line, weekly node state and fleet row of the Western
+    chain, which shares nothing with it, as they were. With one transport stream drawn in turn by every flow,
+    each shipment China's rule moved handed the West's later shipments other transport times."""
+    rule = {"id": "hbm_cn", "announced": "2022-01-01", "effective": "2022-03-01", "action": "license", "approval": 0.5,
+            "review_days": {"dist": "uniform", "low": 20, "high": 90}, "scope": {"destinations": ["CN"], "product_kinds": ["hbm"]}}
+    base, ruled = _two_worlds([]), _two_worlds([rule])
+    west = {"orders": "customer", "fleet": "lab", "nodes": "node"}
+    for name, col in west.items():
+        a, b = (t[t[col].astype(str).str.endswith("_us")].drop(columns="scenario").reset_index(drop=True)
+                for t in (base[name], ruled[name]))
+        assert len(a) > 10
+        pd.testing.assert_frame_equal(a, b, obj=name)
+    cn = [t["orders"][t["orders"]["customer"] == "lab_cn"][["delivered"]].reset_index(drop=True) for t in (base, ruled)]
+    assert not cn[0].equals(cn[1])  # the rule did move China's chain
