@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, get_args, get_origin
 
 import numpy as np
 import pandas as pd
@@ -139,14 +139,35 @@ def dict_param(path: Any, value: Any) -> Param:
     return Param(str(path), values=values)
 
 
-def whole_where_whole(points: list[dict[str, Any]], scenario: Any) -> list[dict[str, Any]]:
+def _whole_field(path: str) -> bool:
+    """Whether scenario field `path` holds a whole number (`Count`), by its declared type: a value in a
+    resolved scenario does not say (an unset `labs.review_days` holds its default 14, an int, as declared;
+    `per_lab` is kept as the file wrote it, `power_headroom: 1` an int)."""
+    from .scenario_schema import Scenario
+
+    parts = path.split(".")
+    if parts[0] == "per_lab" and len(parts) > 2:  # a lab's own LabPolicy fields, declared under `labs`
+        parts = ["labs", *parts[2:]]
+    elif parts[0] in ("controls", "shocks") and len(parts) > 2:  # <id> names an entry of the list
+        parts = [parts[0], *parts[2:]]
+    kind: Any = Scenario
+    for part in parts:
+        fields = getattr(kind, "model_fields", None)
+        if not isinstance(fields, dict) or part not in fields:
+            return False  # `set.<topology path>`, a mapping's key, an unknown field (an error later)
+        kind = fields[part].annotation
+        while get_origin(kind) is not None:  # list[Rule] -> Rule, X | None -> X
+            inner = [a for a in get_args(kind) if a is not type(None)]
+            if get_origin(kind) is dict or len(inner) != 1:
+                return False
+            kind = inner[0]
+    return kind is int
+
+
+def whole_where_whole(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Round the Latin-hypercube samples of a whole-number field (`generations.max_generations`) to
-    whole numbers: its check would otherwise refuse a sample (4.202...) the user never wrote."""
-    whole_paths = set()
-    for path in points[0] if points else ():
-        node: Any = scenario
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
-        if isinstance(node, int) and not isinstance(node, bool):
-            whole_paths.add(path)
+    whole numbers: its check would otherwise refuse a sample (4.202...) the user never wrote. Only those:
+    an LHS over `labs.review_days=5:20` (a number of days, declared 14 by default) or over a lab's own
+    `per_lab.<lab>.power_headroom=1:2` (written `1` in the file) was rounded to whole numbers too."""
+    whole_paths = {path for path in (points[0] if points else ()) if _whole_field(path)}
     return [{k: (int(round(v)) if k in whole_paths else v) for k, v in pt.items()} for pt in points]

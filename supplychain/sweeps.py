@@ -252,7 +252,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     emit_warnings(base_sc, skip=shown)
     shown |= set(base_sc.warnings)
     seed_value = base_sc.scenario.seed if seed is None else seed
-    values = whole_where_whole(design(parsed, lhs, seed_value), base_sc.scenario) if lhs else design(parsed, lhs, seed_value)
+    values = whole_where_whole(design(parsed, lhs, seed_value)) if lhs else design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
     if base_sc.scenario.set:  # the points apply `set:` themselves, to the topology before it
         graph = graph if graph is not None else load_topology(base_sc.topology_path)

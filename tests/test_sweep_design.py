@@ -93,3 +93,15 @@ def test_a_latin_hypercube_over_a_whole_number_field_samples_whole_numbers():
 def test_a_range_with_an_infinite_end_says_it_must_be_finite():
     with pytest.raises(InputError, match=r"a range needs finite numbers lo:hi \(got '1:inf'\)"):
         parse_param("algorithms.efficiency_growth=1:inf")
+
+
+def test_a_latin_hypercube_over_a_number_of_days_or_a_labs_own_figure_is_not_rounded():
+    """Only whole-number fields are rounded: an LHS over labs.review_days (a number, its default 14 an int) and
+    over per_lab.lab.power_headroom (the file's `1`, kept as written) ran whole values only, the headroom
+    just 1 and 2, where the user asked for a range."""
+    s = sweep(scenario(end="2022-06-30", per_lab={"lab": {"power_headroom": 1}}),
+              {"per_lab.lab.power_headroom": (1.0, 2.0), "labs.review_days": (5.0, 20.0),
+               "generations.max_generations": (2.0, 6.0)}, lhs=4, replications=1, workers=1)
+    for col in ("per_lab.lab.power_headroom", "labs.review_days"):
+        assert s.points[col].nunique() == 4 and not any(float(v).is_integer() for v in s.points[col]), col
+    assert [float(v).is_integer() for v in s.points["generations.max_generations"]] == [True] * 4
