@@ -90,6 +90,11 @@ def design(params: Sequence[Param], lhs: int | None, seed: int) -> list[dict[str
     dup = {p for p in paths if paths.count(p) > 1}
     if dup:
         raise bad_param("given twice", sorted(dup)[0])
+    for inner in paths:  # set.nodes.x.capacity and set.nodes.x.capacity.value: one overrode the other at every
+        outer = next((p for p in paths if inner.startswith(p + ".")), None)  # point, a column that changed nothing
+        if outer is not None:
+            raise bad_param(f"a field inside {outer}, which is swept too: one would override the other at every point",
+                            inner)
     if lhs is not None:
         lhs = whole("lhs", lhs, 1, MAX_UNITS)
         for p in params:

@@ -105,3 +105,14 @@ def test_a_latin_hypercube_over_a_number_of_days_or_a_labs_own_figure_is_not_rou
     for col in ("per_lab.lab.power_headroom", "labs.review_days"):
         assert s.points[col].nunique() == 4 and not any(float(v).is_integer() for v in s.points[col]), col
     assert [float(v).is_integer() for v in s.points["generations.max_generations"]] == [True] * 4
+
+
+def test_a_path_inside_another_swept_path_is_refused():
+    """set.nodes.fab.capacity=100,200 with set.nodes.fab.capacity.value=300,400 ran four points at capacity
+    300 and 400 only: the points table and the ranking showed an input that changed nothing."""
+    for order in ((0, 1), (1, 0)):
+        given = [("set.nodes.fab.capacity", "100,200"), ("set.nodes.fab.capacity.value", "300,400")]
+        with pytest.raises(InputError, match="a field inside set.nodes.fab.capacity, which is swept too") as err:
+            design([parse_param(f"{given[i][0]}={given[i][1]}") for i in order], None, 0)
+        assert err.value.field == "params[set.nodes.fab.capacity.value]"
+    assert len(design([parse_param("labs.utilisation=0.3,0.4"), parse_param("labs.utilisation_x=1,2")], None, 0)) == 4
