@@ -248,9 +248,9 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     base, file = _base_data(scenario)
     graph = topology_graph(topology)
     base_sc = resolve_scenario(copy.deepcopy(base), file, graph, warn=False)
+    # the warnings are the points', each once: a point's own values may add one (a shock's date swept past the
+    # end) or clear one of the base's (the base's date past the end, swept into the run at every point)
     shown = set(scenario.warnings) if isinstance(scenario, ResolvedScenario) else set()  # shown when it was resolved
-    emit_warnings(base_sc, skip=shown)
-    shown |= set(base_sc.warnings)
     seed_value = base_sc.scenario.seed if seed is None else seed
     values = whole_where_whole(design(parsed, lhs, seed_value)) if lhs else design(parsed, lhs, seed_value)
     name = base_sc.scenario.name
@@ -260,7 +260,7 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
         graph = base_sc.topology
     inputs = [p.path for p in parsed]
     pts = [_point(base, file, graph, f"{name}_p{i:03d}", v) for i, v in enumerate(values)]
-    for p in pts:  # a point's own values may add warnings (a shock's date swept past the end)
+    for p in pts:
         emit_warnings(p, skip=shown)
         shown |= set(p.warnings)
     points = pd.DataFrame([{"point": i, "scenario": f"{name}_p{i:03d}", **v} for i, v in enumerate(values)])

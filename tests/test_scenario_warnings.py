@@ -200,6 +200,18 @@ def test_sweep_prints_the_warnings_of_its_points_once(tmp_path: Path) -> None:
     ]
 
 
+def test_a_sweep_does_not_warn_of_the_base_what_every_point_sets_otherwise(tmp_path: Path) -> None:
+    """The base's shock start past its end, swept into the run at every point: the sweep said "the shock never
+    happens in the run" (the base's warning) of a sweep in which it happened at every point."""
+    path = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "end": "2022-03-01",
+                                                     "shocks": [{**SHOCK, "start": "2023-01-01"}]}))
+    result = runner.invoke(app, ["sweep", str(path), "-p", "shocks.x.start=2022-01-15,2022-02-01",
+                                 "-n", "1", "-w", "1", "-q", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert _shown(lambda: sweep(path, {"shocks.x.start": ["2022-01-15", "2022-02-01"]}, replications=1, workers=1)) == []
+
+
 def _shown(call) -> list[warnings.WarningMessage]:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

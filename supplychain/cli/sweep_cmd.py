@@ -9,7 +9,7 @@ import typer
 
 from .common import guard, path_arg
 from .experiment_options import (FORMAT, FRESH, OUT, QUIET, REPLICATIONS, SCHEDULER, SEED, TOPOLOGY, WORKERS,
-                                 ExperimentOptions, echo_warnings, interrupt_hint, no_half_written_output, warn)
+                                 ExperimentOptions, echo_warnings, interrupt_hint, no_half_written_output)
 
 
 def sweep(
@@ -41,12 +41,11 @@ def sweep(
             raise InputError(scenario, "<file>", "no such file")
         parsed = [parse_param(p) for p in param]
         design(parsed, lhs, 0)  # shape errors before anything loads
-        base = prepare(scenario, topology=topology)
-        warn([base])
+        base = prepare(scenario, topology=topology)  # its warnings are printed by its points (run_sweep)
         if out is None:
             out = Path("outputs") / safe_name("sweep_" + base.name)
         with interrupt_hint(out):  # a Ctrl-C while the results print says the same
-            with no_half_written_output(out), echo_warnings(f"{base.source}: {w}" for w in base.warnings):
-                s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))  # its points' own warnings too
+            with no_half_written_output(out), echo_warnings():
+                s = run_sweep(scenario, parsed, lhs=lhs, **opts.kwargs(out))  # the points' warnings, each once
             opts.echo(s.text)
             opts.echo(f"tables written to {s.folder}")
