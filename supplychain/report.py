@@ -50,13 +50,15 @@ COLUMNS = {
 MAX_SCENARIOS = 6
 
 
-def _table(folder: Path, name: str) -> pd.DataFrame:
-    """A table of the run with the columns the figures read, dates parsed; an `InputError` naming the file otherwise."""
+def _table(folder: Path, name: str, scenarios: list[str] | None = None) -> pd.DataFrame:
+    """A table of the run with the columns the figures read, dates parsed; an `InputError` naming the file otherwise.
+    `scenarios`: only their rows, read without loading the rest (a sweep of 40 points draws 6)."""
     file = next((f for f in (folder / f"{name}.parquet", folder / f"{name}.csv") if f.is_file()), None)
     if file is None:
         raise InputError(folder / f"{name}.parquet", "<file>", "no such table; rerun the command that made the folder")
     try:
-        df = read_table(folder, name)  # a CSV with its declared types: a scenario named `NA` is not null
+        where = None if scenarios is None else {"scenario": scenarios}  # a CSV with its declared types: a
+        df = read_table(folder, name, where=where)  # scenario named `NA` is not null
         for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:
             df[col] = pd.to_datetime(df[col])
     except (ValueError, OSError, TypeError) as exc:  # corrupt Parquet, ragged CSV, dates that are not dates
@@ -146,13 +148,18 @@ def make_report(run_dir: str | Path) -> Path:
     if not mpath.is_file():
         raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")
     manifest = read_manifest(mpath)
-    tables = {name: _table(folder, name) for name in TABLES}
+    tables = {"fleet": _table(folder, "fleet")}  # every lab of every scenario: which labs to draw
     try:
         every = _scenarios(manifest, tables)
         scenarios = every[:MAX_SCENARIOS]
         replications = {s["name"]: s["replications"] for s in manifest.get("scenarios", [])}
+        names = [s["name"] for s in manifest.get("scenarios", [])] or list(dict.fromkeys(tables["fleet"]["scenario"]))
     except (KeyError, TypeError, AttributeError) as exc:  # a manifest edited or written by something else
         raise InputError(mpath, "scenarios", f"not as a run writes it ({type(exc).__name__}: {short(str(exc), 60)})") from None
+    # of a folder with more scenarios than the figures draw (a sweep of 40 points), only the rows of those drawn
+    # and their counterfactuals: every table of every point was read, ~50 MB a default replication in pandas
+    drawn = None if len(every) <= len(scenarios) else [n for n in names if n.removesuffix(UNCONSTRAINED) in scenarios]
+    tables.update({name: _table(folder, name, drawn) for name in TABLES if name != "fleet"})
     every_lab = tables["fleet"]["lab"].dropna().unique()
     labs = largest_labs(tables["fleet"])
     h100e, accelerators = _products(manifest, folder)

@@ -193,6 +193,29 @@ def test_a_report_of_more_scenarios_than_it_draws_says_which_it_left_out(tmp_pat
     assert "Replications: s0 1, s1 1" in html and "seed 1;" in html
 
 
+def test_a_report_of_more_scenarios_than_it_draws_reads_only_the_rows_it_draws(tmp_path, monkeypatch):
+    """A sweep of 40 points drew 6 but read every table of every point into memory (~50 MB a default
+    replication in pandas): only `fleet` (which labs to draw) is read whole, and the figures are the same."""
+    import supplychain.report as report
+
+    base = {"topology": MINIMAL, "end": "2022-03-31"}
+    names = [f"s{i}" for i in range(report.MAX_SCENARIOS + 2)]
+    run_experiment([{**base, "name": n} for n in names], replications=1, seed=1, workers=1, out=tmp_path)
+    read = {}
+    real = report.read_table
+
+    def spy(folder, name, *args, **kwargs):
+        df = real(folder, name, *args, **kwargs)
+        read[name] = set(df["scenario"])
+        return df
+
+    monkeypatch.setattr(report, "read_table", spy)
+    make_report(tmp_path)
+    drawn = set(names[:report.MAX_SCENARIOS])
+    assert read.pop("fleet") == set(names)
+    assert read and all(scenarios <= drawn for scenarios in read.values()), read
+
+
 def test_a_report_of_a_textbook_chain_leaves_out_the_lab_figures_and_shows_its_stock_points(tmp_path):
     from supplychain import run_experiment
     from supplychain.topology import model_to_graph, save_topology
