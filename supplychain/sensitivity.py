@@ -14,19 +14,35 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["sensitivity", "spearman", "text_codes", "SMALL_N", "MIN_POINTS"]
+__all__ = ["sensitivity", "spearman", "text_codes", "date_days", "SMALL_N", "MIN_POINTS"]
+
+
+def date_days(col: pd.Series) -> pd.Series | None:
+    """A date input (`shocks.<id>.start=2027-01-01,2027-07-01`: dates, or their ISO text as the points table
+    keeps them) as days since its earliest value; None if any value is not a date. Ranked in the order given,
+    dates listed latest first turned the sign of rho and SRC round."""
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col) or not len(col):
+        return None
+    try:
+        when = pd.to_datetime(col.astype(str), format="%Y-%m-%d")
+    except (ValueError, TypeError):
+        return None
+    return (when - when.min()).dt.days.astype(float)
 
 
 def text_codes(col: pd.Series) -> dict | None:
     """A text input's values as the numbers its rho and SRC use: 0, 1, ... in the order the points first take
-    them (the order given); None for a number or true/false. A sign then says "the later value"; with more than
-    two values the ranking assumes that order means something (`sweep_text` says so)."""
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+    them (the order given); None for a number, true/false or a date (`date_days`). A sign then says "the later
+    value"; with more than two values the ranking assumes that order means something (`sweep_text` says so)."""
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col) or date_days(col) is not None:
         return None
     return {v: i for i, v in enumerate(dict.fromkeys(col))}
 
 
 def _numeric(col: pd.Series) -> pd.Series:
+    days = date_days(col)
+    if days is not None:
+        return days
     codes = text_codes(col)
     return col.astype(float) if codes is None else col.map(codes).astype(float)
 

@@ -12,7 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from .analysis import STOCK_VALUES, mean_gaps
-from .sensitivity import text_codes
+from .sensitivity import date_days, text_codes
 from .summary import BACKLOG_WEEKS, lab_quotes
 
 __all__ = ["PACE", "OUTCOMES", "STOCK_OUTCOMES", "OUTCOME_TABLES", "outcome_rows", "outcomes_table", "stock_outcomes_table",
@@ -109,9 +109,14 @@ def _stock_text(points: pd.DataFrame, stock_out: pd.DataFrame, stock_sens: pd.Da
 def _coded(points: pd.DataFrame) -> list[str]:
     """How the text inputs were ranked: as 0, 1, ... in the order given (`sensitivity.text_codes`). An order
     of `labs.ordering` or `rsi.preset` values is the user's, not the data's: a rho of +0.9 means "later in the
-    list", and with three or more values the ranking assumes the list is in an order that means something."""
+    list", and with three or more values the ranking assumes the list is in an order that means something. A date
+    input is ranked by date (`sensitivity.date_days`), whatever order it was given in."""
     lines = []
     for col in (c for c in points.columns if c not in ("point", "scenario")):
+        if date_days(points[col]) is not None:
+            lines.append(f"{col} is ranked by date (days since its earliest value): a positive rho or SRC means a "
+                         "later date raises the outcome")
+            continue
         codes = text_codes(points[col])
         if codes:
             order = ", ".join(f"{v}={i}" for v, i in codes.items())

@@ -380,6 +380,26 @@ def test_the_printout_says_how_a_text_input_was_ranked():
     assert "a is ranked" not in text
 
 
+def test_a_date_input_is_ranked_by_date_not_by_the_order_given():
+    """`shocks.quake.start=2028-01-01,2027-01-01,2027-07-01` (as the points table keeps them, ISO text): coded in
+    the order given, the latest date came first and a later quake that slows the pace less read as rho -0.5;
+    by date the rho is +1 and the SRC is the regression on days. The printout says how it was ranked."""
+    points = pd.DataFrame({"point": range(3), "scenario": [f"s_p{i:03d}" for i in range(3)],
+                           "shocks.quake.start": ["2028-01-01", "2027-01-01", "2027-07-01"], "a": [1.0, 3.0, 2.0]})
+    outcomes = points.assign(lab="lab", replication=0, mean_gap_days=[300.0, 100.0, 200.0], generations=3,
+                             peak_quoted_weeks=9.0)
+    s = sensitivity(outcomes, ["shocks.quake.start"], ["mean_gap_days"]).set_index("input")
+    assert s.loc["shocks.quake.start", "spearman_rho"] == pytest.approx(1.0)
+    days = np.array([365.0, 0.0, 181.0])  # since 2027-01-01
+    assert s.loc["shocks.quake.start", "src"] == pytest.approx(np.corrcoef(days, [300.0, 100.0, 200.0])[0, 1])
+    text = _text(points, outcomes, s.reset_index(), 1)
+    assert ("shocks.quake.start is ranked by date (days since its earliest value): a positive rho or SRC means a later "
+            "date raises the outcome") in text and "(the order given)" not in text
+    dated = points.assign(**{"shocks.quake.start": pd.to_datetime(points["shocks.quake.start"]).dt.date})  # dates, not text
+    assert sensitivity(dated.assign(lab="lab", replication=0, mean_gap_days=[300.0, 100.0, 200.0]), ["shocks.quake.start"],
+                       ["mean_gap_days"])["spearman_rho"].tolist() == pytest.approx([1.0])
+
+
 def test_the_printout_says_where_the_pace_is_undefined_and_left_out():
     """A lab with fewer than 2 generations has no mean gap: a point's mean was over the replications that had one,
     and a point with none left the ranking (n 2 of 3 points), so the slowest runs counted least, unsaid."""
