@@ -259,6 +259,12 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
     else:
         graph = base_sc.topology
     inputs = [p.path for p in parsed]
+    for p in (p for p in parsed if lhs and p.is_range):  # a range reaching past a field's bounds is the user's range,
+        for end in whole_where_whole([{p.path: p.low}, {p.path: p.high}]):  # not the sample that first fell there
+            try:
+                _point(base, file, graph, f"{name}_range", end)
+            except InputError as err:
+                raise bad_param(f"the range {p.low:g}:{p.high:g}: {err.problem}", p.path) from None
     pts = [_point(base, file, graph, f"{name}_p{i:03d}", v) for i, v in enumerate(values)]
     for p in pts:
         emit_warnings(p, skip=shown)

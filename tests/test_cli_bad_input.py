@@ -145,6 +145,19 @@ def test_report_on_a_missing_table_names_the_file(run_folder: Path, tmp_path: Pa
     assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'events.parquet'}: <file>: no such table")
 
 
+@pytest.mark.parametrize("rng, line", [
+    ("labs.utilisation=0.5:1.5", "--param labs.utilisation: the range 0.5:1.5: Input should be less than or equal to 1 (got 1.5)"),
+    ("labs.utilisation=-0.5:0.5", "--param labs.utilisation: the range -0.5:0.5: Input should be greater than 0 (got -0.5)"),
+])
+def test_a_range_reaching_past_a_fields_bounds_names_the_range_not_a_sample(tmp_path: Path, rng: str, line: str) -> None:
+    """An LHS range partly out of bounds was refused at the first sample that fell out (`got 1.0728...`), a value
+    nobody wrote: the line names the range and the end past the bound."""
+    out = tmp_path / "out"
+    assert_clean_failure(cli("sweep", _scenario(tmp_path), "--lhs", "4", "--param", rng, "--out", out),
+                         f"supplychain sweep: {line}")
+    assert not out.exists()
+
+
 # --- counts too large to plan, and long values ------------------------------------
 
 
