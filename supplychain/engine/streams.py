@@ -1,5 +1,7 @@
-"""Seeded random streams for plug-ins: one per node for allocation rules, per lab for ordering
-policies and per shock for shock kinds.
+"""Random streams keyed by id: the run's own below its streams by source (one per flow for transport
+times, per export-control rule for licence reviews, per shock, per demand point: `keyed_stream`), and
+the plug-ins': one per node for allocation rules, per lab for ordering policies and per shock for
+shock kinds.
 
 A plug-in drawing from a generator of its own would make the tables depend on the executor
 (serial replications share one process, forked workers start from copies of it): these are
