@@ -27,6 +27,7 @@ from .experiment import UNCONSTRAINED
 from .figures import binding_figure, events_figure, fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .outputs import atomic_write_bytes, atomic_write_text, read_table
 from .runfolder import read_manifest
+from .sweep_figure import MAX_INPUTS, sweep_figure
 
 __all__ = ["make_report", "FIGURES"]
 
@@ -39,6 +40,8 @@ FIGURES = {
     "events": "Timeline of controls and shocks",
 }
 TABLES = ("lead_times", "fleet", "generations", "events", "orders")
+#: the tables of a sweep folder's `sweep/` its figure reads (`stock_*` only of a chain with stock points)
+SWEEP_TABLES = ("points", "outcomes", "sensitivity", "stock_outcomes", "stock_sensitivity")
 #: the columns the figures read, per table: a table without one is not a run's (checked before drawing)
 COLUMNS = {
     "lead_times": ("scenario", "replication", "customer", "product", "date", "quoted_days", "realised_by_delivery_days"),
@@ -122,6 +125,32 @@ def _scenarios(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> lis
     return [n for n in names if not n.endswith(UNCONSTRAINED)]
 
 
+def _sweep_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The tables in `sweep/` the sweep figure reads (those the folder has); an `InputError` naming a file that is
+    there but cannot be read."""
+    tables = {}
+    for name in SWEEP_TABLES:
+        try:
+            tables[name] = read_table(folder / "sweep", name)
+        except FileNotFoundError:  # a sweep of labs without stock points has no stock tables
+            continue
+        except (ValueError, OSError, TypeError) as exc:
+            raise InputError(folder / "sweep" / name, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+    return tables
+
+
+def _sweep_caption(outcome: str, drawn: int, points: int) -> str:
+    """What the sweep figure shows, in a paragraph for the page."""
+    what = ("the mean gap between model generations (days, <code>mean_gap_days</code>) of each of the largest labs"
+            if outcome == "mean_gap_days" else "the fill rate of each stock point (a chain without labs)")
+    return (f"<p>Each panel is one swept input (the first {MAX_INPUTS}; the title names any left out): at each point "
+            f"of the sweep, x is the input's value there and y {what}, the mean over the point's replications with "
+            "the min-max over them as a bar (a line joins the means at each value when several points share it). "
+            "Each panel's title gives Spearman's rho and its p-value from the sweep's ranking (the sweep tables "
+            f"below). The figure draws every point of the sweep; the standard figures below show only the first "
+            f"{MAX_SCENARIOS} points (here {drawn} of {points}).</p>")
+
+
 def _sweep_key(folder: Path, scenarios: list[str]) -> list[str]:
     """A sweep's figures name its points `<scenario>_p000, ...`: the inputs of each drawn point, so a reader need
     not look them up in the tables at the end of the page. Nothing for a folder without a points table."""
@@ -171,6 +200,9 @@ def make_report(run_dir: str | Path) -> Path:
         "events": lambda: events_figure(tables["events"], scenarios),
     }
     pngs: dict[str, bytes] = {}
+    sweep_fig = sweep_figure(_sweep_tables(folder), labs) if manifest.get("kind") == "sweep" else None
+    if sweep_fig is not None:  # drawn (and written) with the others: first
+        pngs["sweep"] = _png(sweep_fig)
     for name, draw in figures.items():  # every figure drawn before any is written: no half a report
         fig = draw()
         if fig is not None:
@@ -185,6 +217,14 @@ def make_report(run_dir: str | Path) -> Path:
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Replications: {html.escape(reps)}; seed {html.escape(str(seed))}; "
              f"made by <code>{html.escape(str(manifest.get('command', '')))}</code>.</p>"]
+    if manifest.get("kind") == "sweep":  # the sweep's own figure first: how the outcome moves with each input
+        parts.append("<h2>How the outcome moves with each swept input</h2>")
+        if sweep_fig is not None:
+            data = base64.b64encode(pngs["sweep"]).decode("ascii")
+            parts += [_sweep_caption(sweep_fig.get_label(), len(scenarios), len(every)),
+                      f'<img alt="sweep" src="data:image/png;base64,{data}">']
+        else:
+            parts.append("<p>Nothing to show (no outcomes in the sweep tables).</p>")
     parts += _sweep_key(folder, scenarios)
     if len(every) > len(scenarios):
         parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
