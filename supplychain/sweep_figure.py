@@ -61,7 +61,8 @@ def sweep_figure(tables: Mapping[str, pd.DataFrame], labs: Sequence[str]) -> Fig
     sens = sens[sens["outcome"] == outcome].set_index([by, "input"])
     value = out[outcome].astype(float).replace([np.inf, -np.inf], np.nan)
     per = out.assign(_v=value).groupby([by, "point"])["_v"].agg(["mean", "min", "max"])
-    undefined = int(per.loc[per.index.get_level_values(0).isin(series), "mean"].isna().sum())
+    drawn = per.loc[per.index.get_level_values(0).isin(series), "mean"]
+    undefined = int(drawn.isna().sum())
     per = per.dropna(subset=["mean"])
     fig, axes = _grid(len(shown))
     colors, styles = lab_colors(series), lab_styles(series)
@@ -91,10 +92,12 @@ def sweep_figure(tables: Mapping[str, pd.DataFrame], labs: Sequence[str]) -> Fig
         ax.set_title(f"{name}\n{'; '.join(stats)}" + (" (largest)" if len(ranked) < len(series) else ""), fontsize=9)
         ax.set_ylabel(words)
         ax.grid(alpha=0.3)
+        if not ax.get_lines():  # every point's outcome undefined (no lab reached a second generation)
+            ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="0.5")
     _figure_legend(fig, axes)
     notes = [f"not drawn: inputs {', '.join(inputs[MAX_INPUTS:])}" if len(inputs) > MAX_INPUTS else "",
              f"not drawn: {by}s {', '.join(entities[MAX_SERIES:])}" if len(entities) > MAX_SERIES else "",
-             f"{undefined} point-{by} means undefined, left out" if undefined else ""]
+             f"{undefined} of {len(drawn)} (point, {by}) outcomes undefined (NaN), left out" if undefined else ""]
     fig.suptitle(f"Sweep: {words} per point against each input (mean over replications, bars min-max)"
                  + "".join(f"\n{n}" for n in notes if n), fontsize=10)
     fig.set_label(outcome)

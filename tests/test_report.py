@@ -54,6 +54,7 @@ def test_report_embeds_every_figure_and_writes_pngs(run_dir):
     # self-contained: nothing is fetched from elsewhere
     assert not re.search(r'(src|href)="(?!data:)', html)
     assert "Timeline of controls and shocks" in html and "# shocked" in html
+    assert not (run_dir / "figures" / "sweep.png").exists() and 'alt="sweep"' not in html  # a sweep's only
 
 
 def test_lead_time_band_spans_replications(run_dir):
@@ -258,7 +259,7 @@ def test_a_sweep_report_says_which_inputs_each_drawn_point_ran_with(tmp_path):
     page = make_report(tmp_path).read_text()
     assert "<code>shocked_p000</code>: algorithms.efficiency_growth = 2</li>" in page
     assert "<code>shocked_p001</code>: algorithms.efficiency_growth = 4</li>" in page
-    assert page.index("Sweep points drawn") < page.index("<img")
+    assert page.index('alt="sweep"') < page.index("Sweep points drawn") < page.index('alt="lead_times"')
 
 
 
@@ -271,3 +272,87 @@ def test_a_run_at_the_ends_of_the_calendar_has_a_report(tmp_path, start, end):
     run_experiment(sc, replications=1, seed=1, workers=1, out=tmp_path)
     make_report(tmp_path)
     assert all((tmp_path / "figures" / f"{name}.png").read_bytes().startswith(PNG) for name in ("fleet", "generations"))
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    """A sweep of a number and a date, the dates given latest first: 4 points, 1 replication, to mid-2023."""
+    from supplychain.sweeps import sweep
+
+    out = tmp_path_factory.mktemp("sweep")
+    sweep({**SHOCKED, "end": "2023-06-30", "controls": []},
+          {"algorithms.efficiency_growth": [2, 4], "shocks.quake.start": ["2022-09-01", "2022-03-01"]},
+          replications=1, seed=1, workers=1, out=out)
+    return out
+
+
+def sweep_tables(folder: Path) -> dict:
+    from supplychain.runfolder import load_run
+
+    tables = load_run(folder).sweep
+    return {name: tables[name] for name in tables}
+
+
+def test_a_sweep_report_draws_the_outcome_against_each_input_first(sweep_dir):
+    """`report` of a sweep drew six points' standard figures and the ranking's text: no picture of the sweep.
+    Its own figure comes first: a panel per input, the mean gap per point, rho and p of the ranking in the title."""
+    import matplotlib.dates as mdates
+
+    from supplychain.sweep_figure import sweep_figure
+
+    page = make_report(sweep_dir).read_text()
+    png = (sweep_dir / "figures" / "sweep.png").read_bytes()
+    assert png.startswith(PNG) and images(page)[0] == png
+    assert "How the outcome moves with each swept input" in page and "the standard figures below show only the first 6" in page
+    assert "mean gap between model generations" in page
+    fig = sweep_figure(sweep_tables(sweep_dir), ["lab"])
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().splitlines()[0] for ax in axes] == ["algorithms.efficiency_growth", "shocks.quake.start"]
+    sens = pd.read_parquet(sweep_dir / "sweep" / "sensitivity.parquet").query("outcome == 'mean_gap_days'")
+    rho = sens.set_index("input").loc["algorithms.efficiency_growth", "spearman_rho"]
+    assert f"rho {rho:+.2f}" in axes[0].get_title()
+    number, date = axes
+    assert not isinstance(number.xaxis.get_major_locator(), mdates.DateLocator)
+    assert isinstance(date.xaxis.get_major_locator(), mdates.DateLocator)  # dates on a time axis, not text
+    x = sorted({float(v) for line in date.get_lines() for v in mdates.date2num(line.get_xdata())})
+    assert x == [mdates.date2num(pd.Timestamp(d)) for d in ("2022-03-01", "2022-09-01")]
+    y = pd.read_parquet(sweep_dir / "sweep" / "outcomes.parquet").groupby("point")["mean_gap_days"].mean()
+    assert sorted(number.get_lines()[0].get_ydata()) == sorted(y)
+
+
+def test_the_sweep_figure_puts_words_in_the_order_given_and_says_what_it_left_out():
+    from supplychain.sweep_figure import MAX_INPUTS, sweep_figure
+
+    inputs = {f"in{i}": [1.0, 2.0, 3.0] for i in range(MAX_INPUTS)}
+    points = pd.DataFrame({"point": [0, 1, 2], "scenario": ["p0", "p1", "p2"], "policy": ["slow", "fast", "slow"],
+                           **inputs})
+    outcomes = pd.DataFrame({"point": [0, 0, 1, 2], "replication": [0, 1, 0, 0], "lab": "L",
+                             "mean_gap_days": [100.0, 140.0, 90.0, float("nan")]})
+    fig = sweep_figure({"points": points, "outcomes": outcomes}, ["L"])
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == MAX_INPUTS and axes[0].get_title().startswith("policy\nrho n/a")  # no ranking given
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["slow", "fast"]
+    (line, *_) = axes[0].get_lines()
+    assert list(line.get_xdata()) == [0.0, 1.0] and list(line.get_ydata()) == [120.0, 90.0]  # mean of 2 replications
+    title = fig._suptitle.get_text()
+    assert f"not drawn: inputs in{MAX_INPUTS - 1}" in title and "1 of 3 (point, lab) outcomes undefined" in title
+
+
+def test_a_sweep_report_of_a_textbook_chain_draws_the_fill_rate(tmp_path):
+    from supplychain.sweep_figure import sweep_figure
+    from supplychain.sweeps import sweep
+    from supplychain.topology import model_to_graph, save_topology
+
+    from conftest import serial_chain
+
+    model = serial_chain(None, 0, 5, 0, demand_rate=2, mode="poisson", policy="base_stock", base_stock=13)
+    save_topology(model_to_graph(model), tmp_path / "serial.yaml")
+    (tmp_path / "s.yaml").write_text("name: serial\ntopology: serial.yaml\nend: 2022-06-30\n")
+    sweep(tmp_path / "s.yaml", {"set.nodes.depot.base_stock": [8, 18]}, replications=1, workers=1, out=tmp_path / "o")
+    page = make_report(tmp_path / "o").read_text()
+    assert (tmp_path / "o" / "figures" / "sweep.png").read_bytes() in images(page)
+    assert "the fill rate of each stock point" in page
+    fig = sweep_figure(sweep_tables(tmp_path / "o"), [])
+    (ax,) = [ax for ax in fig.axes if ax.get_visible()]
+    assert fig.get_label() == "fill_rate" and ax.get_ylabel() == "fill rate"
+    assert ax.get_title().startswith("set.nodes.depot.base_stock\nrho") and ax.get_legend_handles_labels()[1] == ["depot"]
