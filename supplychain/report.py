@@ -5,7 +5,8 @@ Works on any folder written by `run`, `compare` or `sweep` (it reads
 `<run_dir>/figures/*.png` and are embedded base64 in `<run_dir>/report.html`,
 so the HTML file can be mailed on its own. For a compare folder the
 figures show the baseline against each scenario, and the comparison tables
-follow; unconstrained counterfactual runs are left out of the pictures.
+follow; unconstrained counterfactual runs are left out of the pictures. A sweep folder's report begins with
+the sweep's own figure (`sweep_figure`: the outcome of every point against each swept input).
 """
 
 from __future__ import annotations
