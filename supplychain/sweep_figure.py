@@ -24,9 +24,10 @@ MAX_INPUTS = 6
 #: most labs (or stock points) a panel draws: the largest, as the other figures choose them
 MAX_SERIES = 6
 _MARKERS = ["o", "s", "^", "D", "v", "P"]
-#: (entity column, outcome, what the axis calls it, sweep tables): the pace of labs, else the stock points' fill rate
-PACE = ("lab", "mean_gap_days", "mean gap between generations (days)", "outcomes", "sensitivity")
-FILL = ("node", "fill_rate", "fill rate", "stock_outcomes", "stock_sensitivity")
+#: (entity column, outcome, what the axis calls it, sweep tables, what its first entity is): the pace of labs, else
+#: the stock points' fill rate
+PACE = ("lab", "mean_gap_days", "mean gap between generations (days)", "outcomes", "sensitivity", "largest lab")
+FILL = ("node", "fill_rate", "fill rate", "stock_outcomes", "stock_sensitivity", "most demand")
 
 
 def _x(col: pd.Series) -> tuple[pd.Series, list[str] | None]:
@@ -41,13 +42,14 @@ def _x(col: pd.Series) -> tuple[pd.Series, list[str] | None]:
 
 def sweep_figure(tables: Mapping[str, pd.DataFrame], labs: Sequence[str]) -> Figure | None:
     """The sweep figure of a sweep folder's tables (`points`, `outcomes`, `sensitivity`, and of a chain with stock
-    points `stock_outcomes`, `stock_sensitivity`), drawing `labs` (the largest first); None with nothing to draw.
+    points `stock_outcomes`, `stock_sensitivity`), drawing the first `MAX_SERIES` of `labs` (largest first: the
+    first's rho and p title a panel of more than two); None with nothing to draw.
     The figure's label is the outcome drawn (`mean_gap_days` or `fill_rate`)."""
-    by, outcome, words, out_name, sens_name = PACE
+    by, outcome, words, out_name, sens_name, first = PACE
     out = tables.get(out_name, pd.DataFrame())
     entities = [lab for lab in labs if by in out and lab in set(out[by])]
     if not entities:  # a textbook chain: no labs, the fill rate of its stock points, those with most demand first
-        by, outcome, words, out_name, sens_name = FILL
+        by, outcome, words, out_name, sens_name, first = FILL
         out = tables.get(out_name, pd.DataFrame())
         if by not in out or out.empty:
             return None
@@ -56,7 +58,7 @@ def sweep_figure(tables: Mapping[str, pd.DataFrame], labs: Sequence[str]) -> Fig
     inputs = [c for c in points.columns if c != "scenario"]
     if not inputs or out.empty:
         return None
-    shown, series = inputs[:MAX_INPUTS], entities[:MAX_SERIES]
+    shown, series, rest = inputs[:MAX_INPUTS], entities[:MAX_SERIES], entities[MAX_SERIES:]
     sens = tables.get(sens_name, pd.DataFrame(columns=[by, "outcome", "input", "spearman_rho", "p_value"]))
     sens = sens[sens["outcome"] == outcome].set_index([by, "input"])
     value = out[outcome].astype(float).replace([np.inf, -np.inf], np.nan)
@@ -87,16 +89,17 @@ def sweep_figure(tables: Mapping[str, pd.DataFrame], labs: Sequence[str]) -> Fig
         stats = []
         for e in ranked:
             rho, p = (sens.loc[(e, name), ["spearman_rho", "p_value"]] if (e, name) in sens.index else (np.nan, np.nan))
-            what = f"rho {rho:+.2f}, p {p:.2g}" if rho == rho else "rho n/a (no variation)"
+            what = f"rho {rho:+.2f}, p {p:.2g}" if rho == rho else "rho n/a (not ranked)"
             stats.append(f"{e}: {what}" if len(series) > 1 else what)
-        ax.set_title(f"{name}\n{'; '.join(stats)}" + (" (largest)" if len(ranked) < len(series) else ""), fontsize=9)
+        ax.set_title(f"{name}\n{'; '.join(stats)}" + (f" ({first})" if len(ranked) < len(series) else ""), fontsize=9)
         ax.set_ylabel(words)
         ax.grid(alpha=0.3)
         if not ax.get_lines():  # every point's outcome undefined (no lab reached a second generation)
             ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="0.5")
     _figure_legend(fig, axes)
     notes = [f"not drawn: inputs {', '.join(inputs[MAX_INPUTS:])}" if len(inputs) > MAX_INPUTS else "",
-             f"not drawn: {by}s {', '.join(entities[MAX_SERIES:])}" if len(entities) > MAX_SERIES else "",
+             (f"not drawn: {len(rest)} more {by}s" + (f" ({', '.join(rest)})" if len(rest) <= MAX_SERIES else ""))
+             if rest else "",
              f"{undefined} of {len(drawn)} (point, {by}) outcomes undefined (NaN), left out" if undefined else ""]
     fig.suptitle(f"Sweep: {words} per point against each input (mean over replications, bars min-max)"
                  + "".join(f"\n{n}" for n in notes if n), fontsize=10)

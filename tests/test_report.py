@@ -336,6 +336,12 @@ def test_the_sweep_figure_puts_words_in_the_order_given_and_says_what_it_left_ou
     assert list(line.get_xdata()) == [0.0, 1.0] and list(line.get_ydata()) == [120.0, 90.0]  # mean of 2 replications
     title = fig._suptitle.get_text()
     assert f"not drawn: inputs in{MAX_INPUTS - 1}" in title and "1 of 3 (point, lab) outcomes undefined" in title
+    labs = [f"L{i}" for i in range(8)]  # largest first: the first lab's rho heads a panel of more than two
+    many = pd.concat([outcomes.assign(lab=lab) for lab in labs])
+    ranking = pd.DataFrame({"lab": labs, "outcome": "mean_gap_days", "input": "in0", "spearman_rho": 0.5, "p_value": 0.25})
+    fig = sweep_figure({"points": points, "outcomes": many, "sensitivity": ranking.assign(spearman_rho=[-0.5] + [0.5] * 7)}, labs)
+    assert fig.axes[1].get_title() == "in0\nL0: rho -0.50, p 0.25 (largest lab)"
+    assert "not drawn: 2 more labs (L6, L7)" in fig._suptitle.get_text()
 
 
 def test_a_sweep_report_of_a_textbook_chain_draws_the_fill_rate(tmp_path):
