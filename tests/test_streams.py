@@ -167,3 +167,22 @@ def test_a_rule_on_one_of_two_separate_chains_leaves_the_others_tables_as_they_w
         pd.testing.assert_frame_equal(a, b, obj=name)
     cn = [t["orders"][t["orders"]["customer"] == "lab_cn"][["delivered"]].reset_index(drop=True) for t in (base, ruled)]
     assert not cn[0].equals(cn[1])  # the rule did move China's chain
+
+
+def test_flows_whose_ids_hold_the_key_separators_draw_from_streams_of_their_own():
+    """`a>b` -> `c` and `a` -> `b>c` (ids may hold `>` and `:`) would both be named `a>b>c:widget`: the same draws."""
+    from supplychain.engine.streams import flow_key
+
+    assert flow_key("a>b", "c", "widget") != flow_key("a", "b>c", "widget")
+    assert flow_key("a:b", "c", "p") != flow_key("a", "b", "c:p") != flow_key("a", "b:c", "p")
+    assert flow_key("fab", "pkg", "logic") == "fab>pkg:logic"  # plain ids: the name every run so far drew by
+    tri = {"dist": "triangular", "low": 1, "mode": 3, "high": 9}
+    nodes = [{"id": i, "kind": k, "item": "widget"} if k != "source" else {"id": i, "kind": k, "makes": ["widget"]}
+             for i, k in (("a>b", "source"), ("a", "source"), ("c", "demand"), ("b>c", "demand"))]
+    for n in nodes:
+        if n["kind"] == "demand":
+            n["demand"] = {"mode": "fixed", "rate": 1}
+    model = topo(nodes, [{"from": "a>b", "to": "c", "product": "widget", "transport": tri},
+                         {"from": "a", "to": "b>c", "product": "widget", "transport": tri}])
+    draws = _transport_draws(model)
+    assert draws[("a>b", "c", "widget")] != draws[("a", "b>c", "widget")]

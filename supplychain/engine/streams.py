@@ -16,10 +16,11 @@ never ask.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 
-__all__ = ["PluginStreams", "id_key", "child_stream", "keyed_stream"]
+__all__ = ["PluginStreams", "id_key", "child_stream", "keyed_stream", "flow_key"]
 
 #: registry -> its child below the plug-in child
 _REGISTRY = {"allocation": 0, "ordering": 1, "shock": 2}
@@ -45,6 +46,15 @@ def keyed_stream(rng: np.random.Generator, name: str) -> np.random.Generator:
     seq = rng.bit_generator.seed_seq
     assert isinstance(seq, np.random.SeedSequence), seq
     return child_stream(seq, id_key(name))
+
+
+def flow_key(supplier: str, customer: str, product: str) -> str:
+    """The name a flow's stream is keyed by: `supplier>customer:product`, or, if an id holds `>` or `:`, the three as
+    a JSON list (`a>b` -> `c` and `a` -> `b>c` would share a name; the list has spaces, which no id has, so it never
+    equals a plain name)."""
+    if any(">" in x or ":" in x for x in (supplier, customer, product)):
+        return json.dumps([supplier, customer, product])
+    return f"{supplier}>{customer}:{product}"
 
 
 class PluginStreams:

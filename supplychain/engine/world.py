@@ -30,7 +30,7 @@ from .shocks import apply_shocks
 from .sourcing import Sourcing
 from .stocking import BuildAhead
 from .stock import Stocks, kit_lost
-from .streams import PluginStreams, keyed_stream
+from .streams import PluginStreams, flow_key, keyed_stream
 from .vendors import BUILD_DAYS, Vendors
 from .weekly import fleet_blocks, node_blocks, record_week
 
@@ -88,7 +88,7 @@ class World(Reviews, Shipping):
         # one stream per flow, keyed by its ends and product (`keyed_stream`); a fixed time draws nothing
         ids, transport = net.ids, self.rng["transport"]
         self.draw_transport = [f.transport.sampler(transport if f.transport.dist == "fixed" else
-                                                   keyed_stream(transport, f"{ids[f.supplier]}>{ids[f.customer]}:{f.product}"))
+                                                   keyed_stream(transport, flow_key(ids[f.supplier], ids[f.customer], f.product)))
                                for f in net.flows]
         self.transport_shocked = [bool((f.transport_mult != 1.0).any()) for f in net.flows]
         for j, st in enumerate(self.labs.states):
