@@ -149,14 +149,16 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
     try:
         old = json.loads(manifest.read_text()).get("kind")
     except (OSError, ValueError, AttributeError):  # no folder yet, no manifest, one that is not JSON
-        return
-    if old is None or old == kind:
-        return
-    if not fresh:
+        old = None
+    if old is not None and old != kind and not fresh:
         raise InputError(root, "kind", f"the folder holds a {old} (manifest.json); choose another --out (out=), "
                                        f"or rerun with --fresh (fresh=True) to replace it by this {kind} (got {kind!r})")
-    drop_derived(root)
-    manifest.unlink(missing_ok=True)
+    if fresh:  # starting over: the old run's manifest (the mark of a finished folder) and what was made from it go
+        # now, so a run stopped before its own tables are written leaves a folder `load_run` refuses (rerunning
+        # finishes it), not the old run's tables and summary read as this one's
+        drop_derived(root)
+        for stale in ("manifest.json", "summary.md"):
+            (Path(root) / stale).unlink(missing_ok=True)
 
 
 def drop_derived(root: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -190,6 +191,30 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     assert "rerun the same command to resume" in stopped.stderr and "Traceback" not in stopped.stderr, stopped.stderr
     res = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"])
     assert res.exit_code == 0
+    assert manifest(out)["reused"] >= 1 and len(done(out)) == N
+
+
+def test_a_fresh_run_stopped_before_its_tables_leaves_no_finished_folder_of_the_old_run(tmp_path):
+    """--fresh starts over: stopped before its own tables are written, it left the old run's manifest, tables and
+    summary, which `load_run` and `report` read as this run's. Now the folder is unfinished (no manifest) until the
+    same command is rerun, which finishes it with the new configuration."""
+    from supplychain.errors import InputError
+    from supplychain.runfolder import load_run
+
+    path = scenario_file(tmp_path)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "-o", str(out), "-q"]).exit_code == 0
+    assert (out / "manifest.json").exists() and (out / "summary.md").exists()
+    scenario_file(tmp_path, algorithms={"efficiency_growth": 5.0})
+    shutil.rmtree(out / "replications")  # as --fresh does: so `start_and_stop` counts only the new run's replications
+    args = ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q", "--fresh"]
+    stopped = start_and_stop(cli(*args), out, signal.SIGINT, after=1)
+    assert stopped.returncode == 130, stopped.stderr
+    assert not (out / "manifest.json").exists() and not (out / "summary.md").exists()
+    with pytest.raises(InputError, match="manifest"):
+        load_run(out)
+    rerun = runner.invoke(app, args[:-1])  # the same command without --fresh resumes the fresh run
+    assert rerun.exit_code == 0, rerun.output
     assert manifest(out)["reused"] >= 1 and len(done(out)) == N
 
 
