@@ -28,7 +28,8 @@ from .experiment import UNCONSTRAINED
 from .figures import binding_figure, events_figure, fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .outputs import atomic_write_bytes, atomic_write_text, read_table
 from .runfolder import read_manifest
-from .sweep_figure import MAX_INPUTS, MAX_SERIES, sweep_figure
+from .summary import labs_by_size
+from .sweep_figure import MAX_INPUTS, sweep_figure
 
 __all__ = ["make_report", "FIGURES"]
 
@@ -203,9 +204,7 @@ def make_report(run_dir: str | Path) -> Path:
     pngs: dict[str, bytes] = {}
     sweep_fig = None
     if manifest.get("kind") == "sweep":  # its labs largest first: the largest's rho heads a panel of many labs
-        top = largest_labs(tables["fleet"], 1)
-        near = top + [lab for lab in largest_labs(tables["fleet"], MAX_SERIES) if lab not in top]
-        sweep_fig = sweep_figure(_sweep_tables(folder), near + sorted(set(every_lab) - set(near)))
+        sweep_fig = sweep_figure(_sweep_tables(folder), labs_by_size(tables["fleet"]))
     if sweep_fig is not None:  # drawn (and written) with the others: first
         pngs["sweep"] = _png(sweep_fig)
     for name, draw in figures.items():  # every figure drawn before any is written: no half a report

@@ -15,7 +15,7 @@ import pandas as pd
 from .engine.record import whole_days
 from .summary_events import events_section
 
-__all__ = ["summarise", "summary_rows", "largest_labs", "MAX_LABS", "share_text", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
+__all__ = ["summarise", "summary_rows", "largest_labs", "labs_by_size", "MAX_LABS", "share_text", "lab_quotes", "binding_inputs", "h100e_per_unit", "peak_lead_times", "release_table"]
 
 #: a quote longer than this (10 years) is an order backlog, not a lead time anyone would be given: the
 #: summary says "over 10 years", the comparison flags it, the lead-time figure leaves it out
@@ -33,11 +33,16 @@ def largest_labs(fleet: pd.DataFrame, limit: int = MAX_LABS) -> list[str]:
     """The `limit` labs with the largest installed fleet (H100e) on the last date of the fleet table, any scenario
     or replication: the frontier labs a reader of the report looks for. Every lab when there are no more; sorted."""
     labs = fleet["lab"].dropna().unique().tolist()
-    if len(labs) <= limit:
-        return sorted(labs)
+    return sorted(labs if len(labs) <= limit else labs_by_size(fleet)[:limit])
+
+
+def labs_by_size(fleet: pd.DataFrame) -> list[str]:
+    """Every lab of the fleet table, the largest installed fleet (H100e) on its last date first (ties in the order
+    the table names them): what `largest_labs` picks from, in the order a figure titled by its largest lab wants."""
+    labs = fleet["lab"].dropna().unique().tolist()
     last = fleet[fleet["date"] == fleet["date"].max()] if "date" in fleet else fleet
     size = last.groupby("lab")["installed_h100e"].max().reindex(labs).fillna(0.0)
-    return sorted(size.sort_values(ascending=False, kind="stable").index[:limit].tolist())
+    return size.sort_values(ascending=False, kind="stable").index.tolist()
 
 
 def _censored_median(days: pd.Series, runs: int) -> float:
