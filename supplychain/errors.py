@@ -8,6 +8,7 @@ not meant is a `ScenarioWarning` (Python's warnings, so notebooks show it).
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
 from pathlib import Path
@@ -187,6 +188,20 @@ def near_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
     return close[0] if close else None
 
 
+#: pydantic's bound checks, which a nan or inf read from text fails before any check of finiteness
+_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _non_finite(x: Any) -> bool:
+    """A nan or an infinity, as a float or as text a float reads (`nan`, `-inf`, `Infinity`)."""
+    if isinstance(x, str):
+        try:
+            x = float(x)
+        except ValueError:
+            return False
+    return isinstance(x, float) and not math.isfinite(x)
+
+
 def from_validation_error(
     file: str | Path | None, err: ValidationError, prefix: str = "", names: dict[str, str] | None = None,
     model: type[BaseModel] | None = None,
@@ -214,7 +229,9 @@ def from_validation_error(
     msg = best["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    if best["type"] == "finite_number":  # `.inf` / `.nan`: the same words as the topology checks use
+    if best["type"] == "finite_number" or (best["type"] in _BOUNDS and _non_finite(best.get("input"))):
+        # `.inf` / `.nan`: the same words as the topology checks use; a bound checked first (a sweep's
+        # `--param PATH=nan`, text pydantic reads as a float) said `less than or equal to 1` of a nan
         msg = "figures must be finite"
     got = best.get("input")
     ctx = best.get("ctx") or {}

@@ -100,6 +100,9 @@ def test_lhs_sweep_runs_n_points_in_range():
     ("labs.lifetime_years=.inf,3", "supplychain sweep: --param labs.lifetime_years: figures must be finite (got inf)"),
     ("labs.utilisation=true,0.3", "supplychain sweep: --param labs.utilisation: expected a number (got True)"),
     ("set.nodes.fab.capacity.value=.nan,5", "supplychain sweep: --param set.nodes.fab.capacity.value: figures must be finite (got nan)"),
+    # plain `nan` / `inf` are text to YAML, read as floats by pydantic: a bound said "less than or equal to 1"
+    ("labs.utilisation=nan,0.5", "supplychain sweep: --param labs.utilisation: figures must be finite (got 'nan')"),
+    ("labs.utilisation=0.3,-Infinity", "supplychain sweep: --param labs.utilisation: figures must be finite (got '-Infinity')"),
     ("seed=1,2", "supplychain sweep: --param seed: cannot be swept: every point runs on the sweep's seed"),
     ("replications=1,2", "supplychain sweep: --param replications: cannot be swept"),
     ("topology=nonexist.yaml", "supplychain sweep: --param topology: cannot be swept"),
