@@ -143,8 +143,8 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
 
     A folder holding another kind of experiment is refused: its comparison or sweep tables and
     its report would stay beside tables they no longer describe, and `load_run` would read
-    them as this run's. With `fresh` the folder is taken over and what was derived from its old
-    tables goes with them."""
+    them as this run's. With `fresh` the folder is taken over: every replication stored in it, and what
+    was derived from its old tables, goes."""
     manifest = Path(root) / "manifest.json"
     try:
         old = json.loads(manifest.read_text()).get("kind")
@@ -159,6 +159,13 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
         drop_derived(root)
         for stale in ("manifest.json", "summary.md"):
             (Path(root) / stale).unlink(missing_ok=True)
+        # every scenario's stored replications, not only this command's: a sweep's points no longer in the
+        # command, or another run's scenario, stayed on disk, reused later under the same configuration.
+        # The lock stays: removing the held file would let a second run lock a new one beside this run
+        stored = Path(root) / "replications"
+        for path in stored.iterdir() if stored.is_dir() else ():
+            if path.name != LOCK:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 def drop_derived(root: Path) -> None:

@@ -429,3 +429,19 @@ def test_a_killed_worker_keeps_the_finished_replications_for_a_rerun(tmp_path):
     assert 1 <= stored < N and not (out / "manifest.json").exists()
     res = runner.invoke(app, ["run", str(path), "-n", str(N), "-w", "1", "-o", str(out), "-q"])
     assert res.exit_code == 0 and manifest(out)["reused"] == stored
+
+
+def test_fresh_discards_every_stored_replication_not_only_the_commands_scenarios(tmp_path):
+    """--fresh discards the replications stored in the folder: a sweep point no longer in the command (or another
+    scenario run there before) stayed on disk, and a later command naming it reused it."""
+    path = scenario_file(tmp_path, end="2023-03-31")
+    out = tmp_path / "out"
+    base = ["sweep", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]
+    assert runner.invoke(app, [*base, "-p", "algorithms.efficiency_growth=2,4"]).exit_code == 0
+    points = sorted(p.name for p in (out / "replications").iterdir() if p.is_dir())
+    assert len(points) == 2, points
+    res = runner.invoke(app, [*base, "-p", "algorithms.efficiency_growth=3", "--fresh"])
+    assert res.exit_code == 0, res.output
+    left = sorted(p.name for p in (out / "replications").iterdir() if p.is_dir())
+    assert len(left) == 1, (points, left)  # the second point of the old sweep went with the first
+    assert (out / "replications" / ".lock").exists()  # the held lock is kept, not removed under the run
