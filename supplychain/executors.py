@@ -261,8 +261,11 @@ class DaskExecutor(Executor):
         self.same_machine = address == "local"
         if address == "local":
             n = max(1, workers or default_workers())
+            # no dashboard; the scheduler's HTTP server (health checks) still starts: on a free local port, as
+            # the default 8787 taken by another cluster printed Dask's "Port 8787 is already in use" warning
             self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, preload=[__name__],
-                                         dashboard_address=None, silence_logs=logging.CRITICAL)
+                                         dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                         silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         else:
             check_scheduler(address)

@@ -283,3 +283,34 @@ def test_random_plugins_give_the_same_tables_on_dask_workers_as_serial(scheduler
         del ALLOCATION_RULES["lottery"], ORDERING_POLICIES["noisy"], SHOCK_KINDS["one_of"]
     for name in serial.tables:
         pdt.assert_frame_equal(serial.tables[name], dask.tables[name], obj=f"dask {name}")
+
+
+def test_a_local_cluster_beside_another_on_port_8787_warns_nothing_and_serves_no_dashboard():
+    """The scheduler's HTTP server took Dask's default port 8787: beside another cluster (a user's own, or this
+    file's scheduler) the run printed "Port 8787 is already in use ... Hosting the HTTP server on port N". It
+    takes a free local port now, and no dashboard is served."""
+    import urllib.error
+    import urllib.request
+    import warnings
+
+    from supplychain.executors import DaskExecutor
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:  # held already (another cluster): the case this test is about either way
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning while the cluster starts fails the test
+            ex = DaskExecutor("local", 1)
+        try:
+            port = ex._cluster.scheduler.http_server.port
+            assert port != 8787
+            with pytest.raises(urllib.error.HTTPError, match="404"):  # the dashboard's page is not served
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10)
+        finally:
+            ex.close()
+    finally:
+        taken.close()
