@@ -308,8 +308,9 @@ class Quotes(Strict):
     changed. `capacity: plan`: the capacity the node's own schedule (capacity x ai_share) plans for
     the days ahead, scaled by today's effective / planned capacity (a shock, or tools
     behind plan, is taken to persist in proportion): industry quotes in early 2024 already
-    counted on the CoWoS doubling. And what a vendor without finished stock quotes: by default
-    a new build lot through its chain; with `vendor: atp` (available to promise) the day the
+    counted on the CoWoS doubling. A `plan` shock changes that schedule from its start on
+    (a quote made before it does not foresee it). And what a vendor without finished stock
+    quotes: by default a new build lot through its chain; with `vendor: atp` (available to promise) the day the
     lot already in build that will fill a new order first come, first served is due (placed
     + the chain quote it was placed at), or a new build if the lots in build are all spoken
     for. Only the quotes change, not what is made."""

@@ -7,6 +7,7 @@ arrays in place; the engine never re-reads the pydantic models per event.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from ..quantities import DAYS_PER_YEAR, Distribution
 from ..schema import Product, TopologyModel
 from ..scenario_schema import Scenario
 
-__all__ = ["Net", "Flow", "compile_network", "own_transport_mult", "PRODUCER_KINDS"]
+__all__ = ["Net", "Flow", "compile_network", "own_transport_mult", "ai_share_row", "PRODUCER_KINDS"]
 
 PRODUCER_KINDS = frozenset({"equipment", "fab", "memory", "packaging", "grid", "source"})
 
@@ -69,6 +70,8 @@ class Net:
     # with `quotes.capacity: plan` only: nodes x days+1, the planned capacity (x ai_share, before
     # shocks and tool caps) summed from day 0 to each day, what a plan-based quote reads
     plan_cum: np.ndarray | None = None
+    # with it, per node a `plan` shock reaches: (start days, its plan_cum row as known from each on), `plans.py`
+    plan_known: dict[int, tuple[list[int], list[np.ndarray]]] = field(default_factory=dict)
     _parties: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict, repr=False)
     _splits: dict[tuple[int, str], list[tuple[Flow, float]]] = field(default_factory=dict, repr=False)
 
@@ -84,6 +87,16 @@ class Net:
                 names |= self.entities[self.index[vendor]]
             hit = self._parties[key] = frozenset(names)
         return hit
+
+    def known_plans(self, day: int) -> dict[int, np.ndarray]:
+        """The summed plan as known on `day` of each node a plan shock has changed by then (the
+        others: `plan_cum`); a quote must not foresee a plan shock that starts later."""
+        out = {}
+        for n, (starts, rows) in self.plan_known.items():
+            k = bisect.bisect_right(starts, day)
+            if k:
+                out[n] = rows[k - 1]
+        return out
 
     def flows_into(self, customer: int, product: str) -> list[Flow]:
         return self.inbound.get((customer, product), [])
@@ -150,7 +163,7 @@ def compile_network(model: TopologyModel, scenario: Scenario) -> Net:
             unlimited[i] = True
         share = getattr(node, "ai_share", None)
         if share is not None:
-            cap_mult[i] = share.on_days(start, grid)
+            cap_mult[i] = ai_share_row(node, start, grid)
         y = getattr(node, "yield_", None)
         if y is not None:
             yields[i] = y.on_days(start, grid)
@@ -215,6 +228,13 @@ def compile_network(model: TopologyModel, scenario: Scenario) -> Net:
         inbound[(f.customer, f.product)].append(f)
     net.inbound = dict(inbound)
     return net
+
+
+def ai_share_row(node, start, grid: np.ndarray) -> np.ndarray | float:
+    """A node's ai_share on each day of `grid` (1.0 without one): the factor `Net.plan_cum` carries,
+    which `cap_mult` no longer holds alone once shocks have multiplied it."""
+    share = getattr(node, "ai_share", None)
+    return share.on_days(start, grid) if share is not None else 1.0
 
 
 def own_transport_mult(net: Net) -> np.ndarray:

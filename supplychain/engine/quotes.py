@@ -27,12 +27,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["QuotePlan", "QuoteBook", "plan_wait", "plan_days", "atp_wait"]
 
 
-def plan_wait(cum: np.ndarray, d: int, cap: np.ndarray, backlog: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+def plan_wait(cum: np.ndarray, d: int, cap: np.ndarray, backlog: np.ndarray, nodes: np.ndarray,
+              known: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """Days from day `d` until each node's planned capacity covers its backlog (0 where `nodes` is
-    False; `cum`: the plan summed from day 0, nodes x days+1): `plan_days` of every node."""
+    False; `cum`: the plan summed from day 0, nodes x days+1; `known`: the rows a plan shock has
+    changed by day `d`, `Net.known_plans`): `plan_days` of every node."""
     out = np.zeros(len(cap))
     for n in np.flatnonzero(nodes).tolist():
-        out[n] = plan_days(cum[n], d, float(cap[n]), float(backlog[n]))
+        row = known[n] if known and n in known else cum[n]
+        out[n] = plan_days(row, d, float(cap[n]), float(backlog[n]))
     return out
 
 
@@ -156,16 +159,18 @@ class QuotePlan:
         flowing = cap > 1e-12
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.where(flowing, backlog / np.where(flowing, cap, 1.0) + ct, np.where(backlog > 0, np.inf, ct))
-        if net.plan_cum is not None:  # `quotes.capacity: plan`: the wait along the capacity plan
-            q = ct + plan_wait(net.plan_cum, d, cap, backlog, limited & (backlog > 0))
+        plan = net.plan_cum
+        known = net.known_plans(d) if net.plan_known else None  # plan shocks started by today (plans.py)
+        if plan is not None:  # `quotes.capacity: plan`: the wait along the capacity plan
+            q = ct + plan_wait(plan, d, cap, backlog, limited & (backlog > 0), known)
         node_q[limited] = q[limited]
         at = node_q[self.key_node]
         if len(self.stocked_keys):  # build-ahead makers: the wait for their stock (stocking.py)
             ys = net.yields[:, d]
-            plan = net.plan_cum
             for k, key in zip(self.stocked_keys.tolist(), self.stocked):
                 n = key[0]
-                days = None if plan is None else partial(plan_days, plan[n], d, float(cap[n]))  # `quotes.capacity: plan`
+                row = None if plan is None else known[n] if known and n in known else plan[n]
+                days = None if row is None else partial(plan_days, row, d, float(cap[n]))  # `quotes.capacity: plan`
                 at[k] = w.build_ahead.quote(key, float(cap[n]), float(ct[n]), float(ys[n]), float(node_q[n]), days)
         if self.passes:
             stock = w.vendors.stock

@@ -23,7 +23,8 @@ from ..errors import PluginError
 from ..quantities import MAX_DAYS
 from ..scenario_schema import Scenario, Shock, Target
 from ..schema import NODE_KINDS
-from .network import PRODUCER_KINDS, Net, own_transport_mult
+from .network import PRODUCER_KINDS, Net, ai_share_row, own_transport_mult
+from .plans import PlanLog, grow
 from .streams import PluginStreams, keyed_stream
 
 __all__ = ["apply_shocks", "SHOCK_KINDS", "register_shock_kind", "shock_kinds_used", "targeted_nodes", "occurrences",
@@ -47,7 +48,8 @@ def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
     - `begin`: the occurrence's first day; `nodes`: the rows the shock's `target` selects;
     - the arrays: `net.cap_mult` (capacity factor: ai_share x shocks), `net.yields`,
       `net.cycle` (cycle time, days), `net.ct_mult` (a factor on the cycle time), `net.demand_mult`
-      (labs' targets), `net.planned` (planned capacity before the factors) and per flow
+      (labs' targets), `net.planned` (planned capacity before the factors; `quotes.capacity: plan`
+      counts on it as compiled, changed by the built-in `plan` kind only) and per flow
       `f.transport_mult` (call `own_transport_mult(net)` first: the rows start shared).
 
     An applier with a parameter `rng` is called with `rng=` the shock's random stream (a numpy
@@ -199,12 +201,10 @@ def _power(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray)
 
 @register_shock_kind("plan")
 def _plan(net: Net, shock: Shock, f: np.ndarray, begin: int, nodes: np.ndarray) -> str:
-    b = min(max(begin, 0), net.days - 1)
-    nodes = np.array(_reached(net, "plan", nodes), dtype=int)
-    for i in nodes:
-        base = net.planned[i, b]
-        net.planned[i, b:] = np.maximum(base + shock.multiplier * (net.planned[i, b:] - base), 0.0)
-    return ",".join(net.ids[i] for i in nodes)
+    hit = _reached(net, "plan", nodes)
+    for i in hit:
+        grow(net.planned[i], begin, shock.multiplier)
+    return ",".join(net.ids[i] for i in hit)
 
 
 @register_shock_kind("transport")
@@ -280,8 +280,10 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
                  streams: PluginStreams | None = None) -> list[tuple]:
     """Apply every shock occurrence to the arrays; return event-log rows. Each shock's occurrences are
     drawn from its child of `rng` (`shock_stream`); `streams` gives a user's kind asking for one its
-    shock's footprint stream (None: seed 0)."""
+    shock's footprint stream (None: seed 0). With `quotes.capacity: plan`, keeps the plan as known
+    on each day at the nodes a built-in plan shock reaches (`plans.py`, `Net.plan_known`)."""
     rows: list[tuple] = []
+    plans = PlanLog() if net.plan_cum is not None else None
     for shock in shocks:
         nodes = targeted_nodes(net, shock.target)
         applier = SHOCK_KINDS[shock.kind]
@@ -292,6 +294,8 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
         for begin, duration in occurrences(shock, shock_stream(rng, shock.id), start, net.days):
             f = _profile(net.days, begin, duration, shock.recovery_days, shock.multiplier)
             if applier is BUILT_IN.get(shock.kind):
+                if plans is not None and shock.kind == "plan":
+                    plans.record(net.planned, begin, shock.multiplier, _reached(net, "plan", nodes))
                 touched = applier(net, shock, f, begin, nodes)
             else:
                 try:
@@ -305,4 +309,7 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
             days = int(round(duration))  # the whole days `_profile` applied: a drawn 23.5 logged as 23.5 ran 24
             rows.append((float(begin), "shock", shock.id, shock.kind, touched, "", "", shock.multiplier, f"{days} days",
                          float(days)))
+    if plans is not None and plans.before:
+        grid = np.arange(net.days, dtype=float)
+        net.plan_known = plans.versions(lambda i: ai_share_row(net.node_models[i], net.scenario.start, grid))
     return rows
