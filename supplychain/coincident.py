@@ -32,12 +32,15 @@ def _data_key(line: Line2D) -> str:
 
 
 def stripe(lines: Sequence[Line2D]) -> None:
-    """Draw identical `lines` as one line of alternating dashes, one per line's colour. A dashed or dotted
-    line keeps gaps between the dashes (a realised line stays dashed, not solid like a quoted one)."""
-    gap = 0.0 if all(line.get_linestyle() == "-" for line in lines) else DASH / 2
-    period = len(lines) * (DASH + gap)
-    for j, line in enumerate(lines):
-        line.set_linestyle((j * (DASH + gap), (DASH, period - DASH)))
+    """Draw identical `lines` as one line whose colours take turns, each line drawing one period of its own dash
+    pattern in n (a solid line: a dash of `DASH`). The lines keep their pattern: a dotted lab stays dotted. A gap
+    of `DASH` / 2 after every dash made a dotted line dashed, the style the legend gives another lab."""
+    patterns = [getattr(line, "_unscaled_dash_pattern", (0.0, None)) for line in lines]  # (offset, dashes): no getter
+    for j, (line, (offset, dashes)) in enumerate(zip(lines, patterns)):
+        seq = tuple(float(d) for d in dashes) if dashes else (DASH, 0.0)
+        period = sum(seq)
+        rest = (len(lines) - 1) * period  # the other lines' turns
+        line.set_linestyle(((float(offset or 0.0) + j * period) % (period + rest), (*seq[:-1], seq[-1] + rest)))
 
 
 def show_coincident(axes: Sequence, scenarios: Sequence[str]) -> list[list[str]]:

@@ -351,3 +351,28 @@ def test_a_generation_some_replications_miss_is_dated_by_the_median_over_all_of_
     assert step.get_xdata()[1] == pd.Timestamp(start + pd.Timedelta(days=600))
     after = next(line for line in ax.get_lines() if line.get_gid() == "s after the end")
     assert list(after.get_ydata()) == [1] and date2num(after.get_xdata()[0]) == date2num(start + pd.Timedelta(days=600))
+
+
+def test_identical_lines_striped_in_scenario_colours_keep_their_labs_line_style():
+    """In a comparison the fleet figure tells labs apart by line style (solid, dashed, dotted). Identical lines of
+    two scenarios were striped as dashes with gaps whatever their style: the dotted lab_us drew dashed, the style the
+    legend gives lab_row, and its 115 GW read as lab_row's. Each stripe now keeps its line's own dash pattern."""
+    from matplotlib.lines import _get_dash_pattern
+
+    from supplychain.figures import fleet_figure
+
+    days = np.arange(0, 70, 7.0)
+    fleet = pd.concat([pd.DataFrame({"scenario": sc, "replication": 0, "lab": lab, "day": days,
+                                     "date": pd.Timestamp("2022-01-01") + pd.to_timedelta(days, unit="D"),
+                                     "installed_h100e": 100.0 * (i + 1), "power_mw": 10.0 * (i + 1), "stranded_h100e": 0.0})
+                       for sc in ("base", "scen") for i, lab in enumerate(("lab_a", "lab_b", "lab_c"))])
+    fig = fleet_figure(fleet, ["base", "scen"])
+    legend = {t.get_text(): h.get_linestyle() for t, h in zip(fig.axes[0].get_legend().get_texts(),
+                                                              fig.axes[0].get_legend().legend_handles)}
+    assert legend["lab_b"] == "--" and legend["lab_c"] == ":"
+    lines = {line.get_label(): line._unscaled_dash_pattern for line in fig.axes[1].get_lines()}
+    for lab, style in (("lab_b", "--"), ("lab_c", ":")):
+        own = _get_dash_pattern(style)[1]  # (on, off) of the lab's style
+        (o0, d0), (o1, d1) = lines[f"{lab} (base)"], lines[f"{lab} (scen)"]
+        assert d0 == d1 and d0[0] == pytest.approx(own[0]) and o0 != o1  # its own dashes (dots), in turn
+        assert sum(d0) == pytest.approx(2 * sum(own))  # one period each
