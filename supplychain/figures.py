@@ -411,8 +411,8 @@ def events_figure(events: pd.DataFrame, scenarios: Sequence[str], limit: int = 4
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
     for label in ax.get_yticklabels()[len(rows) - len(quiet):]:
         label.set_color("0.4")
-    ax.invert_yaxis()
-    ax.grid(alpha=0.3, axis="x")
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # every row inside, the first on top: a quiet scenario's row, with nothing
+    ax.grid(alpha=0.3, axis="x")        # drawn in it, sat on the lower edge, its label half under the dates
     if len(other):
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title("Controls and shocks (bars: shocks over their duration; marks: control decisions, all replications)")

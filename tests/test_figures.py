@@ -191,6 +191,9 @@ def test_the_events_figure_names_a_compared_scenario_without_controls_or_shocks(
                        "date": [pd.Timestamp("2023-01-01")]})
     rows = [t.get_text() for t in events_figure(ev, ["base", "lifted"]).axes[0].get_yticklabels()]
     assert rows == ["base: control oct2022", "lifted: no controls or shocks"]
+    for what in (ev, ev.assign(type="shock", what="capacity", detail="45 days")):  # its row inside the axes, not on
+        bottom, top = events_figure(what, ["base", "lifted"]).axes[0].get_ylim()  # the lower edge (y 1 of 1.0)
+        assert top < 0 < 1 < bottom and min(-top, bottom - 1) >= 0.25  # the first row on top
     assert [t.get_text() for t in events_figure(ev, ["base"]).axes[0].get_yticklabels()] == ["control oct2022"]
 
 
