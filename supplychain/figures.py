@@ -336,9 +336,12 @@ def _fleet_legend(fig: Figure, ax, labs: Sequence[str], compared: Sequence[str],
 def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence[str], h100e: dict[str, float],
                    top: int = 7, labs: Sequence[str] | None = None) -> Figure | None:
     """What bound each generation: share of H100e delivered during its training by dominant delay cause, for the
-    generations of `labs` (None: every lab)."""
+    generations of `labs` (None: every lab). A generation trained on the fleet it had, nothing delivered meanwhile
+    (a lab's first, before the first deliveries), keeps its row, saying so: it was left out, and lab_us g1 of the
+    baseline was missing between lab_cn g9 and lab_us g2 with nothing to say why."""
     if labs is not None:
         gens = gens[gens["lab"].isin(labs)]
+    gens = gens[gens["scenario"].isin(scenarios)]
     b = binding_by_generation(orders[orders["scenario"].isin(scenarios)], gens, h100e)
     if b.empty:
         return None
@@ -351,9 +354,14 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
     b = b.assign(cause=b["cause"].where(b["cause"].isin(keep), "other"))
     colors = {**_cause_colors(keep), "other": "0.6"}  # grey whatever the count (it was C7 only for 7 causes)
     shown = [sc for sc in scenarios if sc in set(b["scenario"])]
-    fig, axes = _grid(len(shown), row_height=max(2.5, 0.22 * b.groupby(["lab", "generation"]).ngroups + 1), cols=1)
+    released = gens[["scenario", "lab", "generation"]].drop_duplicates()
+    rows = released.groupby("scenario").size().reindex(shown, fill_value=0).max()
+    fig, axes = _grid(len(shown), row_height=max(2.5, 0.22 * rows + 1), cols=1)
     for ax, sc in zip(axes, shown):
-        d = b[b["scenario"] == sc].pivot_table(index=["lab", "generation"], columns="cause", values="share", aggfunc="sum").fillna(0)
+        d = b[b["scenario"] == sc].pivot_table(index=["lab", "generation"], columns="cause", values="share", aggfunc="sum")
+        every = pd.MultiIndex.from_frame(released.loc[released["scenario"] == sc, ["lab", "generation"]])
+        d = d.reindex(d.index.union(every).sort_values()).fillna(0)
+        none = d.sum(axis=1).to_numpy() == 0  # trained with nothing delivered: an empty bar that says so
         left = np.zeros(len(d))
         labels = [f"{lab} g{int(g)}" for lab, g in d.index]
         for cause, color in colors.items():
@@ -361,6 +369,8 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
                 continue
             ax.barh(labels, d[cause], left=left, color=color, label=cause)
             left += d[cause].to_numpy()
+        for y in np.flatnonzero(none):
+            ax.text(0.01, y, "nothing delivered while it trained", va="center", fontsize=7, color="0.3")
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_title(f"{sc}: dominant delay of accelerators delivered while each generation trained")

@@ -379,3 +379,20 @@ def test_identical_lines_striped_in_scenario_colours_keep_their_labs_line_style(
         (o0, d0), (o1, d1) = lines[f"{lab} (base)"], lines[f"{lab} (scen)"]
         assert d0 == d1 and d0[0] == pytest.approx(own[0]) and o0 != o1  # its own dashes (dots), in turn
         assert sum(d0) == pytest.approx(2 * sum(own))  # one period each
+
+
+def test_the_binding_figure_keeps_a_generation_trained_with_nothing_delivered_and_says_so():
+    """A generation trained on the fleet the lab had, nothing delivered meanwhile (the baseline's lab_us g1,
+    before the first deliveries), had no bar and no row: lab_us g2 followed lab_cn g9 with nothing to say why."""
+    from supplychain.figures import binding_figure
+
+    gens = pd.DataFrame([{"scenario": "s", "replication": 0, "lab": "lab", "generation": g, "started_day": 100.0 * g,
+                          "day": 100.0 * g + 100, "date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=100 * g + 100)}
+                         for g in range(3)])
+    orders = pd.DataFrame([{"scenario": "s", "replication": 0, "kind": "lab", "lab": "lab", "product": "h100", "qty": 5.0,
+                            "delivered": day, "delivered_qty": 5.0, "cause": "queue:fab"} for day in (150.0, 250.0)])
+    ax = binding_figure(orders, gens, ["s"], {"h100": 1.0}).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["lab g0", "lab g1", "lab g2"]
+    assert [p.get_width() for p in ax.containers[0].patches] == [0.0, 1.0, 1.0]
+    notes = [(t.get_text(), t.get_position()[1]) for t in ax.texts]
+    assert notes == [("nothing delivered while it trained", 0)]
