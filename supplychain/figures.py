@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+from matplotlib.ticker import MaxNLocator, NullLocator, StrMethodFormatter
 
 from .analysis import binding_by_generation
 from .coincident import note, show_coincident
@@ -229,23 +229,27 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
     """Release date of each generation per lab: the median over a scenario's replications, one that did not reach
     the generation counting as after the end (`summary.release_table`: the median of those that did drops the
     slowest and dates it early); whiskers min-max, and a `>` at the right end where some replications did not
-    reach it (their release is after the end). A generation whose median is after the end is not drawn."""
+    reach it (their release is after the end). A generation whose median is after the end is not drawn. A lab
+    that released none (or a scenario of it that did not) keeps its panel, saying so: it was left out, so a lab
+    of the fleet figure was missing here with nothing to say why. None when no lab released any."""
     gens = gens[gens["scenario"].isin(scenarios) & gens["date"].notna()]
-    labs = [lab for lab in labs if lab in set(gens["lab"])]
-    if not labs:
+    if not set(labs) & set(gens["lab"]):
         return None
     fig, axes = _grid(len(labs), row_height=2.8, sharex=True, dates=True)  # one run, one time axis: labs compare at a glance
     colors = scenario_colors(scenarios)
     for ax, lab in zip(axes, labs):
+        none = []  # scenarios in which the lab released nothing (or nothing with a median before the end)
         for i, sc in enumerate(scenarios):
             d = gens[(gens["lab"] == lab) & (gens["scenario"] == sc)]
             if d.empty:  # the next scenario keeps its own colour (the axes' cycle gave it this one's)
+                none.append(sc)
                 continue
             runs = gens.loc[gens["scenario"] == sc, "replication"].nunique()
             s = d.groupby("generation")["date"].agg(["min", "max", "count"])
             s["median"] = pd.to_datetime(release_table(d, runs).set_index("generation")["release"])
             s = s[s["median"].notna()]
             if s.empty:
+                none.append(sc)
                 continue
             ax.step(s["median"], s.index, where="post", ls=_STYLES[i % len(_STYLES)], color=colors[sc], label=sc, gid=sc)
             ax.errorbar(s["median"], s.index, xerr=[s["median"] - s["min"], s["max"] - s["median"]], fmt="o", ms=3,
@@ -253,9 +257,12 @@ def generations_figure(gens: pd.DataFrame, scenarios: Sequence[str], labs: Seque
             part = s[s["count"] < runs]
             if len(part):  # some replications released it after the end: the whisker's right end is not its max
                 ax.plot(part["max"], part.index, ls="", marker=">", ms=5, color=colors[sc], gid=f"{sc} after the end")
+        if none:
+            ax.text(0.01, 0.97, "no generation released" + (f": {', '.join(none)}" if len(scenarios) > 1 else ""),
+                    transform=ax.transAxes, va="top", fontsize=8, color="0.3")
         ax.set_title(lab)
         ax.set_ylabel("generation")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True) if ax.get_lines() else NullLocator())  # not a 0-1 scale
         ax.grid(alpha=0.3)
     _figure_legend(fig, axes)
     fig.suptitle("Model generations: release dates (median over replications, whiskers min-max)\na replication not "

@@ -396,3 +396,19 @@ def test_the_binding_figure_keeps_a_generation_trained_with_nothing_delivered_an
     assert [p.get_width() for p in ax.containers[0].patches] == [0.0, 1.0, 1.0]
     notes = [(t.get_text(), t.get_position()[1]) for t in ax.texts]
     assert notes == [("nothing delivered while it trained", 0)]
+
+
+def test_a_lab_that_released_no_generation_keeps_its_panel_and_says_so():
+    """A lab of the fleet figure that released no generation (or did in one compared scenario only) was left out
+    of the generation figure, or its scenario's line was simply absent: nothing said it released none."""
+    from supplychain.figures import generations_figure
+
+    gens = pd.DataFrame([{"scenario": "base", "replication": 0, "lab": "a", "generation": g, "day": 300.0 * g,
+                          "started_day": 0.0, "date": pd.Timestamp("2022-06-01") + pd.Timedelta(days=300 * g)}
+                         for g in range(3)])
+    fig = generations_figure(gens, ["base"], ["a", "b"])
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["a", "b"]
+    assert [t.get_text() for t in fig.axes[1].texts] == ["no generation released"] and not fig.axes[0].texts
+    fig = generations_figure(gens, ["base", "scen"], ["a"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["no generation released: scen"]
+    assert generations_figure(gens, ["base"], ["b"]) is None  # no lab released any: no figure (the report says why)
