@@ -41,6 +41,15 @@ FIGURES = {
     "binding": "What bound each generation",
     "events": "Timeline of controls and shocks",
 }
+#: what a figure with nothing to draw means, said in its place: "no rows in the tables" read as a broken run
+#: where nothing had happened (no lab released a generation before the end, a scenario without controls)
+EMPTY = {
+    "lead_times": "No accelerator was quoted to the labs drawn.",
+    "generations": "No lab released a model generation before the end of the run.",
+    "fleet": "No lab fleet in the tables.",
+    "binding": "Nothing to attribute: no generation was released, or none had accelerators delivered while it trained.",
+    "events": "No export controls or shocks in the scenarios drawn.",
+}
 TABLES = ("lead_times", "fleet", "generations", "events", "orders")
 #: the tables of a sweep folder's `sweep/` its figure reads (`stock_*` only of a chain with stock points)
 SWEEP_TABLES = ("points", "outcomes", "sensitivity", "stock_outcomes", "stock_sensitivity")
@@ -247,7 +256,7 @@ def make_report(run_dir: str | Path) -> Path:
             data = base64.b64encode(pngs[name]).decode("ascii")
             parts.append(f'<img alt="{name}" src="data:image/png;base64,{data}">')
         else:
-            parts.append("<p>Nothing to show (no rows in the tables).</p>")
+            parts.append(f"<p>{html.escape(EMPTY[name])}</p>")
     for sub, text_name in (("compare", "compare.md"), ("sweep", "sweep.md")):
         if (folder / sub / text_name).is_file():
             parts.append(f"<h2>{sub.capitalize()} tables</h2><pre>{html.escape((folder / sub / text_name).read_text())}</pre>")

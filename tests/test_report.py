@@ -362,3 +362,25 @@ def test_a_sweep_report_of_a_textbook_chain_draws_the_fill_rate(tmp_path):
     (ax,) = [ax for ax in fig.axes if ax.get_visible()]
     assert fig.get_label() == "fill_rate" and ax.get_ylabel() == "fill rate"
     assert ax.get_title().startswith("set.nodes.depot.base_stock\nrho") and ax.get_legend_handles_labels()[1] == ["depot"]
+
+
+def test_a_figure_with_nothing_to_draw_says_what_did_not_happen(run_dir, tmp_path):
+    """A run where no lab released a generation (an end before the first, or a requirement out of reach) and no
+    control or shock applied said "Nothing to show (no rows in the tables)" in place of the generation, binding and
+    events figures: read as a broken run. The page now says what did not happen."""
+    import shutil
+
+    from supplychain.outputs import write_table
+    from supplychain.report import EMPTY
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    for name in ("generations", "events"):
+        write_table(pd.read_parquet(folder / f"{name}.parquet").iloc[0:0], folder, name, "parquet")
+    res = runner.invoke(app, ["report", str(folder)])
+    assert res.exit_code == 0, res.output
+    page = (folder / "report.html").read_text()
+    assert "no rows in the tables" not in page
+    for name in ("generations", "binding", "events"):
+        assert f"<h2>{FIGURES[name]}</h2><p>{EMPTY[name]}</p>" in page, name
+    assert len(images(page)) == 2  # lead times and fleet
