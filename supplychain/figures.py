@@ -301,8 +301,10 @@ def fleet_figure(fleet: pd.DataFrame, scenarios: Sequence[str], labs: Sequence[s
         ax.set_title(title)
         ax.set_ylabel(unit)
         ax.grid(alpha=0.3)
-        if col == "installed_h100e" and (fleet[col] > 0).any():
-            ax.set_yscale("log")
+        if col == "installed_h100e" and (fleet[col] > 0).any():  # fleets 100x apart: said in words, as a reader of
+            ax.set_yscale("log")  # a panel copied into a briefing took the even steps of 1e5...1e8 for a linear axis
+            ax.set_title(title.replace(")", ", log scale)"))
+            ax.set_ylabel(f"{unit} (log scale)")
         else:  # whole numbers as the summary writes them: a "1e8" over the axis was read as the values
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         if not ax.get_lines():

@@ -158,7 +158,10 @@ def test_the_fleet_figure_labels_its_units_and_gives_every_lab_its_own_colour():
                            "power_mw": 1e3 * (i + 1), "stranded_h100e": 1e8 * d / 70} for i in range(MAX_LABS) for d in days])
     fig = fleet_figure(fleet, ["s"])
     fig.canvas.draw()
-    assert [ax.get_ylabel() for ax in fig.axes] == ["H100e", "MW", "H100e"]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["H100e (log scale)", "MW", "H100e"]
+    assert fig.axes[0].get_yscale() == "log" and fig.axes[0].get_title() == "Installed accelerators (H100e, log scale)"
+    flat = fleet_figure(fleet.assign(installed_h100e=0.0), ["s"]).axes[0]  # nothing installed: linear, said as such
+    assert (flat.get_yscale(), flat.get_ylabel(), flat.get_title()) == ("linear", "H100e", "Installed accelerators (H100e)")
     stranded = fig.axes[2]
     assert stranded.yaxis.get_offset_text().get_text() == ""
     assert any(t.get_text() == "100,000,000" for t in stranded.get_yticklabels())
