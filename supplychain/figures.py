@@ -35,6 +35,11 @@ _STYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1))]
 #: most lines the fleet figure's legend names: past it (a generated network's 150 labs) the legend outgrew the
 #: figure (matplotlib warned that the layout collapsed) and ten colours named no lab apart anyway
 MAX_LEGEND = 24
+#: what the two lines of a lead-time panel are, and which date x is for each: a realised lead time is dated when
+#: the orders arrived, ~40 weeks after the quote beside it, and the quote is a mean over the labs' flows (the
+#: summary's peak is the largest flow's, so the figure's h200 peak of 78.9 weeks is the summary's 79.3)
+QUOTED_REALISED = ("quoted (solid): mean over the labs of the week's quotes, at the week quoted"
+                   "\nrealised (dashed): mean over the orders delivered that week, at the delivery week")
 #: a stretch longer than this without a delivery breaks the realised lead-time line (the tables are weekly)
 MAX_GAP = pd.Timedelta(weeks=4)
 
@@ -220,8 +225,8 @@ def lead_time_figure(lead_times: pd.DataFrame, scenarios: Sequence[str], labs: S
         if not ax.get_lines():
             _legend(ax)  # says "no values"
     _figure_legend(fig, axes)
-    fig.suptitle(f"Lead times of accelerators to labs (median; band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)"
-                 + _overlap(axes, scenarios))
+    fig.suptitle(f"Lead times of accelerators to labs (median; band {BAND[0]:.0%}-{BAND[1]:.0%} across replications)\n"
+                 f"{QUOTED_REALISED}" + _overlap(axes, scenarios), fontsize=10)
     return fig
 
 

@@ -300,7 +300,7 @@ def test_sweep_points_that_draw_the_same_lines_are_striped_and_named_not_hidden(
     (o0, d0), (o1, d1) = (quoted[sc]._unscaled_dash_pattern for sc in scenarios[:2])  # (offset, dashes): no getter
     assert d0 == d1 == (4.0, 4.0) and o0 != o1  # dashes of one length, each point's at its own place
     assert quoted["s_p002"].get_linestyle() == "-"  # a line of its own stays solid
-    assert "s_p000 = s_p001" in fig._suptitle.get_text() and "s_p002" not in fig._suptitle.get_text().split("\n")[1]
+    assert "s_p000 = s_p001" in fig._suptitle.get_text() and "s_p002" not in fig._suptitle.get_text().split("Identical")[1]
     styles = {t.get_text(): h.get_linestyle() for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles)}
     assert styles["s_p000 quoted"] == styles["s_p002 quoted"] == "-" and styles["s_p000 realised"] == "--"
 
@@ -415,3 +415,24 @@ def test_a_lab_that_released_no_generation_keeps_its_panel_and_says_so():
     fig = generations_figure(gens, ["base", "scen"], ["a"])
     assert [t.get_text() for t in fig.axes[0].texts] == ["no generation released: scen"]
     assert generations_figure(gens, ["base"], ["b"]) is None  # no lab released any: no figure (the report says why)
+
+
+def test_the_lead_time_figure_says_what_its_quoted_and_realised_lines_are_and_when():
+    """A quoted and a realised line side by side read as the same orders: the realised one is dated when orders
+    arrived (some 40 weeks after the quote beside it), and the quoted one is a mean over the labs' flows (below the
+    summary's peak, which is the largest flow's). The figure now says both; the lines are what it says."""
+    from supplychain.figures import lead_time_figure
+
+    weeks = np.arange(10)
+    lt = pd.concat([pd.DataFrame({"scenario": "s", "replication": 0, "product": "h100", "customer": lab,
+                                  "day": 7.0 * weeks, "quoted_days": quoted, "realised_by_delivery_days": realised,
+                                  "realised_by_delivery_lines": lines})
+                    for lab, quoted, realised, lines in (("lab_a", 70.0, 140.0, 1), ("lab_b", 210.0, 280.0, 3))])
+    lt["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(lt["day"], unit="D")
+    fig = lead_time_figure(lt, ["s"], ["lab_a", "lab_b"])
+    title = fig._suptitle.get_text()
+    assert "quoted (solid): mean over the labs" in title and "realised (dashed): mean over the orders delivered that " \
+           "week, at the delivery week" in title
+    quoted, realised = fig.axes[0].get_lines()
+    assert np.asarray(quoted.get_ydata(), dtype=float)[0] == pytest.approx(20.0)  # (70 + 210) / 2 days, in weeks
+    assert np.asarray(realised.get_ydata(), dtype=float)[0] == pytest.approx((140 + 3 * 280) / 4 / 7)  # per order
