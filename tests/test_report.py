@@ -334,6 +334,7 @@ def test_the_sweep_figure_puts_words_in_the_order_given_and_says_what_it_left_ou
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["slow", "fast"]
     (line, *_) = axes[0].get_lines()
     assert list(line.get_xdata()) == [0.0, 1.0] and list(line.get_ydata()) == [120.0, 90.0]  # mean of 2 replications
+    assert all(ax.get_ylim()[0] == 0 for ax in axes)  # days from zero: 90 to 140 on an axis of 88-142 read as a collapse
     title = fig._suptitle.get_text()
     assert f"not drawn: inputs in{MAX_INPUTS - 1}" in title and "1 of 3 (point, lab) outcomes undefined" in title
     labs = [f"L{i}" for i in range(8)]  # largest first: the first lab's rho heads a panel of more than two
