@@ -95,7 +95,9 @@ def sweep_figure(tables: Mapping[str, pd.DataFrame], labs: Sequence[str]) -> Fig
         ax.set_ylabel(words)
         # from zero, as the lead-time axes: 452 to 439 days (utilisation 0.3 to 0.5) on an axis of 440-550 read as a
         # steep fall, in a panel of one lab as a collapse; a margin over the highest point, not its marker cut in two
-        ax.set_ylim(0, ax.get_ylim()[1] * 1.05)
+        low, high = ax.get_ylim()
+        if low > 0:  # outcomes all above zero (a negative one keeps its autoscaled axis)
+            ax.set_ylim(0, high * 1.05)
         ax.grid(alpha=0.3)
         if not ax.get_lines():  # every point's outcome undefined (no lab reached a second generation)
             ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="0.5")
