@@ -25,7 +25,8 @@ from .arguments import given_path
 from .errors import InputError
 from .fields import short
 from .experiment import UNCONSTRAINED
-from .figures import binding_figure, events_figure, fleet_figure, generations_figure, largest_labs, lead_time_figure
+from .figures import fleet_figure, generations_figure, largest_labs, lead_time_figure
+from .figures_causes import binding_figure, events_figure
 from .outputs import atomic_write_bytes, atomic_write_text, read_table
 from .runfolder import read_manifest
 from .summary import labs_by_size

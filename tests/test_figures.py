@@ -50,7 +50,7 @@ def test_the_lead_time_figure_breaks_the_quote_line_where_no_finite_quote_was_ma
 def test_a_shocks_bar_is_its_duration_also_in_tables_written_before_the_duration_column():
     from types import SimpleNamespace
 
-    from supplychain.figures import _days
+    from supplychain.figures_causes import _days
 
     assert _days(SimpleNamespace(duration_days=45.0, detail="45 days")) == 45.0
     assert _days(SimpleNamespace(detail="182 days")) == 182.0  # an older folder: from the detail text
@@ -58,7 +58,7 @@ def test_a_shocks_bar_is_its_duration_also_in_tables_written_before_the_duration
 
 
 def test_the_events_figure_draws_a_shock_over_its_duration():
-    from supplychain.figures import events_figure
+    from supplychain.figures_causes import events_figure
 
     ev = pd.DataFrame({"scenario": ["s"], "type": ["shock"], "id": ["q"], "what": ["capacity"], "detail": ["45 days"],
                        "duration_days": [45.0], "date": [pd.Timestamp("2023-01-01")]})
@@ -188,7 +188,7 @@ def test_the_generation_panels_share_one_readable_time_axis():
 def test_the_events_figure_names_a_compared_scenario_without_controls_or_shocks():
     """Comparing the baseline with export_controls_lifted, the timeline drew the baseline's controls and nothing
     for the other scenario: not even its name, so the difference the comparison is about went unsaid."""
-    from supplychain.figures import events_figure
+    from supplychain.figures_causes import events_figure
 
     ev = pd.DataFrame({"scenario": ["base"], "type": ["control"], "id": ["oct2022"], "what": ["denied"], "detail": [""],
                        "date": [pd.Timestamp("2023-01-01")]})
@@ -206,7 +206,7 @@ def test_the_binding_figure_names_the_largest_cause_of_every_bar():
     largest cause is now always named, and "other" is grey however many causes there are."""
     from matplotlib.colors import to_hex
 
-    from supplychain.figures import binding_figure
+    from supplychain.figures_causes import binding_figure
 
     causes = [f"queue:fab_{i}" for i in range(8)]
     gens, orders = [], []
@@ -323,7 +323,8 @@ def test_the_events_figure_gives_outcomes_and_shocks_colours_no_scenario_has(n):
     outcome's colour is now none of the report's scenarios', and outcomes differ while colours remain."""
     from matplotlib.colors import to_rgba
 
-    from supplychain.figures import events_figure, scenario_colors
+    from supplychain.figures import scenario_colors
+    from supplychain.figures_causes import events_figure
 
     scenarios = [f"s{i}" for i in range(n)]
     kinds = ["denied", "licence denied", "licence granted", "licence review", "quota wait", "substitution a->b"]
@@ -387,7 +388,7 @@ def test_identical_lines_striped_in_scenario_colours_keep_their_labs_line_style(
 def test_the_binding_figure_keeps_a_generation_trained_with_nothing_delivered_and_says_so():
     """A generation trained on the fleet the lab had, nothing delivered meanwhile (the baseline's lab_us g1,
     before the first deliveries), had no bar and no row: lab_us g2 followed lab_cn g9 with nothing to say why."""
-    from supplychain.figures import binding_figure
+    from supplychain.figures_causes import binding_figure
 
     gens = pd.DataFrame([{"scenario": "s", "replication": 0, "lab": "lab", "generation": g, "started_day": 100.0 * g,
                           "day": 100.0 * g + 100, "date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=100 * g + 100)}

@@ -144,7 +144,8 @@ def test_report_leaves_out_series_without_values(run_dir, tmp_path):
 
 def test_figures_of_tables_without_rows_for_the_scenarios(run_dir):
     """Tables whose rows belong to other scenarios (or have no values) give no figure, not an error."""
-    from supplychain.figures import events_figure, fleet_figure, generations_figure, lead_time_figure
+    from supplychain.figures import fleet_figure, generations_figure, lead_time_figure
+    from supplychain.figures_causes import events_figure
 
     lt = pd.read_parquet(run_dir / "lead_times.parquet")
     assert lead_time_figure(lt.assign(quoted_days=float("inf")), ["shocked"], ["lab"], ["acc"]) is None
