@@ -11,6 +11,7 @@ in the pipeline acts on them. Every decision is logged with the rule id.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -64,6 +65,8 @@ class Controls:
         self._relevant: dict[tuple, list[_Compiled]] = {}
         self._refused: dict[tuple[int, ...], np.ndarray] = {}  # rules in force -> `refused_flows`
         self._ships: dict[int, set[str]] | None = None
+        # the days some rule takes effect or ends: between two of them the same rules are in force
+        self._cuts = sorted({c.effective for c in self.rules} | {c.ends for c in self.rules})
 
     # -- matching ------------------------------------------------------------
     def _product_matches(self, rule: Rule, prod: Product, pid: str) -> bool:
@@ -212,6 +215,11 @@ class Controls:
             if c.effective <= now < c.ends and c.rule.action != "quota":
                 return None
         return variant
+
+    def phase(self, now: float) -> int:
+        """Which stretch of time `now` falls in, among those over which no rule takes effect or ends:
+        `banned` (and every test of `effective <= now < ends`) answers alike within one."""
+        return bisect.bisect_right(self._cuts, now)
 
     def banned(self, now: float, supplier: int, customer: int, product: str, parties: frozenset[str]) -> bool:
         """True if an effective ban, equipment control or never-approved licence refuses this trade.

@@ -74,6 +74,7 @@ class Net:
     plan_known: dict[int, tuple[list[int], list[np.ndarray]]] = field(default_factory=dict)
     _parties: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict, repr=False)
     _splits: dict[tuple[int, str], list[tuple[Flow, float]]] = field(default_factory=dict, repr=False)
+    _share_cuts: dict[tuple[int, str], list[int]] = field(default_factory=dict, repr=False)
 
     def parties(self, customer: int, product: str) -> frozenset[str]:
         """Who an order concerns (what a rule's `entities` match): the customer and the designer of
@@ -116,6 +117,17 @@ class Net:
         if self.constant_shares:
             self._splits[key] = out
         return out
+
+    def share_period(self, customer: int, product: str, day: int) -> int:
+        """Which stretch of days `day` falls in, among those over which no edge share of the customer's
+        suppliers of `product` changes (0 before the first change): `shares` of any of those flows is
+        the same on two days of one period. Change days are found once per (customer, product)."""
+        key = (customer, product)
+        cuts = self._share_cuts.get(key)
+        if cuts is None:
+            rows = self.flow_share[[f.index for f in self.inbound.get(key, ())]]
+            cuts = self._share_cuts[key] = (np.flatnonzero((rows[:, 1:] != rows[:, :-1]).any(axis=0)) + 1).tolist()
+        return bisect.bisect_right(cuts, min(max(day, 0), self.days - 1)) if cuts else 0
 
     def shares(self, flows: list[Flow], day: int) -> list[float]:
         """Edge shares of `flows` on `day`, normalised; equal shares if none is positive. Plain

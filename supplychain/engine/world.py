@@ -82,6 +82,7 @@ class World(Reviews, Shipping):
         self.quote_book = QuoteBook(net, self.labs.orderable())
         self.sourcing = Sourcing(net, scenario.sourcing)
         self.parties = net.parties  # who an order concerns: `Net.parties`
+        self._splits: dict[tuple[int, str, str], tuple[tuple[int, int], list[tuple[Flow, float]]]] = {}
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
         self.build_ahead = BuildAhead(self)
@@ -190,7 +191,24 @@ class World(Reviews, Shipping):
 
     def _split_among(self, customer: int, product: str, now: float, served: str) -> list[tuple[Flow, float]]:
         """`Net.split` without the banned suppliers (unless all are), by the weights of dynamic
-        sourcing if it is on. `served`: the product the order serves (who it concerns)."""
+        sourcing if it is on. `served`: the product the order serves (who it concerns). Without
+        dynamic sourcing the split changes only when a rule takes effect or ends or an edge share
+        changes, so it is kept per (customer, product, served) for the stretch it holds over: most
+        needs of a run with controls are split again within one (a shared list: read it only)."""
+        if self.sourcing.on:
+            return self._split_now(customer, product, now, served)
+        net = self.net
+        period = (self.controls.phase(now), net.share_period(customer, product, int(now)))
+        key = (customer, product, served)
+        hit = self._splits.get(key)
+        if hit is not None and hit[0] == period:
+            return hit[1]
+        split = self._split_now(customer, product, now, served)
+        self._splits[key] = (period, split)
+        return split
+
+    def _split_now(self, customer: int, product: str, now: float, served: str) -> list[tuple[Flow, float]]:
+        """`_split_among` worked out."""
         flows = self.net.flows_into(customer, product)
         use = flows
         if self.controls.rules:
