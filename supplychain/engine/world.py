@@ -82,6 +82,7 @@ class World(Reviews, Shipping):
         self.quote_book = QuoteBook(net, self.labs.orderable())
         self.sourcing = Sourcing(net, scenario.sourcing)
         self.parties = net.parties  # who an order concerns: `Net.parties`
+        self._order_rules: dict[tuple[int, int, str, str], list] = {}  # `_rules`' lookups
         self._splits: dict[tuple[int, str, str], tuple[tuple[int, int], list[tuple[Flow, float]]]] = {}
         self.stocks = Stocks(self)
         self.vendors = Vendors(self)
@@ -277,13 +278,21 @@ class World(Reviews, Shipping):
 
     def _rules(self, o: Order) -> "list | tuple[()]":
         """The rules whose scope covers `o`, cached on it: supplier, customer, product and
-        parties never change, so `place` and every shipment share one lookup."""
-        o.rules = self.controls.relevant(o.supplier, o.customer, o.product, self._order_parties(o)) if self.controls.rules else _NO_RULES
-        return o.rules
-
-    def _order_parties(self, o: Order) -> frozenset[str]:
-        served = o.parent.product if o.kind == "component" and o.parent is not None else o.product
-        return self.parties(o.customer, served)
+        parties never change, so `place` and every shipment share one lookup. The lookup is
+        kept per (supplier, customer, product, product served) too, which decide the parties:
+        one dictionary read per order where the parties and `Controls.relevant` took two calls."""
+        if not self.controls.rules:
+            o.rules = _NO_RULES
+            return _NO_RULES
+        parent = o.parent
+        served = parent.product if o.kind == "component" and parent is not None else o.product
+        key = (o.supplier, o.customer, o.product, served)
+        rules = self._order_rules.get(key)
+        if rules is None:
+            rules = self._order_rules[key] = self.controls.relevant(o.supplier, o.customer, o.product,
+                                                                    self.parties(o.customer, served))
+        o.rules = rules
+        return rules
 
     def _licence_decided(self, o: Order, approved: bool) -> None:
         now = self.env.now
