@@ -238,3 +238,19 @@ def test_stock_goes_only_to_what_an_order_is_still_owed():
     ba._fill((maker, "hbm"), 0.0)
     assert (first.made, second.made) == (30.0, 20.0) and ba.stock[(maker, "hbm")] == 0.0
     assert ba.unfilled[(maker, "hbm")] == pytest.approx(80.0) and len(ba.queue[(maker, "hbm")]) == 1
+
+
+@pytest.mark.parametrize("discontinued", ["2023-03-15", "2022-01-02", None])
+def test_a_vendor_builds_for_a_sku_up_to_the_day_before_it_is_discontinued(discontinued):
+    """`Vendors._on_sale` (what a build-ahead vendor's target reads) is the start + day before the SKU's
+    `discontinued` date, day for day, from a day count worked out once per SKU."""
+    import datetime as dt
+
+    data = minimal_data()
+    data["products"]["acc"]["discontinued"] = discontinued
+    res = resolve(SCENARIO, parse_topology(data))
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    start, end = res.scenario.start, w.net.products["acc"].discontinued
+    for day in range(0, w.net.days, 7):
+        for d in (day, day + 1):
+            assert w.vendors._on_sale("acc", d) == (end is None or start + dt.timedelta(days=d) < end), d

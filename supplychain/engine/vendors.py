@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Vendors", "StockBook", "BUILD_DAYS"]
 
 BUILD_DAYS = 7  # assumption: vendors place build lots weekly from their order book
+INF = float("inf")
 RATE_HALF_LIFE_DAYS = 60.0  # assumption: how fast a vendor's demand forecast follows orders
 
 
@@ -90,6 +91,7 @@ class Vendors(StockBook):
         self.scheduled: dict[tuple[int, str], list[float]] = defaultdict(list)
         self.due: dict[tuple[int, str], list[float]] = defaultdict(list)
         self.ahead = {i: float(getattr(m, "build_ahead_days", 0.0)) for i, m in enumerate(world.net.node_models) if m.kind == "vendor"}
+        self._sale_ends: dict[str, float] = {}  # SKU -> days from the start to its `discontinued` date (inf: none)
 
     def take(self, o: Order, now: float) -> None:
         """A released lab order joins the vendor's book and the next build."""
@@ -132,12 +134,13 @@ class Vendors(StockBook):
                 self.due[key].append(float("nan"))  # this week's quotes date it
 
     def _on_sale(self, sku: str, day: int) -> bool:
-        p = self.w.net.products[sku]
-        if p.discontinued is None:
-            return True
-        import datetime as dt
-
-        return self.w.scenario.start + dt.timedelta(days=day) < p.discontinued
+        """Is `sku` still sold on `day` (before its `discontinued` date)? The start + `day` days is
+        before that date exactly when `day` is before the days between them, worked out once per SKU."""
+        last = self._sale_ends.get(sku)
+        if last is None:
+            p = self.w.net.products[sku]
+            last = self._sale_ends[sku] = INF if p.discontinued is None else (p.discontinued - self.w.scenario.start).days
+        return day < last
 
     def arrived(self, lot: Order, qty: float, now: float) -> None:
         key = (lot.customer, lot.product)
