@@ -104,6 +104,18 @@ def test_stocks_record_rounding_residue_as_zero_and_keep_real_negatives(values, 
     np.testing.assert_array_equal(got[keep], x[keep])  # a negative beyond rounding (a bug) still shows
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 1e7, allow_nan=False), max_size=8), st.booleans())
+def test_a_stock_with_nothing_negative_is_recorded_as_it_is_in_a_copy_of_its_own(values, negative_zero):
+    """`_stock`'s shortcut (nothing below 0: nothing to zero) gives what the full test gives, -0.0 kept,
+    in a new array: the weekly blocks keep it while the engine's own vector (`Labs.h100e`) moves on."""
+    x = np.array(values + ([-0.0] if negative_zero else []), dtype=float)
+    got = _stock(x)
+    assert got is not x and not np.shares_memory(got, x) and got.dtype == np.float64
+    np.testing.assert_array_equal(got, x)
+    assert np.array_equal(np.signbit(got), np.signbit(x))
+
+
 def test_no_stock_in_the_weekly_tables_is_negative():
     from supplychain import simulate
 

@@ -78,6 +78,8 @@ def _stock(x: np.ndarray, scale: float = 0.0) -> np.ndarray:
     additions and removals leave -1e-10 where a stock emptied) recorded as 0; a real
     negative, a bug, still shows. `scale`: the most the stock has held, when it has since
     emptied everywhere (the residue is relative to what passed through, not to what is left)."""
+    if len(x) and x.dtype == np.float64 and x.min() >= 0.0:  # nothing negative (nor nan): nothing to zero
+        return x.copy()
     tol = 1e-9 * max(1.0, float(np.abs(x).max()), scale) if len(x) else 0.0
     return np.where((x < 0.0) & (x > -tol), 0.0, x)
 
