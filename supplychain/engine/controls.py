@@ -64,6 +64,7 @@ class Controls:
         self._memo: dict[tuple, bool] = {}  # scope matching is static: cache it
         self._relevant: dict[tuple, list[_Compiled]] = {}
         self._refused: dict[tuple[int, ...], np.ndarray] = {}  # rules in force -> `refused_flows`
+        self._refused_in: dict[int, np.ndarray] = {}  # `phase` -> `refused_flows`
         self._ships: dict[int, set[str]] | None = None
         # the days some rule takes effect or ends: between two of them the same rules are in force
         self._cuts = sorted({c.effective for c in self.rules} | {c.ends for c in self.rules})
@@ -238,6 +239,10 @@ class Controls:
         when it is refused for every accelerator its customer packages with it, as the order for a kit
         is judged by the accelerator it goes into. Cached per set of rules in force, which changes only
         on a rule's effective and end dates."""
+        phase = self.phase(now)
+        hit = self._refused_in.get(phase)  # the rules in force, and so the array, are those of the phase
+        if hit is not None:
+            return hit
         key = tuple(i for i, c in enumerate(self.rules) if c.effective <= now < c.ends)
         hit = self._refused.get(key)
         if hit is None:
@@ -245,6 +250,7 @@ class Controls:
             hit = self._refused[key] = np.fromiter(
                 (all(self.banned(now, f.supplier, f.customer, f.product, net.parties(f.customer, p))
                      for p in self._served(f.customer, f.product)) for f in net.flows), bool, len(net.flows))
+        self._refused_in[phase] = hit  # one array per set of rules in force: two phases may share it
         return hit
 
     def _served(self, customer: int, product: str) -> list[str]:
