@@ -100,6 +100,7 @@ class Production:
         # capacity units used and available since the last weekly record: its mean utilisation
         self.used_since = np.zeros(n)
         self.cap_since = np.zeros(n)
+        self._few = n <= 64  # `step` reads today's rows whole
 
     # -- capacity ----------------------------------------------------------
     def capacity(self, day: int) -> np.ndarray:
@@ -159,8 +160,13 @@ class Production:
             # today's figures of the active nodes only (a fifth of a large network): the yields are
             # nodes x days, so a whole day's column would cost a cache miss per node
             nodes = sorted(self.active)
-            at = np.fromiter(nodes, np.intp, len(nodes))  # np.array would first infer a dtype from every int
-            self._fill_start(day, zip(nodes, today[at].tolist(), self._lag[d, at].tolist(), net.yields[at, d].tolist()))
+            if self._few:  # a small network: whole rows as lists cost less than three numpy gathers
+                caps, lags, ys = today.tolist(), self._lag[d].tolist(), net.yields[:, d].tolist()
+                rows = [(n, caps[n], lags[n], ys[n]) for n in nodes]
+            else:
+                at = np.fromiter(nodes, np.intp, len(nodes))  # np.array would first infer a dtype from every int
+                rows = zip(nodes, today[at].tolist(), self._lag[d, at].tolist(), net.yields[at, d].tolist())
+            self._fill_start(day, rows)
             shares, books = self.shares, self.books
             # a node stays active while its book or its share book has work
             self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}

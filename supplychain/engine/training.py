@@ -21,6 +21,9 @@ H100_FLOPS = 1e15  # BF16 dense FLOP/s of one H100e (calibration.md: H100 SXM 98
 #: the RSI multiplier saturates here (assumption: far past any generation trained in a day, and finite,
 #: so compounding gains cannot overflow the training arithmetic)
 RSI_CAP = 1e100
+#: up to this many labs, the daily step runs in Python floats (`_step_few`)
+_FEW_LABS = 16
+_INF = float("inf")
 
 
 class Training:
@@ -46,6 +49,7 @@ class Training:
         self.rsi_start = (scenario.rsi.start - scenario.start).days if scenario.rsi.start else 0
         self.eff_growth = scenario.algorithms.efficiency_growth
         self._need = self.req0 * self.scale ** self.gen.astype(float)  # compute for each lab's next generation
+        self._util, self._frac = self.util.tolist(), self.train_frac.tolist()  # `_step_few`'s floats
 
     def flops_per_second(self, h100e: np.ndarray) -> np.ndarray:
         """Training FLOP/s of a powered fleet `h100e` (H100e per lab), before algorithmic
@@ -64,10 +68,29 @@ class Training:
         the days of compute a generation got, the first one's included (released the day its compute
         crossed the requirement, it had days 0..d, d + 1 of them, but counted d); the minimum
         training time counts the same days."""
+        if len(h100e) <= _FEW_LABS:
+            return self._step_few(day, h100e)
         out = self._release(day) if (self.accum >= self._need).any() else []  # most days: none is done
         with np.errstate(over="ignore", invalid="ignore"):  # compounding gains may pass a float: inf
             flops = self.flops_per_second(h100e) * self.efficiency(day) * 86400.0  # one product, left to right
             self.accum += flops
+        return out
+
+    def _step_few(self, day: int, h100e: np.ndarray) -> list[tuple]:
+        """`step` in Python floats, lab by lab: for a few labs (a default run's 3) a dozen numpy calls on
+        arrays of 3 cost more than the arithmetic. The same IEEE operations in the same order, so the same
+        bits: (((h x 1e15) x util) x train_frac) x (growth^(day/365.25) x rsi) x 86400, added to `accum`."""
+        accum = self.accum.tolist()
+        out = self._release(day) if any(a >= n for a, n in zip(accum, self._need.tolist())) else []
+        if out:
+            accum = self.accum.tolist()
+        try:
+            grown = float(self.eff_growth) ** (day / 365.25)
+        except OverflowError:  # numpy's power gives inf past a float
+            grown = _INF
+        for j, (h, u, f, r) in enumerate(zip(h100e.tolist(), self._util, self._frac, self.rsi.tolist())):
+            accum[j] += h * H100_FLOPS * u * f * (grown * r) * 86400.0
+        self.accum[:] = accum
         return out
 
     def _release(self, day: int) -> list[tuple]:
