@@ -29,6 +29,9 @@ __all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
 #: order (the rest ships when the order is done). This bounds an order's partial shipments
 #: at 1 / TRANCHE however long rationing stretches it; other rules ship partials weekly.
 TRANCHE = 0.1
+#: up to this many nodes, the daily step reads today's capacity, lag and yield rows whole, as lists;
+#: up to this many tool-limited nodes, `capacity` takes their minimum in Python floats
+_FEW_NODES, _FEW_TOOLED = 64, 8
 
 class Production:
     """Order books and WIP pipelines of every capacity-limited node."""
@@ -79,6 +82,11 @@ class Production:
         self._cap = np.ascontiguousarray(np.where(net.unlimited[:, None], np.inf, net.planned * net.cap_mult).T)
         self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
         self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
+        # up to 8 of them, `capacity` takes their minimum in Python floats (8 numpy calls on 2 nodes cost
+        # more than the arithmetic): (node, capacity per tool) and each day's multipliers as lists
+        few = len(self._tooled) <= _FEW_TOOLED
+        self._tooled_few = [(i, float(self.tool_cap[i])) for i in self._tooled.tolist()] if few else []
+        self._tooled_rows = self._tooled_mult.tolist() if few and len(self._tooled) else None
         # days x nodes as well: what starts today finishes `_lag` whole days later (the cycle
         # time, stretched by shocks, rounded up; past the run's end, the day after it, which never
         # comes: a shock's x1e300 would not fit the int32). The daily step reads today's row as a
@@ -91,23 +99,32 @@ class Production:
         # objects scattered over the heap (a cache miss each, as a day's step touches hundreds);
         # the weekly record reads them through the buffer protocol
         self.wip = array("d", bytes(8 * n))
+        self._wip_np = np.frombuffer(self.wip)  # a numpy view of it (shares its memory; `wip` never resizes)
         self.wip_area = np.zeros(n)
         self.started = array("d", bytes(8 * n))
         self.finished = array("d", bytes(8 * n))
         self.flow_time = array("d", bytes(8 * n))  # sum of qty x days in production over finished chunks
         self._zeros = bytes(8 * n)
-        self.used_today = array("d", self._zeros)
+        self._zero_days = array("d", self._zeros)
+        self.used_today = array("d", self._zeros)  # zeroed in place each day
+        self._used_np = np.frombuffer(self.used_today)
         # capacity units used and available since the last weekly record: its mean utilisation
         self.used_since = np.zeros(n)
         self.cap_since = np.zeros(n)
-        self._few = n <= 64  # `step` reads today's rows whole
+        self._few = n <= _FEW_NODES  # `step` reads today's rows whole
 
     # -- capacity ----------------------------------------------------------
     def capacity(self, day: int) -> np.ndarray:
         """Effective capacity units/day of every node today (inf where unlimited)."""
         d = min(day, self.net.days - 1)
         cap = self._cap[d].copy()
-        if len(self._tooled):
+        if self._tooled_rows is not None:  # a few tool-limited nodes: their minimum scalar by scalar
+            tools = self.tools
+            for (i, per_tool), mult in zip(self._tooled_few, self._tooled_rows[d]):
+                v, c = tools.item(i) * per_tool * mult, cap.item(i)
+                if not (c <= v or c != c):  # np.minimum(c, v), nan from either side
+                    cap[i] = v
+        elif len(self._tooled):
             t = self._tooled
             cap[t] = np.minimum(cap[t], self.tools[t] * self.tool_cap[t] * self._tooled_mult[d])
         return cap
@@ -153,7 +170,7 @@ class Production:
         """Spend today's capacity on every active book, then finish what is due."""
         net = self.net
         d = min(day, net.days - 1)
-        self.used_today = array("d", self._zeros)
+        self.used_today[:] = self._zero_days  # in place (a copy of zeros, no numpy call): `_used_np` views it
         today = self.capacity(day)
         self.cap_since += today
         if self.active:
@@ -171,8 +188,8 @@ class Production:
             # a node stays active while its book or its share book has work
             self.active = {n for n in self.active if books[n] or (n in shares and shares[n])}
         self._complete(day)
-        self.wip_area += self.wip
-        self.used_since += self.used_today
+        self.wip_area += self._wip_np  # through the views: no buffer export of the `array`s per day
+        self.used_since += self._used_np
 
     def utilisation_since(self) -> np.ndarray:
         """Mean utilisation of every node over the days since the last call (capacity used / available),
