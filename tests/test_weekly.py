@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from pandas.testing import assert_frame_equal
 
 from supplychain.engine import World
-from supplychain.engine.weekly import WeeklyBlocks, _stock
+from supplychain.engine.weekly import WeeklyBlocks, _stock, _stock_rows
 from supplychain.scenario_schema import Scenario
 from supplychain.topology import parse_topology, read_yaml
 
@@ -169,3 +169,19 @@ def test_utilisation_mean_is_the_weeks_capacity_used_over_capacity_available():
     steady = n[(n["node"] == "src") & (n["day"] >= 28)]
     assert np.allclose(steady["utilisation_mean"], 0.5)
     assert np.allclose(steady["utilisation"], 1.0)
+
+
+_CELL = st.one_of(st.floats(-1e7, 1e7), st.floats(-1e-10, 1e-10), st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.data())
+def test_stock_rows_give_the_bits_of_stock_week_by_week(weeks, size, data):
+    """The weekly blocks zero residues at the end, every week's row at once: the same bits as `_stock` of
+    each week's vector with its scale (residues, real negatives, -0.0, nan and inf rows)."""
+    x = np.array(data.draw(st.lists(_CELL, min_size=weeks * size, max_size=weeks * size)), dtype=float).reshape(weeks, size)
+    scales = data.draw(st.lists(st.floats(0.0, 1e8), min_size=weeks, max_size=weeks))
+    for rows_scale, one in ((None, lambda r, s: _stock(r)), (scales, _stock)):
+        got = _stock_rows(x, rows_scale)
+        want = np.stack([one(x[k], scales[k]) for k in range(weeks)])
+        assert got.tobytes() == want.tobytes()
