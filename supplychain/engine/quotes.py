@@ -114,9 +114,11 @@ class QuotePlan:
         self.pack_keys = np.array(pack, dtype=np.intp)
         self.pack_in = np.array([[ins[0], ins[-1]] for ins in inputs], dtype=np.intp).reshape(len(pack), 2)
         self.stock_keys = np.array(stock, dtype=np.intp)
+        self.vendor_node, self.pack_node = self.key_node[self.vendor_keys], self.key_node[self.pack_keys]
         self.stock_nodes = [keys[k][0] for k in stock]
         self.stock_in = np.array([j for ins in stock_in for j in ins], dtype=np.intp)
         self.stock_start = np.cumsum([0] + [len(ins) for ins in stock_in[:-1]]).astype(np.intp)
+        self.stock_node = self.key_node[self.stock_keys]
         self.n_pairs = len(pairs)
         seg, starts, filled = [], [], []
         for (c, p), j in sorted(pairs.items(), key=lambda kv: kv[1]):
@@ -175,8 +177,7 @@ class QuotePlan:
         if self.passes:
             stock = w.vendors.stock
             empty = np.array([stock.get(key, 0.0) <= 1e-9 for key in self.vendor_stock_keys], dtype=bool)
-            vendor_node = self.key_node[self.vendor_keys]
-            pack_node = self.key_node[self.pack_keys]
+            vendor_node, pack_node, stock_node = self.vendor_node, self.pack_node, self.stock_node
             mult, share = net.flow_mult[:, d], net.flow_share[self.seg_flow, d]
             if w.sourcing.on:  # the split buyers use now (sourcing.py)
                 share = share * w.sourcing.weight[self.seg_flow]
@@ -185,9 +186,10 @@ class QuotePlan:
             if len(self.stock_keys):  # goods on hand (then no backorders: arrivals serve those first) ship at once
                 states = w.stocks.state
                 on_hand = np.array([states[n].on_hand > 1e-9 for n in self.stock_nodes], dtype=bool)
-                stock_node = self.key_node[self.stock_keys]
+            transit = self.expected * mult  # the week's, every pass
+            weights = self._weights(share)
             for _ in range(self.passes):
-                supply = self._supply(at[self.key_of] + self.expected * mult, share)
+                supply = self._supply(at[self.key_of] + transit, weights)
                 at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, supply[self.vendor_pair], 0.0)
                 if len(self.pack_keys):
                     at[self.pack_keys] = np.maximum(supply[self.pack_in[:, 0]], supply[self.pack_in[:, 1]]) + node_q[pack_node]
@@ -215,17 +217,25 @@ class QuotePlan:
             out[i] = atp_wait(scheduled, due, left, v.unfilled.get(key, 0.0), day, float(chain[i]))
         return out
 
-    def _supply(self, flow_q: np.ndarray, share: np.ndarray) -> np.ndarray:
-        """Per (customer, product): the share-weighted mean quote of its supplying flows (the
-        quickest one if no share is positive today; 0 with no supplier)."""
-        out = np.zeros(self.n_pairs)
+    def _weights(self, share: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """What `_supply` needs of the week's shares, the same every pass: (positive, their sum per
+        (customer, product), whether it is positive); None with no supplying flow."""
         if not len(self.seg_flow):
-            return out
-        q = flow_q[self.seg_flow]
+            return None
         pos = share > 0
+        den = np.add.reduceat(np.where(pos, share, 0.0), self.seg_start)
+        return share, pos, den
+
+    def _supply(self, flow_q: np.ndarray, weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """Per (customer, product): the share-weighted mean quote of its supplying flows (the
+        quickest one if no share is positive today; 0 with no supplier). `weights`: `_weights` of the shares."""
+        out = np.zeros(self.n_pairs)
+        if weights is None:
+            return out
+        share, pos, den = weights
+        q = flow_q[self.seg_flow]
         with np.errstate(invalid="ignore", divide="ignore"):
             num = np.add.reduceat(np.where(pos, share * q, 0.0), self.seg_start)
-            den = np.add.reduceat(np.where(pos, share, 0.0), self.seg_start)
             out[self.filled] = np.where(den > 0, num / den, np.minimum.reduceat(q, self.seg_start))
         return out
 

@@ -40,6 +40,8 @@ class Sourcing:
         groups: dict[tuple[int, str], int] = {}
         self.group = np.array([groups.setdefault((f.customer, f.product), len(groups)) for f in net.flows], dtype=np.intp)
         self.n_groups = len(groups)
+        # each flow's equal share of its group (no group is empty: a flow is in its own), for `shares_row`
+        self._equal = 1.0 / np.bincount(self.group, minlength=self.n_groups)[self.group]
         # the groups buyers re-source: two or more suppliers, and not a lab's accelerator SKUs
         seg: list[int] = []
         starts: list[int] = []
@@ -104,9 +106,8 @@ class Sourcing:
             open_total = np.bincount(self.group, weights=open_s, minlength=self.n_groups)[self.group]
             s = np.where(open_total > 0, open_s, s)
         total = np.bincount(self.group, weights=s, minlength=self.n_groups)[self.group]
-        count = np.bincount(self.group, minlength=self.n_groups)[self.group]
         with np.errstate(invalid="ignore", divide="ignore"):
-            row = np.where(total > 0, s / total, 1.0 / count)
+            row = np.where(total > 0, s / total, self._equal)
         if fixed:
             self._row = (refused, row)  # `refused` is the controls' cached array of the rules in force
         return row
