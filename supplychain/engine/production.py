@@ -29,8 +29,7 @@ __all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
 #: order (the rest ships when the order is done). This bounds an order's partial shipments
 #: at 1 / TRANCHE however long rationing stretches it; other rules ship partials weekly.
 TRANCHE = 0.1
-#: up to this many nodes, the daily step reads today's capacity, lag and yield rows whole, as lists;
-#: up to this many tool-limited nodes, `capacity` takes their minimum in Python floats
+#: up to these many nodes / tool-limited nodes, `step` reads today's rows whole as lists / `capacity` caps in floats
 _FEW_NODES, _FEW_TOOLED = 64, 8
 
 class Production:
@@ -82,9 +81,7 @@ class Production:
         self._cap = np.ascontiguousarray(np.where(net.unlimited[:, None], np.inf, net.planned * net.cap_mult).T)
         self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
         self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
-        # up to 8 of them, `capacity` takes their minimum in Python floats (8 numpy calls on 2 nodes cost
-        # more than the arithmetic): (node, capacity per tool) and each day's multipliers as lists
-        few = len(self._tooled) <= _FEW_TOOLED
+        few = len(self._tooled) <= _FEW_TOOLED  # (node, capacity per tool), each day's multipliers: `capacity`'s floats
         self._tooled_few = [(i, float(self.tool_cap[i])) for i in self._tooled.tolist()] if few else []
         self._tooled_rows = self._tooled_mult.tolist() if few and len(self._tooled) else None
         # days x nodes as well: what starts today finishes `_lag` whole days later (the cycle
@@ -105,8 +102,7 @@ class Production:
         self.finished = array("d", bytes(8 * n))
         self.flow_time = array("d", bytes(8 * n))  # sum of qty x days in production over finished chunks
         self._zeros = bytes(8 * n)
-        self._zero_days = array("d", self._zeros)
-        self.used_today = array("d", self._zeros)  # zeroed in place each day
+        self._zero_days, self.used_today = array("d", self._zeros), array("d", self._zeros)  # zeroed in place daily
         self._used_np = np.frombuffer(self.used_today)
         # capacity units used and available since the last weekly record: its mean utilisation
         self.used_since = np.zeros(n)
@@ -118,10 +114,9 @@ class Production:
         """Effective capacity units/day of every node today (inf where unlimited)."""
         d = min(day, self.net.days - 1)
         cap = self._cap[d].copy()
-        if self._tooled_rows is not None:  # a few tool-limited nodes: their minimum scalar by scalar
-            tools = self.tools
+        if self._tooled_rows is not None:  # a few tool-limited nodes: 8 numpy calls cost more than the floats
             for (i, per_tool), mult in zip(self._tooled_few, self._tooled_rows[d]):
-                v, c = tools.item(i) * per_tool * mult, cap.item(i)
+                v, c = self.tools.item(i) * per_tool * mult, cap.item(i)
                 if not (c <= v or c != c):  # np.minimum(c, v), nan from either side
                     cap[i] = v
         elif len(self._tooled):
