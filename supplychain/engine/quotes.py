@@ -115,6 +115,7 @@ class QuotePlan:
         self.pack_in = np.array([[ins[0], ins[-1]] for ins in inputs], dtype=np.intp).reshape(len(pack), 2)
         self.stock_keys = np.array(stock, dtype=np.intp)
         self.vendor_node, self.pack_node = self.key_node[self.vendor_keys], self.key_node[self.pack_keys]
+        self.pack_in0, self.pack_in1 = self.pack_in[:, 0].copy(), self.pack_in[:, 1].copy()  # each pass's gathers
         self.stock_nodes = [keys[k][0] for k in stock]
         self.stock_in = np.array([j for ins in stock_in for j in ins], dtype=np.intp)
         self.stock_start = np.cumsum([0] + [len(ins) for ins in stock_in[:-1]]).astype(np.intp)
@@ -177,7 +178,8 @@ class QuotePlan:
         if self.passes:
             stock = w.vendors.stock
             empty = np.array([stock.get(key, 0.0) <= 1e-9 for key in self.vendor_stock_keys], dtype=bool)
-            vendor_node, pack_node, stock_node = self.vendor_node, self.pack_node, self.stock_node
+            # the nodes' own quotes, the same every pass
+            vendor_q, pack_q, stock_q = node_q[self.vendor_node], node_q[self.pack_node], node_q[self.stock_node]
             mult, share = net.flow_mult[:, d], net.flow_share[self.seg_flow, d]
             if w.sourcing.on:  # the split buyers use now (sourcing.py)
                 share = share * w.sourcing.weight[self.seg_flow]
@@ -190,14 +192,14 @@ class QuotePlan:
             weights = self._weights(share)
             for _ in range(self.passes):
                 supply = self._supply(at[self.key_of] + transit, weights)
-                at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, supply[self.vendor_pair], 0.0)
+                at[self.vendor_keys] = vendor_q + np.where(empty, supply[self.vendor_pair], 0.0)
                 if len(self.pack_keys):
-                    at[self.pack_keys] = np.maximum(supply[self.pack_in[:, 0]], supply[self.pack_in[:, 1]]) + node_q[pack_node]
+                    at[self.pack_keys] = np.maximum(supply[self.pack_in0], supply[self.pack_in1]) + pack_q
                 if len(self.stock_keys):
                     slowest = np.maximum.reduceat(supply[self.stock_in], self.stock_start)
-                    at[self.stock_keys] = np.where(on_hand, 0.0, node_q[stock_node] + slowest)
+                    at[self.stock_keys] = np.where(on_hand, 0.0, stock_q + slowest)
             if w.vendors.atp:  # `quotes.vendor: atp`: the promise of the lots in build, not a new build
-                at[self.vendor_keys] = node_q[vendor_node] + np.where(empty, self._promise(w, day, supply[self.vendor_pair]), 0.0)
+                at[self.vendor_keys] = vendor_q + np.where(empty, self._promise(w, day, supply[self.vendor_pair]), 0.0)
         return node_q, at
 
     def _promise(self, w: "World", day: int, chain: np.ndarray) -> np.ndarray:
