@@ -9,7 +9,7 @@ nothing.
 
 On a shared machine rounds of one side spread by 20-40 %, more than most changes. `--instructions`
 counts instructions instead (valgrind's cachegrind, `apt-get install valgrind`; Python's hash seed
-fixed): one run of each side, the same count to a few parts in 100,000 however loaded the machine,
+fixed): one run of each side, the same count to 0.1-0.4 % however loaded the machine,
 at about 50x the wall time. World.run's count is the build-and-run process's less a build-only one.
 
     python benchmarks/ab_commits.py 9a7aaf2                      # HEAD against 9a7aaf2: default run and 1,000 x 3
