@@ -1,0 +1,99 @@
+"""Plan quotes under plan shocks: a quote counts on the capacity plan as known on its day (`engine/plans.py`),
+with no foresight of a plan shock that starts later, and several plan shocks on one node compose."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from supplychain.engine import World
+from supplychain.engine.quotes import plan_days
+from supplychain.engine.record import build_tables
+from supplychain.scenario_schema import Scenario
+
+from _plans import planned_days
+
+
+def _plan_shock_run(shocks: list[dict]):
+    """The minimal network with an HBM maker far below demand planning to triple its capacity over 2022-2024,
+    with plan quotes; (world, per week: (recorded quote, capacity, backlog, cycle time) at the HBM maker)."""
+    from _topo import minimal_data, node
+
+    from supplychain.topology import parse_topology
+
+    data = minimal_data()
+    node(data, "hbm_maker")["capacity"] = {"points": {"2022-01-01": 8000, "2024-12-31": 24000}, "source": "test"}
+    sc = Scenario.model_validate({"name": "q", "end": "2024-12-31", "labs": {"lifetime_years": 100},
+                                  "quotes": {"capacity": "plan"}, "shocks": shocks})
+    w = World(parse_topology(data), sc, 0)
+    n = w.net.index["hbm_maker"]
+    seen: dict[int, tuple[float, float, float]] = {}
+
+    def look(day: int) -> None:  # after the week's record: the same state its quote was made on
+        seen[day] = (float(w.production.capacity(day)[n]), float(w.production.backlog_vector(day)[n]),
+                     float(w.net.cycle[n, day] * w.net.ct_mult[n, day]))
+
+    w.run(progress=look)
+    nodes = build_tables(w)["nodes"]
+    q = nodes[nodes["node"] == "hbm_maker"].set_index("day")["quoted_days"]
+    return w, {day: (float(q.loc[day]), *seen[day]) for day in seen}
+
+
+def test_a_plan_shock_changes_plan_quotes_from_its_start_on():
+    """A plan shock on 2023-01-01 (day 365) halves the HBM maker's planned growth. A quote made before it
+    is the unshocked run's (no foresight of the shock); from it on, the quote counts on the plan production
+    now runs on (`plan_days` on the shocked plan), longer than the plan without the shock gives for the
+    same backlog. (Before, plan quotes read the plan summed before the shocks, and never saw it.)"""
+    start = 365
+    shock = {"id": "slow", "kind": "plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
+             "target": {"ids": ["hbm_maker"]}}
+    _, calm = _plan_shock_run([])
+    w, hit = _plan_shock_run([shock])
+    n = w.net.index["hbm_maker"]
+    old = w.net.plan_cum[n]  # summed before the shocks
+    new = np.zeros(w.net.days + 1)
+    np.cumsum(w.net.planned[n], out=new[1:])  # no ai_share here
+    assert new[-1] < old[-1] - 1000, "the shock slows the plan"
+    before = [day for day in hit if day < start]
+    after = [day for day in hit if day >= start and hit[day][2] > 0]
+    assert len(before) > 40 and len(after) > 80
+    for day in before:
+        assert hit[day][0] == calm[day][0], day
+    longer = 0
+    for day in after:
+        q, cap, backlog, ct = hit[day]
+        assert q == pytest.approx(ct + plan_days(new, day, cap, backlog), rel=1e-12), day
+        blind = ct + plan_days(old, day, cap, backlog)
+        assert q >= blind - 1e-9, day
+        longer += q > blind + 1.0
+    assert longer > 0.8 * len(after)
+
+
+def test_plan_shocks_on_one_node_compose_as_known_by_day():
+    """Two plan shocks at the HBM maker (halve growth from day 365, then double it from day 600, listed in the
+    other order): quotes read the plan with neither before day 365, with the first alone until day 599, with both
+    from day 600 (the plan production runs on)."""
+    shocks = [{"id": "fast", "kind": "plan", "start": "2023-08-24", "duration_days": 1, "multiplier": 2.0,
+               "target": {"ids": ["hbm_maker"]}},
+              {"id": "slow", "kind": "plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
+               "target": {"ids": ["hbm_maker"]}}]
+    w, hit = _plan_shock_run(shocks)
+    n = w.net.index["hbm_maker"]
+    first, second = 365, 600
+    assert (dt.date(2022, 1, 1) + dt.timedelta(days=second)).isoformat() == "2023-08-24"
+    plan = planned_days(w, n)
+    slow = plan.copy()
+    slow[first:] = np.maximum(slow[first] + 0.5 * (slow[first:] - slow[first]), 0.0)
+    summed = {k: np.concatenate([[0.0], np.cumsum(p)]) for k, p in (("none", plan), ("slow", slow), ("both", w.net.planned[n]))}
+    checked = 0
+    for day, (q, cap, backlog, ct) in hit.items():
+        if backlog <= 0:
+            continue
+        which = "none" if day < first else "slow" if day < second else "both"
+        assert q == pytest.approx(ct + plan_days(summed[which], day, cap, backlog), rel=1e-12), (day, which)
+        checked += day >= second
+    assert checked > 40
+    assert w.net.known_plans(second - 1)[n][-1] == pytest.approx(summed["slow"][-1], rel=1e-12)
+    assert w.net.known_plans(second)[n][-1] > summed["slow"][-1] * 1.05
