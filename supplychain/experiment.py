@@ -281,7 +281,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         if folder is not None:
             claim_folder(folder, kind, fresh=fresh)
             try:
-                stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed, fresh=fresh,
+                stores = {es.name: open_scenario(folder, es.name, es.config_hash, es.seed,
                                                  plugins=plugins_fingerprint(es.model, es.scenario)) for es in prepared}
             except OSError as exc:  # a read-only place (/proc, a full or read-only disk, no permission)
                 raise InputError(ARGUMENTS, "out", f"cannot make the folder ({exc.strerror or exc}) (got {str(folder)!r})") from None

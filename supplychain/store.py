@@ -164,8 +164,12 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
         # The lock stays: removing the held file would let a second run lock a new one beside this run
         stored = Path(root) / "replications"
         for path in stored.iterdir() if stored.is_dir() else ():
-            if path.name != LOCK:
-                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+            if path.name == LOCK:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def drop_derived(root: Path) -> None:
@@ -178,16 +182,14 @@ def drop_derived(root: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, fresh: bool = False,
-                  plugins: str | None = None) -> ScenarioStore:
+def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, plugins: str | None = None) -> ScenarioStore:
     """The store of `scenario` under `root/replications`, checked against its configuration (`plugins`:
-    the fingerprint of the user's plug-ins it names, `plugins.plugins_fingerprint`)."""
+    the fingerprint of the user's plug-ins it names, `plugins.plugins_fingerprint`). `--fresh` has emptied
+    `replications/` before (`claim_folder`)."""
     folder = Path(root) / "replications" / safe_name(scenario)
     config = folder / CONFIG
     tables, program = run_tables_fingerprint(), program_fingerprint()
-    if fresh and folder.exists():
-        shutil.rmtree(folder)
-    elif config.is_file():
+    if config.is_file():
         try:
             old = json.loads(config.read_text())
         except ValueError:
