@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supplychain.engine import production, training, world
+from supplychain.engine import capacity, production, training, world
 from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario
 
@@ -28,7 +28,7 @@ def test_small_network_paths_match_the_numpy_paths(monkeypatch: pytest.MonkeyPat
         m.setattr(world, "_FEW_LABS", 0)
         m.setattr(training, "_FEW_LABS", 0)
         m.setattr(production, "_FEW_NODES", 0)
-        m.setattr(production, "_FEW_TOOLED", 0)
+        m.setattr(capacity, "_FEW_TOOLED", 0)
         slow = _tables()
     assert sorted(fast) == sorted(slow)
     for name in fast:

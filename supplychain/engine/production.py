@@ -17,6 +17,7 @@ import numpy as np
 
 from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, AllocationContext, checked_give, fifo, priority,
                          priority_key, pro_rata, register_allocation, startable, startable_after, takes_context)
+from .capacity import Capacity
 from .network import Net
 from .orders import Order
 from .sharing import ShareBook
@@ -29,8 +30,8 @@ __all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
 #: order (the rest ships when the order is done). This bounds an order's partial shipments
 #: at 1 / TRANCHE however long rationing stretches it; other rules ship partials weekly.
 TRANCHE = 0.1
-#: up to these many nodes / tool-limited nodes, `step` reads today's rows whole as lists / `capacity` caps in floats
-_FEW_NODES, _FEW_TOOLED = 64, 8
+#: up to these many nodes, `step` reads today's rows whole as lists
+_FEW_NODES = 64
 
 class Production:
     """Order books and WIP pipelines of every capacity-limited node."""
@@ -70,26 +71,10 @@ class Production:
                 self.tiers[i] = dict(m.priority)
             if shared and self.rules[i] is pro_rata:
                 self.shares[i] = ShareBook(TRANCHE)
-        self.tools = np.full(n, np.inf)
-        self.tool_cap = np.full(n, np.inf)
-        for i, (_, per_tool) in net.expansion.items():
-            self.tool_cap[i] = per_tool
-            self.tools[i] = net.planned[i, 0] / per_tool
-        # capacity by day, days x nodes so a day is one contiguous row (a column of the nodes x
-        # days arrays is a strided gather, cache misses on a large network); tool-limited nodes
-        # are capped again each day. Shocks are already in the arrays when production is built.
-        self._cap = np.ascontiguousarray(np.where(net.unlimited[:, None], np.inf, net.planned * net.cap_mult).T)
-        self._tooled = np.array([i for i in net.expansion if not net.unlimited[i]], dtype=np.int64)
-        self._tooled_mult = np.ascontiguousarray(net.cap_mult[self._tooled].T)
-        few = len(self._tooled) <= _FEW_TOOLED  # (node, capacity per tool), each day's multipliers: `capacity`'s floats
-        self._tooled_few = [(i, float(self.tool_cap[i])) for i in self._tooled.tolist()] if few else []
-        self._tooled_rows = self._tooled_mult.tolist() if few and len(self._tooled) else None
-        # days x nodes as well: what starts today finishes `_lag` whole days later (the cycle
-        # time, stretched by shocks, rounded up; past the run's end, the day after it, which never
-        # comes: a shock's x1e300 would not fit the int32). The daily step reads today's row as a
-        # list, not one numpy scalar per node
-        ct = np.minimum(net.cycle * net.ct_mult, net.days + 1.0)
-        self._lag = np.ascontiguousarray(np.where(ct > EPS, np.ceil(ct - EPS), 0.0).T.astype(np.int32))
+        # capacity and cycle lag by day (`capacity.py`); `tools` is its array, raised as tools arrive
+        self.cap = Capacity(net)
+        self.tools = self.cap.tools
+        self._lag = self.cap.lag
         # statistics for Little's law and conservation: `array`s of doubles, not numpy arrays,
         # because every start and every finished chunk updates one node (an element is several
         # times quicker to read and write than a numpy scalar), nor lists, whose elements are float
@@ -112,17 +97,7 @@ class Production:
     # -- capacity ----------------------------------------------------------
     def capacity(self, day: int) -> np.ndarray:
         """Effective capacity units/day of every node today (inf where unlimited)."""
-        d = min(day, self.net.days - 1)
-        cap = self._cap[d].copy()
-        if self._tooled_rows is not None:  # a few tool-limited nodes: 8 numpy calls cost more than the floats
-            for (i, per_tool), mult in zip(self._tooled_few, self._tooled_rows[d]):
-                v, c = self.tools.item(i) * per_tool * mult, cap.item(i)
-                if not (c <= v or c != c):  # np.minimum(c, v), nan from either side
-                    cap[i] = v
-        elif len(self._tooled):
-            t = self._tooled
-            cap[t] = np.minimum(cap[t], self.tools[t] * self.tool_cap[t] * self._tooled_mult[d])
-        return cap
+        return self.cap.today(day)
 
     def backlog_units(self, node: int, day: int) -> float:
         """Capacity units still to start at `node`."""
