@@ -97,3 +97,75 @@ def test_plan_shocks_on_one_node_compose_as_known_by_day():
     assert checked > 40
     assert w.net.known_plans(second - 1)[n][-1] == pytest.approx(summed["slow"][-1], rel=1e-12)
     assert w.net.known_plans(second)[n][-1] > summed["slow"][-1] * 1.05
+
+
+@pytest.fixture
+def plan_kinds():
+    """Two user's shock kinds that write `net.planned` from the occurrence's first day on: `stall_plan` holds
+    the targeted nodes' plan at that day's level (no more growth), `cut_plan` scales it by the multiplier."""
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+
+    @register_shock_kind("stall_plan")
+    def stall(net, shock, f, begin, nodes):
+        for i in nodes.tolist():
+            net.planned[i, begin:] = net.planned[i, begin]
+        return ",".join(net.ids[i] for i in nodes.tolist())
+
+    @register_shock_kind("cut_plan")
+    def cut(net, shock, f, begin, nodes):
+        for i in nodes.tolist():
+            net.planned[i, begin:] *= shock.multiplier
+        return ",".join(net.ids[i] for i in nodes.tolist())
+
+    yield
+    SHOCK_KINDS.pop("stall_plan", None)
+    SHOCK_KINDS.pop("cut_plan", None)
+
+
+def test_a_user_shock_kind_writing_the_plan_reaches_plan_quotes_from_its_start(plan_kinds):
+    """A user's kind that stalls the HBM maker's plan from 2023-01-01 (day 365): quotes before it are the
+    unshocked run's, and from it on count on the stalled plan production runs on. (Before, plan quotes saw
+    only the built-in `plan` kind: the stalled maker went on quoting its old growth.)"""
+    start = 365
+    shock = {"id": "stall", "kind": "stall_plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
+             "target": {"ids": ["hbm_maker"]}}
+    _, calm = _plan_shock_run([])
+    w, hit = _plan_shock_run([shock])
+    n = w.net.index["hbm_maker"]
+    assert (w.net.planned[n, start:] == w.net.planned[n, start]).all() and w.net.planned[n, start] > 0
+    new = np.zeros(w.net.days + 1)
+    np.cumsum(w.net.planned[n], out=new[1:])
+    assert n in w.net.plan_known and w.net.plan_known[n][0] == [start]
+    before = [day for day in hit if day < start]
+    after = [day for day in hit if day >= start and hit[day][2] > 0]
+    assert len(before) > 40 and len(after) > 80
+    for day in before:
+        assert hit[day][0] == calm[day][0], day
+    longer = 0
+    for day in after:
+        q, cap, backlog, ct = hit[day]
+        assert q == pytest.approx(ct + plan_days(new, day, cap, backlog), rel=1e-12), day
+        longer += q > ct + plan_days(w.net.plan_cum[n], day, cap, backlog) + 1.0
+    assert longer > 0.8 * len(after)
+
+
+def test_a_user_kind_and_a_plan_shock_compose_as_known_by_day(plan_kinds):
+    """A user's cut to half from day 365, then a built-in plan shock doubling growth from day 600: the plan known
+    from day 365 is the cut one, and from day 600 on the plan production runs on (both, in turn)."""
+    shocks = [{"id": "cut", "kind": "cut_plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
+               "target": {"ids": ["hbm_maker"]}},
+              {"id": "fast", "kind": "plan", "start": "2023-08-24", "duration_days": 1, "multiplier": 2.0,
+               "target": {"ids": ["hbm_maker"]}}]
+    w, _ = _plan_shock_run(shocks)
+    n = w.net.index["hbm_maker"]
+    plan = planned_days(w, n)
+    cut = plan.copy()
+    cut[365:] *= 0.5
+    both = cut.copy()
+    both[600:] = cut[600] + 2.0 * (cut[600:] - cut[600])
+    assert w.net.plan_known[n][0] == [365, 600]
+    assert n not in w.net.known_plans(364)  # before either: the plan as compiled
+    np.testing.assert_allclose(w.net.plan_cum[n], np.concatenate([[0.0], np.cumsum(plan)]), rtol=1e-12)
+    np.testing.assert_allclose(w.net.known_plans(599)[n], np.concatenate([[0.0], np.cumsum(cut)]), rtol=1e-12)
+    np.testing.assert_allclose(w.net.planned[n], both, rtol=1e-12)  # what production runs on
+    np.testing.assert_allclose(w.net.known_plans(600)[n], np.concatenate([[0.0], np.cumsum(both)]), rtol=1e-12)

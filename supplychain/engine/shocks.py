@@ -48,8 +48,8 @@ def register_shock_kind(name: str) -> Callable[[Applier], Applier]:
     - `begin`: the occurrence's first day; `nodes`: the rows the shock's `target` selects;
     - the arrays: `net.cap_mult` (capacity factor: ai_share x shocks), `net.yields`,
       `net.cycle` (cycle time, days), `net.ct_mult` (a factor on the cycle time), `net.demand_mult`
-      (labs' targets), `net.planned` (planned capacity before the factors; `quotes.capacity: plan`
-      counts on it as compiled, changed by the built-in `plan` kind only) and per flow
+      (labs' targets), `net.planned` (planned capacity before the factors; with `quotes.capacity: plan`,
+      quotes count on what an occurrence changed in it from the occurrence's first day on) and per flow
       `f.transport_mult` (call `own_transport_mult(net)` first: the rows start shared).
 
     An applier with a parameter `rng` is called with `rng=` the shock's random stream (a numpy
@@ -281,7 +281,8 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
     """Apply every shock occurrence to the arrays; return event-log rows. Each shock's occurrences are
     drawn from its child of `rng` (`shock_stream`); `streams` gives a user's kind asking for one its
     shock's footprint stream (None: seed 0). With `quotes.capacity: plan`, keeps the plan as known
-    on each day at the nodes a built-in plan shock reaches (`plans.py`, `Net.plan_known`)."""
+    on each day at the nodes a plan shock reaches or a user's kind changes the plan of (`plans.py`,
+    `Net.plan_known`)."""
     rows: list[tuple] = []
     plans = PlanLog() if net.plan_cum is not None else None
     for shock in shocks:
@@ -298,11 +299,14 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
                     plans.record(net.planned, begin, shock.multiplier, _reached(net, "plan", nodes))
                 touched = applier(net, shock, f, begin, nodes)
             else:
+                before = net.planned.copy() if plans is not None else None  # plan quotes: what it changes is known later
                 try:
                     touched = applier(net, shock, f, begin, nodes, **extra)
                 except Exception as exc:
                     raise PluginError.raised("shock", shock.kind, exc, f"applying shock {shock.id!r}") from exc
                 _check_arrays(net, shock)
+                if before is not None:
+                    plans.record_change(before, net.planned, begin)
                 if touched is not None and not isinstance(touched, str):
                     raise PluginError("shock", shock.kind, f"returned {touched!r} applying shock {shock.id!r}: it must return "
                                       "the ids it touched as text (comma-separated), or None")
