@@ -23,7 +23,7 @@ import pandas as pd
 
 from .arguments import given_path
 from .errors import InputError
-from .fields import short
+from .fields import read_text, short
 from .experiment import UNCONSTRAINED
 from .figures import fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .figures_causes import binding_figure, events_figure
@@ -189,6 +189,11 @@ def make_report(run_dir: str | Path) -> Path:
     if not mpath.is_file():
         raise InputError(folder, "manifest.json", "not a run folder (no manifest.json); run `supplychain run` first")
     manifest = read_manifest(mpath)
+    # the texts the report quotes, read before anything is drawn or written: one that is not UTF-8 is an
+    # `InputError` naming it, not a traceback after the figures were written (no report.html beside them)
+    texts = [(heading, read_text(path)) for heading, path in (("Compare tables", folder / "compare" / "compare.md"),
+                                                              ("Sweep tables", folder / "sweep" / "sweep.md"),
+                                                              ("Summary", folder / "summary.md")) if path.is_file()]
     tables = {"fleet": _table(folder, "fleet")}  # every lab of every scenario: which labs to draw
     try:
         every = _scenarios(manifest, tables)
@@ -221,8 +226,6 @@ def make_report(run_dir: str | Path) -> Path:
         fig = draw()
         if fig is not None:
             pngs[name] = _png(fig)
-    for name, png in pngs.items():
-        atomic_write_bytes(folder / "figures" / f"{name}.png", png)
     title = f"{manifest.get('kind', 'run')}: " + ", ".join(scenarios) + (f" and {len(every) - len(scenarios)} more"
                                                                            if len(every) > len(scenarios) else "")
     reps = ", ".join(f"{name} {n}" for name, n in replications.items())
@@ -258,15 +261,13 @@ def make_report(run_dir: str | Path) -> Path:
             parts.append(f'<img alt="{name}" src="data:image/png;base64,{data}">')
         else:
             parts.append(f"<p>{html.escape(EMPTY[name])}</p>")
-    for sub, text_name in (("compare", "compare.md"), ("sweep", "sweep.md")):
-        if (folder / sub / text_name).is_file():
-            parts.append(f"<h2>{sub.capitalize()} tables</h2><pre>{html.escape((folder / sub / text_name).read_text())}</pre>")
-    if (folder / "summary.md").is_file():
-        parts.append(f"<h2>Summary</h2><pre>{html.escape((folder / 'summary.md').read_text())}</pre>")
+    parts += [f"<h2>{heading}</h2><pre>{html.escape(text)}</pre>" for heading, text in texts]
     style = ("body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222}img{max-width:100%}"
              "pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd}")
     doc = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+    for name, png in pngs.items():  # the figures and the page that shows them, once everything is read
+        atomic_write_bytes(folder / "figures" / f"{name}.png", png)
     out = folder / "report.html"
     atomic_write_text(out, doc)
     return out

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .arguments import FORMATS, given_path
 from .errors import InputError
-from .fields import short
+from .fields import read_text, short
 from .outputs import read_table
 from .selection import Where
 from .tabular import TableAttributes
@@ -145,8 +145,8 @@ class RunFolder(TableAttributes):
 
     def summary(self) -> str:
         """The text of `summary.md`, as the run printed it."""
-        path = self.folder / "summary.md"
-        return path.read_text(encoding="utf-8") if path.is_file() else ""
+        path = self.folder / "summary.md"  # one that is not UTF-8 is an `InputError` naming it (read_text)
+        return read_text(path) if path.is_file() else ""
 
     def __repr__(self) -> str:
         names = ", ".join(s.name for s in self.scenarios)

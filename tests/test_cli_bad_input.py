@@ -145,6 +145,17 @@ def test_report_on_a_missing_table_names_the_file(run_folder: Path, tmp_path: Pa
     assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'events.parquet'}: <file>: no such table")
 
 
+
+@pytest.mark.parametrize("text", ["summary.md", "compare/compare.md"])
+def test_report_on_a_text_that_is_not_utf8_names_it_and_writes_nothing(run_folder: Path, tmp_path: Path, text: str) -> None:
+    """A summary.md saved in another encoding (or damaged) ended `report` in a UnicodeDecodeError traceback,
+    after the figures had been written: figures/ without the report.html that shows them."""
+    folder = _copy(run_folder, tmp_path)
+    (folder / text).parent.mkdir(exist_ok=True)
+    (folder / text).write_bytes("caf\u00e9 lead times\n".encode("latin-1"))
+    assert_clean_failure(cli("report", folder, "-q"), f"{folder / text}: <file>: not UTF-8 text (")
+    assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+
 @pytest.mark.parametrize("rng, line", [
     ("labs.utilisation=0.5:1.5", "--param labs.utilisation: the range 0.5:1.5: Input should be less than or equal to 1 (got 1.5)"),
     ("labs.utilisation=-0.5:0.5", "--param labs.utilisation: the range -0.5:0.5: Input should be greater than 0 (got -0.5)"),

@@ -111,3 +111,11 @@ def test_a_table_that_cannot_be_read_is_an_input_error_naming_its_file(tmp_path,
     with pytest.raises(InputError, match="^" + re.escape(f"{file}: <file>: cannot read the table (")):
         r.fleet
     assert len(r.orders)  # the others still read
+
+
+def test_a_summary_that_is_not_utf8_is_an_input_error_naming_it(tmp_path):
+    """`r.summary()` of a summary.md saved in another encoding raised UnicodeDecodeError, naming no file."""
+    run_experiment({**SC, "end": "2022-06-30"}, replications=1, workers=1, out=tmp_path / "run")
+    (tmp_path / "run" / "summary.md").write_bytes("caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(InputError, match="^" + re.escape(f"{tmp_path / 'run' / 'summary.md'}: <file>: not UTF-8 text (")):
+        load_run(tmp_path / "run").summary()
