@@ -35,7 +35,7 @@ import pandas as pd
 
 from .arguments import ARGUMENTS
 from .columns import run_tables_fingerprint
-from .errors import InputError
+from .errors import InputError, short
 from .outputs import program_fingerprint, write_json, write_table
 
 __all__ = ["ScenarioStore", "open_scenario", "claim_folder", "folder_lock", "FolderInUse", "drop_derived", "safe_name",
@@ -99,6 +99,11 @@ def safe_name(name: str) -> str:
     return safe.replace(".", "_") if safe.strip(".") == "" else safe
 
 
+def _redo(folder: Path) -> str:
+    """What to do about a stored replication (its `rep_NNNN` folder) that is damaged."""
+    return f"rerun with --fresh (fresh=True) to start over, or remove {folder.name} to compute that replication again"
+
+
 @dataclass(frozen=True)
 class ScenarioStore:
     """The stored replications of one scenario."""
@@ -112,7 +117,46 @@ class ScenarioStore:
         return self.folder / f"rep_{replication:04d}"
 
     def is_done(self, replication: int) -> bool:
-        return (self.rep_dir(replication) / DONE).is_file()
+        """Whether the replication is stored, its files checked (`check_stored`) if it is."""
+        folder = self.rep_dir(replication)
+        if folder.exists() and not folder.is_dir():  # `save` would fail on it after the run's work
+            raise InputError(folder, "<file>", f"a file where a stored replication's folder goes; {_redo(folder)}")
+        if not (folder / DONE).is_file():
+            return False
+        self.check_stored(replication)
+        return True
+
+    def check_stored(self, replication: int) -> None:
+        """A replication as `save` stored it: a marker listing the run's tables, each a Parquet file with its
+        declared columns. Anything else (a file edited, cut short, removed or copied over another) is an
+        `InputError` naming it, before any work: the resume read it with a traceback after the new replications
+        were computed, or stacked one table's columns as another's without a word."""
+        import pyarrow.parquet as pq
+
+        from .columns import COLUMNS
+        from .engine.record import TABLES
+
+        folder = self.rep_dir(replication)
+        marker = folder / DONE
+        try:
+            listed = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # not UTF-8, or not JSON
+            listed = None
+        listed = listed.get("tables") if isinstance(listed, dict) else None
+        if not isinstance(listed, list) or sorted(map(str, listed)) != sorted(TABLES):
+            raise InputError(marker, "tables", f"damaged: not a JSON object listing the tables a run stores "
+                                               f"({', '.join(TABLES)}); {_redo(folder)}")
+        for name in TABLES:
+            path = self.table_path(replication, name)
+            if not path.is_file():
+                raise InputError(path, "<file>", f"missing from a stored replication; {_redo(folder)}")
+            try:
+                names = pq.read_schema(path).names
+            except (OSError, ValueError):  # not Parquet, or cut short (pyarrow's errors are both)
+                raise InputError(path, "<file>", f"damaged: not a Parquet table, or cut short; {_redo(folder)}") from None
+            if names != list(COLUMNS[name]):
+                raise InputError(path, "<file>", f"not the {name} table a run stores (its columns: {short(names, 60)}); "
+                                                 f"{_redo(folder)}")
 
     def save(self, replication: int, tables: dict[str, pd.DataFrame], info: dict | None = None) -> None:
         """Write one replication's tables atomically, then its done-marker."""

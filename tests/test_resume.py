@@ -445,3 +445,38 @@ def test_fresh_discards_every_stored_replication_not_only_the_commands_scenarios
     left = sorted(p.name for p in (out / "replications").iterdir() if p.is_dir())
     assert len(left) == 1, (points, left)  # the second point of the old sweep went with the first
     assert (out / "replications" / ".lock").exists()  # the held lock is kept, not removed under the run
+
+
+def _copy_over(rep: Path, name: str) -> None:
+    shutil.copy(rep / "events.parquet", rep / name)
+
+
+@pytest.mark.parametrize("damage, file, problem", [
+    (lambda rep: (rep / "done.json").write_text("{not json"), "done.json", "tables: damaged: not a JSON object listing"),
+    (lambda rep: (rep / "done.json").write_text('{"tables": ["fleet"]}'), "done.json", "tables: damaged: not a JSON object"),
+    (lambda rep: (rep / "orders.parquet").unlink(), "orders.parquet", "<file>: missing from a stored replication"),
+    (lambda rep: (rep / "fleet.parquet").write_bytes((rep / "fleet.parquet").read_bytes()[:300]), "fleet.parquet",
+     "<file>: damaged: not a Parquet table, or cut short"),
+    (lambda rep: _copy_over(rep, "fleet.parquet"), "fleet.parquet", "<file>: not the fleet table a run stores"),
+    (lambda rep: shutil.rmtree(rep) or rep.write_text("x"), "", "<file>: a file where a stored replication's folder goes"),
+])
+def test_a_damaged_stored_replication_is_named_before_any_work(tmp_path, damage, file, problem):
+    """A stored replication whose marker or tables were edited, cut short or removed ended the resume in a
+    traceback after the missing replications had been computed (JSONDecodeError, pyarrow's errors,
+    NotADirectoryError), or stacked the events table copied over fleet.parquet as the run's fleet without a word."""
+    path = scenario_file(tmp_path, end="2022-06-30")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    rep = next((out / "replications").glob("*/rep_0000"))
+    damage(rep)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    res = runner.invoke(app, [*args, "-n", "2"])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.output, res.output
+    assert lines[0].startswith(f"{rep / file if file else rep}: {problem}"), lines[0]
+    assert lines[0].endswith("rerun with --fresh (fresh=True) to start over, or remove rep_0000 to compute that "
+                             "replication again"), lines[0]
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before, "nothing computed or written"
+    assert runner.invoke(app, [*args, "-n", "2", "--fresh"]).exit_code == 0
