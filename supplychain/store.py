@@ -189,6 +189,15 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
     its report would stay beside tables they no longer describe, and `load_run` would read
     them as this run's. With `fresh` the folder is taken over: every replication stored in it, and what
     was derived from its old tables, goes."""
+    from .arguments import FORMATS
+    from .engine.record import TABLES
+
+    # a folder where the run writes (or removes) a file: os.replace and unlink failed on it with a traceback at the
+    # end, once the work was done and the old manifest removed, leaving the folder unfinished
+    for name in (*(f"{t}.{f}" for t in TABLES for f in FORMATS), "manifest.json", "summary.md"):
+        if (Path(root) / name).is_dir():
+            raise InputError(Path(root) / name, "<file>", "a folder where the run writes a file; move it away, "
+                                                          "or choose another --out (out=)")
     manifest = Path(root) / "manifest.json"
     try:
         old = json.loads(manifest.read_text()).get("kind")

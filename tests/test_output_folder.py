@@ -105,6 +105,24 @@ def test_a_folder_of_other_files_is_not_taken_as_a_run_folder(tmp_path):
     assert res.exit_code == 0 and (empty / "orders.csv").is_file() and not (empty / "orders.parquet").exists()
 
 
+@pytest.mark.parametrize("name", ["fleet.parquet", "fleet.csv", "manifest.json", "summary.md"])
+@pytest.mark.parametrize("fresh", [[], ["--fresh"]])
+def test_a_folder_where_the_run_writes_a_file_is_refused_before_any_work(tmp_path, name, fresh):
+    """A folder in --out named as a table, the manifest or the summary (`mkdir fleet.parquet` by mistake) ended
+    the run in a traceback (IsADirectoryError from os.replace or unlink) after the work, with the old manifest
+    already removed: an unfinished folder. It is named before anything is computed or removed."""
+    path = scenario_file(tmp_path, end="2022-06-30")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "1", "-w", "1", "-o", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    (out / name).unlink(missing_ok=True)
+    (out / name).mkdir()
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    res = runner.invoke(app, [*args, "-n", "2", *fresh])
+    assert res.exit_code == 2 and res.stderr.splitlines() == [
+        f"{out / name}: <file>: a folder where the run writes a file; move it away, or choose another --out (out=)"], res.output
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
 def test_a_folder_of_another_kind_is_refused_and_replaced_only_with_fresh(tmp_path):
     """A run into a compare's folder left compare/ and the report of the comparison beside the new
     tables (and `load_run` read them as the run's): it is refused, and --fresh replaces it whole."""
