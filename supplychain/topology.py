@@ -141,6 +141,23 @@ def scalar_problem(exc: Exception) -> str:
     return text
 
 
+def yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """A YAML syntax error in words, whole: libyaml gives half of some in its `context` ("found duplicate anchor;
+    first occurrence" and the problem "second occurrence"), names no anchor or alias, and says where an unclosed
+    bracket or quote began only there ("while parsing a flow sequence", at its line)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark, context, at = getattr(exc, "problem_mark", None), getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    named = re.match(r"[&*]([^\s,\[\]{}]+)", text[mark.index:]) if mark is not None and mark.index is not None else None
+    if problem.startswith("found undefined alias") and named:
+        return f"the alias *{named[1]} names no anchor &{named[1]} before it"
+    if problem == "second occurrence" and context and context.startswith("found duplicate anchor"):
+        first = f" (first on line {at.line + 1})" if at is not None else ""
+        return f"the anchor &{named[1]} is defined twice{first}" if named else f"an anchor is defined twice{first}"
+    if context and at is not None:
+        return f"{context} from line {at.line + 1}: {problem}"
+    return problem
+
+
 def read_yaml(path: Path) -> Any:
     """Read a YAML file, turning every I/O or syntax problem into an `InputError`."""
     from .fields import read_text
@@ -151,8 +168,7 @@ def read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(path, where, f"invalid YAML: {problem}") from None
+        raise InputError(path, where, f"invalid YAML: {yaml_problem(exc, text)}") from None
     except ValueError as exc:
         raise InputError(path, "<file>", f"invalid YAML: {exc}") from None
     except RecursionError:

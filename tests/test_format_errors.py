@@ -218,6 +218,21 @@ def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
         load_topology(path)
 
 
+
+@pytest.mark.parametrize("text, line", [
+    ("name: a\nx: &cap 5\ny: &cap 6\n", "line 3, column 4: invalid YAML: the anchor &cap is defined twice (first on line 2)"),
+    ("name: a\nx: *cap\n", "line 2, column 4: invalid YAML: the alias *cap names no anchor &cap before it"),
+    ("name: a\nnodes: [1, 2\n", "line 3, column 1: invalid YAML: while parsing a flow sequence from line 2: "
+                               "did not find expected ',' or ']'"),
+])
+def test_anchors_gone_wrong_and_unclosed_brackets_are_said_whole(tmp_path: Path, text: str, line: str) -> None:
+    """libyaml puts half of some errors in a context the line left out: an anchor defined twice read
+    `invalid YAML: second occurrence`, an undefined alias named no alias, an unclosed bracket not where it opened."""
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match="^" + re.escape(f"{path}: {line}") + "$"):
+        load_topology(path)
+
 def test_graphml_ports_load_without_a_stray_warning_line(tmp_path: Path) -> None:
     """yEd writes <port>s for drawing; networkx's UserWarning became a second line after `ok` on stderr."""
     import warnings
