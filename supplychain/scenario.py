@@ -194,11 +194,29 @@ def _named_topology(path: Path, named: str, file: Path | None) -> nx.DiGraph:
     return load_topology(path)
 
 
+def check_scenario_file(path: Path) -> None:
+    """Refuse a path that is not a scenario file, saying what it is: a GraphML topology, a CSV topology folder
+    or one of its tables read as "invalid YAML" at some line of the XML or CSV, and compare and sweep said
+    "no such file" of a folder that exists. (A YAML or JSON topology is recognised by its content, `compose`.)"""
+    as_topology = "a scenario names it as `topology: {}`, or pass it with --topology"
+    if not path.exists():
+        raise InputError(path, "<file>", "no such file")
+    if path.is_dir():
+        if (path / "nodes.csv").is_file():
+            raise InputError(path, "<root>", "this is a CSV topology folder, not a scenario: " + as_topology.format("FOLDER"))
+        raise InputError(path, "<file>", "is a folder, expected a scenario file (YAML)")
+    if path.suffix.lower() == ".graphml":
+        raise InputError(path, "<root>", "this is a GraphML topology, not a scenario: " + as_topology.format("FILE"))
+    if path.suffix.lower() == ".csv":
+        folder = ("; its folder is a CSV topology: " + as_topology.format("FOLDER")
+                  if (path.parent / "nodes.csv").is_file() else "")
+        raise InputError(path, "<root>", f"this is a CSV table, not a scenario (a YAML file){folder}")
+
+
 def load_scenario(path: str | Path) -> ResolvedScenario:
     """Read a scenario file, resolve `extends` and `set:`, load and check its topology."""
     path = given_path("path", path)
-    if not path.exists():
-        raise InputError(path, "<file>", "no such file")
+    check_scenario_file(path)
     return resolve_scenario(read_yaml(path), path)
 
 
@@ -247,7 +265,6 @@ def resolve(item: Any, topology: Any = None) -> ResolvedScenario:
         path = given_path("scenario", item)
         if graph is None:
             return load_scenario(path)
-        if not path.exists():
-            raise InputError(path, "<file>", "no such file")
+        check_scenario_file(path)
         return resolve_scenario(read_yaml(path), path, graph)
     raise InputError(ARGUMENTS, "scenario", f"a path, a dict, a Scenario or a loaded scenario (got {short(item)})")

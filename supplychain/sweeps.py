@@ -43,7 +43,8 @@ from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
 from .outputs import atomic_write_text, write_table
-from .scenario import ResolvedScenario, as_data, compose, emit_warnings, resolve_scenario, topology_graph
+from .scenario import (ResolvedScenario, as_data, check_scenario_file, compose, emit_warnings, resolve_scenario,
+                       topology_graph)
 from .scenario_schema import Scenario
 from .store import folder_lock
 from .sensitivity import sensitivity
@@ -124,8 +125,7 @@ def _base_data(scenario: Any) -> tuple[dict[str, Any], Path | None]:
     if isinstance(scenario, dict):
         return compose(scenario, None)[0], None
     path = Path(scenario)
-    if not path.exists():
-        raise InputError(path, "<file>", "no such file")
+    check_scenario_file(path)
     return compose(read_yaml(path), path)[0], path
 
 

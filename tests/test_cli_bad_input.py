@@ -232,6 +232,32 @@ def test_a_topology_given_as_the_scenario_and_the_reverse_say_so(tmp_path: Path)
     assert not out.exists()
 
 
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "scenario validate"])
+def test_a_topology_in_another_format_or_a_folder_given_as_the_scenario_says_what_it_is(tmp_path: Path, command: str) -> None:
+    """A GraphML topology read as `invalid YAML` at a line of its XML, a CSV topology's table at a line of the CSV;
+    `compare` and `sweep` said `no such file` of a folder that exists."""
+    from supplychain.topology import load_topology, save_topology
+
+    save_topology(load_topology(MINIMAL), tmp_path / "t.graphml")
+    save_topology(load_topology(MINIMAL), tmp_path / "csv")
+    (tmp_path / "folder").mkdir()
+    topo = "a scenario names it as `topology: {}`, or pass it with --topology"
+    out = tmp_path / "o"
+    for given, line in [
+        ("t.graphml", "<root>: this is a GraphML topology, not a scenario: " + topo.format("FILE")),
+        ("csv", "<root>: this is a CSV topology folder, not a scenario: " + topo.format("FOLDER")),
+        ("csv/nodes.csv", "<root>: this is a CSV table, not a scenario (a YAML file); its folder is a CSV topology: "
+                          + topo.format("FOLDER")),
+        ("folder", "<file>: is a folder, expected a scenario file (YAML)"),
+    ]:
+        path = tmp_path / given
+        args = {"run": [path, "--out", out, "-q"], "compare": [_scenario(tmp_path), path, "--out", out, "-q"],
+                "sweep": [path, "--param", "labs.utilisation=0.3", "--out", out, "-q"],
+                "scenario validate": [path]}[command]
+        assert assert_clean_failure(cli(*command.split(), *args)) == f"{path}: {line}"
+    assert not out.exists()
+
 def test_out_a_link_to_nowhere_says_so(tmp_path: Path) -> None:
     """It said 'cannot make the folder (File exists)' of a path that does not exist."""
     (tmp_path / "out").symlink_to(tmp_path / "gone")

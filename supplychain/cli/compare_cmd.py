@@ -30,15 +30,13 @@ def compare(
     """Compare scenarios with a baseline, replication by replication (same seeds); tables to <out>/compare/."""
     from ..comparison import compare as run_compare
     from ..experiment import prepare
+    from ..scenario import check_scenario_file
     from ..store import safe_name
 
     with guard():
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
         for path in [baseline, *scenarios]:
-            if not Path(path).is_file():
-                from ..errors import InputError
-
-                raise InputError(path, "<file>", "no such file")
+            check_scenario_file(Path(path))
         prepared = [prepare(p, topology=topology) for p in [baseline, *scenarios]]
         warn(prepared)
         if out is None:

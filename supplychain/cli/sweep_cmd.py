@@ -30,15 +30,14 @@ def sweep(
     fresh: bool = FRESH,
 ) -> None:
     """Run a scenario over a grid or Latin hypercube of inputs; tidy outcomes and a sensitivity ranking to <out>/sweep/."""
-    from ..errors import InputError
     from ..experiment import prepare
+    from ..scenario import check_scenario_file
     from ..store import safe_name
     from ..sweeps import design, parse_param, sweep as run_sweep
 
     with guard():
         opts = ExperimentOptions(seed, replications, workers, scheduler, out, quiet, fmt, fresh, topology).check()
-        if not Path(scenario).is_file():
-            raise InputError(scenario, "<file>", "no such file")
+        check_scenario_file(Path(scenario))
         parsed = [parse_param(p) for p in param]
         design(parsed, lhs, 0)  # shape errors before anything loads
         base = prepare(scenario, topology=topology)  # its warnings are printed by its points (run_sweep)
