@@ -120,15 +120,26 @@ def lean(record: dict[str, Any], cls: type[BaseModel] | None) -> dict[str, Any]:
     return out
 
 
+#: files that are not text, by their first bytes: said as what they are, not as a byte UTF-8 cannot decode
+NOT_TEXT = {b"PAR1": "a Parquet file", b"PK\x03\x04": "a zip archive (an Excel workbook?)", b"\x89PNG": "a PNG image",
+            b"%PDF": "a PDF document", b"\x1f\x8b": "a gzip-compressed file", b"\xff\xfe": "UTF-16 text",
+            b"\xfe\xff": "UTF-16 text"}
+
+
 def read_text(path: Path) -> str:
     """A file's UTF-8 text (a BOM is dropped); every I/O problem becomes an `InputError`."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(path, "<file>", "no such file") from None
     except IsADirectoryError:
         raise InputError(path, "<file>", "is a folder, expected a file") from None
     except UnicodeDecodeError as exc:
+        what = next((what for magic, what in NOT_TEXT.items() if data.startswith(magic)), None)
+        if what is not None:  # "not UTF-8 text (invalid start byte at byte 152)" of a Parquet table or a workbook
+            save = "; save it as UTF-8" if what == "UTF-16 text" else ""
+            raise InputError(path, "<file>", f"not UTF-8 text but {what}{save}") from None
         raise InputError(path, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise InputError(path, "<file>", f"cannot read ({exc.strerror or exc})") from None

@@ -130,6 +130,27 @@ def test_csv_random_bytes_are_reported_as_not_utf8(tmp_path: Path) -> None:
     assert info.value.file.endswith("edges.csv") and "UTF-8" in info.value.problem
 
 
+
+def test_a_binary_file_or_utf16_text_is_said_as_what_it_is(tmp_path: Path) -> None:
+    """A Parquet table, a workbook or a UTF-16 export given as YAML or CSV read `not UTF-8 text (invalid start
+    byte at byte 152)`: true, but it names no cause a policy analyst can act on."""
+    import pandas as pd
+
+    from supplychain.scenario import load_scenario
+
+    topo = tmp_path / "t.yaml"
+    pd.DataFrame({"a": [1]}).to_parquet(topo)
+    with pytest.raises(InputError, match="^" + re.escape(f"{topo}: <file>: not UTF-8 text but a Parquet file") + "$"):
+        load_topology(topo)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_bytes("name: s\n".encode("utf-16"))
+    with pytest.raises(InputError, match="^" + re.escape(f"{scenario}: <file>: not UTF-8 text but UTF-16 text; save it as UTF-8") + "$"):
+        load_scenario(scenario)
+    folder = write_csv_folder(tmp_path)
+    (folder / "nodes.csv").write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U\x98")
+    with pytest.raises(InputError, match=re.escape("nodes.csv: <file>: not UTF-8 text but a zip archive (an Excel workbook?)")):
+        load_topology(folder)
+
 @pytest.mark.parametrize(
     "mutate, field, match",
     [
