@@ -195,7 +195,11 @@ def install(plugins: tuple[tuple[str, str, Any], ...]) -> None:
 
 
 def _failed(exc: BaseException, spec: str) -> InputError:
-    """The error of a plug-in whose own code raised while it was imported: one line, not a traceback."""
+    """The error of a plug-in whose own code raised while it was imported: one line, not a traceback. A
+    `sys.exit()` in it is one too: it ended the command with its status (3, or 0 as if all went well) and no word."""
+    if isinstance(exc, SystemExit):
+        return InputError(ARGUMENTS, "plugin", f"it called sys.exit({exc.code!r}) while being imported; a plug-in "
+                                               f"module should only define and register (got {short(spec)})")
     return InputError(ARGUMENTS, "plugin", f"{type(exc).__name__} while importing it: {exception_text(exc)} (got {short(spec)})")
 
 
@@ -250,7 +254,7 @@ def load_plugin(spec: str) -> ModuleType:
         sys.path.insert(0, folder)  # as `python my.py` runs: a sibling module of the file imports
         try:
             loader.loader.exec_module(module)
-        except Exception as exc:  # noqa: BLE001 - any error in the user's code
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any error in the user's code
             sys.modules.pop(name, None)
             raise _failed(exc, spec) from None
         finally:
@@ -263,11 +267,14 @@ def load_plugin(spec: str) -> ModuleType:
         _FILES_OF.update((m.__name__, files) for m in modules)
         _by_value(modules)
         return module
+    if Path(spec).is_file() or (Path(spec).is_dir() and "." in spec):  # `rules.txt`: "no module named 'rules'"
+        raise InputError(ARGUMENTS, "plugin", f"{'a folder' if Path(spec).is_dir() else 'a file'}, not a Python file "
+                                              f"(.py) or a module name (got {short(spec)})")
     if sys.path[0] != "" and "" not in sys.path:  # as `python -m` would: the working folder first
         sys.path.insert(0, "")
     try:
         return importlib.import_module(spec)
-    except Exception as exc:  # noqa: BLE001 - as above
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - as above
         if isinstance(exc, ModuleNotFoundError) and exc.name is not None and spec.startswith(exc.name):
             raise InputError(ARGUMENTS, "plugin", f"no module named {exc.name!r} (got {short(spec)})") from None
         raise _failed(exc, spec) from None

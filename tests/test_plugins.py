@@ -154,6 +154,10 @@ def test_without_the_plugin_the_scenario_names_an_unknown_policy(tmp_path):
     ("raise RuntimeError('bad\\nplugin')\n", "raises.py",
      "supplychain: --plugin: RuntimeError while importing it: bad plugin (got '"),
     ("def f(:\n", "syntax.py", "supplychain: --plugin: SyntaxError while importing it: "),
+    # a sys.exit() in it ended the command with its status (3, or 0 as if the run had gone well) and no word
+    ("import sys\nsys.exit(3)\n", "exits.py", "supplychain: --plugin: it called sys.exit(3) while being imported; "
+                                              "a plug-in module should only define and register (got '"),
+    ("import sys\nsys.exit()\n", "exits0.py", "supplychain: --plugin: it called sys.exit(None) while being imported"),
 ])
 def test_a_plugin_that_cannot_be_loaded_is_one_line_and_exit_2(tmp_path, make, spec, line):
     if make is not None:
@@ -173,6 +177,17 @@ def test_a_plugin_path_that_is_a_folder_says_so(tmp_path):
     (tmp_path / "rules.py").mkdir()
     got = assert_clean_failure(cli("--plugin", tmp_path / "rules.py", "run", scenario(tmp_path), "-q", "--out", tmp_path / "o"))
     assert got.startswith("supplychain: --plugin: a folder, not a Python file (got '"), got
+
+
+
+@pytest.mark.parametrize("name", ["rules.txt", "rules.yaml"])
+def test_a_plugin_named_by_a_file_that_is_not_python_says_so(tmp_path, monkeypatch, name):
+    """`--plugin rules.txt` (a file beside the command) said `no module named 'rules'`, of a file that exists."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text("x = 1\n")
+    got = assert_clean_failure(cli("--plugin", name, "run", scenario(tmp_path), "-q", "--out", tmp_path / "o"))
+    assert got == f"supplychain: --plugin: a file, not a Python file (.py) or a module name (got '{name}')"
+    assert not (tmp_path / "o").exists()
 
 
 # -- a plug-in that raises or breaks its contract: one line naming it, exit 2 -------------------------------
