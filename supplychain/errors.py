@@ -71,6 +71,9 @@ class PluginError(InputError):
     @classmethod
     def raised(cls, registry: str, name: str, exc: BaseException, doing: str) -> "PluginError":
         """The error of a plug-in whose own code raised `exc` while `doing` something."""
+        if isinstance(exc, SystemExit):  # it ended the command with its own status (0 too) and no word
+            return cls(registry, name, f"called sys.exit({exc.code!r}) {doing}: a plug-in returns its answer, "
+                                       "it does not end the program")
         return cls(registry, name, f"raised {type(exc).__name__} {doing}: {exception_text(exc, 160)}")
 
     def __reduce__(self) -> tuple:

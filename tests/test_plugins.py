@@ -212,6 +212,16 @@ BROKEN = '''
     def breaks_down(net, shock, f, begin, nodes):
         raise KeyError("no such array")
 
+    @register_ordering("quits")
+    def quits(r):
+        import sys
+        sys.exit(0)
+
+    @register_shock_kind("quits_too")
+    def quits_too(net, shock, f, begin, nodes):
+        import sys
+        sys.exit(3)
+
     @register_allocation("greedy")
     def greedy(book, budget, y):  # ignores the budget
         from supplychain.engine.production import startable
@@ -224,9 +234,10 @@ def broken(tmp_path):
     path = tmp_path / "broken.py"
     path.write_text(textwrap.dedent(BROKEN))
     yield path
-    for name in ("divides", "gives_nan", "gives_text"):
+    for name in ("divides", "gives_nan", "gives_text", "quits"):
         ORDERING_POLICIES.pop(name, None)
     SHOCK_KINDS.pop("breaks_down", None)
+    SHOCK_KINDS.pop("quits_too", None)
     ALLOCATION_RULES.pop("greedy", None)
 
 
@@ -239,6 +250,12 @@ def broken(tmp_path):
      "<plugin>: ordering.gives_text: returned 'lots' H100e for lab 'lab' on day 0: it must return a finite number"),
     ({"shocks": [{"id": "s", "kind": "breaks_down", "start": "2022-02-01", "multiplier": 0.5, "target": {"ids": ["fab"]}}]},
      "<plugin>: shock.breaks_down: raised KeyError applying shock 's': 'no such array'"),
+    # sys.exit() in a plug-in ended the command with its status (0: a run that wrote nothing, read as done)
+    ({"labs": {"ordering": "quits"}}, "<plugin>: ordering.quits: called sys.exit(0) for lab 'lab' on day 0: a plug-in "
+                                      "returns its answer, it does not end the program"),
+    ({"shocks": [{"id": "s", "kind": "quits_too", "start": "2022-02-01", "multiplier": 0.5, "target": {"ids": ["fab"]}}]},
+     "<plugin>: shock.quits_too: called sys.exit(3) applying shock 's': a plug-in returns its answer, it does not end "
+     "the program"),
 ])
 def test_a_plugin_that_raises_or_returns_no_number_stops_the_run_with_one_line(tmp_path, broken, fields, line):
     """The user's code is at fault, not the input files or the engine: exit 2 and one line naming the
@@ -285,6 +302,8 @@ def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_
     ("[book[0]]", r"returned a Order at node 'src' on day \d+: it must return \(order, good units\) pairs"),
     ("None", r"returned None at node 'src' on day \d+: it must return a list of \(order, good units\) pairs"),
     ("((o, 1 / 0) for o in book)", r"raised ZeroDivisionError at node 'src' on day \d+: division by zero"),  # raises when listed
+    ("__import__('sys').exit(0)", r"called sys.exit\(0\) at node 'src' on day \d+: a plug-in returns its answer, it does "
+                                  r"not end the program"),
 
     *[(f"({change}, [])[1]", r"changed the book at node 'src' on day \d+ \(added, removed or reordered orders\): a rule "
        r"reads it, the engine keeps it; sort a copy, e.g. sorted\(book, key=...\)")

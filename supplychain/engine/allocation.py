@@ -199,7 +199,7 @@ def checked_give(name: str, node_id: str, day: int, rule: AllocationRule, book: 
         give = list(answer)  # inside the try: a generator rule runs, and may raise, only here
     except PluginError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a rule: see ordering.ask
         raise PluginError.raised("allocation", name, exc, where) from exc
     if len(book) != len(before) or any(a is not b for a, b in zip(book, before)):
         raise PluginError("allocation", name, f"changed the book {where} (added, removed or reordered orders): a rule reads "

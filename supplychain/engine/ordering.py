@@ -123,7 +123,7 @@ def ask(policy: OrderingPolicy, review: Review) -> float:
     and place an order of nan units)."""
     try:
         want = policy.decide(review)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a policy ended the command with its status, silently
         built_in = BUILT_IN.get(policy.name)
         if built_in is not None and policy.decide is built_in.decide:  # a copy on a Dask worker has the same function
             raise  # the engine's own: a bug to see whole

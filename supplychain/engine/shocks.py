@@ -302,7 +302,7 @@ def apply_shocks(net: Net, shocks: list[Shock], rng: np.random.Generator, start:
                 before = net.planned.copy() if plans is not None else None  # plan quotes: what it changes is known later
                 try:
                     touched = applier(net, shock, f, begin, nodes, **extra)
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:  # sys.exit() in a kind: see ordering.ask
                     raise PluginError.raised("shock", shock.kind, exc, f"applying shock {shock.id!r}") from exc
                 _check_arrays(net, shock)
                 if before is not None:
