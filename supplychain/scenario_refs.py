@@ -75,6 +75,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         at = f"shocks.{s.id}.target"
         need(s.target.ids, nodes, f"{at}.ids", "node")
         need(s.target.kinds, set(NODE_KINDS), f"{at}.kinds", "node kind", of_topology=False)
+        _flows_of_transport(s, at, file)
         before = len(warnings)
         for axis in ("countries", "edge_from_countries", "edge_to_countries"):
             countries_known(getattr(s.target, axis), f"{at}.{axis}")
@@ -92,6 +93,17 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
     warnings.extend(_labs_without_skus(sc, g))
     _figures_at_end(sc, g, file)
     return warnings
+
+
+def _flows_of_transport(s: Any, at: str, file: Path | None) -> None:
+    """`edge_from_countries` and `edge_to_countries` choose the flows of a transport shock; the built-in kinds that
+    act on nodes never read them. A capacity shock aimed at `edge_from_countries: [TW]` hit every node with a
+    capacity, without a word: the target's other lists were empty, and an empty target is every node."""
+    given = [axis for axis in ("edge_from_countries", "edge_to_countries") if getattr(s.target, axis)]
+    if given and s.kind in ACTS_ON and SHOCK_KINDS.get(s.kind) is BUILT_IN.get(s.kind):
+        raise InputError(file, f"{at}.{given[0]}", f"a {s.kind} shock acts on nodes, not on flows: edge_from_countries "
+                                                   f"and edge_to_countries choose the flows of a transport shock; aim "
+                                                   f"it with countries, kinds or ids (got {getattr(s.target, given[0])})")
 
 
 def _compounding(sc: Scenario, file: Path | None) -> None:

@@ -206,6 +206,14 @@ def test_deep_merge_leaves_inputs_alone() -> None:
          "shocks.z.target.ids", "unknown node"),
         ({"shocks": [{"id": "z", "kind": "capacity", "start": "2024-01-01", "multiplier": 0, "target": {"kinds": ["foundry"]}}]},
          "shocks.z.target.kinds", "unknown node kind"),
+        # a capacity shock aimed at flows out of Taiwan hit every node with a capacity, without a word
+        ({"shocks": [{"id": "z", "kind": "capacity", "start": "2024-01-01", "multiplier": 0.5,
+                      "target": {"edge_from_countries": ["TW"]}}]},
+         "shocks.z.target.edge_from_countries", "a capacity shock acts on nodes, not on flows: edge_from_countries and "
+                                                "edge_to_countries choose the flows of a transport shock"),
+        ({"shocks": [{"id": "z", "kind": "yield", "start": "2024-01-01", "multiplier": 0.5,
+                      "target": {"countries": ["TW"], "edge_to_countries": ["US"]}}]},
+         "shocks.z.target.edge_to_countries", "a yield shock acts on nodes, not on flows"),
         ({"per_lab": {"lab": {"utilisation": 3}}}, "per_lab.lab.utilisation", "less than or equal"),
         ({"controls": [{"id": "ok", "announced": "2023-01-01", "effective": "2023-01-01", "action": "ban"},
                        {"id": "late", "announced": "2023-01-01", "effective": "2023-13-45", "action": "ban"}]},
