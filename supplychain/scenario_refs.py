@@ -70,6 +70,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
             warnings.append(f"{at}: no flow of the topology matches every part of the scope (origin, destination or "
                             "entities, product); the rule touches nothing")
         warnings.extend(_rule_outside_run(r, sc))
+        warnings.extend(_read_by_another_action(r))
     stacked: dict[str, float] = {}  # poisson demand node -> ln of its demand shocks' worst stack so far
     for s in sc.shocks:
         at = f"shocks.{s.id}.target"
@@ -270,6 +271,19 @@ def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:
 
     one_day = sc.model_copy(update={"end": sc.start + dt.timedelta(days=1)})  # matching needs the tables, not the horizon
     return {r.id for r in idle_rules(list(sc.controls), compile_network(graph_to_model(g), one_day))}
+
+
+#: a rule's fields that one action alone reads
+_ONE_ACTION = {"review_days": "license", "approval": "license", "quota": "quota", "period_days": "quota",
+               "quota_excess": "quota"}
+
+
+def _read_by_another_action(r: Any) -> list[str]:
+    """A figure given to a rule whose action never reads it (`approval: 0.5` on a ban, a `quota` on a licence)
+    was ignored without a word: legal, but the rule does not do what the figure says."""
+    article = "an" if r.action[0] in "aeiou" else "a"
+    return [f"controls.{r.id}.{name}: {article} {r.action} rule does not read {name} (a {action} rule does); it is ignored"
+            for name, action in _ONE_ACTION.items() if name in r.model_fields_set and r.action != action]
 
 
 def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:

@@ -32,6 +32,25 @@ def test_unknown_countries_are_warnings_not_errors() -> None:
     assert rs.warnings == ("controls.q.scope.destinations: no node of the topology is in country 'CN'",)
 
 
+
+@pytest.mark.parametrize("extra, warnings_", [
+    ({"action": "ban", "approval": 0.5, "review_days": 30},
+     ("controls.q.review_days: a ban rule does not read review_days (a license rule does); it is ignored",
+      "controls.q.approval: a ban rule does not read approval (a license rule does); it is ignored")),
+    ({"action": "license", "review_days": 30, "quota": 5},
+     ("controls.q.quota: a license rule does not read quota (a quota rule does); it is ignored",)),
+    ({"action": "equipment", "quota_excess": "refuse", "period_days": 30, "scope": {"product_kinds": ["tool"]}},
+     ("controls.q.period_days: an equipment rule does not read period_days (a quota rule does); it is ignored",
+      "controls.q.quota_excess: an equipment rule does not read quota_excess (a quota rule does); it is ignored")),
+    ({"action": "quota", "quota": 5, "period_days": 30, "quota_excess": "refuse"}, ()),
+    ({"action": "license", "review_days": 30, "approval": 0.5}, ()),
+])
+def test_a_figure_the_rules_action_never_reads_is_a_warning(extra: dict, warnings_: tuple) -> None:
+    """`approval: 0.5` on a ban, or a `quota` on a licence, was ignored without a word."""
+    rule = {"id": "q", "announced": "2023-01-01", "effective": "2023-01-01", "scope": {"destinations": ["US"]}, **extra}
+    assert resolve_scenario({"topology": str(MINIMAL), "controls": [rule]}).warnings == warnings_
+
+
 SHOCK = {"id": "x", "kind": "capacity", "multiplier": 0.5}
 
 
