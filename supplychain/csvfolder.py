@@ -256,6 +256,10 @@ def write_folder(data: dict[str, Any], path: Path) -> None:
         "nodes.csv": _table(nodes, NODE_FIELDS, ("id", "kind"), ("name", "country", "jurisdiction")),
         "edges.csv": _table(edges, EDGE_FIELDS, ("from", "to", "product")),
     }
+    if path.is_dir() and not (path / "nodes.csv").exists() and any(not f.name.startswith(".") for f in path.iterdir()):
+        # `convert topo.yaml .` or `-o outputs/baseline`: four tables strewn among the files of another folder
+        raise InputError(path, "<file>", "a folder of other files, not a CSV topology (no nodes.csv); write it to a "
+                                         "new or empty folder, or over an older CSV topology")
     for name in tables:  # the files replace their old versions one by one at the end: check all before any
         if (path / name).is_dir():  # os.replace fails on a folder, after the tables before it were replaced
             raise InputError(path / name, "<file>", "is a folder; the CSV topology writes a file there")

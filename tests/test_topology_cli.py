@@ -115,6 +115,28 @@ def test_convert_bad_input_and_bad_output_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "o.json").exists()
 
 
+
+@pytest.mark.parametrize("command", [["convert", MINIMAL], ["generate", "-n", "10", "-o"]])
+def test_a_csv_topology_is_not_strewn_among_another_folders_files(tmp_path: Path, command: list) -> None:
+    """`convert topo.yaml .` or `-o outputs/baseline` (no suffix: a CSV folder) wrote four tables among the files of
+    the working folder or a run folder. Refused; an empty folder, an older CSV topology (a README beside it too)
+    and a folder of hidden files only are written."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text("{}")
+    line = assert_clean_failure(cli("topology", *command, run))
+    assert line == (f"{run}: <file>: a folder of other files, not a CSV topology (no nodes.csv); write it to a new or "
+                    "empty folder, or over an older CSV topology")
+    assert sorted(p.name for p in run.iterdir()) == ["manifest.json"]
+    for name, extra in (("empty", None), ("hidden", ".DS_Store")):
+        (tmp_path / name).mkdir()
+        if extra:
+            (tmp_path / name / extra).write_text("")
+        assert cli("topology", *command, tmp_path / name).exit_code == 0
+    (tmp_path / "empty" / "README.md").write_text("mine")
+    assert cli("topology", *command, tmp_path / "empty").exit_code == 0  # over the older CSV topology
+    assert (tmp_path / "empty" / "README.md").read_text() == "mine"
+
 def test_generate_writes_a_valid_network_and_same_seed_same_file(tmp_path: Path) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     result = cli("topology", "generate", "--nodes", "60", "--seed", "5", "-o", a)
