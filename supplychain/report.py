@@ -138,16 +138,33 @@ def _scenarios(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> lis
 
 
 def _sweep_tables(folder: Path) -> dict[str, pd.DataFrame]:
-    """The tables in `sweep/` the sweep figure reads (those the folder has); an `InputError` naming a file that is
-    there but cannot be read."""
+    """The tables in `sweep/` the sweep figure reads, with the columns a sweep writes: an `InputError` naming a
+    file that cannot be read, lacks one (a table copied over another raised a KeyError traceback) or is missing
+    (the figure was left out without a word). A sweep writes `points`, and `outcomes` and `sensitivity` of labs
+    or `stock_outcomes` and `stock_sensitivity` of stock points, or both."""
+    from .columns import COLUMNS
+
+    sub = folder / "sweep"
     tables = {}
     for name in SWEEP_TABLES:
+        file = next((f for f in (sub / f"{name}.parquet", sub / f"{name}.csv") if f.exists()), sub / f"{name}.parquet")
         try:
-            tables[name] = read_table(folder / "sweep", name)
+            tables[name] = read_table(sub, name)
         except FileNotFoundError:  # a sweep of labs without stock points has no stock tables
             continue
         except (ValueError, OSError, TypeError) as exc:
-            raise InputError(folder / "sweep" / name, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+            raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+        missing = [c for c in COLUMNS[name] if c not in tables[name].columns]
+        if missing:
+            raise InputError(file, missing[0], f"missing column; not the {name} table a sweep writes "
+                                               f"(has {short(list(tables[name].columns), 80)})")
+    pairs = [("outcomes", "sensitivity"), ("stock_outcomes", "stock_sensitivity")]
+    gone = ["points"] if "points" not in tables else []
+    gone += [b if a in tables else a for a, b in pairs if (a in tables) != (b in tables)]
+    if not gone and not any(a in tables for a, _ in pairs):
+        gone = ["outcomes"]
+    if gone:
+        raise InputError(sub / f"{gone[0]}.parquet", "<file>", "no such table; rerun the sweep that made the folder")
     return tables
 
 

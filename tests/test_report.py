@@ -386,3 +386,23 @@ def test_a_figure_with_nothing_to_draw_says_what_did_not_happen(run_dir, tmp_pat
     for name in ("generations", "binding", "events"):
         assert f"<h2>{FIGURES[name]}</h2><p>{EMPTY[name]}</p>" in page, name
     assert len(images(page)) == 2  # lead times and fleet
+
+
+@pytest.mark.parametrize("damage, file, problem", [
+    (lambda s: (s / "sensitivity.parquet").replace(s / "outcomes.parquet"), "outcomes.parquet",
+     "point: missing column; not the outcomes table a sweep writes"),
+    (lambda s: (s / "sensitivity.parquet").unlink(), "sensitivity.parquet", "<file>: no such table; rerun the sweep"),
+    (lambda s: (s / "points.parquet").unlink(), "points.parquet", "<file>: no such table; rerun the sweep"),
+    (lambda s: (s / "outcomes.parquet").write_bytes(b"PAR1 cut short"), "outcomes.parquet", "<file>: cannot read the table ("),
+])
+def test_a_sweep_folder_with_a_damaged_sweep_table_names_it_and_writes_nothing(sweep_dir, tmp_path, damage, file, problem):
+    """A sweep table copied over another ended `report` in a KeyError traceback; a missing one left the sweep's
+    figure out (or its rho) without a word; an unreadable one was named without its suffix (`sweep/outcomes`)."""
+    import shutil
+
+    folder = Path(shutil.copytree(sweep_dir, tmp_path / "sweep", ignore=shutil.ignore_patterns("figures", "report.html")))
+    damage(folder / "sweep")
+    res = runner.invoke(app, ["report", str(folder), "-q"])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.stderr.splitlines() == [res.stderr.strip()] and res.stderr.startswith(f"{folder / 'sweep' / file}: {problem}"), res.stderr
+    assert not (folder / "figures").exists() and not (folder / "report.html").exists()
