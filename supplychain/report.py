@@ -23,11 +23,11 @@ import pandas as pd
 
 from .arguments import given_path
 from .errors import InputError
-from .fields import read_text, short
+from .fields import read_text, short, writing
 from .experiment import UNCONSTRAINED
 from .figures import fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .figures_causes import binding_figure, events_figure
-from .outputs import atomic_write_bytes, atomic_write_text, read_table
+from .outputs import atomic_write_bytes, read_table
 from .runfolder import read_manifest
 from .summary import labs_by_size
 from .sweep_figure import MAX_INPUTS, sweep_figure
@@ -283,8 +283,21 @@ def make_report(run_dir: str | Path) -> Path:
              "pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}h2{border-bottom:1px solid #ddd}")
     doc = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
-    for name, png in pngs.items():  # the figures and the page that shows them, once everything is read
-        atomic_write_bytes(folder / "figures" / f"{name}.png", png)
     out = folder / "report.html"
-    atomic_write_text(out, doc)
+    writes = [*((folder / "figures" / f"{name}.png", png) for name, png in pngs.items()), (out, doc.encode("utf-8"))]
+    _check_writable(folder, [path for path, _ in writes])
+    for path, data in writes:  # the figures and the page that shows them, once everything is read
+        with writing(path):
+            atomic_write_bytes(path, data)
     return out
+
+
+def _check_writable(folder: Path, paths: list[Path]) -> None:
+    """Refuse, before anything is written, a file where the report makes its `figures/` folder or a folder where it
+    writes a file: os.replace and mkdir failed with a traceback, some figures already written."""
+    figures = folder / "figures"
+    if figures.exists() and not figures.is_dir():
+        raise InputError(figures, "<file>", "a file where the report writes its figures folder; move it away")
+    for path in paths:
+        if path.is_dir():
+            raise InputError(path, "<file>", "a folder where the report writes a file; move it away")

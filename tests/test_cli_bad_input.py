@@ -6,6 +6,7 @@ field), without a traceback and without leaving an output folder behind.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,26 @@ def test_report_on_a_text_that_is_not_utf8_names_it_and_writes_nothing(run_folde
     (folder / text).write_bytes("caf\u00e9 lead times\n".encode("latin-1"))
     assert_clean_failure(cli("report", folder, "-q"), f"{folder / text}: <file>: not UTF-8 text (")
     assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+
+
+@pytest.mark.parametrize("block, problem", [
+    ("figures", "a file where the report writes its figures folder; move it away"),
+    ("report.html/", "a folder where the report writes a file; move it away"),
+    ("figures/fleet.png/", "a folder where the report writes a file; move it away"),
+])
+def test_report_where_a_file_or_folder_is_in_the_way_names_it_and_writes_nothing(run_folder: Path, tmp_path: Path,
+                                                                              block: str, problem: str) -> None:
+    """A file named `figures`, or a folder named `report.html`, ended `report` in a traceback (FileExistsError,
+    IsADirectoryError) after it had written some figures."""
+    folder = _copy(run_folder, tmp_path)
+    shutil.rmtree(folder / "figures", ignore_errors=True)
+    (folder / "report.html").unlink(missing_ok=True)
+    path = folder / block.rstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir() if block.endswith("/") else path.write_text("x")
+    assert_clean_failure(cli("report", folder, "-q"), f"{path}: <file>: {problem}")
+    assert not [p for p in (folder / "figures").glob("*.png") if p.is_file()] if (folder / "figures").is_dir() else True
+    assert (folder / "report.html").is_file() is False
 
 @pytest.mark.parametrize("rng, line", [
     ("labs.utilisation=0.5:1.5", "--param labs.utilisation: the range 0.5:1.5: Input should be less than or equal to 1 (got 1.5)"),
