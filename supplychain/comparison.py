@@ -42,7 +42,7 @@ from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, counterfactual, prepare, run_experiment
 from .idle import decision_rows, idle_notes
-from .outputs import atomic_write_text, write_table
+from .outputs import atomic_write_text, write_table, writing_folder
 from .store import folder_lock
 from .tabular import TableAttributes, table_sizes
 
@@ -142,9 +142,10 @@ def _compared(exp: Any, base: Any, others: list, runs: list, extra: list, cfs: d
     folder = None
     if out is not None:
         folder = Path(out) / COMPARE_DIR
-        for name, df in tables.items():
-            write_table(df, folder, name, fmt)
-        atomic_write_text(folder / "compare.md", text)
+        with writing_folder(folder):
+            for name, df in tables.items():
+                write_table(df, folder, name, fmt)
+            atomic_write_text(folder / "compare.md", text)
     return Comparison(tables, base.name, [es.name for es in others], exp, text, folder)
 
 

@@ -30,7 +30,7 @@ from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
 from .engine.record import TABLES
 from .errors import InputError, short
 from .executors import Executor, make_executor
-from .outputs import atomic_write_text, manifest, write_json, write_table_stream
+from .outputs import atomic_write_text, manifest, write_json, write_table_stream, writing_folder
 from .plugins import install, plugins_fingerprint, plugins_used
 from .progress import DayBar, LogProgress, bar_class, bar_disable, end_bar_line, log_lines
 from .results import run_replication
@@ -356,6 +356,13 @@ def write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scena
     Tables are streamed from the stored replications one at a time, and the
     summary is built one scenario at a time, whatever `result` kept in memory.
     """
+    assert result.folder is not None
+    with writing_folder(result.folder):
+        _write_run_folder(result, fmt, stores, kind=kind, walls=walls, extra=extra)
+
+
+def _write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, ScenarioStore], *, kind: str,
+                      walls: dict[str, list[float]] | None, extra: dict[str, Any] | None) -> None:
     folder = result.folder
     assert folder is not None
     drop_derived(folder)  # a report or comparison of the tables about to be replaced would go stale

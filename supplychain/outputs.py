@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     import pandas as pd
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "write_table", "write_table_stream", "read_table", "manifest",
-           "write_json", "program_fingerprint"]
+           "write_json", "program_fingerprint", "writing_folder"]
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -47,6 +48,23 @@ class atomic_path:
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def writing_folder(folder: str | Path) -> "Iterator[None]":
+    """An I/O error while an experiment writes, replaces or removes files of its output folder (no permission, a
+    read-only or full disk) as an `InputError` naming the file: it was a traceback from whichever write met it,
+    often after the work was done. Only around writes: a Dask timeout is an OSError too."""
+    from .errors import InputError
+
+    try:
+        yield
+    except OSError as exc:
+        name = exc.filename2 or exc.filename  # os.replace names the temporary file first, its target second
+        path = Path(os.fsdecode(name)) if name is not None else Path(folder)
+        if path.name.startswith(".") and path.name.endswith(".tmp"):  # a temporary file: its folder is the one meant
+            path = path.parent
+        raise InputError(path, "<file>", f"cannot write in the output folder ({exc.strerror or exc})") from None
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

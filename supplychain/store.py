@@ -36,7 +36,7 @@ import pandas as pd
 from .arguments import ARGUMENTS
 from .columns import run_tables_fingerprint
 from .errors import InputError, short
-from .outputs import program_fingerprint, write_json, write_table
+from .outputs import program_fingerprint, write_json, write_table, writing_folder
 
 __all__ = ["ScenarioStore", "open_scenario", "claim_folder", "folder_lock", "FolderInUse", "drop_derived", "safe_name",
            "DONE", "LOCK"]
@@ -161,12 +161,13 @@ class ScenarioStore:
     def save(self, replication: int, tables: dict[str, pd.DataFrame], info: dict | None = None) -> None:
         """Write one replication's tables atomically, then its done-marker."""
         folder = self.rep_dir(replication)
-        (folder / DONE).unlink(missing_ok=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, df in tables.items():
-            write_table(df, folder, name, "parquet")
-        write_json(folder / DONE, {"scenario": self.scenario, "replication": replication, "tables": sorted(tables),
-                                   "config_hash": self.config_hash, "seed": self.seed, **(info or {})})
+        with writing_folder(folder):
+            (folder / DONE).unlink(missing_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, df in tables.items():
+                write_table(df, folder, name, "parquet")
+            write_json(folder / DONE, {"scenario": self.scenario, "replication": replication, "tables": sorted(tables),
+                                       "config_hash": self.config_hash, "seed": self.seed, **(info or {})})
 
     def tables(self, replication: int) -> list[str]:
         """Names of the tables stored for a replication."""
@@ -209,20 +210,21 @@ def claim_folder(root: Path, kind: str, *, fresh: bool = False) -> None:
     if fresh:  # starting over: the old run's manifest (the mark of a finished folder) and what was made from it go
         # now, so a run stopped before its own tables are written leaves a folder `load_run` refuses (rerunning
         # finishes it), not the old run's tables and summary read as this one's
-        drop_derived(root)
-        for stale in ("manifest.json", "summary.md"):
-            (Path(root) / stale).unlink(missing_ok=True)
-        # every scenario's stored replications, not only this command's: a sweep's points no longer in the
-        # command, or another run's scenario, stayed on disk, reused later under the same configuration.
-        # The lock stays: removing the held file would let a second run lock a new one beside this run
-        stored = Path(root) / "replications"
-        for path in stored.iterdir() if stored.is_dir() else ():
-            if path.name == LOCK:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        with writing_folder(root):
+            drop_derived(root)
+            for stale in ("manifest.json", "summary.md"):
+                (Path(root) / stale).unlink(missing_ok=True)
+            # every scenario's stored replications, not only this command's: a sweep's points no longer in the
+            # command, or another run's scenario, stayed on disk, reused later under the same configuration.
+            # The lock stays: removing the held file would let a second run lock a new one beside this run
+            stored = Path(root) / "replications"
+            for path in stored.iterdir() if stored.is_dir() else ():
+                if path.name == LOCK:
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
 
 
 def drop_derived(root: Path) -> None:

@@ -42,7 +42,7 @@ import pandas as pd
 from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
-from .outputs import atomic_write_text, write_table
+from .outputs import atomic_write_text, write_table, writing_folder
 from .scenario import (ResolvedScenario, as_data, check_scenario_file, compose, emit_warnings, resolve_scenario,
                        topology_graph)
 from .scenario_schema import Scenario
@@ -296,7 +296,8 @@ def _swept(exp: ExperimentResult, points: pd.DataFrame, inputs: list[str], prepa
     result = Sweep(points, outcomes, sens, exp, text, None, stock_out, stock_sens)
     if out is not None:
         result.folder = Path(out) / SWEEP_DIR
-        for tname, df in result.tables.items():
-            write_table(df, result.folder, tname, fmt)
-        atomic_write_text(result.folder / "sweep.md", text)
+        with writing_folder(result.folder):
+            for tname, df in result.tables.items():
+                write_table(df, result.folder, tname, fmt)
+            atomic_write_text(result.folder / "sweep.md", text)
     return result

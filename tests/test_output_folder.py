@@ -123,6 +123,38 @@ def test_a_folder_where_the_run_writes_a_file_is_refused_before_any_work(tmp_pat
         f"{out / name}: <file>: a folder where the run writes a file; move it away, or choose another --out (out=)"], res.output
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
 
+
+@pytest.mark.parametrize("where", ["replications/res/rep_0001/fleet.parquet", "fleet.parquet", "compare/gaps.parquet",
+                                   "sweep/outcomes.parquet"])
+def test_an_output_folder_the_file_system_refuses_to_write_is_one_line_naming_the_file(tmp_path, monkeypatch, where):
+    """No permission, a read-only or a full disk met while a replication, the tables or the comparison's or sweep's
+    own were written ended the command in a PermissionError (or OSError) traceback, after the work."""
+    import errno
+    import os
+
+    import supplychain.outputs as outputs
+
+    path = scenario_file(tmp_path, end="2022-06-30")
+    other = tmp_path / "t.yaml"
+    other.write_text(yaml.safe_dump({"name": "other", "topology": MINIMAL, "end": "2022-06-30", "seed": 4}))
+    out = tmp_path / "out"
+    command = {"compare": ["compare", str(path), str(other), "--no-counterfactual"],
+               "sweep": ["sweep", str(path), "--param", "labs.utilisation=0.3,0.5"]}.get(where.split("/")[0], ["run", str(path)])
+    args = [*command, "-w", "1", "-o", str(out), "-q"]
+    if command[0] == "run":  # resumed: replication 0 stored, replication 1 to compute
+        assert runner.invoke(app, [*args, "-n", "1"]).exit_code == 0
+    real = os.replace
+
+    def refuse(src, dst):
+        if Path(dst) == out / where:
+            raise PermissionError(errno.EACCES, "Permission denied", str(src), None, str(dst))  # as os.replace does
+        return real(src, dst)
+
+    monkeypatch.setattr(outputs.os, "replace", refuse)
+    res = runner.invoke(app, [*args, "-n", "2"])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.stderr.splitlines() == [f"{out / where}: <file>: cannot write in the output folder (Permission denied)"]
+
 def test_a_folder_of_another_kind_is_refused_and_replaced_only_with_fresh(tmp_path):
     """A run into a compare's folder left compare/ and the report of the comparison beside the new
     tables (and `load_run` read them as the run's): it is refused, and --fresh replaces it whole."""
