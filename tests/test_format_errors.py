@@ -245,6 +245,8 @@ def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
     ("name: a\nx: *cap\n", "line 2, column 4: invalid YAML: the alias *cap names no anchor &cap before it"),
     ("name: a\nnodes: [1, 2\n", "line 3, column 1: invalid YAML: while parsing a flow sequence from line 2: "
                                "did not find expected ',' or ']'"),
+    ("name: a\n---\nname: b\n", "line 2, column 1: invalid YAML: expected a single document in the stream (line 1), "
+                                 "but found another document"),
 ])
 def test_anchors_gone_wrong_and_unclosed_brackets_are_said_whole(tmp_path: Path, text: str, line: str) -> None:
     """libyaml puts half of some errors in a context the line left out: an anchor defined twice read
