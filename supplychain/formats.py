@@ -96,7 +96,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     except ValueError as exc:  # a duplicate key, or an integer too long to read
         raise InputError(path, "<file>", f"invalid JSON: {scalar_problem(exc)}") from None
     if not isinstance(payload, dict):
-        raise InputError(path, "<root>", f"expected a JSON object (got {type(payload).__name__})")
+        raise InputError(path, "<root>", f"expected a JSON object (got {short(payload)})")
     if not {"links", "directed", "graph", "multigraph"} & payload.keys():
         return payload  # the YAML shape written as JSON; parse_topology validates it
     if payload.get("directed", True) is not True:  # networkx would read the links both ways

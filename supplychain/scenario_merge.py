@@ -156,7 +156,8 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
     come back to overwrite what the first parent changed.
     """
     if not isinstance(data, dict):
-        raise InputError(file, "<root>", f"expected a mapping of scenario fields (got {type(data).__name__})")
+        raise InputError(file, "<root>", "the file is empty (or only comments); expected a mapping of scenario fields"
+                         if data is None else f"expected a mapping of scenario fields (got {short(data)})")
     here = file.parent if file is not None else Path.cwd()
     own = dict(data)
     extends = own.pop("extends", None)

@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from .arguments import given_path
-from .errors import InputError, from_validation_error
+from .errors import InputError, from_validation_error, short
 from .schema import TopologyModel
 
 __all__ = [
@@ -196,7 +196,8 @@ def parse_topology(data: Any, file: str | Path | None = None) -> TopologyModel:
     from .validation import check_topology
 
     if not isinstance(data, dict):
-        raise InputError(file, "<root>", f"expected a mapping with nodes and edges (got {type(data).__name__})")
+        raise InputError(file, "<root>", "the file is empty (or only comments); expected a mapping with nodes and edges"
+                         if data is None else f"expected a mapping with nodes and edges (got {short(data)})")
     if "nodes" not in data and any(k in data for k in ("topology", "labs", "controls", "shocks", "extends")):
         raise InputError(file, "<root>", "this is a scenario (it has no nodes, and scenario fields), not a topology: "
                                          "give it as the scenario, with its topology as --topology or its `topology:` field")

@@ -232,6 +232,19 @@ def test_node_link_json_with_inline_flows_loads(tmp_path: Path) -> None:
     assert canonical(load_topology(path).graph["model"]) == canonical(parse_topology(minimal_data()))
 
 
+
+@pytest.mark.parametrize("text, problem", [
+    ("", "the file is empty (or only comments); expected a mapping with nodes and edges"),
+    ("# nodes to come\n", "the file is empty (or only comments); expected a mapping with nodes and edges"),
+    ("- fab\n- lab\n", "expected a mapping with nodes and edges (got ['fab', 'lab'])"),
+])
+def test_an_empty_topology_file_says_it_is_empty(tmp_path: Path, text: str, problem: str) -> None:
+    """An empty file read `expected a mapping with nodes and edges (got NoneType)`: Python's word for nothing."""
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match="^" + re.escape(f"{path}: <root>: {problem}") + "$"):
+        load_topology(path)
+
 def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text("name: a\nproducts:\n  x: {kind: item}\n  x: {kind: tool}\n")

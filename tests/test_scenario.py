@@ -133,6 +133,17 @@ def test_an_extends_chain_too_long_is_an_error_not_a_recursion_error(world: Path
         assert err.file == str(top.resolve()), str(err)
 
 
+
+def test_an_empty_scenario_file_or_parent_says_it_is_empty(world: Path) -> None:
+    """An empty file read `expected a mapping of scenario fields (got NoneType)`: Python's word for nothing."""
+    write(world, "empty.yaml", "# to be written\n")
+    fails(world / "empty.yaml", "<root>", match="the file is empty (or only comments); expected a mapping of scenario fields")
+    write(world, "child.yaml", "extends: empty.yaml\n")
+    err = fails(world / "child.yaml", "<root>", match="the file is empty (or only comments)")
+    assert err.file.endswith("empty.yaml")
+    write(world, "list.yaml", "- labs\n")
+    fails(world / "list.yaml", "<root>", match="expected a mapping of scenario fields (got ['labs'])")
+
 def test_missing_parent_and_bad_extends(world: Path) -> None:
     write(world, "x.yaml", "extends: nope.yaml\n")
     fails(world / "x.yaml", "extends", match="no such scenario file")
