@@ -247,6 +247,13 @@ def from_validation_error(
         near = near_field(model, tuple(best["loc"])) if model is not None else None
         hint = f"; did you mean {near!r}?" if near else ""
         return InputError(file, path, f"unknown field (got {short(got)}){hint}")
+    if best["type"] in _SHAPES:  # "a valid dictionary or instance of LabPolicy": pydantic's words and class names
+        return InputError(file, path, f"{_SHAPES[best['type']]} (got {short(got)})")
     plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
     problem = msg if plain else f"{msg} (got {short(got)})"
     return InputError(file, path, problem)
+
+
+#: pydantic's errors of a value of the wrong shape, in a file author's words (`labs: [1]`, `controls:` as a mapping)
+_SHAPES = {"model_type": "expected a mapping of fields", "model_attributes_type": "expected a mapping of fields",
+           "dict_type": "expected a mapping", "list_type": "expected a list"}

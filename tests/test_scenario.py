@@ -249,7 +249,11 @@ def test_deep_merge_leaves_inputs_alone() -> None:
                       "random": {"rate_per_year": 1, "first": "2025-01-01", "last": "2024-01-01"}}]},
          "shocks.z.random.last", "must be after first 2025-01-01"),
         ({"quotes": {"capacity": "tomorrow"}}, "quotes.capacity", "Input should be 'today' or 'plan' (got 'tomorrow')"),
-        ({"quotes": "plan"}, "quotes", "valid dictionary"),
+        ({"quotes": "plan"}, "quotes", "expected a mapping of fields (got 'plan')"),
+        # pydantic's words were "Input should be a valid dictionary or instance of LabPolicy", "a valid list"
+        ({"labs": [{"utilisation": 0.5}]}, "labs", "expected a mapping of fields (got [{'utilisation': 0.5}])"),
+        ({"controls": {"r": {"action": "ban"}}}, "controls", "expected a list (got {'r': {'action': 'ban'}})"),
+        ({"per_lab": {"lab": 0.5}}, "per_lab.lab", "expected a mapping (got 0.5)"),
         ({"quotes": {"vendor": "fifo"}}, "quotes.vendor", "Input should be 'chain' or 'atp' (got 'fifo')"),
         ({"extend": "base.yaml"}, "extend", "unknown field (got 'base.yaml')"),
         # an unknown key shows what it holds, a mapping too (shortened), as a nested one does
