@@ -332,6 +332,18 @@ def test_a_demand_shock_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Pa
     load_scenario(sc)
 
 
+
+@pytest.mark.parametrize("cv", [1e-300, 1e-160, 0.0])
+def test_a_random_shock_of_lognormal_duration_with_a_cv_too_small_to_square_loads(tmp_path: Path, cv: float) -> None:
+    """A cv whose square is 0 in floats (1e-300) gave the check of overlapping occurrences a lognormal of sigma 0,
+    whose quantile is nan: `int(nan)`, a ValueError traceback from `scenario validate` (found by the fuzz above)."""
+    sc = tmp_path / "s.yaml"
+    shock = {"id": "s", "kind": "transport", "random": {"rate_per_year": 0.5}, "multiplier": 2,
+             "duration_days": {"dist": "lognormal", "mean": 30, "cv": cv}}
+    sc.write_text(yaml.safe_dump({"name": "s", "topology": str(MINIMAL), "end": "2022-06-30", "shocks": [shock]}),
+                  encoding="utf-8")
+    assert load_scenario(sc).scenario.shocks[0].duration_days.cv == cv
+
 def test_a_random_demand_shock_whose_occurrences_stack_past_the_arrivals_a_run_can_hold_is_refused(tmp_path: Path) -> None:
     """x2 at 365 a year lasting 30 days: each occurrence within the cap, but ~40 of them overlapped, 2^40 times the
     node's 2 orders a day, and the run never ended."""

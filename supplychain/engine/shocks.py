@@ -120,9 +120,9 @@ def worst_stack(shock: Shock, span_days: int, tail: float = 1e-9) -> tuple[int, 
     d = shock.duration_days
     longest = {"fixed": d.mean, "uniform": d.high, "triangular": d.high}.get(d.dist)
     if longest is None:  # lognormal, drawn up to MAX_DAYS
-        sigma = math.sqrt(math.log1p(float(d.cv) ** 2))
+        sigma = math.sqrt(math.log1p(float(d.cv) ** 2))  # 0 for a cv of 0, or one so small its square is (1e-300)
         longest = min(float(stats.lognorm.ppf(1 - 1e-9, sigma, scale=float(d.mean) * math.exp(-sigma * sigma / 2))), MAX_DAYS) \
-            if d.mean and d.cv else d.mean
+            if d.mean and sigma > 0 else d.mean  # sigma 0: the ppf is nan, and int(nan) a ValueError traceback
     # a plan shock scales growth from its start on: every occurrence of the run stacks
     window = float(span_days) if shock.kind == "plan" else min(float(longest) + shock.recovery_days + 1.0, float(span_days))
     depth = int(stats.poisson.ppf(1 - tail, shock.random.rate_per_year * window / 365.25)) + 1
