@@ -74,6 +74,11 @@ CAPACITY_UNITS: dict[str, str] = {
     "lab": "-",
 }
 
+#: the smallest fraction a yield, an H100 equivalent or a count of dies or capacity per tool may be: the engine
+#: divides by them (a yield clipped by a shock stops there too), and below it quantities pass a float's range
+MIN_FRACTION = 1e-6
+
+
 class Bom(Strict):
     """What one packaged accelerator consumes.
 
@@ -84,7 +89,8 @@ class Bom(Strict):
 
     logic: str
     logic_dies: Number = Field(default=1.0, gt=0)
-    dies_per_wafer: Number = Field(gt=0)
+    # at least a millionth of a die (MIN_FRACTION): 1e-305 made a lab's order inf wafers (an InvariantError traceback)
+    dies_per_wafer: Number = Field(ge=MIN_FRACTION)
     hbm: str | None = None
     hbm_stacks: Number = Field(default=0.0, ge=0)
     packaging_units: Number = Field(default=1.0, gt=0)
@@ -98,8 +104,9 @@ class Product(Strict):
     name: str | None = None
     vendor: str | None = Field(default=None, description="id of the vendor node that designs it (export-control "
                                "rules aimed at that vendor's entities reach its orders)")
-    # at most a million H100s in one part (a wafer-scale chip is ~60): 1e300 overflowed the fleet's FLOP/s to inf
-    h100e: Number | None = Field(default=None, gt=0, le=1e6)
+    # at most a million H100s in one part (a wafer-scale chip is ~60): 1e300 overflowed the fleet's FLOP/s to inf;
+    # at least a millionth (1e-305 made a lab's target inf accelerators, an InvariantError traceback)
+    h100e: Number | None = Field(default=None, ge=MIN_FRACTION, le=1e6)
     power_kw: Number | None = Field(default=None, gt=0)
     tpp: Number | None = Field(default=None, ge=0)
     perf_density: Number | None = Field(default=None, ge=0)
@@ -127,7 +134,7 @@ class Expansion(Strict):
     schedule capped at what delivered tools support."""
 
     tool: str
-    capacity_per_tool: Number = Field(gt=0, description="capacity units per tool")
+    capacity_per_tool: Number = Field(ge=MIN_FRACTION, description="capacity units per tool")  # 5e-324: inf tools
     installed_tools_at_start: Number | None = Field(default=None, ge=0)
     source: str | None = None
 

@@ -21,7 +21,7 @@ import networkx as nx
 
 from .errors import InputError
 from .quantities import MAX_DAYS
-from .schema import TRADES, TopologyModel
+from .schema import MIN_FRACTION, TRADES, TopologyModel
 
 __all__ = ["CHECKS", "check_topology", "warnings_for", "MAKES", "ACCEPTS"]
 
@@ -198,6 +198,9 @@ def check_positive_figures(model: TopologyModel, file) -> None:
             if s is not None and not (0 < s.min_value() and s.max_value() <= 1):
                 bad = s.min_value() if s.min_value() <= 0 else s.max_value()
                 raise InputError(file, f"nodes.{node.id}.{field}", f"{field} must be in (0, 1] (got {bad:g})")
+            if field == "yield" and s is not None and s.min_value() < MIN_FRACTION:  # starts = good units / yield
+                raise InputError(file, f"nodes.{node.id}.yield", f"yield must be at least {MIN_FRACTION:g}, one good unit "
+                                                                 f"in a million: a run cannot hold the starts (got {s.min_value():g})")
         for field in ("cycle_time", "power_mw", "target_h100e"):
             s = getattr(node, field, None)
             if s is not None and s.min_value() < 0:

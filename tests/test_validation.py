@@ -118,6 +118,16 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("positive_figures", set_node("grid", capacity={"points": {"2022-01-01": 10, "2030-01-01": -1}}), "nodes.grid.capacity", "(got -1)"),
     ("positive_figures", set_node("fab", **{"yield": 1.5}), "nodes.fab.yield", "yield must be in (0, 1] (got 1.5)"),
     ("positive_figures", set_node("hbm_maker", **{"yield": 0}), "nodes.hbm_maker.yield", "(got 0)"),
+    # a yield, H100e, dies per wafer or capacity per tool too small to divide by made inf starts, accelerators or tools
+    # in the run: an InvariantError traceback ("order book out of step ... inf")
+    ("positive_figures", set_node("packager", **{"yield": 1e-305}), "nodes.packager.yield",
+     "yield must be at least 1e-06, one good unit in a million: a run cannot hold the starts (got 1e-305)"),
+    ("schema:h100e", lambda d: d["products"]["acc"].update(h100e=1e-305), "products.acc.h100e",
+     "greater than or equal to 0.000001 (got 1e-305)"),
+    ("schema:dies_per_wafer", lambda d: d["products"]["acc"]["bom"].update(dies_per_wafer=1e-305),
+     "products.acc.bom.dies_per_wafer", "greater than or equal to 0.000001 (got 1e-305)"),
+    ("schema:capacity_per_tool", lambda d: next(n for n in d["nodes"] if n["id"] == "fab")["expansion"].update(
+        capacity_per_tool=5e-324), "nodes.fab.expansion.capacity_per_tool", "greater than or equal to 0.000001 (got 5e-324)"),
     ("positive_figures", set_node("fab", ai_share=2), "nodes.fab.ai_share", "ai_share must be in (0, 1] (got 2)"),
     ("positive_figures", set_node("fab", cycle_time=-3), "nodes.fab.cycle_time", "must not be negative (got -3)"),
     ("positive_figures", set_node("lab", fleet={"acc": -1}), "nodes.lab.fleet.acc", "must not be negative"),
