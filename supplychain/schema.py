@@ -74,7 +74,7 @@ CAPACITY_UNITS: dict[str, str] = {
     "lab": "-",
 }
 
-#: the smallest fraction a yield, an H100 equivalent or a count of dies or capacity per tool may be: the engine
+#: the smallest fraction a yield, an H100 equivalent, dies or packages per wafer or capacity per tool may be: the engine
 #: divides by them (a yield clipped by a shock stops there too), and below it quantities pass a float's range
 MIN_FRACTION = 1e-6
 
@@ -235,8 +235,8 @@ class MemoryNode(NodeBase, ProducerMixin, BuildAheadMixin):
 
 class PackagingNode(NodeBase, ProducerMixin):
     kind: Literal["packaging"]
-    packages_per_wafer: Number | None = Field(
-        default=None, gt=0, description="if set, capacity is interposer wafers/week"
+    packages_per_wafer: Number | None = Field(  # at least a millionth (MIN_FRACTION): 1e-305 made inf wafers
+        default=None, ge=MIN_FRACTION, description="if set, capacity is interposer wafers/week"
     )
 
 

@@ -126,6 +126,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
      "greater than or equal to 0.000001 (got 1e-305)"),
     ("schema:dies_per_wafer", lambda d: d["products"]["acc"]["bom"].update(dies_per_wafer=1e-305),
      "products.acc.bom.dies_per_wafer", "greater than or equal to 0.000001 (got 1e-305)"),
+    ("schema:packages_per_wafer", set_node("packager", packages_per_wafer=1e-305), "nodes.packager.packages_per_wafer",
+     "greater than or equal to 0.000001 (got 1e-305)"),
     ("schema:capacity_per_tool", lambda d: next(n for n in d["nodes"] if n["id"] == "fab")["expansion"].update(
         capacity_per_tool=5e-324), "nodes.fab.expansion.capacity_per_tool", "greater than or equal to 0.000001 (got 5e-324)"),
     ("positive_figures", set_node("fab", ai_share=2), "nodes.fab.ai_share", "ai_share must be in (0, 1] (got 2)"),
