@@ -261,7 +261,10 @@ class LabNode(NodeBase):
     in_flight: dict[str, Number] = Field(
         default_factory=dict, description="SKU -> units ordered before the start, delivered evenly over in_flight_days"
     )
-    in_flight_days: Number = Field(default=180.0, gt=0, description="assumption: orders in flight at the start arrive over half a year")
+    # at most a run's span (100 years, MAX_DAYS), as every other duration: the orders arrive in weekly parts, and
+    # 1e12 days listed 1.4e11 of them until memory ran out (a MemoryError, or the process killed)
+    in_flight_days: Number = Field(default=180.0, gt=0, le=MAX_DAYS,
+                                   description="assumption: orders in flight at the start arrive over half a year")
 
 
 class SourceNode(NodeBase):

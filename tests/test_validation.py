@@ -128,6 +128,9 @@ CASES: list[tuple[str, Mutation, str, str]] = [
      "products.acc.bom.dies_per_wafer", "greater than or equal to 0.000001 (got 1e-305)"),
     ("schema:packages_per_wafer", set_node("packager", packages_per_wafer=1e-305), "nodes.packager.packages_per_wafer",
      "greater than or equal to 0.000001 (got 1e-305)"),
+    # delivered in weekly parts: 1e12 days listed 1.4e11 parts until memory ran out (MemoryError, or killed)
+    ("schema:in_flight_days", set_node("lab", in_flight={"acc": 100}, in_flight_days=1e12), "nodes.lab.in_flight_days",
+     "less than or equal to 36525 (got 1000000000000.0)"),
     ("schema:capacity_per_tool", lambda d: next(n for n in d["nodes"] if n["id"] == "fab")["expansion"].update(
         capacity_per_tool=5e-324), "nodes.fab.expansion.capacity_per_tool", "greater than or equal to 0.000001 (got 5e-324)"),
     ("positive_figures", set_node("fab", ai_share=2), "nodes.fab.ai_share", "ai_share must be in (0, 1] (got 2)"),
