@@ -137,8 +137,9 @@ def _compared(exp: Any, base: Any, others: list, runs: list, extra: list, cfs: d
         tables[name] = typed(with_dates(t, t["scenario"].map(own), {"baseline_day": start}), name)
     idle = idle_notes(exp.tables["events"], base.scenario, {es.name: es.scenario for es in others}, base.replications)
     spans = {es.name: (es.scenario.start, es.scenario.end) for es in runs}
+    labs = {es.name: {n.id for n in es.model.nodes if n.kind == "lab"} for es in runs}
     text = format_comparison(tables, base.name, [es.name for es in others], base.replications, base.seed, start, idle,
-                             spans)
+                             spans, labs)
     folder = None
     if out is not None:
         folder = Path(out) / COMPARE_DIR
@@ -198,13 +199,24 @@ def _span_note(spans: dict[str, tuple[Any, Any]], baseline: str, name: str) -> l
             f"{days} days of each, the shortest run's; peak quotes, causes and stock points are over each whole run.", ""]
 
 
+def _labs_note(labs: dict[str, set[str]], baseline: str, name: str) -> list[str]:
+    """When two runs' topologies have different labs, which of them the comparison cannot pair: a lab of one run
+    only has no row in the lab tables, which would otherwise read as nothing to compare."""
+    if baseline not in labs or name not in labs or labs[baseline] == labs[name]:
+        return []
+    parts = [f"{', '.join(sorted(only))} only in {who}" for who, only in
+             ((baseline, labs[baseline] - labs[name]), (name, labs[name] - labs[baseline])) if only]
+    return [f"{name} and {baseline} run on topologies with different labs ({'; '.join(parts)}): only the labs of both "
+            "are compared, and a lab of one run alone has no rows in the lab tables.", ""]
+
+
 def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios: Sequence[str], replications: int,
                       seed: int, start: Any, idle: dict[str, list[str]] | None = None,
-                      spans: dict[str, tuple[Any, Any]] | None = None) -> str:
+                      spans: dict[str, tuple[Any, Any]] | None = None, lab_ids: dict[str, set[str]] | None = None) -> str:
     """The comparison as text: one block per scenario (the labs' part only where there are labs), led by
     the scenario's own rules and shocks that did nothing (`idle.idle_notes`): a block of +0 without
     them reads as "the policy changes nothing" when the policy never acted. `spans` (per run, its start and
-    end) says what a day is when they differ."""
+    end) says what a day is when they differ; `lab_ids` (per run, its labs' ids) which labs are not paired."""
     lines: list[str] = []
     labs = len(tables["mean_gaps"]) > 0 or len(tables["binding"]) > 0
     stocks = tables.get("stock_changes", pd.DataFrame())
@@ -213,6 +225,7 @@ def format_comparison(tables: dict[str, pd.DataFrame], baseline: str, scenarios:
                   f"{replications} paired replication(s), seed {seed}; differences are {name} - {baseline}, "
                   "mean and 95 % CI over replications.", ""]
         lines += _span_note(spans or {}, baseline, name)
+        lines += _labs_note(lab_ids or {}, baseline, name)
         if notes := (idle or {}).get(name):
             lines += [f"Of {name}'s own rules and shocks (not the baseline's), these left no row in the events table "
                       "in any replication:", *(f"    {line}" for line in notes), ""]

@@ -153,3 +153,22 @@ def test_a_stockpiling_window_before_the_run_is_not_said_to_have_moved_orders():
                                    "scope was never reached)"]
     assert len(notes["2024-12-15"]) == 1 and "stockpiling (x17 from 2024-12-15 to 2024-12-31) is not logged and may " \
         "have moved orders" in notes["2024-12-15"][0]
+
+
+def test_runs_on_topologies_with_different_labs_say_which_labs_are_not_compared(tmp_path):
+    """A scenario on a topology whose lab has another id ran and printed a comparison without a row of that lab,
+    as if nothing had changed for it. The block now says which labs only one run has."""
+    from _topo import minimal_data, node, write_yaml
+
+    data = minimal_data()
+    node(data, "lab")["id"] = "lab_b"
+    for edge in data["edges"]:
+        edge["to"] = "lab_b" if edge["to"] == "lab" else edge["to"]
+    other = write_yaml(tmp_path, data, "other.yaml")
+    c = compare(scenario("base", end="2022-12-31"), scenario("moved", topology=str(other), end="2022-12-31"),
+                replications=1, seed=0, counterfactuals=False)
+    assert ("moved and base run on topologies with different labs (lab only in base; lab_b only in moved): only the "
+            "labs of both are compared") in c.text
+    same = compare(scenario("base", end="2022-12-31"), scenario("same", end="2022-12-31"), replications=1, seed=0,
+                   counterfactuals=False)
+    assert "different labs" not in same.text
