@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 import sys
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Iterator, Literal
 
 import numpy as np
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, field_validator,
@@ -207,6 +207,13 @@ class Schedule(Strict):
         return out
 
 
+def _blocks(rng: np.random.Generator, size: int = 64) -> Iterator[float]:
+    """`rng.random()` draws, endless, fetched `size` at a time (the stream must be the caller's alone:
+    it runs up to `size` - 1 draws ahead)."""
+    while True:
+        yield from rng.random(size).tolist()
+
+
 class Distribution(Strict):
     """A random duration in days: fixed, uniform, triangular or lognormal (mean, cv)."""
 
@@ -255,9 +262,12 @@ class Distribution(Strict):
     def sample(self, rng: np.random.Generator) -> float:
         return self.sampler(rng)()
 
-    def sampler(self, rng: np.random.Generator) -> Callable[[], float]:
+    def sampler(self, rng: np.random.Generator, own: bool = False) -> Callable[[], float]:
         """A draw function bound to `rng`, parameters worked out once: a run samples transport
-        times hundreds of thousands of times. Draws the same numbers as repeated `sample`."""
+        times hundreds of thousands of times. Draws the same numbers as repeated `sample`.
+        `own`: nothing else draws from `rng` (a flow's stream), so uniform and triangular draws
+        fetch its doubles in blocks, the same doubles in the same order as one `random()` each
+        (numpy fills an array draw by draw), at a fifth of the cost per draw."""
         if self.dist == "fixed":
             value = float(self.mean)  # type: ignore[arg-type]
             return lambda: value
@@ -265,7 +275,7 @@ class Distribution(Strict):
         # the same double it draws, in the same operations: a scalar numpy draw costs
         # three times a plain `random()` (argument checks, broadcasting), most of a shipment's
         # transport time on a large network
-        uniform = rng.random
+        uniform = _blocks(rng).__next__ if own else rng.random
         if self.dist == "uniform":
             low, width = float(self.low), float(self.high) - float(self.low)  # type: ignore[arg-type]
             return lambda: low + width * uniform()

@@ -73,4 +73,8 @@ def test_bound_sampler_draws_the_distribution_from_the_rng(spec, seed):
         want = [d.expected] * 5
     assert got == want  # bit for bit: the tables depend on it
     assert all(isinstance(x, float) for x in got)
+    # a stream of its own (a flow's) is drawn in blocks: the same numbers, across a block's end too
+    c, own = np.random.default_rng(seed), d.sampler(np.random.default_rng(seed), own=True)
+    one = d.sampler(c)
+    assert [own() for _ in range(150)] == [one() for _ in range(150)]
     assert d.sample(np.random.default_rng(seed)) == got[0]

@@ -52,7 +52,12 @@ class Placing:
 
     def place(self, o: Order, now: float) -> None:
         """Check export controls at order time, then release (or delay, or deny) the order."""
-        rules = o.rules if o.rules is not None else self._rules(o)
+        rules = o.rules
+        if rules is None:  # a new order: its rules looked up (none at all without controls: no call)
+            if self.controls.rules:
+                rules = self._rules(o)
+            else:
+                o.rules = rules = _NO_RULES
         if not rules:  # no rule covers the trade: allowed
             self._release(o, now)
             return

@@ -22,12 +22,13 @@ class Shipping:
         self._finished(o, self.env.now)
 
     def _finished(self, o: Order, now: float) -> None:
-        if o.kind == "build":  # a build-ahead maker's lot: into its stock
+        kind = o.kind
+        if kind == "build":  # a build-ahead maker's lot: into its stock
             qty = o.made - o.shipped_qty
             if qty > 1e-12:
                 self.build_ahead.arrived(o, qty, now)
             return
-        if o.kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
+        if kind == "assembly" and o.supplier == o.customer:  # generic assembly kit at a stock point
             good = o.qty - o.denied_qty  # less what its refused inputs no longer cover
             self.stocks.goods_in(o.supplier, good, now)
             o.delivered, o.delivered_qty, o.status = now, good, "delivered"
@@ -38,7 +39,9 @@ class Shipping:
 
     def ship(self, o: Order, qty: float, now: float) -> None:
         """Check controls at shipment, then send the goods along the order's edge."""
-        rules = o.rules if o.rules is not None else self._rules(o)
+        rules = o.rules
+        if rules is None:
+            rules = self._rules(o)
         delay = 0.0
         if rules:  # no rule covers most orders: nothing to decide (allowed, no delay)
             border = self._border(o, qty, now, rules)
@@ -48,7 +51,9 @@ class Shipping:
         tt = 0.0
         flow = o.flow
         if flow >= 0:
-            tt = self.draw_transport[flow]()
+            tt = self.fixed_transport[flow]  # a fixed time: no draw to call for (over half the shipments)
+            if tt is None:
+                tt = self.draw_transport[flow]()
             if self.transport_shocked[flow]:  # x 1.0 elsewhere: skip the lookup
                 tt *= float(self.net.flows[flow].transport_mult[min(int(now), self.net.days - 1)])
         if o.shipped is None:
@@ -142,15 +147,16 @@ class Shipping:
         now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call: one per shipment
         self.in_transit -= qty
         self.delivered_qty += qty
-        o.delivered_qty += qty
+        o.delivered_qty = got = o.delivered_qty + qty
         o.arrived = now
-        if o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
+        if got + o.denied_qty >= o.qty * (1 - 1e-9):
             o.delivered, o.status = now, "delivered"
         net = self.net
-        kind = net.kinds[o.customer]
+        customer = o.customer
+        kind = net.kinds[customer]
         if kind == "lab":
             labs = self.labs
-            j = labs.pos[o.customer]
+            j = labs.pos[customer]
             if net.products[o.product].kind == "power":
                 st = labs.states[j]
                 st.power_mw += qty
@@ -162,13 +168,13 @@ class Shipping:
         elif o.kind == "tool":
             self.production.tools[o.customer] += qty
             self.tools_on_order[o.customer] -= qty
-        elif o.parent is not None and o.parent.kind == "assembly" and o.parent.inputs is not None:
-            kit = o.parent  # (a stockpiling order has no parent: it goes to the packager's `inventory`, below)
-            kit.inputs[o.product][1] += qty
-            self._kit_progress(kit, now)
-        elif o.parent is not None and o.parent.kind == "assembly":
-            if o.delivered is not None:
-                self._input_done(o.parent, now)
+        elif (kit := o.parent) is not None and kit.kind == "assembly":
+            # (a stockpiling order has no parent: it goes to the packager's `inventory`, below)
+            if kit.inputs is not None:
+                kit.inputs[o.product][1] += qty
+                self._kit_progress(kit, now)
+            elif o.delivered is not None:  # a generic kit's input, all in
+                self._input_done(kit, now)
         elif kind == "packaging":  # stockpiled components
             key = (o.customer, o.product)
             self.inventory[key] = self.inventory.get(key, 0.0) + qty

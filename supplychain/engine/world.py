@@ -93,9 +93,12 @@ class World(Placing, Reviews, Shipping):
         self.build_ahead = BuildAhead(self)
         # one stream per flow, keyed by its ends and product (`keyed_stream`); a fixed time draws nothing
         ids, transport = net.ids, self.rng["transport"]
-        self.draw_transport = [f.transport.sampler(transport if f.transport.dist == "fixed" else
-                                                   keyed_stream(transport, flow_key(ids[f.supplier], ids[f.customer], f.product)))
-                               for f in net.flows]
+        self.draw_transport = [
+            f.transport.sampler(transport) if f.transport.dist == "fixed" else  # the flow's own stream: drawn in blocks
+            f.transport.sampler(keyed_stream(transport, flow_key(ids[f.supplier], ids[f.customer], f.product)), own=True)
+            for f in net.flows]
+        # a fixed time's value (what its sampler returns), None for a drawn one
+        self.fixed_transport = [float(f.transport.mean) if f.transport.dist == "fixed" else None for f in net.flows]
         self.transport_shocked = [bool((f.transport_mult != 1.0).any()) for f in net.flows]
         for j, st in enumerate(self.labs.states):
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
@@ -243,7 +246,7 @@ class World(Placing, Reviews, Shipping):
         kit.status = "waiting"
         for product, qty in needs:
             have = self.inventory.get((node, product), 0.0)
-            take = min(have, qty)
+            take = qty if qty < have else have  # min(have, qty), without the call
             self.inventory[(node, product)] = have - take
             kit.inputs[product] = [qty, take, qty, 0.0]  # still needed, arrived, first needed, refused
             if qty - take > 1e-9:
