@@ -114,7 +114,8 @@ def startable(o: Order) -> float:
 
 def startable_after(o: Order, remaining: float) -> float:
     """`startable(o)` once `o.remaining` is `remaining` (before it is written back)."""
-    return min(remaining, o.ready_qty - (o.qty - o.denied_qty - remaining))
+    can = o.ready_qty - (o.qty - o.denied_qty - remaining)
+    return can if can < remaining else remaining  # min(remaining, can), without the call
 
 
 def _fill(orders, budget: float, y: float) -> list[tuple[Order, float]]:

@@ -203,7 +203,8 @@ class Production:
         share = self.shares[node]
         book = self.books[node]
         kits = [(o, c) for o in book if (c := startable(o)) > EPS] if book else []  # empty most days
-        due = max(due, share.last_due)  # no overtaking inside the node
+        last = share.last_due
+        due = last if last > due else due  # max(due, last): no overtaking inside the node
         share.last_due = due
         used, started, give = share.allocate(budget, y, day, kits)
         if started > 0.0:
@@ -249,6 +250,7 @@ class Production:
         a call per node-day: it is most of the production step."""
         books, rules, shares, pipeline = self.books, self.rules, self.shares, self.pipeline
         queued, used_today, started_at, wip = self.queued, self.used_today, self.started, self.wip
+        eps, inf, fday = EPS, INF, float(day)  # locals: read per order
         for node, budget, lag, y in rows:
             due = day + lag
             rule = rules[node]
@@ -269,34 +271,38 @@ class Production:
             gone: list[Order] | None = None  # made on the first order to leave the book: most days none does
             parked: list[Order] | None = None
             for o in orders:
-                if budget <= EPS:
+                if budget <= eps:
                     break
-                rem = o.remaining
+                rem, ready, qty = o.remaining, o.ready_qty, o.qty  # each field read once
                 # startable(o), inline: the hottest loop; min(rem, can) without the call (min keeps its first
-                # argument unless the second is smaller)
-                can = o.ready_qty - (o.qty - o.denied_qty - rem)
-                if not can < rem:
+                # argument unless the second is smaller). Not a kit (no input limit): inf - x is inf, so rem
+                if ready == inf:
                     can = rem
-                if can <= EPS:
+                else:
+                    can = ready - (qty - o.denied_qty - rem)
+                    if not can < rem:
+                        can = rem
+                if can <= eps:  # (a dropped order may have nothing left)
                     continue
-                cost = o.unit_cost / y
+                unit_cost = o.unit_cost
+                cost = unit_cost / y
                 goods = can if can * cost <= budget else budget / cost
                 budget -= goods * cost
                 rem -= goods
-                if rem < (EPS * o.qty if o.qty > 1.0 else EPS):
+                if rem < (eps * qty if qty > 1.0 else eps):
                     goods += rem
                     rem = 0.0
                     if gone is None:
                         gone = []
                     gone.append(o)
-                elif o.ready_qty != INF and startable_after(o, rem) <= EPS:
+                elif ready != inf and startable_after(o, rem) <= eps:
                     if parked is None:
                         parked = []
                     parked.append(o)
                 o.remaining = rem
                 if o.started is None:
-                    o.started = float(day)
-                used += goods * o.unit_cost
+                    o.started = fday
+                used += goods * unit_cost
                 started += goods
                 if slot is None:
                     slot = pipeline.get(due)
@@ -350,7 +356,8 @@ class Production:
             self.wip[node] -= goods
             self.finished[node] += goods
             self.flow_time[node] += goods * (day - began)
-            reached[node] = max(level, reached.get(node, 0.0))
+            was = reached.get(node, 0.0)
+            reached[node] = was if was > level else level  # max(level, was), without the call
         for node, share in self.shares.items():
             if node in reached or (ship_day and share.members):
                 share.finish(reached.get(node, share.done_level), day, ship_day, self.on_finished)

@@ -96,10 +96,13 @@ class ShareBook:
 
     def remaining(self, o: Order) -> float:
         m = self.members[o.id]
-        return m.size * (m.final - min(self.level, m.final))
+        level, final = self.level, m.final
+        return m.size * (final - (final if final < level else level))  # min(level, final), without the call
 
     def made(self, m: _Member) -> float:
-        return m.size * max(0.0, min(self.done_level, m.final) - m.entry)
+        done, final = self.done_level, m.final
+        x = (final if final < done else done) - m.entry  # max(0.0, min(done, final) - entry), without the calls
+        return m.size * (x if x > 0.0 else 0.0)
 
     def drop(self, o: Order, units: float) -> float:
         """Take up to `units` not yet started out of an order (denied inputs: goods refused at the border
@@ -159,7 +162,8 @@ class ShareBook:
                 used += need * m.cost / y
                 started += need
                 pool -= m.size * m.cost / y
-                top_final = max(top_final, m.final)
+                if m.final > top_final:  # max(top_final, m.final), without the call
+                    top_final = m.final
                 self._leave(m)
             elif ratio <= lev and k < len(rows):
                 o, c, s = rows[k]
@@ -180,7 +184,9 @@ class ShareBook:
         else:
             self.level = top_final
         for o, c, s in rows[k:]:
-            g = min(c, lev * s)
+            g = lev * s
+            if not g < c:  # min(c, lev x s), without the call
+                g = c
             give.append((o, g))
             left -= g * o.unit_cost / y
             used += g * o.unit_cost / y
@@ -189,7 +195,7 @@ class ShareBook:
                 if m.order.started is None:
                     m.order.started = float(day)
             self._fresh = []
-        return min(used, budget), started, give
+        return (budget if budget < used else used), started, give  # min(used, budget), without the call
 
     def _peek_start(self) -> tuple[float, int] | None:
         h = self._start
@@ -205,7 +211,8 @@ class ShareBook:
     def finish(self, done_level: float, day: int, ship_day: bool, on_finished: Callable[[Order, float], None]) -> None:
         """Work started up to `done_level` is done: finish the orders it completes and, on a
         shipping day, ship tranches that reached their share of the order."""
-        self.done_level = max(self.done_level, done_level)
+        if done_level > self.done_level:  # max(done_level of before, done_level), without the call
+            self.done_level = done_level
         now = float(day)
         h = self._done
         while h and h[0][0] <= self.done_level + EPS:
@@ -229,7 +236,8 @@ class ShareBook:
                 continue
             o = m.order
             o.made = self.made(m)
-            o.remaining = m.size * (m.final - min(self.level, m.final))  # self.remaining(o) without finding m again
+            level, final = self.level, m.final  # self.remaining(o) without finding m again
+            o.remaining = m.size * (final - (final if final < level else level))
             on_finished(o, now)
             frac = (o.shipped_qty + o.held_qty) / m.size
             nxt = m.entry + frac + self.tranche
