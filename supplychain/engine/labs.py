@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable
 
@@ -54,6 +55,9 @@ class LabState:
     on_order_mw: dict = field(default_factory=dict)  # power_aware only: flow index -> MW its accelerators on order draw
     power_log: deque = field(default_factory=deque)  # power_aware only: (day, powered MW) at its reviews, a year back
     stockpiled: dict = field(default_factory=dict)  # SKU -> H100e ordered as stockpile in its rule's window (`Reviews._lab_stockpile`)
+
+
+_WAITING, _COMMISSIONING = attrgetter("waiting_h100e"), attrgetter("commissioning_h100e")
 
 
 class Labs:
@@ -217,8 +221,9 @@ class Labs:
         or refused); `pending=False` for a delivery, whose power stays pending until it is installed."""
         st = self.states[j]
         p = self.net.products[sku]
-        st.on_order_h100e += units * p.h100e
-        st.peak_h100e = max(st.peak_h100e, st.on_order_h100e)
+        st.on_order_h100e = h = st.on_order_h100e + units * p.h100e
+        if h > st.peak_h100e:  # max(peak, h), without the call
+            st.peak_h100e = h
         mw = units * p.power_kw / 1000.0
         if pending:
             st.pending_mw += mw
@@ -273,14 +278,18 @@ class Labs:
         if not st.waiting:
             self.next_ready[j] = ready
         st.waiting.append((ready, sku, units, order))
-        st.waiting_h100e += h
-        st.peak_h100e = max(st.peak_h100e, st.waiting_h100e)
+        st.waiting_h100e = waiting = st.waiting_h100e + h
+        if waiting > st.peak_h100e:  # max(peak, waiting), without the call
+            st.peak_h100e = waiting
         self._commissioning_of[j].append((ready, j, h))
         st.commissioning += 1
         st.commissioning_h100e += h
         retire_at = ready + lifetime_days
-        if retire_at < self.net.days:
-            self.retire_later(j, retire_at, sku, units)
+        if retire_at < self.net.days:  # `retire_later`, written out
+            q = self.retiring[j]
+            if not q:
+                self.next_retire[j] = retire_at
+            q.append((retire_at, sku, units))
 
     def install_ready(self, j: int, day: int) -> float:
         """Install, first in first out, what has finished commissioning and fits the power.
@@ -317,7 +326,9 @@ class Labs:
                 break
             q.popleft()
         st.used_mw, st.pending_mw, st.waiting_h100e = used_mw, pending_mw, waiting_h100e
-        self.h100e[j], self.installed_units, st.peak_h100e = fleet, installed_units, max(st.peak_h100e, fleet)
+        self.h100e[j], self.installed_units = fleet, installed_units
+        if fleet > st.peak_h100e:  # max(peak, fleet), without the call
+            st.peak_h100e = fleet
         self.next_ready[j] = q[0][0] if q else np.inf
         return done
 
@@ -334,7 +345,9 @@ class Labs:
                 st.commissioning -= 1
                 # a lab's last delivery ready: exactly 0, no rounding residue of the running sum
                 st.commissioning_h100e = st.commissioning_h100e - h if st.commissioning else 0.0
-        x = np.fromiter((st.waiting_h100e - st.commissioning_h100e for st in states), float, len(states))
+        # the two fields as arrays (`map` of an attrgetter, no generator per lab), then one subtraction (the same doubles)
+        x = (np.fromiter(map(_WAITING, states), float, len(states))
+             - np.fromiter(map(_COMMISSIONING, states), float, len(states)))
         self.stranded[:] = np.where(0.0 > x, 0.0, x)  # max(x, 0.0) as Python's comparison gives it (-0.0 stays)
         return self.stranded
 
