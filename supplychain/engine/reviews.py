@@ -75,7 +75,7 @@ class Reviews:
         self._deliver(o, qty)
 
     def _review_lab(self, j: int) -> None:
-        now = self.env.now
+        now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call
         labs, net, controls = self.labs, self.net, self.controls
         if labs.next_retire.item(j) <= now:  # .item: a float, not a numpy scalar to compare
             labs.retire_due(j, now)
@@ -83,27 +83,34 @@ class Reviews:
         pol = st.policy
         node = labs.nodes[j]
         target, today, power_target = labs.review_targets(j, now)
-        position = labs.position(j)
+        position = labs.h100e.item(j) + st.waiting_h100e + st.on_order_h100e  # `labs.position(j)`, without the call
         limit = INF  # the largest position a power-aware lab's expected power runs
         if pol.power_aware and not self.scenario.unconstrained:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
         policy, params = labs.ordering[j]
-        if (policy.every_review or min(target, limit) - position > 1e-6 * max(1.0, today)
+        # min(target, limit), max(1.0, today), max(1.0, target): the same floats without the calls (two a review)
+        level = limit if limit < target else target
+        if (policy.every_review or level - position > 1e-6 * (today if today > 1.0 else 1.0)
                 or controls.any_announced(now)):
             rules = controls.rules
-            least = 1e-6 * max(1.0, target)  # a SKU's part of the gap no larger is not ordered
+            least = 1e-6 * (target if target > 1.0 else 1.0)  # a SKU's part of the gap no larger is not ordered
             review = None
             # the lab's stream for a user's policy (`Review.rng`); a built-in one draws nothing: no stream to make
-            rng = None if policy is BUILT_IN.get(pol.ordering) else self.plugin_streams.get("ordering", net.ids[node])
+            built_in = policy is BUILT_IN.get(pol.ordering)
+            rng = None if built_in else self.plugin_streams.get("ordering", net.ids[node])
+            want = 0.0  # a built-in policy's answer, the same for every SKU (it reads only the review): asked once
             offers = self._lab_offers(j, now)
             extra = None  # H100e of each SKU stockpiled now, beside the policy's orders
             if rules and offers:
                 position, limit, extra = self._lab_stockpile(st, offers, node, now, target, position, limit)
             for k, (flow, sku, share, chosen, blocked) in enumerate(offers):
                 if review is None:  # every SKU's is the same: built once, when one is asked
-                    review = Review(net.ids[node], now, min(target, limit), position, target, pol.review_days, params, rng)
-                # how much of the gap to order now: the lab's ordering policy (`engine.ordering`)
-                gap = ask(policy, review) * share
+                    review = Review(net.ids[node], now, limit if limit < target else target, position, target,
+                                    pol.review_days, params, rng)
+                    if built_in:
+                        want = ask(policy, review)
+                # how much of the gap to order now: the lab's ordering policy (`engine.ordering`; a user's, per SKU)
+                gap = (want if built_in else ask(policy, review)) * share
                 if extra is not None and extra[k] > 0.0:
                     gap += extra[k]
                     st.stockpiled[sku] = st.stockpiled.get(sku, 0.0) + extra[k]
