@@ -108,6 +108,10 @@ class Labs:
                 self.h100e[j] += units * p.h100e
                 st.used_mw += units * p.power_kw / 1000.0
             st.peak_h100e = self.h100e.item(j)
+        # each lab's rows of both as memoryviews of the arrays' own memory: `row[day]` reads the float without
+        # `.item`'s argument parsing (a review reads four); the arrays stay as they are for the vector reads
+        self._target_rows = [memoryview(row) for row in self.targets]
+        self._demand_rows = [memoryview(row) for row in self.demand]
         self.acc_flows: list[list[Flow]] = [[] for _ in self.nodes]
         self.power_products: list[list[str]] = [[] for _ in self.nodes]
         for (cust, product), flows in net.inbound.items():
@@ -149,12 +153,12 @@ class Labs:
         not foresee a surge or a cut before it happens. The multiplier is read once for the three
         (750 labs review every two weeks on a 1,000-node network)."""
         pol = self.states[j].policy
-        last = self.net.days - 1  # `.item` reads floats, not numpy scalars
+        last = self.net.days - 1  # the rows' memoryviews read floats, not numpy scalars
         ahead, power = now + pol.horizon_days, now + pol.power_horizon_days
         t = last if now >= last else int(now) if now > 0 else 0
-        m, item = self.demand.item(j, t), self.targets.item
-        return (item(j, last if ahead >= last else int(ahead) if ahead > 0 else 0) * m, item(j, t) * m,
-                item(j, last if power >= last else int(power) if power > 0 else 0) * m)
+        m, row = self._demand_rows[j][t], self._target_rows[j]
+        return (row[last if ahead >= last else int(ahead) if ahead > 0 else 0] * m, row[t] * m,
+                row[last if power >= last else int(power) if power > 0 else 0] * m)
 
     def target_now(self, day: int) -> np.ndarray:
         """Every lab's target for `day` as known that day (the fleet table's `target_h100e`)."""

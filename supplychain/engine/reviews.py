@@ -91,7 +91,7 @@ class Reviews:
         # min(target, limit), max(1.0, today), max(1.0, target): the same floats without the calls (two a review)
         level = limit if limit < target else target
         if (policy.every_review or level - position > 1e-6 * (today if today > 1.0 else 1.0)
-                or controls.any_announced(now)):
+                or (controls.rules and controls.any_announced(now))):  # (no rule: none announced, no call)
             rules = controls.rules
             least = 1e-6 * (target if target > 1.0 else 1.0)  # a SKU's part of the gap no larger is not ordered
             review = None
