@@ -89,6 +89,11 @@ class Labs:
                              for st in self.states]
         self.retiring: list[deque] = [deque() for _ in range(m)]  # (day, sku, units) in due order
         self.next_retire = np.full(m, np.inf)  # due day of the front of each lab's retirement queue
+        # memoryviews of these three vectors' own memory: one lab's element read or written as a Python float
+        # (the same double) without `.item`'s argument parsing or numpy's scalar indexing, a few times per
+        # review, delivery and installation; the daily step and weekly record read the arrays whole
+        self.h100e_view, self.next_ready_view = memoryview(self.h100e), memoryview(self.next_ready)
+        self.next_retire_view = memoryview(self.next_retire)
         days = np.arange(net.days, dtype=float)
         self.targets = np.zeros((m, net.days))  # the planned fleet trajectory T_L, H100e
         self.demand = np.ones((m, net.days))  # the demand multiplier m (scenario x demand shocks)
@@ -167,7 +172,7 @@ class Labs:
 
     def position(self, j: int) -> float:
         st = self.states[j]
-        return self.h100e.item(j) + st.waiting_h100e + st.on_order_h100e
+        return self.h100e_view[j] + st.waiting_h100e + st.on_order_h100e
 
     def sku_offers(self, j: int, day: float, ahead: float = 0.0) -> list[tuple[Flow, str, float]]:
         """(vendor flow, sku, share) for SKUs on sale `ahead` days from `day`, shares of `day`, normalised.
@@ -216,7 +221,7 @@ class Labs:
             offers, kw_per_h100e = self._offer_mix(j, day)
             if not offers:
                 kw_per_h100e = FALLBACK_KW_PER_H100E
-        gap = target - (self.h100e.item(j) + st.waiting_h100e + st.on_order_h100e)  # less the position
+        gap = target - (self.h100e_view[j] + st.waiting_h100e + st.on_order_h100e)  # less the position
         gap = 0.0 if 0.0 > gap else gap  # max(gap, 0.0), without the call
         return (st.used_mw + st.pending_mw + gap * kw_per_h100e / 1000.0) * pol.power_headroom
 
@@ -280,7 +285,7 @@ class Labs:
             st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * p.power_kw / 1000.0
         ready = now + commissioning_days
         if not st.waiting:
-            self.next_ready[j] = ready
+            self.next_ready_view[j] = ready
         st.waiting.append((ready, sku, units, order))
         st.waiting_h100e = waiting = st.waiting_h100e + h
         if waiting > st.peak_h100e:  # max(peak, waiting), without the call
@@ -292,7 +297,7 @@ class Labs:
         if retire_at < self.net.days:  # `retire_later`, written out
             q = self.retiring[j]
             if not q:
-                self.next_retire[j] = retire_at
+                self.next_retire_view[j] = retire_at
             q.append((retire_at, sku, units))
 
     def install_ready(self, j: int, day: int) -> float:
@@ -305,7 +310,7 @@ class Labs:
         st = self.states[j]
         q, installed, products, free_power = st.waiting, st.installed, self.net.products, self.sc.unconstrained
         power_mw, used_mw, pending_mw, waiting_h100e = st.power_mw, st.used_mw, st.pending_mw, st.waiting_h100e
-        fleet, installed_units, done = self.h100e.item(j), self.installed_units, 0.0
+        fleet, installed_units, done = self.h100e_view[j], self.installed_units, 0.0
         while q and q[0][0] <= day:
             ready, sku, units, order = q[0]
             p = products[sku]
@@ -330,10 +335,10 @@ class Labs:
                 break
             q.popleft()
         st.used_mw, st.pending_mw, st.waiting_h100e = used_mw, pending_mw, waiting_h100e
-        self.h100e[j], self.installed_units = fleet, installed_units
+        self.h100e_view[j], self.installed_units = fleet, installed_units
         if fleet > st.peak_h100e:  # max(peak, fleet), without the call
             st.peak_h100e = fleet
-        self.next_ready[j] = q[0][0] if q else np.inf
+        self.next_ready_view[j] = q[0][0] if q else np.inf
         return done
 
     def stranded_all(self, day: int) -> np.ndarray:
@@ -359,7 +364,7 @@ class Labs:
         """Queue a retirement due at `when` (callers queue them in due order)."""
         q = self.retiring[j]
         if not q:
-            self.next_retire[j] = when
+            self.next_retire_view[j] = when
         q.append((when, sku, units))
 
     def retire_due(self, j: int, now: float) -> None:
@@ -368,7 +373,7 @@ class Labs:
         while q and q[0][0] <= now:
             _, sku, units = q.popleft()
             self.retire(j, sku, units)
-        self.next_retire[j] = q[0][0] if q else np.inf
+        self.next_retire_view[j] = q[0][0] if q else np.inf
 
     def retire(self, j: int, sku: str, units: float) -> float:
         """Retire `units` of `sku`: installed units first; what is due beyond them (units that
@@ -379,7 +384,7 @@ class Labs:
         p = self.net.products[sku]
         st.installed[sku] = st.installed.get(sku, 0.0) - units  # a SKU never installed has no entry
         st.used_mw -= units * p.power_kw / 1000.0
-        self.h100e[j] -= units * p.h100e
+        self.h100e_view[j] -= units * p.h100e
         self.retired_units += units
         if due - units > 1e-6 * max(due, 1.0):  # more than rounding left over
             units += self._retire_waiting(j, sku, due - units)
@@ -402,6 +407,6 @@ class Labs:
         st.waiting = kept
         st.waiting_h100e -= taken * p.h100e
         st.pending_mw -= taken * p.power_kw / 1000.0
-        self.next_ready[j] = kept[0][0] if kept else np.inf
+        self.next_ready_view[j] = kept[0][0] if kept else np.inf
         self.retired_units += taken
         return taken

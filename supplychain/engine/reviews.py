@@ -77,13 +77,13 @@ class Reviews:
     def _review_lab(self, j: int) -> None:
         now = self.env._now  # type: ignore[attr-defined]  # `env.now` without the property's call
         labs, net, controls = self.labs, self.net, self.controls
-        if labs.next_retire.item(j) <= now:  # .item: a float, not a numpy scalar to compare
+        if labs.next_retire_view[j] <= now:  # the memoryview: a float, not a numpy scalar to compare
             labs.retire_due(j, now)
         st = labs.states[j]
         pol = st.policy
         node = labs.nodes[j]
         target, today, power_target = labs.review_targets(j, now)
-        position = labs.h100e.item(j) + st.waiting_h100e + st.on_order_h100e  # `labs.position(j)`, without the call
+        position = labs.h100e_view[j] + st.waiting_h100e + st.on_order_h100e  # `labs.position(j)`, without the call
         limit = INF  # the largest position a power-aware lab's expected power runs
         if pol.power_aware and not self.scenario.unconstrained:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
