@@ -112,20 +112,21 @@ class Production:
 
     # -- flow --------------------------------------------------------------
     def add(self, order: Order, now: float) -> None:
-        tiers = self.tiers.get(order.supplier)
+        supplier = order.supplier
+        tiers = self.tiers.get(supplier)
         if tiers:
             order.tier = tiers.get(self.net.ids[order.customer], max(tiers.values()) + 1)
         order.entered = now
-        order.remaining = order.qty - order.denied_qty
+        order.remaining = remaining = order.qty - order.denied_qty
         order.status = "book"
         order.in_book = True
-        share = self.shares.get(order.supplier)
-        if share is not None and order.ready_qty == INF and order.remaining > 0.0:
+        share = self.shares.get(supplier)
+        if share is not None and order.ready_qty == INF and remaining > 0.0:
             share.add(order)
         else:
-            self.books[order.supplier].append(order)
-            self.queued[order.supplier] += order.remaining * order.unit_cost
-        self.active.add(order.supplier)
+            self.books[supplier].append(order)
+            self.queued[supplier] += remaining * order.unit_cost
+        self.active.add(supplier)
 
     def unpark(self, order: Order) -> None:
         """Put a kit whose inputs arrived back in its book, in order of entry."""

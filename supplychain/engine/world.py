@@ -209,7 +209,8 @@ class World(Placing, Reviews, Shipping):
         elif o.supplier in self.build_ahead.ahead and o.kind != "build":  # filled from the maker's stock
             self.build_ahead.take(o, now)
         elif kind in PRODUCER_KINDS and not (kind == "source" and self.net.unlimited[o.supplier]):
-            o.unit_cost = self.net.unit_cost(o.supplier, o.product, self._dies_per_wafer(o))
+            # (only a fab's cost reads dies per wafer: no BOM to look up for the others)
+            o.unit_cost = self.net.unit_cost(o.supplier, o.product, self._dies_per_wafer(o) if kind == "fab" else None)
             self.production.add(o, now)
         else:  # unlimited source: only its cycle time
             o.entered = o.started = now
