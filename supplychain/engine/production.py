@@ -89,6 +89,12 @@ class Production:
         self._zeros = bytes(8 * n)
         self._zero_days, self.used_today = array("d", self._zeros), array("d", self._zeros)  # zeroed in place daily
         self._used_np = np.frombuffer(self.used_today)
+        # memoryviews of the same `array`s for the per-node and per-chunk updates: an element stored through a
+        # memoryview is one float conversion; through the `array`, its setitem parses the value with PyArg_Parse
+        # (about 1.5M stores on a 1,000-node, 3-year run). The `array`s stay what everything else reads
+        self._queued_v, self._used_v, self._started_v, self._wip_v = (
+            memoryview(self.queued), memoryview(self.used_today), memoryview(self.started), memoryview(self.wip))
+        self._finished_v, self._flow_time_v = memoryview(self.finished), memoryview(self.flow_time)
         # capacity units used and available since the last weekly record: its mean utilisation
         self.used_since = np.zeros(n)
         self.cap_since = np.zeros(n)
@@ -125,7 +131,7 @@ class Production:
             share.add(order)
         else:
             self.books[supplier].append(order)
-            self.queued[supplier] += remaining * order.unit_cost
+            self._queued_v[supplier] += remaining * order.unit_cost
         self.active.add(supplier)
 
     def unpark(self, order: Order) -> None:
@@ -134,7 +140,7 @@ class Production:
             return
         order.in_book = True
         bisect.insort(self.books[order.supplier], order, key=lambda o: o.entered)
-        self.queued[order.supplier] += order.remaining * order.unit_cost
+        self._queued_v[order.supplier] += order.remaining * order.unit_cost
         self.active.add(order.supplier)
 
     def step(self, day: int) -> None:
@@ -211,9 +217,9 @@ class Production:
         if started > 0.0:
             self.share_pipeline.setdefault(due, []).append((node, started, day, share.level))
             # the kits' capacity is counted by `_start`; with no kit (most days) nothing to take off (x - 0 is x)
-            self.used_today[node] += used - sum(g * o.unit_cost / y for o, g in give) if give else used
-            self.started[node] += started
-            self.wip[node] += started
+            self._used_v[node] += used - sum(g * o.unit_cost / y for o, g in give) if give else used
+            self._started_v[node] += started
+            self._wip_v[node] += started
         if give:
             give = [(o, g) for o, g in give if g > 0.0]
             if give:
@@ -250,7 +256,7 @@ class Production:
         `_start` writes it, and neither reads another order). The pass is inline in the loop over nodes, not
         a call per node-day: it is most of the production step."""
         books, rules, shares, pipeline = self.books, self.rules, self.shares, self.pipeline
-        queued, used_today, started_at, wip = self.queued, self.used_today, self.started, self.wip
+        queued, used_today, started_at, wip = self._queued_v, self._used_v, self._started_v, self._wip_v
         eps, inf, fday = EPS, INF, float(day)  # locals: read per order
         for node, budget, lag, y in rows:
             due = day + lag
@@ -327,10 +333,10 @@ class Production:
         """The node's statistics and book after today's starts: `used` capacity units at yield 1 and `started`
         good units; `gone` orders are fully started, `parked` kits wait for inputs outside the book."""
         book = self.books[node]
-        queued = self.queued[node] - used
-        self.used_today[node] += used / y
-        self.started[node] += started
-        self.wip[node] += started
+        queued = self._queued_v[node] - used
+        self._used_v[node] += used / y
+        self._started_v[node] += started
+        self._wip_v[node] += started
         for o in parked:
             o.in_book = False
             queued -= o.remaining * o.unit_cost
@@ -346,7 +352,7 @@ class Production:
                 del book[:k]
             else:
                 self.books[node] = book = [o for o in book if o.remaining > 0.0 and o.in_book]
-        self.queued[node] = queued if book else 0.0
+        self._queued_v[node] = queued if book else 0.0
 
     def _complete(self, day: int) -> None:
         """Finish today's chunks; ship what is made when an order completes, else weekly (in tranches
@@ -354,9 +360,9 @@ class Production:
         ship_day = day % 7 == 0
         reached: dict[int, float] = {}
         for node, goods, began, level in self.share_pipeline.pop(day, ()):
-            self.wip[node] -= goods
-            self.finished[node] += goods
-            self.flow_time[node] += goods * (day - began)
+            self._wip_v[node] -= goods
+            self._finished_v[node] += goods
+            self._flow_time_v[node] += goods * (day - began)
             was = reached.get(node, 0.0)
             reached[node] = was if was > level else level  # max(level, was), without the call
         for node, share in self.shares.items():
@@ -364,7 +370,7 @@ class Production:
                 share.finish(reached.get(node, share.done_level), day, ship_day, self.on_finished)
         # keyed by the order itself (hashed by identity): no load of its id, a cold int, per chunk
         touched: dict[Order, None] = {}
-        wip, finished, flow_time = self.wip, self.finished, self.flow_time
+        wip, finished, flow_time = self._wip_v, self._finished_v, self._flow_time_v
         for node, o, goods, began in self.pipeline.pop(day, ()):
             wip[node] -= goods
             finished[node] += goods
@@ -397,7 +403,7 @@ class Production:
         cut = min(units, o.remaining)
         o.remaining -= cut
         if o.in_book and cut > 0.0:
-            self.queued[o.supplier] -= cut * o.unit_cost
+            self._queued_v[o.supplier] -= cut * o.unit_cost
         if o.remaining <= EPS and o.made + o.denied_qty >= o.qty * (1 - 1e-9) and o.finished is None:
             o.finished = o.finished or (o.started if o.started is not None else o.entered)
         return cut
