@@ -57,6 +57,19 @@ class LabState:
     stockpiled: dict = field(default_factory=dict)  # SKU -> H100e ordered as stockpile in its rule's window (`Reviews._lab_stockpile`)
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewPolicy:
+    """What a lab's reviews, orders and power sizing read of its policy, copied as it is into slots: a
+    `LabPolicy` (pydantic) field goes through the model's `__getattr__` hook on every read, a dozen a review."""
+
+    horizon_days: float
+    power_horizon_days: float
+    power_headroom: float
+    order_ahead_days: float
+    review_days: float
+    power_aware: bool
+
+
 _WAITING, _COMMISSIONING = attrgetter("waiting_h100e"), attrgetter("commissioning_h100e")
 
 
@@ -84,6 +97,11 @@ class Labs:
         self._commissioning: dict[float, deque] = {}
         self._commissioning_of = [self._commissioning.setdefault(st.policy.commissioning_days, deque())
                                   for st in self.states]
+        self.review_policy = [ReviewPolicy(p.horizon_days, p.power_horizon_days, p.power_headroom, p.order_ahead_days,
+                                           p.review_days, p.power_aware) for p in (st.policy for st in self.states)]
+        # per SKU, (H100e, kW) per unit, for the same reason: read per order, delivery and installed lot
+        self.sku_units = {name: (p.h100e, p.power_kw) for name, p in net.products.items()}
+        self.free_power = scenario.unconstrained  # power never limits installation (nor a power-aware lab's level)
         # per lab, what a delivery reads of its policy (a pydantic model, a dict lookup per field)
         self._on_delivery = [(st.policy.power_aware, st.policy.commissioning_days, st.policy.lifetime_years * 365.25)
                              for st in self.states]
@@ -157,7 +175,7 @@ class Labs:
         today's demand multiplier, T(day) x m(now). A lab plans ahead on its trajectory, but does
         not foresee a surge or a cut before it happens. The multiplier is read once for the three
         (750 labs review every two weeks on a 1,000-node network)."""
-        pol = self.states[j].policy
+        pol = self.review_policy[j]
         last = self.net.days - 1  # the rows' memoryviews read floats, not numpy scalars
         ahead, power = now + pol.horizon_days, now + pol.power_horizon_days
         t = last if now >= last else int(now) if now > 0 else 0
@@ -215,7 +233,7 @@ class Labs:
         accelerators on order or waiting will draw, and the rest of `target` (the fleet target
         then, from `review_targets`) at the SKU mix on sale then."""
         st = self.states[j]
-        pol = st.policy
+        pol = self.review_policy[j]
         offers, kw_per_h100e = self._offer_mix(j, day + pol.power_horizon_days)
         if not offers:
             offers, kw_per_h100e = self._offer_mix(j, day)
@@ -229,14 +247,14 @@ class Labs:
         """Lab `j`'s accelerators on order change by `units` of `sku` on `flow` (negative: delivered,
         or refused); `pending=False` for a delivery, whose power stays pending until it is installed."""
         st = self.states[j]
-        p = self.net.products[sku]
-        st.on_order_h100e = h = st.on_order_h100e + units * p.h100e
+        h100e, kw = self.sku_units[sku]
+        st.on_order_h100e = h = st.on_order_h100e + units * h100e
         if h > st.peak_h100e:  # max(peak, h), without the call
             st.peak_h100e = h
-        mw = units * p.power_kw / 1000.0
+        mw = units * kw / 1000.0
         if pending:
             st.pending_mw += mw
-        if st.policy.power_aware:
+        if self.review_policy[j].power_aware:
             st.on_order_mw[flow] = st.on_order_mw.get(flow, 0.0) + mw
 
     def power_room_h100e(self, j: int, day: float, quote: Callable[[int], float], power_quote: float) -> float:
@@ -276,13 +294,13 @@ class Labs:
         lifetime after commissioning; `order` learns when they are installed."""
         st = self.states[j]
         power_aware, commissioning_days, lifetime_days = self._on_delivery[j]
-        p = self.net.products[sku]
-        h = units * p.h100e
+        h100e, kw = self.sku_units[sku]
+        h = units * h100e
         # `on_order(j, order.flow, sku, -units, pending=False)` written out (a call per delivery:
         # 500k in 1,000 nodes x 10 years); a - b is a + (-b) in floats: the same books
         st.on_order_h100e -= h
         if power_aware:
-            st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * p.power_kw / 1000.0
+            st.on_order_mw[order.flow] = st.on_order_mw.get(order.flow, 0.0) - units * kw / 1000.0
         ready = now + commissioning_days
         if not st.waiting:
             self.next_ready_view[j] = ready
@@ -308,22 +326,22 @@ class Labs:
         Returns the units installed. Running sums stay in locals until the end (the same additions).
         """
         st = self.states[j]
-        q, installed, products, free_power = st.waiting, st.installed, self.net.products, self.sc.unconstrained
+        q, installed, sku_units, free_power = st.waiting, st.installed, self.sku_units, self.free_power
         power_mw, used_mw, pending_mw, waiting_h100e = st.power_mw, st.used_mw, st.pending_mw, st.waiting_h100e
         fleet, installed_units, done = self.h100e_view[j], self.installed_units, 0.0
         while q and q[0][0] <= day:
             ready, sku, units, order = q[0]
-            p = products[sku]
+            h100e, kw = sku_units[sku]
             if free_power:
                 fit = units
             else:  # min(units, max(room, 0.0) x 1000 / kW), without the calls (the same floats)
                 room = power_mw - used_mw
-                fit = (0.0 if 0.0 > room else room) * 1000.0 / p.power_kw
+                fit = (0.0 if 0.0 > room else room) * 1000.0 / kw
                 fit = fit if fit < units else units
             if fit <= 1e-9:
                 break
             installed[sku] = installed.get(sku, 0.0) + fit
-            mw, h = fit * p.power_kw / 1000.0, fit * p.h100e
+            mw, h = fit * kw / 1000.0, fit * h100e
             used_mw, pending_mw = used_mw + mw, pending_mw - mw
             fleet, waiting_h100e = fleet + h, waiting_h100e - h
             installed_units, done = installed_units + fit, done + fit

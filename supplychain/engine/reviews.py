@@ -80,12 +80,12 @@ class Reviews:
         if labs.next_retire_view[j] <= now:  # the memoryview: a float, not a numpy scalar to compare
             labs.retire_due(j, now)
         st = labs.states[j]
-        pol = st.policy
+        pol = labs.review_policy[j]  # its policy's fields, plain (`ReviewPolicy`)
         node = labs.nodes[j]
         target, today, power_target = labs.review_targets(j, now)
         position = labs.h100e_view[j] + st.waiting_h100e + st.on_order_h100e  # `labs.position(j)`, without the call
         limit = INF  # the largest position a power-aware lab's expected power runs
-        if pol.power_aware and not self.scenario.unconstrained:
+        if pol.power_aware and not labs.free_power:
             limit = position + labs.power_room_h100e(j, now, self._quote, self._power_quote(j, now))
         policy, params = labs.ordering[j]
         # min(target, limit), max(1.0, today), max(1.0, target): the same floats without the calls (two a review)
@@ -96,7 +96,7 @@ class Reviews:
             least = 1e-6 * (target if target > 1.0 else 1.0)  # a SKU's part of the gap no larger is not ordered
             review = None
             # the lab's stream for a user's policy (`Review.rng`); a built-in one draws nothing: no stream to make
-            built_in = policy is BUILT_IN.get(pol.ordering)
+            built_in = policy is BUILT_IN.get(st.policy.ordering)
             rng = None if built_in else self.plugin_streams.get("ordering", net.ids[node])
             want = 0.0  # a built-in policy's answer, the same for every SKU (it reads only the review): asked once
             offers = self._lab_offers(j, now)
@@ -117,7 +117,7 @@ class Reviews:
                 if gap <= least:
                     continue
                 # a substitute keeps the units the lab budgeted for, not the H100e
-                units = gap / net.products[sku].h100e
+                units = gap / labs.sku_units[sku][0]
                 o = self._new("lab", flow, chosen, units, now, lab=node)
                 if chosen != sku:  # the rule that blocked the SKU, the units ordered as its variant
                     self.controls.record(now, blocked.id, f"substitution {sku}->{chosen}", flow.supplier, node, chosen,
@@ -193,7 +193,7 @@ class Reviews:
         A licence that may be granted is applied for: still ordered.
         """
         labs = self.labs
-        offers = labs.sku_offers(j, now, labs.states[j].policy.order_ahead_days)
+        offers = labs.sku_offers(j, now, labs.review_policy[j].order_ahead_days)
         if not self.controls.rules:
             return [(flow, sku, share, sku, None) for flow, sku, share in offers]
         node = labs.nodes[j]

@@ -147,7 +147,7 @@ class World(Placing, Reviews, Shipping):
         for j in _due(labs.next_ready, day):
             st = labs.states[j]
             # something commissioned, and power to run it: a lab without free power costs no call
-            if self.scenario.unconstrained or st.power_mw - st.used_mw > 1e-12:
+            if labs.free_power or st.power_mw - st.used_mw > 1e-12:
                 labs.install_ready(j, day)
         labs.training.step(day, labs.h100e)
         if day % BUILD_DAYS == 0:
