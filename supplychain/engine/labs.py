@@ -24,6 +24,7 @@ from ..scenario_schema import LabPolicy, Scenario
 from .network import Flow, Net
 from .ordering import ORDERING_POLICIES
 from .orders import Order
+from .retirement import Retirement
 from .training import Training
 
 __all__ = ["Labs"]
@@ -73,7 +74,7 @@ class ReviewPolicy:
 _WAITING, _COMMISSIONING = attrgetter("waiting_h100e"), attrgetter("commissioning_h100e")
 
 
-class Labs:
+class Labs(Retirement):
     """All labs of the network, with vectors over labs for the daily training step."""
 
     def __init__(self, net: Net, scenario: Scenario) -> None:
@@ -377,54 +378,3 @@ class Labs:
              - np.fromiter(map(_COMMISSIONING, states), float, len(states)))
         self.stranded[:] = np.where(0.0 > x, 0.0, x)  # max(x, 0.0) as Python's comparison gives it (-0.0 stays)
         return self.stranded
-
-    def retire_later(self, j: int, when: float, sku: str, units: float) -> None:
-        """Queue a retirement due at `when` (callers queue them in due order)."""
-        q = self.retiring[j]
-        if not q:
-            self.next_retire_view[j] = when
-        q.append((when, sku, units))
-
-    def retire_due(self, j: int, now: float) -> None:
-        """Retire what is due by `now`, in due order."""
-        q = self.retiring[j]
-        while q and q[0][0] <= now:
-            _, sku, units = q.popleft()
-            self.retire(j, sku, units)
-        self.next_retire_view[j] = q[0][0] if q else np.inf
-
-    def retire(self, j: int, sku: str, units: float) -> float:
-        """Retire `units` of `sku`: installed units first; what is due beyond them (units that
-        waited for power a whole lifetime) leaves the lab's waiting queue, oldest first."""
-        st = self.states[j]
-        due = units
-        units = min(units, st.installed.get(sku, 0.0))
-        p = self.net.products[sku]
-        st.installed[sku] = st.installed.get(sku, 0.0) - units  # a SKU never installed has no entry
-        st.used_mw -= units * p.power_kw / 1000.0
-        self.h100e_view[j] -= units * p.h100e
-        self.retired_units += units
-        if due - units > 1e-6 * max(due, 1.0):  # more than rounding left over
-            units += self._retire_waiting(j, sku, due - units)
-        return units
-
-    def _retire_waiting(self, j: int, sku: str, units: float) -> float:
-        """Take up to `units` of `sku` out of the waiting (stranded) queue, oldest first."""
-        st = self.states[j]
-        p = self.net.products[sku]
-        left, kept = units, deque()
-        for ready, s, u, o in st.waiting:
-            if s == sku and left > 1e-12:
-                cut = u if u <= left + 1e-12 else left  # a lot within rounding of the rest goes whole
-                left -= cut
-                if cut == u:
-                    continue
-                u -= cut
-            kept.append((ready, s, u, o))
-        taken = units - left  # exactly what left the queue
-        st.waiting = kept
-        st.waiting_h100e -= taken * p.h100e
-        st.pending_mw -= taken * p.power_kw / 1000.0
-        self.next_ready_view[j] = kept[0][0] if kept else np.inf
-        self.retired_units += taken
-        return taken
