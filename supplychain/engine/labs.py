@@ -102,6 +102,7 @@ class Labs(Retirement):
                                            p.review_days, p.power_aware) for p in (st.policy for st in self.states)]
         # per SKU, (H100e, kW) per unit, for the same reason: read per order, delivery and installed lot
         self.sku_units = {name: (p.h100e, p.power_kw) for name, p in net.products.items()}
+        self.power_names = frozenset(name for name, p in net.products.items() if p.kind == "power")
         self.free_power = scenario.unconstrained  # power never limits installation (nor a power-aware lab's level)
         # per lab, what a delivery reads of its policy (a pydantic model, a dict lookup per field)
         self._on_delivery = [(st.policy.power_aware, st.policy.commissioning_days, st.policy.lifetime_years * 365.25)

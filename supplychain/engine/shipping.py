@@ -157,7 +157,7 @@ class Shipping:
         if kind == "lab":
             labs = self.labs
             j = labs.pos[customer]
-            if net.products[o.product].kind == "power":
+            if o.product in labs.power_names:  # (a set: no pydantic field read per delivery)
                 st = labs.states[j]
                 st.power_mw += qty
                 st.power_on_order_mw -= qty

@@ -86,6 +86,8 @@ class World(Placing, Reviews, Shipping):
         self.quote_book = QuoteBook(net, self.labs.orderable())
         self.sourcing = Sourcing(net, scenario.sourcing)
         self.parties = net.parties  # who an order concerns: `Net.parties`
+        # per product, the dies per wafer of its BOM (None without one), read out of the pydantic models once
+        self._dies_of = {name: (p.bom.dies_per_wafer if p.bom else None) for name, p in net.products.items()}
         self._order_rules: dict[tuple[int, int, str, str], list] = {}  # `_rules`' lookups
         self._splits: dict[tuple[int, str, str], tuple[tuple[int, int], list[tuple[Flow, float]]]] = {}
         self.stocks = Stocks(self)
@@ -219,10 +221,7 @@ class World(Placing, Reviews, Shipping):
             self.at(now + ct, self._finished_now, o)
 
     def _dies_per_wafer(self, o: Order) -> float | None:
-        if o.parent is not None:
-            bom = self.net.products[o.parent.product].bom
-            return bom.dies_per_wafer if bom else None
-        return None
+        return self._dies_of[o.parent.product] if o.parent is not None else None
 
     def _explode(self, kit: Order, now: float) -> None:
         """Packaging: order the dies and HBM stacks a lot needs; assemble as they arrive.
