@@ -153,6 +153,8 @@ def yaml_problem(exc: yaml.YAMLError, text: str) -> str:
     if problem == "second occurrence" and context and context.startswith("found duplicate anchor"):
         first = f" (first on line {at.line + 1})" if at is not None else ""
         return f"the anchor &{named[1]} is defined twice{first}" if named else f"an anchor is defined twice{first}"
+    if problem.startswith("exceeded maximum nesting depth"):  # its context, "while increasing flow level", adds nothing
+        return problem
     if context and at is not None:  # "while parsing a flow sequence", "expected a single document in the stream"
         return (f"{context} from line {at.line + 1}: {problem}" if context.startswith("while ")
                 else f"{context} (line {at.line + 1}), {problem}")
