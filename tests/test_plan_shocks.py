@@ -16,6 +16,12 @@ from supplychain.scenario_schema import Scenario
 from _plans import planned_days
 
 
+def _at_hbm(sid: str, kind: str, start: str, multiplier: float) -> dict:
+    """A one-day shock of `kind` at the HBM maker (a plan shock acts from its start on, whatever its duration)."""
+    return {"id": sid, "kind": kind, "start": start, "duration_days": 1, "multiplier": multiplier,
+            "target": {"ids": ["hbm_maker"]}}
+
+
 def _plan_shock_run(shocks: list[dict]):
     """The minimal network with an HBM maker far below demand planning to triple its capacity over 2022-2024,
     with plan quotes; (world, per week: (recorded quote, capacity, backlog, cycle time) at the HBM maker)."""
@@ -47,15 +53,22 @@ def test_a_plan_shock_changes_plan_quotes_from_its_start_on():
     now runs on (`plan_days` on the shocked plan), longer than the plan without the shock gives for the
     same backlog. (Before, plan quotes read the plan summed before the shocks, and never saw it.)"""
     start = 365
-    shock = {"id": "slow", "kind": "plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
-             "target": {"ids": ["hbm_maker"]}}
+    shock = _at_hbm("slow", "plan", "2023-01-01", 0.5)
+    w = _quotes_follow_the_plan_from(shock, start)
+    n = w.net.index["hbm_maker"]
+    assert w.net.plan_cum[n][-1] > w.net.planned[n].sum() + 1000, "the shock slows the plan"
+
+
+def _quotes_follow_the_plan_from(shock: dict, start: int):
+    """Run the HBM maker with and without `shock` (first day `start`): quotes before it are the unshocked run's,
+    from it on they count on the plan production runs on (`plan_days` on the shocked plan) and, in most weeks,
+    are over a day longer than the plan summed before the shocks gives for the same backlog. Returns the world."""
     _, calm = _plan_shock_run([])
     w, hit = _plan_shock_run([shock])
     n = w.net.index["hbm_maker"]
     old = w.net.plan_cum[n]  # summed before the shocks
     new = np.zeros(w.net.days + 1)
     np.cumsum(w.net.planned[n], out=new[1:])  # no ai_share here
-    assert new[-1] < old[-1] - 1000, "the shock slows the plan"
     before = [day for day in hit if day < start]
     after = [day for day in hit if day >= start and hit[day][2] > 0]
     assert len(before) > 40 and len(after) > 80
@@ -69,16 +82,14 @@ def test_a_plan_shock_changes_plan_quotes_from_its_start_on():
         assert q >= blind - 1e-9, day
         longer += q > blind + 1.0
     assert longer > 0.8 * len(after)
+    return w
 
 
 def test_plan_shocks_on_one_node_compose_as_known_by_day():
     """Two plan shocks at the HBM maker (halve growth from day 365, then double it from day 600, listed in the
     other order): quotes read the plan with neither before day 365, with the first alone until day 599, with both
     from day 600 (the plan production runs on)."""
-    shocks = [{"id": "fast", "kind": "plan", "start": "2023-08-24", "duration_days": 1, "multiplier": 2.0,
-               "target": {"ids": ["hbm_maker"]}},
-              {"id": "slow", "kind": "plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
-               "target": {"ids": ["hbm_maker"]}}]
+    shocks = [_at_hbm("fast", "plan", "2023-08-24", 2.0), _at_hbm("slow", "plan", "2023-01-01", 0.5)]
     w, hit = _plan_shock_run(shocks)
     n = w.net.index["hbm_maker"]
     first, second = 365, 600
@@ -127,35 +138,17 @@ def test_a_user_shock_kind_writing_the_plan_reaches_plan_quotes_from_its_start(p
     unshocked run's, and from it on count on the stalled plan production runs on. (Before, plan quotes saw
     only the built-in `plan` kind: the stalled maker went on quoting its old growth.)"""
     start = 365
-    shock = {"id": "stall", "kind": "stall_plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
-             "target": {"ids": ["hbm_maker"]}}
-    _, calm = _plan_shock_run([])
-    w, hit = _plan_shock_run([shock])
+    shock = _at_hbm("stall", "stall_plan", "2023-01-01", 0.5)
+    w = _quotes_follow_the_plan_from(shock, start)
     n = w.net.index["hbm_maker"]
     assert (w.net.planned[n, start:] == w.net.planned[n, start]).all() and w.net.planned[n, start] > 0
-    new = np.zeros(w.net.days + 1)
-    np.cumsum(w.net.planned[n], out=new[1:])
-    assert n in w.net.plan_known and w.net.plan_known[n][0] == [start]
-    before = [day for day in hit if day < start]
-    after = [day for day in hit if day >= start and hit[day][2] > 0]
-    assert len(before) > 40 and len(after) > 80
-    for day in before:
-        assert hit[day][0] == calm[day][0], day
-    longer = 0
-    for day in after:
-        q, cap, backlog, ct = hit[day]
-        assert q == pytest.approx(ct + plan_days(new, day, cap, backlog), rel=1e-12), day
-        longer += q > ct + plan_days(w.net.plan_cum[n], day, cap, backlog) + 1.0
-    assert longer > 0.8 * len(after)
+    assert w.net.plan_known[n][0] == [start]
 
 
 def test_a_user_kind_and_a_plan_shock_compose_as_known_by_day(plan_kinds):
     """A user's cut to half from day 365, then a built-in plan shock doubling growth from day 600: the plan known
     from day 365 is the cut one, and from day 600 on the plan production runs on (both, in turn)."""
-    shocks = [{"id": "cut", "kind": "cut_plan", "start": "2023-01-01", "duration_days": 1, "multiplier": 0.5,
-               "target": {"ids": ["hbm_maker"]}},
-              {"id": "fast", "kind": "plan", "start": "2023-08-24", "duration_days": 1, "multiplier": 2.0,
-               "target": {"ids": ["hbm_maker"]}}]
+    shocks = [_at_hbm("cut", "cut_plan", "2023-01-01", 0.5), _at_hbm("fast", "plan", "2023-08-24", 2.0)]
     w, _ = _plan_shock_run(shocks)
     n = w.net.index["hbm_maker"]
     plan = planned_days(w, n)
