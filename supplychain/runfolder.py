@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from .arguments import FORMATS, given_path
+from .columns import COLUMNS
 from .errors import InputError
 from .fields import read_text, short
 from .outputs import read_table
@@ -78,12 +79,22 @@ class LazyTables(Mapping[str, pd.DataFrame]):
 
     def _table(self, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
         try:
-            return read_table(self.folder, name, columns, where)
+            df = read_table(self.folder, name, columns, where)
         except InputError:
             raise
         except (ValueError, OSError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
-            file = next(p for p in (self.folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file())
-            raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+            raise InputError(self._file(name), "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+        # a table of a name the program writes has its columns: one copied over another (events.parquet saved as
+        # fleet.parquet) was returned as the fleet without a word, where `report` refuses it
+        missing = [c for c in COLUMNS.get(name, ()) if c not in df.columns] if columns is None else []
+        if missing:
+            raise InputError(self._file(name), missing[0], f"missing column; not the {name} table a run writes, or "
+                                                           f"one of an older program (has {short(list(df.columns), 80)})")
+        return df
+
+    def _file(self, name: str) -> Path:
+        """The file table `name` is read from."""
+        return next(p for p in (self.folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file())
 
     def __contains__(self, name: object) -> bool:
         """Without reading the table (`Mapping`'s own test reads it: all of a `lead_times` of many GB)."""

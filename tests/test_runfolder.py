@@ -119,3 +119,16 @@ def test_a_summary_that_is_not_utf8_is_an_input_error_naming_it(tmp_path):
     (tmp_path / "run" / "summary.md").write_bytes("caf\u00e9\n".encode("latin-1"))
     with pytest.raises(InputError, match="^" + re.escape(f"{tmp_path / 'run' / 'summary.md'}: <file>: not UTF-8 text (")):
         load_run(tmp_path / "run").summary()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_table_copied_over_another_is_an_input_error_naming_its_file(tmp_path, fmt):
+    """events.parquet saved as fleet.parquet read back as the fleet without a word (the report refused it)."""
+    run_experiment({**SC, "end": "2022-06-30"}, replications=1, workers=1, out=tmp_path / "run", fmt=fmt)
+    run = tmp_path / "run"
+    (run / f"fleet.{fmt}").write_bytes((run / f"events.{fmt}").read_bytes())
+    r = load_run(run)
+    with pytest.raises(InputError, match="^" + re.escape(f"{run / f'fleet.{fmt}'}: lab: missing column; not the fleet "
+                                                         "table a run writes, or one of an older program (has [")):
+        r.fleet
+    assert len(r.orders) and list(r.read("fleet", columns=["scenario"]).columns) == ["scenario"]  # a part: its columns
