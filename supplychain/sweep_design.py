@@ -54,6 +54,8 @@ def _scalar(text: str, path: str) -> Any:
         raise bad_param(f"cannot read value {short(text)}", path) from None
     if isinstance(value, (dict, list)) or value is None:
         raise bad_param(f"values are numbers, true/false or words (got {text!r})", path)
+    if isinstance(value, float) and math.isinf(value) and "inf" not in text.lower():  # 1e400 reads as inf
+        raise bad_param(f"{text} is past a float's range (about 1.8e308)", path)
     return value
 
 

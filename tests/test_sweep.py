@@ -103,6 +103,8 @@ def test_lhs_sweep_runs_n_points_in_range():
     # plain `nan` / `inf` are text to YAML, read as floats by pydantic: a bound said "less than or equal to 1"
     ("labs.utilisation=nan,0.5", "supplychain sweep: --param labs.utilisation: figures must be finite (got 'nan')"),
     ("labs.utilisation=0.3,-Infinity", "supplychain sweep: --param labs.utilisation: figures must be finite (got '-Infinity')"),
+    # a number past a float's range reads as inf: said as what was typed, not "(got inf)"
+    ("labs.utilisation=1e400,0.5", "supplychain sweep: --param labs.utilisation: 1e400 is past a float's range"),
     ("seed=1,2", "supplychain sweep: --param seed: cannot be swept: every point runs on the sweep's seed"),
     ("replications=1,2", "supplychain sweep: --param replications: cannot be swept"),
     ("topology=nonexist.yaml", "supplychain sweep: --param topology: cannot be swept"),
