@@ -54,8 +54,8 @@ def _transport_draws(model, seed: int = 3, n: int = 4) -> dict[tuple[str, str, s
     """The first `n` transport times of every flow of `model`, by (supplier, customer, product)."""
     w = World(model, Scenario.model_validate({"name": "s"}), seed)
     ids = w.net.ids
-    return {(ids[f.supplier], ids[f.customer], f.product): [draw() for _ in range(n)]
-            for f, draw in zip(w.net.flows, w.draw_transport)}
+    return {(ids[f.supplier], ids[f.customer], f.product): [fixed] * n if draw is None else [draw() for _ in range(n)]
+            for f, fixed, draw in zip(w.net.flows, w.fixed_transport, w.draw_transport)}
 
 
 def test_a_flows_transport_times_follow_the_seed_and_its_ends_not_the_other_flows():

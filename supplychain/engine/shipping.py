@@ -51,9 +51,9 @@ class Shipping:
         tt = 0.0
         flow = o.flow
         if flow >= 0:
-            tt = self.fixed_transport[flow]  # a fixed time: no draw to call for (over half the shipments)
+            tt = self.fixed_transport[flow]  # None: drawn, from the flow's own stream
             if tt is None:
-                tt = self.draw_transport[flow]()
+                tt = self.draw_transport[flow]()  # type: ignore[misc]
             if self.transport_shocked[flow]:  # x 1.0 elsewhere: skip the lookup
                 tt *= float(self.net.flows[flow].transport_mult[min(int(now), self.net.days - 1)])
         if o.shipped is None:

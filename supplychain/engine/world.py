@@ -95,12 +95,13 @@ class World(Placing, Reviews, Shipping):
         self.build_ahead = BuildAhead(self)
         # one stream per flow, keyed by its ends and product (`keyed_stream`); a fixed time draws nothing
         ids, transport = net.ids, self.rng["transport"]
+        # a fixed time's value (over half the shipments: no draw to call for), None for a drawn one
+        self.fixed_transport = [float(f.transport.mean) if f.transport.dist == "fixed" else None for f in net.flows]
+        # a drawn time's sampler on the flow's own stream, drawn in blocks (`sampler(own=True)`); None for a fixed one
         self.draw_transport = [
-            f.transport.sampler(transport) if f.transport.dist == "fixed" else  # the flow's own stream: drawn in blocks
+            None if f.transport.dist == "fixed" else
             f.transport.sampler(keyed_stream(transport, flow_key(ids[f.supplier], ids[f.customer], f.product)), own=True)
             for f in net.flows]
-        # a fixed time's value (what its sampler returns), None for a drawn one
-        self.fixed_transport = [float(f.transport.mean) if f.transport.dist == "fixed" else None for f in net.flows]
         self.transport_shocked = [bool((f.transport_mult != 1.0).any()) for f in net.flows]
         for j, st in enumerate(self.labs.states):
             self.at(j % max(1, int(st.policy.review_days)), self._review_lab, j)
