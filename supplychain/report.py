@@ -28,7 +28,7 @@ from .experiment import UNCONSTRAINED
 from .figures import fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .figures_causes import binding_figure, events_figure
 from .outputs import atomic_write_bytes, read_table
-from .runfolder import read_manifest
+from .runfolder import LazyTables, read_manifest
 from .summary import labs_by_size
 from .sweep_figure import MAX_INPUTS, sweep_figure
 
@@ -142,22 +142,9 @@ def _sweep_tables(folder: Path) -> dict[str, pd.DataFrame]:
     file that cannot be read, lacks one (a table copied over another raised a KeyError traceback) or is missing
     (the figure was left out without a word). A sweep writes `points`, and `outcomes` and `sensitivity` of labs
     or `stock_outcomes` and `stock_sensitivity` of stock points, or both."""
-    from .columns import COLUMNS
-
     sub = folder / "sweep"
-    tables = {}
-    for name in SWEEP_TABLES:
-        file = next((f for f in (sub / f"{name}.parquet", sub / f"{name}.csv") if f.exists()), sub / f"{name}.parquet")
-        try:
-            tables[name] = read_table(sub, name)
-        except FileNotFoundError:  # a sweep of labs without stock points has no stock tables
-            continue
-        except (ValueError, OSError, TypeError) as exc:
-            raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
-        missing = [c for c in COLUMNS[name] if c not in tables[name].columns]
-        if missing:
-            raise InputError(file, missing[0], f"missing column; not the {name} table a sweep writes "
-                                               f"(has {short(list(tables[name].columns), 80)})")
+    stored = LazyTables(sub)  # a table read, or one line naming its file (cannot be read, lacks a column)
+    tables = {name: stored[name] for name in SWEEP_TABLES if name in stored}  # a sweep of labs has no stock tables
     pairs = [("outcomes", "sensitivity"), ("stock_outcomes", "stock_sensitivity")]
     gone = ["points"] if "points" not in tables else []
     gone += [b if a in tables else a for a, b in pairs if (a in tables) != (b in tables)]

@@ -82,14 +82,14 @@ class LazyTables(Mapping[str, pd.DataFrame]):
             df = read_table(self.folder, name, columns, where)
         except InputError:
             raise
-        except (ValueError, OSError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
+        except (ValueError, OSError, TypeError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
             raise InputError(self._file(name), "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
         # a table of a name the program writes has its columns: one copied over another (events.parquet saved as
         # fleet.parquet) was returned as the fleet without a word, where `report` refuses it
         missing = [c for c in COLUMNS.get(name, ()) if c not in df.columns] if columns is None else []
         if missing:
-            raise InputError(self._file(name), missing[0], f"missing column; not the {name} table a run writes, or "
-                                                           f"one of an older program (has {short(list(df.columns), 80)})")
+            raise InputError(self._file(name), missing[0], f"missing column; not the {name} table the program writes, "
+                                                           f"or one of an older program (has {short(list(df.columns), 80)})")
         return df
 
     def _file(self, name: str) -> Path:

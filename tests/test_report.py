@@ -390,7 +390,7 @@ def test_a_figure_with_nothing_to_draw_says_what_did_not_happen(run_dir, tmp_pat
 
 @pytest.mark.parametrize("damage, file, problem", [
     (lambda s: (s / "sensitivity.parquet").replace(s / "outcomes.parquet"), "outcomes.parquet",
-     "point: missing column; not the outcomes table a sweep writes"),
+     "point: missing column; not the outcomes table the program writes"),
     (lambda s: (s / "sensitivity.parquet").unlink(), "sensitivity.parquet", "<file>: no such table; rerun the sweep"),
     (lambda s: (s / "points.parquet").unlink(), "points.parquet", "<file>: no such table; rerun the sweep"),
     (lambda s: (s / "outcomes.parquet").write_bytes(b"PAR1 cut short"), "outcomes.parquet", "<file>: cannot read the table ("),

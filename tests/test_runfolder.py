@@ -129,6 +129,6 @@ def test_a_table_copied_over_another_is_an_input_error_naming_its_file(tmp_path,
     (run / f"fleet.{fmt}").write_bytes((run / f"events.{fmt}").read_bytes())
     r = load_run(run)
     with pytest.raises(InputError, match="^" + re.escape(f"{run / f'fleet.{fmt}'}: lab: missing column; not the fleet "
-                                                         "table a run writes, or one of an older program (has [")):
+                                                         "table the program writes, or one of an older program (has [")):
         r.fleet
     assert len(r.orders) and list(r.read("fleet", columns=["scenario"]).columns) == ["scenario"]  # a part: its columns
