@@ -263,10 +263,15 @@ class DaskExecutor(Executor):
             n = max(1, workers or default_workers())
             # no dashboard; the scheduler's HTTP server (health checks) still starts: on a free local port, as
             # the default 8787 taken by another cluster printed Dask's "Port 8787 is already in use" warning
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, preload=[__name__],
-                                         dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                         silence_logs=logging.CRITICAL)
-            self._client = Client(self._cluster)
+            try:
+                with signals_deferred():
+                    self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, preload=[__name__],
+                                                 dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                                 silence_logs=logging.CRITICAL)
+                    self._client = Client(self._cluster)
+            except BaseException:  # a Ctrl-C held through the start lands here: stop the cluster, then go on stopping
+                self._close_quietly()
+                raise
         else:
             check_scheduler(address)
             try:
@@ -309,6 +314,16 @@ class DaskExecutor(Executor):
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+    def _close_quietly(self) -> None:
+        """Stop what a start that did not finish made. The error that stopped the start is the one to
+        report; left running, the cluster is closed by Dask's exit hook, which prints a traceback."""
+        for part in (getattr(self, "_client", None), self._cluster):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - a half-started part may fail to close; nothing to add
+                    pass
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:

@@ -248,6 +248,41 @@ def test_the_workers_of_a_local_cluster_ignore_ctrl_c():
     assert list(got.values()) == [True]
 
 
+def test_ctrl_c_while_a_local_cluster_starts_stops_that_cluster(monkeypatch):
+    """A Ctrl-C that landed inside `LocalCluster(...)` (its start takes seconds) left the half-made cluster to
+    Dask's exit hook, which printed a traceback ("Exception ignored in atexit callback ... Status.init") under
+    the command's `interrupted` line. It is held until the start ends; the executor then closes the cluster
+    and the interrupt goes on."""
+    import signal
+
+    import distributed
+
+    from supplychain.executors import DaskExecutor
+
+    made = []
+    start = distributed.LocalCluster
+
+    def interrupted_start(*args, **kwargs):
+        cluster = start(*args, **kwargs)
+        made.append(cluster)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as the workers come up
+        time.sleep(0.05)
+        return cluster
+
+    monkeypatch.setattr(distributed, "LocalCluster", interrupted_start)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own Ctrl-C, whatever runs pytest
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            DaskExecutor("local", 1)
+    finally:
+        signal.signal(signal.SIGINT, before)
+        for cluster in made:
+            if cluster.status.name != "closed":
+                cluster.close()
+                pytest.fail("the cluster started before the Ctrl-C was left running")
+    assert len(made) == 1
+
+
 def test_a_dask_worker_that_dies_running_a_unit_is_a_lost_worker_not_a_traceback():
     """A worker killed mid-unit (out of memory on a cluster node): Dask gives up with KilledWorker, which the
     commands printed as a traceback and cleaned up after, removing the finished replications. It is a
