@@ -19,7 +19,8 @@ from typing import Sequence
 import pandas as pd
 
 from .engine.shocks import BUILT_IN, SHOCK_KINDS
-from .scenario_schema import Rule, Scenario, Shock
+from .scenario_events import Rule, Shock
+from .scenario_schema import Scenario
 
 __all__ = ["decision_rows", "idle_notes"]
 

@@ -15,15 +15,16 @@ import sys
 from typing import Annotated, Any, Callable, Iterator, Literal
 
 import numpy as np
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, ValidationError,
+                      field_validator, model_validator)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic.types import AllowInfNan
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .errors import short
 
 __all__ = ["Number", "Count", "Date", "Strict", "Schedule", "Distribution", "DAYS_PER_YEAR", "MAX_GROWTH", "MAX_DAYS",
-           "registered"]
+           "registered", "fail_at"]
 
 DAYS_PER_YEAR = 365.25
 #: the largest yearly growth of a schedule (x101 a year); more is a typo (60 for 0.6) or overflows a run
@@ -81,6 +82,15 @@ def _date(value: Any) -> Any:
 
 #: A calendar date: `YYYY-MM-DD` text or a `datetime.date`; never a number or a time of day.
 Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def fail_at(loc: tuple[Any, ...], value: Any, problem: str) -> None:
+    """Raise an error at `loc` below the field being validated (pydantic prefixes the field's own path),
+    so a duplicate id is reported at `controls.<i>.id`, not at the scenario's root. Shared by the scenario's
+    models in `scenario_schema` and `scenario_events`."""
+    raise ValidationError.from_exception_data(
+        "Scenario", [InitErrorDetails(type=PydanticCustomError("value_error", "{problem}", {"problem": problem}), loc=loc, input=value)]
+    )
 
 
 def registered(registry: str, what: str) -> AfterValidator:

@@ -1,8 +1,9 @@
-"""Pydantic models for scenario files: lab behaviour, generations, RSI, controls, shocks.
+"""Pydantic models for scenario files: lab behaviour, demand, generations, RSI, sourcing, quotes; the Scenario.
 
 A scenario says what differs from the topology's world: when the run starts
 and ends, how labs order, how fast algorithms improve, which export-control
-rules and shocks apply. Defaults carry their source (see docs/model.md).
+rules and shocks apply (their models, `Rule` and `Shock`, are in `scenario_events`).
+Defaults carry their source (see docs/model.md).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .arguments import MAX_UNITS
-from .quantities import DAYS_PER_YEAR, MAX_DAYS, MAX_GROWTH, Count, Date, Distribution, Number, Schedule, Strict, registered
-from .schema import ProductKind
+from .quantities import DAYS_PER_YEAR, MAX_DAYS, MAX_GROWTH, Count, Date, Number, Schedule, Strict, fail_at, registered
+from .scenario_events import Rule, Shock
 
 __all__ = [
     "LabPolicy",
@@ -23,11 +24,6 @@ __all__ = [
     "Algorithms",
     "Rsi",
     "RSI_PRESETS",
-    "Scope",
-    "Rule",
-    "Target",
-    "RandomOccurrence",
-    "Shock",
     "Demand",
     "Sourcing",
     "Quotes",
@@ -35,19 +31,8 @@ __all__ = [
 ]
 
 
-def _fail(loc: tuple[Any, ...], value: Any, problem: str) -> None:
-    """Raise an error at `loc` below the field being validated (pydantic prefixes the field's own path),
-    so a duplicate id is reported at `controls.<i>.id`, not at the scenario's root."""
-    raise ValidationError.from_exception_data(
-        "Scenario", [InitErrorDetails(type=PydanticCustomError("value_error", "{problem}", {"problem": problem}), loc=loc, input=value)]
-    )
-
-
 #: a lab ordering policy's name: `order_up_to`, `smooth` or one added with `engine.ordering.register_ordering`
 OrderingName = Annotated[str, registered("ordering", "ordering policy")]
-#: a shock kind: `capacity`, `yield`, `transport`, `demand`, `plan`, `power_delay` or one added with
-#: `engine.shocks.register_shock_kind`
-ShockKind = Annotated[str, registered("shock", "shock kind")]
 
 
 class LabPolicy(Strict):
@@ -92,7 +77,7 @@ class LabPolicy(Strict):
         for key, value in self.ordering_params.items():
             if key not in declared:
                 names = ", ".join(sorted(declared)) or "none"
-                _fail(("ordering_params", key), value,
+                fail_at(("ordering_params", key), value,
                       f"not a parameter of ordering policy {self.ordering!r} (got {key!r}); its parameters: {names}")
         return self
 
@@ -146,112 +131,6 @@ RSI_PRESETS: dict[str, tuple[float, float]] = {
 }
 
 
-class Scope(Strict):
-    """Which orders a rule touches. Empty lists match everything on that axis."""
-
-    supplier_countries: list[str] = Field(default_factory=list, description="supplier country or jurisdiction")
-    tech_origin: list[str] = Field(default_factory=list, description="foreign direct product rule: made with this tech")
-    destinations: list[str] = Field(default_factory=list, description="customer countries")
-    entities: list[str] = Field(default_factory=list, description="named customers: node ids or entity names")
-    product_kinds: list[ProductKind] = Field(default_factory=list)
-    products: list[str] = Field(default_factory=list)
-    min_tpp: Number | None = Field(default=None, ge=0, description="matches at or above")
-    min_perf_density: Number | None = Field(default=None, ge=0, description="matches at or above")
-    min_bw_density: Number | None = Field(default=None, ge=0,
-                                          description="matches strictly above (Dec 2024 HBM rule: > 2 GB/s per mm2)")
-    threshold_any: bool = Field(default=True, description="thresholds combine with OR (True) or AND (False)")
-
-
-class Rule(Strict):
-    """An export-control rule: `ban`, `license`, `quota`, or `equipment` (a ban on tools)."""
-
-    id: str = Field(min_length=1)
-    description: str | None = None
-    source: str | None = None
-    announced: Date
-    effective: Date
-    ends: Date | None = None
-    scope: Scope = Field(default_factory=Scope)
-    action: Literal["ban", "license", "quota", "equipment"]
-    review_days: Distribution | None = None
-    approval: Number = Field(default=0.0, ge=0, le=1)
-    quota: Number | None = Field(default=None, ge=0, description="units per period")
-    # a day at least (the model steps daily): a quota of 0 per 0.001 days re-checked each waiting order a
-    # thousand times a day and never finished
-    period_days: Number = Field(default=365.0, ge=1, le=MAX_DAYS, description="days per quota period (a day at least)")
-    quota_excess: Literal["wait", "refuse"] = "wait"
-    # at most 100x (MAX_GROWTH), as demand multipliers: 1e300 was ordered whole, and an unconstrained run installed it
-    # (infinite training FLOP/s); the Dec 2024 HBM rule's is 17
-    stockpile: Number = Field(default=1.0, ge=1.0, le=MAX_GROWTH, description="order multiplier for targeted buyers before effect")
-    substitute: bool = Field(default=True, description="vendors may ship a compliant variant instead")
-
-    @model_validator(mode="after")
-    def _check(self) -> "Rule":
-        if self.effective < self.announced:
-            raise ValueError(f"effective {self.effective} is before announced {self.announced}")
-        if self.ends is not None and self.ends <= self.effective:
-            raise ValueError(f"ends {self.ends} is not after effective {self.effective}")
-        if self.action == "license" and self.review_days is None:
-            raise ValueError("a license rule needs review_days")
-        if self.action == "quota" and self.quota is None:
-            raise ValueError("a quota rule needs quota")
-        return self
-
-
-class Target(Strict):
-    """Nodes (by id, kind or country) or edges (by supplier/customer country) a shock touches."""
-
-    ids: list[str] = Field(default_factory=list)
-    kinds: list[str] = Field(default_factory=list)
-    countries: list[str] = Field(default_factory=list)
-    edge_from_countries: list[str] = Field(default_factory=list)
-    edge_to_countries: list[str] = Field(default_factory=list)
-
-    def matches(self, node_id: str, kind: str | None, country: str | None) -> bool:
-        """Whether a node is targeted: every non-empty list of ids, kinds, countries holds it."""
-        return ((not self.ids or node_id in self.ids) and (not self.kinds or kind in self.kinds)
-                and (not self.countries or country in self.countries))
-
-
-class RandomOccurrence(Strict):
-    # each occurrence is drawn one by one: 1e300 a year never ended; more than one a day is no longer a shock
-    rate_per_year: Number = Field(gt=0, le=365, description="Poisson occurrence rate (at most one a day)")
-    first: Date | None = None
-    last: Date | None = None
-
-    @field_validator("last")
-    @classmethod
-    def _after_first(cls, last: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        first = info.data.get("first")
-        if last is not None and first is not None and last <= first:
-            raise ValueError(f"must be after first {first} (got {last})")
-        return last
-
-
-class Shock(Strict):
-    """A disruption: scheduled (`start`) or random (`random`), for a duration."""
-
-    id: str = Field(min_length=1)
-    description: str | None = None
-    source: str | None = None
-    kind: ShockKind
-    start: Date | None = None
-    random: RandomOccurrence | None = None
-    duration_days: Distribution = Field(default_factory=lambda: Distribution(dist="fixed", mean=180.0))
-    recovery_days: Number = Field(default=0.0, ge=0, le=MAX_DAYS, description="linear ramp back to normal after the shock")
-    multiplier: Number = Field(ge=0)
-    target: Target = Field(default_factory=Target)
-
-    @model_validator(mode="after")
-    def _when(self) -> "Shock":
-        if (self.start is None) == (self.random is None):
-            raise ValueError("give exactly one of `start` (scheduled) or `random`")
-        if self.kind == "demand" and self.multiplier > MAX_GROWTH:  # as `demand.multiplier`: 1e300 overflowed
-            _fail(("multiplier",), self.multiplier, f"a demand shock's multiplier must be at most {MAX_GROWTH:g} "
-                  f"(got {self.multiplier:g})")
-        return self
-
-
 class Demand(Strict):
     """Lab fleet targets: per-lab trajectories (H100e) and a multiplier on all of them."""
 
@@ -279,9 +158,9 @@ class Demand(Strict):
 
         for lab, s in v.items():
             if s.min_value() < 0:
-                _fail((lab,), s.min_value(), f"a fleet target must not be negative (got {s.min_value():g})")
+                fail_at((lab,), s.min_value(), f"a fleet target must not be negative (got {s.min_value():g})")
             if s.max_value() > MAX_FLEET:
-                _fail((lab,), s.max_value(), f"a fleet target must be at most {MAX_FLEET:g} H100e (got {s.max_value():g})")
+                fail_at((lab,), s.max_value(), f"a fleet target must be at most {MAX_FLEET:g} H100e (got {s.max_value():g})")
         return v
 
 
@@ -364,7 +243,7 @@ class Scenario(Strict):
         seen: set[str] = set()
         for i, r in enumerate(controls):
             if r.id in seen:
-                _fail((i, "id"), r.id, f"duplicate rule/shock id (got {r.id!r})")
+                fail_at((i, "id"), r.id, f"duplicate rule/shock id (got {r.id!r})")
             seen.add(r.id)
         return controls
 
@@ -375,7 +254,7 @@ class Scenario(Strict):
         seen = {r.id for r in info.data.get("controls") or []}
         for i, s in enumerate(shocks):
             if s.id in seen:
-                _fail((i, "id"), s.id, f"duplicate rule/shock id (got {s.id!r})")
+                fail_at((i, "id"), s.id, f"duplicate rule/shock id (got {s.id!r})")
             seen.add(s.id)
         return shocks
 
@@ -408,7 +287,7 @@ def merged_lab_policy(labs: LabPolicy, per_lab: dict[str, dict[str, Any]], lab: 
         policy = ORDERING_POLICIES.get(own["ordering"])
         alien = sorted(k for k in labs.ordering_params if policy is not None and k not in policy.defaults)
         if alien:
-            _fail((lab, "ordering"), own["ordering"],
+            fail_at((lab, "ordering"), own["ordering"],
                   f"ordering policy {own['ordering']!r} does not take labs.ordering_params.{alien[0]}, which this lab "
                   f"inherits (got {own['ordering']!r}); its parameters: {', '.join(sorted(policy.defaults)) or 'none'}; "
                   "give the lab its own ordering_params ({} for none)")

@@ -10,7 +10,8 @@ from supplychain.engine import World
 from supplychain.engine.shocks import occurrences
 from supplychain.errors import PluginError
 from supplychain.results import simulate
-from supplychain.scenario_schema import Scenario, Shock
+from supplychain.scenario_events import Shock
+from supplychain.scenario_schema import Scenario
 from supplychain.topology import graph_to_model, load_topology
 
 from conftest import ROOT

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..schema import Product
-from ..scenario_schema import Rule
+from ..scenario_events import Rule
 from .network import Net
 from .streams import keyed_stream
 

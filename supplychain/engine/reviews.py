@@ -13,7 +13,7 @@ Mixed into `World`.
 
 from __future__ import annotations
 
-from ..scenario_schema import Rule
+from ..scenario_events import Rule
 from .labs import LabState
 from .network import Flow
 from .ordering import BUILT_IN, Review, ask

@@ -21,7 +21,8 @@ import numpy as np
 
 from ..errors import PluginError
 from ..quantities import MAX_DAYS
-from ..scenario_schema import Scenario, Shock, Target
+from ..scenario_events import Shock, Target
+from ..scenario_schema import Scenario
 from ..schema import NODE_KINDS
 from .network import PRODUCER_KINDS, Net, ai_share_row, own_transport_mult
 from .plans import PlanLog, grow
