@@ -20,8 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplychain.engine import World, check_invariants
+from supplychain.engine.completion import TRANCHE
 from supplychain.engine.orders import Order
-from supplychain.engine.production import ALLOCATION_RULES, EPS, TRANCHE, Production, register_allocation, startable
+from supplychain.engine.production import ALLOCATION_RULES, EPS, Production, register_allocation, startable
 from supplychain.errors import InputError
 from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario

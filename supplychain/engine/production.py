@@ -2,9 +2,10 @@
 
 Once a day every node with open orders spends today's capacity on its book
 by its allocation rule (`allocation.py`, a registry a user can extend); what
-starts today finishes after the node's cycle time. Work in progress sits in a
-per-day completion pipeline, so a lot costs a handful of list operations per
-day, never one kernel event per unit.
+starts today finishes after the node's cycle time (`completion.py`: finishing
+and shipping the output). Work in progress sits in a per-day completion
+pipeline, so a lot costs a handful of list operations per day, never one
+kernel event per unit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from .allocation import (ALLOCATION_RULES, BUILT_IN, EPS, INF, AllocationContext, checked_give, fifo, priority,
                          priority_key, pro_rata, register_allocation, startable, startable_after, takes_context)
 from .capacity import Capacity
+from .completion import TRANCHE, Completion
 from .network import Net
 from .orders import Order
 from .sharing import ShareBook
@@ -25,15 +27,10 @@ from .streams import PluginStreams
 
 __all__ = ["Production", "ALLOCATION_RULES", "register_allocation", "startable"]
 
-#: assumption: at a `pro_rata` node, where every open order trickles, the finished output of
-#: an unfinished order ships on the weekly shipping day once it reaches this share of the
-#: order (the rest ships when the order is done). This bounds an order's partial shipments
-#: at 1 / TRANCHE however long rationing stretches it; other rules ship partials weekly.
-TRANCHE = 0.1
 #: up to these many nodes, `step` reads today's rows whole as lists
 _FEW_NODES = 64
 
-class Production:
+class Production(Completion):
     """Order books and WIP pipelines of every capacity-limited node."""
 
     def __init__(self, net: Net, on_finished: Callable[[Order, float], None], shared: bool = True,
@@ -54,9 +51,7 @@ class Production:
         self.shares: dict[int, ShareBook] = {}
         self.share_pipeline: dict[int, list[tuple[int, float, int, float]]] = {}
         self.on_finished = on_finished
-        # orders with finished output not yet shipped (it finished on another day than the weekly
-        # shipping day): they ship on the next shipping day, whether or not a chunk finishes then
-        self.unshipped: dict[Order, None] = {}
+        self.unshipped: dict[Order, None] = {}  # finished output to ship on the next shipping day (`Completion`)
         self.rules = [ALLOCATION_RULES[getattr(m, "allocation", "fifo")] for m in net.node_models]
         # the name of a user's rule (checked at every call), None for a built-in one
         self.user_rule = [None if BUILT_IN.get(name) is rule else name for name, rule in
@@ -176,17 +171,6 @@ class Production:
         self.used_since[:] = 0.0
         self.cap_since[:] = 0.0
         return out
-
-    def in_progress_area(self, end: float) -> np.ndarray:
-        """Per node, good units x days of the chunks still in production at `end` (Little's law)."""
-        area = np.zeros(len(self.net.ids))
-        for items in self.pipeline.values():
-            for node, _, g, began in items:
-                area[node] += g * (end - began)
-        for items in self.share_pipeline.values():
-            for node, g, began, _ in items:
-                area[node] += g * (end - began)
-        return area
 
     def _allocate(self, node: int, day: int, due: int, budget: float, y: float) -> None:
         """Spend `budget` (finite) capacity units at yield `y` on the node's book by a rule other than the
@@ -353,47 +337,6 @@ class Production:
             else:
                 self.books[node] = book = [o for o in book if o.remaining > 0.0 and o.in_book]
         self._queued_v[node] = queued if book else 0.0
-
-    def _complete(self, day: int) -> None:
-        """Finish today's chunks; ship what is made when an order completes, else weekly (in tranches
-        at pro_rata nodes)."""
-        ship_day = day % 7 == 0
-        reached: dict[int, float] = {}
-        for node, goods, began, level in self.share_pipeline.pop(day, ()):
-            self._wip_v[node] -= goods
-            self._finished_v[node] += goods
-            self._flow_time_v[node] += goods * (day - began)
-            was = reached.get(node, 0.0)
-            reached[node] = was if was > level else level  # max(level, was), without the call
-        for node, share in self.shares.items():
-            if node in reached or (ship_day and share.members):
-                share.finish(reached.get(node, share.done_level), day, ship_day, self.on_finished)
-        # keyed by the order itself (hashed by identity): no load of its id, a cold int, per chunk
-        touched: dict[Order, None] = {}
-        wip, finished, flow_time = self._wip_v, self._finished_v, self._flow_time_v
-        for node, o, goods, began in self.pipeline.pop(day, ()):
-            wip[node] -= goods
-            finished[node] += goods
-            flow_time[node] += goods * (day - began)
-            o.made += goods
-            touched[o] = None
-        now = float(day)
-        on_finished, unshipped = self.on_finished, self.unshipped
-        if ship_day and unshipped:  # output of earlier days first, in the order it finished
-            self.unshipped = {}
-            for o in unshipped:
-                if o not in touched:
-                    on_finished(o, now)
-            unshipped = self.unshipped
-        for o in touched:
-            done = o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9)
-            if done:
-                o.finished = now
-                unshipped.pop(o, None)
-            if done or ship_day:
-                on_finished(o, now)
-            else:
-                unshipped[o] = None
 
     def drop(self, o: Order, units: float) -> float:
         """Take units that can no longer be made (denied inputs) out of an order's book."""
