@@ -167,13 +167,15 @@ def _sweep_caption(outcome: str, drawn: int, points: int) -> str:
             f"{MAX_SCENARIOS} points (here {drawn} of {points}).</p>")
 
 
-def _sweep_key(folder: Path, scenarios: list[str]) -> list[str]:
+def _sweep_key(folder: Path, scenarios: list[str], points: pd.DataFrame | None = None) -> list[str]:
     """A sweep's figures name its points `<scenario>_p000, ...`: the inputs of each drawn point, so a reader need
-    not look them up in the tables at the end of the page. Nothing for a folder without a points table."""
-    try:
-        points = read_table(folder / "sweep", "points")
-    except (OSError, ValueError, KeyError):  # not a sweep, or its points table unreadable: the tables below say it
-        return []
+    not look them up in the tables at the end of the page. Nothing for a folder without a points table.
+    `points`: the table when already read (a sweep folder's, with its other tables for the figure), not read again."""
+    if points is None:
+        try:
+            points = read_table(folder / "sweep", "points")
+        except (OSError, ValueError, KeyError):  # not a sweep, or its points table unreadable: the tables below say it
+            return []
     inputs = [c for c in points.columns if c not in ("point", "scenario")]
     if "scenario" not in points or not inputs:
         return []
@@ -222,8 +224,9 @@ def make_report(run_dir: str | Path) -> Path:
     }
     pngs: dict[str, bytes] = {}
     sweep_fig = None
-    if manifest.get("kind") == "sweep":  # its labs largest first: the largest's rho heads a panel of many labs
-        sweep_fig = sweep_figure(_sweep_tables(folder), labs_by_size(tables["fleet"]))
+    sweep = _sweep_tables(folder) if manifest.get("kind") == "sweep" else {}  # read once: the figure and the key
+    if sweep:  # its labs largest first: the largest's rho heads a panel of many labs
+        sweep_fig = sweep_figure(sweep, labs_by_size(tables["fleet"]))
     if sweep_fig is not None:  # drawn (and written) with the others: first
         pngs["sweep"] = _png(sweep_fig)
     for name, draw in figures.items():  # every figure drawn before any is written: no half a report
@@ -246,7 +249,7 @@ def make_report(run_dir: str | Path) -> Path:
                       f'<img alt="sweep" src="data:image/png;base64,{data}">']
         else:
             parts.append("<p>Nothing to show (no outcomes in the sweep tables).</p>")
-    parts += _sweep_key(folder, scenarios)
+    parts += _sweep_key(folder, scenarios, sweep.get("points"))
     if len(every) > len(scenarios):
         parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
                      f"({html.escape(', '.join(scenarios))}); not drawn: {html.escape(', '.join(every[len(scenarios):]))}. "

@@ -388,6 +388,30 @@ def test_a_figure_with_nothing_to_draw_says_what_did_not_happen(run_dir, tmp_pat
     assert len(images(page)) == 2  # lead times and fleet
 
 
+def test_a_sweep_report_reads_each_table_once(sweep_dir, monkeypatch):
+    """The sweep's points table was read twice: once with the other sweep tables for the figure (and checked), and
+    again for the list of the points drawn. Every table, of the run and of `sweep/`, is now read once."""
+    from collections import Counter
+
+    import supplychain.report as report
+    import supplychain.runfolder as runfolder
+
+    reads: Counter = Counter()
+
+    def counting(real):
+        def read(folder, name, *args, **kwargs):
+            reads[(Path(folder).name, name)] += 1
+            return real(folder, name, *args, **kwargs)
+        return read
+
+    for module in (report, runfolder):  # the report's own reads, and the sweep tables' (`LazyTables`)
+        monkeypatch.setattr(module, "read_table", counting(module.read_table))
+    page = make_report(sweep_dir).read_text()
+    assert "Sweep points drawn" in page and 'alt="sweep"' in page
+    assert reads[("sweep", "points")] == 1 and reads[("sweep", "outcomes")] == 1, reads
+    assert set(reads.values()) == {1}, reads
+
+
 @pytest.mark.parametrize("damage, file, problem", [
     (lambda s: (s / "sensitivity.parquet").replace(s / "outcomes.parquet"), "outcomes.parquet",
      "point: missing column; not the outcomes table the program writes"),
