@@ -16,6 +16,7 @@ tables of the folder are rebuilt from the stored replications.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import nullcontext
@@ -404,5 +405,10 @@ def _write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scen
 
 def _absolute(source: str) -> str:
     """A scenario file's path as the manifest records it: absolute, as its topology's is, so the folder names its
-    inputs wherever it is read; `<python>` (data, no file) as it is."""
-    return source if source == "<python>" else str(Path(source).resolve())
+    inputs wherever it is read; `<python>` (data, no file) as it is. A stream (`/dev/stdin`, `<(cat s.yaml)`) as
+    named: its links lead to a descriptor of this process (`/proc/4242/fd/pipe:[358176]`), gone once it ends."""
+    from .scenario_merge import is_stream
+
+    if source == "<python>":
+        return source
+    return os.path.abspath(source) if is_stream(Path(source)) else str(Path(source).resolve())

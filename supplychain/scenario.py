@@ -23,7 +23,8 @@ import networkx as nx
 
 from .arguments import ARGUMENTS, given_path
 from .errors import InputError, ScenarioWarning, short
-from .scenario_merge import BY_ID_LISTS, compose, compose_layers, deep_merge, set_written_by, validate_data, written_by
+from .scenario_merge import (BY_ID_LISTS, compose, compose_layers, deep_merge, scenario_folder, set_written_by, validate_data,
+                             written_by)
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .overrides import apply_overrides, override_topology
@@ -114,14 +115,15 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
     """Resolve plain data (e.g. built in a notebook) as if it were the file `file`.
 
     `extends` and `topology` paths are relative to `file`'s folder (the working
-    folder if None). Pass `topology` to use a graph you already hold instead of
-    the file the scenario names; `set:` overrides still apply to a copy of it.
+    folder if None, or if `file` is a stream such as /dev/stdin or a pipe: `scenario_folder`).
+    Pass `topology` to use a graph you already hold instead of the file the scenario
+    names; `set:` overrides still apply to a copy of it.
     Its warnings are emitted as `ScenarioWarning`s (`warn=False`: only kept in `.warnings`).
     """
     file = Path(file) if file is not None else None
     merged, layers = compose_layers(data, file)
     chain = [f for f, _ in layers if f is not None]
-    here = file.parent if file is not None else Path.cwd()
+    here = scenario_folder(file)
     start_given = not isinstance(merged, dict) or "start" in merged
     named = merged.get("topology", DEFAULT_TOPOLOGY) if isinstance(merged, dict) else None
     # data (a dict or `Scenario` carries the field's default) or a file that names no topology: the default one
@@ -171,7 +173,7 @@ def resolve_scenario(data: Any, file: str | Path | None = None, topology: nx.DiG
 
 
 def _topology_path(here: Path, named: str, default: bool) -> Path:
-    """Where the topology a scenario names is: relative to the scenario's folder. A scenario that names none
+    """Where the topology a scenario names is: relative to the scenario's folder (`scenario_folder`). One that names none
     (`default`: a dict, `Scenario` or None in a notebook, or a file of the user's own folder) and has no
     `../topology/default.yaml` beside that folder runs on the project's default topology, which `simulate()` means:
     the field's default is relative to `policies/`, and the error named a file the user never wrote."""
@@ -188,6 +190,8 @@ def _named_topology(path: Path, named: str, file: Path | None) -> nx.DiGraph:
         hint = ("; the project's default topology is in its checkout (topology/default.yaml), not in this install: "
                 "name a topology, or install with pip install -e" if named == DEFAULT_TOPOLOGY
                 and not PROJECT_TOPOLOGY.is_file() else "")
+        if file is not None and scenario_folder(file) != file.parent:  # else the user looks for it beside the file
+            hint += "; a scenario read from a stream names it relative to the working folder"
         raise InputError(file, "topology", f"no such topology file (got {named!r}){hint}")
     if path.is_dir() and not (path / "nodes.csv").is_file():
         raise InputError(file, "topology", f"a folder that is not a CSV topology (no nodes.csv) (got {named!r})")

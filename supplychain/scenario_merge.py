@@ -24,12 +24,18 @@ Every file of a chain must be a valid scenario on its own (it is validated
 before it is merged), so an error names the file that holds it; a reference to
 the topology that fails later names the file that wrote it (`written_by`). An
 inherited `topology` path stays relative to the file that wrote it.
+
+A scenario read from a stream rather than a file (`/dev/stdin`, a pipe, `<(cat s.yaml)`, a
+`/dev/fd/N` or `/proc/self/fd/N`) has no folder of its own: its relative paths are relative to the
+working folder (`scenario_folder`), as they are for plain data.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +45,8 @@ from .errors import InputError, from_validation_error, short
 from .scenario_schema import Scenario
 from .topology import read_yaml
 
-__all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "set_written_by", "validate_data", "written_by"]
+__all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "is_stream", "scenario_folder", "set_written_by",
+           "validate_data", "written_by"]
 
 #: the longest scenario name (`Scenario.name`): a file named after itself keeps its stem within it
 NAME_MAX: int = next(m.max_length for m in Scenario.model_fields["name"].metadata if hasattr(m, "max_length"))
@@ -50,6 +57,44 @@ BY_ID_LISTS = ("controls", "shocks")
 MAX_EXTENDS = 100
 #: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
 _FIGURE_KEYS = frozenset({"value", "points", "dist"})
+
+
+#: a folder of file descriptors: a scenario reached through one is a stream (Linux /proc, macOS /dev/fd)
+_DESCRIPTORS = re.compile(r"/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd|/dev/fd")
+
+
+def _through_descriptor(path: Path) -> bool:
+    """Whether `path`, or a link it leads through, is an entry of a file-descriptor folder: `/dev/stdin`
+    redirected from a file (`< s.yaml`) is a regular file, but its folder is /dev, not the file's."""
+    here = Path(os.path.abspath(path))
+    for _ in range(40):  # the kernel's own limit on links followed
+        if _DESCRIPTORS.fullmatch(os.path.realpath(here.parent)):
+            return True
+        if not here.is_symlink():
+            return False
+        here = Path(os.path.abspath(here.parent / os.readlink(here)))
+    return False
+
+
+def is_stream(file: Path) -> bool:
+    """Whether `file` is a stream rather than a file in a folder: not a regular file (a pipe, a terminal,
+    `<(cat s.yaml)`) or read through a file descriptor (`/dev/stdin < s.yaml`, `/dev/fd/N`, `/proc/self/fd/N`).
+    A path that does not exist is not one."""
+    try:
+        mode = os.stat(file).st_mode
+    except (OSError, ValueError):  # no such file (yet), or a name the system cannot take
+        return False
+    return not stat.S_ISREG(mode) or _through_descriptor(file)
+
+
+def scenario_folder(file: Path | None) -> Path:
+    """The folder a scenario's relative paths (`extends`, `topology`) are relative to: the file's folder;
+    the working folder for data (None) and for a stream (`is_stream`): a stream's folder is /dev or /proc,
+    where `topology: t.yaml` was never meant. A file that does not exist (data resolved as if it were
+    that file) keeps its folder."""
+    if file is None or is_stream(file):
+        return Path.cwd()
+    return file.parent
 
 
 def _is_figure(value: Any) -> bool:
@@ -115,7 +160,7 @@ def _parents(value: Any, file: Path | None) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
         raise InputError(file, "extends", f"expected a scenario file path or a list of them (got {short(value)})")
-    here = file.parent if file is not None else Path.cwd()
+    here = scenario_folder(file)
     for i, rel in enumerate(items):  # merged once anyway: a typo for another parent, which is then missing
         if any((here / rel).resolve() == (here / other).resolve() for other in items[:i]):
             raise InputError(file, f"extends.{i}", f"lists a parent twice (got {rel!r})")
@@ -158,7 +203,7 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
     if not isinstance(data, dict):
         raise InputError(file, "<root>", "the file is empty (or only comments); expected a mapping of scenario fields"
                          if data is None else f"expected a mapping of scenario fields (got {short(data)})")
-    here = file.parent if file is not None else Path.cwd()
+    here = scenario_folder(file)
     own = dict(data)
     extends = own.pop("extends", None)
     if extends is not None:  # merging by id keeps the last of two equal ids: check this file's own lists first
@@ -173,7 +218,9 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
             raise InputError(stack[0], "extends", f"a chain of more than {MAX_EXTENDS} files extending one another "
                                                   f"(the {MAX_EXTENDS + 1}st, {file}, extends {rel!r})")
         if not parent.is_file():
-            raise InputError(file, "extends", f"no such scenario file (got {rel!r})")
+            stream = ("; a scenario read from a stream names it relative to the working folder"
+                      if file is not None and here != file.parent else "")
+            raise InputError(file, "extends", f"no such scenario file (got {rel!r}){stream}")
         if parent.suffix.lower() == ".graphml":  # else "invalid YAML" at some line of the XML
             raise InputError(file, "extends", f"a GraphML topology, not a scenario: name it as `topology:` (got {rel!r})")
         if parent not in memo:
@@ -213,7 +260,7 @@ def compose_layers(data: Any, file: Path | None) -> tuple[dict[str, Any], list[L
     merged = _merge_layers(layers)
     inherited = merged.get("topology")
     if "topology" not in layers[-1][1] and isinstance(inherited, str) and os.path.isabs(inherited):
-        here = file.parent if file is not None else Path.cwd()
+        here = scenario_folder(file)
         merged["topology"] = os.path.relpath(inherited, here.resolve())
     if file is not None and isinstance(merged, dict) and "name" not in layers[-1][1]:
         # a file that gives itself no name is named after the file, not after the scenario it extends:

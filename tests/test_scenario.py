@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,6 +194,36 @@ def test_inherited_topology_stays_relative_to_its_file(world: Path) -> None:
     rs = load_scenario(world / "other" / "child.yaml")
     assert rs.topology_path.resolve() == (world / "topo.yaml").resolve()
     assert rs.scenario.topology == "../topo.yaml"
+
+
+def _supplychain(world: Path, *args: str, **stdin) -> subprocess.CompletedProcess:
+    """`python -m supplychain ARGS` run in `world` (this checkout's package), `stdin` as subprocess takes it."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "supplychain", *args], capture_output=True, text=True, env=env,
+                          cwd=world, timeout=120, **stdin)
+
+
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="needs /dev/stdin")
+def test_a_scenario_read_from_a_stream_names_its_files_relative_to_the_working_folder(world: Path) -> None:
+    """`supplychain run /dev/stdin < s.yaml`: the file's folder is /dev (or /proc/self/fd), where `topology: t.yaml`
+    was never meant; it said `no such topology file`."""
+    text = "extends: base.yaml\nname: piped\ntopology: topo.yaml\nend: 2022-03-31\n"
+    write(world, "sub/s.yaml", text)
+    piped = _supplychain(world, "scenario", "validate", "/dev/stdin", input=text)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.startswith("/dev/stdin: ok (2 controls, 1 shocks, ") and "topology topo.yaml" in piped.stdout
+    with open(world / "sub" / "s.yaml", encoding="utf-8") as redirected:  # a regular file, reached through fd 0
+        from_file = _supplychain(world, "scenario", "validate", "/dev/stdin", stdin=redirected)
+    assert from_file.returncode == 0, from_file.stderr
+    missing = _supplychain(world / "sub", "scenario", "validate", "/dev/stdin", input=text.replace("extends: base.yaml\n", ""))
+    assert missing.returncode == 2 and missing.stderr.splitlines() == [
+        "/dev/stdin: topology: no such topology file (got 'topo.yaml'); a scenario read from a stream names it "
+        "relative to the working folder"]
+    ran = _supplychain(world, "run", "/dev/stdin", "-n", "1", "-w", "1", "-q", "-o", "out", input=text)
+    assert ran.returncode == 0, ran.stderr
+    manifest = json.loads((world / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenarios"][0]["scenario_file"] == "/dev/stdin"  # not /proc/4242/fd/pipe:[358176]
+    assert manifest["scenarios"][0]["topology"] == str((world / "topo.yaml").resolve())
 
 
 def test_deep_merge_leaves_inputs_alone() -> None:
