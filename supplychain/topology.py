@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from .arguments import given_path
 from .errors import InputError, from_validation_error, short
 from .schema import TopologyModel
+from .yaml_tags import TagError, check_tags, install as install_tags
 
 __all__ = [
     "load_topology",
@@ -93,6 +94,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+install_tags(_Loader)  # !!binary, !!set, !!omap, !!pairs, a time of day, unknown tags: refused by field (check_tags)
 # YAML 1.2 floats that YAML 1.1 reads as text: `1e5`, `3.0e25`, `2E-3` (1.1 wants a dot and a signed
 # exponent), so `capacity: 1e5` is a number wherever it is written, not a string some fields refuse
 _Loader.add_implicit_resolver(
@@ -124,13 +126,16 @@ def load_yaml_text(text: str) -> Any:
 
     Raises `yaml.YAMLError`, or `ValueError` for a scalar no Python value can hold (an integer of
     thousands of digits, `!!timestamp 2024-13-01`, `!!int abc`) or for nesting deeper than
-    `MAX_NESTING`, or `RecursionError`.
+    `MAX_NESTING`, its `TagError` for a value no field can use (`!!binary`, `!!set`: `yaml_tags`),
+    or `RecursionError`.
     """
     _check_nesting(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except (ValueError, OverflowError, TypeError) as exc:  # raised by the constructors of explicit tags and huge ints
         raise ValueError(scalar_problem(exc)) from None
+    check_tags(data)
+    return data
 
 
 def scalar_problem(exc: Exception) -> str:
@@ -172,6 +177,8 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         raise InputError(path, where, f"invalid YAML: {yaml_problem(exc, text)}") from None
+    except TagError as exc:
+        raise InputError(path, exc.field, exc.problem) from None
     except ValueError as exc:
         raise InputError(path, "<file>", f"invalid YAML: {exc}") from None
     except RecursionError:

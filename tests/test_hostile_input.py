@@ -39,6 +39,38 @@ def test_yaml_scalars_python_cannot_hold_are_one_line_errors(tmp_path: Path, val
     assert_clean_failure(cli("scenario", "validate", sc), str(sc))
 
 
+TAGGED = [  # (value, problem): the values of tags no field can use, which pydantic coerced without a word
+    ("!!binary MQ==", "a binary (!!binary) value; write it as text"),  # b'1': seed 1, utilisation 1.0
+    ("!!set {1, 2}", "a set (!!set), whose order YAML does not keep; write a list [a, b]"),
+    ("!!omap [a: 1]", "an ordered mapping (!!omap); write a plain mapping {a: 1}"),
+    ("!!pairs [a: 1]", "a list of pairs (!!pairs); write a plain mapping {a: 1}"),
+    ("!!timestamp 2022-01-01T10:00:00", "expected a date without a time of day (got '2022-01-01T10:00:00')"),
+    ("!!python/name:os.system ''", "a value of the tag !!python/name:os.system, which these files do not read; write the value plain"),
+    ("!mine 1", "a value of the tag !mine, which these files do not read; write the value plain"),
+]
+
+
+@pytest.mark.parametrize("value, problem", TAGGED)
+def test_a_tagged_value_no_field_can_use_is_one_line_naming_its_field(tmp_path: Path, value: str, problem: str) -> None:
+    """`seed: !!binary MQ==` ran with seed 1 and `sources: !!set {a, b}` in the set's order; `!!python/...` and
+    unknown tags were refused by line and column, not by field."""
+    topo = tmp_path / "t.yaml"
+    topo.write_text(_minimal_text().replace("base_stock: 20", f"base_stock: {value}"), encoding="utf-8")
+    assert assert_clean_failure(cli("topology", "validate", topo)) == f"{topo}: nodes.depot.base_stock: {problem}"
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"name: s\ntopology: {MINIMAL}\nlabs: {{utilisation: {value}}}\n", encoding="utf-8")
+    assert assert_clean_failure(cli("scenario", "validate", sc)) == f"{sc}: labs.utilisation: {problem}"
+    sc.write_text(f"name: s\ntopology: {MINIMAL}\ndemand: {{multiplier: {{points: {{{value}: 1.5}}}}}}\n", encoding="utf-8")
+    assert assert_clean_failure(cli("scenario", "validate", sc)) == f"{sc}: demand.multiplier.points: a key: {problem}"
+
+
+@pytest.mark.parametrize("value", ["2022-01-01", "!!timestamp 2022-01-01", "!!timestamp 2022-01-01T00:00:00", "'2022-01-01'"])
+def test_a_date_plain_quoted_or_tagged_without_a_time_of_day_is_that_date(tmp_path: Path, value: str) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"name: s\ntopology: {MINIMAL}\nstart: {value}\nend: 2022-06-30\n", encoding="utf-8")
+    assert str(load_scenario(sc).scenario.start) == "2022-01-01"
+
+
 def test_exponent_floats_without_a_dot_are_numbers_everywhere(tmp_path: Path) -> None:
     """YAML 1.1 reads `1e5` as text: a bare schedule refused it while `{value: 1e5}` took it."""
     text = _minimal_text().replace('capacity: {value: 2000, source: "assumption: wafers/week open to AI"}', "capacity: 2e3")
