@@ -25,6 +25,7 @@ point if they coincide) before it is cut into calendar years.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -388,12 +389,25 @@ def main(argv: list[str] | None = None) -> None:
     y = y[y["year"].isin(YEARS)].copy()
     for c in ("sim_units", "obs_units", "sim_h100e", "obs_h100e"):
         y[c] = y[c] / 1e6
-    print("## Yearly deliveries (millions; observed = Epoch AI, AI chip sales data)\n")
-    print(markdown(y[["year", "designer", "sim_units", "obs_units", "units_ratio", "sim_h100e", "obs_h100e", "h100e_ratio"]],
-                   index=False))
-    print("\n## Lead time of H100-class SKUs at the US labs (median weeks per quarter: quoted per SKU and "
-          "together, realised by the lines ordered that quarter)\n")
-    print(markdown(out["lead_times"], digits=0))
+    try:
+        print("## Yearly deliveries (millions; observed = Epoch AI, AI chip sales data)\n")
+        print(markdown(y[["year", "designer", "sim_units", "obs_units", "units_ratio", "sim_h100e", "obs_h100e",
+                          "h100e_ratio"]], index=False))
+        print("\n## Lead time of H100-class SKUs at the US labs (median weeks per quarter: quoted per SKU and "
+              "together, realised by the lines ordered that quarter)\n")
+        print(markdown(out["lead_times"], digits=0))
+        sys.stdout.flush()  # here, not at exit, where a closed pipe is an "Exception ignored" message and status 120
+    except BrokenPipeError:  # `| head -1` closed it: Python's note on SIGPIPE, as the supplychain commands end
+        _stdout_closed()
+
+
+def _stdout_closed() -> None:
+    """End quietly with status 1 once stdout's reader has closed it (`| head`): no traceback, no message, and
+    stdout pointed at devnull so the interpreter's flush at exit does not fail again
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -213,3 +213,27 @@ def test_the_backtest_command_says_bad_input_in_one_line(tmp_path: Path) -> None
 
     r = subprocess.run([sys.executable, "-m", "supplychain.backtest", str(tmp_path / "nope.yaml")], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip() == f"{tmp_path / 'nope.yaml'}: <file>: no such file"
+
+
+def test_the_backtest_command_on_a_closed_pipe_ends_quietly_with_status_1() -> None:
+    """`python -m supplychain.backtest | head -1`: a BrokenPipeError traceback (or, had the tables fit the buffer,
+    "Exception ignored" and status 120 at exit). Python's note on SIGPIPE: no message, status 1."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import pandas as pd, supplychain.backtest as bt\n"
+            "bt.run_backtest = lambda scenario, topology: {'yearly': pd.DataFrame({c: [2023] for c in ['year', 'designer', "
+            "'sim_units', 'obs_units', 'units_ratio', 'sim_h100e', 'obs_h100e', 'h100e_ratio']}), "
+            "'lead_times': pd.DataFrame({'quarter': ['2023Q1'] * ROWS})}\n"
+            "bt.main([])\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(bt.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    for rows in (3, 20_000):  # within the pipe's buffer (the flush at exit) and past it (a print)
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            r = subprocess.run([sys.executable, "-c", code.replace("ROWS", str(rows))], stdout=write, stderr=subprocess.PIPE,
+                               text=True, env=env, timeout=120)
+        finally:
+            os.close(write)
+        assert (r.returncode, r.stderr) == (1, ""), (rows, r.stderr)

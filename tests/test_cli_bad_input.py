@@ -303,3 +303,24 @@ def test_an_empty_path_is_a_usage_error_naming_the_argument(tmp_path: Path, monk
                                                     "convert", "generate", "show"))
     assert line == f"supplychain {command}: {name}: an empty path; name a file or folder (got '')"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [["scenario", "show", "policies/baseline.yaml"], ["topology", "show", "topology/default.yaml"],
+                                  ["scenario", "schema"], ["--help"]])
+def test_a_command_printing_into_a_closed_pipe_ends_quietly_with_status_1(args: list[str]) -> None:
+    """`supplychain scenario show FILE | head -1`: Python's note on SIGPIPE, no traceback and no message (not even
+    "Exception ignored" from the flush at exit), status 1. Typer's main does it (stdout pacified, exit 1)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    try:
+        r = subprocess.run([sys.executable, "-c", "from supplychain.cli import main; main()", *args], stdout=write,
+                           stderr=subprocess.PIPE, text=True, env=env, cwd=root, timeout=120)
+    finally:
+        os.close(write)
+    assert (r.returncode, r.stderr) == (1, "")
