@@ -6,7 +6,6 @@ say how supply paces frontier model generations.
 """
 
 from .errors import InputError, PluginError, ScenarioWarning
-from .topology import load_topology, save_topology
 
 __all__ = [
     "InputError",
@@ -24,8 +23,9 @@ __all__ = [
     "load_run",
 ]
 
-#: names imported on first use (they pull in pandas, scipy, matplotlib): name -> module
-_LAZY = {"load_scenario": ".scenario", "simulate": ".results", "Results": ".results", "run_experiment": ".experiment", "compare": ".comparison", "sweep": ".sweeps", "make_report": ".report",
+#: names imported on first use (they pull in pydantic, numpy, pandas, scipy, matplotlib): name -> module. So
+#: `import supplychain` (and the command line's first step) takes milliseconds, not a second
+_LAZY = {"load_topology": ".topology", "save_topology": ".topology", "load_scenario": ".scenario", "simulate": ".results", "Results": ".results", "run_experiment": ".experiment", "compare": ".comparison", "sweep": ".sweeps", "make_report": ".report",
          "load_run": ".runfolder"}
 
 

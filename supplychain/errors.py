@@ -12,9 +12,10 @@ import math
 import types
 import typing
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:  # pragma: no cover - pydantic is imported where an error is told (a quick `import supplychain`)
+    from pydantic import BaseModel, ValidationError
 
 __all__ = ["InputError", "PluginError", "ScenarioWarning", "from_validation_error", "format_loc", "short", "exception_text",
            "PLUGIN"]
@@ -158,6 +159,8 @@ def _members(tp: Any) -> list[Any]:
 
 def _step(tp: Any, part: Any) -> list[Any]:
     """The types found at `part` (a key, an index, a union tag) inside a value of `tp`."""
+    from pydantic import BaseModel
+
     out: list[Any] = []
     for m in _members(tp):
         origin = typing.get_origin(m)
@@ -179,6 +182,8 @@ def near_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
     """The field of `model` at `loc[:-1]` closest to the unknown key `loc[-1]`, if one is close (a typo:
     `country` for `countries`, `utilization` for `utilisation`): the one-line error says it, so the
     user need not look the schema up."""
+    from pydantic import BaseModel
+
     if not loc:
         return None
     found: list[Any] = [model]

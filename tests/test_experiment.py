@@ -302,7 +302,7 @@ def test_the_help_of_each_command_ends_with_examples_that_parse():
 
     from typer.main import get_command
 
-    from supplychain.cli.app import EXAMPLES
+    from supplychain.cli.commands import EXAMPLES
 
     group = get_command(app)
     for name, lines in EXAMPLES.items():

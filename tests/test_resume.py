@@ -106,6 +106,36 @@ def test_the_console_script_ignores_ctrl_c_once_its_command_has_ended(tmp_path, 
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def test_the_package_and_the_command_line_load_nothing_heavy_until_used():
+    """`import supplychain` and the console script's first step load neither pydantic, numpy nor pandas (about a
+    second): a notebook's import is quick, and the commands load inside the script's own Ctrl-C handler."""
+    code = ("import sys, supplychain, supplychain.cli\n"
+            "print(sorted(m for m in ('pydantic', 'numpy', 'pandas', 'networkx') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_ctrl_c_while_the_commands_load_says_interrupted_not_a_traceback():
+    """A Ctrl-C in the first second, while the console script imports its commands, printed the import's
+    KeyboardInterrupt traceback. It is one line and status 130, as later in a command. The Ctrl-C is sent as the
+    commands' module starts to load (an import hook), so the test does not race the clock."""
+    code = (
+        "import os, signal, sys\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'supplychain.cli.commands':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+        "sys.argv = ['supplychain', '--help']\n"
+        "from supplychain.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (130, "interrupted\n", ""), proc.stderr
+
+
 def test_killed_run_resumes_and_equals_a_clean_run(tmp_path):
     path = scenario_file(tmp_path)
     out, clean = tmp_path / "out", tmp_path / "clean"
