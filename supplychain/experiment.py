@@ -114,7 +114,7 @@ def prepare(item: Any, *, topology: Any = None, seed: int | None = None, replica
         name=name or sc.name, scenario=sc, model=graph_to_model(resolved.topology), graph=resolved.topology,
         config_hash=resolved.config_hash, seed=sc.seed if seed is None else seed,
         replications=sc.replications if replications is None else replications,
-        source=source, topology_path=str(Path(resolved.topology_path).resolve()), warnings=resolved.warnings,
+        source=source, topology_path=_absolute(str(resolved.topology_path)), warnings=resolved.warnings,
     )
 
 
@@ -404,10 +404,10 @@ def _write_run_folder(result: ExperimentResult, fmt: str, stores: dict[str, Scen
 
 
 def _absolute(source: str) -> str:
-    """A scenario file's path as the manifest records it: absolute, as its topology's is, so the folder names its
+    """A scenario or topology file's path as the manifest records it: absolute, so the folder names its
     inputs wherever it is read; `<python>` (data, no file) as it is. A stream (`/dev/stdin`, `<(cat s.yaml)`) as
     named: its links lead to a descriptor of this process (`/proc/4242/fd/pipe:[358176]`), gone once it ends."""
-    from .scenario_merge import is_stream
+    from .streams import is_stream
 
     if source == "<python>":
         return source

@@ -32,7 +32,7 @@ from .fields import NODE_FIELDS, lean, node_class, read_text, short, writing
 from .outputs import atomic_path, atomic_write_text
 from .schema import Edge, Product
 
-__all__ = ["READERS", "WRITERS", "json_cell", "DISPLAY_FIELDS"]
+__all__ = ["READERS", "WRITERS", "json_cell", "read_stream", "DISPLAY_FIELDS"]
 
 GRAPH_KEYS = ("name", "description", "start", "products", "sources")
 _GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
@@ -84,9 +84,12 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    return _parse_json(read_text(path), path)
+
+
+def _parse_json(text: str, path: Path) -> dict[str, Any]:
     from .topology import scalar_problem
 
-    text = read_text(path)
     try:
         payload = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
@@ -244,7 +247,10 @@ def _check_typed_data(root: ET.Element, path: Path) -> None:
 
 
 def _read_graphml(path: Path) -> dict[str, Any]:
-    text = read_text(path)
+    return _parse_graphml(read_text(path), path)
+
+
+def _parse_graphml(text: str, path: Path) -> dict[str, Any]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -308,6 +314,33 @@ def _read_graphml(path: Path) -> dict[str, Any]:
         if "product" not in edge:
             raise InputError(path, f"edges.{i}.product", f"missing product on edge {u} -> {v}")
         data["edges"].append(edge)
+    return data
+
+
+def read_stream(path: Path) -> Any:
+    """A topology read from a stream (`/dev/stdin`, `<(cat t.yaml)`), whose format its content says: it has no
+    suffix, and can be read once. XML is GraphML; text that is a JSON document is JSON (node-link or the YAML
+    shape); any other is YAML. A CSV topology is a folder, which no stream can be."""
+    from .topology import parse_yaml
+
+    text = read_text(path)
+    start = text.lstrip()
+    if start.startswith("<"):
+        return _parse_graphml(text, path)
+    if start[:1] in ("{", "["):
+        try:  # else a YAML flow mapping, whose error says what is wrong with it as YAML
+            json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            return _parse_json(text, path)
+    first = start.partition("\n")[0]
+    csv = "," in first and ":" not in first and first[:1] not in ("#", "-", "'", '"', "%")  # `id,kind,country,...`
+    data = None if csv else parse_yaml(text, path)  # a table read as YAML: "invalid YAML" at some line
+    if not isinstance(data, dict):
+        got = "a CSV table" if csv else "an empty stream" if data is None else short(data)
+        raise InputError(path, "<root>", f"expected a YAML, JSON or GraphML topology; a CSV topology is a folder "
+                                         f"(nodes.csv, edges.csv), which a stream cannot be (got {got})")
     return data
 
 

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, from_validation_error, short
 from .scenario_schema import Scenario
+from .streams import is_stream
 from .topology import read_yaml
 
 __all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "is_stream", "scenario_folder", "set_written_by",
@@ -57,34 +56,6 @@ BY_ID_LISTS = ("controls", "shocks")
 MAX_EXTENDS = 100
 #: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
 _FIGURE_KEYS = frozenset({"value", "points", "dist"})
-
-
-#: a folder of file descriptors: a scenario reached through one is a stream (Linux /proc, macOS /dev/fd)
-_DESCRIPTORS = re.compile(r"/proc/(?:self|thread-self|\d+)(?:/task/\d+)?/fd|/dev/fd")
-
-
-def _through_descriptor(path: Path) -> bool:
-    """Whether `path`, or a link it leads through, is an entry of a file-descriptor folder: `/dev/stdin`
-    redirected from a file (`< s.yaml`) is a regular file, but its folder is /dev, not the file's."""
-    here = Path(os.path.abspath(path))
-    for _ in range(40):  # the kernel's own limit on links followed
-        if _DESCRIPTORS.fullmatch(os.path.realpath(here.parent)):
-            return True
-        if not here.is_symlink():
-            return False
-        here = Path(os.path.abspath(here.parent / os.readlink(here)))
-    return False
-
-
-def is_stream(file: Path) -> bool:
-    """Whether `file` is a stream rather than a file in a folder: not a regular file (a pipe, a terminal,
-    `<(cat s.yaml)`) or read through a file descriptor (`/dev/stdin < s.yaml`, `/dev/fd/N`, `/proc/self/fd/N`).
-    A path that does not exist is not one."""
-    try:
-        mode = os.stat(file).st_mode
-    except (OSError, ValueError):  # no such file (yet), or a name the system cannot take
-        return False
-    return not stat.S_ISREG(mode) or _through_descriptor(file)
 
 
 def scenario_folder(file: Path | None) -> Path:

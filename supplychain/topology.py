@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from .arguments import given_path
 from .errors import InputError, from_validation_error, short
 from .schema import TopologyModel
+from .streams import is_stream
 from .yaml_tags import TagError, check_tags, install as install_tags
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "graph_to_model",
     "parse_topology",
     "read_yaml",
+    "parse_yaml",
     "load_yaml_text",
     "graph_to_data",
     "output_format",
@@ -170,7 +172,11 @@ def read_yaml(path: Path) -> Any:
     """Read a YAML file, turning every I/O or syntax problem into an `InputError`."""
     from .fields import read_text
 
-    text = read_text(Path(path))
+    return parse_yaml(read_text(Path(path)), path)
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """YAML text read from `path`, every syntax problem an `InputError` (a stream's text is read only once)."""
     try:
         return load_yaml_text(text)
     except yaml.YAMLError as exc:
@@ -294,8 +300,10 @@ def load_topology(path: str | Path) -> nx.DiGraph:
     path = given_path("path", path)
     if not path.exists():
         raise InputError(path, "<file>", "no such file or folder")
-    fmt = detect_format(path)
-    if fmt == "yaml":
+    fmt = "stream" if is_stream(path) else detect_format(path)  # a stream has no suffix: its content says
+    if fmt == "stream":
+        data = formats.read_stream(path)
+    elif fmt == "yaml":
         data = read_yaml(path)
     else:
         data = formats.READERS[fmt](path)

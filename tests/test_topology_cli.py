@@ -232,3 +232,42 @@ def test_validate_counts_the_edges_written_not_the_supplier_customer_pairs(tmp_p
     assert result.stdout.strip().endswith(f"nodes, {len(data['edges'])} edges)")
     scenario = cli("scenario", "validate", "policies/baseline.yaml")
     assert scenario.exit_code == 0 and f"nodes, {len(data['edges'])} edges)" in scenario.stdout, scenario.output
+
+
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="needs /dev/stdin")
+def test_a_topology_read_from_a_stream_is_read_by_its_content(tmp_path: Path) -> None:
+    """`topology validate /dev/stdin < t.yaml`, `<(cat t.graphml)` and `run --topology /dev/stdin`: a stream has no
+    suffix, so the format was guessed a CSV folder ("expected a folder holding nodes.csv and edges.csv")."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str, **stdin) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(MINIMAL.parents[1]), os.environ.get("PYTHONPATH", "")])}
+        return subprocess.run([sys.executable, "-m", "supplychain", *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=120, **stdin)
+
+    for fmt in ("yaml", "json", "graphml"):
+        assert cli("topology", "convert", MINIMAL, tmp_path / f"t.{fmt}").exit_code == 0
+        piped = run("topology", "validate", "/dev/stdin", input=(tmp_path / f"t.{fmt}").read_text(encoding="utf-8"))
+        assert (piped.returncode, piped.stderr, piped.stdout) == (0, "", "/dev/stdin: ok (10 nodes, 8 edges)\n"), fmt
+    read, write = os.pipe()  # `<(cat t.graphml)`: a descriptor of the command, /dev/fd/N
+    with os.fdopen(write, "w", encoding="utf-8") as pipe:
+        pipe.write((tmp_path / "t.graphml").read_text(encoding="utf-8"))
+    try:
+        fd = run("topology", "validate", f"/dev/fd/{read}", pass_fds=(read,))
+    finally:
+        os.close(read)
+    assert (fd.returncode, fd.stdout) == (0, f"/dev/fd/{read}: ok (10 nodes, 8 edges)\n"), fd.stderr
+    assert cli("topology", "convert", MINIMAL, tmp_path / "csv").exit_code == 0
+    table = run("topology", "validate", "/dev/stdin", input=(tmp_path / "csv" / "nodes.csv").read_text(encoding="utf-8"))
+    assert table.returncode == 2 and table.stderr.splitlines() == [
+        "/dev/stdin: <root>: expected a YAML, JSON or GraphML topology; a CSV topology is a folder (nodes.csv, edges.csv), "
+        "which a stream cannot be (got a CSV table)"]
+    (tmp_path / "s.yaml").write_text("name: piped\nend: 2022-03-31\n", encoding="utf-8")
+    ran = run("run", "s.yaml", "--topology", "/dev/stdin", "-n", "1", "-w", "1", "-q", "-o", "out",
+              input=MINIMAL.read_text(encoding="utf-8"))
+    assert ran.returncode == 0, ran.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenarios"][0]["topology"] == "/dev/stdin"  # not /proc/4242/fd/pipe:[358176]
