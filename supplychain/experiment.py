@@ -36,6 +36,7 @@ from .plugins import install, plugins_fingerprint, plugins_used
 from .progress import DayBar, LogProgress, bar_class, bar_disable, end_bar_line, log_lines
 from .results import run_replication
 from .scenario import config_hash, resolve
+from .scenario_merge import STREAM_NAME
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .store import ScenarioStore, claim_folder, drop_derived, folder_lock, open_scenario, safe_name
@@ -271,7 +272,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
         key = safe_name(es.name)
         if key in seen:
             default = Scenario.model_fields["name"].default
-            unset = " (the default of data without `name`)" if es.name == default else ""
+            unset = (" (the default of data without `name`)" if es.name == default else
+                     " (the name of a scenario read from a stream without `name`)" if es.name == STREAM_NAME else "")
             raise InputError(es.source, "name", f"two scenarios of one experiment share the name {es.name!r}{unset}; "
                                                 "give each its own `name:` (a file without one is named after the "
                                                 "file), which names its tables and folder")

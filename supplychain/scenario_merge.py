@@ -44,14 +44,17 @@ from .scenario_schema import Scenario
 from .streams import is_stream
 from .topology import read_yaml
 
-__all__ = ["BY_ID_LISTS", "Layer", "compose", "compose_layers", "deep_merge", "is_stream", "scenario_folder", "set_written_by",
-           "validate_data", "written_by"]
+__all__ = ["BY_ID_LISTS", "Layer", "STREAM_NAME", "compose", "compose_layers", "deep_merge", "is_stream", "scenario_folder",
+           "set_written_by", "validate_data", "written_by"]
 
 #: the longest scenario name (`Scenario.name`): a file named after itself keeps its stem within it
 NAME_MAX: int = next(m.max_length for m in Scenario.model_fields["name"].metadata if hasattr(m, "max_length"))
 
 #: top-level lists that merge by entry `id` instead of being replaced
 BY_ID_LISTS = ("controls", "shocks")
+#: the name of a scenario read from a stream that gives itself none: its path names no file (`<(cat s.yaml)`,
+#: /dev/fd/63, was named `63`, and wrote into outputs/63/), and /dev/stdin, the usual stream, was `stdin` already
+STREAM_NAME = "stdin"
 #: the longest chain of `extends` (real chains are 2-3 files): ~1,000 overflowed the stack, a RecursionError traceback
 MAX_EXTENDS = 100
 #: keys of a mapping that make it one figure (schedule or distribution): replaced, never merged
@@ -236,8 +239,8 @@ def compose_layers(data: Any, file: Path | None) -> tuple[dict[str, Any], list[L
     if file is not None and isinstance(merged, dict) and "name" not in layers[-1][1]:
         # a file that gives itself no name is named after the file, not after the scenario it extends:
         # a child of baseline.yaml would write into outputs/baseline/, and two unnamed files would share
-        # the field's default, one folder and one `scenario` label
-        merged["name"] = file.stem[:NAME_MAX] or merged.get("name", "scenario")
+        # the field's default, one folder and one `scenario` label. A stream has no stem of its own
+        merged["name"] = STREAM_NAME if is_stream(file) else file.stem[:NAME_MAX] or merged.get("name", "scenario")
     return merged, layers
 
 

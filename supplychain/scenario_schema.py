@@ -206,7 +206,7 @@ class Scenario(Strict):
     # file system refused them and the error blamed --out, which the user may not have given
     name: str = Field(default="scenario", min_length=1, max_length=200,
                       description="names the output folder and the tables' rows; a file that sets none is "
-                                  "named after the file (its stem), data after this default")
+                                  "named after the file (its stem), one read from a stream `stdin`, data after this default")
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
     topology: str = "../topology/default.yaml"

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from supplychain.cli import app
+from supplychain.errors import InputError
 from supplychain.scenario import deep_merge, load_scenario
 from supplychain.scenario_schema import Algorithms, Generations, LabPolicy, Scenario
 
@@ -224,6 +225,36 @@ def test_a_scenario_read_from_a_stream_names_its_files_relative_to_the_working_f
     manifest = json.loads((world / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["scenarios"][0]["scenario_file"] == "/dev/stdin"  # not /proc/4242/fd/pipe:[358176]
     assert manifest["scenarios"][0]["topology"] == str((world / "topo.yaml").resolve())
+
+
+def _stream(text: str) -> int:
+    """A pipe holding `text`, read end open: /dev/fd/N is a stream as `<(cat s.yaml)` is."""
+    read, written = os.pipe()
+    os.write(written, text.encode())
+    os.close(written)
+    return read
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
+def test_a_scenario_read_from_a_stream_without_a_name_is_named_stdin(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named after its path, `<(cat s.yaml)` (/dev/fd/63) was named `63` and wrote into outputs/63/; /dev/stdin was
+    `stdin`. Every stream is `stdin`, and two of one experiment are told apart by their `name:`."""
+    from supplychain.experiment import run_experiment
+
+    monkeypatch.chdir(world)  # a stream's paths are relative to the working folder
+    first, second = _stream("extends: base.yaml\n"), _stream("extends: base.yaml\nname: own\n")
+    try:
+        assert load_scenario(f"/dev/fd/{first}").scenario.name == "stdin"
+        assert load_scenario(f"/dev/fd/{second}").scenario.name == "own"
+    finally:
+        os.close(first), os.close(second)
+    first, second = _stream("extends: base.yaml\n"), _stream("topology: topo.yaml\n")
+    try:
+        with pytest.raises(InputError, match=r"share the name 'stdin' \(the name of a scenario read from a stream "
+                                             r"without `name`\); give each its own `name:`"):
+            run_experiment([f"/dev/fd/{first}", f"/dev/fd/{second}"], write=False)
+    finally:
+        os.close(first), os.close(second)
 
 
 def test_deep_merge_leaves_inputs_alone() -> None:
