@@ -28,7 +28,7 @@ from .experiment import UNCONSTRAINED
 from .figures import fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .figures_causes import binding_figure, events_figure
 from .outputs import atomic_write_bytes, read_table
-from .runfolder import LazyTables, read_manifest
+from .runfolder import LazyTables, read_manifest, read_stored_table
 from .summary import labs_by_size
 from .sweep_figure import MAX_INPUTS, sweep_figure
 
@@ -71,16 +71,13 @@ def _table(folder: Path, name: str, scenarios: list[str] | None = None) -> pd.Da
     file = next((f for f in (folder / f"{name}.parquet", folder / f"{name}.csv") if f.is_file()), None)
     if file is None:
         raise InputError(folder / f"{name}.parquet", "<file>", "no such table; rerun the command that made the folder")
+    where = None if scenarios is None else {"scenario": scenarios}  # a CSV with its declared types: a
+    df = read_stored_table(folder, name, where=where, needs=COLUMNS[name])  # scenario named `NA` is not null
     try:
-        where = None if scenarios is None else {"scenario": scenarios}  # a CSV with its declared types: a
-        df = read_table(folder, name, where=where)  # scenario named `NA` is not null
         for col in [c for c in df.columns if c == "date" or c.endswith("_date")]:
             df[col] = pd.to_datetime(df[col])
-    except (ValueError, OSError, TypeError) as exc:  # corrupt Parquet, ragged CSV, dates that are not dates
+    except (ValueError, OSError, TypeError) as exc:  # dates that are not dates
         raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
-    missing = [c for c in COLUMNS[name] if c not in df.columns]
-    if missing:
-        raise InputError(file, missing[0], f"missing column; not a table a run writes (has {short(list(df.columns), 80)})")
     return df
 
 

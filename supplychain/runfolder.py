@@ -21,7 +21,7 @@ frame equals the full read filtered, and is not kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from .outputs import read_table
 from .selection import Where
 from .tabular import TableAttributes
 
-__all__ = ["load_run", "read_manifest", "RunFolder", "StoredScenario", "LazyTables"]
+__all__ = ["load_run", "read_manifest", "read_stored_table", "RunFolder", "StoredScenario", "LazyTables"]
 
 
 
@@ -78,23 +78,9 @@ class LazyTables(Mapping[str, pd.DataFrame]):
         return self._table(name, columns, where)
 
     def _table(self, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:
-        try:
-            df = read_table(self.folder, name, columns, where)
-        except InputError:
-            raise
-        except (ValueError, OSError, TypeError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
-            raise InputError(self._file(name), "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
         # a table of a name the program writes has its columns: one copied over another (events.parquet saved as
         # fleet.parquet) was returned as the fleet without a word, where `report` refuses it
-        missing = [c for c in COLUMNS.get(name, ()) if c not in df.columns] if columns is None else []
-        if missing:
-            raise InputError(self._file(name), missing[0], f"missing column; not the {name} table the program writes, "
-                                                           f"or one of an older program (has {short(list(df.columns), 80)})")
-        return df
-
-    def _file(self, name: str) -> Path:
-        """The file table `name` is read from."""
-        return next(p for p in (self.folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file())
+        return read_stored_table(self.folder, name, columns, where, needs=COLUMNS.get(name, ()) if columns is None else ())
 
     def __contains__(self, name: object) -> bool:
         """Without reading the table (`Mapping`'s own test reads it: all of a `lead_times` of many GB)."""
@@ -108,6 +94,25 @@ class LazyTables(Mapping[str, pd.DataFrame]):
 
     def __repr__(self) -> str:
         return f"LazyTables({', '.join(self._names)})"
+
+
+def read_stored_table(folder: Path, name: str, columns: Sequence[str] | None = None, where: Where | None = None,
+                      needs: Iterable[str] = ()) -> pd.DataFrame:
+    """Table `name` of `folder` as `read_table` reads it, or an `InputError` naming its file: one that cannot be read,
+    or lacks a column of `needs` (`LazyTables`: every column the program writes; `report`: those its figures read),
+    said alike by `load_run` and `report`."""
+    file = next((p for p in (folder / f"{name}.{fmt}" for fmt in FORMATS) if p.is_file()), folder / f"{name}.parquet")
+    try:
+        df = read_table(folder, name, columns, where)
+    except InputError:
+        raise
+    except (ValueError, OSError, TypeError) as exc:  # edited by hand, cut short, not a table: pandas' error named no file
+        raise InputError(file, "<file>", f"cannot read the table ({short(str(exc), 80)})") from None
+    missing = [c for c in needs if c not in df.columns]
+    if missing:
+        raise InputError(file, missing[0], f"missing column; not the {name} table the program writes, "
+                                           f"or one of an older program (has {short(list(df.columns), 80)})")
+    return df
 
 
 @dataclass

@@ -130,14 +130,22 @@ def test_report_on_a_malformed_manifest_names_it(run_folder: Path, tmp_path: Pat
 
 
 def test_report_on_a_table_without_a_column_writes_no_figure(run_folder: Path, tmp_path: Path) -> None:
-    """The figures before the one that failed (KeyError traceback) used to be written: half a report."""
+    """The figures before the one that failed (KeyError traceback) used to be written: half a report. The report
+    says it as `load_run` does (it said "not a table a run writes", `load_run` "not the orders table the program writes")."""
     import pandas as pd
+
+    from supplychain import load_run
+    from supplychain.errors import InputError
 
     folder = _copy(run_folder, tmp_path)
     orders = pd.read_parquet(folder / "orders.parquet")
     orders.drop(columns=["cause"]).to_parquet(folder / "orders.parquet")
-    assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'orders.parquet'}: cause: missing column")
+    line = assert_clean_failure(cli("report", folder, "-q"), f"{folder / 'orders.parquet'}: cause: missing column; "
+                                                             "not the orders table the program writes, or one of an older program (has [")
     assert not (folder / "figures").exists() and not (folder / "report.html").exists()
+    with pytest.raises(InputError) as err:
+        load_run(folder).orders
+    assert line.endswith(str(err.value))
 
 
 def test_report_on_a_missing_table_names_the_file(run_folder: Path, tmp_path: Path) -> None:

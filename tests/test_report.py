@@ -199,19 +199,22 @@ def test_a_report_of_more_scenarios_than_it_draws_reads_only_the_rows_it_draws(t
     """A sweep of 40 points drew 6 but read every table of every point into memory (~50 MB a default
     replication in pandas): only `fleet` (which labs to draw) is read whole, and the figures are the same."""
     import supplychain.report as report
+    import supplychain.runfolder as runfolder
 
     base = {"topology": MINIMAL, "end": "2022-03-31"}
     names = [f"s{i}" for i in range(report.MAX_SCENARIOS + 2)]
     run_experiment([{**base, "name": n} for n in names], replications=1, seed=1, workers=1, out=tmp_path)
     read = {}
-    real = report.read_table
 
-    def spy(folder, name, *args, **kwargs):
-        df = real(folder, name, *args, **kwargs)
-        read[name] = set(df["scenario"])
-        return df
+    def spy(real):
+        def read_table(folder, name, *args, **kwargs):
+            df = real(folder, name, *args, **kwargs)
+            read[name] = set(df["scenario"])
+            return df
+        return read_table
 
-    monkeypatch.setattr(report, "read_table", spy)
+    for module in (report, runfolder):  # the report's own reads, and the run tables' (`read_stored_table`)
+        monkeypatch.setattr(module, "read_table", spy(module.read_table))
     make_report(tmp_path)
     drawn = set(names[:report.MAX_SCENARIOS])
     assert read.pop("fleet") == set(names)
