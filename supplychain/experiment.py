@@ -409,7 +409,7 @@ def _absolute(source: str) -> str:
     """A scenario or topology file's path as the manifest records it: absolute, so the folder names its
     inputs wherever it is read; `<python>` (data, no file) as it is. A stream (`/dev/stdin`, `<(cat s.yaml)`) as
     named: its links lead to a descriptor of this process (`/proc/4242/fd/pipe:[358176]`), gone once it ends."""
-    from .streams import is_stream
+    from .stream_paths import is_stream
 
     if source == "<python>":
         return source

@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, from_validation_error, short
 from .scenario_schema import Scenario
-from .streams import is_stream
+from .stream_paths import is_stream
 from .topology import read_yaml
 
 __all__ = ["BY_ID_LISTS", "Layer", "STREAM_NAME", "compose", "compose_layers", "deep_merge", "is_stream", "scenario_folder",

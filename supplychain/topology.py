@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from .arguments import given_path
 from .errors import InputError, from_validation_error, short
 from .schema import TopologyModel
-from .streams import is_stream
+from .stream_paths import is_stream
 from .yaml_tags import TagError, check_tags, install as install_tags
 
 __all__ = [
