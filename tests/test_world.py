@@ -295,6 +295,21 @@ def _corrupt_delivered(w):
     o.delivered = o.ordered - 1.0
 
 
+def _corrupt_finished(w):
+    o = next(o for o in w.orders if o.finished is not None and o.started is not None and o.denied_qty == 0)
+    o.finished = o.started - 2.0  # still after it was ordered and before it was delivered
+
+
+def _corrupt_delivered_before_finished(w):
+    o = next(o for o in w.orders if o.delivered is not None and o.finished is not None and o.denied_qty == 0
+             and o.finished - o.ordered > 5)
+    o.delivered = o.finished - 1.0  # still after it was ordered
+
+
+def _corrupt_build_ahead(w):
+    w.build_ahead.built += 5.0  # lots that put goods in stock no one was given and no stock holds
+
+
 @pytest.mark.parametrize("corrupt,message", [
     (_corrupt_little, "Little's law fails at hbm_maker"),
     (_corrupt_book, "order book out of step at packager"),
@@ -302,6 +317,9 @@ def _corrupt_delivered(w):
     (_corrupt_fleet, "accelerators not conserved at labs"),
     (_corrupt_stages, "stage times out of order"),
     (_corrupt_delivered, "before it was ordered"),
+    (_corrupt_finished, "stage times out of order"),
+    (_corrupt_delivered_before_finished, "stage times out of order"),
+    (_corrupt_build_ahead, "build-ahead stock not conserved"),
 ])
 def test_every_invariant_fires_when_its_books_are_broken(corrupt, message):
     w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0).run()
