@@ -36,6 +36,16 @@ def test_a_short_queue_gives_way_to_the_slow_production_step():
     assert pick([]) is None and pick([("production:fab", 0.0)]) is None
 
 
+@pytest.mark.parametrize("wait", ["queue:fab", "licence:oct2023", "component:hbm", "waiting", "power:lab",
+                                  "backorder:dc"])
+def test_each_kind_of_wait_of_a_week_outranks_a_longer_step(wait):
+    """The waits are named here, not read from `WAITS` (the property test's definition reads it, so a
+    kind dropped from it went unseen): each, lasting a week, is the cause beside a 30-day transport leg;
+    under a week, the leg is."""
+    assert pick([(wait, 7.0), ("transport:a->b", 30.0)]) == wait
+    assert pick([(wait, 6.5), ("transport:a->b", 30.0)]) == "transport:a->b"
+
+
 def _hbm_licence_and_logic_quota_world():
     """Component lines (the ones `delay_causes` labels with numpy) with licence waits, quota
     waits and refusals: HBM to China under licence review, logic dies to China under a quota."""
