@@ -162,3 +162,43 @@ def test_a_user_kind_and_a_plan_shock_compose_as_known_by_day(plan_kinds):
     np.testing.assert_allclose(w.net.known_plans(599)[n], np.concatenate([[0.0], np.cumsum(cut)]), rtol=1e-12)
     np.testing.assert_allclose(w.net.planned[n], both, rtol=1e-12)  # what production runs on
     np.testing.assert_allclose(w.net.known_plans(600)[n], np.concatenate([[0.0], np.cumsum(both)]), rtol=1e-12)
+
+
+def _summed(row: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(row)])
+
+
+def test_the_plan_as_known_carries_the_nodes_ai_share():
+    """`PlanLog.versions` sums each known plan times the node's ai_share, as `plan_cum` does: a node half
+    of whose capacity serves AI counts on half its shocked plan."""
+    from supplychain.engine.plans import PlanLog, grow
+
+    planned = np.array([[10.0, 12.0, 14.0, 16.0, 18.0, 20.0]])
+    log = PlanLog()
+    log.record(planned, 2, 0.5, [0])
+    grow(planned[0], 2, 0.5)  # as apply_shocks goes on to do
+    starts, rows = log.versions(lambda i: 0.5)[0]
+    assert starts == [2]
+    np.testing.assert_allclose(rows[0], _summed(0.5 * np.array([10.0, 12.0, 14.0, 15.0, 16.0, 17.0])), rtol=1e-12)
+
+
+def test_a_user_kind_listed_after_a_later_plan_shock_is_replayed_in_the_order_applied():
+    """A built-in plan shock doubling growth from day 6 is applied first, then a user's kind halving the plan
+    from day 2 (listed after it, starting earlier). Its recorded difference was taken on the doubled plan, so
+    the plan known from day 2 carries the doubling's part back (the documented approximation), and the plan
+    known from day 6 must be the one production runs on: the occurrences replayed in the order applied, not
+    the day-6 shock stacked again on the day-2 version."""
+    from supplychain.engine.plans import PlanLog, grow
+
+    before = np.array([10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 24.0, 26.0, 28.0])
+    planned = before[None, :].copy()
+    log = PlanLog()
+    log.record(planned, 6, 2.0, [0])
+    grow(planned[0], 6, 2.0)
+    old = planned.copy()
+    planned[0, 2:] *= 0.5
+    log.record_change(old, planned, 2)
+    starts, rows = log.versions(lambda i: 1.0)[0]
+    assert starts == [2, 6]
+    np.testing.assert_allclose(rows[0], _summed(before + (planned[0] - old[0])), rtol=1e-12)
+    np.testing.assert_allclose(rows[1], _summed(planned[0]), rtol=1e-12)
