@@ -180,6 +180,25 @@ def test_with_every_supplier_refused_the_shares_stand_and_the_orders_go_to_be_re
     assert len(after) and (after["status"] == "denied").all()
 
 
+def test_shares_row_with_every_supplier_refused_keeps_the_unequal_edge_shares():
+    """`shares_row` by hand at edge shares 0.8 : 0.2 (the test above has equal ones, where equal shares are
+    the edge shares): one supplier refused gives the other all; both refused leave the edge shares, as
+    `order_from_suppliers` splits, not equal shares."""
+    w = World(two_sources(shares=(0.8, 0.2)), Scenario.model_validate({"name": "x"}), 0)
+    into = [f.index for f in w.net.flows if w.net.ids[f.customer] == "depot"]
+    slow = next(i for i in into if w.net.ids[w.net.flows[i].supplier] == "slow")
+    fast = next(i for i in into if i != slow)
+    refused = np.zeros(len(w.net.flows), dtype=bool)
+    row = w.sourcing.shares_row(0, refused)
+    assert (row[slow], row[fast]) == pytest.approx((0.8, 0.2))
+    refused[slow] = True
+    row = w.sourcing.shares_row(0, refused.copy())
+    assert (row[slow], row[fast]) == pytest.approx((0.0, 1.0))
+    refused[fast] = True
+    row = w.sourcing.shares_row(0, refused.copy())
+    assert (row[slow], row[fast]) == pytest.approx((0.8, 0.2))
+
+
 def _sourcing(model) -> object:
     return World(model, Scenario.model_validate({"name": "x", "sourcing": {"elasticity": 2.0}}), 0).sourcing
 
