@@ -161,6 +161,60 @@ def test_plan_matches_the_definition_on_a_generated_network():
     assert check_every_week(w, set(range(0, 157, 13))) == 13
 
 
+class WeightedQuoter(ReferenceQuoter):
+    """The definition under dynamic sourcing: a new order splits by edge share x the buyers' weight
+    (`Sourcing.weight`), so the quote of its supply is the mean weighted by those, and the quickest
+    supplier's where none is positive."""
+
+    def supply(self, customer: int, product: str) -> float:
+        key = (customer, product)
+        if key not in self.supply_q:
+            flows = self.w.net.flows_into(customer, product)
+            d = min(self.day, self.w.net.days - 1)
+            weight = self.w.sourcing.weight
+            num = den = 0.0
+            for f in flows:
+                s = f.share[d] * weight[f.index]
+                if s > 0:
+                    num += s * self.flow(f)
+                    den += s
+            self.supply_q[key] = 0.0 if not flows else num / den if den > 0 else min(self.flow(f) for f in flows)
+        return self.supply_q[key]
+
+
+def test_quotes_follow_the_sourcing_weights_and_the_quickest_supplier_without_a_share():
+    """With sourcing on, the quote of a buyer's supply is weighted by edge share x weight. The weights are
+    set at random each checked week (the last week every re-sourced group's all 0: no positive share, the
+    quickest supplier's quote), and the plan must agree with `WeightedQuoter` at every key."""
+    model = generate_topology(80, seed=5)
+    sc = Scenario.model_validate({"name": "q", "start": "2022-01-01", "end": "2023-06-30", "seed": 5,
+                                  "sourcing": {"elasticity": 2.0}})
+    w = World(model, sc, 0)
+    src = w.sourcing
+    assert src.on and len(src.seg_start) > 1
+    rng = np.random.default_rng(1)
+    done = []
+
+    def compare(day: int) -> None:
+        if day // 7 not in (10, 30, 60):
+            return
+        src.weight[:] = rng.uniform(0.05, 1.0, len(src.weight))
+        if day // 7 == 60:  # every re-sourced group without a positive share
+            src.weight[src.seg_flow] = 0.0
+        prod = w.production
+        cap = prod.capacity(day)
+        _, at = w.quote_book.plan.evaluate(w, day, cap, prod.backlog_vector(day))
+        ref = WeightedQuoter(w, day, cap)
+        want = np.array([ref.at_supplier(n, p) for n, p in w.quote_book.keys])
+        np.testing.assert_allclose(at, want, rtol=1e-12, atol=1e-12)
+        plain = ReferenceQuoter(w, day, cap)  # the weights matter: the unweighted definition differs
+        assert not np.allclose(want, [plain.at_supplier(n, p) for n, p in w.quote_book.keys], rtol=1e-9)
+        done.append(day)
+
+    w.run(progress=compare)
+    assert len(done) == 3
+
+
 def test_plan_matches_the_definition_on_the_default_network_under_a_blockade():
     res = load_scenario(ROOT / "policies" / "taiwan_blockade_6m.yaml")
     sc = res.scenario.model_copy(update={"end": dt.date(2028, 6, 30)})
