@@ -171,6 +171,36 @@ def test_utilisation_mean_is_the_weeks_capacity_used_over_capacity_available():
     assert np.allclose(steady["utilisation"], 1.0)
 
 
+def test_the_nodes_table_holds_capacity_limited_producers_and_no_utilisation_without_capacity():
+    """README, `nodes`: a row per capacity-limited node (a source without a capacity has none), and
+    `utilisation` empty where capacity was 0 (an outage from day 63 to 90), not 0, and `utilisation_mean` for
+    the weeks down throughout."""
+    from supplychain.results import simulate
+
+    from conftest import topo
+
+    model = topo(
+        [{"id": "src", "kind": "source", "makes": ["widget"], "capacity": 14.0, "cycle_time": 1},
+         {"id": "free", "kind": "source", "makes": ["gadget"], "cycle_time": 1},
+         {"id": "depot", "kind": "stock", "item": "widget", "policy": "make_to_order"},
+         {"id": "shed", "kind": "stock", "item": "gadget", "policy": "make_to_order"},
+         {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 1}},
+         {"id": "cust2", "kind": "demand", "item": "gadget", "demand": {"mode": "fixed", "rate": 1}}],
+        [{"from": "src", "to": "depot", "product": "widget"}, {"from": "depot", "to": "cust", "product": "widget"},
+         {"from": "free", "to": "shed", "product": "gadget"}, {"from": "shed", "to": "cust2", "product": "gadget"}],
+        {"widget": {"kind": "item"}, "gadget": {"kind": "item"}},
+    )
+    outage = {"id": "out", "kind": "capacity", "start": "2022-03-05", "duration_days": 28, "multiplier": 0.0,
+              "target": {"ids": ["src"]}}
+    n = simulate(model, {"name": "u", "end": "2022-06-30", "shocks": [outage]}).nodes
+    assert set(n["node"]) == {"src"}
+    down = n["capacity_per_week"] == 0.0
+    assert set(n.loc[down, "day"]) == {63.0, 70.0, 77.0, 84.0}
+    assert n.loc[down, "utilisation"].isna().all()
+    assert n.loc[down & (n["day"] >= 70), "utilisation_mean"].isna().all()  # weeks down throughout
+    assert n.loc[~down & (n["day"] >= 7), "utilisation"].notna().all()
+
+
 _CELL = st.one_of(st.floats(-1e7, 1e7), st.floats(-1e-10, 1e-10), st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf]))
 
 
