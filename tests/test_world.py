@@ -386,3 +386,16 @@ def test_order_quantities_and_lab_books_are_plain_floats():
     books = ("on_order_h100e", "waiting_h100e", "pending_mw", "power_mw", "power_on_order_mw", "used_mw")
     assert {(b, type(getattr(st, b)).__name__) for st in w.labs.states for b in books if type(getattr(st, b)) is not float} == set()
     assert type(w.in_transit) is float and type(w.shipped_qty) is float
+
+
+def test_the_events_table_is_in_day_order_across_shocks_and_control_decisions():
+    """Shocks are logged when compiled and control decisions as they are made; the events table
+    interleaves the two by day (a shock in September after licences granted from March)."""
+    lic = {"id": "hbm_lic", "announced": "2022-01-01", "effective": "2022-03-01", "action": "license",
+           "review_days": 10, "approval": 1.0, "scope": {"product_kinds": ["hbm"]}}
+    shock = {"id": "quake", "kind": "capacity", "start": "2022-09-01", "duration_days": 20, "multiplier": 0.5,
+             "target": {"ids": ["packager"]}}
+    ev = simulate(minimal(), {**SC, "end": "2022-12-31", "controls": [lic], "shocks": [shock]}).events
+    shock_day = ev.loc[ev["id"] == "quake", "day"]
+    assert len(shock_day) and (ev.loc[ev["id"] == "hbm_lic", "day"] < shock_day.min()).any()
+    assert ev["day"].is_monotonic_increasing
