@@ -373,6 +373,20 @@ def test_a_refused_build_lot_cancels_the_newest_waiting_orders_first():
     assert [o.status for o in orders] == ["waiting", "waiting", "denied"]
 
 
+def test_a_vendor_builds_only_what_its_stock_did_not_fill():
+    """A vendor holding 30 units (goods refused at the border come back to it) takes an order of 100:
+    the 30 go to it at once, and the period's build is the 70 still owed, not 100."""
+    w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0)
+    flow = w.labs.acc_flows[0][0]
+    key = (flow.supplier, "acc")
+    w.vendors.stock[key] = 30.0
+    o = w._new("lab", flow, "acc", 100.0, 0.0, lab=flow.customer)
+    w.labs.states[0].on_order_h100e += o.qty
+    w.vendors.take(o, 0.0)
+    assert w.vendors.stock[key] == 0.0 and w.vendors.unfilled[key] == pytest.approx(70.0)
+    assert w.vendors.to_build[key] == pytest.approx(70.0)
+
+
 def test_order_quantities_and_lab_books_are_plain_floats():
     """Every sum over an order line is a float's, not a numpy scalar's (several times the cost):
     a numpy share or fleet vector read must not leak into a quantity."""
