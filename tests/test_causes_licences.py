@@ -149,3 +149,33 @@ def test_a_line_a_rule_holds_to_the_end_of_the_run_waits_for_that_rule(rule):
     for o in waiting:
         assert ("licence:hold", w.env.now - o.ordered) in segments(w, o) and causes[o.id] == "licence:hold", o
     assert all(pick(segments(w, o)) == c for o, c in zip(w.orders, causes) if o.status != "denied")
+
+
+def test_a_stock_points_customer_under_a_licence_waits_for_it_once():
+    """A depot's customer in China under a 20-day licence at placement, the depot well stocked: each line's
+    segments are its licence review, any wait for stock from its release (not from its order: the review is
+    not a backorder too) and transport, adding up to its lead time; with stock on hand, the cause is the licence."""
+    from supplychain.engine import World
+    from supplychain.engine.causes import segments
+    from supplychain.scenario_schema import Scenario
+
+    from conftest import topo
+
+    model = topo(
+        [{"id": "src", "kind": "source", "makes": ["widget"], "country": "US", "cycle_time": 2},
+         {"id": "depot", "kind": "stock", "item": "widget", "policy": "base_stock", "base_stock": 500, "country": "US"},
+         {"id": "cust", "kind": "demand", "item": "widget", "country": "CN", "demand": {"mode": "fixed", "rate": 2}}],
+        [{"from": "src", "to": "depot", "product": "widget", "transport": 3},
+         {"from": "depot", "to": "cust", "product": "widget", "transport": 2}],
+    )
+    lic = {"id": "lic", "announced": "2022-01-01", "effective": "2022-02-01", "action": "license", "review_days": 20,
+           "approval": 1.0, "scope": {"destinations": ["CN"]}}
+    w = World(model, Scenario.model_validate({"name": "s", "end": "2022-06-30", "seed": 1, "controls": [lic]}), 0).run()
+    cust = w.net.index["cust"]
+    held = [o for o in w.orders if o.customer == cust and o.delivered is not None and o.released is not None
+            and o.released - o.ordered >= 19.999]
+    assert len(held) > 50
+    for o in held:
+        segs = segments(w, o)
+        assert sum(d for _, d in segs) == pytest.approx(o.delivered - o.ordered, abs=1e-9), segs
+        assert pick(segs) == "licence:lic", segs
