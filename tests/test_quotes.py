@@ -476,3 +476,33 @@ def test_the_atp_schedule_accounts_for_every_lot_unit():
     w.run(progress=check)
     lots = [o for o in w.orders if o.kind == "assembly" and o.parent is None]
     assert len(weeks) > 15 and sum(o.denied_qty for o in lots) > 0  # lots were denied, and counted as gone
+
+
+def test_an_atp_vendor_with_stock_quotes_its_own_step_not_a_lot():
+    """`quotes.vendor: atp` promises the lots in build only to an order the vendor's stock cannot fill: a
+    vendor building 60 days ahead in calm times holds stock, so its quote is then its own cycle time (as
+    in chain mode), however far off its lots in build are due."""
+    from _topo import minimal_data, node
+
+    from supplychain.topology import parse_topology
+
+    data = minimal_data()
+    node(data, "vendor")["build_ahead_days"] = 60
+    sc = Scenario.model_validate({"name": "q", "end": "2023-06-30", "labs": {"lifetime_years": 100, "review_days": 7},
+                                  "quotes": {"vendor": "atp"}})
+    w = World(parse_topology(data), sc, 0)
+    vendor = w.net.index["vendor"]
+    keys = [k for k, (n, _) in enumerate(w.quote_book.keys) if n == vendor]
+    seen = []
+
+    def compare(day: int) -> None:
+        prod = w.production
+        node_q, at = w.quote_book.plan.evaluate(w, day, prod.capacity(day), prod.backlog_vector(day))
+        for k in keys:
+            key = w.quote_book.keys[k]
+            if w.vendors.stock.get(key, 0.0) > 1e-9 and w.vendors.in_build.get(key, 0.0) > 0.0:
+                assert at[k] == node_q[vendor], (day, key)
+                seen.append(day)
+
+    w.run(progress=compare)
+    assert len(seen) >= 5
