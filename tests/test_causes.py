@@ -292,6 +292,30 @@ def test_accelerators_waiting_for_power_name_power_as_the_cause():
     assert starved["installed"].isna().mean() > 0.5  # most still wait for power at the end
 
 
+def test_a_lab_order_installed_in_part_waits_for_power_to_the_end_of_the_run():
+    """A lab order some of whose accelerators got power and some did not by the end: its power wait runs
+    from when they were ready (delivered + commissioning) to the end of the run, not to its last partial
+    installation (`installed` marks each one; the orders table leaves it empty while some wait)."""
+    import yaml
+
+    from supplychain.engine import World
+    from supplychain.engine.causes import segments
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import parse_topology
+
+    from conftest import ROOT
+
+    data = yaml.safe_load((ROOT / "topology" / "minimal.yaml").read_text())
+    next(n for n in data["nodes"] if n["id"] == "grid")["capacity"] = 20  # MW/year: a starved grid
+    w = World(parse_topology(data), Scenario.model_validate({"name": "p", "end": "2025-12-31"}), 1).run()
+    end, commissioning = float(w.env.now), 75.0
+    part = [o for o in w.orders if o.kind == "lab" and o.installed is not None and 0 < o.installed_qty < o.delivered_qty]
+    assert part
+    for o in part:
+        power = [d for label, d in segments(w, o) if label == "power:lab"]
+        assert power == [pytest.approx(end - (o.delivered + commissioning))], (o.id, segments(w, o))
+
+
 def test_a_power_wait_of_a_week_outranks_a_longer_production_step():
     """Power is a wait (docs/model.md section 4), like a queue: a lab's month without power, not the
     packager's longer but normal cycle, is what throttled it."""
