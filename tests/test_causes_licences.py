@@ -179,3 +179,31 @@ def test_a_stock_points_customer_under_a_licence_waits_for_it_once():
         segs = segments(w, o)
         assert sum(d for _, d in segs) == pytest.approx(o.delivered - o.ordered, abs=1e-9), segs
         assert pick(segs) == "licence:lic", segs
+
+
+def test_a_build_ahead_makers_customer_under_a_licence_waits_for_it_once():
+    """HBM under a 20-day licence at placement, its maker building 120 days ahead: each delivered HBM line's
+    segments (the licence review, the wait for the maker's stock from when the line entered its book, the
+    transport) add up to its lead time: the review is not counted again as a wait for stock."""
+    from _topo import minimal_data, node
+
+    from supplychain.engine import World
+    from supplychain.engine.causes import segments
+    from supplychain.scenario_schema import Scenario
+    from supplychain.topology import parse_topology
+
+    data = minimal_data()
+    node(data, "hbm_maker")["build_ahead_days"] = 120
+    lic = {"id": "lic", "announced": "2022-01-01", "effective": "2022-03-01", "action": "license", "review_days": 20,
+           "approval": 1.0, "scope": {"product_kinds": ["hbm"]}}
+    sc = Scenario.model_validate({"name": "b", "end": "2023-06-30", "labs": {"review_days": 7}, "controls": [lic]})
+    w = World(parse_topology(data), sc, 0).run()
+    hbm = w.net.index["hbm_maker"]
+    # lines given their stock at once (one filled in parts counts its transport from its first part, which
+    # overlaps its wait to the last: see docs/mutation_testing.md, twenty-sixth session)
+    held = [o for o in w.orders if o.supplier == hbm and o.kind == "component" and o.delivered is not None
+            and o.released is not None and o.released - o.ordered >= 19.999 and o.finished == o.shipped]
+    assert len(held) > 10
+    for o in held:
+        segs = segments(w, o)
+        assert sum(d for _, d in segs) == pytest.approx(o.delivered - o.ordered, abs=1e-6), segs
