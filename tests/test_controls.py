@@ -425,6 +425,23 @@ def test_a_licence_review_or_quota_wait_outlasting_the_rule_ends_with_it():
     assert len(waited) > 3 and (waited["released"] == 181).all()
 
 
+def test_a_licence_review_ending_on_the_rules_end_lapses_undecided():
+    """A rule acts from `effective` up to, not on, its `ends`: a review that ends on that very day has nothing
+    left to decide either. It was decided then, and with approval 0.0001 refused the orders whose review
+    ended as the rule did, while those whose review ended a day later went ("licence lapsed")."""
+    window = dict(announced="2022-03-01", effective="2022-03-01", ends="2022-05-01")  # days 59 to 120
+    free = lab_orders(run(end="2022-12-31"), "lab_cn", "acc")
+    first = free.loc[free["ordered"].between(59, 119), "ordered"].min()  # the first lab order under the rule
+    r = run(rule(action="license", review_days=float(120 - first), approval=0.0001, **window), end="2022-12-31")
+    cn = lab_orders(r, "lab_cn", "acc")
+    on_the_day = cn[cn["ordered"] == first]  # its review ends on day 120
+    assert len(on_the_day) > 0
+    assert (on_the_day["released"] == 120).all() and (on_the_day["denied_qty"] == 0).all()
+    ev = r.events[(r.events["id"] == "r1") & r.events["order_id"].isin(on_the_day["order_id"])]
+    assert sorted(ev["what"]) == sorted(["licence review", "licence lapsed"] * len(on_the_day))
+    assert (ev.loc[ev["what"] == "licence lapsed", "day"] == 120).all()
+
+
 def test_every_control_decision_names_the_order_line_it_was_on():
     """`events.order_id` joins a decision to its line in `orders` (same supplier, customer and product, the
     variant for a substitution); a licence review and its decision name one line; a shock names none."""

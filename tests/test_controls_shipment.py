@@ -209,6 +209,22 @@ def test_goods_held_at_the_border_for_a_review_go_when_the_rule_ends():
     assert cn["denied_qty"].sum() == 0 and not cn["shipped"].between(59, 120, inclusive="neither").any()
 
 
+def test_a_review_at_the_border_ending_on_the_rules_end_lapses_undecided():
+    """As at placement: goods whose review at the border ends on the rule's `ends` go then ("licence lapsed");
+    they were refused (approval 0.0001) by a rule no longer acting."""
+    window = dict(announced="2022-03-01", effective="2022-03-01", ends="2022-05-01")  # days 59 to 120
+    probe = run(rule(action="license", review_days=200, approval=0.0001, **window), end="2022-12-31")
+    ev = probe.events[(probe.events["id"] == "r1") & (probe.events["detail"] == "shipment")]
+    first = ev.loc[ev["what"] == "licence review", "day"].min()  # the first goods reviewed at the border
+    r = run(rule(action="license", review_days=float(120 - first), approval=0.0001, **window), end="2022-12-31")
+    ev = r.events[(r.events["id"] == "r1") & (r.events["detail"] == "shipment")]
+    reviews = ev[ev["what"] == "licence review"]
+    assert (reviews["day"] == first).any()  # the same first review, which now ends on day 120
+    assert not ev["what"].isin(["licence granted", "licence denied", "denied"]).any()
+    assert (ev.loc[ev["what"] == "licence lapsed", "day"] == 120).all()
+    assert lab_orders(r, "lab_cn", "acc")["denied_qty"].sum() == 0
+
+
 def test_a_lab_order_refused_at_the_border_is_refused_whole_at_once():
     """Goods of a lab order refused at the border go back to the vendor's stock; the order's units still
     waiting for stock meet the same rule, and are refused with them (a `denied` row at that check).

@@ -86,7 +86,9 @@ class Placing:
             self.at(when, self.place, o, when)
         else:
             o.rule, o.status = d.rule, "licence"
-            if now + d.delay > d.until:  # the rule ends before the review: the requirement lapses then
+            # the rule ends before the review does, or as it does (a rule acts up to, not on, its `ends`):
+            # the requirement lapses then, with no decision
+            if now + d.delay >= d.until:
                 self.at(d.until, self._licence_lapsed, o)
             else:
                 self.at(now + d.delay, self._licence_decided, o, d.approved)

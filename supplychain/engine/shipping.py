@@ -83,7 +83,7 @@ class Shipping:
         if d.action == "review":  # the decision comes when the review ends, as at placement
             # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
             when = now if d.never else now + d.delay
-            lapsed = when > d.until  # the rule ends first: the goods wait for its end, then go
+            lapsed = when >= d.until  # the rule ends first, or as the review does: the goods wait for its end, then go
             when = min(when, d.until)
             self.controls.record(when, d.rule, "licence lapsed" if lapsed else "licence granted" if d.approved
                                  else "licence denied", o.supplier, o.customer, o.product, qty, "shipment", o.id)
