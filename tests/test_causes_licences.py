@@ -184,7 +184,8 @@ def test_a_stock_points_customer_under_a_licence_waits_for_it_once():
 def test_a_build_ahead_makers_customer_under_a_licence_waits_for_it_once():
     """HBM under a 20-day licence at placement, its maker building 120 days ahead: each delivered HBM line's
     segments (the licence review, the wait for the maker's stock from when the line entered its book, the
-    transport) add up to its lead time: the review is not counted again as a wait for stock."""
+    transport) add up to its lead time: the review is not counted again as a wait for stock, and a line filled
+    in parts has its transport from its last part, not its first."""
     from _topo import minimal_data, node
 
     from supplychain.engine import World
@@ -199,11 +200,12 @@ def test_a_build_ahead_makers_customer_under_a_licence_waits_for_it_once():
     sc = Scenario.model_validate({"name": "b", "end": "2023-06-30", "labs": {"review_days": 7}, "controls": [lic]})
     w = World(parse_topology(data), sc, 0).run()
     hbm = w.net.index["hbm_maker"]
-    # lines given their stock at once (one filled in parts counts its transport from its first part, which
-    # overlaps its wait to the last: see docs/mutation_testing.md, twenty-sixth session)
     held = [o for o in w.orders if o.supplier == hbm and o.kind == "component" and o.delivered is not None
-            and o.released is not None and o.released - o.ordered >= 19.999 and o.finished == o.shipped]
+            and o.released is not None and o.released - o.ordered >= 19.999]
     assert len(held) > 10
+    # lines filled from stock in parts, their first part shipped before their last: their transport counted
+    # from the first part overlapped the wait to the last (7 days too many, in 10 of the 40 lines)
+    assert sum(o.finished > o.shipped for o in held) >= 5
     for o in held:
         segs = segments(w, o)
         assert sum(d for _, d in segs) == pytest.approx(o.delivered - o.ordered, abs=1e-6), segs

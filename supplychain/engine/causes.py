@@ -165,7 +165,10 @@ def _segments(cx: _Context, o: Order) -> Segments:
     if o.supplier in cx.stocked and o.kind != "build":  # filled from a build-ahead maker's stock (stocking.py)
         if o.entered is not None:  # waiting for stock is waiting for that maker's capacity
             out.append((cx.queue[o.supplier], (o.finished if o.finished is not None else end) - o.entered))
-        out.extend(_last_leg(cx, o, _held(cx, o, o.finished, o.shipped)))
+        # filled in parts (the first left at `shipped`, the last at `finished`): the wait runs to the last
+        # part, so its transport does too, as for a line a producer shipped in parts (below)
+        left = o.finished if o.finished is not None and o.shipped is not None and o.finished > o.shipped else None
+        out.extend(_last_leg(cx, o, _held(cx, o, o.finished, o.shipped), left))
         return out
     kit_done = o.entered
     if o.kind == "assembly" and o.released is not None:
