@@ -442,6 +442,26 @@ def test_a_licence_review_ending_on_the_rules_end_lapses_undecided():
     assert (ev.loc[ev["what"] == "licence lapsed", "day"] == 120).all()
 
 
+def test_a_licensed_line_refused_whole_under_a_ban_names_the_ban():
+    """The `rule` column names the rule that delayed or refused a line. A lab line held by a licence (granted),
+    then refused whole because the build lots that were to fill it lost their HBM to a ban, named the licence
+    (cause `denied:lic`, a licence that refused nothing). It names the ban now; a line refused only in part
+    keeps the licence it waited for, the cause of its wait."""
+    lic = {"id": "lic", "announced": "2022-01-01", "effective": "2022-02-01", "action": "license", "review_days": 10,
+           "approval": 1.0, "scope": {"product_kinds": ["accelerator"]}}
+    ban = {"id": "ban", "announced": "2022-06-01", "effective": "2022-07-01", "action": "ban",
+           "scope": {"product_kinds": ["hbm"]}}
+    r = simulate(ROOT / "topology" / "minimal.yaml",
+                 {"name": "x", "end": "2023-06-30", "controls": [lic, ban], "labs": {"review_days": 7}}, seed=1)
+    lab = r.orders[r.orders["kind"] == "lab"]
+    licensed = set(r.events.loc[(r.events["id"] == "lic") & (r.events["what"] == "licence granted"), "order_id"])
+    refused = lab[lab["status"] == "denied"]
+    assert len(refused) > 10 and refused["order_id"].isin(licensed).all()
+    assert (refused["rule"] == "ban").all() and (refused["cause"] == "denied:ban").all()
+    part = lab[(lab["denied_qty"] > 0) & (lab["status"] != "denied") & (lab["released"] > lab["ordered"])]
+    assert len(part) > 0 and (part["rule"] == "lic").all() and (part["cause"] == "licence:lic").all()
+
+
 def test_every_control_decision_names_the_order_line_it_was_on():
     """`events.order_id` joins a decision to its line in `orders` (same supplier, customer and product, the
     variant for a substitution); a licence review and its decision name one line; a shock names none."""

@@ -75,7 +75,7 @@ class Placing:
                 self._check(o, now, self._after(rules, d.rule))
                 o = rest
             o.rule = d.rule
-            self._deny(o, o.qty, now)
+            self._deny(o, o.qty, now, rule=d.rule)
         elif d.action == "wait":
             if d.allowed > 1e-9:  # what fits the quota goes now, the rest waits for the next period
                 rest = self._split(o, d.allowed)
@@ -139,7 +139,7 @@ class Placing:
             self._check(o, now, self._after(o.rules, o.rule))  # the rules after the licence apply too
             return
         self.controls.record(now, o.rule, "licence denied", o.supplier, o.customer, o.product, o.qty, "order", o.id)
-        self._deny(o, o.qty, now)
+        self._deny(o, o.qty, now, rule=o.rule)
 
     def _licence_lapsed(self, o: Order) -> None:
         """The rule of `o`'s licence review ended before the review did: nothing is left to decide (a

@@ -118,14 +118,14 @@ class Shipping:
         now = self.env.now
         self.denied_at_shipment += qty
         o.rule = rule
-        self._deny(o, qty, now, made=True)
+        self._deny(o, qty, now, made=True, rule=rule)
         book = self.vendors if o.kind == "lab" else self.build_ahead if o.supplier in self.build_ahead.ahead else None
         if book is None:
             return
         rest = book.waiting_rest(o)
         if rest > 1e-12:
             self.controls.record(now, rule, "denied", o.supplier, o.customer, o.product, rest, "shipment", o.id)
-            self._deny(o, rest, now)
+            self._deny(o, rest, now, rule=rule)
         book.returned(o, qty, now)
 
     def _input_done(self, kit: Order, now: float) -> None:

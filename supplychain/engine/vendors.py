@@ -197,6 +197,4 @@ class Vendors(StockBook):
                 entry[1] -= cut
                 self.unfilled[key] -= cut
                 qty -= cut
-                if rule and not o.rule:
-                    o.rule = rule
-                self.w._deny(o, cut, now)
+                self.w._deny(o, cut, now, rule=rule)

@@ -290,12 +290,16 @@ class World(Placing, Reviews, Shipping):
                 extra.note = "stockpile"
                 self.place(extra, now)
 
-    def _deny(self, o: Order, qty: float, now: float, made: bool = False) -> None:
+    def _deny(self, o: Order, qty: float, now: float, made: bool = False, rule: str = "") -> None:
         """Refuse `qty` of an order and pass the loss up to what it was for. `made`: the units are goods
-        already made, refused at the border; the order's unmade units stay in production."""
+        already made, refused at the border; the order's unmade units stay in production. `rule`: the rule
+        refusing them, passed up with the loss ("" if none is known: the line's own `rule` is passed)."""
         qty = min(qty, o.qty - o.denied_qty - o.delivered_qty - (o.shipped_qty - o.delivered_qty))
         if qty <= 1e-12:
             return
+        if rule:
+            name_refusal(o, rule, qty)
+        rule = rule or o.rule
         o.denied_qty += qty
         done = False  # all of it now delivered or refused
         if o.denied_qty >= o.qty * (1 - 1e-9) or o.delivered_qty + o.denied_qty >= o.qty * (1 - 1e-9):
@@ -318,20 +322,20 @@ class World(Placing, Reviews, Shipping):
                 self.stocks.lost(o.customer, qty)  # a stock point's own order (a kit carries its inputs')
             elif o.kind == "assembly" and self.net.kinds[o.customer] == "vendor":
                 self.vendors.in_build[(o.customer, o.product)] -= qty
-                self.vendors.shortfall((o.customer, o.product), qty, now, o.rule or self._child_rule(o))
+                self.vendors.shortfall((o.customer, o.product), qty, now, rule or self._child_rule(o))
             return
-        if o.rule and not parent.rule:  # what its input was refused under refused it (the `rule` column)
-            parent.rule = o.rule
+        if rule and not parent.rule:  # what its input was refused under refused it (the `rule` column)
+            parent.rule = rule
         if parent.kind == "assembly" and parent.inputs is not None and o.product in parent.inputs:
-            self._deny_kit_input(parent, o.product, qty, now)
+            self._deny_kit_input(parent, o.product, qty, now, rule)
         elif parent.kind == "assembly" and parent.supplier == parent.customer:  # a generic kit at a stock point
-            self._deny(parent, kit_lost(parent) - parent.denied_qty, now)
+            self._deny(parent, kit_lost(parent) - parent.denied_qty, now, rule=rule)
             if done:  # the input is all in: the kit may be complete (its arrivals alone counted before)
                 self._input_done(parent, now)
         else:
-            self._deny(parent, qty, now)
+            self._deny(parent, qty, now, rule=rule)
 
-    def _deny_kit_input(self, kit: Order, product: str, qty: float, now: float) -> None:
+    def _deny_kit_input(self, kit: Order, product: str, qty: float, now: float, rule: str = "") -> None:
         """`qty` of a kit's input `product` was refused: the kit loses the packages that input no
         longer covers. An input's refusals count against what it first needed, and the kit loses
         its worst-hit input's share, not the sum of refusals: with a share of HBM refused by two
@@ -345,13 +349,22 @@ class World(Placing, Reviews, Shipping):
         before = lost()
         entry = inputs[product]
         entry[3] += qty
-        self._deny(kit, lost() - before, now)
+        self._deny(kit, lost() - before, now, rule=rule)
         entry[0] = max(entry[0] - qty, 0.0)
         self._kit_progress(kit, now)
 
     # -- weekly records ------------------------------------------------------------------
     def _record(self, day: int) -> None:
         record_week(self, day)
+
+
+def name_refusal(o: Order, rule: str, qty: float) -> None:
+    """Name `rule` in the `rule` column of a line about to lose `qty` units to it. The column names the rule
+    that delayed or refused the line, the first it met, except that a line refused whole names the rule whose
+    refusal ended it, not one that only delayed it: a line licensed, then refused because the lots that were
+    to fill it were banned, read `denied:<the licence>`, a licence that refused nothing."""
+    if not o.rule or (o.shipped_qty <= 0.0 and o.denied_qty + qty >= o.qty * (1 - 1e-9)):
+        o.rule = rule
 
 
 def _due(when: np.ndarray, day: int) -> list[int]:
