@@ -105,6 +105,30 @@ def signals_deferred() -> Iterator[None]:
             os.kill(os.getpid(), s)
 
 
+@contextmanager
+def _workers_shielded() -> Iterator[None]:
+    """Block Ctrl-C in the main thread while a local Dask cluster starts its worker processes.
+
+    Ctrl-C reaches the terminal's whole process group, and a worker still starting (importing, before its
+    preload `dask_setup` ignores Ctrl-C) printed a KeyboardInterrupt traceback or a "Fatal Python error"
+    from its `site` import. A blocked signal stays blocked in the threads started meanwhile (the cluster's
+    event loop, the nannies' process threads) and across fork and exec: the workers never take it, and
+    here it stays pending until the mask is restored. multiprocessing's resource tracker unblocks Ctrl-C
+    in the thread that first starts it, so it is started here first, outside the block.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _exit_with_parent(sentinel: int) -> None:
     multiprocessing.connection.wait([sentinel])
     os._exit(1)  # nobody is left to report to: no cleanup, no output
@@ -264,7 +288,7 @@ class DaskExecutor(Executor):
             # no dashboard; the scheduler's HTTP server (health checks) still starts: on a free local port, as
             # the default 8787 taken by another cluster printed Dask's "Port 8787 is already in use" warning
             try:
-                with signals_deferred():
+                with _workers_shielded(), signals_deferred():
                     self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, preload=[__name__],
                                                  dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
                                                  silence_logs=logging.CRITICAL)

@@ -248,6 +248,52 @@ def test_the_workers_of_a_local_cluster_ignore_ctrl_c():
     assert list(got.values()) == [True]
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux /proc), none if it has ended."""
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the worker processes through Linux /proc")
+def test_ctrl_c_as_a_local_clusters_workers_start_prints_one_line(tmp_path):
+    """Ctrl-C reaches the terminal's whole process group. Sent while the first worker process of `--scheduler
+    local` imports (before its preload ignores Ctrl-C), that worker printed a KeyboardInterrupt traceback or a
+    "Fatal Python error" from its `site` import under the command's line. Ctrl-C is blocked in the parent while
+    the cluster starts, and the workers, started meanwhile, keep it blocked: one line, status 130."""
+    import signal
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(SCENARIO))
+    cmd = [sys.executable, "-c", "from supplychain.cli import main; main()", "run", str(scenario), "-n", "4",
+           "--scheduler", "local", "-w", "2", "-o", str(tmp_path / "out"), "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("spawn_main" in _cmdline(k) and "resource_tracker" not in _cmdline(k) for k in _children(proc.pid)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker process started"
+            time.sleep(0.005)
+        time.sleep(0.3)  # into the worker's imports (a second or more): Python now turns Ctrl-C into an exception
+        os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C: every process of the group
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and err.startswith("interrupted") and len(err.splitlines()) == 1, err
+
+
 def test_ctrl_c_while_a_local_cluster_starts_stops_that_cluster(monkeypatch):
     """A Ctrl-C that landed inside `LocalCluster(...)` (its start takes seconds) left the half-made cluster to
     Dask's exit hook, which printed a traceback ("Exception ignored in atexit callback ... Status.init") under
