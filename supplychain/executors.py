@@ -116,8 +116,8 @@ def _workers_shielded() -> Iterator[None]:
     here it stays pending until the mask is restored. multiprocessing's resource tracker unblocks Ctrl-C
     in the thread that first starts it, so it is started here first, outside the block.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield  # (Windows has no signal masks)
         return
     from multiprocessing import resource_tracker
 
