@@ -104,12 +104,37 @@ def test_a_lot_made_over_weeks_ships_its_output_weekly():
 
 def test_a_fractional_cycle_time_is_rounded_up_to_whole_days():
     """Production runs in whole days: what starts on a day finishes ceil(cycle time) days later,
-    so a 10.5-day cycle gives every line the lead time of an 11-day one, a day more than 10."""
+    so a 10.5-day cycle gives every line the lead time of an 11-day one, a day more than 10, and a
+    half-day cycle that of a 1-day one."""
     lead = {ct: demand_orders(simulate(serial_chain(70.0, ct, 1, 1, demand_rate=5), SC))["lead_time_days"].to_numpy()
-            for ct in (10, 10.5, 11)}
+            for ct in (0, 0.5, 1, 10, 10.5, 11)}
     n = min(len(x) for x in lead.values())  # the same orders, less those still open at the end
     assert n > 600
     assert lead[10.5][:n] == pytest.approx(lead[11][:n]) and lead[10.5][:n] == pytest.approx(lead[10][:n] + 1)
+    # under a day is a whole day too: only a cycle time of 0 finishes on the day it starts
+    assert lead[0.5][:n] == pytest.approx(lead[1][:n]) and lead[0.5][:n] == pytest.approx(lead[0][:n] + 1)
+
+
+def test_a_lot_the_last_days_capacity_covers_up_to_rounding_finishes_that_day():
+    """A lot of 1e8 units at 1e8 a week starts over 7 days: taking the day's capacity (1e8 x 1/7) off it seven
+    times leaves 1.1e-8 units by rounding, far under the lot's tolerance (1e-9 of its size). That residue
+    starts with the seventh day's units, so every lot finishes 6 + cycle days after it started; left in the
+    book (an absolute tolerance of 1e-9 units), it started a day later and the whole lot finished a day late."""
+    model = topo(
+        [
+            {"id": "src", "kind": "source", "makes": ["widget"], "capacity": 1e8, "cycle_time": 5},
+            {"id": "depot", "kind": "stock", "item": "widget", "policy": "make_to_order"},
+            {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 1e6, "period_days": 100}},
+        ],
+        [
+            {"from": "src", "to": "depot", "product": "widget", "transport": 1},
+            {"from": "depot", "to": "cust", "product": "widget", "transport": 1},
+        ],
+    )
+    o = simulate(model, SC).orders
+    lots = o[(o["supplier"] == "src") & o["finished"].notna()]
+    assert len(lots) >= 6 and (lots["qty"] == 1e8).all()
+    assert (lots["finished"] - lots["started"]).tolist() == [6.0 + 5.0] * len(lots)
 
 
 def kitting_chain(cap_a: float, cap_b: float):
