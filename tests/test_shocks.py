@@ -14,7 +14,7 @@ from supplychain.scenario_events import Shock
 from supplychain.scenario_schema import Scenario
 from supplychain.topology import graph_to_model, load_topology
 
-from conftest import ROOT
+from conftest import ROOT, serial_chain
 
 MODEL = graph_to_model(load_topology(ROOT / "tests" / "data" / "two_labs.yaml"))
 START = 365  # 2023-01-01
@@ -90,6 +90,22 @@ def test_transport_shock_slows_edges_out_of_the_country():
     o = r.orders[(r.orders["supplier"] == "fab_tw") & r.orders["delivered"].notna()]
     inside = o[o["shipped"].between(START, START + 99)]
     assert len(inside) > 5 and np.allclose(inside["delivered"] - inside["shipped"], 6.0)
+
+
+@pytest.mark.parametrize("m", [3.0, 0.5])
+def test_a_transport_shock_sets_the_time_of_goods_shipped_on_its_days_and_no_others(m):
+    """Goods take their edge's transport time x the multiplier of the day they leave, on the shock's first
+    day to its last and on no other: a slower shock and a faster one (multipliers below 1 are shocks too),
+    with goods shipped every day before, in and after the window."""
+    model = serial_chain(None, 1, 4, 1, demand_rate=2)  # src ships daily; src -> depot takes 4 days
+    shocked = {"id": "s1", "kind": "transport", "start": "2022-03-01", "duration_days": 30, "multiplier": m,
+               "target": {"ids": ["src"]}}  # days 59 to 88, on src -> depot only
+    o = simulate(model, {"name": "t", "start": "2022-01-01", "end": "2022-06-30", "shocks": [shocked]}).orders
+    o = o[(o["supplier"] == "src") & o["delivered"].notna()]
+    days = o["shipped"].to_numpy()
+    assert {58.0, 59.0, 88.0, 89.0} <= set(days.tolist())
+    want = np.where((days >= 59) & (days <= 88), 4.0 * m, 4.0)
+    assert (o["delivered"].to_numpy() - days).tolist() == pytest.approx(want.tolist())
 
 
 def test_demand_surge_scales_lab_targets():
