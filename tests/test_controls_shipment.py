@@ -64,6 +64,23 @@ def test_order_partly_delivered_then_refused_keeps_its_last_delivery_day():
     assert not ((o["status"] == "delivered") & o["delivered"].isna()).any()
 
 
+def test_a_line_refused_in_part_is_delivered_when_the_rest_arrives():
+    """A ban that ends while an HBM line still ships in weekly parts: the parts reaching the border in its 20 days
+    are refused, the later ones cross. Such a line is all accounted for when its last part arrives (delivered +
+    refused = ordered), so it is delivered then; counting only the units that arrived left it 'shipped' for ever."""
+    hbm_rule = rule(announced="2022-09-01", effective="2022-09-01", ends="2022-09-21",
+                    scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    model = graph_to_model(TOPO).model_copy(deep=True)
+    hbm = next(n for n in model.nodes if n.id == "hbm_kr")
+    hbm.capacity = hbm.capacity.model_validate(20000)
+    o = simulate(model, {"name": "c", "end": "2023-06-30", "controls": [hbm_rule], "labs": {"review_days": 7}}).orders
+    hbm_cn = o[(o["product"] == "hbm") & (o["customer"] == "pkg_cn")]
+    whole = hbm_cn[(hbm_cn["denied_qty"] > 0) & (hbm_cn["delivered_qty"] > 0)
+                   & (hbm_cn["delivered_qty"] + hbm_cn["denied_qty"] >= hbm_cn["qty"] * (1 - 1e-9))]
+    assert len(whole) > 0
+    assert (whole["status"] == "delivered").all() and (whole["delivered"] > 263).all()  # after the ban (days 243-262)
+
+
 def test_goods_refused_at_the_border_leave_the_rest_of_their_line_in_production():
     """A refusal at the border is of goods already made: the line's units not yet started are still made
     (and refused in turn while the ban lasts). They were taken out of the supplier's book instead, as
