@@ -81,18 +81,22 @@ def test_initial_fleet_retires_over_its_lifetime():
     assert mid == pytest.approx(5000, rel=1e-6)
 
 
-def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
+@pytest.mark.parametrize(("lifetime", "end"), [(0.5, "2025-12-31"), (4.0, "2027-12-31")])
+def test_delivered_accelerators_retire_a_lifetime_after_commissioning(lifetime, end):
     """Each delivery retires `commissioning_days + lifetime_years` after it arrived, in full, in
     due order, before anything reads the lab's fleet: the lab keeps its retirements in a queue
     that the daily step and the lab's reviews empty of what is due, so each is applied at its
-    due instant or at the first read after it (the next daily step at the latest)."""
+    due instant or at the first read after it (the next daily step at the latest). A lifetime of
+    4 years is 1,461 days: deliveries on whole days retire on a daily step's instant, before it reads."""
     from supplychain.engine import World
     from supplychain.scenario_schema import Scenario
 
     model = minimal(fleet={}, power_mw=1e6, target_h100e={"points": {"2022-01-01": 1000, "2024-01-01": 40000}})
-    sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
+    sc = Scenario.model_validate(scenario(end=end, labs={"lifetime_years": lifetime, "commissioning_days": 30,
                                                                   "utilisation": 0.5, "training_fraction": 0.1}))
     w = World(model, sc, 0)
+    if lifetime == 4.0:  # the vendor -> lab transport (7-28 days, triangular) fixed at 14: deliveries on whole days
+        w.fixed_transport = [14.0 if t is None else t for t in w.fixed_transport]
     arrived, log = [], []  # log: ("retire", time, units) and ("read", time) in the order they happen
     delivered, retire = w.labs.delivered, w.labs.retire
     w.labs.delivered = lambda j, sku, units, now, order: (arrived.append((now, units)), delivered(j, sku, units, now, order))[1]
@@ -101,10 +105,12 @@ def test_delivered_accelerators_retire_a_lifetime_after_commissioning():
     w.production.step = lambda day: (log.append(("read", w.env.now)), step(day))[1]
     w._review_lab = lambda j: (review(j), log.append(("read", w.env.now)))[0]
     w.run()
-    life = 30 + 0.5 * 365.25
+    life = 30 + lifetime * 365.25
     due = [(t + life, u) for t, u in arrived if t + life < w.net.days]
     retired = [(k, e[1], e[2]) for k, e in enumerate(log) if e[0] == "retire"]
     assert len(due) > 20
+    if lifetime == 4.0:
+        assert all(float(when).is_integer() for when, _ in due)
     assert len(retired) == len(due)
     assert [u for _, _, u in retired] == pytest.approx([u for _, u in due], rel=1e-12)
     for (k, applied, _), (when, _) in zip(retired, due):
@@ -127,7 +133,7 @@ def test_accelerators_stranded_for_a_whole_lifetime_retire_from_the_waiting_queu
             node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000}})
         if node["id"] == "grid":
             node["capacity"] = 1e-6  # MW a year: next to nothing ever arrives
-    sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
+    sc = Scenario.model_validate(scenario(end=end, labs={"lifetime_years": lifetime, "commissioning_days": 30,
                                                                   "utilisation": 0.5, "training_fraction": 0.1}))
     w = World(parse_topology(data), sc, 0)
     arrived = []
