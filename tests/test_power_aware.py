@@ -1,5 +1,7 @@
 """Power-aware ordering (`labs.power_aware`): a lab buys accelerators only for the power it expects."""
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
@@ -43,7 +45,8 @@ def test_a_power_aware_lab_orders_only_for_the_power_it_will_have():
 def test_a_power_aware_lab_counts_what_is_on_order_by_its_quote():
     """The room on a review: MW on hand + MW on order x horizon / quote (all of it once the quote is
     within the horizon) - MW drawn - MW of accelerators waiting - MW of accelerators on order, each
-    flow's x horizon / its quote, over kW per H100e."""
+    flow's x horizon / its quote, over kW per H100e. A delivery (`Labs.delivered`) moves its MW from its
+    flow's on order to waiting."""
     from supplychain.engine import World
     from supplychain.scenario import resolve
     from supplychain.topology import graph_to_model
@@ -63,7 +66,8 @@ def test_a_power_aware_lab_counts_what_is_on_order_by_its_quote():
     assert st.pending_mw == pytest.approx(3.0 + 5.1) and st.on_order_h100e == pytest.approx(3000)
     quotes = {0: 2700.0, 1: nan}  # flow 0: a tenth due within the horizon; flow 1 not quoted: all of it
     assert room(j, 0, quotes.get, 540.0) == pytest.approx((40 + 50 - 17 - 3 - 0.34 - 1.7) * 1000 / 1.7)
-    w.labs.on_order(j, 0, "acc", -2000.0, pending=False)  # delivered: waiting for installation now
+    w.labs.delivered(j, "acc", 2000.0, 0.0, SimpleNamespace(flow=0))  # flow 0's: waiting for installation now
+    assert st.on_order_mw[0] == pytest.approx(0.0) and st.pending_mw == pytest.approx(3.0 + 5.1)
     assert room(j, 0, quotes.get, 540.0) == pytest.approx((40 + 50 - 17 - 3 - 3.4 - 1.7) * 1000 / 1.7)
     st.used_mw = 100.0
     assert room(j, 0, quotes.get, float("inf")) == 0.0, "no room is no order, never a negative one"
