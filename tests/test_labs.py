@@ -93,7 +93,7 @@ def test_delivered_accelerators_retire_a_lifetime_after_commissioning(lifetime, 
 
     model = minimal(fleet={}, power_mw=1e6, target_h100e={"points": {"2022-01-01": 1000, "2024-01-01": 40000}})
     sc = Scenario.model_validate(scenario(end=end, labs={"lifetime_years": lifetime, "commissioning_days": 30,
-                                                                  "utilisation": 0.5, "training_fraction": 0.1}))
+                                                         "utilisation": 0.5, "training_fraction": 0.1}))
     w = World(model, sc, 0)
     if lifetime == 4.0:  # the vendor -> lab transport (7-28 days, triangular) fixed at 14: deliveries on whole days
         w.fixed_transport = [14.0 if t is None else t for t in w.fixed_transport]
@@ -133,7 +133,7 @@ def test_accelerators_stranded_for_a_whole_lifetime_retire_from_the_waiting_queu
             node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000}})
         if node["id"] == "grid":
             node["capacity"] = 1e-6  # MW a year: next to nothing ever arrives
-    sc = Scenario.model_validate(scenario(end=end, labs={"lifetime_years": lifetime, "commissioning_days": 30,
+    sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
                                                                   "utilisation": 0.5, "training_fraction": 0.1}))
     w = World(parse_topology(data), sc, 0)
     arrived = []
