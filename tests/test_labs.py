@@ -81,6 +81,20 @@ def test_initial_fleet_retires_over_its_lifetime():
     assert mid == pytest.approx(5000, rel=1e-6)
 
 
+def test_a_review_sees_the_target_at_its_horizon_today_and_at_its_power_horizon():
+    """`review_targets`: the planned fleet `horizon_days` ahead (what the lab orders toward), today, and
+    `power_horizon_days` ahead (what it orders power for), each on its whole day, past the last point the
+    last, times today's demand multiplier. A target growing 1,000 H100e a day to 730,000 (2024-01-01)."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    model = minimal(target_h100e={"points": {"2022-01-01": 0, "2024-01-01": 730000}})
+    labs = {"utilisation": 0.5, "training_fraction": 0.1, "horizon_days": 270, "power_horizon_days": 500}
+    w = World(model, Scenario.model_validate(scenario(end="2024-12-31", labs=labs, demand={"multiplier": 2.0})), 0)
+    assert w.labs.review_targets(0, 100.0) == pytest.approx((2 * 370e3, 2 * 100e3, 2 * 600e3))
+    assert w.labs.review_targets(0, 400.5) == pytest.approx((2 * 670e3, 2 * 400e3, 2 * 730e3))
+
+
 @pytest.mark.parametrize(("lifetime", "end"), [(0.5, "2025-12-31"), (4.0, "2027-12-31")])
 def test_delivered_accelerators_retire_a_lifetime_after_commissioning(lifetime, end):
     """Each delivery retires `commissioning_days + lifetime_years` after it arrived, in full, in
