@@ -72,7 +72,8 @@ def test_utilisation_is_one_at_the_bottleneck_and_below_elsewhere():
 def test_a_lot_made_over_weeks_ships_its_output_weekly():
     """Finished goods of an unfinished lot ship on the weekly shipping day, whether or not a
     chunk of it finishes that day: a packaging lot whose dies arrive weekly (a slow fab) made
-    packages on other weekdays only, and held them all until the whole lot was done."""
+    packages on other weekdays only, and held them all until the whole lot was done. They ship
+    on no other day (only a lot's last goods leave on the day it is done)."""
     import yaml
 
     from supplychain.engine import World
@@ -92,14 +93,19 @@ def test_a_lot_made_over_weeks_ships_its_output_weekly():
     data["edges"] = [e for e in data["edges"] if e["from"] != "toolmaker"]
     w = World(parse_topology(data), Scenario.model_validate({"start": "2022-01-01", "end": "2024-12-31"}), 0)
     held: list[float] = []
+    partial: list[float] = []  # days an unfinished packaging lot's output shipped
 
     def shipping_day(day: int) -> None:  # called after the day's production step, on shipping days
         held.extend(o.made - o.shipped_qty - o.held_qty for o in w.orders if o.kind == "assembly")
 
+    ship = w.ship
+    w.ship = lambda o, qty, now: (partial.append(now) if o.kind == "assembly" and o.finished is None else None,
+                                  ship(o, qty, now))[1]
     w.run(progress=shipping_day)
     made = max(o.made for o in w.orders if o.kind == "assembly")
     assert made > 1000 and len(held) > 100
     assert max(held) <= 1e-6 * made  # everything made by a shipping day left that day
+    assert len(partial) > 100 and all(day % 7 == 0 for day in partial)  # and not on other days
 
 
 def test_a_fractional_cycle_time_is_rounded_up_to_whole_days():
