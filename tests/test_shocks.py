@@ -142,6 +142,8 @@ def test_power_delay_stretches_grid_build_times():
     w = world(shock("power_delay", 2.0, target={"kinds": ["grid"]}))
     assert w.net.ct_mult[idx(w, "grid_us"), START + 1] == 2.0
     assert (w.net.ct_mult[idx(w, "fab_tw")] == 1.0).all()
+    lag = w.production.cap.lag[:, idx(w, "grid_us")]  # whole days a start takes, what the daily step reads
+    assert (lag[START - 1], lag[START + 1], lag[START + 100]) == (10, 20, 10)
 
 
 def test_random_shocks_follow_a_poisson_rate_and_the_seed():
