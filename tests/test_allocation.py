@@ -26,7 +26,7 @@ from supplychain.engine.orders import Order
 from supplychain.engine.production import ALLOCATION_RULES, EPS, Production, register_allocation, startable
 from supplychain.errors import InputError
 from supplychain.results import simulate
-from supplychain.scenario_schema import Scenario
+from supplychain.scenario_schema import Scenario, Shock
 from supplychain.topology import parse_topology
 
 from conftest import ROOT, topo, two_customers
@@ -165,17 +165,28 @@ def test_pro_rata_chain_runs_at_the_bottleneck_and_backlog_grows_at_the_excess()
 
 
 def test_share_book_bounds_partial_shipments_per_order():
-    w = World(overloaded_chain(), SC, 0)
+    """Tranches: an order ships its output in at most 1 / TRANCHE + 1 parts, each on the first shipping day
+    after it reached its share, even a shipping day on which none of the node's work finishes (a day without
+    capacity, day 16, 12 days before day 28, a shipping day)."""
+    outage = {"id": "out", "kind": "capacity", "start": "2022-01-17", "duration_days": 1, "multiplier": 0.0,
+              "target": {"ids": ["src"]}}
+    w = World(overloaded_chain(), SC.model_copy(update={"shocks": [Shock.model_validate(outage)]}), 0)
     shipments: dict[int, int] = {}
     ship = w.ship
+    src = w.net.index["src"]
+    book, late = w.production.shares[src], []
 
     def counting(o, qty, now):
         shipments[o.id] = shipments.get(o.id, 0) + 1
         ship(o, qty, now)
 
+    def shipping_day(day: int) -> None:  # after the day's production step: no tranche left that has reached its share
+        if book._ship and book._ship[0][0] <= book.done_level + EPS:
+            late.append(day)
+
     w.ship = counting  # type: ignore[method-assign]
-    w.run()
-    src = w.net.index["src"]
+    w.run(progress=shipping_day)
+    assert not late, late[:5]
     per_order = np.array([shipments.get(o.id, 0) for o in w.orders if o.supplier == src])
     assert per_order.max() <= math.ceil(1 / TRANCHE) + 1
     # without tranches every open order would ship weekly for as long as it stays open
