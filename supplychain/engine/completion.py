@@ -87,11 +87,13 @@ class Completion:
                     on_finished(o, now)
             unshipped = self.unshipped
         for o in touched:
-            done = o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9)
-            if done:
+            if o.remaining == 0.0 and o.made + o.denied_qty >= o.qty * (1 - 1e-9):  # done
                 o.finished = now
                 unshipped.pop(o, None)
-            if done or ship_day:
+                on_finished(o, now)
+                continue
+            o.made_at = now  # not done: if its rest is refused, it finished now (`Production.drop`)
+            if ship_day:
                 on_finished(o, now)
             else:
                 unshipped[o] = None

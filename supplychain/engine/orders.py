@@ -61,6 +61,7 @@ class Order:
     children: "list[Order] | tuple[()]" = ()  # a shared empty tuple until the first child: most orders have none
     note: str = ""
     rules: "list | tuple[()] | None" = None  # export-control rules whose scope covers it (looked up once: scope is static)
+    made_at: float | None = None  # an unfinished line's: when its latest good units finished production
 
 
 ORDER_COLUMNS = (

@@ -348,5 +348,7 @@ class Production(Completion):
         if o.in_book and cut > 0.0:
             self._queued_v[o.supplier] -= cut * o.unit_cost
         if o.remaining <= EPS and o.made + o.denied_qty >= o.qty * (1 - 1e-9) and o.finished is None:
-            o.finished = o.finished or (o.started if o.started is not None else o.entered)
+            # its rest refused, all it made is made: it finished when its last goods did (at its start, or its
+            # entry, if it made none); not at its start when goods were made after it
+            o.finished = o.made_at if o.made_at is not None else o.started if o.started is not None else o.entered
         return cut
