@@ -48,6 +48,7 @@ TAGGED = [  # (value, problem): the values of tags no field can use, which pydan
     ("!!timestamp 2022-01-01T10:00:00", "expected a date without a time of day (got '2022-01-01T10:00:00')"),
     ("!!python/name:os.system ''", "a value of the tag !!python/name:os.system, which these files do not read; write the value plain"),
     ("!mine 1", "a value of the tag !mine, which these files do not read; write the value plain"),
+    ("!!timestamp 2022-01-01T00:00:00Z", "expected a date without a time of day (got '2022-01-01T00:00:00Z')"),  # a time zone
 ]
 
 
@@ -63,6 +64,21 @@ def test_a_tagged_value_no_field_can_use_is_one_line_naming_its_field(tmp_path: 
     assert assert_clean_failure(cli("scenario", "validate", sc)) == f"{sc}: labs.utilisation: {problem}"
     sc.write_text(f"name: s\ntopology: {MINIMAL}\ndemand: {{multiplier: {{points: {{{value}: 1.5}}}}}}\n", encoding="utf-8")
     assert assert_clean_failure(cli("scenario", "validate", sc)) == f"{sc}: demand.multiplier.points: a key: {problem}"
+
+
+def test_a_tagged_value_is_named_by_its_path_first_in_the_file_and_by_index_when_its_id_holds_a_dot(tmp_path: Path) -> None:
+    """The first of two refused values in the file's order, `<root>` for a whole file of one, and a list entry
+    whose id holds a dot by its index: `nodes.de.pot.base_stock` would read as a path of four fields."""
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"name: s\ntopology: {MINIMAL}\nlabs: {{utilisation: !!binary MQ==}}\nseed: !mine 1\n", encoding="utf-8")
+    assert assert_clean_failure(cli("scenario", "validate", sc)).startswith(f"{sc}: labs.utilisation: a binary (!!binary)")
+    sc.write_text("!!binary MQ==\n", encoding="utf-8")
+    assert assert_clean_failure(cli("scenario", "validate", sc)) == f"{sc}: <root>: a binary (!!binary) value; write it as text"
+    topo = tmp_path / "t.yaml"
+    index = [n["id"] for n in yaml.safe_load(_minimal_text())["nodes"]].index("depot")
+    topo.write_text(_minimal_text().replace("id: depot", "id: de.pot").replace("base_stock: 20", "base_stock: !!binary MQ=="),
+                    encoding="utf-8")
+    assert assert_clean_failure(cli("topology", "validate", topo)).startswith(f"{topo}: nodes.{index}.base_stock: a binary")
 
 
 @pytest.mark.parametrize("value", ["2022-01-01", "!!timestamp 2022-01-01", "!!timestamp 2022-01-01T00:00:00", "'2022-01-01'"])
