@@ -271,3 +271,22 @@ def test_a_topology_read_from_a_stream_is_read_by_its_content(tmp_path: Path) ->
     assert ran.returncode == 0, ran.stderr
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["scenarios"][0]["topology"] == "/dev/stdin"  # not /proc/4242/fd/pipe:[358176]
+
+
+def test_a_stream_is_told_graphml_json_or_yaml_by_its_content_not_its_first_characters(tmp_path: Path) -> None:
+    """GraphML (without a declaration) after a blank line, a YAML flow mapping (not JSON), YAML whose first line holds a comma beside a
+    colon or in a comment are not a CSV table, and a YAML list is no topology."""
+    from supplychain.errors import InputError
+    from supplychain.formats import read_stream
+
+    assert cli("topology", "convert", MINIMAL, tmp_path / "t.graphml").exit_code == 0
+    stream = tmp_path / "stream"
+    graphml = (tmp_path / "t.graphml").read_text(encoding="utf-8").split("?>", 1)[1]  # no declaration: XML may start later
+    stream.write_text("\n  " + graphml, encoding="utf-8")
+    assert read_stream(stream)["name"] == load_topology(MINIMAL).graph["model"].name
+    for text in ("{name: x, nodes: []}\n", "description: a, b\nname: x\nnodes: []\n", "# by hand, for a test\nname: x\nnodes: []\n"):
+        stream.write_text(text, encoding="utf-8")
+        assert read_stream(stream)["name"] == "x", text
+    stream.write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"expected a YAML, JSON or GraphML topology; .* \(got \['a', 'b'\]\)$"):
+        read_stream(stream)
