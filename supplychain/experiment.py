@@ -37,6 +37,7 @@ from .progress import DayBar, LogProgress, bar_class, bar_disable, end_bar_line,
 from .results import run_replication
 from .scenario import config_hash, resolve
 from .scenario_merge import STREAM_NAME
+from .stream_paths import is_stream
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .store import ScenarioStore, claim_folder, drop_derived, folder_lock, open_scenario, safe_name
@@ -409,8 +410,6 @@ def _absolute(source: str) -> str:
     """A scenario or topology file's path as the manifest records it: absolute, so the folder names its
     inputs wherever it is read; `<python>` (data, no file) as it is. A stream (`/dev/stdin`, `<(cat s.yaml)`) as
     named: its links lead to a descriptor of this process (`/proc/4242/fd/pipe:[358176]`), gone once it ends."""
-    from .stream_paths import is_stream
-
     if source == "<python>":
         return source
     return os.path.abspath(source) if is_stream(Path(source)) else str(Path(source).resolve())

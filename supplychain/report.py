@@ -27,7 +27,7 @@ from .fields import read_text, short, writing
 from .experiment import UNCONSTRAINED
 from .figures import fleet_figure, generations_figure, largest_labs, lead_time_figure
 from .figures_causes import binding_figure, events_figure
-from .outputs import atomic_write_bytes, read_table
+from .outputs import atomic_write_bytes
 from .runfolder import LazyTables, read_manifest, read_stored_table
 from .summary import labs_by_size
 from .sweep_figure import MAX_INPUTS, sweep_figure
@@ -164,15 +164,12 @@ def _sweep_caption(outcome: str, drawn: int, points: int) -> str:
             f"{MAX_SCENARIOS} points (here {drawn} of {points}).</p>")
 
 
-def _sweep_key(folder: Path, scenarios: list[str], points: pd.DataFrame | None = None) -> list[str]:
+def _sweep_key(scenarios: list[str], points: pd.DataFrame | None) -> list[str]:
     """A sweep's figures name its points `<scenario>_p000, ...`: the inputs of each drawn point, so a reader need
-    not look them up in the tables at the end of the page. Nothing for a folder without a points table.
-    `points`: the table when already read (a sweep folder's, with its other tables for the figure), not read again."""
+    not look them up in the tables at the end of the page. `points`: the sweep's points table, read and checked with
+    the figure's tables (`_sweep_tables`); None for a folder whose manifest is not a sweep's: nothing."""
     if points is None:
-        try:
-            points = read_table(folder / "sweep", "points")
-        except (OSError, ValueError, KeyError):  # not a sweep, or its points table unreadable: the tables below say it
-            return []
+        return []
     inputs = [c for c in points.columns if c not in ("point", "scenario")]
     if "scenario" not in points or not inputs:
         return []
@@ -246,7 +243,7 @@ def make_report(run_dir: str | Path) -> Path:
                       f'<img alt="sweep" src="data:image/png;base64,{data}">']
         else:
             parts.append("<p>Nothing to show (no outcomes in the sweep tables).</p>")
-    parts += _sweep_key(folder, scenarios, sweep.get("points"))
+    parts += _sweep_key(scenarios, sweep.get("points"))
     if len(every) > len(scenarios):
         parts.append(f"<p><b>The figures show the first {len(scenarios)} of {len(every)} scenarios</b> "
                      f"({html.escape(', '.join(scenarios))}); not drawn: {html.escape(', '.join(every[len(scenarios):]))}. "

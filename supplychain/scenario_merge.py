@@ -44,7 +44,7 @@ from .scenario_schema import Scenario
 from .stream_paths import is_stream
 from .topology import read_yaml
 
-__all__ = ["BY_ID_LISTS", "Layer", "STREAM_NAME", "compose", "compose_layers", "deep_merge", "is_stream", "scenario_folder",
+__all__ = ["BY_ID_LISTS", "Layer", "STREAM_NAME", "compose", "compose_layers", "deep_merge", "scenario_folder",
            "set_written_by", "validate_data", "written_by"]
 
 #: the longest scenario name (`Scenario.name`): a file named after itself keeps its stem within it

@@ -213,8 +213,8 @@ def test_a_report_of_more_scenarios_than_it_draws_reads_only_the_rows_it_draws(t
             return df
         return read_table
 
-    for module in (report, runfolder):  # the report's own reads, and the run tables' (`read_stored_table`)
-        monkeypatch.setattr(module, "read_table", spy(module.read_table))
+    # every table the report reads goes through `runfolder.read_stored_table`
+    monkeypatch.setattr(runfolder, "read_table", spy(runfolder.read_table))
     make_report(tmp_path)
     drawn = set(names[:report.MAX_SCENARIOS])
     assert read.pop("fleet") == set(names)
@@ -396,7 +396,6 @@ def test_a_sweep_report_reads_each_table_once(sweep_dir, monkeypatch):
     again for the list of the points drawn. Every table, of the run and of `sweep/`, is now read once."""
     from collections import Counter
 
-    import supplychain.report as report
     import supplychain.runfolder as runfolder
 
     reads: Counter = Counter()
@@ -407,8 +406,8 @@ def test_a_sweep_report_reads_each_table_once(sweep_dir, monkeypatch):
             return real(folder, name, *args, **kwargs)
         return read
 
-    for module in (report, runfolder):  # the report's own reads, and the sweep tables' (`LazyTables`)
-        monkeypatch.setattr(module, "read_table", counting(module.read_table))
+    # every table the report reads goes through `runfolder.read_stored_table` (the sweep's too, `LazyTables`)
+    monkeypatch.setattr(runfolder, "read_table", counting(runfolder.read_table))
     page = make_report(sweep_dir).read_text()
     assert "Sweep points drawn" in page and 'alt="sweep"' in page
     assert reads[("sweep", "points")] == 1 and reads[("sweep", "outcomes")] == 1, reads
