@@ -410,12 +410,12 @@ def test_the_printout_says_where_the_pace_is_undefined_and_left_out():
     and a point with none left the ranking (n 2 of 3 points), so the slowest runs counted least, unsaid."""
     points = pd.DataFrame({"point": range(3), "scenario": [f"s_p{i:03d}" for i in range(3)], "a": [1.0, 2.0, 3.0]})
     outcomes = pd.DataFrame({"point": np.repeat(range(3), 2), "replication": [0, 1] * 3, "lab": "lab",
-                             "generations": [3, 3, 3, 1, 1, 1], "mean_gap_days": [200.0, 210.0, 300.0, np.nan, np.nan, np.nan],
+                             "generations": [3, 3, 3, 3, 1, 1], "mean_gap_days": [200.0, 210.0, 300.0, 310.0, np.nan, np.nan],
                              "peak_quoted_weeks": 9.0}).merge(points[["point", "a"]])
     s = sensitivity(outcomes, ["a"], ["mean_gap_days"])
     assert s["n"].tolist() == [2]
     text = _text(points, outcomes, s, 2)
-    assert ("mean_gap_days is undefined (fewer than 2 generations) in lab: 3 of 6 point-replications, every replication "
+    assert ("mean_gap_days is undefined (fewer than 2 generations) in lab: 2 of 6 point-replications, every replication "
             "of 1 point(s): a point's mean is over the replications that have one") in text
     assert "undefined" not in _text(points, outcomes.assign(mean_gap_days=250.0), s, 2)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from supplychain.errors import InputError
-from supplychain.sweep_design import Param, design, dict_param, parse_param
+from supplychain.sweep_design import Param, design, dict_param, parse_param, whole_where_whole
 from supplychain.sweeps import sweep
 
 MINIMAL = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
@@ -24,12 +24,14 @@ def test_parse_param_grid_and_range():
     assert parse_param("algorithms.efficiency_growth=2,3.5") == Param("algorithms.efficiency_growth", values=(2, 3.5))
     assert parse_param("rsi.preset=none,full").values == ("none", "full")
     assert parse_param("labs.utilisation=0.3:0.5") == Param("labs.utilisation", low=0.3, high=0.5)
+    assert parse_param("rsi.preset=a:b,c").values == ("a:b", "c"), "a grid whose value holds a colon is no range"
 
 
 @pytest.mark.parametrize("text, problem", [
     ("labs.utilisation", "expected PATH=v1,v2"),
     ("=1,2", "expected PATH=v1,v2"),
     ("labs.utilisation=0.5:0.3", "needs lo < hi"),
+    ("labs.utilisation=0.5:0.5", "needs lo < hi"),
     ("labs.utilisation=a:b", "two numbers"),
     ("labs.utilisation=1,,2", "empty value"),
 ])
@@ -46,6 +48,7 @@ def test_grid_is_the_product_and_lhs_fills_every_stratum():
     xs, ys = np.array([p["a.x"] for p in pts]), np.array([p["a.y"] for p in pts])
     assert sorted(np.floor(xs / 10 * 8).astype(int)) == list(range(8)), "one point per stratum"
     assert sorted(np.floor((ys - 100) / 100 * 8).astype(int)) == list(range(8))
+    assert np.argsort(xs).tolist() != np.argsort(ys).tolist(), "each input its own column of the hypercube"
     assert pts == design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=3), "seeded"
     assert pts != design([parse_param("a.x=0:10"), parse_param("a.y=100:200")], 8, seed=4)
     with pytest.raises(InputError, match=r"a Latin hypercube \(--lhs, lhs=\) samples ranges"):
@@ -58,6 +61,7 @@ def test_grid_is_the_product_and_lhs_fills_every_stratum():
     (("a", 1), "a range is a tuple of two numbers"),
     ((1, 2, 3), "a range is a tuple of two numbers"),
     ((2.0, 1.0), "a range needs finite lo < hi"),
+    ((1.0, 1.0), "a range needs finite lo < hi"),
     ((0.0, float("inf")), "a range needs finite lo < hi"),
 ])
 def test_a_bad_range_in_the_dict_form_names_its_path(ranged, problem):
@@ -78,6 +82,7 @@ def test_the_dict_form_takes_an_array_series_or_range_of_values(given, values):
     number (got array([...]))")."""
     p = dict_param("labs.utilisation", given)
     assert p.values == values and all(type(v) in (int, float) for v in p.values)
+    assert dict_param("labs.ordering", "smooth").values == ("smooth",), "one text value, not its letters"
     s = sweep(scenario(end="2022-06-30"), {"labs.utilisation" if isinstance(values[0], float) else
                                            "generations.max_generations": given}, replications=1, workers=1)
     assert s.points.iloc[:, 2].tolist() == list(values)
@@ -116,3 +121,23 @@ def test_a_path_inside_another_swept_path_is_refused():
             design([parse_param(f"{given[i][0]}={given[i][1]}") for i in order], None, 0)
         assert err.value.field == "params[set.nodes.fab.capacity.value]"
     assert len(design([parse_param("labs.utilisation=0.3,0.4"), parse_param("labs.utilisation_x=1,2")], None, 0)) == 4
+
+
+def test_a_path_given_twice_is_refused():
+    with pytest.raises(InputError, match="given twice") as err:
+        design([parse_param("a.x=1,2"), parse_param("a.y=5"), parse_param("a.x=3")], None, 0)
+    assert err.value.field == "params[a.x]"
+
+
+def test_true_and_1_are_two_grid_values_and_1_and_1_0_one():
+    """The schema refuses a bool for a number: `1,true` is two values (one of them an error later), not a repeat."""
+    assert design([parse_param("a.x=1,true")], None, 0) == [{"a.x": 1}, {"a.x": True}]
+    with pytest.raises(InputError, match="value 1.0 given twice"):
+        design([parse_param("a.x=1,1.0")], None, 0)
+
+
+def test_a_whole_number_fields_samples_are_rounded_to_the_nearest_whole_number():
+    pts = [{"generations.max_generations": 4.6, "labs.review_days": 4.6}, {"generations.max_generations": 4.4,
+                                                                           "labs.review_days": 4.4}]
+    assert whole_where_whole(pts) == [{"generations.max_generations": 5, "labs.review_days": 4.6},
+                                      {"generations.max_generations": 4, "labs.review_days": 4.4}]
