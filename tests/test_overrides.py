@@ -9,6 +9,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from supplychain.errors import InputError
 from supplychain.overrides import apply_overrides
 from supplychain.scenario import load_scenario, resolve_scenario
 from supplychain.topology import graph_to_data, load_topology, model_to_graph, parse_topology, read_yaml
@@ -56,6 +57,25 @@ def test_set_onto_a_bare_number_and_switching_schedule_form() -> None:
     assert data["nodes"][1]["capacity"] == 2000  # input untouched
 
 
+def test_set_onto_a_list_entry_by_its_index_and_a_whole_points_mapping() -> None:
+    data = read_yaml(MINIMAL)
+    data["nodes"][1]["tech_origin"] = ["US", "NL"]
+    assert apply_overrides(data, {"nodes.fab.tech_origin.1": "JP"})["nodes"][1]["tech_origin"] == ["US", "JP"]
+    with pytest.raises(InputError) as err:  # one past the end: a line, not an IndexError
+        apply_overrides(data, {"nodes.fab.tech_origin.2": "JP"})
+    assert (err.value.field, err.value.problem) == ("set.nodes.fab.tech_origin.2", "no list entry '2' (the list has 2)")
+    # a schedule holds `value` or `points`: a whole `points` set on one given by `value` switches its form
+    cap = apply_overrides(data, {"nodes.fab.capacity.points": {"2026-01-01": 5000}})["nodes"][1]["capacity"]
+    assert "value" not in cap and cap["points"] == {"2026-01-01": 5000}
+
+
+def test_an_error_is_blamed_on_the_most_specific_override_behind_it() -> None:
+    """A whole figure, then a field inside it: the field's value is the bad one, not the figure's."""
+    with pytest.raises(InputError) as err:
+        apply_overrides(read_yaml(MINIMAL), {"nodes.fab.capacity": 3000, "nodes.fab.capacity.growth": float("nan")})
+    assert err.value.field == "set.nodes.fab.capacity.growth" and "finite" in err.value.problem
+
+
 def test_set_onto_edges_of_ids_holding_arrows_and_colons() -> None:
     """Ids may hold `->` and `:` (not dots or spaces): an edge path names `<from>-><to>:<product>` whole, which
     was split at the first arrow and the last colon ('unknown edge')."""
@@ -79,6 +99,7 @@ def test_set_onto_edges_of_ids_holding_arrows_and_colons() -> None:
     ("key", "value", "match"),
     [
         ("nodes.nope.capacity.value", 1, "unknown node"),
+        ("nodes.fa.capacity.value", 1, "unknown node in topology topo.yaml (got 'fa')"),  # not `fab`, which it begins
         ("nodes.fab.capacityy", 1, "unknown field"),
         ("nodes.fab.capacity.valu", 1, "unknown field"),
         ("nodes.fab.yield.value", 2, "yield must be in"),
