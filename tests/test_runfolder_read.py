@@ -154,6 +154,7 @@ def test_bad_selections_are_one_line_input_errors(folders, fmt):
     error(f"{file}: columns.prod: no such column; the columns are {cols}", "lead_times", ["prod"])
     error(f"{file}: columns: expected a list of column names (got 'product')", "lead_times", "product")
     error(f"{file}: columns: name at least one column (None: all of them)", "lead_times", [])
+    error(f"{file}: columns: a column named twice (got ", "lead_times", ["product", "quoted_days", "product"])
     error(f"{file}: where.Product: no such column; the columns are {cols}", "lead_times", where={"Product": "acc"})
     error(f"{file}: where: expected a mapping {{column: value or list of values}} (got [('product', 'acc')])",
           "lead_times", where=[("product", "acc")])
@@ -165,12 +166,25 @@ def test_bad_selections_are_one_line_input_errors(folders, fmt):
           "lead_times", where={"replication": True})
     error(f"{file}: where.replication: expected whole numbers, one value or a list of them (got {2**70})",
           "lead_times", where={"replication": 2**70})  # no int64: pyarrow's OverflowError, naming nothing
+    error(f"{file}: where.replication: expected whole numbers, one value or a list of them (got {2**63})",
+          "lead_times", where={"replication": 2**63})  # one past int64's largest
     error(f"{file}: where.product: expected text, one value or a list of them (got [5])", "lead_times", where={"product": [5]})
     error(f"{file}: where.product: expected text, one value or a list of them (got None)", "lead_times", where={"product": None})
     error(f"{file}: where.date: expected dates (2024-03-01 or a datetime), one value or a list of them (got '2023-13-01')",
           "lead_times", where={"date": "2023-13-01"})
+    error(f"{file}: where.date: expected dates (2024-03-01 or a datetime), one value or a list of them (got ",
+          "lead_times", where={"date": pd.Timestamp("2022-07-02", tz="UTC")})  # the table's dates have no time zone
     error(f"{file}: where.quoted_days: expected numbers, one value or a list of them (got {{'min': 3}})",
           "lead_times", where={"quoted_days": {"min": 3}})
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_values_asked_for_may_be_a_list_tuple_set_array_or_series(folders, fmt):
+    r = load_run(folders / fmt)
+    want = r.read("lead_times", where={"product": ["acc", "hbm"]})
+    assert set(want["product"]) == {"acc", "hbm"}
+    for given in (("acc", "hbm"), {"acc", "hbm"}, np.array(["acc", "hbm"]), pd.Series(["acc", "hbm"]), pd.Index(["acc", "hbm"])):
+        pdt.assert_frame_equal(r.read("lead_times", where={"product": given}), want, obj=type(given).__name__)
 
 
 def test_an_outages_infinite_quotes_are_selected_by_value(tmp_path):
