@@ -13,8 +13,10 @@ Paths walk the topology's plain data (what `graph_to_data` returns), so any
 field a topology file may hold can be overridden. Rules that keep this
 predictable:
 
-- a figure written as a bare number is a schedule (or, for `transport`, a
-  fixed distribution), so `capacity.growth` works on `capacity: 5000`;
+- a figure written as a bare number is spelled out as its field is declared,
+  a schedule (or, for `transport`, a fixed distribution), so
+  `capacity.growth` works on `capacity: 5000` and `capacity.mean` is an
+  unknown field of the schedule;
 - setting `value` on a schedule given by `points` (or a `points` entry on one
   given by `value`) switches its form, since a schedule holds one of the two;
 - a bare number set on a whole figure (`nodes.smic.yield: 0.3`) replaces it
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .fields import NODE_CLASSES
+from .fields import NODE_CLASSES, FieldMeta, fields_of
 from .schema import Edge, Product, TopologyModel
 from .topology import parse_topology
 
@@ -54,10 +56,6 @@ class Overridden:
     applied: list[tuple[str, Any, Any]]
 
 
-def _field_names(cls: Any) -> set[str]:
-    return {f.alias or name for name, f in cls.model_fields.items()}
-
-
 def parse_path(key: Any, file: Path | str | None) -> tuple[str, str, list[str]]:
     """Split `nodes.<id>.<field>...` into (section, id, fields); bad shapes are errors."""
     if not isinstance(key, str):
@@ -69,23 +67,23 @@ def parse_path(key: Any, file: Path | str | None) -> tuple[str, str, list[str]]:
 
 
 def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any,
-            within: str = "") -> tuple[dict[str, Any], set[str]]:
-    """The record a path points into, and the field names its schema allows. `within`: the topology
+            within: str = "") -> tuple[dict[str, Any], dict[str, FieldMeta]]:
+    """The record a path points into, and the fields its schema declares. `within`: the topology
     an unknown id is missing from (" in topology x.yaml"), as `scenario_refs` names it."""
     if section == "nodes":
         for node in data.get("nodes") or []:
             if isinstance(node, dict) and node.get("id") == ident:
                 cls = NODE_CLASSES.get(node.get("kind"))
-                return node, _field_names(cls) if cls else set()
+                return node, fields_of(cls) if cls else {}
         raise InputError(file, f"set.{key}", f"unknown node{within} (got {ident!r})")
     if section == "products":
         products = data.get("products") or {}
         if ident not in products or not isinstance(products[ident], dict):
             raise InputError(file, f"set.{key}", f"unknown product{within} (got {ident!r})")
-        return products[ident], _field_names(Product)
+        return products[ident], fields_of(Product)
     for edge in data.get("edges") or []:  # named whole: a node id may hold `->` or `:` itself
         if isinstance(edge, dict) and f"{edge.get('from')}->{edge.get('to')}:{edge.get('product')}" == ident:
-            return edge, _field_names(Edge)
+            return edge, fields_of(Edge)
     frm, arrow, rest = ident.partition("->")
     to, colon, product = rest.rpartition(":")
     if not (arrow and colon and frm and to and product):
@@ -93,23 +91,26 @@ def _entity(data: dict[str, Any], section: str, ident: str, key: str, file: Any,
     raise InputError(file, f"set.{key}", f"unknown edge{within} (got {ident!r})")
 
 
-def _as_figure(value: Any, name: str, nxt: str) -> Any:
-    """A bare number written where a figure goes, spelled out so a field inside it can be set."""
+def _as_figure(value: Any, name: str, nxt: str, how: str | None = None) -> Any:
+    """A bare number written where a figure goes, spelled out so a field inside it can be set: as the field's
+    declared kind (`how`, "schedule" or "distribution") where known, a schedule's `capacity.mean` being a typo,
+    not a distribution whose `dist` the user never wrote."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if name in _DISTRIBUTIONS or nxt in _DISTRIBUTION_FIELDS:
-            return {"dist": "fixed", "mean": value}
-        return {"value": value}
+        if how is None:
+            how = "distribution" if name in _DISTRIBUTIONS or nxt in _DISTRIBUTION_FIELDS else "schedule"
+        return {"dist": "fixed", "mean": value} if how == "distribution" else {"value": value}
     return value
 
 
-def _assign(record: dict[str, Any], fields: list[str], value: Any, key: str, file: Any) -> Any:
-    """Walk `fields` inside `record`, creating missing mappings; set the last; return the old value."""
+def _assign(record: dict[str, Any], fields: list[str], value: Any, key: str, file: Any, how: str | None = None) -> Any:
+    """Walk `fields` inside `record`, creating missing mappings; set the last; return the old value. `how`:
+    the declared kind of the record's field `fields[0]` (`FieldMeta.compact`)."""
     here: Any = record
-    for name, nxt in zip(fields[:-1], fields[1:]):
+    for depth, (name, nxt) in enumerate(zip(fields[:-1], fields[1:])):
         if isinstance(here, list):
             here = here[_index(here, name, key, file)]
             continue
-        cur = _as_figure(here.get(name), name, nxt)
+        cur = _as_figure(here.get(name), name, nxt, how if depth == 0 else None)
         if cur is None:
             cur = {}
         if nxt == "points" and isinstance(cur, dict) and cur.get("value") is not None and not cur.get("points"):
@@ -163,13 +164,14 @@ def override_topology(topology_data: dict[str, Any], set_mapping: dict[str, Any]
     within = f" in topology {topology}" if topology else ""
     for key, value in set_mapping.items():
         section, ident, fields = parse_path(key, file)
-        record, allowed = _entity(data, section, ident, key, file, within)
+        record, declared = _entity(data, section, ident, key, file, within)
         top = fields[0]
         if top in _IDENTITY[section]:
             raise InputError(file, f"set.{key}", f"{top} cannot be overridden (it names the {section[:-1]})")
-        if allowed and top not in allowed:
+        if declared and top not in declared:
             raise InputError(file, f"set.{key}", f"unknown field {top!r} for this {record.get('kind', section[:-1])}")
-        applied.append((key, _assign(record, fields, value, key, file), copy.deepcopy(value)))
+        how = declared[top].compact if top in declared else None
+        applied.append((key, _assign(record, fields, value, key, file, how), copy.deepcopy(value)))
     try:
         model = parse_topology(data, file)
     except InputError as err:

@@ -76,6 +76,21 @@ def test_an_error_is_blamed_on_the_most_specific_override_behind_it() -> None:
     assert err.value.field == "set.nodes.fab.capacity.growth" and "finite" in err.value.problem
 
 
+def test_a_bare_figure_is_spelled_out_as_its_declared_kind() -> None:
+    """`nodes.fab.capacity.mean` on `capacity: 2000` spelled the schedule out as a distribution (`mean` is one of its
+    fields): the line blamed `set` and named a `nodes.fab.capacity.dist` nobody wrote, where on `capacity: {value:
+    2000}` it named the override. A bare transport is still a distribution."""
+    data = read_yaml(MINIMAL)
+    for capacity in (2000, {"value": 2000}):
+        data["nodes"][1]["capacity"] = capacity
+        with pytest.raises(InputError) as err:
+            apply_overrides(data, {"nodes.fab.capacity.mean": 4})
+        assert (err.value.field, err.value.problem) == ("set.nodes.fab.capacity.mean", "unknown field (got 4)")
+    data["edges"][1]["transport"] = 3
+    assert apply_overrides(data, {"edges.fab->packager:logic.transport.mean": 4})["edges"][1]["transport"] == \
+        {"dist": "fixed", "mean": 4}
+
+
 def test_set_onto_edges_of_ids_holding_arrows_and_colons() -> None:
     """Ids may hold `->` and `:` (not dots or spaces): an edge path names `<from>-><to>:<product>` whole, which
     was split at the first arrow and the last colon ('unknown edge')."""
