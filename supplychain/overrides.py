@@ -21,7 +21,11 @@ predictable:
   given by `value`) switches its form, since a schedule holds one of the two;
 - a bare number set on a whole figure (`nodes.smic.yield: 0.3`) replaces it
   with a constant (its `growth` and `source` go with it);
-- ids and kinds cannot be overridden: they are what the paths are made of.
+- ids and kinds cannot be overridden: they are what the paths are made of;
+- one file's `set:` holds no path inside another of its paths (`capacity`
+  and `capacity.growth`): which counted would hang on the order of the keys.
+  A child scenario's path replaces the inherited paths inside it
+  (`scenario_merge`).
 
 The result is validated like a topology file. Any error names the override
 that caused it (`set.<path>`), or `set` with the topology's complaint when no

@@ -10,7 +10,7 @@ import pytest
 
 from supplychain.scenario import deep_merge, load_scenario
 
-from _scenarios import RULE, fails, world  # noqa: F401 - world is a fixture
+from _scenarios import RULE, fails, scenario_with, world  # noqa: F401 - world is a fixture
 from conftest import write
 
 
@@ -191,3 +191,27 @@ def test_deep_merge_leaves_inputs_alone() -> None:
     out = deep_merge(base, over)
     assert out == {"labs": {"a": 1, "b": 2}, "controls": [{"id": "x", "v": 2}]}
     assert base == {"labs": {"a": 1}, "controls": [{"id": "x", "v": 1}]}
+
+
+def test_one_files_set_may_not_hold_a_path_inside_another(world: Path) -> None:
+    """Both applied in the file's order, `capacity.growth` then `capacity` kept only the whole figure (the growth
+    listed as applied all the same), the other order kept both: which one counted hung on the order of the keys."""
+    for sets in ({"nodes.fab.capacity.growth": 0.4, "nodes.fab.capacity": 3000},
+                 {"nodes.fab.capacity": 3000, "nodes.fab.capacity.growth": 0.4}):
+        fails(scenario_with(world, sets), "set.nodes.fab.capacity.growth", file="s.yaml",
+              match="a path inside set.nodes.fab.capacity, which this file sets too")
+    # a path sharing a prefix of characters, not of parts, is another field
+    sc = load_scenario(scenario_with(world, {"nodes.lab.in_flight": {"acc": 10.0}, "nodes.lab.in_flight_days": 30}))
+    assert [k for k, _, _ in sc.overrides] == ["nodes.lab.in_flight", "nodes.lab.in_flight_days"]
+
+
+def test_a_childs_whole_figure_drops_the_inherited_paths_inside_it(world: Path) -> None:
+    """A child's `capacity: 3000` is the figure: an inherited `capacity.growth` is not applied after it (nor listed
+    as applied); a child's `capacity.growth` over an inherited whole `capacity` refines it."""
+    write(world, "mid.yaml", "extends: base.yaml\nset: {nodes.fab.capacity.growth: 0.4, nodes.fab.yield: 0.5}\n")
+    whole = load_scenario(write(world, "whole.yaml", "extends: mid.yaml\nset: {nodes.fab.capacity: 3000}\n"))
+    assert whole.topology.nodes["fab"]["capacity"] == {"value": 3000.0, "growth": 0.0}
+    assert [k for k, _, _ in whole.overrides] == ["nodes.fab.yield", "nodes.fab.capacity"]
+    write(world, "top.yaml", "extends: base.yaml\nset: {nodes.fab.capacity: 3000}\n")
+    refined = load_scenario(write(world, "refined.yaml", "extends: top.yaml\nset: {nodes.fab.capacity.growth: 0.4}\n"))
+    assert refined.topology.nodes["fab"]["capacity"] == {"value": 3000.0, "growth": 0.4}
