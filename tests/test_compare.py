@@ -392,3 +392,20 @@ def test_the_comparison_tables_carry_dates_beside_their_days():
     for r in d.itertuples():
         assert f"g{r.generation}   {r.baseline_date:%Y-%m-%d}  {r.scenario_date:%Y-%m-%d}  " in block, block
     assert "late runs 2022-07-01 to 2024-12-31, base 2022-01-01 to 2024-12-31: days count from each run's own start" in c.text
+
+
+def test_a_scenario_that_ends_sooner_is_compared_over_its_span_not_censored_past_it():
+    """The baseline runs a year longer: its release on day ~737, after the other run's end (day 729), is no
+    generation the shorter run missed. The comparison window is the shortest run's, end to end."""
+    c = compare(scenario("base", end="2024-12-31"), [scenario("short", end="2023-12-31")], replications=1, seed=0,
+                workers=1, counterfactuals=False)
+    gens = c.experiment.generations
+    assert (gens.loc[gens["scenario"] == "base", "day"] > 729).any(), "the premise: a baseline release past day 729"
+    assert c.censored.empty and (c.release_delays["delay_days"] == 0).all()
+
+
+def test_every_scenario_runs_on_the_baselines_seed_not_its_own():
+    """Replication r of each scenario is paired with the baseline's r: a scenario file's own seed is overridden."""
+    c = compare(scenario("a", seed=7, end="2022-03-31"), [scenario("b", seed=8, end="2022-03-31")], replications=1,
+                workers=1, counterfactuals=False)
+    assert [es.seed for es in c.experiment.scenarios] == [7, 7] and c.seed == 7

@@ -4,6 +4,8 @@ never acted. The tables themselves: test_compare."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +44,9 @@ def test_the_comparison_of_many_labs_prints_the_labs_that_moved_most_and_says_so
     few = format_comparison({**tables, "release_delays": delays[delays["lab"].isin(labs[:3])],
                              "gaps": gaps[gaps["lab"].isin(labs[:3])]}, "b", ["s"], 2, 0, "2022-01-01")
     assert "moved most" not in few
+    exact = format_comparison({**tables, "release_delays": delays[delays["lab"].isin(labs[:MAX_LABS])],
+                               "gaps": gaps[gaps["lab"].isin(labs[:MAX_LABS])]}, "b", ["s"], 2, 0, "2022-01-01")
+    assert "moved most" not in exact and all(f"    {lab} " in exact for lab in labs[:MAX_LABS])  # all shown: none cut
 
 
 @pytest.mark.filterwarnings("ignore:.*never takes effect in the run", "ignore:.*the shock touches nothing")
@@ -108,6 +113,11 @@ def test_a_throttle_note_both_sides_share_is_printed_once():
     one = thr.assign(note=["CI n/a (1 paired replication); censored: reached only in b in 1/2, throttle <= -40 d", "", "", ""])
     text = format_comparison({**tables, "throttle": one}, "b", ["s"], 2, 0, "2022-01-01")
     assert "  b: censored: reached only in b in 1/2, throttle <= -40 d\n" in text
+    # a generation only the scenario has a throttle row for is a row too, "-" on the baseline's side
+    g7 = pd.DataFrame({"scenario": ["s"], "lab": "lab", "generation": [7], "throttle_days": [12.0], "ci_low": [10.0],
+                       "ci_high": [14.0], "note": [""]})
+    text = format_comparison({**tables, "throttle": pd.concat([thr, g7])}, "b", ["s"], 3, 0, "2022-01-01")
+    assert re.search(r"\n    lab\s+g7\s+-\s+n/a\s+12\s+\[10, 14\]", text), text
 
 
 def test_a_peak_that_moved_both_ways_is_not_called_unchanged():
@@ -132,6 +142,11 @@ def test_a_peak_that_moved_both_ways_is_not_called_unchanged():
     block = text.split("Peak quoted lead time")[1].split("What bound")[0]
     assert "    h100 " in block and "1 other product(s) unchanged (all 2 in the peak_lead_times table)" in block
     assert "    b200 " not in block
+    # a total outage in the scenario (weeks of inf quotes) with the same finite peak is listed, with its note
+    outage = peaks[peaks["product"] == "b200"].assign(unquoted_weeks=[0, 0, 2, 0])
+    text = format_comparison({**tables, "peak_lead_times": peak_changes(outage, "b", "s")}, "b", ["s"], 2, 0, "2022-01-01")
+    block = text.split("Peak quoted lead time")[1].split("What bound")[0]
+    assert "    b200 " in block and "no finite quote in 1 week(s) of s" in block and "unchanged" not in block
 
 
 def test_a_stockpiling_window_before_the_run_is_not_said_to_have_moved_orders():
@@ -172,3 +187,21 @@ def test_runs_on_topologies_with_different_labs_say_which_labs_are_not_compared(
     same = compare(scenario("base", end="2022-12-31"), scenario("same", end="2022-12-31"), replications=1, seed=0,
                    counterfactuals=False)
     assert "different labs" not in same.text
+
+
+def test_a_day_prints_as_its_date_a_change_rounding_to_0_as_plus_0_and_a_backlog_only_past_520_weeks():
+    """The printout's figures, by hand: day 100.7 of a run from 2022-01-01 is 2022-04-11 (the day it falls in, as
+    the tables date it); -0.3 days is "+0", not "-0"; a peak of 520 weeks is a lead time (the summary prints "520
+    weeks"), one over it a backlog; spans that differ say the window compared, the shortest run's days."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from supplychain.comparison import _backlog_note, _date, _num, _span_note
+
+    assert _date("2022-01-01", 100.7) == "2022-04-11" and _date("2022-01-01", 0.0) == "2022-01-01"
+    assert (_num(-0.3), _num(-0.04, "+.1f"), _num(-0.6), _num(0.0)) == ("+0", "+0.0", "-1", "+0")
+    at = SimpleNamespace(baseline_peak_weeks=520.0, scenario_peak_weeks=300.0, note="")
+    assert _backlog_note(at) == "" and _backlog_note(SimpleNamespace(**{**vars(at), "baseline_peak_weeks": 520.5})) != ""
+    spans = {"base": (date(2022, 1, 1), date(2024, 12, 31)), "late": (date(2022, 7, 1), date(2024, 12, 31))}
+    assert "compared over the first 915 days of each" in _span_note(spans, "base", "late")[0]  # 2022-07-01 to 2024-12-31
+    assert _span_note({**spans, "late": spans["base"]}, "base", "late") == []

@@ -46,3 +46,24 @@ def test_figures_are_medians_over_every_replication_a_rule_that_decided_nothing_
         "- rule ban: 0 units refused",
     ]
     assert events_section(ev.iloc[:0], [0]) == [] and events_section(None, [0]) == []
+
+
+def test_a_shock_some_replications_lack_is_counted_not_dated_and_a_rules_largest_refusals_are_named():
+    """A random shock struck once, on the same day, in two replications of three: not a scheduled shock (the line
+    of one gives a date as if in every replication). One that struck three times in one replication of three has a
+    median of 0 occurrences and 0 days (their mean, 1, and the 60 days of the one replication are no median). A
+    rule names the three products it refused most, largest first, quota refusals counted."""
+    rows = [  # replication, type, id, what, supplier, product, qty, duration_days
+        (0, "shock", "once", "capacity", "fab", None, 0.5, 30.0), (2, "shock", "once", "capacity", "fab", None, 0.5, 30.0),
+        (0, "shock", "burst", "capacity", "fab", None, 0.5, 10.0), (0, "shock", "burst", "capacity", "fab", None, 0.5, 20.0),
+        (0, "shock", "burst", "capacity", "fab", None, 0.5, 30.0),
+        *[(r, "control", "cap", "quota refused", "v", p, q, None) for r in (0, 1, 2)
+          for p, q in (("hbm", 1.0), ("acc", 20.0), ("tool", 5.0), ("wafer", 2.0))],
+    ]
+    ev = pd.DataFrame(rows, columns=["replication", "type", "id", "what", "supplier", "product", "qty", "duration_days"])
+    ev["day"], ev["date"] = 50.0, pd.Timestamp("2022-02-20")
+    assert events_section(ev, [0, 1, 2])[1:] == [
+        "- shock once (capacity, x0.5): 1 occurrences a replication (median; 0-1), 30 days in all, hit fab",
+        "- shock burst (capacity, x0.5): 0 occurrences a replication (median; 0-3), 0 days in all, hit fab",
+        "- rule cap: 28 units refused (acc, tool, wafer)",
+    ]

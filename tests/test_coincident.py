@@ -1,0 +1,30 @@
+"""Which scenarios' lines `coincident` takes for identical, on axes drawn by hand (the figures: test_figures)."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from supplychain.coincident import show_coincident
+
+
+def _axes(lines: dict[str, list[float]]):
+    """One panel with a line per scenario (gid and label its name), over days 0, 7, 14."""
+    ax = Figure().add_subplot()  # no pyplot: as figures.py draws
+    for sc, ys in lines.items():
+        ax.plot([0.0, 7.0, 14.0], ys, gid=sc, label=f"{sc} quoted")
+    return ax
+
+
+def test_lines_a_fraction_apart_are_not_identical():
+    """250.0 and 250.3 days are different lead times: drawn apart, not striped as one line, and not named."""
+    ax = _axes({"a": [250.0, 250.0, 250.0], "b": [250.0, 250.3, 250.0], "c": [250.0, 250.0, 250.0]})
+    assert show_coincident([ax], ["a", "b", "c"]) == [["a", "c"]]
+    styles = {line.get_gid(): line.get_linestyle() for line in ax.get_lines()}
+    assert styles["b"] == "-" and styles["a"] != "-" and styles["c"] != "-"
+
+
+def test_scenarios_that_drew_no_line_are_not_named_identical():
+    """A panel drawn for one scenario of three (the others had no rows): the two with no line drew nothing the same,
+    and "b = c" in the title would say they coincide."""
+    ax = _axes({"a": [1.0, 2.0, 3.0]})
+    assert show_coincident([ax], ["a", "b", "c"]) == []
