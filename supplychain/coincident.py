@@ -31,6 +31,17 @@ def _data_key(line: Line2D) -> str:
     return hashlib.sha1(np.where(np.isnan(xy), -1e300, xy).tobytes()).hexdigest()
 
 
+def _role(label: str, sc: str) -> str:
+    """The label without the scenario where the figures put it: `{sc} quoted`, `{lab} ({sc})`, `{sc}`. Removing its
+    first occurrence anywhere took it out of a lab's name (scenario `us`, label `lab_us (us)`: `lab_ (us)`, where
+    scenario `row`'s was `lab_us ()`), so identical lines were not matched and drew over each other again."""
+    if label.endswith(f" ({sc})"):
+        return f"{label[:-len(sc) - 3]} ()"
+    if label.startswith(f"{sc} "):
+        return label[len(sc) + 1:]
+    return "" if label == sc else label
+
+
 def stripe(lines: Sequence[Line2D]) -> None:
     """Draw identical `lines` as one line whose colours take turns, each line drawing one period of its own dash
     pattern in n (a solid line: a dash of `DASH`). The lines keep their pattern: a dotted lab stays dotted. A gap
@@ -53,7 +64,7 @@ def show_coincident(axes: Sequence, scenarios: Sequence[str]) -> list[list[str]]
             sc = line.get_gid()
             if sc not in signature:
                 continue
-            key = (str(line.get_label()).replace(sc, "", 1), _data_key(line))
+            key = (_role(str(line.get_label()), sc), _data_key(line))
             groups.setdefault(key, []).append(line)
             signature[sc].append((n, *key))
         for group in groups.values():

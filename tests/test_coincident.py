@@ -28,3 +28,15 @@ def test_scenarios_that_drew_no_line_are_not_named_identical():
     and "b = c" in the title would say they coincide."""
     ax = _axes({"a": [1.0, 2.0, 3.0]})
     assert show_coincident([ax], ["a", "b", "c"]) == []
+
+
+def test_identical_lines_are_matched_when_a_scenarios_name_is_also_in_a_labs():
+    """Scenarios `us` and `row` drawing lab_us the same: the role was the label with the scenario's first occurrence
+    taken out, `lab_ (us)` against `lab_us ()`, so the lines were not matched, one hid the other and the title
+    named nothing. The scenario is taken from where the figures put it."""
+    ax = Figure().add_subplot()
+    for sc in ("us", "row"):
+        ax.plot([0.0, 7.0], [1.0, 2.0], gid=sc, label=f"lab_us ({sc})")
+        ax.plot([0.0, 7.0], [3.0, 3.0], gid=sc, label=f"{sc} quoted")
+    assert show_coincident([ax], ["us", "row"]) == [["us", "row"]]
+    assert all(line.get_linestyle() != "-" for line in ax.get_lines())  # each striped
