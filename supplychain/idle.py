@@ -43,7 +43,7 @@ def _own(items: Sequence[Rule] | Sequence[Shock], base: Sequence[Rule] | Sequenc
 
 
 def _rule_note(r: Rule, sc: Scenario, reps: int) -> str:
-    if r.effective >= sc.end:
+    if r.effective > sc.end:  # in force on the end date, the run's last day (`compare_tables`)
         why = f"it takes effect on {r.effective}, after the run ends {sc.end}"
     elif r.ends is not None and r.ends <= sc.start:
         why = f"it ended on {r.ends}, before the run starts {sc.start}"
@@ -54,14 +54,14 @@ def _rule_note(r: Rule, sc: Scenario, reps: int) -> str:
     # its buyers' stockpiling leaves no event; a window over before the run starts (a 2024 rule on a 2030
     # network) moved nothing, and saying it "may have" sent the reader looking for it
     begin, until = max(r.announced, sc.start), min(r.effective, sc.end)
-    if r.stockpile > 1.0 and begin < until:
+    if r.stockpile > 1.0 and begin < r.effective and begin <= sc.end:  # buyers stockpile on [announced, effective)
         return (f"rule {r.id} refused, reviewed or substituted nothing in {reps} replication(s) ({why}); its "
                 f"stockpiling (x{r.stockpile:g} from {begin} to {until}) is not logged and may have moved orders")
     return f"rule {r.id} decided nothing in {reps} replication(s) ({why})"
 
 
 def _shock_note(s: Shock, sc: Scenario, rows: pd.DataFrame, reps: int) -> str | None:
-    days = (sc.end - sc.start).days
+    days = (sc.end - sc.start).days + 1  # the run's days, the end date the last: a shock on it is logged and acts
     inside = rows[(rows["day"] < days) & (rows["day"] + rows["duration_days"].fillna(0.0) + s.recovery_days > 0)]
     if inside.empty:
         return f"shock {s.id} did not occur inside the run ({sc.start} to {sc.end}) in {reps} replication(s)"

@@ -64,3 +64,19 @@ def test_a_plug_in_shock_that_names_nothing_it_touched_is_not_said_to_have_touch
     assert _notes(blank, {}, {"shocks": [quake]})[0].startswith("shock q touched nothing in 1 replication(s)")
     monkeypatch.setitem(SHOCK_KINDS, "capacity", lambda net, shock, f, begin, nodes: None)  # a plug-in "capacity"
     assert _notes(blank, {}, {"shocks": [quake]}) == []
+
+
+def test_the_end_date_is_the_runs_last_day_a_shock_or_rule_on_it_is_inside_the_run():
+    """A run's last day is its end date (day 1095 of 2022-01-01 to 2024-12-31): a shock that struck on it is in the
+    events table and cut the capacity that day, yet was said not to have occurred inside the run; a rule in force
+    from it that decided nothing was said to take effect "on 2024-12-31, after the run ends 2024-12-31"; and a rule
+    announced on it, whose buyers stockpiled that day, was not said to have stockpiled."""
+    last = {**QUAKE, "start": "2024-12-31"}
+    assert _notes(_events(("scen", "shock", "q", 1095.0, 30.0, "fab")), {}, {"shocks": [last]}) == []
+    rule = {**LICENCE, "announced": "2024-12-31", "effective": "2024-12-31"}
+    assert _notes(_events(), {}, {"controls": [rule]}) == [
+        "rule r decided nothing in 1 replication(s) (another rule decided first, or its scope was never reached)"]
+    after = {**rule, "effective": "2025-01-01"}
+    assert "after the run ends 2024-12-31" in _notes(_events(), {}, {"controls": [after]})[0]
+    stockpiled = _notes(_events(), {}, {"controls": [{**after, "stockpile": 2.0}]})[0]
+    assert "its stockpiling (x2 from 2024-12-31 to 2024-12-31) is not logged" in stockpiled
