@@ -87,7 +87,7 @@ def check_refs(sc: Scenario, g: nx.DiGraph, file: Path | None) -> list[str]:
         elif len(warnings) == before:
             warnings.extend(_out_of_reach(s, matched, at))
         warnings.extend(_outside_run(s, sc))
-        _arrivals(s, matched, file, stacked, (sc.end - sc.start).days)
+        _arrivals(s, matched, file, stacked, (sc.end - sc.start).days + 1)  # the run's days, its end date the last
     _compounding(sc, file)
     warnings.extend(_before_topology(sc, g))
     warnings.extend(_unpowered_start_fleets(sc, g))
@@ -115,7 +115,7 @@ def _compounding(sc: Scenario, file: Path | None) -> None:
     for s in sc.shocks:
         if s.kind not in COMPOUNDING or SHOCK_KINDS.get(s.kind) is not BUILT_IN.get(s.kind):
             continue  # a user's kind: its arrays are checked as it runs
-        depth, log_factor = worst_stack(s, (sc.end - sc.start).days)
+        depth, log_factor = worst_stack(s, (sc.end - sc.start).days + 1)
         n, log_total = total.get(s.kind, (0, 0.0))
         total[s.kind] = n + depth, log_total + log_factor
         # one occurrence alone the engine holds (x1e300 on a grid's build time: work that never finishes)
@@ -287,9 +287,10 @@ def _read_by_another_action(r: Any) -> list[str]:
 
 
 def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:
-    """A rule never in force inside [start, end), nor announced in it to buyers who stockpile: suspicious but legal."""
-    if r.effective >= sc.end and (r.announced >= sc.end or r.stockpile == 1.0):
-        return [f"controls.{r.id}.effective: {r.effective} is not before the run's end {sc.end}; the rule never takes "
+    """A rule never in force inside [start, end] (the end date is the run's last day), nor announced in it to buyers
+    who stockpile: suspicious but legal."""
+    if r.effective > sc.end and (r.announced > sc.end or r.stockpile == 1.0):
+        return [f"controls.{r.id}.effective: {r.effective} is after the run's last day {sc.end}; the rule never takes "
                 "effect in the run"]
     if r.ends is not None and r.ends <= sc.start:
         return [f"controls.{r.id}.ends: {r.ends} is not after the run's start {sc.start}; the rule is never in force "
@@ -298,18 +299,19 @@ def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:
 
 
 def _outside_run(s: Any, sc: Scenario) -> list[str]:
-    """A shock that cannot happen inside [start, end): suspicious (a typo in a year?) but legal."""
+    """A shock that cannot happen inside [start, end] (the end date is the run's last day, on which a shock acts):
+    suspicious (a typo in a year?) but legal."""
     if s.start is not None:
-        if s.start >= sc.end:
-            return [f"shocks.{s.id}.start: {s.start} is not before the run's end {sc.end}; the shock never happens in the run"]
+        if s.start > sc.end:
+            return [f"shocks.{s.id}.start: {s.start} is after the run's last day {sc.end}; the shock never happens in the run"]
         d = s.duration_days
         longest = {"fixed": d.mean, "uniform": d.high, "triangular": d.high}.get(d.dist)  # lognormal: unbounded
         if longest is not None and (s.start - sc.start).days + longest + s.recovery_days <= 0:
             return [f"shocks.{s.id}.start: the shock ({s.start}, {longest:g} days) is over before the run starts {sc.start}"]
         return []
     occ = s.random
-    if occ.first is not None and occ.first >= sc.end:
-        return [f"shocks.{s.id}.random.first: {occ.first} is not before the run's end {sc.end}; the shock never happens in the run"]
+    if occ.first is not None and occ.first > sc.end:
+        return [f"shocks.{s.id}.random.first: {occ.first} is after the run's last day {sc.end}; the shock never happens in the run"]
     if occ.last is not None and occ.last <= sc.start:
         return [f"shocks.{s.id}.random.last: {occ.last} is not after the run's start {sc.start}; the shock never happens in the run"]
     return []

@@ -55,9 +55,9 @@ SHOCK = {"id": "x", "kind": "capacity", "multiplier": 0.5}
 
 
 @pytest.mark.parametrize("shock, warning", [
-    ({"start": "2030-01-01"}, "shocks.x.start: 2030-01-01 is not before the run's end 2025-01-01; the shock never happens"),
+    ({"start": "2030-01-01"}, "shocks.x.start: 2030-01-01 is after the run's last day 2025-01-01; the shock never happens"),
     ({"start": "2021-01-01", "duration_days": 30}, "shocks.x.start: the shock (2021-01-01, 30 days) is over before the run starts"),
-    ({"random": {"rate_per_year": 1, "first": "2026-01-01"}}, "shocks.x.random.first: 2026-01-01 is not before the run's end"),
+    ({"random": {"rate_per_year": 1, "first": "2026-01-01"}}, "shocks.x.random.first: 2026-01-01 is after the run's last day"),
     ({"random": {"rate_per_year": 1, "last": "2021-06-01"}}, "shocks.x.random.last: 2021-06-01 is not after the run's start"),
     ({"start": "2023-01-01", "target": {"ids": ["fab"], "kinds": ["lab"]}}, "shocks.x.target: no node of the topology matches"),
 ])
@@ -111,7 +111,7 @@ RULE_ON_MINIMAL = {"id": "r", "announced": "2023-01-01", "effective": "2023-01-0
 
 @pytest.mark.parametrize("rule, warning", [
     ({"announced": "2029-01-01", "effective": "2030-01-01"},
-     "controls.r.effective: 2030-01-01 is not before the run's end 2025-01-01; the rule never takes effect"),
+     "controls.r.effective: 2030-01-01 is after the run's last day 2025-01-01; the rule never takes effect"),
     ({"announced": "2019-01-01", "effective": "2019-01-01", "ends": "2021-06-01"},
      "controls.r.ends: 2021-06-01 is not after the run's start 2022-01-01; the rule is never in force"),
     ({"scope": {"supplier_countries": ["KR"], "product_kinds": ["tool"]}}, "controls.r.scope: no flow of the topology matches"),
@@ -201,7 +201,7 @@ def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path:
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         f"warning: {path}: controls.r.scope.destinations: no node of the topology is in country 'ZZ'",
-        f"warning: {path}: shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
+        f"warning: {path}: shocks.x.start: 2023-01-01 is after the run's last day 2022-03-01; the shock never happens in the run",
     ]
 
 
@@ -214,8 +214,8 @@ def test_sweep_prints_the_warnings_of_its_points_once(tmp_path: Path) -> None:
                                  "-n", "1", "-w", "1", "-q", "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
-        f"warning: {path}: shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
-        f"warning: {path}: shocks.x.start: 2024-01-01 is not before the run's end 2022-03-01; the shock never happens in the run",
+        f"warning: {path}: shocks.x.start: 2023-01-01 is after the run's last day 2022-03-01; the shock never happens in the run",
+        f"warning: {path}: shocks.x.start: 2024-01-01 is after the run's last day 2022-03-01; the shock never happens in the run",
     ]
 
 
@@ -256,7 +256,7 @@ def test_python_callers_see_each_warning_once_per_scenario(suspicious: Path, cal
     """Not only the CLI: from Python (a notebook) each warning is a `ScenarioWarning`, once per scenario
     (not per replication, counterfactual or sweep point), named by the caller's line."""
     shown = _shown(lambda: call(suspicious))
-    problem = "shocks.x.start: 2023-01-01 is not before the run's end 2022-03-01; the shock never happens in the run"
+    problem = "shocks.x.start: 2023-01-01 is after the run's last day 2022-03-01; the shock never happens in the run"
     assert [str(w.message) for w in shown][:1] == [f"{suspicious}: {problem}"]
     assert len(shown) == times and all(str(w.message).endswith(problem) for w in shown)
     assert {w.filename for w in shown} == {__file__}
@@ -268,3 +268,18 @@ def test_a_loaded_scenario_is_not_warned_about_again(suspicious: Path) -> None:
     assert _shown(lambda: simulate(None, rs)) == []
     assert _shown(lambda: simulate(MINIMAL, rs)) == []  # the same warnings on another copy of its topology
     assert _shown(lambda: run_experiment(rs, replications=1, workers=1)) == []
+
+
+def test_a_shock_or_rule_on_the_end_date_acts_on_the_runs_last_day_and_is_not_warned_about() -> None:
+    """The run's days are start to end, both in (`Net.days`): a shock starting on the end date is logged and acts
+    that day, a rule effective on it decides that day. Both were warned to 'never happen in the run'."""
+    sc = {"topology": str(MINIMAL), "end": "2023-01-01"}
+    on_end = {"shocks": [{**SHOCK, "start": "2023-01-01", "target": {"ids": ["fab"]}}],
+              "controls": [{**RULE_ON_MINIMAL, "announced": "2023-01-01", "effective": "2023-01-01"}]}
+    assert resolve_scenario({**sc, **on_end}).warnings == ()
+    assert resolve_scenario({**sc, "shocks": [{**SHOCK, "random": {"rate_per_year": 1, "first": "2023-01-01"}}]}).warnings == ()
+    events = simulate(None, {**sc, "name": "end", **on_end}).events
+    assert events.query("type == 'shock'")["date"].astype(str).tolist() == ["2023-01-01"]
+    day_after = {**sc, "shocks": [{**SHOCK, "start": "2023-01-02"}],
+                 "controls": [{**RULE_ON_MINIMAL, "announced": "2023-01-02", "effective": "2023-01-02"}]}
+    assert [w.split(":")[0] for w in resolve_scenario(day_after).warnings] == ["controls.r.effective", "shocks.x.start"]
