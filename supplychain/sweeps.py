@@ -178,8 +178,7 @@ def _point(base: dict[str, Any], file: Path | None, graph: Any, name: str, value
         rs = resolve_scenario(data, file, graph, warn=False)
         return replace(rs, warnings=rs.warnings + tuple(dropped)) if dropped else rs
     except InputError as err:
-        owner = next((p for p in values if err.field == p or err.field.startswith(p + ".") or err.field == f"set.{p[4:]}"),
-                     None)
+        owner = next((p for p in values if err.field == p or err.field.startswith(p + ".")), None)
         if owner is not None:
             raise bad_param(err.problem, owner) from None
         raise bad_param(f"{err.field}: {err.problem}", ",".join(values)) from None
