@@ -22,10 +22,11 @@ predictable:
 - a bare number set on a whole figure (`nodes.smic.yield: 0.3`) replaces it
   with a constant (its `growth` and `source` go with it);
 - ids and kinds cannot be overridden: they are what the paths are made of;
-- one file's `set:` holds no path inside another of its paths (`capacity`
-  and `capacity.growth`): which counted would hang on the order of the keys.
-  A child scenario's path replaces the inherited paths inside it
-  (`scenario_merge`).
+- a whole figure applies before the paths inside it, whatever the order of
+  the keys: `capacity: 3000` and `capacity.growth: 0.4` give 3000 growing
+  0.4 (in the order written, the whole figure after dropped the growth). A
+  child scenario's path, or a sweep's, replaces the inherited paths inside it
+  (`scenario_merge`, `sweeps`).
 
 The result is validated like a topology file. Any error names the override
 that caused it (`set.<path>`), or `set` with the topology's complaint when no
@@ -159,6 +160,19 @@ def _blame(err: InputError, data: dict[str, Any], keys: list[str], file: Any) ->
     return InputError(file, "set", f"the overrides make the topology invalid: {where}: {problem}")
 
 
+def inside_any(path: Any, paths: Any) -> bool:
+    """Whether `path` lies inside one of `paths` (`nodes.fab.capacity.growth` inside `nodes.fab.capacity`): a
+    look-up per dot of `path`, not a scan of `paths`."""
+    return isinstance(path, str) and any(c == "." and path[:i] in paths for i, c in enumerate(path))
+
+
+def outer_first(set_mapping: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """The overrides in the order they apply: each after the paths it lies inside, else as written."""
+    def depth(key: Any) -> int:
+        return sum(c == "." and key[:i] in set_mapping for i, c in enumerate(key)) if isinstance(key, str) else 0
+    return sorted(set_mapping.items(), key=lambda kv: depth(kv[0]))
+
+
 def override_topology(topology_data: dict[str, Any], set_mapping: dict[str, Any], file: str | Path | None = None,
                       topology: str | None = None) -> Overridden:
     """Apply `set_mapping` to a copy of `topology_data` and validate the result. `topology`: the
@@ -166,7 +180,7 @@ def override_topology(topology_data: dict[str, Any], set_mapping: dict[str, Any]
     data = copy.deepcopy(topology_data)
     applied: list[tuple[str, Any, Any]] = []
     within = f" in topology {topology}" if topology else ""
-    for key, value in set_mapping.items():
+    for key, value in outer_first(set_mapping):
         section, ident, fields = parse_path(key, file)
         record, declared = _entity(data, section, ident, key, file, within)
         top = fields[0]

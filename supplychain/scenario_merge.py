@@ -42,6 +42,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InputError, from_validation_error, short
+from .overrides import inside_any
 from .scenario_schema import Scenario
 from .stream_paths import is_stream
 from .topology import read_yaml
@@ -101,7 +102,7 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any], top: bool = True) -> 
         elif top and key == "set" and isinstance(value, dict) and isinstance(old, dict):
             # a child's path replaces the same inherited path and every inherited path inside it: its whole
             # figure is the figure, not one an inherited `capacity.growth` would then still change
-            kept = {k: v for k, v in old.items() if not any(isinstance(k, str) and k.startswith(f"{c}.") for c in value)}
+            kept = {k: v for k, v in old.items() if not inside_any(k, value)}
             out[key] = {**kept, **copy.deepcopy(value)}
         elif isinstance(value, dict) and isinstance(old, dict) and not _is_figure(value):
             out[key] = deep_merge(old, value, top=False)
@@ -172,21 +173,6 @@ def validate_data(data: dict[str, Any], file: Path | str | None) -> Scenario:
 Layer = tuple["Path | None", dict[str, Any]]
 
 
-def _one_path_per_figure(overrides: Any, file: Path | None) -> None:
-    """One file's `set: {nodes.fab.capacity.growth: 0.4, nodes.fab.capacity: 3000}` would apply both and keep only
-    the whole figure (in the other order, both): which one counted would hang on the order of its keys. Across
-    files the child's path wins (`deep_merge`), so this is checked file by file, not on the merged mapping."""
-    if not isinstance(overrides, dict):
-        return  # the scenario's validation names it
-    keys = [k for k in overrides if isinstance(k, str)]
-    for key in keys:
-        outer = next((k for k in keys if key.startswith(f"{k}.")), None)
-        if outer is not None:
-            raise InputError(file, f"set.{key}", f"a path inside set.{outer}, which this file sets too: one would "
-                             f"override the other; set the whole figure once, with this field in it "
-                             f"(got {short(overrides[key])})")
-
-
 def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict[Path, list[Layer]]) -> list[Layer]:
     """Every file of the extends graph once, ancestors before descendants, as (file, own data).
 
@@ -199,7 +185,6 @@ def _linearise(data: Any, file: Path | None, stack: tuple[Path, ...], memo: dict
                          if data is None else f"expected a mapping of scenario fields (got {short(data)})")
     here = scenario_folder(file)
     own = dict(data)
-    _one_path_per_figure(own.get("set"), file)
     extends = own.pop("extends", None)
     if extends is not None:  # merging by id keeps the last of two equal ids: check this file's own lists first
         validate_data({key: own[key] for key in BY_ID_LISTS if key in own}, file)

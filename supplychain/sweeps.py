@@ -42,6 +42,7 @@ import pandas as pd
 from .arguments import ARGUMENTS, check_run
 from .errors import InputError
 from .experiment import ExperimentResult, prepare, run_experiment
+from .overrides import inside_any
 from .outputs import atomic_write_text, write_table, writing_folder
 from .scenario import (ResolvedScenario, as_data, check_scenario_file, compose, emit_warnings, resolve_scenario,
                        topology_graph)
@@ -82,7 +83,10 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     if parts[0] == "set":
         if len(parts) < 2:
             raise bad_param("write set.<topology path>, e.g. set.nodes.<id>.capacity.growth", path)
-        data.setdefault("set", {})[".".join(parts[1:])] = value
+        overrides, key = data.setdefault("set", {}), ".".join(parts[1:])
+        for inner in [k for k in overrides if inside_any(k, {key})]:  # the swept figure replaces them, as a child's does
+            del overrides[inner]
+        overrides[key] = value
         return
     if parts[0] not in Scenario.model_fields:
         raise bad_param(f"unknown scenario field (got {parts[0]!r})", path)

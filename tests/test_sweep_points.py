@@ -76,3 +76,18 @@ def test_a_week_without_a_finite_quote_counts_once_however_many_accelerators_it_
     tables["lead_times"] = pd.concat([lt, extra], ignore_index=True)
     out = outcomes_table(tables, swept.points, ["lab"], ["acc", "acc2"]).set_index(["scenario", "replication"])
     assert out["unquoted_weeks"].to_dict() == {("sw_p000", 0): 2, ("sw_p000", 1): 0, ("sw_p001", 0): 0, ("sw_p001", 1): 0}
+
+
+def test_a_swept_set_path_replaces_the_scenarios_paths_inside_it_and_refines_a_whole_figure():
+    """As a child scenario's would: sweeping `set.nodes.fab.capacity` replaces the file's `capacity.growth` (before,
+    it stayed in the mapping ahead of the swept figure and was dropped by it without a word, though listed as
+    applied); sweeping `capacity.growth` over the file's whole `capacity` refines it."""
+    whole = sweep(scenario(set={"nodes.fab.capacity.growth": 0.4, "nodes.fab.yield": 0.5}),
+                  ["set.nodes.fab.capacity=1000,2000"], replications=1, workers=1)
+    got = [(es.graph.nodes["fab"]["capacity"], es.graph.nodes["fab"]["yield"]["value"])
+           for es in whole.experiment.scenarios]
+    assert got == [({"value": 1000.0, "growth": 0.0}, 0.5), ({"value": 2000.0, "growth": 0.0}, 0.5)]
+    refined = sweep(scenario(set={"nodes.fab.capacity": 3000}), ["set.nodes.fab.capacity.growth=0.1,0.2"],
+                    replications=1, workers=1)
+    assert [es.graph.nodes["fab"]["capacity"] for es in refined.experiment.scenarios] == [
+        {"value": 3000.0, "growth": 0.1}, {"value": 3000.0, "growth": 0.2}]
