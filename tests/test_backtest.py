@@ -33,6 +33,9 @@ def test_the_copied_epoch_data_sums_to_the_figures_calibration_md_quotes() -> No
     assert obs.loc[(2024, "nvidia"), "units"] == pytest.approx(3.84e6, rel=0.01)
     assert set(obs.loc[2024].index) == {"nvidia", "google_tpu", "amd", "aws_trainium", "total"}
     assert (obs["h100e_p5"] <= obs["h100e"]).all() and (obs["h100e"] <= obs["h100e_p95"]).all()
+    # every row is one calendar quarter, so its year and quarter are the same read from its start or its end
+    epoch = bt.load_epoch()
+    assert (epoch["start"].dt.to_period("Q") == epoch["end"].dt.to_period("Q")).all()
 
 
 def test_the_repo_copy_matches_the_shared_data_when_present() -> None:
