@@ -86,7 +86,9 @@ def _counts(n: int) -> dict[str, int]:
     raw = {k: p * n for k, p in PROPORTIONS.items()}
     counts = {k: max(1, math.floor(v)) for k, v in raw.items()}
     left = n - sum(counts.values())
-    by_remainder = sorted(raw, key=lambda k: raw[k] - math.floor(raw[k]), reverse=True)
+    # a kind raised to its minimum of one already has more than its share: no remainder node for it too (at 30
+    # nodes memory's 0.9 came out 2 while fab's and packaging's 1.5 came out 1)
+    by_remainder = sorted((k for k in raw if raw[k] >= 1), key=lambda k: raw[k] - math.floor(raw[k]), reverse=True)
     for k in by_remainder[: max(left, 0)]:
         counts[k] += 1
     while left < 0:  # tiny n: the minimum of one each came out of the largest kinds
