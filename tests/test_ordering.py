@@ -233,3 +233,64 @@ def test_a_random_policy_draws_from_its_labs_seeded_stream():
         del ORDERING_POLICIES["noisy"]
     assert len(one) > 5 and one == again and one != other
     assert len({id(g) for g in streams}) == 3  # one per run's lab (the minimal network has one)
+
+
+def power_capped(fleet: float, ordering: str, **params: float) -> list[tuple[float, float]]:
+    """The lab's orders (day, H100e) to the end of March on the minimal network with a grid that builds next to
+    nothing (its quote is centuries: power on order counts for nothing) and a power-aware lab of `fleet` H100e
+    on its 40 MW at 1.7 kW each, targeting 20,000 H100e more than it has."""
+    data = minimal_data()
+    node(data, "grid")["capacity"] = 1e-3
+    node(data, "lab").update(fleet={"acc": fleet}, target_h100e={"value": fleet + 20_000})
+    labs = {"lifetime_years": 100, "power_aware": True, "ordering": ordering, "ordering_params": params}
+    o = simulate(parse_topology(data), {"name": "p", "end": "2022-03-31", "labs": labs}).orders.query("kind == 'lab'")
+    return list(zip(o["ordered"], o["qty"]))
+
+
+def test_the_policies_order_towards_the_power_capped_level_not_the_target():
+    """10,000 H100e draw 17 MW of the 40: room for 23 MW / 1.7 kW = 13,529 H100e, below the 20,000 of the
+    target, so the level is the position + the room. `order_up_to` orders the room; `smooth` a fifth of it
+    (review 14, adjustment 70 days), not a fifth of the gap to the target (4,000)."""
+    room = 23.0 * 1000 / 1.7
+    assert power_capped(10_000, "order_up_to")[0] == (0.0, pytest.approx(room))
+    assert power_capped(10_000, "smooth", adjustment_days=70)[0] == (0.0, pytest.approx(room * 0.2))
+
+
+@pytest.mark.filterwarnings("ignore:.*the start fleet draws 51 MW")  # the point of the test: no room
+def test_a_policy_is_asked_only_below_its_power_capped_level():
+    """30,000 H100e draw 51 MW, more than the 40 there are: no room, so the lab is at its level though 20,000
+    short of its target. A policy registered without `every_review` is not asked (a fixed volume orders
+    nothing), nor does `order_up_to` order; asked at every review, the fixed volume is ordered at each."""
+    assert power_capped(30_000, "order_up_to") == []
+
+    def run(every: bool) -> list[tuple[float, float]]:
+        register_ordering("fixed_volume", every_review=every, volume=300.0)(lambda r: r.params["volume"])
+        try:
+            return power_capped(30_000, "fixed_volume")
+        finally:
+            del ORDERING_POLICIES["fixed_volume"]
+
+    assert run(False) == []
+    assert run(True) == [(14.0 * k, pytest.approx(300.0)) for k in range(7)]
+
+
+def test_a_default_of_zero_is_a_non_negative_number():
+    """Parameters are non-negative, so 0 is a default a policy may declare (a floor, a fixed volume of none)."""
+    try:
+        register_ordering("floor_at", floor=0, volume=0.0)(lambda r: max(r.params["floor"], r.level - r.position))
+        assert dict(ORDERING_POLICIES["floor_at"].defaults) == {"floor": 0.0, "volume": 0.0}
+    finally:
+        del ORDERING_POLICIES["floor_at"]
+
+
+def test_a_users_policy_registered_under_a_built_in_name_that_raises_is_a_plugin_error():
+    """Registering a name again replaces the policy: the user's `order_up_to` is a plug-in like any, and its
+    error names it; only the engine's own function (or its copy on a worker) is let through whole."""
+    from supplychain.engine.ordering import BUILT_IN, ask
+
+    register_ordering("order_up_to")(lambda r: 1 / 0)
+    try:
+        with pytest.raises(PluginError, match=r"^<plugin>: ordering.order_up_to: raised ZeroDivisionError for lab 'lab' on day 0"):
+            ask(ORDERING_POLICIES["order_up_to"], Review("lab", 0.0, 10.0, 1.0, 10.0, 14.0))
+    finally:
+        ORDERING_POLICIES["order_up_to"] = BUILT_IN["order_up_to"]
