@@ -254,3 +254,31 @@ def test_a_vendor_builds_for_a_sku_up_to_the_day_before_it_is_discontinued(disco
     for day in range(0, w.net.days, 7):
         for d in (day, day + 1):
             assert w.vendors._on_sale("acc", d) == (end is None or start + dt.timedelta(days=d) < end), d
+
+
+def test_an_order_filled_over_several_days_started_on_its_first_and_finished_on_its_last():
+    """Stock given in parts: the order is `started` the day it first gets goods and `finished` the day its
+    last come, not started then (the time from started to finished is how long it was being filled)."""
+    res = resolve(SCENARIO, model())
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    ba, key = w.build_ahead, (w.net.ids.index("hbm_maker"), "hbm")
+    o = w._new("component", w.net.flows_into(w.net.ids.index("packager"), "hbm")[0], "hbm", 100.0, 0.0)
+    ba.take(o, 0.0)
+    for day, qty in ((5.0, 30.0), (9.0, 70.0)):
+        ba.stock[key] += qty
+        ba._fill(key, day)
+    assert (o.made, o.started, o.finished) == (100.0, 5.0, 9.0)
+
+
+def test_a_build_lot_is_delivered_when_its_last_goods_are_in_stock():
+    """A lot's finished goods go to stock as they come (weekly): it is `delivered` on the day the last of them
+    do, and until then it has no delivery day."""
+    res = resolve(SCENARIO, model())
+    w = World(graph_to_model(res.topology), res.scenario, 0)
+    maker = w.net.ids.index("hbm_maker")
+    lot = w._new("build", None, "hbm", 100.0, 0.0, supplier=maker, customer=maker)
+    w.build_ahead.arrived(lot, 40.0, 7.0)
+    assert lot.delivered is None and lot.status != "delivered" and lot.delivered_qty == 40.0
+    w.build_ahead.arrived(lot, 60.0, 14.0)
+    assert (lot.delivered, lot.status, lot.arrived) == (14.0, "delivered", 14.0)
+    assert w.build_ahead.stock[(maker, "hbm")] == 100.0 and w.build_ahead.built == 100.0
