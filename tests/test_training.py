@@ -1,0 +1,54 @@
+"""Training, stepped by hand: when a generation is released against the minimum training time and
+the RSI start, on one lab whose powered fleet trains a fixed, round amount a day."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from supplychain.engine.training import H100_FLOPS, Training
+from supplychain.scenario_schema import Scenario
+
+#: one H100e at utilisation 1, training fraction 1 and no efficiency growth: FLOP a day
+DAILY = 1.0 * H100_FLOPS * 86400.0
+
+
+def _training(**over) -> Training:
+    policy = SimpleNamespace(utilisation=1.0, training_fraction=1.0)
+    sc = Scenario.model_validate({"name": "t", "start": "2024-01-01", "algorithms": {"efficiency_growth": 1.0},
+                                  "generations": {"max_generations": 100}, **over})
+    return Training(["lab"], [SimpleNamespace(policy=policy)], sc)
+
+
+def _run(t: Training, days: int) -> list[tuple]:
+    h = np.ones(1)
+    for day in range(days):
+        t.step(day, h)
+    return t.releases
+
+
+def test_a_generation_done_within_a_day_is_released_when_the_minimum_training_time_is_met_to_the_day():
+    """Each generation's compute (1e18 x 2^g FLOP, under a day's 8.64e19) is done after its first day,
+    so the minimum training time alone sets the releases: day - started = 5 exactly, every 5 days."""
+    t = _training(generations={"requirement_0": 1e18, "scale": 2.0, "min_training_days": 5, "max_generations": 100})
+    got = _run(t, 21)
+    assert [r[2] for r in got] == [5.0, 10.0, 15.0, 20.0]
+    assert [r[3] for r in got] == [0.0, 5.0, 10.0, 15.0]
+    assert [r[4] for r in got] == [1e18, 2e18, 4e18, 8e18]
+
+
+@pytest.mark.parametrize(("rsi_start", "days", "rsi", "now"), [
+    ("2024-01-04", [3.0, 5.0, 7.0], [1.0, 2.0, 4.0], 8.0),  # day 3: the release on the start day gains
+    ("2024-01-05", [3.0, 7.0], [1.0, 1.0], 2.0),  # day 4: the release the day before it does not
+])
+def test_the_release_on_the_rsi_start_day_is_the_first_to_gain(rsi_start, days, rsi, now):
+    """Generation 0 needs 2.5 days of compute: after days 0-2 it is done, released at the start of day 3.
+    Generation 1 needs 2.5 x 1.5 = 3.75 days: at RSI 2 (gain 2 from a release on or after the start) two
+    days (3, 4: released day 5), at RSI 1 four (3-6: released day 7, which is past the start and gains).
+    At RSI 4, generation 2's 5.625 days take two (5, 6: released day 7)."""
+    t = _training(generations={"requirement_0": 2.5 * DAILY, "scale": 1.5, "min_training_days": 0, "max_generations": 100},
+                  rsi={"gain": 2.0, "gain_growth": 1.0, "start": rsi_start})
+    got = _run(t, 8)
+    assert [r[2] for r in got] == days
+    assert [r[5] for r in got] == rsi  # the multiplier each generation trained at
+    assert t.rsi.tolist() == [now]
