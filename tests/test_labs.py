@@ -144,7 +144,8 @@ def test_accelerators_stranded_for_a_whole_lifetime_retire_from_the_waiting_queu
     data = read_yaml(ROOT / "topology" / "minimal.yaml")
     for node in data["nodes"]:
         if node["id"] == "lab":
-            node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000}})
+            node.update(fleet={}, power_mw=0.0, target_h100e={"points": {"2022-01-01": 1000, "2023-01-01": 40000},
+                                                                     "growth": 1.0})  # deliveries to the end
         if node["id"] == "grid":
             node["capacity"] = 1e-6  # MW a year: next to nothing ever arrives
     sc = Scenario.model_validate(scenario(end="2025-12-31", labs={"lifetime_years": 0.5, "commissioning_days": 30,
@@ -162,6 +163,10 @@ def test_accelerators_stranded_for_a_whole_lifetime_retire_from_the_waiting_queu
     assert w.labs.retired_units == pytest.approx(due, rel=1e-6)
     assert sum(lot[2] for lot in st.waiting) == pytest.approx(young, rel=1e-6, abs=1e-6)
     assert st.waiting_h100e == pytest.approx(young * w.net.products["acc"].h100e, rel=1e-6, abs=1e-6)
+    # and the power they were to draw is no longer pending: only what waits or is on order (1.7 kW each) is
+    assert st.pending_mw == pytest.approx((young + st.on_order_h100e) * 1.7 / 1000.0, rel=1e-6, abs=1e-9)
+    ready = [lot[0] for lot in st.waiting]  # what still waits, in the order it became ready
+    assert len(ready) > 1 and ready == sorted(ready)
 
 
 @pytest.fixture(scope="module", params=["shares over time", "constant shares"])
