@@ -4,11 +4,12 @@ capacity open to AI, a packager's capacity in interposer wafers, edge shares by 
 import pandas as pd
 import pytest
 
-from supplychain.engine import World
+from supplychain.engine import World, capacity
 from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario
 from supplychain.topology import graph_to_model, load_topology
 
+from _controls import run
 from conftest import ROOT, topo
 from _labs import minimal
 
@@ -121,3 +122,20 @@ def test_a_cycle_time_stretched_to_a_whole_number_of_days_up_to_rounding_takes_t
     grid = w.net.ids.index("grid_us")
     assert w.net.cycle[grid, 400] * w.net.ct_mult[grid, 400] > 110.0
     assert (w.production.cap.lag[364, grid], w.production.cap.lag[400, grid]) == (100, 110)
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_a_capacity_shock_scales_a_fab_held_to_its_tools(monkeypatch, few):
+    """An equipment ban holds fab_cn at its 10 start tools (1,000 wafers a week of a plan rising to 5,000):
+    a capacity shock of 0.5 halves that to 500 while it lasts, not the plan to 2,500 (which the tools would
+    cap at 1,000). Both of `Capacity.today`'s paths: Python floats for a few tooled nodes, numpy for many."""
+    monkeypatch.setattr(capacity, "_FEW_TOOLED", 8 if few else 0)
+    eq = {"id": "eq", "announced": "2022-01-01", "effective": "2022-01-01", "action": "equipment",
+          "scope": {"destinations": ["CN"]}}
+    shock = {"id": "s", "kind": "capacity", "start": "2024-06-01", "duration_days": 100, "multiplier": 0.5,
+             "target": {"countries": ["CN"], "kinds": ["fab"]}}
+    nodes = run(eq, shocks=[shock]).nodes
+    cap = nodes[nodes["node"] == "fab_cn"].set_index("day")["capacity_per_week"]
+    assert cap.loc[cap.index < 882].iloc[-1] == pytest.approx(1000, rel=0.01)  # 2024-06-01 is day 882
+    assert cap.loc[900:970].to_numpy() == pytest.approx(500, rel=0.01)
+    assert cap.iloc[-1] == pytest.approx(1000, rel=0.01)

@@ -6,11 +6,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from supplychain.engine import training
 from supplychain.engine.training import H100_FLOPS, Training
 from supplychain.scenario_schema import Scenario
 
 #: one H100e at utilisation 1, training fraction 1 and no efficiency growth: FLOP a day
 DAILY = 1.0 * H100_FLOPS * 86400.0
+
+
+@pytest.fixture(autouse=True, params=["python floats", "numpy"])
+def _path(request, monkeypatch):
+    """Each test on both of `Training.step`'s paths: Python floats for a few labs, numpy for many."""
+    monkeypatch.setattr(training, "_FEW_LABS", 16 if request.param == "python floats" else 0)
 
 
 def _training(**over) -> Training:
