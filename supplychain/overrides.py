@@ -160,17 +160,20 @@ def _blame(err: InputError, data: dict[str, Any], keys: list[str], file: Any) ->
     return InputError(file, "set", f"the overrides make the topology invalid: {where}: {problem}")
 
 
-def inside_any(path: Any, paths: Any) -> bool:
-    """Whether `path` lies inside one of `paths` (`nodes.fab.capacity.growth` inside `nodes.fab.capacity`): a
+def _outers(path: Any, paths: Any) -> list[str]:
+    """The paths among `paths` that `path` lies inside (`nodes.fab.capacity` for `nodes.fab.capacity.growth`): a
     look-up per dot of `path`, not a scan of `paths`."""
-    return isinstance(path, str) and any(c == "." and path[:i] in paths for i, c in enumerate(path))
+    return [path[:i] for i, c in enumerate(path) if c == "." and path[:i] in paths] if isinstance(path, str) else []
+
+
+def inside_any(path: Any, paths: Any) -> bool:
+    """Whether `path` lies inside one of `paths`."""
+    return bool(_outers(path, paths))
 
 
 def outer_first(set_mapping: dict[str, Any]) -> list[tuple[Any, Any]]:
     """The overrides in the order they apply: each after the paths it lies inside, else as written."""
-    def depth(key: Any) -> int:
-        return sum(c == "." and key[:i] in set_mapping for i, c in enumerate(key)) if isinstance(key, str) else 0
-    return sorted(set_mapping.items(), key=lambda kv: depth(kv[0]))
+    return sorted(set_mapping.items(), key=lambda kv: len(_outers(kv[0], set_mapping)))
 
 
 def override_topology(topology_data: dict[str, Any], set_mapping: dict[str, Any], file: str | Path | None = None,

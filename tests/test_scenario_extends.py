@@ -201,6 +201,10 @@ def test_a_whole_figure_applies_before_the_paths_inside_it_whatever_the_order_of
         rs = load_scenario(scenario_with(world, sets))
         assert rs.topology.nodes["fab"]["capacity"] == {"value": 3000.0, "growth": 0.4}
         assert [k for k, _, _ in rs.overrides] == ["nodes.fab.capacity", "nodes.fab.capacity.growth"]
+    three = {"nodes.lab.target_h100e.points.2031-01-01": 9e5, "nodes.lab.target_h100e.points": {"2030-01-01": 8e5},
+             "nodes.lab.target_h100e": 5e5}  # innermost first: applied outermost first, each refining the last
+    assert load_scenario(scenario_with(world, three)).topology.nodes["lab"]["target_h100e"]["points"] == {
+        "2030-01-01": 8e5, "2031-01-01": 9e5}
     # a path sharing a prefix of characters, not of parts, is another field: the order written stays
     sc = load_scenario(scenario_with(world, {"nodes.lab.in_flight_days": 30, "nodes.lab.in_flight": {"acc": 10.0}}))
     assert [k for k, _, _ in sc.overrides] == ["nodes.lab.in_flight_days", "nodes.lab.in_flight"]
