@@ -28,7 +28,7 @@ from .scenario_merge import (BY_ID_LISTS, compose, compose_layers, deep_merge, s
 from .scenario_schema import Scenario
 from .schema import TopologyModel
 from .overrides import apply_overrides, override_topology
-from .scenario_refs import check_refs, topology_label
+from .scenario_refs import ONE_ACTION, check_refs, topology_label
 from .topology import graph_to_data, load_topology, model_to_graph, read_yaml
 
 __all__ = [
@@ -77,8 +77,16 @@ class ResolvedScenario:
 
 
 def scenario_data(sc: Scenario) -> dict[str, Any]:
-    """Plain data of a scenario (dates as dates, no nulls): what `scenario show` prints."""
-    return sc.model_dump(mode="python", exclude_none=True)
+    """Plain data of a scenario (dates as dates, no nulls): what `scenario show` prints.
+
+    A rule's fields that its action never reads are left out where they hold their default (`approval` of a
+    ban): written out, the printed scenario, saved and loaded, warned that each is ignored."""
+    data = sc.model_dump(mode="python", exclude_none=True)
+    for rule, row in zip(sc.controls, data.get("controls", [])):
+        for name, action in ONE_ACTION.items():
+            if rule.action != action and name in row and getattr(rule, name) == type(rule).model_fields[name].default:
+                del row[name]
+    return data
 
 
 def config_hash(sc: Scenario, g: nx.DiGraph) -> str:

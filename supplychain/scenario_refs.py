@@ -25,7 +25,7 @@ from .scenario_schema import Scenario
 from .schema import MAX_ARRIVALS_PER_DAY, NODE_KINDS
 from .topology import graph_to_model
 
-__all__ = ["check_refs", "topology_label"]
+__all__ = ["ONE_ACTION", "check_refs", "topology_label"]
 
 
 def topology_label(g: nx.DiGraph) -> str:
@@ -274,7 +274,7 @@ def _idle_rules(sc: Scenario, g: nx.DiGraph) -> set[str]:
 
 
 #: a rule's fields that one action alone reads
-_ONE_ACTION = {"review_days": "license", "approval": "license", "quota": "quota", "period_days": "quota",
+ONE_ACTION = {"review_days": "license", "approval": "license", "quota": "quota", "period_days": "quota",
                "quota_excess": "quota"}
 
 
@@ -283,7 +283,7 @@ def _read_by_another_action(r: Any) -> list[str]:
     was ignored without a word: legal, but the rule does not do what the figure says."""
     article = "an" if r.action[0] in "aeiou" else "a"
     return [f"controls.{r.id}.{name}: {article} {r.action} rule does not read {name} (a {action} rule does); it is ignored"
-            for name, action in _ONE_ACTION.items() if name in r.model_fields_set and r.action != action]
+            for name, action in ONE_ACTION.items() if name in r.model_fields_set and r.action != action]
 
 
 def _rule_outside_run(r: Any, sc: Scenario) -> list[str]:

@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from supplychain.cli import app
-from supplychain.scenario import compose, load_scenario, scenario_data, validate_data
+from supplychain.scenario import compose, load_scenario, resolve_scenario, scenario_data, validate_data
 from supplychain.topology import dump_yaml, load_topology, read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,6 +113,22 @@ def test_every_policy_validates_on_its_topology_and_shows(path: Path) -> None:
     # what `scenario show` prints is itself a valid scenario that resolves the same way
     shown = yaml.safe_load(dump_yaml(scenario_data(rs.scenario)))
     assert validate_data(shown, path) == rs.scenario
+    # and saved beside it, it loads without a word: no rule field its action never reads (`approval` of a ban)
+    assert resolve_scenario(shown, path, warn=False).warnings == ()
+
+
+def test_show_keeps_a_figure_given_to_a_rule_that_ignores_it(tmp_path: Path) -> None:
+    """A figure away from its default on a rule that never reads it is shown (and still warned about)."""
+    data = {"name": "x", "end": "2023-12-31", "controls": [
+        {"id": "b", "action": "ban", "announced": "2022-06-01", "effective": "2022-06-01", "approval": 0.5,
+         "scope": {"destinations": ["CN"]}},
+        {"id": "q", "action": "quota", "announced": "2022-06-01", "effective": "2022-06-01", "quota": 10,
+         "scope": {"destinations": ["CN"]}}]}
+    rs = resolve_scenario(data, POLICIES / "x.yaml", warn=False)
+    b, q = scenario_data(rs.scenario)["controls"]
+    assert b["approval"] == 0.5 and "period_days" not in b and "quota_excess" not in b
+    assert (q["period_days"], q["quota_excess"]) == (365.0, "wait") and "approval" not in q
+    assert any("controls.b.approval" in w for w in rs.warnings)
 
 
 def test_cli_validates_and_shows_the_baseline() -> None:
