@@ -260,6 +260,10 @@ def write_folder(data: dict[str, Any], path: Path) -> None:
         # `convert topo.yaml .` or `-o outputs/baseline`: four tables strewn among the files of another folder
         raise InputError(path, "<file>", "a folder of other files, not a CSV topology (no nodes.csv); write it to a "
                                          "new or empty folder, or over an older CSV topology")
+    if path.is_dir() and ((path / "manifest.json").exists() or (path / "replications").is_dir()):
+        # a run written with `--format csv` has a nodes.csv too: its weekly node table, which this would replace
+        raise InputError(path, "<file>", "a run folder (manifest.json or replications/), not a CSV topology: its "
+                                         "nodes.csv is the run's table; write the topology to a new or empty folder")
     for name in tables:  # the files replace their old versions one by one at the end: check all before any
         if (path / name).is_dir():  # os.replace fails on a folder, after the tables before it were replaced
             raise InputError(path / name, "<file>", "is a folder; the CSV topology writes a file there")

@@ -137,6 +137,22 @@ def test_a_csv_topology_is_not_strewn_among_another_folders_files(tmp_path: Path
     assert cli("topology", *command, tmp_path / "empty").exit_code == 0  # over the older CSV topology
     assert (tmp_path / "empty" / "README.md").read_text() == "mine"
 
+@pytest.mark.parametrize("command", [["convert", MINIMAL], ["generate", "-n", "10", "-o"]])
+@pytest.mark.parametrize("marker", ["manifest.json", "replications"])
+def test_a_csv_topology_never_replaces_the_tables_of_a_csv_run_folder(tmp_path: Path, command: list, marker: str) -> None:
+    """A run written with `--format csv` holds a nodes.csv (its weekly node table): `convert topo.yaml
+    outputs/base_csv` took it for an older CSV topology and replaced that table, and wrote edges.csv beside it."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "nodes.csv").write_text("scenario,replication,day,node\n")
+    (run / marker).mkdir() if marker == "replications" else (run / marker).write_text("{}")
+    line = assert_clean_failure(cli("topology", *command, run))
+    assert line == (f"{run}: <file>: a run folder (manifest.json or replications/), not a CSV topology: its nodes.csv "
+                    "is the run's table; write the topology to a new or empty folder")
+    assert sorted(p.name for p in run.iterdir()) == sorted(["nodes.csv", marker])
+    assert (run / "nodes.csv").read_text() == "scenario,replication,day,node\n"
+
+
 def test_generate_writes_a_valid_network_and_same_seed_same_file(tmp_path: Path) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     result = cli("topology", "generate", "--nodes", "60", "--seed", "5", "-o", a)
