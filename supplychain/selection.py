@@ -37,7 +37,8 @@ Where = Mapping[str, Any]
 _KINDS = {STR: "text", TEXT: "text", INT: "whole", NULLABLE_INT: "whole", FLOAT: "number", DATE: "date"}
 _EXPECTED = {"text": "text", "whole": "whole numbers", "number": "numbers", "date": "dates (2024-03-01 or a datetime)",
              "bool": "True or False", "any": "text, numbers or True/False"}
-_LISTS = (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index)
+#: an ExtensionArray too: what `.unique()` of a text, Int64 or date column gives (pandas 3), and a Categorical
+_LISTS = (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
 
 
 def read_selected(path: Path, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:

@@ -187,6 +187,24 @@ def test_the_values_asked_for_may_be_a_list_tuple_set_array_or_series(folders, f
         pdt.assert_frame_equal(r.read("lead_times", where={"product": given}), want, obj=type(given).__name__)
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_values_may_be_a_columns_unique_values_an_extension_array(folders, fmt):
+    """`where={"product": table["product"].unique()}`: of a text column pandas 3 gives an ArrowStringArray (of an
+    Int64 or a date column an IntegerArray or DatetimeArray), which was refused as "expected text"."""
+    r = load_run(folders / fmt)
+    full = r.lead_times
+    want = r.read("lead_times", where={"product": ["acc", "hbm"], "replication": [1], "date": ["2022-07-02", "2023-01-07"]})
+    assert len(want) and set(want["product"]) == {"acc", "hbm"}
+    for product, rep, date in ((pd.array(["acc", "hbm"], dtype="string"), pd.array([1], dtype="Int64"),
+                                pd.to_datetime(["2022-07-02", "2023-01-07"]).array),
+                               (pd.Categorical(["acc", "hbm"]), np.array([1]), pd.DatetimeIndex(["2022-07-02", "2023-01-07"]))):
+        got = r.read("lead_times", where={"product": product, "replication": rep, "date": date})
+        pdt.assert_frame_equal(got, want, obj=type(product).__name__)
+    some = full[full["product"].isin(["acc", "hbm"])]
+    pdt.assert_frame_equal(r.read("lead_times", where={"product": some["product"].unique()}),
+                           r.read("lead_times", where={"product": ["acc", "hbm"]}))
+
+
 def test_an_outages_infinite_quotes_are_selected_by_value(tmp_path):
     """README: `quoted_days` is `inf` while a supplier with a backlog has no capacity, a value the table
     holds, so `where={"quoted_days": inf}` selects those weeks (it was refused as "expected numbers");
