@@ -138,7 +138,8 @@ def dict_param(path: Any, value: Any) -> Param:
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
         return Param(str(path), low=low, high=high)
-    if isinstance(value, (np.ndarray, pd.Series, pd.Index, range)):  # np.linspace(...), a column: values, as a list
+    # np.linspace(...), a column, its .unique() (an ExtensionArray of a text or Int64 column): values, as a list
+    if isinstance(value, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, range)):
         value = np.asarray(value).tolist()  # numpy scalars as Python's, which the scenario's checks take
     values = tuple(value if isinstance(value, list) else [value])
     if not values:

@@ -76,6 +76,8 @@ def test_a_bad_range_in_the_dict_form_names_its_path(ranged, problem):
     (pd.Series([0.3, 0.5]), (0.3, 0.5)),
     (range(3, 5), (3, 4)),
     (np.arange(3, 5), (3, 4)),
+    (pd.array([0.3, 0.5], dtype="Float64"), (0.3, 0.5)),  # an ExtensionArray ("Input should be a valid number")
+    (pd.array([3, 4], dtype="Int64"), (3, 4)),
 ])
 def test_the_dict_form_takes_an_array_series_or_range_of_values(given, values):
     """`{path: np.linspace(...)}` is a notebook's grid; it was refused as one value ("Input should be a valid
@@ -83,6 +85,8 @@ def test_the_dict_form_takes_an_array_series_or_range_of_values(given, values):
     p = dict_param("labs.utilisation", given)
     assert p.values == values and all(type(v) in (int, float) for v in p.values)
     assert dict_param("labs.ordering", "smooth").values == ("smooth",), "one text value, not its letters"
+    words = pd.Series(["smooth", "order_up_to", "smooth"], dtype="string").unique()  # an ArrowStringArray in pandas 3
+    assert dict_param("labs.ordering", words).values == ("smooth", "order_up_to")
     s = sweep(scenario(end="2022-06-30"), {"labs.utilisation" if isinstance(values[0], float) else
                                            "generations.max_generations": given}, replications=1, workers=1)
     assert s.points.iloc[:, 2].tolist() == list(values)
