@@ -68,7 +68,10 @@ def _write_json(data: dict[str, Any], path: Path) -> None:
 
     g = model_to_graph(parse_topology(data, path))
     g.graph.pop("model", None)
-    payload = nx.node_link_data(g, edges="links")
+    try:
+        payload = nx.node_link_data(g, edges="links")  # networkx 3.6 writes `edges` by default
+    except TypeError:  # networkx 3.2-3.3 (pyproject allows them) have no `edges=` and write `links`
+        payload = nx.node_link_data(g)
     with writing(path):
         atomic_write_text(path, json.dumps(payload, indent=1, ensure_ascii=False))
 

@@ -158,6 +158,21 @@ def test_graphml_is_readable_by_plain_networkx(tmp_path: Path) -> None:
     assert g.number_of_edges() == 8 and json.loads(g.graph["products"])["acc"]["h100e"] == 1.0
 
 
+def test_node_link_json_is_written_by_a_networkx_older_than_the_edges_keyword(tmp_path: Path, monkeypatch) -> None:
+    """pyproject allows networkx 3.2, whose node_link_data names its key `link=`: `edges="links"` (3.4+)
+    raised TypeError, a traceback from `topology convert x.yaml y.json`."""
+    real = nx.node_link_data
+
+    def node_link_data_3_3(G, *, source="source", target="target", name="id", key="key", link="links"):
+        return real(G, source=source, target=target, name=name, key=key, edges=link)
+
+    monkeypatch.setattr(nx, "node_link_data", node_link_data_3_3)
+    path = tmp_path / "t.json"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    assert "links" in json.loads(path.read_text())
+    assert canonical(load_topology(path).graph["model"]) == canonical(parse_topology(minimal_data()))
+
+
 def test_a_graphml_key_without_a_type_is_a_string_and_no_warning(tmp_path: Path) -> None:
     """GraphML's attr.type defaults to string: a file that leaves it out is read as it is, without
     networkx's UserWarning reaching the user's terminal beside the CLI's own lines."""
