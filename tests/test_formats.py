@@ -173,6 +173,22 @@ def test_node_link_json_is_written_by_a_networkx_older_than_the_edges_keyword(tm
     assert canonical(load_topology(path).graph["model"]) == canonical(parse_topology(minimal_data()))
 
 
+@pytest.mark.skipif(tuple(int(x) for x in nx.__version__.split(".")[:2]) < (3, 4), reason="edges= is networkx 3.4's")
+def test_node_link_json_is_readable_by_plain_networkx_as_the_readme_says(tmp_path: Path) -> None:
+    """The README named only `node_link_data`; networkx 3.6's `node_link_graph(data)` looks for `edges` and
+    raised KeyError 'edges' on the file. The README's call reads it, with the flows on the links."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| node-link JSON |"))
+    call = re.search(r"`(nx\.node_link_graph\(data[^`]*\))`", row)
+    assert call, row
+    path = tmp_path / "t.json"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    g = eval(call.group(1), {"nx": nx, "data": json.loads(path.read_text())})
+    assert g.number_of_nodes() == 10 and g.is_directed()
+    flows = sorted((a, b, p) for a, b, d in g.edges(data=True) for p in d["flows"])
+    assert flows == sorted((e["from"], e["to"], e["product"]) for e in minimal_data()["edges"])
+
+
 def test_a_graphml_key_without_a_type_is_a_string_and_no_warning(tmp_path: Path) -> None:
     """GraphML's attr.type defaults to string: a file that leaves it out is read as it is, without
     networkx's UserWarning reaching the user's terminal beside the CLI's own lines."""
