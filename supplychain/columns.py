@@ -53,7 +53,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                     "requirement_flop": FLOAT, "rsi_multiplier": FLOAT, "date": DATE, "started_date": DATE,
                     "gap_days": FLOAT, "training_days": FLOAT},
     "events": {**_KEYS, "day": FLOAT, "type": STR, "id": STR, "what": STR, "supplier": STR, "customer": STR,
-               "product": STR, "qty": FLOAT, "detail": STR, "duration_days": FLOAT, "order_id": FLOAT,
+               "product": STR, "qty": FLOAT, "detail": STR, "duration_days": FLOAT, "order_id": NULLABLE_INT,
                "date": DATE},
     "stocks": {**_KEYS, "node": STR, "item": STR, "demand_units": FLOAT, "fill_rate": FLOAT, "mean_on_hand": FLOAT,
                "mean_backorders": FLOAT, "final_on_hand": FLOAT, "final_backorders": FLOAT},

@@ -83,6 +83,17 @@ def test_parent_ids_are_nullable_integers():
     assert str(orders["parent_id"].dtype) == "Int64"
 
 
+def test_the_events_order_ids_are_nullable_integers_as_the_orders():
+    """`events.order_id` was a float (1509.0) though the README says ids are integers: it is an `Int64`, null for
+    a shock, and every one is an `order_id` of the orders table."""
+    t = run_experiment(EVENTFUL, replications=1, seed=2, workers=1).tables
+    ev = t["events"]
+    assert str(ev["order_id"].dtype) == "Int64"
+    assert ev.loc[ev["type"] == "shock", "order_id"].isna().all()
+    ids = ev.loc[ev["type"] == "control", "order_id"]
+    assert len(ids) and ids.notna().all() and set(ids) <= set(t["orders"]["order_id"])
+
+
 def test_a_comparison_without_counterfactuals_has_an_empty_throttle_table_with_its_columns():
     """`c.throttle[c.throttle.scenario == ...]` works whether or not counterfactuals ran (it was a
     frame without columns: a KeyError, and a CSV that read back with none)."""
