@@ -42,6 +42,7 @@ __all__ = [
     "validate_data",
     "apply_overrides",
     "scenario_data",
+    "shown_data",
     "config_hash",
     "emit_warnings",
     "BY_ID_LISTS",
@@ -86,6 +87,19 @@ def scenario_data(sc: Scenario) -> dict[str, Any]:
         for name, action in ONE_ACTION.items():
             if rule.action != action and name in row and getattr(rule, name) == type(rule).model_fields[name].default:
                 del row[name]
+    return data
+
+
+def shown_data(rs: ResolvedScenario) -> dict[str, Any]:
+    """What `scenario show` prints: `scenario_data`, its `topology` the file the scenario runs on, relative to
+    the scenario's folder. A file naming none (the project's default, found beside no `../topology/`) printed the
+    field's default `../topology/default.yaml`, and so did one shown `--topology other.yaml`: saved beside the file,
+    the printout named a topology that does not exist there, or another than the one shown."""
+    data = scenario_data(rs.scenario)
+    try:
+        data["topology"] = Path(os.path.relpath(rs.topology_path, scenario_folder(rs.path))).as_posix()
+    except ValueError:  # another drive (Windows): no relative path
+        data["topology"] = str(rs.topology_path)
     return data
 
 

@@ -131,6 +131,24 @@ def test_show_keeps_a_figure_given_to_a_rule_that_ignores_it(tmp_path: Path) -> 
     assert any("controls.b.approval" in w for w in rs.warnings)
 
 
+def test_what_show_prints_saved_beside_the_file_runs_on_the_same_topology(tmp_path: Path) -> None:
+    """A scenario of the user's own folder naming no topology runs on the project's default, but `show` printed
+    the field's default `../topology/default.yaml`, which from that folder names nothing: the printout, saved
+    beside the file, was 'no such topology file'. And shown with --topology it named the other topology."""
+    runner = CliRunner()
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\nend: 2022-12-31\n")
+    shown = runner.invoke(app, ["scenario", "show", str(mine)])
+    assert shown.exit_code == 0, shown.output
+    saved = tmp_path / "saved.yaml"
+    saved.write_text(shown.stdout)
+    assert (tmp_path / yaml.safe_load(shown.stdout)["topology"]).resolve() == DEFAULT.resolve()
+    assert load_scenario(saved).config_hash == load_scenario(mine).config_hash
+    other = runner.invoke(app, ["scenario", "show", str(mine), "--topology", str(ROOT / "topology" / "minimal.yaml")])
+    assert other.exit_code == 0, other.output
+    assert (tmp_path / yaml.safe_load(other.stdout)["topology"]).resolve() == (ROOT / "topology" / "minimal.yaml").resolve()
+
+
 def test_cli_validates_and_shows_the_baseline() -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["scenario", "validate", str(POLICIES / "baseline.yaml")])

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import typer
 
 from ..file_schemas import scenario_schema
-from ..scenario import ResolvedScenario, resolve, scenario_data
+from ..scenario import ResolvedScenario, resolve, shown_data
 from ..topology import dump_yaml
 from .common import guard, path_arg
 from .experiment_options import TOPOLOGY  # run's option: a policy checked on one's own network before a run
@@ -72,7 +72,7 @@ def show(path: Path = typer.Argument(..., parser=path_arg, help="Scenario YAML f
         typer.echo(f"# config hash {rs.config_hash}")
         for w in rs.warnings:
             typer.echo(f"warning: {path}: {w}", err=True)
-        typer.echo(dump_yaml(scenario_data(rs.scenario)).rstrip("\n"))
+        typer.echo(dump_yaml(shown_data(rs)).rstrip("\n"))
 
 
 @app.command("schema")
