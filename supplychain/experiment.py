@@ -141,6 +141,10 @@ def concat_tables(parts: Iterable[dict[str, pd.DataFrame]]) -> dict[str, pd.Data
     return out
 
 
+#: the tables `ExperimentResult.summary` reads when no run folder wrote it
+SUMMARY_TABLES = ("fleet", "generations", "lead_times", "orders")
+
+
 @dataclass
 class ExperimentResult(TableAttributes):
     """Tables of every scenario and replication, and how they were made."""
@@ -170,6 +174,11 @@ class ExperimentResult(TableAttributes):
 
         if self.summary_text is not None:
             return self.summary_text
+        missing = [t for t in SUMMARY_TABLES if t not in self.tables]
+        if missing:  # `keep=` or `reduce` dropped them: a bare KeyError 'fleet' from deep in the summary
+            raise InputError(ARGUMENTS, "keep", f"summary() reads the tables {', '.join(SUMMARY_TABLES)}, and this run "
+                                                f"kept {', '.join(self.tables) or 'none'}; keep them too, or run with "
+                                                "out=, whose summary.md is written as the replications arrive")
         return "\n".join(summarise(self.scenario(es.name), es.h100e, es.name) for es in self.scenarios)
 
     def __repr__(self) -> str:

@@ -228,6 +228,18 @@ def test_a_table_not_kept_says_so_by_name():
     assert not hasattr(r, "no_such_thing") and len(r.fleet) > 0
 
 
+def test_a_summary_of_a_run_that_kept_too_few_tables_says_which_it_reads():
+    """`run_experiment(..., keep=["generations"]).summary()` (or a `reduce` dropping `orders`) raised a bare
+    KeyError 'fleet'; it names the tables it reads and the way out. With out=, summary.md was written as it ran."""
+    for kept in ({"keep": ["generations"]}, {"reduce": lambda t: {k: v for k, v in t.items() if k != "orders"}}):
+        r = run_experiment(SHORT, replications=1, workers=1, **kept)
+        with pytest.raises(InputError, match=r"^<arguments>: keep: summary\(\) reads the tables fleet, generations, "
+                                             r"lead_times, orders, and this run kept "):
+            r.summary()
+    full = run_experiment(SHORT, replications=1, workers=1, keep=["fleet", "generations", "lead_times", "orders"])
+    assert full.summary().startswith("# args\n")
+
+
 def test_the_forms_every_runner_accepts_for_topology_params_and_keep():
     """A sweep takes a topology as a graph or a model as `simulate` and `compare` do (it took only a path),
     one parameter as a plain string (it read its characters as parameters), and `keep` one table name."""
