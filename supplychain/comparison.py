@@ -27,6 +27,7 @@ replications, and `out/compare/` the comparison tables and `compare.md`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,9 +83,12 @@ def _backlog_note(r: Any) -> str:
     return "; ".join(x for x in (r.note, extra) if isinstance(x, str) and x)
 
 
-def _lean_rows(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """What a lean comparison keeps of a replication: the summary's rows and which rules and shocks acted."""
-    return {**summary_rows(tables), "events": decision_rows(tables["events"])}
+def _lean_rows(out: Path | None) -> Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]]:
+    """What a lean comparison keeps of a replication: the summary's rows and which rules and shocks acted. Without
+    `out` no summary.md is built as the replications arrive: the events stay whole, for `experiment.summary()`."""
+    if out is None:
+        return summary_rows
+    return lambda tables: {**summary_rows(tables), "events": decision_rows(tables["events"])}
 
 
 def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed: int | None = None, *,
@@ -98,8 +102,9 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     so replication r of each shares its random numbers. `counterfactuals`: also run each one unconstrained
     (supply limits lifted, same seeds) for the `throttle` table; False skips those runs. `workers`,
     `scheduler`, `out`, `fmt`, `quiet`, `fresh`, `topology`: as `run_experiment`; with `out` the runs' tables
-    and replications go there and the comparison to `out/compare/` (tables and `compare.md`). `lean` (with
-    `out`): keep in memory only the rows the comparison reads (`summary.summary_rows`), as the command does.
+    and replications go there and the comparison to `out/compare/` (tables and `compare.md`). `lean`: keep in
+    memory only the rows the comparison reads (`summary.summary_rows`), as the command does (without `out`
+    the runs' full tables are then kept nowhere).
 
     Returns a `Comparison`: the tables of the module docstring as attributes (`release_delays`, `throttle`,
     ...), `text` (what the command prints), `experiment` (the runs)."""
@@ -116,7 +121,7 @@ def compare(baseline: Any, scenarios: Any, replications: int | None = None, seed
     extra = [cf for cf in cfs.values() if cf.name not in {es.name for es in runs}]
     with folder_lock(out) if out is not None else nullcontext():  # held until compare/ is written too
         exp = run_experiment([*runs, *extra], out=out, fmt=fmt, quiet=quiet, fresh=fresh, workers=workers,
-                             scheduler=scheduler, kind="compare", reduce=_lean_rows if lean and out is not None else None,
+                             scheduler=scheduler, kind="compare", reduce=_lean_rows(out) if lean else None,
                              extra_manifest={"baseline": base.name, "compared": [es.name for es in others],
                                              "counterfactuals": {k: v.name for k, v in cfs.items()}}, lock=False)
         return _compared(exp, base, others, runs, extra, cfs, out, fmt)

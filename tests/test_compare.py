@@ -356,6 +356,21 @@ def test_a_lean_comparison_gives_the_same_tables_from_the_rows_it_reads(tmp_path
     pd.testing.assert_frame_equal(chain[1].tables["stock_changes"], chain[0].tables["stock_changes"])
 
 
+def test_a_lean_comparison_without_out_is_lean_too():
+    """`compare(..., lean=True)` without `out=` kept every table whole (lean was applied only with `out`),
+    silently: the memory the README says lean saves was spent. It keeps the rows the comparison reads."""
+    base = scenario("base", end="2022-12-31")
+    other = scenario("other", end="2022-12-31", labs={"utilisation": 0.3})
+    full = compare(base, [other], replications=1, workers=1, counterfactuals=False)
+    lean = compare(base, [other], replications=1, workers=1, counterfactuals=False, lean=True)
+    for name, df in full.tables.items():
+        pd.testing.assert_frame_equal(lean.tables[name], df, obj=name)
+    assert lean.text == full.text
+    assert list(lean.experiment.tables["nodes"].columns) == ["scenario", "replication"]
+    assert len(lean.experiment.tables["orders"]) < len(full.experiment.tables["orders"])
+    assert lean.experiment.summary() == full.experiment.summary()  # what `run` would print, from the lean rows
+
+
 def test_the_comparison_tables_carry_dates_beside_their_days():
     """`baseline_day` -> `baseline_date` and the like, from the baseline's start, as the run tables do."""
     # the scenario starts half a year later: its days (and its counterfactual's) count from its own start
