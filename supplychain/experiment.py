@@ -177,8 +177,9 @@ class ExperimentResult(TableAttributes):
         missing = [t for t in SUMMARY_TABLES if t not in self.tables]
         if missing:  # `keep=` or `reduce` dropped them: a bare KeyError 'fleet' from deep in the summary
             raise InputError(ARGUMENTS, "keep", f"summary() reads the tables {', '.join(SUMMARY_TABLES)}, and this run "
-                                                f"kept {', '.join(self.tables) or 'none'}; keep them too, or run with "
-                                                "out=, whose summary.md is written as the replications arrive")
+                                                f"kept {', '.join(self.tables) or 'none'} (keep=, reduce=, or a sweep's "
+                                                "rows); keep them, or run with out=, whose summary.md is written as "
+                                                "the replications arrive")
         return "\n".join(summarise(self.scenario(es.name), es.h100e, es.name) for es in self.scenarios)
 
     def __repr__(self) -> str:
