@@ -48,7 +48,7 @@ SCHEDULER = typer.Option(None, "--scheduler", callback=_scheduler,
                          help="Run on Dask: tcp://HOST:PORT of a scheduler, or 'local' to start a local cluster "
                               "(--workers sets its size)")
 OUT = typer.Option(None, "--out", "-o", parser=path_arg, metavar="PATH", help="Output folder; replications stored there are reused (resume)")
-QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no printed results, only errors")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no printed results, only errors and warning: lines")
 FORMAT = typer.Option("parquet", "--format", help="Table format of the output folder: parquet or csv")
 FRESH = typer.Option(False, "--fresh", help="Discard replications stored in the output folder and start over")
 TOPOLOGY = typer.Option(None, "--topology", "-t", parser=path_arg, metavar="PATH", help="Topology instead of the scenario's own (its set: overrides still apply)")
