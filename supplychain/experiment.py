@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
@@ -252,6 +253,8 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, replications, workers, folder = args["seed"], args["replications"], args["workers"], args["out"]
+    if isinstance(keep, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        keep = np.asarray(keep).tolist()  # table names picked from a frame or a numpy array: a list of them
     if keep is not None and not isinstance(keep, (str, list, tuple, set, frozenset)):
         raise InputError(ARGUMENTS, "keep", f"table names (got {short(keep)})")
     if reduce is not None and not callable(reduce):

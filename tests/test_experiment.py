@@ -69,6 +69,9 @@ def test_workers_on_this_machine_store_their_own_replications(tmp_path, monkeypa
 def test_keep_returns_only_the_named_tables_and_refuses_unknown_names():
     res = run_experiment(scenario(), replications=1, seed=1, workers=1, keep=["fleet", "generations"])
     assert set(res.tables) == {"fleet", "generations"} and len(res.fleet)
+    names = pd.Series(["fleet", "generations"], dtype="str")  # names picked from a frame: a Series, its values
+    for keep in (names, names.to_numpy(), names.array, pd.Index(names)):
+        assert set(run_experiment(scenario(), replications=1, seed=1, workers=1, keep=keep).tables) == {"fleet", "generations"}
     with pytest.raises(ValueError, match="unknown table"):
         run_experiment(scenario(), replications=1, seed=1, workers=1, keep=["fleet", "generatoins"])
 
