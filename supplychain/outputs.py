@@ -140,7 +140,7 @@ def read_table(folder: str | Path, name: str, columns: "Sequence[str] | None" = 
         from .columns import read_csv
 
         return read_csv(path, name)  # CSV keeps no types: the declared ones
-    raise FileNotFoundError(folder / f"{name}.parquet")
+    raise FileNotFoundError(f"no table {name!r} in {folder}: neither {name}.parquet nor {name}.csv")  # either format
 
 
 def program_fingerprint(root: Path = PACKAGE) -> str:

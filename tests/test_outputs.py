@@ -216,3 +216,10 @@ def test_no_date_in_any_table_is_after_the_scenario_end():
     assert late and not any(late.values()), late
     fractional = r.orders["delivered"].dropna()
     assert (fractional % 1 > 0.5).any()  # afternoons, which the old rounding moved a day on
+
+
+def test_a_missing_table_is_named_in_both_formats(tmp_path):
+    """A CSV run folder without a table: the error named only `<name>.parquet`, a file a CSV folder never has."""
+    write_table(pd.DataFrame({"scenario": ["s"], "replication": [0]}), tmp_path, "fleet", "csv")
+    with pytest.raises(FileNotFoundError, match=r"no table 'orders' in .*: neither orders\.parquet nor orders\.csv"):
+        read_table(tmp_path, "orders")
