@@ -19,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "run_tables_fingerprint", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
+__all__ = ["ARRAYS", "COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "run_tables_fingerprint", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
 
 STR = "str"  # text, null where not applicable
 TEXT = "text"  # text, never null: "" when empty
@@ -29,6 +30,9 @@ INT = "int64"
 NULLABLE_INT = "Int64"
 FLOAT = "float64"
 DATE = "datetime64[us]"
+#: what a user passes as a list of values taken from a frame: a column, its index, its `.unique()` (an
+#: ExtensionArray of a text, Int64 or date column under pandas 3, or a Categorical), a numpy array
+ARRAYS = (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
 
 _KEYS = {"scenario": STR, "replication": INT}
 _STAGES = ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .arguments import ARGUMENTS, FORMATS, MAX_UNITS, check_run, whole
+from .columns import ARRAYS
 from .engine.record import TABLES
 from .errors import InputError, short
 from .executors import Executor, make_executor
@@ -253,7 +254,7 @@ def run_experiment(scenarios: Any, replications: int | None = None, seed: int | 
     """
     args = check_run(seed=seed, replications=replications, workers=workers, scheduler=scheduler, fmt=fmt, out=out)
     seed, replications, workers, folder = args["seed"], args["replications"], args["workers"], args["out"]
-    if isinstance(keep, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+    if isinstance(keep, ARRAYS):
         keep = np.asarray(keep).tolist()  # table names picked from a frame or a numpy array: a list of them
     if keep is not None and not isinstance(keep, (str, list, tuple, set, frozenset)):
         raise InputError(ARGUMENTS, "keep", f"table names (got {short(keep)})")

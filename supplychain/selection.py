@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import DATE, FLOAT, INT, NULLABLE_INT, STR, TEXT, declared, read_csv
+from .columns import ARRAYS, DATE, FLOAT, INT, NULLABLE_INT, STR, TEXT, declared, read_csv
 from .errors import InputError, short
 
 __all__ = ["read_selected", "Where"]
@@ -37,8 +37,7 @@ Where = Mapping[str, Any]
 _KINDS = {STR: "text", TEXT: "text", INT: "whole", NULLABLE_INT: "whole", FLOAT: "number", DATE: "date"}
 _EXPECTED = {"text": "text", "whole": "whole numbers", "number": "numbers", "date": "dates (2024-03-01 or a datetime)",
              "bool": "True or False", "any": "text, numbers or True/False"}
-#: an ExtensionArray too: what `.unique()` of a text, Int64 or date column gives (pandas 3), and a Categorical
-_LISTS = (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
+_LISTS = (list, tuple, set, frozenset, *ARRAYS)
 
 
 def read_selected(path: Path, name: str, columns: Sequence[str] | None = None, where: Where | None = None) -> pd.DataFrame:

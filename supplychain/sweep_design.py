@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any, Sequence, get_args, get_origin
 
 import numpy as np
-import pandas as pd
 import yaml
 from scipy.stats import qmc
 
 from .arguments import ARGUMENTS, MAX_UNITS, whole
+from .columns import ARRAYS
 from .errors import InputError
 from .fields import short
 from .topology import load_yaml_text
@@ -138,8 +138,7 @@ def dict_param(path: Any, value: Any) -> Param:
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise bad_param(f"a range needs finite lo < hi (got {value!r})", str(path))
         return Param(str(path), low=low, high=high)
-    # np.linspace(...), a column, its .unique() (an ExtensionArray of a text or Int64 column): values, as a list
-    if isinstance(value, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, range)):
+    if isinstance(value, (*ARRAYS, range)):  # np.linspace(...), a column, its .unique(): values, as a list
         value = np.asarray(value).tolist()  # numpy scalars as Python's, which the scenario's checks take
     values = tuple(value if isinstance(value, list) else [value])
     if not values:
