@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ARRAYS", "COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "run_tables_fingerprint", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
+__all__ = ["ARRAYS", "COLUMNS", "PATTERNS", "declared", "typed", "empty", "read_csv", "run_tables_fingerprint", "as_dates", "SWEPT", "STR", "TEXT", "INT", "NULLABLE_INT", "FLOAT", "DATE"]
 
 STR = "str"  # text, null where not applicable
 TEXT = "text"  # text, never null: "" when empty
@@ -33,6 +33,9 @@ DATE = "datetime64[us]"
 #: what a user passes as a list of values taken from a frame: a column, its index, its `.unique()` (an
 #: ExtensionArray of a text, Int64 or date column under pandas 3, or a Categorical), a numpy array
 ARRAYS = (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
+
+#: the sweep's tables that carry its swept inputs as columns of their own (`points` and the outcomes beside them)
+SWEPT = ("points", "outcomes", "stock_outcomes")
 
 _KEYS = {"scenario": STR, "replication": INT}
 _STAGES = ("ordered", "released", "entered", "kitted", "started", "finished", "shipped", "delivered", "installed")
@@ -114,6 +117,21 @@ def run_tables_fingerprint() -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def as_dates(col: pd.Series) -> pd.Series | None:
+    """`col` as a date column (`DATE`) if every value is a date: the ISO text a swept date is written in
+    (`shocks.quake.start=2027-01-01,2027-07-01`), a date, or a date column; None if any is not (a number,
+    true/false, a word, a missing value). A swept date input is a date column in the sweep's tables, as the
+    tables' other dates are, and reads back as one from CSV."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col.astype(DATE)
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col) or not len(col):
+        return None
+    try:
+        return pd.to_datetime(col.astype(str), format="%Y-%m-%d").astype(DATE)
+    except (ValueError, TypeError):
+        return None
+
+
 def declared(name: str, columns: list[str]) -> dict[str, str]:
     """The declared dtype of each of `columns` of table `name` that has one (swept inputs have none)."""
     fixed = COLUMNS.get(name, {})
@@ -151,7 +169,8 @@ def empty(name: str) -> pd.DataFrame:
 def read_csv(path: str | Path, name: str, usecols: list[str] | None = None,
              keep: Callable[[pd.DataFrame], pd.Series] | None = None, chunk_rows: int = 10_000) -> pd.DataFrame:
     """Table `name` from a CSV file, with its declared types; undeclared columns are inferred,
-    and any `date`/`*_date` column of a table without a declaration is parsed as dates.
+    any `date`/`*_date` column of a table without a declaration is parsed as dates, and so is a swept
+    input of a sweep's table whose every value is an ISO date (`as_dates`).
 
     `usecols` reads only those columns (in the file's order). `keep` (a chunk -> a boolean mask) is applied
     to each chunk of `chunk_rows` rows as it is parsed, so only the rows kept are ever held whole: a table
@@ -164,12 +183,12 @@ def read_csv(path: str | Path, name: str, usecols: list[str] | None = None,
     # scenario, node or lab named `NA`, `None` or `null` as null
     options: dict[str, Any] = {"dtype": read_as, "keep_default_na": False, "na_values": [""], "usecols": usecols}
     if keep is None:
-        return _restore(pd.read_csv(path, **options), types)
+        return _swept_dates(_restore(pd.read_csv(path, **options), types), types, name)
     with pd.read_csv(path, chunksize=chunk_rows, **options) as chunks:
         parts = [_restore(chunk[keep(chunk)], types) for chunk in chunks]
     if not parts:  # a header and no rows: no chunk at all
-        return _restore(pd.read_csv(path, **options), types)
-    return pd.concat(parts, ignore_index=True)
+        return _swept_dates(_restore(pd.read_csv(path, **options), types), types, name)
+    return _swept_dates(pd.concat(parts, ignore_index=True), types, name)  # whole: a chunk may keep no row
 
 
 def _restore(df: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
@@ -179,4 +198,13 @@ def _restore(df: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
             df[col] = pd.to_datetime(df[col]).astype(DATE)
         elif types.get(col) == TEXT:
             df[col] = df[col].fillna("")
+    return df
+
+
+def _swept_dates(df: pd.DataFrame, types: dict[str, str], name: str) -> pd.DataFrame:
+    """A sweep's table read from CSV with its swept date inputs as dates (`as_dates`), as Parquet keeps them."""
+    if name in SWEPT:
+        for col in df.columns:
+            if col not in types and (dates := as_dates(df[col])) is not None:
+                df[col] = dates
     return df

@@ -14,18 +14,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .columns import as_dates
+
 __all__ = ["sensitivity", "spearman", "text_codes", "date_days", "SMALL_N", "MIN_POINTS"]
 
 
 def date_days(col: pd.Series) -> pd.Series | None:
-    """A date input (`shocks.<id>.start=2027-01-01,2027-07-01`: dates, or their ISO text as the points table
-    keeps them) as days since its earliest value; None if any value is not a date. Ranked in the order given,
+    """A date input (`shocks.<id>.start=2027-01-01,2027-07-01`: a date column, as the points table keeps it,
+    dates, or their ISO text) as days since its earliest value; None if any value is not a date. Ranked in the order given,
     dates listed latest first turned the sign of rho and SRC round."""
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col) or not len(col):
-        return None
-    try:
-        when = pd.to_datetime(col.astype(str), format="%Y-%m-%d")
-    except (ValueError, TypeError):
+    when = as_dates(col)
+    if when is None:
         return None
     return (when - when.min()).dt.days.astype(float)
 

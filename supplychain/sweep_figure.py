@@ -16,7 +16,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from .figures import _figure_legend, _grid, lab_colors, lab_styles
-from .sensitivity import date_days
+from .columns import as_dates
 
 __all__ = ["sweep_figure", "MAX_INPUTS", "MAX_SERIES"]
 
@@ -32,8 +32,9 @@ FILL = ("node", "fill_rate", "fill rate", "stock_outcomes", "stock_sensitivity",
 
 def _x(col: pd.Series) -> tuple[pd.Series, list[str] | None]:
     """An input's values to plot, and its categories (None unless words): dates as dates, numbers as numbers."""
-    if date_days(col) is not None:
-        return pd.to_datetime(col.astype(str), format="%Y-%m-%d"), None
+    dates = as_dates(col)
+    if dates is not None:
+        return dates, None
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         return col.astype(float), None
     order = list(dict.fromkeys(col.astype(str)))  # the order the points take them: the order given

@@ -52,7 +52,7 @@ from .sensitivity import sensitivity
 from .sweep_design import Param, bad_param, design, dict_param, parse_param, whole_where_whole
 from .sweep_outcomes import (OUTCOME_TABLES, OUTCOMES, PACE, STOCK_OUTCOMES, outcome_rows, outcomes_table,
                              stock_outcomes_table, sweep_text)
-from .columns import typed
+from .columns import as_dates, typed
 from .engine.record import with_dates
 from .fields import short
 from .topology import load_topology, read_yaml
@@ -273,6 +273,9 @@ def sweep(scenario: Any, params: Sequence[Any] | dict[str, Any], lhs: int | None
         emit_warnings(p, skip=shown)
         shown |= set(p.warnings)
     points = pd.DataFrame([{"point": i, "scenario": f"{name}_p{i:03d}", **v} for i, v in enumerate(values)])
+    for col in inputs:  # a swept date is a date column, as the tables' other dates (its points ran on its ISO text)
+        if (dates := as_dates(points[col])) is not None:
+            points[col] = dates
     prepared = [prepare(p, seed=seed_value, replications=replications) for p in pts]
     reps = prepared[0].replications
     with folder_lock(out) if out is not None else nullcontext():  # held until sweep/ is written too

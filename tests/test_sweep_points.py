@@ -91,3 +91,23 @@ def test_a_swept_set_path_replaces_the_scenarios_paths_inside_it_and_refines_a_w
                     replications=1, workers=1)
     assert [es.graph.nodes["fab"]["capacity"] for es in refined.experiment.scenarios] == [
         {"value": 3000.0, "growth": 0.1}, {"value": 3000.0, "growth": 0.2}]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_swept_date_is_a_date_column_of_the_points_and_outcomes_and_reads_back_as_one(tmp_path, fmt):
+    """`shocks.q.start=2022-06-01,2022-03-01` ran each point on its date, but the points and outcomes held the ISO
+    text (a `str` column beside the tables' `datetime64` dates); a CSV sweep folder read it back as text too."""
+    from supplychain.runfolder import load_run
+
+    s = sweep(scenario(shocks=[shock("q")]), ["shocks.q.start=2022-06-01,2022-03-01", "shocks.q.multiplier=0.5"],
+              replications=1, workers=1, out=tmp_path, fmt=fmt)
+    dates = pd.to_datetime(["2022-06-01", "2022-03-01"]).astype("datetime64[us]")
+    assert [es.scenario.shocks[0].start.isoformat() for es in s.experiment.scenarios] == ["2022-06-01", "2022-03-01"]
+    read = load_run(tmp_path).sweep
+    for points in (s.points, read["points"]):
+        assert points["shocks.q.start"].dtype == "datetime64[us]" and list(points["shocks.q.start"]) == list(dates)
+        assert points["shocks.q.multiplier"].dtype == "float64"  # a number stays one
+    for outcomes in (s.outcomes, read["outcomes"]):
+        assert outcomes["shocks.q.start"].dtype == "datetime64[us]"
+        assert list(outcomes.drop_duplicates("point")["shocks.q.start"]) == list(dates)
+    assert "shocks.q.start is ranked by date (days since its earliest value)" in s.text
