@@ -8,7 +8,7 @@ replication and summarised by their mean and a 95 % t interval
 
 A generation that a lab reaches in one scenario but not in the other within
 the horizon is *censored*: it is not a paired difference, so it is counted
-apart with the bound the horizon gives (the delay is at least `end - release`).
+apart with the bound the horizon gives (the delay is at least `end - release + 1` days, the end date being a day the run runs).
 """
 
 from __future__ import annotations
@@ -93,7 +93,10 @@ def paired_releases(gens: pd.DataFrame, a: str, b: str, replications: Sequence[i
     """Per replication, lab and generation reached in `a` or `b`: days in each and `b - a`.
 
     `status` is `paired`, `only_a` (b did not reach it: b - a >= bound) or
-    `only_b` (a did not reach it: b - a <= -bound); `bound_days` = end - release.
+    `only_b` (a did not reach it: b - a <= -bound); `bound_days` = end_day + 1 - release. `end_day` is
+    the run's last day (its end date, which it runs): a generation not released by then is released on
+    day `end_day + 1` at the earliest (releases fall on whole days), so `end - release` fell a day short,
+    0 for a release on the last day.
     """
     cols = ["replication", "lab", "generation"]
     da = gens.loc[(gens["scenario"] == a) & gens["replication"].isin(replications), cols + ["day"]].rename(columns={"day": "day_a"})
@@ -101,7 +104,7 @@ def paired_releases(gens: pd.DataFrame, a: str, b: str, replications: Sequence[i
     m = da.merge(db, on=cols, how="outer")
     m["diff_days"] = m["day_b"] - m["day_a"]
     m["status"] = np.where(m["day_a"].notna() & m["day_b"].notna(), "paired", np.where(m["day_a"].notna(), "only_a", "only_b"))
-    m["bound_days"] = end_day - m["day_a"].fillna(m["day_b"])
+    m["bound_days"] = end_day + 1 - m["day_a"].fillna(m["day_b"])
     m.loc[m["status"] == "paired", "bound_days"] = np.nan
     return m.sort_values(cols).reset_index(drop=True)
 

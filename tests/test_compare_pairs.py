@@ -18,9 +18,19 @@ def _gens(scenario: str, rows: list[tuple[int, int, float]]) -> pd.DataFrame:
                           "started_day": 0.0, "gap_days": np.nan} for r, g, d in rows])
 
 
+def test_a_generation_released_on_the_last_day_only_in_one_run_is_at_least_a_day_apart():
+    """The end date is a day the run runs (day 1000 of `end_day=1000`): released on it in the baseline alone, the
+    scenario's release is on day 1001 at the earliest. The bound read `end - release`, "delay >= 0 d"."""
+    gens = pd.concat([_gens("base", [(0, 0, 100.0), (0, 1, 1000.0)]), _gens("scen", [(0, 0, 100.0)])])
+    s, cens = release_delays(gens, "base", "scen", [0], end_day=1000.0)
+    assert s.set_index("generation").loc[1, "note"] == "no pairs; censored: reached only in base in 1/1, delay >= 1 d"
+    assert cens["bound_days"].tolist() == [1.0]
+
+
 def test_censored_generations_on_either_side_are_kept_with_the_smallest_bound_and_paired_days_apart():
     """g0 reached in both in 2 of 3 replications and in the baseline only in the third; g1 in the baseline only, on
-    days 400 and 500 (bounds 600 and 500: the delay is at least the smaller); g2 in the scenario only. The days
+    days 400 and 500 (bounds 601 and 501: day 1000 is the last, so the other run releases on day 1001 at the
+    earliest; the delay is at least the smaller); g2 in the scenario only. The days
     beside a paired delay are the means over the paired replications, not over the censored one too."""
     gens = pd.concat([_gens("base", [(0, 0, 100.0), (1, 0, 110.0), (2, 0, 300.0), (0, 1, 400.0), (1, 1, 500.0)]),
                       _gens("scen", [(0, 0, 130.0), (1, 0, 150.0), (0, 2, 900.0)])])
@@ -30,14 +40,14 @@ def test_censored_generations_on_either_side_are_kept_with_the_smallest_bound_an
     g0 = s.loc[0]
     assert (g0["baseline_day"], g0["scenario_day"], g0["n"], g0["delay_days"]) == (105.0, 140.0, 2, 35.0)
     assert (g0["ci_low"], g0["ci_high"]) == pytest.approx((lo, hi))
-    assert g0["note"] == "censored: reached only in base in 1/3, delay >= 700 d"
-    assert s.loc[1, "note"] == "no pairs; censored: reached only in base in 2/3, delay >= 500 d"
+    assert g0["note"] == "censored: reached only in base in 1/3, delay >= 701 d"
+    assert s.loc[1, "note"] == "no pairs; censored: reached only in base in 2/3, delay >= 501 d"
     assert (s.loc[1, "n"], s.loc[1, "censored_baseline_only"], s.loc[1, "baseline_day"]) == (0, 2, 450.0)
-    assert s.loc[2, "note"] == "no pairs; censored: reached only in scen in 1/3, delay <= -100 d"
+    assert s.loc[2, "note"] == "no pairs; censored: reached only in scen in 1/3, delay <= -101 d"
     assert (s.loc[2, "censored_scenario_only"], s.loc[2, "scenario_day"]) == (1, 900.0)
     cens = cens.sort_values(["generation", "replication"])
     assert cens[["generation", "replication", "reached_in", "bound_days"]].values.tolist() == [
-        [0, 2, "base", 700.0], [1, 0, "base", 600.0], [1, 1, "base", 500.0], [2, 0, "scen", 100.0]]
+        [0, 2, "base", 701.0], [1, 0, "base", 601.0], [1, 1, "base", 501.0], [2, 0, "scen", 101.0]]
 
 
 def test_mean_gaps_keep_a_lab_without_a_release_and_average_its_gaps():
