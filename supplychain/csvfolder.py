@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, from_validation_error
 from .fields import NODE_CLASSES, NODE_FIELDS, FieldMeta, fields_of, lean, node_class, read_text, writing
 from .outputs import atomic_path
-from .schema import Edge, Product, TopologyMeta, TopologyModel
+from .schema import Edge, Product, TopologyMeta, TopologyModel, check_id
 
 __all__ = ["read_folder", "write_folder", "locate", "TABLES"]
 
@@ -148,6 +148,10 @@ def read_folder(path: Path) -> dict[str, Any]:
     for row in tables["products.csv"]:
         rec = _record(row, PRODUCT_FIELDS, Product, path / "products.csv", skip=("id",))
         pid = rec.pop("id")
+        try:  # a key of the assembled `products`: refused there, the error named the folder, not this row
+            check_id(pid)
+        except ValueError as exc:
+            raise InputError(path / "products.csv", f"row {row[0]}.id", str(exc)) from None
         if pid in products:
             raise InputError(path / "products.csv", f"row {row[0]}.id", f"duplicate product id (got {pid!r})")
         products[pid] = rec

@@ -44,6 +44,9 @@ NODES_HEADER = "id,kind,country,makes,capacity"
         ({"edges": "from,to\nfab,packager\n"}, "edges.csv", "header", "missing column 'product'"),
         ({"edges": "from,to,product,transport\nfab,packager,logic,\"{\"\"dist\"\": \"\"gamma\"\"}\"\n"}, "edges.csv", "row 2.transport.dist", "Input should be"),
         ({"products": "id,kind\nlogic,logic\nlogic,logic\n"}, "products.csv", "row 3.id", "duplicate product id"),
+        # checked when the products are assembled, it named the folder and `products`, not the file and row
+        ({"products": "id,kind\nlogic,logic\nmy chip,logic\n"}, "products.csv", "row 3.id",
+         "ids may not contain spaces or dots (got 'my chip')"),
         ({"products": "id,kind,h100e\nacc,accelerator,fast\n"}, "products.csv", "row 2.h100e", "valid number"),
         ({"meta": "key,value\nstart,2022-13-01\n"}, "meta.csv", "start", "date"),
         ({"meta": "key,value\ncolour,red\n"}, "meta.csv", "row 2.key", "unknown key"),
