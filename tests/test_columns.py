@@ -134,3 +134,22 @@ def test_the_readme_names_every_column_of_the_run_tables():
         named = set(re.findall(r"`([a-z0-9_]+)`", paragraphs[name]))
         missing = [c for c in COLUMNS[name] if c not in named and c not in ("scenario", "replication")]
         assert not missing, f"README 'Tables' {name}: {missing} not named"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_table_the_program_does_not_declare_reads_its_dates_back_as_dates(tmp_path, fmt):
+    """A user's own table written beside a run's (`write_table`): read back from CSV its `date` and `*_date`
+    columns are dates, as from Parquet, so `got.date.dt.year` works in either format."""
+    import pandas as pd
+
+    from supplychain.outputs import write_table
+
+    dates = pd.to_datetime(["2024-01-06", "2024-03-30"]).astype("datetime64[us]")
+    df = pd.DataFrame({"lab": ["a", "b"], "date": dates, "release_date": dates + pd.Timedelta(days=7),
+                       "gap_days": [1.5, 2.0]})
+    write_table(df, tmp_path, "my_table", fmt)
+    got = read_table(tmp_path, "my_table")
+    for col in ("date", "release_date"):
+        assert str(got[col].dtype) == "datetime64[us]", col
+        assert got[col].tolist() == df[col].tolist(), col
+    assert got["gap_days"].tolist() == [1.5, 2.0] and got["lab"].tolist() == ["a", "b"]

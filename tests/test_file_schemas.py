@@ -39,9 +39,11 @@ def errors(schema: dict[str, Any], data: Any) -> list[str]:
     return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in check.iter_errors(as_editor_reads(data))]
 
 
-def test_the_schemas_are_valid_json_schemas():
-    for schema in (topology_schema(), scenario_schema()):
+def test_the_schemas_are_valid_json_schemas_titled_by_the_file_they_describe():
+    """An editor (VS Code's YAML extension) shows a schema's title: the kind of file, not pydantic's class name."""
+    for schema, title in ((topology_schema(), "supplychain topology"), (scenario_schema(), "supplychain scenario")):
         jsonschema.Draft202012Validator.check_schema(schema)
+        assert (schema["title"], schema["$schema"]) == (title, "https://json-schema.org/draft/2020-12/schema")
 
 
 @pytest.mark.parametrize("path", TOPOLOGIES, ids=lambda p: p.name)

@@ -41,6 +41,7 @@ NODES_HEADER = "id,kind,country,makes,capacity"
         ({"nodes": f"{NODES_HEADER}\n,fab,TW,logic,5\n"}, "nodes.csv", "row 2.id", "missing value"),
         ({"nodes": f"{NODES_HEADER}\nfab,fab,TW,logic,5,extra\n"}, "nodes.csv", "row 2", "6 cells but 5 columns"),
         ({"nodes": ""}, "nodes.csv", "<file>", "empty file"),
+        ({"nodes": ",,,\n,,,\n"}, "nodes.csv", "<file>", "empty file"),  # a sheet saved with nothing in its cells
         ({"edges": "from,to\nfab,packager\n"}, "edges.csv", "header", "missing column 'product'"),
         ({"edges": "from,to,product,transport\nfab,packager,logic,\"{\"\"dist\"\": \"\"gamma\"\"}\"\n"}, "edges.csv", "row 2.transport.dist", "Input should be"),
         ({"products": "id,kind\nlogic,logic\nlogic,logic\n"}, "products.csv", "row 3.id", "duplicate product id"),
@@ -50,6 +51,9 @@ NODES_HEADER = "id,kind,country,makes,capacity"
         ({"products": "id,kind,h100e\nacc,accelerator,fast\n"}, "products.csv", "row 2.h100e", "valid number"),
         ({"meta": "key,value\nstart,2022-13-01\n"}, "meta.csv", "start", "date"),
         ({"meta": "key,value\ncolour,red\n"}, "meta.csv", "row 2.key", "unknown key"),
+        # the second of two rows of one key was taken, the first dropped without a word
+        ({"meta": "key,value\nstart,2022-01-01\nstart,2024-01-01\n"}, "meta.csv", "row 3.key",
+         "key appears twice (got 'start')"),
         # a spreadsheet in a locale whose list separator is ';' (or a TSV): say so, not "unknown column 'from;to;...'"
         ({"edges": "from;to;product\nfab;packager;logic\n"}, "edges.csv", "header", "separated by ';'"),
         ({"edges": "from\tto\tproduct\nfab\tpackager\tlogic\n"}, "edges.csv", "header", "separated by '\\t'"),

@@ -309,3 +309,30 @@ def test_save_topology_refuses_what_is_not_a_topology(tmp_path):
     with pytest.raises(InputError, match=r"^<arguments>: g: expected a networkx.DiGraph .* \(got dict\)$"):
         save_topology(minimal_data(), tmp_path / "t.yaml")
     assert not (tmp_path / "t.yaml").exists()
+
+
+def test_a_spreadsheets_padding_and_blank_looking_cells_are_not_values(tmp_path: Path) -> None:
+    """A spreadsheet pads rows with empty cells past the last column, and a cell that looks empty may hold a
+    space: neither is a value, so the folder loads as the one written (a value past the header is refused,
+    test_format_errors.py)."""
+    folder = tmp_path / "topo"
+    model = parse_topology(minimal_data())
+    save_topology(model_to_graph(model), folder)
+    for name in ("nodes.csv", "edges.csv"):
+        path = folder / name
+        lines = path.read_text().splitlines()
+        assert any(",," in line or line.endswith(",") for line in lines[1:])  # rows with empty cells to blank
+        path.write_text("\n".join([lines[0]] + [re.sub(r",(?=,|$)", ", ", line) + ",," for line in lines[1:]]) + "\n")
+    assert ", ," in (folder / "nodes.csv").read_text()
+    assert canonical(load_topology(folder).graph["model"]) == canonical(model)
+
+
+
+def test_a_network_of_one_node_and_no_flows_round_trips_through_csv(tmp_path: Path) -> None:
+    """A table with no rows is still written with its header: an edges.csv of nothing at all read back as an
+    empty file, refused, so a one-node network written as CSV could not be loaded."""
+    model = parse_topology({"products": {"w": {"kind": "item"}}, "edges": [],
+                            "nodes": [{"id": "src", "kind": "source", "makes": ["w"]}]})
+    save_topology(model_to_graph(model), tmp_path / "one")
+    assert (tmp_path / "one" / "edges.csv").read_text() == "from,to,product\n"
+    assert canonical(load_topology(tmp_path / "one").graph["model"]) == canonical(model)

@@ -317,3 +317,28 @@ def test_compare_and_sweep_hold_the_folder_until_their_own_tables_are_written(tm
         sweeps.sweep(str(path), ["algorithms.efficiency_growth=2,4"], replications=1, workers=1, out=out)
     assert seen == [True]
     assert not _held_elsewhere(out / "replications" / LOCK)  # and let go after
+
+
+def test_a_table_is_written_under_a_hidden_name_and_an_error_there_names_its_folder(tmp_path, monkeypatch):
+    """While a table is written, its bytes sit in a hidden temporary beside it (`ls`, a file browser and the CSV
+    topology's check for a folder of other files pass it by); a full disk met there names the output folder,
+    a name the user knows, never the temporary's, which is gone when the message is read."""
+    import errno
+
+    from supplychain.errors import InputError
+    from supplychain.outputs import write_table, writing_folder
+
+    out = tmp_path / "run"
+    seen = []
+
+    def full(self, path, **kwargs):
+        seen.append(Path(path))
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    with pytest.raises(InputError) as info, writing_folder(out):
+        write_table(pd.DataFrame({"lab": ["a"]}), out, "fleet")
+    assert [p.parent for p in seen] == [out] and seen[0].name.startswith(".fleet.parquet.")
+    assert str(info.value) == f"{out}: <file>: cannot write in the output folder (No space left on device)"
+    assert list(out.iterdir()) == []  # nothing half-written left behind

@@ -223,3 +223,56 @@ def test_a_missing_table_is_named_in_both_formats(tmp_path):
     write_table(pd.DataFrame({"scenario": ["s"], "replication": [0]}), tmp_path, "fleet", "csv")
     with pytest.raises(FileNotFoundError, match=r"no table 'orders' in .*: neither orders\.parquet nor orders\.csv"):
         read_table(tmp_path, "orders")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_filtered_frame_reads_back_with_its_columns_and_a_fresh_index(tmp_path, fmt):
+    """A table is its columns: a frame filtered before it was written (`df[df.lab == "a"]`) reads back with
+    rows 0..n-1 and no index column, so `got.loc[0]` is its first row in either format."""
+    import pyarrow.parquet as pq
+
+    df = pd.DataFrame({"lab": ["a", "b", "a"], "installed_h100e": [1.0, 2.0, 3.0]})
+    path = write_table(df[df["lab"] == "a"], tmp_path, "fleet", fmt)
+    got = read_table(tmp_path, "fleet")
+    assert list(got.columns) == ["lab", "installed_h100e"] and got.index.equals(pd.RangeIndex(2))
+    assert got.loc[0, "installed_h100e"] == 1.0 and got.loc[1, "installed_h100e"] == 3.0
+    if fmt == "parquet":  # what pyarrow, polars or DuckDB see: the two columns, no `__index_level_0__`
+        assert pq.read_schema(path).names == ["lab", "installed_h100e"]
+
+
+def test_a_written_table_has_the_permissions_of_any_new_file(tmp_path):
+    """A table is renamed into place from a temporary that `mkstemp` makes readable by its owner only: it gets
+    the mode the umask gives any new file, so a run shared in a group folder is readable by the group."""
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        path = write_table(pd.DataFrame({"lab": ["a"]}), tmp_path, "fleet", "csv")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_parts_with_their_columns_in_another_order_stream_into_one_table(tmp_path):
+    """Parts are put in one column order (the first part's) before they are appended: a part written with its
+    columns in another order is the same rows, not a cast error."""
+    a = write_table(pd.DataFrame({"replication": [0], "lab": ["x"], "qty": [1.0]}), tmp_path / "a", "fleet")
+    b = write_table(pd.DataFrame({"qty": [2.0], "lab": ["y"], "replication": [1]}), tmp_path / "b", "fleet")
+    write_table_stream([a, b], tmp_path / "out", "fleet")
+    got = read_table(tmp_path / "out", "fleet")
+    assert list(got.columns) == ["replication", "lab", "qty"]
+    assert got.to_dict("list") == {"replication": [0, 1], "lab": ["x", "y"], "qty": [1.0, 2.0]}
+
+
+def test_a_package_run_with_python_m_is_named_by_its_dotted_path(tmp_path):
+    """Without the interpreter's own command line, `python -m a.b` is rebuilt from the `__main__.py` path:
+    outermost package first."""
+    from supplychain.outputs import _command
+
+    main = tmp_path / "outer" / "inner" / "__main__.py"
+    main.parent.mkdir(parents=True)
+    for folder in (tmp_path / "outer", main.parent):
+        (folder / "__init__.py").write_text("")
+    main.write_text("")
+    assert _command([str(main), "run"]) == "python -m outer.inner run"

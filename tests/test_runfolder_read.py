@@ -299,3 +299,17 @@ def test_a_selective_read_of_a_large_table_holds_a_fraction_of_the_full_read(tmp
     rows_part, peak_part, rows_full, peak_full = map(int, out.stdout.split())  # peaks in KiB
     assert (rows_part, rows_full) == (BIG // 40, BIG)
     assert peak_full > 20_000 and peak_part * 5 < peak_full, (peak_part, peak_full)
+
+
+def test_a_selection_from_a_csv_table_of_no_rows_is_empty_with_the_parquet_tables_types(tmp_path):
+    """A run that releases no generation writes a generations table of a header alone: selected from CSV
+    (parsed chunk by chunk, and there is no chunk) it is empty with its columns and types, as from Parquet."""
+    from supplychain.columns import empty
+    from supplychain.outputs import read_table, write_table
+
+    got = {}
+    for fmt in ("parquet", "csv"):
+        write_table(empty("generations"), tmp_path / fmt, "generations", fmt)
+        got[fmt] = read_table(tmp_path / fmt, "generations", columns=["lab", "generation", "date"], where={"lab": "a"})
+    assert len(got["csv"]) == 0 and list(got["csv"].columns) == ["lab", "generation", "date"]
+    pdt.assert_frame_equal(got["csv"], got["parquet"])
