@@ -327,7 +327,6 @@ def test_a_spreadsheets_padding_and_blank_looking_cells_are_not_values(tmp_path:
     assert canonical(load_topology(folder).graph["model"]) == canonical(model)
 
 
-
 def test_a_network_of_one_node_and_no_flows_round_trips_through_csv(tmp_path: Path) -> None:
     """A table with no rows is still written with its header: an edges.csv of nothing at all read back as an
     empty file, refused, so a one-node network written as CSV could not be loaded."""
