@@ -162,7 +162,8 @@ def pro_rata(book: list[Order], budget: float, y: float) -> list[tuple[Order, fl
     for o, c, size in sized:
         level = budget / weight if weight > EPS else 0.0  # capacity per capacity unit of order size
         goods = min(c, level * size)
-        out.append((o, goods))
+        if goods > 0.0:  # positive amounts only (the contract): a day without capacity gives no pair of 0
+            out.append((o, goods))
         budget -= goods * o.unit_cost / y
         weight -= size * o.unit_cost / y
     return out
