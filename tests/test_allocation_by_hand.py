@@ -16,8 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplychain.engine.allocation import checked_give, fifo, priority, pro_rata
+from supplychain.engine.completion import TRANCHE
 from supplychain.engine.orders import Order
 from supplychain.engine.production import ALLOCATION_RULES, register_allocation
+from supplychain.engine.sharing import ShareBook
+from supplychain.errors import PluginError
 from supplychain.results import simulate
 
 from conftest import two_customers
@@ -97,3 +100,38 @@ def test_a_users_rule_calling_pro_rata_runs_through_an_outage(wrapping_pro_rata)
     assert got["a"] / got["b"] == pytest.approx(3.0, rel=0.01)
     assert not ((o["started"] >= 59) & (o["started"] < 66)).any()  # nothing starts while the source is shut
 
+
+def test_pro_rata_shares_by_what_each_order_still_asks_after_its_refused_units():
+    """a asked 10 and had 4 refused before it started, b asked 6: both want 6, so 3 units of capacity go 1.5 and
+    1.5 (by the 10 asked, 1.875 and 1.125). The ShareBook, which runs the built-in rule, splits them alike."""
+    a, b = _order(0, 10.0, denied=4.0), _order(1, 6.0)
+    assert [(o.id, g) for o, g in pro_rata([a, b], 3.0, 1.0)] == [(0, pytest.approx(1.5)), (1, pytest.approx(1.5))]
+    share = ShareBook(TRANCHE)
+    share.add(a)
+    share.add(b)
+    share.allocate(3.0, 1.0, 0, [])
+    assert (share.remaining(a), share.remaining(b)) == pytest.approx((4.5, 4.5))
+
+
+def test_priority_serves_a_tier_first_come_first_served_by_entry_into_the_book():
+    """Within a tier `priority` is `fifo`: the order that entered the book first is served first, whenever it was
+    placed (an order held for a licence review enters after orders placed later). Of a 5-unit day, x (entered
+    day 0, placed day 3) gets 4, y (entered day 1, placed day 0) 1; with y in a better tier y gets its 4 first."""
+    x, y = _order(0, 4.0, ordered=3.0), _order(1, 4.0, ordered=0.0)
+    assert [(o.id, g) for o, g in priority([x, y], 5.0, 1.0)] == [(0, 4.0), (1, 1.0)]
+    assert [(o.id, g) for o, g in priority([x, y], 5.0, 1.0)] == [(o.id, g) for o, g in fifo([x, y], 5.0, 1.0)]
+    x.tier = 1
+    assert [(o.id, g) for o, g in priority([x, y], 5.0, 1.0)] == [(1, 4.0), (0, 1.0)]
+
+
+def test_a_rule_is_held_to_its_budget_at_the_yield_of_the_day():
+    """At yield 0.5 a good unit of unit cost 1 takes 2 capacity units: a rule that gives the 2 units a budget of 2
+    would make at yield 1 spends 4, and is refused; the 1 unit the budget makes passes."""
+    o = _order(0, 10.0)
+
+    def ignores_yield(book, budget, y):
+        return [(book[0], budget / book[0].unit_cost)]
+
+    with pytest.raises(PluginError, match=r"spent 4.0 capacity units at node 'src' on day 0, more than the budget of 2.0$"):
+        checked_give("ignores_yield", "src", 0, ignores_yield, [o], 2.0, 0.5)
+    assert checked_give("fifo", "src", 0, fifo, [o], 2.0, 0.5) == [(o, 1.0)]

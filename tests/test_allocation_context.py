@@ -4,9 +4,10 @@ called with three."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from supplychain.engine.allocation import takes_context
+from supplychain.engine.allocation import AllocationContext, takes_context
 from supplychain.engine.production import ALLOCATION_RULES, EPS, register_allocation, startable
 from supplychain.results import simulate
 
@@ -92,3 +93,10 @@ def test_a_rule_is_given_a_context_only_if_it_asks_for_one():
     finally:
         del ALLOCATION_RULES["margin"]
     assert margins and set(margins) == {0.1}
+
+
+def test_a_contexts_names_are_the_node_ids_by_row_from_row_0():
+    """`ctx.name(row)` is the id of the topology's node at `row`, the first node (row 0) too; -1 (an order no lab
+    placed) is None."""
+    ctx = AllocationContext("src", 3, np.random.default_rng(0), ("src", "a", "b"))
+    assert [ctx.name(r) for r in (0, 1, 2, -1)] == ["src", "a", "b", None]

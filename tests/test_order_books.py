@@ -96,3 +96,18 @@ def test_a_kit_whose_unstarted_rest_is_refused_is_finished_no_earlier_than_it_st
     kit.denied_qty = 5.0
     prod.drop(kit, 5.0)
     assert kit.remaining == 0.0 and kit.finished == 3.0
+
+
+def test_a_kit_cut_by_refused_inputs_whose_inputs_cover_its_rest_starts_at_the_nodes_pace():
+    """A kit of 10 with 4 refused has inputs for its other 6, all arrived: on 2-unit days it starts 2 a day and
+    stays in the book until its 6 are started (on day 3). Counting the refused 4 as started parked it after day 1
+    (inputs for 6, '6 started'), to wait outside the book for inputs that never come."""
+    prod, src = _one_book(2.0)
+    kit = _order(0, 10.0, src)
+    kit.kind, kit.denied_qty, kit.ready_qty = "assembly", 4.0, 6.0
+    prod.add(kit, 0.0)
+    for day in (1, 2):
+        prod.step(day)
+        assert kit.in_book and prod.books[src] == [kit] and kit.remaining == 6.0 - 2.0 * day
+    prod.step(3)
+    assert kit.remaining == 0.0 and prod.books[src] == [] and prod.started[src] == 6.0

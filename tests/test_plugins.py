@@ -297,7 +297,10 @@ def test_an_allocation_rule_that_spends_more_than_the_budget_is_an_error_naming_
 
 @pytest.mark.parametrize(("answer", "problem"), [
     ("[(book[0], 2 * startable(book[0]))]", r"gave [\d.e+]+ units to an order at node 'src' on day \d+, more than the [\d.e+]+ it may start"),
+    ("[(book[0], 0.6 * startable(book[0]))] * 2", r"gave [\d.e+]+ units to an order at node 'src' on day \d+, more than the "
+                                                  r"[\d.e+]+ it may start"),  # in two parts, each within
     ("[(book[0], -1.0)]", r"gave -1.0 units to an order at node 'src' on day \d+: amounts must be positive and finite"),
+    ("[(book[0], 0.0)]", r"gave 0.0 units to an order at node 'src' on day \d+: amounts must be positive and finite"),
     ("[(object(), 1.0)]", r"gave units to an order not in the book at node 'src' on day \d+"),
     ("[book[0]]", r"returned a Order at node 'src' on day \d+: it must return \(order, good units\) pairs"),
     ("None", r"returned None at node 'src' on day \d+: it must return a list of \(order, good units\) pairs"),
