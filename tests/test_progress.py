@@ -193,3 +193,87 @@ print([str(w.message)[:40] for w in seen])
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert res.returncode == 0 and res.stdout == "[]\n", (res.stdout, res.stderr[-800:])
+
+
+def test_only_the_value_1_forces_bars(monkeypatch):
+    """`SUPPLYCHAIN_PROGRESS=1` forces bars onto a log; any other value (0, empty, a word) leaves tqdm's choice."""
+    for value, disable in (("1", False), (" 1 ", False), ("0", None), ("", None), ("yes", None)):
+        monkeypatch.setenv(FORCE_ENV, value)
+        assert bar_disable(False) is disable, value
+
+
+def test_forced_bars_on_a_log_are_bars_not_plain_lines(monkeypatch):
+    """Forced onto a file, progress over replications is tqdm's bar (carriage returns), not the plain lines a
+    log gets unforced."""
+    from supplychain.experiment import _progress
+    from supplychain.progress import LogProgress, log_lines
+
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    monkeypatch.setenv(FORCE_ENV, "1")
+    assert not log_lines(False)
+    with _progress(3, 0, False, "reps") as bar:
+        assert not isinstance(bar, LogProgress)
+        bar.update(3)
+    assert "\rreps:" in log.getvalue() and "replications done" not in log.getvalue()
+
+
+def test_a_failed_runs_forced_bars_get_their_line_ended_and_nothing_else_does(monkeypatch):
+    """After an error, forced bars on a file leave a line open: `end_bar_line` ends it. Unforced, quiet, or on a
+    terminal (where the error takes the cleared bar's place) it writes nothing: an empty line above the error."""
+    from supplychain.progress import end_bar_line
+
+    for stream, force, quiet, wrote in ((io.StringIO(), "1", False, "\n"), (io.StringIO(), "", False, ""),
+                                        (io.StringIO(), "1", True, ""), (_Terminal(), "1", False, ""),
+                                        (_Terminal(), "", False, "")):
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setenv(FORCE_ENV, force)
+        end_bar_line(quiet)
+        assert stream.getvalue() == wrote, (type(stream).__name__, force, quiet)
+
+
+def test_a_log_line_per_tenth_also_when_several_finish_at_once(monkeypatch):
+    """`update(k)` as tqdm's: the next line comes at the next tenth after the count reached, not a step after the
+    last line's tenth."""
+    from supplychain.progress import LogProgress
+
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    bar = LogProgress(25, 0, "sc")  # a line every 3
+    for k in (7, 1, 1, 16):
+        bar.update(k)
+    assert [line.split(" (")[0] for line in log.getvalue().splitlines()] == [f"sc: {n}/25 replications done" for n in (7, 9, 25)]
+
+
+def test_the_bar_over_days_counts_every_units_days_once():
+    """The bar's total is the days of all units; a unit counts its days at most once, whatever it reports: a day past
+    its end, a report older than one seen, or a late report arriving after it came back."""
+    with DayBar({0: 100, 1: 50}, "simulated", remote=False, disable=False) as days:  # drawn: a disabled bar counts nothing
+        assert days.bar.total == 150
+        days.advance(0, 56)
+        days.advance(0, 28)  # older than what was seen: no step back
+        assert days.bar.n == 56
+        days.advance(1, 84)  # past the unit's 50 days
+        assert days.bar.n == 106 and days.done[1] == 50
+        days.finished(0)
+        days.advance(0, 84)  # its last report, arriving after the unit came back
+        days.finished(1)
+        assert days.bar.n == 150 and days.done == {0: 100, 1: 50}
+
+
+def test_closing_the_bar_over_days_ends_its_thread_and_manager_cleanly(monkeypatch):
+    """The thread draining the workers' reports ends on close having taken every report sent before, without an
+    error, and the manager process goes with it."""
+    import multiprocessing as mp
+    import threading
+
+    errors: list = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_type))
+    before = {p.pid for p in mp.active_children()}
+    days = DayBar({0: 365}, "simulated", remote=True, disable=False)
+    manager = [p for p in mp.active_children() if p.pid not in before]
+    assert len(manager) == 1
+    days.reporter(0)(56)
+    days.close()
+    assert days.done[0] == 56 and not days._thread.is_alive() and errors == []
+    assert not manager[0].is_alive()
