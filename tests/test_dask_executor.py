@@ -77,7 +77,7 @@ def test_a_units_error_cancels_the_units_a_given_cluster_has_not_started(tmp_pat
 
         if path.endswith("0"):
             raise ValueError("unit 0 fails")
-        time.sleep(0.3)
+        time.sleep(0.5)  # the last of 8 would finish 3.5 s after the error
         pathlib.Path(path).touch()
         return path
 
