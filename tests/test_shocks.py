@@ -44,6 +44,14 @@ def test_capacity_shock_hits_targeted_nodes_in_its_window_only():
         assert (w.net.cap_mult[idx(w, node)] == 1).all()
 
 
+def test_a_shock_aimed_by_kind_and_country_hits_only_the_nodes_of_both():
+    """Every non-empty list of a target must hold a node: `kinds: [fab], countries: [TW]` is Taiwan's fab, not
+    its packager nor China's fab."""
+    w = world(shock("capacity", 0.2, target={"kinds": ["fab"], "countries": ["TW"]}))
+    hit = [n for n in ("fab_tw", "pkg_tw", "fab_cn", "hbm_kr") if w.net.cap_mult[idx(w, n)][START] != 1]
+    assert hit == ["fab_tw"]
+
+
 def test_capacity_shock_recovers_linearly():
     w = world(shock("capacity", 0.0, recovery_days=99))
     m = w.net.cap_mult[idx(w, "fab_tw")]

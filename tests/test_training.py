@@ -59,3 +59,21 @@ def test_the_release_on_the_rsi_start_day_is_the_first_to_gain(rsi_start, days, 
     assert [r[2] for r in got] == days
     assert [r[5] for r in got] == rsi  # the multiplier each generation trained at
     assert t.rsi.tolist() == [now]
+
+
+@pytest.mark.parametrize(("rsi", "trained_at"), [
+    ({"preset": "plateau"}, [1.0, 2.0, 3.0, 3.75]),  # gains 2, 1.5, 1.25: 1 + (2 - 1) x 0.5^k
+    ({"preset": "compound"}, [1.0, 2.0, 4.0, 8.0]),  # gains 2, 2, 2
+    ({"preset": "full"}, [1.0, 2.0, 5.2, 18.512]),  # gains 2, 2.6, 3.56: 1 + 1.6^k
+    ({"preset": "plateau", "gain": 3.0}, [1.0, 3.0, 6.0, 9.0]),  # gains 3, 2, 1.5: the preset's growth 0.5 kept
+    ({"preset": "full", "gain_growth": 1.0}, [1.0, 2.0, 4.0, 8.0]),  # the preset's gain 2 kept
+])
+def test_rsi_presets_give_the_gains_docs_model_md_lists_and_a_field_given_overrides_only_itself(rsi, trained_at):
+    """docs/model.md section 7: `plateau` is gain 2, growth 0.5; `compound` 2, 1; `full` 2, 1.6; a `gain` or
+    `gain_growth` given replaces that one figure of the preset. Each generation is done within its first day
+    and `min_training_days: 1` releases one a day, every release gaining (no `start`)."""
+    t = _training(generations={"requirement_0": 1e18, "scale": 1.5, "min_training_days": 1, "max_generations": 100},
+                  rsi=rsi)
+    got = _run(t, 5)
+    assert [r[2] for r in got] == [1.0, 2.0, 3.0, 4.0]
+    assert [r[5] for r in got] == pytest.approx(trained_at, rel=1e-12)
