@@ -12,6 +12,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+import yaml
 from _topo import SUFFIXES, canonical, minimal_data, node, write_yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -212,6 +213,28 @@ def test_yaml_writer_leaves_defaults_out(tmp_path: Path) -> None:
     text = path.read_text()
     assert "growth: 0.0" not in text and "allocation: fifo" not in text and "priority: {}" not in text
     assert "- id: fab\n  kind: fab\n" in text
+
+
+def test_a_nested_record_is_written_without_its_defaults(tmp_path: Path) -> None:
+    """A demand node's `demand: {mode: poisson, rate: 2, size: 1}`: size 1 and period_days 1 are the defaults,
+    left out as at the top level, so the file shows what was given."""
+    path = tmp_path / "t.yaml"
+    save_topology(model_to_graph(parse_topology(minimal_data())), path)
+    customers = next(n for n in yaml.safe_load(path.read_text())["nodes"] if n["id"] == "customers")
+    assert customers["demand"] == {"mode": "poisson", "rate": 2.0}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "graphml"])
+def test_a_topology_saved_with_a_byte_order_mark_reads_as_without(tmp_path: Path, fmt: str) -> None:
+    """Excel's "CSV UTF-8" and Windows editors begin a file with a byte-order mark: the first CSV column was
+    `\ufeffid` (a missing `id`), a JSON file "Unexpected UTF-8 BOM"."""
+    path = tmp_path / ("topo" if fmt == "csv" else f"t.{fmt}")
+    model = parse_topology(minimal_data())
+    save_topology(model_to_graph(model), path)
+    first = path / "nodes.csv" if fmt == "csv" else path
+    first.write_text(first.read_text(encoding="utf-8"), encoding="utf-8-sig")
+    assert first.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert canonical(graph_to_model(load_topology(path))) == canonical(model)
 
 
 # --- writers ----------------------------------------------------------------
