@@ -118,9 +118,9 @@ def _record(row: Row, known: dict[str, FieldMeta], cls: type[BaseModel] | None, 
     rec = {col: _cell(text, known.get(col), file, f"row {n}.{col}") for col, text in cells.items()}
     if cls is not None:
         try:
-            cls.model_validate({k: v for k, v in rec.items() if k not in skip})
+            cls.model_validate(checked := {k: v for k, v in rec.items() if k not in skip})
         except ValidationError as err:
-            raise from_validation_error(file, err, prefix=f"row {n}", model=cls) from None
+            raise from_validation_error(file, err, prefix=f"row {n}", model=cls, data=checked) from None
     return rec
 
 
@@ -219,7 +219,7 @@ def _read_meta(file: Path, rows: list[Row]) -> dict[str, Any]:
     try:
         TopologyMeta.model_validate(meta)
     except ValidationError as err:
-        raise from_validation_error(file, err, model=TopologyMeta) from None
+        raise from_validation_error(file, err, model=TopologyMeta, data=meta) from None
     return meta
 
 

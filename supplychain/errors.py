@@ -212,21 +212,19 @@ def _non_finite(x: Any) -> bool:
 
 def from_validation_error(
     file: str | Path | None, err: ValidationError, prefix: str = "", names: dict[str, str] | None = None,
-    model: type[BaseModel] | None = None,
+    model: type[BaseModel] | None = None, data: Any = None,
 ) -> InputError:
     """Pick the most telling pydantic error and make it one line.
 
     Pydantic reports one error per union branch; the first error whose location
     is deepest is the one a person wants to read. `names` maps positional parts
     of the location (e.g. `nodes.3`) to readable ones (`nodes.tsmc_fab`). `model`, the
-    class validated, lets a misspelt key name the field it is close to.
+    class validated, lets a misspelt key name the field it is close to. `data`, what was
+    validated, tells the user's own keys holding `[` from pydantic's tags (`_user_loc`).
     """
     errors = err.errors(include_url=False)
     best = max(errors, key=lambda e: len(e["loc"]))
-    loc = [str(p) for p in best["loc"]]
-    # drop pydantic's internal union tags such as `function-after[...]`
-    loc = [p for p in loc if "[" not in p]
-    path = format_loc(loc)
+    path = format_loc(_user_loc(best["loc"], data))
     if names:
         for raw, nice in names.items():
             if path == raw or path.startswith(raw + "."):
@@ -257,6 +255,25 @@ def from_validation_error(
     plain = best["type"] in ("missing",) or isinstance(got, (dict, list)) or "(got " in msg
     problem = msg if plain else f"{msg} (got {short(got)})"
     return InputError(file, path, problem)
+
+
+def _user_loc(loc: tuple, data: Any) -> list[str]:
+    """An error's location without pydantic's internal tags (`function-after[...]`, `nullable[float]`), which all
+    hold a `[`; a part holding one that is a key of the mapping `data` has there (a lab `lab[eu]`, a mistyped
+    `utilisation[0]`) is the user's and stays. Followed through `data` as far as the location matches it."""
+    out: list[str] = []
+    here = data
+    for part in loc:
+        if isinstance(here, dict) and part in here:
+            here = here[part]
+        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+            here = here[part]
+        elif "[" in str(part):
+            continue  # a tag: the next part is read against the same value
+        else:
+            here = None  # past what the input holds (a missing field, a union branch's name)
+        out.append(str(part))
+    return out
 
 
 #: pydantic's errors of a value of the wrong shape, in a file author's words (`labs: [1]`, `controls:` as a mapping)

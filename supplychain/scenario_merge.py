@@ -167,7 +167,7 @@ def validate_data(data: dict[str, Any], file: Path | str | None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise from_validation_error(file, err, names=_names(data), model=Scenario) from None
+        raise from_validation_error(file, err, names=_names(data), model=Scenario, data=data) from None
 
 
 Layer = tuple["Path | None", dict[str, Any]]

@@ -222,7 +222,7 @@ def parse_topology(data: Any, file: str | Path | None = None) -> TopologyModel:
         names = _node_names(data)
         # more specific keys first so `nodes.3.fab` wins over `nodes.3`
         names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
-        raise from_validation_error(file, err, names=names, model=TopologyModel) from None
+        raise from_validation_error(file, err, names=names, model=TopologyModel, data=data) from None
     check_topology(model, file)
     return model
 

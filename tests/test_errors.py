@@ -67,3 +67,38 @@ def test_a_huge_integer_is_told_by_its_size_not_written_out(digits: int) -> None
     leading digits, and past 4,300 digits Python refuses to write it at all (a ValueError traceback)."""
     err = error_of({"x": 10 ** (digits - 1)})
     assert err.problem == "unknown field (got <a number of more than 60 digits>)"
+
+
+@pytest.mark.parametrize("data, line", [
+    ({"labs": {"utilisation[0]": 0.3}}, "<input>: labs.utilisation[0]: unknown field (got 0.3); did you mean 'utilisation'?"),
+    ({"per_lab": {"lab[eu]": {"utilisation": 3}}},
+     "<input>: per_lab.lab[eu].utilisation: Input should be less than or equal to 1 (got 3)"),
+    ({"demand": {"targets": {"lab[eu]": -1}}}, "<input>: demand.targets.lab[eu]: a fleet target must not be negative (got -1)"),
+])
+def test_a_users_key_holding_a_bracket_stays_in_the_path(data: dict, line: str) -> None:
+    """Pydantic's tags (`function-after[...]`, `nullable[float]`) are dropped from a location, and so was every part
+    holding a `[`: a lab `lab[eu]` or a mistyped `utilisation[0]` left the line naming the section above it."""
+    assert str(error_of(data)) == line
+
+
+def test_pydantic_tags_are_dropped_from_a_location_and_the_inputs_keys_kept() -> None:
+    from supplychain.errors import _user_loc
+
+    data = {"nodes": [{"id": "fab[2]", "capacity": {"value": "x"}}], "products": {"hbm[3e]": {"kind": 1}}}
+    assert _user_loc(("nodes", 0, "function-after[check(), Fab]", "capacity", "value"), data) == [
+        "nodes", "0", "capacity", "value"]
+    assert _user_loc(("products", "hbm[3e]", "kind", "nullable[str]"), data) == ["products", "hbm[3e]", "kind"]
+    assert _user_loc(("products", "hbm[3e]", "kind"), None) == ["products", "kind"]  # without the input: as before
+
+
+def test_topology_errors_keep_a_product_id_holding_a_bracket(tmp_path) -> None:
+    import yaml
+
+    from supplychain.topology import load_topology
+
+    data = yaml.safe_load(MINIMAL.read_text())
+    data["products"]["hbm[3e]"] = {"kind": "bogus"}
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match=r"^" + str(path).replace(".", r"\.") + r": products\.hbm\[3e\]\.kind: "):
+        load_topology(path)
