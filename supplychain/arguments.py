@@ -10,6 +10,7 @@ value of the option (`supplychain run: --replications: must be at least 1 (got 0
 from __future__ import annotations
 
 import operator
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ MAX_UNITS = 100_000
 def given_path(name: str, value: str | Path) -> Path:
     """A path argument as a `Path`, `~` expanded; an empty string is refused. `Path("")` is the working
     folder, so `load_topology("")` (an unset variable) said `nodes.csv: no such file`, naming neither."""
+    if not isinstance(value, (str, os.PathLike)):  # `Path(...)` raised a TypeError traceback
+        raise InputError(ARGUMENTS, name, f"expected a file or folder path (got {type(value).__name__} {_show(value)})")
     if isinstance(value, str) and not value.strip():
         raise InputError(ARGUMENTS, name, f"an empty path; name a file or folder (got {value!r})")
     return Path(value).expanduser()

@@ -239,8 +239,11 @@ def check_scenario_file(path: Path) -> None:
         raise InputError(path, "<root>", f"this is a CSV table, not a scenario (a YAML file){folder}")
 
 
-def load_scenario(path: str | Path) -> ResolvedScenario:
-    """Read a scenario file, resolve `extends` and `set:`, load and check its topology."""
+def load_scenario(path: str | Path | dict[str, Any]) -> ResolvedScenario:
+    """Read a scenario file (or take its contents as a dict, as `simulate` does), resolve `extends` and `set:`,
+    load and check its topology."""
+    if isinstance(path, dict):  # a notebook's scenario written in place: checked as a file's would be
+        return resolve_scenario(path, None)
     path = given_path("path", path)
     check_scenario_file(path)
     return resolve_scenario(read_yaml(path), path)
