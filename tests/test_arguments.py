@@ -51,3 +51,31 @@ def test_an_output_folder_below_a_file_names_the_file(tmp_path: Path) -> None:
     out = tmp_path / "run.log" / "deeper" / "out"
     assert refused(out=out) == (f"<arguments>: out: cannot make the folder: {str(tmp_path / 'run.log')!r} is a file "
                                 f"(got {str(out)!r})")
+
+
+@pytest.mark.parametrize("value, shown", [(3, "int 3"), ([1], "list [1]"), (None, "NoneType None")])
+def test_a_path_argument_that_is_not_a_path_is_one_line(value, shown: str) -> None:
+    """`load_topology(3)`, `load_scenario([1])`: `Path(value)` raised a TypeError traceback."""
+    from supplychain import load_scenario, load_topology
+
+    for load in (load_topology, load_scenario):
+        with pytest.raises(InputError) as info:
+            load(value)
+        assert str(info.value) == f"<arguments>: path: expected a file or folder path (got {shown})"
+
+
+def test_load_scenario_takes_a_scenarios_contents_as_simulate_does() -> None:
+    """A notebook writes a scenario in place: `load_scenario(dict)` checks it as a file's contents (it was a
+    TypeError traceback, where `simulate` took the same dict)."""
+    import yaml
+
+    from supplychain import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    data = yaml.safe_load((root / "policies" / "taiwan_blockade_6m.yaml").read_text())
+    data.pop("extends", None)
+    got = load_scenario(data)
+    assert got.path is None and got.scenario.name == data["name"] and [s.id for s in got.scenario.shocks] == [
+        s["id"] for s in data["shocks"]]
+    with pytest.raises(InputError, match=r"^<input>: labs\.utilisation: "):
+        load_scenario({"name": "x", "labs": {"utilisation": 3}})
