@@ -332,3 +332,31 @@ def test_a_command_printing_into_a_closed_pipe_ends_quietly_with_status_1(args: 
     finally:
         os.close(write)
     assert (r.returncode, r.stderr) == (1, "")
+
+
+def test_a_usage_error_after_a_root_option_names_the_command(tmp_path: Path) -> None:
+    """`supplychain --plugin mine.py run s.yaml --seed abc`: the line names `run`, as without `--plugin`
+    (the words before the first option name no command, so the line cannot be read off them)."""
+    (tmp_path / "mine.py").write_text("")
+    line = assert_clean_failure(cli("--plugin", tmp_path / "mine.py", "run", _scenario(tmp_path), "--seed", "abc"))
+    assert line.startswith("supplychain run: --seed: "), line
+    assert line.endswith("(got 'abc')"), line
+
+
+@pytest.mark.parametrize("args, line", [
+    (["nosuchcommand"], "supplychain: No such command 'nosuchcommand'"),
+    (["scenario", "validate"], "supplychain scenario validate: Missing argument 'path'"),
+    (["sweep", "x.yaml"], "supplychain sweep: Missing option '--param' / '-p'"),
+])
+def test_a_usage_error_is_one_sentence_without_the_closing_full_stop(args: list[str], line: str) -> None:
+    """The line reads like every other bad-input line, `where: problem`, with no full stop after Click's sentence."""
+    assert assert_clean_failure(cli(*args)) == line
+
+
+@pytest.mark.parametrize("value", [" ", "\t"])
+def test_a_path_of_blanks_is_an_empty_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """`-t " "` names no file either: refused as `-t ""` is, not looked up as a file named by a blank."""
+    monkeypatch.chdir(tmp_path)
+    line = assert_clean_failure(cli("run", "-t", value))
+    assert line == f"supplychain run: --topology: an empty path; name a file or folder (got {value!r})"
+    assert list(tmp_path.iterdir()) == []

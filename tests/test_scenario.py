@@ -311,3 +311,23 @@ def test_scenario_validate_and_show_check_a_policy_on_another_topology(tmp_path:
     assert shown.exit_code == 0 and f"# config hash {prepare(policy, topology=default).config_hash}" in shown.stdout
     missing = runner.invoke(app, ["scenario", "validate", str(policy), "--topology", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and missing.stderr.strip() == f"{tmp_path / 'nope.yaml'}: <file>: no such file or folder"
+
+
+def test_validate_lists_an_override_of_40_characters_whole_and_cuts_a_longer_one(world: Path) -> None:
+    """`scenario validate` shows each override's value up to 40 characters; a longer one is cut to 37 and `...`."""
+    whole, long = "x" * 40, "y" * 41
+    path = scenario_with(world, {"nodes.fab.yield.source": whole, "nodes.packager.yield.source": long})
+    ok = runner.invoke(app, ["scenario", "validate", str(path)])
+    assert ok.exit_code == 0, ok.output
+    assert f"nodes.fab.yield.source: assumption -> {whole};" in ok.stdout
+    assert ok.stdout.rstrip().endswith(f"nodes.packager.yield.source: assumption -> {'y' * 37}...)"), ok.stdout
+
+
+def test_show_names_the_files_merged_ancestors_first(world: Path) -> None:
+    """`scenario show`'s first line is the chain of `extends`, the file it starts from first: `base <- mid <- s`."""
+    write(world, "mid.yaml", "extends: base.yaml\nname: mid\n")
+    path = write(world, "s.yaml", "extends: mid.yaml\nname: s\n")
+    shown = runner.invoke(app, ["scenario", "show", str(path)])
+    assert shown.exit_code == 0, shown.output
+    chain = shown.stdout.splitlines()[0].removeprefix("# ").split(" <- ")
+    assert [Path(p).name for p in chain] == ["base.yaml", "mid.yaml", "s.yaml"]

@@ -183,16 +183,16 @@ def test_a_lab_that_can_buy_no_accelerator_in_the_run_is_a_warning() -> None:
         "(order_ahead_days 1 after a day of the run: 2024-01-02 to 2025-01-02; acc from 2025-07-01): it orders none"]
 
 
-@pytest.mark.parametrize("command", ["validate", "run", "compare", "sweep"])
+@pytest.mark.parametrize("command", ["validate", "show", "run", "compare", "sweep"])
 def test_warnings_are_printed_by_every_command_that_loads_the_scenario(tmp_path: Path, command: str) -> None:
-    """run, compare and sweep print the same one-line warnings as `scenario validate` (on stderr; exit 0)."""
+    """`scenario show`, run, compare and sweep print the same one-line warnings as `scenario validate` (on stderr; exit 0)."""
     shutil.copy(MINIMAL, tmp_path / "topo.yaml")
     rule = {"id": "r", "announced": "2022-01-10", "effective": "2022-01-20", "action": "ban", "scope": {"destinations": ["ZZ"]}}
     path = write(tmp_path, "s.yaml", yaml.safe_dump({"name": "s", "topology": "topo.yaml", "end": "2022-03-01", "controls": [rule],
                                                      "shocks": [{**SHOCK, "start": "2023-01-01"}]}))
     base = write(tmp_path, "b.yaml", "name: b\ntopology: topo.yaml\nend: 2022-03-01\n")
     run = ["-n", "1", "-w", "1", "-q", "-o", str(tmp_path / "o")]
-    args = {"validate": ["scenario", "validate", str(path)], "run": ["run", str(path), *run],
+    args = {"validate": ["scenario", "validate", str(path)], "show": ["scenario", "show", str(path)], "run": ["run", str(path), *run],
             "compare": ["compare", str(base), str(path), "--no-counterfactual", *run],
             "sweep": ["sweep", str(path), "-p", "algorithms.efficiency_growth=2,3", *run]}[command]
     with warnings.catch_warnings():

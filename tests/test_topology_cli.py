@@ -306,3 +306,46 @@ def test_a_stream_is_told_graphml_json_or_yaml_by_its_content_not_its_first_char
     stream.write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"expected a YAML, JSON or GraphML topology; .* \(got \['a', 'b'\]\)$"):
         read_stream(stream)
+
+
+def test_show_top_equal_to_the_chokepoints_lists_them_all_and_no_more_line() -> None:
+    """minimal.yaml has five single points of failure: `--top 5` lists the five and says nothing of more."""
+    result = cli("topology", "show", MINIMAL, "--top", "5")
+    spof_rows = result.stdout.split("Single points of failure")[1].split("Most central")[0].splitlines()
+    assert len([r for r in spof_rows if r.startswith("  ") and "%" in r]) == 5
+    assert not any("... and" in r for r in spof_rows), spof_rows
+
+
+def test_show_on_a_pair_of_nodes_says_no_node_lies_between_two_others(tmp_path: Path) -> None:
+    """A source shipping straight to its customer: no node is on a path between two others, no lab."""
+    data = {"name": "pair", "products": {"widget": {"kind": "item"}},
+            "nodes": [{"id": "src", "kind": "source", "makes": ["widget"], "cycle_time": 1},
+                      {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 1}}],
+            "edges": [{"from": "src", "to": "cust", "product": "widget", "transport": 1}]}
+    result = cli("topology", "show", write_yaml(tmp_path, data))
+    assert result.exit_code == 0, result.output
+    central = result.stdout.split("Most central nodes (betweenness centrality)")[1].splitlines()
+    assert central[1:] == ["  (no node lies between two others)"]
+
+
+def test_generate_with_another_seed_writes_another_network(tmp_path: Path) -> None:
+    """`--seed` is honoured: seeds 5 and 6 give different networks of the same size."""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    assert cli("topology", "generate", "-n", "60", "-s", "5", "-o", a).exit_code == 0
+    assert cli("topology", "generate", "-n", "60", "-s", "6", "-o", b).exit_code == 0
+    assert a.read_text() != b.read_text()
+
+
+def test_show_says_when_centrality_is_estimated_from_sampled_sources(tmp_path: Path) -> None:
+    """Over 150 nodes that ship (here 160 sources and a depot) betweenness is estimated, and the heading says so;
+    the depot every path crosses is still the most central."""
+    sources = [{"id": f"s{i}", "kind": "source", "makes": ["widget"], "cycle_time": 1} for i in range(160)]
+    data = {"name": "many", "products": {"widget": {"kind": "item"}},
+            "nodes": [*sources, {"id": "depot", "kind": "stock", "item": "widget", "policy": "make_to_order"},
+                      {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 1}}],
+            "edges": [*({"from": s["id"], "to": "depot", "product": "widget", "transport": 1} for s in sources),
+                      {"from": "depot", "to": "cust", "product": "widget", "transport": 1}]}
+    result = cli("topology", "show", write_yaml(tmp_path, data))
+    assert result.exit_code == 0, result.output
+    central = result.stdout.split("Most central nodes (betweenness centrality, estimated from sampled sources)")[1]
+    assert central.splitlines()[1].split()[0] == "depot"
