@@ -360,3 +360,15 @@ def test_a_path_of_blanks_is_an_empty_path(tmp_path: Path, monkeypatch: pytest.M
     line = assert_clean_failure(cli("run", "-t", value))
     assert line == f"supplychain run: --topology: an empty path; name a file or folder (got {value!r})"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, line", [
+    (["sweep", "x.yaml", "--param"], "supplychain sweep: Option '--param' requires an argument"),
+    (["scenario", "validate", "x.yaml", "--topology"], "supplychain scenario validate: Option '--topology' requires an argument"),
+])
+def test_an_option_missing_its_value_after_a_root_option_names_the_command(tmp_path: Path, args: list[str], line: str) -> None:
+    """The option parser's own errors carry no command, so the line reads it off the words typed: with
+    `--plugin FILE` before the command those were taken to end the command's path (`supplychain: Option ...`)."""
+    (tmp_path / "mine.py").write_text("")
+    assert assert_clean_failure(cli("--plugin", tmp_path / "mine.py", *args)) == line
+    assert assert_clean_failure(cli(*args)) == line

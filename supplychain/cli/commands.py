@@ -74,14 +74,20 @@ class OneLineUsageErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
     def command_path_of(self, args: list[str]) -> str:
-        """`supplychain` and the (sub)command names that lead `args`, e.g. `supplychain scenario validate`."""
-        names, cmd = ["supplychain"], self
-        for token in args:
+        """`supplychain` and the (sub)command names that lead `args`, e.g. `supplychain scenario validate`. Options
+        before a command are passed over with their values: `supplychain --plugin FILE sweep ...` is in `sweep`."""
+        names, cmd, tokens = ["supplychain"], self, iter(args)
+        for token in tokens:
             sub = getattr(cmd, "commands", {}).get(token)
-            if sub is None:
-                break
-            names.append(token)
-            cmd = sub
+            if sub is not None:
+                names.append(token)
+                cmd = sub
+                continue
+            option = next((p for p in getattr(cmd, "params", ()) if token in getattr(p, "opts", ())), None)
+            if option is None and not token.startswith("-"):
+                break  # an argument: the command is named
+            if option is not None and not getattr(option, "is_flag", False):
+                next(tokens, None)  # the option's value (`--plugin FILE`), not a command's name
         return " ".join(names)
 
 
