@@ -14,7 +14,12 @@ import pytest
 
 from supplychain.engine.completion import TRANCHE
 from supplychain.engine.orders import Order
+from supplychain.engine import World, check_invariants
+from supplychain.engine.production import Production
 from supplychain.engine.sharing import ShareBook
+from supplychain.scenario_schema import Scenario
+
+from conftest import topo
 
 
 def _order(k: int, qty: float, denied: float = 0.0, cost: float = 1.0) -> Order:
@@ -138,3 +143,65 @@ def test_kits_share_the_level_and_one_needing_less_than_its_share_leaves_the_res
     used, started, give = book.allocate(10.0, 1.0, 0, [(small, 3.0), (big, 5.0)])
     assert (used, started) == pytest.approx((8.0, 0.0))
     assert sorted((o.id, g) for o, g in give) == [(0, pytest.approx(5.0)), (1, pytest.approx(3.0))]
+
+
+def test_an_order_its_last_day_leaves_short_of_its_final_by_rounding_finishes_on_its_own_day_at_cycle_time_0():
+    """3 units at 1 a day: the level reaches 1/3, 2/3 and, on day 2, 2/3 + 1/3, which rounds to 1.0 while the
+    order's share left (1 - 2/3) rounds above 1/3, so the day's level did not take it out of the book's share.
+    Its work is done that day (cycle time 0, the default): it must finish on day 2 with its 3 units made, as
+    the rule function finishes it (it gives an order within 1e-9 of its size all of it), not be left out of the
+    done heap for ever (before the fix it never finished: the customer never got the order)."""
+    o = _order(0, 3.0)
+    book = _book(o)
+    done: list[tuple[int, float]] = []
+    for day in range(5):
+        book.allocate(1.0, 1.0, day, [])
+        book.finish(book.level, day, False, lambda order, now: done.append((order.id, now)))
+    assert done == [(0, 2.0)] and o.made == 3.0 and o.remaining == 0.0
+    assert not book and not book.members and book.backlog() == 0.0
+
+
+def test_such_an_order_finishes_when_its_work_is_done_even_if_the_next_day_has_no_capacity():
+    """6 units at 1 a day: on day 5 the level stops 1e-16 short of 1, the order's final, so it still counts in the
+    book's share. At a cycle time of 1 day with an outage on day 6, its work of day 5 is done on day 6, when no
+    capacity has taken it out of the share first; it finishes on day 6 all the same, with its 6 units made (to
+    rounding: its made is read at the done level, 1e-16 short of its final, as for any order). Before the fix the
+    done level dropped it as still starting, and it never finished."""
+    o = _order(0, 6.0)
+    book = _book(o)
+    done: list[tuple[int, float]] = []
+    levels: dict[int, float] = {}
+    for day in range(9):
+        book.allocate(0.0 if day == 6 else 1.0, 1.0, day, [])
+        levels[day] = book.level
+        if day == 5:
+            assert 0.0 < 1.0 - book.level <= 1e-15 and book  # the rounding this is about: still starting
+        book.finish(levels.get(day - 1, 0.0), day, False, lambda order, now: done.append((order.id, now)))
+    assert done == [(0, 6.0)] and o.made == pytest.approx(6.0, rel=1e-12) and not book.members
+
+
+def test_a_pro_rata_source_at_the_default_cycle_time_finishes_every_order_when_the_rule_function_does():
+    """A pro-rata source making 1 unit a day (7 a week) at the default cycle time of 0 for a customer asking 3
+    units every 6 days: each order takes 3 days alone on the book, its last day ending on a level rounded to
+    1.0. Through the ShareBook every order finishes on the day the rule function applied order by order
+    finishes it (before the fix 6 of the 14 never finished and never reached the customer)."""
+    model = topo([
+        {"id": "src", "kind": "source", "makes": ["widget"], "capacity": 7.0, "allocation": "pro_rata"},
+        {"id": "depot", "kind": "stock", "item": "widget", "policy": "make_to_order"},
+        {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "fixed", "rate": 0.5, "period_days": 6}},
+    ], [
+        {"from": "src", "to": "depot", "product": "widget", "transport": 1},
+        {"from": "depot", "to": "cust", "product": "widget", "transport": 1},
+    ])
+    sc = Scenario.model_validate({"name": "threes", "start": "2022-01-01", "end": "2022-03-31"})
+    finished: list[list[float | None]] = []
+    for shared in (True, False):
+        w = World(model, sc, 0)
+        w.production = Production(w.net, w._finished, shared=shared)
+        w.run()
+        check_invariants(w)
+        src = w.net.index["src"]
+        assert (src in w.production.shares) is shared
+        finished.append([o.finished for o in w.orders if o.supplier == src])
+    assert len(finished[0]) == 14 and finished[0][:3] == [8.0, 14.0, 20.0]
+    assert finished[0] == finished[1]

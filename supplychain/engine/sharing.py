@@ -218,8 +218,10 @@ class ShareBook:
         while h and h[0][0] <= self.done_level + EPS:
             final, oid = heapq.heappop(h)
             m = self.members.get(oid)
-            if m is None or m.final != final or m.starting:
+            if m is None or m.final != final:
                 continue
+            if m.starting:  # its final within 1e-9 above the level (done <= level): the day's level fell short of it
+                self._leave(m)  # by rounding; the rule function gives such an order all of it (`Production._start`)
             o = m.order
             o.made = self.made(m) if self.done_level < m.final else m.size * (m.final - m.entry)
             o.remaining = 0.0
