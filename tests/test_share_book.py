@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from supplychain.engine.allocation import pro_rata
 from supplychain.engine.completion import TRANCHE
 from supplychain.engine.orders import Order
 from supplychain.engine import World, check_invariants
@@ -83,6 +84,26 @@ def test_refused_units_leave_the_orders_share_and_the_backlog_and_the_rest_start
     done: list[int] = []
     book.finish(book.level, 2, False, lambda o, now: done.append(o.id))
     assert sorted(done) == [0, 1] and (a.made, b.made) == (6.0, 8.0)
+
+
+
+def test_after_a_refusal_the_book_shares_by_the_size_an_order_entered_with_the_rule_function_by_what_it_still_asks():
+    """The known limit of docs/model.md section 9 ("A refusal leaves a pro-rata order's share"): orders of 8
+    units, 4 of each started, 2 of a's refused; 3 units of capacity give each 1.5 (its size at entry, 8) in the
+    book, and 6/14 x 3 to a and 8/14 x 3 to b by the rule function (a's size is now 8 - 2)."""
+    a, b = _order(0, 8.0), _order(1, 8.0)
+    book = _book(a, b)
+    book.allocate(8.0, 1.0, 0, [])
+    a.denied_qty = 2.0  # as `World._deny` counts the refusal before it takes the units out
+    book.drop(a, 2.0)
+    before = book.level
+    book.allocate(3.0, 1.0, 1, [])
+    assert 8.0 * (book.level - before) == pytest.approx(1.5) and book.remaining(b) == pytest.approx(2.5)
+    assert book.remaining(a) == pytest.approx(0.5)
+    c, d = _order(0, 8.0, denied=2.0), _order(1, 8.0)  # the same state, as the rule function sees it
+    c.remaining, d.remaining = 2.0, 4.0
+    give = [(o.id, g) for o, g in pro_rata([c, d], 3.0, 1.0)]
+    assert give == [(0, pytest.approx(18 / 14)), (1, pytest.approx(24 / 14))]
 
 
 def test_a_refusal_takes_at_most_what_is_not_started():

@@ -106,7 +106,8 @@ class ShareBook:
 
     def drop(self, o: Order, units: float) -> float:
         """Take up to `units` not yet started out of an order (denied inputs: goods refused at the border
-        are made already, `World._deny(made=True)`)."""
+        are made already, `World._deny(made=True)`). Its size, its share per unit of level, stays what it
+        entered with, where the rule function shares by `qty - denied_qty` (docs/model.md, section 9)."""
         m = self.members.get(o.id)
         if m is None or not m.starting:
             return 0.0
