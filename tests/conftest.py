@@ -67,3 +67,17 @@ def two_customers(allocation: str, priority: dict | None = None, capacity: float
                      for c, q in zip(ids, rates)]
     edges = [{"from": "src", "to": c, "product": "widget", "transport": 1} for c in ids]
     return topo(nodes, edges)
+
+
+@pytest.fixture
+def pro_rata_by_order():
+    """The built-in `pro_rata` rule function under another name, as a user's rule handing the day to it would be:
+    a node naming it runs the rule order by order in every world (only `pro_rata` itself goes through a ShareBook)."""
+    from supplychain.engine.allocation import ALLOCATION_RULES, register_allocation
+
+    rule = ALLOCATION_RULES["pro_rata"]
+    register_allocation("pro_rata_by_order")(lambda book, budget, y: rule(book, budget, y))
+    try:
+        yield
+    finally:
+        del ALLOCATION_RULES["pro_rata_by_order"]

@@ -287,18 +287,6 @@ def test_priority_serves_a_listed_customer_in_full_and_the_rest_first_come_first
     assert len(other) > 100 and other["lead_time_days"].is_monotonic_increasing
 
 
-@pytest.fixture
-def pro_rata_by_order():
-    """The built-in `pro_rata` rule function under another name: a node naming it runs the rule
-    order by order in every world (only `pro_rata` itself goes through a ShareBook)."""
-    rule = ALLOCATION_RULES["pro_rata"]
-    register_allocation("pro_rata_by_order")(lambda book, budget, y: rule(book, budget, y))
-    try:
-        yield
-    finally:
-        del ALLOCATION_RULES["pro_rata_by_order"]
-
-
 def test_share_book_reproduces_the_pro_rata_rule_on_a_packager_rationing_partial_kits(pro_rata_by_order):
     """Kits whose dies arrive over weeks share a pro-rata packager's capacity with each other by
     their size, whatever they have started already: the ShareBook's water-filling over kits must

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from supplychain.engine.allocation import checked_give, fifo, priority, pro_rata
 from supplychain.engine.completion import TRANCHE
 from supplychain.engine.orders import Order
-from supplychain.engine.production import ALLOCATION_RULES, register_allocation
 from supplychain.engine.sharing import ShareBook
 from supplychain.errors import PluginError
 from supplychain.results import simulate
@@ -78,24 +77,14 @@ def test_pro_rata_gives_nothing_on_a_day_without_capacity():
     assert pro_rata(book, 0.0, 1.0) == []
 
 
-@pytest.fixture
-def wrapping_pro_rata():
-    """A user's rule that hands the day to the built-in `pro_rata` (registered for one test)."""
-    register_allocation("my_pro_rata")(lambda book, budget, y: pro_rata(book, budget, y))
-    try:
-        yield
-    finally:
-        del ALLOCATION_RULES["my_pro_rata"]
-
-
-def test_a_users_rule_calling_pro_rata_runs_through_an_outage(wrapping_pro_rata):
+def test_a_users_rule_calling_pro_rata_runs_through_an_outage(pro_rata_by_order):
     """The source of two customers rationed by a user's rule that calls `pro_rata`, shut for a week (capacity x 0):
     the run goes through the outage (it stopped with 'gave 0.0 units to an order ... amounts must be positive')
     and rations the shortage 3 : 1 as the built-in rule does."""
     outage = {"id": "out", "kind": "capacity", "start": "2022-03-01", "duration_days": 7, "multiplier": 0.0,
               "target": {"ids": ["src"]}}
     sc = {"name": "outage", "start": "2022-01-01", "end": "2022-06-30", "shocks": [outage]}
-    o = simulate(two_customers("my_pro_rata", capacity=24.5, period=7), sc).orders
+    o = simulate(two_customers("pro_rata_by_order", capacity=24.5, period=7), sc).orders
     got = {c: o[o["customer"] == c]["delivered_qty"].sum() for c in ("a", "b")}
     assert got["a"] / got["b"] == pytest.approx(3.0, rel=0.01)
     assert not ((o["started"] >= 59) & (o["started"] < 66)).any()  # nothing starts while the source is shut
