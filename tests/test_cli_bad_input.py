@@ -372,3 +372,17 @@ def test_an_option_missing_its_value_after_a_root_option_names_the_command(tmp_p
     (tmp_path / "mine.py").write_text("")
     assert assert_clean_failure(cli("--plugin", tmp_path / "mine.py", *args)) == line
     assert assert_clean_failure(cli(*args)) == line
+
+
+@pytest.mark.parametrize("step", ["parse_args", "resolve_command"])
+def test_ctrl_c_before_a_commands_guard_is_interrupted_with_status_130(monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """While the words are parsed or the command is found, a Ctrl-C ended silently with status 130 (Typer 0.29),
+    or as `Aborted!` with status 1 (older Typer): every other Ctrl-C says `interrupted` and exits 130."""
+    from typer.core import TyperGroup
+
+    def ctrl_c(self, ctx, args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TyperGroup, step, ctrl_c)
+    res = cli("topology", "validate", MINIMAL)
+    assert (res.exit_code, res.stderr.strip()) == (130, "interrupted")

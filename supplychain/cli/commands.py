@@ -49,6 +49,11 @@ def usage_line(err: Any, where: str = "supplychain") -> str:
     return f"{where}: {text}"
 
 
+class _Interrupted(Exception):
+    """Ctrl-C while the words are parsed or a command is found, before its guard: Typer would end silently with
+    status 130 (0.29) or Click print `Aborted!` with status 1 (older Typer); said `interrupted`, 130, as a command's."""
+
+
 class OneLineUsageErrors(TyperGroup):
     """The root command: a usage error is one line on stderr and exit status 2 (Typer would
     draw a box of five lines). Help, `--help` and every other exit are left as Typer does them."""
@@ -67,11 +72,26 @@ class OneLineUsageErrors(TyperGroup):
         except click_exceptions.ClickException as err:
             err.show()
             sys.exit(err.exit_code)
+        except _Interrupted:
+            typer.echo("interrupted", err=True)
+            sys.exit(128 + signal.SIGINT)
         except typer.Abort:
             typer.echo("Aborted!", err=True)
             sys.exit(1)
         # non-standalone mode returns what the command returned (None) or the code it exited with
         sys.exit(code if isinstance(code, int) else 0)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:  # a command's own Ctrl-C is its guard's (`common.guard`): this is one before it, or between
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
 
     def command_path_of(self, args: list[str]) -> str:
         """`supplychain` and the (sub)command names that lead `args`, e.g. `supplychain scenario validate`. Options
