@@ -89,8 +89,8 @@ def scheduler_problem(address: Any) -> str | None:
         return f"not a HOST:PORT address ({exc}) (got {_show(address)})"
     if not parts.hostname or (parts.path not in ("", "/")) or parts.query or parts.fragment:
         return f"not a {scheme}://HOST:PORT address (got {_show(address)})"
-    if port is None and scheme == "tcp":
-        return f"no port: tcp://HOST:PORT (got {_show(address)})"
+    if port is None and scheme in ("tcp", "tls"):  # Dask's own parser refuses these at connect; ws has the web's
+        return f"no port: {scheme}://HOST:PORT (got {_show(address)})"
     return None
 
 
@@ -115,10 +115,7 @@ def check_out(out: Any) -> Path | None:
     removes those of the other format, so it would overwrite or delete the user's own `orders.csv`."""
     if out is None:
         return None
-    try:
-        folder = given_path("out", out)  # not a folder named `~` here, which pandas' readers would then miss
-    except TypeError:
-        raise InputError(ARGUMENTS, "out", f"not a path (got {_show(out)})") from None
+    folder = given_path("out", out)  # not a folder named `~` here, which pandas' readers would then miss
     try:  # bytes a file system name may hold, kept as surrogates: pyarrow wrote no table there (UnicodeEncodeError)
         str(folder).encode("utf-8")
     except UnicodeEncodeError:

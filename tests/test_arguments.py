@@ -36,6 +36,14 @@ def test_scheduler_addresses_dask_reads_are_accepted(address) -> None:
     assert check_run(scheduler=address)["scheduler"] == address
 
 
+@pytest.mark.parametrize("scheme", ["tcp", "tls"])
+def test_a_tcp_or_tls_address_without_its_port_is_refused_before_anything_runs(scheme: str) -> None:
+    """`tls://host` passed the check and failed at connect (`missing port number`), after the scenarios loaded."""
+    assert refused(scheduler=f"{scheme}://10.0.0.1") == (f"<arguments>: scheduler: no port: {scheme}://HOST:PORT "
+                                                         f"(got '{scheme}://10.0.0.1')")
+    assert check_scheduler(f"{scheme}://10.0.0.1:8786") == f"{scheme}://10.0.0.1:8786"
+
+
 def test_an_output_folder_that_is_a_link_to_nowhere_names_where_it_points(tmp_path: Path) -> None:
     """Making the folder would fail with "File exists", of a path that does not exist to the user's eye."""
     link = tmp_path / "out"
