@@ -142,3 +142,28 @@ def test_a_plugin_path_to_a_file_not_python_is_one_line_and_exit_2(tmp_path, mon
     (tmp_path / "rules.txt").write_text("x = 1\n")
     got = assert_clean_failure(cli("--plugin", "./rules.txt", "scenario", "validate", str(MINIMAL)))
     assert got == "supplychain: --plugin: not a Python file (got './rules.txt')"
+
+
+def test_a_package_imported_before_the_plugin_file_goes_by_reference_though_it_sits_beside_it(tmp_path, fingerprint):
+    """A plug-in file in a checkout imports more of a package imported before it (`supplychain` itself): that
+    package is installed where the workers run, so its policy goes by reference, not by value as the file's own."""
+    from supplychain.plugins import _ByValue, load_plugin, plugins_used
+
+    (tmp_path / "pkg_here").mkdir()
+    (tmp_path / "pkg_here" / "__init__.py").write_text("")
+    (tmp_path / "pkg_here" / "sub.py").write_text("def decide(r):\n    return 1.0\n")
+    (tmp_path / "uses_pkg.py").write_text("import pkg_here.sub\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import pkg_here  # noqa: F401 - imported before the plug-in, as `supplychain` is
+
+        load_plugin(str(tmp_path / "uses_pkg.py"))
+        assert fingerprint(sys.modules["pkg_here.sub"].decide) is not None
+        sc = resolve({"name": "p", "topology": str(MINIMAL), "labs": {"ordering": "half_gap"}})
+        (entry,) = [e for r, n, e in plugins_used(graph_to_model(sc.topology), sc.scenario) if n == "half_gap"]
+        assert not isinstance(entry, _ByValue) and entry is ORDERING_POLICIES["half_gap"]
+    finally:
+        for name in ("pkg_here.sub", "pkg_here"):
+            sys.modules.pop(name, None)
+        while str(tmp_path) in sys.path:
+            sys.path.remove(str(tmp_path))
