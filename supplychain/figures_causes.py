@@ -47,12 +47,16 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
     keep = [c for c in total.index if c in leaders or c in rest]
     b = b.assign(cause=b["cause"].where(b["cause"].isin(keep), "other"))
     colors = {**_cause_colors(keep), "other": "0.6"}  # grey whatever the count (it was C7 only for 7 causes)
-    shown = [sc for sc in scenarios if sc in set(b["scenario"])]
     released = gens[["scenario", "lab", "generation"]].drop_duplicates()
+    # a scenario whose every generation trained with nothing delivered keeps its panel, each row saying so: it had
+    # none, and in a comparison its panel was simply absent
+    shown = [sc for sc in scenarios if sc in set(b["scenario"]) | set(released["scenario"])]
     rows = released.groupby("scenario").size().reindex(shown, fill_value=0).max()
     fig, axes = _grid(len(shown), row_height=max(2.5, 0.22 * rows + 1), cols=1)
     for ax, sc in zip(axes, shown):
-        d = b[b["scenario"] == sc].pivot_table(index=["lab", "generation"], columns="cause", values="share", aggfunc="sum")
+        mine = b[b["scenario"] == sc]
+        d = (mine.pivot_table(index=["lab", "generation"], columns="cause", values="share", aggfunc="sum") if len(mine)
+             else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["lab", "generation"])))
         every = pd.MultiIndex.from_frame(released.loc[released["scenario"] == sc, ["lab", "generation"]])
         d = d.reindex(d.index.union(every).sort_values()).fillna(0)
         none = d.sum(axis=1).to_numpy() == 0  # trained with nothing delivered: an empty bar that says so
@@ -63,13 +67,16 @@ def binding_figure(orders: pd.DataFrame, gens: pd.DataFrame, scenarios: Sequence
                 continue
             ax.barh(labels, d[cause], left=left, color=color, label=cause)
             left += d[cause].to_numpy()
+        if none.all():  # no bar to give the rows their names
+            ax.barh(labels, np.zeros(len(d)))
         for y in np.flatnonzero(none):
             ax.text(0.01, y, "nothing delivered while it trained", va="center", fontsize=7, color="0.3")
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_title(f"{sc}: dominant delay of accelerators delivered while each generation trained")
         ax.set_xlabel("share of delivered H100e")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 

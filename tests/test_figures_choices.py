@@ -148,3 +148,21 @@ def test_the_timeline_draws_the_first_40_rules_by_date():
                        "detail": ""})
     rows = [t.get_text() for t in events_figure(ev, ["s"]).axes[0].get_yticklabels()]
     assert rows == [f"control c{i:02d}" for i in range(40)]
+
+
+def test_a_compared_scenario_whose_generations_all_trained_with_nothing_delivered_keeps_its_panel_and_says_so():
+    """Of two scenarios, t's two generations trained with nothing delivered: its panel was absent and nothing said
+    why (s's panel alone). It has its panel, each generation's row saying nothing was delivered while it trained."""
+    from supplychain.figures_causes import binding_figure
+
+    gens = pd.DataFrame([{"scenario": sc, "replication": 0, "lab": "lab", "generation": g, "started_day": 100.0 * g,
+                          "day": 100.0 * g + 100, "date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=100 * g + 100)}
+                         for sc in ("s", "t") for g in range(2)])
+    orders = pd.DataFrame([{"scenario": "s", "replication": 0, "kind": "lab", "lab": "lab", "product": "h100", "qty": 5.0,
+                            "delivered": 150.0, "delivered_qty": 5.0, "cause": "queue:fab"}])
+    fig = binding_figure(orders, gens, ["s", "t"], {"h100": 1.0})
+    s, t = fig.axes
+    assert t.get_title().startswith("t: ") and s.get_title().startswith("s: ")
+    assert [x.get_text() for x in t.get_yticklabels()] == ["lab g0", "lab g1"]
+    assert [x.get_text() for x in t.texts] == ["nothing delivered while it trained"] * 2 and t.get_legend() is None
+    assert [x.get_text() for x in s.get_legend().get_texts()] == ["queue:fab"]
