@@ -8,7 +8,8 @@ replication and summarised by their mean and a 95 % t interval
 
 A generation that a lab reaches in one scenario but not in the other within
 the horizon is *censored*: it is not a paired difference, so it is counted
-apart with the bound the horizon gives (the delay is at least `end - release + 1` days, the end date being a day the run runs).
+apart with the bound the horizon gives (the delay is at least `end - release + 1` days, the end date being
+a day the run runs).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ __all__ = ["sensitivity", "spearman", "text_codes", "date_days", "SMALL_N", "MIN
 
 def date_days(col: pd.Series) -> pd.Series | None:
     """A date input (`shocks.<id>.start=2027-01-01,2027-07-01`: a date column, as the points table keeps it,
-    dates, or their ISO text) as days since its earliest value; None if any value is not a date. Ranked in the order given,
-    dates listed latest first turned the sign of rho and SRC round."""
+    dates, or their ISO text) as days since its earliest value; None if any value is not a date. Ranked in the
+    order given, dates listed latest first turned the sign of rho and SRC round."""
     when = as_dates(col)
     if when is None:
         return None
