@@ -222,7 +222,7 @@ def _before_topology(sc: Scenario, g: nx.DiGraph) -> list[str]:
 def _unpowered_start_fleets(sc: Scenario, g: nx.DiGraph) -> list[str]:
     """A lab whose start fleet draws more than its powered MW at the run's start: the engine installs
     the start fleet as given (it is counted as running, above the power limit, until it retires)."""
-    model = g.graph["model"]
+    model = graph_to_model(g)
     out = []
     for node in model.nodes:
         if node.kind != "lab" or not node.fleet:
@@ -240,7 +240,7 @@ def _labs_without_skus(sc: Scenario, g: nx.DiGraph) -> list[str]:
     its generations stall, and the summary had no line saying why (a SKU's `available` date after the run,
     a typo in a year, is legal). As the engine lets it (`Labs.sku_offers`): on a day of the run, a SKU
     on sale `order_ahead_days` later."""
-    model = g.graph["model"]
+    model = graph_to_model(g)
     labs = {n.id for n in model.nodes if n.kind == "lab"}
     skus: dict[str, set[str]] = {}
     for e in model.edges:

@@ -10,7 +10,10 @@ loader ends in `TopologyModel` validation plus the named checks of
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -248,21 +251,23 @@ def model_to_graph(model: TopologyModel) -> nx.DiGraph:
         else:
             g.add_edge(edge.source_id, edge.target, flows={edge.product: flow})
     g.graph["model"] = model  # cached validated form; dropped by writers
+    _BUILT[g] = json.loads(json.dumps(graph_to_data(g)))  # a copy no edit of the graph reaches
     return g
+
+
+#: graph -> its data when its cached model was made: an edit since then (a capacity, a share set in
+#: networkx) makes the graph the user's, not the cache's (simulate ran the cached model, the edit unseen)
+_BUILT: "weakref.WeakKeyDictionary[nx.DiGraph, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
 
 def graph_to_model(g: nx.DiGraph, file: str | Path | None = None) -> TopologyModel:
     """Recover (and re-validate) the model from a graph, e.g. one a user edited in networkx."""
-    cached = g.graph.get("model")
-    if isinstance(cached, TopologyModel) and _graph_matches(g, cached):
+    cached, data = g.graph.get("model"), graph_to_data(g)
+    if isinstance(cached, TopologyModel) and _BUILT.get(g) == data:
         return cached
-    return parse_topology(graph_to_data(g), file)
-
-
-def _graph_matches(g: nx.DiGraph, model: TopologyModel) -> bool:
-    return g.number_of_nodes() == len(model.nodes) and g.number_of_edges() == len(
-        {(e.source_id, e.target) for e in model.edges}
-    ) and all(g.has_node(n.id) and g.nodes[n.id].get("kind") == n.kind for n in model.nodes)
+    model = parse_topology(data, file)
+    g.graph["model"], _BUILT[g] = model, copy.deepcopy(data)  # the edited graph validated: the cache now
+    return model
 
 
 def graph_to_data(g: nx.DiGraph) -> dict[str, Any]:
