@@ -149,6 +149,44 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("no_cycles", add_depot_cycle, "edges.8", "goods flow in a cycle (depot -> depot2 -> depot)"),
     # an order at a stock is passed up the chain within one call: 200 in a row was a RecursionError mid-run
     ("stock_chains", add_stock_chain, "nodes.s100", "a chain of 101 stock nodes in a row (depot -> ... -> s100); at most 100"),
+    # each reference a file can get wrong is named where it is written, not where it fails later
+    ("product_refs", lambda d: d["products"]["acc"].update(compliant_variant="logic"), "products.acc.compliant_variant",
+     "not an accelerator product (got 'logic')"),
+    ("product_refs", set_node("vendor", skus=["acc", "ghost"]), "nodes.vendor.skus", "unknown product (got 'ghost')"),
+    ("product_refs", set_node("depot", item="ghost"), "nodes.depot.item", "unknown product (got 'ghost')"),
+    ("product_refs", set_node("depot", bom={"widget": 1}), "nodes.depot.bom.widget",
+     "the stock's own item cannot be an input of itself (got 'widget')"),
+    ("product_refs", lambda d: node(d, "fab")["expansion"].update(tool="logic"), "nodes.fab.expansion.tool",
+     "not a tool product (got 'logic')"),
+    ("product_refs", lambda d: d["edges"][7].update(product="ghost"), "edges.7.product", "unknown product (got 'ghost')"),
+    ("dangling_edges", lambda d: d["edges"][1].update(**{"from": "ghost"}), "edges.1.from", "unknown node (got 'ghost')"),
+    # a figure out of range anywhere in its schedule, the value said the one out of range
+    ("positive_figures", set_node("fab", ai_share=0), "nodes.fab.ai_share", "ai_share must be in (0, 1] (got 0)"),
+    ("positive_figures", set_node("fab", **{"yield": {"points": {"2022-01-01": 0.5, "2025-01-01": 0}}}), "nodes.fab.yield",
+     "yield must be in (0, 1] (got 0)"),
+    ("positive_figures", set_node("fab", cycle_time={"points": {"2022-01-01": 10, "2030-01-01": 1e6}}), "nodes.fab.cycle_time",
+     "cycle_time must be at most 36,525 days, 100 years (got 1e+06)"),
+    ("positive_figures", both(lambda d: d["products"].update(gadget={"kind": "item"}), set_node("depot", bom={"gadget": 0})),
+     "nodes.depot.bom.gadget", "units per unit must be positive (got 0)"),
+    # a group's error names its first edge, whichever of its shares the file wrote last
+    ("shares", both(lambda d: d["nodes"].append({"id": "fab2", "kind": "fab", "makes": ["logic"], "capacity": 100}),
+                    add_edge(**{"from": "fab2", "to": "packager", "product": "logic", "share": 0}),
+                    lambda d: d["edges"][1].update(share=0)),
+     "edges.1.share", "shares into packager for logic cannot be normalised (all zero)"),
+    # one record's rules (schema.py): bounds and combinations of fields
+    ("schema:logic_dies", lambda d: d["products"]["acc"]["bom"].update(logic_dies=0), "products.acc.bom.logic_dies",
+     "greater than 0 (got 0)"),
+    ("schema:discontinued", lambda d: d["products"]["acc"].update(discontinued="2022-01-01"), "products.acc",
+     "discontinued 2022-01-01 is not after available 2022-01-01"),
+    ("schema:accelerator", lambda d: d["products"]["acc"].pop("bom"), "products.acc", "accelerator needs bom"),
+    ("schema:period_days", set_node("customers", demand={"mode": "fixed", "rate": 2, "period_days": 0.5}),
+     "nodes.customers.demand.period_days", "greater than or equal to 1 (got 0.5)"),
+    ("schema:poisson_rate", set_node("customers", demand={"mode": "poisson", "rate": 101}), "nodes.customers.demand",
+     "at most 100 orders a day (got 101)"),
+    ("schema:country", set_node("fab", country=""), "nodes.fab.country", "at least 1 character (got '')"),
+    ("schema:sS", set_node("depot", policy="sS", s=5, S=5, base_stock=0), "nodes.depot", "s must be below S (got s=5.0, S=5.0)"),
+    ("schema:stray", set_node("depot", S=30), "nodes.depot", "policy base_stock does not use S ("),
+    ("schema:review_days", set_node("depot", review_days=0.5), "nodes.depot.review_days", "greater than or equal to 1 (got 0.5)"),
 ]
 
 
