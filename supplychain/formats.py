@@ -67,7 +67,8 @@ def _write_json(data: dict[str, Any], path: Path) -> None:
     from .topology import model_to_graph, parse_topology
 
     g = model_to_graph(parse_topology(data, path))
-    g.graph.pop("model", None)
+    for cached in ("model", "model_data"):  # the validated form the loader keeps on a graph
+        g.graph.pop(cached, None)
     try:
         payload = nx.node_link_data(g, edges="links")  # networkx 3.6 writes `edges` by default
     except TypeError:  # networkx 3.2-3.3 (pyproject allows them) have no `edges=` and write `links`

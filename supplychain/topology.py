@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -250,23 +249,24 @@ def model_to_graph(model: TopologyModel) -> nx.DiGraph:
             g.edges[edge.source_id, edge.target]["flows"][edge.product] = flow
         else:
             g.add_edge(edge.source_id, edge.target, flows={edge.product: flow})
-    g.graph["model"] = model  # cached validated form; dropped by writers
-    _BUILT[g] = json.loads(json.dumps(graph_to_data(g)))  # a copy no edit of the graph reaches
+    _cache(g, model, json.loads(json.dumps(graph_to_data(g))))
     return g
 
 
-#: graph -> its data when its cached model was made: an edit since then (a capacity, a share set in
-#: networkx) makes the graph the user's, not the cache's (simulate ran the cached model, the edit unseen)
-_BUILT: "weakref.WeakKeyDictionary[nx.DiGraph, dict[str, Any]]" = weakref.WeakKeyDictionary()
+def _cache(g: nx.DiGraph, model: TopologyModel, data: dict[str, Any]) -> None:
+    """Keep the validated model on the graph with a copy of the data it was made from (no edit of the
+    graph reaches the copy): an edit since (a capacity, a share set in networkx) makes the graph the
+    user's, not the cache's. Both travel with the graph (a copy, a pickle to a worker); writers drop them."""
+    g.graph["model"], g.graph["model_data"] = model, data
 
 
 def graph_to_model(g: nx.DiGraph, file: str | Path | None = None) -> TopologyModel:
     """Recover (and re-validate) the model from a graph, e.g. one a user edited in networkx."""
     cached, data = g.graph.get("model"), graph_to_data(g)
-    if isinstance(cached, TopologyModel) and _BUILT.get(g) == data:
+    if isinstance(cached, TopologyModel) and g.graph.get("model_data") == data:
         return cached
     model = parse_topology(data, file)
-    g.graph["model"], _BUILT[g] = model, copy.deepcopy(data)  # the edited graph validated: the cache now
+    _cache(g, model, copy.deepcopy(data))  # the edited graph validated: the cache now
     return model
 
 

@@ -53,3 +53,18 @@ def test_a_run_on_an_edited_graph_runs_the_edit() -> None:
     g.nodes["packager"]["capacity"] = 5.0
     table = simulate(g, {"end": "2022-01-31"}, seed=1).nodes
     assert set(table.loc[table["node"] == "packager", "capacity_per_week"].round(9)) == {5.0}
+
+
+def test_the_validated_model_travels_with_a_copy_or_a_pickle_of_the_graph() -> None:
+    """A worker given a pickled graph, or a user's `g.copy()`, reuses the model rather than validating
+    the network again; an edit of the copy leaves the original's model alone."""
+    import pickle
+
+    g = load_topology(MINIMAL)
+    back = pickle.loads(pickle.dumps(g))
+    assert graph_to_model(back) is back.graph["model"]
+    twin = g.copy()
+    assert graph_to_model(twin) is g.graph["model"]
+    twin.nodes["packager"]["capacity"] = 4.0
+    assert _node(graph_to_model(twin), "packager").capacity.value == 4.0
+    assert graph_to_model(g) is g.graph["model"] and _node(g.graph["model"], "packager").capacity.value != 4.0
