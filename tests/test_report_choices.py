@@ -84,3 +84,26 @@ def test_the_lab_figures_draw_the_labs_of_largest_fleet_and_the_page_names_them(
     assert len(drawn) == MAX_LABS and f"({', '.join(sorted(drawn))}); the tables have every lab" in page
     left = size.drop(sorted(drawn))
     assert len(left) == len(size) - MAX_LABS and left.max() <= size[sorted(drawn)].min()
+
+
+def test_a_run_of_two_scenarios_heads_its_page_with_each_ones_replications_and_seeds(tmp_path, monkeypatch):
+    """Scenarios a (seed 1, one replication) and b (seed 2, two replications) of one lab: the page says
+    "Replications: a 1, b 2; seed 1, 2", draws the accelerators' lead times only (not the lab's grid power), and says
+    nothing of labs left out (it has one, drawn)."""
+    scenarios = [{"name": name, "topology": MINIMAL, "end": "2022-03-31", "seed": seed, "replications": reps}
+                 for name, seed, reps in (("a", 1, 1), ("b", 2, 2))]
+    run_experiment(scenarios, workers=1, out=tmp_path)
+    figs = _drawn(monkeypatch)
+    page = report.make_report(tmp_path).read_text()
+    assert "<h1>run: a, b</h1><p>Replications: a 1, b 2; seed 1, 2;" in page
+    assert [ax.get_title() for ax in figs["lead_time_figure"].axes if ax.get_visible()] == ["acc to labs"]
+    assert "The lab figures draw" not in page
+
+
+def test_the_sweep_key_gives_a_points_inputs_to_four_figures_and_leaves_out_points_not_drawn():
+    """A point swept at 0.1 + 0.2 of x and 2023-06-01 of a date reads `x = 0.3, when = 2023-06-01` (not
+    0.30000000000000004); a point not drawn has no line."""
+    points = pd.DataFrame({"point": [0, 1], "scenario": ["q_p000", "q_p001"], "x": [0.1 + 0.2, 1234.5678],
+                           "when": ["2023-06-01", "2024-01-01"]})
+    assert report._sweep_key(["q_p000"], points) == [
+        "<p>Sweep points drawn:</p><ul><li><code>q_p000</code>: x = 0.3, when = 2023-06-01</li></ul>"]

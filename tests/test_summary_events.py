@@ -67,3 +67,17 @@ def test_a_shock_some_replications_lack_is_counted_not_dated_and_a_rules_largest
         "- shock burst (capacity, x0.5): 0 occurrences a replication (median; 0-3), 0 days in all, hit fab",
         "- rule cap: 28 units refused (acc, tool, wafer)",
     ]
+
+
+def test_a_licence_denied_is_units_refused_and_a_compliant_variant_is_counted_in_fractions():
+    """In each of two replications a licence review of 5 h100 ended denied, and 2.5 units (a fraction of a lot) were
+    ordered as the compliant h20 instead: the rule refused 5 units, reviewed 1 licence and granted none, and 2.5
+    units (not "2") went to the variant, named by its swap."""
+    rows = [(r, "control", "lic", what, "v", product, qty, None) for r in (0, 1)
+            for what, product, qty in (("licence review", "h100", 5.0), ("licence denied", "h100", 5.0),
+                                       ("substitution h100->h20", "h20", 2.5))]
+    ev = pd.DataFrame(rows, columns=["replication", "type", "id", "what", "supplier", "product", "qty", "duration_days"])
+    ev["day"], ev["date"] = 0.0, pd.Timestamp("2022-01-01")
+    assert events_section(ev, [0, 1])[1:] == [
+        "- rule lic: 5 units refused (h100); 1 licence reviews, 0 granted; 2.5 units ordered as a compliant variant "
+        "(h100->h20)"]
