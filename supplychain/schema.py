@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .quantities import MAX_DAYS, Count, Date, Distribution, Number, Schedule, Strict, registered
 
@@ -117,6 +117,16 @@ class Product(Strict):
     compliant_variant: str | None = None
     bom: Bom | None = None
     source: str | None = None
+
+    @field_validator("bom")
+    @classmethod
+    def _bom_of_an_accelerator(cls, bom: Bom | None, info: ValidationInfo) -> Bom | None:
+        """Only packaging assembles from a BOM, and packaging makes accelerators: a BOM on a die or a tool
+        would be read by no production step, but would still tie its parts to it for export controls."""
+        kind = info.data.get("kind")
+        if bom is not None and kind is not None and kind != "accelerator":
+            raise ValueError(f"only an accelerator has a bom (got one on a {kind} product)")
+        return bom
 
     @model_validator(mode="after")
     def _accelerator_fields(self) -> "Product":

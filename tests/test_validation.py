@@ -179,6 +179,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("schema:discontinued", lambda d: d["products"]["acc"].update(discontinued="2022-01-01"), "products.acc",
      "discontinued 2022-01-01 is not after available 2022-01-01"),
     ("schema:accelerator", lambda d: d["products"]["acc"].pop("bom"), "products.acc", "accelerator needs bom"),
+    ("schema:bom", lambda d: d["products"]["logic"].update(bom={"logic": "logic", "dies_per_wafer": 30}), "products.logic.bom",
+     "only an accelerator has a bom (got one on a logic product)"),
     ("schema:period_days", set_node("customers", demand={"mode": "fixed", "rate": 2, "period_days": 0.5}),
      "nodes.customers.demand.period_days", "greater than or equal to 1 (got 0.5)"),
     ("schema:poisson_rate", set_node("customers", demand={"mode": "poisson", "rate": 101}), "nodes.customers.demand",
