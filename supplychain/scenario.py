@@ -198,8 +198,13 @@ def _topology_path(here: Path, named: str, default: bool) -> Path:
     """Where the topology a scenario names is: relative to the scenario's folder (`scenario_folder`). One that names none
     (`default`: a dict, `Scenario` or None in a notebook, or a file of the user's own folder) and has no
     `../topology/default.yaml` beside that folder runs on the project's default topology, which `simulate()` means:
-    the field's default is relative to `policies/`, and the error named a file the user never wrote."""
-    path = Path(os.path.normpath(here / named))
+    the field's default is relative to `policies/`, and the error named a file the user never wrote. The path is
+    normalised unless that changes the file it names: `../t.yaml` from a folder reached by a symlink is read as the
+    system reads it (the link's target's parent), where `normpath` dropped the link ("no such topology file")."""
+    raw = here / named
+    path = Path(os.path.normpath(raw))
+    if raw.exists() and not (path.exists() and path.resolve() == raw.resolve()):
+        path = raw  # `..` out of a symlinked folder: the folder the link points to, as open() reads it
     if default and named == DEFAULT_TOPOLOGY and not path.exists() and PROJECT_TOPOLOGY.is_file():
         return PROJECT_TOPOLOGY
     return path

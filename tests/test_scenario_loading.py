@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.errors import InputError
-from supplychain.scenario import load_scenario, resolve, resolve_scenario
+from supplychain.scenario import load_scenario
 
 from _scenarios import MINIMAL, fails, world  # noqa: F401 - world is a fixture
 from conftest import write
@@ -65,3 +64,17 @@ def test_show_names_the_topology_relative_to_the_scenarios_folder_so_a_moved_fol
         shutil.copy(world / name, moved / name)
     (world / "topo.yaml").unlink()  # the old folder's topology gone: only the moved one can be read
     assert load_scenario(moved / "saved.yaml").topology_path == moved / "topo.yaml"
+
+
+def test_a_scenario_in_a_symlinked_folder_names_its_topology_as_the_system_reads_the_path(tmp_path: Path) -> None:
+    """`topology: ../topo.yaml` in a folder reached by a symlink names the file beside the link's target, as `cat`
+    reads it; the path was normalised first, `link/..` dropped, and the line said `no such topology file` of a
+    file that opens. Its child in the same folder (an inherited path) runs on the same topology."""
+    real = tmp_path / "real" / "a"
+    shutil.copy(MINIMAL, write(real, "topo.yaml", "").parent / "topo.yaml")
+    write(real, "b/parent.yaml", "topology: ../topo.yaml\nend: 2022-06-30\n")
+    write(real, "b/child.yaml", "extends: parent.yaml\n")
+    (tmp_path / "link").symlink_to(real / "b", target_is_directory=True)
+    for name in ("parent.yaml", "child.yaml"):
+        rs = load_scenario(tmp_path / "link" / name)
+        assert rs.topology_path.resolve() == (real / "topo.yaml").resolve(), name
