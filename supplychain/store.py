@@ -249,6 +249,8 @@ def open_scenario(root: Path, scenario: str, config_hash: str, seed: int, *, plu
             old = json.loads(config.read_text())
         except ValueError:
             old = {}
+        if not isinstance(old, dict):  # JSON, not an object (edited by hand): a store of unknown origin, not a traceback
+            old = {}
         mine = {"config hash": config_hash, "seed": seed, "tables": tables, "program": program, "plugins": plugins}
         theirs = {"config hash": old.get("config_hash"), "seed": old.get("seed"), "tables": old.get("tables"),
                   "program": old.get("program"), "plugins": old.get("plugins")}
