@@ -192,7 +192,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
             raise InputError(path, f"scenarios.{i}.name", f"expected a scenario's name (got {short(sc['name'])})")
         if not all(isinstance(sc[k], int) and not isinstance(sc[k], bool) for k in ("seed", "replications")):
             raise InputError(path, f"scenarios.{i}", f"seed and replications must be whole numbers "
-                                                    f"(got {short(repr(sc['seed']))}, {short(repr(sc['replications']))})")
+                                                    f"(got {short(sc['seed'])}, {short(sc['replications'])})")
     return manifest
 
 
