@@ -277,3 +277,28 @@ def test_closing_the_bar_over_days_ends_its_thread_and_manager_cleanly(monkeypat
     days.close()
     assert days.done[0] == 56 and not days._thread.is_alive() and errors == []
     assert not manager[0].is_alive()
+
+
+def test_simulates_bar_counts_the_days_simulated_and_ends_full(monkeypatch):
+    """`simulate(progress=True)`'s bar over the run's days: once day d is reached d + 1 days are done (day 0 is
+    one), and the bar ends at its total even though days are reported weekly (the last week is not cut off)."""
+    import tqdm.auto
+
+    counts: list[int] = []
+
+    class Recorded(tqdm.auto.tqdm):
+        def update(self, n=1):
+            shown = super().update(n)
+            counts.append(self.n)
+            return shown
+
+    days: list[int] = []
+    sc = {**SC, "end": "2022-12-30"}  # 364 days: the last reported (weekly) is day 357
+    simulate(MINIMAL, sc, progress=days.append)
+    monkeypatch.setenv(FORCE_ENV, "1")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    simulate(MINIMAL, sc, progress=True)
+    assert counts[:len(days)] == [d + 1 for d in days] and counts[0] == 1
+    assert counts[-1] == 364 and days[-1] + 1 < 364  # the run's days, the last week's too
+    assert "364/364" in sys.stderr.getvalue()
