@@ -151,3 +151,40 @@ def test_calls_enter_simpys_queue_as_its_own_events_do():
     assert [type(t) for t, *_ in env._queue] == [type(t) for t, *_ in ref._queue]
     env.run()
     assert ran == [0.0, 0.25, 1.5] and env.now == 1.5
+
+
+def test_calls_due_now_that_calls_due_now_make_run_in_their_event():
+    """A call due now that makes another due now (a power delivery, no transport time, completing a line that
+    places the next): the first one's event runs them all, in turn, as SimPy would run one event each."""
+    env = simpy.Environment()
+    calls = Calls(env)
+    ran = []
+
+    def step(k):
+        ran.append((env.now, k))
+        if k < 3:
+            calls.at(env.now, step, k + 1)
+
+    calls.at(1.0, step, 0)
+    env.run()
+    assert ran == [(1.0, 0), (1.0, 1), (1.0, 2), (1.0, 3)]
+    # the call at 1.0 has its event, and the three it chained share the one the first of them made
+    assert (next(env._eid), calls.batched) == (2, 2)
+
+
+def test_a_call_falls_at_the_time_a_simpy_timeout_of_its_delay_would():
+    """At a time like 0.3, `now + (when - now)` may round above `when` (6/7 here): a call at `when` falls at
+    the time SimPy gives a timeout of `when - now`, so it runs after one made before it, not alone before."""
+    env = simpy.Environment()
+    calls = Calls(env)
+    ran = []
+    now, when = 0.3, 6 / 7
+    assert now + (when - now) != when  # the case this checks
+
+    def at_now(_ev):
+        env.timeout(when - env.now).callbacks.append(lambda _e: ran.append(("timeout", env.now)))
+        calls.at(when, lambda: ran.append(("call", env.now)))
+
+    env.timeout(now).callbacks.append(at_now)
+    env.run()
+    assert ran == [("timeout", now + (when - now)), ("call", now + (when - now))]

@@ -392,3 +392,35 @@ def test_every_control_decision_names_the_order_line_it_was_on():
     reviewed = set(decisions.loc[decisions["what"] == "licence review", "order_id"])
     decided = set(decisions.loc[decisions["what"].isin(["licence granted", "licence denied"]), "order_id"])
     assert decided and decided <= reviewed
+
+
+def test_a_contract_packagers_dies_concern_the_designer_of_the_accelerator_they_go_into():
+    """An order concerns the designer of the product it serves, for a component the accelerator it goes into
+    (`Net.parties`): with the Chinese packager no entity of its own, the foreign direct product rule on the
+    designer's entity still routes its dies for the designer's accelerator to the domestic fab, none refused."""
+    from supplychain.topology import parse_topology, read_yaml
+
+    data = read_yaml(ROOT / "tests" / "data" / "two_labs.yaml")
+    for node in data["nodes"]:
+        if node["id"] == "pkg_cn":
+            node.pop("entities")
+    fdp = {"id": "fdp", "announced": "2022-01-01", "effective": "2022-01-01", "action": "ban",
+           "scope": {"tech_origin": ["US"], "entities": ["huawei"]}}
+    r = simulate(parse_topology(data), {"name": "c", "end": "2023-06-30", "controls": [fdp], "labs": {"review_days": 7}})
+    o = r.orders
+    logic = o[(o["kind"] == "component") & (o["customer"] == "pkg_cn") & (o["product"] == "logic")]
+    assert len(logic) > 0 and set(logic["supplier"]) == {"fab_cn"}
+    assert (logic["status"] != "denied").all()
+
+
+def test_a_kit_whose_input_the_stockpile_covers_orders_none_of_it():
+    """HBM stockpiled ahead of a rule (x3 between announcement and effect) is drawn by the packager's later
+    kits first: a kit the pile covers orders no HBM, not a line of 0 units, and every line orders something."""
+    pile = rule(id="hbm", announced="2022-03-01", effective="2022-09-01", action="license", approval=0.0,
+                review_days=30, stockpile=3.0, scope={"destinations": ["CN"], "product_kinds": ["hbm"]})
+    o = run(pile, end="2023-03-31").orders
+    assert (o["qty"] > 0).all()
+    kits = o[(o["kind"] == "assembly") & (o["supplier"] == "pkg_cn")]
+    hbm = o[(o["kind"] == "component") & (o["product"] == "hbm") & (o["customer"] == "pkg_cn")]
+    from_pile = kits[~kits["order_id"].isin(hbm["parent_id"])]
+    assert len(from_pile) > 0 and (from_pile["status"] != "denied").any()

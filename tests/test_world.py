@@ -143,6 +143,25 @@ def test_a_collector_pause_leaves_what_it_made_to_the_oldest_generation():
             gc.disable()
 
 
+def test_a_pause_inside_a_paused_or_disabled_collector_leaves_it_off():
+    """A nested pause is a no-op (`simulate` holds one over the whole replication, a World's own `run` another
+    inside it): its end leaves the collector off, as it found it, for the outer pause to turn back on."""
+    import gc
+
+    from supplychain.engine.gcpause import gc_paused
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with gc_paused():
+            with gc_paused():
+                pass
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
+
 def test_invariant_violation_is_an_error_naming_the_node():
     w = World(minimal(), Scenario.model_validate({**SC, "end": "2022-12-31"}), 0).run()
     check_invariants(w)
