@@ -241,7 +241,7 @@ def _check_typed_data(root: ET.Element, path: Path) -> None:
             name, kind = types.get(data.get("key"), (None, None))
             if kind is None:
                 continue
-            text = (data.text or "").strip()
+            text = data.text or ""  # as networkx reads it: a number may be padded (`float(" 3 ")`), a boolean not
             try:
                 ok = text.lower() in _GRAPHML_BOOLEANS if kind == "boolean" else (_GRAPHML_TYPES[kind](text) is not None)
             except ValueError:

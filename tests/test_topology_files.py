@@ -139,6 +139,7 @@ def test_a_drawing_weight_not_of_its_declared_type_is_named_by_its_edge(tmp_path
 
 @pytest.mark.parametrize("value, problem", [("1", "unknown field (got True)"), ("0", "unknown field (got False)"),
                                             ("True", "unknown field (got True)"), ("FALSE", "unknown field (got False)"),
+                                            (" false ", "not a boolean, as its <key> declares (got ' false ')"),
                                             ("maybe", "not a boolean, as its <key> declares (got 'maybe')")])
 def test_a_boolean_attribute_reads_as_graphml_says_then_is_checked_as_a_field(tmp_path: Path, value: str, problem: str) -> None:
     """GraphML's booleans are true/false in any case, and 1/0 (as networkx reads them): such a value of a field the
