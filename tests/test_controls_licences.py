@@ -1,7 +1,8 @@
 """Export-control licences reviewed at placement: the review delays a granted line (and counts in its lead
 time), refuses at the approval rate, routes buyers around a licence never granted as around a ban,
-lapses undecided when the rule ends (as a quota wait does), and the `rule` column names the ban, not
-the licence, for a licensed line refused whole. Licences at shipment are in test_controls_shipment.py."""
+lapses undecided when the rule ends (as a quota wait does) and the order meets the rules after it, keeps
+its grant in the part a quota holds, is needed by the part a quota lets go, and the `rule` column names
+the ban, not the licence, for a licensed line refused whole. Licences at shipment are in test_controls_shipment.py."""
 
 import pytest
 from scipy import stats
@@ -100,3 +101,55 @@ def test_a_licensed_line_refused_whole_under_a_ban_names_the_ban():
     assert (refused["rule"] == "ban").all() and (refused["cause"] == "denied:ban").all()
     part = lab[(lab["denied_qty"] > 0) & (lab["status"] != "denied") & (lab["released"] > lab["ordered"])]
     assert len(part) > 0 and (part["rule"] == "lic").all() and (part["cause"] == "licence:lic").all()
+
+
+def test_the_part_a_quota_lets_go_still_meets_the_licence_after_it_and_what_it_holds_is_waiting():
+    """A quota whose excess waits, listed before a licence (10-day review): what fits the quota goes on to the
+    licence, so every line released was released 10 days or more after it was ordered, never at once (the part
+    held to the next period too: it met no licence before), and as much was granted as released; lines the quota
+    holds at the end say `waiting`, a line under review would say `licence` (the README's statuses)."""
+    lic = rule(id="lic", action="license", review_days=10, approval=1.0)
+    quo = rule(id="quo", action="quota", quota=20000, period_days=365, quota_excess="wait")
+    r = run(quo, lic, end="2023-06-30")
+    cn = lab_orders(r, "lab_cn")
+    out = cn[cn["released"].notna()]  # the first year's 20,000 and the next's, each after its review
+    assert len(out) >= 2 and (out["released"] - out["ordered"] >= 10 - 1e-9).all()
+    ev = r.events[(r.events["type"] == "control") & (r.events["detail"] == "order")]
+    assert ev.loc[ev["what"] == "licence granted", "qty"].sum() == pytest.approx(out["qty"].sum(), rel=1e-12)
+    held = cn[cn["released"].isna()]
+    by_quota = held["rule"] == "quo"
+    assert by_quota.sum() > 3 and (held.loc[by_quota, "status"] == "waiting").all()
+    assert (held.loc[~by_quota, "status"] == "licence").all()
+
+
+def test_the_rest_of_a_licensed_order_a_quota_holds_goes_in_the_next_period_without_a_second_review():
+    """Licence first (10-day review), then a quota whose excess waits: a licensed order the quota cuts keeps
+    its licence in both parts: each order is reviewed once, when placed, and the part held goes on the day the
+    next period starts (day 365), not after a second review (which let another line take the new period's quota)."""
+    lic = rule(id="lic", action="license", review_days=10, approval=1.0)
+    quo = rule(id="quo", action="quota", quota=20000, period_days=365, quota_excess="wait")
+    r = run(lic, quo, end="2023-06-30")
+    cn = lab_orders(r, "lab_cn")
+    rest = cn[(cn["ordered"] < 355) & (cn["released"] >= 365)]  # reviewed in the first year, held over
+    assert len(rest) >= 1 and (rest["released"] == 365).all()
+    ev = r.events[(r.events["type"] == "control") & (r.events["detail"] == "order") & (r.events["what"] == "licence review")]
+    assert ev["order_id"].nunique() == len(ev)
+    ordered = cn.set_index("order_id")["ordered"]
+    assert (ev["day"].to_numpy() == ordered.reindex(ev["order_id"]).to_numpy()).all()  # at placement, never again
+
+
+def test_an_order_whose_licence_review_lapses_meets_the_rules_listed_after_it():
+    """A licence in force from day 59 to 120 (a 200-day review) and a ban from day 119, listed after it: an
+    order under review when the licence ends goes on to the ban ("licence lapsed", then refused at placement:
+    never released), not straight to its supplier."""
+    licence = rule(action="license", review_days=200, approval=0.0001, announced="2022-03-01", effective="2022-03-01",
+                   ends="2022-05-01")  # days 59 to 120
+    ban = rule(id="ban", announced="2022-04-30", effective="2022-04-30")  # day 119
+    r = run(licence, ban, end="2022-12-31")
+    cn = lab_orders(r, "lab_cn", "acc")
+    held = cn[(cn["ordered"] >= 59) & (cn["ordered"] < 119)]
+    assert len(held) > 3 and held["released"].isna().all()
+    assert (held["status"] == "denied").all() and (held["rule"] == "ban").all()
+    ev = r.events[r.events["order_id"].isin(held["order_id"])]
+    assert (ev.loc[ev["what"] == "licence lapsed", "day"] == 120).all()
+    assert (ev["what"] == "licence lapsed").sum() == len(held)

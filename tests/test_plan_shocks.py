@@ -202,3 +202,58 @@ def test_a_user_kind_listed_after_a_later_plan_shock_is_replayed_in_the_order_ap
     assert starts == [2, 6]
     np.testing.assert_allclose(rows[0], _summed(before + (planned[0] - old[0])), rtol=1e-12)
     np.testing.assert_allclose(rows[1], _summed(planned[0]), rtol=1e-12)
+
+
+def test_grow_scales_the_growth_from_its_day_clipped_to_the_run_and_never_below_zero():
+    """`grow`, a plan shock on one node's plan: from day b on, plan = plan[b] + m x (plan - plan[b]). One starting
+    before the run acts from day 0 (day 0's level, not a day counted back from the end); one past the run's last
+    day moves nothing; a falling plan made steeper stops at 0."""
+    from supplychain.engine.plans import grow
+
+    def grown(row: list[float], b: int, m: float) -> list[float]:
+        r = np.array(row, dtype=float)
+        grow(r, b, m)
+        return r.tolist()
+
+    assert grown([1, 2, 3, 4, 5, 6], 2, 0.5) == [1, 2, 3, 3.5, 4, 4.5]
+    assert grown([1, 2, 3, 4, 5, 6], -3, 0.5) == [1, 1.5, 2, 2.5, 3, 3.5]
+    assert grown([1, 2, 3, 4, 5, 6], 9, 0.5) == [1, 2, 3, 4, 5, 6]
+    assert grown([6, 5, 4, 3, 2, 1], 1, 3.0) == [6, 5, 2, 0, 0, 0]
+
+
+def test_each_version_is_the_plan_with_the_occurrences_started_by_its_day_applied_in_the_order_applied():
+    """The rule of plan quotes (`engine/plans.py`), by hand on one node's 10-day plan 1..10: four occurrences
+    applied in the order (grow x3 from day 5, grow x0.5 from day 1, a user's kind adding 2 from day 7, one
+    zeroing the plan from day 3). The version known from each start day (1, 3, 5, 7) is the first plan with
+    every occurrence started by then replayed in that order, a user's kind as the difference it made, never
+    below zero: from day 3 the zeroing, replayed without the growth from day 5 it was applied after, takes
+    more than is there (0, not negative), and from day 7 the 2 it was applied after is zeroed with the rest."""
+    from supplychain.engine.plans import PlanLog, grow
+
+    first = np.arange(1.0, 11.0)
+    planned = first[None, :].copy()
+    log, ops = PlanLog(), []
+    for kind, b, x in (("grow", 5, 3.0), ("grow", 1, 0.5), ("add", 7, 2.0), ("zero", 3, 0.0)):
+        if kind == "grow":
+            log.record(planned, b, x, [0])
+            grow(planned[0], b, x)
+            ops.append((b, x))
+        else:
+            old = planned.copy()
+            planned[0, b:] = planned[0, b:] + x if kind == "add" else 0.0
+            log.record_change(old, planned, b)
+            ops.append((b, planned[0] - old[0]))
+    (starts, rows), = log.versions(lambda i: 1.0).values()
+    assert starts == [1, 3, 5, 7]
+    for start, cum in zip(starts, rows):
+        want = first.copy()
+        for b, x in ops:
+            if b > start:
+                continue
+            if isinstance(x, float):
+                grow(want, b, x)
+            else:
+                want = np.maximum(want + x, 0.0)
+        assert cum.tolist() == pytest.approx(np.r_[0.0, np.cumsum(want)].tolist()), start
+    assert rows[-1][-1] == pytest.approx(planned[0].sum())  # the last version is the plan production runs on
+    assert (np.diff(rows[1])[3:] == 0).all()  # known from day 3: nothing planned from day 3 on

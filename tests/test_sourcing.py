@@ -265,3 +265,36 @@ def test_a_die_refused_for_the_accelerator_it_goes_into_gets_no_share():
     assert (share["fab"][~after] == 0.5).all()
     late = r.orders.query("kind == 'component' and product == 'logic' and ordered >= 59")
     assert len(late) > 0 and set(late["supplier"]) == {"fab_cn"}
+
+
+def test_a_supplier_without_a_quote_leaves_the_others_weighed_against_the_quickest_that_quotes():
+    """Three sources of one widget: one with no quote this week (nan) has target 1 (nothing says it is slower),
+    and the two that quote are weighed against the quicker of them, 10 and 40 days at elasticity 2 giving 1 and
+    1/16, as if the third were not there (not 1 all round, as a group where no one quotes)."""
+    src = [{"id": k, "kind": "source", "makes": ["widget"], "cycle_time": 2} for k in ("a", "b", "c")]
+    model = topo(src + [{"id": "depot", "kind": "stock", "item": "widget", "policy": "base_stock", "base_stock": 40},
+                        {"id": "cust", "kind": "demand", "item": "widget", "demand": {"mode": "poisson", "rate": 4.0, "size": 1}}],
+                 [{"from": k, "to": "depot", "product": "widget", "transport": 3} for k in ("a", "b", "c")]
+                 + [{"from": "depot", "to": "cust", "product": "widget"}])
+    s = _sourcing(model)
+    q = np.zeros(len(s.net.flows))
+    q[:3] = float("nan"), 10.0, 40.0  # the edges in file order
+    t = dict(zip(s.seg_flow.tolist(), s.targets(q).tolist()))
+    assert (t[0], t[1], t[2]) == pytest.approx((1.0, 1.0, 1 / 16))
+
+
+def test_with_sourcing_on_and_equal_quotes_the_split_and_the_share_column_follow_the_edge_shares_of_the_day():
+    """Both sources unlimited (equal quotes, weights 1) with sourcing on: slow's edge share falls from 0.9 to 0.1
+    over the year (fast's rises): each need splits by the shares of its day, and the weekly `share` column of
+    `lead_times` is the share of its day, as without sourcing."""
+    shares = ({"points": {"2022-01-01": 0.9, "2022-12-31": 0.1}}, {"points": {"2022-01-01": 0.1, "2022-12-31": 0.9}})
+    r = run(two_sources(None, shares), elasticity=2.0, half_life_days=0)
+    rep = r.orders[r.orders["kind"] == "replenish"]
+    by_day = rep.pivot_table(index="ordered", columns="supplier", values="qty", aggfunc="sum")
+    days = by_day.index.to_numpy()
+    assert len(by_day) > 100 and days.max() > 300
+    np.testing.assert_allclose((by_day["slow"] / (by_day["slow"] + by_day["fast"])).to_numpy(),
+                               0.9 + (0.1 - 0.9) * np.floor(days) / 364, rtol=1e-9, atol=1e-12)
+    s = depot_series(r)["share"]["slow"]
+    np.testing.assert_allclose(s.to_numpy(), 0.9 + (0.1 - 0.9) * s.index.to_numpy() / 364, rtol=1e-9, atol=1e-12)
+
