@@ -71,3 +71,24 @@ def test_stranded_is_what_finished_commissioning_beyond_the_power_and_still_coun
         assert f["stranded_h100e"].to_numpy() == pytest.approx(ready - runs, abs=1e-6)
         assert o.loc[o["kind"] == "lab", "qty"].sum() == pytest.approx(20000, rel=1e-9)
         assert free or f["stranded_h100e"].iloc[-1] == pytest.approx(20000 - 5000 / 1.7, rel=1e-9)
+
+
+def test_power_needed_counts_the_fleet_the_accelerators_waiting_and_on_order_and_the_rest_of_the_target():
+    """`power_need_mw`: (MW the installed fleet draws + MW of what waits or is on order + the target
+    left beyond installed, waiting and on order at the mix's kW per H100e) x `power_headroom`. 1,000
+    installed, 500 delivered and waiting, 200 on order, a target of 2,000: the rest is 300 H100e,
+    and each accelerator is 1 H100e at 1.7 kW."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    w = World(minimal(fleet={"acc": 1000}, power_mw=10.0), Scenario.model_validate(scenario()), 0)
+    labs, flow = w.labs, w.labs.acc_flows[0][0]
+    p = w.net.products["acc"]
+    assert (p.h100e, p.power_kw) == (1.0, 1.7)
+    labs.on_order(0, flow.index, "acc", 700.0)
+    labs.delivered(0, "acc", 500.0, 0.0, w._new("lab", flow, "acc", 500.0, 0.0, lab=flow.customer))
+    headroom = labs.review_policy[0].power_headroom
+    need = (1000 + 500 + 200 + 300) * 1.7 / 1000 * headroom
+    assert labs.power_need_mw(0, 0.0, 2000.0) == pytest.approx(need, rel=1e-12)
+    # a target below the position adds nothing: what draws or will draw is all
+    assert labs.power_need_mw(0, 0.0, 1000.0) == pytest.approx(1700 * 1.7 / 1000 * headroom, rel=1e-12)
