@@ -92,3 +92,26 @@ def test_power_needed_counts_the_fleet_the_accelerators_waiting_and_on_order_and
     assert labs.power_need_mw(0, 0.0, 2000.0) == pytest.approx(need, rel=1e-12)
     # a target below the position adds nothing: what draws or will draw is all
     assert labs.power_need_mw(0, 0.0, 1000.0) == pytest.approx(1700 * 1.7 / 1000 * headroom, rel=1e-12)
+
+
+@pytest.mark.parametrize("lot, due", [(100.0, 100.0), (0.1 + 0.2, 0.3)])
+def test_a_stranded_lot_retired_whole_leaves_no_empty_lot_ahead_of_the_next_delivery(lot, due):
+    """A lab without power: a lot delivered on day 0 (ready on day 30) strands and retires whole from the
+    waiting queue (0.1 + 0.2 against 0.3 due: within rounding, whole). Power then comes for 50 units,
+    and a lot of 50 delivered on day 10 is installed on day 40, the day its commissioning ends: nothing
+    of the retired lot is left at the front of the queue to hold it back."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    w = World(minimal(fleet={}, power_mw=0.0), Scenario.model_validate(scenario()), 0)
+    labs, flow = w.labs, w.labs.acc_flows[0][0]
+    st = labs.states[0]
+    for qty, day in ((lot, 0.0), (50.0, 10.0)):
+        labs.on_order(0, flow.index, "acc", qty)
+        labs.delivered(0, "acc", qty, day, w._new("lab", flow, "acc", qty, day, lab=flow.customer))
+    assert labs.install_ready(0, 30) == 0.0  # no power: stranded
+    assert labs.retire(0, "acc", due) == pytest.approx(due)
+    assert [(ready, units) for ready, _, units, _ in st.waiting] == [(40.0, 50.0)]
+    st.power_mw = 50 * 1.7 / 1000
+    assert labs.install_ready(0, 40) == pytest.approx(50.0)
+    assert not st.waiting and st.installed["acc"] == pytest.approx(50.0)
