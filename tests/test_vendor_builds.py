@@ -14,11 +14,11 @@ SC = {"name": "v", "end": "2022-12-31", "labs": {"lifetime_years": 100}}
 AHEAD = 70.0
 
 
-def _world():
-    """A world on the minimal chain whose vendor builds 70 days ahead, and the build lots it places
-    as (day, units asked of its packagers)."""
+def _world(ahead=AHEAD):
+    """A world on the minimal chain whose vendor builds `ahead` days ahead, and the build lots it
+    places as (day, units asked of its packagers, the lots)."""
     model = minimal()
-    next(n for n in model.nodes if n.id == "vendor").build_ahead_days = AHEAD
+    next(n for n in model.nodes if n.id == "vendor").build_ahead_days = ahead
     w = World(model, Scenario.model_validate(SC), 0)
     lots: list[tuple[float, float, list]] = []
     place = w.order_from_suppliers
@@ -77,3 +77,17 @@ def test_units_a_refused_lot_denied_are_no_longer_owed():
     assert o.denied_qty == 40.0
     w.vendors.build(BUILD_DAYS)
     assert [(day, qty) for day, qty, _ in lots] == [(BUILD_DAYS, pytest.approx(AHEAD * ALPHA * 100.0 / 7 + 60.0))]
+
+
+def test_a_vendor_building_to_order_builds_what_was_ordered_that_week():
+    """Without `build_ahead_days` a vendor builds each week what was ordered from it that week, not
+    the gap on its position: 100 ordered in week 1 go into build; the rule that refused the first
+    goods of that order at the border takes the 100 still waiting; 40 ordered in week 2 are built
+    as 40, though the lot of 100 still in build would cover them."""
+    w, flow, key, lots = _world(0.0)
+    o = _order(w, flow, 100.0, 1.0)
+    w.vendors.build(BUILD_DAYS)
+    assert w.vendors.waiting_rest(o) == 100.0
+    _order(w, flow, 40.0, 8.0)
+    w.vendors.build(2 * BUILD_DAYS)
+    assert [(day, qty) for day, qty, _ in lots] == [(BUILD_DAYS, 100.0), (2 * BUILD_DAYS, 40.0)]
