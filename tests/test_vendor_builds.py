@@ -91,3 +91,14 @@ def test_a_vendor_building_to_order_builds_what_was_ordered_that_week():
     _order(w, flow, 40.0, 8.0)
     w.vendors.build(2 * BUILD_DAYS)
     assert [(day, qty) for day, qty, _ in lots] == [(BUILD_DAYS, 100.0), (2 * BUILD_DAYS, 40.0)]
+
+
+def test_units_refused_at_the_border_while_waiting_are_no_longer_owed():
+    """100 ordered; the rule that refused the order's first goods at the border takes the 100 still
+    waiting for stock: the vendor owes nothing, so its build is its target alone (70 days of 100/7 a
+    day, smoothed), not the target plus 100."""
+    w, flow, key, lots = _world()
+    o = _order(w, flow, 100.0, 1.0)
+    assert w.vendors.waiting_rest(o) == 100.0
+    w.vendors.build(BUILD_DAYS)
+    assert [(day, qty) for day, qty, _ in lots] == [(BUILD_DAYS, pytest.approx(AHEAD * ALPHA * 100.0 / 7))]
