@@ -115,3 +115,33 @@ def test_a_stranded_lot_retired_whole_leaves_no_empty_lot_ahead_of_the_next_deli
     st.power_mw = 50 * 1.7 / 1000
     assert labs.install_ready(0, 40) == pytest.approx(50.0)
     assert not st.waiting and st.installed["acc"] == pytest.approx(50.0)
+
+
+def test_the_stranded_rest_of_a_partly_installed_lot_retires_whole_and_later_deliveries_install():
+    """A lab of 33,000 accelerators (1.7 kW each) at its power gets 1,000 more and power for 300 of
+    them: 300 install, 700 strand. The start fleet retires in three tranches of 11,000, then the lot
+    itself: 1,000 due, the installed units first, the rest from the waiting queue. Nothing of the lot
+    is left (the sums' rounding left 1e-12 units at the front of the queue, which no power fits), so
+    100 delivered later install in full on the day their commissioning ends."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    fleet = 33000.0
+    w = World(minimal(fleet={"acc": fleet}, power_mw=fleet * 1.7 / 1000), Scenario.model_validate(scenario()), 0)
+    labs, flow = w.labs, w.labs.acc_flows[0][0]
+    st = labs.states[0]
+
+    def deliver(qty, day):
+        labs.on_order(0, flow.index, "acc", qty)
+        labs.delivered(0, "acc", qty, day, w._new("lab", flow, "acc", qty, day, lab=flow.customer))
+
+    deliver(1000.0, 0.0)
+    st.power_mw += 0.3 * 1000.0 * 1.7 / 1000
+    assert labs.install_ready(0, 30) == pytest.approx(300.0)
+    for _ in range(3):
+        labs.retire(0, "acc", fleet / 3)
+    labs.retire(0, "acc", 1000.0)
+    assert not st.waiting and st.installed["acc"] == pytest.approx(0.0, abs=1e-6)
+    deliver(100.0, 40.0)
+    assert labs.install_ready(0, 70) == pytest.approx(100.0)
+    assert not st.waiting and st.installed["acc"] == pytest.approx(100.0)

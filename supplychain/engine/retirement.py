@@ -65,7 +65,9 @@ class Retirement:
         left, kept = units, deque()
         for ready, s, u, o in st.waiting:
             if s == sku and left > 1e-12:
-                cut = u if u <= left + 1e-12 else left  # a lot within rounding of the rest goes whole
+                # a lot within rounding of the rest goes whole: a residue of 1e-12 units left at the front
+                # would not fit `install_ready`'s 1e-9 and hold every later delivery back for good
+                cut = u if u <= left + 1e-9 else left
                 left -= cut
                 if cut == u:
                     continue
