@@ -145,3 +145,22 @@ def test_the_stranded_rest_of_a_partly_installed_lot_retires_whole_and_later_del
     deliver(100.0, 40.0)
     assert labs.install_ready(0, 70) == pytest.approx(100.0)
     assert not st.waiting and st.installed["acc"] == pytest.approx(100.0)
+
+
+def test_a_rounding_residue_at_the_front_of_the_waiting_queue_does_not_hold_later_deliveries():
+    """Whatever leaves a lot of under 1e-9 units first in line (a sum's rounding), it installs whole
+    and the deliveries behind it install as their power allows; before, no power ever 'fitted' it and
+    every later delivery of that lab stayed stranded to the end of the run."""
+    from supplychain.engine import World
+    from supplychain.scenario_schema import Scenario
+
+    w = World(minimal(fleet={"acc": 10.0}, power_mw=10 * 1.7 / 1000), Scenario.model_validate(scenario()), 0)
+    labs, flow = w.labs, w.labs.acc_flows[0][0]
+    st = labs.states[0]
+    labs.on_order(0, flow.index, "acc", 100.0)
+    labs.delivered(0, "acc", 100.0, 0.0, w._new("lab", flow, "acc", 100.0, 0.0, lab=flow.customer))
+    ready = st.waiting[0][0]
+    st.waiting.appendleft((ready, "acc", 4e-13, None))
+    st.power_mw += 60 * 1.7 / 1000
+    assert labs.install_ready(0, int(ready)) == pytest.approx(60.0)
+    assert [round(lot[2], 6) for lot in st.waiting] == [40.0]

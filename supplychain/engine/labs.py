@@ -341,7 +341,9 @@ class Labs(Retirement):
                 fit = (0.0 if 0.0 > room else room) * 1000.0 / kw
                 fit = fit if fit < units else units
             if fit <= 1e-9:
-                break
+                if units > 1e-9:
+                    break
+                fit = units  # a residue of rounding at the front: installed whole, not a lot that no power fits
             installed[sku] = installed.get(sku, 0.0) + fit
             mw, h = fit * kw / 1000.0, fit * h100e
             used_mw, pending_mw = used_mw + mw, pending_mw - mw
