@@ -66,45 +66,58 @@ class Shipping:
 
     def _border(self, o: Order, qty: float, now: float, rules: list) -> float | None:
         """Decide `rules` on goods of `o` reaching the border: how long they wait there, or None if
-        they are held (through a licence review that will refuse them) or refused."""
-        delay = 0.0
+        they are held (through a licence review that will refuse them) or refused. What a licence lets
+        go meets the rules listed after it when its review ends, as at placement (`_check`)."""
         refused = self.refused_licences.get(o.id)
         if refused is not None and now < refused[1]:  # the order's licence is under review, to be refused:
             o.held_qty += qty  # these goods wait for the same decision (one application per order)
             self.controls.record(refused[1], refused[0], "denied", o.supplier, o.customer, o.product, qty, "shipment", o.id)
             self.at(refused[1], self._refused_at_shipment, o, qty, refused[0])
             return None
-        d = self.controls.decide(rules, now, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
-                                 refused[0] if refused is not None else "", o.id)  # refused: its later goods are too
-        if d.action == "deny":
-            o.held_qty += qty
-            self._refused_at_shipment(o, qty, d.rule)
-            return None
-        if d.action == "review":  # the decision comes when the review ends, as at placement
-            # (a licence never granted refuses at once: the exporter knows, as `Controls.banned` reads it)
-            when = now if d.never else now + d.delay
+        t, delay = now, 0.0  # when the goods have met the rules decided so far, and their wait until then
+        while True:
+            d = self.controls.decide(rules, t, o.supplier, o.customer, o.product, qty, "shipment", o.licence,
+                                     refused[0] if refused is not None else "", o.id)  # refused: its later goods are too
+            if d.action == "deny":
+                o.held_qty += qty
+                if t > now:  # after a licence's review: refused when it ends
+                    self.at(t, self._refused_at_shipment, o, qty, d.rule)
+                else:
+                    self._refused_at_shipment(o, qty, d.rule)
+                return None
+            if d.action == "wait":  # (a quota counts units only when they are ordered: not at shipment)
+                delay += d.delay
+                break
+            if d.action != "review":
+                break
+            # the decision comes when the review ends, as at placement (a licence never granted refuses
+            # at once: the exporter knows, as `Controls.banned` reads it)
+            when = t if d.never else t + d.delay
             lapsed = when >= d.until  # the rule ends first, or as the review does: the goods wait for its end, then go
             when = min(when, d.until)
             self.controls.record(when, d.rule, "licence lapsed" if lapsed else "licence granted" if d.approved
                                  else "licence denied", o.supplier, o.customer, o.product, qty, "shipment", o.id)
             if not (d.approved or lapsed):  # held at the border through the review, then refused
-                o.held_qty += qty
-                if d.never:  # refused now; the order's later goods are denied at once, not reviewed again
-                    self.refused_licences[o.id] = (d.rule, now)
+                o.held_qty += qty  # the order's later goods are refused with it (then at once, not reviewed again)
+                self.refused_licences[o.id] = (d.rule, when)
+                if d.never and when <= now:
                     self._refused_at_shipment(o, qty, d.rule)
                 else:
-                    self.refused_licences[o.id] = (d.rule, when)
                     self.at(when, self._refused_at_shipment, o, qty, d.rule)
                 return None
             # one licence covers the rest of this order's shipments, from when it is granted: goods
             # reaching the border during the review wait for its end (`border_holds`, below)
             o.licence += (d.rule,)
-            delay = d.until - now if lapsed else d.delay
-            if delay > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
-                self.border_holds[o.id] = (d.rule, now, when)
+            step = d.until - t if lapsed else d.delay
+            if step > 0.0:  # the goods wait at the border meanwhile: a licence wait of the order (causes.py)
+                held = self.border_holds.get(o.id)
+                if held is not None and held[2] > now:  # one hold of the order's goods, to the last review's end
+                    self.border_holds[o.id] = (held[0], held[1], max(held[2], when))
+                else:
+                    self.border_holds[o.id] = (d.rule, t, when)
                 o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
-        elif d.action == "wait":
-            delay = d.delay
+            t, delay = when, delay + step
+            rules = self._after(rules, d.rule)  # type: ignore[attr-defined]
         hold = self.border_holds.get(o.id)
         if hold is not None and hold[2] > now + delay:  # its licence, granted, is still under review
             delay = hold[2] - now
