@@ -298,3 +298,26 @@ def test_with_sourcing_on_and_equal_quotes_the_split_and_the_share_column_follow
     s = depot_series(r)["share"]["slow"]
     np.testing.assert_allclose(s.to_numpy(), 0.9 + (0.1 - 0.9) * s.index.to_numpy() / 364, rtol=1e-9, atol=1e-12)
 
+
+
+def test_a_labs_split_over_two_vendors_of_one_sku_is_its_own_whatever_their_quotes():
+    """A lab's split over accelerators is its own (docs/model.md, section 2 item 8): buying one SKU from two vendors
+    at edge shares 0.5 each, one of them 60 days of system integration slower, it orders half from each, and the
+    `share` column says so every week. Re-sourcing that group would weigh the slower vendor's share down to
+    (q_min / q)^2 of the other's in the column (about 0.38 here) while the lab's orders stayed at half."""
+    data = minimal_data()
+    data["nodes"].append({"id": "vendor2", "kind": "vendor", "country": "US", "skus": ["acc"], "cycle_time": 60})
+    data["edges"] += [{"from": "packager", "to": "vendor2", "product": "acc", "transport": {"dist": "fixed", "mean": 2}},
+                      {"from": "vendor2", "to": "lab", "product": "acc", "transport": {"dist": "fixed", "mean": 14}}]
+    for e in data["edges"]:
+        if e["from"] == "vendor":
+            e["transport"] = {"dist": "fixed", "mean": 14}
+    r = simulate(parse_topology(data), {"name": "s", "end": "2023-06-30",
+                                        "sourcing": {"elasticity": 2, "half_life_days": 0}})
+    lt = r.lead_times[(r.lead_times["customer"] == "lab") & (r.lead_times["product"] == "acc")]
+    s = lt.pivot_table(index="day", columns="supplier", values=["quoted_days", "share"])
+    assert (s["quoted_days"]["vendor2"] > s["quoted_days"]["vendor"] + 59).all()  # the slower vendor quotes so
+    assert len(s) > 50 and (s["share"] == 0.5).all().all()
+    o = r.orders[r.orders["kind"] == "lab"]
+    qty = o.groupby("supplier")["qty"].sum()
+    assert qty["vendor"] > 0 and qty["vendor2"] == pytest.approx(qty["vendor"])
