@@ -257,3 +257,30 @@ def test_each_version_is_the_plan_with_the_occurrences_started_by_its_day_applie
         assert cum.tolist() == pytest.approx(np.r_[0.0, np.cumsum(want)].tolist()), start
     assert rows[-1][-1] == pytest.approx(planned[0].sum())  # the last version is the plan production runs on
     assert (np.diff(rows[1])[3:] == 0).all()  # known from day 3: nothing planned from day 3 on
+
+
+def test_a_user_kind_writing_the_plan_from_after_the_run_is_known_on_no_day_of_it():
+    """A user's kind may write a node's plan on days before its occurrence's first day (here: halve the whole row);
+    what it changed counts from that first day, not before (docs/model.md: no foresight). An occurrence starting
+    after the run's last day (2023-03-01, day 424, in a run of days 0-364) is then known on no day of the run:
+    its start was clipped to day 364, a weekly quote day, whose quote counted on the halved plan."""
+    from _topo import minimal_data
+
+    from supplychain.engine.shocks import SHOCK_KINDS, register_shock_kind
+    from supplychain.topology import parse_topology
+
+    @register_shock_kind("halve_plan")
+    def halve(net, shock, f, begin, nodes):
+        for i in nodes.tolist():
+            net.planned[i] *= 0.5
+        return ",".join(net.ids[i] for i in nodes.tolist())
+
+    try:
+        sc = Scenario.model_validate({"name": "q", "end": "2022-12-31", "quotes": {"capacity": "plan"},
+                                      "shocks": [_at_hbm("late", "halve_plan", "2023-03-01", 0.5)]})
+        w = World(parse_topology(minimal_data()), sc, 0)
+    finally:
+        SHOCK_KINDS.pop("halve_plan", None)
+    n = w.net.index["hbm_maker"]
+    assert w.net.days == 365 and w.net.planned[n, 0] == pytest.approx(0.5 * planned_days(w, n)[0])
+    assert not [d for d in range(w.net.days) if n in w.net.known_plans(d)]

@@ -48,8 +48,9 @@ class PlanLog:
 
     def record_change(self, old: np.ndarray, planned: np.ndarray, begin: int) -> None:
         """An occurrence of a user's shock kind has changed `planned` (nodes x days) from `old`, a copy taken
-        before it: each row it changed is known from `begin` on (clipped to the run), as the difference."""
-        b = min(max(begin, 0), planned.shape[1] - 1)
+        before it: each row it changed is known from `begin` on (from day 0 if earlier), as the difference; from
+        an occurrence starting after the run's last day, on no day of the run (no foresight)."""
+        b = max(begin, 0)
         for i in np.flatnonzero((old != planned).any(axis=1)).tolist():
             if i not in self.before:
                 self.before[i] = old[i].copy()
