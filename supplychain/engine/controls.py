@@ -22,7 +22,7 @@ from ..scenario_events import Rule
 from .network import Net
 from .streams import keyed_stream
 
-__all__ = ["Controls", "Decision", "ALLOW", "idle_rules"]
+__all__ = ["Controls", "Decision", "ALLOW", "idle_rules", "rules_after"]
 
 
 @dataclass(slots=True)
@@ -273,6 +273,12 @@ class Controls:
             if c.effective <= now < c.ends and c.rule.action in ("ban", "equipment", "license"):
                 return c.rule
         return None
+
+
+def rules_after(rules: list, rule: str) -> list:
+    """The rules listed after `rule` (ids are unique): what one lets go (a licence granted, the part within
+    a quota) meets these, at placement and at the border alike."""
+    return rules[next(k for k, c in enumerate(rules) if c.rule.id == rule) + 1:]
 
 
 def idle_rules(rules: list[Rule], net: Net) -> list[Rule]:

@@ -9,6 +9,7 @@ was for (`World._deny`). Mixed into `World`.
 
 from __future__ import annotations
 
+from .controls import rules_after
 from .network import Flow
 from .orders import Order
 
@@ -72,14 +73,14 @@ class Placing:
         elif d.action == "deny":
             if d.allowed > 1e-9:  # a quota refuses only the excess
                 rest = self._split(o, d.allowed)
-                self._check(o, now, self._after(rules, d.rule))
+                self._check(o, now, rules_after(rules, d.rule))
                 o = rest
             o.rule = d.rule
             self._deny(o, o.qty, now, rule=d.rule)
         elif d.action == "wait":
             if d.allowed > 1e-9:  # what fits the quota goes now, the rest waits for the next period
                 rest = self._split(o, d.allowed)
-                self._check(o, now, self._after(rules, d.rule))
+                self._check(o, now, rules_after(rules, d.rule))
                 o = rest
             o.rule, o.status = d.rule, "waiting"
             when = min(now + d.delay, d.until)  # a quota that ends first lets the order go when it ends
@@ -92,11 +93,6 @@ class Placing:
                 self.at(d.until, self._licence_lapsed, o)
             else:
                 self.at(now + d.delay, self._licence_decided, o, d.approved)
-
-    @staticmethod
-    def _after(rules: list, rule: str) -> list:
-        """The rules listed after `rule` (ids are unique)."""
-        return rules[next(k for k, c in enumerate(rules) if c.rule.id == rule) + 1:]
 
     def _child_rule(self, o: Order) -> str:
         """The rule that refused one of an order's inputs, for the delay cause of what it starves."""
@@ -136,7 +132,7 @@ class Placing:
         if approved:
             o.licence += (o.rule,)
             self.controls.record(now, o.rule, "licence granted", o.supplier, o.customer, o.product, o.qty, "order", o.id)
-            self._check(o, now, self._after(o.rules, o.rule))  # the rules after the licence apply too
+            self._check(o, now, rules_after(o.rules, o.rule))  # the rules after the licence apply too
             return
         self.controls.record(now, o.rule, "licence denied", o.supplier, o.customer, o.product, o.qty, "order", o.id)
         self._deny(o, o.qty, now, rule=o.rule)
@@ -146,4 +142,4 @@ class Placing:
         rule acts only up to its `ends`), so the order goes on to the rules after it, as if granted."""
         now = self.env.now
         self.controls.record(now, o.rule, "licence lapsed", o.supplier, o.customer, o.product, o.qty, "order", o.id)
-        self._check(o, now, self._after(o.rules, o.rule))
+        self._check(o, now, rules_after(o.rules, o.rule))

@@ -9,6 +9,7 @@ inputs, a fab's tools, a stock point. Mixed into `World`.
 
 from __future__ import annotations
 
+from .controls import rules_after
 from .orders import Order
 
 __all__ = ["Shipping"]
@@ -117,7 +118,7 @@ class Shipping:
                     self.border_holds[o.id] = (d.rule, t, when)
                 o.rule = o.rule or d.rule  # the rule that delayed it (the `rule` column), unless one did before
             t, delay = when, delay + step
-            rules = self._after(rules, d.rule)  # type: ignore[attr-defined]
+            rules = rules_after(rules, d.rule)
         hold = self.border_holds.get(o.id)
         if hold is not None and hold[2] > now + delay:  # its licence, granted, is still under review
             delay = hold[2] - now
