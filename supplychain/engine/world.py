@@ -259,21 +259,30 @@ class World(Placing, Reviews, Shipping):
         self._kit_progress(kit, now)
 
     def _kit_progress(self, kit: Order, now: float) -> None:
-        """Packages a kit may start = its good units x the least-covered input's arrived fraction.
+        """Packages a kit may start = the packages its least-covering input's arrivals cover (arrived /
+        first needed x its units); it is complete (`kitted`) once they cover every unit no refused input
+        took. Its good units times the arrived share of what was still needed held packages back: with
+        most of its dies refused and the rest in, a kit started only as many of its good units as the
+        arrived share of the whole lot's stacks gave, and waited for every stack of the refused packages
+        (and, its own goods refused at the border, for all its inputs before making the rest).
         A kit refused in full has nothing to start: its other inputs arriving later do not put it
         in the packaging book (it would sit there as `book`, with nothing to make, to the end)."""
         if kit.denied_qty >= kit.qty * (1 - 1e-9):
             return
-        frac = _INF
-        for need, got, _, _ in kit.inputs.values():  # type: ignore[union-attr]
-            f = got / need if need > 0 else 1.0
-            if f < frac:
-                frac = f
-        if frac >= 1.0 - 1e-9 and kit.kitted is None:
+        cover = _INF  # the least arrived share of what was first needed: the share of its units covered
+        lost = 0.0  # the worst-hit input's refused share of it: the share of its units no longer covered
+        for _, got, first, refused in kit.inputs.values():  # type: ignore[union-attr]
+            if first > 0:
+                c = got / first
+                if c < cover:
+                    cover = c
+                if refused > 0.0 and refused / first > lost:
+                    lost = refused / first
+        if cover >= (1.0 - lost) - 1e-9 and kit.kitted is None:
             kit.kitted = now
             kit.ready_qty = _INF
-        else:  # min(frac, 1.0) without the call: a kit's inputs arrive in tens of thousands of parts
-            kit.ready_qty = (kit.qty - kit.denied_qty) * (1.0 if 1.0 < frac else frac)
+        else:  # min(cover, 1.0) without the call: a kit's inputs arrive in tens of thousands of parts
+            kit.ready_qty = kit.qty * (1.0 if 1.0 < cover else cover)
         if kit.entered is None:
             if kit.ready_qty > 1e-9:
                 self.production.add(kit, now)
