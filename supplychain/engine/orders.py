@@ -50,7 +50,7 @@ class Order:
     shipped_qty: float = 0.0
     held_qty: float = 0.0  # made, but refused at the border: stays with the supplier
     ready_qty: float = float("inf")  # units allowed to start (a kit: what its arrived inputs cover)
-    kitted: float | None = None  # a kit: when its last input arrived
+    kitted: float | None = None  # a kit: when its last input arrived (refused in part: the last its units left need)
     inputs: dict[str, list[float]] | None = None  # a kit: product -> [still needed, arrived, first needed, refused]
     in_book: bool = False  # a kit waiting for inputs is parked outside its supplier's book
     denied_qty: float = 0.0
