@@ -1,5 +1,7 @@
 """Kits refused in part or whole under export controls: the `rule` column of a kit names the first rule that
-refused part of it, and, for a kit refused whole, the rule whose refusal ended it (README, the orders table)."""
+refused part of it, and, for a kit refused whole, the rule whose refusal ended it (README, the orders table);
+a packaging kit refused in part starts what its arrived inputs cover, no more and no less (docs/model.md,
+section 3), and is complete once they cover the units its refused inputs left."""
 
 from __future__ import annotations
 
