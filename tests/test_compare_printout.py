@@ -205,3 +205,49 @@ def test_a_day_prints_as_its_date_a_change_rounding_to_0_as_plus_0_and_a_backlog
     spans = {"base": (date(2022, 1, 1), date(2024, 12, 31)), "late": (date(2022, 7, 1), date(2024, 12, 31))}
     assert "compared over the first 915 days of each" in _span_note(spans, "base", "late")[0]  # 2022-07-01 to 2024-12-31
     assert _span_note({**spans, "late": spans["base"]}, "base", "late") == []
+
+
+def test_a_stock_points_row_prints_the_baselines_mean_under_the_baselines_name():
+    """The stock points block: columns node, outcome, <baseline>, <scenario>, change, 95% CI, each figure under its
+    own heading (a fill rate of 0.900 in b and 0.750 in s is a change of -0.150, not of +0.150 read the wrong way)."""
+    from supplychain.comparison import format_comparison
+
+    empty = {k: pd.DataFrame(columns=["scenario", "lab"]) for k in ("release_delays", "gaps", "mean_gaps", "binding")}
+    stocks = pd.DataFrame({"scenario": ["s"], "node": ["depot"], "outcome": ["fill_rate"], "baseline_mean": [0.9],
+                           "scenario_mean": [0.75], "change": [-0.15], "ci_low": [-0.2], "ci_high": [-0.1]})
+    text = format_comparison({**empty, "peak_lead_times": pd.DataFrame(), "stock_changes": stocks}, "b", ["s"], 2, 0,
+                             "2022-01-01")
+    lines = text.split("Stock points (fill rate, mean on hand, mean backorders):\n")[1].splitlines()
+    assert lines[0].split() == ["node", "outcome", "b", "s", "change", "95%", "CI"]
+    assert lines[1].split() == ["depot", "fill_rate", "0.900", "0.750", "-0.150", "[-0.200,", "-0.100]"]
+    assert "Release delay" not in text, "no labs: no lab block"
+
+
+def test_peaks_are_listed_largest_change_first_a_peak_of_one_side_first_and_each_side_says_its_own_binding():
+    """Peak quotes: a product with a peak in one scenario only (change `-`) leads, then the others by |change|
+    (-5 weeks before +2); one of no change is counted as unchanged. What bound the lab: the baseline's cause under
+    the baseline, the scenario's under the scenario. Throttle notes that differ are each said under their side."""
+    from supplychain.comparison import format_comparison
+
+    none = pd.DataFrame(columns=["scenario", "lab", "generation", "baseline_day", "scenario_day", "delay_days",
+                                 "ci_low", "ci_high", "note"])
+    gaps = pd.DataFrame(columns=["scenario", "lab", "baseline_mean_gap_days", "scenario_mean_gap_days", "change_days",
+                                 "ci_low", "ci_high", "baseline_generations", "scenario_generations", "note"])
+    peaks = pd.DataFrame({"scenario": "s", "product": ["up", "down", "only_s", "same"],
+                          "baseline_peak_weeks": [10.0, 20.0, np.nan, 8.0], "scenario_peak_weeks": [12.0, 15.0, 30.0, 8.0],
+                          "change_weeks": [2.0, -5.0, np.nan, 0.0], "ci_low": [1.0, -6.0, np.nan, 0.0],
+                          "ci_high": [3.0, -4.0, np.nan, 0.0], "note": ["", "", "", ""]})
+    binding = pd.DataFrame({"scenario": ["b", "s"], "lab": "lab", "cause": ["queue:fab", "licence:ban"], "share": 1.0})
+    thr = pd.DataFrame({"scenario": ["b", "s"], "lab": "lab", "generation": 1, "throttle_days": [5.0, 9.0],
+                        "ci_low": [4.0, 8.0], "ci_high": [6.0, 10.0], "note": ["note of b", "note of s"]})
+    tables = {"release_delays": none, "gaps": gaps, "peak_lead_times": peaks, "binding": binding,
+              "mean_gaps": pd.DataFrame({"lab": ["lab"]}), "throttle": thr}
+    text = format_comparison(tables, "b", ["s"], 3, 0, "2022-01-01")
+    block = text.split("Peak quoted lead time")[1].split("What bound")[0]
+    listed = [line.split()[0] for line in block.splitlines()[2:] if line.startswith("    ") and "unchanged" not in line]
+    assert listed == ["only_s", "down", "up"], block
+    assert "1 other product(s) unchanged (all 4 in the peak_lead_times table)" in block
+    bound = text.split("What bound the labs' orders")[1].splitlines()
+    assert bound[1].split() == ["lab", "b", "s"], bound
+    assert bound[2].startswith("    lab ") and bound[2].index("queue:fab") < bound[2].index("licence:ban"), bound
+    assert "b: note of b; s: note of s" in text and "both:" not in text
