@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from supplychain import ScenarioWarning
 from supplychain.comparison import _date
 from supplychain.engine.record import day_dates
 from supplychain.summary import peak_lead_times, release_table, summarise
@@ -187,9 +188,10 @@ def test_a_section_with_nothing_to_list_says_so():
     from supplychain import simulate
 
     minimal = str(Path(__file__).resolve().parents[1] / "topology" / "minimal.yaml")
-    r = simulate(minimal, {"name": "late", "end": "2022-06-30", "set": {"products.acc.available": "2030-01-01"},
-                           "shocks": [{"id": "quiet", "kind": "demand", "start": "2022-01-01", "duration_days": 400,
-                                       "multiplier": 0, "target": {"ids": ["customers"]}}]})
+    with pytest.warns(ScenarioWarning, match="it orders none"):  # the lab is told so before the run
+        r = simulate(minimal, {"name": "late", "end": "2022-06-30", "set": {"products.acc.available": "2030-01-01"},
+                               "shocks": [{"id": "quiet", "kind": "demand", "start": "2022-01-01", "duration_days": 400,
+                                           "multiplier": 0, "target": {"ids": ["customers"]}}]})
     text = summarise(r.tables, {"acc": 1.0}, "late")
     assert "## Peak quoted lead time, accelerators to labs\n\n- no quote to a lab" in text
     assert "(dominant delay, share of ordered H100e over all replications; the 3 largest per lab)\n\n- no lab order" in text
