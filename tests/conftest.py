@@ -25,6 +25,21 @@ def topo(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], products: dic
     return parse_topology({"name": "test", "products": products, "nodes": nodes, "edges": edges})
 
 
+def kit_point(b_per_unit: float = 1, **b_source: Any) -> TopologyModel:
+    """sa (US) and sb (CN, with `b_source`'s fields) feed a make-to-order point `asm` assembling ab from one a and
+    `b_per_unit` b (cycle 1 day, transport 2 days); `cust` demands 10 ab a day, 300 every 30 days."""
+    return topo(
+        [{"id": "sa", "kind": "source", "makes": ["a"], "country": "US"},
+         {"id": "sb", "kind": "source", "makes": ["b"], "country": "CN", **b_source},
+         {"id": "asm", "kind": "stock", "item": "ab", "policy": "make_to_order", "bom": {"a": 1, "b": b_per_unit},
+          "cycle_time": 1},
+         {"id": "cust", "kind": "demand", "item": "ab", "demand": {"mode": "fixed", "rate": 10, "period_days": 30}}],
+        [{"from": "sa", "to": "asm", "product": "a", "transport": 2},
+         {"from": "sb", "to": "asm", "product": "b", "transport": 2},
+         {"from": "asm", "to": "cust", "product": "ab"}],
+        {"a": {"kind": "item"}, "b": {"kind": "item"}, "ab": {"kind": "item"}})
+
+
 def serial_chain(capacity_per_week: float | None, cycle: float, transport_in: float, transport_out: float,
                  demand_rate: float, mode: str = "fixed", policy: str = "make_to_order", base_stock: float = 0.0) -> TopologyModel:
     """source (capacity, cycle) -> stock (policy) -> demand."""

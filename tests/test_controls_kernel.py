@@ -9,23 +9,12 @@ import pytest
 from supplychain.engine import World
 from supplychain.scenario_schema import Scenario
 
-from conftest import topo
-
-ITEMS = {"a": {"kind": "item"}, "b": {"kind": "item"}, "ab": {"kind": "item"}}
+from conftest import kit_point
 
 
 def _kit_world(b_per_unit: int, b_source: dict, rule: dict, end: str) -> World:
     """sa and sb feed a make-to-order assembly point (one a and `b_per_unit` b a unit), 300 demanded a month."""
-    model = topo(
-        [{"id": "sa", "kind": "source", "makes": ["a"], "country": "US"},
-         {"id": "sb", "kind": "source", "makes": ["b"], "country": "CN", **b_source},
-         {"id": "asm", "kind": "stock", "item": "ab", "policy": "make_to_order", "bom": {"a": 1, "b": b_per_unit},
-          "cycle_time": 1},
-         {"id": "cust", "kind": "demand", "item": "ab", "demand": {"mode": "fixed", "rate": 10, "period_days": 30}}],
-        [{"from": "sa", "to": "asm", "product": "a", "transport": 2},
-         {"from": "sb", "to": "asm", "product": "b", "transport": 2},
-         {"from": "asm", "to": "cust", "product": "ab"}],
-        ITEMS)
+    model = kit_point(b_per_unit, **b_source)
     sc = Scenario.model_validate({"name": "k", "start": "2022-01-01", "end": end, "seed": 1, "controls": [rule]})
     return World(model, sc, 0).run()
 

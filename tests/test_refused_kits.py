@@ -15,10 +15,7 @@ from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario
 from supplychain.topology import parse_topology
 
-from conftest import ROOT, topo
-
-ITEMS = {"a": {"kind": "item"}, "b": {"kind": "item"}, "ab": {"kind": "item"}}
-
+from conftest import ROOT, kit_point
 
 def _quota(rid: str, product: str, units: float) -> dict:
     """A quota of `units` a year on `product`, the excess refused at placement, from the run's start."""
@@ -28,16 +25,7 @@ def _quota(rid: str, product: str, units: float) -> dict:
 
 def _generic_kit_orders(*rules: dict, end: str = "2022-03-31") -> pd.DataFrame:
     """sa and sb feed a make-to-order point assembling ab from one a and one b; 300 ab are demanded on day 30."""
-    model = topo(
-        [{"id": "sa", "kind": "source", "makes": ["a"], "country": "US"},
-         {"id": "sb", "kind": "source", "makes": ["b"], "country": "CN"},
-         {"id": "asm", "kind": "stock", "item": "ab", "policy": "make_to_order", "bom": {"a": 1, "b": 1},
-          "cycle_time": 1},
-         {"id": "cust", "kind": "demand", "item": "ab", "demand": {"mode": "fixed", "rate": 10, "period_days": 30}}],
-        [{"from": "sa", "to": "asm", "product": "a", "transport": 2},
-         {"from": "sb", "to": "asm", "product": "b", "transport": 2},
-         {"from": "asm", "to": "cust", "product": "ab"}],
-        ITEMS)
+    model = kit_point()
     sc = {"name": "k", "start": "2022-01-01", "end": end, "seed": 1, "controls": list(rules)}
     return simulate(model, sc).orders
 
