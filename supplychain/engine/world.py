@@ -261,10 +261,7 @@ class World(Placing, Reviews, Shipping):
     def _kit_progress(self, kit: Order, now: float) -> None:
         """Packages a kit may start = the packages its least-covering input's arrivals cover (arrived /
         first needed x its units); it is complete (`kitted`) once they cover every unit no refused input
-        took. Its good units times the arrived share of what was still needed held packages back: with
-        most of its dies refused and the rest in, a kit started only as many of its good units as the
-        arrived share of the whole lot's stacks gave, and waited for every stack of the refused packages
-        (and, its own goods refused at the border, for all its inputs before making the rest).
+        took, so a lot refused in part never waits for the inputs of its refused packages.
         A kit refused in full has nothing to start: its other inputs arriving later do not put it
         in the packaging book (it would sit there as `book`, with nothing to make, to the end)."""
         if kit.denied_qty >= kit.qty * (1 - 1e-9):
