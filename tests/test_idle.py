@@ -80,3 +80,38 @@ def test_the_end_date_is_the_runs_last_day_a_shock_or_rule_on_it_is_inside_the_r
     assert "after the run ends 2024-12-31" in _notes(_events(), {}, {"controls": [after]})[0]
     stockpiled = _notes(_events(), {}, {"controls": [{**after, "stockpile": 2.0}]})[0]
     assert "its stockpiling (x2 from 2024-12-31 to 2024-12-31) is not logged" in stockpiled
+
+
+def test_a_quota_rule_that_decided_nothing_says_its_quota_was_never_exceeded():
+    quota = {**LICENCE, "action": "quota", "quota": 100.0}
+    quota.pop("approval"), quota.pop("review_days")
+    assert _notes(_events(), {}, {"controls": [quota]}) == [
+        "rule r decided nothing in 1 replication(s) (its quota was never exceeded, another rule decided first, or its "
+        "scope was never reached)"]
+
+
+def test_a_rule_that_ends_on_the_start_date_was_never_in_force_in_the_run():
+    """A rule is in force on [effective, ends): one ending on the run's first day is over before the run."""
+    over = {**LICENCE, "effective": "2021-06-01", "announced": "2021-06-01", "ends": "2022-01-01"}
+    assert _notes(_events(), {}, {"controls": [over]}) == [
+        "rule r decided nothing in 1 replication(s) (it ended on 2022-01-01, before the run starts 2022-01-01)"]
+    running = {**over, "ends": "2022-01-02"}  # in force on the first day
+    assert "another rule decided first" in _notes(_events(), {}, {"controls": [running]})[0]
+
+
+def test_a_rule_announced_after_the_run_ends_has_no_stockpiling_in_the_run_to_mention():
+    """Announced 2025-02-01: its buyers stockpile from then, after the run's last day 2024-12-31."""
+    late = {**LICENCE, "announced": "2025-02-01", "effective": "2025-03-01", "stockpile": 2.0}
+    assert _notes(_events(), {}, {"controls": [late]}) == [
+        "rule r decided nothing in 1 replication(s) (it takes effect on 2025-03-01, after the run ends 2024-12-31)"]
+
+
+def test_a_shock_the_day_after_the_end_or_recovered_by_the_first_day_did_not_occur_in_the_run():
+    """Day 1096 is 2025-01-01, the day after the run's last; a shock from day -50 for 30 days with 20 of recovery is
+    back to normal on day 0 (reduced on days -50 to -1)."""
+    after = {**QUAKE, "start": "2025-01-01"}
+    said = "shock q did not occur inside the run (2022-01-01 to 2024-12-31) in 1 replication(s)"
+    assert _notes(_events(("scen", "shock", "q", 1096.0, 30.0, "fab")), {}, {"shocks": [after]}) == [said]
+    recovered = {**QUAKE, "recovery_days": 20}
+    assert _notes(_events(("scen", "shock", "q", -50.0, 30.0, "fab")), {}, {"shocks": [recovered]}) == [said]
+    assert _notes(_events(("scen", "shock", "q", -50.0, 30.0, "fab")), {}, {"shocks": [{**QUAKE, "recovery_days": 21}]}) == []
