@@ -94,6 +94,16 @@ def test_central_nodes_match_networkx_betweenness_on_small_graphs() -> None:
     assert all(v == pytest.approx(exact[n]) for n, v in ranked)
 
 
+def test_central_nodes_are_exact_when_the_sources_are_exactly_the_most_sampled() -> None:
+    """The minimal network's 8 nodes that ship, with at most 8 sources: every source is taken, so the figures are
+    exact betweenness and not said to be estimated."""
+    model = load_topology(MINIMAL).graph["model"]
+    shipping = {e.source_id for e in model.edges}
+    assert central_nodes(model, top=3, max_sources=len(shipping)) == central_nodes(model, top=3)
+    assert central_nodes(model, top=3, max_sources=len(shipping))[1] is False
+    assert central_nodes(model, top=3, max_sources=len(shipping) - 1)[1] is True
+
+
 @pytest.mark.parametrize("fmt", list(SUFFIXES))
 def test_convert_writes_each_format_and_it_reads_back(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"out{SUFFIXES[fmt]}"
