@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 from pandas.testing import assert_frame_equal
 
 from supplychain.engine import World
-from supplychain.engine.weekly import WeeklyBlocks, _stock, _stock_rows
+from supplychain.engine.weekly import WeeklyBlocks, _stock, _stock_rows, fleet_blocks
+from supplychain.results import simulate
 from supplychain.scenario_schema import Scenario
 from supplychain.topology import parse_topology, read_yaml
 
@@ -215,3 +216,33 @@ def test_stock_rows_give_the_bits_of_stock_week_by_week(weeks, size, data):
         got = _stock_rows(x, rows_scale)
         want = np.stack([one(x[k], scales[k]) for k in range(weeks)])
         assert got.tobytes() == want.tobytes()
+
+
+def test_a_producers_backlog_and_wip_are_what_it_was_ordered_less_started_and_its_rate_times_its_cycle():
+    """A source of 14 a week (2 a day) with a 5-day cycle, ordered 5 a day from day 1: on each weekly
+    row from day 7, `backlog` (capacity still to start, README) is the 5 x d ordered less the 2 x d
+    started, and `wip` (started, not finished) the 2 a day x 5 days in production."""
+    from conftest import serial_chain
+
+    r = simulate(serial_chain(14.0, 5, 1, 1, demand_rate=5, mode="fixed"),
+                 {"name": "r", "start": START, "end": "2022-03-31"})
+    rows = r.nodes[(r.nodes["node"] == "src") & (r.nodes["day"] >= 7)]
+    assert len(rows) >= 10
+    assert list(rows["backlog"]) == pytest.approx([5 * d - 2 * d for d in rows["day"]])
+    assert list(rows["wip"]) == pytest.approx([10.0] * len(rows))
+
+
+def test_a_labs_power_is_not_zeroed_against_its_fleets_peak_of_h100e():
+    """The fleet rows zero an H100e column's residue against the lab's peak fleet (1e-9 of 1e6 H100e:
+    -1e-4 is a residue), but `power_used_mw` only against its own week's values: -1e-4 MW there is a
+    real negative, and shows."""
+    from types import SimpleNamespace
+
+    w = SimpleNamespace(net=SimpleNamespace(ids=["lab"]), labs=SimpleNamespace(nodes=[0]))
+    blocks = fleet_blocks(w)
+    one = lambda v: np.array([v])
+    blocks.add(7.0, one(0.0), one(-1e-4), one(0.0), one(-1e-4), one(1e6), one(5.0), one(-1e-4), one(0.0), one(0.0),
+               one(0.0), scale=1e6)
+    row = blocks.frame(START).iloc[0]
+    assert row["commissioning_h100e"] == 0.0 and row["on_order_h100e"] == 0.0
+    assert row["power_used_mw"] == -1e-4
