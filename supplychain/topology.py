@@ -11,7 +11,6 @@ loader ends in `TopologyModel` validation plus the named checks of
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -249,7 +248,7 @@ def model_to_graph(model: TopologyModel) -> nx.DiGraph:
             g.edges[edge.source_id, edge.target]["flows"][edge.product] = flow
         else:
             g.add_edge(edge.source_id, edge.target, flows={edge.product: flow})
-    _cache(g, model, json.loads(json.dumps(graph_to_data(g))))
+    _cache(g, model, graph_to_data(g))
     return g
 
 
@@ -257,7 +256,7 @@ def _cache(g: nx.DiGraph, model: TopologyModel, data: dict[str, Any]) -> None:
     """Keep the validated model on the graph with a copy of the data it was made from (no edit of the
     graph reaches the copy): an edit since (a capacity, a share set in networkx) makes the graph the
     user's, not the cache's. Both travel with the graph (a copy, a pickle to a worker); writers drop them."""
-    g.graph["model"], g.graph["model_data"] = model, data
+    g.graph["model"], g.graph["model_data"] = model, copy.deepcopy(data)
 
 
 def graph_to_model(g: nx.DiGraph, file: str | Path | None = None) -> TopologyModel:
@@ -266,7 +265,7 @@ def graph_to_model(g: nx.DiGraph, file: str | Path | None = None) -> TopologyMod
     if isinstance(cached, TopologyModel) and g.graph.get("model_data") == data:
         return cached
     model = parse_topology(data, file)
-    _cache(g, model, copy.deepcopy(data))  # the edited graph validated: the cache now
+    _cache(g, model, data)  # the edited graph validated: the cache now
     return model
 
 
